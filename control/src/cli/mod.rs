@@ -1,0 +1,248 @@
+//! Command-line flags (clap) and their translation into one validated [`RunPlan`].
+
+pub mod progress;
+pub mod run;
+pub mod summary;
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use vayu_engine::{duration, ExpectedStatus, Load, RunPlan};
+
+/// Exit code for bad flags or values (clap uses the same).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code when the run could not start (unresolvable host, no runtime, ...).
+pub const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vayu",
+    version,
+    about = "Vayu: a fast and exact HTTP load generator"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a load test against URL and print a summary (or a JSON report).
+    Run(Box<RunArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Target URL (http:// or https://).
+    #[arg(value_parser = parse_url)]
+    pub url: String,
+
+    /// Send exactly N requests in total (iterations mode).
+    #[arg(short = 'n', long = "requests", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+
+    /// Connections (closed loop: requests in flight; open loop: connections opened up front).
+    #[arg(short = 'c', long = "connections", value_name = "N", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub connections: u32,
+
+    /// Run for this long (e.g. 30s, 1m, 500ms). Default 10s unless -n is given.
+    #[arg(short = 'z', long = "duration", value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Open loop: send at this constant rate (requests per second), coordinated-omission corrected.
+    #[arg(long = "rps", value_name = "RATE", allow_negative_numbers = true, value_parser = parse_rate)]
+    pub rps: Option<f64>,
+
+    /// Ramp the in-flight count from --start-concurrency up to -c over this time.
+    #[arg(long = "ramp-up", value_name = "DURATION", value_parser = parse_duration)]
+    pub ramp_up: Option<Duration>,
+
+    /// In-flight count at the start of a ramp.
+    #[arg(
+        long = "start-concurrency",
+        value_name = "N",
+        default_value_t = 1,
+        requires = "ramp_up"
+    )]
+    pub start_concurrency: u32,
+
+    /// HTTP method.
+    #[arg(short = 'm', long = "method", default_value = "GET")]
+    pub method: String,
+
+    /// Request header 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Request body.
+    #[arg(short = 'd', long = "body", value_name = "BODY")]
+    pub body: Option<String>,
+
+    /// Per-request timeout (connect + send + receive).
+    #[arg(long = "timeout", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Connect timeout.
+    #[arg(long = "connect-timeout", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// Shard threads (one per core by default).
+    #[arg(long = "workers", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
+
+    /// Accept any TLS certificate.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Open loop: most requests in flight; due requests beyond it are dropped.
+    /// Default max(rps × 10, 1000).
+    #[arg(long = "max-in-flight", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_in_flight: Option<u32>,
+
+    /// Measure DNS / connect / TLS / first byte / download.
+    #[arg(long = "timing-breakdown")]
+    pub timing_breakdown: bool,
+
+    /// Status codes that count as success (comma-separated). Default: 2xx and 3xx.
+    #[arg(long = "expect-status", value_name = "CODES", value_delimiter = ',',
+          value_parser = clap::value_parser!(u16).range(100..=999))]
+    pub expect_status: Vec<u16>,
+
+    /// Print exactly one JSON report on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write the JSON report to FILE.
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+
+    /// No live progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+fn parse_url(raw: &str) -> Result<String, String> {
+    vayu_net::Endpoint::parse(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|err| err.to_string())
+}
+
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    match duration::parse(raw) {
+        Some(value) if !value.is_zero() => Ok(value),
+        Some(_) => Err("must be greater than zero".to_owned()),
+        None => Err("expected a duration such as 500ms, 10s, 1m30s".to_owned()),
+    }
+}
+
+fn parse_rate(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Ok(rate),
+        Ok(_) => Err("must be a rate above 0 and at most 10000000".to_owned()),
+        Err(_) => Err("expected a number of requests per second".to_owned()),
+    }
+}
+
+fn parse_header(raw: &str) -> Result<(String, String), String> {
+    let (name, value) = raw.split_once(':').ok_or("expected 'Name: value'")?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("header name is empty".to_owned());
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// The default run length when neither `-n` nor `-z` is given.
+const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+impl RunArgs {
+    /// Builds the plan; the message names the flags that conflict.
+    pub fn to_plan(&self) -> Result<RunPlan, String> {
+        let load = if let Some(rps) = self.rps {
+            if self.requests.is_some() {
+                return Err(
+                    "--rps and -n/--requests cannot be combined: use -z to bound an open-loop run"
+                        .to_owned(),
+                );
+            }
+            if self.ramp_up.is_some() {
+                return Err("--rps and --ramp-up cannot be combined".to_owned());
+            }
+            Load::ConstantRps {
+                rps,
+                duration: self.duration.unwrap_or(DEFAULT_DURATION),
+                concurrency: self.connections,
+                max_in_flight: self
+                    .max_in_flight
+                    .unwrap_or_else(|| Load::default_max_in_flight(rps)),
+            }
+        } else if let Some(ramp_up) = self.ramp_up {
+            if self.requests.is_some() {
+                return Err("--ramp-up and -n/--requests cannot be combined".to_owned());
+            }
+            let duration = self.duration.unwrap_or(ramp_up.max(DEFAULT_DURATION));
+            if ramp_up > duration {
+                return Err(format!(
+                    "invalid value '{}' for '--ramp-up': longer than the run ({})",
+                    humantime(ramp_up),
+                    humantime(duration)
+                ));
+            }
+            if self.start_concurrency > self.connections {
+                return Err(format!(
+                    "invalid value '{}' for '--start-concurrency': above -c {}",
+                    self.start_concurrency, self.connections
+                ));
+            }
+            Load::RampUp {
+                start_concurrency: self.start_concurrency,
+                concurrency: self.connections,
+                ramp_up,
+                duration,
+            }
+        } else if let Some(iterations) = self.requests {
+            Load::Iterations {
+                iterations,
+                concurrency: self.connections,
+                duration: self.duration,
+            }
+        } else {
+            Load::ConstantConcurrency {
+                concurrency: self.connections,
+                duration: self.duration.unwrap_or(DEFAULT_DURATION),
+            }
+        };
+        if self.max_in_flight.is_some() && self.rps.is_none() {
+            return Err(
+                "--max-in-flight applies only with --rps (closed loop is bounded by -c)".to_owned(),
+            );
+        }
+        let mut plan = RunPlan::new(&self.method.to_ascii_uppercase(), &self.url, load);
+        plan.request.headers = self.headers.clone();
+        plan.request.body = self.body.clone().unwrap_or_default().into_bytes();
+        plan.timeout = self.timeout;
+        plan.connect_timeout = self.connect_timeout.min(self.timeout);
+        if let Some(workers) = self.workers {
+            plan.workers = usize::from(workers);
+        }
+        plan.insecure = self.insecure;
+        plan.timing_breakdown = self.timing_breakdown;
+        plan.expected_status = ExpectedStatus {
+            codes: self.expect_status.clone(),
+        };
+        plan.validate()
+            .map_err(|err| format!("invalid run: {err}"))?;
+        Ok(plan)
+    }
+}
+
+/// `1.5s`-style rendering for messages.
+pub fn humantime(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs < 1.0 {
+        format!("{}ms", duration.as_millis())
+    } else {
+        format!("{secs}s")
+    }
+}

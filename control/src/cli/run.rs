@@ -1,0 +1,120 @@
+//! `vayu run`: builds the plan from flags, runs it with live progress on stderr, and prints
+//! the summary (or one JSON report) when it ends. Ctrl-C stops the run gracefully.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use vayu_engine::aggregate::unix_ms;
+
+use super::progress::Progress;
+use super::{summary, RunArgs, EXIT_FAILURE, EXIT_USAGE};
+
+pub fn execute(args: RunArgs) -> ExitCode {
+    let plan = match args.to_plan() {
+        Ok(plan) => plan,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let wanted_fds = u64::from(plan.load.initial_connections()) + 64;
+    if let Err(limit) = raise_fd_limit(wanted_fds) {
+        eprintln!("warning: open-file limit is {limit}, below the {wanted_fds} this run may need");
+    }
+
+    let progress = Progress::new(&plan, args.quiet);
+    let on_tick = {
+        let progress = progress.clone();
+        move |tick: &vayu_engine::LiveTick| progress.update(tick)
+    };
+    let run_id = format!("run_{}", unix_ms(SystemTime::now()));
+    let handle = match vayu_engine::start(run_id, plan.clone(), on_tick) {
+        Ok(handle) => handle,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+
+    let stopper = handle.stopper();
+    let interrupted = AtomicBool::new(false);
+    let handler = ctrlc::set_handler(move || {
+        if interrupted.swap(true, Ordering::Relaxed) {
+            // Second interrupt: the user does not want to wait for in-flight requests.
+            std::process::exit(130);
+        }
+        stopper.stop();
+    });
+    if let Err(err) = handler {
+        eprintln!("warning: cannot catch Ctrl-C ({err}); it will end the run without a report");
+    }
+
+    let finished = match handle.wait() {
+        Ok(finished) => finished,
+        Err(err) => {
+            progress.abandon();
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    progress.finish();
+
+    let json = match serde_json::to_string_pretty(&finished.report) {
+        Ok(json) => json,
+        Err(err) => {
+            eprintln!("error: cannot serialize the report: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    if let Some(path) = &args.out {
+        if let Err(err) = std::fs::write(path, format!("{json}\n")) {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = if args.json {
+        writeln!(stdout, "{json}")
+    } else {
+        summary::write(&mut stdout, &finished)
+    };
+    match written.and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`vayu run ... | head`) is not a failure of the run.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: cannot write the report: {err}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Raises the soft open-file limit towards the hard limit so that `-c 10000` works.
+/// Returns the limit in force when it stays below `wanted`.
+fn raise_fd_limit(wanted: u64) -> Result<(), u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // Safety: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(0);
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // Safety: setrlimit only reads the struct.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit.rlim_cur = limit.rlim_max;
+        }
+    }
+    if limit.rlim_cur >= wanted {
+        Ok(())
+    } else {
+        Err(limit.rlim_cur)
+    }
+}

@@ -1,0 +1,309 @@
+//! The aggregator: merges shard ticks into the run's cumulative state, publishes a live
+//! tick once every running shard has reported a tick number, and builds the final report
+//! from the merged whole-run histograms.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hdrhistogram::Histogram;
+
+use crate::metrics::{new_histogram, Counters, Failure, ShardTick};
+use crate::plan::{Load, RunPlan};
+use crate::report::{
+    Errors, Latency, LiveTick, Metadata, RateControl, Report, Summary, TimingBreakdown,
+};
+
+/// Cumulative state of one run.
+pub struct Aggregator {
+    run_id: String,
+    tick_interval: Duration,
+    requests_expected: u64,
+    t0: Instant,
+    counters: Counters,
+    latency: Histogram<u64>,
+    queue_wait: Histogram<u64>,
+    /// Per shard: last tick number received, and whether it has finished.
+    last_seq: Vec<Option<u64>>,
+    finished: Vec<bool>,
+    in_flight: Vec<u64>,
+    peak_in_flight: u64,
+    /// Tick number of the next live tick to publish.
+    next_publish: u64,
+    published: Counters,
+    finished_at: Option<Instant>,
+}
+
+impl Aggregator {
+    pub fn new(run_id: String, plan: &RunPlan, shards: usize, t0: Instant) -> Self {
+        Aggregator {
+            run_id,
+            tick_interval: plan.tick_interval,
+            requests_expected: plan.load.requests_expected().unwrap_or(0),
+            t0,
+            counters: Counters::default(),
+            latency: new_histogram(),
+            queue_wait: new_histogram(),
+            last_seq: vec![None; shards],
+            finished: vec![false; shards],
+            in_flight: vec![0; shards],
+            peak_in_flight: 0,
+            next_publish: 0,
+            published: Counters::default(),
+            finished_at: None,
+        }
+    }
+
+    /// Merges one shard tick; returns the live ticks that became complete.
+    pub fn merge(&mut self, tick: ShardTick) -> Vec<LiveTick> {
+        self.counters.add(&tick.counters);
+        // Both histograms share the same fixed bounds, so adding cannot fail.
+        let _ = self.latency.add(&tick.latency);
+        let _ = self.queue_wait.add(&tick.queue_wait);
+        let shard = tick.shard;
+        self.last_seq[shard] = Some(tick.seq);
+        self.in_flight[shard] = tick.in_flight;
+        self.peak_in_flight = self.peak_in_flight.max(tick.peak_in_flight);
+        if tick.last {
+            self.finished[shard] = true;
+            self.in_flight[shard] = 0;
+            self.finished_at = Some(self.finished_at.map_or(tick.at, |at| at.max(tick.at)));
+        }
+        let mut live = Vec::new();
+        while self.tick_complete(self.next_publish) {
+            live.push(self.live_tick(self.next_publish));
+            self.next_publish += 1;
+            if self.all_finished() {
+                break;
+            }
+        }
+        live
+    }
+
+    pub fn all_finished(&self) -> bool {
+        self.finished.iter().all(|&done| done)
+    }
+
+    fn tick_complete(&self, seq: u64) -> bool {
+        self.last_seq
+            .iter()
+            .zip(&self.finished)
+            .all(|(last, &done)| done || last.is_some_and(|last| last >= seq))
+    }
+
+    fn live_tick(&mut self, seq: u64) -> LiveTick {
+        let window_s = self.tick_interval.as_secs_f64();
+        let per_second = |now: u64, before: u64| (now - before) as f64 / window_s;
+        let c = &self.counters;
+        let responses = |counters: &Counters| counters.statuses.iter().sum::<u64>();
+        let tick = LiveTick {
+            run_id: self.run_id.clone(),
+            timestamp: unix_ms(SystemTime::now()),
+            elapsed_seconds: (seq + 1) as f64 * window_s,
+            total_requests: c.completed,
+            total_success: c.succeeded,
+            total_errors: c.failed(),
+            error_rate: percent(c.failed(), c.completed),
+            current_rps: per_second(c.completed, self.published.completed),
+            send_rate: per_second(c.sent, self.published.sent),
+            throughput: per_second(responses(c), responses(&self.published)),
+            active_connections: self.in_flight.iter().sum(),
+            backpressure: c.sent.saturating_sub(c.completed),
+            dropped_requests: c.dropped(),
+            avg_latency_ms: mean_ms(&self.latency),
+            avg_queue_wait_ms: mean_ms(&self.queue_wait),
+            latency_p50_ms: quantile_ms(&self.latency, 0.50),
+            latency_p95_ms: quantile_ms(&self.latency, 0.95),
+            latency_p99_ms: quantile_ms(&self.latency, 0.99),
+            bytes_sent: c.bytes_sent,
+            bytes_received: c.bytes_received,
+            requests_sent: c.sent,
+            requests_expected: self.requests_expected,
+            status2xx: c.status_class(2),
+            status3xx: c.status_class(3),
+            status4xx: c.status_class(4),
+            status5xx: c.status_class(5),
+            status_codes: status_map(c),
+        };
+        self.published = self.counters.clone();
+        tick
+    }
+
+    /// The whole-run latency histogram (µs).
+    pub fn into_latency(self) -> Histogram<u64> {
+        self.latency
+    }
+
+    /// The final report. `started` is when the run was requested (before connecting).
+    pub fn report(
+        &self,
+        plan: &RunPlan,
+        status: &str,
+        started: (Instant, SystemTime),
+        dns: Duration,
+    ) -> Report {
+        let c = &self.counters;
+        let finished_at = self.finished_at.unwrap_or_else(Instant::now);
+        let duration_s = finished_at
+            .saturating_duration_since(self.t0)
+            .as_secs_f64()
+            .max(1e-9);
+        let responses: u64 = c.statuses.iter().sum();
+        let setup = self.t0.saturating_duration_since(started.0);
+        let start_ms = unix_ms(started.1 + setup);
+        let mut types = BTreeMap::new();
+        for failure in Failure::all() {
+            let count = c.failures_of(failure);
+            if count > 0 {
+                types.insert(failure.as_str().to_owned(), count);
+            }
+        }
+        let by_status_code = status_map(c)
+            .into_iter()
+            .filter(|(code, _)| {
+                code.parse()
+                    .is_ok_and(|code: u16| !plan.expected_status.is_success(code))
+            })
+            .collect();
+        let rate_control = match plan.load {
+            Load::ConstantRps { rps, duration, .. } => {
+                let window = if status == "completed" {
+                    duration.as_secs_f64()
+                } else {
+                    duration_s
+                };
+                let actual = c.sent as f64 / window.max(1e-9);
+                Some(RateControl {
+                    target_rps: rps,
+                    actual_rps: round3(actual),
+                    achievement: round3(actual / rps * 100.0),
+                })
+            }
+            _ => None,
+        };
+        let timing_breakdown = plan.timing_breakdown.then(|| {
+            let t = &c.timing;
+            let avg = |sum: u64, n: u64| {
+                if n == 0 {
+                    0.0
+                } else {
+                    round3(sum as f64 / n as f64 / 1000.0)
+                }
+            };
+            TimingBreakdown {
+                avg_dns_ms: round3(dns.as_secs_f64() * 1000.0),
+                avg_connect_ms: avg(t.connect_us, t.connects),
+                avg_tls_ms: avg(t.tls_us, t.tls_handshakes),
+                avg_first_byte_ms: avg(t.first_byte_us, t.responses),
+                avg_download_ms: avg(t.download_us, t.responses),
+            }
+        });
+        Report {
+            metadata: Metadata {
+                run_id: self.run_id.clone(),
+                run_type: "load".to_owned(),
+                status: status.to_owned(),
+                start_time: start_ms,
+                end_time: start_ms + (duration_s * 1000.0) as u64,
+                request_url: plan.request.url.clone(),
+                request_method: plan.request.method.clone(),
+                mode: plan.load.mode_name().to_owned(),
+                configuration: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
+            },
+            summary: Summary {
+                total_requests: c.completed,
+                successful_requests: c.succeeded,
+                failed_requests: c.failed(),
+                error_rate: round3(percent(c.failed(), c.completed)),
+                total_duration_seconds: round3(duration_s),
+                avg_rps: round3(c.completed as f64 / duration_s),
+                test_duration: round3(duration_s),
+                send_rate: round3(c.sent as f64 / duration_s),
+                throughput: round3(responses as f64 / duration_s),
+                setup_overhead: round3(setup.as_secs_f64()),
+                peak_concurrency: self.peak_in_flight,
+                dropped_requests: c.dropped(),
+                avg_queue_wait_ms: round3(mean_ms(&self.queue_wait)),
+                bytes_sent: c.bytes_sent,
+                bytes_received: c.bytes_received,
+                throughput_bytes_per_sec: round3(c.bytes_received as f64 / duration_s),
+                requests_sent: c.sent,
+            },
+            latency: latency_of(&self.latency),
+            status_codes: status_map(c),
+            rate_control,
+            errors: Errors {
+                total: c.failed() + c.dropped(),
+                with_details: 0,
+                types,
+                by_status_code,
+            },
+            timing_breakdown,
+        }
+    }
+}
+
+fn latency_of(histogram: &Histogram<u64>) -> Latency {
+    let q = |quantile| quantile_ms(histogram, quantile);
+    let min_ms = if histogram.is_empty() {
+        0.0
+    } else {
+        histogram.min() as f64 / 1000.0
+    };
+    Latency {
+        min: min_ms,
+        max: if histogram.is_empty() {
+            0.0
+        } else {
+            histogram.max() as f64 / 1000.0
+        },
+        avg: round3(mean_ms(histogram)),
+        median: q(0.5),
+        p50: q(0.5),
+        p75: q(0.75),
+        p90: q(0.90),
+        p95: q(0.95),
+        p99: q(0.99),
+        p999: q(0.999),
+    }
+}
+
+fn quantile_ms(histogram: &Histogram<u64>, quantile: f64) -> f64 {
+    if histogram.is_empty() {
+        0.0
+    } else {
+        histogram.value_at_quantile(quantile) as f64 / 1000.0
+    }
+}
+
+fn mean_ms(histogram: &Histogram<u64>) -> f64 {
+    if histogram.is_empty() {
+        0.0
+    } else {
+        histogram.mean() / 1000.0
+    }
+}
+
+fn status_map(counters: &Counters) -> BTreeMap<String, u64> {
+    counters
+        .status_counts()
+        .map(|(status, count)| (status.to_string(), count))
+        .collect()
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

@@ -1,0 +1,27 @@
+//! `vayu-engine`: the load plane. A [`RunPlan`] is validated, compiled once and split
+//! across shard threads (one per core, pinned); each shard runs its connections on a
+//! monoio runtime and sends one snapshot per tick to a coordinator that merges them into
+//! live ticks and, at the end, the [`Report`].
+//!
+//! Map of the crate:
+//! - [`plan`]: the run plan and its validation; [`duration`]: `10s`-style durations.
+//! - [`pacer`]: closed-loop budgets and open-loop slots, the only per-mode logic.
+//! - [`shard`]: the shard thread and the one worker loop.
+//! - [`metrics`]: the per-shard recorder, counters and tick snapshots.
+//! - [`aggregate`]: merging ticks; live ticks and the final report.
+//! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
+//! - [`runtime`]: io_uring runtime with epoll fallback.
+
+pub mod aggregate;
+pub mod duration;
+pub mod metrics;
+pub mod pacer;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod runtime;
+pub mod shard;
+
+pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};
+pub use report::{LiveTick, Report};
+pub use run::{start, Finished, RunError, RunHandle, Stopper};

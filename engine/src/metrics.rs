@@ -1,0 +1,347 @@
+//! Measurements: the counters and histograms a shard records into, and the snapshot it
+//! sends every tick. Merging snapshots is plain addition, so the aggregator can combine
+//! shards and ticks in any order.
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use vayu_net::ErrorKind;
+
+/// Highest latency the histograms track: one hour in microseconds. Larger values saturate.
+const MAX_TRACKED_US: u64 = 3_600_000_000;
+/// Status codes are counted in a flat array indexed by code.
+pub const STATUS_SLOTS: usize = 1000;
+
+/// A latency histogram in microseconds, 3 significant digits, fixed size (recording never
+/// allocates).
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_TRACKED_US, 3).expect("constant bounds are valid")
+}
+
+/// Why a request failed. Transport kinds come from `vayu-net`; the rest are decided here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Failure {
+    Transport(ErrorKind),
+    Http4xx,
+    Http5xx,
+    /// A status outside the expected set that is neither 4xx nor 5xx.
+    UnexpectedStatus,
+    /// Due in an open-loop run while `maxInFlight` requests were outstanding; never sent.
+    Dropped,
+}
+
+impl Failure {
+    const COUNT: usize = ErrorKind::ALL.len() + 4;
+
+    fn index(self) -> usize {
+        let base = ErrorKind::ALL.len();
+        match self {
+            Failure::Transport(kind) => kind.index(),
+            Failure::Http4xx => base,
+            Failure::Http5xx => base + 1,
+            Failure::UnexpectedStatus => base + 2,
+            Failure::Dropped => base + 3,
+        }
+    }
+
+    /// Every failure type, in report order.
+    pub fn all() -> impl Iterator<Item = Failure> {
+        ErrorKind::ALL.into_iter().map(Failure::Transport).chain([
+            Failure::Http4xx,
+            Failure::Http5xx,
+            Failure::UnexpectedStatus,
+            Failure::Dropped,
+        ])
+    }
+
+    /// The type name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Transport(kind) => kind.as_str(),
+            Failure::Http4xx => "http_4xx",
+            Failure::Http5xx => "http_5xx",
+            Failure::UnexpectedStatus => "unexpected_status",
+            Failure::Dropped => "dropped",
+        }
+    }
+
+    /// The failure a status outside the expected set counts as.
+    pub fn for_status(status: u16) -> Failure {
+        match status {
+            400..=499 => Failure::Http4xx,
+            500..=599 => Failure::Http5xx,
+            _ => Failure::UnexpectedStatus,
+        }
+    }
+}
+
+/// Sums of the timing breakdown phases, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimingSums {
+    pub connect_us: u64,
+    pub connects: u64,
+    pub tls_us: u64,
+    pub tls_handshakes: u64,
+    pub first_byte_us: u64,
+    pub download_us: u64,
+    pub responses: u64,
+}
+
+impl TimingSums {
+    fn add(&mut self, other: &TimingSums) {
+        self.connect_us += other.connect_us;
+        self.connects += other.connects;
+        self.tls_us += other.tls_us;
+        self.tls_handshakes += other.tls_handshakes;
+        self.first_byte_us += other.first_byte_us;
+        self.download_us += other.download_us;
+        self.responses += other.responses;
+    }
+}
+
+/// Additive counters for one interval (or, merged, for a whole run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counters {
+    /// Requests written to a connection (or attempted: a failed connect counts).
+    pub sent: u64,
+    /// Requests finished with a response or a transport error.
+    pub completed: u64,
+    pub succeeded: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub failures: [u64; Failure::COUNT],
+    pub statuses: Box<[u64; STATUS_SLOTS]>,
+    pub timing: TimingSums,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            sent: 0,
+            completed: 0,
+            succeeded: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            failures: [0; Failure::COUNT],
+            statuses: Box::new([0; STATUS_SLOTS]),
+            timing: TimingSums::default(),
+        }
+    }
+}
+
+impl Counters {
+    pub fn add(&mut self, other: &Counters) {
+        self.sent += other.sent;
+        self.completed += other.completed;
+        self.succeeded += other.succeeded;
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        for (mine, theirs) in self.failures.iter_mut().zip(other.failures.iter()) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.statuses.iter_mut().zip(other.statuses.iter()) {
+            *mine += theirs;
+        }
+        self.timing.add(&other.timing);
+    }
+
+    /// Count of one failure type.
+    pub fn failures_of(&self, failure: Failure) -> u64 {
+        self.failures[failure.index()]
+    }
+
+    /// Completed requests that failed (dropped requests are not completed).
+    pub fn failed(&self) -> u64 {
+        self.completed - self.succeeded
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.failures_of(Failure::Dropped)
+    }
+
+    /// `(status, count)` for every status seen.
+    pub fn status_counts(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.statuses
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(status, count)| (status as u16, *count))
+    }
+
+    /// Count of statuses in `[class*100, class*100+99]`.
+    pub fn status_class(&self, class: usize) -> u64 {
+        self.statuses[class * 100..class * 100 + 100].iter().sum()
+    }
+}
+
+/// What one shard measured during one tick. Sent over the channel to the aggregator.
+#[derive(Debug, Clone)]
+pub struct ShardTick {
+    pub shard: usize,
+    /// Tick number since the run start (0-based).
+    pub seq: u64,
+    /// The shard has finished; no ticks follow.
+    pub last: bool,
+    pub counters: Counters,
+    /// Latency of requests completed in this tick (µs).
+    pub latency: Histogram<u64>,
+    /// Queue wait of requests sent in this tick (µs; open loop only).
+    pub queue_wait: Histogram<u64>,
+    /// Requests in flight at the end of the tick.
+    pub in_flight: u64,
+    /// Highest in-flight count seen during the tick.
+    pub peak_in_flight: u64,
+    /// When the tick was taken; for the last tick, when the shard finished.
+    pub at: Instant,
+}
+
+/// The shard-local recorder. Only its owner thread touches it; recording never allocates.
+pub struct Recorder {
+    counters: Counters,
+    latency: Histogram<u64>,
+    queue_wait: Histogram<u64>,
+    in_flight: u64,
+    peak_in_flight: u64,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder {
+            counters: Counters::default(),
+            latency: new_histogram(),
+            queue_wait: new_histogram(),
+            in_flight: 0,
+            peak_in_flight: 0,
+        }
+    }
+}
+
+impl Recorder {
+    /// A request is about to be written, `queue_wait` after its intended time.
+    pub fn on_send(&mut self, bytes: usize, queue_wait: Option<Duration>) {
+        self.counters.sent += 1;
+        self.counters.bytes_sent += bytes as u64;
+        self.in_flight += 1;
+        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
+        if let Some(wait) = queue_wait {
+            self.queue_wait.saturating_record(micros(wait));
+        }
+    }
+
+    /// A request finished: `status` is `Some` when a response arrived.
+    pub fn on_complete(
+        &mut self,
+        latency: Duration,
+        status: Option<u16>,
+        failure: Option<Failure>,
+        bytes_received: u64,
+    ) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.counters.completed += 1;
+        self.counters.bytes_received += bytes_received;
+        self.latency.saturating_record(micros(latency));
+        if let Some(status) = status {
+            self.counters.statuses[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
+        }
+        match failure {
+            None => self.counters.succeeded += 1,
+            Some(failure) => self.counters.failures[failure.index()] += 1,
+        }
+    }
+
+    /// A due open-loop request was dropped at the in-flight cap.
+    pub fn on_dropped(&mut self) {
+        self.counters.failures[Failure::Dropped.index()] += 1;
+    }
+
+    /// Adds one request's timing breakdown.
+    pub fn on_timing(
+        &mut self,
+        connect: Option<(Duration, Duration)>,
+        first_byte: Duration,
+        download: Duration,
+    ) {
+        let timing = &mut self.counters.timing;
+        if let Some((connect, tls)) = connect {
+            timing.connect_us += micros(connect);
+            timing.connects += 1;
+            if !tls.is_zero() {
+                timing.tls_us += micros(tls);
+                timing.tls_handshakes += 1;
+            }
+        }
+        timing.first_byte_us += micros(first_byte);
+        timing.download_us += micros(download);
+        timing.responses += 1;
+    }
+
+    /// Takes everything recorded since the last tick, leaving the recorder empty (the
+    /// in-flight gauge carries over).
+    pub fn take_tick(&mut self, shard: usize, seq: u64, last: bool) -> ShardTick {
+        let tick = ShardTick {
+            shard,
+            seq,
+            last,
+            counters: std::mem::take(&mut self.counters),
+            latency: self.latency.clone(),
+            queue_wait: self.queue_wait.clone(),
+            in_flight: self.in_flight,
+            peak_in_flight: self.peak_in_flight,
+            at: Instant::now(),
+        };
+        self.latency.reset();
+        self.queue_wait.reset();
+        self.peak_in_flight = self.in_flight;
+        tick
+    }
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_drain_and_merge_additively() {
+        let mut recorder = Recorder::default();
+        recorder.on_send(100, None);
+        recorder.on_complete(Duration::from_millis(5), Some(200), None, 50);
+        recorder.on_send(100, None);
+        recorder.on_complete(
+            Duration::from_millis(7),
+            Some(503),
+            Some(Failure::Http5xx),
+            40,
+        );
+        recorder.on_dropped();
+        let first = recorder.take_tick(0, 0, false);
+        assert_eq!(first.counters.completed, 2);
+        assert_eq!(first.counters.failures_of(Failure::Http5xx), 1);
+        assert_eq!(first.counters.dropped(), 1);
+        assert_eq!(first.latency.len(), 2);
+        let second = recorder.take_tick(0, 1, true);
+        assert_eq!(second.counters.completed, 0);
+        assert_eq!(second.latency.len(), 0);
+
+        let mut total = Counters::default();
+        total.add(&first.counters);
+        total.add(&first.counters);
+        assert_eq!(total.completed, 4);
+        assert_eq!(
+            total.status_counts().collect::<Vec<_>>(),
+            vec![(200, 2), (503, 2)]
+        );
+        assert_eq!(total.status_class(5), 2);
+        assert_eq!(total.failed(), 2);
+    }
+
+    #[test]
+    fn status_maps_to_failure_type() {
+        assert_eq!(Failure::for_status(404), Failure::Http4xx);
+        assert_eq!(Failure::for_status(503), Failure::Http5xx);
+        assert_eq!(Failure::for_status(200), Failure::UnexpectedStatus);
+    }
+}

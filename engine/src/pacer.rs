@@ -1,0 +1,207 @@
+//! Pacers: the one thing that differs between load modes. Every connection task asks its
+//! shard's pacer for the next request; the pacer answers "go" (with the intended send time
+//! in open loop) or "done". Closed loop is a budget check; open loop hands out the shard's
+//! slots `t0 + (i + j·N) / rps` and parks idle connections in mailboxes.
+
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// Closed loop: a request may start while time and the iteration budget last.
+pub struct ClosedLoop {
+    end: Option<Instant>,
+    remaining: Option<Cell<u64>>,
+}
+
+impl ClosedLoop {
+    pub fn new(end: Option<Instant>, iterations: Option<u64>) -> Self {
+        ClosedLoop {
+            end,
+            remaining: iterations.map(Cell::new),
+        }
+    }
+
+    /// Claims the next request; `false` when the run is over for this shard.
+    pub fn claim(&self, now: Instant) -> bool {
+        if self.end.is_some_and(|end| now >= end) {
+            return false;
+        }
+        match &self.remaining {
+            Some(remaining) if remaining.get() == 0 => false,
+            Some(remaining) => {
+                remaining.set(remaining.get() - 1);
+                true
+            }
+            None => true,
+        }
+    }
+}
+
+/// Where an idle open-loop connection waits for its next slot.
+#[derive(Default)]
+pub struct Mailbox {
+    slot: Cell<Option<Option<Instant>>>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl Mailbox {
+    /// Hands over a slot (`Some(intended)`) or tells the connection to finish (`None`).
+    pub fn deliver(&self, slot: Option<Instant>) {
+        self.slot.set(Some(slot));
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Waits for [`Mailbox::deliver`].
+    pub async fn recv(&self) -> Option<Instant> {
+        poll_fn(|cx| match self.slot.take() {
+            Some(slot) => Poll::Ready(slot),
+            None => {
+                self.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Open loop for one shard: this shard owns global slots `k = index + j·shards`.
+pub struct OpenLoop {
+    t0: Instant,
+    first_offset_s: f64,
+    spacing_s: f64,
+    slots: u64,
+    next: Cell<u64>,
+    /// Set when no slot will be handed out any more (all sent, or stopped).
+    finished: Cell<bool>,
+    idle: RefCell<Vec<Rc<Mailbox>>>,
+    /// Most connection tasks this shard may run (its share of `maxInFlight`).
+    pub max_in_flight: usize,
+}
+
+impl OpenLoop {
+    pub fn new(
+        t0: Instant,
+        rps: f64,
+        total_slots: u64,
+        index: usize,
+        shards: usize,
+        max_in_flight: usize,
+    ) -> Self {
+        let shards_u64 = shards as u64;
+        let index_u64 = index as u64;
+        let slots = total_slots / shards_u64 + u64::from(index_u64 < total_slots % shards_u64);
+        OpenLoop {
+            t0,
+            first_offset_s: index as f64 / rps,
+            spacing_s: shards as f64 / rps,
+            slots,
+            next: Cell::new(0),
+            finished: Cell::new(slots == 0),
+            idle: RefCell::new(Vec::with_capacity(max_in_flight)),
+            max_in_flight,
+        }
+    }
+
+    fn intended(&self, slot: u64) -> Instant {
+        self.t0 + Duration::from_secs_f64(self.first_offset_s + slot as f64 * self.spacing_s)
+    }
+
+    /// Takes the next slot if it is due at `now`.
+    pub fn take_due(&self, now: Instant) -> Option<Instant> {
+        let slot = self.next.get();
+        if slot >= self.slots {
+            return None;
+        }
+        let intended = self.intended(slot);
+        if intended <= now {
+            self.next.set(slot + 1);
+            Some(intended)
+        } else {
+            None
+        }
+    }
+
+    /// When the next slot falls due; `None` once all are handed out.
+    pub fn next_due(&self) -> Option<Instant> {
+        let slot = self.next.get();
+        (slot < self.slots).then(|| self.intended(slot))
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished.get()
+    }
+
+    /// Parks an idle connection until a slot is delivered to it.
+    pub fn park(&self, mailbox: &Rc<Mailbox>) {
+        self.idle.borrow_mut().push(Rc::clone(mailbox));
+    }
+
+    /// An idle connection to give a due slot to.
+    pub fn idle_connection(&self) -> Option<Rc<Mailbox>> {
+        self.idle.borrow_mut().pop()
+    }
+
+    /// No more slots: releases every parked connection.
+    pub fn finish(&self) {
+        self.finished.set(true);
+        for mailbox in self.idle.borrow_mut().drain(..) {
+            mailbox.deliver(None);
+        }
+    }
+}
+
+/// The pacer of one shard.
+pub enum Pacer {
+    Closed(ClosedLoop),
+    Open(OpenLoop),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_loop_budget_is_exact() {
+        let pacer = ClosedLoop::new(None, Some(3));
+        let now = Instant::now();
+        assert_eq!((0..5).filter(|_| pacer.claim(now)).count(), 3);
+    }
+
+    #[test]
+    fn closed_loop_ends_at_deadline() {
+        let now = Instant::now();
+        let pacer = ClosedLoop::new(Some(now + Duration::from_secs(1)), None);
+        assert!(pacer.claim(now));
+        assert!(!pacer.claim(now + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn open_loop_slots_interleave_across_shards() {
+        let t0 = Instant::now();
+        let shards: Vec<OpenLoop> = (0..3)
+            .map(|i| OpenLoop::new(t0, 100.0, 10, i, 3, 8))
+            .collect();
+        let late = t0 + Duration::from_secs(10);
+        let mut offsets_ms: Vec<u128> = Vec::new();
+        for shard in &shards {
+            while let Some(intended) = shard.take_due(late) {
+                offsets_ms.push((intended - t0).as_millis());
+            }
+        }
+        offsets_ms.sort_unstable();
+        assert_eq!(offsets_ms, (0..10).map(|k| k * 10).collect::<Vec<u128>>());
+    }
+
+    #[test]
+    fn open_loop_hands_out_only_due_slots() {
+        let t0 = Instant::now();
+        let pacer = OpenLoop::new(t0, 1000.0, 100, 0, 1, 8);
+        assert!(pacer.take_due(t0).is_some());
+        assert!(pacer.take_due(t0).is_none());
+        assert!(pacer.next_due().is_some_and(|due| due > t0));
+    }
+}

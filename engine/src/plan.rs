@@ -1,0 +1,412 @@
+//! Run plans: the one validated description of a load run, built by the CLI and by the
+//! control API alike. Validation names the bad field and its value.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// The request every virtual user sends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestSpec {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+/// How load is generated (SPEC §4).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Load {
+    /// Closed loop: `concurrency` requests always in flight until `duration` ends.
+    ConstantConcurrency {
+        concurrency: u32,
+        duration: Duration,
+    },
+    /// Closed loop, in-flight count rising linearly from `start_concurrency` to
+    /// `concurrency` over `ramp_up`, then held until `duration` ends.
+    RampUp {
+        start_concurrency: u32,
+        concurrency: u32,
+        ramp_up: Duration,
+        duration: Duration,
+    },
+    /// Closed loop, exactly `iterations` requests in total (optionally cut at `duration`).
+    Iterations {
+        iterations: u64,
+        concurrency: u32,
+        duration: Option<Duration>,
+    },
+    /// Open loop: request k is due at `t0 + k / rps`; latency counts from that time.
+    /// `concurrency` connections are opened up front; more are opened on demand up to
+    /// `max_in_flight`, beyond which due requests are dropped.
+    ConstantRps {
+        rps: f64,
+        duration: Duration,
+        concurrency: u32,
+        max_in_flight: u32,
+    },
+}
+
+impl Load {
+    /// The mode name used in run bodies and reports.
+    pub fn mode_name(&self) -> &'static str {
+        match self {
+            Load::ConstantConcurrency { .. } => "constant_concurrency",
+            Load::RampUp { .. } => "ramp_up",
+            Load::Iterations { .. } => "iterations",
+            Load::ConstantRps { .. } => "constant_rps",
+        }
+    }
+
+    /// Default `maxInFlight` for an open-loop rate: `max(rps × 10, 1000)`.
+    pub fn default_max_in_flight(rps: f64) -> u32 {
+        (rps * 10.0).clamp(1000.0, f64::from(u32::MAX)) as u32
+    }
+
+    /// Connections opened before the run starts.
+    pub fn initial_connections(&self) -> u32 {
+        match *self {
+            Load::ConstantConcurrency { concurrency, .. } => concurrency,
+            Load::RampUp { concurrency, .. } => concurrency,
+            Load::Iterations {
+                concurrency,
+                iterations,
+                ..
+            } => u64::from(concurrency).min(iterations) as u32,
+            Load::ConstantRps {
+                concurrency,
+                max_in_flight,
+                ..
+            } => concurrency.min(max_in_flight),
+        }
+    }
+
+    /// How long the run may last, when bounded by time.
+    pub fn duration(&self) -> Option<Duration> {
+        match *self {
+            Load::ConstantConcurrency { duration, .. }
+            | Load::RampUp { duration, .. }
+            | Load::ConstantRps { duration, .. } => Some(duration),
+            Load::Iterations { duration, .. } => duration,
+        }
+    }
+
+    /// Requests the run will send when that is known up front.
+    pub fn requests_expected(&self) -> Option<u64> {
+        match *self {
+            Load::Iterations { iterations, .. } => Some(iterations),
+            Load::ConstantRps { rps, duration, .. } => Some(open_loop_slots(rps, duration)),
+            _ => None,
+        }
+    }
+}
+
+/// Number of open-loop slots whose intended time falls inside the duration.
+pub fn open_loop_slots(rps: f64, duration: Duration) -> u64 {
+    (rps * duration.as_secs_f64()).ceil() as u64
+}
+
+/// Which statuses count as success.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectedStatus {
+    /// Explicit list; empty means the default 2xx/3xx.
+    pub codes: Vec<u16>,
+}
+
+impl ExpectedStatus {
+    pub fn is_success(&self, status: u16) -> bool {
+        if self.codes.is_empty() {
+            (200..400).contains(&status)
+        } else {
+            self.codes.contains(&status)
+        }
+    }
+}
+
+/// A complete load run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunPlan {
+    pub request: RequestSpec,
+    #[serde(flatten)]
+    pub load: Load,
+    /// Per-request deadline (connect + send + receive). Default 30 s.
+    pub timeout: Duration,
+    /// Deadline for opening a connection. Default 10 s (capped by `timeout`).
+    pub connect_timeout: Duration,
+    /// Shard threads. Default: one per core.
+    pub workers: usize,
+    /// Skip TLS certificate verification.
+    pub insecure: bool,
+    /// Measure connect / TLS / first byte / download per request.
+    pub timing_breakdown: bool,
+    /// Live tick cadence. Default 100 ms.
+    pub tick_interval: Duration,
+    pub expected_status: ExpectedStatus,
+}
+
+/// A plan field with an unusable value.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum PlanError {
+    #[error("{field} must be {expected}, got {value}")]
+    OutOfRange {
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("url `{url}`: {reason}")]
+    Url { url: String, reason: String },
+    #[error("header `{name}`: {reason}")]
+    Header { name: String, reason: String },
+    #[error("method `{0}` is not a valid HTTP method")]
+    Method(String),
+}
+
+impl PlanError {
+    /// The field the error is about (`url`, `concurrency`, ...).
+    pub fn field(&self) -> &str {
+        match self {
+            PlanError::OutOfRange { field, .. } => field,
+            PlanError::Url { .. } => "url",
+            PlanError::Header { .. } => "headers",
+            PlanError::Method(_) => "method",
+        }
+    }
+}
+
+fn out_of_range(field: &'static str, value: impl ToString, expected: &'static str) -> PlanError {
+    PlanError::OutOfRange {
+        field,
+        value: value.to_string(),
+        expected,
+    }
+}
+
+/// Most connections one run may hold.
+pub const MAX_CONCURRENCY: u32 = 1_000_000;
+
+impl RunPlan {
+    /// A plan for `url` with every default; set `load` and the rest before validating.
+    pub fn new(method: &str, url: &str, load: Load) -> Self {
+        RunPlan {
+            request: RequestSpec {
+                method: method.to_owned(),
+                url: url.to_owned(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            },
+            load,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            workers: default_workers(),
+            insecure: false,
+            timing_breakdown: false,
+            tick_interval: Duration::from_millis(100),
+            expected_status: ExpectedStatus { codes: Vec::new() },
+        }
+    }
+
+    /// Checks every field; the first bad one is returned.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let concurrency_ok = |field: &'static str, value: u32| {
+            if (1..=MAX_CONCURRENCY).contains(&value) {
+                Ok(())
+            } else {
+                Err(out_of_range(field, value, "between 1 and 1000000"))
+            }
+        };
+        let duration_ok = |field: &'static str, value: Duration| {
+            if value.is_zero() {
+                Err(out_of_range(
+                    field,
+                    format!("{value:?}"),
+                    "greater than zero",
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match &self.load {
+            Load::ConstantConcurrency {
+                concurrency,
+                duration,
+            } => {
+                concurrency_ok("concurrency", *concurrency)?;
+                duration_ok("duration", *duration)?;
+            }
+            Load::RampUp {
+                start_concurrency,
+                concurrency,
+                ramp_up,
+                duration,
+            } => {
+                concurrency_ok("concurrency", *concurrency)?;
+                if *start_concurrency > *concurrency {
+                    return Err(out_of_range(
+                        "startConcurrency",
+                        start_concurrency,
+                        "at most concurrency",
+                    ));
+                }
+                duration_ok("duration", *duration)?;
+                if ramp_up > duration {
+                    return Err(out_of_range(
+                        "rampUpDuration",
+                        format!("{ramp_up:?}"),
+                        "at most duration",
+                    ));
+                }
+            }
+            Load::Iterations {
+                iterations,
+                concurrency,
+                duration,
+            } => {
+                if *iterations == 0 {
+                    return Err(out_of_range("iterations", iterations, "at least 1"));
+                }
+                concurrency_ok("concurrency", *concurrency)?;
+                if let Some(duration) = duration {
+                    duration_ok("duration", *duration)?;
+                }
+            }
+            Load::ConstantRps {
+                rps,
+                duration,
+                concurrency,
+                max_in_flight,
+            } => {
+                if !(rps.is_finite() && *rps > 0.0 && *rps <= 10_000_000.0) {
+                    return Err(out_of_range(
+                        "targetRps",
+                        rps,
+                        "a rate above 0 and at most 10000000",
+                    ));
+                }
+                duration_ok("duration", *duration)?;
+                concurrency_ok("concurrency", *concurrency)?;
+                concurrency_ok("maxInFlight", *max_in_flight)?;
+            }
+        }
+        if self.timeout.is_zero() {
+            return Err(out_of_range(
+                "timeout",
+                format!("{:?}", self.timeout),
+                "greater than zero",
+            ));
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(out_of_range(
+                "connectTimeout",
+                format!("{:?}", self.connect_timeout),
+                "greater than zero",
+            ));
+        }
+        if !(1..=1024).contains(&self.workers) {
+            return Err(out_of_range("workers", self.workers, "between 1 and 1024"));
+        }
+        let tick_ms = self.tick_interval.as_millis();
+        if !(10..=1000).contains(&tick_ms) {
+            return Err(out_of_range(
+                "liveTickIntervalMs",
+                tick_ms,
+                "between 10 and 1000",
+            ));
+        }
+        let endpoint =
+            vayu_net::Endpoint::parse(&self.request.url).map_err(|err| PlanError::Url {
+                url: self.request.url.clone(),
+                reason: err.to_string(),
+            })?;
+        vayu_net::request::encode(
+            &self.request.method,
+            &endpoint,
+            &self.request.headers,
+            &self.request.body,
+        )
+        .map_err(|err| match err {
+            vayu_net::request::EncodeError::InvalidMethod(method) => PlanError::Method(method),
+            vayu_net::request::EncodeError::InvalidHeaderName(ref name)
+            | vayu_net::request::EncodeError::InvalidHeaderValue(ref name) => PlanError::Header {
+                name: name.clone(),
+                reason: err.to_string(),
+            },
+        })?;
+        Ok(())
+    }
+}
+
+/// One shard per available core.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(load: Load) -> RunPlan {
+        RunPlan::new("GET", "http://127.0.0.1:1/", load)
+    }
+
+    #[test]
+    fn valid_plans_pass() {
+        let load = Load::Iterations {
+            iterations: 10,
+            concurrency: 2,
+            duration: None,
+        };
+        assert_eq!(plan(load).validate(), Ok(()));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let zero = plan(Load::ConstantConcurrency {
+            concurrency: 0,
+            duration: Duration::from_secs(1),
+        });
+        assert_eq!(
+            zero.validate().map_err(|e| e.field().to_owned()),
+            Err("concurrency".to_owned())
+        );
+        let negative = plan(Load::ConstantRps {
+            rps: -5.0,
+            duration: Duration::from_secs(1),
+            concurrency: 1,
+            max_in_flight: 10,
+        });
+        let err = negative
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("targetRps") && err.contains("-5"), "{err}");
+        let mut bad_url = plan(Load::Iterations {
+            iterations: 1,
+            concurrency: 1,
+            duration: None,
+        });
+        bad_url.request.url = "ftp://x/".to_owned();
+        assert_eq!(
+            bad_url.validate().map_err(|e| e.field().to_owned()),
+            Err("url".to_owned())
+        );
+    }
+
+    #[test]
+    fn default_max_in_flight_follows_spec() {
+        assert_eq!(Load::default_max_in_flight(50.0), 1000);
+        assert_eq!(Load::default_max_in_flight(5000.0), 50_000);
+    }
+
+    #[test]
+    fn expected_status_default_is_2xx_3xx() {
+        let expected = ExpectedStatus { codes: Vec::new() };
+        assert!(expected.is_success(200) && expected.is_success(302));
+        assert!(!expected.is_success(404) && !expected.is_success(500));
+    }
+}

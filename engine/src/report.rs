@@ -1,0 +1,146 @@
+//! Wire shapes of results: the live tick (`/metrics/live` fields of the v0.3 API) and the
+//! final report (`GET /run/:id/report`), both serialized as camelCase JSON.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One live metrics tick; percentiles come from the cumulative merged histogram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveTick {
+    pub run_id: String,
+    /// Unix milliseconds.
+    pub timestamp: u64,
+    pub elapsed_seconds: f64,
+    pub total_requests: u64,
+    pub total_success: u64,
+    pub total_errors: u64,
+    /// Percentage of completed requests that failed.
+    pub error_rate: f64,
+    /// Completions per second over the tick window.
+    pub current_rps: f64,
+    /// Dispatches per second over the tick window.
+    pub send_rate: f64,
+    /// Responses received per second over the tick window.
+    pub throughput: f64,
+    pub active_connections: u64,
+    /// Sent but not yet completed.
+    pub backpressure: u64,
+    pub dropped_requests: u64,
+    pub avg_latency_ms: f64,
+    pub avg_queue_wait_ms: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub requests_sent: u64,
+    /// Requests the run will send when known up front (0 otherwise).
+    pub requests_expected: u64,
+    pub status2xx: u64,
+    pub status3xx: u64,
+    pub status4xx: u64,
+    pub status5xx: u64,
+    pub status_codes: BTreeMap<String, u64>,
+}
+
+/// The final report of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub metadata: Metadata,
+    pub summary: Summary,
+    pub latency: Latency,
+    pub status_codes: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_control: Option<RateControl>,
+    pub errors: Errors,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing_breakdown: Option<TimingBreakdown>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub run_id: String,
+    pub run_type: String,
+    /// `completed`, `stopped` or `failed`.
+    pub status: String,
+    /// Unix milliseconds.
+    pub start_time: u64,
+    pub end_time: u64,
+    pub request_url: String,
+    pub request_method: String,
+    pub mode: String,
+    /// The plan as run (JSON).
+    pub configuration: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub total_requests: u64,
+    pub successful_requests: u64,
+    pub failed_requests: u64,
+    /// Percentage.
+    pub error_rate: f64,
+    pub total_duration_seconds: f64,
+    pub avg_rps: f64,
+    pub test_duration: f64,
+    pub send_rate: f64,
+    pub throughput: f64,
+    /// Seconds spent resolving and connecting before the first request.
+    pub setup_overhead: f64,
+    pub peak_concurrency: u64,
+    pub dropped_requests: u64,
+    pub avg_queue_wait_ms: f64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub throughput_bytes_per_sec: f64,
+    pub requests_sent: u64,
+}
+
+/// Milliseconds, from the whole-run histogram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Latency {
+    pub min: f64,
+    pub max: f64,
+    pub avg: f64,
+    pub median: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateControl {
+    pub target_rps: f64,
+    pub actual_rps: f64,
+    /// Percentage of the target reached.
+    pub achievement: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Errors {
+    /// Failed requests plus dropped ones.
+    pub total: u64,
+    pub with_details: u64,
+    pub types: BTreeMap<String, u64>,
+    pub by_status_code: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimingBreakdown {
+    pub avg_dns_ms: f64,
+    pub avg_connect_ms: f64,
+    pub avg_tls_ms: f64,
+    pub avg_first_byte_ms: f64,
+    pub avg_download_ms: f64,
+}

@@ -1,0 +1,450 @@
+//! Shards: one pinned OS thread per worker, each a monoio runtime that owns its
+//! connections, pacer and recorder. One worker loop serves every load mode; the pacer is
+//! the only difference. Nothing here locks, allocates or sends on a channel per request.
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use crossbeam_channel::{Receiver, Sender};
+use vayu_net::{ConnectTiming, Connection, Connector, Error, ErrorKind, Response, ResponseSink};
+
+use crate::metrics::{Failure, Recorder, ShardTick};
+use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
+use crate::plan::ExpectedStatus;
+use crate::runtime;
+
+/// How long in-flight requests may take to finish after a stop.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Longest a sleeping task goes without checking the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// The pacing this shard runs, before `t0` is known.
+#[derive(Debug, Clone)]
+pub enum ShardLoad {
+    Closed {
+        duration: Option<Duration>,
+        iterations: Option<u64>,
+        /// Start offset of each connection task (zero for those active from the start).
+        activations: Vec<Duration>,
+    },
+    Open {
+        rps: f64,
+        total_slots: u64,
+        duration: Duration,
+        initial_connections: usize,
+        max_in_flight: usize,
+    },
+}
+
+/// Everything a shard thread needs; built by the run coordinator.
+pub struct ShardSetup {
+    pub index: usize,
+    pub shards: usize,
+    pub core: Option<core_affinity::CoreId>,
+    pub connector: Connector,
+    pub request: Bytes,
+    pub head_request: bool,
+    pub timeout: Duration,
+    pub timing_breakdown: bool,
+    pub tick_interval: Duration,
+    pub expected: ExpectedStatus,
+    pub load: ShardLoad,
+    pub stop: Arc<AtomicBool>,
+    pub ticks: Sender<ShardTick>,
+    /// Tells the coordinator this shard has connected and is ready (or failed to start).
+    pub ready: Sender<Result<(), String>>,
+    /// Receives the common start instant.
+    pub start: Receiver<Instant>,
+}
+
+/// Runs a shard to completion on the current thread.
+pub fn run(setup: ShardSetup) {
+    if let Some(core) = setup.core {
+        core_affinity::set_for_current(core);
+    }
+    let mut runtime = match runtime::build() {
+        Ok((runtime, _driver)) => runtime,
+        Err(err) => {
+            let _ = setup
+                .ready
+                .send(Err(format!("cannot start an I/O runtime: {err}")));
+            return;
+        }
+    };
+    runtime.block_on(shard_main(setup));
+}
+
+async fn shard_main(setup: ShardSetup) {
+    let initial = match &setup.load {
+        ShardLoad::Closed { activations, .. } => {
+            activations.iter().filter(|at| at.is_zero()).count()
+        }
+        ShardLoad::Open {
+            initial_connections,
+            ..
+        } => *initial_connections,
+    };
+    let connections = preconnect(&setup.connector, initial).await;
+    if setup.ready.send(Ok(())).is_err() {
+        return;
+    }
+    // Blocking here is fine: this runtime has nothing else to do until the start.
+    let Ok(t0) = setup.start.recv() else {
+        return;
+    };
+
+    let (pacer, activations) = match &setup.load {
+        ShardLoad::Closed {
+            duration,
+            iterations,
+            activations,
+        } => (
+            Pacer::Closed(ClosedLoop::new(duration.map(|d| t0 + d), *iterations)),
+            activations.clone(),
+        ),
+        ShardLoad::Open {
+            rps,
+            total_slots,
+            max_in_flight,
+            ..
+        } => (
+            Pacer::Open(OpenLoop::new(
+                t0,
+                *rps,
+                *total_slots,
+                setup.index,
+                setup.shards,
+                *max_in_flight,
+            )),
+            vec![Duration::ZERO; initial],
+        ),
+    };
+    let shard = Rc::new(Shard {
+        connector: setup.connector,
+        request: setup.request,
+        head_request: setup.head_request,
+        timeout: setup.timeout,
+        timing_breakdown: setup.timing_breakdown,
+        expected: setup.expected,
+        stop: setup.stop,
+        pacer,
+        recorder: RefCell::new(Recorder::default()),
+        live_tasks: Cell::new(0),
+        all_done: Cell::new(None),
+    });
+
+    let mut connections = connections.into_iter();
+    for activation in activations {
+        let connection = if activation.is_zero() {
+            connections.next().flatten()
+        } else {
+            None
+        };
+        shard.spawn_task(
+            connection,
+            (!activation.is_zero()).then(|| t0 + activation),
+            None,
+        );
+    }
+    if let Pacer::Open(_) = shard.pacer {
+        monoio::spawn(dispatch(Rc::clone(&shard)));
+    }
+    tick_loop(&shard, setup.index, t0, setup.tick_interval, &setup.ticks).await;
+}
+
+/// Opens the connections that are active from the start, concurrently. A failure leaves
+/// `None`; that task connects on its first request, where the error is counted.
+async fn preconnect(connector: &Connector, count: usize) -> Vec<Option<Connection>> {
+    let slots: Rc<RefCell<Vec<Option<Connection>>>> =
+        Rc::new(RefCell::new((0..count).map(|_| None).collect()));
+    let handles: Vec<_> = (0..count)
+        .map(|i| {
+            let connector = connector.clone();
+            let slots = Rc::clone(&slots);
+            monoio::spawn(async move {
+                if let Ok((connection, _)) = connector.connect().await {
+                    slots.borrow_mut()[i] = Some(connection);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
+    slots.take()
+}
+
+struct Shard {
+    connector: Connector,
+    request: Bytes,
+    head_request: bool,
+    timeout: Duration,
+    timing_breakdown: bool,
+    expected: ExpectedStatus,
+    stop: Arc<AtomicBool>,
+    pacer: Pacer,
+    recorder: RefCell<Recorder>,
+    live_tasks: Cell<usize>,
+    all_done: Cell<Option<Waker>>,
+}
+
+impl Shard {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn spawn_task(
+        self: &Rc<Self>,
+        connection: Option<Connection>,
+        activate_at: Option<Instant>,
+        first_slot: Option<Instant>,
+    ) {
+        self.live_tasks.set(self.live_tasks.get() + 1);
+        monoio::spawn(connection_task(
+            Rc::clone(self),
+            connection,
+            activate_at,
+            first_slot,
+        ));
+    }
+
+    fn task_finished(&self) {
+        self.live_tasks.set(self.live_tasks.get() - 1);
+        if self.live_tasks.get() == 0 {
+            if let Some(waker) = self.all_done.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// The next request for a connection task: `Some(intended)` to go (intended is `None`
+    /// in closed loop), `None` when this task is done.
+    async fn next_request(&self, mailbox: &Rc<Mailbox>) -> Option<Option<Instant>> {
+        if self.stopped() {
+            return None;
+        }
+        match &self.pacer {
+            Pacer::Closed(closed) => closed.claim(Instant::now()).then_some(None),
+            Pacer::Open(open) => {
+                if let Some(intended) = open.take_due(Instant::now()) {
+                    return Some(Some(intended));
+                }
+                if open.is_finished() {
+                    return None;
+                }
+                open.park(mailbox);
+                mailbox.recv().await.map(Some)
+            }
+        }
+    }
+
+    /// Sends one request on `connection` (opening it if needed) and records the outcome.
+    async fn request_once(&self, connection: &mut Option<Connection>, intended: Option<Instant>) {
+        let sent_at = Instant::now();
+        self.recorder.borrow_mut().on_send(
+            self.request.len(),
+            intended.map(|at| sent_at.saturating_duration_since(at)),
+        );
+        let mut probe = Probe::default();
+        let outcome = match monoio::time::timeout(
+            self.timeout,
+            self.exchange(connection, &mut probe),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::new(ErrorKind::Timeout)),
+        };
+        let done_at = Instant::now();
+        // Closed loop measures from the write (connection setup is reported separately);
+        // open loop from the intended time, so stalls are not hidden (coordinated omission).
+        let latency =
+            done_at.saturating_duration_since(intended.or(probe.write_at).unwrap_or(sent_at));
+        let mut recorder = self.recorder.borrow_mut();
+        match outcome {
+            Ok(response) => {
+                if !response.reusable {
+                    *connection = None;
+                }
+                let failure = (!self.expected.is_success(response.status))
+                    .then(|| Failure::for_status(response.status));
+                recorder.on_complete(
+                    latency,
+                    Some(response.status),
+                    failure,
+                    response.bytes_received,
+                );
+                if self.timing_breakdown {
+                    let write_at = probe.write_at.unwrap_or(sent_at);
+                    let first_byte_at = probe.first_byte_at.unwrap_or(done_at);
+                    recorder.on_timing(
+                        probe.connected.map(|timing| (timing.connect, timing.tls)),
+                        first_byte_at.saturating_duration_since(write_at),
+                        done_at.saturating_duration_since(first_byte_at),
+                    );
+                }
+            }
+            Err(error) => {
+                *connection = None;
+                recorder.on_complete(latency, None, Some(Failure::Transport(error.kind())), 0);
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        connection: &mut Option<Connection>,
+        probe: &mut Probe,
+    ) -> Result<Response, Error> {
+        let open = match connection {
+            Some(open) => open,
+            None => {
+                let (opened, timing) = self.connector.connect().await?;
+                probe.connected = Some(timing);
+                probe.write_at = Some(Instant::now());
+                connection.insert(opened)
+            }
+        };
+        let (written, _) = open.send(self.request.clone()).await;
+        written?;
+        open.receive(self.head_request, probe).await
+    }
+}
+
+/// Captures the timing points of one exchange.
+#[derive(Default)]
+struct Probe {
+    connected: Option<ConnectTiming>,
+    /// Set only when a connection was opened for this request.
+    write_at: Option<Instant>,
+    first_byte_at: Option<Instant>,
+}
+
+impl ResponseSink for Probe {
+    fn on_first_byte(&mut self) {
+        self.first_byte_at = Some(Instant::now());
+    }
+}
+
+/// The worker loop: one per connection, for every mode.
+async fn connection_task(
+    shard: Rc<Shard>,
+    mut connection: Option<Connection>,
+    activate_at: Option<Instant>,
+    mut first_slot: Option<Instant>,
+) {
+    let proceed = match activate_at {
+        Some(at) => sleep_until(&shard, at).await,
+        None => true,
+    };
+    if proceed {
+        let mailbox = Rc::new(Mailbox::default());
+        loop {
+            let intended = match first_slot.take() {
+                Some(slot) => Some(slot),
+                None => match shard.next_request(&mailbox).await {
+                    Some(intended) => intended,
+                    None => break,
+                },
+            };
+            shard.request_once(&mut connection, intended).await;
+        }
+    }
+    shard.task_finished();
+}
+
+/// Sleeps until `at`, waking early to notice a stop. Returns `false` when stopped.
+async fn sleep_until(shard: &Shard, at: Instant) -> bool {
+    loop {
+        if shard.stopped() {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= at {
+            return true;
+        }
+        monoio::time::sleep((at - now).min(STOP_POLL)).await;
+    }
+}
+
+/// Open loop only: hands each due slot to an idle connection, opens a new connection when
+/// none is idle (up to the in-flight cap), and drops the slot beyond it.
+async fn dispatch(shard: Rc<Shard>) {
+    let Pacer::Open(open) = &shard.pacer else {
+        return;
+    };
+    loop {
+        if shard.stopped() {
+            break;
+        }
+        let now = Instant::now();
+        while let Some(intended) = open.take_due(now) {
+            if let Some(mailbox) = open.idle_connection() {
+                mailbox.deliver(Some(intended));
+            } else if shard.live_tasks.get() < open.max_in_flight {
+                shard.spawn_task(None, None, Some(intended));
+            } else {
+                shard.recorder.borrow_mut().on_dropped();
+            }
+        }
+        let Some(next) = open.next_due() else {
+            break;
+        };
+        if !sleep_until(&shard, next).await {
+            break;
+        }
+    }
+    open.finish();
+}
+
+/// Sends one snapshot per tick (aligned to `t0`) and a last one as soon as every task has
+/// finished, or when the stop grace period runs out.
+async fn tick_loop(
+    shard: &Rc<Shard>,
+    index: usize,
+    t0: Instant,
+    interval: Duration,
+    ticks: &Sender<ShardTick>,
+) {
+    let mut seq: u64 = 0;
+    let mut stop_seen: Option<Instant> = None;
+    loop {
+        let deadline = t0 + interval * u32::try_from(seq + 1).unwrap_or(u32::MAX);
+        let all_done = wait_all_done_or(shard, deadline).await;
+        if stop_seen.is_none() && shard.stopped() {
+            stop_seen = Some(Instant::now());
+        }
+        let grace_over = stop_seen.is_some_and(|at| at.elapsed() >= STOP_GRACE);
+        let last = all_done || grace_over;
+        let tick = shard.recorder.borrow_mut().take_tick(index, seq, last);
+        // A closed channel means the coordinator is gone: shut down.
+        if ticks.send(tick).is_err() || last {
+            if !last {
+                shard.stop.store(true, Ordering::Relaxed);
+            }
+            return;
+        }
+        seq += 1;
+    }
+}
+
+/// Waits until `deadline`, or until no task is left. Returns whether all tasks are done.
+async fn wait_all_done_or(shard: &Rc<Shard>, deadline: Instant) -> bool {
+    let mut sleep = std::pin::pin!(monoio::time::sleep_until(monoio::time::Instant::from_std(
+        deadline
+    )));
+    poll_fn(|cx| {
+        if shard.live_tasks.get() == 0 {
+            return Poll::Ready(true);
+        }
+        shard.all_done.set(Some(cx.waker().clone()));
+        sleep.as_mut().poll(cx).map(|()| false)
+    })
+    .await
+}
