@@ -41,7 +41,7 @@ pub fn parse(text: &str) -> Option<Duration> {
 }
 
 fn seconds_to_duration(seconds: f64) -> Option<Duration> {
-    if seconds.is_finite() && seconds >= 0.0 && seconds < 1e10 {
+    if seconds.is_finite() && (0.0..1e10).contains(&seconds) {
         Some(Duration::from_secs_f64(seconds))
     } else {
         None

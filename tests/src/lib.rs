@@ -1,0 +1,35 @@
+//! Support for the end-to-end suite: run the real `vayu` binary against real servers.
+//!
+//! The e2e tests (in `tests/e2e/`) never mock anything. Each test starts its own
+//! [`TestServer`] on `127.0.0.1:0`, runs the built `vayu` binary against it with a hard
+//! wall-clock limit, and checks two independent witnesses against each other: what the server
+//! counted and what the JSON report says.
+//!
+//! Map of the crate:
+//! - [`process`]: where the binary is ([`vayu_bin`]), running it with a deadline
+//!   ([`run`], [`run_json`], [`spawn`]) and signalling it.
+//! - [`server`]: the configurable HTTP/1.1 server ([`TestServer`], [`Behaviour`]) with shared
+//!   counters the test reads (requests, connections, peak in-flight, stalled).
+//! - [`report`]: panicking accessors into the JSON report that print the whole report on
+//!   failure, so a broken contract is readable from the test log alone.
+//! - [`port`]: a reserved port that refuses connections ([`free_port`]).
+//! - [`scratch`]: a temporary directory removed on drop (for `--out FILE`).
+//! - [`serial`]: a lock that keeps the timing-sensitive tests from competing for the 2 cores.
+
+pub mod port;
+pub mod process;
+pub mod report;
+pub mod scratch;
+pub mod serial;
+pub mod server;
+
+#[cfg(test)]
+mod client;
+
+pub use port::{free_port, FreePort};
+pub use process::{run, run_json, spawn, vayu_bin, Output, Running};
+pub use scratch::TempDir;
+pub use serial::timing_lock;
+pub use server::{
+    close_delimited_body, Behaviour, SeenRequest, TestServer, CHUNKED_BODY, GARBAGE, OK_BODY,
+};

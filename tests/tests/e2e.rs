@@ -1,0 +1,24 @@
+//! End-to-end suite: the real `vayu` binary against real servers on 127.0.0.1, one `mod` per area.
+//!
+//! Every test starts its own servers on port 0 and runs `vayu run` with a hard wall-clock
+//! limit. Build the binary first (`cargo build -p vayu-control --bin vayu`); `cargo test
+//! --workspace` does that on its own.
+
+#[path = "e2e/check.rs"]
+mod check;
+#[path = "e2e/counts.rs"]
+mod counts;
+#[path = "e2e/errors.rs"]
+mod errors;
+#[path = "e2e/framing.rs"]
+mod framing;
+#[path = "e2e/input.rs"]
+mod input;
+#[path = "e2e/latency.rs"]
+mod latency;
+#[path = "e2e/rate.rs"]
+mod rate;
+#[path = "e2e/report.rs"]
+mod report;
+#[path = "e2e/stop.rs"]
+mod stop;

@@ -1,0 +1,87 @@
+//! Iterations mode: exact request counts, checked on the server side and in the report.
+
+use crate::check::{assert_all_ok, LIMIT};
+use vayu_tests::report::{count, pretty, text};
+use vayu_tests::{run_json, Behaviour, TestServer};
+
+#[test]
+fn a_thousand_iterations_over_ten_connections_are_exact() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let doc = run_json(&[&url, "-n", "1000", "-c", "10", "--workers", "2"], LIMIT);
+    assert_all_ok(&server, &doc, 1000);
+    assert_eq!(text(&doc, "/metadata/mode"), "iterations");
+    assert!(
+        server.max_in_flight() <= 10,
+        "server saw {} at once",
+        server.max_in_flight()
+    );
+    let peak = count(&doc, "/summary/peakConcurrency");
+    assert!((1..=10).contains(&peak), "peakConcurrency {peak}");
+    // Keep-alive: a correct closed loop opens 10 connections and reuses them; 2x is headroom
+    // for a warm-up probe, anything near 1000 means no reuse.
+    assert!(
+        server.connections() <= 20,
+        "{} connections for 1000 keep-alive requests\nreport: {}",
+        server.connections(),
+        pretty(&doc)
+    );
+}
+
+#[test]
+fn an_odd_split_over_connections_and_workers_is_exact() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let doc = run_json(&[&url, "-n", "997", "-c", "7", "--workers", "2"], LIMIT);
+    assert_all_ok(&server, &doc, 997);
+}
+
+#[test]
+fn fewer_iterations_than_connections_is_exact() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let doc = run_json(&[&url, "-n", "3", "-c", "10", "--workers", "2"], LIMIT);
+    assert_all_ok(&server, &doc, 3);
+}
+
+#[test]
+fn method_headers_and_body_reach_the_server() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = format!("{}submit?x=1", server.url());
+    let args = [
+        url.as_str(),
+        "-n",
+        "3",
+        "-c",
+        "1",
+        "--workers",
+        "1",
+        "-m",
+        "POST",
+        "-H",
+        "X-Test: yes",
+        "--header",
+        "X-Other: 2",
+        "-d",
+        "hello",
+    ];
+    let doc = run_json(&args, LIMIT);
+    assert_all_ok(&server, &doc, 3);
+    assert_eq!(text(&doc, "/metadata/requestMethod"), "POST");
+
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    for req in &seen {
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.target, "/submit?x=1");
+        assert_eq!(req.header("x-test"), Some("yes"));
+        assert_eq!(req.header("x-other"), Some("2"));
+        assert_eq!(req.header("content-length"), Some("5"));
+        let host = req.header("host").unwrap_or_default();
+        assert!(host.starts_with("127.0.0.1"), "Host: {host:?}");
+        assert_eq!(req.body, b"hello");
+    }
+    // bytesSent is what went on the wire, which is exactly what the server read.
+    let on_wire: usize = seen.iter().map(|r| r.raw_head.len() + r.body.len()).sum();
+    assert_eq!(count(&doc, "/summary/bytesSent"), on_wire as u64);
+}

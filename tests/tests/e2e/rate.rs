@@ -1,0 +1,116 @@
+//! Duration-bounded modes: constant_rps accuracy (server-side count), constant_concurrency, ramp_up.
+
+use crate::check::{assert_completed, LIMIT};
+use vayu_tests::report::{count, is_absent, num, pretty, text};
+use vayu_tests::{run_json, timing_lock, Behaviour, TestServer};
+
+#[test]
+fn constant_rps_is_within_two_percent_over_four_seconds() {
+    let _serial = timing_lock();
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let args = [
+        &*url,
+        "--rps",
+        "500",
+        "-z",
+        "4s",
+        "-c",
+        "10",
+        "--workers",
+        "2",
+    ];
+    let doc = run_json(&args, LIMIT);
+    assert_completed(&doc);
+    assert_eq!(text(&doc, "/metadata/mode"), "constant_rps");
+
+    // 500/s for 4 s = 2000 intended sends; the server is the independent witness.
+    let served = server.requests();
+    assert!(
+        (1960..=2040).contains(&served),
+        "server counted {served}, want 2000 +- 2%\nreport: {}",
+        pretty(&doc)
+    );
+    let total = count(&doc, "/summary/totalRequests");
+    assert!((1960..=2040).contains(&total), "totalRequests {total}");
+    assert_eq!(count(&doc, "/summary/successfulRequests"), total);
+    assert_eq!(count(&doc, "/summary/droppedRequests"), 0);
+
+    assert!(
+        !is_absent(&doc, "/rateControl"),
+        "rateControl is required with --rps"
+    );
+    assert_eq!(num(&doc, "/rateControl/targetRps"), 500.0);
+    let achievement = num(&doc, "/rateControl/achievement");
+    assert!(achievement >= 98.0, "achievement {achievement}%");
+    let actual = num(&doc, "/rateControl/actualRps");
+    assert!((490.0..=510.0).contains(&actual), "actualRps {actual}");
+}
+
+#[test]
+fn constant_concurrency_runs_for_its_duration_and_counts_every_request() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let doc = run_json(&[&url, "-z", "1s", "-c", "4", "--workers", "1"], LIMIT);
+    assert_completed(&doc);
+    assert_eq!(text(&doc, "/metadata/mode"), "constant_concurrency");
+    let total = count(&doc, "/summary/totalRequests");
+    assert!(total > 0);
+    // Requests in flight at the deadline finish and are counted, so nothing the server
+    // answered is missing from the report.
+    assert_eq!(
+        server.requests(),
+        total,
+        "server vs report\n{}",
+        pretty(&doc)
+    );
+    assert_eq!(count(&doc, "/summary/successfulRequests"), total);
+    assert!(
+        server.max_in_flight() <= 4,
+        "server saw {} at once",
+        server.max_in_flight()
+    );
+    // Generous: -z 1s must not end early, and a 1 s run must not take 5.
+    let seconds = num(&doc, "/summary/totalDurationSeconds");
+    assert!(
+        (0.95..5.0).contains(&seconds),
+        "totalDurationSeconds {seconds}"
+    );
+}
+
+#[test]
+fn ramp_up_never_exceeds_the_target_concurrency() {
+    let server = TestServer::start(Behaviour::Delay(std::time::Duration::from_millis(20)));
+    let url = server.url();
+    let args = [
+        &*url,
+        "--ramp-up",
+        "1s",
+        "--start-concurrency",
+        "1",
+        "-c",
+        "4",
+        "-z",
+        "2s",
+        "--workers",
+        "1",
+    ];
+    let doc = run_json(&args, LIMIT);
+    assert_completed(&doc);
+    assert_eq!(text(&doc, "/metadata/mode"), "ramp_up");
+    let total = count(&doc, "/summary/totalRequests");
+    assert!(total > 0);
+    assert_eq!(
+        server.requests(),
+        total,
+        "server vs report\n{}",
+        pretty(&doc)
+    );
+    assert!(
+        server.max_in_flight() <= 4,
+        "server saw {} at once",
+        server.max_in_flight()
+    );
+    let peak = count(&doc, "/summary/peakConcurrency");
+    assert!((1..=4).contains(&peak), "peakConcurrency {peak}");
+}
