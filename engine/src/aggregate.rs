@@ -26,6 +26,8 @@ pub struct Aggregator {
     last_seq: Vec<Option<u64>>,
     finished: Vec<bool>,
     in_flight: Vec<u64>,
+    /// Sum over shards of each tick's peak in-flight count, by tick number, until published.
+    tick_peaks: BTreeMap<u64, u64>,
     peak_in_flight: u64,
     /// Tick number of the next live tick to publish.
     next_publish: u64,
@@ -46,6 +48,7 @@ impl Aggregator {
             last_seq: vec![None; shards],
             finished: vec![false; shards],
             in_flight: vec![0; shards],
+            tick_peaks: BTreeMap::new(),
             peak_in_flight: 0,
             next_publish: 0,
             published: Counters::default(),
@@ -62,7 +65,7 @@ impl Aggregator {
         let shard = tick.shard;
         self.last_seq[shard] = Some(tick.seq);
         self.in_flight[shard] = tick.in_flight;
-        self.peak_in_flight = self.peak_in_flight.max(tick.peak_in_flight);
+        *self.tick_peaks.entry(tick.seq).or_default() += tick.peak_in_flight;
         if tick.last {
             self.finished[shard] = true;
             self.in_flight[shard] = 0;
@@ -91,6 +94,12 @@ impl Aggregator {
     }
 
     fn live_tick(&mut self, seq: u64) -> LiveTick {
+        // Shards that finished early have no tick `seq`; earlier ticks are complete too.
+        let mut published_peaks = self.tick_peaks.split_off(&(seq + 1));
+        std::mem::swap(&mut published_peaks, &mut self.tick_peaks);
+        if let Some(peak) = published_peaks.values().max() {
+            self.peak_in_flight = self.peak_in_flight.max(*peak);
+        }
         let window_s = self.tick_interval.as_secs_f64();
         let per_second = |now: u64, before: u64| (now - before) as f64 / window_s;
         let c = &self.counters;
@@ -220,7 +229,9 @@ impl Aggregator {
                 send_rate: round3(c.sent as f64 / duration_s),
                 throughput: round3(responses as f64 / duration_s),
                 setup_overhead: round3(setup.as_secs_f64()),
-                peak_concurrency: self.peak_in_flight,
+                peak_concurrency: self
+                    .peak_in_flight
+                    .max(self.tick_peaks.values().copied().max().unwrap_or(0)),
                 dropped_requests: c.dropped(),
                 avg_queue_wait_ms: round3(mean_ms(&self.queue_wait)),
                 bytes_sent: c.bytes_sent,

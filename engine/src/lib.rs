@@ -10,9 +10,10 @@
 //! - [`metrics`]: the per-shard recorder, counters and tick snapshots.
 //! - [`aggregate`]: merging ticks; live ticks and the final report.
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
-//! - [`runtime`]: io_uring runtime with epoll fallback.
+//! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
 
 pub mod aggregate;
+pub mod deadline;
 pub mod duration;
 pub mod metrics;
 pub mod pacer;

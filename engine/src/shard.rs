@@ -14,6 +14,7 @@ use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector, Error, ErrorKind, Response, ResponseSink};
 
+use crate::deadline::{Deadlines, Watch, SWEEP_INTERVAL};
 use crate::metrics::{Failure, Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
 use crate::plan::ExpectedStatus;
@@ -135,6 +136,7 @@ async fn shard_main(setup: ShardSetup) {
         stop: setup.stop,
         pacer,
         recorder: RefCell::new(Recorder::default()),
+        deadlines: Deadlines::default(),
         live_tasks: Cell::new(0),
         all_done: Cell::new(None),
     });
@@ -155,6 +157,7 @@ async fn shard_main(setup: ShardSetup) {
     if let Pacer::Open(_) = shard.pacer {
         monoio::spawn(dispatch(Rc::clone(&shard)));
     }
+    monoio::spawn(sweep_deadlines(Rc::clone(&shard)));
     tick_loop(&shard, setup.index, t0, setup.tick_interval, &setup.ticks).await;
 }
 
@@ -190,6 +193,7 @@ struct Shard {
     stop: Arc<AtomicBool>,
     pacer: Pacer,
     recorder: RefCell<Recorder>,
+    deadlines: Deadlines,
     live_tasks: Cell<usize>,
     all_done: Cell<Option<Waker>>,
 }
@@ -230,7 +234,7 @@ impl Shard {
             return None;
         }
         match &self.pacer {
-            Pacer::Closed(closed) => closed.claim(Instant::now()).then_some(None),
+            Pacer::Closed(closed) => closed.claim().then_some(None),
             Pacer::Open(open) => {
                 if let Some(intended) = open.take_due(Instant::now()) {
                     return Some(Some(intended));
@@ -245,22 +249,25 @@ impl Shard {
     }
 
     /// Sends one request on `connection` (opening it if needed) and records the outcome.
-    async fn request_once(&self, connection: &mut Option<Connection>, intended: Option<Instant>) {
+    async fn request_once(
+        &self,
+        connection: &mut Option<Connection>,
+        watch: &Watch,
+        intended: Option<Instant>,
+    ) {
         let sent_at = Instant::now();
         self.recorder.borrow_mut().on_send(
             self.request.len(),
             intended.map(|at| sent_at.saturating_duration_since(at)),
         );
         let mut probe = Probe::default();
-        let outcome = match monoio::time::timeout(
-            self.timeout,
-            self.exchange(connection, &mut probe),
-        )
-        .await
-        {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Error::new(ErrorKind::Timeout)),
-        };
+        let outcome = watch
+            .run(
+                sent_at + self.timeout,
+                self.exchange(connection, &mut probe),
+            )
+            .await
+            .unwrap_or(Err(Error::new(ErrorKind::Timeout)));
         let done_at = Instant::now();
         // Closed loop measures from the write (connection setup is reported separately);
         // open loop from the intended time, so stalls are not hidden (coordinated omission).
@@ -305,7 +312,9 @@ impl Shard {
         let open = match connection {
             Some(open) => open,
             None => {
-                let (opened, timing) = self.connector.connect().await?;
+                // Boxed: the connect (and TLS handshake) future is large, and keeping it
+                // inline would make every request's future that large to move.
+                let (opened, timing) = Box::pin(self.connector.connect()).await?;
                 probe.connected = Some(timing);
                 probe.write_at = Some(Instant::now());
                 connection.insert(opened)
@@ -345,6 +354,7 @@ async fn connection_task(
     };
     if proceed {
         let mailbox = Rc::new(Mailbox::default());
+        let watch = shard.deadlines.register();
         loop {
             let intended = match first_slot.take() {
                 Some(slot) => Some(slot),
@@ -353,7 +363,7 @@ async fn connection_task(
                     None => break,
                 },
             };
-            shard.request_once(&mut connection, intended).await;
+            shard.request_once(&mut connection, &watch, intended).await;
         }
     }
     shard.task_finished();
@@ -370,6 +380,14 @@ async fn sleep_until(shard: &Shard, at: Instant) -> bool {
             return true;
         }
         monoio::time::sleep((at - now).min(STOP_POLL)).await;
+    }
+}
+
+/// Expires overdue requests until the shard is dropped.
+async fn sweep_deadlines(shard: Rc<Shard>) {
+    loop {
+        monoio::time::sleep(SWEEP_INTERVAL).await;
+        shard.deadlines.sweep(Instant::now());
     }
 }
 

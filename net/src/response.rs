@@ -1,10 +1,12 @@
 //! Response heads: parsing the status line and headers with httparse and deciding how the
 //! body is framed (RFC 9112 §6.3).
 
+use std::mem::MaybeUninit;
+
 use crate::body::Framing;
 
 /// Most headers a response may carry before it is rejected as a protocol error.
-pub const MAX_HEADERS: usize = 96;
+pub const MAX_HEADERS: usize = 64;
 
 /// What the head of a response says, without borrowing the read buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +45,15 @@ pub fn parse_head(
     head_request: bool,
     mut on_header: impl FnMut(&str, &[u8]),
 ) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    let len = match response.parse(buf) {
+    // Uninitialized header slots: zeroing 64 slots per response would cost more than parsing.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        &mut slots,
+    );
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Parsed::Partial,
         Err(_) => return Parsed::Invalid,
