@@ -40,6 +40,37 @@ pub fn parse(text: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// Renders a duration the way [`parse`] reads it: `250ms`, `10s`, `1.5s`.
+pub fn format(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{}s", duration.as_secs())
+    } else if duration < Duration::from_secs(1) && duration.subsec_nanos().is_multiple_of(1_000_000)
+    {
+        format!("{}ms", duration.as_millis())
+    } else {
+        format!("{}s", duration.as_secs_f64())
+    }
+}
+
+/// Serde: a duration as its [`format()`] string.
+pub fn serialize<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format(*duration))
+}
+
+/// Serde: an optional duration as its [`format()`] string, or null.
+pub fn serialize_option<S: serde::Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => serializer.serialize_str(&format(*duration)),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn seconds_to_duration(seconds: f64) -> Option<Duration> {
     if seconds.is_finite() && (0.0..1e10).contains(&seconds) {
         Some(Duration::from_secs_f64(seconds))
@@ -60,6 +91,13 @@ mod tests {
         assert_eq!(parse("2h"), Some(Duration::from_secs(7200)));
         assert_eq!(parse("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse("3"), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for text in ["250ms", "10s", "1.5s", "0s"] {
+            assert_eq!(parse(text).map(format).as_deref(), Some(text));
+        }
     }
 
     #[test]

@@ -19,11 +19,16 @@ pub struct RequestSpec {
 
 /// How load is generated (SPEC §4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
+#[serde(
+    tag = "mode",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Load {
     /// Closed loop: `concurrency` requests always in flight until `duration` ends.
     ConstantConcurrency {
         concurrency: u32,
+        #[serde(serialize_with = "crate::duration::serialize")]
         duration: Duration,
     },
     /// Closed loop, in-flight count rising linearly from `start_concurrency` to
@@ -31,13 +36,16 @@ pub enum Load {
     RampUp {
         start_concurrency: u32,
         concurrency: u32,
+        #[serde(serialize_with = "crate::duration::serialize")]
         ramp_up: Duration,
+        #[serde(serialize_with = "crate::duration::serialize")]
         duration: Duration,
     },
     /// Closed loop, exactly `iterations` requests in total (optionally cut at `duration`).
     Iterations {
         iterations: u64,
         concurrency: u32,
+        #[serde(serialize_with = "crate::duration::serialize_option")]
         duration: Option<Duration>,
     },
     /// Open loop: request k is due at `t0 + k / rps`; latency counts from that time.
@@ -45,6 +53,7 @@ pub enum Load {
     /// `max_in_flight`, beyond which due requests are dropped.
     ConstantRps {
         rps: f64,
+        #[serde(serialize_with = "crate::duration::serialize")]
         duration: Duration,
         concurrency: u32,
         max_in_flight: u32,
@@ -135,8 +144,10 @@ pub struct RunPlan {
     #[serde(flatten)]
     pub load: Load,
     /// Per-request deadline (connect + send + receive). Default 30 s.
+    #[serde(serialize_with = "crate::duration::serialize")]
     pub timeout: Duration,
     /// Deadline for opening a connection. Default 10 s (capped by `timeout`).
+    #[serde(serialize_with = "crate::duration::serialize")]
     pub connect_timeout: Duration,
     /// Shard threads. Default: one per core.
     pub workers: usize,
@@ -145,6 +156,7 @@ pub struct RunPlan {
     /// Measure connect / TLS / first byte / download per request.
     pub timing_breakdown: bool,
     /// Live tick cadence. Default 100 ms.
+    #[serde(serialize_with = "crate::duration::serialize")]
     pub tick_interval: Duration,
     pub expected_status: ExpectedStatus,
 }

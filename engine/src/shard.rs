@@ -163,16 +163,16 @@ async fn shard_main(setup: ShardSetup) {
 
 /// Opens the connections that are active from the start, concurrently. A failure leaves
 /// `None`; that task connects on its first request, where the error is counted.
-async fn preconnect(connector: &Connector, count: usize) -> Vec<Option<Connection>> {
-    let slots: Rc<RefCell<Vec<Option<Connection>>>> =
+async fn preconnect(connector: &Connector, count: usize) -> Vec<Option<Opened>> {
+    let slots: Rc<RefCell<Vec<Option<Opened>>>> =
         Rc::new(RefCell::new((0..count).map(|_| None).collect()));
     let handles: Vec<_> = (0..count)
         .map(|i| {
             let connector = connector.clone();
             let slots = Rc::clone(&slots);
             monoio::spawn(async move {
-                if let Ok((connection, _)) = connector.connect().await {
-                    slots.borrow_mut()[i] = Some(connection);
+                if let Ok(opened) = connector.connect().await {
+                    slots.borrow_mut()[i] = Some(opened);
                 }
             })
         })
@@ -182,6 +182,10 @@ async fn preconnect(connector: &Connector, count: usize) -> Vec<Option<Connectio
     }
     slots.take()
 }
+
+/// A connection opened ahead of its first request, with what opening it took (reported
+/// with that first request's timing breakdown).
+type Opened = (Connection, ConnectTiming);
 
 struct Shard {
     connector: Connector,
@@ -205,7 +209,7 @@ impl Shard {
 
     fn spawn_task(
         self: &Rc<Self>,
-        connection: Option<Connection>,
+        connection: Option<Opened>,
         activate_at: Option<Instant>,
         first_slot: Option<Instant>,
     ) {
@@ -252,6 +256,7 @@ impl Shard {
     async fn request_once(
         &self,
         connection: &mut Option<Connection>,
+        opened_with: Option<ConnectTiming>,
         watch: &Watch,
         intended: Option<Instant>,
     ) {
@@ -260,7 +265,10 @@ impl Shard {
             self.request.len(),
             intended.map(|at| sent_at.saturating_duration_since(at)),
         );
-        let mut probe = Probe::default();
+        let mut probe = Probe {
+            connected: opened_with,
+            ..Probe::default()
+        };
         let outcome = watch
             .run(
                 sent_at + self.timeout,
@@ -344,7 +352,7 @@ impl ResponseSink for Probe {
 /// The worker loop: one per connection, for every mode.
 async fn connection_task(
     shard: Rc<Shard>,
-    mut connection: Option<Connection>,
+    opened: Option<Opened>,
     activate_at: Option<Instant>,
     mut first_slot: Option<Instant>,
 ) {
@@ -355,6 +363,10 @@ async fn connection_task(
     if proceed {
         let mailbox = Rc::new(Mailbox::default());
         let watch = shard.deadlines.register();
+        let (mut connection, mut opened_with) = match opened {
+            Some((connection, timing)) => (Some(connection), Some(timing)),
+            None => (None, None),
+        };
         loop {
             let intended = match first_slot.take() {
                 Some(slot) => Some(slot),
@@ -363,7 +375,9 @@ async fn connection_task(
                     None => break,
                 },
             };
-            shard.request_once(&mut connection, &watch, intended).await;
+            shard
+                .request_once(&mut connection, opened_with.take(), &watch, intended)
+                .await;
         }
     }
     shard.task_finished();

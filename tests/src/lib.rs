@@ -15,6 +15,7 @@
 //! - [`port`]: a reserved port that refuses connections ([`free_port`]).
 //! - [`scratch`]: a temporary directory removed on drop (for `--out FILE`).
 //! - [`serial`]: a lock that keeps the timing-sensitive tests from competing for the 2 cores.
+//! - [`tls`]: a rustls server with a fresh self-signed certificate ([`TlsServer`]).
 
 pub mod port;
 pub mod process;
@@ -22,6 +23,7 @@ pub mod report;
 pub mod scratch;
 pub mod serial;
 pub mod server;
+pub mod tls;
 
 #[cfg(test)]
 mod client;
@@ -33,3 +35,4 @@ pub use serial::timing_lock;
 pub use server::{
     close_delimited_body, Behaviour, SeenRequest, TestServer, CHUNKED_BODY, GARBAGE, OK_BODY,
 };
+pub use tls::TlsServer;

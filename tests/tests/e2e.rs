@@ -22,3 +22,5 @@ mod rate;
 mod report;
 #[path = "e2e/stop.rs"]
 mod stop;
+#[path = "e2e/transport.rs"]
+mod transport;

@@ -1,0 +1,116 @@
+//! A TLS test server: rustls (ring) with a fresh self-signed certificate for `localhost`
+//! and `127.0.0.1`, answering every request on a keep-alive connection with `200 ok`.
+//! Thread per connection; counts requests and completed handshakes.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    handshakes: AtomicU64,
+}
+
+/// A running TLS server; stops accepting when dropped.
+pub struct TlsServer {
+    addr: SocketAddr,
+    counters: Arc<Counters>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl TlsServer {
+    pub fn start() -> TlsServer {
+        let cert = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+        ])
+        .unwrap_or_else(|e| panic!("certificate: {e}"));
+        let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
+            .unwrap_or_else(|e| panic!("server config: {e}"));
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("addr: {e}"));
+        let counters = Arc::new(Counters::default());
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (accept_counters, accept_stopping) = (Arc::clone(&counters), Arc::clone(&stopping));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if accept_stopping.load(Ordering::Relaxed) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let (config, counters) = (Arc::clone(&config), Arc::clone(&accept_counters));
+                std::thread::spawn(move || serve(stream, config, &counters));
+            }
+        });
+        TlsServer {
+            addr,
+            counters,
+            stopping,
+        }
+    }
+
+    /// `https://127.0.0.1:PORT/`
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.addr.port())
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.counters.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn handshakes(&self) -> u64 {
+        self.counters.handshakes.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        // Unblock accept(); a failure means the listener is already gone.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve(stream: TcpStream, config: Arc<ServerConfig>, counters: &Counters) {
+    let Ok(connection) = ServerConnection::new(config) else {
+        return;
+    };
+    let mut tls = StreamOwned::new(connection, stream);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut handshake_counted = false;
+    loop {
+        let read = match tls.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        if !handshake_counted && !tls.conn.is_handshaking() {
+            counters.handshakes.fetch_add(1, Ordering::Relaxed);
+            handshake_counted = true;
+        }
+        pending.extend_from_slice(&buf[..read]);
+        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            pending.drain(..end + 4);
+            counters.requests.fetch_add(1, Ordering::Relaxed);
+            if tls
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Transports: TLS (verified and `--insecure`) and the epoll fallback driver.
+
+use crate::check::{assert_all_ok, LIMIT};
+use std::process::Command;
+use vayu_tests::report::count;
+use vayu_tests::{run_json, spawn, vayu_bin, Behaviour, TestServer, TlsServer};
+
+#[test]
+fn tls_with_insecure_reuses_one_handshake_per_connection() {
+    let server = TlsServer::start();
+    let url = server.url();
+    let doc = run_json(
+        &[
+            &url,
+            "-n",
+            "300",
+            "-c",
+            "3",
+            "--workers",
+            "1",
+            "--insecure",
+            "--timing-breakdown",
+        ],
+        LIMIT,
+    );
+    assert_eq!(count(&doc, "/summary/successfulRequests"), 300);
+    assert_eq!(server.requests(), 300);
+    assert!(
+        server.handshakes() <= 6,
+        "{} handshakes for 3 keep-alive connections",
+        server.handshakes()
+    );
+    assert!(
+        doc.pointer("/timingBreakdown/avgTlsMs")
+            .and_then(|v| v.as_f64())
+            .is_some_and(|ms| ms > 0.0),
+        "TLS time missing: {doc}"
+    );
+}
+
+#[test]
+fn self_signed_certificate_is_a_tls_error_without_insecure() {
+    let server = TlsServer::start();
+    let url = server.url();
+    let doc = run_json(&[&url, "-n", "5", "-c", "1", "--workers", "1"], LIMIT);
+    assert_eq!(count(&doc, "/summary/successfulRequests"), 0);
+    assert_eq!(count(&doc, "/errors/types/tls_error"), 5);
+    assert_eq!(server.requests(), 0);
+}
+
+#[test]
+fn epoll_driver_gives_exact_counts_too() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let mut cmd = Command::new(vayu_bin());
+    cmd.args([
+        "run",
+        &url,
+        "-n",
+        "500",
+        "-c",
+        "4",
+        "--workers",
+        "2",
+        "--json",
+        "-q",
+    ]);
+    cmd.env("VAYU_DRIVER", "legacy");
+    let output = spawn(cmd).wait(LIMIT);
+    output.assert_success();
+    assert_all_ok(&server, &output.json(), 500);
+}
