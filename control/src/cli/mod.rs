@@ -2,6 +2,7 @@
 
 pub mod progress;
 pub mod run;
+pub mod serve;
 pub mod summary;
 
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a load test against URL and print a summary (or a JSON report).
     Run(Box<RunArgs>),
+    /// Start the daemon: the REST/SSE/WebSocket control API on 127.0.0.1:9876.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]

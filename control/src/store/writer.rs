@@ -1,0 +1,129 @@
+//! The single writer thread. Operations arrive over a channel; everything queued is applied
+//! in one write transaction (each operation in a nested transaction, so one failing
+//! operation does not undo the others) and committed with one fsync.
+
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+use heed::{Env, MdbError, RwTxn, WithoutTls};
+
+use super::{Dbs, StoreError};
+
+/// A write: runs on the writer thread inside a (nested) write transaction.
+pub type WriteOp = Box<dyn FnOnce(&mut RwTxn<'_>, &Dbs) -> Result<(), StoreError> + Send>;
+
+/// Most operations committed in one transaction.
+const BATCH: usize = 1024;
+
+struct Job {
+    op: WriteOp,
+    reply: Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
+}
+
+pub struct Writer {
+    jobs: Sender<Job>,
+    _thread: JoinHandle<()>,
+}
+
+impl Writer {
+    pub fn start(env: Env<WithoutTls>, dbs: Dbs, map_bytes: usize) -> Writer {
+        let (jobs, queue) = crossbeam_channel::unbounded();
+        let thread = std::thread::Builder::new()
+            .name("vayu-db-writer".to_owned())
+            .spawn(move || run(&env, &dbs, map_bytes, &queue))
+            .expect("spawning the database writer thread (process start-up)");
+        Writer {
+            jobs,
+            _thread: thread,
+        }
+    }
+
+    pub async fn write(&self, op: WriteOp) -> Result<(), StoreError> {
+        let (reply, done) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job {
+                op,
+                reply: Some(reply),
+            })
+            .map_err(|_| StoreError::WriterGone)?;
+        done.await.unwrap_or(Err(StoreError::WriterGone))
+    }
+
+    pub fn write_detached(&self, op: WriteOp) {
+        if self.jobs.send(Job { op, reply: None }).is_err() {
+            eprintln!("vayu: database writer has stopped; a metrics batch was not stored");
+        }
+    }
+}
+
+fn run(env: &Env<WithoutTls>, dbs: &Dbs, map_bytes: usize, queue: &Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (ops, replies): (Vec<WriteOp>, Vec<_>) =
+            batch.into_iter().map(|job| (job.op, job.reply)).unzip();
+        let outcomes = apply(env, dbs, ops).unwrap_or_else(|failure| {
+            let message = failure.to_string();
+            replies
+                .iter()
+                .map(|_| Err(batch_failure(&failure, &message, map_bytes)))
+                .collect()
+        });
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            let outcome = outcome.map_err(|err| full_if_map_full(err, map_bytes));
+            match reply {
+                // The caller may have gone away (client disconnected); nothing to do.
+                Some(reply) => drop(reply.send(outcome)),
+                None => {
+                    if let Err(err) = outcome {
+                        eprintln!("vayu: background write failed: {err}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Applies a batch in one transaction, each operation in a nested one; returns one outcome
+/// per operation, or the error that failed the whole transaction.
+fn apply(
+    env: &Env<WithoutTls>,
+    dbs: &Dbs,
+    ops: Vec<WriteOp>,
+) -> Result<Vec<Result<(), StoreError>>, heed::Error> {
+    let mut txn = env.write_txn()?;
+    let mut outcomes = Vec::with_capacity(ops.len());
+    for op in ops {
+        let mut nested = env.nested_write_txn(&mut txn)?;
+        let outcome = op(&mut nested, dbs);
+        match outcome {
+            Ok(()) => outcomes.push(nested.commit().map_err(StoreError::from)),
+            Err(err) => {
+                nested.abort();
+                outcomes.push(Err(err));
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(outcomes)
+}
+
+fn batch_failure(failure: &heed::Error, message: &str, map_bytes: usize) -> StoreError {
+    if matches!(failure, heed::Error::Mdb(MdbError::MapFull)) {
+        StoreError::Full(map_bytes)
+    } else {
+        StoreError::Batch(message.to_owned())
+    }
+}
+
+fn full_if_map_full(err: StoreError, map_bytes: usize) -> StoreError {
+    match err {
+        StoreError::Db(heed::Error::Mdb(MdbError::MapFull)) => StoreError::Full(map_bytes),
+        other => other,
+    }
+}
