@@ -12,11 +12,14 @@
 //!   counters the test reads (requests, connections, peak in-flight, stalled).
 //! - [`report`]: panicking accessors into the JSON report that print the whole report on
 //!   failure, so a broken contract is readable from the test log alone.
+//! - [`daemon`]: `vayu serve` on a temporary data dir ([`Daemon`]), a tiny API client and
+//!   an SSE reader.
 //! - [`port`]: a reserved port that refuses connections ([`free_port`]).
 //! - [`scratch`]: a temporary directory removed on drop (for `--out FILE`).
 //! - [`serial`]: a lock that keeps the timing-sensitive tests from competing for the 2 cores.
 //! - [`tls`]: a rustls server with a fresh self-signed certificate ([`TlsServer`]).
 
+pub mod daemon;
 pub mod port;
 pub mod process;
 pub mod report;
@@ -28,6 +31,7 @@ pub mod tls;
 #[cfg(test)]
 mod client;
 
+pub use daemon::{ApiResponse, Daemon, SseEvent, SseStream};
 pub use port::{free_port, FreePort};
 pub use process::{run, run_json, spawn, vayu_bin, Output, Running};
 pub use scratch::TempDir;
