@@ -47,15 +47,28 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             options.data_dir.display()
         );
         let shutdown_state = Arc::clone(&state);
-        axum::serve(listener, api::router(state))
+        axum::serve(listener, api::router(Arc::clone(&state)))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 shutdown_state.runs.stop_all();
             })
             .await
-            .context("the control API stopped")
+            .context("the control API stopped")?;
+        // Stopped runs store their reports on their own threads; wait for them.
+        let runs = Arc::clone(&state);
+        let idle = tokio::task::spawn_blocking(move || runs.runs.wait_idle(SHUTDOWN_WAIT))
+            .await
+            .unwrap_or(false);
+        if !idle {
+            eprintln!("vayu: some runs did not finish within {SHUTDOWN_WAIT:?}; they will read `failed` (interrupted)");
+        }
+        Ok(())
     })
 }
+
+/// How long shutdown waits for stopped runs to store their reports (the engine's stop
+/// grace is 5 s).
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();

@@ -15,6 +15,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The request field the error is about, when there is one.
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -23,7 +25,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// Names the request field at fault (sent as `error.field`).
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 
     /// 400 INVALID_REQUEST: malformed body, missing or wrong-typed field.
@@ -72,7 +81,11 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(field) = self.field {
+            error["field"] = json!(field);
+        }
+        let body = json!({ "error": error });
         (self.status, Json(body)).into_response()
     }
 }

@@ -3,6 +3,8 @@
 //! elsewhere (shards, the design executor, the database writer).
 
 pub mod error;
+pub mod live;
+pub mod runs;
 
 use std::sync::Arc;
 
@@ -30,10 +32,31 @@ pub struct Shared {
 /// Handler state: cheap to clone.
 pub type AppState = Arc<Shared>;
 
+/// The configuration a run starts with.
+#[derive(Debug, Clone, Copy)]
+pub struct RunConfig {
+    pub default_timeout: std::time::Duration,
+    pub live_tick_interval: std::time::Duration,
+    pub live_retention: std::time::Duration,
+}
+
+impl Shared {
+    /// The current run configuration.
+    pub fn config(&self) -> ApiResult<RunConfig> {
+        Ok(RunConfig {
+            default_timeout: std::time::Duration::from_secs(30),
+            live_tick_interval: std::time::Duration::from_millis(100),
+            live_retention: std::time::Duration::from_secs(60),
+        })
+    }
+}
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .merge(runs::routes())
+        .merge(live::routes())
         .fallback(unknown_route)
         .with_state(state)
 }

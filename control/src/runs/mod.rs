@@ -1,6 +1,13 @@
 //! Runs on the daemon: turning `POST /run` bodies into plans, starting them on the engine,
 //! and the registry of active runs with their retained live-tick topics.
 
+pub mod body;
+pub mod csv;
+pub mod fields;
+pub mod launch;
 pub mod registry;
+pub mod resolve;
+pub mod template;
+pub mod topic;
 
 pub use registry::Registry;

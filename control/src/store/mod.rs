@@ -133,6 +133,11 @@ impl Store {
         self.writer.write(op).await
     }
 
+    /// Applies `op` and waits, from a plain thread (not the async runtime).
+    pub fn write_blocking(&self, op: WriteOp) -> Result<(), StoreError> {
+        self.writer.write_blocking(op)
+    }
+
     /// Queues `op` on the writer thread without waiting (batched with others; a failure is
     /// logged). For per-tick metrics and sampled results.
     pub fn write_detached(&self, op: WriteOp) {

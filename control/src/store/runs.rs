@@ -84,6 +84,19 @@ pub fn put_rows(
     Ok(())
 }
 
+/// Stores a run's final report and whole-run histogram.
+pub fn put_report(
+    txn: &mut RwTxn<'_>,
+    dbs: &Dbs,
+    run_id: &str,
+    report: &str,
+    histogram: &[u8],
+) -> Result<(), StoreError> {
+    dbs.reports.put(txn, run_id, report)?;
+    dbs.histograms.put(txn, run_id, histogram)?;
+    Ok(())
+}
+
 impl Store {
     pub fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
         self.read(|txn, dbs| get_json(txn, dbs.runs, id))
@@ -152,6 +165,11 @@ impl Store {
             }
             Ok(out)
         })
+    }
+
+    /// The stored whole-run latency histogram (HdrHistogram V2 + deflate).
+    pub fn histogram(&self, run_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|txn, dbs| Ok(dbs.histograms.get(txn, run_id)?.map(<[u8]>::to_vec)))
     }
 
     /// The stored final report (JSON), if the run has finished.

@@ -49,6 +49,18 @@ impl Writer {
         done.await.unwrap_or(Err(StoreError::WriterGone))
     }
 
+    /// Like [`Writer::write`], for threads outside the async runtime.
+    pub fn write_blocking(&self, op: WriteOp) -> Result<(), StoreError> {
+        let (reply, done) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job {
+                op,
+                reply: Some(reply),
+            })
+            .map_err(|_| StoreError::WriterGone)?;
+        done.blocking_recv().unwrap_or(Err(StoreError::WriterGone))
+    }
+
     pub fn write_detached(&self, op: WriteOp) {
         if self.jobs.send(Job { op, reply: None }).is_err() {
             eprintln!("vayu: database writer has stopped; a metrics batch was not stored");

@@ -1,0 +1,224 @@
+//! Live metrics: `GET /metrics/live/:id` (SSE replay of the retained tick topic, `id:` =
+//! offset, resume after `Last-Event-ID`, `complete` at the end, 404 once evicted),
+//! `GET /stats/:id` (legacy SSE, also replaying stored ticks of finished runs; and
+//! `?format=json&limit=&offset=` history from LMDB) and `GET /ws/stats/:id` (the same
+//! ticks over WebSocket).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::runs::stored_run;
+use super::{ApiError, ApiResult, AppState};
+use crate::runs::topic::{Cursor, Next};
+use crate::store::runs::Table;
+
+/// Largest page of `GET /stats/:id?format=json`.
+const MAX_HISTORY_PAGE: usize = 10_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/metrics/live/{id}", get(live_metrics))
+        .route("/stats/{id}", get(stats))
+        .route("/ws/stats/{id}", get(ws_stats))
+}
+
+/// What a stream replays: a live topic, or (for a finished run no longer in memory) the
+/// ticks stored in LMDB.
+enum Source {
+    Live(Cursor),
+    Stored {
+        ticks: std::vec::IntoIter<String>,
+        offset: u64,
+        done: bool,
+    },
+}
+
+impl Source {
+    /// The topic of a live or retained run, else the stored ticks of a known run.
+    fn open(state: &AppState, id: &str, offset: u64) -> ApiResult<Source> {
+        if let Some(live) = state.runs.get(id) {
+            return Ok(Source::Live(Cursor::new(Arc::clone(&live.topic), offset)));
+        }
+        stored_run(state, id)?;
+        let ticks = state.store.rows(Table::Ticks, id, offset, usize::MAX)?;
+        Ok(Source::Stored {
+            ticks: ticks.into_iter(),
+            offset,
+            done: false,
+        })
+    }
+
+    async fn next(&mut self) -> Option<Next> {
+        match self {
+            Source::Live(cursor) => cursor.next().await,
+            Source::Stored {
+                ticks,
+                offset,
+                done,
+            } => {
+                if *done {
+                    return None;
+                }
+                match ticks.next() {
+                    Some(tick) => {
+                        *offset += 1;
+                        Some(Next::Tick(*offset - 1, Arc::from(tick.as_str())))
+                    }
+                    None => {
+                        *done = true;
+                        Some(Next::Complete)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Last-Event-ID: n` resumes at `n + 1`.
+fn resume_offset(headers: &HeaderMap) -> u64 {
+    headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map_or(0, |seen| seen + 1)
+}
+
+fn sse_stream(
+    source: Source,
+    tick_event: &'static str,
+    complete: String,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let events = stream::unfold(
+        (source, Some(complete)),
+        move |(mut source, complete)| async move {
+            let event = match source.next().await? {
+                Next::Tick(offset, tick) => Event::default()
+                    .event(tick_event)
+                    .id(offset.to_string())
+                    .data(&*tick),
+                Next::Complete => Event::default()
+                    .event("complete")
+                    .data(complete.clone().unwrap_or_default()),
+                Next::Wait => return None,
+            };
+            Some((Ok(event), (source, complete)))
+        },
+    );
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+async fn live_metrics(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let Some(live) = state.runs.get(&id) else {
+        return Err(ApiError::not_found(
+            "RUN_NOT_FOUND",
+            format!("run `{id}` is not live (unknown, or evicted after liveRetentionMs). Use /run/{id}/report for the stored report"),
+        ));
+    };
+    let cursor = Cursor::new(Arc::clone(&live.topic), resume_offset(&headers));
+    let complete = json!({ "event": "complete", "runId": id }).to_string();
+    Ok(sse_stream(Source::Live(cursor), "metrics", complete).into_response())
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    format: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<StatsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    match query.format.as_deref() {
+        Some("json") => {
+            stored_run(&state, &id)?;
+            let limit = query.limit.map_or(MAX_HISTORY_PAGE, |limit| {
+                (limit as usize).min(MAX_HISTORY_PAGE)
+            });
+            let rows = state
+                .store
+                .rows(Table::Ticks, &id, query.offset.unwrap_or(0), limit)?;
+            let body = format!("[{}]", rows.join(","));
+            Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+        }
+        None | Some("sse") => {
+            let source = Source::open(&state, &id, resume_offset(&headers))?;
+            let summary = legacy_summary(&state, &id);
+            Ok(sse_stream(source, "stats", summary).into_response())
+        }
+        Some(other) => Err(
+            ApiError::invalid(format!("unknown format `{other}` (json or sse)"))
+                .with_field("format"),
+        ),
+    }
+}
+
+/// The v0.3 `complete` payload of `/stats`, from the stored report (when there is one).
+fn legacy_summary(state: &AppState, id: &str) -> String {
+    let report: serde_json::Value = state
+        .store
+        .report(id)
+        .ok()
+        .flatten()
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
+    let summary = &report["summary"];
+    json!({
+        "runId": id,
+        "totalRequests": summary["totalRequests"],
+        "totalErrors": summary["failedRequests"],
+        "totalSuccess": summary["successfulRequests"],
+        "errorRate": summary["errorRate"],
+        "avgLatencyMs": report["latency"]["avg"],
+        "finalRps": summary["avgRps"],
+        "duration": summary["totalDurationSeconds"],
+    })
+    .to_string()
+}
+
+async fn ws_stats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let source = Source::open(&state, &id, 0)?;
+    Ok(upgrade.on_upgrade(move |socket| forward(socket, source, id)))
+}
+
+/// Sends every tick as a text message, then `{"event":"complete"}` and a close frame.
+async fn forward(mut socket: WebSocket, mut source: Source, id: String) {
+    while let Some(next) = source.next().await {
+        let message = match next {
+            Next::Tick(_, tick) => Message::Text(tick.to_string().into()),
+            Next::Complete => Message::Text(
+                json!({ "event": "complete", "runId": id })
+                    .to_string()
+                    .into(),
+            ),
+            Next::Wait => break,
+        };
+        if socket.send(message).await.is_err() {
+            return;
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}

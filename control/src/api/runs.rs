@@ -1,0 +1,335 @@
+//! Run endpoints: `POST /run`, `GET /runs`, `GET|DELETE /run/:id`, `POST /run/:id/stop`
+//! and `GET /run/:id/report` (`?format=json|csv`).
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, ApiJson, ApiResult, AppState};
+use crate::ids::{new_id, now_ms};
+use crate::records::{status, RunRecord};
+use crate::runs::body::{substitute, Defaults, RunBody};
+use crate::runs::fields::FieldError;
+use crate::runs::launch::{launch, Launch};
+use crate::runs::resolve::{self, ResolveError};
+use crate::store::runs::{delete_run, RunFilter, Table};
+
+/// How long `POST /run/:id/stop` waits for in-flight requests (the engine's grace is 5 s).
+const STOP_WAIT: Duration = Duration::from_secs(7);
+/// Largest page of `GET /runs`.
+const MAX_PAGE: usize = 1000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/run", post(start_run))
+        .route("/runs", get(list_runs))
+        .route("/run/{id}", get(get_run).delete(remove_run))
+        .route("/run/{id}/stop", post(stop_run))
+        .route("/run/{id}/report", get(report))
+}
+
+/// A field error as a 400 with the v0.1 code for its field.
+pub fn field_error(err: FieldError) -> ApiError {
+    let message = err.to_string();
+    let api = match err.field.as_str() {
+        "url" => ApiError::invalid_url(message),
+        "method" => ApiError::invalid_method(message),
+        _ => ApiError::invalid(message),
+    };
+    api.with_field(err.field)
+}
+
+fn resolve_error(err: ResolveError) -> ApiError {
+    match err {
+        ResolveError::Missing(field) => {
+            let message = field.to_string();
+            ApiError::not_found("NOT_FOUND", message).with_field(field.field)
+        }
+        ResolveError::Store(err) => err.into(),
+    }
+}
+
+async fn start_run(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let parsed = RunBody::parse(&body).map_err(field_error)?;
+    let options = parsed.options.clone();
+    let (template, collection_id) = resolve::request(
+        &state.store,
+        parsed.request.as_ref(),
+        options.request_id.as_deref(),
+    )
+    .map_err(resolve_error)?;
+    let variables = resolve::variables(
+        &state.store,
+        options.environment_id.as_deref(),
+        collection_id.as_deref(),
+    )
+    .map_err(resolve_error)?;
+    let config = state.config()?;
+    let defaults = Defaults {
+        timeout: config.default_timeout,
+        tick_interval: config.live_tick_interval,
+        workers: state.workers,
+    };
+    let plan = parsed
+        .plan(substitute(&template, &variables), defaults)
+        .map_err(field_error)?;
+    let id = new_id("run");
+    let record = RunRecord {
+        id: id.clone(),
+        request_id: options.request_id,
+        environment_id: options.environment_id,
+        run_type: "load".to_owned(),
+        status: status::PENDING.to_owned(),
+        config_snapshot: variables.mask(&body.to_string()),
+        start_time: now_ms(),
+        end_time: None,
+        comment: options.comment,
+        failure_reason: None,
+    };
+    launch(
+        state.clone(),
+        Launch {
+            record,
+            plan,
+            variables,
+            retention: config.live_retention,
+        },
+    )
+    .await?;
+    Ok(Json(json!({ "runId": id, "status": status::RUNNING })))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    #[serde(rename = "type")]
+    run_type: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+fn page_number(name: &str, raw: Option<&str>, default: usize) -> ApiResult<usize> {
+    match raw {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| {
+            ApiError::invalid(format!(
+                "`{name}` must be a non-negative integer, got `{text}`"
+            ))
+            .with_field(name)
+        }),
+    }
+}
+
+async fn list_runs(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Vec<RunRecord>>> {
+    if let Some(wanted) = &query.status {
+        if ![
+            status::PENDING,
+            status::RUNNING,
+            status::COMPLETED,
+            status::STOPPED,
+            status::FAILED,
+        ]
+        .contains(&wanted.as_str())
+        {
+            return Err(
+                ApiError::invalid(format!("unknown status `{wanted}`")).with_field("status")
+            );
+        }
+    }
+    if let Some(wanted) = &query.run_type {
+        if wanted != "load" && wanted != "design" {
+            return Err(
+                ApiError::invalid(format!("unknown type `{wanted}` (load or design)"))
+                    .with_field("type"),
+            );
+        }
+    }
+    let limit = page_number("limit", query.limit.as_deref(), 100)?;
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::invalid(format!(
+            "`limit` must be between 1 and {MAX_PAGE}, got {limit}"
+        ))
+        .with_field("limit"));
+    }
+    let filter = RunFilter {
+        status: query.status,
+        run_type: query.run_type,
+        limit,
+        offset: page_number("offset", query.offset.as_deref(), 0)?,
+    };
+    Ok(Json(state.store.runs(&filter)?))
+}
+
+fn run_not_found(id: &str) -> ApiError {
+    ApiError::not_found("RUN_NOT_FOUND", format!("run `{id}` does not exist"))
+}
+
+/// The stored record of a run, or 404.
+pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
+    state.store.run(id)?.ok_or_else(|| run_not_found(id))
+}
+
+async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let record = stored_run(&state, &id)?;
+    let mut body =
+        serde_json::to_value(&record).map_err(|err| ApiError::internal(err.to_string()))?;
+    if let Some(live) = state.runs.get(&id) {
+        if let Some(tick) = live.topic.last() {
+            body["latest"] = serde_json::from_str(&tick).unwrap_or(Value::Null);
+        }
+    }
+    if let Some(report) = state.store.report(&id)? {
+        let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
+        body["summary"] = report["summary"].clone();
+    }
+    Ok(Json(body))
+}
+
+async fn remove_run(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if state.runs.get(&id).is_some_and(|live| !live.is_finished()) {
+        return Err(ApiError::conflict(format!(
+            "run `{id}` is still running; stop it first"
+        )));
+    }
+    let target = id.clone();
+    let (deleted_tx, deleted_rx) = tokio::sync::oneshot::channel();
+    state
+        .store
+        .write(Box::new(move |txn, dbs| {
+            let deleted = delete_run(txn, dbs, &target)?;
+            let _ = deleted_tx.send(deleted);
+            Ok(())
+        }))
+        .await?;
+    if !deleted_rx.await.unwrap_or(false) {
+        return Err(run_not_found(&id));
+    }
+    state.runs.remove(&id);
+    Ok(Json(
+        json!({ "message": "Run deleted successfully", "runId": id }),
+    ))
+}
+
+async fn stop_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let record = stored_run(&state, &id)?;
+    let Some(live) = state.runs.get(&id) else {
+        return Ok(Json(not_active(&record)));
+    };
+    if !live.stop() {
+        let record = stored_run(&state, &id)?;
+        return Ok(Json(not_active(&record)));
+    }
+    let mut changes = live.topic.subscribe();
+    let waited = tokio::time::timeout(STOP_WAIT, async {
+        while !live.is_finished() {
+            if changes.changed().await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    if waited.is_err() {
+        return Err(ApiError::internal(format!(
+            "run `{id}` did not stop within {STOP_WAIT:?}"
+        )));
+    }
+    let report: Value = state
+        .store
+        .report(&id)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or(Value::Null);
+    let summary = &report["summary"];
+    Ok(Json(json!({
+        "status": "stopped",
+        "runId": id,
+        "summary": {
+            "totalRequests": summary["totalRequests"],
+            "errors": summary["failedRequests"],
+            "errorRate": summary["errorRate"],
+            "avgLatency": report["latency"]["avg"],
+        }
+    })))
+}
+
+/// The v0.1 answers for a run that is not running.
+fn not_active(record: &RunRecord) -> Value {
+    if status::is_final(&record.status) {
+        json!({
+            "status": "already_stopped",
+            "runId": record.id,
+            "currentStatus": record.status,
+            "message": format!("Run is already {}", record.status),
+        })
+    } else {
+        json!({
+            "status": "not_running",
+            "runId": record.id,
+            "message": "Run is not currently active",
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    format: Option<String>,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> ApiResult<Response> {
+    let record = stored_run(&state, &id)?;
+    let format = query.format.unwrap_or_else(|| "json".to_owned());
+    if format != "json" && format != "csv" {
+        return Err(
+            ApiError::invalid(format!("unknown format `{format}` (json or csv)"))
+                .with_field("format"),
+        );
+    }
+    let Some(report) = state.store.report(&id)? else {
+        return Err(if status::is_final(&record.status) {
+            ApiError::not_found(
+                "REPORT_NOT_FOUND",
+                format!("run `{id}` ended ({}) without a report", record.status),
+            )
+        } else {
+            ApiError::conflict(format!(
+                "run `{id}` is {}; the report is ready when it ends",
+                record.status
+            ))
+        });
+    };
+    if format == "json" {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], report).into_response());
+    }
+    let ticks = state.store.rows(Table::Ticks, &id, 0, usize::MAX)?;
+    let csv = crate::runs::csv::ticks_to_csv(&ticks);
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}

@@ -1,0 +1,347 @@
+//! `POST /run` bodies: the v0.3 flat form (`method`, `url`, ... at the top level) and the
+//! v0.1 nested form (`request: {...}`), every mode including legacy `constant`, read into
+//! a request template and a load, with errors that name the field.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use vayu_engine::{Load, RunPlan};
+
+use super::fields::{self, FieldError};
+use super::template::Variables;
+
+/// The request part of a run body, before variables are substituted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestTemplate {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Everything a run body says besides the load plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOptions {
+    pub request_id: Option<String>,
+    pub environment_id: Option<String>,
+    pub comment: Option<String>,
+    /// Deferred validation script (`tests`), run on sampled responses (scripting issue).
+    pub tests: Option<String>,
+    /// Percentage (0–100) of successful requests whose results are stored.
+    pub success_sample_rate: f64,
+    /// Requests slower than this are always stored.
+    pub slow_threshold: Duration,
+}
+
+/// A run body, read but not yet resolved against stored requests and variables.
+#[derive(Debug, Clone)]
+pub struct RunBody {
+    /// `None` when the body names a saved request instead (`requestId` without `url`).
+    pub request: Option<RequestTemplate>,
+    pub options: RunOptions,
+    load: LoadFields,
+    timeout: Option<Duration>,
+    timing_breakdown: bool,
+    insecure: bool,
+    expected_status: Vec<u16>,
+}
+
+#[derive(Debug, Clone)]
+struct LoadFields {
+    mode: String,
+    concurrency: Option<u32>,
+    start_concurrency: Option<u32>,
+    duration: Option<Duration>,
+    ramp_up: Option<Duration>,
+    iterations: Option<u64>,
+    target_rps: Option<f64>,
+    max_in_flight: Option<u32>,
+}
+
+/// Defaults that come from the daemon's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    pub timeout: Duration,
+    pub tick_interval: Duration,
+    pub workers: usize,
+}
+
+const DEFAULT_CONCURRENCY: u32 = 10;
+
+impl RunBody {
+    pub fn parse(body: &Value) -> Result<RunBody, FieldError> {
+        let Value::Object(top) = body else {
+            return Err(FieldError::new("body", "must be a JSON object"));
+        };
+        let request_object = match fields::field(top, &["request"]) {
+            None => top,
+            Some((_, Value::Object(nested))) => nested,
+            Some((name, other)) => {
+                return Err(FieldError::new(
+                    name,
+                    format!("must be an object, got {other}"),
+                ))
+            }
+        };
+        let request = read_request(request_object)?;
+        let mode = fields::string(top, &["mode"])?
+            .ok_or_else(|| FieldError::new("mode", "is required"))?;
+        let load = LoadFields {
+            mode,
+            concurrency: fields::unsigned_u32(top, &["concurrency"])?,
+            start_concurrency: fields::unsigned_u32(
+                top,
+                &["startConcurrency", "start_concurrency"],
+            )?,
+            duration: fields::duration(top, &["duration"])?,
+            ramp_up: fields::duration(top, &["rampUpDuration", "ramp_up_duration"])?,
+            iterations: fields::unsigned(top, &["iterations"])?,
+            target_rps: fields::number(top, &["targetRps", "target_rps", "rps"])?,
+            max_in_flight: fields::unsigned_u32(top, &["maxInFlight", "max_in_flight"])?,
+        };
+        let sample_rate =
+            fields::number(top, &["success_sample_rate", "successSampleRate"])?.unwrap_or(100.0);
+        if !(0.0..=100.0).contains(&sample_rate) {
+            return Err(FieldError::new(
+                "success_sample_rate",
+                format!("must be between 0 and 100, got {sample_rate}"),
+            ));
+        }
+        let options = RunOptions {
+            request_id: fields::string(top, &["requestId"])?,
+            environment_id: fields::string(top, &["environmentId"])?,
+            comment: fields::string(top, &["comment"])?,
+            tests: fields::string(top, &["tests"])?.filter(|script| !script.trim().is_empty()),
+            success_sample_rate: sample_rate,
+            slow_threshold: Duration::from_millis(
+                fields::unsigned(top, &["slow_threshold_ms", "slowThresholdMs"])?.unwrap_or(1000),
+            ),
+        };
+        if request.is_none() && options.request_id.is_none() {
+            return Err(FieldError::new(
+                "url",
+                "is required (or name a saved request with requestId)",
+            ));
+        }
+        let timeout = match fields::millis(request_object, &["timeoutMs", "timeout_ms"])? {
+            Some(timeout) => Some(timeout),
+            None => fields::duration(top, &["timeout"])?
+                .or(fields::millis(top, &["timeoutMs", "timeout_ms"])?),
+        };
+        let expected_status =
+            match fields::field(top, &["expectedStatusCodes", "expected_status_codes"]) {
+                None => Vec::new(),
+                Some((name, Value::Array(codes))) => codes
+                    .iter()
+                    .map(|code| {
+                        code.as_u64()
+                            .and_then(|code| u16::try_from(code).ok())
+                            .filter(|code| (100..=999).contains(code))
+                            .ok_or_else(|| {
+                                FieldError::new(name, format!("{code} is not an HTTP status code"))
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some((name, other)) => {
+                    return Err(FieldError::new(
+                        name,
+                        format!("must be an array of status codes, got {other}"),
+                    ))
+                }
+            };
+        Ok(RunBody {
+            request,
+            options,
+            load,
+            timeout,
+            timing_breakdown: fields::boolean(
+                top,
+                &["save_timing_breakdown", "saveTimingBreakdown"],
+            )?
+            .unwrap_or(false),
+            insecure: fields::boolean(top, &["insecure"])?.unwrap_or(false),
+            expected_status,
+        })
+    }
+
+    /// The plan for `request` (variables already substituted), validated.
+    pub fn plan(
+        &self,
+        request: RequestTemplate,
+        defaults: Defaults,
+    ) -> Result<RunPlan, FieldError> {
+        let load = self.load.to_load()?;
+        let mut plan = RunPlan::new(&request.method, &request.url, load);
+        plan.request.headers = request.headers;
+        plan.request.body = request.body.into_bytes();
+        plan.timeout = self.timeout.unwrap_or(defaults.timeout);
+        plan.connect_timeout = plan.connect_timeout.min(plan.timeout);
+        plan.workers = defaults.workers;
+        plan.tick_interval = defaults.tick_interval;
+        plan.timing_breakdown = self.timing_breakdown;
+        plan.insecure = self.insecure;
+        plan.expected_status.codes = self.expected_status.clone();
+        plan.validate()
+            .map_err(|err| FieldError::new(err.field(), err.to_string()))?;
+        Ok(plan)
+    }
+}
+
+impl LoadFields {
+    fn to_load(&self) -> Result<Load, FieldError> {
+        let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        let duration = |mode: &str| {
+            self.duration
+                .ok_or_else(|| FieldError::new("duration", format!("is required for mode {mode}")))
+        };
+        let mode = match self.mode.as_str() {
+            "constant" if self.target_rps.is_some() => "constant_rps",
+            "constant" => "constant_concurrency",
+            other => other,
+        };
+        Ok(match mode {
+            "constant_rps" => {
+                let rps = self
+                    .target_rps
+                    .ok_or_else(|| FieldError::new("targetRps", "is required for mode constant_rps"))?;
+                Load::ConstantRps {
+                    rps,
+                    duration: duration(mode)?,
+                    concurrency,
+                    max_in_flight: self.max_in_flight.unwrap_or_else(|| Load::default_max_in_flight(rps)),
+                }
+            }
+            "constant_concurrency" => Load::ConstantConcurrency {
+                concurrency,
+                duration: duration(mode)?,
+            },
+            "ramp_up" => Load::RampUp {
+                start_concurrency: self.start_concurrency.unwrap_or(1),
+                concurrency,
+                ramp_up: self
+                    .ramp_up
+                    .ok_or_else(|| FieldError::new("rampUpDuration", "is required for mode ramp_up"))?,
+                duration: duration(mode)?,
+            },
+            "iterations" => Load::Iterations {
+                iterations: self
+                    .iterations
+                    .ok_or_else(|| FieldError::new("iterations", "is required for mode iterations"))?,
+                concurrency,
+                duration: self.duration,
+            },
+            other => {
+                return Err(FieldError::new(
+                    "mode",
+                    format!("unknown mode `{other}` (constant_rps, constant_concurrency, ramp_up, iterations, constant)"),
+                ))
+            }
+        })
+    }
+}
+
+/// Reads method, url, headers and body; `None` when there is no url (a saved request).
+fn read_request(object: &Map<String, Value>) -> Result<Option<RequestTemplate>, FieldError> {
+    let Some(url) = fields::string(object, &["url"])? else {
+        return Ok(None);
+    };
+    let method = fields::string(object, &["method"])?
+        .unwrap_or_else(|| "GET".to_owned())
+        .to_ascii_uppercase();
+    let mut headers = fields::string_map(object, &["headers"])?;
+    let (body, content_type) = read_body(object)?;
+    if let Some(content_type) = content_type {
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_owned(), content_type.to_owned()));
+        }
+    }
+    Ok(Some(RequestTemplate {
+        method,
+        url,
+        headers,
+        body,
+    }))
+}
+
+/// The body text and the content type its declared kind implies. Accepts the v0.3
+/// `{type, content}` form, a plain string, or (v0.1) any JSON value sent as JSON.
+fn read_body(object: &Map<String, Value>) -> Result<(String, Option<&'static str>), FieldError> {
+    let Some((name, body)) = fields::field(object, &["body"]) else {
+        return Ok((String::new(), None));
+    };
+    match body {
+        Value::String(text) => Ok((text.clone(), None)),
+        Value::Object(typed) if typed.contains_key("type") => {
+            let kind = fields::string(typed, &["type"])?.unwrap_or_default();
+            let content = match fields::field(typed, &["content"]) {
+                None => String::new(),
+                Some((_, Value::String(text))) => text.clone(),
+                Some((_, Value::Object(pairs))) if kind == "x-www-form-urlencoded" => {
+                    form_encode(pairs)
+                }
+                Some((_, other)) => other.to_string(),
+            };
+            let content_type = match kind.as_str() {
+                "none" => return Ok((String::new(), None)),
+                "json" => Some("application/json"),
+                "text" => Some("text/plain"),
+                "x-www-form-urlencoded" => Some("application/x-www-form-urlencoded"),
+                "binary" | "form-data" => None,
+                other => {
+                    return Err(FieldError::new(
+                        "body.type",
+                        format!("unknown body type `{other}`"),
+                    ))
+                }
+            };
+            Ok((content, content_type))
+        }
+        other => {
+            let _ = name;
+            Ok((other.to_string(), Some("application/json")))
+        }
+    }
+}
+
+fn form_encode(pairs: &Map<String, Value>) -> String {
+    pairs
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            format!("{}={}", url_escape(key), url_escape(&value))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Applies variables to every part of a request template.
+pub fn substitute(request: &RequestTemplate, variables: &Variables) -> RequestTemplate {
+    RequestTemplate {
+        method: request.method.clone(),
+        url: variables.apply(&request.url),
+        headers: request
+            .headers
+            .iter()
+            .map(|(name, value)| (variables.apply(name), variables.apply(value)))
+            .collect(),
+        body: variables.apply(&request.body),
+    }
+}

@@ -1,0 +1,174 @@
+//! Starting a load run on the daemon and finishing it: the run record goes to the store,
+//! the engine runs on its own threads, every live tick goes to the run's topic and (in
+//! batches) to LMDB, and at the end the report and the whole-run histogram are stored
+//! before subscribers are told the run is complete.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+use vayu_engine::{Finished, LiveTick, RunError, RunPlan};
+
+use super::registry::LiveRun;
+use super::template::Variables;
+use super::topic::Topic;
+use crate::api::{ApiError, AppState};
+use crate::ids::now_ms;
+use crate::records::{status, RunRecord};
+use crate::store::runs::{put_report, put_rows, put_run};
+
+/// Ticks per batch written to LMDB (one second at the default 100 ms tick).
+const TICK_BATCH: usize = 10;
+
+/// A run ready to start.
+pub struct Launch {
+    pub record: RunRecord,
+    pub plan: RunPlan,
+    /// The variables the request was resolved with (for masking secrets).
+    pub variables: Variables,
+    pub retention: Duration,
+}
+
+/// Stores the run as `running` and starts it. Fails (and stores the run as `failed`) when
+/// the engine cannot start, e.g. the host does not resolve.
+pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
+    let Launch {
+        mut record,
+        plan,
+        variables,
+        retention,
+    } = launch;
+    record.status = status::RUNNING.to_owned();
+    let stored = record.clone();
+    state
+        .store
+        .write(Box::new(move |txn, dbs| put_run(txn, dbs, &stored)))
+        .await?;
+    let live = state.runs.insert(&record.id, retention);
+    let mut sink = TickSink {
+        state: Arc::clone(&state),
+        run_id: record.id.clone(),
+        topic: Arc::clone(&live.topic),
+        batch: Vec::with_capacity(TICK_BATCH),
+    };
+    let run_id = record.id.clone();
+    let started = tokio::task::spawn_blocking(move || {
+        vayu_engine::start(run_id, plan, move |tick| sink.on_tick(tick))
+    })
+    .await
+    .map_err(|err| ApiError::internal(format!("run start-up panicked: {err}")))?;
+    match started {
+        Ok(handle) => {
+            live.set_stopper(handle.stopper());
+            let finisher = Arc::clone(&state);
+            std::thread::Builder::new()
+                .name("vayu-run-finisher".to_owned())
+                .spawn(move || finish(&finisher, record, &live, &variables, handle.wait()))
+                .map_err(|err| {
+                    ApiError::internal(format!("cannot start the run's finisher: {err}"))
+                })?;
+            Ok(())
+        }
+        Err(err) => {
+            let api_error = start_error(&err, &record.id);
+            finish(&state, record, &live, &variables, Err(err));
+            Err(api_error)
+        }
+    }
+}
+
+fn start_error(err: &RunError, run_id: &str) -> ApiError {
+    let message = format!("run {run_id}: {err}");
+    match err {
+        RunError::Resolve(_) => ApiError::new(StatusCode::BAD_GATEWAY, "DNS_ERROR", message),
+        RunError::Tls(_) => ApiError::new(StatusCode::BAD_GATEWAY, "SSL_ERROR", message),
+        RunError::Plan(_) => ApiError::invalid(message),
+        RunError::Start(_) => ApiError::internal(message),
+    }
+}
+
+/// Stores the outcome, then completes the topic (so a `complete` event means the report is
+/// readable).
+fn finish(
+    state: &AppState,
+    mut record: RunRecord,
+    live: &LiveRun,
+    variables: &Variables,
+    outcome: Result<Finished, RunError>,
+) {
+    record.end_time = Some(now_ms());
+    let report = match outcome {
+        Ok(finished) => {
+            record.status = finished.report.metadata.status.clone();
+            let mut histogram = Vec::new();
+            if let Err(err) =
+                V2DeflateSerializer::new().serialize(&finished.latency, &mut histogram)
+            {
+                eprintln!("vayu: run {}: histogram not stored: {err}", record.id);
+                histogram.clear();
+            }
+            match serde_json::to_string(&finished.report) {
+                Ok(json) => Some((variables.mask(&json), histogram)),
+                Err(err) => {
+                    eprintln!("vayu: run {}: report not stored: {err}", record.id);
+                    None
+                }
+            }
+        }
+        Err(err) => {
+            record.status = status::FAILED.to_owned();
+            record.failure_reason = Some(err.to_string());
+            None
+        }
+    };
+    let id = record.id.clone();
+    let stored = state.store.write_blocking(Box::new(move |txn, dbs| {
+        if let Some((report, histogram)) = &report {
+            put_report(txn, dbs, &record.id, report, histogram)?;
+        }
+        put_run(txn, dbs, &record)
+    }));
+    if let Err(err) = stored {
+        eprintln!("vayu: run {id}: final state not stored: {err}");
+    }
+    live.topic.complete();
+}
+
+/// Receives live ticks on the engine's coordinator thread.
+struct TickSink {
+    state: AppState,
+    run_id: String,
+    topic: Arc<Topic>,
+    batch: Vec<(u64, String)>,
+}
+
+impl TickSink {
+    fn on_tick(&mut self, tick: &LiveTick) {
+        let Ok(json) = serde_json::to_string(tick) else {
+            return;
+        };
+        let offset = self.topic.push(Arc::from(json.as_str()));
+        self.batch.push((offset, json));
+        if self.batch.len() >= TICK_BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let rows = std::mem::take(&mut self.batch);
+        let run_id = self.run_id.clone();
+        self.state.store.write_detached(Box::new(move |txn, dbs| {
+            put_rows(txn, dbs.ticks, &run_id, &rows)
+        }));
+    }
+}
+
+impl Drop for TickSink {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
