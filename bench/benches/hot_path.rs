@@ -93,8 +93,9 @@ fn loopback_run(c: &mut Criterion) {
             };
             let mut plan = RunPlan::new("GET", &url, load);
             plan.workers = 1;
-            let handle = vayu_engine::start("bench".to_owned(), plan, |_| {})
-                .unwrap_or_else(|e| panic!("{e}"));
+            let handle =
+                vayu_engine::start("bench".to_owned(), plan, |_: &vayu_engine::LiveTick| {})
+                    .unwrap_or_else(|e| panic!("{e}"));
             let finished = handle.wait().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(finished.report.summary.successful_requests, REQUESTS);
             let latency = &finished.report.latency;

@@ -43,8 +43,8 @@ fn allocations_for(url: &str, requests: u64) -> u64 {
     let mut plan = RunPlan::new("GET", url, load);
     plan.workers = 1;
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let handle =
-        vayu_engine::start("alloc".to_owned(), plan, |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let handle = vayu_engine::start("alloc".to_owned(), plan, |_: &vayu_engine::LiveTick| {})
+        .unwrap_or_else(|e| panic!("{e}"));
     let finished = handle.wait().unwrap_or_else(|e| panic!("{e}"));
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert_eq!(finished.report.summary.successful_requests, requests);

@@ -10,7 +10,8 @@ use hdrhistogram::Histogram;
 use crate::metrics::{new_histogram, Counters, Failure, ShardTick};
 use crate::plan::{Load, RunPlan};
 use crate::report::{
-    Errors, Latency, LiveTick, Metadata, RateControl, Report, Summary, TimingBreakdown,
+    Errors, Latency, LiveTick, Metadata, RateControl, Report, SlowRequests, Summary,
+    TimingBreakdown,
 };
 
 /// Cumulative state of one run.
@@ -244,11 +245,16 @@ impl Aggregator {
             rate_control,
             errors: Errors {
                 total: c.failed() + c.dropped(),
-                with_details: 0,
+                with_details: c.error_samples,
                 types,
                 by_status_code,
             },
             timing_breakdown,
+            slow_requests: plan.sampling.slow_threshold.map(|threshold| SlowRequests {
+                count: c.slow,
+                threshold_ms: round3(threshold.as_secs_f64() * 1000.0),
+                percentage: round3(percent(c.slow, c.completed)),
+            }),
         }
     }
 }

@@ -7,7 +7,8 @@
 //! - [`plan`]: the run plan and its validation; [`duration`]: `10s`-style durations.
 //! - [`pacer`]: closed-loop budgets and open-loop slots, the only per-mode logic.
 //! - [`shard`]: the shard thread and the one worker loop.
-//! - [`metrics`]: the per-shard recorder, counters and tick snapshots.
+//! - [`metrics`]: the per-shard recorder, counters and tick snapshots; [`sample`]: the
+//!   requests kept in detail.
 //! - [`aggregate`]: merging ticks; live ticks and the final report.
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
 //! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
@@ -21,8 +22,10 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod runtime;
+pub mod sample;
 pub mod shard;
 
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};
 pub use report::{LiveTick, Report};
-pub use run::{start, Finished, RunError, RunHandle, Stopper};
+pub use run::{start, Finished, Observer, RunError, RunHandle, Stopper};
+pub use sample::{Sample, Sampling};

@@ -112,6 +112,10 @@ pub struct Counters {
     pub failures: [u64; Failure::COUNT],
     pub statuses: Box<[u64; STATUS_SLOTS]>,
     pub timing: TimingSums,
+    /// Requests slower than the slow threshold.
+    pub slow: u64,
+    /// Failed requests kept with details (sampled).
+    pub error_samples: u64,
 }
 
 impl Default for Counters {
@@ -125,6 +129,8 @@ impl Default for Counters {
             failures: [0; Failure::COUNT],
             statuses: Box::new([0; STATUS_SLOTS]),
             timing: TimingSums::default(),
+            slow: 0,
+            error_samples: 0,
         }
     }
 }
@@ -143,6 +149,8 @@ impl Counters {
             *mine += theirs;
         }
         self.timing.add(&other.timing);
+        self.slow += other.slow;
+        self.error_samples += other.error_samples;
     }
 
     /// Count of one failure type.
@@ -247,6 +255,12 @@ impl Recorder {
             None => self.counters.succeeded += 1,
             Some(failure) => self.counters.failures[failure.index()] += 1,
         }
+    }
+
+    /// A request exceeded the slow threshold; `detailed` when a failure was sampled.
+    pub fn on_sampled(&mut self, slow: bool, error_detailed: bool) {
+        self.counters.slow += u64::from(slow);
+        self.counters.error_samples += u64::from(error_detailed);
     }
 
     /// A due open-loop request was dropped at the in-flight cap.

@@ -159,6 +159,8 @@ pub struct RunPlan {
     #[serde(serialize_with = "crate::duration::serialize")]
     pub tick_interval: Duration,
     pub expected_status: ExpectedStatus,
+    /// Which requests are kept in detail (none by default).
+    pub sampling: crate::sample::Sampling,
 }
 
 /// A plan field with an unusable value.
@@ -219,6 +221,7 @@ impl RunPlan {
             timing_breakdown: false,
             tick_interval: Duration::from_millis(100),
             expected_status: ExpectedStatus { codes: Vec::new() },
+            sampling: crate::sample::Sampling::default(),
         }
     }
 

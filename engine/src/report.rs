@@ -58,6 +58,18 @@ pub struct Report {
     pub errors: Errors,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing_breakdown: Option<TimingBreakdown>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slow_requests: Option<SlowRequests>,
+}
+
+/// Requests slower than the run's slow threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlowRequests {
+    pub count: u64,
+    pub threshold_ms: f64,
+    /// Percentage of completed requests.
+    pub percentage: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -15,6 +15,7 @@ use vayu_net::{tls, Connector, Endpoint};
 use crate::aggregate::Aggregator;
 use crate::plan::{open_loop_slots, Load, PlanError, RunPlan};
 use crate::report::{LiveTick, Report};
+use crate::sample::Sample;
 use crate::shard::{self, ShardLoad, ShardSetup};
 
 /// Why a run could not start or finish.
@@ -67,11 +68,29 @@ impl RunHandle {
     }
 }
 
-/// Starts a run. `on_tick` is called on the coordinator thread with every live tick.
+/// Receives what a run produces, on the run's coordinator thread.
+pub trait Observer: Send + 'static {
+    /// One live tick (every `tick_interval`).
+    fn on_tick(&mut self, tick: &LiveTick);
+    /// One sampled request; `at` is its completion time.
+    fn on_sample(&mut self, _sample: &Sample, _at: SystemTime) {}
+}
+
+impl<F: FnMut(&LiveTick) + Send + 'static> Observer for F {
+    fn on_tick(&mut self, tick: &LiveTick) {
+        self(tick);
+    }
+}
+
+/// Most sampled requests waiting for the coordinator; beyond it shards drop samples.
+const SAMPLE_QUEUE: usize = 4096;
+
+/// Starts a run. The observer is called on the coordinator thread with every live tick
+/// and every sampled request.
 pub fn start(
     run_id: String,
     plan: RunPlan,
-    mut on_tick: impl FnMut(&LiveTick) + Send + 'static,
+    mut observer: impl Observer,
 ) -> Result<RunHandle, RunError> {
     plan.validate()?;
     let started = (Instant::now(), SystemTime::now());
@@ -109,6 +128,10 @@ pub fn start(
     let stop = Arc::new(AtomicBool::new(false));
     let (tick_tx, tick_rx) = crossbeam_channel::bounded(shards * 64);
     let (ready_tx, ready_rx) = crossbeam_channel::unbounded();
+    let sampling_on = plan.sampling.success_rate > 0.0
+        || plan.sampling.slow_threshold.is_some()
+        || plan.sampling.budget_per_reason > 0;
+    let (sample_tx, sample_rx) = crossbeam_channel::bounded(SAMPLE_QUEUE);
     let mut start_txs = Vec::with_capacity(shards);
     let mut threads = Vec::with_capacity(shards);
     for (index, load) in loads.into_iter().enumerate() {
@@ -128,6 +151,8 @@ pub fn start(
             load,
             stop: Arc::clone(&stop),
             ticks: tick_tx.clone(),
+            sampling: plan.sampling,
+            samples: sampling_on.then(|| sample_tx.clone()),
             ready: ready_tx.clone(),
             start: start_rx,
         };
@@ -139,6 +164,7 @@ pub fn start(
     }
     drop(tick_tx);
     drop(ready_tx);
+    drop(sample_tx);
 
     let run_stop = Arc::clone(&stop);
     let coordinator = std::thread::Builder::new()
@@ -161,14 +187,31 @@ pub fn start(
                 // A shard that is gone shows up as a missing tick; nothing to do here.
                 let _ = start_tx.send(t0);
             }
+            let t0_wall = started.1 + t0.saturating_duration_since(started.0);
+            let sample_time =
+                |sample: &Sample| t0_wall + Duration::from_micros(sample.completed_at_us);
             let mut aggregator = Aggregator::new(run_id, &plan, shards, t0);
-            while let Ok(tick) = tick_rx.recv() {
-                for live in aggregator.merge(tick) {
-                    on_tick(&live);
+            // Once every sender is gone, a disconnected receiver would be ready forever.
+            let mut samples = sample_rx.clone();
+            loop {
+                crossbeam_channel::select! {
+                    recv(tick_rx) -> tick => {
+                        let Ok(tick) = tick else { break };
+                        for live in aggregator.merge(tick) {
+                            observer.on_tick(&live);
+                        }
+                        if aggregator.all_finished() {
+                            break;
+                        }
+                    }
+                    recv(samples) -> sample => match sample {
+                        Ok(sample) => observer.on_sample(&sample, sample_time(&sample)),
+                        Err(_) => samples = crossbeam_channel::never(),
+                    }
                 }
-                if aggregator.all_finished() {
-                    break;
-                }
+            }
+            for sample in sample_rx.try_iter() {
+                observer.on_sample(&sample, sample_time(&sample));
             }
             let stopped = run_stop.load(Ordering::Relaxed);
             for thread in threads {

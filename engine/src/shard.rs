@@ -19,6 +19,7 @@ use crate::metrics::{Failure, Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
 use crate::plan::ExpectedStatus;
 use crate::runtime;
+use crate::sample::{Sample, Sampler, Sampling};
 
 /// How long in-flight requests may take to finish after a stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -58,6 +59,9 @@ pub struct ShardSetup {
     pub load: ShardLoad,
     pub stop: Arc<AtomicBool>,
     pub ticks: Sender<ShardTick>,
+    pub sampling: Sampling,
+    /// Where sampled requests go (`None`: nothing is sampled).
+    pub samples: Option<Sender<Sample>>,
     /// Tells the coordinator this shard has connected and is ready (or failed to start).
     pub ready: Sender<Result<(), String>>,
     /// Receives the common start instant.
@@ -136,6 +140,9 @@ async fn shard_main(setup: ShardSetup) {
         stop: setup.stop,
         pacer,
         recorder: RefCell::new(Recorder::default()),
+        sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
+        index: setup.index,
+        t0,
         deadlines: Deadlines::default(),
         live_tasks: Cell::new(0),
         all_done: Cell::new(None),
@@ -197,6 +204,9 @@ struct Shard {
     stop: Arc<AtomicBool>,
     pacer: Pacer,
     recorder: RefCell<Recorder>,
+    sampler: RefCell<Sampler>,
+    index: usize,
+    t0: Instant,
     deadlines: Deadlines,
     live_tasks: Cell<usize>,
     all_done: Cell<Option<Waker>>,
@@ -282,19 +292,13 @@ impl Shard {
         let latency =
             done_at.saturating_duration_since(intended.or(probe.write_at).unwrap_or(sent_at));
         let mut recorder = self.recorder.borrow_mut();
-        match outcome {
+        let (status, failure, bytes_received) = match outcome {
             Ok(response) => {
                 if !response.reusable {
                     *connection = None;
                 }
                 let failure = (!self.expected.is_success(response.status))
                     .then(|| Failure::for_status(response.status));
-                recorder.on_complete(
-                    latency,
-                    Some(response.status),
-                    failure,
-                    response.bytes_received,
-                );
                 if self.timing_breakdown {
                     let write_at = probe.write_at.unwrap_or(sent_at);
                     let first_byte_at = probe.first_byte_at.unwrap_or(done_at);
@@ -304,11 +308,33 @@ impl Shard {
                         done_at.saturating_duration_since(first_byte_at),
                     );
                 }
+                (Some(response.status), failure, response.bytes_received)
             }
             Err(error) => {
                 *connection = None;
-                recorder.on_complete(latency, None, Some(Failure::Transport(error.kind())), 0);
+                (None, Some(Failure::Transport(error.kind())), 0)
             }
+        };
+        recorder.on_complete(latency, status, failure, bytes_received);
+        let mut sampler = self.sampler.borrow_mut();
+        let slow = sampler.is_slow(latency);
+        let error_detailed = sampler.offer(
+            |reason| Sample {
+                reason,
+                shard: self.index,
+                completed_at_us: micros(done_at.saturating_duration_since(self.t0)),
+                latency_us: micros(latency),
+                queue_wait_us: intended
+                    .map_or(0, |at| micros(sent_at.saturating_duration_since(at))),
+                status,
+                error: failure.map(Failure::as_str),
+                bytes_received,
+            },
+            failure.is_some(),
+            slow,
+        );
+        if slow || error_detailed {
+            recorder.on_sampled(slow, error_detailed);
         }
     }
 
@@ -332,6 +358,10 @@ impl Shard {
         written?;
         open.receive(self.head_request, probe).await
     }
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Captures the timing points of one exchange.

@@ -22,6 +22,8 @@ use crate::store::runs::{delete_run, RunFilter, Table};
 
 /// How long `POST /run/:id/stop` waits for in-flight requests (the engine's grace is 5 s).
 const STOP_WAIT: Duration = Duration::from_secs(7);
+/// Most sampled results included in a JSON report, oldest first.
+const REPORT_RESULTS: usize = 1000;
 /// Largest page of `GET /runs`.
 const MAX_PAGE: usize = 1000;
 
@@ -316,7 +318,15 @@ async fn report(
         });
     };
     if format == "json" {
-        return Ok(([(header::CONTENT_TYPE, "application/json")], report).into_response());
+        let mut report: Value =
+            serde_json::from_str(&report).map_err(|err| ApiError::internal(err.to_string()))?;
+        let results = state.store.rows(Table::Results, &id, 0, REPORT_RESULTS)?;
+        report["results"] = results
+            .iter()
+            .filter_map(|row| serde_json::from_str(row).ok())
+            .collect::<Vec<Value>>()
+            .into();
+        return Ok(Json(report).into_response());
     }
     let ticks = state.store.rows(Table::Ticks, &id, 0, usize::MAX)?;
     let csv = crate::runs::csv::ticks_to_csv(&ticks);

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use vayu_engine::{Load, RunPlan};
+use vayu_engine::{Load, RunPlan, Sampling};
 
 use super::fields::{self, FieldError};
 use super::template::Variables;
@@ -67,6 +67,9 @@ pub struct Defaults {
 }
 
 const DEFAULT_CONCURRENCY: u32 = 10;
+/// Most sampled results one shard keeps per reason (success, error, slow): storage and the
+/// channel cost stay bounded whatever the sample rate.
+const SAMPLE_BUDGET: u64 = 5_000;
 
 impl RunBody {
     pub fn parse(body: &Value) -> Result<RunBody, FieldError> {
@@ -181,6 +184,11 @@ impl RunBody {
         plan.timing_breakdown = self.timing_breakdown;
         plan.insecure = self.insecure;
         plan.expected_status.codes = self.expected_status.clone();
+        plan.sampling = Sampling {
+            success_rate: self.options.success_sample_rate,
+            slow_threshold: Some(self.options.slow_threshold),
+            budget_per_reason: SAMPLE_BUDGET,
+        };
         plan.validate()
             .map_err(|err| FieldError::new(err.field(), err.to_string()))?;
         Ok(plan)

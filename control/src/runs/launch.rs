@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
-use vayu_engine::{Finished, LiveTick, RunError, RunPlan};
+use std::time::SystemTime;
+
+use vayu_engine::{Finished, LiveTick, Observer, RunError, RunPlan, Sample};
 
 use super::registry::LiveRun;
 use super::template::Variables;
@@ -20,6 +22,8 @@ use crate::store::runs::{put_report, put_rows, put_run};
 
 /// Ticks per batch written to LMDB (one second at the default 100 ms tick).
 const TICK_BATCH: usize = 10;
+/// Sampled results per batch written to LMDB.
+const RESULT_BATCH: usize = 256;
 
 /// A run ready to start.
 pub struct Launch {
@@ -46,18 +50,20 @@ pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
         .write(Box::new(move |txn, dbs| put_run(txn, dbs, &stored)))
         .await?;
     let live = state.runs.insert(&record.id, retention);
-    let mut sink = TickSink {
+    let sink = RunObserver {
         state: Arc::clone(&state),
         run_id: record.id.clone(),
         topic: Arc::clone(&live.topic),
-        batch: Vec::with_capacity(TICK_BATCH),
+        ticks: Vec::with_capacity(TICK_BATCH),
+        results: Vec::with_capacity(RESULT_BATCH),
+        next_result: 0,
+        method: plan.request.method.clone(),
+        url: variables.mask(&plan.request.url),
     };
     let run_id = record.id.clone();
-    let started = tokio::task::spawn_blocking(move || {
-        vayu_engine::start(run_id, plan, move |tick| sink.on_tick(tick))
-    })
-    .await
-    .map_err(|err| ApiError::internal(format!("run start-up panicked: {err}")))?;
+    let started = tokio::task::spawn_blocking(move || vayu_engine::start(run_id, plan, sink))
+        .await
+        .map_err(|err| ApiError::internal(format!("run start-up panicked: {err}")))?;
     match started {
         Ok(handle) => {
             live.set_stopper(handle.stopper());
@@ -135,39 +141,67 @@ fn finish(
     live.topic.complete();
 }
 
-/// Receives live ticks on the engine's coordinator thread.
-struct TickSink {
+/// Receives live ticks and sampled results on the engine's coordinator thread: ticks go to
+/// the topic at once and to LMDB in batches, results to LMDB in batches.
+struct RunObserver {
     state: AppState,
     run_id: String,
     topic: Arc<Topic>,
-    batch: Vec<(u64, String)>,
+    ticks: Vec<(u64, String)>,
+    results: Vec<(u64, String)>,
+    next_result: u64,
+    method: String,
+    url: String,
 }
 
-impl TickSink {
+impl Observer for RunObserver {
     fn on_tick(&mut self, tick: &LiveTick) {
         let Ok(json) = serde_json::to_string(tick) else {
             return;
         };
         let offset = self.topic.push(Arc::from(json.as_str()));
-        self.batch.push((offset, json));
-        if self.batch.len() >= TICK_BATCH {
+        self.ticks.push((offset, json));
+        if self.ticks.len() >= TICK_BATCH {
             self.flush();
         }
     }
 
+    fn on_sample(&mut self, sample: &Sample, at: SystemTime) {
+        let row = serde_json::json!({
+            "timestamp": vayu_engine::aggregate::unix_ms(at),
+            "reason": sample.reason,
+            "method": self.method,
+            "url": self.url,
+            "statusCode": sample.status,
+            "error": sample.error,
+            "latencyMs": sample.latency_us as f64 / 1000.0,
+            "queueWaitMs": sample.queue_wait_us as f64 / 1000.0,
+            "bytesReceived": sample.bytes_received,
+        });
+        self.results.push((self.next_result, row.to_string()));
+        self.next_result += 1;
+        if self.results.len() >= RESULT_BATCH {
+            self.flush();
+        }
+    }
+}
+
+impl RunObserver {
     fn flush(&mut self) {
-        if self.batch.is_empty() {
+        let ticks = std::mem::take(&mut self.ticks);
+        let results = std::mem::take(&mut self.results);
+        if ticks.is_empty() && results.is_empty() {
             return;
         }
-        let rows = std::mem::take(&mut self.batch);
         let run_id = self.run_id.clone();
         self.state.store.write_detached(Box::new(move |txn, dbs| {
-            put_rows(txn, dbs.ticks, &run_id, &rows)
+            put_rows(txn, dbs.ticks, &run_id, &ticks)?;
+            put_rows(txn, dbs.results, &run_id, &results)
         }));
     }
 }
 
-impl Drop for TickSink {
+impl Drop for RunObserver {
     fn drop(&mut self) {
         self.flush();
     }

@@ -1,0 +1,169 @@
+//! Sampled results: a few requests' outcomes kept in detail (the rest are only counted).
+//! A shard keeps `successRate` % of successes (an exact proportion, not a coin flip),
+//! every failure and every slow request, each up to a per-shard budget, and sends them to
+//! the coordinator over a bounded channel that never blocks the shard (a full channel drops
+//! the sample and counts it).
+
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use serde::Serialize;
+
+/// What to sample. `Sampling::default()` samples nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sampling {
+    /// Percentage (0–100) of successful requests kept.
+    pub success_rate: f64,
+    /// Requests slower than this are kept (and counted as slow).
+    #[serde(serialize_with = "crate::duration::serialize_option")]
+    pub slow_threshold: Option<Duration>,
+    /// Most samples of each reason one shard keeps.
+    pub budget_per_reason: u64,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling {
+            success_rate: 0.0,
+            slow_threshold: None,
+            budget_per_reason: 0,
+        }
+    }
+}
+
+/// Why a request was sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Success,
+    Error,
+    Slow,
+}
+
+/// One sampled request. `Copy`: sending it allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    pub reason: Reason,
+    pub shard: usize,
+    /// Microseconds from the run start to completion.
+    pub completed_at_us: u64,
+    pub latency_us: u64,
+    /// Open loop: how late the request left.
+    pub queue_wait_us: u64,
+    pub status: Option<u16>,
+    /// Error type (`timeout`, `http_5xx`, ...), when it failed.
+    pub error: Option<&'static str>,
+    pub bytes_received: u64,
+}
+
+/// The shard-local sampler.
+pub struct Sampler {
+    sampling: Sampling,
+    tx: Option<Sender<Sample>>,
+    /// Success sampling in basis points (1/100 of a percent), so the share is exact.
+    rate_bp: u64,
+    success_credit: u64,
+    kept: [u64; 3],
+    /// Samples lost to a full channel.
+    pub lost: u64,
+}
+
+impl Sampler {
+    pub fn new(sampling: Sampling, tx: Option<Sender<Sample>>) -> Self {
+        Sampler {
+            rate_bp: (sampling.success_rate.clamp(0.0, 100.0) * 100.0).round() as u64,
+            sampling,
+            tx,
+            success_credit: 0,
+            kept: [0; 3],
+            lost: 0,
+        }
+    }
+
+    /// Whether a request of this latency is slow.
+    pub fn is_slow(&self, latency: Duration) -> bool {
+        self.sampling
+            .slow_threshold
+            .is_some_and(|threshold| latency > threshold)
+    }
+
+    /// Decides whether to keep a finished request and sends it if so. Returns whether an
+    /// error sample was kept.
+    pub fn offer(
+        &mut self,
+        sample: impl FnOnce(Reason) -> Sample,
+        failed: bool,
+        slow: bool,
+    ) -> bool {
+        if self.tx.is_none() {
+            return false;
+        }
+        let reason = if failed {
+            Reason::Error
+        } else if slow {
+            Reason::Slow
+        } else {
+            self.success_credit += self.rate_bp;
+            if self.success_credit < 10_000 {
+                return false;
+            }
+            self.success_credit -= 10_000;
+            Reason::Success
+        };
+        let kept = &mut self.kept[reason as usize];
+        if *kept >= self.sampling.budget_per_reason {
+            return false;
+        }
+        *kept += 1;
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(sample(reason)).is_ok());
+        if !sent {
+            self.lost += 1;
+        }
+        sent && reason == Reason::Error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(reason: Reason) -> Sample {
+        Sample {
+            reason,
+            shard: 0,
+            completed_at_us: 0,
+            latency_us: 0,
+            queue_wait_us: 0,
+            status: Some(200),
+            error: None,
+            bytes_received: 0,
+        }
+    }
+
+    #[test]
+    fn keeps_an_exact_share_of_successes_and_every_error_within_budget() {
+        let (tx, rx) = crossbeam_channel::bounded(1000);
+        let sampling = Sampling {
+            success_rate: 10.0,
+            slow_threshold: Some(Duration::from_millis(100)),
+            budget_per_reason: 5,
+        };
+        let mut sampler = Sampler::new(sampling, Some(tx));
+        for _ in 0..40 {
+            sampler.offer(sample, false, false);
+        }
+        for _ in 0..10 {
+            sampler.offer(sample, true, false);
+        }
+        let reasons: Vec<Reason> = rx.try_iter().map(|s| s.reason).collect();
+        assert_eq!(reasons.iter().filter(|r| **r == Reason::Success).count(), 4);
+        assert_eq!(reasons.iter().filter(|r| **r == Reason::Error).count(), 5);
+        assert!(sampler.is_slow(Duration::from_millis(101)));
+        assert!(!sampler.is_slow(Duration::from_millis(100)));
+    }
+}
