@@ -13,11 +13,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
@@ -27,11 +27,11 @@ use crate::store::runs::Table;
 /// Largest page of `GET /stats/:id?format=json`.
 const MAX_HISTORY_PAGE: usize = 10_000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/metrics/live/{id}", get(live_metrics))
-        .route("/stats/{id}", get(stats))
-        .route("/ws/stats/{id}", get(ws_stats))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(live_metrics))
+        .routes(routes!(stats))
+        .routes(routes!(ws_stats))
 }
 
 /// What a stream replays: a live topic, or (for a finished run no longer in memory) the
@@ -119,6 +119,12 @@ fn sse_stream(
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+/// SSE replay of the run's retained tick topic (`metrics` events, `id:` = offset), then
+/// `complete`. Resumes after `Last-Event-ID`.
+#[utoipa::path(get, path = "/metrics/live/{id}", tag = "metrics",
+    params(("id" = String, Path), ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this offset")),
+    responses((status = 200, description = "text/event-stream"),
+        (status = 404, description = "Unknown or evicted: use /run/{id}/report")))]
 async fn live_metrics(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -142,6 +148,13 @@ struct StatsQuery {
     offset: Option<u64>,
 }
 
+/// Legacy SSE stream (`stats` events, then `complete` with the summary), also for finished
+/// runs; with `format=json`, the stored tick history.
+#[utoipa::path(get, path = "/stats/{id}", tag = "metrics",
+    params(("id" = String, Path), ("format" = Option<String>, Query, description = "sse (default) or json"),
+        ("limit" = Option<u64>, Query), ("offset" = Option<u64>, Query)),
+    responses((status = 200, description = "text/event-stream, or a JSON array of ticks"),
+        (status = 404, description = "RUN_NOT_FOUND")))]
 async fn stats(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -195,6 +208,9 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
     .to_string()
 }
 
+/// The same ticks over WebSocket: one text message per tick, then `{"event":"complete"}`.
+#[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", params(("id" = String, Path)),
+    responses((status = 101, description = "WebSocket upgrade"), (status = 404, description = "RUN_NOT_FOUND")))]
 async fn ws_stats(
     State(state): State<AppState>,
     Path(id): Path<String>,

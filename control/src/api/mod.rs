@@ -15,6 +15,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::{ApiError, ApiResult};
 
@@ -51,16 +54,33 @@ impl Shared {
     }
 }
 
-/// The whole API.
+/// The whole API, and its OpenAPI document (built from the same route registrations, so
+/// the two cannot drift apart).
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .merge(runs::routes())
-        .merge(live::routes())
+    let (routes, spec) = api_routes().split_for_parts();
+    routes
+        .route("/openapi.json", get(move || std::future::ready(Json(spec))))
         .fallback(unknown_route)
         .with_state(state)
 }
 
+/// Every documented route.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .merge(runs::routes())
+        .merge(live::routes())
+}
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Vayu control API",
+    description = "Load runs, live metrics, reports, and the saved requests, environments and globals behind them."
+))]
+struct ApiDoc;
+
+/// Liveness and version.
+#[utoipa::path(get, path = "/health", tag = "engine", responses((status = 200, description = "`{status, version, workers}`")))]
 async fn health(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "status": "ok",

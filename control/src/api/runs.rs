@@ -6,10 +6,11 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::ids::{new_id, now_ms};
@@ -27,13 +28,13 @@ const REPORT_RESULTS: usize = 1000;
 /// Largest page of `GET /runs`.
 const MAX_PAGE: usize = 1000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/run", post(start_run))
-        .route("/runs", get(list_runs))
-        .route("/run/{id}", get(get_run).delete(remove_run))
-        .route("/run/{id}/stop", post(stop_run))
-        .route("/run/{id}/report", get(report))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start_run))
+        .routes(routes!(list_runs))
+        .routes(routes!(get_run, remove_run))
+        .routes(routes!(stop_run))
+        .routes(routes!(report))
 }
 
 /// A field error as a 400 with the v0.1 code for its field.
@@ -57,6 +58,11 @@ fn resolve_error(err: ResolveError) -> ApiError {
     }
 }
 
+/// Starts a load run (v0.3 flat body or v0.1 nested `request`).
+#[utoipa::path(post, path = "/run", tag = "runs",
+    request_body(content = Object, description = "Run body: method, url, headers, body, mode, concurrency, duration, targetRps, ..."),
+    responses((status = 200, description = "`{runId, status: running}`"), (status = 400, description = "Invalid field"),
+        (status = 404, description = "Unknown requestId or environmentId"), (status = 502, description = "Target host does not resolve")))]
 async fn start_run(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Value>,
@@ -131,6 +137,13 @@ fn page_number(name: &str, raw: Option<&str>, default: usize) -> ApiResult<usize
     }
 }
 
+/// Lists runs, newest first.
+#[utoipa::path(get, path = "/runs", tag = "runs",
+    params(("status" = Option<String>, Query, description = "pending|running|completed|stopped|failed"),
+        ("type" = Option<String>, Query, description = "load|design"),
+        ("limit" = Option<usize>, Query, description = "1..=1000, default 100"),
+        ("offset" = Option<usize>, Query, description = "default 0")),
+    responses((status = 200, description = "Run records"), (status = 400, description = "Bad filter")))]
 async fn list_runs(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
@@ -183,6 +196,9 @@ pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
     state.store.run(id)?.ok_or_else(|| run_not_found(id))
 }
 
+/// One run: its record, the latest live tick while running, the summary when finished.
+#[utoipa::path(get, path = "/run/{id}", tag = "runs", params(("id" = String, Path)),
+    responses((status = 200, description = "Run record"), (status = 404, description = "RUN_NOT_FOUND")))]
 async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let record = stored_run(&state, &id)?;
     let mut body =
@@ -199,6 +215,10 @@ async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     Ok(Json(body))
 }
 
+/// Deletes a finished run with its ticks, results and report.
+#[utoipa::path(delete, path = "/run/{id}", tag = "runs", params(("id" = String, Path)),
+    responses((status = 200, description = "Deleted"), (status = 404, description = "RUN_NOT_FOUND"),
+        (status = 409, description = "Still running")))]
 async fn remove_run(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -227,6 +247,10 @@ async fn remove_run(
     ))
 }
 
+/// Stops a running run gracefully (in-flight requests get up to 5 s).
+#[utoipa::path(post, path = "/run/{id}/stop", tag = "runs", params(("id" = String, Path)),
+    responses((status = 200, description = "`stopped` with summary, `already_stopped` or `not_running`"),
+        (status = 404, description = "RUN_NOT_FOUND")))]
 async fn stop_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let record = stored_run(&state, &id)?;
     let Some(live) = state.runs.get(&id) else {
@@ -291,6 +315,11 @@ struct ReportQuery {
     format: Option<String>,
 }
 
+/// The final report of a run, as JSON or as the CSV per-tick time series.
+#[utoipa::path(get, path = "/run/{id}/report", tag = "runs",
+    params(("id" = String, Path), ("format" = Option<String>, Query, description = "json (default) or csv")),
+    responses((status = 200, description = "Report"), (status = 404, description = "RUN_NOT_FOUND"),
+        (status = 409, description = "Run still in progress")))]
 async fn report(
     State(state): State<AppState>,
     Path(id): Path<String>,
