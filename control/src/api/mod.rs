@@ -2,7 +2,10 @@
 //! Handlers run on the control thread (tokio current-thread runtime); anything slow runs
 //! elsewhere (shards, the design executor, the database writer).
 
+pub mod config;
+pub mod entities;
 pub mod error;
+pub mod params;
 
 use std::sync::Arc;
 
@@ -34,6 +37,8 @@ pub type AppState = Arc<Shared>;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .merge(entities::routes())
+        .merge(config::routes())
         .fallback(unknown_route)
         .with_state(state)
 }
