@@ -153,7 +153,7 @@ impl Store {
         let (sender, receiver) = tokio::sync::oneshot::channel();
         self.write(Box::new(move |txn, dbs| {
             let value = op(txn, dbs)?;
-            // The receiver lives until this write is acknowledged.
+            // Fails only when the caller has gone away; the write stands either way.
             drop(sender.send(value));
             Ok(())
         }))
