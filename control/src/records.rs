@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// Run lifecycle states (v0.1 appendix).
 pub mod status {
@@ -58,3 +59,115 @@ fn enabled_by_default() -> bool {
 
 /// Variables by name.
 pub type Variables = BTreeMap<String, Variable>;
+
+/// `variables` with every secret value replaced by `***`, for run snapshots and reports.
+pub fn masked(variables: &Variables) -> Variables {
+    variables
+        .iter()
+        .map(|(name, variable)| {
+            let mut variable = variable.clone();
+            if variable.secret {
+                variable.value = "***".to_owned();
+            }
+            (name.clone(), variable)
+        })
+        .collect()
+}
+
+/// A folder of saved requests; collections nest through `parentId`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Collection {
+    pub id: String,
+    pub name: String,
+    /// `None` for a root collection.
+    pub parent_id: Option<String>,
+    /// Collection-scoped variables (resolved after the environment's, before the globals).
+    pub variables: Variables,
+    /// Position among its siblings.
+    pub order: i64,
+    /// Unix milliseconds.
+    pub created_at: u64,
+}
+
+/// A request saved in a collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedRequest {
+    pub id: String,
+    pub collection_id: String,
+    pub name: String,
+    /// Upper case: GET, POST, PUT, DELETE, PATCH, HEAD or OPTIONS.
+    pub method: String,
+    /// May hold `{{variables}}`, so it is not parsed here.
+    pub url: String,
+    pub params: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, String>,
+    /// A string, or any JSON value as the client sent it.
+    pub body: Value,
+    /// `none`, `json`, `text`, `form-data` or `x-www-form-urlencoded`.
+    pub body_type: String,
+    /// Authentication settings, as sent (an object).
+    pub auth: Map<String, Value>,
+    pub pre_request_script: String,
+    pub post_request_script: String,
+    /// Unix milliseconds.
+    pub updated_at: u64,
+}
+
+/// A named set of variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Environment {
+    pub id: String,
+    pub name: String,
+    pub variables: Variables,
+    /// Unix milliseconds.
+    pub updated_at: u64,
+}
+
+/// The global variables (a singleton whose id is always `globals`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Globals {
+    pub id: String,
+    pub variables: Variables,
+    /// Unix milliseconds; 0 until first saved.
+    pub updated_at: u64,
+}
+
+impl Globals {
+    /// The id, and the key of the record in the `globals` database.
+    pub const ID: &'static str = "globals";
+}
+
+impl Default for Globals {
+    fn default() -> Self {
+        Globals {
+            id: Self::ID.to_owned(),
+            variables: Variables::new(),
+            updated_at: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_hides_only_secrets() {
+        let variable = |value: &str, secret| Variable {
+            value: value.to_owned(),
+            enabled: true,
+            secret,
+        };
+        let variables = Variables::from([
+            ("host".to_owned(), variable("example.com", false)),
+            ("token".to_owned(), variable("s3cr3t", true)),
+        ]);
+        let masked = masked(&variables);
+        assert_eq!(masked["host"], variables["host"]);
+        assert_eq!(masked["token"], variable("***", true));
+    }
+}

@@ -3,5 +3,13 @@
 
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/config.rs"]
+mod config;
+#[path = "api/entities.rs"]
+mod entities;
+#[path = "api/environments.rs"]
+mod environments;
+#[path = "api/expect.rs"]
+mod expect;
 #[path = "api/openapi.rs"]
 mod openapi;

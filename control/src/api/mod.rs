@@ -2,8 +2,11 @@
 //! Handlers run on the control thread (tokio current-thread runtime); anything slow runs
 //! elsewhere (shards, the design executor, the database writer).
 
+pub mod config;
+pub mod entities;
 pub mod error;
 pub mod live;
+pub mod params;
 pub mod runs;
 
 use std::sync::Arc;
@@ -44,12 +47,13 @@ pub struct RunConfig {
 }
 
 impl Shared {
-    /// The current run configuration.
+    /// The current run configuration (`POST /config` changes it for the next runs).
     pub fn config(&self) -> ApiResult<RunConfig> {
+        let values = crate::store::config_values(&self.store)?;
         Ok(RunConfig {
-            default_timeout: std::time::Duration::from_secs(30),
-            live_tick_interval: std::time::Duration::from_millis(100),
-            live_retention: std::time::Duration::from_secs(60),
+            default_timeout: std::time::Duration::from_millis(values.default_timeout_ms),
+            live_tick_interval: std::time::Duration::from_millis(values.live_tick_interval_ms),
+            live_retention: std::time::Duration::from_millis(values.live_retention_ms),
         })
     }
 }
@@ -68,6 +72,8 @@ pub fn router(state: AppState) -> Router {
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
+        .merge(entities::routes())
+        .merge(config::routes())
         .merge(runs::routes())
         .merge(live::routes())
 }

@@ -4,6 +4,8 @@
 //! transactions. Values are JSON documents; keys are ids (tick and result keys are
 //! `run id + 0x00 + big-endian sequence`, so a run's rows are contiguous and ordered).
 
+pub mod config;
+pub mod entities;
 pub mod runs;
 mod writer;
 
@@ -15,6 +17,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use thiserror::Error;
 
+pub use config::{config_values, ConfigValues};
+pub use entities::{Cascade, Rejected};
 pub use runs::RunFilter;
 pub use writer::WriteOp;
 

@@ -1,0 +1,109 @@
+//! `/environments` (list, read one, create or update by `id`, delete) and `/globals` (the
+//! singleton set of global variables). `variables` replaces the whole set when given.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{deleted, id_or_new, known_shape, name, not_found, variables};
+use crate::api::params::ApiPath;
+use crate::api::{ApiError, ApiJson, ApiResult, AppState};
+use crate::records::{Environment, Globals};
+
+const NOT_FOUND: &str = "ENVIRONMENT_NOT_FOUND";
+
+/// `POST /environments`: `name` is required for a new environment.
+#[derive(Deserialize)]
+pub struct EnvironmentBody {
+    id: Option<String>,
+    name: Option<String>,
+    variables: Option<Value>,
+}
+
+/// `POST /globals`.
+#[derive(Deserialize)]
+pub struct GlobalsBody {
+    variables: Option<Value>,
+}
+
+#[utoipa::path(get, path = "/environments", tag = "environments", responses((status = 200, description = "All environments")))]
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Environment>>> {
+    Ok(Json(state.store.environments()?))
+}
+
+#[utoipa::path(get, path = "/environments/{id}", tag = "environments", params(("id" = String, Path)), responses((status = 200, description = "The environment"), (status = 404, description = "Not found")))]
+pub async fn one(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Environment>> {
+    known_shape(&id, NOT_FOUND, "environment")?;
+    match state.store.environment(&id)? {
+        Some(environment) => Ok(Json(environment)),
+        None => Err(not_found(NOT_FOUND, "environment", &id)),
+    }
+}
+
+#[utoipa::path(post, path = "/environments", tag = "environments", request_body(content = Object, description = "Environment; variables as {k: v} or {k: {value, enabled, secret}}"), responses((status = 200, description = "The saved environment"), (status = 400, description = "Invalid body or field")))]
+pub async fn save(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<EnvironmentBody>,
+) -> ApiResult<Json<Environment>> {
+    let id = id_or_new(body.id, "env")?;
+    let name = name(body.name)?;
+    let variables = body.variables.as_ref().map(variables::parse).transpose()?;
+    let key = id.clone();
+    let saved = state
+        .store
+        .save_environment(key, move |current| -> ApiResult<Environment> {
+            let updated_at = crate::ids::now_ms();
+            match current {
+                Some(environment) => Ok(Environment {
+                    name: name.unwrap_or(environment.name),
+                    variables: variables.unwrap_or(environment.variables),
+                    updated_at,
+                    ..environment
+                }),
+                None => Ok(Environment {
+                    id,
+                    name: name.ok_or_else(|| {
+                        ApiError::invalid("name is required for a new environment")
+                    })?,
+                    variables: variables.unwrap_or_default(),
+                    updated_at,
+                }),
+            }
+        })
+        .await?;
+    Ok(Json(saved))
+}
+
+#[utoipa::path(delete, path = "/environments/{id}", tag = "environments", params(("id" = String, Path)), responses((status = 200, description = "Deleted"), (status = 404, description = "Not found")))]
+pub async fn remove(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    known_shape(&id, NOT_FOUND, "environment")?;
+    if state.store.delete_environment(id.clone()).await? {
+        Ok(Json(deleted("Environment", &id)))
+    } else {
+        Err(not_found(NOT_FOUND, "environment", &id))
+    }
+}
+
+#[utoipa::path(get, path = "/globals", tag = "environments", responses((status = 200, description = "The global variables")))]
+pub async fn globals(State(state): State<AppState>) -> ApiResult<Json<Globals>> {
+    Ok(Json(state.store.globals()?))
+}
+
+#[utoipa::path(post, path = "/globals", tag = "environments", request_body(content = Object, description = "{variables}"), responses((status = 200, description = "The saved globals"), (status = 400, description = "Invalid body or field")))]
+pub async fn save_globals(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<GlobalsBody>,
+) -> ApiResult<Json<Globals>> {
+    let Some(variables) = body.variables else {
+        return Err(ApiError::invalid("variables is required"));
+    };
+    let variables = variables::parse(&variables)?;
+    Ok(Json(state.store.save_globals(variables).await?))
+}

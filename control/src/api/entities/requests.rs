@@ -1,0 +1,205 @@
+//! `/requests`: the saved requests of a collection; create, partial update (by `id`),
+//! read one, delete.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{deleted, id_or_new, is_id, known_shape, name, not_found};
+use crate::api::params::{ApiPath, ApiQuery};
+use crate::api::{ApiError, ApiJson, ApiResult, AppState};
+use crate::records::SavedRequest;
+
+const NOT_FOUND: &str = "REQUEST_NOT_FOUND";
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+const BODY_TYPES: [&str; 5] = ["none", "json", "text", "form-data", "x-www-form-urlencoded"];
+
+/// `POST /requests`: a new request needs `collectionId`, `name`, `method` and `url`; an
+/// update (an `id` that exists) changes only the fields given.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestBody {
+    id: Option<String>,
+    collection_id: Option<String>,
+    name: Option<String>,
+    method: Option<String>,
+    url: Option<String>,
+    params: Option<BTreeMap<String, String>>,
+    headers: Option<BTreeMap<String, String>>,
+    body: Option<Value>,
+    body_type: Option<String>,
+    auth: Option<Map<String, Value>>,
+    pre_request_script: Option<String>,
+    post_request_script: Option<String>,
+}
+
+/// `GET /requests?collectionId=`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    collection_id: Option<String>,
+}
+
+impl RequestBody {
+    /// Checks the fields that were given, on their own.
+    fn validate(mut self) -> ApiResult<Self> {
+        self.name = name(self.name)?;
+        if let Some(collection_id) = &self.collection_id {
+            if !is_id(collection_id) {
+                return Err(ApiError::invalid(format!(
+                    "collectionId {collection_id:?} does not exist"
+                )));
+            }
+        }
+        if let Some(method) = &self.method {
+            let upper = method.to_ascii_uppercase();
+            if !METHODS.contains(&upper.as_str()) {
+                return Err(ApiError::invalid_method(format!(
+                    "method {method:?} is not one of {}",
+                    METHODS.join(", ")
+                )));
+            }
+            self.method = Some(upper);
+        }
+        if let Some(url) = &self.url {
+            if url.trim().is_empty() || url.chars().any(char::is_control) {
+                return Err(ApiError::invalid_url(format!(
+                    "url {url:?} is empty or holds control characters"
+                )));
+            }
+        }
+        if let Some(headers) = &self.headers {
+            for (key, value) in headers {
+                if key.trim().is_empty()
+                    || [key, value].iter().any(|s| s.contains(['\r', '\n', '\0']))
+                {
+                    return Err(ApiError::invalid(format!(
+                        "header {key:?} has an empty name or a line break"
+                    )));
+                }
+            }
+        }
+        if let Some(body_type) = &self.body_type {
+            if !BODY_TYPES.contains(&body_type.as_str()) {
+                return Err(ApiError::invalid(format!(
+                    "bodyType {body_type:?} is not one of {}",
+                    BODY_TYPES.join(", ")
+                )));
+            }
+        }
+        Ok(self)
+    }
+
+    fn apply(self, id: String, current: Option<SavedRequest>) -> ApiResult<SavedRequest> {
+        let now = crate::ids::now_ms();
+        let Some(mut request) = current else {
+            return self.create(id, now);
+        };
+        request.collection_id = self.collection_id.unwrap_or(request.collection_id);
+        request.name = self.name.unwrap_or(request.name);
+        request.method = self.method.unwrap_or(request.method);
+        request.url = self.url.unwrap_or(request.url);
+        request.params = self.params.unwrap_or(request.params);
+        request.headers = self.headers.unwrap_or(request.headers);
+        request.body = self.body.unwrap_or(request.body);
+        request.body_type = self.body_type.unwrap_or(request.body_type);
+        request.auth = self.auth.unwrap_or(request.auth);
+        request.pre_request_script = self
+            .pre_request_script
+            .unwrap_or(request.pre_request_script);
+        request.post_request_script = self
+            .post_request_script
+            .unwrap_or(request.post_request_script);
+        request.updated_at = now;
+        Ok(request)
+    }
+
+    fn create(self, id: String, now: u64) -> ApiResult<SavedRequest> {
+        let (Some(collection_id), Some(name), Some(method), Some(url)) =
+            (self.collection_id, self.name, self.method, self.url)
+        else {
+            return Err(ApiError::invalid(
+                "collectionId, name, method and url are required for a new request",
+            ));
+        };
+        Ok(SavedRequest {
+            id,
+            collection_id,
+            name,
+            method,
+            url,
+            params: self.params.unwrap_or_default(),
+            headers: self.headers.unwrap_or_default(),
+            body: self.body.unwrap_or_else(|| Value::String(String::new())),
+            body_type: self.body_type.unwrap_or_else(|| "none".to_owned()),
+            auth: self.auth.unwrap_or_default(),
+            pre_request_script: self.pre_request_script.unwrap_or_default(),
+            post_request_script: self.post_request_script.unwrap_or_default(),
+            updated_at: now,
+        })
+    }
+}
+
+#[utoipa::path(get, path = "/requests", tag = "requests", params(("collectionId" = String, Query)), responses((status = 200, description = "Requests of the collection"), (status = 400, description = "Invalid body or field")))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<SavedRequest>>> {
+    let Some(collection_id) = query.collection_id else {
+        return Err(ApiError::invalid(
+            "the collectionId query parameter is required",
+        ));
+    };
+    known_shape(&collection_id, "COLLECTION_NOT_FOUND", "collection")?;
+    if state.store.collection(&collection_id)?.is_none() {
+        return Err(not_found(
+            "COLLECTION_NOT_FOUND",
+            "collection",
+            &collection_id,
+        ));
+    }
+    Ok(Json(state.store.requests_in(&collection_id)?))
+}
+
+#[utoipa::path(get, path = "/requests/{id}", tag = "requests", params(("id" = String, Path)), responses((status = 200, description = "The request"), (status = 404, description = "Not found")))]
+pub async fn one(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<SavedRequest>> {
+    known_shape(&id, NOT_FOUND, "request")?;
+    match state.store.saved_request(&id)? {
+        Some(request) => Ok(Json(request)),
+        None => Err(not_found(NOT_FOUND, "request", &id)),
+    }
+}
+
+#[utoipa::path(post, path = "/requests", tag = "requests", request_body(content = Object, description = "Saved request (id optional: create or partial update)"), responses((status = 200, description = "The saved request"), (status = 400, description = "Invalid body or field")))]
+pub async fn save(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RequestBody>,
+) -> ApiResult<Json<SavedRequest>> {
+    let id = id_or_new(body.id.clone(), "req")?;
+    let body = body.validate()?;
+    let key = id.clone();
+    let saved = state
+        .store
+        .save_request(key, move |current| body.apply(id, current))
+        .await?;
+    Ok(Json(saved))
+}
+
+#[utoipa::path(delete, path = "/requests/{id}", tag = "requests", params(("id" = String, Path)), responses((status = 200, description = "Deleted"), (status = 404, description = "Not found")))]
+pub async fn remove(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    known_shape(&id, NOT_FOUND, "request")?;
+    if state.store.delete_request(id.clone()).await? {
+        Ok(Json(deleted("Request", &id)))
+    } else {
+        Err(not_found(NOT_FOUND, "request", &id))
+    }
+}

@@ -1,0 +1,258 @@
+//! Config entries: the registry (key, UI label, description, category, type, default and
+//! range of every setting), validation of a partial update against it, and the stored
+//! values (`config` database: key → JSON integer) read back with defaults applied.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{Store, StoreError};
+
+pub const WORKERS: &str = "workers";
+pub const MAX_CONNECTIONS: &str = "maxConnections";
+pub const DEFAULT_TIMEOUT: &str = "defaultTimeout";
+pub const STATS_INTERVAL: &str = "statsInterval";
+pub const CONTEXT_POOL_SIZE: &str = "contextPoolSize";
+pub const LIVE_TICK_INTERVAL_MS: &str = "liveTickIntervalMs";
+pub const LIVE_RETENTION_MS: &str = "liveRetentionMs";
+
+/// One registered setting. Every setting is an integer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub description: &'static str,
+    pub category: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub default: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Entry {
+    fn integer(
+        key: &'static str,
+        label: &'static str,
+        category: &'static str,
+        description: &'static str,
+        (default, min, max): (u64, u64, u64),
+    ) -> Entry {
+        Entry {
+            key,
+            label,
+            description,
+            category,
+            kind: "integer",
+            default,
+            min,
+            max,
+        }
+    }
+}
+
+/// Every registered setting, in display order.
+pub fn entries() -> [Entry; 7] {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    [
+        Entry::integer(
+            WORKERS,
+            "Workers",
+            "engine",
+            "Shard threads of a load run; one per CPU core by default.",
+            (cores.clamp(1, 1024), 1, 1024),
+        ),
+        Entry::integer(
+            MAX_CONNECTIONS,
+            "Max connections",
+            "engine",
+            "Upper bound on open connections across all shards of a run.",
+            (10_000, 1, 1_000_000),
+        ),
+        Entry::integer(
+            DEFAULT_TIMEOUT,
+            "Default timeout (ms)",
+            "http",
+            "Request timeout in milliseconds when a request or run sets none.",
+            (30_000, 1, 3_600_000),
+        ),
+        Entry::integer(
+            STATS_INTERVAL,
+            "Stats interval (ms)",
+            "metrics",
+            "Interval in milliseconds of the legacy /stats stream.",
+            (100, 10, 60_000),
+        ),
+        Entry::integer(
+            CONTEXT_POOL_SIZE,
+            "Script contexts per shard",
+            "scripting",
+            "QuickJS contexts each shard keeps for test scripts.",
+            (64, 1, 4096),
+        ),
+        Entry::integer(
+            LIVE_TICK_INTERVAL_MS,
+            "Live tick interval (ms)",
+            "metrics",
+            "How often a running load test publishes a live metrics tick.",
+            (100, 10, 1000),
+        ),
+        Entry::integer(
+            LIVE_RETENTION_MS,
+            "Live retention (ms)",
+            "metrics",
+            "How long a finished run's live ticks stay replayable; 0 disables retention.",
+            (60_000, 0, 600_000),
+        ),
+    ]
+}
+
+/// The current value of every setting, defaults applied. Serializes as the flat object of
+/// `GET /config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ConfigValues {
+    pub workers: u64,
+    #[serde(rename = "maxConnections")]
+    pub max_connections: u64,
+    #[serde(rename = "defaultTimeout")]
+    pub default_timeout_ms: u64,
+    #[serde(rename = "statsInterval")]
+    pub stats_interval_ms: u64,
+    #[serde(rename = "contextPoolSize")]
+    pub context_pool_size: u64,
+    #[serde(rename = "liveTickIntervalMs")]
+    pub live_tick_interval_ms: u64,
+    #[serde(rename = "liveRetentionMs")]
+    pub live_retention_ms: u64,
+}
+
+/// The current settings. A stored value outside its range (after a range was narrowed) is
+/// clamped into it.
+pub fn config_values(store: &Store) -> Result<ConfigValues, StoreError> {
+    let registry = entries();
+    let mut current = [0; 7];
+    store.read(|txn, dbs| {
+        for (slot, entry) in current.iter_mut().zip(&registry) {
+            *slot = match dbs.config.get(txn, entry.key)? {
+                Some(raw) => serde_json::from_str::<u64>(raw)?.clamp(entry.min, entry.max),
+                None => entry.default,
+            };
+        }
+        Ok(())
+    })?;
+    Ok(ConfigValues::from_slots(current))
+}
+
+impl ConfigValues {
+    /// From one value per entry, in the order of [`entries`].
+    fn from_slots(slots: [u64; 7]) -> ConfigValues {
+        let [workers, max_connections, default_timeout_ms, stats_interval_ms, context_pool_size, live_tick_interval_ms, live_retention_ms] =
+            slots;
+        ConfigValues {
+            workers,
+            max_connections,
+            default_timeout_ms,
+            stats_interval_ms,
+            context_pool_size,
+            live_tick_interval_ms,
+            live_retention_ms,
+        }
+    }
+}
+
+/// Checks every key of a partial update: registered, an integer, within range. Returns the
+/// values to store, or one message naming every bad key and value.
+pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>, String> {
+    let registry = entries();
+    let mut accepted = Vec::with_capacity(update.len());
+    let mut problems = Vec::new();
+    for (key, value) in update {
+        let Some(entry) = registry.iter().find(|entry| entry.key == key) else {
+            problems.push(format!("unknown config key {key:?} (value {value})"));
+            continue;
+        };
+        match value
+            .as_u64()
+            .filter(|n| (entry.min..=entry.max).contains(n))
+        {
+            Some(n) => accepted.push((entry.key, n)),
+            None => problems.push(format!(
+                "{key}: {value} is not an integer in [{}, {}]",
+                entry.min, entry.max
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(accepted)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+impl Store {
+    /// Stores validated values (see [`validate`]) in one transaction.
+    pub async fn save_config(&self, values: Vec<(&'static str, u64)>) -> Result<(), StoreError> {
+        self.write(Box::new(move |txn, dbs| {
+            for (key, value) in values {
+                dbs.config.put(txn, key, &value.to_string())?;
+            }
+            Ok(())
+        }))
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn ranges_are_inclusive() {
+        let ok = validate(&update(
+            serde_json::json!({"liveRetentionMs": 0, "workers": 1024}),
+        ));
+        assert_eq!(ok, Ok(vec![("liveRetentionMs", 0), ("workers", 1024)]));
+    }
+
+    #[test]
+    fn every_bad_key_is_named() {
+        let bad = update(serde_json::json!({
+            "liveTickIntervalMs": 5, "nope": 1, "workers": "8", "defaultTimeout": 1.5
+        }));
+        let message = validate(&bad).err().unwrap_or_default();
+        for part in [
+            "liveTickIntervalMs: 5",
+            "\"nope\"",
+            "workers: \"8\"",
+            "defaultTimeout: 1.5",
+        ] {
+            assert!(message.contains(part), "{part} missing from {message}");
+        }
+    }
+
+    #[test]
+    fn values_follow_the_registry_order() {
+        let values = ConfigValues::from_slots([1, 2, 3, 4, 5, 6, 7]);
+        let flat = serde_json::to_value(values).unwrap_or_default();
+        for (slot, entry) in (1..).zip(entries()) {
+            assert_eq!(flat[entry.key], slot, "{}", entry.key);
+        }
+    }
+
+    #[test]
+    fn defaults_lie_in_their_ranges() {
+        for entry in entries() {
+            assert!(
+                (entry.min..=entry.max).contains(&entry.default),
+                "{}",
+                entry.key
+            );
+        }
+    }
+}
