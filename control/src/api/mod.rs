@@ -1,8 +1,10 @@
-//! The control API: routes, shared state, the JSON body extractor and the error envelope.
+//! The control API: routes, shared state, the JSON body extractor, the error envelope and
+//! the request guards.
 //! Handlers run on the control thread (tokio current-thread runtime); anything slow runs
 //! elsewhere (shards, the design executor, the database writer).
 
 pub mod error;
+pub mod guard;
 
 use std::sync::Arc;
 
@@ -25,6 +27,8 @@ pub struct Shared {
     pub runs: Registry,
     /// Shard threads per run (default: one per core).
     pub workers: usize,
+    /// Allowed hosts, CORS origins and API keys, enforced by [`guard`].
+    pub security: Arc<guard::Security>,
 }
 
 /// Handler state: cheap to clone.
@@ -32,10 +36,11 @@ pub type AppState = Arc<Shared>;
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/health", get(health))
         .fallback(unknown_route)
-        .with_state(state)
+        .with_state(Arc::clone(&state));
+    guard::wrap(routes, &state.security)
 }
 
 async fn health(State(state): State<AppState>) -> Json<Value> {
@@ -71,11 +76,7 @@ where
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            "request body is too large",
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => guard::too_large(),
         _ => ApiError::invalid(rejection.body_text()),
     }
 }
