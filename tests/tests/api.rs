@@ -3,3 +3,5 @@
 
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/guard.rs"]
+mod guard;
