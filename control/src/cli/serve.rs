@@ -34,10 +34,11 @@ pub struct ServeArgs {
     /// always accepted; any other Host gets 403 (DNS-rebinding defence).
     #[arg(long = "allow-host", value_name = "NAME", value_parser = guard::parse_allowed_host)]
     pub allow_hosts: Vec<String>,
-    /// Browser origin allowed by CORS (repeatable). Replaces the default: the manager app's
-    /// origins (http://localhost:1420, http://127.0.0.1:1420, tauri://localhost,
-    /// http://tauri.localhost, https://tauri.localhost).
-    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = guard::parse_origin)]
+    // The help names the default origins (bare URLs, which rustdoc refuses in a doc comment).
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = guard::parse_origin,
+          help = "Browser origin allowed by CORS (repeatable). Replaces the default: the \
+                  manager app's origins (http://localhost:1420, http://127.0.0.1:1420, \
+                  tauri://localhost, http://tauri.localhost, https://tauri.localhost)")]
     pub cors_origins: Vec<String>,
 }
 

@@ -1,11 +1,11 @@
 //! The request guards of the control API and the security settings they enforce.
 //!
 //! Outermost first, every request meets:
-//! 1. the Host check ([`host`]): a `Host` that is not a loopback name nor `--allow-host` gets
+//! 1. the Host check (`host.rs`): a `Host` that is not a loopback name nor `--allow-host` gets
 //!    403 FORBIDDEN (DNS-rebinding defence); a missing or malformed one 400 INVALID_REQUEST;
-//! 2. CORS ([`cors`]): preflights answered, allowed origins echoed; a write or WebSocket
+//! 2. CORS (`cors.rs`): preflights answered, allowed origins echoed; a write or WebSocket
 //!    upgrade from another origin gets 403 FORBIDDEN;
-//! 3. API keys ([`key`]), when configured: 401 UNAUTHORIZED without a known key, 403
+//! 3. API keys (`key.rs`), when configured: 401 UNAUTHORIZED without a known key, 403
 //!    FORBIDDEN without the scope the method needs. `GET /health` needs no key, so liveness
 //!    probes work without one; it still passes the Host and CORS checks;
 //! 4. the body limit: more than [`BODY_LIMIT`] bytes gets 413 PAYLOAD_TOO_LARGE, whether
