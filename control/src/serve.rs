@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::api::guard::{Keys, Security};
 use crate::api::{self, Shared};
 use crate::runs::Registry;
 use crate::store::Store;
@@ -18,6 +19,10 @@ pub struct Options {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub workers: usize,
+    /// Names accepted in `Host` besides the loopback ones (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// The CORS allow-list (`--cors-origin`); empty means the manager app's origins.
+    pub cors_origins: Vec<String>,
 }
 
 /// The platform data directory (`~/.local/share/vayu` on Linux).
@@ -27,11 +32,20 @@ pub fn default_data_dir() -> Option<PathBuf> {
 
 /// Runs the daemon until SIGINT/SIGTERM.
 pub fn run(options: Options) -> anyhow::Result<()> {
+    let keys = api_keys_from_env()?;
+    if keys.is_empty() && !options.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: the API listens on {} without API keys; set VAYU_API_KEY or VAYU_API_KEYS",
+            options.addr
+        );
+    }
+    let security = Security::new(options.allow_hosts, options.cors_origins, keys);
     let store = Store::open(&options.data_dir)?;
     let state = Arc::new(Shared {
         store,
         runs: Registry::default(),
         workers: options.workers,
+        security: Arc::new(security),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,6 +60,10 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             "vayu: listening on http://{bound} (data dir {})",
             options.data_dir.display()
         );
+        let key_count = state.security.key_count();
+        if key_count > 0 {
+            println!("vayu: API keys required ({key_count} configured)");
+        }
         let shutdown_state = Arc::clone(&state);
         axum::serve(listener, api::router(Arc::clone(&state)))
             .with_graceful_shutdown(async move {
@@ -69,6 +87,19 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 /// How long shutdown waits for stopped runs to store their reports (the engine's stop
 /// grace is 5 s).
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// API keys from `VAYU_API_KEY` (one read+write key) and `VAYU_API_KEYS`
+/// (`key1:read,key2:write,key3:read+write`). Neither set: the API is open.
+fn api_keys_from_env() -> anyhow::Result<Keys> {
+    let var = |name: &str| match std::env::var(name) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(anyhow::anyhow!("{name} is not UTF-8")),
+    };
+    let single = var("VAYU_API_KEY")?;
+    let list = var("VAYU_API_KEYS")?;
+    Ok(Keys::parse(single.as_deref(), list.as_deref())?)
+}
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();

@@ -11,5 +11,7 @@ mod entities;
 mod environments;
 #[path = "api/expect.rs"]
 mod expect;
+#[path = "api/guard.rs"]
+mod guard;
 #[path = "api/openapi.rs"]
 mod openapi;

@@ -1,10 +1,12 @@
-//! The control API: routes, shared state, the JSON body extractor and the error envelope.
+//! The control API: routes, shared state, the JSON body extractor, the error envelope and
+//! the request guards.
 //! Handlers run on the control thread (tokio current-thread runtime); anything slow runs
 //! elsewhere (shards, the design executor, the database writer).
 
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod guard;
 pub mod live;
 pub mod params;
 pub mod runs;
@@ -33,6 +35,8 @@ pub struct Shared {
     pub runs: Registry,
     /// Shard threads per run (default: one per core).
     pub workers: usize,
+    /// Allowed hosts, CORS origins and API keys, enforced by [`guard`].
+    pub security: Arc<guard::Security>,
 }
 
 /// Handler state: cheap to clone.
@@ -62,10 +66,12 @@ impl Shared {
 /// the two cannot drift apart).
 pub fn router(state: AppState) -> Router {
     let (routes, spec) = api_routes().split_for_parts();
-    routes
+    let routes = routes
         .route("/openapi.json", get(move || std::future::ready(Json(spec))))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
-        .with_state(state)
+        .with_state(Arc::clone(&state));
+    guard::wrap(routes, &state.security)
 }
 
 /// Every documented route.
@@ -95,6 +101,14 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
 async fn unknown_route(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found("NOT_FOUND", format!("no route for {}", uri.path()))
 }
@@ -120,11 +134,7 @@ where
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            "request body is too large",
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => guard::too_large(),
         _ => ApiError::invalid(rejection.body_text()),
     }
 }

@@ -7,9 +7,16 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::api::guard;
 use crate::serve;
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+API keys (environment; none set: the API is open):
+  VAYU_API_KEY=KEY                              one key, read+write
+  VAYU_API_KEYS=k1:read,k2:write,k3:read+write  keys with scopes (read: GET; write: the rest)
+Clients send Authorization: Bearer KEY, X-API-Key: KEY, or ?apiKey=KEY on GET (SSE and
+WebSocket). GET /health needs no key (liveness probes).")]
 pub struct ServeArgs {
     /// Address to listen on. Loopback by default; anything else exposes the API.
     #[arg(long, default_value = "127.0.0.1")]
@@ -23,6 +30,16 @@ pub struct ServeArgs {
     /// Shard threads per run (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
+    /// Also accept this name in the Host header, any port (repeatable). Loopback names are
+    /// always accepted; any other Host gets 403 (DNS-rebinding defence).
+    #[arg(long = "allow-host", value_name = "NAME", value_parser = guard::parse_allowed_host)]
+    pub allow_hosts: Vec<String>,
+    // The help names the default origins (bare URLs, which rustdoc refuses in a doc comment).
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = guard::parse_origin,
+          help = "Browser origin allowed by CORS (repeatable). Replaces the default: the \
+                  manager app's origins (http://localhost:1420, http://127.0.0.1:1420, \
+                  tauri://localhost, http://tauri.localhost, https://tauri.localhost)")]
+    pub cors_origins: Vec<String>,
 }
 
 pub fn execute(args: ServeArgs) -> ExitCode {
@@ -36,6 +53,8 @@ pub fn execute(args: ServeArgs) -> ExitCode {
         workers: args
             .workers
             .map_or_else(vayu_engine::plan::default_workers, usize::from),
+        allow_hosts: args.allow_hosts,
+        cors_origins: args.cors_origins,
     };
     match serve::run(options) {
         Ok(()) => ExitCode::SUCCESS,
