@@ -3,3 +3,15 @@
 
 #[path = "api/basics.rs"]
 mod basics;
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/runs.rs"]
+mod runs;
+
+#[path = "api/run_input.rs"]
+mod run_input;
+
+#[path = "api/run_manage.rs"]
+mod run_manage;
