@@ -15,3 +15,6 @@ mod run_input;
 
 #[path = "api/run_manage.rs"]
 mod run_manage;
+
+#[path = "api/live.rs"]
+mod live;
