@@ -18,3 +18,6 @@ mod run_manage;
 
 #[path = "api/live.rs"]
 mod live;
+
+#[path = "api/durability.rs"]
+mod durability;
