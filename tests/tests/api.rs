@@ -15,3 +15,21 @@ mod expect;
 mod guard;
 #[path = "api/openapi.rs"]
 mod openapi;
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/runs.rs"]
+mod runs;
+
+#[path = "api/run_input.rs"]
+mod run_input;
+
+#[path = "api/run_manage.rs"]
+mod run_manage;
+
+#[path = "api/live.rs"]
+mod live;
+
+#[path = "api/durability.rs"]
+mod durability;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::params::ApiQuery;
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::topic::{Cursor, Next};
@@ -158,7 +159,7 @@ struct StatsQuery {
 async fn stats(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<StatsQuery>,
+    ApiQuery(query): ApiQuery<StatsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     match query.format.as_deref() {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::params::ApiQuery;
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::ids::{new_id, now_ms};
 use crate::records::{status, RunRecord};
@@ -146,7 +147,7 @@ fn page_number(name: &str, raw: Option<&str>, default: usize) -> ApiResult<usize
     responses((status = 200, description = "Run records"), (status = 400, description = "Bad filter")))]
 async fn list_runs(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<RunRecord>>> {
     if let Some(wanted) = &query.status {
         if ![
@@ -323,7 +324,7 @@ struct ReportQuery {
 async fn report(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<ReportQuery>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Response> {
     let record = stored_run(&state, &id)?;
     let format = query.format.unwrap_or_else(|| "json".to_owned());

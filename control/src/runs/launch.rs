@@ -78,7 +78,17 @@ pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
         }
         Err(err) => {
             let api_error = start_error(&err, &record.id);
-            finish(&state, record, &live, &variables, Err(err));
+            // `finish` waits for the database writer: not on the control thread.
+            let finisher = Arc::clone(&state);
+            let finished = tokio::task::spawn_blocking(move || {
+                finish(&finisher, record, &live, &variables, Err(err))
+            })
+            .await;
+            if let Err(panic) = finished {
+                return Err(ApiError::internal(format!(
+                    "storing the failed run panicked: {panic}"
+                )));
+            }
             Err(api_error)
         }
     }

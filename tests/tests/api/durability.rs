@@ -1,0 +1,167 @@
+//! Runs survive the daemon: a restart on the same data dir keeps finished runs, their reports
+//! and ticks; a killed daemon leaves runs that read `failed` (`interrupted`); SIGTERM stops
+//! running runs gracefully and stores their reports before exiting 0.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use vayu_tests::report::{count, pretty, text};
+use vayu_tests::{Behaviour, Daemon, TempDir, TestServer};
+
+use crate::support::{
+    assert_error, constant_rps, iterations, poll, report, run_record, run_to_end, start_run,
+    stored_ticks,
+};
+
+/// A 30 s run at a gentle rate, once traffic flows and at least one tick batch is stored.
+fn long_run_with_stored_ticks(daemon: &Daemon, server: &TestServer) -> String {
+    let id = start_run(daemon, &constant_rps(&server.url(), 50, "30s"));
+    poll(
+        Duration::from_secs(15),
+        "ticks of the long run in LMDB",
+        || (!stored_ticks(daemon, &id).is_empty()).then_some(()),
+    );
+    assert!(server.requests() > 0);
+    id
+}
+
+#[test]
+fn a_finished_run_with_its_report_and_ticks_survives_a_restart() {
+    let dir = TempDir::new();
+    let server = TestServer::start(Behaviour::Ok);
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    let (id, doc) = run_to_end(&daemon, &constant_rps(&server.url(), 100, "1s"));
+    let mut record = run_record(&daemon, &id);
+    // `latest` is the last live tick, shown only while the topic is retained in memory.
+    if let Some(fields) = record.as_object_mut() {
+        fields.remove("latest");
+    }
+    let ticks = stored_ticks(&daemon, &id);
+    let csv = daemon.get(&format!("/run/{id}/report?format=csv")).body;
+    assert!(!ticks.is_empty());
+    drop(daemon);
+
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    assert_eq!(run_record(&daemon, &id), record, "run record after restart");
+    assert_eq!(report(&daemon, &id), doc, "report after restart");
+    assert_eq!(stored_ticks(&daemon, &id), ticks, "ticks after restart");
+    assert_eq!(
+        daemon.get(&format!("/run/{id}/report?format=csv")).body,
+        csv
+    );
+    let listed = daemon.get("/runs").json();
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed}");
+
+    // No longer live in this process: the live topic is gone, the stored ticks replay.
+    let live = daemon.get(&format!("/metrics/live/{id}"));
+    assert_error(&live, 404, "RUN_NOT_FOUND", "live topic after restart");
+    let events = daemon.sse(&format!("/stats/{id}"), &[]).until_complete();
+    let (last, replayed) = events
+        .split_last()
+        .expect("events from /stats after restart");
+    assert_eq!(last.event, "complete", "{last:?}");
+    let replayed: Vec<Value> = replayed
+        .iter()
+        .map(|event| {
+            assert_eq!(event.event, "stats", "{event:?}");
+            serde_json::from_str(&event.data)
+                .unwrap_or_else(|err| panic!("stats data is not JSON ({err}): {event:?}"))
+        })
+        .collect();
+    assert_eq!(replayed, ticks, "replay of stored ticks");
+    let ids: Vec<Option<String>> = events
+        .iter()
+        .take(ticks.len())
+        .map(|e| e.id.clone())
+        .collect();
+    let expected: Vec<Option<String>> = (0..ticks.len()).map(|i| Some(i.to_string())).collect();
+    assert_eq!(ids, expected, "ids of the stored replay");
+    let complete: Value = serde_json::from_str(&last.data)
+        .unwrap_or_else(|err| panic!("complete data is not JSON ({err}): {last:?}"));
+    assert_eq!(
+        complete["totalRequests"], doc["summary"]["totalRequests"],
+        "{complete}"
+    );
+
+    // The reopened database takes new runs.
+    let (_, again) = run_to_end(&daemon, &iterations(&server.url(), 5, 1));
+    assert_eq!(count(&again, "/summary/totalRequests"), 5);
+}
+
+#[test]
+fn a_killed_daemon_leaves_its_running_run_failed_as_interrupted() {
+    let dir = TempDir::new();
+    let server = TestServer::start(Behaviour::Ok);
+    let mut daemon = Daemon::start_with(dir.path(), &[], &[]);
+    let id = long_run_with_stored_ticks(&daemon, &server);
+    daemon.signal(libc::SIGKILL);
+    assert!(
+        daemon.wait_exit(Duration::from_secs(5)).is_some(),
+        "SIGKILL did not end it"
+    );
+    drop(daemon);
+
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    assert_eq!(daemon.get("/health").status, 200);
+    let record = run_record(&daemon, &id);
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["failureReason"], "interrupted", "{record}");
+    let (start, end) = (count(&record, "/startTime"), count(&record, "/endTime"));
+    assert!(start <= end, "{record}");
+    assert!(
+        !stored_ticks(&daemon, &id).is_empty(),
+        "ticks stored before the kill are gone"
+    );
+    let listed = daemon.get("/runs?status=failed").json();
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed}");
+    // Not running any more: stopping it says so, deleting it works.
+    let stop = daemon
+        .post_json(&format!("/run/{id}/stop"), &Value::Null)
+        .json();
+    assert_eq!(stop["status"], "already_stopped", "{stop}");
+    assert_eq!(stop["currentStatus"], "failed", "{stop}");
+    assert_eq!(daemon.delete(&format!("/run/{id}")).status, 200);
+    let (_, again) = run_to_end(&daemon, &iterations(&server.url(), 5, 1));
+    assert_eq!(count(&again, "/summary/totalRequests"), 5);
+}
+
+#[test]
+fn sigterm_stops_the_running_run_stores_its_report_and_exits_zero() {
+    let dir = TempDir::new();
+    let server = TestServer::start(Behaviour::Ok);
+    let mut daemon = Daemon::start_with(dir.path(), &[], &[]);
+    let id = long_run_with_stored_ticks(&daemon, &server);
+    let mut subscriber = daemon.sse(&format!("/metrics/live/{id}"), &[]);
+    assert_eq!(subscriber.status, 200);
+    daemon.signal(libc::SIGTERM);
+    // A live subscriber is not left hanging: it gets the rest of the ticks and `complete`.
+    let events = subscriber.until_complete();
+    let last = events.last().map(|event| event.event.as_str());
+    assert_eq!(
+        last,
+        Some("complete"),
+        "live stream at shutdown: {events:?}"
+    );
+    let exit = daemon
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("daemon still running 10 s after SIGTERM"));
+    assert_eq!(exit.code(), Some(0), "exit status {exit:?}");
+    let served = server.requests();
+    drop(daemon);
+
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    let record = run_record(&daemon, &id);
+    assert_eq!(record["status"], "stopped", "{record}");
+    let doc = report(&daemon, &id);
+    assert_eq!(text(&doc, "/metadata/status"), "stopped");
+    let total = count(&doc, "/summary/totalRequests");
+    assert!(
+        total > 0 && total <= served,
+        "report {total}, server {served}\n{}",
+        pretty(&doc)
+    );
+    assert!(served - total <= 2, "report {total}, server {served}");
+    let ticks = stored_ticks(&daemon, &id);
+    let last = ticks.last().map(|tick| count(tick, "/totalRequests"));
+    assert_eq!(last, Some(total), "last stored tick vs report");
+}
