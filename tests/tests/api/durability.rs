@@ -165,3 +165,32 @@ fn sigterm_stops_the_running_run_stores_its_report_and_exits_zero() {
     let last = ticks.last().map(|tick| count(tick, "/totalRequests"));
     assert_eq!(last, Some(total), "last stored tick vs report");
 }
+
+#[test]
+fn a_full_database_is_a_clear_error_and_the_daemon_keeps_serving() {
+    let dir = TempDir::new();
+    // 256 KiB: room for the databases and a few records.
+    let daemon = Daemon::start_with(dir.path(), &[], &[("VAYU_DB_MAP_BYTES", "262144")]);
+    let big_name = "x".repeat(2000);
+    let mut full = None;
+    for i in 0..500 {
+        let saved = daemon.post_json(
+            "/collections",
+            &serde_json::json!({ "name": format!("{big_name}{i}") }),
+        );
+        if saved.status != 200 {
+            full = Some(saved);
+            break;
+        }
+    }
+    let full = full.unwrap_or_else(|| panic!("500 collections of 2 KB fit in a 256 KiB map"));
+    assert_eq!(full.status, 507, "{}", full.body);
+    assert_eq!(full.error_code(), "STORAGE_FULL");
+    assert!(full.json()["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("full")));
+    assert_eq!(daemon.get("/health").status, 200);
+    let listed = daemon.get("/collections");
+    assert_eq!(listed.status, 200);
+    assert!(listed.json().as_array().is_some_and(|all| !all.is_empty()));
+}
