@@ -2,10 +2,13 @@
 # Benchmarks of the control plane (release build, everything on 127.0.0.1):
 #   tools/api-bench.sh runs-list   GET /runs latency with 1,000 stored runs (oha, p50/p99)
 #   tools/api-bench.sh sse         req/s of a full-speed run alone vs with 10 SSE followers
-#   tools/api-bench.sh soak [MIN]  a constant_rps run of MIN minutes (default 10), daemon RSS
-#                                  sampled every 30 s
-# The target is vayu-target on 127.0.0.1:18080; the daemon gets a fresh data dir.
+#   tools/api-bench.sh soak [MIN] [RPS]  a constant_rps run of MIN minutes (default 10) at RPS
+#                                  (default 5000); daemon RSS (anonymous and file-backed, i.e.
+#                                  heap vs LMDB's mapped pages) sampled every 30 s
+# The target is vayu-target on 127.0.0.1:$TARGET_PORT (default 18080); the daemon gets a
+# fresh data dir.
 set -euo pipefail
+PORT=${TARGET_PORT:-18080}
 cd "$(dirname "$0")/.."
 
 cargo build --release --quiet -p vayu-control --bin vayu -p vayu-bench --bin vayu-target
@@ -15,10 +18,10 @@ cleanup() { kill "${DAEMON_PID:-}" "${TARGET_PID:-}" 2>/dev/null || true; rm -rf
 trap cleanup EXIT
 
 start_target() {
-    target/release/vayu-target --addr 127.0.0.1:18080 > "$WORK/target.log" 2>&1 &
+    target/release/vayu-target --addr 127.0.0.1:$PORT > "$WORK/target.log" 2>&1 &
     TARGET_PID=$!
     for _ in $(seq 50); do grep -q listening "$WORK/target.log" 2>/dev/null && return; sleep 0.1; done
-    echo "vayu-target did not start (port 18080 busy?)" >&2; exit 1
+    echo "vayu-target did not start (port $PORT busy?)" >&2; exit 1
 }
 
 start_daemon() {
@@ -40,7 +43,7 @@ wait_done() {
     until curl -sf "$API/run/$1" | grep -q '"status":"\(completed\|stopped\|failed\)"'; do sleep 0.2; done
 }
 
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$DAEMON_PID/status"; }
+rss_kb() { awk '/RssAnon|RssFile/ {printf "%s %s KiB  ", $1, $2}' "/proc/$DAEMON_PID/status"; }
 
 case "${1:-}" in
 runs-list)
@@ -48,7 +51,7 @@ runs-list)
     start_target; start_daemon
     echo "storing 1000 runs..."
     for i in $(seq 1000); do
-        post_run '{"url":"http://127.0.0.1:18080/","mode":"iterations","iterations":1,"concurrency":1}' > /dev/null
+        post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"iterations\",\"iterations\":1,\"concurrency\":1}" > /dev/null
     done
     last=$(curl -sf "$API/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
     wait_done "$last"
@@ -63,7 +66,7 @@ PY
     ;;
 sse)
     start_target; start_daemon
-    body='{"url":"http://127.0.0.1:18080/","mode":"constant_concurrency","concurrency":64,"duration":"8s"}'
+    body="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\"}"
     for round in 1 2 3; do
         for followers in 0 10; do
             id=$(post_run "$body" | run_id_of)
@@ -80,9 +83,10 @@ sse)
     ;;
 soak)
     minutes=${2:-10}
+    rate=${3:-5000}
     start_target; start_daemon
-    id=$(post_run "{\"url\":\"http://127.0.0.1:18080/\",\"mode\":\"constant_rps\",\"targetRps\":5000,\"duration\":\"${minutes}m\",\"concurrency\":32}" | run_id_of)
-    echo "run $id: constant_rps 5000/s for ${minutes} min; daemon RSS (KiB) every 30 s:"
+    id=$(post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_rps\",\"targetRps\":${rate},\"duration\":\"${minutes}m\",\"concurrency\":32}" | run_id_of)
+    echo "run $id: constant_rps ${rate}/s for ${minutes} min; daemon RSS every 30 s:"
     while ! curl -sf "$API/run/$id" | grep -q '"status":"\(completed\|stopped\|failed\)"'; do
         echo "  $(date +%T) rss $(rss_kb)"
         sleep 30
