@@ -266,3 +266,23 @@ fn websocket_delivers_the_same_ticks_then_complete() {
     };
     assert!(closed);
 }
+
+#[test]
+fn the_live_topic_is_evicted_after_live_retention_and_the_report_stays() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let set = daemon.post_json("/config", &serde_json::json!({ "liveRetentionMs": 0 }));
+    assert_eq!(set.status, 200, "{}", set.body);
+    let (id, _) = short_run(&daemon, &server);
+    let live = daemon.get(&format!("/metrics/live/{id}"));
+    assert_eq!(live.status, 404, "{}", live.body);
+    assert_eq!(live.error_code(), "RUN_NOT_FOUND");
+    assert!(
+        live.body.contains("/report"),
+        "the 404 should point at the stored report: {}",
+        live.body
+    );
+    assert_eq!(daemon.get(&format!("/run/{id}/report")).status, 200);
+    let replay = daemon.sse(&format!("/stats/{id}"), &[]);
+    assert_eq!(replay.status, 200);
+}
