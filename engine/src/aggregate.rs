@@ -13,6 +13,7 @@ use crate::report::{
     Errors, Latency, LiveTick, Metadata, RateControl, Report, SlowRequests, Summary,
     TimingBreakdown,
 };
+use crate::threshold::{Observed, Threshold};
 
 /// Cumulative state of one run.
 pub struct Aggregator {
@@ -138,6 +139,28 @@ impl Aggregator {
         tick
     }
 
+    /// What has been observed so far, for threshold evaluation.
+    pub fn observed(&self, elapsed: Duration) -> Observed<'_> {
+        Observed {
+            counters: &self.counters,
+            latency_us: &self.latency,
+            elapsed,
+        }
+    }
+
+    /// The first `abort_on_fail` threshold failing now, once its delay has passed.
+    pub fn failing_abort_threshold<'p>(
+        &self,
+        plan: &'p RunPlan,
+        elapsed: Duration,
+    ) -> Option<&'p Threshold> {
+        let observed = self.observed(elapsed);
+        plan.thresholds
+            .iter()
+            .filter(|threshold| threshold.abort_on_fail && elapsed >= threshold.delay_abort)
+            .find(|threshold| !threshold.evaluate(&observed).passed)
+    }
+
     /// The whole-run latency histogram (µs).
     pub fn into_latency(self) -> Histogram<u64> {
         self.latency
@@ -148,6 +171,7 @@ impl Aggregator {
         &self,
         plan: &RunPlan,
         status: &str,
+        aborted_by: Option<String>,
         started: (Instant, SystemTime),
         dns: Duration,
     ) -> Report {
@@ -190,6 +214,12 @@ impl Aggregator {
             }
             _ => None,
         };
+        let observed = self.observed(Duration::from_secs_f64(duration_s));
+        let thresholds: Vec<_> = plan
+            .thresholds
+            .iter()
+            .map(|t| t.evaluate(&observed))
+            .collect();
         let timing_breakdown = plan.timing_breakdown.then(|| {
             let t = &c.timing;
             let avg = |sum: u64, n: u64| {
@@ -218,6 +248,7 @@ impl Aggregator {
                 request_method: plan.request.method.clone(),
                 mode: plan.load.mode_name().to_owned(),
                 configuration: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
+                aborted_by,
             },
             summary: Summary {
                 total_requests: c.completed,
@@ -250,6 +281,8 @@ impl Aggregator {
                 by_status_code,
             },
             timing_breakdown,
+            passed: thresholds.iter().all(|verdict| verdict.passed),
+            thresholds,
             slow_requests: plan.sampling.slow_threshold.map(|threshold| SlowRequests {
                 count: c.slow,
                 threshold_ms: round3(threshold.as_secs_f64() * 1000.0),

@@ -24,6 +24,7 @@ pub mod run;
 pub mod runtime;
 pub mod sample;
 pub mod shard;
+pub mod threshold;
 
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};
 pub use report::{LiveTick, Report};

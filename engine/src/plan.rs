@@ -161,6 +161,8 @@ pub struct RunPlan {
     pub expected_status: ExpectedStatus,
     /// Which requests are kept in detail (none by default).
     pub sampling: crate::sample::Sampling,
+    /// Pass/fail criteria, evaluated at the end (and live for `abort_on_fail` ones).
+    pub thresholds: Vec<crate::threshold::Threshold>,
 }
 
 /// A plan field with an unusable value.
@@ -178,6 +180,8 @@ pub enum PlanError {
     Header { name: String, reason: String },
     #[error("method `{0}` is not a valid HTTP method")]
     Method(String),
+    #[error("threshold `{threshold}`: unknown endpoint `{endpoint}`")]
+    UnknownEndpoint { threshold: String, endpoint: String },
 }
 
 impl PlanError {
@@ -188,6 +192,7 @@ impl PlanError {
             PlanError::Url { .. } => "url",
             PlanError::Header { .. } => "headers",
             PlanError::Method(_) => "method",
+            PlanError::UnknownEndpoint { .. } => "thresholds",
         }
     }
 }
@@ -222,6 +227,7 @@ impl RunPlan {
             tick_interval: Duration::from_millis(100),
             expected_status: ExpectedStatus { codes: Vec::new() },
             sampling: crate::sample::Sampling::default(),
+            thresholds: Vec::new(),
         }
     }
 
@@ -331,6 +337,12 @@ impl RunPlan {
                 tick_ms,
                 "between 10 and 1000",
             ));
+        }
+        if let Some(threshold) = self.thresholds.iter().find(|t| t.endpoint.is_some()) {
+            return Err(PlanError::UnknownEndpoint {
+                threshold: threshold.source.clone(),
+                endpoint: threshold.endpoint.clone().unwrap_or_default(),
+            });
         }
         let endpoint =
             vayu_net::Endpoint::parse(&self.request.url).map_err(|err| PlanError::Url {

@@ -60,6 +60,11 @@ pub struct Report {
     pub timing_breakdown: Option<TimingBreakdown>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slow_requests: Option<SlowRequests>,
+    /// Every threshold's expression, actual value and outcome.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<crate::threshold::Verdict>,
+    /// False when any threshold failed.
+    pub passed: bool,
 }
 
 /// Requests slower than the run's slow threshold.
@@ -87,6 +92,9 @@ pub struct Metadata {
     pub mode: String,
     /// The plan as run (JSON).
     pub configuration: serde_json::Value,
+    /// The threshold that stopped the run early (`abortOnFail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -193,12 +193,20 @@ pub fn start(
             let mut aggregator = Aggregator::new(run_id, &plan, shards, t0);
             // Once every sender is gone, a disconnected receiver would be ready forever.
             let mut samples = sample_rx.clone();
+            let mut aborted_by = None;
             loop {
                 crossbeam_channel::select! {
                     recv(tick_rx) -> tick => {
                         let Ok(tick) = tick else { break };
                         for live in aggregator.merge(tick) {
                             observer.on_tick(&live);
+                            let elapsed = Duration::from_secs_f64(live.elapsed_seconds);
+                            if aborted_by.is_none() {
+                                if let Some(failing) = aggregator.failing_abort_threshold(&plan, elapsed) {
+                                    aborted_by = Some(failing.source.clone());
+                                    run_stop.store(true, Ordering::Relaxed);
+                                }
+                            }
                         }
                         if aggregator.all_finished() {
                             break;
@@ -219,7 +227,7 @@ pub fn start(
             }
             let status = if stopped { "stopped" } else { "completed" };
             Ok(Finished {
-                report: aggregator.report(&plan, status, started, dns),
+                report: aggregator.report(&plan, status, aborted_by, started, dns),
                 latency: aggregator.into_latency(),
             })
         })

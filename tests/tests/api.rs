@@ -33,3 +33,5 @@ mod live;
 
 #[path = "api/durability.rs"]
 mod durability;
+#[path = "api/thresholds.rs"]
+mod thresholds;

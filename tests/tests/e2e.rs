@@ -22,5 +22,7 @@ mod rate;
 mod report;
 #[path = "e2e/stop.rs"]
 mod stop;
+#[path = "e2e/thresholds.rs"]
+mod thresholds;
 #[path = "e2e/transport.rs"]
 mod transport;

@@ -8,12 +8,15 @@ pub mod summary;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use vayu_engine::threshold::Threshold;
 use vayu_engine::{duration, ExpectedStatus, Load, RunPlan};
 
 /// Exit code for bad flags or values (clap uses the same).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code when the run could not start (unresolvable host, no runtime, ...).
 pub const EXIT_FAILURE: u8 = 1;
+/// Exit code when a threshold failed (k6's code).
+pub const EXIT_THRESHOLD: u8 = 99;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -112,6 +115,11 @@ pub struct RunArgs {
           value_parser = clap::value_parser!(u16).range(100..=999))]
     pub expect_status: Vec<u16>,
 
+    /// Pass/fail criterion, k6 style: 'http_req_duration: p(95)<500', 'http_req_failed: rate<0.01',
+    /// 'http_reqs: rate>100' (repeatable). Any failing threshold makes the exit code 99.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<Threshold>,
+
     /// Print exactly one JSON report on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -145,6 +153,10 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
         Ok(_) => Err("must be a rate above 0 and at most 10000000".to_owned()),
         Err(_) => Err("expected a number of requests per second".to_owned()),
     }
+}
+
+fn parse_threshold(raw: &str) -> Result<Threshold, String> {
+    Threshold::parse_line(raw).map_err(|err| err.reason)
 }
 
 fn parse_header(raw: &str) -> Result<(String, String), String> {
@@ -234,6 +246,7 @@ impl RunArgs {
         plan.expected_status = ExpectedStatus {
             codes: self.expect_status.clone(),
         };
+        plan.thresholds = self.thresholds.clone();
         plan.validate()
             .map_err(|err| format!("invalid run: {err}"))?;
         Ok(plan)

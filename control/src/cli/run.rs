@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use vayu_engine::aggregate::unix_ms;
 
 use super::progress::Progress;
-use super::{summary, RunArgs, EXIT_FAILURE, EXIT_USAGE};
+use super::{summary, RunArgs, EXIT_FAILURE, EXIT_THRESHOLD, EXIT_USAGE};
 
 pub fn execute(args: RunArgs) -> ExitCode {
     let plan = match args.to_plan() {
@@ -80,10 +80,15 @@ pub fn execute(args: RunArgs) -> ExitCode {
     } else {
         summary::write(&mut stdout, &finished)
     };
+    let verdict = if finished.report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_THRESHOLD)
+    };
     match written.and_then(|()| stdout.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => verdict,
         // A closed pipe (`vayu run ... | head`) is not a failure of the run.
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => verdict,
         Err(err) => {
             eprintln!("error: cannot write the report: {err}");
             ExitCode::from(EXIT_FAILURE)

@@ -79,6 +79,35 @@ pub fn write(out: &mut impl Write, finished: &Finished) -> io::Result<()> {
             writeln!(out, "  {kind}: {count}")?;
         }
     }
+    if !report.thresholds.is_empty() {
+        writeln!(
+            out,
+            "\nThresholds ({}):",
+            if report.passed { "passed" } else { "FAILED" }
+        )?;
+        for verdict in &report.thresholds {
+            let actual = verdict
+                .actual
+                .map_or_else(|| "no data".to_owned(), |value| format!("{value}"));
+            let mark = if verdict.passed { "✓" } else { "✗" };
+            let reason = verdict
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {mark} {}  actual {actual}{reason}",
+                verdict.expression
+            )?;
+        }
+    }
+    if let Some(aborted) = &report.metadata.aborted_by {
+        writeln!(
+            out,
+            "\nStopped early: threshold `{aborted}` failed (abortOnFail)"
+        )?;
+    }
     if let Some(t) = &report.timing_breakdown {
         writeln!(
             out,

@@ -44,6 +44,7 @@ pub struct RunBody {
     timing_breakdown: bool,
     insecure: bool,
     expected_status: Vec<u16>,
+    thresholds: Vec<vayu_engine::threshold::Threshold>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +165,7 @@ impl RunBody {
             .unwrap_or(false),
             insecure: fields::boolean(top, &["insecure"])?.unwrap_or(false),
             expected_status,
+            thresholds: super::thresholds::parse(top.get("thresholds"))?,
         })
     }
 
@@ -189,6 +191,7 @@ impl RunBody {
             slow_threshold: Some(self.options.slow_threshold),
             budget_per_reason: SAMPLE_BUDGET,
         };
+        plan.thresholds = self.thresholds.clone();
         plan.validate()
             .map_err(|err| FieldError::new(err.field(), err.to_string()))?;
         Ok(plan)

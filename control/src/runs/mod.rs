@@ -8,6 +8,7 @@ pub mod launch;
 pub mod registry;
 pub mod resolve;
 pub mod template;
+pub mod thresholds;
 pub mod topic;
 
 pub use registry::Registry;
