@@ -19,6 +19,7 @@ pub mod duration;
 pub mod metrics;
 pub mod pacer;
 pub mod plan;
+pub mod render;
 pub mod report;
 pub mod run;
 pub mod runtime;

@@ -21,6 +21,7 @@ use crate::runs::fields::FieldError;
 use crate::runs::launch::{launch, Launch};
 use crate::runs::resolve::{self, ResolveError};
 use crate::store::runs::{delete_run, RunFilter, Table};
+use vayu_engine::render::{self, Format, Sources};
 
 /// How long `POST /run/:id/stop` waits for in-flight requests (the engine's grace is 5 s).
 const STOP_WAIT: Duration = Duration::from_secs(7);
@@ -318,7 +319,7 @@ struct ReportQuery {
 
 /// The final report of a run, as JSON or as the CSV per-tick time series.
 #[utoipa::path(get, path = "/run/{id}/report", tag = "runs",
-    params(("id" = String, Path), ("format" = Option<String>, Query, description = "json (default) or csv")),
+    params(("id" = String, Path), ("format" = Option<String>, Query, description = "json (default), csv (per-tick series), html (self-contained page with charts) or junit")),
     responses((status = 200, description = "Report"), (status = 404, description = "RUN_NOT_FOUND"),
         (status = 409, description = "Run still in progress")))]
 async fn report(
@@ -327,13 +328,13 @@ async fn report(
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Response> {
     let record = stored_run(&state, &id)?;
-    let format = query.format.unwrap_or_else(|| "json".to_owned());
-    if format != "json" && format != "csv" {
-        return Err(
-            ApiError::invalid(format!("unknown format `{format}` (json or csv)"))
-                .with_field("format"),
-        );
-    }
+    let format_name = query.format.unwrap_or_else(|| "json".to_owned());
+    let Some(format) = Format::parse(&format_name) else {
+        return Err(ApiError::invalid(format!(
+            "unknown format `{format_name}` (json, csv, html or junit)"
+        ))
+        .with_field("format"));
+    };
     let Some(report) = state.store.report(&id)? else {
         return Err(if status::is_final(&record.status) {
             ApiError::not_found(
@@ -347,29 +348,51 @@ async fn report(
             ))
         });
     };
-    if format == "json" {
-        let mut report: Value =
-            serde_json::from_str(&report).map_err(|err| ApiError::internal(err.to_string()))?;
-        let results = state.store.rows(Table::Results, &id, 0, REPORT_RESULTS)?;
-        report["results"] = results
-            .iter()
-            .filter_map(|row| serde_json::from_str(row).ok())
-            .collect::<Vec<Value>>()
-            .into();
+    let mut report: Value =
+        serde_json::from_str(&report).map_err(|err| ApiError::internal(err.to_string()))?;
+    let results = state.store.rows(Table::Results, &id, 0, REPORT_RESULTS)?;
+    report["results"] = results
+        .iter()
+        .filter_map(|row| serde_json::from_str(row).ok())
+        .collect::<Vec<Value>>()
+        .into();
+    if format == Format::Json {
         return Ok(Json(report).into_response());
     }
-    let ticks = state.store.rows(Table::Ticks, &id, 0, usize::MAX)?;
-    let csv = crate::runs::csv::ticks_to_csv(&ticks);
+    let ticks: Vec<Value> = state
+        .store
+        .rows(Table::Ticks, &id, 0, usize::MAX)?
+        .iter()
+        .filter_map(|row| serde_json::from_str(row).ok())
+        .collect();
+    let latency = state.store.histogram(&id)?.and_then(|bytes| {
+        hdrhistogram::serialization::Deserializer::new()
+            .deserialize::<u64, _>(&mut bytes.as_slice())
+            .ok()
+    });
+    let body = render::render(
+        format,
+        &Sources {
+            report: &report,
+            ticks: &ticks,
+            latency: latency.as_ref(),
+        },
+    );
+    let extension = match format {
+        Format::Csv => "csv",
+        Format::Html => "html",
+        _ => "xml",
+    };
     Ok((
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}.csv\""),
+                format!("inline; filename=\"{id}.{extension}\""),
             ),
         ],
-        csv,
+        body,
     )
         .into_response())
 }

@@ -124,7 +124,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Also write the JSON report to FILE.
+    /// Also write the report to FILE; the format follows the extension: .json, .csv (per-tick
+    /// series), .html (self-contained page with charts), .xml (JUnit).
     #[arg(long = "out", value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
 

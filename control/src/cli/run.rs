@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
 use vayu_engine::aggregate::unix_ms;
+use vayu_engine::render::{self, Format, Sources};
 
 use super::progress::Progress;
 use super::{summary, RunArgs, EXIT_FAILURE, EXIT_THRESHOLD, EXIT_USAGE};
@@ -19,15 +23,39 @@ pub fn execute(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let out_format = match &args.out {
+        None => None,
+        Some(path) => match Format::from_path(path) {
+            Some(format) => Some(format),
+            None => {
+                eprintln!(
+                    "error: invalid value '{}' for '--out': use a .json, .csv, .html or .xml (JUnit) file",
+                    path.display()
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+    };
     let wanted_fds = u64::from(plan.load.initial_connections()) + 64;
     if let Err(limit) = raise_fd_limit(wanted_fds) {
         eprintln!("warning: open-file limit is {limit}, below the {wanted_fds} this run may need");
     }
 
     let progress = Progress::new(&plan, args.quiet);
+    // Ticks are kept only when the output file is a format that charts or lists them.
+    let keep_ticks = out_format.is_some_and(|format| matches!(format, Format::Csv | Format::Html));
+    let ticks: Arc<Mutex<Vec<Value>>> = Arc::default();
     let on_tick = {
         let progress = progress.clone();
-        move |tick: &vayu_engine::LiveTick| progress.update(tick)
+        let ticks = Arc::clone(&ticks);
+        move |tick: &vayu_engine::LiveTick| {
+            progress.update(tick);
+            if keep_ticks {
+                if let (Ok(value), Ok(mut ticks)) = (serde_json::to_value(tick), ticks.lock()) {
+                    ticks.push(value);
+                }
+            }
+        }
     };
     let run_id = format!("run_{}", unix_ms(SystemTime::now()));
     let handle = match vayu_engine::start(run_id, plan.clone(), on_tick) {
@@ -68,8 +96,15 @@ pub fn execute(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    if let Some(path) = &args.out {
-        if let Err(err) = std::fs::write(path, format!("{json}\n")) {
+    if let (Some(path), Some(format)) = (&args.out, out_format) {
+        let report = serde_json::to_value(&finished.report).unwrap_or_default();
+        let ticks = ticks.lock().map(|ticks| ticks.clone()).unwrap_or_default();
+        let sources = Sources {
+            report: &report,
+            ticks: &ticks,
+            latency: Some(&finished.latency),
+        };
+        if let Err(err) = std::fs::write(path, render::render(format, &sources)) {
             eprintln!("error: cannot write {}: {err}", path.display());
             return ExitCode::from(EXIT_FAILURE);
         }

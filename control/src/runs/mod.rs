@@ -2,7 +2,6 @@
 //! and the registry of active runs with their retained live-tick topics.
 
 pub mod body;
-pub mod csv;
 pub mod fields;
 pub mod launch;
 pub mod registry;

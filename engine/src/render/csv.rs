@@ -1,4 +1,4 @@
-//! The per-tick time series of a run as CSV (one row per live tick).
+//! CSV: the per-tick time series of a run (one row per live tick).
 
 use serde_json::Value;
 
@@ -30,14 +30,11 @@ const COLUMNS: [&str; 24] = [
     "status5xx",
 ];
 
-/// Renders stored tick JSON rows as CSV with a header line.
-pub fn ticks_to_csv(ticks: &[String]) -> String {
+/// Renders ticks (live tick JSON objects) as CSV with a header line.
+pub fn ticks_to_csv(ticks: &[Value]) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
-    for raw in ticks {
-        let Ok(tick) = serde_json::from_str::<Value>(raw) else {
-            continue;
-        };
+    for tick in ticks {
         let cells: Vec<String> = COLUMNS
             .iter()
             .map(|column| match &tick[*column] {
@@ -57,7 +54,8 @@ mod tests {
 
     #[test]
     fn one_row_per_tick_with_header() {
-        let ticks = vec![r#"{"timestamp":1,"totalRequests":5,"latencyP99Ms":1.5}"#.to_owned()];
+        let ticks =
+            vec![serde_json::json!({"timestamp": 1, "totalRequests": 5, "latencyP99Ms": 1.5})];
         let csv = ticks_to_csv(&ticks);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 2);
