@@ -26,7 +26,7 @@ impl Format {
             "json" => Format::Json,
             "csv" => Format::Csv,
             "html" => Format::Html,
-            "junit" | "xml" => Format::Junit,
+            "junit" => Format::Junit,
             _ => return None,
         })
     }
@@ -35,8 +35,11 @@ impl Format {
     pub fn from_path(path: &std::path::Path) -> Option<Format> {
         let extension = path.extension()?.to_str()?.to_ascii_lowercase();
         match extension.as_str() {
-            "htm" => Some(Format::Html),
-            other => Format::parse(other),
+            "htm" | "html" => Some(Format::Html),
+            "xml" => Some(Format::Junit),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            _ => None,
         }
     }
 
