@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# The HTML report is checked in headless Chromium (tests/tests/e2e/browser.rs).
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing chromium (Debian package) for the browser test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

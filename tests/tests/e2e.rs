@@ -4,6 +4,8 @@
 //! limit. Build the binary first (`cargo build -p vayu-control --bin vayu`); `cargo test
 //! --workspace` does that on its own.
 
+#[path = "e2e/browser.rs"]
+mod browser;
 #[path = "e2e/check.rs"]
 mod check;
 #[path = "e2e/counts.rs"]

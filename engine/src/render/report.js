@@ -17,7 +17,7 @@
       width: width(),
       height: 260,
       scales: { x: { time: false } },
-      axes: [{ label: "seconds" }, {}],
+      axes: [{ label: "seconds" }, { size: 70 }],
       series: [{ label: "t (s)" }].concat(series.map((s) => ({ label: s.label, stroke: s.color, width: 2 }))),
     };
     new uPlot(opts, [x].concat(series.map((s) => ticks.map(s.value))), el);
@@ -35,7 +35,7 @@
       width: width(),
       height: 260,
       scales: { x: { time: false, range: [-0.5, values.length - 0.5] } },
-      axes: [{ label: xLabel, values: (u, splits) => splits.map((i) => labels[i] ?? "") }, {}],
+      axes: [{ label: xLabel, values: (u, splits) => splits.map((i) => labels[i] ?? "") }, { size: 70 }],
       series: [{}, { label: "count", stroke: "#4b6cb7", fill: "rgba(75,108,183,0.5)", paths: uPlot.paths.bars({ size: [0.8, 60] }) }],
     };
     new uPlot(opts, [xs, values], el);
