@@ -11,6 +11,7 @@
 //!   requests kept in detail.
 //! - [`aggregate`]: merging ticks; live ticks and the final report.
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
+//! - [`template`]: `{{variable}}` and dynamic-value templates, compiled once.
 //! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
 
 pub mod aggregate;
@@ -18,6 +19,7 @@ pub mod deadline;
 pub mod duration;
 pub mod metrics;
 pub mod pacer;
+pub mod payload;
 pub mod plan;
 pub mod render;
 pub mod report;
@@ -25,6 +27,7 @@ pub mod run;
 pub mod runtime;
 pub mod sample;
 pub mod shard;
+pub mod template;
 pub mod threshold;
 
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use hdrhistogram::Histogram;
 use thiserror::Error;
 use vayu_net::{tls, Connector, Endpoint};
 
 use crate::aggregate::Aggregator;
+use crate::payload::Payload;
 use crate::plan::{open_loop_slots, Load, PlanError, RunPlan};
 use crate::report::{LiveTick, Report};
 use crate::sample::Sample;
@@ -110,17 +110,7 @@ pub fn start(
     } else {
         Connector::plain(addr, plan.connect_timeout)
     };
-    let request = vayu_net::request::encode(
-        &plan.request.method,
-        &endpoint,
-        &plan.request.headers,
-        &plan.request.body,
-    )
-    .map(Bytes::from)
-    .map_err(|err| PlanError::Header {
-        name: String::new(),
-        reason: err.to_string(),
-    })?;
+    let payload = Arc::new(Payload::compile(&plan.request, &endpoint)?);
 
     let loads = split_load(&plan.load, plan.workers);
     let shards = loads.len();
@@ -142,7 +132,7 @@ pub fn start(
             shards,
             core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
             connector: connector.clone(),
-            request: request.clone(),
+            payload: Arc::clone(&payload),
             head_request: plan.request.method.eq_ignore_ascii_case("HEAD"),
             timeout: plan.timeout,
             timing_breakdown: plan.timing_breakdown,

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector, Error, ErrorKind, Response, ResponseSink};
 
 use crate::deadline::{Deadlines, Watch, SWEEP_INTERVAL};
 use crate::metrics::{Failure, Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
+use crate::payload::{Payload, RenderBuffers};
 use crate::plan::ExpectedStatus;
 use crate::runtime;
 use crate::sample::{Sample, Sampler, Sampling};
@@ -50,7 +50,7 @@ pub struct ShardSetup {
     pub shards: usize,
     pub core: Option<core_affinity::CoreId>,
     pub connector: Connector,
-    pub request: Bytes,
+    pub payload: Arc<Payload>,
     pub head_request: bool,
     pub timeout: Duration,
     pub timing_breakdown: bool,
@@ -132,7 +132,9 @@ async fn shard_main(setup: ShardSetup) {
     };
     let shard = Rc::new(Shard {
         connector: setup.connector,
-        request: setup.request,
+        payload: setup.payload,
+        started: Cell::new(0),
+        shards: setup.shards as u64,
         head_request: setup.head_request,
         timeout: setup.timeout,
         timing_breakdown: setup.timing_breakdown,
@@ -196,7 +198,10 @@ type Opened = (Connection, ConnectTiming);
 
 struct Shard {
     connector: Connector,
-    request: Bytes,
+    payload: Arc<Payload>,
+    /// Requests started by this shard (for `{{$requestNumber}}`).
+    started: Cell<u64>,
+    shards: u64,
     head_request: bool,
     timeout: Duration,
     timing_breakdown: bool,
@@ -262,30 +267,55 @@ impl Shard {
         }
     }
 
+    /// The bytes of this shard's next request: the shared pre-encoded request, or the
+    /// templates rendered into the connection's buffer.
+    fn next_outgoing(&self, wire: &mut Wire) -> Outgoing {
+        let started = self.started.get();
+        self.started.set(started + 1);
+        match &*self.payload {
+            Payload::Static(bytes) => Outgoing::Static(bytes.clone()),
+            Payload::Dynamic(request) => {
+                let number = started * self.shards + self.index as u64 + 1;
+                let mut out = wire.out.take().unwrap_or_default();
+                request.render(number, &mut wire.render, &mut out);
+                Outgoing::Rendered(out)
+            }
+        }
+    }
+
     /// Sends one request on `connection` (opening it if needed) and records the outcome.
     async fn request_once(
         &self,
         connection: &mut Option<Connection>,
         opened_with: Option<ConnectTiming>,
         watch: &Watch,
+        wire: &mut Wire,
         intended: Option<Instant>,
     ) {
+        let outgoing = self.next_outgoing(wire);
         let sent_at = Instant::now();
         self.recorder.borrow_mut().on_send(
-            self.request.len(),
+            outgoing.len(),
             intended.map(|at| sent_at.saturating_duration_since(at)),
         );
         let mut probe = Probe {
             connected: opened_with,
             ..Probe::default()
         };
-        let outcome = watch
+        let outcome = match watch
             .run(
                 sent_at + self.timeout,
-                self.exchange(connection, &mut probe),
+                self.exchange(connection, &mut probe, outgoing),
             )
             .await
-            .unwrap_or(Err(Error::new(ErrorKind::Timeout)));
+        {
+            Some((outcome, buffer)) => {
+                wire.out = buffer;
+                outcome
+            }
+            // Timed out: the buffer went down with the cancelled write.
+            None => Err(Error::new(ErrorKind::Timeout)),
+        };
         let done_at = Instant::now();
         // Closed loop measures from the write (connection setup is reported separately);
         // open loop from the intended time, so stalls are not hidden (coordinated omission).
@@ -338,26 +368,70 @@ impl Shard {
         }
     }
 
+    /// Connects if needed, writes the request and reads the response. Hands back the
+    /// rendered buffer (if any) for reuse.
     async fn exchange(
         &self,
         connection: &mut Option<Connection>,
         probe: &mut Probe,
-    ) -> Result<Response, Error> {
+        outgoing: Outgoing,
+    ) -> (Result<Response, Error>, Option<Vec<u8>>) {
         let open = match connection {
             Some(open) => open,
             None => {
                 // Boxed: the connect (and TLS handshake) future is large, and keeping it
                 // inline would make every request's future that large to move.
-                let (opened, timing) = Box::pin(self.connector.connect()).await?;
-                probe.connected = Some(timing);
-                probe.write_at = Some(Instant::now());
-                connection.insert(opened)
+                match Box::pin(self.connector.connect()).await {
+                    Ok((opened, timing)) => {
+                        probe.connected = Some(timing);
+                        probe.write_at = Some(Instant::now());
+                        connection.insert(opened)
+                    }
+                    Err(err) => return (Err(err), outgoing.into_buffer()),
+                }
             }
         };
-        let (written, _) = open.send(self.request.clone()).await;
-        written?;
-        open.receive(self.head_request, probe).await
+        let (written, buffer) = match outgoing {
+            Outgoing::Static(bytes) => (open.send(bytes).await.0, None),
+            Outgoing::Rendered(out) => {
+                let (written, out) = open.send(out).await;
+                (written, Some(out))
+            }
+        };
+        if let Err(err) = written {
+            return (Err(err), buffer);
+        }
+        (open.receive(self.head_request, probe).await, buffer)
     }
+}
+
+/// One request's bytes on their way out.
+enum Outgoing {
+    Static(bytes::Bytes),
+    Rendered(Vec<u8>),
+}
+
+impl Outgoing {
+    fn len(&self) -> usize {
+        match self {
+            Outgoing::Static(bytes) => bytes.len(),
+            Outgoing::Rendered(out) => out.len(),
+        }
+    }
+
+    fn into_buffer(self) -> Option<Vec<u8>> {
+        match self {
+            Outgoing::Static(_) => None,
+            Outgoing::Rendered(out) => Some(out),
+        }
+    }
+}
+
+/// A connection task's reusable buffers for rendered requests.
+#[derive(Default)]
+struct Wire {
+    out: Option<Vec<u8>>,
+    render: RenderBuffers,
 }
 
 fn micros(duration: Duration) -> u64 {
@@ -393,6 +467,7 @@ async fn connection_task(
     if proceed {
         let mailbox = Rc::new(Mailbox::default());
         let watch = shard.deadlines.register();
+        let mut wire = Wire::default();
         let (mut connection, mut opened_with) = match opened {
             Some((connection, timing)) => (Some(connection), Some(timing)),
             None => (None, None),
@@ -406,7 +481,13 @@ async fn connection_task(
                 },
             };
             shard
-                .request_once(&mut connection, opened_with.take(), &watch, intended)
+                .request_once(
+                    &mut connection,
+                    opened_with.take(),
+                    &watch,
+                    &mut wire,
+                    intended,
+                )
                 .await;
         }
     }

@@ -36,51 +36,96 @@ pub fn encode(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Result<Vec<u8>, EncodeError> {
+    validate(
+        method,
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    )?;
+    let mut out = Vec::with_capacity(128 + body.len() + headers.len() * 32);
+    encode_into(
+        &mut out,
+        method,
+        &endpoint.authority,
+        &endpoint.path_and_query,
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+        body,
+    );
+    Ok(out)
+}
+
+/// Checks a method and headers once, so that [`encode_into`] can skip the checks per request.
+pub fn validate<'a>(
+    method: &str,
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<(), EncodeError> {
     if method.is_empty() || !method.bytes().all(is_token_byte) {
         return Err(EncodeError::InvalidMethod(method.to_owned()));
     }
+    for (name, value) in headers {
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return Err(EncodeError::InvalidHeaderName(name.to_owned()));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(EncodeError::InvalidHeaderValue(name.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Appends a request to `out` without checking it (see [`validate`]); allocates nothing
+/// beyond the growth of `out`. Control characters in header values are dropped, so a value
+/// rendered per request cannot split the head.
+pub fn encode_into<'a>(
+    out: &mut Vec<u8>,
+    method: &str,
+    authority: &str,
+    path_and_query: &str,
+    headers: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    body: &[u8],
+) {
     let has = |wanted: &str| {
         headers
-            .iter()
+            .clone()
             .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
     };
-    let mut out = Vec::with_capacity(128 + body.len() + headers.len() * 32);
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(endpoint.path_and_query.as_bytes());
+    out.extend_from_slice(path_and_query.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
     if !has("host") {
-        push_header(&mut out, "Host", &endpoint.authority);
+        push_header(out, "Host", authority);
     }
     if !has("user-agent") {
         push_header(
-            &mut out,
+            out,
             "User-Agent",
             concat!("vayu/", env!("CARGO_PKG_VERSION")),
         );
     }
-    for (name, value) in headers {
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            return Err(EncodeError::InvalidHeaderName(name.clone()));
-        }
-        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(EncodeError::InvalidHeaderValue(name.clone()));
-        }
-        push_header(&mut out, name, value);
+    for (name, value) in headers.clone() {
+        push_header(out, name, value);
     }
     let body_expected = matches!(method, "POST" | "PUT" | "PATCH");
     if !has("content-length") && !has("transfer-encoding") && (!body.is_empty() || body_expected) {
-        push_header(&mut out, "Content-Length", &body.len().to_string());
+        let mut digits = itoa::Buffer::new();
+        push_header(out, "Content-Length", digits.format(body.len()));
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
-    Ok(out)
 }
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
-    out.extend_from_slice(value.trim().as_bytes());
+    out.extend(
+        value
+            .trim()
+            .bytes()
+            .filter(|&b| b != b'\r' && b != b'\n' && b != 0),
+    );
     out.extend_from_slice(b"\r\n");
 }
 

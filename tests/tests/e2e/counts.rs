@@ -85,3 +85,60 @@ fn method_headers_and_body_reach_the_server() {
     let on_wire: usize = seen.iter().map(|r| r.raw_head.len() + r.body.len()).sum();
     assert_eq!(count(&doc, "/summary/bytesSent"), on_wire as u64);
 }
+
+#[test]
+fn dynamic_values_are_rendered_per_request_across_shards() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = format!("{}items/{{{{$requestNumber}}}}", server.url());
+    let args = [
+        url.as_str(),
+        "-n",
+        "20",
+        "-c",
+        "4",
+        "--workers",
+        "2",
+        "-m",
+        "POST",
+        "-H",
+        "X-Request-Id: {{$uuid}}",
+        "-d",
+        "{\"n\": {{$requestNumber}}}",
+    ];
+    let doc = run_json(&args, LIMIT);
+    assert_all_ok(&server, &doc, 20);
+    let seen = server.seen();
+    let mut numbers: Vec<u64> = seen
+        .iter()
+        .map(|req| {
+            let n: u64 = req
+                .target
+                .trim_start_matches("/items/")
+                .parse()
+                .unwrap_or_else(|_| panic!("target {}", req.target));
+            let body = String::from_utf8_lossy(&req.body);
+            assert_eq!(
+                body,
+                format!("{{\"n\": {n}}}"),
+                "body matches the path's request number"
+            );
+            n
+        })
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (1..=20).collect::<Vec<u64>>(),
+        "each request number once"
+    );
+    let ids: std::collections::HashSet<String> = seen
+        .iter()
+        .filter_map(|req| {
+            req.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("x-request-id"))
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert_eq!(ids.len(), 20, "a fresh uuid per request");
+}

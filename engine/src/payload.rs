@@ -1,0 +1,230 @@
+//! What each request sends: one request encoded once and written as-is (the common case),
+//! or, when the URL path, a header or the body holds a dynamic value (`{{$uuid}}`,
+//! `{{$requestNumber}}`, ...), templates compiled once per run and rendered per request
+//! into buffers the connection reuses.
+
+use bytes::Bytes;
+use vayu_net::request::{encode_into, validate, EncodeError};
+use vayu_net::Endpoint;
+
+use crate::plan::{PlanError, RequestSpec};
+use crate::template::Template;
+
+/// The request of a run, ready for the wire.
+pub enum Payload {
+    /// Identical for every request.
+    Static(Bytes),
+    /// Rendered per request.
+    Dynamic(Box<DynamicRequest>),
+}
+
+/// Templates of a request whose text changes per request. The host never does.
+pub struct DynamicRequest {
+    method: String,
+    authority: String,
+    target: Template,
+    headers: Vec<(String, Template)>,
+    body: Template,
+}
+
+/// Per-connection buffers a dynamic request renders into.
+#[derive(Default)]
+pub struct RenderBuffers {
+    target: String,
+    headers: String,
+    body: String,
+    /// Where each header value ends in `headers`.
+    header_ends: Vec<usize>,
+}
+
+impl Payload {
+    /// Compiles the request of a plan. `url` and friends have had their variables
+    /// substituted already; only dynamic values remain.
+    pub fn compile(spec: &RequestSpec, endpoint: &Endpoint) -> Result<Payload, PlanError> {
+        let body = String::from_utf8_lossy(&spec.body);
+        let target = Template::compile(&path_and_query(&spec.url));
+        let headers: Vec<(String, Template)> = spec
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), Template::compile(value)))
+            .collect();
+        let body_template = Template::compile(&body);
+        let dynamic = !target.is_static()
+            || !body_template.is_static()
+            || headers.iter().any(|(_, value)| !value.is_static());
+        if !dynamic {
+            let bytes =
+                vayu_net::request::encode(&spec.method, endpoint, &spec.headers, &spec.body)
+                    .map_err(encode_error)?;
+            return Ok(Payload::Static(Bytes::from(bytes)));
+        }
+        if authority_has_template(&spec.url) {
+            return Err(PlanError::Url {
+                url: spec.url.clone(),
+                reason: "dynamic values may appear in the path, query, headers and body, not in the host".to_owned(),
+            });
+        }
+        validate(
+            &spec.method,
+            spec.headers.iter().map(|(name, _)| (name.as_str(), "")),
+        )
+        .map_err(encode_error)?;
+        Ok(Payload::Dynamic(Box::new(DynamicRequest {
+            method: spec.method.clone(),
+            authority: endpoint.authority.clone(),
+            target,
+            headers,
+            body: body_template,
+        })))
+    }
+
+    /// True when every request is the same pre-encoded bytes.
+    pub fn is_static(&self) -> bool {
+        matches!(self, Payload::Static(_))
+    }
+}
+
+impl DynamicRequest {
+    /// Renders request number `number` (1-based, unique across shards) into `out`.
+    pub fn render(&self, number: u64, buffers: &mut RenderBuffers, out: &mut Vec<u8>) {
+        buffers.target.clear();
+        buffers.headers.clear();
+        buffers.body.clear();
+        buffers.header_ends.clear();
+        self.target.render_into(&(), number, &mut buffers.target);
+        for (_, value) in &self.headers {
+            value.render_into(&(), number, &mut buffers.headers);
+            buffers.header_ends.push(buffers.headers.len());
+        }
+        self.body.render_into(&(), number, &mut buffers.body);
+        let rendered_headers = &buffers.headers;
+        let ends = &buffers.header_ends;
+        let headers = self.headers.iter().enumerate().map(move |(i, (name, _))| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            (name.as_str(), &rendered_headers[start..ends[i]])
+        });
+        out.clear();
+        encode_into(
+            out,
+            &self.method,
+            &self.authority,
+            &buffers.target,
+            headers,
+            buffers.body.as_bytes(),
+        );
+    }
+}
+
+fn encode_error(err: EncodeError) -> PlanError {
+    match err {
+        EncodeError::InvalidMethod(method) => PlanError::Method(method),
+        EncodeError::InvalidHeaderName(ref name) | EncodeError::InvalidHeaderValue(ref name) => {
+            PlanError::Header {
+                name: name.clone(),
+                reason: err.to_string(),
+            }
+        }
+    }
+}
+
+/// The path and query of a URL as written (templates intact), `/` when empty.
+fn path_and_query(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return "/".to_owned();
+    };
+    let after = &url[scheme_end + 3..];
+    let Some(start) = after.find(['/', '?']) else {
+        return "/".to_owned();
+    };
+    let rest = after[start..].split('#').next().unwrap_or_default();
+    if rest.starts_with('?') {
+        format!("/{rest}")
+    } else {
+        rest.to_owned()
+    }
+}
+
+fn authority_has_template(url: &str) -> bool {
+    let Some(scheme_end) = url.find("://") else {
+        return false;
+    };
+    let after = &url[scheme_end + 3..];
+    let authority = after.split(['/', '?', '#']).next().unwrap_or(after);
+    authority.contains("{{")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(url: &str, headers: &[(&str, &str)], body: &str) -> RequestSpec {
+        RequestSpec {
+            method: "POST".to_owned(),
+            url: url.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn compile(spec: &RequestSpec) -> Result<Payload, PlanError> {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/").unwrap_or_else(|e| panic!("{e}"));
+        Payload::compile(spec, &endpoint)
+    }
+
+    #[test]
+    fn requests_without_dynamic_values_stay_pre_encoded() {
+        let payload = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(payload.is_static());
+    }
+
+    #[test]
+    fn dynamic_parts_render_per_request_with_correct_length() {
+        let payload = compile(&spec(
+            "http://127.0.0.1:8080/items/{{$requestNumber}}?q=1",
+            &[("X-Id", "n-{{$requestNumber}}")],
+            "{\"n\":{{$requestNumber}}}",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Payload::Dynamic(request) = payload else {
+            panic!("expected a dynamic payload")
+        };
+        let mut buffers = RenderBuffers::default();
+        let mut out = Vec::new();
+        request.render(42, &mut buffers, &mut out);
+        let text = String::from_utf8(out.clone()).unwrap_or_default();
+        assert!(
+            text.starts_with("POST /items/42?q=1 HTTP/1.1\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("X-Id: n-42\r\n"));
+        assert!(
+            text.contains("Content-Length: 8\r\n\r\n{\"n\":42}"),
+            "{text}"
+        );
+        request.render(1000, &mut buffers, &mut out);
+        let text = String::from_utf8(out).unwrap_or_default();
+        assert!(
+            text.contains("Content-Length: 10\r\n\r\n{\"n\":1000}"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn dynamic_hosts_are_refused() {
+        assert!(compile(&spec("http://{{$uuid}}.example/x/{{$uuid}}", &[], "")).is_err());
+    }
+
+    #[test]
+    fn path_and_query_keep_templates() {
+        assert_eq!(
+            path_and_query("http://h:1/a/{{x}}?y={{z}}#f"),
+            "/a/{{x}}?y={{z}}"
+        );
+        assert_eq!(path_and_query("http://h"), "/");
+        assert_eq!(path_and_query("http://h?q={{x}}"), "/?q={{x}}");
+    }
+}
