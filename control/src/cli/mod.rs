@@ -1,5 +1,6 @@
 //! Command-line flags (clap) and their translation into one validated [`RunPlan`].
 
+pub mod plan_file;
 pub mod progress;
 pub mod run;
 pub mod serve;
@@ -39,18 +40,20 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Target URL (http:// or https://).
-    #[arg(value_parser = parse_url)]
-    pub url: String,
+    /// Target URL (http:// or https://), or a run plan file (.json or .toml) holding the
+    /// same body as `POST /run`.
+    #[arg(value_name = "URL|PLAN", value_parser = parse_target)]
+    pub target: Target,
 
     /// Send exactly N requests in total (iterations mode).
     #[arg(short = 'n', long = "requests", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub requests: Option<u64>,
 
     /// Connections (closed loop: requests in flight; open loop: connections opened up front).
-    #[arg(short = 'c', long = "connections", value_name = "N", default_value_t = 50,
+    /// Default 50.
+    #[arg(short = 'c', long = "connections", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub connections: u32,
+    pub connections: Option<u32>,
 
     /// Run for this long (e.g. 30s, 1m, 500ms). Default 10s unless -n is given.
     #[arg(short = 'z', long = "duration", value_name = "DURATION", value_parser = parse_duration)]
@@ -134,10 +137,21 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
-fn parse_url(raw: &str) -> Result<String, String> {
+/// What `vayu run` fires at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Url(String),
+    PlanFile(std::path::PathBuf),
+}
+
+fn parse_target(raw: &str) -> Result<Target, String> {
+    let lower = raw.to_ascii_lowercase();
+    if !raw.contains("://") && (lower.ends_with(".json") || lower.ends_with(".toml")) {
+        return Ok(Target::PlanFile(raw.into()));
+    }
     vayu_net::Endpoint::parse(raw)
-        .map(|_| raw.to_owned())
-        .map_err(|err| err.to_string())
+        .map(|_| Target::Url(raw.to_owned()))
+        .map_err(|err| format!("{err} (expected an http(s) URL or a .json/.toml plan file)"))
 }
 
 fn parse_duration(raw: &str) -> Result<Duration, String> {
@@ -169,12 +183,20 @@ fn parse_header(raw: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value.trim().to_owned()))
 }
 
+/// Connections when `-c` is not given.
+const DEFAULT_CONNECTIONS: u32 = 50;
+
 /// The default run length when neither `-n` nor `-z` is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
 impl RunArgs {
     /// Builds the plan; the message names the flags that conflict.
     pub fn to_plan(&self) -> Result<RunPlan, String> {
+        let url = match &self.target {
+            Target::Url(url) => url,
+            Target::PlanFile(path) => return plan_file::load(path, self),
+        };
+        let connections = self.connections.unwrap_or(DEFAULT_CONNECTIONS);
         let load = if let Some(rps) = self.rps {
             if self.requests.is_some() {
                 return Err(
@@ -188,7 +210,7 @@ impl RunArgs {
             Load::ConstantRps {
                 rps,
                 duration: self.duration.unwrap_or(DEFAULT_DURATION),
-                concurrency: self.connections,
+                concurrency: connections,
                 max_in_flight: self
                     .max_in_flight
                     .unwrap_or_else(|| Load::default_max_in_flight(rps)),
@@ -205,27 +227,27 @@ impl RunArgs {
                     humantime(duration)
                 ));
             }
-            if self.start_concurrency > self.connections {
+            if self.start_concurrency > connections {
                 return Err(format!(
-                    "invalid value '{}' for '--start-concurrency': above -c {}",
-                    self.start_concurrency, self.connections
+                    "invalid value '{}' for '--start-concurrency': above -c {connections}",
+                    self.start_concurrency
                 ));
             }
             Load::RampUp {
                 start_concurrency: self.start_concurrency,
-                concurrency: self.connections,
+                concurrency: connections,
                 ramp_up,
                 duration,
             }
         } else if let Some(iterations) = self.requests {
             Load::Iterations {
                 iterations,
-                concurrency: self.connections,
+                concurrency: connections,
                 duration: self.duration,
             }
         } else {
             Load::ConstantConcurrency {
-                concurrency: self.connections,
+                concurrency: connections,
                 duration: self.duration.unwrap_or(DEFAULT_DURATION),
             }
         };
@@ -234,7 +256,7 @@ impl RunArgs {
                 "--max-in-flight applies only with --rps (closed loop is bounded by -c)".to_owned(),
             );
         }
-        let mut plan = RunPlan::new(&self.method.to_ascii_uppercase(), &self.url, load);
+        let mut plan = RunPlan::new(&self.method.to_ascii_uppercase(), url, load);
         plan.request.headers = self.headers.clone();
         plan.request.body = self.body.clone().unwrap_or_default().into_bytes();
         plan.timeout = self.timeout;

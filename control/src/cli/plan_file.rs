@@ -1,0 +1,120 @@
+//! `vayu run plan.json|plan.toml`: a run plan file holding the same body as `POST /run`,
+//! read with the same parser. Errors name the file, the line and the field; load flags on
+//! the command line conflict with the file's load and are refused.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use vayu_engine::RunPlan;
+
+use super::RunArgs;
+use crate::runs::body::{Defaults, RunBody};
+use crate::runs::fields::FieldError;
+
+/// Builds the plan from a file; extra thresholds and switches from the command line apply.
+pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
+    let shown = path.display();
+    let flags = [
+        ("-n/--requests", args.requests.is_some()),
+        ("-c/--connections", args.connections.is_some()),
+        ("-z/--duration", args.duration.is_some()),
+        ("--rps", args.rps.is_some()),
+        ("--ramp-up", args.ramp_up.is_some()),
+        ("--max-in-flight", args.max_in_flight.is_some()),
+        ("-d/--body", args.body.is_some()),
+    ];
+    if let Some((flag, _)) = flags.iter().find(|(_, given)| *given) {
+        return Err(format!(
+            "{flag} cannot be combined with a plan file ({shown}): the load comes from the file"
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read plan file {shown}: {err}"))?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("toml"));
+    let body: Value = if is_toml {
+        toml::from_str(&text).map_err(|err| {
+            let line = err.span().map_or(0, |span| line_at(&text, span.start));
+            format!("{shown}:{line}: {}", err.message())
+        })?
+    } else {
+        serde_json::from_str(&text)
+            .map_err(|err| format!("{shown}:{}:{}: {err}", err.line(), err.column()))?
+    };
+    let at = |err: FieldError| {
+        format!(
+            "{shown}:{}: {err}",
+            line_of_field(&text, &err.field, is_toml)
+        )
+    };
+    let parsed = RunBody::parse(&body).map_err(at)?;
+    if parsed.options.request_id.is_some() || parsed.options.environment_id.is_some() {
+        return Err(format!(
+            "{shown}: requestId and environmentId name saved items of the daemon; run this plan with POST /run on `vayu serve`"
+        ));
+    }
+    let Some(request) = parsed.request.clone() else {
+        return Err(at(FieldError::new("url", "is required")));
+    };
+    let defaults = Defaults {
+        timeout: args.timeout,
+        tick_interval: Duration::from_millis(100),
+        workers: args
+            .workers
+            .map_or_else(vayu_engine::plan::default_workers, usize::from),
+    };
+    let mut plan = parsed.plan(request, defaults).map_err(at)?;
+    plan.request.headers.extend(args.headers.iter().cloned());
+    plan.thresholds.extend(args.thresholds.iter().cloned());
+    plan.insecure |= args.insecure;
+    plan.timing_breakdown |= args.timing_breakdown;
+    if !args.expect_status.is_empty() {
+        plan.expected_status.codes = args.expect_status.clone();
+    }
+    plan.validate()
+        .map_err(|err| format!("{shown}: invalid run: {err}"))?;
+    Ok(plan)
+}
+
+/// 1-based line of byte `offset`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line where `field` (its last path segment) is written: `"name":` in JSON, `name =`
+/// in TOML; 1 when it is not written (a missing field).
+fn line_of_field(text: &str, field: &str, is_toml: bool) -> usize {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    let name = name.split('{').next().unwrap_or(name);
+    let found = text.lines().position(|line| {
+        let line = line.trim_start();
+        if is_toml {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+                || line.starts_with(&format!("[{name}]"))
+        } else {
+            let quoted = format!("\"{name}\"");
+            line.match_indices(&quoted)
+                .any(|(at, _)| line[at + quoted.len()..].trim_start().starts_with(':'))
+        }
+    });
+    found.map_or(1, |index| index + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_line_of_a_field() {
+        let json =
+            "{\n  \"url\": \"http://x/\",\n  \"mode\": \"iterations\",\n  \"iterations\": 0\n}";
+        assert_eq!(line_of_field(json, "iterations", false), 4);
+        let toml = "url = \"http://x/\"\nmode = \"iterations\"\n\n[thresholds]\nhttp_req_duration = [\"p(95)<x\"]";
+        assert_eq!(line_of_field(toml, "thresholds.http_req_duration", true), 5);
+        assert_eq!(line_of_field(toml, "mode", true), 2);
+        assert_eq!(line_of_field(toml, "absent", true), 1);
+    }
+}

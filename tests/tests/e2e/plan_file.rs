@@ -1,0 +1,65 @@
+//! `vayu run plan.json|plan.toml`: the `POST /run` body from a file. Exact counts and
+//! thresholds from the file; errors name the file, the line and the field, and exit 2.
+
+use crate::check::{assert_all_ok, LIMIT};
+use vayu_tests::{run, run_json, Behaviour, TempDir, TestServer};
+
+#[test]
+fn json_and_toml_plans_run_exactly() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let json = dir.join("plan.json");
+    let body = serde_json::json!({"method": "GET", "url": server.url(), "mode": "iterations", "iterations": 60, "concurrency": 3});
+    std::fs::write(&json, body.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let doc = run_json(&[&json.to_string_lossy(), "--workers", "1"], LIMIT);
+    assert_all_ok(&server, &doc, 60);
+
+    let other = TestServer::start(Behaviour::Ok);
+    let toml = dir.join("plan.toml");
+    let text = format!(
+        "url = \"{}\"\nmode = \"iterations\"\niterations = 40\nconcurrency = 2\n\n[thresholds]\nhttp_req_failed = [\"rate<0.01\"]\n",
+        other.url()
+    );
+    std::fs::write(&toml, text).unwrap_or_else(|e| panic!("{e}"));
+    let doc = run_json(&[&toml.to_string_lossy(), "--workers", "1"], LIMIT);
+    assert_all_ok(&other, &doc, 40);
+    assert_eq!(doc["passed"], true);
+    assert_eq!(
+        doc["thresholds"][0]["expression"],
+        "http_req_failed: rate<0.01"
+    );
+}
+
+#[test]
+fn bad_plans_name_the_file_line_and_field() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let url = server.url();
+    let cases = [
+        ("zero.json", format!("{{\n  \"url\": \"{url}\",\n  \"mode\": \"iterations\",\n  \"iterations\": 0\n}}"), "zero.json:4: field `iterations`"),
+        ("syntax.json", format!("{{\n  \"url\": \"{url}\",\n  \"mode\": ,\n}}"), "syntax.json:3:"),
+        ("mode.toml", format!("url = \"{url}\"\nmode = \"sometimes\"\n"), "mode.toml:2: field `mode`"),
+        ("threshold.toml", format!("url = \"{url}\"\nmode = \"iterations\"\niterations = 1\n[thresholds]\nhttp_req_duration = [\"p(95)<soon\"]\n"), "threshold.toml:5: field `thresholds.http_req_duration`"),
+        ("types.toml", format!("url = \"{url}\"\nmode = \"iterations\"\niterations = \"many\"\n"), "types.toml:3: field `iterations`"),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let out = run(&[&path.to_string_lossy()], LIMIT);
+        assert_eq!(out.code, Some(2), "{name}: {out}");
+        assert!(
+            out.stderr.contains(expected),
+            "{name}: stderr should contain {expected:?}: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let missing = run(&[&dir.join("absent.json").to_string_lossy()], LIMIT);
+    assert_eq!(missing.code, Some(2));
+    assert!(
+        missing.stderr.contains("cannot read plan file"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(server.requests(), 0);
+}
