@@ -12,6 +12,7 @@
 //! - [`aggregate`]: merging ticks; live ticks and the final report.
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
 //! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
+//! - [`script`]: Postman-compatible pre-request and test scripts in a QuickJS sandbox.
 
 pub mod aggregate;
 pub mod deadline;
@@ -23,6 +24,7 @@ pub mod report;
 pub mod run;
 pub mod runtime;
 pub mod sample;
+pub mod script;
 pub mod shard;
 
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};
