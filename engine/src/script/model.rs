@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Resource limits of one [`Sandbox`](super::Sandbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Heap limit of the QuickJS runtime, chai and the prelude included (about 4 MiB of it).
+    /// Heap limit of the QuickJS runtime, chai and the prelude included (about 1.5 MiB).
     /// Default 32 MiB. 0 means unlimited.
     pub memory_bytes: usize,
     /// Wall-clock limit of one script run (compile, script, promise jobs and timers).

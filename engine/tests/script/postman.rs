@@ -296,3 +296,80 @@ pm.test("html", () => pm.expect(pm.response.text()).to.include("<html>"));
         "{error}"
     );
 }
+
+#[test]
+fn more_collection_idioms() {
+    let script = r#"
+pm.test("Status code is 200 or 201", () => pm.expect(pm.response.code).to.be.oneOf([200, 201]));
+pm.test("Not a 404", () => pm.response.to.not.have.status(404));
+pm.test("Nested property", () => {
+    pm.expect(pm.response.json()).to.have.nested.property('data[1].first_name', 'Lindsay');
+    pm.response.to.have.jsonBody('data');
+});
+pm.test("Every id is positive", () => {
+    pm.expect(pm.response.json().data).to.satisfy((users) => users.every((u) => u.id > 0));
+});
+pm.test("Headers via legacy and list APIs", () => {
+    pm.expect(postman.getResponseHeader("content-type")).to.include("json");
+    pm.expect(pm.response.headers.toObject()).to.have.property("X-Request-Id", "abc-123");
+    pm.expect(pm.response.headers.one("x-request-id").value).to.equal("abc-123");
+});
+pm.test("Sizes", () => {
+    pm.expect(pm.response.responseSize).to.be.above(100);
+    pm.expect(pm.response.size().body).to.equal(pm.response.responseSize);
+});
+pm.test("Info and request", () => {
+    pm.expect(pm.info.eventName).to.equal("test");
+    pm.expect(pm.request.method).to.equal("GET");
+    pm.expect(pm.request.url.query.get("page")).to.equal("2");
+    pm.request.to.have.header("Accept", "application/json");
+});
+pm.test("Typo in a chai property fails", () => pm.expect(1).to.be.tru);
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(201, USERS));
+    let failed: Vec<_> = outcome
+        .tests
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| (t.name.as_str(), t.error.as_deref().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![(
+            "Typo in a chai property fails",
+            "Error: Invalid Chai property: tru. Did you mean \"true\"?"
+        )]
+    );
+}
+
+#[test]
+fn unsupported_postman_libraries_fail_clearly() {
+    let cases = [
+        (
+            "pm.sendRequest('https://x', () => {});",
+            "Error: pm.sendRequest is not supported in Vayu scripts",
+        ),
+        (
+            "const _ = require('lodash');",
+            "Error: Cannot find module 'lodash'",
+        ),
+        (
+            "pm.response.to.have.jsonSchema({ type: 'object' });",
+            "Error: Invalid Chai property: jsonSchema",
+        ),
+    ];
+    let mut sandbox = sandbox();
+    for (script, message) in cases {
+        let error = sandbox
+            .post_response(script, &mut context(), &json_response(200, USERS))
+            .expect_err("unsupported");
+        assert_eq!(error.message, message, "{script}");
+    }
+    let outcome = run_tests(
+        &mut sandbox,
+        "pm.visualizer.set('<b>{{x}}</b>', {}); postman.setNextRequest(null); \
+         pm.test('chai via require', () => require('chai').expect(1).to.equal(1));",
+        &json_response(200, USERS),
+    );
+    assert_all_pass(&outcome);
+}

@@ -155,3 +155,46 @@ pm.test("clean globals", () => {
     let outcome = sandbox.pre_request(second, &mut ctx).expect("runs");
     assert_all_pass(&outcome);
 }
+
+#[test]
+fn common_pre_request_idioms() {
+    let script = r#"
+const credentials = btoa(pm.environment.get("user") + ":" + pm.environment.get("password"));
+pm.request.headers.upsert({ key: "Authorization", value: "Basic " + credentials });
+pm.environment.set("timestamp", new Date(0).toISOString());
+pm.variables.set("nonce", Math.floor(Math.random() * 1e6).toString().length > 0 ? "n" : "");
+const body = JSON.parse(pm.request.body.raw);
+body.sentAt = pm.environment.get("timestamp");
+pm.request.body.update(JSON.stringify(body));
+pm.request.url.addQueryParams("sig=abc&v=2");
+console.log(atob(credentials));
+"#;
+    let mut ctx = context();
+    ctx.request.method = "POST".into();
+    ctx.request.body = r#"{"name":"ada"}"#.into();
+    ctx.variables
+        .environment
+        .insert("user".into(), "ada".into());
+    ctx.variables
+        .environment
+        .insert("password".into(), "s3cret".into());
+    let outcome = sandbox().pre_request(script, &mut ctx).expect("runs");
+    assert_eq!(
+        header(&ctx, "authorization"),
+        vec!["Basic YWRhOnMzY3JldA=="]
+    );
+    assert_eq!(
+        ctx.request.body,
+        r#"{"name":"ada","sentAt":"1970-01-01T00:00:00.000Z"}"#
+    );
+    assert_eq!(
+        ctx.request.url,
+        "https://api.example.com/v1/users?page=2&sig=abc&v=2"
+    );
+    assert_eq!(
+        ctx.variables.local.get("nonce").map(String::as_str),
+        Some("n")
+    );
+    assert!(outcome.environment_changed);
+    assert_eq!(outcome.console[0].message, "ada:s3cret");
+}

@@ -4,15 +4,22 @@
 class Request {
     constructor(input) {
         this.method = input.method;
-        this.url = input.url;
+        // Parsed on first use: most scripts never touch the URL.
+        Object.defineProperty(this, '_url', { value: null, writable: true });
+        Object.defineProperty(this, '_givenUrl', { value: input.url });
         this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true);
         this.body = input.body;
     }
 
-    get url() { return this._url; }
-    set url(value) {
-        Object.defineProperty(this, '_url', { value: value instanceof Url ? value : new Url(value), writable: true });
+    get url() {
+        if (this._url === null) { this._url = new Url(this._givenUrl); }
+        return this._url;
     }
+
+    set url(value) { this._url = value instanceof Url ? value : new Url(value); }
+
+    // The URL as it leaves the script.
+    _finalUrl() { return this._url === null ? this._givenUrl : this._url._final(); }
 
     get body() { return this._body; }
     set body(value) {
@@ -80,13 +87,12 @@ function show(value) {
     return String(value);
 }
 
-function makeConsole(lines) {
-    const console = {};
-    ['log', 'info', 'warn', 'error', 'debug'].forEach((level) => {
-        console[level] = (...args) => { lines.push({ level, message: args.map(show).join(' ') }); };
-    });
-    return console;
-}
+// One frozen console for all runs; it writes to the current run's lines.
+const consoleObject = {};
+['log', 'info', 'warn', 'error', 'debug'].forEach((level) => {
+    consoleObject[level] = (...args) => { state.console.push({ level, message: args.map(show).join(' ') }); };
+});
+Object.freeze(consoleObject);
 
 // The message a failed test records: chai's message for an assertion, `Name: message` else.
 function failure(error) {
@@ -225,7 +231,7 @@ function makeLegacy(scopes, request, response) {
         environment: scopes.environment.toObject(),
         globals: scopes.globals.toObject(),
         data: {},
-        request: { url: request.url.toString(), method: request.method, headers: request.headers.toObject(), data: request.body.raw },
+        request: { url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: request.body.raw },
         responseCode: response ? response.details() : undefined,
         responseBody: response ? response.text() : undefined,
         responseHeaders: response ? response.headers.toObject() : undefined,
@@ -236,9 +242,10 @@ function makeLegacy(scopes, request, response) {
 
 installAssertions(chai);
 
-const RUN_GLOBALS = ['pm', 'console', 'postman', 'tests', 'iteration', 'environment', 'globals', 'data',
+const RUN_GLOBALS = ['pm', 'postman', 'tests', 'iteration', 'environment', 'globals', 'data',
     'request', 'responseCode', 'responseBody', 'responseHeaders', 'responseTime', 'responseCookies'];
 RUN_GLOBALS.forEach((name) => { globalThis[name] = undefined; });
+globalThis.console = consoleObject;
 globalThis.setTimeout = (fn, delay, ...args) => setTimer(fn, delay, args, false);
 globalThis.setInterval = (fn, delay, ...args) => setTimer(fn, delay, args, true);
 globalThis.clearTimeout = clearTimer;
@@ -253,17 +260,29 @@ globalThis.require = (name) => {
 // stay writable (freezing those breaks ordinary code that assigns e.g. `error.name`).
 [JSON, Math, Reflect].forEach(Object.freeze);
 
-// Every global as the prelude left it: scripts may add or replace globals, the next run
-// starts from this again.
-const baseline = new Map(Object.getOwnPropertyNames(globalThis).map((name) => [name, globalThis[name]]));
+// Every global as the prelude left it: scripts may add, replace or delete globals, the
+// next run starts from this again.
+const baseNames = Object.getOwnPropertyNames(globalThis);
+const baseValues = baseNames.map((name) => globalThis[name]);
+const baseSet = new Set(baseNames);
 
+// Plain loops: this runs before every script and QuickJS calls are not free.
 function resetGlobals() {
-    Object.getOwnPropertyNames(globalThis).forEach((name) => {
-        if (!baseline.has(name)) { delete globalThis[name]; }
-    });
-    baseline.forEach((value, name) => {
-        if (!Object.is(globalThis[name], value)) { globalThis[name] = value; }
-    });
+    const names = Object.getOwnPropertyNames(globalThis);
+    let restored = false;
+    for (let i = 0; i < baseNames.length; i++) {
+        const value = globalThis[baseNames[i]];
+        const base = baseValues[i];
+        if (value !== base && (value === value || base === base)) {
+            globalThis[baseNames[i]] = base;
+            restored = true;
+        }
+    }
+    // Same count and nothing missing: no global was added.
+    if (!restored && names.length === baseNames.length) { return; }
+    for (let i = 0; i < names.length; i++) {
+        if (!baseSet.has(names[i])) { delete globalThis[names[i]]; }
+    }
 }
 
 function begin(json, body) {
@@ -279,8 +298,8 @@ function begin(json, body) {
     const response = input.response ? new Response(input.response, body) : undefined;
     state = { event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], clock: 0, seq: 0, request, scopes };
     const legacy = makeLegacy(scopes, request, response);
-    Object.assign(legacy, { pm: makePm(input, request, response, scopes, state.tests), console: makeConsole(state.console) });
-    RUN_GLOBALS.forEach((name) => { globalThis[name] = legacy[name]; });
+    legacy.pm = makePm(input, request, response, scopes, state.tests);
+    for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
 }
 
 function finish() {
@@ -300,7 +319,7 @@ function finish() {
         tests,
         console: state.console,
         request: state.event !== 'prerequest' ? null : {
-            method: text(request.method), url: request.url._final(),
+            method: text(request.method), url: request._finalUrl(),
             headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),
             body: request.body.toString()
         },
