@@ -86,6 +86,15 @@ impl Sandbox {
         if script.trim().is_empty() {
             return Ok(ScriptOutcome::default());
         }
+        // QuickJS takes the source as a C string.
+        if let Some(at) = script.find('\0') {
+            let mut error = ScriptError::new(
+                ScriptErrorKind::Syntax,
+                "the script contains a NUL character",
+            );
+            error.line = u32::try_from(script[..at].matches('\n').count() + 1).ok();
+            return Err(error);
+        }
         let input = exchange::input(event, ctx, response)?;
         let body = response.map(|r| String::from_utf8_lossy(&r.body));
         let body = body.as_deref().unwrap_or("");

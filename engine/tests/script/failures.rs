@@ -44,6 +44,14 @@ fn syntax_error_reports_the_user_line() {
 }
 
 #[test]
+fn nul_character_is_a_syntax_error() {
+    let error = sandbox()
+        .pre_request("let a = 1;\nlet b = '\0';", &mut context())
+        .expect_err("NUL");
+    assert_eq!((error.kind, error.line), (ScriptErrorKind::Syntax, Some(2)));
+}
+
+#[test]
 fn runtime_error_reports_message_line_and_partial_outcome() {
     let mut sandbox = sandbox();
     let script = r#"pm.environment.set("before", "1");
@@ -205,4 +213,41 @@ fn promise_jobs_of_a_failed_script_settle_in_that_run() {
     );
     let lines: Vec<_> = outcome.console.iter().map(|l| l.message.as_str()).collect();
     assert_eq!(lines, vec!["next"]);
+}
+
+#[test]
+fn odd_inputs_never_panic() {
+    let mut sandbox = quick();
+    let long = "let x = 1;\n".repeat(50_000);
+    let scripts = [
+        "\0",
+        "\u{feff}pm.test('bom', () => {});",
+        "// only a comment",
+        "/* unterminated",
+        "`",
+        "return 5;",
+        "}); while (true) {} (function () {",
+        "}); throw new Error('outside'); (function () {",
+        "pm = null; console = null; tests = 5;",
+        "delete globalThis.pm; Object.setPrototypeOf(globalThis, null);",
+        "throw { toString() { while (true) {} } };",
+        "throw { get message() { throw new Error('no'); } };",
+        "Symbol.prototype.toString = null; throw Symbol('s');",
+        "pm.environment.set('x', { toJSON() { throw new Error('no json'); } });",
+        "pm.request.method = { toString() { return 'PATCH'; } };",
+        long.as_str(),
+    ];
+    let mut response = json_response(200, "");
+    response.body = vec![0xff, 0xfe, b'{', 0x80];
+    response.response_time_ms = f64::NAN;
+    response
+        .headers
+        .push(("X-\u{1F600}".into(), "\u{0}".into()));
+    for script in scripts {
+        let mut ctx = context();
+        // Any result is fine; what matters is no panic and a usable sandbox afterwards.
+        let _ = sandbox.post_response(script, &mut ctx, &response);
+        let _ = sandbox.pre_request(script, &mut ctx);
+        still_works(&mut sandbox);
+    }
 }

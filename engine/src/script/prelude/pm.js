@@ -319,7 +319,7 @@ function finish() {
         tests,
         console: state.console,
         request: state.event !== 'prerequest' ? null : {
-            method: text(request.method), url: request._finalUrl(),
+            method: String(request.method), url: request._finalUrl(),
             headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),
             body: request.body.toString()
         },
