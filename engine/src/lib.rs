@@ -31,6 +31,7 @@ pub mod script;
 pub mod shard;
 pub mod template;
 pub mod threshold;
+pub mod validation;
 
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};
 pub use report::{LiveTick, Report};
