@@ -12,6 +12,7 @@
 //! - [`aggregate`]: merging ticks; live ticks and the final report.
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
 //! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
+//! - [`template`]: `{{variable}}` and dynamic-value templates, compiled once.
 
 pub mod aggregate;
 pub mod deadline;
@@ -24,6 +25,7 @@ pub mod run;
 pub mod runtime;
 pub mod sample;
 pub mod shard;
+pub mod template;
 
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};
 pub use report::{LiveTick, Report};
