@@ -51,7 +51,9 @@ pub enum Dynamic {
     UnixSeconds,
     IsoTimestamp,
     /// A uniformly random integer in `0..=max`.
-    RandomInt { max: u64 },
+    RandomInt {
+        max: u64,
+    },
     RequestNumber,
 }
 
@@ -62,7 +64,10 @@ enum Part {
     /// Text that is not in the source (an environment variable's value).
     Text(Box<str>),
     /// `{{name}}`: the variable, or the raw text when it is undefined.
-    Variable { name: Range<usize>, raw: Range<usize> },
+    Variable {
+        name: Range<usize>,
+        raw: Range<usize>,
+    },
     /// A dynamic value; `name` is set for ATM spellings, which a variable may override.
     Dynamic {
         kind: Dynamic,
@@ -140,12 +145,10 @@ impl Template {
             match part {
                 Part::Literal(range) => out.push_str(&self.source[range.clone()]),
                 Part::Text(text) => out.push_str(text),
-                Part::Variable { name, raw } => {
-                    match variables.get(&self.source[name.clone()]) {
-                        Some(value) => out.push_str(value),
-                        None => out.push_str(&self.source[raw.clone()]),
-                    }
-                }
+                Part::Variable { name, raw } => match variables.get(&self.source[name.clone()]) {
+                    Some(value) => out.push_str(value),
+                    None => out.push_str(&self.source[raw.clone()]),
+                },
                 Part::Dynamic { kind, name } => {
                     let defined = name
                         .as_ref()
@@ -211,7 +214,9 @@ fn render_dynamic(kind: Dynamic, request_number: u64, out: &mut String) {
 fn unix_millis() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 /// `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx` from 128 random bits.
@@ -305,7 +310,10 @@ mod tests {
         assert_eq!(out, "https://h.example/u/7?x={{missing}}&y={{");
         assert_eq!(Template::compile("plain").render(&(), 1), "plain");
         assert_eq!(Template::compile("").render(&(), 1), "");
-        assert_eq!(Template::compile("{{a}}{{b}}").render(&vars(&[("a", "1")]), 1), "1{{b}}");
+        assert_eq!(
+            Template::compile("{{a}}{{b}}").render(&vars(&[("a", "1")]), 1),
+            "1{{b}}"
+        );
     }
 
     #[test]
