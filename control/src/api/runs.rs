@@ -197,7 +197,8 @@ pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
     state.store.run(id)?.ok_or_else(|| run_not_found(id))
 }
 
-/// One run: its record, the latest live tick while running, the summary when finished.
+/// One run: its record, the latest live tick while running, the summary when finished
+/// (for a design run: its `trace`).
 #[utoipa::path(get, path = "/run/{id}", tag = "runs", params(("id" = String, Path)),
     responses((status = 200, description = "Run record"), (status = 404, description = "RUN_NOT_FOUND")))]
 async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -211,7 +212,11 @@ async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     }
     if let Some(report) = state.store.report(&id)? {
         let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
-        body["summary"] = report["summary"].clone();
+        if record.run_type == "design" {
+            body["trace"] = report;
+        } else {
+            body["summary"] = report["summary"].clone();
+        }
     }
     Ok(Json(body))
 }

@@ -97,28 +97,29 @@ impl Auth {
             }
         };
         let fields = Fields(params(object, &kind));
-        let auth =
-            match kind.as_str() {
-                "noauth" | "none" => return Ok(None),
-                "bearer" | "bearer_token" => Auth::Bearer {
-                    token: fields.required(&["token", "accessToken", "access_token"], "token")?,
-                },
-                "basic" => Auth::Basic {
-                    username: fields.required(&["username"], "username")?,
-                    password: fields.text(&["password"]).unwrap_or_default(),
-                },
-                "apikey" | "api_key" => api_key(&fields, &kind)?,
-                "oauth2" | "oauth2_client_credentials" | "oauth2_password_grant" => {
-                    Auth::OAuth2(oauth2::Grant::parse(&fields, &kind)?)
-                }
-                "jwt" => Auth::Jwt(jwt::Jwt::parse(&fields)?),
-                other => return Err(FieldError::new(
+        let auth = match kind.as_str() {
+            "noauth" | "none" => return Ok(None),
+            "bearer" | "bearer_token" => Auth::Bearer {
+                token: fields.required(&["token", "accessToken", "access_token"], "token")?,
+            },
+            "basic" => Auth::Basic {
+                username: fields.required(&["username"], "username")?,
+                password: fields.text(&["password"]).unwrap_or_default(),
+            },
+            "apikey" | "api_key" => api_key(&fields, &kind)?,
+            "oauth2" | "oauth2_client_credentials" | "oauth2_password_grant" => {
+                Auth::OAuth2(oauth2::Grant::parse(&fields, &kind)?)
+            }
+            "jwt" => Auth::Jwt(jwt::Jwt::parse(&fields)?),
+            other => {
+                return Err(FieldError::new(
                     "auth.type",
                     format!(
                         "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, noauth)"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         Ok(Some(auth))
     }
 

@@ -125,15 +125,17 @@ fn sent_request(sent: &Outgoing) -> Value {
 pub fn error(failed: &Failed) -> (u16, Value) {
     use super::exchange::Failure;
     let (status, code, message) = match failed {
-        Failed::Exchange(Failure::Invalid { field, message }) => (
-            400,
-            match *field {
+        Failed::Exchange(Failure::Invalid { field, message }) => {
+            let code = match *field {
                 "url" => "INVALID_URL",
                 "method" => "INVALID_METHOD",
                 _ => "INVALID_REQUEST",
-            },
-            message.clone(),
-        ),
+            };
+            return (
+                400,
+                json!({"code": code, "message": message, "field": field}),
+            );
+        }
         Failed::Exchange(Failure::Dns(message)) => (502, "DNS_ERROR", message.clone()),
         Failed::Exchange(Failure::Tls(message)) => (502, "SSL_ERROR", message.clone()),
         Failed::Exchange(Failure::Timeout(message)) => (504, "REQUEST_TIMEOUT", message.clone()),
