@@ -14,9 +14,11 @@ use utoipa_axum::routes;
 
 use super::params::ApiQuery;
 use super::{ApiError, ApiJson, ApiResult, AppState};
+use crate::auth::Auth;
+use crate::design::exchange;
 use crate::ids::{new_id, now_ms};
 use crate::records::{status, RunRecord};
-use crate::runs::body::{substitute, Defaults, RunBody};
+use crate::runs::body::{substitute, with_credentials, Defaults, RequestTemplate, RunBody};
 use crate::runs::fields::FieldError;
 use crate::runs::launch::{launch, Launch};
 use crate::runs::resolve::{self, ResolveError};
@@ -59,6 +61,37 @@ fn resolve_error(err: ResolveError) -> ApiError {
     }
 }
 
+/// Applies the request's auth once for the whole run: an OAuth2 token is fetched (on the
+/// design thread), a JWT minted. 502 AUTH_ERROR when the token endpoint fails.
+async fn authorize(
+    state: &AppState,
+    request: RequestTemplate,
+    insecure: bool,
+    config: &super::RunConfig,
+) -> ApiResult<RequestTemplate> {
+    let Some(auth) = request.auth.as_ref() else {
+        return Ok(request);
+    };
+    let Some(auth) = Auth::parse(auth).map_err(field_error)? else {
+        return Ok(request);
+    };
+    let options = exchange::Options {
+        timeout: config.default_timeout,
+        follow_redirects: false,
+        max_redirects: 0,
+        insecure,
+    };
+    let credentials = state
+        .design
+        .credentials(auth, options)
+        .await
+        .map_err(|_| ApiError::internal("the design thread has stopped"))?
+        .map_err(|err| {
+            ApiError::new(StatusCode::BAD_GATEWAY, "AUTH_ERROR", err.0).with_field("auth")
+        })?;
+    with_credentials(request, credentials).map_err(field_error)
+}
+
 /// Starts a load run (v0.3 flat body or v0.1 nested `request`).
 #[utoipa::path(post, path = "/run", tag = "runs",
     request_body(content = Object, description = "Run body: method, url, headers, body, mode, concurrency, duration, targetRps, ..."),
@@ -88,9 +121,14 @@ async fn start_run(
         tick_interval: config.live_tick_interval,
         workers: state.workers,
     };
-    let plan = parsed
-        .plan(substitute(&template, &variables), defaults)
-        .map_err(field_error)?;
+    let request = authorize(
+        &state,
+        substitute(&template, &variables),
+        parsed.insecure,
+        &config,
+    )
+    .await?;
+    let plan = parsed.plan(request, defaults).map_err(field_error)?;
     let id = new_id("run");
     let record = RunRecord {
         id: id.clone(),

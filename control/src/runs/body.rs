@@ -18,6 +18,8 @@ pub struct RequestTemplate {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The `auth` object as written (see [`crate::auth`]); applied once per run.
+    pub auth: Option<Value>,
 }
 
 /// Everything a run body says besides the load plan.
@@ -43,7 +45,8 @@ pub struct RunBody {
     load: LoadFields,
     timeout: Option<Duration>,
     timing_breakdown: bool,
-    insecure: bool,
+    /// Accept any TLS certificate (also for the OAuth2 token endpoint).
+    pub insecure: bool,
     expected_status: Vec<u16>,
 }
 
@@ -267,11 +270,16 @@ fn read_request(object: &Map<String, Value>) -> Result<Option<RequestTemplate>, 
             headers.push(("Content-Type".to_owned(), content_type));
         }
     }
+    let auth = fields::field(object, &["auth"]).map(|(_, auth)| auth.clone());
+    if let Some(auth) = &auth {
+        crate::auth::Auth::parse(auth)?;
+    }
     Ok(Some(RequestTemplate {
         method,
         url,
         headers,
         body,
+        auth,
     }))
 }
 
@@ -302,5 +310,33 @@ pub fn substitute(request: &RequestTemplate, variables: &Variables) -> RequestTe
             .map(|(name, value)| (variables.apply(name), variables.apply(value)))
             .collect(),
         body: variables.apply(&request.body),
+        auth: request
+            .auth
+            .as_ref()
+            .map(|auth| crate::auth::render_strings(auth, variables)),
     }
+}
+
+/// `request` with the headers and query parameters of its auth (headers the request sets
+/// itself win).
+pub fn with_credentials(
+    mut request: RequestTemplate,
+    credentials: crate::auth::Credentials,
+) -> Result<RequestTemplate, FieldError> {
+    for (name, value) in credentials.headers {
+        if !request
+            .headers
+            .iter()
+            .any(|(existing, _)| existing.eq_ignore_ascii_case(&name))
+        {
+            request.headers.push((name, value));
+        }
+    }
+    if !credentials.query.is_empty() {
+        let mut url = url::Url::parse(&request.url)
+            .map_err(|err| FieldError::new("url", format!("`{}`: {err}", request.url)))?;
+        url.query_pairs_mut().extend_pairs(&credentials.query);
+        request.url = url.to_string();
+    }
+    Ok(request)
 }
