@@ -112,7 +112,7 @@ async fn request(
     .await?;
     Ok(match (failure, &outcome.response) {
         (None, Some(response)) => {
-            Json(answer::response(&run_id, &outcome, response)).into_response()
+            Json(answer::response(Some(&run_id), &outcome, response)).into_response()
         }
         (Some((code, mut error)), _) => {
             error["runId"] = json!(run_id);

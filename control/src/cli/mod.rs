@@ -1,6 +1,8 @@
-//! Command-line flags (clap) and their translation into one validated [`RunPlan`].
+//! Command-line flags (clap) and their translation into one validated [`RunPlan`]; the
+//! `request` and `serve` commands have their own files.
 
 pub mod progress;
+pub mod request;
 pub mod run;
 pub mod serve;
 pub mod summary;
@@ -32,6 +34,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Start the daemon: the REST/SSE/WebSocket control API on 127.0.0.1:9876.
     Serve(serve::ServeArgs),
+    /// Send one request in design mode and show the response, timing and test results.
+    Request(Box<request::RequestArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -13,8 +13,9 @@ use serde_json::{json, Map, Value};
 use super::exchange::{Exchanged, Outgoing};
 use super::execute::{Failed, Outcome};
 
-/// The `POST /request` answer for an outcome with a response.
-pub fn response(run_id: &str, outcome: &Outcome, response: &Exchanged) -> Value {
+/// The `POST /request` answer for an outcome with a response (`runId` null when the call
+/// was not stored).
+pub fn response(run_id: Option<&str>, outcome: &Outcome, response: &Exchanged) -> Value {
     let mut doc = json!({
         "runId": run_id,
         "statusCode": response.status,
