@@ -33,3 +33,9 @@ mod live;
 
 #[path = "api/durability.rs"]
 mod durability;
+
+#[path = "api/design.rs"]
+mod design;
+
+#[path = "api/design_auth.rs"]
+mod design_auth;
