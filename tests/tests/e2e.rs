@@ -20,6 +20,8 @@ mod latency;
 mod rate;
 #[path = "e2e/report.rs"]
 mod report;
+#[path = "e2e/request.rs"]
+mod request;
 #[path = "e2e/stop.rs"]
 mod stop;
 #[path = "e2e/transport.rs"]
