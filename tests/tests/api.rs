@@ -39,3 +39,6 @@ mod design;
 
 #[path = "api/design_auth.rs"]
 mod design_auth;
+
+#[path = "api/design_wire.rs"]
+mod design_wire;
