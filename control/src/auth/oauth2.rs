@@ -175,7 +175,7 @@ async fn fetch(grant: &Grant, options: exchange::Options) -> Result<Token, AuthE
         .await
         .map_err(|failure| {
             AuthError(format!(
-                "token request to {} failed: {failure:?}",
+                "token request to {} failed: {failure}",
                 grant.token_url
             ))
         })?;

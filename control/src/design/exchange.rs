@@ -94,6 +94,18 @@ pub enum Failure {
     Connection(String),
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Invalid { message, .. }
+            | Failure::Dns(message)
+            | Failure::Tls(message)
+            | Failure::Timeout(message)
+            | Failure::Connection(message) => f.write_str(message),
+        }
+    }
+}
+
 /// Sends `request`, following redirects as `options` says.
 pub async fn exchange(request: Outgoing, options: Options) -> Result<Exchanged, Failure> {
     let timeout = options.timeout;
