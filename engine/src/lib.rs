@@ -13,6 +13,7 @@
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
 //! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
 //! - [`template`]: `{{variable}}` and dynamic-value templates, compiled once.
+//! - [`script`]: Postman-compatible pre-request and test scripts in a QuickJS sandbox.
 
 pub mod aggregate;
 pub mod deadline;
@@ -24,6 +25,7 @@ pub mod report;
 pub mod run;
 pub mod runtime;
 pub mod sample;
+pub mod script;
 pub mod shard;
 pub mod template;
 

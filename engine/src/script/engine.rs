@@ -1,0 +1,274 @@
+//! One QuickJS runtime + context with chai and the prelude loaded (warm), the deadline
+//! clock behind the interrupt handler, the compiled-script cache, and one script run:
+//! begin → user script → promise jobs and timers → finish.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rquickjs::context::EvalOptions;
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime};
+
+use super::error::{describe, ScriptError, ScriptErrorKind, USER_FILE};
+use super::model::Limits;
+
+/// chai 4 as shipped (UMD); its type-detect part wants a `self`.
+const CHAI: &str = concat!(
+    "(function (self) {\n",
+    include_str!("vendor/chai.js"),
+    "\n})(globalThis);"
+);
+
+/// The prelude files share one function scope; it returns the hooks Rust calls.
+const PRELUDE: &str = concat!(
+    "(function (chai) {\n'use strict';\ndelete globalThis.chai;\n",
+    include_str!("prelude/lists.js"),
+    include_str!("prelude/assertions.js"),
+    include_str!("prelude/pm.js"),
+    "\nreturn { begin, finish, runTimer };\n})(globalThis.chai)"
+);
+
+/// Compiled scripts kept per engine; a load run uses one or two, design mode a few.
+const CACHE_CAPACITY: usize = 64;
+
+/// Which phase a failure happened in; `Setup` failures mean the context is unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// Resetting globals and building `pm` failed: a previous script broke the context.
+    Setup,
+    /// The user's script (or what it scheduled) failed.
+    Script,
+    /// Collecting the results failed.
+    Collect,
+}
+
+/// A failed run: the error, the results collected up to it (JSON from `finish`), and
+/// whether the engine must be rebuilt before the next run.
+pub(super) struct Failure {
+    pub error: Box<ScriptError>,
+    pub partial: Option<String>,
+    pub stage: Stage,
+}
+
+impl Failure {
+    pub fn setup(error: ScriptError) -> Failure {
+        Failure {
+            error: Box::new(error),
+            partial: None,
+            stage: Stage::Setup,
+        }
+    }
+
+    /// Timeouts and out-of-memory leave the heap in an unknown state; setup and collect
+    /// failures mean the prelude no longer works.
+    pub fn poisons(&self) -> bool {
+        self.stage != Stage::Script
+            || matches!(
+                self.error.kind,
+                ScriptErrorKind::Timeout | ScriptErrorKind::OutOfMemory
+            )
+    }
+}
+
+/// The deadline the interrupt handler checks (QuickJS polls it every ~10k operations).
+#[derive(Default)]
+struct Clock {
+    deadline: Cell<Option<Instant>>,
+    fired: Cell<bool>,
+}
+
+impl Clock {
+    fn arm(&self, limit: Duration) {
+        self.deadline.set(Instant::now().checked_add(limit));
+        self.fired.set(false);
+    }
+
+    fn disarm(&self) {
+        self.deadline.set(None);
+    }
+
+    /// True once the deadline passed; remembers it so errors can be told apart.
+    fn expired(&self) -> bool {
+        let expired = self.deadline.get().is_some_and(|d| Instant::now() >= d);
+        if expired {
+            self.fired.set(true);
+        }
+        expired
+    }
+}
+
+struct Hooks {
+    begin: Persistent<Function<'static>>,
+    finish: Persistent<Function<'static>>,
+    run_timer: Persistent<Function<'static>>,
+}
+
+/// Field order matters: the persistent values must be dropped before the context (and
+/// with it the runtime) is freed.
+pub(super) struct Engine {
+    hooks: Hooks,
+    compiled: HashMap<String, Persistent<Function<'static>>>,
+    context: Context,
+    clock: Rc<Clock>,
+    limits: Limits,
+}
+
+fn options(file: &str) -> EvalOptions {
+    let mut options = EvalOptions::default();
+    options.strict = false;
+    options.filename = Some(file.to_owned());
+    options
+}
+
+impl Engine {
+    /// A fresh runtime with chai and the prelude evaluated (~10 ms, once per engine).
+    pub fn new(limits: Limits) -> Result<Engine, ScriptError> {
+        let runtime = Runtime::new().map_err(|_| {
+            ScriptError::new(ScriptErrorKind::OutOfMemory, "cannot create a runtime")
+        })?;
+        runtime.set_memory_limit(limits.memory_bytes);
+        let clock = Rc::new(Clock::default());
+        let handler_clock = Rc::clone(&clock);
+        runtime.set_interrupt_handler(Some(Box::new(move || handler_clock.expired())));
+        let context = Context::full(&runtime).map_err(|_| {
+            ScriptError::new(ScriptErrorKind::OutOfMemory, "cannot create a context")
+        })?;
+        let hooks = context.with(|js| {
+            let load = || -> rquickjs::Result<Hooks> {
+                js.eval_with_options::<(), _>(CHAI, options("chai.js"))?;
+                let hooks: Object = js.eval_with_options(PRELUDE, options("prelude.js"))?;
+                let hook = |name: &str| -> rquickjs::Result<Persistent<Function<'static>>> {
+                    Ok(Persistent::save(&js, hooks.get::<_, Function>(name)?))
+                };
+                Ok(Hooks {
+                    begin: hook("begin")?,
+                    finish: hook("finish")?,
+                    run_timer: hook("runTimer")?,
+                })
+            };
+            load().map_err(|error| {
+                let mut error = describe(&js, error, ScriptErrorKind::Runtime);
+                error.message = format!("loading the script prelude failed: {}", error.message);
+                error
+            })
+        })?;
+        Ok(Engine {
+            hooks,
+            compiled: HashMap::new(),
+            context,
+            clock,
+            limits,
+        })
+    }
+
+    /// Runs `script` between `begin(input, body)` and `finish()`, all under the time limit;
+    /// returns the JSON `finish` produced.
+    pub fn run(&mut self, script: &str, input: &str, body: &str) -> Result<String, Failure> {
+        let Engine {
+            hooks,
+            compiled,
+            context,
+            clock,
+            limits,
+        } = self;
+        clock.arm(limits.time_limit);
+        let result = context.with(|ctx| {
+            let js = &ctx;
+            let fail = |stage: Stage, kind: ScriptErrorKind| {
+                move |error: rquickjs::Error| Failure {
+                    error: Box::new(describe(js, error, kind)),
+                    partial: None,
+                    stage,
+                }
+            };
+            let user = compile(js, compiled, script)
+                .map_err(fail(Stage::Script, ScriptErrorKind::Syntax))?;
+            let (begin, finish, run_timer) =
+                restore(js, hooks).map_err(fail(Stage::Setup, ScriptErrorKind::Runtime))?;
+            begin
+                .call::<_, ()>((input, body))
+                .map_err(fail(Stage::Setup, ScriptErrorKind::Runtime))?;
+            let ran = user
+                .call::<_, ()>(())
+                .and_then(|()| drain(js, &run_timer, clock));
+            if let Err(error) = ran {
+                let mut failure = fail(Stage::Script, ScriptErrorKind::Runtime)(error);
+                if !failure.poisons() {
+                    // Promise jobs the script queued still run (async tests settle, and none
+                    // is left over for the next run); its timers are dropped.
+                    while !clock.expired() && js.execute_pending_job() {}
+                    if !clock.expired() {
+                        failure.partial = finish.call::<_, String>(()).ok();
+                    }
+                }
+                return Err(failure);
+            }
+            finish
+                .call::<_, String>(())
+                .map_err(fail(Stage::Collect, ScriptErrorKind::Runtime))
+        });
+        clock.disarm();
+        result.map_err(|mut failure| {
+            if clock.fired.get() {
+                failure.error.kind = ScriptErrorKind::Timeout;
+                failure.error.message = format!(
+                    "the script ran longer than the {} ms time limit",
+                    limits.time_limit.as_millis()
+                );
+            } else if failure.error.kind == ScriptErrorKind::OutOfMemory {
+                failure.error.message = format!(
+                    "the script needed more than the {} byte memory limit",
+                    limits.memory_bytes
+                );
+            }
+            failure
+        })
+    }
+}
+
+type HookFunctions<'js> = (Function<'js>, Function<'js>, Function<'js>);
+
+fn restore<'js>(js: &Ctx<'js>, hooks: &Hooks) -> rquickjs::Result<HookFunctions<'js>> {
+    Ok((
+        hooks.begin.clone().restore(js)?,
+        hooks.finish.clone().restore(js)?,
+        hooks.run_timer.clone().restore(js)?,
+    ))
+}
+
+/// The user's script as a function (cached by source). It is wrapped on the same line so
+/// that its line numbers are the user's, and so that its declarations stay local.
+fn compile<'js>(
+    js: &Ctx<'js>,
+    cache: &mut HashMap<String, Persistent<Function<'static>>>,
+    script: &str,
+) -> rquickjs::Result<Function<'js>> {
+    if let Some(function) = cache.get(script) {
+        return function.clone().restore(js);
+    }
+    let source = format!("(function () {{{script}\n}})");
+    let function: Function = js.eval_with_options(source, options(USER_FILE))?;
+    if cache.len() >= CACHE_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(script.to_owned(), Persistent::save(js, function.clone()));
+    Ok(function)
+}
+
+/// Runs promise jobs and due timers until none is left or the deadline passes.
+fn drain<'js>(js: &Ctx<'js>, run_timer: &Function<'js>, clock: &Clock) -> rquickjs::Result<()> {
+    loop {
+        while js.execute_pending_job() {
+            if clock.expired() {
+                return Err(rquickjs::Error::Exception);
+            }
+        }
+        if clock.expired() {
+            return Err(rquickjs::Error::Exception);
+        }
+        if !run_timer.call::<_, bool>(())? {
+            return Ok(());
+        }
+    }
+}

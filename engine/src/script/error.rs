@@ -1,0 +1,170 @@
+//! [`ScriptError`]: why a script did not complete, and how a thrown JavaScript value
+//! becomes one (message, and the line in the user's script).
+
+use std::fmt;
+
+use rquickjs::{convert::Coerced, Ctx, Value};
+use serde::{Deserialize, Serialize};
+
+use super::model::ScriptOutcome;
+
+/// The file name user scripts are compiled under; stack frames in it carry user lines.
+pub(super) const USER_FILE: &str = "user-script";
+
+/// What kind of failure a [`ScriptError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScriptErrorKind {
+    /// The script does not parse.
+    Syntax,
+    /// The script threw (outside a `pm.test`, which records the failure instead).
+    Runtime,
+    /// The script ran past [`Limits::time_limit`](super::Limits::time_limit).
+    Timeout,
+    /// The script needed more than [`Limits::memory_bytes`](super::Limits::memory_bytes).
+    OutOfMemory,
+}
+
+impl fmt::Display for ScriptErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScriptErrorKind::Syntax => "syntax error",
+            ScriptErrorKind::Runtime => "runtime error",
+            ScriptErrorKind::Timeout => "timeout",
+            ScriptErrorKind::OutOfMemory => "out of memory",
+        })
+    }
+}
+
+/// A script that did not complete (the API's `SCRIPT_ERROR`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptError {
+    /// Syntax, runtime, timeout or out of memory.
+    pub kind: ScriptErrorKind,
+    /// `TypeError: cannot read property 'x' of undefined`, chai's message, ...
+    pub message: String,
+    /// 1-based line in the user's script, when known.
+    pub line: Option<u32>,
+    /// What the script did before a runtime error: tests declared, console lines, variables
+    /// changed (those changes are also applied to the context, as Postman keeps them).
+    /// Empty for the other kinds.
+    pub outcome: ScriptOutcome,
+}
+
+impl ScriptError {
+    pub(super) fn new(kind: ScriptErrorKind, message: impl Into<String>) -> Self {
+        ScriptError {
+            kind,
+            message: message.into(),
+            line: None,
+            outcome: ScriptOutcome::default(),
+        }
+    }
+
+    /// The script ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == ScriptErrorKind::Timeout
+    }
+
+    /// The script ran out of memory.
+    pub fn is_out_of_memory(&self) -> bool {
+        self.kind == ScriptErrorKind::OutOfMemory
+    }
+
+    /// The script does not parse.
+    pub fn is_syntax(&self) -> bool {
+        self.kind == ScriptErrorKind::Syntax
+    }
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{} at line {line}: {}", self.kind, self.message),
+            None => write!(f, "{}: {}", self.kind, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// Describes a failed call into QuickJS. `kind` is what an ordinary exception means at
+/// this stage (`Syntax` while compiling, `Runtime` after); an out-of-memory error and an
+/// allocation failure are `OutOfMemory` whatever the stage, and so is a thrown `null`:
+/// QuickJS throws it when it cannot allocate the error (a script's own `throw null` is
+/// reported the same way).
+pub(super) fn describe(js: &Ctx<'_>, error: rquickjs::Error, kind: ScriptErrorKind) -> ScriptError {
+    match error {
+        rquickjs::Error::Exception => from_value(js.catch(), kind),
+        rquickjs::Error::Allocation => {
+            ScriptError::new(ScriptErrorKind::OutOfMemory, "out of memory")
+        }
+        other => ScriptError::new(ScriptErrorKind::Runtime, other.to_string()),
+    }
+}
+
+fn from_value(value: Value<'_>, kind: ScriptErrorKind) -> ScriptError {
+    // Error objects, and error-like ones such as chai's AssertionError (not a real Error).
+    let text = |key: &str| {
+        value
+            .as_object()
+            .and_then(|object| object.get::<_, Option<String>>(key).ok().flatten())
+    };
+    if value.is_null() {
+        // QuickJS throws null when it cannot even allocate the out-of-memory error.
+        return ScriptError::new(ScriptErrorKind::OutOfMemory, "out of memory");
+    }
+    let Some(message) = text("message") else {
+        let message = value
+            .get::<Coerced<String>>()
+            .map(|text| text.0)
+            .unwrap_or_else(|_| "uncaught exception".to_owned());
+        return ScriptError::new(kind, message);
+    };
+    let name = text("name").unwrap_or_default();
+    let kind = match (name.as_str(), message.as_str()) {
+        ("InternalError", "out of memory") => ScriptErrorKind::OutOfMemory,
+        ("SyntaxError", _) => kind,
+        _ if kind == ScriptErrorKind::Syntax => ScriptErrorKind::Runtime,
+        _ => kind,
+    };
+    let mut error = ScriptError::new(
+        kind,
+        match (name.is_empty(), message.is_empty()) {
+            (true, _) => message,
+            (false, true) => name,
+            (false, false) => format!("{name}: {message}"),
+        },
+    );
+    error.line = text("stack").and_then(|stack| user_line(&stack));
+    error
+}
+
+/// The line of the first stack frame in the user's script, e.g. `at f (user-script:3:9)`.
+fn user_line(stack: &str) -> Option<u32> {
+    let (_, rest) = stack.split_once(&format!("{USER_FILE}:"))?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_line_reads_the_first_user_frame() {
+        let stack = "    at <anonymous> (chai.js:11:5)\n    at f (user-script:3:9)\n    at user-script:7:1\n";
+        assert_eq!(user_line(stack), Some(3));
+        assert_eq!(user_line("    at user-script:12:4\n"), Some(12));
+        assert_eq!(user_line("    at <anonymous> (prelude.js:4:1)\n"), None);
+    }
+
+    #[test]
+    fn display_names_kind_and_line() {
+        let mut error = ScriptError::new(ScriptErrorKind::Runtime, "TypeError: x");
+        assert_eq!(error.to_string(), "runtime error: TypeError: x");
+        error.line = Some(4);
+        assert_eq!(error.to_string(), "runtime error at line 4: TypeError: x");
+    }
+}

@@ -1,0 +1,137 @@
+//! The JSON that crosses into the prelude (`begin`) and back out of it (`finish`), and
+//! writing the results back into the [`ScriptContext`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ScriptError, ScriptErrorKind};
+use super::model::{
+    ConsoleLine, Cookie, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse,
+    TestResult, VariableScopes,
+};
+
+/// Which script runs: `pm.info.eventName`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Event {
+    PreRequest,
+    Test,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Input<'a> {
+    event: &'static str,
+    request: &'a ScriptRequest,
+    variables: &'a VariableScopes,
+    info: &'a ScriptInfo,
+    response: Option<ResponseInput<'a>>,
+}
+
+/// The response without its body, which travels as a separate string argument.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResponseInput<'a> {
+    code: u16,
+    status: &'a str,
+    headers: &'a [(String, String)],
+    response_time_ms: f64,
+    response_size: usize,
+    cookies: &'a [Cookie],
+}
+
+/// What `finish()` returns. Scopes and the request are absent when untouched.
+#[derive(Deserialize)]
+struct Collected {
+    tests: Vec<TestResult>,
+    console: Vec<ConsoleLine>,
+    request: Option<ScriptRequest>,
+    local: Option<Vec<(String, String)>>,
+    environment: Option<Vec<(String, String)>>,
+    collection: Option<Vec<(String, String)>>,
+    globals: Option<Vec<(String, String)>>,
+}
+
+/// The argument of `begin`.
+pub(super) fn input(
+    event: Event,
+    ctx: &ScriptContext,
+    response: Option<&ScriptResponse>,
+) -> Result<String, ScriptError> {
+    let input = Input {
+        event: match event {
+            Event::PreRequest => "prerequest",
+            Event::Test => "test",
+        },
+        request: &ctx.request,
+        variables: &ctx.variables,
+        info: &ctx.info,
+        response: response.map(|r| ResponseInput {
+            code: r.code,
+            status: &r.status,
+            headers: &r.headers,
+            response_time_ms: r.response_time_ms,
+            response_size: r.body.len(),
+            cookies: &r.cookies,
+        }),
+    };
+    serde_json::to_string(&input).map_err(|e| {
+        ScriptError::new(
+            ScriptErrorKind::Runtime,
+            format!("cannot pass the context to the script: {e}"),
+        )
+    })
+}
+
+/// Writes what the script changed into `ctx` and returns the outcome.
+pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome, ScriptError> {
+    let collected: Collected = serde_json::from_str(json).map_err(|e| {
+        ScriptError::new(
+            ScriptErrorKind::Runtime,
+            format!("cannot read the script's results: {e}"),
+        )
+    })?;
+    if let Some(request) = collected.request {
+        ctx.request = request;
+    }
+    let variables = &mut ctx.variables;
+    replace(&mut variables.local, collected.local);
+    Ok(ScriptOutcome {
+        tests: collected.tests,
+        console: collected.console,
+        environment_changed: replace(&mut variables.environment, collected.environment),
+        globals_changed: replace(&mut variables.globals, collected.globals),
+        collection_changed: replace(&mut variables.collection, collected.collection),
+    })
+}
+
+/// Replaces `scope` when the script wrote to it; true when its contents changed.
+fn replace(scope: &mut BTreeMap<String, String>, written: Option<Vec<(String, String)>>) -> bool {
+    let Some(written) = written else {
+        return false;
+    };
+    let written: BTreeMap<String, String> = written.into_iter().collect();
+    let changed = *scope != written;
+    *scope = written;
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untouched_scopes_stay_and_report_no_change() {
+        let mut ctx = ScriptContext::default();
+        ctx.variables.environment.insert("a".into(), "1".into());
+        let json = r#"{"tests":[],"console":[],"request":null,"local":null,
+            "environment":[["a","1"]],"collection":null,"globals":[["g","x"]]}"#;
+        let outcome = apply(json, &mut ctx).expect("valid results");
+        assert!(!outcome.environment_changed, "same values written back");
+        assert!(outcome.globals_changed);
+        assert_eq!(
+            ctx.variables.globals.get("g").map(String::as_str),
+            Some("x")
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! The data a script sees and what it leaves behind: request, response, variable scopes,
+//! test results and console lines. Plain values, serde camelCase.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Resource limits of one [`Sandbox`](super::Sandbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Heap limit of the QuickJS runtime, chai and the prelude included (about 1.5 MiB).
+    /// Default 32 MiB. 0 means unlimited.
+    pub memory_bytes: usize,
+    /// Wall-clock limit of one script run (compile, script, promise jobs and timers).
+    /// Default 5 s.
+    pub time_limit: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 32 << 20,
+            time_limit: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything a script may read and, in a pre-request script, change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptContext {
+    /// The request (`pm.request`); a pre-request script's changes are written back here.
+    pub request: ScriptRequest,
+    /// The variable scopes; every script's writes are written back here.
+    pub variables: VariableScopes,
+    /// `pm.info`.
+    pub info: ScriptInfo,
+}
+
+/// The request as scripts see it (`pm.request`), before or after variable substitution as
+/// the caller decides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptRequest {
+    /// HTTP method.
+    pub method: String,
+    /// The URL as text; an untouched URL comes back byte for byte.
+    pub url: String,
+    /// Headers in order, duplicates kept.
+    pub headers: Vec<(String, String)>,
+    /// The raw body (`pm.request.body.raw`).
+    pub body: String,
+}
+
+/// Variable scopes, each name → value. `pm.variables.get` resolves local → environment →
+/// collection → globals; `pm.variables.set` writes `local` (this run only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VariableScopes {
+    /// Run-local variables (`pm.variables.set`).
+    pub local: BTreeMap<String, String>,
+    /// `pm.environment`.
+    pub environment: BTreeMap<String, String>,
+    /// `pm.collectionVariables`.
+    pub collection: BTreeMap<String, String>,
+    /// `pm.globals`.
+    pub globals: BTreeMap<String, String>,
+}
+
+/// `pm.info`: which request of which iteration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptInfo {
+    /// `pm.info.requestName`.
+    pub request_name: String,
+    /// `pm.info.requestId`.
+    pub request_id: String,
+    /// `pm.info.iteration` (0-based).
+    pub iteration: u64,
+}
+
+/// The response a test script checks (`pm.response`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptResponse {
+    /// Status code (`pm.response.code`).
+    pub code: u16,
+    /// Reason phrase (`pm.response.status`), e.g. `OK`.
+    pub status: String,
+    /// Headers in order, duplicates kept.
+    pub headers: Vec<(String, String)>,
+    /// The decoded body; `text()` reads it as UTF-8 (invalid bytes become U+FFFD).
+    pub body: Vec<u8>,
+    /// `pm.response.responseTime`, in milliseconds.
+    pub response_time_ms: f64,
+    /// `pm.response.cookies`.
+    pub cookies: Vec<Cookie>,
+}
+
+/// One cookie set by the response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cookie {
+    /// Cookie name.
+    pub name: String,
+    /// Cookie value.
+    pub value: String,
+    /// `Domain` attribute.
+    pub domain: Option<String>,
+    /// `Path` attribute.
+    pub path: Option<String>,
+    /// `Expires` attribute as sent.
+    pub expires: Option<String>,
+    /// `HttpOnly` attribute.
+    pub http_only: bool,
+    /// `Secure` attribute.
+    pub secure: bool,
+}
+
+/// What one script run produced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptOutcome {
+    /// `pm.test` results in the order they were declared, then legacy `tests["..."]` ones.
+    pub tests: Vec<TestResult>,
+    /// Captured `console.*` lines.
+    pub console: Vec<ConsoleLine>,
+    /// The environment now differs from what the script was given.
+    pub environment_changed: bool,
+    /// The globals now differ from what the script was given.
+    pub globals_changed: bool,
+    /// The collection variables now differ from what the script was given.
+    pub collection_changed: bool,
+}
+
+/// One `pm.test`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestResult {
+    /// The test's name.
+    pub name: String,
+    /// It ran and nothing in it threw. A skipped test is neither passed nor failed.
+    pub passed: bool,
+    /// Declared with `pm.test.skip` (or without a function).
+    pub skipped: bool,
+    /// Why it failed: chai's message for an assertion (`expected 404 to equal 200`),
+    /// `Name: message` for any other error.
+    pub error: Option<String>,
+}
+
+/// One captured console call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleLine {
+    /// `log`, `info`, `warn`, `error` or `debug`.
+    pub level: String,
+    /// The arguments joined by spaces; objects as JSON.
+    pub message: String,
+}

@@ -1,0 +1,225 @@
+// Postman's response and request assertions on chai (what the chai-postman plugin adds):
+// `pm.response.to.have.status(200)`, `.to.be.ok`, `.to.have.header(k, v)`,
+// `.to.have.jsonBody(path, value)`, ... with Postman's failure messages. Status checks
+// compare codes only: reason phrases vary between servers and do not exist in HTTP/2.
+
+const ownProperty = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+// `a.b[0]["c"]` → ['a', 'b', '0', 'c'] (the lodash path syntax Postman accepts).
+function pathKeys(path) {
+    return String(path).split(/\.|\[|\]/).filter((key) => key !== '')
+        .map((key) => key.replace(/^(["'])(.*)\1$/, '$2'));
+}
+
+function hasPath(value, path) {
+    return pathKeys(path).every((key) => {
+        if (value === null || value === undefined || !ownProperty(Object(value), key)) { return false; }
+        value = value[key];
+        return true;
+    });
+}
+
+function getPath(value, path) {
+    return pathKeys(path).reduce((at, key) => (at === null || at === undefined) ? undefined : at[key], value);
+}
+
+function isPlainObject(value) {
+    if (value === null || typeof value !== 'object') { return false; }
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+}
+
+// The message of a failed `json()`: its first line for a JSONError, else `Name: message`.
+function jsonError(response) {
+    try {
+        response.json();
+        return undefined;
+    }
+    catch (e) {
+        return e.name === 'JSONError' ? String(e.message).split('\n')[0] : e.name + ': ' + e.message;
+    }
+}
+
+const STATUS_CLASSES = { info: 1, success: 2, redirection: 3, clientError: 4, serverError: 5 };
+const STATUS_CODES = {
+    accepted: 202, withoutContent: 204, badRequest: 400, unauthorised: 401, unauthorized: 401,
+    forbidden: 403, notFound: 404, notAcceptable: 406, rateLimited: 429
+};
+
+function installAssertions(chai) {
+    const Assertion = chai.Assertion;
+    const eql = chai.util.eql;
+
+    // The asserted response; the chai chain that fails with Postman's message runs only
+    // when it is not one (it costs as much as the assertion itself).
+    const response = (assertion) => {
+        const target = assertion._obj;
+        if (!(target instanceof Response)) { new Assertion(target).to.be.postmanResponse; }
+        return target;
+    };
+
+    const expectCode = (assertion, code) => {
+        const actual = response(assertion).code;
+        assertion.assert(actual === code,
+            'expected response to have status code #{exp} but got #{act}',
+            'expected response to not have status code #{act}', code, actual);
+    };
+
+    Assertion.addProperty('postmanResponse', function () {
+        this.assert(this._obj instanceof Response,
+            'expecting a postman response object but got #{this}', 'not expecting a postman response object');
+    });
+
+    Assertion.addProperty('postmanRequest', function () {
+        this.assert(this._obj instanceof Request,
+            'expecting a postman request object but got #{this}', 'not expecting a postman request object');
+    });
+
+    Assertion.addProperty('postmanRequestOrResponse', function () {
+        this.assert(this._obj instanceof Response || this._obj instanceof Request,
+            'expecting a postman request or response object but got #{this}',
+            'not expecting a postman request or response object');
+    });
+
+    const expectClass = (assertion, classCode) => {
+        const actual = response(assertion).code;
+        assertion.assert(Math.floor(actual / 100) === classCode,
+            'expected response code to be #{exp}XX but found #{act}',
+            'expected response code to not be #{exp}XX', classCode, actual);
+    };
+
+    Assertion.addMethod('statusCodeClass', function (classCode) { expectClass(this, classCode); });
+
+    Object.keys(STATUS_CLASSES).forEach((name) => {
+        Assertion.addProperty(name, function () { expectClass(this, STATUS_CLASSES[name]); });
+    });
+
+    Object.keys(STATUS_CODES).forEach((name) => {
+        Assertion.addProperty(name, function () { expectCode(this, STATUS_CODES[name]); });
+    });
+
+    Assertion.addProperty('error', function () {
+        const actual = response(this).code;
+        const statusClass = Math.floor(actual / 100);
+        this.assert(statusClass === 4 || statusClass === 5,
+            'expected response code to be 4XX or 5XX but found #{act}',
+            'expected response code to not be 4XX or 5XX', null, actual);
+    });
+
+    // `ok` is chai's truthiness check for anything but a response, status 200 for one.
+    Assertion.addProperty('ok', function () {
+        if (!(this._obj instanceof Response)) {
+            this.assert(this._obj, 'expected #{this} to be truthy', 'expected #{this} to be falsy');
+            return;
+        }
+        expectCode(this, 200);
+    });
+
+    Assertion.addMethod('statusCode', function (code) { expectCode(this, Number(code)); });
+
+    Assertion.addMethod('statusReason', function (reason) {
+        const actual = response(this).reason();
+        this.assert(actual === String(reason),
+            'expected response to have status reason #{exp} but got #{act}',
+            'expected response to not have status reason #{act}', String(reason), actual);
+    });
+
+    Assertion.addMethod('status', function (codeOrReason) {
+        if (typeof codeOrReason === 'number') {
+            expectCode(this, codeOrReason);
+            return;
+        }
+        const actual = response(this).reason();
+        this.assert(actual === codeOrReason,
+            'expected response to have status reason #{exp} but got #{act}',
+            'expected response to not have status reason #{act}', codeOrReason, actual);
+    });
+
+    Assertion.addMethod('header', function (key, value) {
+        const target = this._obj;
+        if (!(target instanceof Response || target instanceof Request)) {
+            new Assertion(target).to.be.postmanRequestOrResponse;
+        }
+        const what = target instanceof Request ? 'request' : 'response';
+        const name = String(key);
+        this.assert(target.headers.has(key),
+            'expected ' + what + ' to have header with key \'' + name + '\'',
+            'expected ' + what + ' to not have header with key \'' + name + '\'', true, target.headers.has(key));
+        if (arguments.length < 2) { return; }
+        const actual = target.headers.get(key);
+        this.assert(actual === value,
+            'expected \'' + name + '\' ' + what + ' header to be #{exp} but got #{act}',
+            'expected \'' + name + '\' ' + what + ' header to not be #{act}', value, actual);
+    });
+
+    Assertion.addProperty('withBody', function () {
+        const body = response(this).text();
+        this.assert(body.length > 0, 'expected response to have content in body',
+            'expected response to not have content in body');
+    });
+
+    Assertion.addProperty('json', function () {
+        const error = jsonError(response(this));
+        this.assert(error === undefined, 'expected response body to be a valid json but got error ' + error,
+            'expected response body not to be a valid json');
+    });
+
+    Assertion.addMethod('body', function (content) {
+        const target = response(this);
+        if (isPlainObject(content)) {
+            let data;
+            try { data = target.json(); }
+            catch (e) { data = undefined; }
+            this.assert(eql(data, content), 'expected response body json to equal #{exp} but got #{act}',
+                'expected response body json to not equal #{exp} but got #{act}', content, data);
+            return;
+        }
+        const body = target.text();
+        if (arguments.length === 0) {
+            this.assert(body.length > 0, 'expected response to have content in body',
+                'expected response to not have content in body');
+        }
+        else if (content instanceof RegExp) {
+            this.assert(content.exec(body) !== null, 'expected response body text to match #{exp} but got #{act}',
+                'expected response body text #{act} to not match #{exp}', content, body);
+        }
+        else {
+            this.assert(eql(body, content), 'expected response body to equal #{exp} but got #{act}',
+                'expected response body to not equal #{exp}', content, body);
+        }
+    });
+
+    Assertion.addMethod('jsonBody', function (path, value) {
+        const target = response(this);
+        const error = jsonError(target);
+        if (arguments.length === 0) {
+            this.assert(error === undefined, 'expected response body to be a valid json but got error ' + error,
+                'expected response body not to be a valid json');
+            return;
+        }
+        const json = error === undefined ? target.json() : undefined;
+        this.assert(hasPath(json, path), 'expected #{act} in response to contain property #{exp}',
+            'expected #{act} in response to not contain property #{exp}', path, json);
+        if (arguments.length < 2) { return; }
+        const actual = getPath(json, path);
+        this.assert(eql(actual, value),
+            'expected response body json at "' + path + '" to contain #{exp} but got #{act}',
+            'expected response body json at "' + path + '" to not contain #{exp} but got #{act}', value, actual);
+    });
+
+    // `.to.have.responseTime.below(200)` / `.responseTime(120)`; the same for responseSize.
+    const measure = (name, read, what) => {
+        Assertion.addChainableMethod(name, function (expected) {
+            const actual = chai.util.flag(this, 'number');
+            this.assert(typeof actual === 'number' && eql(actual, expected),
+                'expected response ' + what + ' to equal #{exp} but got #{act}',
+                'expected response ' + what + ' to not equal #{exp}', expected, actual);
+        }, function () {
+            const actual = read(response(this));
+            chai.util.flag(this, 'number', actual);
+            chai.util.flag(this, 'object', actual);
+        });
+    };
+    measure('responseTime', (r) => r.responseTime, 'time');
+    measure('responseSize', (r) => r.size().total, 'size');
+}

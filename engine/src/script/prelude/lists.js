@@ -1,0 +1,283 @@
+// Value types of the pm API: property lists (headers, cookies, query parameters), URLs,
+// request bodies and variable scopes. Part of the prelude: script.rs concatenates the
+// prelude files inside one function, so these names are private to it.
+
+// Captured once, so that a script replacing `JSON` cannot break the plumbing.
+const parse = JSON.parse;
+const stringify = JSON.stringify;
+
+// The text a value is stored as once it leaves the script (variables, headers).
+function text(value) {
+    if (typeof value === 'string') { return value; }
+    if (value === undefined || value === null) { return ''; }
+    if (typeof value === 'object') {
+        try {
+            const json = stringify(value);
+            return json === undefined ? String(value) : json;
+        }
+        catch (e) { return String(value); }
+    }
+    return String(value);
+}
+
+// `{{name}}` references resolved through `lookup`, nested references included (at most 19
+// levels, as Postman); unknown names stay as they are.
+function replaceIn(template, lookup) {
+    if (typeof template !== 'string') { return template; }
+    let current = template;
+    for (let depth = 0; depth < 19; depth++) {
+        let replaced = false;
+        const next = current.replace(/\{\{([^{}]+)\}\}/g, (whole, name) => {
+            const value = lookup(name);
+            if (value === undefined) { return whole; }
+            replaced = true;
+            return text(value);
+        });
+        if (!replaced || next === current) { return next; }
+        current = next;
+    }
+    return current;
+}
+
+// A list of `{key, value}`-like members (Postman's PropertyList): headers, query
+// parameters, cookies. `keyField` names the key property; headers match keys ignoring case.
+class PropertyList {
+    constructor(members, keyField, ignoreCase) {
+        this.members = members;
+        Object.defineProperty(this, '_keyField', { value: keyField });
+        Object.defineProperty(this, '_ignoreCase', { value: ignoreCase });
+    }
+
+    _same(member, key) {
+        const own = String(member[this._keyField]);
+        return this._ignoreCase ? own.toLowerCase() === String(key).toLowerCase() : own === String(key);
+    }
+
+    _member(item) {
+        if (typeof item === 'string' && this._keyField === 'key') {
+            const colon = item.indexOf(':');
+            return colon < 0 ? { key: item.trim(), value: '' } :
+                { key: item.slice(0, colon).trim(), value: item.slice(colon + 1).trim() };
+        }
+        return Object.assign({}, item);
+    }
+
+    all() { return this.members.slice(); }
+    count() { return this.members.length; }
+    idx(index) { return this.members[index]; }
+    indexOf(item) { return this.members.indexOf(item); }
+    each(fn, context) { this.members.forEach(fn, context); }
+    map(fn, context) { return this.members.map(fn, context); }
+    filter(fn, context) { return this.members.filter(fn, context); }
+    find(fn, context) { return this.members.find(fn, context); }
+    reduce(fn, initial) { return this.members.reduce(fn, initial); }
+
+    one(key) {
+        for (let i = this.members.length - 1; i >= 0; i--) {
+            if (this._same(this.members[i], key)) { return this.members[i]; }
+        }
+        return undefined;
+    }
+
+    get(key) {
+        const member = this.one(key);
+        return member === undefined ? undefined : member.value;
+    }
+
+    has(key, value) {
+        return this.members.some((member) => this._same(member, key) &&
+            (arguments.length < 2 || member.value === value));
+    }
+
+    toObject() {
+        const object = {};
+        this.members.forEach((member) => {
+            Object.defineProperty(object, String(member[this._keyField]),
+                { value: member.value, enumerable: true, writable: true, configurable: true });
+        });
+        return object;
+    }
+
+    toJSON() { return this.members.map((member) => Object.assign({}, member)); }
+
+    toString() {
+        return this.members.map((member) => member[this._keyField] + ': ' + text(member.value)).join('\n');
+    }
+
+    add(item) { this.members.push(this._member(item)); }
+    append(item) { this.add(item); }
+    prepend(item) { this.members.unshift(this._member(item)); }
+
+    upsert(item) {
+        const member = this._member(item);
+        const existing = this.one(member[this._keyField]);
+        if (existing === undefined) { this.members.push(member); }
+        else { Object.assign(existing, member); }
+    }
+
+    remove(predicate) {
+        const match = typeof predicate === 'function' ? predicate :
+            (predicate !== null && typeof predicate === 'object') ? (member) => member === predicate :
+                (member) => this._same(member, predicate);
+        this.members = this.members.filter((member) => !match(member));
+    }
+
+    clear() { this.members = []; }
+}
+
+// A URL in Postman's parts (protocol, auth, host, port, path, query, hash). Parsing is
+// lenient so that unresolved `{{variables}}` survive; an untouched URL is read back as the
+// exact text it was given (`_given`).
+class Url {
+    constructor(raw) { this.update(raw); }
+
+    update(raw) {
+        let rest = raw instanceof Url ? raw.toString() :
+            (raw !== null && typeof raw === 'object' && typeof raw.raw === 'string') ? raw.raw : text(raw);
+        const given = rest;
+        const hashAt = rest.indexOf('#');
+        this.hash = hashAt < 0 ? undefined : rest.slice(hashAt + 1);
+        if (hashAt >= 0) { rest = rest.slice(0, hashAt); }
+        const queryAt = rest.indexOf('?');
+        const query = queryAt < 0 ? '' : rest.slice(queryAt + 1);
+        if (queryAt >= 0) { rest = rest.slice(0, queryAt); }
+        const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(rest);
+        this.protocol = scheme ? scheme[1] : undefined;
+        if (scheme) { rest = rest.slice(scheme[0].length); }
+        const slash = rest.indexOf('/');
+        let authority = slash < 0 ? rest : rest.slice(0, slash);
+        this.path = slash < 0 ? [] : rest.slice(slash + 1).split('/');
+        const at = authority.lastIndexOf('@');
+        this.auth = undefined;
+        if (at >= 0) {
+            const credentials = authority.slice(0, at);
+            const colon = credentials.indexOf(':');
+            this.auth = colon < 0 ? { user: credentials, password: undefined } :
+                { user: credentials.slice(0, colon), password: credentials.slice(colon + 1) };
+            authority = authority.slice(at + 1);
+        }
+        const port = /:(\d*|\{\{[^{}]*\}\})$/.exec(authority);
+        this.port = port ? port[1] : undefined;
+        if (port) { authority = authority.slice(0, port.index); }
+        this.host = authority === '' ? [] : authority.split('.');
+        this.query = new PropertyList(query === '' ? [] : query.split('&').map((pair) => {
+            const eq = pair.indexOf('=');
+            return eq < 0 ? { key: pair, value: null } : { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
+        }), 'key', false);
+        Object.defineProperty(this, '_given', { value: [given, this.toString()], configurable: true });
+    }
+
+    getHost() { return this.host.join('.'); }
+    getPath() { return '/' + this.path.join('/'); }
+    getRemote(forcePort) { return this.getHost() + (this.port || forcePort ? ':' + (this.port || '') : ''); }
+
+    getQueryString() {
+        return this.query.members.map((p) => (p.value === null || p.value === undefined) ?
+            text(p.key) : text(p.key) + '=' + text(p.value)).join('&');
+    }
+
+    getPathWithQuery() {
+        const query = this.getQueryString();
+        return this.getPath() + (query ? '?' + query : '');
+    }
+
+    addQueryParams(params) {
+        const list = typeof params === 'string' ? new Url('?' + params).query.members : [].concat(params);
+        list.forEach((param) => this.query.add(param));
+    }
+
+    removeQueryParams(keys) {
+        [].concat(keys).forEach((key) => this.query.remove(typeof key === 'object' ? key.key : key));
+    }
+
+    toString() {
+        let url = this.protocol ? this.protocol + '://' : '';
+        if (this.auth) {
+            url += text(this.auth.user) + (this.auth.password === undefined ? '' : ':' + text(this.auth.password)) + '@';
+        }
+        url += this.getHost();
+        if (this.port !== undefined) { url += ':' + this.port; }
+        if (this.path.length) { url += this.getPath(); }
+        const query = this.getQueryString();
+        if (query) { url += '?' + query; }
+        if (this.hash !== undefined) { url += '#' + this.hash; }
+        return url;
+    }
+
+    // The URL as it leaves the script: the given text when no part changed.
+    _final() {
+        const rendered = this.toString();
+        return rendered === this._given[1] ? this._given[0] : rendered;
+    }
+}
+
+// A raw request body (`pm.request.body.raw`).
+class RequestBody {
+    constructor(raw) {
+        this.mode = 'raw';
+        this.raw = raw;
+    }
+
+    update(value) { this.raw = value instanceof RequestBody ? value.raw : bodyText(value); }
+    isEmpty() { return text(this.raw) === ''; }
+    toString() { return text(this.raw); }
+}
+
+function bodyText(value) {
+    return (value !== null && typeof value === 'object' && 'raw' in value) ? text(value.raw) : text(value);
+}
+
+// One variable scope (environment, collection, globals, local, iteration data). Values keep
+// their type during the run; `dirty` tells Rust whether to read the scope back.
+class VariableScope {
+    constructor(values) {
+        Object.defineProperty(this, '_values', { value: new Map(Object.entries(values)) });
+        Object.defineProperty(this, '_dirty', { value: false, writable: true });
+    }
+
+    get(key) { return this._values.get(String(key)); }
+    has(key) { return this._values.has(String(key)); }
+    set(key, value) { this._values.set(String(key), value); this._dirty = true; }
+    toObject() { return Object.fromEntries(this._values); }
+    replaceIn(template) { return replaceIn(template, (name) => this._values.get(name)); }
+
+    unset(key) {
+        if (this._values.delete(String(key))) { this._dirty = true; }
+    }
+
+    clear() {
+        if (this._values.size) { this._values.clear(); this._dirty = true; }
+    }
+
+    // [[key, text]] pairs for Rust, or null when nothing was written.
+    _final() {
+        return this._dirty ? Array.from(this._values, ([key, value]) => [key, text(value)]) : null;
+    }
+}
+
+// `pm.variables`: reads resolve local → iteration data → environment → collection →
+// globals; writes go to the run-local scope.
+class Variables {
+    constructor(local, chain) {
+        Object.defineProperty(this, '_local', { value: local });
+        Object.defineProperty(this, '_scopes', { value: [local].concat(chain) });
+    }
+
+    get(key) {
+        const scope = this._scopes.find((s) => s.has(key));
+        return scope === undefined ? undefined : scope.get(key);
+    }
+
+    has(key) { return this._scopes.some((s) => s.has(key)); }
+    set(key, value) { this._local.set(key, value); }
+    unset(key) { this._local.unset(key); }
+    clear() { this._local.clear(); }
+
+    toObject() {
+        const merged = new Map();
+        this._scopes.slice().reverse().forEach((s) => s._values.forEach((value, key) => merged.set(key, value)));
+        return Object.fromEntries(merged);
+    }
+
+    replaceIn(template) { return replaceIn(template, (name) => this.get(name)); }
+}

@@ -1,0 +1,331 @@
+// The per-run `pm` object, console capture, timers, the legacy globals, and the three hooks
+// Rust calls: begin(input, body) before a script, runTimer() after it, finish() at the end.
+
+class Request {
+    constructor(input) {
+        this.method = input.method;
+        // Parsed on first use: most scripts never touch the URL.
+        Object.defineProperty(this, '_url', { value: null, writable: true });
+        Object.defineProperty(this, '_givenUrl', { value: input.url });
+        this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true);
+        this.body = input.body;
+    }
+
+    get url() {
+        if (this._url === null) { this._url = new Url(this._givenUrl); }
+        return this._url;
+    }
+
+    set url(value) { this._url = value instanceof Url ? value : new Url(value); }
+
+    // The URL as it leaves the script.
+    _finalUrl() { return this._url === null ? this._givenUrl : this._url._final(); }
+
+    get body() { return this._body; }
+    set body(value) {
+        Object.defineProperty(this, '_body', {
+            value: value instanceof RequestBody ? value : new RequestBody(bodyText(value)), writable: true
+        });
+    }
+
+    get to() { return chai.expect(this).to; }
+    addHeader(header) { this.headers.add(header); }
+    upsertHeader(header) { this.headers.upsert(header); }
+    removeHeader(key) { this.headers.remove(key); }
+    getHeaders() { return this.headers.toObject(); }
+    toJSON() { return { method: this.method, url: this.url.toString(), header: this.headers.toJSON(), body: this.body }; }
+}
+
+class Response {
+    constructor(input, body) {
+        this.code = input.code;
+        this.status = input.status;
+        this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true);
+        this.cookies = new PropertyList(input.cookies, 'name', false);
+        this.responseTime = input.responseTimeMs;
+        this.responseSize = input.responseSize;
+        Object.defineProperty(this, '_text', { value: body });
+    }
+
+    text() { return this._text; }
+
+    json() {
+        try { return parse(this._text.charCodeAt(0) === 0xFEFF ? this._text.slice(1) : this._text); }
+        catch (e) {
+            const error = new Error(e.message);
+            error.name = 'JSONError';
+            throw error;
+        }
+    }
+
+    get body() {
+        try { return this.json(); }
+        catch (e) { return this._text; }
+    }
+
+    get to() { return chai.expect(this).to; }
+    reason() { return this.status; }
+    details() { return { code: this.code, name: this.status, detail: this.status }; }
+
+    size() {
+        const header = this.headers.members.reduce((sum, h) => sum + String(h.key).length + text(h.value).length + 4, 0);
+        return { body: this.responseSize, header, total: this.responseSize + header };
+    }
+}
+
+// A console line: strings as they are, other values as JSON where possible.
+function show(value) {
+    if (typeof value === 'string') { return value; }
+    if (value instanceof Error) { return String(value); }
+    if (value !== null && typeof value === 'object') {
+        try {
+            const json = stringify(value);
+            if (json !== undefined) { return json; }
+        }
+        catch (e) { return String(value); }
+    }
+    return String(value);
+}
+
+// One frozen console for all runs; it writes to the current run's lines.
+const consoleObject = {};
+['log', 'info', 'warn', 'error', 'debug'].forEach((level) => {
+    consoleObject[level] = (...args) => { state.console.push({ level, message: args.map(show).join(' ') }); };
+});
+Object.freeze(consoleObject);
+
+// The message a failed test records: chai's message for an assertion, `Name: message` else.
+function failure(error) {
+    if (error !== null && typeof error === 'object' && 'message' in error) {
+        return error.name === 'AssertionError' || !error.name ? String(error.message) : error.name + ': ' + error.message;
+    }
+    return String(error);
+}
+
+// Out of memory must abort the script, not fail one test. QuickJS throws null when it
+// cannot even allocate the error.
+const isOutOfMemory = (error) => error === null || (error instanceof Error &&
+    error.name === 'InternalError' && error.message === 'out of memory');
+
+function makeTest(results, pm) {
+    const settle = (result, error) => {
+        if (!result.pending) { return; }
+        result.pending = false;
+        if (error !== undefined) {
+            result.passed = false;
+            result.error = failure(error);
+        }
+    };
+    const test = (name, fn) => {
+        const result = { name: String(name), passed: true, skipped: false, error: null, pending: true };
+        results.push(result);
+        if (typeof fn !== 'function') {
+            Object.assign(result, { passed: false, skipped: true, pending: false });
+            return pm;
+        }
+        try {
+            if (fn.length > 0) {
+                fn((error) => settle(result, error === null ? undefined : error));
+                return pm;
+            }
+            const returned = fn();
+            if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
+                returned.then(() => settle(result), (error) => settle(result, error === undefined ? 'rejected' : error));
+                return pm;
+            }
+            settle(result);
+        }
+        catch (error) {
+            if (isOutOfMemory(error)) { throw error; }
+            settle(result, error);
+        }
+        return pm;
+    };
+    test.skip = (name) => {
+        results.push({ name: String(name), passed: false, skipped: true, error: null, pending: false });
+        return pm;
+    };
+    return test;
+}
+
+let state = null;
+
+function setTimer(fn, delay, args, repeat) {
+    if (typeof fn !== 'function') { throw new TypeError('setTimeout and setInterval need a function'); }
+    const wait = Math.max(0, Number(delay) || 0);
+    const id = ++state.seq;
+    state.timers.push({ id, at: state.clock + wait, seq: id, fn, args, every: repeat ? Math.max(1, wait) : 0 });
+    return id;
+}
+
+function clearTimer(id) {
+    state.timers = state.timers.filter((timer) => timer.id !== id);
+}
+
+// Timers run after the script on a virtual clock: no real waiting in a load engine.
+function runTimer() {
+    if (!state.timers.length) { return false; }
+    let next = 0;
+    state.timers.forEach((timer, i) => {
+        const best = state.timers[next];
+        if (timer.at < best.at || (timer.at === best.at && timer.seq < best.seq)) { next = i; }
+    });
+    const timer = state.timers[next];
+    state.clock = timer.at;
+    if (timer.every) {
+        Object.assign(timer, { at: timer.at + timer.every, seq: ++state.seq });
+    }
+    else {
+        state.timers.splice(next, 1);
+    }
+    timer.fn(...timer.args);
+    return true;
+}
+
+function unsupported(name) {
+    return () => { throw new Error(name + ' is not supported in Vayu scripts'); };
+}
+
+function makePm(input, request, response, scopes, tests) {
+    const pm = {
+        info: {
+            eventName: input.event, iteration: input.info.iteration, iterationCount: 1,
+            requestName: input.info.requestName, requestId: input.info.requestId
+        },
+        request,
+        response,
+        cookies: response ? response.cookies : new PropertyList([], 'name', false),
+        variables: new Variables(scopes.local, [scopes.data, scopes.environment, scopes.collection, scopes.globals]),
+        environment: scopes.environment,
+        collectionVariables: scopes.collection,
+        globals: scopes.globals,
+        iterationData: scopes.data,
+        expect: chai.expect,
+        sendRequest: unsupported('pm.sendRequest'),
+        visualizer: { set() { }, clear() { } },
+        execution: { setNextRequest() { } }
+    };
+    pm.test = makeTest(tests, pm);
+    return pm;
+}
+
+// The Postman 6 `postman.*` functions and the sandbox globals of old test scripts.
+function makeLegacy(scopes, request, response) {
+    const postman = {
+        setEnvironmentVariable: (key, value) => scopes.environment.set(key, value),
+        getEnvironmentVariable: (key) => scopes.environment.get(key),
+        clearEnvironmentVariable: (key) => scopes.environment.unset(key),
+        clearEnvironmentVariables: () => scopes.environment.clear(),
+        setGlobalVariable: (key, value) => scopes.globals.set(key, value),
+        getGlobalVariable: (key) => scopes.globals.get(key),
+        clearGlobalVariable: (key) => scopes.globals.unset(key),
+        clearGlobalVariables: () => scopes.globals.clear(),
+        getResponseHeader: (key) => response ? response.headers.get(key) : undefined,
+        getResponseCookie: (name) => response ? response.cookies.one(name) : undefined,
+        setNextRequest() { }
+    };
+    return {
+        postman,
+        tests: {},
+        iteration: state.iteration,
+        environment: scopes.environment.toObject(),
+        globals: scopes.globals.toObject(),
+        data: {},
+        request: { url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: request.body.raw },
+        responseCode: response ? response.details() : undefined,
+        responseBody: response ? response.text() : undefined,
+        responseHeaders: response ? response.headers.toObject() : undefined,
+        responseTime: response ? response.responseTime : undefined,
+        responseCookies: response ? response.cookies.all() : undefined
+    };
+}
+
+installAssertions(chai);
+
+const RUN_GLOBALS = ['pm', 'postman', 'tests', 'iteration', 'environment', 'globals', 'data',
+    'request', 'responseCode', 'responseBody', 'responseHeaders', 'responseTime', 'responseCookies'];
+RUN_GLOBALS.forEach((name) => { globalThis[name] = undefined; });
+globalThis.console = consoleObject;
+globalThis.setTimeout = (fn, delay, ...args) => setTimer(fn, delay, args, false);
+globalThis.setInterval = (fn, delay, ...args) => setTimer(fn, delay, args, true);
+globalThis.clearTimeout = clearTimer;
+globalThis.clearInterval = clearTimer;
+globalThis.require = (name) => {
+    if (name === 'chai') { return chai; }
+    throw new Error('Cannot find module \'' + name + '\'');
+};
+[Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables]
+    .forEach((type) => { Object.freeze(type.prototype); Object.freeze(type); });
+// Namespace objects are no one's prototype, so freezing them is safe; built-in prototypes
+// stay writable (freezing those breaks ordinary code that assigns e.g. `error.name`).
+[JSON, Math, Reflect].forEach(Object.freeze);
+
+// Every global as the prelude left it: scripts may add, replace or delete globals, the
+// next run starts from this again.
+const baseNames = Object.getOwnPropertyNames(globalThis);
+const baseValues = baseNames.map((name) => globalThis[name]);
+const baseSet = new Set(baseNames);
+
+// Plain loops: this runs before every script and QuickJS calls are not free.
+function resetGlobals() {
+    const names = Object.getOwnPropertyNames(globalThis);
+    let restored = false;
+    for (let i = 0; i < baseNames.length; i++) {
+        const value = globalThis[baseNames[i]];
+        const base = baseValues[i];
+        if (value !== base && (value === value || base === base)) {
+            globalThis[baseNames[i]] = base;
+            restored = true;
+        }
+    }
+    // Same count and nothing missing: no global was added.
+    if (!restored && names.length === baseNames.length) { return; }
+    for (let i = 0; i < names.length; i++) {
+        if (!baseSet.has(names[i])) { delete globalThis[names[i]]; }
+    }
+}
+
+function begin(json, body) {
+    resetGlobals();
+    const input = parse(json);
+    const vars = input.variables;
+    const scopes = {
+        local: new VariableScope(vars.local), environment: new VariableScope(vars.environment),
+        collection: new VariableScope(vars.collection), globals: new VariableScope(vars.globals),
+        data: new VariableScope({})
+    };
+    const request = new Request(input.request);
+    const response = input.response ? new Response(input.response, body) : undefined;
+    state = { event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], clock: 0, seq: 0, request, scopes };
+    const legacy = makeLegacy(scopes, request, response);
+    legacy.pm = makePm(input, request, response, scopes, state.tests);
+    for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
+}
+
+function finish() {
+    const tests = state.tests.map((t) => ({
+        name: t.name, passed: t.passed && !t.pending, skipped: t.skipped,
+        error: t.pending ? 'the test did not complete' : t.error
+    }));
+    const legacy = globalThis.tests;
+    if (legacy !== null && typeof legacy === 'object') {
+        Object.keys(legacy).forEach((name) => {
+            tests.push({ name, passed: Boolean(legacy[name]), skipped: false, error: null });
+        });
+    }
+    const request = state.request;
+    const scopes = state.scopes;
+    return stringify({
+        tests,
+        console: state.console,
+        request: state.event !== 'prerequest' ? null : {
+            method: String(request.method), url: request._finalUrl(),
+            headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),
+            body: request.body.toString()
+        },
+        local: scopes.local._final(),
+        environment: scopes.environment._final(),
+        collection: scopes.collection._final(),
+        globals: scopes.globals._final()
+    });
+}

@@ -1,0 +1,375 @@
+//! Test scripts of the kinds found in public Postman collections, with the pass/fail
+//! Postman gives them.
+
+use super::*;
+
+const USERS: &str = r#"{"page":2,"per_page":6,"total":12,"token":"QpwL5tke4Pnpja7X4",
+  "data":[{"id":7,"email":"michael.lawson@reqres.in","first_name":"Michael","last_name":"Lawson"},
+          {"id":8,"email":"lindsay.ferguson@reqres.in","first_name":"Lindsay","last_name":"Ferguson"}],
+  "support":{"url":"https://reqres.in/#support-heading","text":"To keep ReqRes free"}}"#;
+
+#[test]
+fn status_json_header_and_time_checks_pass() {
+    let script = r#"
+pm.test("Status code is 200", function () {
+    pm.response.to.have.status(200);
+});
+pm.test("Status is OK", () => pm.response.to.have.status("OK"));
+pm.test("Response is ok and json", function () {
+    pm.response.to.be.ok;
+    pm.response.to.be.success;
+    pm.response.to.be.json;
+    pm.response.to.be.withBody;
+    pm.response.to.not.be.error;
+});
+pm.test("Data is a non-empty array", function () {
+    const json = pm.response.json();
+    pm.expect(json.data).to.be.an('array').that.is.not.empty;
+});
+pm.test("Content-Type header is present", function () {
+    pm.response.to.have.header("Content-Type");
+    pm.response.to.have.header("x-request-id", "abc-123");
+    pm.expect(pm.response.headers.get('content-type')).to.include('application/json');
+    pm.expect(pm.response.headers.has('X-REQUEST-ID')).to.be.true;
+});
+pm.test("Response time is less than 500ms", function () {
+    pm.expect(pm.response.responseTime).to.be.below(500);
+    pm.response.to.have.responseTime.below(500);
+});
+pm.test("Body matches string", function () {
+    pm.expect(pm.response.text()).to.include("Lindsay");
+    pm.response.to.have.body(/ReqRes free/);
+});
+pm.test("jsonBody paths", function () {
+    pm.response.to.have.jsonBody();
+    pm.response.to.have.jsonBody('data[0].id', 7);
+    pm.response.to.have.jsonBody('support.url');
+});
+pm.test("Cookie is set", function () {
+    pm.expect(pm.cookies.has('session')).to.be.true;
+    pm.expect(pm.response.cookies.get('session')).to.eql('s1');
+    pm.expect(pm.response.cookies.toObject()).to.deep.equal({ session: 's1' });
+});
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, USERS));
+    assert_eq!(outcome.tests.len(), 9);
+    assert_all_pass(&outcome);
+}
+
+#[test]
+fn schema_style_checks_with_chai_chains() {
+    let script = r#"
+const jsonData = pm.response.json();
+pm.test("Has all keys", function () {
+    pm.expect(jsonData).to.have.all.keys('page', 'per_page', 'total', 'token', 'data', 'support');
+    pm.expect(jsonData.data[0]).to.have.all.keys('id', 'email', 'first_name', 'last_name');
+});
+pm.test("Deep equal and include", function () {
+    pm.expect(jsonData.support).to.deep.equal({ url: "https://reqres.in/#support-heading", text: "To keep ReqRes free" });
+    pm.expect(jsonData.data.map(u => u.id)).to.include(8);
+    pm.expect(jsonData.data[0]).to.include({ first_name: "Michael" });
+    pm.expect(jsonData).to.have.property('page', 2);
+    pm.expect(jsonData.data).to.have.lengthOf(2);
+});
+pm.test("Types, ranges and regex, chained with and", function () {
+    pm.expect(jsonData.page).to.be.a('number').and.to.be.above(0).and.to.be.within(1, 10);
+    pm.expect(jsonData.data[0].email).to.match(/^\S+@\S+\.\S+$/).and.to.be.a('string');
+    pm.expect(jsonData.token).to.be.a('string').and.have.lengthOf.at.least(10);
+    pm.expect(jsonData.missing).to.be.undefined;
+    pm.expect(null).to.be.null;
+    pm.expect([1, 2, 3]).to.include.members([3, 1]);
+    pm.expect('active').to.be.oneOf(['active', 'pending']);
+});
+pm.test("Every user has an id and email", function () {
+    jsonData.data.forEach(function (user) {
+        pm.expect(user).to.have.property('id').that.is.a('number');
+        pm.expect(user.email).to.include('@');
+    });
+});
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, USERS));
+    assert_eq!(outcome.tests.len(), 4);
+    assert_all_pass(&outcome);
+}
+
+#[test]
+fn failing_assertions_carry_chai_and_postman_messages() {
+    let script = r#"
+pm.test("equal", () => pm.expect(404).to.equal(200));
+pm.test("status", () => pm.response.to.have.status(200));
+pm.test("ok", () => pm.response.to.be.ok);
+pm.test("header", () => pm.response.to.have.header("X-Missing"));
+pm.test("below", () => pm.expect(pm.response.responseTime).to.be.below(100));
+pm.test("keys", () => pm.expect({a: 1}).to.have.all.keys('a', 'b'));
+pm.test("type error", () => pm.response.json().data.missing.deeper);
+pm.test("still runs", () => pm.expect(1).to.equal(1));
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(404, "{\"data\":{}}"));
+    let expected: &[(&str, bool, Option<&str>)] = &[
+        ("equal", false, Some("expected 404 to equal 200")),
+        (
+            "status",
+            false,
+            Some("expected response to have status code 200 but got 404"),
+        ),
+        (
+            "ok",
+            false,
+            Some("expected response to have status code 200 but got 404"),
+        ),
+        (
+            "header",
+            false,
+            Some("expected response to have header with key 'X-Missing'"),
+        ),
+        ("below", false, Some("expected 123.4 to be below 100")),
+        (
+            "keys",
+            false,
+            Some("expected { a: 1 } to have keys 'a', and 'b'"),
+        ),
+        (
+            "type error",
+            false,
+            Some("TypeError: cannot read property 'deeper' of undefined"),
+        ),
+        ("still runs", true, None),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(n, p, e)| (n.to_string(), *p, e.map(str::to_owned)))
+        .collect();
+    assert_eq!(results(&outcome), expected);
+}
+
+#[test]
+fn environment_set_from_response_is_written_back() {
+    let script = r#"
+var jsonData = JSON.parse(responseBody);
+pm.environment.set("token", pm.response.json().token);
+pm.environment.set("firstUserId", jsonData.data[0].id);
+pm.collectionVariables.set("lastPage", jsonData.page);
+pm.globals.unset("stale");
+pm.test("token saved", () => pm.expect(pm.environment.get("token")).to.eql("QpwL5tke4Pnpja7X4"));
+"#;
+    let mut sandbox = sandbox();
+    let mut ctx = context();
+    ctx.variables.globals.insert("stale".into(), "1".into());
+    let outcome = sandbox
+        .post_response(script, &mut ctx, &json_response(200, USERS))
+        .expect("runs");
+    assert_all_pass(&outcome);
+    assert!(outcome.environment_changed && outcome.collection_changed && outcome.globals_changed);
+    let env = &ctx.variables.environment;
+    assert_eq!(
+        env.get("token").map(String::as_str),
+        Some("QpwL5tke4Pnpja7X4")
+    );
+    assert_eq!(env.get("firstUserId").map(String::as_str), Some("7"));
+    assert_eq!(
+        ctx.variables.collection.get("lastPage").map(String::as_str),
+        Some("2")
+    );
+    assert!(ctx.variables.globals.is_empty());
+
+    // The next run sees the stored value; writing the same value again is no change.
+    let again = "pm.environment.set('token', pm.environment.get('token'));";
+    let outcome = sandbox
+        .post_response(again, &mut ctx, &json_response(200, USERS))
+        .expect("runs");
+    assert!(!outcome.environment_changed && !outcome.globals_changed);
+}
+
+#[test]
+fn legacy_tests_object_and_globals() {
+    let script = r#"
+tests["Status code is 200"] = responseCode.code === 200;
+tests["Body contains token"] = responseBody.indexOf("token") !== -1;
+tests["Fast"] = responseTime < 50;
+postman.setEnvironmentVariable("legacy", "yes");
+"#;
+    let mut ctx = context();
+    let outcome = sandbox()
+        .post_response(script, &mut ctx, &json_response(200, USERS))
+        .expect("runs");
+    let names: Vec<_> = results(&outcome)
+        .into_iter()
+        .map(|(n, p, _)| (n, p))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("Status code is 200".to_owned(), true),
+            ("Body contains token".to_owned(), true),
+            ("Fast".to_owned(), false),
+        ]
+    );
+    assert_eq!(
+        ctx.variables.environment.get("legacy").map(String::as_str),
+        Some("yes")
+    );
+}
+
+#[test]
+fn console_is_captured_with_levels() {
+    let script = r#"
+console.log("status", pm.response.code, { ok: true }, [1, 2]);
+console.info("info");
+console.warn("warn");
+console.error(new Error("boom"));
+console.debug(undefined, null);
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, USERS));
+    let lines: Vec<_> = outcome
+        .console
+        .iter()
+        .map(|l| (l.level.as_str(), l.message.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("log", "status 200 {\"ok\":true} [1,2]"),
+            ("info", "info"),
+            ("warn", "warn"),
+            ("error", "Error: boom"),
+            ("debug", "undefined null"),
+        ]
+    );
+}
+
+#[test]
+fn skipped_async_and_done_tests() {
+    let script = r#"
+pm.test.skip("later", () => pm.expect(1).to.equal(2));
+pm.test("done callback", function (done) {
+    setTimeout(() => { pm.expect(pm.response.code).to.equal(200); done(); }, 50);
+});
+pm.test("done with error", function (done) { setTimeout(() => done(new Error("late failure")), 10); });
+pm.test("async", async () => {
+    const value = await Promise.resolve(pm.response.json().page);
+    pm.expect(value).to.equal(3);
+});
+pm.test("never done", function (done) {});
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, USERS));
+    let skipped: Vec<_> = outcome.tests.iter().map(|t| t.skipped).collect();
+    assert_eq!(skipped, vec![true, false, false, false, false]);
+    let expected = vec![
+        ("later".to_owned(), false, None),
+        ("done callback".to_owned(), true, None),
+        (
+            "done with error".to_owned(),
+            false,
+            Some("Error: late failure".to_owned()),
+        ),
+        (
+            "async".to_owned(),
+            false,
+            Some("expected 2 to equal 3".to_owned()),
+        ),
+        (
+            "never done".to_owned(),
+            false,
+            Some("the test did not complete".to_owned()),
+        ),
+    ];
+    assert_eq!(results(&outcome), expected);
+}
+
+#[test]
+fn invalid_json_fails_only_the_test_that_parses_it() {
+    let script = r#"
+pm.test("is json", () => pm.response.to.be.json);
+pm.test("parse", () => pm.response.json());
+pm.test("html", () => pm.expect(pm.response.text()).to.include("<html>"));
+"#;
+    let outcome = run_tests(
+        &mut sandbox(),
+        script,
+        &json_response(500, "<html>oops</html>"),
+    );
+    let passed: Vec<_> = outcome.tests.iter().map(|t| t.passed).collect();
+    assert_eq!(passed, vec![false, false, true]);
+    let error = outcome.tests[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with("expected response body to be a valid json but got error"),
+        "{error}"
+    );
+}
+
+#[test]
+fn more_collection_idioms() {
+    let script = r#"
+pm.test("Status code is 200 or 201", () => pm.expect(pm.response.code).to.be.oneOf([200, 201]));
+pm.test("Not a 404", () => pm.response.to.not.have.status(404));
+pm.test("Nested property", () => {
+    pm.expect(pm.response.json()).to.have.nested.property('data[1].first_name', 'Lindsay');
+    pm.response.to.have.jsonBody('data');
+});
+pm.test("Every id is positive", () => {
+    pm.expect(pm.response.json().data).to.satisfy((users) => users.every((u) => u.id > 0));
+});
+pm.test("Headers via legacy and list APIs", () => {
+    pm.expect(postman.getResponseHeader("content-type")).to.include("json");
+    pm.expect(pm.response.headers.toObject()).to.have.property("X-Request-Id", "abc-123");
+    pm.expect(pm.response.headers.one("x-request-id").value).to.equal("abc-123");
+});
+pm.test("Sizes", () => {
+    pm.expect(pm.response.responseSize).to.be.above(100);
+    pm.expect(pm.response.size().body).to.equal(pm.response.responseSize);
+});
+pm.test("Info and request", () => {
+    pm.expect(pm.info.eventName).to.equal("test");
+    pm.expect(pm.request.method).to.equal("GET");
+    pm.expect(pm.request.url.query.get("page")).to.equal("2");
+    pm.request.to.have.header("Accept", "application/json");
+});
+pm.test("Typo in a chai property fails", () => pm.expect(1).to.be.tru);
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(201, USERS));
+    let failed: Vec<_> = outcome
+        .tests
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| (t.name.as_str(), t.error.as_deref().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![(
+            "Typo in a chai property fails",
+            "Error: Invalid Chai property: tru. Did you mean \"true\"?"
+        )]
+    );
+}
+
+#[test]
+fn unsupported_postman_libraries_fail_clearly() {
+    let cases = [
+        (
+            "pm.sendRequest('https://x', () => {});",
+            "Error: pm.sendRequest is not supported in Vayu scripts",
+        ),
+        (
+            "const _ = require('lodash');",
+            "Error: Cannot find module 'lodash'",
+        ),
+        (
+            "pm.response.to.have.jsonSchema({ type: 'object' });",
+            "Error: Invalid Chai property: jsonSchema",
+        ),
+    ];
+    let mut sandbox = sandbox();
+    for (script, message) in cases {
+        let error = sandbox
+            .post_response(script, &mut context(), &json_response(200, USERS))
+            .expect_err("unsupported");
+        assert_eq!(error.message, message, "{script}");
+    }
+    let outcome = run_tests(
+        &mut sandbox,
+        "pm.visualizer.set('<b>{{x}}</b>', {}); postman.setNextRequest(null); \
+         pm.test('chai via require', () => require('chai').expect(1).to.equal(1));",
+        &json_response(200, USERS),
+    );
+    assert_all_pass(&outcome);
+}
