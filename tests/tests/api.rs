@@ -42,3 +42,6 @@ mod design_auth;
 
 #[path = "api/design_wire.rs"]
 mod design_wire;
+
+#[path = "api/design_scripts.rs"]
+mod design_scripts;

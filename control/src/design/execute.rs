@@ -11,7 +11,7 @@ use vayu_engine::template::Template;
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::input::Draft;
 use super::variables::Scopes;
-use super::Local;
+use super::{scripts, Local};
 use crate::auth::{self, oauth2, Auth, AuthError, Credentials};
 use crate::payload;
 
@@ -49,6 +49,9 @@ pub struct Timing {
 pub struct TestResult {
     pub name: String,
     pub passed: bool,
+    /// Declared with `pm.test.skip`: neither passed nor failed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -98,11 +101,11 @@ pub struct Outcome {
 /// Runs `job` to its end.
 pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
     let Job {
-        draft,
+        mut draft,
         scopes,
         options,
+        request_id,
         submitted,
-        ..
     } = job;
     let mut outcome = Outcome {
         sent: None,
@@ -115,6 +118,11 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         environment_changed: false,
         globals_changed: false,
     };
+    let request_id = request_id.as_deref();
+    if let Err(failure) = scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome)
+    {
+        return finish(outcome, Some(Failed::Script(failure)), submitted, picked_up);
+    }
     let outgoing = match prepare(&draft, &outcome.scopes, options, local).await {
         Ok(outgoing) => outgoing,
         Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
@@ -124,8 +132,16 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
     let error = match result {
         Ok(response) => {
             outcome.sent = Some(response.sent.clone());
+            let scripted = scripts::post_response(
+                &local.scripts,
+                &draft,
+                request_id,
+                &response.sent,
+                &response,
+                &mut outcome,
+            );
             outcome.response = Some(response);
-            None
+            scripted.err().map(Failed::Script)
         }
         Err(failure) => Some(Failed::Exchange(failure)),
     };

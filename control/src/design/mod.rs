@@ -9,13 +9,15 @@
 //!
 //! - [`input`]: request bodies → drafts; [`variables`]: the variable scopes;
 //! - [`execute`]: the per-job steps; [`exchange`]: the wire; [`cookies`]: `Set-Cookie`;
-//! - [`answer`]: the response shape and the stored trace.
+//! - [`scripts`]: pre-request and post-response scripts; [`answer`]: the response shape
+//!   and the stored trace.
 
 pub mod answer;
 pub mod cookies;
 pub mod exchange;
 pub mod execute;
 pub mod input;
+pub mod scripts;
 pub mod variables;
 
 use std::cell::{Cell, RefCell};
@@ -108,11 +110,13 @@ impl Executor {
 /// What every job on the design thread shares.
 pub struct Local {
     pub tokens: RefCell<TokenCache>,
+    pub scripts: scripts::Engine,
 }
 
 fn serve(mut runtime: vayu_engine::runtime::ShardRuntime, queue: &Receiver<Work>) {
     let local = Rc::new(Local {
         tokens: RefCell::new(TokenCache::default()),
+        scripts: scripts::Engine::default(),
     });
     // Block while idle; run the runtime while anything is in flight.
     while let Ok(first) = queue.recv() {
