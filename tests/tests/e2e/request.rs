@@ -1,11 +1,11 @@
 //! `vayu request`: one request in design mode from the command line. The pretty output and
-//! `--json` (the `POST /request` answer) against a real server; exit codes 1 (no response)
-//! and 2 (bad flags).
+//! `--json` (the `POST /request` answer) against a real server; scripts from files; exit
+//! codes 1 (no response), 2 (bad flags), 3 (a test failed) and 4 (a script failed).
 
 use std::process::Command;
 
 use crate::check::LIMIT;
-use vayu_tests::{free_port, spawn, vayu_bin, Behaviour, Output, TestServer};
+use vayu_tests::{free_port, spawn, vayu_bin, Behaviour, Output, TempDir, TestServer};
 
 fn request(args: &[&str]) -> Output {
     let mut cmd = Command::new(vayu_bin());
@@ -74,4 +74,40 @@ fn no_response_exits_1_and_bad_flags_exit_2() {
         assert_eq!(out.code, Some(2), "{args:?}\n{out}");
         assert!(out.stdout.trim().is_empty(), "{out}");
     }
+}
+
+#[test]
+fn scripts_run_and_a_failed_test_exits_3() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let pre = dir.join("pre.js");
+    let tests = dir.join("tests.js");
+    let broken = dir.join("broken.js");
+    std::fs::write(
+        &pre,
+        "pm.request.headers.add({key: 'X-From-Script', value: 'pre'});",
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(
+        &tests,
+        "pm.test('ok', () => pm.response.to.have.status(200));\n\
+         pm.test('wrong', () => pm.expect(pm.response.code).to.equal(201));",
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(&broken, "throw new Error('nope');").unwrap_or_else(|err| panic!("{err}"));
+    let (pre, tests, broken) = (
+        pre.display().to_string(),
+        tests.display().to_string(),
+        broken.display().to_string(),
+    );
+
+    let out = request(&[&server.url(), "--pre-script", &pre, "--test-script", &tests]);
+    assert_eq!(out.code, Some(3), "a failed test exits 3\n{out}");
+    assert!(out.stdout.contains("PASS ok"), "{out}");
+    assert!(out.stdout.contains("FAIL wrong"), "{out}");
+    assert_eq!(server.seen()[0].header("x-from-script"), Some("pre"));
+
+    let out = request(&[&server.url(), "--test-script", &broken, "--json"]);
+    assert_eq!(out.code, Some(4), "a script error exits 4\n{out}");
+    assert_eq!(out.json()["error"]["code"], "SCRIPT_ERROR", "{out}");
 }
