@@ -133,11 +133,6 @@ impl Template {
             .any(|part| matches!(part, Part::Dynamic { .. }))
     }
 
-    /// The text the template was compiled from.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
     /// Appends the rendered text to `out`. `request_number` is what `{{$requestNumber}}`
     /// shows (1 for the first request). Allocates nothing beyond the growth of `out`.
     pub fn render_into(&self, variables: &dyn Lookup, request_number: u64, out: &mut String) {
