@@ -9,11 +9,16 @@
 //! - [`api`]: routes, the error envelope, and request guards (Host, CORS, API keys).
 //! - [`runs`]: run bodies → plans, the registry of active runs, live topics.
 //! - [`store`]: the LMDB environment, its databases and the writer thread.
+//! - [`design`]: design mode (one request, fully traced) on its own thread; [`auth`]:
+//!   request auth helpers; [`payload`]: request body encoding.
 //! - [`records`]: stored record shapes; [`ids`]: id generation.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
+pub mod design;
 pub mod ids;
+pub mod payload;
 pub mod records;
 pub mod runs;
 pub mod serve;

@@ -1,5 +1,6 @@
-//! The `vayu` binary: `vayu run` (a one-shot load test, the wrk/oha/k6 use case) and
-//! `vayu serve` (the daemon with the control API).
+//! The `vayu` binary: `vayu run` (a one-shot load test, the wrk/oha/k6 use case),
+//! `vayu serve` (the daemon with the control API) and `vayu request` (one request in design
+//! mode).
 
 use std::process::ExitCode;
 
@@ -11,5 +12,6 @@ fn main() -> ExitCode {
     match args.command {
         cli::Command::Run(run) => cli::run::execute(*run),
         cli::Command::Serve(serve) => cli::serve::execute(serve),
+        cli::Command::Request(request) => cli::request::execute(*request),
     }
 }

@@ -46,6 +46,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         runs: Registry::default(),
         workers: options.workers,
         security: Arc::new(security),
+        design: crate::design::Executor::start().context("cannot start the design-mode thread")?,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

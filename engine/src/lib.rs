@@ -13,6 +13,7 @@
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
 //! - [`template`]: `{{variable}}` and dynamic-value templates, compiled once.
 //! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
+//! - [`template`]: `{{variable}}` and dynamic-value templates, compiled once.
 //! - [`script`]: Postman-compatible pre-request and test scripts in a QuickJS sandbox.
 
 pub mod aggregate;

@@ -72,6 +72,7 @@ enum Part {
     Dynamic {
         kind: Dynamic,
         name: Option<Range<usize>>,
+        raw: Range<usize>,
     },
 }
 
@@ -99,10 +100,15 @@ impl Template {
             let raw = open..close + 2;
             let part = match classify(&source[name.clone()]) {
                 Placeholder::Variable => Some(Part::Variable { name, raw }),
-                Placeholder::Dynamic(kind) => Some(Part::Dynamic { kind, name: None }),
+                Placeholder::Dynamic(kind) => Some(Part::Dynamic {
+                    kind,
+                    name: None,
+                    raw,
+                }),
                 Placeholder::Atm(kind) => Some(Part::Dynamic {
                     kind,
                     name: Some(name),
+                    raw,
                 }),
                 Placeholder::Env(value) => value.map(|value| Part::Text(value.into())),
             };
@@ -133,11 +139,6 @@ impl Template {
             .any(|part| matches!(part, Part::Dynamic { .. }))
     }
 
-    /// The text the template was compiled from.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
     /// Appends the rendered text to `out`. `request_number` is what `{{$requestNumber}}`
     /// shows (1 for the first request). Allocates nothing beyond the growth of `out`.
     pub fn render_into(&self, variables: &dyn Lookup, request_number: u64, out: &mut String) {
@@ -149,7 +150,7 @@ impl Template {
                     Some(value) => out.push_str(value),
                     None => out.push_str(&self.source[raw.clone()]),
                 },
-                Part::Dynamic { kind, name } => {
+                Part::Dynamic { kind, name, .. } => {
                     let defined = name
                         .as_ref()
                         .and_then(|name| variables.get(&self.source[name.clone()]));
@@ -160,6 +161,29 @@ impl Template {
                 }
             }
         }
+    }
+
+    /// Substitutes variables only: dynamic values stay as written, to be rendered per
+    /// request later (a load run compiles the result again on the shards).
+    pub fn resolve_variables(&self, variables: &dyn Lookup) -> String {
+        let mut out = String::with_capacity(self.source.len());
+        for part in &self.parts {
+            match part {
+                Part::Literal(range) => out.push_str(&self.source[range.clone()]),
+                Part::Text(text) => out.push_str(text),
+                Part::Variable { name, raw } => match variables.get(&self.source[name.clone()]) {
+                    Some(value) => out.push_str(value),
+                    None => out.push_str(&self.source[raw.clone()]),
+                },
+                Part::Dynamic { name, raw, .. } => {
+                    let defined = name
+                        .as_ref()
+                        .and_then(|name| variables.get(&self.source[name.clone()]));
+                    out.push_str(defined.unwrap_or(&self.source[raw.clone()]));
+                }
+            }
+        }
+        out
     }
 
     /// The rendered text as a new string.

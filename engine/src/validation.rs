@@ -72,7 +72,8 @@ pub struct Captured {
 
 impl Captured {
     pub fn header(&mut self, name: &str, value: &[u8]) {
-        self.headers.push((name.to_owned(), String::from_utf8_lossy(value).into_owned()));
+        self.headers
+            .push((name.to_owned(), String::from_utf8_lossy(value).into_owned()));
     }
 
     pub fn body(&mut self, bytes: &[u8]) {
@@ -133,7 +134,13 @@ impl Validator {
     }
 
     /// Runs the script on one captured response.
-    pub fn test(&mut self, status: u16, captured: Captured, response_time: Duration, iteration: u64) {
+    pub fn test(
+        &mut self,
+        status: u16,
+        captured: Captured,
+        response_time: Duration,
+        iteration: u64,
+    ) {
         let started = Instant::now();
         self.counts.samples_tested += 1;
         let response = ScriptResponse {
@@ -235,7 +242,10 @@ mod tests {
 
     #[test]
     fn selects_an_exact_share() {
-        let plan = TestPlan { script: String::new(), sample_rate: 10.0 };
+        let plan = TestPlan {
+            script: String::new(),
+            sample_rate: 10.0,
+        };
         let mut validator = Validator::new(plan, ScriptRequest::default());
         assert_eq!((0..1000).filter(|_| validator.select()).count(), 100);
     }

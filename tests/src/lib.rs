@@ -37,6 +37,6 @@ pub use process::{run, run_json, spawn, vayu_bin, Output, Running};
 pub use scratch::TempDir;
 pub use serial::timing_lock;
 pub use server::{
-    close_delimited_body, Behaviour, SeenRequest, TestServer, CHUNKED_BODY, GARBAGE, OK_BODY,
+    close_delimited_body, Behaviour, Reply, SeenRequest, TestServer, CHUNKED_BODY, GARBAGE, OK_BODY,
 };
 pub use tls::TlsServer;

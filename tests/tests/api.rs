@@ -35,3 +35,15 @@ mod live;
 mod durability;
 #[path = "api/thresholds.rs"]
 mod thresholds;
+
+#[path = "api/design.rs"]
+mod design;
+
+#[path = "api/design_auth.rs"]
+mod design_auth;
+
+#[path = "api/design_wire.rs"]
+mod design_wire;
+
+#[path = "api/design_scripts.rs"]
+mod design_scripts;

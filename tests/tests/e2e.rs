@@ -24,6 +24,8 @@ mod plan_file;
 mod rate;
 #[path = "e2e/report.rs"]
 mod report;
+#[path = "e2e/request.rs"]
+mod request;
 #[path = "e2e/stop.rs"]
 mod stop;
 #[path = "e2e/thresholds.rs"]

@@ -4,6 +4,7 @@
 //! elsewhere (shards, the design executor, the database writer).
 
 pub mod config;
+pub mod design;
 pub mod entities;
 pub mod error;
 pub mod guard;
@@ -37,6 +38,8 @@ pub struct Shared {
     pub workers: usize,
     /// Allowed hosts, CORS origins and API keys, enforced by [`guard`].
     pub security: Arc<guard::Security>,
+    /// The design-mode thread (`POST /request`, OAuth2 tokens of load runs).
+    pub design: crate::design::Executor,
 }
 
 /// Handler state: cheap to clone.
@@ -81,6 +84,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(entities::routes())
         .merge(config::routes())
         .merge(runs::routes())
+        .merge(design::routes())
         .merge(live::routes())
 }
 

@@ -14,9 +14,11 @@ use utoipa_axum::routes;
 
 use super::params::ApiQuery;
 use super::{ApiError, ApiJson, ApiResult, AppState};
+use crate::auth::Auth;
+use crate::design::exchange;
 use crate::ids::{new_id, now_ms};
 use crate::records::{status, RunRecord};
-use crate::runs::body::{substitute, Defaults, RunBody};
+use crate::runs::body::{substitute, with_credentials, Defaults, RequestTemplate, RunBody};
 use crate::runs::fields::FieldError;
 use crate::runs::launch::{launch, Launch};
 use crate::runs::resolve::{self, ResolveError};
@@ -60,6 +62,37 @@ fn resolve_error(err: ResolveError) -> ApiError {
     }
 }
 
+/// Applies the request's auth once for the whole run: an OAuth2 token is fetched (on the
+/// design thread), a JWT minted. 502 AUTH_ERROR when the token endpoint fails.
+async fn authorize(
+    state: &AppState,
+    request: RequestTemplate,
+    insecure: bool,
+    config: &super::RunConfig,
+) -> ApiResult<RequestTemplate> {
+    let Some(auth) = request.auth.as_ref() else {
+        return Ok(request);
+    };
+    let Some(auth) = Auth::parse(auth).map_err(field_error)? else {
+        return Ok(request);
+    };
+    let options = exchange::Options {
+        timeout: config.default_timeout,
+        follow_redirects: false,
+        max_redirects: 0,
+        insecure,
+    };
+    let credentials = state
+        .design
+        .credentials(auth, options)
+        .await
+        .map_err(|_| ApiError::internal("the design thread has stopped"))?
+        .map_err(|err| {
+            ApiError::new(StatusCode::BAD_GATEWAY, "AUTH_ERROR", err.0).with_field("auth")
+        })?;
+    with_credentials(request, credentials).map_err(field_error)
+}
+
 /// Starts a load run (v0.3 flat body or v0.1 nested `request`).
 #[utoipa::path(post, path = "/run", tag = "runs",
     request_body(content = Object, description = "Run body: method, url, headers, body, mode, concurrency, duration, targetRps, ..."),
@@ -89,9 +122,14 @@ async fn start_run(
         tick_interval: config.live_tick_interval,
         workers: state.workers,
     };
-    let plan = parsed
-        .plan(substitute(&template, &variables), defaults)
-        .map_err(field_error)?;
+    let request = authorize(
+        &state,
+        substitute(&template, &variables),
+        parsed.insecure,
+        &config,
+    )
+    .await?;
+    let plan = parsed.plan(request, defaults).map_err(field_error)?;
     let id = new_id("run");
     let record = RunRecord {
         id: id.clone(),
@@ -198,7 +236,8 @@ pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
     state.store.run(id)?.ok_or_else(|| run_not_found(id))
 }
 
-/// One run: its record, the latest live tick while running, the summary when finished.
+/// One run: its record, the latest live tick while running, the summary when finished
+/// (for a design run: its `trace`).
 #[utoipa::path(get, path = "/run/{id}", tag = "runs", params(("id" = String, Path)),
     responses((status = 200, description = "Run record"), (status = 404, description = "RUN_NOT_FOUND")))]
 async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -212,7 +251,11 @@ async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     }
     if let Some(report) = state.store.report(&id)? {
         let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
-        body["summary"] = report["summary"].clone();
+        if record.run_type == "design" {
+            body["trace"] = report;
+        } else {
+            body["summary"] = report["summary"].clone();
+        }
     }
     Ok(Json(body))
 }

@@ -1,7 +1,9 @@
-//! Command-line flags (clap) and their translation into one validated [`RunPlan`].
+//! Command-line flags (clap) and their translation into one validated [`RunPlan`]; the
+//! `request` and `serve` commands have their own files.
 
 pub mod plan_file;
 pub mod progress;
+pub mod request;
 pub mod run;
 pub mod serve;
 pub mod summary;
@@ -36,6 +38,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Start the daemon: the REST/SSE/WebSocket control API on 127.0.0.1:9876.
     Serve(serve::ServeArgs),
+    /// Send one request in design mode and show the response, timing and test results.
+    Request(Box<request::RequestArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +146,12 @@ pub struct RunArgs {
 pub enum Target {
     Url(String),
     PlanFile(std::path::PathBuf),
+}
+
+pub fn parse_url(raw: &str) -> Result<String, String> {
+    vayu_net::Endpoint::parse(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|err| err.to_string())
 }
 
 fn parse_target(raw: &str) -> Result<Target, String> {

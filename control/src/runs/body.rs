@@ -9,6 +9,7 @@ use vayu_engine::{Load, RunPlan, Sampling};
 
 use super::fields::{self, FieldError};
 use super::template::Variables;
+use crate::payload;
 
 /// The request part of a run body, before variables are substituted.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +18,8 @@ pub struct RequestTemplate {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The `auth` object as written (see [`crate::auth`]); applied once per run.
+    pub auth: Option<Value>,
 }
 
 /// Everything a run body says besides the load plan.
@@ -42,7 +45,8 @@ pub struct RunBody {
     load: LoadFields,
     timeout: Option<Duration>,
     timing_breakdown: bool,
-    insecure: bool,
+    /// Accept any TLS certificate (also for the OAuth2 token endpoint).
+    pub insecure: bool,
     expected_status: Vec<u16>,
     thresholds: Vec<vayu_engine::threshold::Threshold>,
 }
@@ -266,93 +270,77 @@ fn read_request(object: &Map<String, Value>) -> Result<Option<RequestTemplate>, 
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         {
-            headers.push(("Content-Type".to_owned(), content_type.to_owned()));
+            headers.push(("Content-Type".to_owned(), content_type));
         }
+    }
+    let auth = fields::field(object, &["auth"]).map(|(_, auth)| auth.clone());
+    if let Some(auth) = &auth {
+        crate::auth::Auth::parse(auth)?;
     }
     Ok(Some(RequestTemplate {
         method,
         url,
         headers,
         body,
+        auth,
     }))
 }
 
-/// The body text and the content type its declared kind implies. Accepts the v0.3
-/// `{type, content}` form, a plain string, or (v0.1) any JSON value sent as JSON.
-fn read_body(object: &Map<String, Value>) -> Result<(String, Option<&'static str>), FieldError> {
-    let Some((name, body)) = fields::field(object, &["body"]) else {
+/// The body text and the content type its declared kind implies (see [`crate::payload`]).
+/// Load runs send text: a binary body must be valid UTF-8 here.
+fn read_body(object: &Map<String, Value>) -> Result<(String, Option<String>), FieldError> {
+    let Some((_, body)) = fields::field(object, &["body"]) else {
         return Ok((String::new(), None));
     };
-    match body {
-        Value::String(text) => Ok((text.clone(), None)),
-        Value::Object(typed) if typed.contains_key("type") => {
-            let kind = fields::string(typed, &["type"])?.unwrap_or_default();
-            let content = match fields::field(typed, &["content"]) {
-                None => String::new(),
-                Some((_, Value::String(text))) => text.clone(),
-                Some((_, Value::Object(pairs))) if kind == "x-www-form-urlencoded" => {
-                    form_encode(pairs)
-                }
-                Some((_, other)) => other.to_string(),
-            };
-            let content_type = match kind.as_str() {
-                "none" => return Ok((String::new(), None)),
-                "json" => Some("application/json"),
-                "text" => Some("text/plain"),
-                "x-www-form-urlencoded" => Some("application/x-www-form-urlencoded"),
-                "binary" | "form-data" => None,
-                other => {
-                    return Err(FieldError::new(
-                        "body.type",
-                        format!("unknown body type `{other}`"),
-                    ))
-                }
-            };
-            Ok((content, content_type))
-        }
-        other => {
-            let _ = name;
-            Ok((other.to_string(), Some("application/json")))
-        }
-    }
+    let payload = payload::encode(body, &payload::boundary())?;
+    let text = String::from_utf8(payload.bytes).map_err(|_| {
+        FieldError::new(
+            "body.content",
+            "a load run's body must be UTF-8 text (binary bodies work in design mode)",
+        )
+    })?;
+    Ok((text, payload.content_type))
 }
 
-fn form_encode(pairs: &Map<String, Value>) -> String {
-    pairs
-        .iter()
-        .map(|(key, value)| {
-            let value = match value {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            format!("{}={}", url_escape(key), url_escape(&value))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn url_escape(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
-/// Applies variables to every part of a request template.
+/// Substitutes variables in every part of a request template; dynamic values stay for
+/// the shards to render per request (header names are rendered once).
 pub fn substitute(request: &RequestTemplate, variables: &Variables) -> RequestTemplate {
     RequestTemplate {
         method: request.method.clone(),
-        url: variables.apply(&request.url),
+        url: variables.resolve(&request.url),
         headers: request
             .headers
             .iter()
-            .map(|(name, value)| (variables.apply(name), variables.apply(value)))
+            .map(|(name, value)| (variables.apply(name), variables.resolve(value)))
             .collect(),
-        body: variables.apply(&request.body),
+        body: variables.resolve(&request.body),
+        auth: request
+            .auth
+            .as_ref()
+            .map(|auth| crate::auth::render_strings(auth, variables)),
     }
+}
+
+/// `request` with the headers and query parameters of its auth (headers the request sets
+/// itself win).
+pub fn with_credentials(
+    mut request: RequestTemplate,
+    credentials: crate::auth::Credentials,
+) -> Result<RequestTemplate, FieldError> {
+    for (name, value) in credentials.headers {
+        if !request
+            .headers
+            .iter()
+            .any(|(existing, _)| existing.eq_ignore_ascii_case(&name))
+        {
+            request.headers.push((name, value));
+        }
+    }
+    if !credentials.query.is_empty() {
+        let mut url = url::Url::parse(&request.url)
+            .map_err(|err| FieldError::new("url", format!("`{}`: {err}", request.url)))?;
+        url.query_pairs_mut().extend_pairs(&credentials.query);
+        request.url = url.to_string();
+    }
+    Ok(request)
 }

@@ -75,6 +75,10 @@ pub fn request(
         Some(other) => other.to_string(),
     };
     let method = text("method");
+    let auth = saved
+        .get("auth")
+        .filter(|auth| auth.as_object().is_some_and(|auth| !auth.is_empty()))
+        .cloned();
     Ok((
         RequestTemplate {
             method: if method.is_empty() {
@@ -85,6 +89,7 @@ pub fn request(
             url: text("url"),
             headers,
             body,
+            auth,
         },
         collection_id,
     ))

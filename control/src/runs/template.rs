@@ -1,8 +1,10 @@
-//! `{{name}}` substitution from resolved variables (environment → collection → globals:
-//! the first scope that defines a name wins). Unknown names are left as written, as
-//! Postman does, so the target sees what was not resolved.
+//! Resolved variables (environment → collection → globals: the first scope that defines a
+//! name wins) and `{{name}}` substitution through [`vayu_engine::template`]. Unknown names
+//! are left as written, as Postman does, so the target sees what was not resolved.
 
 use std::collections::HashMap;
+
+use vayu_engine::template::{Lookup, Template};
 
 /// Resolved variables by name.
 #[derive(Debug, Clone, Default)]
@@ -36,30 +38,22 @@ impl Variables {
         self.values.get(name).map(String::as_str)
     }
 
-    /// Replaces every `{{name}}` whose name is known.
+    /// Renders `text` as a template: known `{{name}}`s and dynamic values (as for the first
+    /// request) are replaced, everything else stays as written.
     pub fn apply(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(open) = rest.find("{{") {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 2..];
-            match after.find("}}") {
-                Some(close) => {
-                    let name = after[..close].trim();
-                    match self.get(name) {
-                        Some(value) => out.push_str(value),
-                        None => out.push_str(&rest[open..open + 2 + close + 2]),
-                    }
-                    rest = &after[close + 2..];
-                }
-                None => {
-                    out.push_str(&rest[open..]);
-                    rest = "";
-                }
-            }
-        }
-        out.push_str(rest);
-        out
+        Template::compile(text).render(self, 1)
+    }
+
+    /// Substitutes the variables only; dynamic values (`{{$uuid}}`, ...) stay for the load
+    /// shards to render per request.
+    pub fn resolve(&self, text: &str) -> String {
+        Template::compile(text).resolve_variables(self)
+    }
+}
+
+impl Lookup for Variables {
+    fn get(&self, name: &str) -> Option<&str> {
+        Variables::get(self, name)
     }
 }
 

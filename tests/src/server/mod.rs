@@ -17,7 +17,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 pub use request::SeenRequest;
-pub use respond::{close_delimited_body, CHUNKED_BODY, GARBAGE, OK_BODY};
+pub use respond::{close_delimited_body, Reply, CHUNKED_BODY, GARBAGE, OK_BODY};
 
 /// How often a blocked connection thread looks at the shutdown flag.
 pub(crate) const POLL: Duration = Duration::from_millis(100);
@@ -63,6 +63,9 @@ pub enum Behaviour {
     Silent,
     /// `200 OK` whose body is the request head (request line and headers) and body as received.
     Echo,
+    /// Whatever the function answers for the request: per-path routes (redirects, cookies,
+    /// token endpoints). Keep-alive unless the client sent `Connection: close`.
+    Route(fn(&SeenRequest) -> Reply),
 }
 
 /// Counters and state shared between the test and the server's threads.

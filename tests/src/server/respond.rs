@@ -29,6 +29,31 @@ pub(crate) const CLOSE_DELIMITED_REPEAT: usize = 32;
 /// What [`Behaviour::Garbage`] sends instead of a response.
 pub const GARBAGE: &[u8] = b"SSH-2.0-definitely not HTTP \x00\x01\xfe\xff\r\n\r\n";
 
+/// The answer of a [`Behaviour::Route`] function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    /// Extra headers (`Content-Type: text/plain` and `Content-Length` are always sent).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
 /// After a behaviour has answered: may the connection serve another request?
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Next {
@@ -113,6 +138,15 @@ pub(crate) fn respond(
         Behaviour::Silent => {
             wait_for_client_close(stream, shared, None);
             Ok(Next::Close)
+        }
+        Behaviour::Route(route) => {
+            let reply = route(req);
+            let extra: String = reply
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}\r\n"))
+                .collect();
+            write_response(stream, reply.status, &extra, &reply.body, close)
         }
         Behaviour::Echo => {
             let mut body = req.raw_head.clone();

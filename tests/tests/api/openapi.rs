@@ -22,6 +22,7 @@ const V03_ENDPOINTS: &[(&str, &str)] = &[
     ("delete", "/environments/{id}"),
     ("get", "/globals"),
     ("post", "/globals"),
+    ("post", "/request"),
     ("post", "/run"),
     ("get", "/runs"),
     ("get", "/run/{id}"),

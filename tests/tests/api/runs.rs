@@ -275,3 +275,25 @@ fn variables_in_url_and_headers_come_from_the_environment() {
         "secret stored unmasked: {stored}"
     );
 }
+
+#[test]
+fn dynamic_values_in_a_load_run_render_per_request() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let body = json!({
+        "method": "GET",
+        "url": format!("{}n/{{{{$requestNumber}}}}", server.url()),
+        "mode": "iterations",
+        "iterations": 12,
+        "concurrency": 3,
+    });
+    let (_, doc) = run_to_end(&daemon, &body);
+    assert_eq!(doc["summary"]["successfulRequests"], 12);
+    let mut numbers: Vec<u64> = server
+        .seen()
+        .iter()
+        .filter_map(|req| req.target.trim_start_matches("/n/").parse().ok())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=12).collect::<Vec<u64>>());
+}

@@ -1,0 +1,332 @@
+//! Request auth helpers: the `auth` object of a request in its Postman shape
+//! (`{"type": "bearer", "bearer": {"token": ...}}`, nested values as an object or as
+//! Postman's `[{key, value}]` list), flat (`{"type": "bearer", "token": ...}`) or with the
+//! ATM type names (`bearer_token`, `api_key`, `oauth2_client_credentials`,
+//! `oauth2_password_grant`). Turned into the headers and query parameters a request gets.
+//!
+//! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
+//! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `noauth`/`none`.
+//! Every string may hold `{{variables}}`: render them first with [`render_strings`].
+
+pub mod jwt;
+pub mod oauth2;
+
+use base64::Engine;
+use serde_json::{Map, Value};
+use vayu_engine::template::{Lookup, Template};
+
+use crate::runs::fields::FieldError;
+
+/// A parsed `auth` object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    Bearer {
+        token: String,
+    },
+    Basic {
+        username: String,
+        password: String,
+    },
+    ApiKey {
+        name: String,
+        value: String,
+        in_query: bool,
+    },
+    OAuth2(oauth2::Grant),
+    Jwt(jwt::Jwt),
+}
+
+/// What auth adds to a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    pub headers: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+}
+
+/// Why credentials could not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthError(pub String);
+
+impl std::fmt::Display for AuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `value` with every string rendered as a template against `variables`.
+pub fn render_strings(value: &Value, variables: &dyn Lookup) -> Value {
+    match value {
+        Value::String(text) => Value::String(Template::compile(text).render(variables, 1)),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| render_strings(item, variables))
+                .collect(),
+        ),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, item)| (key.clone(), render_strings(item, variables)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+impl Auth {
+    /// Parses an `auth` field; `None` for no auth (`null`, `{}`, `noauth`, `none`).
+    pub fn parse(value: &Value) -> Result<Option<Auth>, FieldError> {
+        let object = match value {
+            Value::Null => return Ok(None),
+            Value::Object(object) if object.is_empty() => return Ok(None),
+            Value::Object(object) => object,
+            other => {
+                return Err(FieldError::new(
+                    "auth",
+                    format!("must be an object, got {other}"),
+                ))
+            }
+        };
+        let kind = match object.get("type") {
+            Some(Value::String(kind)) => kind.to_ascii_lowercase(),
+            other => {
+                return Err(FieldError::new(
+                    "auth.type",
+                    format!("must be a string, got {}", other.unwrap_or(&Value::Null)),
+                ))
+            }
+        };
+        let fields = Fields(params(object, &kind));
+        let auth = match kind.as_str() {
+            "noauth" | "none" => return Ok(None),
+            "bearer" | "bearer_token" => Auth::Bearer {
+                token: fields.required(&["token", "accessToken", "access_token"], "token")?,
+            },
+            "basic" => Auth::Basic {
+                username: fields.required(&["username"], "username")?,
+                password: fields.text(&["password"]).unwrap_or_default(),
+            },
+            "apikey" | "api_key" => api_key(&fields, &kind)?,
+            "oauth2" | "oauth2_client_credentials" | "oauth2_password_grant" => {
+                Auth::OAuth2(oauth2::Grant::parse(&fields, &kind)?)
+            }
+            "jwt" => Auth::Jwt(jwt::Jwt::parse(&fields)?),
+            other => {
+                return Err(FieldError::new(
+                    "auth.type",
+                    format!(
+                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, noauth)"
+                    ),
+                ))
+            }
+        };
+        Ok(Some(auth))
+    }
+
+    /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2).
+    pub fn local_credentials(&self) -> Option<Result<Credentials, AuthError>> {
+        let header = |name: &str, value: String| Credentials {
+            headers: vec![(name.to_owned(), value)],
+            query: Vec::new(),
+        };
+        Some(Ok(match self {
+            Auth::Bearer { token } => header("Authorization", format!("Bearer {token}")),
+            Auth::Basic { username, password } => {
+                let pair = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{password}"));
+                header("Authorization", format!("Basic {pair}"))
+            }
+            Auth::ApiKey {
+                name,
+                value,
+                in_query: true,
+            } => Credentials {
+                headers: Vec::new(),
+                query: vec![(name.clone(), value.clone())],
+            },
+            Auth::ApiKey { name, value, .. } => header(name, value.clone()),
+            Auth::Jwt(jwt) => match jwt.mint() {
+                Ok(token) => header("Authorization", jwt.header_value(&token)),
+                Err(err) => return Some(Err(err)),
+            },
+            Auth::OAuth2(_) => return None,
+        }))
+    }
+}
+
+/// Postman keeps API-key settings as `key` (the name) and `value`; ATM as `key` (the value)
+/// and `header_name`.
+fn api_key(fields: &Fields, kind: &str) -> Result<Auth, FieldError> {
+    let location = fields.text(&["in", "addTo", "add_to"]).unwrap_or_default();
+    let in_query = match location.to_ascii_lowercase().as_str() {
+        "" | "header" => false,
+        "query" | "queryparams" => true,
+        other => {
+            return Err(FieldError::new(
+                "auth.in",
+                format!("must be header or query, got `{other}`"),
+            ))
+        }
+    };
+    let atm = kind == "api_key" && fields.text(&["value"]).is_none();
+    let (name, value) = if atm {
+        (
+            fields
+                .text(&["header_name", "headerName"])
+                .unwrap_or_else(|| "X-API-Key".to_owned()),
+            fields.required(&["key"], "key")?,
+        )
+    } else {
+        (
+            fields.required(&["key", "name"], "key")?,
+            fields.required(&["value"], "value")?,
+        )
+    };
+    Ok(Auth::ApiKey {
+        name,
+        value,
+        in_query,
+    })
+}
+
+/// The type's settings: the flat fields, overridden by the nested object (or Postman's
+/// `[{key, value}]` list) under the type's name.
+fn params(object: &Map<String, Value>, kind: &str) -> Map<String, Value> {
+    let mut fields = object.clone();
+    match object.get(kind) {
+        Some(Value::Object(nested)) => {
+            fields.extend(nested.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Some(Value::Array(pairs)) => {
+            for pair in pairs {
+                if let (Some(key), Some(value)) =
+                    (pair.get("key").and_then(Value::as_str), pair.get("value"))
+                {
+                    fields.insert(key.to_owned(), value.clone());
+                }
+            }
+        }
+        _ => {}
+    }
+    fields
+}
+
+/// Typed reads of auth settings; numbers and booleans read as text.
+pub struct Fields(Map<String, Value>);
+
+impl Fields {
+    /// The first of `names` that is set to a scalar.
+    pub fn text(&self, names: &[&str]) -> Option<String> {
+        names.iter().find_map(|name| match self.0.get(*name) {
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(Value::Number(number)) => Some(number.to_string()),
+            Some(Value::Bool(flag)) => Some(flag.to_string()),
+            _ => None,
+        })
+    }
+
+    /// Like [`Fields::text`], required and not empty; the error names `auth.<field>`.
+    pub fn required(&self, names: &[&str], field: &str) -> Result<String, FieldError> {
+        self.text(names)
+            .filter(|text| !text.is_empty())
+            .ok_or_else(|| FieldError::new(&format!("auth.{field}"), "is required"))
+    }
+
+    /// The raw value of the first of `names` that is present.
+    pub fn value(&self, names: &[&str]) -> Option<&Value> {
+        names.iter().find_map(|name| self.0.get(*name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn credentials(auth: Value) -> Credentials {
+        let parsed = Auth::parse(&auth).unwrap_or_else(|err| panic!("{err}"));
+        let parsed = parsed.unwrap_or_else(|| panic!("no auth from {auth}"));
+        match parsed.local_credentials() {
+            Some(Ok(credentials)) => credentials,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn header(name: &str, value: &str) -> Credentials {
+        Credentials {
+            headers: vec![(name.to_owned(), value.to_owned())],
+            query: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_shape_of_bearer() {
+        let expected = header("Authorization", "Bearer t0k");
+        assert_eq!(
+            credentials(json!({"type": "bearer", "bearer": {"token": "t0k"}})),
+            expected
+        );
+        assert_eq!(
+            credentials(json!({"type": "bearer", "token": "t0k"})),
+            expected
+        );
+        assert_eq!(
+            credentials(json!({"type": "bearer_token", "token": "t0k"})),
+            expected
+        );
+        let postman = json!({"type": "bearer", "bearer": [{"key": "token", "value": "t0k", "type": "string"}]});
+        assert_eq!(credentials(postman), expected);
+    }
+
+    #[test]
+    fn basic_and_api_keys() {
+        assert_eq!(
+            credentials(json!({"type": "basic", "basic": {"username": "u", "password": "p"}})),
+            header("Authorization", "Basic dTpw")
+        );
+        assert_eq!(
+            credentials(
+                json!({"type": "apikey", "apikey": {"key": "X-Key", "value": "v", "in": "header"}})
+            ),
+            header("X-Key", "v")
+        );
+        assert_eq!(
+            credentials(json!({"type": "api_key", "key": "v", "header_name": "X-Api"})),
+            header("X-Api", "v")
+        );
+        let query =
+            credentials(json!({"type": "apikey", "key": "api_key", "value": "v", "in": "query"}));
+        assert_eq!(query.query, vec![("api_key".to_owned(), "v".to_owned())]);
+        assert!(query.headers.is_empty());
+    }
+
+    #[test]
+    fn no_auth_and_bad_auth() {
+        assert_eq!(Auth::parse(&json!({"type": "noauth"})), Ok(None));
+        assert_eq!(Auth::parse(&Value::Null), Ok(None));
+        for (bad, field) in [
+            (json!({"type": "magic"}), "auth.type"),
+            (json!({"type": "bearer"}), "auth.token"),
+            (
+                json!({"type": "apikey", "key": "k", "value": "v", "in": "cookie"}),
+                "auth.in",
+            ),
+            (json!("token"), "auth"),
+        ] {
+            let err = Auth::parse(&bad).err().map(|err| err.field);
+            assert_eq!(err.as_deref(), Some(field), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strings_render_variables() {
+        let variables: std::collections::HashMap<String, String> =
+            [("t".to_owned(), "abc".to_owned())].into();
+        let rendered = render_strings(
+            &json!({"type": "bearer", "token": "{{t}}", "n": 1}),
+            &variables,
+        );
+        assert_eq!(rendered, json!({"type": "bearer", "token": "abc", "n": 1}));
+    }
+}

@@ -1,0 +1,226 @@
+//! `vayu request`: one request in design mode, in-process (the same design thread as
+//! `POST /request`, without a daemon or a database). Prints the status line, timing,
+//! headers, body (cut after 4 KiB on a terminal) and test results; `--json` prints the
+//! `POST /request` answer instead (`runId` is null: nothing is stored).
+//!
+//! Exit codes: 0 a response arrived (whatever its status); 1 no response (transport, auth
+//! or internal failure); 2 bad flags; 3 a test failed; 4 a script failed.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::{parse_duration, parse_header, parse_url, EXIT_FAILURE, EXIT_USAGE};
+use crate::design::execute::{Failed, Outcome};
+use crate::design::input::{Draft, METHODS};
+use crate::design::variables::Scopes;
+use crate::design::{answer, exchange, Executor, Job};
+
+/// Exit code when a test failed.
+pub const EXIT_TEST_FAILED: u8 = 3;
+/// Exit code when a script could not run to its end.
+pub const EXIT_SCRIPT_ERROR: u8 = 4;
+/// Body bytes shown on a terminal.
+const TERMINAL_BODY: usize = 4096;
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Target URL (http:// or https://).
+    #[arg(value_parser = parse_url)]
+    pub url: String,
+    /// HTTP method.
+    #[arg(short = 'm', long = "method", default_value = "GET")]
+    pub method: String,
+    /// Request header 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Request body (sent as is).
+    #[arg(short = 'd', long = "body", value_name = "BODY")]
+    pub body: Option<String>,
+    /// Accept any TLS certificate.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Deadline for the whole exchange, redirects included.
+    #[arg(long = "timeout", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Do not follow redirects.
+    #[arg(long = "no-follow")]
+    pub no_follow: bool,
+    /// Post-response script (pm.test, pm.expect, ...).
+    #[arg(long = "test-script", value_name = "FILE")]
+    pub test_script: Option<PathBuf>,
+    /// Pre-request script.
+    #[arg(long = "pre-script", value_name = "FILE")]
+    pub pre_script: Option<PathBuf>,
+    /// Print the POST /request answer as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn execute(args: RequestArgs) -> ExitCode {
+    let draft = match draft(&args) {
+        Ok(draft) => draft,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let executor = match Executor::start() {
+        Ok(executor) => executor,
+        Err(err) => {
+            eprintln!("error: cannot start the request runtime: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let job = Job {
+        draft,
+        scopes: Scopes::default(),
+        options: exchange::Options {
+            timeout: args.timeout,
+            follow_redirects: !args.no_follow,
+            max_redirects: 10,
+            insecure: args.insecure,
+        },
+        request_id: None,
+        submitted: Instant::now(),
+    };
+    let Ok(outcome) = executor.execute_blocking(job) else {
+        eprintln!("error: the request runtime stopped");
+        return ExitCode::from(EXIT_FAILURE);
+    };
+    let code = exit_code(&outcome);
+    let mut stdout = std::io::stdout().lock();
+    let written = if args.json {
+        let doc = match (&outcome.error, &outcome.response) {
+            (None, Some(response)) => answer::response(None, &outcome, response),
+            (Some(failed), _) => json!({ "error": answer::error(failed).1 }),
+            (None, None) => {
+                json!({ "error": {"code": "INTERNAL_ERROR", "message": "no response"} })
+            }
+        };
+        writeln!(stdout, "{doc:#}")
+    } else {
+        pretty(&mut stdout, &outcome, std::io::stdout().is_terminal())
+    };
+    match written.and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::from(code),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: cannot write the response: {err}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn draft(args: &RequestArgs) -> Result<Draft, String> {
+    let method = args.method.to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        return Err(format!(
+            "invalid value '{}' for '--method': not one of {}",
+            args.method,
+            METHODS.join(", ")
+        ));
+    }
+    let read = |flag: &str, path: &Option<PathBuf>| -> Result<Option<String>, String> {
+        path.as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path).map_err(|err| {
+                    format!("invalid value '{}' for '{flag}': {err}", path.display())
+                })
+            })
+            .transpose()
+    };
+    Ok(Draft {
+        method,
+        url: args.url.clone(),
+        headers: args.headers.clone(),
+        params: Vec::new(),
+        body: args.body.clone().map_or(Value::Null, Value::String),
+        auth: None,
+        pre_request_script: read("--pre-script", &args.pre_script)?,
+        post_response_script: read("--test-script", &args.test_script)?,
+        name: String::new(),
+    })
+}
+
+fn exit_code(outcome: &Outcome) -> u8 {
+    match &outcome.error {
+        Some(Failed::Script(_)) => EXIT_SCRIPT_ERROR,
+        Some(_) => EXIT_FAILURE,
+        None if outcome.tests.iter().any(|test| !test.passed) => EXIT_TEST_FAILED,
+        None => 0,
+    }
+}
+
+fn pretty(out: &mut impl Write, outcome: &Outcome, terminal: bool) -> std::io::Result<()> {
+    if let Some(failed) = &outcome.error {
+        let (_, error) = answer::error(failed);
+        let line = error["line"]
+            .as_u64()
+            .map(|line| format!(" (line {line})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "error: {}: {}{line}",
+            error["code"].as_str().unwrap_or_default(),
+            error["message"].as_str().unwrap_or_default()
+        )?;
+    }
+    if let Some(response) = &outcome.response {
+        let t = &outcome.timing;
+        writeln!(
+            out,
+            "HTTP {} {}  ({:.1} ms)",
+            response.status,
+            answer::status_text(response.status),
+            t.total_ms
+        )?;
+        writeln!(
+            out,
+            "timing: dns {:.1} ms, connect {:.1} ms, tls {:.1} ms, first byte {:.1} ms, download {:.1} ms",
+            t.dns_ms, t.connect_ms, t.tls_ms, t.first_byte_ms, t.download_ms
+        )?;
+        for hop in &response.redirects {
+            writeln!(
+                out,
+                "redirect: {} {} → {} {}",
+                hop.status_code, hop.url, hop.method, hop.location
+            )?;
+        }
+        writeln!(out)?;
+        for (name, value) in &response.headers {
+            writeln!(out, "{name}: {value}")?;
+        }
+        writeln!(out)?;
+        let shown = if terminal {
+            response.body.len().min(TERMINAL_BODY)
+        } else {
+            response.body.len()
+        };
+        out.write_all(&response.body[..shown])?;
+        if shown < response.body.len() || response.body_size > response.body.len() as u64 {
+            write!(out, "\n… ({} of {} bytes shown)", shown, response.body_size)?;
+        }
+        if !response.body.is_empty() {
+            writeln!(out)?;
+        }
+    }
+    for line in &outcome.console {
+        writeln!(out, "console.{}: {}", line.level, line.message)?;
+    }
+    if !outcome.tests.is_empty() {
+        writeln!(out, "\ntests:")?;
+        for test in &outcome.tests {
+            let mark = if test.passed { "PASS" } else { "FAIL" };
+            match &test.error {
+                Some(error) => writeln!(out, "  {mark} {} — {error}", test.name)?,
+                None => writeln!(out, "  {mark} {}", test.name)?,
+            }
+        }
+    }
+    Ok(())
+}

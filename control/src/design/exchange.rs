@@ -1,0 +1,341 @@
+//! One HTTP exchange in full: DNS (timed), connect and TLS (timed), send, and capture of
+//! status, headers and body through a [`ResponseSink`], following redirects. Runs on a
+//! monoio runtime (the design thread's). Each hop uses a fresh connection, so every hop's
+//! timing is complete; the timings of a redirect chain are summed.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use vayu_net::{tls, Connector, Endpoint, ErrorKind, ResponseSink};
+
+use super::cookies::{self, Cookie};
+
+/// Most body bytes kept from one response; `bodySize` still counts all of them.
+pub const BODY_CAP: usize = 10 * 1024 * 1024;
+
+/// A request ready for the wire (templates rendered, auth applied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outgoing {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+/// How to run the exchange.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Deadline for the whole exchange, redirects included.
+    pub timeout: Duration,
+    pub follow_redirects: bool,
+    pub max_redirects: u32,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+}
+
+/// Milliseconds spent per phase (summed over redirect hops).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Phases {
+    pub dns_ms: f64,
+    pub connect_ms: f64,
+    pub tls_ms: f64,
+    pub first_byte_ms: f64,
+    pub download_ms: f64,
+}
+
+impl Phases {
+    /// DNS + connect + TLS + first byte + download.
+    pub fn wire_ms(&self) -> f64 {
+        self.dns_ms + self.connect_ms + self.tls_ms + self.first_byte_ms + self.download_ms
+    }
+}
+
+/// One redirect that was followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hop {
+    pub method: String,
+    pub url: String,
+    pub status_code: u16,
+    pub location: String,
+}
+
+/// The final response and how it was reached.
+#[derive(Debug, Clone)]
+pub struct Exchanged {
+    /// The last request as sent (after redirects).
+    pub sent: Outgoing,
+    pub status: u16,
+    /// Response headers as received, in order (values decoded lossily as UTF-8).
+    pub headers: Vec<(String, String)>,
+    /// The body, at most [`BODY_CAP`] bytes.
+    pub body: Vec<u8>,
+    /// Decoded body length.
+    pub body_size: u64,
+    pub phases: Phases,
+    pub redirects: Vec<Hop>,
+    /// Cookies set along the whole chain.
+    pub cookies: Vec<Cookie>,
+}
+
+/// Why an exchange produced no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The request cannot be sent (bad URL, header or method).
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    Dns(String),
+    Tls(String),
+    Timeout(String),
+    Connection(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Invalid { message, .. }
+            | Failure::Dns(message)
+            | Failure::Tls(message)
+            | Failure::Timeout(message)
+            | Failure::Connection(message) => f.write_str(message),
+        }
+    }
+}
+
+/// Sends `request`, following redirects as `options` says.
+pub async fn exchange(request: Outgoing, options: Options) -> Result<Exchanged, Failure> {
+    let timeout = options.timeout;
+    match monoio::time::timeout(timeout, follow(request, options)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Failure::Timeout(format!(
+            "no complete response within {} ms",
+            timeout.as_millis()
+        ))),
+    }
+}
+
+async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Failure> {
+    let started = Instant::now();
+    let mut phases = Phases::default();
+    let mut redirects = Vec::new();
+    let mut jar: Vec<Cookie> = Vec::new();
+    loop {
+        let remaining = options.timeout.saturating_sub(started.elapsed());
+        let hop = send_once(&request, options.insecure, remaining).await?;
+        add(&mut phases, &hop.phases);
+        let host = Endpoint::parse(&request.url)
+            .map(|endpoint| endpoint.host)
+            .unwrap_or_default();
+        for (name, value) in &hop.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                if let Some(cookie) = cookies::parse(value, &host, &request.url) {
+                    jar.retain(|kept| kept.name != cookie.name || kept.domain != cookie.domain);
+                    jar.push(cookie);
+                }
+            }
+        }
+        let location = hop
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+            .map(|(_, value)| value.clone());
+        let redirect = matches!(hop.status, 301 | 302 | 303 | 307 | 308);
+        let (Some(location), true, true) = (location, redirect, options.follow_redirects) else {
+            return Ok(Exchanged {
+                sent: request,
+                status: hop.status,
+                headers: hop.headers,
+                body: hop.body,
+                body_size: hop.body_size,
+                phases,
+                redirects,
+                cookies: jar,
+            });
+        };
+        if redirects.len() >= options.max_redirects as usize {
+            return Err(Failure::Connection(format!(
+                "stopped after {} redirects (next Location: {location})",
+                options.max_redirects
+            )));
+        }
+        let next_url = url::Url::parse(&request.url)
+            .and_then(|base| base.join(&location))
+            .map_err(|err| {
+                Failure::Connection(format!(
+                    "redirect to an invalid Location `{location}`: {err}"
+                ))
+            })?;
+        redirects.push(Hop {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            status_code: hop.status,
+            location,
+        });
+        request = redirected(request, hop.status, next_url.as_str(), &jar);
+    }
+}
+
+/// The next request of a redirect chain: 303, and 301/302 after a POST, become a GET
+/// without a body (as browsers do); 307/308 repeat method and body. Credentials and a
+/// custom `Host` are not carried to another host. Cookies of the chain for that host are
+/// sent.
+fn redirected(mut request: Outgoing, status: u16, next_url: &str, jar: &[Cookie]) -> Outgoing {
+    let to_get = status == 303 && request.method != "HEAD"
+        || matches!(status, 301 | 302) && request.method == "POST";
+    if to_get {
+        request.method = "GET".to_owned();
+        request.body.clear();
+        request.headers.retain(|(name, _)| {
+            !name.eq_ignore_ascii_case("content-type")
+                && !name.eq_ignore_ascii_case("content-length")
+        });
+    }
+    let host = |url: &str| Endpoint::parse(url).map(|endpoint| endpoint.authority).ok();
+    let next_host = Endpoint::parse(next_url)
+        .map(|endpoint| endpoint.host)
+        .unwrap_or_default();
+    if host(&request.url) != host(next_url) {
+        request.headers.retain(|(name, _)| {
+            !["authorization", "cookie", "host"]
+                .iter()
+                .any(|dropped| name.eq_ignore_ascii_case(dropped))
+        });
+    }
+    let carried: Vec<String> = jar
+        .iter()
+        .filter(|cookie| cookies::domain_matches(&cookie.domain, &next_host))
+        .map(|cookie| format!("{}={}", cookie.name, cookie.value))
+        .collect();
+    if !carried.is_empty() {
+        request
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("cookie"));
+        request
+            .headers
+            .push(("Cookie".to_owned(), carried.join("; ")));
+    }
+    request.url = next_url.to_owned();
+    request
+}
+
+fn add(total: &mut Phases, hop: &Phases) {
+    total.dns_ms += hop.dns_ms;
+    total.connect_ms += hop.connect_ms;
+    total.tls_ms += hop.tls_ms;
+    total.first_byte_ms += hop.first_byte_ms;
+    total.download_ms += hop.download_ms;
+}
+
+/// One response of one hop.
+struct HopResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    body_size: u64,
+    phases: Phases,
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+async fn send_once(
+    request: &Outgoing,
+    insecure: bool,
+    connect_timeout: Duration,
+) -> Result<HopResponse, Failure> {
+    let endpoint = Endpoint::parse(&request.url).map_err(|err| Failure::Invalid {
+        field: "url",
+        message: format!("`{}`: {err}", request.url),
+    })?;
+    let wire =
+        vayu_net::request::encode(&request.method, &endpoint, &request.headers, &request.body)
+            .map_err(|err| Failure::Invalid {
+                field: match err {
+                    vayu_net::request::EncodeError::InvalidMethod(_) => "method",
+                    _ => "headers",
+                },
+                message: err.to_string(),
+            })?;
+    let (addr, dns) = endpoint
+        .resolve()
+        .map_err(|_| Failure::Dns(format!("could not resolve host `{}`", endpoint.host)))?;
+    let connector = if endpoint.tls {
+        let config = tls::client_config(insecure).map_err(|err| Failure::Tls(err.to_string()))?;
+        let name = tls::server_name(&endpoint.host).map_err(|err| Failure::Tls(err.to_string()))?;
+        Connector::tls(addr, connect_timeout, config, name)
+    } else {
+        Connector::plain(addr, connect_timeout)
+    };
+    let (mut connection, connect) = connector
+        .connect()
+        .await
+        .map_err(|err| transport(err, &endpoint, "connect"))?;
+    let sent_at = Instant::now();
+    let (sent, _) = connection.send(wire).await;
+    sent.map_err(|err| transport(err, &endpoint, "send the request"))?;
+    let mut capture = Capture::default();
+    let response = connection
+        .receive(request.method == "HEAD", &mut capture)
+        .await
+        .map_err(|err| transport(err, &endpoint, "read the response"))?;
+    let done = Instant::now();
+    let first_byte = capture.first_byte.unwrap_or(done);
+    Ok(HopResponse {
+        status: response.status,
+        headers: capture.headers,
+        body: capture.body,
+        body_size: response.body_bytes,
+        phases: Phases {
+            dns_ms: millis(dns),
+            connect_ms: millis(connect.connect),
+            tls_ms: millis(connect.tls),
+            first_byte_ms: millis(first_byte.saturating_duration_since(sent_at)),
+            download_ms: millis(done.saturating_duration_since(first_byte)),
+        },
+    })
+}
+
+fn transport(err: vayu_net::Error, endpoint: &Endpoint, doing: &str) -> Failure {
+    let message = format!(
+        "cannot {doing} ({}:{}): {err}",
+        endpoint.host, endpoint.port
+    );
+    match err.kind() {
+        ErrorKind::DnsFailed => Failure::Dns(message),
+        ErrorKind::TlsError => Failure::Tls(message),
+        ErrorKind::Timeout => Failure::Timeout(message),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset | ErrorKind::ProtocolError => {
+            Failure::Connection(message)
+        }
+    }
+}
+
+/// Keeps what the design view shows: headers, the first [`BODY_CAP`] body bytes, and when
+/// the first byte arrived.
+#[derive(Default)]
+struct Capture {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    first_byte: Option<Instant>,
+}
+
+impl ResponseSink for Capture {
+    fn on_first_byte(&mut self) {
+        self.first_byte.get_or_insert_with(Instant::now);
+    }
+
+    fn on_header(&mut self, name: &str, value: &[u8]) {
+        self.headers
+            .push((name.to_owned(), String::from_utf8_lossy(value).into_owned()));
+    }
+
+    fn on_body(&mut self, bytes: &[u8]) {
+        let room = BODY_CAP.saturating_sub(self.body.len());
+        self.body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}

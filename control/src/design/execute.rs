@@ -1,0 +1,256 @@
+//! The steps of one design request, on the design thread: pre-request script, templates
+//! (`{{variables}}` and dynamic values in URL, params, headers, body and auth), body
+//! encoding, auth, the exchange, post-response script. Nothing here touches the store: the
+//! caller loads the variable scopes before and persists what changed after.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use vayu_engine::template::Template;
+
+use super::exchange::{self, Exchanged, Failure, Outgoing};
+use super::input::Draft;
+use super::variables::Scopes;
+use super::{scripts, Local};
+use crate::auth::{self, oauth2, Auth, AuthError, Credentials};
+use crate::payload;
+
+/// One design request to execute.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub draft: Draft,
+    pub scopes: Scopes,
+    pub options: exchange::Options,
+    /// The saved request it came from (scripts see it as `pm.info.requestId`).
+    pub request_id: Option<String>,
+    /// When the caller handed the job over (queue wait is measured from here).
+    pub submitted: Instant,
+}
+
+/// Milliseconds: the v0.3 `timing` object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timing {
+    /// From hand-over to the end of the post-response script.
+    pub total_ms: f64,
+    /// DNS + connect + TLS + first byte + download.
+    pub wire_ms: f64,
+    /// From hand-over until the design thread picked the job up.
+    pub queue_wait_ms: f64,
+    pub dns_ms: f64,
+    pub connect_ms: f64,
+    pub tls_ms: f64,
+    pub first_byte_ms: f64,
+    pub download_ms: f64,
+}
+
+/// A `pm.test` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestResult {
+    pub name: String,
+    pub passed: bool,
+    /// Declared with `pm.test.skip`: neither passed nor failed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A `console.*` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsoleLine {
+    pub level: String,
+    pub message: String,
+}
+
+/// A script that failed to run to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptFailure {
+    /// `pre-request` or `post-response`.
+    pub phase: &'static str,
+    /// `syntax`, `runtime`, `timeout` or `out_of_memory`.
+    pub kind: &'static str,
+    pub message: String,
+    pub line: Option<u32>,
+}
+
+/// Why a design request has no (complete) outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failed {
+    Exchange(Failure),
+    Auth(AuthError),
+    Script(ScriptFailure),
+}
+
+/// What happened.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The request as sent (the last hop of a redirect chain), when it got that far.
+    pub sent: Option<Outgoing>,
+    pub response: Option<Exchanged>,
+    pub error: Option<Failed>,
+    pub timing: Timing,
+    pub tests: Vec<TestResult>,
+    pub console: Vec<ConsoleLine>,
+    /// The scopes after the scripts ran.
+    pub scopes: Scopes,
+    pub environment_changed: bool,
+    pub globals_changed: bool,
+}
+
+/// Runs `job` to its end.
+pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
+    let Job {
+        mut draft,
+        scopes,
+        options,
+        request_id,
+        submitted,
+    } = job;
+    let mut outcome = Outcome {
+        sent: None,
+        response: None,
+        error: None,
+        timing: Timing::default(),
+        tests: Vec::new(),
+        console: Vec::new(),
+        scopes,
+        environment_changed: false,
+        globals_changed: false,
+    };
+    let request_id = request_id.as_deref();
+    if let Err(failure) = scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome)
+    {
+        return finish(outcome, Some(Failed::Script(failure)), submitted, picked_up);
+    }
+    let outgoing = match prepare(&draft, &outcome.scopes, options, local).await {
+        Ok(outgoing) => outgoing,
+        Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
+    };
+    let result = exchange::exchange(outgoing.clone(), options).await;
+    outcome.sent = Some(outgoing);
+    let error = match result {
+        Ok(response) => {
+            outcome.sent = Some(response.sent.clone());
+            let scripted = scripts::post_response(
+                &local.scripts,
+                &draft,
+                request_id,
+                &response.sent,
+                &response,
+                &mut outcome,
+            );
+            outcome.response = Some(response);
+            scripted.err().map(Failed::Script)
+        }
+        Err(failure) => Some(Failed::Exchange(failure)),
+    };
+    finish(outcome, error, submitted, picked_up)
+}
+
+fn finish(
+    mut outcome: Outcome,
+    error: Option<Failed>,
+    submitted: Instant,
+    picked_up: Instant,
+) -> Outcome {
+    let millis =
+        |from: Instant, to: Instant| to.saturating_duration_since(from).as_secs_f64() * 1000.0;
+    let phases = outcome
+        .response
+        .as_ref()
+        .map(|response| response.phases)
+        .unwrap_or_default();
+    outcome.timing = Timing {
+        total_ms: millis(submitted, Instant::now()),
+        wire_ms: phases.wire_ms(),
+        queue_wait_ms: millis(submitted, picked_up),
+        dns_ms: phases.dns_ms,
+        connect_ms: phases.connect_ms,
+        tls_ms: phases.tls_ms,
+        first_byte_ms: phases.first_byte_ms,
+        download_ms: phases.download_ms,
+    };
+    outcome.error = error;
+    outcome
+}
+
+/// Renders the draft and applies its auth: the request ready for the wire.
+async fn prepare(
+    draft: &Draft,
+    scopes: &Scopes,
+    options: exchange::Options,
+    local: &Local,
+) -> Result<Outgoing, Failed> {
+    let render = |text: &str| Template::compile(text).render(scopes, 1);
+    let invalid = |field: &'static str, message: String| {
+        Failed::Exchange(Failure::Invalid { field, message })
+    };
+    let mut url = url::Url::parse(&render(&draft.url))
+        .map_err(|err| invalid("url", format!("`{}`: {err}", render(&draft.url))))?;
+    let mut headers: Vec<(String, String)> = draft
+        .headers
+        .iter()
+        .map(|(name, value)| (render(name), render(value)))
+        .collect();
+    let mut query: Vec<(String, String)> = draft
+        .params
+        .iter()
+        .map(|(name, value)| (render(name), render(value)))
+        .collect();
+    let body = payload::encode(
+        &auth::render_strings(&draft.body, scopes),
+        &payload::boundary(),
+    )
+    .map_err(|err| invalid("body", err.to_string()))?;
+    if let Some(content_type) = body.content_type {
+        add_header(&mut headers, "Content-Type", content_type);
+    }
+    if let Some(raw) = &draft.auth {
+        let parsed = Auth::parse(&auth::render_strings(raw, scopes))
+            .map_err(|err| invalid("auth", err.to_string()))?;
+        if let Some(parsed) = parsed {
+            let credentials = credentials(&parsed, options, local)
+                .await
+                .map_err(Failed::Auth)?;
+            for (name, value) in credentials.headers {
+                add_header(&mut headers, &name, value);
+            }
+            query.extend(credentials.query);
+        }
+    }
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(&query);
+    }
+    Ok(Outgoing {
+        method: draft.method.clone(),
+        url: url.to_string(),
+        headers,
+        body: body.bytes,
+    })
+}
+
+/// Adds a header unless the request already sets one of that name (what the user wrote
+/// wins over what a body type or auth implies).
+fn add_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
+    if !headers
+        .iter()
+        .any(|(existing, _)| existing.eq_ignore_ascii_case(name))
+    {
+        headers.push((name.to_owned(), value));
+    }
+}
+
+/// The credentials of `auth`; OAuth2 tokens come from the thread's cache.
+pub async fn credentials(
+    auth: &Auth,
+    options: exchange::Options,
+    local: &Local,
+) -> Result<Credentials, AuthError> {
+    match auth {
+        Auth::OAuth2(grant) => oauth2::credentials(grant, &local.tokens, options).await,
+        other => other
+            .local_credentials()
+            .unwrap_or_else(|| Err(AuthError("this auth type needs the network".to_owned()))),
+    }
+}

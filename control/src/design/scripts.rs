@@ -1,0 +1,227 @@
+//! Every script call of design mode, through [`vayu_engine::script`]: the pre-request
+//! script (may change method, URL, headers, body and variables) and the post-response
+//! script (tests, console, variables). One sandbox per design thread, built on first use
+//! and reused; the sandbox rebuilds its runtime itself after a timeout or out-of-memory.
+
+use std::cell::RefCell;
+
+use serde_json::Value;
+use vayu_engine::script::{
+    self, Limits, Sandbox, ScriptContext, ScriptError, ScriptErrorKind, ScriptInfo, ScriptOutcome,
+    ScriptRequest, ScriptResponse, VariableScopes,
+};
+
+use super::answer::status_text;
+use super::exchange::{Exchanged, Outgoing};
+use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
+use super::input::Draft;
+
+/// The design thread's sandbox (default limits: 32 MiB, 5 s per script).
+#[derive(Default)]
+pub struct Engine {
+    sandbox: RefCell<Option<Sandbox>>,
+}
+
+impl Engine {
+    fn run(
+        &self,
+        phase: &'static str,
+        call: impl FnOnce(&mut Sandbox) -> Result<ScriptOutcome, ScriptError>,
+    ) -> Result<ScriptOutcome, (ScriptFailure, ScriptOutcome)> {
+        let mut slot = self.sandbox.borrow_mut();
+        let mut sandbox = match slot.take() {
+            Some(sandbox) => sandbox,
+            None => Sandbox::new(Limits::default()).map_err(|err| failure(phase, err))?,
+        };
+        let result = call(&mut sandbox).map_err(|err| failure(phase, err));
+        *slot = Some(sandbox);
+        result
+    }
+}
+
+fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutcome) {
+    let kind = match err.kind {
+        ScriptErrorKind::Syntax => "syntax",
+        ScriptErrorKind::Runtime => "runtime",
+        ScriptErrorKind::Timeout => "timeout",
+        ScriptErrorKind::OutOfMemory => "out_of_memory",
+    };
+    (
+        ScriptFailure {
+            phase,
+            kind,
+            message: err.message,
+            line: err.line,
+        },
+        err.outcome,
+    )
+}
+
+/// Runs the draft's pre-request script: its changes go into `draft` and `outcome.scopes`,
+/// its tests and console lines into `outcome`.
+pub fn pre_request(
+    engine: &Engine,
+    draft: &mut Draft,
+    request_id: Option<&str>,
+    outcome: &mut Outcome,
+) -> Result<(), ScriptFailure> {
+    let Some(script) = draft.pre_request_script.clone() else {
+        return Ok(());
+    };
+    let body = body_text(&draft.body);
+    let mut ctx = ScriptContext {
+        request: ScriptRequest {
+            method: draft.method.clone(),
+            url: draft.url.clone(),
+            headers: draft.headers.clone(),
+            body: body.clone(),
+        },
+        variables: scopes_in(outcome),
+        info: info(draft, request_id),
+    };
+    let ran = engine.run("pre-request", |sandbox| {
+        sandbox.pre_request(&script, &mut ctx)
+    });
+    scopes_out(outcome, ctx.variables);
+    let request = ctx.request;
+    draft.method = request.method.to_ascii_uppercase();
+    draft.url = request.url;
+    draft.headers = request.headers;
+    if request.body != body {
+        draft.body = replaced_body(&draft.body, request.body);
+    }
+    record(outcome, ran)
+}
+
+/// Runs the draft's post-response script against `response`.
+pub fn post_response(
+    engine: &Engine,
+    draft: &Draft,
+    request_id: Option<&str>,
+    sent: &Outgoing,
+    response: &Exchanged,
+    outcome: &mut Outcome,
+) -> Result<(), ScriptFailure> {
+    let Some(script) = &draft.post_response_script else {
+        return Ok(());
+    };
+    let mut ctx = ScriptContext {
+        request: ScriptRequest {
+            method: sent.method.clone(),
+            url: sent.url.clone(),
+            headers: sent.headers.clone(),
+            body: String::from_utf8_lossy(&sent.body).into_owned(),
+        },
+        variables: scopes_in(outcome),
+        info: info(draft, request_id),
+    };
+    let seen = ScriptResponse {
+        code: response.status,
+        status: status_text(response.status).to_owned(),
+        headers: response.headers.clone(),
+        body: response.body.clone(),
+        response_time_ms: response.phases.wire_ms(),
+        cookies: response
+            .cookies
+            .iter()
+            .map(|cookie| script::Cookie {
+                name: cookie.name.clone(),
+                value: cookie.value.clone(),
+                domain: Some(cookie.domain.clone()),
+                path: Some(cookie.path.clone()),
+                expires: cookie.expires.clone(),
+                http_only: cookie.http_only,
+                secure: cookie.secure,
+            })
+            .collect(),
+    };
+    let ran = engine.run("post-response", |sandbox| {
+        sandbox.post_response(script, &mut ctx, &seen)
+    });
+    scopes_out(outcome, ctx.variables);
+    record(outcome, ran)
+}
+
+/// Adds a script's tests, console lines and change flags to `outcome`.
+fn record(
+    outcome: &mut Outcome,
+    ran: Result<ScriptOutcome, (ScriptFailure, ScriptOutcome)>,
+) -> Result<(), ScriptFailure> {
+    let (result, ran) = match ran {
+        Ok(ran) => (Ok(()), ran),
+        Err((failure, ran)) => (Err(failure), ran),
+    };
+    outcome
+        .tests
+        .extend(ran.tests.into_iter().map(|test| TestResult {
+            name: test.name,
+            passed: test.passed,
+            skipped: test.skipped,
+            error: test.error,
+        }));
+    outcome
+        .console
+        .extend(ran.console.into_iter().map(|line| ConsoleLine {
+            level: line.level,
+            message: line.message,
+        }));
+    outcome.environment_changed |= ran.environment_changed;
+    outcome.globals_changed |= ran.globals_changed;
+    result
+}
+
+fn scopes_in(outcome: &Outcome) -> VariableScopes {
+    let scopes = &outcome.scopes;
+    VariableScopes {
+        local: scopes.local.clone(),
+        environment: scopes.environment.clone(),
+        collection: scopes.collection.clone(),
+        globals: scopes.globals.clone(),
+    }
+}
+
+fn scopes_out(outcome: &mut Outcome, variables: VariableScopes) {
+    let scopes = &mut outcome.scopes;
+    scopes.local = variables.local;
+    scopes.environment = variables.environment;
+    scopes.collection = variables.collection;
+    scopes.globals = variables.globals;
+}
+
+fn info(draft: &Draft, request_id: Option<&str>) -> ScriptInfo {
+    ScriptInfo {
+        request_name: draft.name.clone(),
+        request_id: request_id.unwrap_or_default().to_owned(),
+        iteration: 0,
+    }
+}
+
+/// The body as scripts see it (`pm.request.body.raw`): the content of a `{type, content}`
+/// body, a string as is, any other JSON value as JSON text.
+fn body_text(body: &Value) -> String {
+    let content = match body {
+        Value::Object(typed) if typed.contains_key("type") || typed.contains_key("mode") => {
+            typed.get("content").unwrap_or(&Value::Null)
+        }
+        other => other,
+    };
+    match content {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The body after a script replaced its text: same type, new content (a v0.1 JSON value
+/// stays JSON).
+fn replaced_body(body: &Value, text: String) -> Value {
+    match body {
+        Value::Object(typed) if typed.contains_key("type") || typed.contains_key("mode") => {
+            let mut typed = typed.clone();
+            typed.insert("content".to_owned(), Value::String(text));
+            Value::Object(typed)
+        }
+        Value::Null | Value::String(_) => Value::String(text),
+        _ => serde_json::json!({"type": "json", "content": text}),
+    }
+}

@@ -1,0 +1,176 @@
+//! Request auth helpers on the wire: bearer, basic and API key (header and query) in design
+//! mode; OAuth2 client credentials against a local token endpoint (token reused, then
+//! fetched again after `expires_in`); JWT HS256 verified with the secret; and auth applied
+//! once per load run by `POST /run`.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{json, Value};
+use vayu_tests::{Behaviour, Daemon, Reply, SeenRequest, TestServer};
+
+use crate::design::{design_ok, only_request};
+use crate::support::run_to_end;
+
+fn authorized(daemon: &Daemon, auth: Value) -> SeenRequest {
+    let server = TestServer::start(Behaviour::Ok);
+    design_ok(
+        daemon,
+        &json!({"url": format!("{}data", server.url()), "auth": auth}),
+    );
+    only_request(&server)
+}
+
+#[test]
+fn bearer_basic_and_api_keys_reach_the_wire() {
+    let daemon = Daemon::start();
+    let seen = authorized(
+        &daemon,
+        json!({"type": "bearer", "bearer": {"token": "t0k{{$requestNumber}}"}}),
+    );
+    assert_eq!(seen.header("authorization"), Some("Bearer t0k1"));
+    let seen = authorized(&daemon, json!({"type": "bearer", "token": "flat"}));
+    assert_eq!(seen.header("authorization"), Some("Bearer flat"));
+    let seen = authorized(
+        &daemon,
+        json!({"type": "basic", "basic": {"username": "aladdin", "password": "opensesame"}}),
+    );
+    assert_eq!(
+        seen.header("authorization"),
+        Some("Basic YWxhZGRpbjpvcGVuc2VzYW1l")
+    );
+    let seen = authorized(
+        &daemon,
+        json!({"type": "apikey", "apikey": {"key": "X-Api-Key", "value": "k-1", "in": "header"}}),
+    );
+    assert_eq!(seen.header("x-api-key"), Some("k-1"));
+    let seen = authorized(
+        &daemon,
+        json!({"type": "apikey", "key": "api_key", "value": "k 2", "in": "query"}),
+    );
+    assert_eq!(seen.target, "/data?api_key=k+2");
+    assert_eq!(seen.header("authorization"), None);
+}
+
+fn token_endpoint(_: &SeenRequest) -> Reply {
+    Reply::new(
+        200,
+        r#"{"access_token":"t1","token_type":"bearer","expires_in":1}"#,
+    )
+    .header("X-Kind", "token")
+}
+
+fn oauth2(token_url: &str) -> Value {
+    json!({"type": "oauth2", "oauth2": {
+        "grantType": "client_credentials", "tokenUrl": token_url,
+        "clientId": "app", "clientSecret": "shh", "scope": "read"
+    }})
+}
+
+#[test]
+fn oauth2_tokens_are_reused_until_they_expire() {
+    let daemon = Daemon::start();
+    let tokens = TestServer::start(Behaviour::Route(token_endpoint));
+    let target = TestServer::start(Behaviour::Ok);
+    let token_url = format!("{}oauth/token", tokens.url());
+    let body = json!({"url": target.url(), "auth": oauth2(&token_url)});
+    design_ok(&daemon, &body);
+    design_ok(&daemon, &body);
+    assert_eq!(tokens.requests(), 1, "the second request reuses the token");
+    std::thread::sleep(Duration::from_millis(1200));
+    design_ok(&daemon, &body);
+    assert_eq!(tokens.requests(), 2, "an expired token is fetched again");
+
+    let seen = target.seen();
+    assert_eq!(seen.len(), 3);
+    assert!(seen
+        .iter()
+        .all(|request| request.header("authorization") == Some("Bearer t1")));
+    let token_request = &tokens.seen()[0];
+    assert_eq!(token_request.method, "POST");
+    assert_eq!(token_request.target, "/oauth/token");
+    assert_eq!(
+        String::from_utf8_lossy(&token_request.body),
+        "grant_type=client_credentials&scope=read"
+    );
+    assert_eq!(
+        token_request.header("authorization"),
+        Some("Basic YXBwOnNoaA==")
+    );
+    assert_eq!(
+        token_request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+
+    let broken = daemon.post_json(
+        "/request",
+        &json!({"url": target.url(), "auth": oauth2("http://no-such-host.invalid/token")}),
+    );
+    crate::support::assert_error(&broken, 502, "AUTH_ERROR", "unreachable token endpoint");
+}
+
+#[test]
+fn jwt_headers_verify_with_the_secret() {
+    let daemon = Daemon::start();
+    let environment = daemon.post_json(
+        "/environments",
+        &json!({"name": "jwt", "variables": {"secret": {"value": "k3y", "secret": true}}}),
+    );
+    let env_id = environment.json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let server = TestServer::start(Behaviour::Ok);
+    let auth = json!({"type": "jwt", "jwt": {
+        "secret": "{{secret}}", "payload": {"sub": "user-1", "role": "{{$requestNumber}}"},
+        "header": {"kid": "key-1"}, "expires_in_seconds": 300
+    }});
+    design_ok(
+        &daemon,
+        &json!({"url": server.url(), "auth": auth, "environmentId": env_id}),
+    );
+    let seen = only_request(&server);
+    let token = seen
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_else(|| panic!("no bearer JWT: {seen:?}"));
+    let decoded = jsonwebtoken::decode::<Value>(
+        token,
+        &DecodingKey::from_secret(b"k3y"),
+        &Validation::new(Algorithm::HS256),
+    )
+    .unwrap_or_else(|err| panic!("the JWT does not verify with the secret: {err}"));
+    assert_eq!(decoded.header.kid.as_deref(), Some("key-1"));
+    assert_eq!(decoded.claims["sub"], "user-1");
+    assert_eq!(decoded.claims["role"], "1");
+    assert!(decoded.claims["exp"].as_u64() > decoded.claims["iat"].as_u64());
+}
+
+#[test]
+fn load_runs_apply_auth_once_per_run() {
+    let daemon = Daemon::start();
+    let target = TestServer::start(Behaviour::Ok);
+    let (_, report) = run_to_end(
+        &daemon,
+        &json!({"url": target.url(), "mode": "iterations", "iterations": 5, "concurrency": 1,
+                "auth": {"type": "apikey", "key": "k", "value": "v", "in": "query"}}),
+    );
+    assert_eq!(report["summary"]["totalRequests"], 5);
+    assert!(target.seen().iter().all(|seen| seen.target == "/?k=v"));
+
+    let tokens = TestServer::start(Behaviour::Route(token_endpoint));
+    let target = TestServer::start(Behaviour::Ok);
+    let token_url = format!("{}token", tokens.url());
+    let (_, report) = run_to_end(
+        &daemon,
+        &json!({"url": target.url(), "mode": "iterations", "iterations": 5, "concurrency": 2,
+                "auth": oauth2(&token_url)}),
+    );
+    assert_eq!(report["summary"]["totalRequests"], 5, "{report}");
+    assert_eq!(tokens.requests(), 1, "one token for the whole run");
+    assert_eq!(target.requests(), 5);
+    assert!(target
+        .seen()
+        .iter()
+        .all(|seen| seen.header("authorization") == Some("Bearer t1")));
+}

@@ -1,0 +1,113 @@
+//! `vayu request`: one request in design mode from the command line. The pretty output and
+//! `--json` (the `POST /request` answer) against a real server; scripts from files; exit
+//! codes 1 (no response), 2 (bad flags), 3 (a test failed) and 4 (a script failed).
+
+use std::process::Command;
+
+use crate::check::LIMIT;
+use vayu_tests::{free_port, spawn, vayu_bin, Behaviour, Output, TempDir, TestServer};
+
+fn request(args: &[&str]) -> Output {
+    let mut cmd = Command::new(vayu_bin());
+    cmd.arg("request").args(args);
+    let out = spawn(cmd).wait(LIMIT);
+    assert!(!out.timed_out, "vayu request hung\n{out}");
+    out
+}
+
+#[test]
+fn json_output_is_the_post_request_answer() {
+    let server = TestServer::start(Behaviour::Echo);
+    let url = format!("{}echo", server.url());
+    let out = request(&[
+        &url,
+        "-m",
+        "post",
+        "-H",
+        "X-Token: abc",
+        "-d",
+        "hello",
+        "--json",
+    ]);
+    out.assert_success();
+    let doc = out.json();
+    assert_eq!(doc["statusCode"], 200, "{out}");
+    assert_eq!(doc["statusText"], "OK");
+    assert!(doc["runId"].is_null(), "nothing is stored: {out}");
+    assert!(doc["timing"]["totalMs"].as_f64().is_some_and(|ms| ms > 0.0));
+    let body = doc["body"].as_str().unwrap_or_default();
+    assert!(body.starts_with("POST /echo HTTP/1.1\r\n"), "{out}");
+    assert!(
+        body.contains("X-Token: abc\r\n") && body.ends_with("\r\n\r\nhello"),
+        "{out}"
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body, b"hello");
+}
+
+#[test]
+fn pretty_output_shows_status_timing_headers_and_body() {
+    let server = TestServer::start(Behaviour::Status(404));
+    let out = request(&[&server.url()]);
+    assert_eq!(out.code, Some(0), "any status is a response\n{out}");
+    assert!(out.stdout.starts_with("HTTP 404 Not Found"), "{out}");
+    assert!(out.stdout.contains("timing: dns "), "{out}");
+    assert!(out.stdout.contains("Content-Type: text/plain"), "{out}");
+    assert!(out.stdout.contains("status 404"), "{out}");
+}
+
+#[test]
+fn no_response_exits_1_and_bad_flags_exit_2() {
+    let closed = free_port();
+    let out = request(&[&closed.url(), "--json"]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(out.json()["error"]["code"], "CONNECTION_FAILED", "{out}");
+
+    for args in [
+        &["http://127.0.0.1/", "-m", "FETCH"][..],
+        &["http://127.0.0.1/", "--timeout", "soon"],
+        &["ftp://127.0.0.1/"],
+        &["http://127.0.0.1/", "--test-script", "/no/such/file.js"],
+    ] {
+        let out = request(args);
+        assert_eq!(out.code, Some(2), "{args:?}\n{out}");
+        assert!(out.stdout.trim().is_empty(), "{out}");
+    }
+}
+
+#[test]
+fn scripts_run_and_a_failed_test_exits_3() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let pre = dir.join("pre.js");
+    let tests = dir.join("tests.js");
+    let broken = dir.join("broken.js");
+    std::fs::write(
+        &pre,
+        "pm.request.headers.add({key: 'X-From-Script', value: 'pre'});",
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(
+        &tests,
+        "pm.test('ok', () => pm.response.to.have.status(200));\n\
+         pm.test('wrong', () => pm.expect(pm.response.code).to.equal(201));",
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(&broken, "throw new Error('nope');").unwrap_or_else(|err| panic!("{err}"));
+    let (pre, tests, broken) = (
+        pre.display().to_string(),
+        tests.display().to_string(),
+        broken.display().to_string(),
+    );
+
+    let out = request(&[&server.url(), "--pre-script", &pre, "--test-script", &tests]);
+    assert_eq!(out.code, Some(3), "a failed test exits 3\n{out}");
+    assert!(out.stdout.contains("PASS ok"), "{out}");
+    assert!(out.stdout.contains("FAIL wrong"), "{out}");
+    assert_eq!(server.seen()[0].header("x-from-script"), Some("pre"));
+
+    let out = request(&[&server.url(), "--test-script", &broken, "--json"]);
+    assert_eq!(out.code, Some(4), "a script error exits 4\n{out}");
+    assert_eq!(out.json()["error"]["code"], "SCRIPT_ERROR", "{out}");
+}
