@@ -10,10 +10,11 @@ use hdrhistogram::Histogram;
 use crate::metrics::{new_histogram, Counters, Failure, ShardTick};
 use crate::plan::{Load, RunPlan};
 use crate::report::{
-    Errors, Latency, LiveTick, Metadata, RateControl, Report, SlowRequests, Summary,
-    TimingBreakdown,
+    Errors, Latency, LiveTick, Metadata, NamedTest, RateControl, Report, SlowRequests, Summary,
+    TestValidation, TimingBreakdown,
 };
 use crate::threshold::{Observed, Threshold};
+use crate::validation::TestCounts;
 
 /// Cumulative state of one run.
 pub struct Aggregator {
@@ -35,6 +36,7 @@ pub struct Aggregator {
     next_publish: u64,
     published: Counters,
     finished_at: Option<Instant>,
+    tests: TestCounts,
 }
 
 impl Aggregator {
@@ -55,12 +57,14 @@ impl Aggregator {
             next_publish: 0,
             published: Counters::default(),
             finished_at: None,
+            tests: TestCounts::default(),
         }
     }
 
     /// Merges one shard tick; returns the live ticks that became complete.
     pub fn merge(&mut self, tick: ShardTick) -> Vec<LiveTick> {
         self.counters.add(&tick.counters);
+        self.tests.add(&tick.tests);
         // Both histograms share the same fixed bounds, so adding cannot fail.
         let _ = self.latency.add(&tick.latency);
         let _ = self.queue_wait.add(&tick.queue_wait);
@@ -134,6 +138,9 @@ impl Aggregator {
             status4xx: c.status_class(4),
             status5xx: c.status_class(5),
             status_codes: status_map(c),
+            samples_tested: self.tests.samples_tested,
+            tests_passed: self.tests.passed,
+            tests_failed: self.tests.failed,
         };
         self.published = self.counters.clone();
         tick
@@ -159,6 +166,28 @@ impl Aggregator {
             .iter()
             .filter(|threshold| threshold.abort_on_fail && elapsed >= threshold.delay_abort)
             .find(|threshold| !threshold.evaluate(&observed).passed)
+    }
+
+    fn test_validation(&self) -> TestValidation {
+        let t = &self.tests;
+        TestValidation {
+            samples_tested: t.samples_tested,
+            tests_passed: t.passed,
+            tests_failed: t.failed,
+            success_rate: round3(percent(t.passed, t.passed + t.failed)),
+            skipped_for_time: t.skipped_for_time,
+            script_errors: t.script_errors,
+            first_error: t.first_error.clone(),
+            tests: t
+                .by_name
+                .iter()
+                .map(|(name, (passed, failed))| NamedTest {
+                    name: name.clone(),
+                    passed: *passed,
+                    failed: *failed,
+                })
+                .collect(),
+        }
     }
 
     /// The whole-run latency histogram (µs).
@@ -282,6 +311,7 @@ impl Aggregator {
             },
             timing_breakdown,
             passed: thresholds.iter().all(|verdict| verdict.passed),
+            test_validation: plan.tests.as_ref().map(|_| self.test_validation()),
             thresholds,
             slow_requests: plan.sampling.slow_threshold.map(|threshold| SlowRequests {
                 count: c.slow,

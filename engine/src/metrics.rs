@@ -201,6 +201,8 @@ pub struct ShardTick {
     pub peak_in_flight: u64,
     /// When the tick was taken; for the last tick, when the shard finished.
     pub at: Instant,
+    /// Test-script results of this tick.
+    pub tests: crate::validation::TestCounts,
 }
 
 /// The shard-local recorder. Only its owner thread touches it; recording never allocates.
@@ -302,6 +304,7 @@ impl Recorder {
             in_flight: self.in_flight,
             peak_in_flight: self.peak_in_flight,
             at: Instant::now(),
+            tests: crate::validation::TestCounts::default(),
         };
         self.latency.reset();
         self.queue_wait.reset();

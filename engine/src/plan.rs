@@ -163,6 +163,8 @@ pub struct RunPlan {
     pub sampling: crate::sample::Sampling,
     /// Pass/fail criteria, evaluated at the end (and live for `abort_on_fail` ones).
     pub thresholds: Vec<crate::threshold::Threshold>,
+    /// A test script run on a share of the responses.
+    pub tests: Option<crate::validation::TestPlan>,
 }
 
 /// A plan field with an unusable value.
@@ -228,6 +230,7 @@ impl RunPlan {
             expected_status: ExpectedStatus { codes: Vec::new() },
             sampling: crate::sample::Sampling::default(),
             thresholds: Vec::new(),
+            tests: None,
         }
     }
 

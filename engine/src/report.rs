@@ -43,6 +43,10 @@ pub struct LiveTick {
     pub status4xx: u64,
     pub status5xx: u64,
     pub status_codes: BTreeMap<String, u64>,
+    /// Responses a test script ran on so far, and its assertions' outcomes.
+    pub samples_tested: u64,
+    pub tests_passed: u64,
+    pub tests_failed: u64,
 }
 
 /// The final report of a run.
@@ -65,6 +69,33 @@ pub struct Report {
     pub thresholds: Vec<crate::threshold::Verdict>,
     /// False when any threshold failed.
     pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_validation: Option<TestValidation>,
+}
+
+/// What the run's test script found on the responses it ran on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestValidation {
+    pub samples_tested: u64,
+    pub tests_passed: u64,
+    pub tests_failed: u64,
+    /// Percentage of assertions that passed.
+    pub success_rate: f64,
+    /// Responses selected for testing but skipped: scripts had used their time share.
+    pub skipped_for_time: u64,
+    pub script_errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+    pub tests: Vec<NamedTest>,
+}
+
+/// Outcomes of one `pm.test` across samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedTest {
+    pub name: String,
+    pub passed: u64,
+    pub failed: u64,
 }
 
 /// Requests slower than the run's slow threshold.

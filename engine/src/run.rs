@@ -16,6 +16,7 @@ use crate::payload::Payload;
 use crate::plan::{open_loop_slots, Load, PlanError, RunPlan};
 use crate::report::{LiveTick, Report};
 use crate::sample::Sample;
+use crate::script::ScriptRequest;
 use crate::shard::{self, ShardLoad, ShardSetup};
 
 /// Why a run could not start or finish.
@@ -142,6 +143,15 @@ pub fn start(
             stop: Arc::clone(&stop),
             ticks: tick_tx.clone(),
             sampling: plan.sampling,
+            tests: plan.tests.clone().map(|tests| {
+                let request = ScriptRequest {
+                    method: plan.request.method.clone(),
+                    url: plan.request.url.clone(),
+                    headers: plan.request.headers.clone(),
+                    body: String::from_utf8_lossy(&plan.request.body).into_owned(),
+                };
+                (tests, request)
+            }),
             samples: sampling_on.then(|| sample_tx.clone()),
             ready: ready_tx.clone(),
             start: start_rx,

@@ -20,6 +20,8 @@ use crate::payload::{Payload, RenderBuffers};
 use crate::plan::ExpectedStatus;
 use crate::runtime;
 use crate::sample::{Sample, Sampler, Sampling};
+use crate::script::ScriptRequest;
+use crate::validation::{Captured, TestPlan, Validator};
 
 /// How long in-flight requests may take to finish after a stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -60,6 +62,8 @@ pub struct ShardSetup {
     pub stop: Arc<AtomicBool>,
     pub ticks: Sender<ShardTick>,
     pub sampling: Sampling,
+    /// The test script and the request it describes (`pm.request`).
+    pub tests: Option<(TestPlan, ScriptRequest)>,
     /// Where sampled requests go (`None`: nothing is sampled).
     pub samples: Option<Sender<Sample>>,
     /// Tells the coordinator this shard has connected and is ready (or failed to start).
@@ -96,6 +100,11 @@ async fn shard_main(setup: ShardSetup) {
         } => *initial_connections,
     };
     let connections = preconnect(&setup.connector, initial).await;
+    // The sandbox loads chai once, before the start, on this thread (it is `!Send`).
+    let validator = setup
+        .tests
+        .clone()
+        .map(|(plan, request)| Validator::new(plan, request));
     if setup.ready.send(Ok(())).is_err() {
         return;
     }
@@ -143,6 +152,7 @@ async fn shard_main(setup: ShardSetup) {
         pacer,
         recorder: RefCell::new(Recorder::default()),
         sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
+        validator: RefCell::new(validator),
         index: setup.index,
         t0,
         deadlines: Deadlines::default(),
@@ -210,6 +220,7 @@ struct Shard {
     pacer: Pacer,
     recorder: RefCell<Recorder>,
     sampler: RefCell<Sampler>,
+    validator: RefCell<Option<Validator>>,
     index: usize,
     t0: Instant,
     deadlines: Deadlines,
@@ -292,7 +303,13 @@ impl Shard {
         wire: &mut Wire,
         intended: Option<Instant>,
     ) {
+        let iteration = self.started.get();
         let outgoing = self.next_outgoing(wire);
+        let tested = self
+            .validator
+            .borrow_mut()
+            .as_mut()
+            .is_some_and(Validator::select);
         let sent_at = Instant::now();
         self.recorder.borrow_mut().on_send(
             outgoing.len(),
@@ -300,6 +317,7 @@ impl Shard {
         );
         let mut probe = Probe {
             connected: opened_with,
+            capture: tested.then(Captured::default),
             ..Probe::default()
         };
         let outcome = match watch
@@ -337,6 +355,11 @@ impl Shard {
                         first_byte_at.saturating_duration_since(write_at),
                         done_at.saturating_duration_since(first_byte_at),
                     );
+                }
+                if let (Some(captured), Some(validator)) =
+                    (probe.capture.take(), self.validator.borrow_mut().as_mut())
+                {
+                    validator.test(response.status, captured, latency, iteration);
                 }
                 (Some(response.status), failure, response.bytes_received)
             }
@@ -438,9 +461,10 @@ fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Captures the timing points of one exchange.
+/// Captures the timing points of one exchange (and, for a tested request, its response).
 #[derive(Default)]
 struct Probe {
+    capture: Option<Captured>,
     connected: Option<ConnectTiming>,
     /// Set only when a connection was opened for this request.
     write_at: Option<Instant>,
@@ -450,6 +474,18 @@ struct Probe {
 impl ResponseSink for Probe {
     fn on_first_byte(&mut self) {
         self.first_byte_at = Some(Instant::now());
+    }
+
+    fn on_header(&mut self, name: &str, value: &[u8]) {
+        if let Some(capture) = &mut self.capture {
+            capture.header(name, value);
+        }
+    }
+
+    fn on_body(&mut self, bytes: &[u8]) {
+        if let Some(capture) = &mut self.capture {
+            capture.body(bytes);
+        }
     }
 }
 
@@ -565,7 +601,10 @@ async fn tick_loop(
         }
         let grace_over = stop_seen.is_some_and(|at| at.elapsed() >= STOP_GRACE);
         let last = all_done || grace_over;
-        let tick = shard.recorder.borrow_mut().take_tick(index, seq, last);
+        let mut tick = shard.recorder.borrow_mut().take_tick(index, seq, last);
+        if let Some(validator) = shard.validator.borrow_mut().as_mut() {
+            tick.tests = validator.take_counts();
+        }
         // A closed channel means the coordinator is gone: shut down.
         if ticks.send(tick).is_err() || last {
             if !last {

@@ -47,3 +47,5 @@ mod design_wire;
 
 #[path = "api/design_scripts.rs"]
 mod design_scripts;
+#[path = "api/load_tests.rs"]
+mod load_tests;

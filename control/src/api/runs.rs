@@ -24,6 +24,7 @@ use crate::runs::launch::{launch, Launch};
 use crate::runs::resolve::{self, ResolveError};
 use crate::store::runs::{delete_run, RunFilter, Table};
 use vayu_engine::render::{self, Format, Sources};
+use vayu_engine::validation::TestPlan;
 
 /// How long `POST /run/:id/stop` waits for in-flight requests (the engine's grace is 5 s).
 const STOP_WAIT: Duration = Duration::from_secs(7);
@@ -39,6 +40,24 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_run, remove_run))
         .routes(routes!(stop_run))
         .routes(routes!(report))
+}
+
+/// The `postRequestScript` of a saved request, when it has one.
+fn saved_test_script(state: &AppState, request_id: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(id) = request_id else {
+        return Ok(None);
+    };
+    let saved: Option<Value> = state
+        .store
+        .read(|txn, dbs| crate::store::get_json(txn, dbs.requests, id))?;
+    Ok(saved
+        .and_then(|saved| {
+            saved
+                .get("postRequestScript")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .filter(|script| !script.trim().is_empty()))
 }
 
 /// A field error as a 400 with the v0.1 code for its field.
@@ -129,7 +148,15 @@ async fn start_run(
         &config,
     )
     .await?;
-    let plan = parsed.plan(request, defaults).map_err(field_error)?;
+    let mut plan = parsed.plan(request, defaults).map_err(field_error)?;
+    if plan.tests.is_none() {
+        // No `tests` in the body: the linked saved request's test script, if any.
+        let script = saved_test_script(&state, options.request_id.as_deref())?;
+        plan.tests = script.map(|script| TestPlan {
+            script,
+            sample_rate: options.success_sample_rate,
+        });
+    }
     let id = new_id("run");
     let record = RunRecord {
         id: id.clone(),

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use vayu_engine::validation::TestPlan;
 use vayu_engine::{Load, RunPlan, Sampling};
 
 use super::fields::{self, FieldError};
@@ -196,6 +197,10 @@ impl RunBody {
             budget_per_reason: SAMPLE_BUDGET,
         };
         plan.thresholds = self.thresholds.clone();
+        plan.tests = self.options.tests.clone().map(|script| TestPlan {
+            script,
+            sample_rate: self.options.success_sample_rate,
+        });
         plan.validate()
             .map_err(|err| FieldError::new(err.field(), err.to_string()))?;
         Ok(plan)
