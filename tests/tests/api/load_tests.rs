@@ -27,7 +27,7 @@ fn every_sampled_response_is_tested_and_counted_per_test() {
     let validation = &doc["testValidation"];
     let tested = validation["samplesTested"].as_u64().unwrap_or_default();
     assert!(
-        tested >= 1 && tested <= 40,
+        (1..=40).contains(&tested),
         "samplesTested {tested}: {validation}"
     );
     assert_eq!(
