@@ -2,6 +2,10 @@
 # Benchmarks of the control plane (release build, everything on 127.0.0.1):
 #   tools/api-bench.sh runs-list   GET /runs latency with 1,000 stored runs (oha, p50/p99)
 #   tools/api-bench.sh sse         req/s of a full-speed run alone vs with 10 SSE followers
+#   tools/api-bench.sh design      POST /request with a 20-line test script, 300 times: the
+#                                  overhead (totalMs - wireMs) p50/p99
+#   tools/api-bench.sh tests       req/s of a full-speed run alone vs with a test script on
+#                                  10% of responses (alternating, 3 rounds)
 #   tools/api-bench.sh soak [MIN] [RPS]  a constant_rps run of MIN minutes (default 10) at RPS
 #                                  (default 5000); daemon RSS (anonymous and file-backed, i.e.
 #                                  heap vs LMDB's mapped pages) sampled every 30 s
@@ -78,6 +82,62 @@ sse)
             for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
             rps=$(curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["avgRps"])')
             echo "round $round, $followers SSE followers: $rps req/s"
+        done
+    done
+    ;;
+design)
+    start_target; start_daemon
+    python3 - "$API" "$PORT" <<'PY'
+import json, statistics, sys, urllib.request
+api, port = sys.argv[1], sys.argv[2]
+script = "\n".join([
+    "const body = pm.response.text();",
+    "pm.test('status is 200', () => pm.response.to.have.status(200));",
+    "pm.test('body says hello', () => pm.expect(body).to.include('Hello'));",
+    "pm.test('has content type', () => pm.response.to.have.header('Content-Type'));",
+    "pm.test('fast', () => pm.expect(pm.response.responseTime).to.be.below(1000));",
+    "const size = body.length;",
+    "pm.test('size', () => { pm.expect(size).to.be.above(5); pm.expect(size).to.be.below(100); });",
+    "pm.environment.set('lastSize', String(size));",
+    "pm.variables.set('seen', 'yes');",
+    "pm.test('variable round trip', () => pm.expect(pm.variables.get('seen')).to.equal('yes'));",
+    "const words = body.split(' ');",
+    "pm.test('two words', () => pm.expect(words).to.have.length(2));",
+    "pm.test('first word', () => pm.expect(words[0]).to.match(/^Hello/));",
+    "pm.test('code is a number', () => pm.expect(pm.response.code).to.be.a('number'));",
+    "pm.test('ok', () => pm.response.to.be.ok);",
+    "console.log('checked', size);",
+    "pm.test('not an error', () => pm.expect(pm.response.code).to.be.below(400));",
+    "const headers = pm.response.headers;",
+    "pm.test('header get', () => pm.expect(headers.get('content-type')).to.be.a('string'));",
+    "pm.test('done', () => pm.expect(true).to.be.true);",
+])
+body = json.dumps({"method": "GET", "url": f"http://127.0.0.1:{port}/", "postRequestScript": script}).encode()
+overheads, totals = [], []
+for i in range(300):
+    req = urllib.request.Request(f"{api}/request", data=body, headers={"Content-Type": "application/json"})
+    answer = json.load(urllib.request.urlopen(req))
+    t = answer["timing"]
+    if i >= 20:
+        overheads.append(t["totalMs"] - t["wireMs"])
+        totals.append(t["totalMs"])
+    assert all(r["passed"] for r in answer["testResults"]), answer["testResults"]
+overheads.sort()
+print(f"  20-line post script, {len(overheads)} requests: overhead (totalMs - wireMs) "
+      f"p50 {statistics.median(overheads):.3f} ms, p99 {overheads[int(len(overheads)*0.99)-1]:.3f} ms; "
+      f"totalMs p50 {statistics.median(totals):.3f} ms")
+PY
+    ;;
+tests)
+    start_target; start_daemon
+    plain="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\",\"success_sample_rate\":10}"
+    tested="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\",\"success_sample_rate\":10,\"tests\":\"pm.test('status', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.include('Hello'));\"}"
+    for round in 1 2 3; do
+        for kind in plain tested; do
+            body=$plain; [[ $kind == tested ]] && body=$tested
+            id=$(post_run "$body" | run_id_of)
+            wait_done "$id"
+            curl -sf "$API/run/$id/report" | python3 -c "import json,sys; r=json.load(sys.stdin); v=r.get('testValidation') or {}; print('round $round', '$kind', r['summary']['avgRps'], 'req/s', 'tested', v.get('samplesTested', 0), 'skippedForTime', v.get('skippedForTime', 0))"
         done
     done
     ;;

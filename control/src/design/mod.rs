@@ -122,25 +122,58 @@ fn serve(mut runtime: vayu_engine::runtime::ShardRuntime, queue: &Receiver<Work>
     while let Ok(first) = queue.recv() {
         let local = Rc::clone(&local);
         runtime.block_on(async move {
-            let in_flight = Rc::new(Cell::new(0usize));
+            let in_flight = Rc::new(InFlight::default());
             let mut next = Some(first);
             loop {
                 while let Some(work) = next.take() {
-                    in_flight.set(in_flight.get() + 1);
+                    in_flight.count.set(in_flight.count.get() + 1);
                     let (local, in_flight) = (Rc::clone(&local), Rc::clone(&in_flight));
                     monoio::spawn(async move {
                         run(work, &local).await;
-                        in_flight.set(in_flight.get() - 1);
+                        in_flight.finished();
                     });
                     next = queue.try_recv().ok();
                 }
-                monoio::time::sleep(POLL).await;
+                // Back to the blocking wait as soon as the last job ends; poll the queue
+                // meanwhile for jobs that arrive while others run.
+                in_flight.idle_or(POLL).await;
                 next = queue.try_recv().ok();
-                if next.is_none() && in_flight.get() == 0 {
+                if next.is_none() && in_flight.count.get() == 0 {
                     return;
                 }
             }
         });
+    }
+}
+
+/// Jobs running on the design thread, and who waits for them to end.
+#[derive(Default)]
+struct InFlight {
+    count: Cell<usize>,
+    idle: Cell<Option<std::task::Waker>>,
+}
+
+impl InFlight {
+    fn finished(&self) {
+        self.count.set(self.count.get() - 1);
+        if self.count.get() == 0 {
+            if let Some(waker) = self.idle.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Waits until no job runs, or `limit` passes.
+    async fn idle_or(&self, limit: Duration) {
+        let mut sleep = std::pin::pin!(monoio::time::sleep(limit));
+        std::future::poll_fn(|cx| {
+            if self.count.get() == 0 {
+                return std::task::Poll::Ready(());
+            }
+            self.idle.set(Some(cx.waker().clone()));
+            std::future::Future::poll(sleep.as_mut(), cx)
+        })
+        .await;
     }
 }
 
