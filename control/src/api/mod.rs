@@ -11,6 +11,7 @@ pub mod guard;
 pub mod live;
 pub mod params;
 pub mod runs;
+pub mod scripting;
 
 use std::sync::Arc;
 
@@ -86,6 +87,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(runs::routes())
         .merge(design::routes())
         .merge(live::routes())
+        .merge(scripting::routes())
 }
 
 #[derive(OpenApi)]

@@ -106,3 +106,39 @@ fn the_saved_request_test_script_is_used_and_broken_scripts_are_counted() {
     assert!(validation["firstError"].is_string(), "{validation}");
     assert_eq!(daemon.get("/health").status, 200);
 }
+
+#[test]
+fn completions_list_the_pm_api_for_the_editor() {
+    let daemon = Daemon::start();
+    let answer = daemon.get("/scripting/completions");
+    assert_eq!(answer.status, 200);
+    let doc = answer.json();
+    assert_eq!(doc["engine"], "quickjs");
+    let completions = doc["completions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc}"));
+    let labels: Vec<&str> = completions
+        .iter()
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    for wanted in [
+        "pm.test",
+        "pm.expect",
+        "pm.response.json",
+        "pm.environment.set",
+        "pm.request.headers.upsert",
+        "console.log",
+    ] {
+        assert!(labels.contains(&wanted), "{wanted} missing from {labels:?}");
+    }
+    let test = completions
+        .iter()
+        .find(|c| c["label"] == "pm.test")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert!(
+        test["insertText"]
+            .as_str()
+            .is_some_and(|text| text.contains("${1:")),
+        "{test}"
+    );
+}

@@ -32,6 +32,7 @@ const V03_ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/stats/{id}"),
     ("get", "/metrics/live/{id}"),
     ("get", "/ws/stats/{id}"),
+    ("get", "/scripting/completions"),
 ];
 
 fn documented(daemon: &Daemon) -> BTreeSet<(String, String)> {
