@@ -7,7 +7,7 @@ use bytes::Bytes;
 use vayu_net::request::{encode_into, validate, EncodeError};
 use vayu_net::Endpoint;
 
-use crate::plan::{PlanError, RequestSpec};
+use crate::plan::{LiveHeader, PlanError, RequestSpec};
 use crate::template::Template;
 
 /// The request of a run, ready for the wire.
@@ -23,8 +23,14 @@ pub struct DynamicRequest {
     method: String,
     authority: String,
     target: Template,
-    headers: Vec<(String, Template)>,
+    headers: Vec<(String, HeaderValue)>,
     body: Template,
+}
+
+/// Where a header's value comes from per request.
+enum HeaderValue {
+    Template(Template),
+    Live(LiveHeader),
 }
 
 /// Per-connection buffers a dynamic request renders into.
@@ -43,15 +49,28 @@ impl Payload {
     pub fn compile(spec: &RequestSpec, endpoint: &Endpoint) -> Result<Payload, PlanError> {
         let body = String::from_utf8_lossy(&spec.body);
         let target = Template::compile(&path_and_query(&spec.url));
-        let headers: Vec<(String, Template)> = spec
+        let mut headers: Vec<(String, HeaderValue)> = spec
             .headers
             .iter()
-            .map(|(name, value)| (name.clone(), Template::compile(value)))
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    HeaderValue::Template(Template::compile(value)),
+                )
+            })
             .collect();
         let body_template = Template::compile(&body);
         let dynamic = !target.is_static()
             || !body_template.is_static()
-            || headers.iter().any(|(_, value)| !value.is_static());
+            || !spec.live_headers.is_empty()
+            || headers
+                .iter()
+                .any(|(_, value)| matches!(value, HeaderValue::Template(t) if !t.is_static()));
+        headers.extend(
+            spec.live_headers
+                .iter()
+                .map(|live| (live.name.clone(), HeaderValue::Live(live.clone()))),
+        );
         if !dynamic {
             let bytes =
                 vayu_net::request::encode(&spec.method, endpoint, &spec.headers, &spec.body)
@@ -66,7 +85,7 @@ impl Payload {
         }
         validate(
             &spec.method,
-            spec.headers.iter().map(|(name, _)| (name.as_str(), "")),
+            headers.iter().map(|(name, _)| (name.as_str(), "")),
         )
         .map_err(encode_error)?;
         Ok(Payload::Dynamic(Box::new(DynamicRequest {
@@ -93,7 +112,12 @@ impl DynamicRequest {
         buffers.header_ends.clear();
         self.target.render_into(&(), number, &mut buffers.target);
         for (_, value) in &self.headers {
-            value.render_into(&(), number, &mut buffers.headers);
+            match value {
+                HeaderValue::Template(template) => {
+                    template.render_into(&(), number, &mut buffers.headers)
+                }
+                HeaderValue::Live(live) => buffers.headers.push_str(&live.value.load()),
+            }
             buffers.header_ends.push(buffers.headers.len());
         }
         self.body.render_into(&(), number, &mut buffers.body);
@@ -166,6 +190,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             body: body.as_bytes().to_vec(),
+            live_headers: Vec::new(),
         }
     }
 
@@ -211,6 +236,22 @@ mod tests {
             text.contains("Content-Length: 10\r\n\r\n{\"n\":1000}"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn live_headers_are_read_per_request() {
+        let mut request = spec("http://127.0.0.1:8080/", &[], "");
+        let token = LiveHeader::new("Authorization", "Bearer one".to_owned());
+        request.live_headers.push(token.clone());
+        let Payload::Dynamic(dynamic) = compile(&request).unwrap_or_else(|e| panic!("{e}")) else {
+            panic!("a live header makes the request dynamic");
+        };
+        let (mut buffers, mut out) = (RenderBuffers::default(), Vec::new());
+        dynamic.render(1, &mut buffers, &mut out);
+        assert!(String::from_utf8_lossy(&out).contains("Authorization: Bearer one\r\n"));
+        token.set("Bearer two".to_owned());
+        dynamic.render(2, &mut buffers, &mut out);
+        assert!(String::from_utf8_lossy(&out).contains("Authorization: Bearer two\r\n"));
     }
 
     #[test]

@@ -15,6 +15,37 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     #[serde(skip)]
     pub body: Vec<u8>,
+    /// Headers whose value can change during the run (a refreshed OAuth2 token): read on
+    /// every request, swapped by whoever refreshes them.
+    #[serde(skip)]
+    pub live_headers: Vec<LiveHeader>,
+}
+
+/// A header value shared between the run's shards and the thread that refreshes it.
+#[derive(Debug, Clone)]
+pub struct LiveHeader {
+    pub name: String,
+    pub value: std::sync::Arc<arc_swap::ArcSwap<String>>,
+}
+
+impl LiveHeader {
+    pub fn new(name: &str, value: String) -> Self {
+        LiveHeader {
+            name: name.to_owned(),
+            value: std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(value)),
+        }
+    }
+
+    /// Replaces the value for every later request.
+    pub fn set(&self, value: String) {
+        self.value.store(std::sync::Arc::new(value));
+    }
+}
+
+impl PartialEq for LiveHeader {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && std::sync::Arc::ptr_eq(&self.value, &other.value)
+    }
 }
 
 /// How load is generated (SPEC §4).
@@ -219,6 +250,7 @@ impl RunPlan {
                 url: url.to_owned(),
                 headers: Vec::new(),
                 body: Vec::new(),
+                live_headers: Vec::new(),
             },
             load,
             timeout: Duration::from_secs(30),

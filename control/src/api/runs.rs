@@ -23,6 +23,7 @@ use crate::runs::fields::FieldError;
 use crate::runs::launch::{launch, Launch};
 use crate::runs::resolve::{self, ResolveError};
 use crate::store::runs::{delete_run, RunFilter, Table};
+use vayu_engine::plan::LiveHeader;
 use vayu_engine::render::{self, Format, Sources};
 use vayu_engine::validation::TestPlan;
 
@@ -81,19 +82,30 @@ fn resolve_error(err: ResolveError) -> ApiError {
     }
 }
 
-/// Applies the request's auth once for the whole run: an OAuth2 token is fetched (on the
-/// design thread), a JWT minted. 502 AUTH_ERROR when the token endpoint fails.
+/// An OAuth2 grant whose token a run must keep fresh.
+struct Refresh {
+    auth: Auth,
+    options: exchange::Options,
+}
+
+/// How often a run's OAuth2 token is checked; the design thread's cache fetches a new one
+/// shortly before the old one expires.
+const TOKEN_CHECK: Duration = Duration::from_secs(1);
+
+/// Applies the request's auth for the whole run: an OAuth2 token is fetched (on the design
+/// thread) and kept fresh by [`keep_token_fresh`], a JWT minted once. 502 AUTH_ERROR when
+/// the token endpoint fails.
 async fn authorize(
     state: &AppState,
     request: RequestTemplate,
     insecure: bool,
     config: &super::RunConfig,
-) -> ApiResult<RequestTemplate> {
+) -> ApiResult<(RequestTemplate, Option<Refresh>)> {
     let Some(auth) = request.auth.as_ref() else {
-        return Ok(request);
+        return Ok((request, None));
     };
     let Some(auth) = Auth::parse(auth).map_err(field_error)? else {
-        return Ok(request);
+        return Ok((request, None));
     };
     let options = exchange::Options {
         timeout: config.default_timeout,
@@ -101,6 +113,10 @@ async fn authorize(
         max_redirects: 0,
         insecure,
     };
+    let refresh = matches!(auth, Auth::OAuth2(_)).then(|| Refresh {
+        auth: auth.clone(),
+        options,
+    });
     let credentials = state
         .design
         .credentials(auth, options)
@@ -109,7 +125,57 @@ async fn authorize(
         .map_err(|err| {
             ApiError::new(StatusCode::BAD_GATEWAY, "AUTH_ERROR", err.0).with_field("auth")
         })?;
-    with_credentials(request, credentials).map_err(field_error)
+    Ok((
+        with_credentials(request, credentials).map_err(field_error)?,
+        refresh,
+    ))
+}
+
+/// Moves the `Authorization` header into a live header of the plan, so that a refreshed
+/// token reaches the next requests of every shard.
+fn live_authorization(plan: &mut vayu_engine::RunPlan) -> Option<LiveHeader> {
+    let at = plan
+        .request
+        .headers
+        .iter()
+        .position(|(name, _)| name.eq_ignore_ascii_case("authorization"))?;
+    let (name, value) = plan.request.headers.remove(at);
+    let live = LiveHeader::new(&name, value);
+    plan.request.live_headers.push(live.clone());
+    Some(live)
+}
+
+/// Checks the run's token every [`TOKEN_CHECK`] until the run ends, swapping in a new one
+/// when the design thread's cache fetched it.
+async fn keep_token_fresh(state: AppState, run_id: String, refresh: Refresh, header: LiveHeader) {
+    loop {
+        tokio::time::sleep(TOKEN_CHECK).await;
+        if state
+            .runs
+            .get(&run_id)
+            .is_none_or(|live| live.is_finished())
+        {
+            return;
+        }
+        let credentials = state
+            .design
+            .credentials(refresh.auth.clone(), refresh.options)
+            .await;
+        match credentials {
+            Ok(Ok(credentials)) => {
+                let fresh = credentials
+                    .headers
+                    .into_iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(&header.name));
+                if let Some((_, value)) = fresh {
+                    header.set(value);
+                }
+            }
+            // The design thread is gone (shutdown) or the endpoint failed: keep the old token.
+            Ok(Err(err)) => eprintln!("vayu: run {run_id}: token refresh failed: {err}"),
+            Err(_) => return,
+        }
+    }
 }
 
 /// Starts a load run (v0.3 flat body or v0.1 nested `request`).
@@ -141,7 +207,7 @@ async fn start_run(
         tick_interval: config.live_tick_interval,
         workers: state.workers,
     };
-    let request = authorize(
+    let (request, refresh) = authorize(
         &state,
         substitute(&template, &variables),
         parsed.insecure,
@@ -149,6 +215,8 @@ async fn start_run(
     )
     .await?;
     let mut plan = parsed.plan(request, defaults).map_err(field_error)?;
+    let refresher =
+        refresh.and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
     if plan.tests.is_none() {
         // No `tests` in the body: the linked saved request's test script, if any.
         let script = saved_test_script(&state, options.request_id.as_deref())?;
@@ -180,6 +248,9 @@ async fn start_run(
         },
     )
     .await?;
+    if let Some((refresh, header)) = refresher {
+        tokio::spawn(keep_token_fresh(state.clone(), id.clone(), refresh, header));
+    }
     Ok(Json(json!({ "runId": id, "status": status::RUNNING })))
 }
 

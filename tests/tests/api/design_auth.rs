@@ -174,3 +174,42 @@ fn load_runs_apply_auth_once_per_run() {
         .iter()
         .all(|seen| seen.header("authorization") == Some("Bearer t1")));
 }
+
+/// A token endpoint that hands out a new token (`tok1`, `tok2`, ...) valid for one second.
+fn rotating_token_endpoint(_: &SeenRequest) -> Reply {
+    static ISSUED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    Reply::new(
+        200,
+        format!(r#"{{"access_token":"tok{n}","token_type":"bearer","expires_in":1}}"#),
+    )
+}
+
+#[test]
+fn load_runs_refresh_an_expiring_oauth2_token() {
+    let daemon = Daemon::start();
+    let tokens = TestServer::start(Behaviour::Route(rotating_token_endpoint));
+    let target = TestServer::start(Behaviour::Ok);
+    let token_url = format!("{}token", tokens.url());
+    let (_, report) = run_to_end(
+        &daemon,
+        &json!({"url": target.url(), "mode": "constant_rps", "targetRps": 10, "duration": "3500ms",
+                "concurrency": 1, "auth": oauth2(&token_url)}),
+    );
+    assert_eq!(report["summary"]["successfulRequests"], 35, "{report}");
+    assert!(
+        tokens.requests() >= 2,
+        "the token expires every second: {} fetched",
+        tokens.requests()
+    );
+    let seen: std::collections::BTreeSet<String> = target
+        .seen()
+        .iter()
+        .filter_map(|request| request.header("authorization").map(str::to_owned))
+        .collect();
+    assert!(seen.len() >= 2, "requests carried only {seen:?}");
+    assert!(
+        seen.iter().all(|value| value.starts_with("Bearer tok")),
+        "{seen:?}"
+    );
+}
