@@ -49,3 +49,5 @@ mod design_wire;
 mod design_scripts;
 #[path = "api/load_tests.rs"]
 mod load_tests;
+#[path = "api/report_formats.rs"]
+mod report_formats;
