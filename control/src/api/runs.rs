@@ -41,6 +41,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_run, remove_run))
         .routes(routes!(stop_run))
         .routes(routes!(report))
+        .routes(routes!(run_schema))
+}
+
+/// The JSON Schema of a run body (`POST /run` and `vayu run plan.json|toml`); the same
+/// description validates both.
+#[utoipa::path(get, path = "/schema/run", tag = "runs",
+    responses((status = 200, description = "JSON Schema (draft 2020-12)")))]
+async fn run_schema() -> Json<Value> {
+    Json(crate::runs::schema::document())
 }
 
 /// The `postRequestScript` of a saved request, when it has one.

@@ -79,6 +79,7 @@ const SAMPLE_BUDGET: u64 = 5_000;
 
 impl RunBody {
     pub fn parse(body: &Value) -> Result<RunBody, FieldError> {
+        super::schema::validate(body)?;
         let Value::Object(top) = body else {
             return Err(FieldError::new("body", "must be a JSON object"));
         };

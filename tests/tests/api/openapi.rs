@@ -33,6 +33,7 @@ const V03_ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/metrics/live/{id}"),
     ("get", "/ws/stats/{id}"),
     ("get", "/scripting/completions"),
+    ("get", "/schema/run"),
 ];
 
 fn documented(daemon: &Daemon) -> BTreeSet<(String, String)> {
@@ -88,4 +89,48 @@ fn every_documented_route_exists() {
         );
         assert_ne!(response.status, 405, "{method} {path}: method not allowed");
     }
+}
+
+#[test]
+fn the_run_schema_describes_and_validates_run_bodies() {
+    let daemon = Daemon::start();
+    let schema = daemon.get("/schema/run");
+    assert_eq!(schema.status, 200);
+    let schema = schema.json();
+    assert!(
+        schema["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("json-schema.org")),
+        "{schema}"
+    );
+    let properties = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{schema}"));
+    for field in [
+        "url",
+        "mode",
+        "concurrency",
+        "duration",
+        "targetRps",
+        "thresholds",
+        "tests",
+        "request",
+    ] {
+        assert!(properties.contains_key(field), "{field} missing");
+    }
+    let body = serde_json::json!({"url": "http://127.0.0.1:9/", "mode": "iterations", "iterations": 1, "concurrency": "ten"});
+    let refused = daemon.post_json("/run", &body);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["field"], "concurrency");
+    let nested = serde_json::json!({"url": "http://127.0.0.1:9/", "mode": "iterations", "iterations": 1,
+        "thresholds": {"http_req_duration": [{"threshold": 5}]}});
+    let refused = daemon.post_json("/run", &nested);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.json()["error"]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("thresholds")),
+        "{}",
+        refused.body
+    );
 }
