@@ -7,11 +7,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 
-use crate::metrics::{new_histogram, Counters, Failure, ShardTick};
+use crate::metrics::{new_histogram, Counters, EndpointStats, Failure, ShardTick};
 use crate::plan::{Load, RunPlan};
 use crate::report::{
-    Errors, Latency, LiveTick, Metadata, NamedTest, RateControl, Report, SlowRequests, Summary,
-    TestValidation, TimingBreakdown,
+    EndpointReport, EndpointSummary, Errors, Latency, LiveEndpoint, LiveTick, Metadata, NamedTest,
+    RateControl, Report, SlowRequests, Summary, TestValidation, TimingBreakdown,
 };
 use crate::threshold::{Observed, Threshold};
 use crate::validation::TestCounts;
@@ -37,6 +37,8 @@ pub struct Aggregator {
     published: Counters,
     finished_at: Option<Instant>,
     tests: TestCounts,
+    /// Per-endpoint cumulative stats, in plan order (multi-endpoint runs).
+    endpoints: Vec<(String, EndpointStats)>,
 }
 
 impl Aggregator {
@@ -58,6 +60,14 @@ impl Aggregator {
             published: Counters::default(),
             finished_at: None,
             tests: TestCounts::default(),
+            endpoints: if plan.endpoints.len() > 1 {
+                plan.endpoints
+                    .iter()
+                    .map(|e| (e.name.clone(), EndpointStats::default()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -65,6 +75,9 @@ impl Aggregator {
     pub fn merge(&mut self, tick: ShardTick) -> Vec<LiveTick> {
         self.counters.add(&tick.counters);
         self.tests.add(&tick.tests);
+        for ((_, total), part) in self.endpoints.iter_mut().zip(&tick.endpoints) {
+            total.add(part);
+        }
         // Both histograms share the same fixed bounds, so adding cannot fail.
         let _ = self.latency.add(&tick.latency);
         let _ = self.queue_wait.add(&tick.queue_wait);
@@ -141,6 +154,20 @@ impl Aggregator {
             samples_tested: self.tests.samples_tested,
             tests_passed: self.tests.passed,
             tests_failed: self.tests.failed,
+            endpoints: self
+                .endpoints
+                .iter()
+                .map(|(name, stats)| {
+                    let live = LiveEndpoint {
+                        total_requests: stats.counters.completed,
+                        total_errors: stats.counters.failed(),
+                        latency_p50_ms: quantile_ms(&stats.latency, 0.50),
+                        latency_p95_ms: quantile_ms(&stats.latency, 0.95),
+                        latency_p99_ms: quantile_ms(&stats.latency, 0.99),
+                    };
+                    (name.clone(), live)
+                })
+                .collect(),
         };
         self.published = self.counters.clone();
         tick
@@ -155,17 +182,32 @@ impl Aggregator {
         }
     }
 
+    /// What one endpoint (by name) observed, or the whole run for `None`.
+    fn observed_for(&self, endpoint: Option<&str>, elapsed: Duration) -> Observed<'_> {
+        match endpoint.and_then(|name| self.endpoints.iter().find(|(n, _)| n == name)) {
+            Some((_, stats)) => Observed {
+                counters: &stats.counters,
+                latency_us: &stats.latency,
+                elapsed,
+            },
+            None => self.observed(elapsed),
+        }
+    }
+
+    fn evaluate(&self, threshold: &Threshold, elapsed: Duration) -> crate::threshold::Verdict {
+        threshold.evaluate(&self.observed_for(threshold.endpoint.as_deref(), elapsed))
+    }
+
     /// The first `abort_on_fail` threshold failing now, once its delay has passed.
     pub fn failing_abort_threshold<'p>(
         &self,
         plan: &'p RunPlan,
         elapsed: Duration,
     ) -> Option<&'p Threshold> {
-        let observed = self.observed(elapsed);
         plan.thresholds
             .iter()
             .filter(|threshold| threshold.abort_on_fail && elapsed >= threshold.delay_abort)
-            .find(|threshold| !threshold.evaluate(&observed).passed)
+            .find(|threshold| !self.evaluate(threshold, elapsed).passed)
     }
 
     fn test_validation(&self) -> TestValidation {
@@ -243,11 +285,16 @@ impl Aggregator {
             }
             _ => None,
         };
-        let observed = self.observed(Duration::from_secs_f64(duration_s));
+        let elapsed = Duration::from_secs_f64(duration_s);
         let thresholds: Vec<_> = plan
             .thresholds
             .iter()
-            .map(|t| t.evaluate(&observed))
+            .map(|t| self.evaluate(t, elapsed))
+            .collect();
+        let endpoints = self
+            .endpoints
+            .iter()
+            .map(|(name, stats)| (name.clone(), endpoint_report(stats, duration_s)))
             .collect();
         let timing_breakdown = plan.timing_breakdown.then(|| {
             let t = &c.timing;
@@ -312,6 +359,7 @@ impl Aggregator {
             timing_breakdown,
             passed: thresholds.iter().all(|verdict| verdict.passed),
             test_validation: plan.tests.as_ref().map(|_| self.test_validation()),
+            endpoints,
             thresholds,
             slow_requests: plan.sampling.slow_threshold.map(|threshold| SlowRequests {
                 count: c.slow,
@@ -319,6 +367,31 @@ impl Aggregator {
                 percentage: round3(percent(c.slow, c.completed)),
             }),
         }
+    }
+}
+
+/// The report section of one endpoint.
+fn endpoint_report(stats: &EndpointStats, duration_s: f64) -> EndpointReport {
+    let c = &stats.counters;
+    let mut types = BTreeMap::new();
+    for failure in Failure::all() {
+        let count = c.failures_of(failure);
+        if count > 0 {
+            types.insert(failure.as_str().to_owned(), count);
+        }
+    }
+    EndpointReport {
+        summary: EndpointSummary {
+            total_requests: c.completed,
+            successful_requests: c.succeeded,
+            failed_requests: c.failed(),
+            error_rate: round3(percent(c.failed(), c.completed)),
+            avg_rps: round3(c.completed as f64 / duration_s),
+            requests_sent: c.sent,
+        },
+        latency: latency_of(&stats.latency),
+        status_codes: status_map(c),
+        errors: types,
     }
 }
 

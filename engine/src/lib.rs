@@ -30,6 +30,7 @@ pub mod runtime;
 pub mod sample;
 pub mod script;
 pub mod shard;
+pub mod target;
 pub mod template;
 pub mod threshold;
 pub mod validation;

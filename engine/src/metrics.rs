@@ -203,6 +203,8 @@ pub struct ShardTick {
     pub at: Instant,
     /// Test-script results of this tick.
     pub tests: crate::validation::TestCounts,
+    /// Per-endpoint stats of this tick (multi-endpoint runs).
+    pub endpoints: Vec<EndpointStats>,
 }
 
 /// The shard-local recorder. Only its owner thread touches it; recording never allocates.
@@ -212,6 +214,32 @@ pub struct Recorder {
     queue_wait: Histogram<u64>,
     in_flight: u64,
     peak_in_flight: u64,
+    /// Per-endpoint counters and latency (multi-endpoint runs only).
+    endpoints: Vec<EndpointStats>,
+}
+
+/// What one endpoint of a multi-endpoint run recorded.
+#[derive(Debug, Clone)]
+pub struct EndpointStats {
+    pub counters: Counters,
+    pub latency: Histogram<u64>,
+}
+
+impl Default for EndpointStats {
+    fn default() -> Self {
+        EndpointStats {
+            counters: Counters::default(),
+            latency: new_histogram(),
+        }
+    }
+}
+
+impl EndpointStats {
+    pub fn add(&mut self, other: &EndpointStats) {
+        self.counters.add(&other.counters);
+        // Same fixed bounds on both sides: adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+    }
 }
 
 impl Default for Recorder {
@@ -222,14 +250,30 @@ impl Default for Recorder {
             queue_wait: new_histogram(),
             in_flight: 0,
             peak_in_flight: 0,
+            endpoints: Vec::new(),
         }
     }
 }
 
 impl Recorder {
+    /// A recorder that also keeps per-endpoint stats for `count` endpoints (none for 0 or 1).
+    pub fn with_endpoints(count: usize) -> Self {
+        Recorder {
+            endpoints: if count > 1 {
+                (0..count).map(|_| EndpointStats::default()).collect()
+            } else {
+                Vec::new()
+            },
+            ..Recorder::default()
+        }
+    }
+
     /// A request is about to be written, `queue_wait` after its intended time.
-    pub fn on_send(&mut self, bytes: usize, queue_wait: Option<Duration>) {
+    pub fn on_send(&mut self, endpoint: usize, bytes: usize, queue_wait: Option<Duration>) {
         self.counters.sent += 1;
+        if let Some(stats) = self.endpoints.get_mut(endpoint) {
+            stats.counters.sent += 1;
+        }
         self.counters.bytes_sent += bytes as u64;
         self.in_flight += 1;
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
@@ -241,21 +285,30 @@ impl Recorder {
     /// A request finished: `status` is `Some` when a response arrived.
     pub fn on_complete(
         &mut self,
+        endpoint: usize,
         latency: Duration,
         status: Option<u16>,
         failure: Option<Failure>,
         bytes_received: u64,
     ) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        self.counters.completed += 1;
-        self.counters.bytes_received += bytes_received;
-        self.latency.saturating_record(micros(latency));
-        if let Some(status) = status {
-            self.counters.statuses[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
-        }
-        match failure {
-            None => self.counters.succeeded += 1,
-            Some(failure) => self.counters.failures[failure.index()] += 1,
+        record(
+            &mut self.counters,
+            &mut self.latency,
+            latency,
+            status,
+            failure,
+            bytes_received,
+        );
+        if let Some(stats) = self.endpoints.get_mut(endpoint) {
+            record(
+                &mut stats.counters,
+                &mut stats.latency,
+                latency,
+                status,
+                failure,
+                bytes_received,
+            );
         }
     }
 
@@ -305,11 +358,43 @@ impl Recorder {
             peak_in_flight: self.peak_in_flight,
             at: Instant::now(),
             tests: crate::validation::TestCounts::default(),
+            endpoints: self
+                .endpoints
+                .iter_mut()
+                .map(|stats| EndpointStats {
+                    counters: std::mem::take(&mut stats.counters),
+                    latency: stats.latency.clone(),
+                })
+                .collect(),
         };
+        for stats in &mut self.endpoints {
+            stats.latency.reset();
+        }
         self.latency.reset();
         self.queue_wait.reset();
         self.peak_in_flight = self.in_flight;
         tick
+    }
+}
+
+/// Adds one finished request to a counter set and its histogram.
+fn record(
+    counters: &mut Counters,
+    histogram: &mut Histogram<u64>,
+    latency: Duration,
+    status: Option<u16>,
+    failure: Option<Failure>,
+    bytes_received: u64,
+) {
+    counters.completed += 1;
+    counters.bytes_received += bytes_received;
+    histogram.saturating_record(micros(latency));
+    if let Some(status) = status {
+        counters.statuses[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
+    }
+    match failure {
+        None => counters.succeeded += 1,
+        Some(failure) => counters.failures[failure.index()] += 1,
     }
 }
 
@@ -324,10 +409,11 @@ mod tests {
     #[test]
     fn ticks_drain_and_merge_additively() {
         let mut recorder = Recorder::default();
-        recorder.on_send(100, None);
-        recorder.on_complete(Duration::from_millis(5), Some(200), None, 50);
-        recorder.on_send(100, None);
+        recorder.on_send(0, 100, None);
+        recorder.on_complete(0, Duration::from_millis(5), Some(200), None, 50);
+        recorder.on_send(0, 100, None);
         recorder.on_complete(
+            0,
             Duration::from_millis(7),
             Some(503),
             Some(Failure::Http5xx),

@@ -150,6 +150,29 @@ pub fn open_loop_slots(rps: f64, duration: Duration) -> u64 {
     (rps * duration.as_secs_f64()).ceil() as u64
 }
 
+/// One endpoint of a multi-endpoint run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointPlan {
+    pub name: String,
+    pub request: RequestSpec,
+    /// Share of requests under the weighted distribution.
+    pub weight: u32,
+    pub expected_status: ExpectedStatus,
+}
+
+/// How a multi-endpoint run spreads requests over its endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    /// Each endpoint in turn, across the shard.
+    RoundRobin,
+    /// In proportion to the weights (smooth weighted round robin: exact over every cycle).
+    Weighted,
+    /// Every connection walks the endpoints in order, again and again.
+    Sequential,
+}
+
 /// Which statuses count as success.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpectedStatus {
@@ -196,6 +219,9 @@ pub struct RunPlan {
     pub thresholds: Vec<crate::threshold::Threshold>,
     /// A test script run on a share of the responses.
     pub tests: Option<crate::validation::TestPlan>,
+    /// Several endpoints instead of `request` (empty: a single-request run).
+    pub endpoints: Vec<EndpointPlan>,
+    pub distribution: Distribution,
 }
 
 /// A plan field with an unusable value.
@@ -215,6 +241,8 @@ pub enum PlanError {
     Method(String),
     #[error("threshold `{threshold}`: unknown endpoint `{endpoint}`")]
     UnknownEndpoint { threshold: String, endpoint: String },
+    #[error("{field}: {reason}")]
+    Endpoint { field: String, reason: String },
 }
 
 impl PlanError {
@@ -226,6 +254,7 @@ impl PlanError {
             PlanError::Header { .. } => "headers",
             PlanError::Method(_) => "method",
             PlanError::UnknownEndpoint { .. } => "thresholds",
+            PlanError::Endpoint { field, .. } => field,
         }
     }
 }
@@ -263,6 +292,8 @@ impl RunPlan {
             sampling: crate::sample::Sampling::default(),
             thresholds: Vec::new(),
             tests: None,
+            endpoints: Vec::new(),
+            distribution: Distribution::Weighted,
         }
     }
 
@@ -373,7 +404,13 @@ impl RunPlan {
                 "between 10 and 1000",
             ));
         }
-        if let Some(threshold) = self.thresholds.iter().find(|t| t.endpoint.is_some()) {
+        self.validate_endpoints()?;
+        let unknown = self.thresholds.iter().find(|t| {
+            t.endpoint
+                .as_ref()
+                .is_some_and(|name| !self.endpoints.iter().any(|e| &e.name == name))
+        });
+        if let Some(threshold) = unknown {
             return Err(PlanError::UnknownEndpoint {
                 threshold: threshold.source.clone(),
                 endpoint: threshold.endpoint.clone().unwrap_or_default(),
@@ -398,6 +435,49 @@ impl RunPlan {
                 reason: err.to_string(),
             },
         })?;
+        Ok(())
+    }
+}
+
+impl RunPlan {
+    /// Endpoints: unique non-empty names, weights ≥ 1, valid URLs on one origin.
+    fn validate_endpoints(&self) -> Result<(), PlanError> {
+        let mut origin: Option<(bool, String, u16)> = None;
+        for (i, endpoint) in self.endpoints.iter().enumerate() {
+            let field = |name: &str| format!("endpoints[{i}].{name}");
+            if endpoint.name.trim().is_empty()
+                || self.endpoints[..i].iter().any(|e| e.name == endpoint.name)
+            {
+                return Err(PlanError::Endpoint {
+                    field: field("name"),
+                    reason: format!("`{}` must be a unique, non-empty name", endpoint.name),
+                });
+            }
+            if endpoint.weight == 0 {
+                return Err(PlanError::Endpoint {
+                    field: field("weight"),
+                    reason: "must be at least 1".to_owned(),
+                });
+            }
+            let parsed = vayu_net::Endpoint::parse(&endpoint.request.url).map_err(|err| {
+                PlanError::Endpoint {
+                    field: field("url"),
+                    reason: err.to_string(),
+                }
+            })?;
+            let this = (parsed.tls, parsed.host, parsed.port);
+            match &origin {
+                None => origin = Some(this),
+                Some(first) if *first != this => {
+                    return Err(PlanError::Endpoint {
+                        field: field("url"),
+                        reason: "every endpoint must be on the same scheme, host and port"
+                            .to_owned(),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
         Ok(())
     }
 }

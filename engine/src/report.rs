@@ -47,6 +47,20 @@ pub struct LiveTick {
     pub samples_tested: u64,
     pub tests_passed: u64,
     pub tests_failed: u64,
+    /// Per endpoint, for multi-endpoint runs.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoints: BTreeMap<String, LiveEndpoint>,
+}
+
+/// One endpoint in a live tick.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveEndpoint {
+    pub total_requests: u64,
+    pub total_errors: u64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
 }
 
 /// The final report of a run.
@@ -71,6 +85,31 @@ pub struct Report {
     pub passed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_validation: Option<TestValidation>,
+    /// Per endpoint, for multi-endpoint runs.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoints: BTreeMap<String, EndpointReport>,
+}
+
+/// One endpoint's section of the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointReport {
+    pub summary: EndpointSummary,
+    pub latency: Latency,
+    pub status_codes: BTreeMap<String, u64>,
+    /// Failures by type.
+    pub errors: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSummary {
+    pub total_requests: u64,
+    pub successful_requests: u64,
+    pub failed_requests: u64,
+    pub error_rate: f64,
+    pub avg_rps: f64,
+    pub requests_sent: u64,
 }
 
 /// What the run's test script found on the responses it ran on.

@@ -18,6 +18,7 @@ use crate::report::{LiveTick, Report};
 use crate::sample::Sample;
 use crate::script::ScriptRequest;
 use crate::shard::{self, ShardLoad, ShardSetup};
+use crate::target::Target;
 
 /// Why a run could not start or finish.
 #[derive(Debug, Error)]
@@ -95,8 +96,13 @@ pub fn start(
 ) -> Result<RunHandle, RunError> {
     plan.validate()?;
     let started = (Instant::now(), SystemTime::now());
-    let endpoint = Endpoint::parse(&plan.request.url).map_err(|err| PlanError::Url {
-        url: plan.request.url.clone(),
+    // Every endpoint shares one origin (validated), so the first names the connection.
+    let first_url = plan
+        .endpoints
+        .first()
+        .map_or(&plan.request.url, |e| &e.request.url);
+    let endpoint = Endpoint::parse(first_url).map_err(|err| PlanError::Url {
+        url: first_url.clone(),
         reason: err.to_string(),
     })?;
     let (addr, dns) = endpoint
@@ -111,7 +117,8 @@ pub fn start(
     } else {
         Connector::plain(addr, plan.connect_timeout)
     };
-    let payload = Arc::new(Payload::compile(&plan.request, &endpoint)?);
+    let targets = Arc::new(compile_targets(&plan)?);
+    let weights: Vec<u32> = plan.endpoints.iter().map(|e| e.weight).collect();
 
     let loads = split_load(&plan.load, plan.workers);
     let shards = loads.len();
@@ -133,12 +140,12 @@ pub fn start(
             shards,
             core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
             connector: connector.clone(),
-            payload: Arc::clone(&payload),
-            head_request: plan.request.method.eq_ignore_ascii_case("HEAD"),
+            targets: Arc::clone(&targets),
+            distribution: plan.distribution,
+            weights: weights.clone(),
             timeout: plan.timeout,
             timing_breakdown: plan.timing_breakdown,
             tick_interval: plan.tick_interval,
-            expected: plan.expected_status.clone(),
             load,
             stop: Arc::clone(&stop),
             ticks: tick_tx.clone(),
@@ -233,6 +240,28 @@ pub fn start(
         })
         .map_err(|err| RunError::Start(err.to_string()))?;
     Ok(RunHandle { stop, coordinator })
+}
+
+/// One target per endpoint, or the single request.
+fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> {
+    let target = |request: &crate::plan::RequestSpec, expected: &crate::plan::ExpectedStatus| {
+        let endpoint = Endpoint::parse(&request.url).map_err(|err| PlanError::Url {
+            url: request.url.clone(),
+            reason: err.to_string(),
+        })?;
+        Ok(Target {
+            payload: Payload::compile(request, &endpoint)?,
+            head_request: request.method.eq_ignore_ascii_case("HEAD"),
+            expected: expected.clone(),
+        })
+    };
+    if plan.endpoints.is_empty() {
+        return Ok(vec![target(&plan.request, &plan.expected_status)?]);
+    }
+    plan.endpoints
+        .iter()
+        .map(|endpoint| target(&endpoint.request, &endpoint.expected_status))
+        .collect()
 }
 
 /// `total` split into `parts` shares that differ by at most one.

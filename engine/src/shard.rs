@@ -17,10 +17,11 @@ use crate::deadline::{Deadlines, Watch, SWEEP_INTERVAL};
 use crate::metrics::{Failure, Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
 use crate::payload::{Payload, RenderBuffers};
-use crate::plan::ExpectedStatus;
+use crate::plan::Distribution;
 use crate::runtime;
 use crate::sample::{Sample, Sampler, Sampling};
 use crate::script::ScriptRequest;
+use crate::target::{Picker, Target};
 use crate::validation::{Captured, TestPlan, Validator};
 
 /// How long in-flight requests may take to finish after a stop.
@@ -52,12 +53,13 @@ pub struct ShardSetup {
     pub shards: usize,
     pub core: Option<core_affinity::CoreId>,
     pub connector: Connector,
-    pub payload: Arc<Payload>,
-    pub head_request: bool,
+    /// What to send: one target per endpoint.
+    pub targets: Arc<Vec<Target>>,
+    pub distribution: Distribution,
+    pub weights: Vec<u32>,
     pub timeout: Duration,
     pub timing_breakdown: bool,
     pub tick_interval: Duration,
-    pub expected: ExpectedStatus,
     pub load: ShardLoad,
     pub stop: Arc<AtomicBool>,
     pub ticks: Sender<ShardTick>,
@@ -141,16 +143,15 @@ async fn shard_main(setup: ShardSetup) {
     };
     let shard = Rc::new(Shard {
         connector: setup.connector,
-        payload: setup.payload,
+        picker: Picker::new(setup.distribution, &setup.weights),
+        recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
+        targets: setup.targets,
         started: Cell::new(0),
         shards: setup.shards as u64,
-        head_request: setup.head_request,
         timeout: setup.timeout,
         timing_breakdown: setup.timing_breakdown,
-        expected: setup.expected,
         stop: setup.stop,
         pacer,
-        recorder: RefCell::new(Recorder::default()),
         sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
         validator: RefCell::new(validator),
         index: setup.index,
@@ -208,14 +209,13 @@ type Opened = (Connection, ConnectTiming);
 
 struct Shard {
     connector: Connector,
-    payload: Arc<Payload>,
+    targets: Arc<Vec<Target>>,
+    picker: Picker,
     /// Requests started by this shard (for `{{$requestNumber}}`).
     started: Cell<u64>,
     shards: u64,
-    head_request: bool,
     timeout: Duration,
     timing_breakdown: bool,
-    expected: ExpectedStatus,
     stop: Arc<AtomicBool>,
     pacer: Pacer,
     recorder: RefCell<Recorder>,
@@ -280,10 +280,10 @@ impl Shard {
 
     /// The bytes of this shard's next request: the shared pre-encoded request, or the
     /// templates rendered into the connection's buffer.
-    fn next_outgoing(&self, wire: &mut Wire) -> Outgoing {
+    fn next_outgoing(&self, target: &Target, wire: &mut Wire) -> Outgoing {
         let started = self.started.get();
         self.started.set(started + 1);
-        match &*self.payload {
+        match &target.payload {
             Payload::Static(bytes) => Outgoing::Static(bytes.clone()),
             Payload::Dynamic(request) => {
                 let number = started * self.shards + self.index as u64 + 1;
@@ -304,7 +304,9 @@ impl Shard {
         intended: Option<Instant>,
     ) {
         let iteration = self.started.get();
-        let outgoing = self.next_outgoing(wire);
+        let endpoint = self.picker.pick(&mut wire.cursor);
+        let target = &self.targets[endpoint];
+        let outgoing = self.next_outgoing(target, wire);
         let tested = self
             .validator
             .borrow_mut()
@@ -312,6 +314,7 @@ impl Shard {
             .is_some_and(Validator::select);
         let sent_at = Instant::now();
         self.recorder.borrow_mut().on_send(
+            endpoint,
             outgoing.len(),
             intended.map(|at| sent_at.saturating_duration_since(at)),
         );
@@ -323,7 +326,7 @@ impl Shard {
         let outcome = match watch
             .run(
                 sent_at + self.timeout,
-                self.exchange(connection, &mut probe, outgoing),
+                self.exchange(connection, &mut probe, outgoing, target.head_request),
             )
             .await
         {
@@ -345,7 +348,7 @@ impl Shard {
                 if !response.reusable {
                     *connection = None;
                 }
-                let failure = (!self.expected.is_success(response.status))
+                let failure = (!target.expected.is_success(response.status))
                     .then(|| Failure::for_status(response.status));
                 if self.timing_breakdown {
                     let write_at = probe.write_at.unwrap_or(sent_at);
@@ -368,7 +371,7 @@ impl Shard {
                 (None, Some(Failure::Transport(error.kind())), 0)
             }
         };
-        recorder.on_complete(latency, status, failure, bytes_received);
+        recorder.on_complete(endpoint, latency, status, failure, bytes_received);
         let mut sampler = self.sampler.borrow_mut();
         let slow = sampler.is_slow(latency);
         let error_detailed = sampler.offer(
@@ -398,6 +401,7 @@ impl Shard {
         connection: &mut Option<Connection>,
         probe: &mut Probe,
         outgoing: Outgoing,
+        head_request: bool,
     ) -> (Result<Response, Error>, Option<Vec<u8>>) {
         let open = match connection {
             Some(open) => open,
@@ -424,7 +428,7 @@ impl Shard {
         if let Err(err) = written {
             return (Err(err), buffer);
         }
-        (open.receive(self.head_request, probe).await, buffer)
+        (open.receive(head_request, probe).await, buffer)
     }
 }
 
@@ -455,6 +459,8 @@ impl Outgoing {
 struct Wire {
     out: Option<Vec<u8>>,
     render: RenderBuffers,
+    /// Position in the endpoint sequence (sequential distribution).
+    cursor: usize,
 }
 
 fn micros(duration: Duration) -> u64 {

@@ -47,6 +47,8 @@ mod design_wire;
 
 #[path = "api/design_scripts.rs"]
 mod design_scripts;
+#[path = "api/endpoints.rs"]
+mod endpoints;
 #[path = "api/load_tests.rs"]
 mod load_tests;
 #[path = "api/report_formats.rs"]

@@ -198,12 +198,10 @@ async fn start_run(
 ) -> ApiResult<Json<Value>> {
     let parsed = RunBody::parse(&body).map_err(field_error)?;
     let options = parsed.options.clone();
-    let (template, collection_id) = resolve::request(
-        &state.store,
-        parsed.request.as_ref(),
-        options.request_id.as_deref(),
-    )
-    .map_err(resolve_error)?;
+    let own = parsed.main_request();
+    let (template, collection_id) =
+        resolve::request(&state.store, own.as_ref(), options.request_id.as_deref())
+            .map_err(resolve_error)?;
     let variables = resolve::variables(
         &state.store,
         options.environment_id.as_deref(),
@@ -223,7 +221,9 @@ async fn start_run(
         &config,
     )
     .await?;
-    let mut plan = parsed.plan(request, defaults).map_err(field_error)?;
+    let mut plan = parsed
+        .plan(request, defaults, &variables)
+        .map_err(field_error)?;
     let refresher =
         refresh.and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
     if plan.tests.is_none() {

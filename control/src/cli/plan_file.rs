@@ -55,7 +55,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
             "{shown}: requestId and environmentId name saved items of the daemon; run this plan with POST /run on `vayu serve`"
         ));
     }
-    let Some(request) = parsed.request.clone() else {
+    let Some(request) = parsed.main_request() else {
         return Err(at(FieldError::new("url", "is required")));
     };
     let defaults = Defaults {
@@ -65,7 +65,13 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
             .workers
             .map_or_else(vayu_engine::plan::default_workers, usize::from),
     };
-    let mut plan = parsed.plan(request, defaults).map_err(at)?;
+    let mut plan = parsed
+        .plan(
+            request,
+            defaults,
+            &crate::runs::template::Variables::default(),
+        )
+        .map_err(at)?;
     plan.request.headers.extend(args.headers.iter().cloned());
     plan.thresholds.extend(args.thresholds.iter().cloned());
     plan.insecure |= args.insecure;

@@ -50,6 +50,9 @@ pub struct RunBody {
     pub insecure: bool,
     expected_status: Vec<u16>,
     thresholds: Vec<vayu_engine::threshold::Threshold>,
+    /// Several endpoints instead of one request.
+    pub endpoints: Vec<super::endpoints::EndpointInput>,
+    distribution: vayu_engine::plan::Distribution,
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +130,8 @@ impl RunBody {
                 fields::unsigned(top, &["slow_threshold_ms", "slowThresholdMs"])?.unwrap_or(1000),
             ),
         };
-        if request.is_none() && options.request_id.is_none() {
+        let (endpoints, distribution) = super::endpoints::parse(top)?;
+        if request.is_none() && options.request_id.is_none() && endpoints.is_empty() {
             return Err(FieldError::new(
                 "url",
                 "is required (or name a saved request with requestId)",
@@ -172,6 +176,17 @@ impl RunBody {
             insecure: fields::boolean(top, &["insecure"])?.unwrap_or(false),
             expected_status,
             thresholds: super::thresholds::parse(top.get("thresholds"))?,
+            endpoints,
+            distribution,
+        })
+    }
+
+    /// The request the run is about: the body's own, else its first endpoint's.
+    pub fn main_request(&self) -> Option<RequestTemplate> {
+        self.request.clone().or_else(|| {
+            self.endpoints
+                .first()
+                .map(|endpoint| endpoint.request.clone())
         })
     }
 
@@ -180,6 +195,7 @@ impl RunBody {
         &self,
         request: RequestTemplate,
         defaults: Defaults,
+        variables: &Variables,
     ) -> Result<RunPlan, FieldError> {
         let load = self.load.to_load()?;
         let mut plan = RunPlan::new(&request.method, &request.url, load);
@@ -202,6 +218,10 @@ impl RunBody {
             script,
             sample_rate: self.options.success_sample_rate,
         });
+        if !self.endpoints.is_empty() {
+            plan.endpoints = super::endpoints::plans(&self.endpoints, variables);
+            plan.distribution = self.distribution;
+        }
         plan.validate()
             .map_err(|err| FieldError::new(err.field(), err.to_string()))?;
         Ok(plan)
@@ -262,7 +282,9 @@ impl LoadFields {
 }
 
 /// Reads method, url, headers and body; `None` when there is no url (a saved request).
-fn read_request(object: &Map<String, Value>) -> Result<Option<RequestTemplate>, FieldError> {
+pub(crate) fn read_request(
+    object: &Map<String, Value>,
+) -> Result<Option<RequestTemplate>, FieldError> {
     let Some(url) = fields::string(object, &["url"])? else {
         return Ok(None);
     };

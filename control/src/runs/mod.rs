@@ -2,6 +2,7 @@
 //! and the registry of active runs with their retained live-tick topics.
 
 pub mod body;
+pub mod endpoints;
 pub mod fields;
 pub mod launch;
 pub mod registry;

@@ -71,6 +71,36 @@ pub struct RunBodySchema {
     pub expected_status_codes: Option<Vec<u16>>,
     /// k6 form (`{"http_req_duration": ["p(95)<500"]}`) and ATM fields (`max_error_rate`).
     pub thresholds: Option<BTreeMap<String, ThresholdValue>>,
+    /// Several endpoints instead of one request (all on one scheme, host and port).
+    pub endpoints: Option<Vec<EndpointSchema>>,
+    /// How requests spread over `endpoints`.
+    #[serde(rename = "distribution_strategy")]
+    pub distribution_strategy: Option<DistributionStrategy>,
+}
+
+/// One endpoint of a multi-endpoint run.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSchema {
+    /// Required, unique.
+    pub name: Option<String>,
+    pub method: Option<String>,
+    /// Required.
+    pub url: Option<String>,
+    pub headers: Option<BTreeMap<String, Scalar>>,
+    pub body: Option<Value>,
+    #[schemars(range(min = 1))]
+    pub weight: Option<u32>,
+    pub expected_status_codes: Option<Vec<u16>>,
+}
+
+/// Distribution over endpoints (default weighted).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DistributionStrategy {
+    RoundRobin,
+    Weighted,
+    Sequential,
 }
 
 /// The v0.1 `request` object.

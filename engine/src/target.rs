@@ -1,0 +1,113 @@
+//! Targets: what a shard sends, one per endpoint (a single-request run has one), and the
+//! choice of the next one under a distribution. The choice is a few integer operations per
+//! request and never allocates.
+
+use std::cell::{Cell, RefCell};
+
+use crate::payload::Payload;
+use crate::plan::{Distribution, ExpectedStatus};
+
+/// One endpoint, compiled.
+pub struct Target {
+    pub payload: Payload,
+    pub head_request: bool,
+    pub expected: ExpectedStatus,
+}
+
+/// Picks the target of each request.
+pub struct Picker {
+    distribution: Distribution,
+    weights: Vec<i64>,
+    total: i64,
+    /// Smooth weighted round robin state.
+    current: RefCell<Vec<i64>>,
+    next: Cell<usize>,
+}
+
+impl Picker {
+    pub fn new(distribution: Distribution, weights: &[u32]) -> Self {
+        let weights: Vec<i64> = weights.iter().map(|&w| i64::from(w.max(1))).collect();
+        Picker {
+            distribution,
+            total: weights.iter().sum(),
+            current: RefCell::new(vec![0; weights.len()]),
+            weights,
+            next: Cell::new(0),
+        }
+    }
+
+    /// The target of the next request. `cursor` is the connection's own position, used by
+    /// the sequential distribution.
+    pub fn pick(&self, cursor: &mut usize) -> usize {
+        let count = self.weights.len();
+        if count <= 1 {
+            return 0;
+        }
+        match self.distribution {
+            Distribution::Sequential => {
+                let index = *cursor % count;
+                *cursor = index + 1;
+                index
+            }
+            Distribution::RoundRobin => {
+                let index = self.next.get() % count;
+                self.next.set(index + 1);
+                index
+            }
+            Distribution::Weighted => {
+                let mut current = self.current.borrow_mut();
+                let mut best = 0;
+                for (i, weight) in self.weights.iter().enumerate() {
+                    current[i] += weight;
+                    if current[i] > current[best] {
+                        best = i;
+                    }
+                }
+                current[best] -= self.total;
+                best
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_is_exact_over_each_cycle_and_spread_out() {
+        let picker = Picker::new(Distribution::Weighted, &[5, 3, 2]);
+        let mut cursor = 0;
+        let picks: Vec<usize> = (0..10).map(|_| picker.pick(&mut cursor)).collect();
+        let count = |i| picks.iter().filter(|&&p| p == i).count();
+        assert_eq!((count(0), count(1), count(2)), (5, 3, 2));
+        assert!(
+            picks.windows(3).all(|w| !(w[0] == w[1] && w[1] == w[2])),
+            "{picks:?}"
+        );
+    }
+
+    #[test]
+    fn sequential_follows_each_connection_and_round_robin_the_shard() {
+        let sequential = Picker::new(Distribution::Sequential, &[1, 1, 1]);
+        let (mut a, mut b) = (0, 0);
+        assert_eq!(
+            [
+                sequential.pick(&mut a),
+                sequential.pick(&mut a),
+                sequential.pick(&mut b)
+            ],
+            [0, 1, 0]
+        );
+        let round = Picker::new(Distribution::RoundRobin, &[1, 1]);
+        let mut cursor = 0;
+        assert_eq!(
+            [
+                round.pick(&mut cursor),
+                round.pick(&mut cursor),
+                round.pick(&mut cursor)
+            ],
+            [0, 1, 0]
+        );
+    }
+}
