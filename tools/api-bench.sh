@@ -6,6 +6,8 @@
 #                                  overhead (totalMs - wireMs) p50/p99
 #   tools/api-bench.sh tests       req/s of a full-speed run alone vs with a test script on
 #                                  10% of responses (alternating, 3 rounds)
+#   tools/api-bench.sh endpoints   req/s of a single-endpoint run vs a 3-endpoint weighted run
+#                                  on the same target (alternating, 3 rounds)
 #   tools/api-bench.sh soak [MIN] [RPS]  a constant_rps run of MIN minutes (default 10) at RPS
 #                                  (default 5000); daemon RSS (anonymous and file-backed, i.e.
 #                                  heap vs LMDB's mapped pages) sampled every 30 s
@@ -138,6 +140,20 @@ tests)
             id=$(post_run "$body" | run_id_of)
             wait_done "$id"
             curl -sf "$API/run/$id/report" | python3 -c "import json,sys; r=json.load(sys.stdin); v=r.get('testValidation') or {}; print('round $round', '$kind', r['summary']['avgRps'], 'req/s', 'tested', v.get('samplesTested', 0), 'skippedForTime', v.get('skippedForTime', 0))"
+        done
+    done
+    ;;
+endpoints)
+    start_target; start_daemon
+    base="http://127.0.0.1:$PORT"
+    single="{\"url\":\"$base/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\"}"
+    three="{\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\",\"distribution_strategy\":\"weighted\",\"endpoints\":[{\"name\":\"root\",\"url\":\"$base/\",\"weight\":5},{\"name\":\"status\",\"url\":\"$base/status/200\",\"weight\":3},{\"name\":\"bytes\",\"url\":\"$base/bytes/13\",\"weight\":2}]}"
+    for round in 1 2 3; do
+        for kind in single three; do
+            body=$single; [[ $kind == three ]] && body=$three
+            id=$(post_run "$body" | run_id_of)
+            wait_done "$id"
+            curl -sf "$API/run/$id/report" | python3 -c "import json,sys; r=json.load(sys.stdin); print('round $round', '$kind', r['summary']['avgRps'], 'req/s', {k: v['summary']['totalRequests'] for k, v in r.get('endpoints', {}).items()})"
         done
     done
     ;;
