@@ -142,31 +142,26 @@ impl Template {
     /// Appends the rendered text to `out`. `request_number` is what `{{$requestNumber}}`
     /// shows (1 for the first request). Allocates nothing beyond the growth of `out`.
     pub fn render_into(&self, variables: &dyn Lookup, request_number: u64, out: &mut String) {
-        for part in &self.parts {
-            match part {
-                Part::Literal(range) => out.push_str(&self.source[range.clone()]),
-                Part::Text(text) => out.push_str(text),
-                Part::Variable { name, raw } => match variables.get(&self.source[name.clone()]) {
-                    Some(value) => out.push_str(value),
-                    None => out.push_str(&self.source[raw.clone()]),
-                },
-                Part::Dynamic { kind, name, .. } => {
-                    let defined = name
-                        .as_ref()
-                        .and_then(|name| variables.get(&self.source[name.clone()]));
-                    match defined {
-                        Some(value) => out.push_str(value),
-                        None => render_dynamic(*kind, request_number, out),
-                    }
-                }
-            }
-        }
+        self.walk(variables, out, |kind, _raw, out| {
+            render_dynamic(kind, request_number, out)
+        });
     }
 
     /// Substitutes variables only: dynamic values stay as written, to be rendered per
     /// request later (a load run compiles the result again on the shards).
     pub fn resolve_variables(&self, variables: &dyn Lookup) -> String {
         let mut out = String::with_capacity(self.source.len());
+        self.walk(variables, &mut out, |_kind, raw, out| out.push_str(raw));
+        out
+    }
+
+    /// Writes every part; `dynamic` writes the dynamic values no variable overrides.
+    fn walk(
+        &self,
+        variables: &dyn Lookup,
+        out: &mut String,
+        mut dynamic: impl FnMut(Dynamic, &str, &mut String),
+    ) {
         for part in &self.parts {
             match part {
                 Part::Literal(range) => out.push_str(&self.source[range.clone()]),
@@ -175,15 +170,17 @@ impl Template {
                     Some(value) => out.push_str(value),
                     None => out.push_str(&self.source[raw.clone()]),
                 },
-                Part::Dynamic { name, raw, .. } => {
+                Part::Dynamic { kind, name, raw } => {
                     let defined = name
                         .as_ref()
                         .and_then(|name| variables.get(&self.source[name.clone()]));
-                    out.push_str(defined.unwrap_or(&self.source[raw.clone()]));
+                    match defined {
+                        Some(value) => out.push_str(value),
+                        None => dynamic(*kind, &self.source[raw.clone()], out),
+                    }
                 }
             }
         }
-        out
     }
 
     /// The rendered text as a new string.

@@ -143,26 +143,7 @@ impl RunBody {
                 .or(fields::millis(top, &["timeoutMs", "timeout_ms"])?),
         };
         let expected_status =
-            match fields::field(top, &["expectedStatusCodes", "expected_status_codes"]) {
-                None => Vec::new(),
-                Some((name, Value::Array(codes))) => codes
-                    .iter()
-                    .map(|code| {
-                        code.as_u64()
-                            .and_then(|code| u16::try_from(code).ok())
-                            .filter(|code| (100..=999).contains(code))
-                            .ok_or_else(|| {
-                                FieldError::new(name, format!("{code} is not an HTTP status code"))
-                            })
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some((name, other)) => {
-                    return Err(FieldError::new(
-                        name,
-                        format!("must be an array of status codes, got {other}"),
-                    ))
-                }
-            };
+            fields::status_codes(top, &["expectedStatusCodes", "expected_status_codes"])?;
         Ok(RunBody {
             request,
             options,

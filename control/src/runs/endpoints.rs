@@ -71,29 +71,8 @@ fn one(index: usize, item: &Value) -> Result<EndpointInput, FieldError> {
     if weight == 0 {
         return Err(FieldError::new(&at("weight"), "must be at least 1"));
     }
-    let expected = match fields::field(object, &["expectedStatusCodes", "expected_status_codes"]) {
-        None => Vec::new(),
-        Some((_, Value::Array(codes))) => codes
-            .iter()
-            .map(|code| {
-                code.as_u64()
-                    .and_then(|code| u16::try_from(code).ok())
-                    .filter(|code| (100..=999).contains(code))
-                    .ok_or_else(|| {
-                        FieldError::new(
-                            &at("expectedStatusCodes"),
-                            format!("{code} is not a status code"),
-                        )
-                    })
-            })
-            .collect::<Result<_, _>>()?,
-        Some((_, other)) => {
-            return Err(FieldError::new(
-                &at("expectedStatusCodes"),
-                format!("must be a list, got {other}"),
-            ))
-        }
-    };
+    let expected = fields::status_codes(object, &["expectedStatusCodes", "expected_status_codes"])
+        .map_err(rename)?;
     Ok(EndpointInput {
         name,
         request,

@@ -173,3 +173,28 @@ pub fn string_map(
         )),
     }
 }
+
+/// A list of HTTP status codes (`expectedStatusCodes`); absent means none.
+pub fn status_codes(
+    object: &Map<String, Value>,
+    names: &[&'static str],
+) -> Result<Vec<u16>, FieldError> {
+    match field(object, names) {
+        None => Ok(Vec::new()),
+        Some((name, Value::Array(codes))) => codes
+            .iter()
+            .map(|code| {
+                code.as_u64()
+                    .and_then(|code| u16::try_from(code).ok())
+                    .filter(|code| (100..=999).contains(code))
+                    .ok_or_else(|| {
+                        FieldError::new(name, format!("{code} is not an HTTP status code"))
+                    })
+            })
+            .collect(),
+        Some((name, other)) => Err(FieldError::new(
+            name,
+            format!("must be an array of status codes, got {other}"),
+        )),
+    }
+}
