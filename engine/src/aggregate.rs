@@ -60,13 +60,16 @@ impl Aggregator {
             published: Counters::default(),
             finished_at: None,
             tests: TestCounts::default(),
-            endpoints: if plan.endpoints.len() > 1 {
-                plan.endpoints
-                    .iter()
-                    .map(|e| (e.name.clone(), EndpointStats::default()))
-                    .collect()
-            } else {
-                Vec::new()
+            endpoints: {
+                let names = plan.target_names();
+                if names.len() > 1 {
+                    names
+                        .into_iter()
+                        .map(|name| (name, EndpointStats::default()))
+                        .collect()
+                } else {
+                    Vec::new()
+                }
             },
         }
     }

@@ -19,6 +19,7 @@
 pub mod aggregate;
 pub mod deadline;
 pub mod duration;
+pub mod extract;
 pub mod metrics;
 pub mod pacer;
 pub mod payload;

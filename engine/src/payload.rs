@@ -8,7 +8,7 @@ use vayu_net::request::{encode_into, validate, EncodeError};
 use vayu_net::Endpoint;
 
 use crate::plan::{LiveHeader, PlanError, RequestSpec};
-use crate::template::Template;
+use crate::template::{Lookup, Template};
 
 /// The request of a run, ready for the wire.
 pub enum Payload {
@@ -46,7 +46,13 @@ pub struct RenderBuffers {
 impl Payload {
     /// Compiles the request of a plan. `url` and friends have had their variables
     /// substituted already; only dynamic values remain.
-    pub fn compile(spec: &RequestSpec, endpoint: &Endpoint) -> Result<Payload, PlanError> {
+    /// With `per_user_variables` (scenario steps), `{{names}}` left in the request are
+    /// rendered per request from the virtual user's extracted values.
+    pub fn compile(
+        spec: &RequestSpec,
+        endpoint: &Endpoint,
+        per_user_variables: bool,
+    ) -> Result<Payload, PlanError> {
         let body = String::from_utf8_lossy(&spec.body);
         let target = Template::compile(&path_and_query(&spec.url));
         let mut headers: Vec<(String, HeaderValue)> = spec
@@ -60,12 +66,13 @@ impl Payload {
             })
             .collect();
         let body_template = Template::compile(&body);
-        let dynamic = !target.is_static()
-            || !body_template.is_static()
+        let templated = |t: &Template| !t.is_static() || (per_user_variables && t.has_variables());
+        let dynamic = templated(&target)
+            || templated(&body_template)
             || !spec.live_headers.is_empty()
             || headers
                 .iter()
-                .any(|(_, value)| matches!(value, HeaderValue::Template(t) if !t.is_static()));
+                .any(|(_, value)| matches!(value, HeaderValue::Template(t) if templated(t)));
         headers.extend(
             spec.live_headers
                 .iter()
@@ -105,22 +112,29 @@ impl Payload {
 
 impl DynamicRequest {
     /// Renders request number `number` (1-based, unique across shards) into `out`.
-    pub fn render(&self, number: u64, buffers: &mut RenderBuffers, out: &mut Vec<u8>) {
+    pub fn render(
+        &self,
+        number: u64,
+        variables: &dyn Lookup,
+        buffers: &mut RenderBuffers,
+        out: &mut Vec<u8>,
+    ) {
         buffers.target.clear();
         buffers.headers.clear();
         buffers.body.clear();
         buffers.header_ends.clear();
-        self.target.render_into(&(), number, &mut buffers.target);
+        self.target
+            .render_into(variables, number, &mut buffers.target);
         for (_, value) in &self.headers {
             match value {
                 HeaderValue::Template(template) => {
-                    template.render_into(&(), number, &mut buffers.headers)
+                    template.render_into(variables, number, &mut buffers.headers)
                 }
                 HeaderValue::Live(live) => buffers.headers.push_str(&live.value.load()),
             }
             buffers.header_ends.push(buffers.headers.len());
         }
-        self.body.render_into(&(), number, &mut buffers.body);
+        self.body.render_into(variables, number, &mut buffers.body);
         let rendered_headers = &buffers.headers;
         let ends = &buffers.header_ends;
         let headers = self.headers.iter().enumerate().map(move |(i, (name, _))| {
@@ -196,7 +210,7 @@ mod tests {
 
     fn compile(spec: &RequestSpec) -> Result<Payload, PlanError> {
         let endpoint = Endpoint::parse("http://127.0.0.1:8080/").unwrap_or_else(|e| panic!("{e}"));
-        Payload::compile(spec, &endpoint)
+        Payload::compile(spec, &endpoint, false)
     }
 
     #[test]
@@ -219,7 +233,7 @@ mod tests {
         };
         let mut buffers = RenderBuffers::default();
         let mut out = Vec::new();
-        request.render(42, &mut buffers, &mut out);
+        request.render(42, &(), &mut buffers, &mut out);
         let text = String::from_utf8(out.clone()).unwrap_or_default();
         assert!(
             text.starts_with("POST /items/42?q=1 HTTP/1.1\r\n"),
@@ -230,7 +244,7 @@ mod tests {
             text.contains("Content-Length: 8\r\n\r\n{\"n\":42}"),
             "{text}"
         );
-        request.render(1000, &mut buffers, &mut out);
+        request.render(1000, &(), &mut buffers, &mut out);
         let text = String::from_utf8(out).unwrap_or_default();
         assert!(
             text.contains("Content-Length: 10\r\n\r\n{\"n\":1000}"),
@@ -247,10 +261,10 @@ mod tests {
             panic!("a live header makes the request dynamic");
         };
         let (mut buffers, mut out) = (RenderBuffers::default(), Vec::new());
-        dynamic.render(1, &mut buffers, &mut out);
+        dynamic.render(1, &(), &mut buffers, &mut out);
         assert!(String::from_utf8_lossy(&out).contains("Authorization: Bearer one\r\n"));
         token.set("Bearer two".to_owned());
-        dynamic.render(2, &mut buffers, &mut out);
+        dynamic.render(2, &(), &mut buffers, &mut out);
         assert!(String::from_utf8_lossy(&out).contains("Authorization: Bearer two\r\n"));
     }
 

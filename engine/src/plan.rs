@@ -161,6 +161,29 @@ pub struct EndpointPlan {
     pub expected_status: ExpectedStatus,
 }
 
+/// A virtual-user scenario: ordered steps, picked per iteration by weight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioPlan {
+    pub name: String,
+    pub weight: u32,
+    pub steps: Vec<StepPlan>,
+}
+
+/// One step of a scenario. Its request may use `{{variables}}` extracted by earlier steps
+/// of the same virtual user.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepPlan {
+    pub name: String,
+    pub request: RequestSpec,
+    /// Pause after the step before the next one.
+    #[serde(serialize_with = "crate::duration::serialize")]
+    pub think_time: Duration,
+    pub extract: Vec<crate::extract::Extract>,
+    pub expected_status: ExpectedStatus,
+}
+
 /// How a multi-endpoint run spreads requests over its endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -221,6 +244,8 @@ pub struct RunPlan {
     pub tests: Option<crate::validation::TestPlan>,
     /// Several endpoints instead of `request` (empty: a single-request run).
     pub endpoints: Vec<EndpointPlan>,
+    /// Virtual-user scenarios instead of `request` (closed loop only).
+    pub scenarios: Vec<ScenarioPlan>,
     pub distribution: Distribution,
 }
 
@@ -293,6 +318,7 @@ impl RunPlan {
             thresholds: Vec::new(),
             tests: None,
             endpoints: Vec::new(),
+            scenarios: Vec::new(),
             distribution: Distribution::Weighted,
         }
     }
@@ -405,10 +431,12 @@ impl RunPlan {
             ));
         }
         self.validate_endpoints()?;
+        self.validate_scenarios()?;
+        let names = self.target_names();
         let unknown = self.thresholds.iter().find(|t| {
             t.endpoint
                 .as_ref()
-                .is_some_and(|name| !self.endpoints.iter().any(|e| &e.name == name))
+                .is_some_and(|name| !names.iter().any(|known| known == name))
         });
         if let Some(threshold) = unknown {
             return Err(PlanError::UnknownEndpoint {
@@ -440,6 +468,92 @@ impl RunPlan {
 }
 
 impl RunPlan {
+    /// Names of the per-target metrics: endpoints, or `scenario.step` for scenarios (empty
+    /// for a single-request run).
+    pub fn target_names(&self) -> Vec<String> {
+        if !self.scenarios.is_empty() {
+            return self
+                .scenarios
+                .iter()
+                .flat_map(|scenario| {
+                    scenario
+                        .steps
+                        .iter()
+                        .map(move |step| format!("{}.{}", scenario.name, step.name))
+                })
+                .collect();
+        }
+        self.endpoints
+            .iter()
+            .map(|endpoint| endpoint.name.clone())
+            .collect()
+    }
+
+    /// Scenarios: not mixed with endpoints, closed loop, unique names, weight ≥ 1, steps on
+    /// one origin.
+    fn validate_scenarios(&self) -> Result<(), PlanError> {
+        if self.scenarios.is_empty() {
+            return Ok(());
+        }
+        let bad = |field: String, reason: &str| PlanError::Endpoint {
+            field,
+            reason: reason.to_owned(),
+        };
+        if !self.endpoints.is_empty() {
+            return Err(bad(
+                "scenarios".to_owned(),
+                "cannot be combined with endpoints",
+            ));
+        }
+        if matches!(self.load, Load::ConstantRps { .. }) {
+            return Err(bad(
+                "scenarios".to_owned(),
+                "run as virtual users (closed loop): use a concurrency mode",
+            ));
+        }
+        let mut origin: Option<(bool, String, u16)> = None;
+        for (i, scenario) in self.scenarios.iter().enumerate() {
+            if scenario.name.trim().is_empty()
+                || self.scenarios[..i].iter().any(|s| s.name == scenario.name)
+            {
+                return Err(bad(
+                    format!("scenarios[{i}].name"),
+                    "must be a unique, non-empty name",
+                ));
+            }
+            if scenario.weight == 0 {
+                return Err(bad(format!("scenarios[{i}].weight"), "must be at least 1"));
+            }
+            if scenario.steps.is_empty() {
+                return Err(bad(
+                    format!("scenarios[{i}].steps"),
+                    "needs at least one step",
+                ));
+            }
+            for (j, step) in scenario.steps.iter().enumerate() {
+                let field = format!("scenarios[{i}].steps[{j}].url");
+                let parsed = vayu_net::Endpoint::parse(&step.request.url).map_err(|err| {
+                    PlanError::Endpoint {
+                        field: field.clone(),
+                        reason: err.to_string(),
+                    }
+                })?;
+                let this = (parsed.tls, parsed.host, parsed.port);
+                match &origin {
+                    None => origin = Some(this),
+                    Some(first) if *first != this => {
+                        return Err(bad(
+                            field,
+                            "every step must be on the same scheme, host and port",
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Endpoints: unique non-empty names, weights ≥ 1, valid URLs on one origin.
     fn validate_endpoints(&self) -> Result<(), PlanError> {
         let mut origin: Option<(bool, String, u16)> = None;

@@ -14,6 +14,7 @@ use vayu_net::{tls, Connector, Endpoint};
 use crate::aggregate::Aggregator;
 use crate::payload::Payload;
 use crate::plan::{open_loop_slots, Load, PlanError, RunPlan};
+use crate::plan::{ExpectedStatus, RequestSpec, StepPlan};
 use crate::report::{LiveTick, Report};
 use crate::sample::Sample;
 use crate::script::ScriptRequest;
@@ -96,11 +97,15 @@ pub fn start(
 ) -> Result<RunHandle, RunError> {
     plan.validate()?;
     let started = (Instant::now(), SystemTime::now());
-    // Every endpoint shares one origin (validated), so the first names the connection.
+    // Every endpoint or step shares one origin (validated), so the first names the
+    // connection.
     let first_url = plan
-        .endpoints
+        .scenarios
         .first()
-        .map_or(&plan.request.url, |e| &e.request.url);
+        .and_then(|scenario| scenario.steps.first())
+        .map(|step| &step.request.url)
+        .or(plan.endpoints.first().map(|e| &e.request.url))
+        .unwrap_or(&plan.request.url);
     let endpoint = Endpoint::parse(first_url).map_err(|err| PlanError::Url {
         url: first_url.clone(),
         reason: err.to_string(),
@@ -119,6 +124,11 @@ pub fn start(
     };
     let targets = Arc::new(compile_targets(&plan)?);
     let weights: Vec<u32> = plan.endpoints.iter().map(|e| e.weight).collect();
+    // Steps per scenario and scenario weights (empty without scenarios).
+    let scenario_shape: (Vec<usize>, Vec<u32>) = (
+        plan.scenarios.iter().map(|s| s.steps.len()).collect(),
+        plan.scenarios.iter().map(|s| s.weight).collect(),
+    );
 
     let loads = split_load(&plan.load, plan.workers);
     let shards = loads.len();
@@ -143,6 +153,7 @@ pub fn start(
             targets: Arc::clone(&targets),
             distribution: plan.distribution,
             weights: weights.clone(),
+            scenarios: scenario_shape.clone(),
             timeout: plan.timeout,
             timing_breakdown: plan.timing_breakdown,
             tick_interval: plan.tick_interval,
@@ -242,25 +253,35 @@ pub fn start(
     Ok(RunHandle { stop, coordinator })
 }
 
-/// One target per endpoint, or the single request.
+/// One target per scenario step, per endpoint, or the single request.
 fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> {
-    let target = |request: &crate::plan::RequestSpec, expected: &crate::plan::ExpectedStatus| {
+    let target = |request: &RequestSpec, expected: &ExpectedStatus, step: Option<&StepPlan>| {
         let endpoint = Endpoint::parse(&request.url).map_err(|err| PlanError::Url {
             url: request.url.clone(),
             reason: err.to_string(),
         })?;
         Ok(Target {
-            payload: Payload::compile(request, &endpoint)?,
+            payload: Payload::compile(request, &endpoint, step.is_some())?,
             head_request: request.method.eq_ignore_ascii_case("HEAD"),
             expected: expected.clone(),
+            think_time: step.map_or(Duration::ZERO, |step| step.think_time),
+            extract: step.map(|step| step.extract.clone()).unwrap_or_default(),
         })
     };
+    if !plan.scenarios.is_empty() {
+        return plan
+            .scenarios
+            .iter()
+            .flat_map(|scenario| scenario.steps.iter())
+            .map(|step| target(&step.request, &step.expected_status, Some(step)))
+            .collect();
+    }
     if plan.endpoints.is_empty() {
-        return Ok(vec![target(&plan.request, &plan.expected_status)?]);
+        return Ok(vec![target(&plan.request, &plan.expected_status, None)?]);
     }
     plan.endpoints
         .iter()
-        .map(|endpoint| target(&endpoint.request, &endpoint.expected_status))
+        .map(|endpoint| target(&endpoint.request, &endpoint.expected_status, None))
         .collect()
 }
 

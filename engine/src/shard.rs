@@ -3,6 +3,7 @@
 //! the only difference. Nothing here locks, allocates or sends on a channel per request.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +22,7 @@ use crate::plan::Distribution;
 use crate::runtime;
 use crate::sample::{Sample, Sampler, Sampling};
 use crate::script::ScriptRequest;
-use crate::target::{Picker, Target};
+use crate::target::{Picker, Position, Scenarios, Target};
 use crate::validation::{Captured, TestPlan, Validator};
 
 /// How long in-flight requests may take to finish after a stop.
@@ -57,6 +58,8 @@ pub struct ShardSetup {
     pub targets: Arc<Vec<Target>>,
     pub distribution: Distribution,
     pub weights: Vec<u32>,
+    /// Steps per scenario and scenario weights (both empty without scenarios).
+    pub scenarios: (Vec<usize>, Vec<u32>),
     pub timeout: Duration,
     pub timing_breakdown: bool,
     pub tick_interval: Duration,
@@ -144,6 +147,8 @@ async fn shard_main(setup: ShardSetup) {
     let shard = Rc::new(Shard {
         connector: setup.connector,
         picker: Picker::new(setup.distribution, &setup.weights),
+        scenarios: (!setup.scenarios.0.is_empty())
+            .then(|| Scenarios::new(&setup.scenarios.0, &setup.scenarios.1)),
         recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
         targets: setup.targets,
         started: Cell::new(0),
@@ -211,6 +216,7 @@ struct Shard {
     connector: Connector,
     targets: Arc<Vec<Target>>,
     picker: Picker,
+    scenarios: Option<Scenarios>,
     /// Requests started by this shard (for `{{$requestNumber}}`).
     started: Cell<u64>,
     shards: u64,
@@ -288,13 +294,14 @@ impl Shard {
             Payload::Dynamic(request) => {
                 let number = started * self.shards + self.index as u64 + 1;
                 let mut out = wire.out.take().unwrap_or_default();
-                request.render(number, &mut wire.render, &mut out);
+                request.render(number, &wire.variables, &mut wire.render, &mut out);
                 Outgoing::Rendered(out)
             }
         }
     }
 
     /// Sends one request on `connection` (opening it if needed) and records the outcome.
+    /// Returns the think time that follows (scenario steps).
     async fn request_once(
         &self,
         connection: &mut Option<Connection>,
@@ -302,9 +309,12 @@ impl Shard {
         watch: &Watch,
         wire: &mut Wire,
         intended: Option<Instant>,
-    ) {
+    ) -> Duration {
         let iteration = self.started.get();
-        let endpoint = self.picker.pick(&mut wire.cursor);
+        let endpoint = match &self.scenarios {
+            Some(scenarios) => scenarios.next(&mut wire.position),
+            None => self.picker.pick(&mut wire.cursor),
+        };
         let target = &self.targets[endpoint];
         let outgoing = self.next_outgoing(target, wire);
         let tested = self
@@ -320,7 +330,7 @@ impl Shard {
         );
         let mut probe = Probe {
             connected: opened_with,
-            capture: tested.then(Captured::default),
+            capture: (tested || !target.extract.is_empty()).then(Captured::default),
             ..Probe::default()
         };
         let outcome = match watch
@@ -359,10 +369,16 @@ impl Shard {
                         done_at.saturating_duration_since(first_byte_at),
                     );
                 }
-                if let (Some(captured), Some(validator)) =
-                    (probe.capture.take(), self.validator.borrow_mut().as_mut())
-                {
-                    validator.test(response.status, captured, latency, iteration);
+                if let Some(captured) = probe.capture.take() {
+                    for extract in &target.extract {
+                        if let Some(value) = extract.apply(&captured.headers, &captured.body) {
+                            wire.variables.insert(extract.variable.clone(), value);
+                        }
+                    }
+                    if let (true, Some(validator)) = (tested, self.validator.borrow_mut().as_mut())
+                    {
+                        validator.test(response.status, captured, latency, iteration);
+                    }
                 }
                 (Some(response.status), failure, response.bytes_received)
             }
@@ -392,6 +408,7 @@ impl Shard {
         if slow || error_detailed {
             recorder.on_sampled(slow, error_detailed);
         }
+        target.think_time
     }
 
     /// Connects if needed, writes the request and reads the response. Hands back the
@@ -461,6 +478,10 @@ struct Wire {
     render: RenderBuffers,
     /// Position in the endpoint sequence (sequential distribution).
     cursor: usize,
+    /// Position in the scenario (scenarios).
+    position: Position,
+    /// The virtual user's extracted variables (scenarios).
+    variables: HashMap<String, String>,
 }
 
 fn micros(duration: Duration) -> u64 {
@@ -522,7 +543,7 @@ async fn connection_task(
                     None => break,
                 },
             };
-            shard
+            let think = shard
                 .request_once(
                     &mut connection,
                     opened_with.take(),
@@ -531,6 +552,9 @@ async fn connection_task(
                     intended,
                 )
                 .await;
+            if !think.is_zero() && !sleep_until(&shard, Instant::now() + think).await {
+                break;
+            }
         }
     }
     shard.task_finished();

@@ -7,11 +7,70 @@ use std::cell::{Cell, RefCell};
 use crate::payload::Payload;
 use crate::plan::{Distribution, ExpectedStatus};
 
-/// One endpoint, compiled.
+/// One endpoint (or scenario step), compiled.
 pub struct Target {
     pub payload: Payload,
     pub head_request: bool,
     pub expected: ExpectedStatus,
+    /// Pause after this step (scenarios).
+    pub think_time: std::time::Duration,
+    /// Values taken from the response into the virtual user's variables (scenarios).
+    pub extract: Vec<crate::extract::Extract>,
+}
+
+/// A virtual user's place in its scenario.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Position {
+    /// Scenario being run; `None` between iterations.
+    scenario: Option<usize>,
+    step: usize,
+}
+
+/// Scenarios as ranges of consecutive targets, picked per iteration by weight.
+pub struct Scenarios {
+    /// First target and step count of each scenario.
+    ranges: Vec<(usize, usize)>,
+    picker: Picker,
+}
+
+impl Scenarios {
+    pub fn new(steps_per_scenario: &[usize], weights: &[u32]) -> Self {
+        let mut first = 0;
+        let ranges = steps_per_scenario
+            .iter()
+            .map(|&steps| {
+                let range = (first, steps);
+                first += steps;
+                range
+            })
+            .collect();
+        Scenarios {
+            ranges,
+            picker: Picker::new(Distribution::Weighted, weights),
+        }
+    }
+
+    /// The next target of a virtual user: the next step of its scenario, or the first step
+    /// of a newly picked one.
+    pub fn next(&self, position: &mut Position) -> usize {
+        let scenario = match position.scenario {
+            Some(scenario) => scenario,
+            None => {
+                let mut unused = 0;
+                let picked = self.picker.pick(&mut unused);
+                position.scenario = Some(picked);
+                position.step = 0;
+                picked
+            }
+        };
+        let (first, steps) = self.ranges[scenario];
+        let target = first + position.step;
+        position.step += 1;
+        if position.step >= steps {
+            position.scenario = None;
+        }
+        target
+    }
 }
 
 /// Picks the target of each request.
@@ -85,6 +144,14 @@ mod tests {
             picks.windows(3).all(|w| !(w[0] == w[1] && w[1] == w[2])),
             "{picks:?}"
         );
+    }
+
+    #[test]
+    fn scenarios_run_their_steps_in_order_then_pick_again() {
+        let scenarios = Scenarios::new(&[2, 3], &[1, 1]);
+        let mut position = Position::default();
+        let picks: Vec<usize> = (0..10).map(|_| scenarios.next(&mut position)).collect();
+        assert_eq!(picks, vec![0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -139,6 +139,14 @@ impl Template {
             .any(|part| matches!(part, Part::Dynamic { .. }))
     }
 
+    /// True when the template names variables (resolved at render time when the caller
+    /// passes them, e.g. a virtual user's extracted values).
+    pub fn has_variables(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|part| matches!(part, Part::Variable { .. }))
+    }
+
     /// Appends the rendered text to `out`. `request_number` is what `{{$requestNumber}}`
     /// shows (1 for the first request). Allocates nothing beyond the growth of `out`.
     pub fn render_into(&self, variables: &dyn Lookup, request_number: u64, out: &mut String) {

@@ -53,3 +53,5 @@ mod endpoints;
 mod load_tests;
 #[path = "api/report_formats.rs"]
 mod report_formats;
+#[path = "api/scenarios.rs"]
+mod scenarios;

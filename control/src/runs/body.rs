@@ -52,6 +52,8 @@ pub struct RunBody {
     thresholds: Vec<vayu_engine::threshold::Threshold>,
     /// Several endpoints instead of one request.
     pub endpoints: Vec<super::endpoints::EndpointInput>,
+    /// Virtual-user scenarios instead of one request.
+    pub scenarios: Vec<super::scenarios::ScenarioInput>,
     distribution: vayu_engine::plan::Distribution,
 }
 
@@ -97,17 +99,34 @@ impl RunBody {
             }
         };
         let request = read_request(request_object)?;
-        let mode = fields::string(top, &["mode"])?
-            .ok_or_else(|| FieldError::new("mode", "is required"))?;
+        // maid-core style: `users` virtual users hatched at `hatch_rate` per second.
+        let users = fields::unsigned_u32(top, &["users"])?;
+        let hatch_rate = fields::number(top, &["hatch_rate", "hatchRate"])?;
+        if hatch_rate.is_some_and(|rate| !(rate > 0.0 && rate.is_finite())) {
+            return Err(FieldError::new(
+                "hatch_rate",
+                "must be a rate above 0 (users per second)",
+            ));
+        }
+        let hatched = users
+            .zip(hatch_rate)
+            .map(|(users, rate)| Duration::from_secs_f64(f64::from(users) / rate));
+        let mode = match fields::string(top, &["mode"])? {
+            Some(mode) => mode,
+            None if hatched.is_some() => "ramp_up".to_owned(),
+            None if users.is_some() => "constant_concurrency".to_owned(),
+            None => return Err(FieldError::new("mode", "is required")),
+        };
         let load = LoadFields {
             mode,
-            concurrency: fields::unsigned_u32(top, &["concurrency"])?,
+            concurrency: fields::unsigned_u32(top, &["concurrency"])?.or(users),
             start_concurrency: fields::unsigned_u32(
                 top,
                 &["startConcurrency", "start_concurrency"],
-            )?,
-            duration: fields::duration(top, &["duration"])?,
-            ramp_up: fields::duration(top, &["rampUpDuration", "ramp_up_duration"])?,
+            )?
+            .or(hatched.map(|_| 0)),
+            duration: fields::duration(top, &["duration", "run_time", "runTime"])?,
+            ramp_up: fields::duration(top, &["rampUpDuration", "ramp_up_duration"])?.or(hatched),
             iterations: fields::unsigned(top, &["iterations"])?,
             target_rps: fields::number(top, &["targetRps", "target_rps", "rps"])?,
             max_in_flight: fields::unsigned_u32(top, &["maxInFlight", "max_in_flight"])?,
@@ -131,7 +150,12 @@ impl RunBody {
             ),
         };
         let (endpoints, distribution) = super::endpoints::parse(top)?;
-        if request.is_none() && options.request_id.is_none() && endpoints.is_empty() {
+        let scenarios = super::scenarios::parse(top)?;
+        if request.is_none()
+            && options.request_id.is_none()
+            && endpoints.is_empty()
+            && scenarios.is_empty()
+        {
             return Err(FieldError::new(
                 "url",
                 "is required (or name a saved request with requestId)",
@@ -158,17 +182,25 @@ impl RunBody {
             expected_status,
             thresholds: super::thresholds::parse(top.get("thresholds"))?,
             endpoints,
+            scenarios,
             distribution,
         })
     }
 
-    /// The request the run is about: the body's own, else its first endpoint's.
+    /// The request the run is about: the body's own, else its first endpoint's, else its
+    /// first scenario step's.
     pub fn main_request(&self) -> Option<RequestTemplate> {
-        self.request.clone().or_else(|| {
-            self.endpoints
-                .first()
-                .map(|endpoint| endpoint.request.clone())
-        })
+        self.request
+            .clone()
+            .or_else(|| {
+                self.endpoints
+                    .first()
+                    .map(|endpoint| endpoint.request.clone())
+            })
+            .or_else(|| {
+                let first = self.scenarios.first()?.steps.first()?;
+                Some(first.request.clone())
+            })
     }
 
     /// The plan for `request` (variables already substituted), validated.
@@ -203,6 +235,7 @@ impl RunBody {
             plan.endpoints = super::endpoints::plans(&self.endpoints, variables);
             plan.distribution = self.distribution;
         }
+        plan.scenarios = super::scenarios::plans(&self.scenarios, variables);
         plan.validate()
             .map_err(|err| FieldError::new(err.field(), err.to_string()))?;
         Ok(plan)

@@ -7,6 +7,7 @@ pub mod fields;
 pub mod launch;
 pub mod registry;
 pub mod resolve;
+pub mod scenarios;
 pub mod schema;
 pub mod template;
 pub mod thresholds;

@@ -71,6 +71,14 @@ pub struct RunBodySchema {
     pub expected_status_codes: Option<Vec<u16>>,
     /// k6 form (`{"http_req_duration": ["p(95)<500"]}`) and ATM fields (`max_error_rate`).
     pub thresholds: Option<BTreeMap<String, ThresholdValue>>,
+    /// Virtual users (maid-core): the concurrency of a scenario run.
+    pub users: Option<u32>,
+    /// Users started per second (a ramp from 0 to `users`).
+    #[serde(rename = "hatch_rate")]
+    pub hatch_rate: Option<f64>,
+    /// Virtual-user scenarios: `[{name, weight, steps: [{name, method, url, headers, body,
+    /// thinkTime, extract}]}]`.
+    pub scenarios: Option<Vec<Value>>,
     /// Several endpoints instead of one request (all on one scheme, host and port).
     pub endpoints: Option<Vec<EndpointSchema>>,
     /// How requests spread over `endpoints`.
