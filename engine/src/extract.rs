@@ -1,6 +1,7 @@
 //! Extraction: values taken from a scenario step's response into the virtual user's
 //! variables for its later steps — by JSON path (`$.data.items[0].id`), response header,
-//! or regular expression (the first capture group, else the whole match).
+//! regular expression (the first capture group, else the whole match), or a `pm` script
+//! whose `pm.variables.set(...)` calls set the user's variables.
 
 use regex::Regex;
 use serde::Serialize;
@@ -12,6 +13,8 @@ pub enum Source {
     JsonPath(String),
     Header(String),
     Regex(#[serde(serialize_with = "regex_source")] Regex),
+    /// A post-response script run in the shard's sandbox; its `pm.variables` are the user's.
+    Script(String),
 }
 
 fn regex_source<S: serde::Serializer>(regex: &Regex, serializer: S) -> Result<S::Ok, S::Error> {
@@ -21,9 +24,9 @@ fn regex_source<S: serde::Serializer>(regex: &Regex, serializer: S) -> Result<S:
 impl PartialEq for Source {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Source::JsonPath(a), Source::JsonPath(b)) | (Source::Header(a), Source::Header(b)) => {
-                a == b
-            }
+            (Source::JsonPath(a), Source::JsonPath(b))
+            | (Source::Header(a), Source::Header(b))
+            | (Source::Script(a), Source::Script(b)) => a == b,
             (Source::Regex(a), Source::Regex(b)) => a.as_str() == b.as_str(),
             _ => false,
         }
@@ -38,9 +41,10 @@ pub struct Extract {
 }
 
 impl Extract {
-    /// The value from a response, if present.
+    /// The value from a response, if present (scripts run elsewhere: `None`).
     pub fn apply(&self, headers: &[(String, String)], body: &[u8]) -> Option<String> {
         match &self.source {
+            Source::Script(_) => None,
             Source::Header(name) => headers
                 .iter()
                 .find(|(header, _)| header.eq_ignore_ascii_case(name))

@@ -15,13 +15,14 @@ use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector, Error, ErrorKind, Response, ResponseSink};
 
 use crate::deadline::{Deadlines, Watch, SWEEP_INTERVAL};
+use crate::extract::Source;
 use crate::metrics::{Failure, Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
 use crate::payload::{Payload, RenderBuffers};
 use crate::plan::Distribution;
 use crate::runtime;
 use crate::sample::{Sample, Sampler, Sampling};
-use crate::script::ScriptRequest;
+use crate::script::{Limits, Sandbox, ScriptContext, ScriptRequest, ScriptResponse};
 use crate::target::{Picker, Position, Scenarios, Target};
 use crate::validation::{Captured, TestPlan, Validator};
 
@@ -159,6 +160,7 @@ async fn shard_main(setup: ShardSetup) {
         pacer,
         sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
         validator: RefCell::new(validator),
+        extract_sandbox: RefCell::new(None),
         index: setup.index,
         t0,
         deadlines: Deadlines::default(),
@@ -227,6 +229,8 @@ struct Shard {
     recorder: RefCell<Recorder>,
     sampler: RefCell<Sampler>,
     validator: RefCell<Option<Validator>>,
+    /// Sandbox for extraction scripts of scenario steps (created on first use).
+    extract_sandbox: RefCell<Option<Sandbox>>,
     index: usize,
     t0: Instant,
     deadlines: Deadlines,
@@ -371,8 +375,21 @@ impl Shard {
                 }
                 if let Some(captured) = probe.capture.take() {
                     for extract in &target.extract {
-                        if let Some(value) = extract.apply(&captured.headers, &captured.body) {
-                            wire.variables.insert(extract.variable.clone(), value);
+                        match &extract.source {
+                            Source::Script(script) => self.run_extract_script(
+                                script,
+                                response.status,
+                                &captured,
+                                latency,
+                                wire,
+                            ),
+                            _ => {
+                                if let Some(value) =
+                                    extract.apply(&captured.headers, &captured.body)
+                                {
+                                    wire.variables.insert(extract.variable.clone(), value);
+                                }
+                            }
                         }
                     }
                     if let (true, Some(validator)) = (tested, self.validator.borrow_mut().as_mut())
@@ -409,6 +426,45 @@ impl Shard {
             recorder.on_sampled(slow, error_detailed);
         }
         target.think_time
+    }
+
+    /// Runs an extraction script on a step's response in this shard's sandbox (created on
+    /// first use); the user's variables are `pm.variables`, and what it sets stays theirs.
+    fn run_extract_script(
+        &self,
+        script: &str,
+        status: u16,
+        captured: &Captured,
+        latency: Duration,
+        wire: &mut Wire,
+    ) {
+        let mut sandbox = self.extract_sandbox.borrow_mut();
+        if sandbox.is_none() {
+            *sandbox = Sandbox::new(Limits::default()).ok();
+        }
+        let Some(sandbox) = sandbox.as_mut() else {
+            return;
+        };
+        let mut context = ScriptContext::default();
+        context.variables.local = wire
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let response = ScriptResponse {
+            code: status,
+            headers: captured.headers.clone(),
+            body: captured.body.clone(),
+            response_time_ms: latency.as_secs_f64() * 1000.0,
+            ..ScriptResponse::default()
+        };
+        // A failing script extracts nothing more; the run goes on (like a failed test).
+        if sandbox
+            .post_response(script, &mut context, &response)
+            .is_ok()
+        {
+            wire.variables.extend(context.variables.local);
+        }
     }
 
     /// Connects if needed, writes the request and reads the response. Hands back the

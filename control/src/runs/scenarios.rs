@@ -3,7 +3,8 @@
 //! (hatched at `hatch_rate` per second: a ramp). A step's `extract` takes values from its
 //! response into variables for the same user's later steps:
 //! `{"token": {"json": "$.data.token"}, "session": {"header": "X-Session"},
-//! "id": {"regex": "id=(\\d+)"}}` (a plain string is a JSON path).
+//! "id": {"regex": "id=(\\d+)"}, "any": {"script": "pm.variables.set('n', ...)"}}` (a plain
+//! string is a JSON path; a script's `pm.variables.set` calls set the user's variables).
 
 use std::time::Duration;
 
@@ -141,13 +142,18 @@ fn extractor(field: &str, variable: &str, rule: &Value) -> Result<Extract, Field
                 Source::JsonPath(path)
             } else if let Some(header) = fields::string(spec, &["header"])? {
                 Source::Header(header)
+            } else if let Some(script) = fields::string(spec, &["script"])? {
+                Source::Script(script)
             } else if let Some(pattern) = fields::string(spec, &["regex"])? {
                 Source::Regex(
                     Regex::new(&pattern)
                         .map_err(|err| FieldError::new(field, format!("bad regex: {err}")))?,
                 )
             } else {
-                return Err(FieldError::new(field, "needs one of json, header, regex"));
+                return Err(FieldError::new(
+                    field,
+                    "needs one of json, header, regex, script",
+                ));
             }
         }
         other => {

@@ -25,7 +25,7 @@ fn extracted_values_reach_the_next_steps_of_the_same_user() {
     let server = TestServer::start(Behaviour::Route(app));
     let url = server.url();
     let body = json!({
-        "mode": "iterations", "iterations": 9, "concurrency": 1,
+        "mode": "iterations", "iterations": 12, "concurrency": 1,
         "scenarios": [{
             "name": "shop", "weight": 1,
             "steps": [
@@ -33,18 +33,20 @@ fn extracted_values_reach_the_next_steps_of_the_same_user() {
                  "extract": {"token": "$.data.token", "session": {"header": "x-session"}, "user": {"regex": "id=(\\d+)"}}},
                 {"name": "profile", "url": format!("{url}users/{{{{user}}}}"),
                  "headers": {"Authorization": "Bearer {{token}}", "X-Session": "{{session}}"}},
-                {"name": "logout", "url": format!("{url}logout")}
+                {"name": "logout", "url": format!("{url}logout"),
+                 "extract": {"_": {"script": "pm.variables.set('bye', pm.response.text() + '-done')"}}},
+                {"name": "goodbye", "url": format!("{url}bye/{{{{bye}}}}")}
             ]
         }]
     });
     let (_, doc) = run_to_end(&daemon, &body);
-    assert_eq!(doc["summary"]["successfulRequests"], 9, "{doc}");
+    assert_eq!(doc["summary"]["successfulRequests"], 12, "{doc}");
     let seen = server.seen();
     let order: Vec<&str> = seen.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(
         order,
-        ["/login", "/users/7", "/logout"].repeat(3),
-        "steps in order, path templated"
+        ["/login", "/users/7", "/logout", "/bye/ok-done"].repeat(3),
+        "steps in order, path templated, script extraction"
     );
     for profile in seen.iter().filter(|r| r.target == "/users/7") {
         assert_eq!(profile.header("authorization"), Some("Bearer tk-42"));
