@@ -63,3 +63,36 @@ fn bad_plans_name_the_file_line_and_field() {
     );
     assert_eq!(server.requests(), 0);
 }
+
+#[test]
+fn a_toml_plan_with_weighted_endpoints_and_per_endpoint_thresholds() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let url = server.url();
+    let text = format!(
+        "mode = \"iterations\"\niterations = 100\nconcurrency = 2\ndistribution_strategy = \"weighted\"\n\n\
+         [[endpoints]]\nname = \"a\"\nurl = \"{url}a\"\nweight = 3\n\n[[endpoints]]\nname = \"b\"\nurl = \"{url}b\"\nweight = 1\n\n\
+         [thresholds]\n\"http_reqs{{endpoint:a}}\" = [\"count==75\"]\n"
+    );
+    let plan = dir.join("endpoints.toml");
+    std::fs::write(&plan, text).unwrap_or_else(|e| panic!("{e}"));
+    let doc = run_json(&[&plan.to_string_lossy(), "--workers", "1"], LIMIT);
+    assert_eq!(
+        doc["endpoints"]["a"]["summary"]["totalRequests"], 75,
+        "{doc}"
+    );
+    assert_eq!(doc["endpoints"]["b"]["summary"]["totalRequests"], 25);
+    assert_eq!(doc["passed"], true);
+
+    let zero = dir.join("zero.toml");
+    std::fs::write(&zero, format!("mode = \"iterations\"\niterations = 1\n\n[[endpoints]]\nname = \"a\"\nurl = \"{url}\"\nweight = 0\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[&zero.to_string_lossy()], LIMIT);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr
+            .contains("zero.toml:7: field `endpoints[0].weight`"),
+        "{}",
+        out.stderr
+    );
+}
