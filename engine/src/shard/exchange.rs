@@ -1,0 +1,303 @@
+//! One request of a connection task: pick the target, render or reuse its bytes, exchange
+//! them under the request's deadline, and record the outcome (plus sampling, test scripts
+//! and scenario extraction).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use vayu_net::{ConnectTiming, Connection, Error, ErrorKind, Response, ResponseSink};
+
+use super::Target;
+use crate::deadline::Watch;
+use crate::extract::Source;
+use crate::metrics::Failure;
+use crate::payload::{Payload, RenderBuffers};
+use crate::sample::Sample;
+use crate::script::{Limits, Sandbox, ScriptContext, ScriptResponse};
+use crate::target::Position;
+use crate::validation::{Captured, Validator};
+
+impl super::Shard {
+    /// The bytes of this shard's next request: the shared pre-encoded request, or the
+    /// templates rendered into the connection's buffer.
+    fn next_outgoing(&self, target: &Target, wire: &mut Wire) -> Outgoing {
+        let started = self.started.get();
+        self.started.set(started + 1);
+        match &target.payload {
+            Payload::Static(bytes) => Outgoing::Static(bytes.clone()),
+            Payload::Dynamic(request) => {
+                let number = started * self.shards + self.index as u64 + 1;
+                let mut out = wire.out.take().unwrap_or_default();
+                request.render(number, &wire.variables, &mut wire.render, &mut out);
+                Outgoing::Rendered(out)
+            }
+        }
+    }
+
+    /// Sends one request on `connection` (opening it if needed) and records the outcome.
+    /// Returns the think time that follows (scenario steps).
+    pub(super) async fn request_once(
+        &self,
+        connection: &mut Option<Connection>,
+        opened_with: Option<ConnectTiming>,
+        watch: &Watch,
+        wire: &mut Wire,
+        intended: Option<Instant>,
+    ) -> Duration {
+        let iteration = self.started.get();
+        let endpoint = match &self.scenarios {
+            Some(scenarios) => scenarios.next(&mut wire.position),
+            None => self.picker.pick(&mut wire.cursor),
+        };
+        let target = &self.targets[endpoint];
+        let outgoing = self.next_outgoing(target, wire);
+        let tested = self
+            .validator
+            .borrow_mut()
+            .as_mut()
+            .is_some_and(Validator::select);
+        let sent_at = Instant::now();
+        self.recorder.borrow_mut().on_send(
+            endpoint,
+            outgoing.len(),
+            intended.map(|at| sent_at.saturating_duration_since(at)),
+        );
+        let mut probe = Probe {
+            connected: opened_with,
+            capture: (tested || !target.extract.is_empty()).then(Captured::default),
+            ..Probe::default()
+        };
+        let outcome = match watch
+            .run(
+                sent_at + self.timeout,
+                self.exchange(connection, &mut probe, outgoing, target.head_request),
+            )
+            .await
+        {
+            Some((outcome, buffer)) => {
+                wire.out = buffer;
+                outcome
+            }
+            // Timed out: the buffer went down with the cancelled write.
+            None => Err(Error::new(ErrorKind::Timeout)),
+        };
+        let done_at = Instant::now();
+        // Closed loop measures from the write (connection setup is reported separately);
+        // open loop from the intended time, so stalls are not hidden (coordinated omission).
+        let latency =
+            done_at.saturating_duration_since(intended.or(probe.write_at).unwrap_or(sent_at));
+        let mut recorder = self.recorder.borrow_mut();
+        let (status, failure, bytes_received) = match outcome {
+            Ok(response) => {
+                if !response.reusable {
+                    *connection = None;
+                }
+                let failure = (!target.expected.is_success(response.status))
+                    .then(|| Failure::for_status(response.status));
+                if self.timing_breakdown {
+                    let write_at = probe.write_at.unwrap_or(sent_at);
+                    let first_byte_at = probe.first_byte_at.unwrap_or(done_at);
+                    recorder.on_timing(
+                        probe.connected.map(|timing| (timing.connect, timing.tls)),
+                        first_byte_at.saturating_duration_since(write_at),
+                        done_at.saturating_duration_since(first_byte_at),
+                    );
+                }
+                if let Some(captured) = probe.capture.take() {
+                    for extract in &target.extract {
+                        match &extract.source {
+                            Source::Script(script) => self.run_extract_script(
+                                script,
+                                response.status,
+                                &captured,
+                                latency,
+                                wire,
+                            ),
+                            _ => {
+                                if let Some(value) =
+                                    extract.apply(&captured.headers, &captured.body)
+                                {
+                                    wire.variables.insert(extract.variable.clone(), value);
+                                }
+                            }
+                        }
+                    }
+                    if let (true, Some(validator)) = (tested, self.validator.borrow_mut().as_mut())
+                    {
+                        validator.test(response.status, captured, latency, iteration);
+                    }
+                }
+                (Some(response.status), failure, response.bytes_received)
+            }
+            Err(error) => {
+                *connection = None;
+                (None, Some(Failure::Transport(error.kind())), 0)
+            }
+        };
+        recorder.on_complete(endpoint, latency, status, failure, bytes_received);
+        let mut sampler = self.sampler.borrow_mut();
+        let slow = sampler.is_slow(latency);
+        let error_detailed = sampler.offer(
+            |reason| Sample {
+                reason,
+                shard: self.index,
+                completed_at_us: micros(done_at.saturating_duration_since(self.t0)),
+                latency_us: micros(latency),
+                queue_wait_us: intended
+                    .map_or(0, |at| micros(sent_at.saturating_duration_since(at))),
+                status,
+                error: failure.map(Failure::as_str),
+                bytes_received,
+            },
+            failure.is_some(),
+            slow,
+        );
+        if slow || error_detailed {
+            recorder.on_sampled(slow, error_detailed);
+        }
+        target.think_time
+    }
+
+    /// Runs an extraction script on a step's response in this shard's sandbox (created on
+    /// first use); the user's variables are `pm.variables`, and what it sets stays theirs.
+    fn run_extract_script(
+        &self,
+        script: &str,
+        status: u16,
+        captured: &Captured,
+        latency: Duration,
+        wire: &mut Wire,
+    ) {
+        let mut sandbox = self.extract_sandbox.borrow_mut();
+        if sandbox.is_none() {
+            *sandbox = Sandbox::new(Limits::default()).ok();
+        }
+        let Some(sandbox) = sandbox.as_mut() else {
+            return;
+        };
+        let mut context = ScriptContext::default();
+        context.variables.local = wire
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let response = ScriptResponse {
+            code: status,
+            headers: captured.headers.clone(),
+            body: captured.body.clone(),
+            response_time_ms: latency.as_secs_f64() * 1000.0,
+            ..ScriptResponse::default()
+        };
+        // A failing script extracts nothing more; the run goes on (like a failed test).
+        if sandbox
+            .post_response(script, &mut context, &response)
+            .is_ok()
+        {
+            wire.variables.extend(context.variables.local);
+        }
+    }
+
+    /// Connects if needed, writes the request and reads the response. Hands back the
+    /// rendered buffer (if any) for reuse.
+    async fn exchange(
+        &self,
+        connection: &mut Option<Connection>,
+        probe: &mut Probe,
+        outgoing: Outgoing,
+        head_request: bool,
+    ) -> (Result<Response, Error>, Option<Vec<u8>>) {
+        let open = match connection {
+            Some(open) => open,
+            None => {
+                // Boxed: the connect (and TLS handshake) future is large, and keeping it
+                // inline would make every request's future that large to move.
+                match Box::pin(self.connector.connect()).await {
+                    Ok((opened, timing)) => {
+                        probe.connected = Some(timing);
+                        probe.write_at = Some(Instant::now());
+                        connection.insert(opened)
+                    }
+                    Err(err) => return (Err(err), outgoing.into_buffer()),
+                }
+            }
+        };
+        let (written, buffer) = match outgoing {
+            Outgoing::Static(bytes) => (open.send(bytes).await.0, None),
+            Outgoing::Rendered(out) => {
+                let (written, out) = open.send(out).await;
+                (written, Some(out))
+            }
+        };
+        if let Err(err) = written {
+            return (Err(err), buffer);
+        }
+        (open.receive(head_request, probe).await, buffer)
+    }
+}
+
+/// One request's bytes on their way out.
+enum Outgoing {
+    Static(bytes::Bytes),
+    Rendered(Vec<u8>),
+}
+
+impl Outgoing {
+    fn len(&self) -> usize {
+        match self {
+            Outgoing::Static(bytes) => bytes.len(),
+            Outgoing::Rendered(out) => out.len(),
+        }
+    }
+
+    fn into_buffer(self) -> Option<Vec<u8>> {
+        match self {
+            Outgoing::Static(_) => None,
+            Outgoing::Rendered(out) => Some(out),
+        }
+    }
+}
+
+/// A connection task's reusable buffers for rendered requests.
+#[derive(Default)]
+pub(super) struct Wire {
+    out: Option<Vec<u8>>,
+    render: RenderBuffers,
+    /// Position in the endpoint sequence (sequential distribution).
+    cursor: usize,
+    /// Position in the scenario (scenarios).
+    position: Position,
+    /// The virtual user's extracted variables (scenarios).
+    variables: HashMap<String, String>,
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Captures the timing points of one exchange (and, for a tested request, its response).
+#[derive(Default)]
+struct Probe {
+    capture: Option<Captured>,
+    connected: Option<ConnectTiming>,
+    /// Set only when a connection was opened for this request.
+    write_at: Option<Instant>,
+    first_byte_at: Option<Instant>,
+}
+
+impl ResponseSink for Probe {
+    fn on_first_byte(&mut self) {
+        self.first_byte_at = Some(Instant::now());
+    }
+
+    fn on_header(&mut self, name: &str, value: &[u8]) {
+        if let Some(capture) = &mut self.capture {
+            capture.header(name, value);
+        }
+    }
+
+    fn on_body(&mut self, bytes: &[u8]) {
+        if let Some(capture) = &mut self.capture {
+            capture.body(bytes);
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Shards: one pinned OS thread per worker, each a monoio runtime that owns its
+//! connections, pacer and recorder. One worker loop serves every load mode; the pacer is
+//! the only difference. Nothing here locks, allocates or sends on a channel per request.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use vayu_net::{ConnectTiming, Connection, Connector};
+
+mod exchange;
+mod tasks;
+
+use tasks::{connection_task, dispatch, sweep_deadlines, tick_loop};
+
+use crate::deadline::Deadlines;
+use crate::metrics::{Recorder, ShardTick};
+use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
+use crate::plan::Distribution;
+use crate::runtime;
+use crate::sample::{Sample, Sampler, Sampling};
+use crate::script::{Sandbox, ScriptRequest};
+use crate::target::{Picker, Scenarios, Target};
+use crate::validation::{TestPlan, Validator};
+
+/// How long in-flight requests may take to finish after a stop.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Longest a sleeping task goes without checking the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// The pacing this shard runs, before `t0` is known.
+#[derive(Debug, Clone)]
+pub enum ShardLoad {
+    Closed {
+        duration: Option<Duration>,
+        iterations: Option<u64>,
+        /// Start offset of each connection task (zero for those active from the start).
+        activations: Vec<Duration>,
+    },
+    Open {
+        rps: f64,
+        total_slots: u64,
+        duration: Duration,
+        initial_connections: usize,
+        max_in_flight: usize,
+    },
+}
+
+/// Everything a shard thread needs; built by the run coordinator.
+pub struct ShardSetup {
+    pub index: usize,
+    pub shards: usize,
+    pub core: Option<core_affinity::CoreId>,
+    pub connector: Connector,
+    /// What to send: one target per endpoint.
+    pub targets: Arc<Vec<Target>>,
+    pub distribution: Distribution,
+    pub weights: Vec<u32>,
+    /// Steps per scenario and scenario weights (both empty without scenarios).
+    pub scenarios: (Vec<usize>, Vec<u32>),
+    pub timeout: Duration,
+    pub timing_breakdown: bool,
+    pub tick_interval: Duration,
+    pub load: ShardLoad,
+    pub stop: Arc<AtomicBool>,
+    pub ticks: Sender<ShardTick>,
+    pub sampling: Sampling,
+    /// The test script and the request it describes (`pm.request`).
+    pub tests: Option<(TestPlan, ScriptRequest)>,
+    /// Where sampled requests go (`None`: nothing is sampled).
+    pub samples: Option<Sender<Sample>>,
+    /// Tells the coordinator this shard has connected and is ready (or failed to start).
+    pub ready: Sender<Result<(), String>>,
+    /// Receives the common start instant.
+    pub start: Receiver<Instant>,
+}
+
+/// Runs a shard to completion on the current thread.
+pub fn run(setup: ShardSetup) {
+    if let Some(core) = setup.core {
+        core_affinity::set_for_current(core);
+    }
+    let mut runtime = match runtime::build() {
+        Ok((runtime, _driver)) => runtime,
+        Err(err) => {
+            let _ = setup
+                .ready
+                .send(Err(format!("cannot start an I/O runtime: {err}")));
+            return;
+        }
+    };
+    runtime.block_on(shard_main(setup));
+}
+
+async fn shard_main(setup: ShardSetup) {
+    let initial = match &setup.load {
+        ShardLoad::Closed { activations, .. } => {
+            activations.iter().filter(|at| at.is_zero()).count()
+        }
+        ShardLoad::Open {
+            initial_connections,
+            ..
+        } => *initial_connections,
+    };
+    let connections = preconnect(&setup.connector, initial).await;
+    // The sandbox loads chai once, before the start, on this thread (it is `!Send`).
+    let validator = setup
+        .tests
+        .clone()
+        .map(|(plan, request)| Validator::new(plan, request));
+    if setup.ready.send(Ok(())).is_err() {
+        return;
+    }
+    // Blocking here is fine: this runtime has nothing else to do until the start.
+    let Ok(t0) = setup.start.recv() else {
+        return;
+    };
+
+    let (pacer, activations) = match &setup.load {
+        ShardLoad::Closed {
+            duration,
+            iterations,
+            activations,
+        } => (
+            Pacer::Closed(ClosedLoop::new(duration.map(|d| t0 + d), *iterations)),
+            activations.clone(),
+        ),
+        ShardLoad::Open {
+            rps,
+            total_slots,
+            max_in_flight,
+            ..
+        } => (
+            Pacer::Open(OpenLoop::new(
+                t0,
+                *rps,
+                *total_slots,
+                setup.index,
+                setup.shards,
+                *max_in_flight,
+            )),
+            vec![Duration::ZERO; initial],
+        ),
+    };
+    let shard = Rc::new(Shard {
+        connector: setup.connector,
+        picker: Picker::new(setup.distribution, &setup.weights),
+        scenarios: (!setup.scenarios.0.is_empty())
+            .then(|| Scenarios::new(&setup.scenarios.0, &setup.scenarios.1)),
+        recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
+        targets: setup.targets,
+        started: Cell::new(0),
+        shards: setup.shards as u64,
+        timeout: setup.timeout,
+        timing_breakdown: setup.timing_breakdown,
+        stop: setup.stop,
+        pacer,
+        sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
+        validator: RefCell::new(validator),
+        extract_sandbox: RefCell::new(None),
+        index: setup.index,
+        t0,
+        deadlines: Deadlines::default(),
+        live_tasks: Cell::new(0),
+        all_done: Cell::new(None),
+    });
+
+    let mut connections = connections.into_iter();
+    for activation in activations {
+        let connection = if activation.is_zero() {
+            connections.next().flatten()
+        } else {
+            None
+        };
+        shard.spawn_task(
+            connection,
+            (!activation.is_zero()).then(|| t0 + activation),
+            None,
+        );
+    }
+    if let Pacer::Open(_) = shard.pacer {
+        monoio::spawn(dispatch(Rc::clone(&shard)));
+    }
+    monoio::spawn(sweep_deadlines(Rc::clone(&shard)));
+    tick_loop(&shard, setup.index, t0, setup.tick_interval, &setup.ticks).await;
+}
+
+/// Opens the connections that are active from the start, concurrently. A failure leaves
+/// `None`; that task connects on its first request, where the error is counted.
+async fn preconnect(connector: &Connector, count: usize) -> Vec<Option<Opened>> {
+    let slots: Rc<RefCell<Vec<Option<Opened>>>> =
+        Rc::new(RefCell::new((0..count).map(|_| None).collect()));
+    let handles: Vec<_> = (0..count)
+        .map(|i| {
+            let connector = connector.clone();
+            let slots = Rc::clone(&slots);
+            monoio::spawn(async move {
+                if let Ok(opened) = connector.connect().await {
+                    slots.borrow_mut()[i] = Some(opened);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
+    slots.take()
+}
+
+/// A connection opened ahead of its first request, with what opening it took (reported
+/// with that first request's timing breakdown).
+type Opened = (Connection, ConnectTiming);
+
+struct Shard {
+    connector: Connector,
+    targets: Arc<Vec<Target>>,
+    picker: Picker,
+    scenarios: Option<Scenarios>,
+    /// Requests started by this shard (for `{{$requestNumber}}`).
+    started: Cell<u64>,
+    shards: u64,
+    timeout: Duration,
+    timing_breakdown: bool,
+    stop: Arc<AtomicBool>,
+    pacer: Pacer,
+    recorder: RefCell<Recorder>,
+    sampler: RefCell<Sampler>,
+    validator: RefCell<Option<Validator>>,
+    /// Sandbox for extraction scripts of scenario steps (created on first use).
+    extract_sandbox: RefCell<Option<Sandbox>>,
+    index: usize,
+    t0: Instant,
+    deadlines: Deadlines,
+    live_tasks: Cell<usize>,
+    all_done: Cell<Option<Waker>>,
+}
+
+impl Shard {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn spawn_task(
+        self: &Rc<Self>,
+        connection: Option<Opened>,
+        activate_at: Option<Instant>,
+        first_slot: Option<Instant>,
+    ) {
+        self.live_tasks.set(self.live_tasks.get() + 1);
+        monoio::spawn(connection_task(
+            Rc::clone(self),
+            connection,
+            activate_at,
+            first_slot,
+        ));
+    }
+
+    fn task_finished(&self) {
+        self.live_tasks.set(self.live_tasks.get() - 1);
+        if self.live_tasks.get() == 0 {
+            if let Some(waker) = self.all_done.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// The next request for a connection task: `Some(intended)` to go (intended is `None`
+    /// in closed loop), `None` when this task is done.
+    async fn next_request(&self, mailbox: &Rc<Mailbox>) -> Option<Option<Instant>> {
+        if self.stopped() {
+            return None;
+        }
+        match &self.pacer {
+            Pacer::Closed(closed) => closed.claim().then_some(None),
+            Pacer::Open(open) => {
+                if let Some(intended) = open.take_due(Instant::now()) {
+                    return Some(Some(intended));
+                }
+                if open.is_finished() {
+                    return None;
+                }
+                open.park(mailbox);
+                mailbox.recv().await.map(Some)
+            }
+        }
+    }
+}

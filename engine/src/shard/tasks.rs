@@ -1,0 +1,161 @@
+//! The shard's tasks: the worker loop of each connection, the open-loop dispatcher, the
+//! deadline sweeper and the tick loop that sends snapshots to the coordinator.
+
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+
+use super::exchange::Wire;
+use super::{Opened, Shard, STOP_GRACE, STOP_POLL};
+use crate::deadline::SWEEP_INTERVAL;
+use crate::metrics::ShardTick;
+use crate::pacer::{Mailbox, Pacer};
+
+/// The worker loop: one per connection, for every mode.
+pub(super) async fn connection_task(
+    shard: Rc<Shard>,
+    opened: Option<Opened>,
+    activate_at: Option<Instant>,
+    mut first_slot: Option<Instant>,
+) {
+    let proceed = match activate_at {
+        Some(at) => sleep_until(&shard, at).await,
+        None => true,
+    };
+    if proceed {
+        let mailbox = Rc::new(Mailbox::default());
+        let watch = shard.deadlines.register();
+        let mut wire = Wire::default();
+        let (mut connection, mut opened_with) = match opened {
+            Some((connection, timing)) => (Some(connection), Some(timing)),
+            None => (None, None),
+        };
+        loop {
+            let intended = match first_slot.take() {
+                Some(slot) => Some(slot),
+                None => match shard.next_request(&mailbox).await {
+                    Some(intended) => intended,
+                    None => break,
+                },
+            };
+            let think = shard
+                .request_once(
+                    &mut connection,
+                    opened_with.take(),
+                    &watch,
+                    &mut wire,
+                    intended,
+                )
+                .await;
+            if !think.is_zero() && !sleep_until(&shard, Instant::now() + think).await {
+                break;
+            }
+        }
+    }
+    shard.task_finished();
+}
+
+/// Sleeps until `at`, waking early to notice a stop. Returns `false` when stopped.
+pub(super) async fn sleep_until(shard: &Shard, at: Instant) -> bool {
+    loop {
+        if shard.stopped() {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= at {
+            return true;
+        }
+        monoio::time::sleep((at - now).min(STOP_POLL)).await;
+    }
+}
+
+/// Expires overdue requests until the shard is dropped.
+pub(super) async fn sweep_deadlines(shard: Rc<Shard>) {
+    loop {
+        monoio::time::sleep(SWEEP_INTERVAL).await;
+        shard.deadlines.sweep(Instant::now());
+    }
+}
+
+/// Open loop only: hands each due slot to an idle connection, opens a new connection when
+/// none is idle (up to the in-flight cap), and drops the slot beyond it.
+pub(super) async fn dispatch(shard: Rc<Shard>) {
+    let Pacer::Open(open) = &shard.pacer else {
+        return;
+    };
+    loop {
+        if shard.stopped() {
+            break;
+        }
+        let now = Instant::now();
+        while let Some(intended) = open.take_due(now) {
+            if let Some(mailbox) = open.idle_connection() {
+                mailbox.deliver(Some(intended));
+            } else if shard.live_tasks.get() < open.max_in_flight {
+                shard.spawn_task(None, None, Some(intended));
+            } else {
+                shard.recorder.borrow_mut().on_dropped();
+            }
+        }
+        let Some(next) = open.next_due() else {
+            break;
+        };
+        if !sleep_until(&shard, next).await {
+            break;
+        }
+    }
+    open.finish();
+}
+
+/// Sends one snapshot per tick (aligned to `t0`) and a last one as soon as every task has
+/// finished, or when the stop grace period runs out.
+pub(super) async fn tick_loop(
+    shard: &Rc<Shard>,
+    index: usize,
+    t0: Instant,
+    interval: Duration,
+    ticks: &Sender<ShardTick>,
+) {
+    let mut seq: u64 = 0;
+    let mut stop_seen: Option<Instant> = None;
+    loop {
+        let deadline = t0 + interval * u32::try_from(seq + 1).unwrap_or(u32::MAX);
+        let all_done = wait_all_done_or(shard, deadline).await;
+        if stop_seen.is_none() && shard.stopped() {
+            stop_seen = Some(Instant::now());
+        }
+        let grace_over = stop_seen.is_some_and(|at| at.elapsed() >= STOP_GRACE);
+        let last = all_done || grace_over;
+        let mut tick = shard.recorder.borrow_mut().take_tick(index, seq, last);
+        if let Some(validator) = shard.validator.borrow_mut().as_mut() {
+            tick.tests = validator.take_counts();
+        }
+        // A closed channel means the coordinator is gone: shut down.
+        if ticks.send(tick).is_err() || last {
+            if !last {
+                shard.stop.store(true, Ordering::Relaxed);
+            }
+            return;
+        }
+        seq += 1;
+    }
+}
+
+/// Waits until `deadline`, or until no task is left. Returns whether all tasks are done.
+async fn wait_all_done_or(shard: &Rc<Shard>, deadline: Instant) -> bool {
+    let mut sleep = std::pin::pin!(monoio::time::sleep_until(monoio::time::Instant::from_std(
+        deadline
+    )));
+    poll_fn(|cx| {
+        if shard.live_tasks.get() == 0 {
+            return Poll::Ready(true);
+        }
+        shard.all_done.set(Some(cx.waker().clone()));
+        sleep.as_mut().poll(cx).map(|()| false)
+    })
+    .await
+}
