@@ -58,19 +58,11 @@ fn one(index: usize, item: &Value) -> Result<EndpointInput, FieldError> {
         ));
     };
     let rename = |err: FieldError| FieldError::new(&at(&err.field), err.message);
-    let name = fields::string(object, &["name"])
-        .map_err(rename)?
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| FieldError::new(&at("name"), "is required"))?;
+    let name = fields::name_at(object, &format!("endpoints[{index}]"))?;
     let request = read_request(object)
         .map_err(rename)?
         .ok_or_else(|| FieldError::new(&at("url"), "is required"))?;
-    let weight = fields::unsigned_u32(object, &["weight"])
-        .map_err(rename)?
-        .unwrap_or(1);
-    if weight == 0 {
-        return Err(FieldError::new(&at("weight"), "must be at least 1"));
-    }
+    let weight = fields::weight_at(object, &format!("endpoints[{index}]"))?;
     let expected = fields::status_codes(object, &["expectedStatusCodes", "expected_status_codes"])
         .map_err(rename)?;
     Ok(EndpointInput {

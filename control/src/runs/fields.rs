@@ -198,3 +198,21 @@ pub fn status_codes(
         )),
     }
 }
+
+/// A required, non-blank `name` of a list entry; errors name `{prefix}.name`.
+pub fn name_at(object: &Map<String, Value>, prefix: &str) -> Result<String, FieldError> {
+    let field = format!("{prefix}.name");
+    string(object, &["name"])
+        .map_err(|err| FieldError::new(&field, err.message))?
+        .filter(|name| !name.trim().is_empty())
+        .ok_or_else(|| FieldError::new(&field, "is required"))
+}
+
+/// The `weight` of a list entry: default 1, at least 1; errors name `{prefix}.weight`.
+pub fn weight_at(object: &Map<String, Value>, prefix: &str) -> Result<u32, FieldError> {
+    let field = format!("{prefix}.weight");
+    match unsigned_u32(object, &["weight"]).map_err(|err| FieldError::new(&field, err.message))? {
+        Some(0) => Err(FieldError::new(&field, "must be at least 1")),
+        weight => Ok(weight.unwrap_or(1)),
+    }
+}

@@ -60,17 +60,8 @@ fn object<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, F
 fn scenario(index: usize, item: &Value) -> Result<ScenarioInput, FieldError> {
     let at = |name: &str| format!("scenarios[{index}].{name}");
     let object = object(item, &format!("scenarios[{index}]"))?;
-    let rename = |err: FieldError| FieldError::new(&at(&err.field), err.message);
-    let name = fields::string(object, &["name"])
-        .map_err(rename)?
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| FieldError::new(&at("name"), "is required"))?;
-    let weight = fields::unsigned_u32(object, &["weight"])
-        .map_err(rename)?
-        .unwrap_or(1);
-    if weight == 0 {
-        return Err(FieldError::new(&at("weight"), "must be at least 1"));
-    }
+    let name = fields::name_at(object, &format!("scenarios[{index}]"))?;
+    let weight = fields::weight_at(object, &format!("scenarios[{index}]"))?;
     let steps = match fields::field(object, &["steps"]) {
         Some((_, Value::Array(steps))) if !steps.is_empty() => steps
             .iter()
@@ -94,10 +85,7 @@ fn scenario(index: usize, item: &Value) -> Result<ScenarioInput, FieldError> {
 fn step(at: &str, value: &Value) -> Result<StepInput, FieldError> {
     let object = object(value, at)?;
     let rename = |err: FieldError| FieldError::new(&format!("{at}.{}", err.field), err.message);
-    let name = fields::string(object, &["name"])
-        .map_err(rename)?
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| FieldError::new(&format!("{at}.name"), "is required"))?;
+    let name = fields::name_at(object, at)?;
     let request = read_request(object)
         .map_err(rename)?
         .ok_or_else(|| FieldError::new(&format!("{at}.url"), "is required"))?;

@@ -38,7 +38,11 @@ impl Writer {
         }
     }
 
-    pub async fn write(&self, op: WriteOp) -> Result<(), StoreError> {
+    /// Queues `op` and hands back the receiver of its outcome.
+    fn submit(
+        &self,
+        op: WriteOp,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<(), StoreError>>, StoreError> {
         let (reply, done) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Job {
@@ -46,19 +50,20 @@ impl Writer {
                 reply: Some(reply),
             })
             .map_err(|_| StoreError::WriterGone)?;
-        done.await.unwrap_or(Err(StoreError::WriterGone))
+        Ok(done)
+    }
+
+    pub async fn write(&self, op: WriteOp) -> Result<(), StoreError> {
+        self.submit(op)?
+            .await
+            .unwrap_or(Err(StoreError::WriterGone))
     }
 
     /// Like [`Writer::write`], for threads outside the async runtime.
     pub fn write_blocking(&self, op: WriteOp) -> Result<(), StoreError> {
-        let (reply, done) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Job {
-                op,
-                reply: Some(reply),
-            })
-            .map_err(|_| StoreError::WriterGone)?;
-        done.blocking_recv().unwrap_or(Err(StoreError::WriterGone))
+        self.submit(op)?
+            .blocking_recv()
+            .unwrap_or(Err(StoreError::WriterGone))
     }
 
     pub fn write_detached(&self, op: WriteOp) {
