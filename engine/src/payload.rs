@@ -103,11 +103,6 @@ impl Payload {
             body: body_template,
         })))
     }
-
-    /// True when every request is the same pre-encoded bytes.
-    pub fn is_static(&self) -> bool {
-        matches!(self, Payload::Static(_))
-    }
 }
 
 impl DynamicRequest {
@@ -217,7 +212,7 @@ mod tests {
     fn requests_without_dynamic_values_stay_pre_encoded() {
         let payload = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}"))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(payload.is_static());
+        assert!(matches!(payload, Payload::Static(_)));
     }
 
     #[test]

@@ -29,21 +29,6 @@ pub fn client_config(insecure: bool) -> Result<Arc<ClientConfig>, rustls::Error>
     Ok(Arc::new(config))
 }
 
-/// Like [`client_config`], trusting exactly the given root certificate (tests, private CAs).
-pub fn client_config_with_root(
-    root: CertificateDer<'static>,
-) -> Result<Arc<ClientConfig>, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = RootCertStore::empty();
-    roots.add(root)?;
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
-
 /// The SNI name for a host (a DNS name or an IP literal).
 pub fn server_name(
     host: &str,

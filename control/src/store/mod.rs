@@ -70,7 +70,6 @@ pub struct Store {
     env: Env<WithoutTls>,
     dbs: Dbs,
     writer: writer::Writer,
-    map_bytes: usize,
 }
 
 impl Store {
@@ -110,12 +109,7 @@ impl Store {
         runs::fail_interrupted(&mut txn, &dbs)?;
         txn.commit()?;
         let writer = writer::Writer::start(env.clone(), dbs, map_bytes);
-        Ok(Store {
-            env,
-            dbs,
-            writer,
-            map_bytes,
-        })
+        Ok(Store { env, dbs, writer })
     }
 
     /// The databases, for read helpers and write operations.
@@ -146,16 +140,6 @@ impl Store {
     /// logged). For per-tick metrics and sampled results.
     pub fn write_detached(&self, op: WriteOp) {
         self.writer.write_detached(op);
-    }
-
-    /// The configured map size in bytes.
-    pub fn map_bytes(&self) -> usize {
-        self.map_bytes
-    }
-
-    /// Bytes used by the data file.
-    pub fn used_bytes(&self) -> u64 {
-        self.env.real_disk_size().unwrap_or(0)
     }
 }
 
