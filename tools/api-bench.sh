@@ -133,7 +133,7 @@ PY
 tests)
     start_target; start_daemon
     plain="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\",\"success_sample_rate\":10}"
-    tested="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\",\"success_sample_rate\":10,\"tests\":\"pm.test('status', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.include('Hello'));\"}"
+    tested="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\",\"success_sample_rate\":10,\"testTimeBudgetPercent\":5,\"tests\":\"pm.test('status', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.include('Hello'));\"}"
     for round in 1 2 3; do
         for kind in plain tested; do
             body=$plain; [[ $kind == tested ]] && body=$tested

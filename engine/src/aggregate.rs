@@ -154,9 +154,13 @@ impl Aggregator {
             status4xx: c.status_class(4),
             status5xx: c.status_class(5),
             status_codes: status_map(c),
+            samples_selected: self.tests.samples_selected,
             samples_tested: self.tests.samples_tested,
             tests_passed: self.tests.passed,
             tests_failed: self.tests.failed,
+            skipped_for_time: self.tests.skipped_for_time,
+            script_errors: self.tests.script_errors,
+            tests: named_tests(&self.tests),
             endpoints: self
                 .endpoints
                 .iter()
@@ -216,22 +220,16 @@ impl Aggregator {
     fn test_validation(&self) -> TestValidation {
         let t = &self.tests;
         TestValidation {
+            samples_selected: t.samples_selected,
             samples_tested: t.samples_tested,
             tests_passed: t.passed,
             tests_failed: t.failed,
             success_rate: round3(percent(t.passed, t.passed + t.failed)),
             skipped_for_time: t.skipped_for_time,
+            samples_without_response: t.samples_without_response,
             script_errors: t.script_errors,
             first_error: t.first_error.clone(),
-            tests: t
-                .by_name
-                .iter()
-                .map(|(name, (passed, failed))| NamedTest {
-                    name: name.clone(),
-                    passed: *passed,
-                    failed: *failed,
-                })
-                .collect(),
+            tests: named_tests(t),
         }
     }
 
@@ -452,6 +450,19 @@ fn percent(part: u64, whole: u64) -> f64 {
     } else {
         part as f64 * 100.0 / whole as f64
     }
+}
+
+/// Pass/fail counts per test name, in name order.
+fn named_tests(counts: &TestCounts) -> Vec<NamedTest> {
+    counts
+        .by_name
+        .iter()
+        .map(|(name, (passed, failed))| NamedTest {
+            name: name.clone(),
+            passed: *passed,
+            failed: *failed,
+        })
+        .collect()
 }
 
 fn round3(value: f64) -> f64 {

@@ -240,7 +240,8 @@ pub struct RunPlan {
     pub sampling: crate::sample::Sampling,
     /// Pass/fail criteria, evaluated at the end (and live for `abort_on_fail` ones).
     pub thresholds: Vec<crate::threshold::Threshold>,
-    /// A test script run on a share of the responses.
+    /// A test script run on a share of the responses, with its per-execution time limit
+    /// (`testTimeoutMs`) and optional time budget (`testTimeBudgetPercent`).
     pub tests: Option<crate::validation::TestPlan>,
     /// Several endpoints instead of `request` (empty: a single-request run).
     pub endpoints: Vec<EndpointPlan>,
@@ -268,6 +269,13 @@ pub enum PlanError {
     UnknownEndpoint { threshold: String, endpoint: String },
     #[error("{field}: {reason}")]
     Endpoint { field: String, reason: String },
+    /// A test script that does not compile (`line` is 1-based in the script).
+    #[error("{field}: syntax error{}: {message}", line.map(|line| format!(" at line {line}")).unwrap_or_default())]
+    Script {
+        field: &'static str,
+        line: Option<u32>,
+        message: String,
+    },
 }
 
 impl PlanError {
@@ -280,6 +288,7 @@ impl PlanError {
             PlanError::Method(_) => "method",
             PlanError::UnknownEndpoint { .. } => "thresholds",
             PlanError::Endpoint { field, .. } => field,
+            PlanError::Script { field, .. } => field,
         }
     }
 }
@@ -463,6 +472,10 @@ impl RunPlan {
                 reason: err.to_string(),
             },
         })?;
+        // Last: compiling the script is the one check that costs (well under 1 ms).
+        if let Some(tests) = &self.tests {
+            tests.validate()?;
+        }
         Ok(())
     }
 }

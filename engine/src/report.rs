@@ -43,10 +43,19 @@ pub struct LiveTick {
     pub status4xx: u64,
     pub status5xx: u64,
     pub status_codes: BTreeMap<String, u64>,
+    /// Responses picked for testing by `success_sample_rate` so far.
+    pub samples_selected: u64,
     /// Responses a test script ran on so far, and its assertions' outcomes.
     pub samples_tested: u64,
     pub tests_passed: u64,
     pub tests_failed: u64,
+    /// Selected responses skipped by the plan's `testTimeBudgetPercent` (0 without one).
+    pub skipped_for_time: u64,
+    /// Tested responses whose script threw or ran past `testTimeoutMs`.
+    pub script_errors: u64,
+    /// Per test name, so far.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<NamedTest>,
     /// Per endpoint, for multi-endpoint runs.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub endpoints: BTreeMap<String, LiveEndpoint>,
@@ -112,17 +121,25 @@ pub struct EndpointSummary {
     pub requests_sent: u64,
 }
 
-/// What the run's test script found on the responses it ran on.
+/// What the run's test script found on the responses it ran on. Every selected response
+/// is tested, skipped for time, or had no response:
+/// `samplesSelected = samplesTested + skippedForTime + samplesWithoutResponse`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestValidation {
+    /// Responses picked by `success_sample_rate`.
+    pub samples_selected: u64,
     pub samples_tested: u64,
     pub tests_passed: u64,
     pub tests_failed: u64,
     /// Percentage of assertions that passed.
     pub success_rate: f64,
-    /// Responses selected for testing but skipped: scripts had used their time share.
+    /// Selected but skipped: scripts had used the plan's `testTimeBudgetPercent` (always 0
+    /// without one).
     pub skipped_for_time: u64,
+    /// Selected but no response arrived (transport error, timeout): nothing to test.
+    pub samples_without_response: u64,
+    /// Tested responses whose script threw, or ran past `testTimeoutMs` (cut there).
     pub script_errors: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,

@@ -1,21 +1,28 @@
 //! Test scripts under load: the run's `tests` script runs on a share of the responses, on
 //! the shard's own thread in its warm QuickJS sandbox (never on the control thread). Which
-//! requests are tested is decided before sending (so their response is captured); the
-//! share is exact, and script time is capped at a fixed fraction of the shard's time so
-//! tests can never eat the load they measure. Pass/fail counts per test name feed the
-//! live ticks and the report's `testValidation`.
+//! requests are tested is decided before sending (so their response is captured), and the
+//! share is exact: every selected response that arrives is tested. Each execution has its
+//! own time limit (default 100 ms), so a runaway script costs one limit per sample, not a
+//! stalled run. A cap on the shares of the shard's time scripts may take exists only when
+//! the plan asks for it (`testTimeBudgetPercent`), and what it skips is counted. Pass/fail
+//! counts per test name feed the live ticks and the report's `testValidation`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::script::{Limits, Sandbox, ScriptContext, ScriptRequest, ScriptResponse};
+use crate::plan::PlanError;
+use crate::script::{check_syntax, Limits, Sandbox, ScriptContext, ScriptRequest, ScriptResponse};
 
-/// Most of a shard's time that test scripts may take.
-const SCRIPT_TIME_SHARE: f64 = 0.05;
 /// Largest response body captured for a test script.
 const MAX_CAPTURED_BODY: usize = 1 << 20;
+/// Time limit of one test-script execution unless the plan sets one: long enough for any
+/// sane assertion list (a 20-test script runs in about a millisecond), short enough that a
+/// runaway script on every sample still lets a run end close to on time.
+pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_millis(100);
+/// Longest per-execution limit a plan may set (the sandbox's own limit in design mode).
+pub const MAX_TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The test script of a run and how often it runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,16 +31,78 @@ pub struct TestPlan {
     pub script: String,
     /// Percentage (0–100) of responses tested.
     pub sample_rate: f64,
+    /// Time limit of one execution (`testTimeoutMs`, 1 ms to 5 s). Default 100 ms.
+    #[serde(serialize_with = "crate::duration::serialize")]
+    pub timeout: Duration,
+    /// Most of a shard's time scripts may take, in percent (`testTimeBudgetPercent`,
+    /// above 0 and at most 100); selected responses beyond it are skipped and counted.
+    /// Default `None`: no cap, every selected response is tested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_budget_percent: Option<f64>,
+    /// The run-body field the script came from, named in errors. Default `tests`.
+    #[serde(skip)]
+    pub source_field: &'static str,
 }
 
-/// Counts of one tick (or, merged, of a run).
+impl TestPlan {
+    /// `script` on `sample_rate` % of the responses, with the default limits.
+    pub fn new(script: String, sample_rate: f64) -> TestPlan {
+        TestPlan {
+            script,
+            sample_rate,
+            timeout: DEFAULT_TEST_TIMEOUT,
+            time_budget_percent: None,
+            source_field: "tests",
+        }
+    }
+
+    /// Checks the ranges, then that the script compiles (without running it).
+    pub fn validate(&self) -> Result<(), PlanError> {
+        if !(0.0..=100.0).contains(&self.sample_rate) {
+            return Err(PlanError::OutOfRange {
+                field: "success_sample_rate",
+                value: self.sample_rate.to_string(),
+                expected: "between 0 and 100",
+            });
+        }
+        if self.timeout.is_zero() || self.timeout > MAX_TEST_TIMEOUT {
+            return Err(PlanError::OutOfRange {
+                field: "testTimeoutMs",
+                value: self.timeout.as_millis().to_string(),
+                expected: "between 1 and 5000 (milliseconds)",
+            });
+        }
+        if let Some(percent) = self.time_budget_percent {
+            if !(percent > 0.0 && percent <= 100.0) {
+                return Err(PlanError::OutOfRange {
+                    field: "testTimeBudgetPercent",
+                    value: percent.to_string(),
+                    expected: "above 0 and at most 100",
+                });
+            }
+        }
+        check_syntax(&self.script).map_err(|error| PlanError::Script {
+            field: self.source_field,
+            line: error.line,
+            message: error.message,
+        })
+    }
+}
+
+/// Counts of one tick (or, merged, of a run). Every selected response ends in exactly one
+/// of: tested, skipped for time, without response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TestCounts {
+    /// Requests picked by the sample rate.
+    pub samples_selected: u64,
     pub samples_tested: u64,
     pub passed: u64,
     pub failed: u64,
-    /// Samples not tested because scripts used their share of the shard's time.
+    /// Selected but not tested: scripts had used the plan's time budget.
     pub skipped_for_time: u64,
+    /// Selected but no response came (connection error, timeout): nothing to test.
+    pub samples_without_response: u64,
+    /// Tested samples whose script threw, ran out of time or memory.
     pub script_errors: u64,
     /// Per test name: (passed, failed).
     pub by_name: BTreeMap<String, (u64, u64)>,
@@ -43,10 +112,12 @@ pub struct TestCounts {
 
 impl TestCounts {
     pub fn add(&mut self, other: &TestCounts) {
+        self.samples_selected += other.samples_selected;
         self.samples_tested += other.samples_tested;
         self.passed += other.passed;
         self.failed += other.failed;
         self.skipped_for_time += other.skipped_for_time;
+        self.samples_without_response += other.samples_without_response;
         self.script_errors += other.script_errors;
         for (name, (passed, failed)) in &other.by_name {
             let entry = self.by_name.entry(name.clone()).or_default();
@@ -56,10 +127,6 @@ impl TestCounts {
         if self.first_error.is_none() {
             self.first_error.clone_from(&other.first_error);
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.samples_tested == 0 && self.skipped_for_time == 0
     }
 }
 
@@ -89,17 +156,23 @@ pub struct Validator {
     request: ScriptRequest,
     rate_bp: u64,
     credit: u64,
-    started: Instant,
+    /// When the shard asked about its first request (the time budget's zero).
+    started: Option<Instant>,
     script_time: Duration,
     counts: TestCounts,
 }
 
 impl Validator {
-    /// A runner for `plan` on this thread. A sandbox that cannot start makes every sample a
-    /// script error (reported), not a failed run.
+    /// A runner for `plan` on this thread, each execution limited to `plan.timeout`. A
+    /// sandbox that cannot start makes every sample a script error (reported), not a failed
+    /// run.
     pub fn new(plan: TestPlan, request: ScriptRequest) -> Validator {
         let mut counts = TestCounts::default();
-        let sandbox = match Sandbox::new(Limits::default()) {
+        let limits = Limits {
+            time_limit: plan.timeout,
+            ..Limits::default()
+        };
+        let sandbox = match Sandbox::new(limits) {
             Ok(sandbox) => Some(sandbox),
             Err(err) => {
                 counts.first_error = Some(err.to_string());
@@ -112,25 +185,36 @@ impl Validator {
             sandbox,
             request,
             credit: 0,
-            started: Instant::now(),
+            started: None,
             script_time: Duration::ZERO,
             counts,
         }
     }
 
-    /// Whether the next request's response should be captured and tested.
+    /// Whether the next request's response should be captured and tested: exactly
+    /// `sample_rate` % of the requests are selected; with a time budget, a selected one is
+    /// skipped (and counted) while scripts are over it.
     pub fn select(&mut self) -> bool {
+        let started = *self.started.get_or_insert_with(Instant::now);
         self.credit += self.rate_bp;
         if self.credit < 10_000 {
             return false;
         }
         self.credit -= 10_000;
-        let budget = self.started.elapsed().mul_f64(SCRIPT_TIME_SHARE);
-        if self.script_time > budget {
-            self.counts.skipped_for_time += 1;
-            return false;
+        self.counts.samples_selected += 1;
+        if let Some(percent) = self.plan.time_budget_percent {
+            let budget = started.elapsed().mul_f64(percent / 100.0);
+            if self.script_time > budget {
+                self.counts.skipped_for_time += 1;
+                return false;
+            }
         }
         true
+    }
+
+    /// A selected request got no response (transport error or timeout).
+    pub fn no_response(&mut self) {
+        self.counts.samples_without_response += 1;
     }
 
     /// Runs the script on one captured response.
@@ -163,24 +247,25 @@ impl Validator {
                 return;
             }
         };
-        match outcome {
-            Ok(outcome) => {
-                for test in outcome.tests.iter().filter(|test| !test.skipped) {
-                    let entry = self.counts.by_name.entry(test.name.clone()).or_default();
-                    if test.passed {
-                        self.counts.passed += 1;
-                        entry.0 += 1;
-                    } else {
-                        self.counts.failed += 1;
-                        entry.1 += 1;
-                    }
-                }
-            }
+        let tests = match outcome {
+            Ok(outcome) => outcome.tests,
             Err(err) => {
                 self.counts.script_errors += 1;
                 if self.counts.first_error.is_none() {
                     self.counts.first_error = Some(err.to_string());
                 }
+                // Tests that settled before a runtime error still count.
+                err.outcome.tests
+            }
+        };
+        for test in tests.iter().filter(|test| !test.skipped) {
+            let entry = self.counts.by_name.entry(test.name.clone()).or_default();
+            if test.passed {
+                self.counts.passed += 1;
+                entry.0 += 1;
+            } else {
+                self.counts.failed += 1;
+                entry.1 += 1;
             }
         }
         self.script_time += started.elapsed();
@@ -204,13 +289,16 @@ fn reason(status: u16) -> &'static str {
 mod tests {
     use super::*;
 
+    fn runner(script: &str, sample_rate: f64) -> Validator {
+        Validator::new(
+            TestPlan::new(script.to_owned(), sample_rate),
+            ScriptRequest::default(),
+        )
+    }
+
     #[test]
     fn counts_passes_and_failures_per_test() {
-        let plan = TestPlan {
-            script: "pm.test('ok', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.equal('hi'));".to_owned(),
-            sample_rate: 100.0,
-        };
-        let mut validator = Validator::new(plan, ScriptRequest::default());
+        let mut validator = runner("pm.test('ok', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.equal('hi'));", 100.0);
         assert!(validator.select());
         let captured = Captured {
             headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
@@ -225,12 +313,79 @@ mod tests {
     }
 
     #[test]
-    fn selects_an_exact_share() {
-        let plan = TestPlan {
-            script: String::new(),
-            sample_rate: 10.0,
-        };
-        let mut validator = Validator::new(plan, ScriptRequest::default());
+    fn selects_an_exact_share_and_skips_none_without_a_budget() {
+        let mut validator = runner("", 10.0);
         assert_eq!((0..1000).filter(|_| validator.select()).count(), 100);
+        let mut validator = runner("", 50.0);
+        // Script time far over any share of the elapsed time: without a budget, no skips.
+        validator.script_time = Duration::from_secs(3600);
+        assert_eq!((0..400).filter(|_| validator.select()).count(), 200);
+        let counts = validator.take_counts();
+        assert_eq!((counts.samples_selected, counts.skipped_for_time), (200, 0));
+    }
+
+    #[test]
+    fn a_time_budget_skips_and_counts() {
+        let mut plan = TestPlan::new(String::new(), 100.0);
+        plan.time_budget_percent = Some(5.0);
+        let mut validator = Validator::new(plan, ScriptRequest::default());
+        assert!(validator.select(), "nothing spent yet");
+        validator.script_time = Duration::from_secs(3600);
+        assert!(!validator.select());
+        let counts = validator.take_counts();
+        assert_eq!((counts.samples_selected, counts.skipped_for_time), (2, 1));
+    }
+
+    #[test]
+    fn a_runaway_script_is_cut_at_the_plan_timeout() {
+        let mut plan = TestPlan::new(
+            "pm.test('spin', () => { while (true) {} });".to_owned(),
+            100.0,
+        );
+        plan.timeout = Duration::from_millis(20);
+        let mut validator = Validator::new(plan, ScriptRequest::default());
+        let started = Instant::now();
+        for iteration in 0..3 {
+            validator.test(200, Captured::default(), Duration::ZERO, iteration);
+        }
+        // 3 × 20 ms plus rebuilding the sandbox after each timeout; far below 3 × 5 s.
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        let counts = validator.take_counts();
+        assert_eq!((counts.samples_tested, counts.script_errors), (3, 3));
+        let first = counts.first_error.unwrap_or_default();
+        assert!(first.contains("20 ms"), "{first}");
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let field = |plan: &TestPlan| plan.validate().err().map(|e| e.field().to_owned());
+        let mut plan = TestPlan::new("pm.test('a', () => {});".to_owned(), 50.0);
+        assert_eq!(field(&plan), None);
+        plan.timeout = Duration::ZERO;
+        assert_eq!(field(&plan).as_deref(), Some("testTimeoutMs"));
+        plan.timeout = Duration::from_millis(5001);
+        assert_eq!(field(&plan).as_deref(), Some("testTimeoutMs"));
+        plan.timeout = DEFAULT_TEST_TIMEOUT;
+        for bad in [0.0, -1.0, 100.5, f64::NAN] {
+            plan.time_budget_percent = Some(bad);
+            assert_eq!(
+                field(&plan).as_deref(),
+                Some("testTimeBudgetPercent"),
+                "{bad}"
+            );
+        }
+        plan.time_budget_percent = Some(100.0);
+        assert_eq!(field(&plan), None);
+        plan.script = "let ok = 1;\npm.test('x', () => {);".to_owned();
+        match plan.validate() {
+            Err(PlanError::Script { field, line, .. }) => {
+                assert_eq!((field, line), ("tests", Some(2)))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

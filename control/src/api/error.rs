@@ -5,8 +5,11 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Map, Value};
+use vayu_engine::PlanError;
 
+use crate::runs::error::BodyError;
+use crate::runs::fields::FieldError;
 use crate::store::StoreError;
 
 /// An API failure: an HTTP status, a stable code and a human message.
@@ -17,6 +20,8 @@ pub struct ApiError {
     pub message: String,
     /// The request field the error is about, when there is one.
     pub field: Option<String>,
+    /// More members of the error object (`line`, `kind`, `phase` of a SCRIPT_ERROR).
+    pub details: Map<String, Value>,
 }
 
 impl ApiError {
@@ -26,7 +31,14 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            details: Map::new(),
         }
+    }
+
+    /// Adds a member to the error object.
+    pub fn with_detail(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(name.to_owned(), value.into());
+        self
     }
 
     /// Names the request field at fault (sent as `error.field`).
@@ -94,11 +106,56 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A body field at fault: 400 with the v0.1 code for its field (INVALID_URL,
+/// INVALID_METHOD, else INVALID_REQUEST), naming the field.
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> Self {
+        let message = err.to_string();
+        let api = match err.field.as_str() {
+            "url" => ApiError::invalid_url(message),
+            "method" => ApiError::invalid_method(message),
+            _ => ApiError::invalid(message),
+        };
+        api.with_field(err.field)
+    }
+}
+
+/// A body that does not make a plan: a test script that does not compile is 400
+/// SCRIPT_ERROR with the script's `line` (and `phase`/`kind` as design mode sends them); any
+/// other bad value is a field error as above.
+impl From<BodyError> for ApiError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::Field(err) => err.into(),
+            BodyError::Plan(PlanError::Script { field, line, .. }) => {
+                let api = ApiError::new(StatusCode::BAD_REQUEST, "SCRIPT_ERROR", err.to_string())
+                    .with_field(field)
+                    .with_detail("phase", "post-response")
+                    .with_detail("kind", "syntax");
+                match line {
+                    Some(line) => api.with_detail("line", line),
+                    None => api,
+                }
+            }
+            BodyError::Plan(err) => FieldError::new(err.field(), err.to_string()).into(),
+        }
+    }
+}
+
+impl From<PlanError> for ApiError {
+    fn from(err: PlanError) -> Self {
+        BodyError::Plan(err).into()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = json!({"code": self.code, "message": self.message});
         if let Some(field) = self.field {
             error["field"] = json!(field);
+        }
+        if let Value::Object(members) = &mut error {
+            members.extend(self.details);
         }
         let body = json!({ "error": error });
         (self.status, Json(body)).into_response()

@@ -25,7 +25,6 @@ use crate::runs::resolve::{self, ResolveError};
 use crate::store::runs::{delete_run, RunFilter, Table};
 use vayu_engine::plan::LiveHeader;
 use vayu_engine::render::{self, Format, Sources};
-use vayu_engine::validation::TestPlan;
 
 /// How long `POST /run/:id/stop` waits for in-flight requests (the engine's grace is 5 s).
 const STOP_WAIT: Duration = Duration::from_secs(7);
@@ -72,13 +71,7 @@ fn saved_test_script(state: &AppState, request_id: Option<&str>) -> ApiResult<Op
 
 /// A field error as a 400 with the v0.1 code for its field.
 pub fn field_error(err: FieldError) -> ApiError {
-    let message = err.to_string();
-    let api = match err.field.as_str() {
-        "url" => ApiError::invalid_url(message),
-        "method" => ApiError::invalid_method(message),
-        _ => ApiError::invalid(message),
-    };
-    api.with_field(err.field)
+    ApiError::from(err)
 }
 
 fn resolve_error(err: ResolveError) -> ApiError {
@@ -190,13 +183,13 @@ async fn keep_token_fresh(state: AppState, run_id: String, refresh: Refresh, hea
 /// Starts a load run (v0.3 flat body or v0.1 nested `request`).
 #[utoipa::path(post, path = "/run", tag = "runs",
     request_body(content = Object, description = "Run body: method, url, headers, body, mode, concurrency, duration, targetRps, ..."),
-    responses((status = 200, description = "`{runId, status: running}`"), (status = 400, description = "Invalid field"),
+    responses((status = 200, description = "`{runId, status: running}`"), (status = 400, description = "Invalid field, or SCRIPT_ERROR: the test script does not compile (`line`); nothing was sent"),
         (status = 404, description = "Unknown requestId or environmentId"), (status = 502, description = "Target host does not resolve")))]
 async fn start_run(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let parsed = RunBody::parse(&body).map_err(field_error)?;
+    let mut parsed = RunBody::parse(&body).map_err(field_error)?;
     let options = parsed.options.clone();
     let own = parsed.main_request();
     let (template, collection_id) =
@@ -221,19 +214,16 @@ async fn start_run(
         &config,
     )
     .await?;
+    if parsed.options.tests.is_none() {
+        // No `tests` in the body: the linked saved request's test script, if any.
+        parsed.use_saved_tests(saved_test_script(&state, options.request_id.as_deref())?);
+    }
+    // A test script that does not compile is refused here: 400 SCRIPT_ERROR, nothing sent.
     let mut plan = parsed
         .plan(request, defaults, &variables)
-        .map_err(field_error)?;
+        .map_err(ApiError::from)?;
     let refresher =
         refresh.and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
-    if plan.tests.is_none() {
-        // No `tests` in the body: the linked saved request's test script, if any.
-        let script = saved_test_script(&state, options.request_id.as_deref())?;
-        plan.tests = script.map(|script| TestPlan {
-            script,
-            sample_rate: options.success_sample_rate,
-        });
-    }
     let id = new_id("run");
     let record = RunRecord {
         id: id.clone(),

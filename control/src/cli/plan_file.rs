@@ -10,6 +10,7 @@ use vayu_engine::RunPlan;
 
 use super::RunArgs;
 use crate::runs::body::{Defaults, RunBody};
+use crate::runs::error::BodyError;
 use crate::runs::fields::FieldError;
 
 /// Builds the plan from a file; extra thresholds and switches from the command line apply.
@@ -43,20 +44,20 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
         serde_json::from_str(&text)
             .map_err(|err| format!("{shown}:{}:{}: {err}", err.line(), err.column()))?
     };
-    let at = |err: FieldError| {
+    let at = |err: BodyError| {
         format!(
             "{shown}:{}: {err}",
-            line_of_field(&text, &err.field, is_toml)
+            line_of_field(&text, err.field(), is_toml)
         )
     };
-    let parsed = RunBody::parse(&body).map_err(at)?;
+    let parsed = RunBody::parse(&body).map_err(|err| at(err.into()))?;
     if parsed.options.request_id.is_some() || parsed.options.environment_id.is_some() {
         return Err(format!(
             "{shown}: requestId and environmentId name saved items of the daemon; run this plan with POST /run on `vayu serve`"
         ));
     }
     let Some(request) = parsed.main_request() else {
-        return Err(at(FieldError::new("url", "is required")));
+        return Err(at(FieldError::new("url", "is required").into()));
     };
     let defaults = Defaults {
         timeout: args.timeout,

@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use vayu_engine::validation::TestPlan;
 use vayu_engine::{Load, RunPlan, Sampling};
 
+use super::error::BodyError;
+
 use super::fields::{self, FieldError};
 use super::template::Variables;
 use crate::payload;
@@ -31,7 +33,12 @@ pub struct RunOptions {
     pub comment: Option<String>,
     /// Deferred validation script (`tests`), run on sampled responses (scripting issue).
     pub tests: Option<String>,
-    /// Percentage (0–100) of successful requests whose results are stored.
+    /// Time limit of one test-script execution (`testTimeoutMs`; engine default 100 ms).
+    pub test_timeout: Option<Duration>,
+    /// Share of a shard's time test scripts may take (`testTimeBudgetPercent`; no cap by
+    /// default).
+    pub test_time_budget_percent: Option<f64>,
+    /// Percentage (0–100) of successful requests whose results are stored (and tested).
     pub success_sample_rate: f64,
     /// Requests slower than this are always stored.
     pub slow_threshold: Duration,
@@ -55,6 +62,8 @@ pub struct RunBody {
     /// Virtual-user scenarios instead of one request.
     pub scenarios: Vec<super::scenarios::ScenarioInput>,
     distribution: vayu_engine::plan::Distribution,
+    /// The linked saved request's `postRequestScript`, used when the body has no `tests`.
+    saved_tests: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +153,11 @@ impl RunBody {
             environment_id: fields::string(top, &["environmentId"])?,
             comment: fields::string(top, &["comment"])?,
             tests: fields::string(top, &["tests"])?.filter(|script| !script.trim().is_empty()),
+            test_timeout: fields::millis(top, &["testTimeoutMs", "test_timeout_ms"])?,
+            test_time_budget_percent: fields::number(
+                top,
+                &["testTimeBudgetPercent", "test_time_budget_percent"],
+            )?,
             success_sample_rate: sample_rate,
             slow_threshold: Duration::from_millis(
                 fields::unsigned(top, &["slow_threshold_ms", "slowThresholdMs"])?.unwrap_or(1000),
@@ -184,7 +198,26 @@ impl RunBody {
             endpoints,
             scenarios,
             distribution,
+            saved_tests: None,
         })
+    }
+
+    /// The linked saved request's test script (`postRequestScript`): the run's test script
+    /// when the body has no `tests`.
+    pub fn use_saved_tests(&mut self, script: Option<String>) {
+        self.saved_tests = script.filter(|script| !script.trim().is_empty());
+    }
+
+    /// The test plan for `script` (from body field `source_field`) with the body's sample
+    /// rate and limits.
+    fn test_plan(&self, script: String, source_field: &'static str) -> TestPlan {
+        let mut plan = TestPlan::new(script, self.options.success_sample_rate);
+        plan.source_field = source_field;
+        if let Some(timeout) = self.options.test_timeout {
+            plan.timeout = timeout;
+        }
+        plan.time_budget_percent = self.options.test_time_budget_percent;
+        plan
     }
 
     /// The request the run is about: the body's own, else its first endpoint's, else its
@@ -203,13 +236,14 @@ impl RunBody {
             })
     }
 
-    /// The plan for `request` (variables already substituted), validated.
+    /// The plan for `request` (variables already substituted), validated; a test script
+    /// that does not compile is refused here, before anything is sent.
     pub fn plan(
         &self,
         request: RequestTemplate,
         defaults: Defaults,
         variables: &Variables,
-    ) -> Result<RunPlan, FieldError> {
+    ) -> Result<RunPlan, BodyError> {
         let load = self.load.to_load()?;
         let mut plan = RunPlan::new(&request.method, &request.url, load);
         plan.request.headers = request.headers;
@@ -227,17 +261,25 @@ impl RunBody {
             budget_per_reason: SAMPLE_BUDGET,
         };
         plan.thresholds = self.thresholds.clone();
-        plan.tests = self.options.tests.clone().map(|script| TestPlan {
-            script,
-            sample_rate: self.options.success_sample_rate,
-        });
+        plan.tests = match (&self.options.tests, &self.saved_tests) {
+            (Some(script), _) => Some(self.test_plan(script.clone(), "tests")),
+            (None, Some(saved)) => Some(self.test_plan(saved.clone(), "postRequestScript")),
+            (None, None) => {
+                // Limits without a script run nothing, but a bad value is still refused.
+                if self.options.test_timeout.is_some()
+                    || self.options.test_time_budget_percent.is_some()
+                {
+                    self.test_plan(String::new(), "tests").validate()?;
+                }
+                None
+            }
+        };
         if !self.endpoints.is_empty() {
             plan.endpoints = super::endpoints::plans(&self.endpoints, variables);
             plan.distribution = self.distribution;
         }
         plan.scenarios = super::scenarios::plans(&self.scenarios, variables);
-        plan.validate()
-            .map_err(|err| FieldError::new(err.field(), err.to_string()))?;
+        plan.validate()?;
         Ok(plan)
     }
 }

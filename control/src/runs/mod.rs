@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod endpoints;
+pub mod error;
 pub mod fields;
 pub mod launch;
 pub mod registry;

@@ -55,12 +55,23 @@ pub struct RunBodySchema {
     /// Environment whose variables apply.
     pub environment_id: Option<String>,
     pub comment: Option<String>,
-    /// Test script run on sampled responses (Postman `pm` API).
+    /// Test script run on sampled responses (Postman `pm` API). One that does not compile
+    /// is refused with 400 SCRIPT_ERROR (with its `line`) before anything is sent.
     pub tests: Option<String>,
-    /// Percentage of successful requests stored (and tested).
+    /// Percentage of successful requests stored, and of responses tested: every selected
+    /// response is tested.
     #[serde(rename = "success_sample_rate")]
     #[schemars(range(min = 0.0, max = 100.0))]
     pub success_sample_rate: Option<f64>,
+    /// Time limit of one test-script execution in milliseconds (default 100); a script that
+    /// runs over is cut and counted as a script error.
+    #[schemars(range(min = 1, max = 5000))]
+    pub test_timeout_ms: Option<u64>,
+    /// Most of each shard's time (percent, above 0 and at most 100) test scripts may take;
+    /// selected responses beyond it are skipped and counted (`skippedForTime`). Default:
+    /// no cap.
+    #[schemars(range(max = 100.0), extend("exclusiveMinimum" = 0))]
+    pub test_time_budget_percent: Option<f64>,
     /// Requests slower than this are always stored.
     #[serde(rename = "slow_threshold_ms")]
     pub slow_threshold_ms: Option<u64>,
@@ -222,6 +233,8 @@ mod tests {
             "concurrency",
             "targetRps",
             "success_sample_rate",
+            "testTimeoutMs",
+            "testTimeBudgetPercent",
             "thresholds",
             "request",
         ] {

@@ -114,7 +114,7 @@ pub(super) struct Engine {
     limits: Limits,
 }
 
-fn options(file: &str) -> EvalOptions {
+pub(super) fn options(file: &str) -> EvalOptions {
     let mut options = EvalOptions::default();
     options.strict = false;
     options.filename = Some(file.to_owned());

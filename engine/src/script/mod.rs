@@ -12,14 +12,17 @@
 //! - `exchange`: the JSON crossing into the prelude and back.
 //! - `prelude/*.js`: the `pm` API in JavaScript; `vendor/chai.js`: chai 4.4.0.
 //! - [`api`]: the table of `pm` members behind [`completions`].
+//! - `check`: [`check_syntax`], compiling a script without running it.
 
 pub mod api;
+mod check;
 mod engine;
 pub mod error;
 mod exchange;
 pub mod model;
 
 pub use api::{completions, Completion};
+pub use check::check_syntax;
 pub use error::{ScriptError, ScriptErrorKind};
 pub use model::{
     ConsoleLine, Cookie, Limits, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest,
@@ -86,13 +89,7 @@ impl Sandbox {
         if script.trim().is_empty() {
             return Ok(ScriptOutcome::default());
         }
-        // QuickJS takes the source as a C string.
-        if let Some(at) = script.find('\0') {
-            let mut error = ScriptError::new(
-                ScriptErrorKind::Syntax,
-                "the script contains a NUL character",
-            );
-            error.line = u32::try_from(script[..at].matches('\n').count() + 1).ok();
+        if let Some(error) = check::nul_error(script) {
             return Err(error);
         }
         let input = exchange::input(event, ctx, response)?;

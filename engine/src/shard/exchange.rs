@@ -131,6 +131,9 @@ impl super::Shard {
             }
             Err(error) => {
                 *connection = None;
+                if let (true, Some(validator)) = (tested, self.validator.borrow_mut().as_mut()) {
+                    validator.no_response();
+                }
                 (None, Some(Failure::Transport(error.kind())), 0)
             }
         };

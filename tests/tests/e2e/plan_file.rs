@@ -1,5 +1,6 @@
 //! `vayu run plan.json|plan.toml`: the `POST /run` body from a file. Exact counts and
-//! thresholds from the file; errors name the file, the line and the field, and exit 2.
+//! thresholds from the file; errors (a test script that does not compile included) name
+//! the file, the line and the field, and exit 2 before anything is sent.
 
 use crate::check::{assert_all_ok, LIMIT};
 use vayu_tests::{run, run_json, Behaviour, TempDir, TestServer};
@@ -41,6 +42,7 @@ fn bad_plans_name_the_file_line_and_field() {
         ("mode.toml", format!("url = \"{url}\"\nmode = \"sometimes\"\n"), "mode.toml:2: field `mode`"),
         ("threshold.toml", format!("url = \"{url}\"\nmode = \"iterations\"\niterations = 1\n[thresholds]\nhttp_req_duration = [\"p(95)<soon\"]\n"), "threshold.toml:5: field `thresholds.http_req_duration`"),
         ("types.toml", format!("url = \"{url}\"\nmode = \"iterations\"\niterations = \"many\"\n"), "types.toml:3: field `iterations`"),
+        ("script.json", format!("{{\n  \"url\": \"{url}\",\n  \"mode\": \"iterations\",\n  \"iterations\": 5,\n  \"tests\": \"pm.test('a', () => {{}});\\nlet x = ;\"\n}}"), "script.json:5: field `tests`: the script does not compile (line 2)"),
     ];
     for (name, text, expected) in cases {
         let path = dir.join(name);
