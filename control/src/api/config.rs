@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::params::ApiQuery;
 use super::{ApiError, ApiJson, ApiResult, AppState};
-use crate::store::{config, config_values};
+use crate::store::config;
 
 /// `GET /config?meta=true`.
 #[derive(Deserialize)]
@@ -32,12 +32,12 @@ async fn current(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ConfigQuery>,
 ) -> ApiResult<Json<Value>> {
-    let values = serde_json::to_value(config_values(&state.store)?)
+    let values = serde_json::to_value(state.config_values()?)
         .map_err(|err| ApiError::internal(err.to_string()))?;
     if !query.meta {
         return Ok(Json(values));
     }
-    let entries: Vec<Value> = config::entries()
+    let entries: Vec<Value> = config::entries(state.workers as u64)
         .iter()
         .map(|entry| {
             let mut described = json!(entry);

@@ -1,8 +1,8 @@
 //! Live metrics: `GET /metrics/live/:id` (SSE replay of the retained tick topic, `id:` =
 //! offset, resume after `Last-Event-ID`, `complete` at the end, 404 once evicted),
-//! `GET /stats/:id` (legacy SSE, also replaying stored ticks of finished runs; and
-//! `?format=json&limit=&offset=` history from LMDB) and `GET /ws/stats/:id` (the same
-//! ticks over WebSocket).
+//! `GET /stats/:id` (legacy SSE, also replaying stored ticks of finished runs, thinned to
+//! the `statsInterval` setting; and `?format=json&limit=&offset=` history from LMDB, every
+//! tick) and `GET /ws/stats/:id` (the `/stats` stream over WebSocket).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 use super::params::ApiQuery;
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
+use crate::runs::cadence::Cadence;
 use crate::runs::topic::{Cursor, Next};
 use crate::store::runs::Table;
 
@@ -87,6 +88,61 @@ impl Source {
     }
 }
 
+/// A source as a stream sends it: every tick (`/metrics/live`), or thinned to a cadence
+/// (`/stats`, `/ws/stats`).
+struct Feed {
+    source: Source,
+    cadence: Option<Cadence>,
+    /// The completion, due after a held-back last tick was sent.
+    pending: Option<Next>,
+}
+
+impl Feed {
+    fn every_tick(source: Source) -> Feed {
+        Feed {
+            source,
+            cadence: None,
+            pending: None,
+        }
+    }
+
+    /// The `/stats` stream, at the current `statsInterval`.
+    fn stats(state: &AppState, source: Source) -> ApiResult<Feed> {
+        let interval = Duration::from_millis(state.config_values()?.stats_interval_ms);
+        Ok(Feed {
+            source,
+            cadence: Some(Cadence::new(interval)),
+            pending: None,
+        })
+    }
+
+    async fn next(&mut self) -> Option<Next> {
+        if let Some(next) = self.pending.take() {
+            return Some(next);
+        }
+        let Some(cadence) = self.cadence.as_mut() else {
+            return self.source.next().await;
+        };
+        loop {
+            match self.source.next().await? {
+                Next::Tick(offset, tick) => {
+                    if let Some((offset, tick)) = cadence.tick(offset, tick) {
+                        return Some(Next::Tick(offset, tick));
+                    }
+                }
+                Next::Complete => {
+                    let Some((offset, tick)) = cadence.finish() else {
+                        return Some(Next::Complete);
+                    };
+                    self.pending = Some(Next::Complete);
+                    return Some(Next::Tick(offset, tick));
+                }
+                Next::Wait => return Some(Next::Wait),
+            }
+        }
+    }
+}
+
 /// `Last-Event-ID: n` resumes at `n + 1`.
 fn resume_offset(headers: &HeaderMap) -> u64 {
     headers
@@ -97,7 +153,7 @@ fn resume_offset(headers: &HeaderMap) -> u64 {
 }
 
 fn sse_stream(
-    source: Source,
+    source: Feed,
     tick_event: &'static str,
     complete: String,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -139,7 +195,7 @@ async fn live_metrics(
     };
     let cursor = Cursor::new(Arc::clone(&live.topic), resume_offset(&headers));
     let complete = json!({ "event": "complete", "runId": id }).to_string();
-    Ok(sse_stream(Source::Live(cursor), "metrics", complete).into_response())
+    Ok(sse_stream(Feed::every_tick(Source::Live(cursor)), "metrics", complete).into_response())
 }
 
 #[derive(Deserialize)]
@@ -149,8 +205,9 @@ struct StatsQuery {
     offset: Option<u64>,
 }
 
-/// Legacy SSE stream (`stats` events, then `complete` with the summary), also for finished
-/// runs; with `format=json`, the stored tick history.
+/// Legacy SSE stream (`stats` events at most one per `statsInterval` of run time, the last
+/// tick always; then `complete` with the summary), also for finished runs; with
+/// `format=json`, the stored tick history (every tick).
 #[utoipa::path(get, path = "/stats/{id}", tag = "metrics",
     params(("id" = String, Path), ("format" = Option<String>, Query, description = "sse (default) or json"),
         ("limit" = Option<u64>, Query), ("offset" = Option<u64>, Query)),
@@ -176,6 +233,7 @@ async fn stats(
         }
         None | Some("sse") => {
             let source = Source::open(&state, &id, resume_offset(&headers))?;
+            let source = Feed::stats(&state, source)?;
             let summary = legacy_summary(&state, &id);
             Ok(sse_stream(source, "stats", summary).into_response())
         }
@@ -209,7 +267,8 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
     .to_string()
 }
 
-/// The same ticks over WebSocket: one text message per tick, then `{"event":"complete"}`.
+/// The `/stats` ticks over WebSocket (same `statsInterval` cadence): one text message per
+/// tick, then `{"event":"complete"}`.
 #[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", params(("id" = String, Path)),
     responses((status = 101, description = "WebSocket upgrade"), (status = 404, description = "RUN_NOT_FOUND")))]
 async fn ws_stats(
@@ -217,12 +276,12 @@ async fn ws_stats(
     Path(id): Path<String>,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
-    let source = Source::open(&state, &id, 0)?;
+    let source = Feed::stats(&state, Source::open(&state, &id, 0)?)?;
     Ok(upgrade.on_upgrade(move |socket| forward(socket, source, id)))
 }
 
 /// Sends every tick as a text message, then `{"event":"complete"}` and a close frame.
-async fn forward(mut socket: WebSocket, mut source: Source, id: String) {
+async fn forward(mut socket: WebSocket, mut source: Feed, id: String) {
     while let Some(next) = source.next().await {
         let message = match next {
             Next::Tick(_, tick) => Message::Text(tick.to_string().into()),

@@ -35,7 +35,8 @@ use crate::store::Store;
 pub struct Shared {
     pub store: Store,
     pub runs: Registry,
-    /// Shard threads per run (default: one per core).
+    /// `--workers` (else one per core): the default of the `workers` setting, which a
+    /// stored value and then a run body's `workers` override.
     pub workers: usize,
     /// Allowed hosts, CORS origins and API keys, enforced by [`guard`].
     pub security: Arc<guard::Security>,
@@ -52,16 +53,31 @@ pub struct RunConfig {
     pub default_timeout: std::time::Duration,
     pub live_tick_interval: std::time::Duration,
     pub live_retention: std::time::Duration,
+    /// Shard threads, unless the run body says otherwise.
+    pub workers: usize,
+    /// Most connections one run may hold (`maxConnections`).
+    pub max_connections: u32,
 }
 
 impl Shared {
+    /// The current settings, `workers` defaulting to `--workers`.
+    pub fn config_values(&self) -> ApiResult<crate::store::ConfigValues> {
+        Ok(crate::store::config_values(
+            &self.store,
+            self.workers as u64,
+        )?)
+    }
+
     /// The current run configuration (`POST /config` changes it for the next runs).
     pub fn config(&self) -> ApiResult<RunConfig> {
-        let values = crate::store::config_values(&self.store)?;
+        let values = self.config_values()?;
         Ok(RunConfig {
             default_timeout: std::time::Duration::from_millis(values.default_timeout_ms),
             live_tick_interval: std::time::Duration::from_millis(values.live_tick_interval_ms),
             live_retention: std::time::Duration::from_millis(values.live_retention_ms),
+            // Both are range-checked by the registry (≤ 1024 and ≤ 1,000,000).
+            workers: usize::try_from(values.workers).unwrap_or(self.workers),
+            max_connections: u32::try_from(values.max_connections).unwrap_or(u32::MAX),
         })
     }
 }
@@ -97,13 +113,17 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 ))]
 struct ApiDoc;
 
-/// Liveness and version.
+/// Liveness and version; `workers` is what the next run uses (the `workers` setting).
 #[utoipa::path(get, path = "/health", tag = "engine", responses((status = 200, description = "`{status, version, workers}`")))]
 async fn health(State(state): State<AppState>) -> Json<Value> {
+    // Liveness must not depend on the database: fall back to the flag's value.
+    let workers = state
+        .config_values()
+        .map_or(state.workers as u64, |values| values.workers);
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "workers": state.workers,
+        "workers": workers,
     }))
 }
 

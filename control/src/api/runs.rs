@@ -205,7 +205,9 @@ async fn start_run(
     let defaults = Defaults {
         timeout: config.default_timeout,
         tick_interval: config.live_tick_interval,
-        workers: state.workers,
+        // Precedence: the body's `workers`, else the setting (which defaults to --workers).
+        workers: config.workers,
+        max_connections: config.max_connections,
     };
     let (request, refresh) = authorize(
         &state,

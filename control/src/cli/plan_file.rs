@@ -62,9 +62,9 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
     let defaults = Defaults {
         timeout: args.timeout,
         tick_interval: Duration::from_millis(100),
-        workers: args
-            .workers
-            .map_or_else(vayu_engine::plan::default_workers, usize::from),
+        workers: vayu_engine::plan::default_workers(),
+        // No daemon settings here: only the engine's own bound applies.
+        max_connections: vayu_engine::plan::MAX_CONCURRENCY,
     };
     let mut plan = parsed
         .plan(
@@ -73,6 +73,10 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
             &crate::runs::template::Variables::default(),
         )
         .map_err(at)?;
+    // Flags win over the file (as k6's do over script options).
+    if let Some(workers) = args.workers {
+        plan.workers = usize::from(workers);
+    }
     plan.request.headers.extend(args.headers.iter().cloned());
     plan.thresholds.extend(args.thresholds.iter().cloned());
     plan.insecure |= args.insecure;

@@ -62,6 +62,8 @@ pub struct RunBody {
     /// Virtual-user scenarios instead of one request.
     pub scenarios: Vec<super::scenarios::ScenarioInput>,
     distribution: vayu_engine::plan::Distribution,
+    /// Shard threads for this run (overrides the `workers` setting).
+    workers: Option<usize>,
     /// The linked saved request's `postRequestScript`, used when the body has no `tests`.
     saved_tests: Option<String>,
 }
@@ -70,6 +72,8 @@ pub struct RunBody {
 struct LoadFields {
     mode: String,
     concurrency: Option<u32>,
+    /// The name `concurrency` was written under (`users` for virtual users).
+    concurrency_field: &'static str,
     start_concurrency: Option<u32>,
     duration: Option<Duration>,
     ramp_up: Option<Duration>,
@@ -84,6 +88,8 @@ pub struct Defaults {
     pub timeout: Duration,
     pub tick_interval: Duration,
     pub workers: usize,
+    /// Most connections the run may hold (`maxConnections`): see [`super::limit`].
+    pub max_connections: u32,
 }
 
 const DEFAULT_CONCURRENCY: u32 = 10;
@@ -126,9 +132,15 @@ impl RunBody {
             None if users.is_some() => "constant_concurrency".to_owned(),
             None => return Err(FieldError::new("mode", "is required")),
         };
+        let concurrency = fields::unsigned_u32(top, &["concurrency"])?;
         let load = LoadFields {
             mode,
-            concurrency: fields::unsigned_u32(top, &["concurrency"])?.or(users),
+            concurrency_field: if concurrency.is_none() && users.is_some() {
+                "users"
+            } else {
+                "concurrency"
+            },
+            concurrency: concurrency.or(users),
             start_concurrency: fields::unsigned_u32(
                 top,
                 &["startConcurrency", "start_concurrency"],
@@ -198,6 +210,7 @@ impl RunBody {
             endpoints,
             scenarios,
             distribution,
+            workers: fields::unsigned_u32(top, &["workers"])?.map(|n| n as usize),
             saved_tests: None,
         })
     }
@@ -218,6 +231,14 @@ impl RunBody {
         }
         plan.time_budget_percent = self.options.test_time_budget_percent;
         plan
+    }
+
+    /// The load the body asks for, without the `maxConnections` cap (for describing a run
+    /// already accepted).
+    pub fn load(&self) -> Result<Load, FieldError> {
+        self.load.to_load(super::limit::ConnectionCap(
+            vayu_engine::plan::MAX_CONCURRENCY,
+        ))
     }
 
     /// The request the run is about: the body's own, else its first endpoint's, else its
@@ -244,13 +265,15 @@ impl RunBody {
         defaults: Defaults,
         variables: &Variables,
     ) -> Result<RunPlan, BodyError> {
-        let load = self.load.to_load()?;
+        let load = self
+            .load
+            .to_load(super::limit::ConnectionCap(defaults.max_connections))?;
         let mut plan = RunPlan::new(&request.method, &request.url, load);
         plan.request.headers = request.headers;
         plan.request.body = request.body.into_bytes();
         plan.timeout = self.timeout.unwrap_or(defaults.timeout);
         plan.connect_timeout = plan.connect_timeout.min(plan.timeout);
-        plan.workers = defaults.workers;
+        plan.workers = self.workers.unwrap_or(defaults.workers);
         plan.tick_interval = defaults.tick_interval;
         plan.timing_breakdown = self.timing_breakdown;
         plan.insecure = self.insecure;
@@ -285,8 +308,12 @@ impl RunBody {
 }
 
 impl LoadFields {
-    fn to_load(&self) -> Result<Load, FieldError> {
-        let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    fn to_load(&self, cap: super::limit::ConnectionCap) -> Result<Load, FieldError> {
+        let concurrency = cap.apply(
+            self.concurrency_field,
+            self.concurrency,
+            DEFAULT_CONCURRENCY,
+        )?;
         let duration = |mode: &str| {
             self.duration
                 .ok_or_else(|| FieldError::new("duration", format!("is required for mode {mode}")))
@@ -305,7 +332,7 @@ impl LoadFields {
                     rps,
                     duration: duration(mode)?,
                     concurrency,
-                    max_in_flight: self.max_in_flight.unwrap_or_else(|| Load::default_max_in_flight(rps)),
+                    max_in_flight: cap.apply("maxInFlight", self.max_in_flight, Load::default_max_in_flight(rps))?,
                 }
             }
             "constant_concurrency" => Load::ConstantConcurrency {

@@ -2,10 +2,12 @@
 //! and the registry of active runs with their retained live-tick topics.
 
 pub mod body;
+pub mod cadence;
 pub mod endpoints;
 pub mod error;
 pub mod fields;
 pub mod launch;
+pub mod limit;
 pub mod registry;
 pub mod resolve;
 pub mod scenarios;

@@ -47,6 +47,9 @@ pub struct RunBodySchema {
     pub target_rps: Option<f64>,
     /// Open loop: most requests outstanding.
     pub max_in_flight: Option<u32>,
+    /// Shard threads for this run (default: the `workers` setting).
+    #[schemars(range(min = 1, max = 1024))]
+    pub workers: Option<u32>,
     /// Per-request timeout (e.g. "30s").
     pub timeout: Option<DurationValue>,
     pub timeout_ms: Option<u64>,

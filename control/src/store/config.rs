@@ -1,6 +1,11 @@
 //! Config entries: the registry (key, UI label, description, category, type, default and
 //! range of every setting), validation of a partial update against it, and the stored
 //! values (`config` database: key → JSON integer) read back with defaults applied.
+//!
+//! Every registered setting takes effect: `workers` and `maxConnections` shape the next
+//! run's plan, `defaultTimeout` its requests, `liveTickIntervalMs` and `liveRetentionMs` its
+//! live topic, `statsInterval` the cadence of the legacy `/stats` stream. Stored keys that
+//! are not registered (`contextPoolSize` of older versions) are never read.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,7 +16,6 @@ pub const WORKERS: &str = "workers";
 pub const MAX_CONNECTIONS: &str = "maxConnections";
 pub const DEFAULT_TIMEOUT: &str = "defaultTimeout";
 pub const STATS_INTERVAL: &str = "statsInterval";
-pub const CONTEXT_POOL_SIZE: &str = "contextPoolSize";
 pub const LIVE_TICK_INTERVAL_MS: &str = "liveTickIntervalMs";
 pub const LIVE_RETENTION_MS: &str = "liveRetentionMs";
 
@@ -50,22 +54,28 @@ impl Entry {
     }
 }
 
-/// Every registered setting, in display order.
-pub fn entries() -> [Entry; 7] {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+/// How many settings there are.
+const COUNT: usize = 6;
+
+/// Every registered setting, in display order. `workers` defaults to the daemon's
+/// `--workers` (one per core without the flag), so `GET /config` reports what the next
+/// run will use when nothing is stored.
+pub fn entries(default_workers: u64) -> [Entry; COUNT] {
     [
         Entry::integer(
             WORKERS,
             "Workers",
             "engine",
-            "Shard threads of a load run; one per CPU core by default.",
-            (cores.clamp(1, 1024), 1, 1024),
+            "Shard threads of the next load runs (a run body's `workers` overrides it); \
+             default: the daemon's --workers, else one per CPU core.",
+            (default_workers.clamp(1, 1024), 1, 1024),
         ),
         Entry::integer(
             MAX_CONNECTIONS,
             "Max connections",
             "engine",
-            "Upper bound on open connections across all shards of a run.",
+            "Most connections one run may hold: a run asking for more concurrency, users, \
+             maxInFlight or open-loop connections is refused; defaults are lowered to it.",
             (10_000, 1, 1_000_000),
         ),
         Entry::integer(
@@ -79,15 +89,9 @@ pub fn entries() -> [Entry; 7] {
             STATS_INTERVAL,
             "Stats interval (ms)",
             "metrics",
-            "Interval in milliseconds of the legacy /stats stream.",
+            "Least run time in milliseconds between two ticks of the legacy /stats stream \
+             (SSE and WebSocket); at or below liveTickIntervalMs every tick is sent.",
             (100, 10, 60_000),
-        ),
-        Entry::integer(
-            CONTEXT_POOL_SIZE,
-            "Script contexts per shard",
-            "scripting",
-            "QuickJS contexts each shard keeps for test scripts.",
-            (64, 1, 4096),
         ),
         Entry::integer(
             LIVE_TICK_INTERVAL_MS,
@@ -117,25 +121,25 @@ pub struct ConfigValues {
     pub default_timeout_ms: u64,
     #[serde(rename = "statsInterval")]
     pub stats_interval_ms: u64,
-    #[serde(rename = "contextPoolSize")]
-    pub context_pool_size: u64,
     #[serde(rename = "liveTickIntervalMs")]
     pub live_tick_interval_ms: u64,
     #[serde(rename = "liveRetentionMs")]
     pub live_retention_ms: u64,
 }
 
-/// The current settings. A stored value outside its range (after a range was narrowed) is
-/// clamped into it.
-pub fn config_values(store: &Store) -> Result<ConfigValues, StoreError> {
-    let registry = entries();
-    let mut current = [0; 7];
+/// The current settings (`default_workers`: see [`entries`]). A stored value outside its
+/// range (after a range was narrowed) is clamped into it; one that is not an integer (a
+/// damaged record) reads as the default, so a bad value never blocks runs.
+pub fn config_values(store: &Store, default_workers: u64) -> Result<ConfigValues, StoreError> {
+    let registry = entries(default_workers);
+    let mut current = [0; COUNT];
     store.read(|txn, dbs| {
         for (slot, entry) in current.iter_mut().zip(&registry) {
-            *slot = match dbs.config.get(txn, entry.key)? {
-                Some(raw) => serde_json::from_str::<u64>(raw)?.clamp(entry.min, entry.max),
-                None => entry.default,
-            };
+            *slot = dbs
+                .config
+                .get(txn, entry.key)?
+                .and_then(|raw| serde_json::from_str::<u64>(raw).ok())
+                .map_or(entry.default, |value| value.clamp(entry.min, entry.max));
         }
         Ok(())
     })?;
@@ -144,15 +148,14 @@ pub fn config_values(store: &Store) -> Result<ConfigValues, StoreError> {
 
 impl ConfigValues {
     /// From one value per entry, in the order of [`entries`].
-    fn from_slots(slots: [u64; 7]) -> ConfigValues {
-        let [workers, max_connections, default_timeout_ms, stats_interval_ms, context_pool_size, live_tick_interval_ms, live_retention_ms] =
+    fn from_slots(slots: [u64; COUNT]) -> ConfigValues {
+        let [workers, max_connections, default_timeout_ms, stats_interval_ms, live_tick_interval_ms, live_retention_ms] =
             slots;
         ConfigValues {
             workers,
             max_connections,
             default_timeout_ms,
             stats_interval_ms,
-            context_pool_size,
             live_tick_interval_ms,
             live_retention_ms,
         }
@@ -162,7 +165,8 @@ impl ConfigValues {
 /// Checks every key of a partial update: registered, an integer, within range. Returns the
 /// values to store, or one message naming every bad key and value.
 pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>, String> {
-    let registry = entries();
+    // Only keys and ranges matter here, not defaults.
+    let registry = entries(1);
     let mut accepted = Vec::with_capacity(update.len());
     let mut problems = Vec::new();
     for (key, value) in update {
@@ -238,16 +242,54 @@ mod tests {
 
     #[test]
     fn values_follow_the_registry_order() {
-        let values = ConfigValues::from_slots([1, 2, 3, 4, 5, 6, 7]);
+        let values = ConfigValues::from_slots([1, 2, 3, 4, 5, 6]);
         let flat = serde_json::to_value(values).unwrap_or_default();
-        for (slot, entry) in (1..).zip(entries()) {
+        assert_eq!(flat.as_object().map(|o| o.len()), Some(COUNT));
+        for (slot, entry) in (1..).zip(entries(1)) {
             assert_eq!(flat[entry.key], slot, "{}", entry.key);
         }
     }
 
     #[test]
+    fn old_and_damaged_stored_values_do_not_break_reads() {
+        let dir = std::env::temp_dir().join(format!(
+            "vayu-config-test-{}-{}",
+            std::process::id(),
+            crate::ids::now_ms()
+        ));
+        let store = Store::open(&dir).expect("a store in a temporary directory");
+        store
+            .write_blocking(Box::new(|txn, dbs| {
+                // A key of an older version, a damaged value, one above its range.
+                dbs.config.put(txn, "contextPoolSize", "64")?;
+                dbs.config.put(txn, WORKERS, "\"eight\"")?;
+                dbs.config.put(txn, MAX_CONNECTIONS, "5000000")?;
+                Ok(())
+            }))
+            .expect("raw config writes");
+        let values = config_values(&store, 3).expect("config read");
+        assert_eq!(values.workers, 3);
+        assert_eq!(values.max_connections, 1_000_000);
+        let flat = serde_json::to_value(values).expect("values serialize");
+        assert!(flat.get("contextPoolSize").is_none(), "{flat}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn removed_keys_are_unknown() {
+        let message = validate(&update(serde_json::json!({"contextPoolSize": 8})))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            message.contains("unknown config key \"contextPoolSize\""),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn defaults_lie_in_their_ranges() {
-        for entry in entries() {
+        for entry in entries(0).into_iter().chain(entries(5000)) {
             assert!(
                 (entry.min..=entry.max).contains(&entry.default),
                 "{}",
