@@ -41,6 +41,16 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     }
     let security = Security::new(options.allow_hosts, options.cors_origins, keys);
     let store = Store::open(&options.data_dir)?;
+    // Runs a killed daemon left behind get their reports before the API answers for them.
+    match crate::runs::recovered::store_missing_reports(&store) {
+        Ok(0) => {}
+        Ok(rebuilt) => {
+            println!(
+                "vayu: rebuilt the reports of {rebuilt} interrupted run(s) from their stored ticks"
+            )
+        }
+        Err(err) => eprintln!("vayu: reports of interrupted runs not rebuilt: {err}"),
+    }
     let state = Arc::new(Shared {
         store,
         runs: Registry::default(),

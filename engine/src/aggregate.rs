@@ -326,6 +326,8 @@ impl Aggregator {
                 mode: plan.load.mode_name().to_owned(),
                 configuration: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
                 aborted_by,
+                failure_reason: None,
+                recovered: None,
             },
             summary: Summary {
                 total_requests: c.completed,

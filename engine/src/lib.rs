@@ -10,6 +10,7 @@
 //! - [`metrics`]: the per-shard recorder, counters and tick snapshots; [`sample`]: the
 //!   requests kept in detail.
 //! - [`aggregate`]: merging ticks; live ticks and the final report.
+//! - [`recovered`]: the report of a run whose process died, rebuilt from its stored ticks.
 //! - [`report`]: the JSON shapes. [`run`]: starting, stopping and waiting.
 //! - [`template`]: `{{variable}}` and dynamic-value templates, compiled once.
 //! - [`runtime`]: io_uring runtime with epoll fallback; [`deadline`]: request timeouts.
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod pacer;
 pub mod payload;
 pub mod plan;
+pub mod recovered;
 pub mod render;
 pub mod report;
 pub mod run;

@@ -124,7 +124,7 @@ pub struct EndpointSummary {
 /// What the run's test script found on the responses it ran on. Every selected response
 /// is tested, skipped for time, or had no response:
 /// `samplesSelected = samplesTested + skippedForTime + samplesWithoutResponse`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestValidation {
     /// Responses picked by `success_sample_rate`.
@@ -164,7 +164,7 @@ pub struct SlowRequests {
     pub percentage: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
     pub run_id: String,
@@ -182,6 +182,30 @@ pub struct Metadata {
     /// The threshold that stopped the run early (`abortOnFail`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aborted_by: Option<String>,
+    /// Why a `failed` run failed (a shard that panicked, `interrupted`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    /// Set when the report was rebuilt from stored live ticks after the process died
+    /// during the run (see [`crate::recovered`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<Recovered>,
+}
+
+/// Where the figures of a rebuilt report come from and what they cover.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recovered {
+    /// `liveTicks`.
+    pub source: String,
+    pub ticks_stored: u64,
+    /// Run time covered: the first and last stored ticks (`None` without ticks).
+    pub first_tick_elapsed_seconds: Option<f64>,
+    pub last_tick_elapsed_seconds: Option<f64>,
+    /// Unix milliseconds of the first and last stored ticks.
+    pub first_tick_time: Option<u64>,
+    pub last_tick_time: Option<u64>,
+    /// What the figures are and what is missing.
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -208,7 +232,9 @@ pub struct Summary {
     pub requests_sent: u64,
 }
 
-/// Milliseconds, from the whole-run histogram.
+/// Milliseconds, from the whole-run histogram. In a report rebuilt from live ticks
+/// (`metadata.recovered`) they come from the last stored tick, and the figures ticks do not
+/// carry (min, max, p75, p90, p999) are NaN, which JSON shows as null.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Latency {
     pub min: f64,

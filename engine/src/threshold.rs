@@ -284,6 +284,19 @@ pub struct Verdict {
 }
 
 impl Threshold {
+    /// The verdict of a threshold that could not be evaluated (the data it needs is gone,
+    /// e.g. a run rebuilt from live ticks): failed, with `reason`.
+    pub fn unevaluated(&self, reason: &str) -> Verdict {
+        Verdict {
+            metric: self.metric.name(),
+            endpoint: self.endpoint.clone(),
+            expression: self.source.clone(),
+            actual: None,
+            passed: false,
+            reason: Some(reason.to_owned()),
+        }
+    }
+
     /// Evaluates on what was observed; no data is a failure with a reason.
     pub fn evaluate(&self, observed: &Observed<'_>) -> Verdict {
         let actual = actual_value(self.metric, self.aggregate, observed);

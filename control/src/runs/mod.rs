@@ -8,6 +8,7 @@ pub mod error;
 pub mod fields;
 pub mod launch;
 pub mod limit;
+pub mod recovered;
 pub mod registry;
 pub mod resolve;
 pub mod scenarios;

@@ -1,5 +1,7 @@
 //! Runs and what hangs off them: the newest-first index, live ticks, sampled results, the
-//! final report and the whole-run histogram. Deleting a run deletes all of it.
+//! final report and the whole-run histogram. Deleting a run deletes all of it. A run a
+//! killed process left unfinished reads `failed` (`interrupted`) after the next open; its
+//! report is then rebuilt from its ticks (see [`crate::runs::recovered`]).
 
 use heed::RwTxn;
 
@@ -64,7 +66,7 @@ pub fn fail_interrupted(txn: &mut RwTxn<'_>, dbs: &Dbs) -> Result<(), StoreError
     }
     for mut run in unfinished {
         run.status = status::FAILED.to_owned();
-        run.failure_reason = Some("interrupted".to_owned());
+        run.failure_reason = Some(INTERRUPTED.to_owned());
         run.end_time = run.end_time.or(Some(run.start_time));
         put_run(txn, dbs, &run)?;
     }
@@ -82,6 +84,21 @@ pub fn put_rows(
         db.put(txn, &row_key(run_id, *seq), json)?;
     }
     Ok(())
+}
+
+/// The failure reason of runs a killed process left unfinished.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// Stores the report rebuilt for an interrupted run (there is no whole-run histogram) and
+/// the run record (its end time now the last stored tick's).
+pub fn put_recovered_report(
+    txn: &mut RwTxn<'_>,
+    dbs: &Dbs,
+    run: &RunRecord,
+    report: &str,
+) -> Result<(), StoreError> {
+    dbs.reports.put(txn, &run.id, report)?;
+    put_run(txn, dbs, run)
 }
 
 /// Stores a run's final report and whole-run histogram.
@@ -146,10 +163,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
         self.read(|txn, dbs| {
-            let db = match table {
-                Table::Ticks => dbs.ticks,
-                Table::Results => dbs.results,
-            };
+            let db = table.db(dbs);
             let start = row_key(run_id, offset);
             let prefix = row_prefix(run_id);
             let mut out = Vec::new();
@@ -164,6 +178,45 @@ impl Store {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// Calls `row` with every row of a per-run table, in order, without collecting them.
+    pub fn scan_rows(
+        &self,
+        table: Table,
+        run_id: &str,
+        mut row: impl FnMut(&str),
+    ) -> Result<(), StoreError> {
+        self.read(|txn, dbs| {
+            for entry in table.db(dbs).prefix_iter(txn, &row_prefix(run_id))? {
+                let (_, json) = entry?;
+                row(json);
+            }
+            Ok(())
+        })
+    }
+
+    /// Load runs that read `failed` (`interrupted`) and have no report: those a killed
+    /// process left behind (also runs marked by versions that did not rebuild reports).
+    pub fn interrupted_without_report(&self) -> Result<Vec<RunRecord>, StoreError> {
+        self.read(|txn, dbs| {
+            let mut found = Vec::new();
+            for entry in dbs.runs.iter(txn)? {
+                let (id, raw) = entry?;
+                // A record that does not decode is left alone (its report cannot be built).
+                let Ok(run) = serde_json::from_str::<RunRecord>(raw) else {
+                    continue;
+                };
+                if run.run_type == "load"
+                    && run.status == status::FAILED
+                    && run.failure_reason.as_deref() == Some(INTERRUPTED)
+                    && dbs.reports.get(txn, id)?.is_none()
+                {
+                    found.push(run);
+                }
+            }
+            Ok(found)
         })
     }
 
@@ -183,4 +236,13 @@ impl Store {
 pub enum Table {
     Ticks,
     Results,
+}
+
+impl Table {
+    fn db(self, dbs: &Dbs) -> heed::Database<heed::types::Bytes, heed::types::Str> {
+        match self {
+            Table::Ticks => dbs.ticks,
+            Table::Results => dbs.results,
+        }
+    }
 }

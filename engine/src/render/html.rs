@@ -42,6 +42,15 @@ pub fn page(sources: &Sources<'_>) -> String {
         text(&metadata["mode"]),
         text(&metadata["status"])
     ));
+    if let Some(reason) = metadata["failureReason"].as_str() {
+        html.push_str(&format!(
+            "<p class=\"fail\">Failed: {}</p>\n",
+            escape_markup(reason)
+        ));
+    }
+    if let Some(note) = metadata["recovered"]["note"].as_str() {
+        html.push_str(&format!("<p class=\"meta\">{}</p>\n", escape_markup(note)));
+    }
     html.push_str(&verdict_line(report));
     html.push_str(&summary_table(&report["summary"]));
     html.push_str(&latency_table(&report["latency"]));

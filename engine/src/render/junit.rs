@@ -1,5 +1,6 @@
 //! JUnit XML: one test suite per run, one test case per threshold and per script test, so a
-//! CI system shows load-test criteria like unit tests.
+//! CI system shows load-test criteria like unit tests; a run that failed as a whole (a
+//! shard that panicked, a daemon killed mid-run) adds a failing `run` case.
 
 use serde_json::Value;
 
@@ -12,6 +13,17 @@ pub fn suite(report: &Value) -> String {
         .as_f64()
         .unwrap_or(0.0);
     let mut cases = Vec::new();
+    let metadata = &report["metadata"];
+    if metadata["status"] == "failed" {
+        let reason = metadata["failureReason"]
+            .as_str()
+            .unwrap_or("unknown reason");
+        cases.push(case(
+            "run",
+            "run completed",
+            Some(&format!("the run failed: {reason}")),
+        ));
+    }
     for verdict in report["thresholds"].as_array().into_iter().flatten() {
         let name = verdict["expression"].as_str().unwrap_or_default();
         let actual = match &verdict["actual"] {
@@ -92,5 +104,16 @@ mod tests {
         assert!(xml.contains("tests=\"2\" failures=\"1\""));
         assert!(xml.contains("name=\"http_req_failed: rate&lt;0.01\""));
         assert!(xml.contains("<failure message=\"threshold crossed: actual 0.2\">"));
+    }
+
+    #[test]
+    fn a_failed_run_is_a_failing_case() {
+        let report = json!({
+            "metadata": {"runId": "run_1", "status": "failed", "failureReason": "interrupted"},
+            "summary": {"totalDurationSeconds": 2.5},
+        });
+        let xml = suite(&report);
+        assert!(xml.contains("tests=\"1\" failures=\"1\""), "{xml}");
+        assert!(xml.contains("the run failed: interrupted"), "{xml}");
     }
 }

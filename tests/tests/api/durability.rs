@@ -126,6 +126,121 @@ fn a_killed_daemon_leaves_its_running_run_failed_as_interrupted() {
 }
 
 #[test]
+fn a_run_interrupted_by_kill_9_gets_a_report_rebuilt_from_its_stored_ticks() {
+    let dir = TempDir::new();
+    let server = TestServer::start(Behaviour::Ok);
+    let mut daemon = Daemon::start_with(dir.path(), &[], &[]);
+    let body = serde_json::json!({
+        "method": "GET", "url": server.url(), "mode": "constant_rps", "targetRps": 50,
+        "duration": "30s", "thresholds": {"http_req_duration": ["p(95)<500"]},
+    });
+    let id = start_run(&daemon, &body);
+    // Two tick batches (one a second) in LMDB, so the stored ticks span some run time.
+    poll(
+        Duration::from_secs(20),
+        "two tick batches of the long run in LMDB",
+        || (stored_ticks(&daemon, &id).len() >= 20).then_some(()),
+    );
+    let before_report = daemon.get(&format!("/run/{id}/report"));
+    assert_error(&before_report, 409, "CONFLICT", "report while running");
+    daemon.signal(libc::SIGKILL);
+    assert!(
+        daemon.wait_exit(Duration::from_secs(5)).is_some(),
+        "SIGKILL did not end it"
+    );
+    let served = server.requests();
+    drop(daemon);
+
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    let ticks = stored_ticks(&daemon, &id);
+    let last_tick = ticks.last().expect("stored ticks survive the kill");
+    let doc = report(&daemon, &id);
+    let shown = pretty(&doc);
+    assert_eq!(text(&doc, "/metadata/status"), "failed", "{shown}");
+    assert_eq!(
+        text(&doc, "/metadata/failureReason"),
+        "interrupted",
+        "{shown}"
+    );
+    assert_eq!(text(&doc, "/metadata/mode"), "constant_rps", "{shown}");
+    assert_eq!(text(&doc, "/metadata/requestUrl"), server.url(), "{shown}");
+    assert_eq!(doc["metadata"]["configuration"]["targetRps"], 50, "{shown}");
+    // The covered span: from the first to the last stored tick, in run time and wall time.
+    let recovered = &doc["metadata"]["recovered"];
+    assert_eq!(recovered["source"], "liveTicks", "{shown}");
+    assert_eq!(recovered["ticksStored"], ticks.len(), "{shown}");
+    let span = |key: &str| recovered[key].as_f64().unwrap_or(-1.0);
+    assert!(
+        span("lastTickElapsedSeconds") > span("firstTickElapsedSeconds")
+            && span("firstTickElapsedSeconds") > 0.0,
+        "{shown}"
+    );
+    assert!(
+        count(&doc, "/metadata/recovered/lastTickTime")
+            > count(&doc, "/metadata/recovered/firstTickTime")
+    );
+    assert!(recovered["note"]
+        .as_str()
+        .is_some_and(|note| note.contains("last stored tick")));
+    let covered = doc["summary"]["totalDurationSeconds"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let last_elapsed = last_tick["elapsedSeconds"].as_f64().unwrap_or(-1.0);
+    assert!(
+        (covered - last_elapsed).abs() < 0.001,
+        "{covered} vs {last_elapsed}\n{shown}"
+    );
+    assert!(
+        count(&doc, "/metadata/endTime") > count(&doc, "/metadata/startTime"),
+        "{shown}"
+    );
+    // Totals and latency are the last stored tick's.
+    let total = count(&doc, "/summary/totalRequests");
+    assert!(
+        total > 0 && total <= served,
+        "report {total}, server {served}\n{shown}"
+    );
+    assert_eq!(
+        doc["summary"]["totalRequests"], last_tick["totalRequests"],
+        "{shown}"
+    );
+    assert_eq!(doc["latency"]["p99"], last_tick["latencyP99Ms"], "{shown}");
+    assert!(doc["latency"]["max"].is_null(), "{shown}");
+    assert_eq!(doc["statusCodes"], last_tick["statusCodes"], "{shown}");
+    assert_eq!(doc["rateControl"]["targetRps"], 50.0, "{shown}");
+    assert_eq!(doc["passed"], false, "{shown}");
+    assert_eq!(doc["thresholds"][0]["passed"], false, "{shown}");
+    // The record agrees: its end is the last stored tick, and it shows the summary.
+    let record = run_record(&daemon, &id);
+    assert_eq!(record["endTime"], doc["metadata"]["endTime"], "{record}");
+    assert_eq!(record["summary"]["totalRequests"], total, "{record}");
+
+    for (format, needle) in [
+        ("csv", "elapsedSeconds"),
+        ("html", "interrupted"),
+        ("junit", "interrupted"),
+    ] {
+        let answer = daemon.get(&format!("/run/{id}/report?format={format}"));
+        assert_eq!(answer.status, 200, "{format}: {}", answer.body);
+        assert!(
+            answer.body.contains(needle),
+            "{format} lacks {needle}: {}",
+            answer.body
+        );
+    }
+    let junit = daemon.get(&format!("/run/{id}/report?format=junit")).body;
+    assert!(
+        junit.contains("<failure"),
+        "an interrupted run fails in CI: {junit}"
+    );
+
+    // A second restart keeps the same report (built once, stored).
+    drop(daemon);
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    assert_eq!(report(&daemon, &id), doc);
+}
+
+#[test]
 fn sigterm_stops_the_running_run_stores_its_report_and_exits_zero() {
     let dir = TempDir::new();
     let server = TestServer::start(Behaviour::Ok);
