@@ -16,6 +16,17 @@ use crate::report::{
 use crate::threshold::{Observed, Threshold};
 use crate::validation::TestCounts;
 
+/// How a run ended, for its report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    /// `completed`, `stopped` or `failed`.
+    pub status: &'static str,
+    /// The threshold that stopped the run early (`abortOnFail`).
+    pub aborted_by: Option<String>,
+    /// Why a `failed` run failed.
+    pub failure_reason: Option<String>,
+}
+
 /// Cumulative state of one run.
 pub struct Aggregator {
     run_id: String,
@@ -242,8 +253,7 @@ impl Aggregator {
     pub fn report(
         &self,
         plan: &RunPlan,
-        status: &str,
-        aborted_by: Option<String>,
+        ending: Ending,
         started: (Instant, SystemTime),
         dns: Duration,
     ) -> Report {
@@ -255,7 +265,8 @@ impl Aggregator {
             .max(1e-9);
         let responses: u64 = c.statuses.iter().sum();
         let setup = self.t0.saturating_duration_since(started.0);
-        let start_ms = unix_ms(started.1 + setup);
+        let start_wall = started.1 + setup;
+        let start_ms = unix_ms(start_wall);
         let mut types = BTreeMap::new();
         for failure in Failure::all() {
             let count = c.failures_of(failure);
@@ -272,7 +283,7 @@ impl Aggregator {
             .collect();
         let rate_control = match plan.load {
             Load::ConstantRps { rps, duration, .. } => {
-                let window = if status == "completed" {
+                let window = if ending.status == "completed" {
                     duration.as_secs_f64()
                 } else {
                     duration_s
@@ -318,15 +329,18 @@ impl Aggregator {
             metadata: Metadata {
                 run_id: self.run_id.clone(),
                 run_type: "load".to_owned(),
-                status: status.to_owned(),
+                status: ending.status.to_owned(),
                 start_time: start_ms,
+                start_time_us: start_wall
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as u64),
                 end_time: start_ms + (duration_s * 1000.0) as u64,
                 request_url: plan.request.url.clone(),
                 request_method: plan.request.method.clone(),
                 mode: plan.load.mode_name().to_owned(),
                 configuration: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
-                aborted_by,
-                failure_reason: None,
+                aborted_by: ending.aborted_by,
+                failure_reason: ending.failure_reason,
                 recovered: None,
             },
             summary: Summary {

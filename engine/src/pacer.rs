@@ -132,6 +132,11 @@ impl OpenLoop {
         (slot < self.slots).then(|| self.intended(slot))
     }
 
+    /// Time between two of this shard's slots.
+    pub fn spacing(&self) -> Duration {
+        Duration::from_secs_f64(self.spacing_s)
+    }
+
     pub fn is_finished(&self) -> bool {
         self.finished.get()
     }

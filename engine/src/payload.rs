@@ -105,6 +105,13 @@ impl Payload {
     }
 }
 
+impl RenderBuffers {
+    /// The path and query of the request rendered last.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+}
+
 impl DynamicRequest {
     /// Renders request number `number` (1-based, unique across shards) into `out`.
     pub fn render(

@@ -174,6 +174,9 @@ pub struct Metadata {
     /// Unix milliseconds.
     pub start_time: u64,
     pub end_time: u64,
+    /// The run's start (`t0`: the first intended send) in Unix microseconds; open-loop
+    /// request k was due at `startTimeUs + k / targetRps`.
+    pub start_time_us: u64,
     pub request_url: String,
     pub request_method: String,
     pub mode: String,

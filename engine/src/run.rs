@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use thiserror::Error;
 use vayu_net::{tls, Connector, Endpoint};
 
-use crate::aggregate::Aggregator;
+use crate::aggregate::{Aggregator, Ending};
 use crate::payload::Payload;
 use crate::plan::{open_loop_slots, Load, PlanError, RunPlan};
 use crate::plan::{ExpectedStatus, RequestSpec, StepPlan};
@@ -19,7 +19,7 @@ use crate::report::{LiveTick, Report};
 use crate::sample::Sample;
 use crate::script::ScriptRequest;
 use crate::shard::{self, ShardLoad, ShardSetup};
-use crate::target::Target;
+use crate::target::{Label, Target};
 
 /// Why a run could not start or finish.
 #[derive(Debug, Error)]
@@ -240,12 +240,30 @@ pub fn start(
                 observer.on_sample(&sample, sample_time(&sample));
             }
             let stopped = run_stop.load(Ordering::Relaxed);
-            for thread in threads {
-                let _ = thread.join();
-            }
-            let status = if stopped { "stopped" } else { "completed" };
+            let failures: Vec<String> = threads
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, thread)| {
+                    thread.join().err().map(|panic| {
+                        format!("shard {index} panicked: {}", panic_message(panic.as_ref()))
+                    })
+                })
+                .collect();
+            let ending = if failures.is_empty() {
+                Ending {
+                    status: if stopped { "stopped" } else { "completed" },
+                    aborted_by,
+                    failure_reason: None,
+                }
+            } else {
+                Ending {
+                    status: "failed",
+                    aborted_by,
+                    failure_reason: Some(failures.join("; ")),
+                }
+            };
             Ok(Finished {
-                report: aggregator.report(&plan, status, aborted_by, started, dns),
+                report: aggregator.report(&plan, ending, started, dns),
                 latency: aggregator.into_latency(),
             })
         })
@@ -253,14 +271,33 @@ pub fn start(
     Ok(RunHandle { stop, coordinator })
 }
 
+/// The message a panic was raised with.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
 /// One target per scenario step, per endpoint, or the single request.
 fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> {
-    let target = |request: &RequestSpec, expected: &ExpectedStatus, step: Option<&StepPlan>| {
+    let target = |request: &RequestSpec,
+                  expected: &ExpectedStatus,
+                  step: Option<&StepPlan>,
+                  name: Option<String>| {
         let endpoint = Endpoint::parse(&request.url).map_err(|err| PlanError::Url {
             url: request.url.clone(),
             reason: err.to_string(),
         })?;
+        let scheme = if endpoint.tls { "https" } else { "http" };
         Ok(Target {
+            label: Label {
+                name: name.map(Arc::from),
+                method: Arc::from(request.method.as_str()),
+                url: Arc::from(request.url.as_str()),
+                origin: Arc::from(format!("{scheme}://{}", endpoint.authority)),
+            },
             payload: Payload::compile(request, &endpoint, step.is_some())?,
             head_request: request.method.eq_ignore_ascii_case("HEAD"),
             expected: expected.clone(),
@@ -268,20 +305,41 @@ fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> {
             extract: step.map(|step| step.extract.clone()).unwrap_or_default(),
         })
     };
+    // Endpoint names, or `scenario.step` in the order of the steps below.
+    let mut names = plan.target_names().into_iter();
     if !plan.scenarios.is_empty() {
         return plan
             .scenarios
             .iter()
             .flat_map(|scenario| scenario.steps.iter())
-            .map(|step| target(&step.request, &step.expected_status, Some(step)))
+            .map(|step| {
+                target(
+                    &step.request,
+                    &step.expected_status,
+                    Some(step),
+                    names.next(),
+                )
+            })
             .collect();
     }
     if plan.endpoints.is_empty() {
-        return Ok(vec![target(&plan.request, &plan.expected_status, None)?]);
+        return Ok(vec![target(
+            &plan.request,
+            &plan.expected_status,
+            None,
+            None,
+        )?]);
     }
     plan.endpoints
         .iter()
-        .map(|endpoint| target(&endpoint.request, &endpoint.expected_status, None))
+        .map(|endpoint| {
+            target(
+                &endpoint.request,
+                &endpoint.expected_status,
+                None,
+                names.next(),
+            )
+        })
         .collect()
 }
 

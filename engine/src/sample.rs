@@ -2,8 +2,10 @@
 //! A shard keeps `successRate` % of successes (an exact proportion, not a coin flip),
 //! every failure and every slow request, each up to a per-shard budget, and sends them to
 //! the coordinator over a bounded channel that never blocks the shard (a full channel drops
-//! the sample and counts it).
+//! the sample and counts it). A sample says what was sent: the method, the URL as rendered
+//! for that request, and the endpoint or scenario step it came from.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -41,12 +43,19 @@ pub enum Reason {
     Slow,
 }
 
-/// One sampled request. `Copy`: sending it allocates nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One sampled request. Its names are shared with the target (`Arc`); only a URL rendered
+/// per request is allocated, and only for a request that is kept.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub reason: Reason,
     pub shard: usize,
+    /// Endpoint name or `scenario.step`; `None` in a single-request run.
+    pub endpoint: Option<Arc<str>>,
+    pub method: Arc<str>,
+    /// The URL as sent (dynamic values rendered).
+    pub url: Arc<str>,
+    /// This request's own phases (with `save_timing_breakdown`).
+    pub timing: Option<SampleTiming>,
     /// Microseconds from the run start to completion.
     pub completed_at_us: u64,
     pub latency_us: u64,
@@ -56,6 +65,19 @@ pub struct Sample {
     /// Error type (`timeout`, `http_5xx`, ...), when it failed.
     pub error: Option<&'static str>,
     pub bytes_received: u64,
+}
+
+/// The phases of one sampled request, in microseconds. A phase the request did not go
+/// through is `None`: connect and TLS only when it opened its connection (DNS is resolved
+/// once per run, before the start, so never per request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SampleTiming {
+    pub connect_us: Option<u64>,
+    pub tls_us: Option<u64>,
+    /// From the write to the first response byte (`None` when no byte came).
+    pub first_byte_us: Option<u64>,
+    /// From the first to the last response byte.
+    pub download_us: Option<u64>,
 }
 
 /// The shard-local sampler.
@@ -136,6 +158,10 @@ mod tests {
         Sample {
             reason,
             shard: 0,
+            endpoint: None,
+            method: Arc::from("GET"),
+            url: Arc::from("http://127.0.0.1/"),
+            timing: None,
             completed_at_us: 0,
             latency_us: 0,
             queue_wait_us: 0,

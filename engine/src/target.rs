@@ -3,12 +3,14 @@
 //! request and never allocates.
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 use crate::payload::Payload;
 use crate::plan::{Distribution, ExpectedStatus};
 
 /// One endpoint (or scenario step), compiled.
 pub struct Target {
+    pub label: Label,
     pub payload: Payload,
     pub head_request: bool,
     pub expected: ExpectedStatus,
@@ -16,6 +18,17 @@ pub struct Target {
     pub think_time: std::time::Duration,
     /// Values taken from the response into the virtual user's variables (scenarios).
     pub extract: Vec<crate::extract::Extract>,
+}
+
+/// What sampled results say a target's requests were.
+pub struct Label {
+    /// Endpoint name or `scenario.step`; `None` in a single-request run.
+    pub name: Option<Arc<str>>,
+    pub method: Arc<str>,
+    /// The URL as written; exact for a request encoded once.
+    pub url: Arc<str>,
+    /// `scheme://authority`, which a rendered path and query follow.
+    pub origin: Arc<str>,
 }
 
 /// A virtual user's place in its scenario.

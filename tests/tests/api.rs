@@ -53,5 +53,7 @@ mod endpoints;
 mod load_tests;
 #[path = "api/report_formats.rs"]
 mod report_formats;
+#[path = "api/samples.rs"]
+mod samples;
 #[path = "api/scenarios.rs"]
 mod scenarios;

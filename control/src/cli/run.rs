@@ -115,7 +115,9 @@ pub fn execute(args: RunArgs) -> ExitCode {
     } else {
         summary::write(&mut stdout, &finished)
     };
-    let verdict = if finished.report.passed {
+    let verdict = if finished.report.metadata.status == "failed" {
+        ExitCode::from(EXIT_FAILURE)
+    } else if finished.report.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_THRESHOLD)

@@ -108,6 +108,9 @@ pub fn write(out: &mut impl Write, finished: &Finished) -> io::Result<()> {
             "\nStopped early: threshold `{aborted}` failed (abortOnFail)"
         )?;
     }
+    if let Some(reason) = &report.metadata.failure_reason {
+        writeln!(out, "\nRun FAILED: {reason}")?;
+    }
     if let Some(t) = &report.timing_breakdown {
         writeln!(
             out,

@@ -57,8 +57,7 @@ pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
         ticks: Vec::with_capacity(TICK_BATCH),
         results: Vec::with_capacity(RESULT_BATCH),
         next_result: 0,
-        method: plan.request.method.clone(),
-        url: variables.mask(&plan.request.url),
+        variables: variables.clone(),
     };
     let run_id = record.id.clone();
     let started = tokio::task::spawn_blocking(move || vayu_engine::start(run_id, plan, sink))
@@ -117,6 +116,7 @@ fn finish(
     let report = match outcome {
         Ok(finished) => {
             record.status = finished.report.metadata.status.clone();
+            record.failure_reason = finished.report.metadata.failure_reason.clone();
             let mut histogram = Vec::new();
             if let Err(err) =
                 V2DeflateSerializer::new().serialize(&finished.latency, &mut histogram)
@@ -160,8 +160,8 @@ struct RunObserver {
     ticks: Vec<(u64, String)>,
     results: Vec<(u64, String)>,
     next_result: u64,
-    method: String,
-    url: String,
+    /// For masking secrets in sampled URLs.
+    variables: Variables,
 }
 
 impl Observer for RunObserver {
@@ -177,16 +177,28 @@ impl Observer for RunObserver {
     }
 
     fn on_sample(&mut self, sample: &Sample, at: SystemTime) {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let timing = sample.timing.map(|t| {
+            serde_json::json!({
+                "dnsMs": null,
+                "connectMs": t.connect_us.map(ms),
+                "tlsMs": t.tls_us.map(ms),
+                "firstByteMs": t.first_byte_us.map(ms),
+                "downloadMs": t.download_us.map(ms),
+            })
+        });
         let row = serde_json::json!({
             "timestamp": vayu_engine::aggregate::unix_ms(at),
             "reason": sample.reason,
-            "method": self.method,
-            "url": self.url,
+            "endpoint": sample.endpoint.as_deref(),
+            "method": &*sample.method,
+            "url": self.variables.mask(&sample.url),
             "statusCode": sample.status,
             "error": sample.error,
-            "latencyMs": sample.latency_us as f64 / 1000.0,
-            "queueWaitMs": sample.queue_wait_us as f64 / 1000.0,
+            "latencyMs": ms(sample.latency_us),
+            "queueWaitMs": ms(sample.queue_wait_us),
             "bytesReceived": sample.bytes_received,
+            "timing": timing,
         });
         self.results.push((self.next_result, row.to_string()));
         self.next_result += 1;

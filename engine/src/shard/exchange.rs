@@ -3,6 +3,7 @@
 //! and scenario extraction).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vayu_net::{ConnectTiming, Connection, Error, ErrorKind, Response, ResponseSink};
@@ -12,7 +13,7 @@ use crate::deadline::Watch;
 use crate::extract::Source;
 use crate::metrics::Failure;
 use crate::payload::{Payload, RenderBuffers};
-use crate::sample::Sample;
+use crate::sample::{Sample, SampleTiming};
 use crate::script::{Limits, Sandbox, ScriptContext, ScriptResponse};
 use crate::target::Position;
 use crate::validation::{Captured, Validator};
@@ -144,6 +145,17 @@ impl super::Shard {
             |reason| Sample {
                 reason,
                 shard: self.index,
+                endpoint: target.label.name.clone(),
+                method: target.label.method.clone(),
+                url: match &target.payload {
+                    Payload::Static(_) => target.label.url.clone(),
+                    Payload::Dynamic(_) => {
+                        Arc::from(format!("{}{}", target.label.origin, wire.render.target()))
+                    }
+                },
+                timing: self
+                    .timing_breakdown
+                    .then(|| probe.timing(sent_at, done_at)),
                 completed_at_us: micros(done_at.saturating_duration_since(self.t0)),
                 latency_us: micros(latency),
                 queue_wait_us: intended
@@ -285,6 +297,26 @@ struct Probe {
     /// Set only when a connection was opened for this request.
     write_at: Option<Instant>,
     first_byte_at: Option<Instant>,
+}
+
+impl Probe {
+    /// This request's phases, for a sampled result.
+    fn timing(&self, sent_at: Instant, done_at: Instant) -> SampleTiming {
+        let write_at = self.write_at.unwrap_or(sent_at);
+        SampleTiming {
+            connect_us: self.connected.map(|timing| micros(timing.connect)),
+            tls_us: self
+                .connected
+                .filter(|timing| !timing.tls.is_zero())
+                .map(|timing| micros(timing.tls)),
+            first_byte_us: self
+                .first_byte_at
+                .map(|at| micros(at.saturating_duration_since(write_at))),
+            download_us: self
+                .first_byte_at
+                .map(|at| micros(done_at.saturating_duration_since(at))),
+        }
+    }
 }
 
 impl ResponseSink for Probe {

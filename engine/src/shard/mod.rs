@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector};
 
+mod alarm;
 mod exchange;
 mod tasks;
 
@@ -21,7 +22,7 @@ use crate::deadline::Deadlines;
 use crate::metrics::{Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
 use crate::plan::Distribution;
-use crate::runtime;
+use crate::runtime::{self, Driver};
 use crate::sample::{Sample, Sampler, Sampling};
 use crate::script::{Sandbox, ScriptRequest};
 use crate::target::{Picker, Scenarios, Target};
@@ -79,24 +80,38 @@ pub struct ShardSetup {
     pub start: Receiver<Instant>,
 }
 
-/// Runs a shard to completion on the current thread.
+/// Runs a shard to completion on the current thread. A panic stops the whole run (the
+/// coordinator then reports it as failed, naming the shard).
 pub fn run(setup: ShardSetup) {
+    let _stop_on_panic = StopOnPanic(Arc::clone(&setup.stop));
     if let Some(core) = setup.core {
         core_affinity::set_for_current(core);
     }
-    let mut runtime = match runtime::build() {
-        Ok((runtime, _driver)) => runtime,
+    let (mut runtime, driver) = match runtime::build() {
+        Ok(built) => built,
         Err(err) => {
-            let _ = setup
-                .ready
-                .send(Err(format!("cannot start an I/O runtime: {err}")));
+            let _ = setup.ready.send(Err(format!(
+                "shard {}: cannot start an I/O runtime: {err}",
+                setup.index
+            )));
             return;
         }
     };
-    runtime.block_on(shard_main(setup));
+    runtime.block_on(shard_main(setup, driver));
 }
 
-async fn shard_main(setup: ShardSetup) {
+/// Stops the run when the shard thread unwinds from a panic.
+struct StopOnPanic(Arc<AtomicBool>);
+
+impl Drop for StopOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+async fn shard_main(setup: ShardSetup, driver: Driver) {
     let initial = match &setup.load {
         ShardLoad::Closed { activations, .. } => {
             activations.iter().filter(|at| at.is_zero()).count()
@@ -183,7 +198,7 @@ async fn shard_main(setup: ShardSetup) {
         );
     }
     if let Pacer::Open(_) = shard.pacer {
-        monoio::spawn(dispatch(Rc::clone(&shard)));
+        monoio::spawn(dispatch(Rc::clone(&shard), driver));
     }
     monoio::spawn(sweep_deadlines(Rc::clone(&shard)));
     tick_loop(&shard, setup.index, t0, setup.tick_interval, &setup.ticks).await;

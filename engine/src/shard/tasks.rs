@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 
+use super::alarm::Alarm;
 use super::exchange::Wire;
 use super::{Opened, Shard, STOP_GRACE, STOP_POLL};
 use crate::deadline::SWEEP_INTERVAL;
 use crate::metrics::ShardTick;
 use crate::pacer::{Mailbox, Pacer};
+use crate::runtime::Driver;
 
 /// The worker loop: one per connection, for every mode.
 pub(super) async fn connection_task(
@@ -81,12 +83,24 @@ pub(super) async fn sweep_deadlines(shard: Rc<Shard>) {
     }
 }
 
+/// Most of the time between two open-loop slots the dispatcher may spend yielding until the
+/// next one is due (see [`Alarm`]); it bounds the cost of precision at high rates.
+const MAX_YIELD_SHARE: f64 = 0.25;
+
 /// Open loop only: hands each due slot to an idle connection, opens a new connection when
-/// none is idle (up to the in-flight cap), and drops the slot beyond it.
-pub(super) async fn dispatch(shard: Rc<Shard>) {
+/// none is idle (up to the in-flight cap), and drops the slot beyond it. On io_uring it
+/// sleeps on the shard's [`Alarm`] (microsecond wake-ups); on epoll, on the runtime's 1 ms
+/// timer wheel, whose lag then shows as queue wait.
+pub(super) async fn dispatch(shard: Rc<Shard>, driver: Driver) {
     let Pacer::Open(open) = &shard.pacer else {
         return;
     };
+    let mut alarm = match driver {
+        Driver::IoUring { .. } => Alarm::new().ok(),
+        Driver::Epoll => None,
+    };
+    // Yielding until a slot is due takes at most this share of the time between slots.
+    let max_lead = open.spacing().mul_f64(MAX_YIELD_SHARE);
     loop {
         if shard.stopped() {
             break;
@@ -104,8 +118,15 @@ pub(super) async fn dispatch(shard: Rc<Shard>) {
         let Some(next) = open.next_due() else {
             break;
         };
-        if !sleep_until(&shard, next).await {
-            break;
+        // Wake at least every STOP_POLL to notice a stop.
+        let wake = next.min(Instant::now() + STOP_POLL);
+        match alarm.as_mut() {
+            Some(clock) => {
+                if clock.wait_until(wake, max_lead).await.is_err() {
+                    alarm = None;
+                }
+            }
+            None => monoio::time::sleep_until(monoio::time::Instant::from_std(wake)).await,
         }
     }
     open.finish();
@@ -122,7 +143,11 @@ pub(super) async fn tick_loop(
 ) {
     let mut seq: u64 = 0;
     let mut stop_seen: Option<Instant> = None;
+    let inject_panic = fault_injected(index);
     loop {
+        if inject_panic && seq == 2 {
+            panic!("injected fault ({FAULT_PANIC_SHARD})");
+        }
         let deadline = t0 + interval * u32::try_from(seq + 1).unwrap_or(u32::MAX);
         let all_done = wait_all_done_or(shard, deadline).await;
         if stop_seen.is_none() && shard.stopped() {
@@ -143,6 +168,14 @@ pub(super) async fn tick_loop(
         }
         seq += 1;
     }
+}
+
+/// Test-only fault hook: the shard whose index this environment variable names panics at
+/// its third tick (the end-to-end tests check that the run then reads `failed`).
+const FAULT_PANIC_SHARD: &str = "VAYU_FAULT_PANIC_SHARD";
+
+fn fault_injected(index: usize) -> bool {
+    std::env::var(FAULT_PANIC_SHARD).is_ok_and(|shard| shard.parse() == Ok(index))
 }
 
 /// Waits until `deadline`, or until no task is left. Returns whether all tasks are done.

@@ -14,7 +14,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 pub use request::SeenRequest;
 pub use respond::{close_delimited_body, Reply, CHUNKED_BODY, GARBAGE, OK_BODY};
@@ -24,6 +24,8 @@ pub(crate) const POLL: Duration = Duration::from_millis(100);
 
 /// How many requests [`TestServer::seen`] keeps (the first ones).
 const SEEN_LIMIT: usize = 32;
+/// How many arrival times [`TestServer::arrivals`] keeps (the first ones).
+const ARRIVALS_LIMIT: usize = 200_000;
 
 /// What the server does with every request it receives.
 #[derive(Debug, Clone)]
@@ -81,6 +83,7 @@ pub(crate) struct Shared {
     max_in_flight: AtomicU64,
     pub(crate) stalled: AtomicU64,
     seen: Mutex<Vec<SeenRequest>>,
+    arrivals: Mutex<Vec<SystemTime>>,
 }
 
 impl Shared {
@@ -120,6 +123,7 @@ impl TestServer {
             max_in_flight: AtomicU64::new(0),
             stalled: AtomicU64::new(0),
             seen: Mutex::new(Vec::new()),
+            arrivals: Mutex::new(Vec::new()),
         });
         let conns = Arc::new(Mutex::new(Vec::new()));
         let accept = {
@@ -165,6 +169,12 @@ impl TestServer {
     /// Requests held by a [`Behaviour::Stall`] window.
     pub fn stalled(&self) -> u64 {
         self.shared.stalled.load(Ordering::SeqCst)
+    }
+
+    /// When each request was received (its head and body read), wall-clock time, for the
+    /// first 200,000 requests, in the order the connection threads recorded them.
+    pub fn arrivals(&self) -> Vec<SystemTime> {
+        lock(&self.shared.arrivals).clone()
     }
 
     /// The first requests received (up to 32), in arrival order.
@@ -230,6 +240,12 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
             Ok(None) | Err(_) => return,
         };
         let arrived = Instant::now();
+        {
+            let mut arrivals = lock(&shared.arrivals);
+            if arrivals.len() < ARRIVALS_LIMIT {
+                arrivals.push(SystemTime::now());
+            }
+        }
         shared.epoch.get_or_init(|| arrived);
         shared.requests.fetch_add(1, Ordering::SeqCst);
         let _in_flight = InFlight::enter(shared);

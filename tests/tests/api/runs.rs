@@ -297,3 +297,27 @@ fn dynamic_values_in_a_load_run_render_per_request() {
     numbers.sort_unstable();
     assert_eq!(numbers, (1..=12).collect::<Vec<u64>>());
 }
+
+#[test]
+fn a_shard_that_panics_makes_the_run_failed_with_the_reason() {
+    let scratch = vayu_tests::TempDir::new();
+    // The test-only fault hook: shard 0 (the daemon's only one here) panics at its third tick.
+    let daemon = Daemon::start_with(scratch.path(), &[], &[("VAYU_FAULT_PANIC_SHARD", "0")]);
+    let server = TestServer::start(Behaviour::Ok);
+    let body = json!({
+        "method": "GET", "url": server.url(), "mode": "constant_concurrency",
+        "concurrency": 2, "duration": "20s",
+    });
+    let id = start_run(&daemon, &body);
+    let record = wait_final(&daemon, &id);
+    assert_eq!(record["status"], "failed", "{record}");
+    let doc = report(&daemon, &id);
+    assert_eq!(text(&doc, "/metadata/status"), "failed", "{}", pretty(&doc));
+    let reason = text(&doc, "/metadata/failureReason");
+    assert!(
+        reason.contains("shard 0 panicked"),
+        "failureReason {reason:?}"
+    );
+    // The daemon survives its run's panic.
+    assert_eq!(daemon.get("/health").status, 200);
+}

@@ -2,7 +2,7 @@
 
 use crate::check::{assert_all_failed_as, assert_completed, LIMIT};
 use std::time::Duration;
-use vayu_tests::report::{count, error_count, num, pretty, status_count};
+use vayu_tests::report::{count, error_count, num, pretty, status_count, text};
 use vayu_tests::{free_port, run, run_json, Behaviour, TestServer};
 
 /// 50 iterations against a server that answers every request with `status`.
@@ -116,4 +116,35 @@ fn a_silent_server_times_out_and_the_run_ends_promptly() {
         "took {:?}",
         out.elapsed
     );
+}
+
+#[test]
+fn a_shard_that_panics_fails_the_run_naming_the_shard() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let mut cmd = vayu_tests::process::vayu_run_command(&[
+        &url,
+        "-z",
+        "20s",
+        "-c",
+        "4",
+        "--workers",
+        "2",
+        "--json",
+    ]);
+    // The test-only fault hook: shard 1 panics at its third tick.
+    cmd.env("VAYU_FAULT_PANIC_SHARD", "1");
+    let out = vayu_tests::spawn(cmd).wait(LIMIT);
+    assert!(!out.timed_out, "{out}");
+    assert_eq!(out.code, Some(1), "a failed run exits 1\n{out}");
+    let doc = out.json();
+    assert_eq!(text(&doc, "/metadata/status"), "failed", "{}", pretty(&doc));
+    let reason = text(&doc, "/metadata/failureReason");
+    assert!(
+        reason.contains("shard 1 panicked") && reason.contains("injected fault"),
+        "failureReason {reason:?}"
+    );
+    // The other shard stopped with it, long before the 20 s were up.
+    let seconds = num(&doc, "/summary/totalDurationSeconds");
+    assert!(seconds < 10.0, "ran {seconds} s after the panic");
 }

@@ -1,0 +1,109 @@
+//! Open-loop pacing seen from the target: each request's arrival at the server (its own
+//! wall-clock receive time) against its intended send time `startTimeUs + k / rps` from the
+//! report. The bounds are correctness bounds for a loaded 2-core CI machine running debug
+//! builds (never early; not on a millisecond timer wheel), not performance goals: the
+//! benchmark figures are in the README and `docs/DECISIONS.md`.
+
+use std::time::UNIX_EPOCH;
+
+use crate::check::{assert_completed, LIMIT};
+use vayu_tests::report::{count, num, pretty};
+use vayu_tests::{run_json, timing_lock, Behaviour, TestServer};
+
+/// Lateness of each arrival against its slot, in µs (negative: arrived before it was due),
+/// sorted.
+fn lateness_us(server: &TestServer, start_us: u64, rps: f64) -> Vec<f64> {
+    let mut arrivals: Vec<f64> = server
+        .arrivals()
+        .iter()
+        .map(|at| {
+            at.duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_micros() as f64)
+        })
+        .collect();
+    arrivals.sort_by(f64::total_cmp);
+    let mut lateness: Vec<f64> = arrivals
+        .iter()
+        .enumerate()
+        .map(|(k, arrived)| arrived - (start_us as f64 + k as f64 * 1e6 / rps))
+        .collect();
+    lateness.sort_by(f64::total_cmp);
+    lateness
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn check_pacing(rps: u32, seconds: u32, connections: u32) {
+    let _serial = timing_lock();
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let (rate, duration, conns) = (
+        rps.to_string(),
+        format!("{seconds}s"),
+        connections.to_string(),
+    );
+    let doc = run_json(
+        &[
+            &url,
+            "--rps",
+            &rate,
+            "-z",
+            &duration,
+            "-c",
+            &conns,
+            "--workers",
+            "1",
+        ],
+        LIMIT,
+    );
+    assert_completed(&doc);
+    let slots = u64::from(rps) * u64::from(seconds);
+    assert_eq!(server.requests(), slots, "report: {}", pretty(&doc));
+    assert_eq!(count(&doc, "/summary/totalRequests"), slots);
+
+    let start_us = count(&doc, "/metadata/startTimeUs");
+    let lateness = lateness_us(&server, start_us, f64::from(rps));
+    let (p0, p50, p90, p99) = (
+        quantile(&lateness, 0.0),
+        quantile(&lateness, 0.5),
+        quantile(&lateness, 0.9),
+        quantile(&lateness, 0.99),
+    );
+    let queue_wait_ms = num(&doc, "/summary/avgQueueWaitMs");
+    eprintln!(
+        "{rps} req/s: arrival lateness at the server min {p0:.0} p50 {p50:.0} p90 {p90:.0} p99 {p99:.0} µs; \
+         vayu avgQueueWaitMs {queue_wait_ms}"
+    );
+    // Nothing leaves before it is due (both clocks are the host's wall clock; 100 µs allows
+    // for reading them in two processes).
+    assert!(
+        p0 > -100.0,
+        "a request arrived {p0:.0} µs before it was due"
+    );
+    // The old 1 ms timer wheel put the median near 500–1000 µs at every rate.
+    assert!(
+        p50 < 400.0,
+        "median arrival {p50:.0} µs after the intended time"
+    );
+    assert!(
+        queue_wait_ms < 0.4,
+        "avgQueueWaitMs {queue_wait_ms} (the generator's own lag)"
+    );
+}
+
+#[test]
+fn ten_per_second_leave_on_time() {
+    check_pacing(10, 3, 2);
+}
+
+#[test]
+fn a_thousand_per_second_leave_on_time() {
+    check_pacing(1_000, 2, 8);
+}
+
+#[test]
+fn twenty_thousand_per_second_leave_on_time() {
+    check_pacing(20_000, 1, 32);
+}
