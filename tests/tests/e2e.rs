@@ -18,8 +18,6 @@ mod framing;
 mod input;
 #[path = "e2e/latency.rs"]
 mod latency;
-#[path = "e2e/pacing.rs"]
-mod pacing;
 #[path = "e2e/plan_file.rs"]
 mod plan_file;
 #[path = "e2e/rate.rs"]

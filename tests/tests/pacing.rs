@@ -1,14 +1,20 @@
 //! Open-loop pacing seen from the target: each request's arrival at the server (its own
 //! wall-clock receive time) against its intended send time `startTimeUs + k / rps` from the
-//! report. The bounds are correctness bounds for a loaded 2-core CI machine running debug
-//! builds (never early; not on a millisecond timer wheel), not performance goals: the
-//! benchmark figures are in the README and `docs/DECISIONS.md`.
+//! report. The bounds are correctness bounds for a 2-core CI machine running test builds
+//! (never early; not on a millisecond timer wheel; the generator's own lag reported, not
+//! hidden), not performance goals: the benchmark figures are in the README and
+//! `docs/DECISIONS.md` (`tools/pacing.sh`).
+//!
+//! A test binary of its own, so that no other test competes for the two cores while a
+//! 20,000 req/s run is timed (cargo runs test binaries one after another).
 
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
-use crate::check::{assert_completed, LIMIT};
-use vayu_tests::report::{count, num, pretty};
+use vayu_tests::report::{count, num, pretty, text};
 use vayu_tests::{run_json, timing_lock, Behaviour, TestServer};
+
+/// A hung binary, not a slow one.
+const LIMIT: Duration = Duration::from_secs(30);
 
 /// Lateness of each arrival against its slot, in µs (negative: arrived before it was due),
 /// sorted.
@@ -58,7 +64,7 @@ fn check_pacing(rps: u32, seconds: u32, connections: u32) {
         ],
         LIMIT,
     );
-    assert_completed(&doc);
+    assert_eq!(text(&doc, "/metadata/status"), "completed");
     let slots = u64::from(rps) * u64::from(seconds);
     assert_eq!(server.requests(), slots, "report: {}", pretty(&doc));
     assert_eq!(count(&doc, "/summary/totalRequests"), slots);
@@ -75,6 +81,13 @@ fn check_pacing(rps: u32, seconds: u32, connections: u32) {
     eprintln!(
         "{rps} req/s: arrival lateness at the server min {p0:.0} p50 {p50:.0} p90 {p90:.0} p99 {p99:.0} µs; \
          vayu avgQueueWaitMs {queue_wait_ms}"
+    );
+    // The generator's lag is reported, not hidden: the server saw requests at least as
+    // late, on average, as vayu says they left (50 µs for reading two clocks).
+    let mean_us = lateness.iter().sum::<f64>() / lateness.len() as f64;
+    assert!(
+        mean_us >= queue_wait_ms * 1000.0 - 50.0,
+        "the server saw a mean lateness of {mean_us:.0} µs, vayu reported {queue_wait_ms} ms"
     );
     // Nothing leaves before it is due (both clocks are the host's wall clock; 100 µs allows
     // for reading them in two processes).
