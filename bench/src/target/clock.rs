@@ -1,15 +1,10 @@
-//! The `Date` header (RFC 9110 §5.6.7 IMF-fixdate), formatted at most once a second per
-//! connection: a response costs one clock read and a 29-byte copy.
+//! The `Date` header (RFC 9110 §5.6.7 IMF-fixdate, formatted by `httpdate`), at most once a
+//! second per connection: a response costs one clock read and a 29-byte copy.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Length of `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub(crate) const DATE_LEN: usize = 29;
-
-const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
 
 /// The current date, cached for the second it was formatted in.
 #[derive(Debug)]
@@ -41,39 +36,13 @@ impl Clock {
 
 /// Formats seconds since the Unix epoch (UTC).
 fn format(secs: u64) -> [u8; DATE_LEN] {
-    let days = secs / 86_400;
-    let of_day = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
+    let date = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
     let mut text = *b"Thu, 01 Jan 1970 00:00:00 GMT";
-    text[..3].copy_from_slice(DAYS[(days % 7) as usize]);
-    put2(&mut text[5..7], day);
-    text[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
-    put2(&mut text[12..14], year / 100 % 100);
-    put2(&mut text[14..16], year % 100);
-    put2(&mut text[17..19], of_day / 3600);
-    put2(&mut text[20..22], of_day / 60 % 60);
-    put2(&mut text[23..25], of_day % 60);
+    // IMF-fixdate is always 29 bytes for years 1970..=9999.
+    if date.len() == DATE_LEN {
+        text.copy_from_slice(date.as_bytes());
+    }
     text
-}
-
-fn put2(out: &mut [u8], n: u64) {
-    out[0] = b'0' + (n / 10 % 10) as u8;
-    out[1] = b'0' + (n % 10) as u8;
-}
-
-/// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01, after Howard
-/// Hinnant's `civil_from_days` (days.html), restricted to dates after 1970.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
