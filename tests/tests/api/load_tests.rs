@@ -152,21 +152,11 @@ fn a_script_that_does_not_compile_is_refused_before_any_request() {
     assert!(message.contains("line 2"), "{message}");
 
     // The saved request's postRequestScript, used when the body has no tests.
-    let collection = daemon
-        .post_json("/collections", &json!({"name": "c"}))
-        .json();
-    let saved = daemon
-        .post_json(
-            "/requests",
-            &json!({
-                "collectionId": collection["id"],
-                "name": "r",
-                "method": "GET",
-                "url": server.url(),
-                "postRequestScript": "pm.test('x', function () {\n  pm.expect(1).to.equal(1);\n",
-            }),
-        )
-        .json();
+    let saved = saved_request(
+        &daemon,
+        &server,
+        "pm.test('x', function () {\n  pm.expect(1).to.equal(1);\n",
+    );
     let body =
         json!({"requestId": saved["id"], "mode": "iterations", "iterations": 5, "concurrency": 1});
     let answer = daemon.post_json("/run", &body);
@@ -290,21 +280,11 @@ fn a_time_budget_is_off_by_default_and_its_skips_are_counted_when_set() {
 fn the_saved_request_test_script_is_used_and_broken_scripts_are_counted() {
     let daemon = Daemon::start();
     let server = TestServer::start(Behaviour::Ok);
-    let collection = daemon
-        .post_json("/collections", &json!({"name": "c"}))
-        .json();
-    let saved = daemon
-        .post_json(
-            "/requests",
-            &json!({
-                "collectionId": collection["id"],
-                "name": "r",
-                "method": "GET",
-                "url": server.url(),
-                "postRequestScript": "pm.test('boom', () => { while (true) {} }); undefinedFunction();",
-            }),
-        )
-        .json();
+    let saved = saved_request(
+        &daemon,
+        &server,
+        "pm.test('boom', () => { while (true) {} }); undefinedFunction();",
+    );
     let body = json!({"requestId": saved["id"], "mode": "iterations", "iterations": 5, "concurrency": 1, "success_sample_rate": 100});
     let (_, doc) = run_to_end(&daemon, &body);
     assert_eq!(
@@ -359,4 +339,23 @@ fn completions_list_the_pm_api_for_the_editor() {
             .is_some_and(|text| text.contains("${1:")),
         "{test}"
     );
+}
+
+/// A saved GET of the server's root with `post_request_script`, in a new collection.
+fn saved_request(daemon: &Daemon, server: &TestServer, post_request_script: &str) -> Value {
+    let collection = daemon
+        .post_json("/collections", &json!({"name": "c"}))
+        .json();
+    daemon
+        .post_json(
+            "/requests",
+            &json!({
+                "collectionId": collection["id"],
+                "name": "r",
+                "method": "GET",
+                "url": server.url(),
+                "postRequestScript": post_request_script,
+            }),
+        )
+        .json()
 }
