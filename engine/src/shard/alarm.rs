@@ -69,7 +69,8 @@ impl Alarm {
             return Ok(());
         }
         let lead = self.lead.min(max_lead);
-        // Closer than the usual wake-up delay: a sleep would only wake late.
+        // Sleep only when the deadline is further off than the usual wake-up delay (a
+        // sleep for less would only wake late).
         if let Some(armed) = at.checked_sub(lead).filter(|armed| *armed > now) {
             self.sleep_until(armed).await?;
             self.learn(Instant::now().saturating_duration_since(armed));
