@@ -227,6 +227,11 @@ impl Daemon {
         stream
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends a signal to the daemon process.
     pub fn signal(&self, signal: i32) {
         // Safety: kill(2) on our own child's pid.

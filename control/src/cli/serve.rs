@@ -9,6 +9,10 @@ use clap::Args;
 use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::api::guard;
 use crate::serve;
+use crate::store::StoreError;
+
+/// Exit code when another daemon holds the data directory (its lock file `vayu.lock`).
+pub const EXIT_DATA_DIR_IN_USE: u8 = 3;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -16,7 +20,10 @@ API keys (environment; none set: the API is open):
   VAYU_API_KEY=KEY                              one key, read+write
   VAYU_API_KEYS=k1:read,k2:write,k3:read+write  keys with scopes (read: GET; write: the rest)
 Clients send Authorization: Bearer KEY, X-API-Key: KEY, or ?apiKey=KEY on GET (SSE and
-WebSocket). GET /health needs no key (liveness probes).")]
+WebSocket). GET /health needs no key (liveness probes).
+
+One daemon per data dir: a second `vayu serve` on a directory another daemon holds exits 3,
+naming the directory and the holder's pid, and changes nothing.")]
 pub struct ServeArgs {
     /// Address to listen on. Loopback by default; anything else exposes the API.
     #[arg(long, default_value = "127.0.0.1")]
@@ -60,7 +67,15 @@ pub fn execute(args: ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(EXIT_FAILURE)
+            let locked = matches!(
+                err.downcast_ref::<StoreError>(),
+                Some(StoreError::Locked { .. })
+            );
+            ExitCode::from(if locked {
+                EXIT_DATA_DIR_IN_USE
+            } else {
+                EXIT_FAILURE
+            })
         }
     }
 }

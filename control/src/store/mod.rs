@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod entities;
+pub mod lock;
 pub mod runs;
 mod writer;
 
@@ -42,6 +43,8 @@ pub enum StoreError {
     WriterGone,
     #[error("cannot open the data directory {path}: {reason}")]
     Open { path: String, reason: String },
+    #[error("the data directory {path} is in use by another vayu daemon ({}); stop it or pass another --data-dir", pid.map_or_else(|| "pid unknown".to_owned(), |pid| format!("pid {pid}")))]
+    Locked { path: String, pid: Option<u32> },
 }
 
 /// Every database of the environment.
@@ -70,16 +73,21 @@ pub struct Store {
     env: Env<WithoutTls>,
     dbs: Dbs,
     writer: writer::Writer,
+    /// Held while the store lives: no second daemon on this data dir.
+    _lock: lock::DirLock,
 }
 
 impl Store {
-    /// Opens (or creates) the environment in `dir`, starts the writer thread, and marks runs
+    /// Locks `dir` for this process ([`StoreError::Locked`] when another daemon holds it),
+    /// opens (or creates) the environment in it, starts the writer thread, and marks runs
     /// a killed process left `pending`/`running` as `failed` (`interrupted`).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|err| StoreError::Open {
             path: dir.display().to_string(),
             reason: err.to_string(),
         })?;
+        // Before LMDB sees the directory: a refused second daemon must change nothing.
+        let dir_lock = lock::DirLock::acquire(dir)?;
         let map_bytes = std::env::var(MAP_SIZE_ENV)
             .ok()
             .and_then(|raw| raw.parse().ok())
@@ -109,7 +117,12 @@ impl Store {
         runs::fail_interrupted(&mut txn, &dbs)?;
         txn.commit()?;
         let writer = writer::Writer::start(env.clone(), dbs, map_bytes);
-        Ok(Store { env, dbs, writer })
+        Ok(Store {
+            env,
+            dbs,
+            writer,
+            _lock: dir_lock,
+        })
     }
 
     /// The databases, for read helpers and write operations.

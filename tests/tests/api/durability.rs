@@ -309,3 +309,70 @@ fn a_full_database_is_a_clear_error_and_the_daemon_keeps_serving() {
     assert_eq!(listed.status, 200);
     assert!(listed.json().as_array().is_some_and(|all| !all.is_empty()));
 }
+
+/// Size and modification time of every file of a data dir, to show a refused daemon wrote
+/// nothing.
+fn dir_fingerprint(dir: &std::path::Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("data dir readable")
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            let modified = meta.modified().ok()?;
+            Some((
+                entry.file_name().to_string_lossy().into_owned(),
+                meta.len(),
+                modified,
+            ))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_second_daemon_on_the_same_data_dir_exits_naming_the_dir_and_the_holder() {
+    let dir = TempDir::new();
+    let first = Daemon::start_with(dir.path(), &[], &[]);
+    let created = first.post_json("/collections", &serde_json::json!({"name": "kept"}));
+    assert_eq!(created.status, 200, "{}", created.body);
+    let before = dir_fingerprint(dir.path());
+    let lock = std::fs::read_to_string(dir.path().join("vayu.lock")).expect("the lock file");
+    assert_eq!(
+        lock.trim(),
+        first.pid().to_string(),
+        "the lock file holds the pid"
+    );
+
+    let mut cmd = std::process::Command::new(vayu_tests::vayu_bin());
+    cmd.args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path());
+    let second = vayu_tests::spawn(cmd).wait(Duration::from_secs(10));
+    assert!(
+        !second.timed_out,
+        "the second daemon kept running\n{second}"
+    );
+    assert_eq!(second.code, Some(3), "{second}");
+    let dir_text = dir.path().display().to_string();
+    assert!(second.stderr.contains(&dir_text), "names the dir: {second}");
+    assert!(
+        second.stderr.contains(&format!("pid {}", first.pid())),
+        "names the holder's pid: {second}"
+    );
+    assert!(!second.stdout.contains("listening"), "{second}");
+    assert_eq!(
+        dir_fingerprint(dir.path()),
+        before,
+        "the refused daemon wrote nothing"
+    );
+
+    // The first one is untouched and still serves.
+    let listed = first.get("/collections");
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert!(listed.body.contains("kept"), "{}", listed.body);
+    drop(first);
+
+    // A killed holder leaves no stale lock.
+    let third = Daemon::start_with(dir.path(), &[], &[]);
+    assert!(third.get("/collections").body.contains("kept"));
+}
