@@ -19,8 +19,10 @@ pub const EXIT_DATA_DIR_IN_USE: u8 = 3;
 API keys (environment; none set: the API is open):
   VAYU_API_KEY=KEY                              one key, read+write
   VAYU_API_KEYS=k1:read,k2:write,k3:read+write  keys with scopes (read: GET; write: the rest)
-Clients send Authorization: Bearer KEY, X-API-Key: KEY, or ?apiKey=KEY on GET (SSE and
-WebSocket). GET /health needs no key (liveness probes).
+Clients send Authorization: Bearer KEY or X-API-Key: KEY. ?apiKey=KEY is accepted only on
+the SSE and WebSocket routes (/metrics/live/:id, /stats/:id, /ws/stats/:id), which a
+browser opens without headers; anywhere else it is refused with 401. GET /health needs no
+key (liveness probes).
 
 One daemon per data dir: a second `vayu serve` on a directory another daemon holds exits 3,
 naming the directory and the holder's pid, and changes nothing.")]

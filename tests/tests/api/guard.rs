@@ -264,12 +264,59 @@ fn keys_are_read_from_bearer_x_api_key_and_the_query_on_get() {
         let passed = get_with(&daemon, "/no-such-route", &headers);
         assert_refused(&passed, 404, "NOT_FOUND");
     }
-    let passed = daemon.get("/no-such-route?apiKey=reader-secret&limit=1");
-    assert_refused(&passed, 404, "NOT_FOUND");
-    assert!(!passed.body.contains("secret"), "{}", passed.body);
-    let in_query_on_post = post_with(&daemon, "/no-such-route?apiKey=admin-secret", &[]);
-    assert_refused(&in_query_on_post, 401, "UNAUTHORIZED");
-    assert!(!in_query_on_post.body.contains("admin-secret"));
+    // The streaming routes, which a browser's EventSource or WebSocket reaches without
+    // headers, take the key from the query: these pass the guard and reach the handler.
+    for path in [
+        "/metrics/live/no-such-run?apiKey=reader-secret",
+        "/stats/no-such-run?apiKey=reader-secret&format=sse",
+        "/stats/no-such-run?apiKey=reader-secret",
+    ] {
+        let passed = daemon.get(path);
+        assert_refused(&passed, 404, "RUN_NOT_FOUND");
+        assert!(!passed.body.contains("secret"), "{}", passed.body);
+    }
+    let ws = daemon.get("/ws/stats/no-such-run?apiKey=reader-secret");
+    assert_ne!(ws.status, 401, "{}", ws.body);
+    assert!(!ws.body.contains("secret"), "{}", ws.body);
+    assert_serving(&daemon);
+}
+
+#[test]
+fn a_query_key_is_refused_outside_the_streaming_routes() {
+    let (daemon, _scratch) = keyed();
+    let header = [("X-API-Key", "admin-secret")];
+    for (method, path, headers) in [
+        ("GET", "/runs?apiKey=reader-secret", &[][..]),
+        ("GET", "/runs?limit=1&apiKey=reader-secret", &header[..]),
+        ("GET", "/collections?apiKey=admin-secret", &[]),
+        ("GET", "/no-such-route?apiKey=reader-secret", &[]),
+        ("GET", "/health?apiKey=reader-secret", &[]),
+        (
+            "GET",
+            "/stats/no-such-run?format=json&apiKey=reader-secret",
+            &[],
+        ),
+        ("POST", "/run?apiKey=admin-secret", &[]),
+        ("POST", "/metrics/live/no-such-run?apiKey=admin-secret", &[]),
+        ("DELETE", "/run/no-such-run?apiKey=admin-secret", &[]),
+    ] {
+        let body = (method == "POST").then_some(&b"{}"[..]);
+        let refused = daemon.request(method, path, headers, body);
+        assert_refused(&refused, 401, "UNAUTHORIZED");
+        let message = refused.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.contains("Authorization: Bearer") && message.contains("X-API-Key"),
+            "{method} {path}: {message}"
+        );
+        assert!(!refused.body.contains("secret"), "{}", refused.body);
+    }
+    // The same calls with the key in a header pass.
+    assert_eq!(get_with(&daemon, "/runs", &header).status, 200);
+    let history = get_with(&daemon, "/stats/no-such-run?format=json", &header);
+    assert_ne!(history.status, 401, "{}", history.body);
     assert_serving(&daemon);
 }
 

@@ -126,19 +126,31 @@ impl Keys {
 
     /// Authorizes `request`: takes the `apiKey` query parameter out of its URI (always, so
     /// handlers never see it), then, when keys are configured, requires a known key with the
-    /// scope the method needs. `GET /health` is open (liveness probes).
+    /// scope the method needs. `GET /health` is open (liveness probes). A key in the query
+    /// is accepted only on the streaming routes ([`takes_query_key`]); anywhere else it is
+    /// refused (401) even with a valid header key, since the URL ends up in logs and history.
     pub fn check(&self, request: &mut Request) -> Result<(), ApiError> {
         let from_query = take_query_key(request.uri_mut());
-        let method = request.method().clone();
-        let reads = method == Method::GET || method == Method::HEAD;
-        if self.is_empty() || (reads && request.uri().path() == "/health") {
+        if self.is_empty() {
             return Ok(());
         }
-        let presented = header_key(request).or(from_query.filter(|_| reads));
+        let method = request.method().clone();
+        let reads = method == Method::GET || method == Method::HEAD;
+        if from_query.is_some() && !(reads && takes_query_key(request.uri())) {
+            return Err(ApiError::unauthorized(
+                "?apiKey= is accepted only on the SSE and WebSocket routes (/metrics/live/:id, \
+                 /stats/:id, /ws/stats/:id); send the key in the Authorization: Bearer KEY or \
+                 X-API-Key: KEY header",
+            ));
+        }
+        if reads && request.uri().path() == "/health" {
+            return Ok(());
+        }
+        let presented = header_key(request).or(from_query);
         let Some(presented) = presented else {
             return Err(ApiError::unauthorized(
                 "an API key is required: send Authorization: Bearer KEY or X-API-Key: KEY \
-                 (or ?apiKey=KEY on GET, for SSE and WebSocket)",
+                 (or ?apiKey=KEY on the SSE and WebSocket routes)",
             ));
         };
         let scope = self
@@ -190,6 +202,27 @@ fn pad(bytes: &[u8]) -> ([u8; MAX_KEY_LEN], u64) {
     let kept = bytes.len().min(MAX_KEY_LEN);
     padded[..kept].copy_from_slice(&bytes[..kept]);
     (padded, u64::try_from(bytes.len()).unwrap_or(u64::MAX))
+}
+
+/// True for the routes a browser reaches without setting headers (`EventSource`,
+/// `WebSocket`): `/metrics/live/:id`, `/ws/stats/:id`, and `/stats/:id` unless it asks for
+/// the JSON history (`format=json`, which `fetch` can send with a header).
+fn takes_query_key(uri: &Uri) -> bool {
+    let path = uri.path();
+    let one_id = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    };
+    if one_id("/metrics/live/") || one_id("/ws/stats/") {
+        return true;
+    }
+    let json = uri.query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(name, value)| name == "format" && percent_decode(value) == b"json")
+        })
+    });
+    one_id("/stats/") && !json
 }
 
 /// The key of `Authorization: Bearer KEY`, else of `X-API-Key: KEY`.
@@ -329,6 +362,26 @@ mod tests {
         let mut none: Uri = "/runs?apiKeys=x".parse().expect("valid uri");
         assert_eq!(take_query_key(&mut none), None);
         assert_eq!(none, "/runs?apiKeys=x");
+    }
+
+    #[test]
+    fn only_streaming_routes_take_a_query_key() {
+        for (uri, takes) in [
+            ("/metrics/live/r1", true),
+            ("/ws/stats/r1", true),
+            ("/stats/r1", true),
+            ("/stats/r1?format=sse", true),
+            ("/stats/r1?format=json&limit=5", false),
+            ("/stats/r1?limit=5&format=%6Ason", false),
+            ("/stats/", false),
+            ("/metrics/live/r1/x", false),
+            ("/runs", false),
+            ("/run/r1", false),
+            ("/health", false),
+        ] {
+            let uri: Uri = uri.parse().expect("valid uri");
+            assert_eq!(takes_query_key(&uri), takes, "{uri}");
+        }
     }
 
     #[test]
