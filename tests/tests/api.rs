@@ -1,6 +1,8 @@
 //! End-to-end tests of the control API: the real `vayu serve` on a temporary data dir,
 //! driven over HTTP. One `mod` per area.
 
+#[path = "api/bad_ids.rs"]
+mod bad_ids;
 #[path = "api/basics.rs"]
 mod basics;
 #[path = "api/config.rs"]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::ApiQuery;
+use super::params::{ApiQuery, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::cadence::Cadence;
@@ -184,7 +184,7 @@ fn sse_stream(
         (status = 404, description = "Unknown or evicted: use /run/{id}/report")))]
 async fn live_metrics(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RunId(id): RunId,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let Some(live) = state.runs.get(&id) else {
@@ -215,7 +215,7 @@ struct StatsQuery {
         (status = 404, description = "RUN_NOT_FOUND")))]
 async fn stats(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RunId(id): RunId,
     ApiQuery(query): ApiQuery<StatsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -273,7 +273,7 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
     responses((status = 101, description = "WebSocket upgrade"), (status = 404, description = "RUN_NOT_FOUND")))]
 async fn ws_stats(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RunId(id): RunId,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let source = Feed::stats(&state, Source::open(&state, &id, 0)?)?;

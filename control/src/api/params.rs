@@ -28,6 +28,30 @@ where
     }
 }
 
+/// The `:id` of a run route. An id of a shape the daemon never makes names no run: 404
+/// RUN_NOT_FOUND before anything is looked up (an empty or 1 KB id must not reach LMDB).
+pub struct RunId(pub String);
+
+impl<S> FromRequestParts<S> for RunId
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiPath(id) = ApiPath::<String>::from_request_parts(parts, state).await?;
+        if crate::ids::is_valid(&id) {
+            Ok(RunId(id))
+        } else {
+            Err(ApiError::not_found(
+                "RUN_NOT_FOUND",
+                format!("no such run: {}", crate::ids::describe_invalid(&id)),
+            )
+            .with_field("id"))
+        }
+    }
+}
+
 /// The query string; a missing or mistyped parameter is 400 INVALID_REQUEST.
 pub struct ApiQuery<T>(pub T);
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::ApiQuery;
+use super::params::{ApiQuery, RunId};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::auth::Auth;
 use crate::design::exchange;
@@ -339,7 +339,7 @@ pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
 /// (for a design run: its `trace`).
 #[utoipa::path(get, path = "/run/{id}", tag = "runs", params(("id" = String, Path)),
     responses((status = 200, description = "Run record"), (status = 404, description = "RUN_NOT_FOUND")))]
-async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Json<Value>> {
     let record = stored_run(&state, &id)?;
     let mut body =
         serde_json::to_value(&record).map_err(|err| ApiError::internal(err.to_string()))?;
@@ -363,10 +363,7 @@ async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
 #[utoipa::path(delete, path = "/run/{id}", tag = "runs", params(("id" = String, Path)),
     responses((status = 200, description = "Deleted"), (status = 404, description = "RUN_NOT_FOUND"),
         (status = 409, description = "Still running")))]
-async fn remove_run(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn remove_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Json<Value>> {
     if state.runs.get(&id).is_some_and(|live| !live.is_finished()) {
         return Err(ApiError::conflict(format!(
             "run `{id}` is still running; stop it first"
@@ -395,7 +392,7 @@ async fn remove_run(
 #[utoipa::path(post, path = "/run/{id}/stop", tag = "runs", params(("id" = String, Path)),
     responses((status = 200, description = "`stopped` with summary, `already_stopped` or `not_running`"),
         (status = 404, description = "RUN_NOT_FOUND")))]
-async fn stop_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn stop_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Json<Value>> {
     let record = stored_run(&state, &id)?;
     let Some(live) = state.runs.get(&id) else {
         return Ok(Json(not_active(&record)));
@@ -466,7 +463,7 @@ struct ReportQuery {
         (status = 409, description = "Run still in progress")))]
 async fn report(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RunId(id): RunId,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Response> {
     let record = stored_run(&state, &id)?;

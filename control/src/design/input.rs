@@ -82,8 +82,8 @@ impl Input {
             ));
         }
         let settings = Settings {
-            request_id: fields::string(object, &["requestId"])?,
-            environment_id: fields::string(object, &["environmentId"])?,
+            request_id: fields::id(object, &["requestId"])?,
+            environment_id: fields::id(object, &["environmentId"])?,
             timeout: timeout.map(Duration::from_millis),
             follow_redirects: fields::boolean(object, &["followRedirects", "follow_redirects"])?
                 .unwrap_or(true),

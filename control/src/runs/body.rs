@@ -161,8 +161,8 @@ impl RunBody {
             ));
         }
         let options = RunOptions {
-            request_id: fields::string(top, &["requestId"])?,
-            environment_id: fields::string(top, &["environmentId"])?,
+            request_id: fields::id(top, &["requestId"])?,
+            environment_id: fields::id(top, &["environmentId"])?,
             comment: fields::string(top, &["comment"])?,
             tests: fields::string(top, &["tests"])?.filter(|script| !script.trim().is_empty()),
             test_timeout: fields::millis(top, &["testTimeoutMs", "test_timeout_ms"])?,

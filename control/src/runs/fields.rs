@@ -53,6 +53,22 @@ pub fn string(
     }
 }
 
+/// The id of a stored item (`requestId`, `environmentId`): a string of the shape of
+/// [`crate::ids::is_valid`]; anything else is refused here, before it reaches the database.
+pub fn id(
+    object: &Map<String, Value>,
+    names: &[&'static str],
+) -> Result<Option<String>, FieldError> {
+    let id = string(object, names)?;
+    match id {
+        Some(id) if !crate::ids::is_valid(&id) => {
+            let name = field(object, names).map_or(names[0], |(name, _)| name);
+            Err(FieldError::new(name, crate::ids::describe_invalid(&id)))
+        }
+        other => Ok(other),
+    }
+}
+
 /// An unsigned integer (a float with no fraction is accepted: JavaScript clients send 10.0).
 pub fn unsigned(
     object: &Map<String, Value>,

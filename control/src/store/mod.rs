@@ -162,10 +162,24 @@ pub fn get_json<T: DeserializeOwned>(
     db: Database<Str, Str>,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
+    // LMDB refuses empty keys and keys over 511 bytes (MDB_BAD_VALSIZE); no record can have
+    // one, so such a key finds nothing. Ids are checked where they enter; this is the last
+    // line, so a missed one is a 404 and never a 500.
+    if !fits_lmdb_key(key) {
+        return Ok(None);
+    }
     match db.get(txn, key)? {
         Some(raw) => Ok(Some(serde_json::from_str(raw)?)),
         None => Ok(None),
     }
+}
+
+/// Longest key LMDB accepts with its default build (`mdb_env_get_maxkeysize`).
+pub const MAX_KEY_BYTES: usize = 511;
+
+/// True when LMDB can take `key` as a key: 1 to [`MAX_KEY_BYTES`] bytes.
+pub fn fits_lmdb_key(key: &str) -> bool {
+    (1..=MAX_KEY_BYTES).contains(&key.len())
 }
 
 /// Decodes every record of a database.

@@ -37,15 +37,10 @@ impl From<Rejected> for ApiError {
     }
 }
 
-/// Longest accepted id: LMDB keys are at most 511 bytes.
-const MAX_ID_LEN: usize = 128;
+use crate::ids::MAX_ID_LEN;
 
-/// Whether `id` has the shape of an id: 1–128 of `A-Z a-z 0-9 _ - . :`.
 fn is_id(id: &str) -> bool {
-    (1..=MAX_ID_LEN).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+    crate::ids::is_valid(id)
 }
 
 /// The id a body asked for, or a new `<prefix>_...` one.
