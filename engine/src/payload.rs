@@ -158,12 +158,12 @@ impl DynamicRequest {
 fn encode_error(err: EncodeError) -> PlanError {
     match err {
         EncodeError::InvalidMethod(method) => PlanError::Method(method),
-        EncodeError::InvalidHeaderName(ref name) | EncodeError::InvalidHeaderValue(ref name) => {
-            PlanError::Header {
-                name: name.clone(),
-                reason: err.to_string(),
-            }
-        }
+        EncodeError::InvalidHeaderName(ref name)
+        | EncodeError::InvalidHeaderValue(ref name)
+        | EncodeError::FramingHeader(ref name) => PlanError::Header {
+            name: name.clone(),
+            reason: err.to_string(),
+        },
     }
 }
 

@@ -263,7 +263,7 @@ pub enum PlanError {
     Url { url: String, reason: String },
     #[error("header `{name}`: {reason}")]
     Header { name: String, reason: String },
-    #[error("method `{0}` is not a valid HTTP method")]
+    #[error("method `{0}` is not a valid HTTP method (1 to 32 token characters, RFC 9110)")]
     Method(String),
     #[error("threshold `{threshold}`: unknown endpoint `{endpoint}`")]
     UnknownEndpoint { threshold: String, endpoint: String },
@@ -467,7 +467,8 @@ impl RunPlan {
         .map_err(|err| match err {
             vayu_net::request::EncodeError::InvalidMethod(method) => PlanError::Method(method),
             vayu_net::request::EncodeError::InvalidHeaderName(ref name)
-            | vayu_net::request::EncodeError::InvalidHeaderValue(ref name) => PlanError::Header {
+            | vayu_net::request::EncodeError::InvalidHeaderValue(ref name)
+            | vayu_net::request::EncodeError::FramingHeader(ref name) => PlanError::Header {
                 name: name.clone(),
                 reason: err.to_string(),
             },
@@ -544,6 +545,9 @@ impl RunPlan {
                 ));
             }
             for (j, step) in scenario.steps.iter().enumerate() {
+                check_method_and_headers(&step.request, &|name: &str| {
+                    format!("scenarios[{i}].steps[{j}].{name}")
+                })?;
                 let field = format!("scenarios[{i}].steps[{j}].url");
                 let parsed = vayu_net::Endpoint::parse(&step.request.url).map_err(|err| {
                     PlanError::Endpoint {
@@ -586,6 +590,7 @@ impl RunPlan {
                     reason: "must be at least 1".to_owned(),
                 });
             }
+            check_method_and_headers(&endpoint.request, &field)?;
             let parsed = vayu_net::Endpoint::parse(&endpoint.request.url).map_err(|err| {
                 PlanError::Endpoint {
                     field: field("url"),
@@ -607,6 +612,30 @@ impl RunPlan {
         }
         Ok(())
     }
+}
+
+/// The method and headers of one endpoint or step, as the encoder will check them at the
+/// start (a token method of at most 32 bytes, no framing or malformed header), so a bad one
+/// is refused with the plan instead of failing the run. `field` names a member
+/// (`method`, `headers`) of the endpoint or step.
+fn check_method_and_headers(
+    request: &RequestSpec,
+    field: &dyn Fn(&str) -> String,
+) -> Result<(), PlanError> {
+    let headers = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    vayu_net::request::validate(&request.method, headers).map_err(|err| {
+        let member = match err {
+            vayu_net::request::EncodeError::InvalidMethod(_) => "method",
+            _ => "headers",
+        };
+        PlanError::Endpoint {
+            field: field(member),
+            reason: err.to_string(),
+        }
+    })
 }
 
 /// One shard per available core.

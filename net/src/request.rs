@@ -5,23 +5,41 @@ use std::fmt;
 
 use crate::endpoint::Endpoint;
 
-/// A header that cannot be sent.
+/// Longest accepted method, in bytes. RFC 9110 sets no bound; the registered methods are at
+/// most 17 bytes (`UPDATEREDIRECTREF`), so 32 leaves room for extensions while a 100 KB
+/// "method" is refused instead of sent.
+pub const MAX_METHOD_LEN: usize = 32;
+
+/// A method or header that cannot be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EncodeError {
+    /// Not an RFC 9110 token of 1 to [`MAX_METHOD_LEN`] bytes; holds the method as shown in
+    /// messages (cut after 40 characters).
     InvalidMethod(String),
     InvalidHeaderName(String),
     /// A value with CR, LF or NUL (header injection).
     InvalidHeaderValue(String),
+    /// `Content-Length` or `Transfer-Encoding` given by the caller: framing is the encoder's,
+    /// from the body it actually sends ([`is_framing_header`]).
+    FramingHeader(String),
 }
 
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EncodeError::InvalidMethod(method) => write!(f, "invalid method `{method}`"),
+            EncodeError::InvalidMethod(method) => write!(
+                f,
+                "invalid method `{method}`: a method is 1 to {MAX_METHOD_LEN} token characters (RFC 9110), e.g. GET"
+            ),
             EncodeError::InvalidHeaderName(name) => write!(f, "invalid header name `{name}`"),
             EncodeError::InvalidHeaderValue(name) => {
                 write!(f, "header `{name}` has a control character in its value")
             }
+            EncodeError::FramingHeader(name) => write!(
+                f,
+                "header `{name}` cannot be set: vayu frames the body it sends (Content-Length \
+                 from its length); remove the header"
+            ),
         }
     }
 }
@@ -56,17 +74,39 @@ pub fn encode(
     Ok(out)
 }
 
+/// True for a method that may be sent: an RFC 9110 token of 1 to [`MAX_METHOD_LEN`] bytes.
+pub fn is_method(method: &str) -> bool {
+    (1..=MAX_METHOD_LEN).contains(&method.len()) && method.bytes().all(is_token_byte)
+}
+
+/// True for the headers that frame the body (`Content-Length`, `Transfer-Encoding`, any
+/// case). A caller's value could contradict the bytes sent — `Content-Length: 5` with a
+/// 10-byte body desynchronizes a keep-alive connection — so [`validate`] refuses them and
+/// the encoder writes `Content-Length` itself.
+pub fn is_framing_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
+}
+
 /// Checks a method and headers once, so that [`encode_into`] can skip the checks per request.
 pub fn validate<'a>(
     method: &str,
     headers: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Result<(), EncodeError> {
-    if method.is_empty() || !method.bytes().all(is_token_byte) {
-        return Err(EncodeError::InvalidMethod(method.to_owned()));
+    if !is_method(method) {
+        let shown: String = method.chars().take(40).collect();
+        let cut = if shown.len() < method.len() {
+            "..."
+        } else {
+            ""
+        };
+        return Err(EncodeError::InvalidMethod(format!("{shown}{cut}")));
     }
     for (name, value) in headers {
         if name.is_empty() || !name.bytes().all(is_token_byte) {
             return Err(EncodeError::InvalidHeaderName(name.to_owned()));
+        }
+        if is_framing_header(name) {
+            return Err(EncodeError::FramingHeader(name.to_owned()));
         }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
             return Err(EncodeError::InvalidHeaderValue(name.to_owned()));
@@ -188,5 +228,43 @@ mod tests {
             encode("GE T", &endpoint("http://h/"), &[], b""),
             Err(EncodeError::InvalidMethod(_))
         ));
+    }
+
+    #[test]
+    fn methods_are_short_tokens() {
+        assert!(is_method("GET") && is_method("UPDATEREDIRECTREF") && is_method("X-CUSTOM"));
+        let long = "A".repeat(MAX_METHOD_LEN + 1);
+        for bad in ["", "GE T", "GET\r\n", long.as_str()] {
+            assert!(!is_method(bad), "{bad:?}");
+        }
+        let huge = "M".repeat(100_000);
+        match encode(&huge, &endpoint("http://h/"), &[], b"") {
+            Err(err @ EncodeError::InvalidMethod(_)) => assert!(err.to_string().len() < 200),
+            other => panic!("expected InvalidMethod, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn framing_headers_are_refused_whatever_their_case() {
+        for name in [
+            "Content-Length",
+            "content-length",
+            "Transfer-Encoding",
+            "TRANSFER-ENCODING",
+        ] {
+            let headers = vec![(name.to_owned(), "5".to_owned())];
+            assert_eq!(
+                encode("POST", &endpoint("http://h/"), &headers, b"0123456789"),
+                Err(EncodeError::FramingHeader(name.to_owned()))
+            );
+        }
+        let fine = vec![("Content-Type".to_owned(), "text/plain".to_owned())];
+        let bytes = encode("POST", &endpoint("http://h/"), &fine, b"0123456789")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        assert!(
+            text.contains("Content-Length: 10\r\n\r\n0123456789"),
+            "{text}"
+        );
     }
 }

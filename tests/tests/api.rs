@@ -13,6 +13,8 @@ mod entities;
 mod environments;
 #[path = "api/expect.rs"]
 mod expect;
+#[path = "api/framing.rs"]
+mod framing;
 #[path = "api/guard.rs"]
 mod guard;
 #[path = "api/openapi.rs"]

@@ -134,6 +134,14 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
             })
             .transpose()
     };
+    if let Some((name, _)) = args
+        .headers
+        .iter()
+        .find(|(name, _)| vayu_net::request::is_framing_header(name))
+    {
+        let refused = vayu_net::request::EncodeError::FramingHeader(name.clone());
+        return Err(format!("invalid value for '--header': {refused}"));
+    }
     Ok(Draft {
         method,
         url: args.url.clone(),

@@ -122,15 +122,31 @@ impl Input {
             .unwrap_or_else(|| "GET".to_owned())
             .to_ascii_uppercase();
         if !METHODS.contains(&method.as_str()) {
+            let shown: String = method.chars().take(40).collect();
+            let cut = if shown.len() < method.len() {
+                "..."
+            } else {
+                ""
+            };
             return Err(FieldError::new(
                 "method",
-                format!("`{method}` is not one of {}", METHODS.join(", ")),
+                format!("`{shown}{cut}` is not one of {}", METHODS.join(", ")),
             ));
         }
         let headers = match (fields::field(object, &["headers"]), saved) {
             (None, Some(saved)) => pairs(&saved.headers),
             _ => fields::string_map(object, &["headers"])?,
         };
+        // Framing is the client's: refused here, before any lookup, script or stored run.
+        if let Some((name, _)) = headers
+            .iter()
+            .find(|(name, _)| vayu_net::request::is_framing_header(name))
+        {
+            return Err(FieldError::new(
+                "headers",
+                vayu_net::request::EncodeError::FramingHeader(name.clone()).to_string(),
+            ));
+        }
         let params = match (fields::field(object, &["params"]), saved) {
             (None, Some(saved)) => pairs(&saved.params),
             _ => fields::string_map(object, &["params"])?,

@@ -80,6 +80,10 @@ impl RequestBody {
                         "header {key:?} has an empty name or a line break"
                     )));
                 }
+                if vayu_net::request::is_framing_header(key.trim()) {
+                    let refused = vayu_net::request::EncodeError::FramingHeader(key.clone());
+                    return Err(ApiError::invalid(refused.to_string()).with_field("headers"));
+                }
             }
         }
         if let Some(body_type) = &self.body_type {
