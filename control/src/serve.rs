@@ -63,8 +63,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .build()
         .context("cannot start the control thread's runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(options.addr)
-            .await
+        let listener = listen(options.addr)
             .with_context(|| format!("cannot listen on {}", options.addr))?;
         let bound = listener.local_addr()?;
         println!(
@@ -93,6 +92,25 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// Pending connections the kernel queues before the daemon accepts them. tokio's `bind` (via
+/// mio) uses std's 128, which made 200 SSE clients connecting at once wait up to 1.07 s
+/// for a retransmitted SYN (issue 9). The kernel caps it at `net.core.somaxconn` (4096 on
+/// Linux since 5.4).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the control API's listener with [`LISTEN_BACKLOG`] (`SO_REUSEADDR` as tokio's
+/// `bind` sets it, so a restarted daemon can take its port back at once).
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// How long shutdown waits for stopped runs to store their reports (the engine's stop
