@@ -127,8 +127,9 @@ impl Keys {
     /// Authorizes `request`: takes the `apiKey` query parameter out of its URI (always, so
     /// handlers never see it), then, when keys are configured, requires a known key with the
     /// scope the method needs. `GET /health` is open (liveness probes). A key in the query
-    /// is accepted only on the streaming routes ([`takes_query_key`]); anywhere else it is
-    /// refused (401) even with a valid header key, since the URL ends up in logs and history.
+    /// is accepted only on the streaming routes (`/metrics/live/:id`, `/stats/:id` unless
+    /// `format=json`, `/ws/stats/:id`); anywhere else it is refused (401) even with a valid
+    /// header key, since the URL ends up in logs and history.
     pub fn check(&self, request: &mut Request) -> Result<(), ApiError> {
         let from_query = take_query_key(request.uri_mut());
         if self.is_empty() {
