@@ -1,33 +1,97 @@
-//! Open-loop pacing seen from the target: each request's arrival at the server (its own
-//! wall-clock receive time) against its intended send time `startTimeUs + k / rps` from the
-//! report. The bounds are correctness bounds for a 2-core CI machine running test builds
-//! (never early; not on a millisecond timer wheel; the generator's own lag reported, not
-//! hidden), not performance goals: the benchmark figures are in the README and
-//! `docs/DECISIONS.md` (`tools/pacing.sh`).
+//! Open-loop pacing seen from the target: each request's arrival at `vayu-target` (its own
+//! wall-clock receive time, `--record-arrivals`) against its intended send time
+//! `startTimeUs + k / rps` from the report. The bounds are correctness bounds for a 2-core
+//! CI machine running test builds (never early; not on a millisecond timer wheel; the
+//! generator's own lag reported, not hidden), not performance goals: the benchmark figures
+//! are in the README and `docs/DECISIONS.md` (`tools/pacing.sh`).
 //!
-//! A test binary of its own, so that no other test competes for the two cores while a
-//! 20,000 req/s run is timed (cargo runs test binaries one after another).
+//! The target is the benchmark target (coroutines on one thread), not the thread-per-connection
+//! test server, whose per-request thread wake-ups would compete with the generator for the
+//! two cores at 20,000 req/s. A test binary of its own, so that no other test does either.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use vayu_tests::report::{count, num, pretty, text};
-use vayu_tests::{run_json, timing_lock, Behaviour, TestServer};
+use vayu_tests::{run_json, timing_lock, vayu_bin};
 
 /// A hung binary, not a slow one.
 const LIMIT: Duration = Duration::from_secs(30);
 
+/// `vayu-target --record-arrivals` on a free port; killed when dropped.
+struct Target {
+    child: Child,
+    addr: String,
+}
+
+impl Target {
+    fn start() -> Target {
+        let bin = vayu_bin().with_file_name("vayu-target");
+        let mut child = Command::new(&bin)
+            .args(["--addr", "127.0.0.1:0", "--record-arrivals"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}); build it: cargo build -p vayu-bench --bin vayu-target",
+                    bin.display()
+                )
+            });
+        let stdout = child.stdout.take().expect("stdout was piped");
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("vayu-target said {line:?}"))
+            .to_owned();
+        Target { child, addr }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The body of `GET path` (one request on its own connection).
+    fn get(&self, path: &str) -> String {
+        let mut stream = TcpStream::connect(&self.addr).unwrap_or_else(|e| panic!("{e}"));
+        let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .unwrap_or_else(|e| panic!("{e}"));
+        match response.split_once("\r\n\r\n") {
+            Some((head, body)) if head.starts_with("HTTP/1.1 200") => body.to_owned(),
+            _ => panic!("GET {path}: {response}"),
+        }
+    }
+
+    /// Receive times (Unix µs) of the requests served, sorted.
+    fn arrivals_us(&self) -> Vec<f64> {
+        let body = self.get("/__arrivals");
+        let mut arrivals: Vec<f64> =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("/__arrivals: {e}"));
+        arrivals.sort_by(f64::total_cmp);
+        arrivals
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Lateness of each arrival against its slot, in µs (negative: arrived before it was due),
 /// sorted.
-fn lateness_us(server: &TestServer, start_us: u64, rps: f64) -> Vec<f64> {
-    let mut arrivals: Vec<f64> = server
-        .arrivals()
-        .iter()
-        .map(|at| {
-            at.duration_since(UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_micros() as f64)
-        })
-        .collect();
-    arrivals.sort_by(f64::total_cmp);
+fn lateness_us(arrivals: &[f64], start_us: u64, rps: f64) -> Vec<f64> {
     let mut lateness: Vec<f64> = arrivals
         .iter()
         .enumerate()
@@ -43,8 +107,8 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 fn check_pacing(rps: u32, seconds: u32, connections: u32) {
     let _serial = timing_lock();
-    let server = TestServer::start(Behaviour::Ok);
-    let url = server.url();
+    let target = Target::start();
+    let url = target.url();
     let (rate, duration, conns) = (
         rps.to_string(),
         format!("{seconds}s"),
@@ -66,11 +130,12 @@ fn check_pacing(rps: u32, seconds: u32, connections: u32) {
     );
     assert_eq!(text(&doc, "/metadata/status"), "completed");
     let slots = u64::from(rps) * u64::from(seconds);
-    assert_eq!(server.requests(), slots, "report: {}", pretty(&doc));
+    let arrivals = target.arrivals_us();
+    assert_eq!(arrivals.len() as u64, slots, "report: {}", pretty(&doc));
     assert_eq!(count(&doc, "/summary/totalRequests"), slots);
 
     let start_us = count(&doc, "/metadata/startTimeUs");
-    let lateness = lateness_us(&server, start_us, f64::from(rps));
+    let lateness = lateness_us(&arrivals, start_us, f64::from(rps));
     let (p0, p50, p90, p99) = (
         quantile(&lateness, 0.0),
         quantile(&lateness, 0.5),

@@ -11,8 +11,10 @@
 //! - `/echo`, `/echo/...` → 200 `application/json`: `method`, `path` (with query string),
 //!   `headers` as `[name, value]` pairs in order, `body` and `bodyEncoding` (`utf8`, or
 //!   `base64` for a body that is not UTF-8)
-//! - `/__count` → number of requests served so far (all routes but `/__count`, `/__reset`)
-//! - `/__reset` → sets that counter to 0
+//! - `/__count` → number of requests served so far (all routes but the `/__` ones)
+//! - `/__reset` → sets that counter to 0 and forgets recorded arrivals
+//! - `/__arrivals` → with `--record-arrivals`, each request's receive time (JSON array of
+//!   Unix microseconds, up to 1,048,576), for pacing checks against the target's own clock
 //! - anything else → 404; a malformed number in a route → 400; a malformed request → 400,
 //!   too large a body → 413, too large a head → 431 (and the connection is closed)
 //!
@@ -23,7 +25,7 @@ use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: vayu-target [--addr 127.0.0.1:18080] [--threads N]";
+const USAGE: &str = "usage: vayu-target [--addr 127.0.0.1:18080] [--threads N] [--record-arrivals]";
 const DEFAULT_ADDR: &str = "127.0.0.1:18080";
 /// Coroutine stack, in machine words (may's unit): 64 KiB. A connection used under 10 KiB
 /// in a debug build serving `/echo` (measured with may's odd-size stack report); the rest
@@ -34,12 +36,15 @@ const STACK_WORDS: usize = 8 * 1024;
 struct Args {
     addr: SocketAddr,
     threads: usize,
+    /// Keep each request's receive time for `/__arrivals`.
+    record_arrivals: bool,
 }
 
 /// `Ok(None)` means `--help` was asked for.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut addr = None;
     let mut threads = 1;
+    let mut record_arrivals = false;
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
@@ -53,6 +58,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         };
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
+            "--record-arrivals" => record_arrivals = true,
             "--addr" => {
                 let v = value()?;
                 let parsed: SocketAddr = v
@@ -76,7 +82,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             .parse()
             .map_err(|e| format!("default address: {e}"))?,
     };
-    Ok(Some(Args { addr, threads }))
+    Ok(Some(Args {
+        addr,
+        threads,
+        record_arrivals,
+    }))
 }
 
 fn main() -> ExitCode {
@@ -91,6 +101,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.record_arrivals {
+        vayu_bench::target::arrivals::enable();
+    }
     // may pins worker i to CPU i by default, which would put the target on CPU 0 next to a
     // `taskset -c 0` generator. Leave placement to the caller (`taskset`).
     may::config()

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use may::net::TcpStream;
 
+use super::arrivals;
 use super::clock::Clock;
 use super::echo;
 use super::request::{self, Parsed, Reject, Request, MAX_BODY, MAX_HEADERS};
@@ -15,7 +16,7 @@ use super::response::{self, Head};
 use super::route::{route, Reply};
 use super::socket::Socket;
 
-/// Requests served, except the `/__count` and `/__reset` control routes.
+/// Requests served, except the `/__count`, `/__reset` and `/__arrivals` control routes.
 static SERVED: AtomicU64 = AtomicU64::new(0);
 
 const HELLO: &[u8] = b"Hello, World!";
@@ -157,6 +158,7 @@ impl Output {
         let reply = route(req.target);
         if reply.is_counted() {
             SERVED.fetch_add(1, Ordering::Relaxed);
+            arrivals::record();
         }
         let mut digits = itoa::Buffer::new();
         let json;
@@ -180,7 +182,12 @@ impl Output {
             }
             Reply::Reset => {
                 SERVED.store(0, Ordering::Relaxed);
+                arrivals::clear();
                 (200, TEXT_PLAIN, b"0")
+            }
+            Reply::Arrivals => {
+                json = arrivals::render();
+                (200, JSON, &json[..])
             }
             Reply::BadRequest => (400, TEXT_PLAIN, b"Bad Request"),
             Reply::NotFound => (404, TEXT_PLAIN, b"Not Found"),

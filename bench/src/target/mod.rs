@@ -14,6 +14,7 @@
 //! when the handler reads it: an unread or chunked body was parsed as the next request, the
 //! parse failed and the connection was dropped with every answer still unsent.
 
+pub mod arrivals;
 mod chunked;
 mod clock;
 mod conn;

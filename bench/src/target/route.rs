@@ -24,8 +24,10 @@ pub(crate) enum Reply {
     Echo,
     /// `/__count` → requests served so far.
     Count,
-    /// `/__reset` → sets that count to 0.
+    /// `/__reset` → sets that count to 0 (and forgets recorded arrivals).
     Reset,
+    /// `/__arrivals` → receive times recorded with `--record-arrivals` (JSON).
+    Arrivals,
     /// A malformed number in a route.
     BadRequest,
     NotFound,
@@ -34,7 +36,7 @@ pub(crate) enum Reply {
 impl Reply {
     /// Whether the request counts towards `/__count` (every route but the control ones).
     pub(crate) fn is_counted(&self) -> bool {
-        !matches!(self, Reply::Count | Reply::Reset)
+        !matches!(self, Reply::Count | Reply::Reset | Reply::Arrivals)
     }
 }
 
@@ -68,6 +70,7 @@ pub(crate) fn route(target: &str) -> Reply {
     match path {
         "/__count" => Reply::Count,
         "/__reset" => Reply::Reset,
+        "/__arrivals" => Reply::Arrivals,
         _ => Reply::NotFound,
     }
 }
