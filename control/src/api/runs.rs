@@ -26,8 +26,9 @@ use crate::store::runs::{delete_run, RunFilter, Table};
 use vayu_engine::plan::LiveHeader;
 use vayu_engine::render::{self, Format, Sources};
 
-/// How long `POST /run/:id/stop` waits for in-flight requests (the engine's grace is 5 s).
-const STOP_WAIT: Duration = Duration::from_secs(7);
+/// How long `POST /run/:id/stop` waits for the run to end before answering `stopping` (the
+/// engine's grace for in-flight requests is 5 s; the run ends in the background).
+const STOP_WAIT: Duration = Duration::from_secs(1);
 /// Most sampled results included in a JSON report, oldest first.
 const REPORT_RESULTS: usize = 1000;
 /// Largest page of `GET /runs`.
@@ -391,15 +392,16 @@ async fn remove_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResul
 /// Stops a running run gracefully (in-flight requests get up to 5 s).
 #[utoipa::path(post, path = "/run/{id}/stop", tag = "runs", params(("id" = String, Path)),
     responses((status = 200, description = "`stopped` with summary, `already_stopped` or `not_running`"),
+        (status = 202, description = "`stopping`: in-flight requests are finishing (up to 5 s); the run then reads `stopped`"),
         (status = 404, description = "RUN_NOT_FOUND")))]
-async fn stop_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Json<Value>> {
+async fn stop_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Response> {
     let record = stored_run(&state, &id)?;
     let Some(live) = state.runs.get(&id) else {
-        return Ok(Json(not_active(&record)));
+        return Ok(Json(not_active(&record)).into_response());
     };
     if !live.stop() {
         let record = stored_run(&state, &id)?;
-        return Ok(Json(not_active(&record)));
+        return Ok(Json(not_active(&record)).into_response());
     }
     let mut changes = live.topic.subscribe();
     let waited = tokio::time::timeout(STOP_WAIT, async {
@@ -411,9 +413,12 @@ async fn stop_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<
     })
     .await;
     if waited.is_err() {
-        return Err(ApiError::internal(format!(
-            "run `{id}` did not stop within {STOP_WAIT:?}"
-        )));
+        let stopping = json!({
+            "status": "stopping",
+            "runId": id,
+            "message": "no new requests are sent; in-flight ones get up to 5 s to finish, then the run reads `stopped` and its report is ready",
+        });
+        return Ok((StatusCode::ACCEPTED, Json(stopping)).into_response());
     }
     let report: Value = state
         .store
@@ -430,7 +435,8 @@ async fn stop_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<
             "errorRate": summary["errorRate"],
             "avgLatency": report["latency"]["avg"],
         }
-    })))
+    }))
+    .into_response())
 }
 
 /// The v0.1 answers for a run that is not running.

@@ -173,6 +173,32 @@ fn a_running_run_cannot_be_deleted() {
 }
 
 #[test]
+fn a_stop_that_waits_for_slow_requests_answers_stopping_at_once_and_the_run_ends_stopped() {
+    let daemon = Daemon::start();
+    // Every request takes 3 s: a stop has in-flight requests to wait for.
+    let server = TestServer::start(Behaviour::Delay(Duration::from_secs(3)));
+    let id = start_run(&daemon, &constant_rps(&server.url(), 20, "30s"));
+    poll(Duration::from_secs(15), "requests in flight", || {
+        (server.requests() > 0).then_some(())
+    });
+    let stop = daemon.post_json(&format!("/run/{id}/stop"), &Value::Null);
+    assert_eq!(stop.status, 202, "{}", stop.body);
+    let answer = stop.json();
+    assert_eq!(answer["status"], "stopping", "{answer}");
+    assert_eq!(answer["runId"], id.as_str());
+    // The in-flight requests finish within the grace period, then the run reads stopped.
+    let record = wait_final(&daemon, &id);
+    assert_eq!(record["status"], "stopped", "{record}");
+    let doc = report(&daemon, &id);
+    assert_eq!(text(&doc, "/metadata/status"), "stopped");
+    assert!(
+        count(&doc, "/summary/totalRequests") > 0,
+        "{}",
+        pretty(&doc)
+    );
+}
+
+#[test]
 fn stopping_a_running_run_answers_with_its_summary_and_stores_a_stopped_report() {
     let daemon = Daemon::start();
     let server = TestServer::start(Behaviour::Ok);
