@@ -281,7 +281,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// One target per scenario step, per endpoint, or the single request.
-fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> {
+pub(crate) fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> {
     let target = |request: &RequestSpec,
                   expected: &ExpectedStatus,
                   step: Option<&StepPlan>,

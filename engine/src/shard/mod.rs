@@ -182,6 +182,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
         deadlines: Deadlines::default(),
         live_tasks: Cell::new(0),
         all_done: Cell::new(None),
+        closing: Cell::new(false),
     });
 
     let mut connections = connections.into_iter();
@@ -197,11 +198,19 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
             None,
         );
     }
-    if let Pacer::Open(_) = shard.pacer {
-        monoio::spawn(dispatch(Rc::clone(&shard), driver));
-    }
-    monoio::spawn(sweep_deadlines(Rc::clone(&shard)));
+    let dispatcher = matches!(shard.pacer, Pacer::Open(_))
+        .then(|| monoio::spawn(dispatch(Rc::clone(&shard), driver)));
+    let sweeper = monoio::spawn(sweep_deadlines(Rc::clone(&shard)));
     tick_loop(&shard, setup.index, t0, setup.tick_interval, &setup.ticks).await;
+    // Every task must end before `block_on` returns. monoio does not drop a task that is
+    // still pending when its runtime is dropped: a task asleep on a timer holds its own
+    // waker (and, through the timer entry, the time driver), so it would leak with its
+    // `Rc<Shard>` (recorder, histograms, sandboxes) and the runtime's driver, once per run.
+    shard.closing.set(true);
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.await;
+    }
+    sweeper.await;
 }
 
 /// Opens the connections that are active from the start, concurrently. A failure leaves
@@ -252,6 +261,8 @@ struct Shard {
     deadlines: Deadlines,
     live_tasks: Cell<usize>,
     all_done: Cell<Option<Waker>>,
+    /// Set once the last tick is sent: the sweeper and the dispatcher end.
+    closing: Cell<bool>,
 }
 
 impl Shard {
@@ -302,5 +313,105 @@ impl Shard {
                 mailbox.recv().await.map(Some)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::plan::{Load, RunPlan};
+
+    /// A keep-alive server that answers every request with an empty 200.
+    fn serve_empty_200s() -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let Ok(read_half) = stream.try_clone() else {
+                        return;
+                    };
+                    let mut reader = BufReader::new(read_half);
+                    let mut writer = stream;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" => {
+                                let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+                                if writer.write_all(answer).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(_) => {}
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    /// Issue 9: a task still pending when the runtime is dropped is never freed by monoio,
+    /// and with it the `Rc<Shard>` it holds. Once `run` returns, nothing of the shard lives.
+    #[test]
+    fn a_finished_shard_frees_its_state() {
+        let addr = serve_empty_200s();
+        let load = Load::Iterations {
+            iterations: 50,
+            concurrency: 1,
+            duration: None,
+        };
+        let plan = RunPlan::new("GET", &format!("http://{addr}/"), load);
+        let targets = Arc::new(crate::run::compile_targets(&plan).expect("a valid plan"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ticks, tick_rx) = crossbeam_channel::unbounded();
+        let (ready, ready_rx) = crossbeam_channel::unbounded();
+        let (start_tx, start) = crossbeam_channel::bounded(1);
+        let setup = ShardSetup {
+            index: 0,
+            shards: 1,
+            core: None,
+            connector: Connector::plain(addr, plan.connect_timeout),
+            targets: Arc::clone(&targets),
+            distribution: plan.distribution,
+            weights: Vec::new(),
+            scenarios: (Vec::new(), Vec::new()),
+            timeout: plan.timeout,
+            timing_breakdown: false,
+            tick_interval: plan.tick_interval,
+            load: ShardLoad::Closed {
+                duration: None,
+                iterations: Some(50),
+                activations: vec![Duration::ZERO],
+            },
+            stop: Arc::clone(&stop),
+            ticks,
+            sampling: plan.sampling,
+            tests: None,
+            samples: None,
+            ready,
+            start,
+        };
+        let thread = std::thread::spawn(move || run(setup));
+        ready_rx
+            .recv()
+            .expect("the shard says it is ready")
+            .expect("the shard started");
+        start_tx
+            .send(Instant::now())
+            .expect("the shard waits for its start");
+        thread.join().expect("the shard did not panic");
+
+        let succeeded: u64 = tick_rx.try_iter().map(|tick| tick.counters.succeeded).sum();
+        assert_eq!(succeeded, 50);
+        assert_eq!(Arc::strong_count(&targets), 1, "the shard's targets leaked");
+        assert_eq!(Arc::strong_count(&stop), 1, "the shard's stop flag leaked");
     }
 }

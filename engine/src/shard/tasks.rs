@@ -75,9 +75,9 @@ pub(super) async fn sleep_until(shard: &Shard, at: Instant) -> bool {
     }
 }
 
-/// Expires overdue requests until the shard is dropped.
+/// Expires overdue requests until the shard is closing (its last tick is sent).
 pub(super) async fn sweep_deadlines(shard: Rc<Shard>) {
-    loop {
+    while !shard.closing.get() {
         monoio::time::sleep(SWEEP_INTERVAL).await;
         shard.deadlines.sweep(Instant::now());
     }
@@ -102,7 +102,7 @@ pub(super) async fn dispatch(shard: Rc<Shard>, driver: Driver) {
     // Yielding until a slot is due takes at most this share of the time between slots.
     let max_lead = open.spacing().mul_f64(MAX_YIELD_SHARE);
     loop {
-        if shard.stopped() {
+        if shard.stopped() || shard.closing.get() {
             break;
         }
         let now = Instant::now();
