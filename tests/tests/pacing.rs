@@ -105,8 +105,12 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-fn check_pacing(rps: u32, seconds: u32, connections: u32) {
-    let _serial = timing_lock();
+/// Attempts at the timing bounds: a VM stall of a few ms in a 1 s run moves the averages
+/// past them, and these machines are shared. The correctness checks hold on every attempt.
+const ATTEMPTS: usize = 3;
+
+/// The lateness the target saw in one run: (median µs, vayu's avgQueueWaitMs).
+fn pacing_run(rps: u32, seconds: u32, connections: u32) -> (f64, f64) {
     let target = Target::start();
     let url = target.url();
     let (rate, duration, conns) = (
@@ -144,15 +148,15 @@ fn check_pacing(rps: u32, seconds: u32, connections: u32) {
     );
     let queue_wait_ms = num(&doc, "/summary/avgQueueWaitMs");
     eprintln!(
-        "{rps} req/s: arrival lateness at the server min {p0:.0} p50 {p50:.0} p90 {p90:.0} p99 {p99:.0} µs; \
+        "{rps} req/s: arrival lateness at the target min {p0:.0} p50 {p50:.0} p90 {p90:.0} p99 {p99:.0} µs; \
          vayu avgQueueWaitMs {queue_wait_ms}"
     );
-    // The generator's lag is reported, not hidden: the server saw requests at least as
+    // The generator's lag is reported, not hidden: the target saw requests at least as
     // late, on average, as vayu says they left (50 µs for reading two clocks).
     let mean_us = lateness.iter().sum::<f64>() / lateness.len() as f64;
     assert!(
         mean_us >= queue_wait_ms * 1000.0 - 50.0,
-        "the server saw a mean lateness of {mean_us:.0} µs, vayu reported {queue_wait_ms} ms"
+        "the target saw a mean lateness of {mean_us:.0} µs, vayu reported {queue_wait_ms} ms"
     );
     // Nothing leaves before it is due (both clocks are the host's wall clock; 100 µs allows
     // for reading them in two processes).
@@ -160,14 +164,23 @@ fn check_pacing(rps: u32, seconds: u32, connections: u32) {
         p0 > -100.0,
         "a request arrived {p0:.0} µs before it was due"
     );
-    // The old 1 ms timer wheel put the median near 500–1000 µs at every rate.
-    assert!(
-        p50 < 400.0,
-        "median arrival {p50:.0} µs after the intended time"
-    );
-    assert!(
-        queue_wait_ms < 0.4,
-        "avgQueueWaitMs {queue_wait_ms} (the generator's own lag)"
+    (p50, queue_wait_ms)
+}
+
+fn check_pacing(rps: u32, seconds: u32, connections: u32) {
+    let _serial = timing_lock();
+    let mut seen = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let (p50, queue_wait_ms) = pacing_run(rps, seconds, connections);
+        // The old 1 ms timer wheel put the median near 500–1000 µs at every rate.
+        if p50 < 400.0 && queue_wait_ms < 0.4 {
+            return;
+        }
+        seen.push((p50, queue_wait_ms));
+    }
+    panic!(
+        "{rps} req/s: no attempt had a median lateness under 400 µs and avgQueueWaitMs under \
+         0.4 ms: (median µs, avgQueueWaitMs) {seen:?}"
     );
 }
 
