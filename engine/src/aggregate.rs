@@ -333,7 +333,8 @@ impl Aggregator {
                 start_time: start_ms,
                 start_time_us: start_wall
                     .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_micros() as u64),
+                    .ok()
+                    .map(|d| d.as_micros() as u64),
                 end_time: start_ms + (duration_s * 1000.0) as u64,
                 request_url: plan.request.url.clone(),
                 request_method: plan.request.method.clone(),

@@ -166,7 +166,7 @@ pub fn report(facts: RunFacts, ticks: &StoredTicks) -> Report {
             status: "failed".to_owned(),
             start_time,
             end_time,
-            start_time_us: start_time.saturating_mul(1000),
+            start_time_us: None,
             request_url: facts.request_url,
             request_method: facts.request_method,
             mode: facts.mode,

@@ -175,8 +175,10 @@ pub struct Metadata {
     pub start_time: u64,
     pub end_time: u64,
     /// The run's start (`t0`: the first intended send) in Unix microseconds; open-loop
-    /// request k was due at `startTimeUs + k / targetRps`.
-    pub start_time_us: u64,
+    /// request k was due at `startTimeUs + k / targetRps`. Absent from a report rebuilt
+    /// from stored ticks, which do not record `t0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time_us: Option<u64>,
     pub request_url: String,
     pub request_method: String,
     pub mode: String,

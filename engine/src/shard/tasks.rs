@@ -119,7 +119,7 @@ pub(super) async fn dispatch(shard: Rc<Shard>, driver: Driver) {
             break;
         };
         // Wake at least every STOP_POLL to notice a stop.
-        let wake = next.min(Instant::now() + STOP_POLL);
+        let wake = next.min(now + STOP_POLL);
         match alarm.as_mut() {
             Some(clock) => {
                 if clock.wait_until(wake, max_lead).await.is_err() {
