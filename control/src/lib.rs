@@ -7,6 +7,8 @@
 //! - [`cli`]: flags and the `run` / `serve` commands.
 //! - [`serve`]: starting the daemon: data dir, store, control thread, shutdown.
 //! - [`api`]: routes, the error envelope, and request guards (Host, CORS, API keys).
+//! - [`input`]: input as written: strict decoding, value types, the one request pipeline
+//!   (request as written → saved-request merge → rendered and encoded) and variable scopes.
 //! - [`runs`]: run bodies → plans, the registry of active runs, live topics.
 //! - [`store`]: the LMDB environment, its databases and the writer thread.
 //! - [`design`]: design mode (one request, fully traced) on its own thread; [`auth`]:
@@ -18,6 +20,7 @@ pub mod auth;
 pub mod cli;
 pub mod design;
 pub mod ids;
+pub mod input;
 pub mod payload;
 pub mod records;
 pub mod runs;

@@ -6,7 +6,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::runs::fields::FieldError;
+use crate::input::FieldError;
 
 /// The body types of the v0.3 `{type, content}` form.
 pub const BODY_TYPES: [&str; 6] = [
@@ -126,27 +126,10 @@ fn scalar(value: &Value) -> String {
 
 /// `a=1&b=two+words` from an object, in key order (serde_json maps are sorted; send a
 /// string to control the order).
-pub fn form_encode(pairs: &Map<String, Value>) -> String {
-    pairs
-        .iter()
-        .map(|(key, value)| format!("{}={}", url_escape(key), url_escape(&scalar(value))))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `application/x-www-form-urlencoded` escaping (space as `+`).
-pub fn url_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(byte));
-            }
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
+fn form_encode(pairs: &Map<String, Value>) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().map(|(key, value)| (key, scalar(value))))
+        .finish()
 }
 
 /// `multipart/form-data` (RFC 7578): one part per field. A field whose value is an object

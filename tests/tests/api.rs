@@ -29,6 +29,9 @@ mod runs;
 #[path = "api/run_input.rs"]
 mod run_input;
 
+#[path = "api/one_pipeline.rs"]
+mod one_pipeline;
+
 #[path = "api/run_manage.rs"]
 mod run_manage;
 

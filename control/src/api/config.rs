@@ -53,7 +53,7 @@ async fn update(
     State(state): State<AppState>,
     ApiJson(update): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
-    let accepted = config::validate(&update).map_err(ApiError::invalid)?;
+    let accepted = config::validate(&update).map_err(ApiError::from)?;
     if !accepted.is_empty() {
         state.store.save_config(accepted).await?;
     }

@@ -27,6 +27,7 @@ use crate::design::execute::Outcome;
 use crate::design::input::Input;
 use crate::design::{answer, variables, Job};
 use crate::ids::{new_id, now_ms};
+use crate::input::variables as scopes;
 use crate::records::{status, RunRecord};
 use crate::store::runs::{put_report, put_run};
 
@@ -58,7 +59,7 @@ async fn request(
         None => None,
     };
     let draft = input.draft(saved.as_ref()).map_err(field_error)?;
-    let scopes = variables::load(
+    let mut scopes = scopes::load(
         &state.store,
         settings.environment_id.as_deref(),
         saved.as_ref().map(|saved| saved.collection_id.as_str()),
@@ -73,6 +74,7 @@ async fn request(
         )
         .with_field("environmentId")
     })?;
+    scopes.local = settings.inline_variables.iter().cloned().collect();
     let config = state.config()?;
     let job = Job {
         draft,

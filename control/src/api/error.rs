@@ -8,8 +8,8 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use vayu_engine::PlanError;
 
+use crate::input::FieldError;
 use crate::runs::error::BodyError;
-use crate::runs::fields::FieldError;
 use crate::store::StoreError;
 
 /// An API failure: an HTTP status, a stable code and a human message.

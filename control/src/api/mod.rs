@@ -140,7 +140,8 @@ async fn unknown_route(uri: axum::http::Uri) -> ApiError {
 }
 
 /// A JSON body whose rejections use the error envelope: 413 PAYLOAD_TOO_LARGE for an
-/// oversize body, 400 INVALID_REQUEST for anything malformed or mistyped.
+/// oversize body, 400 INVALID_REQUEST for anything malformed, mistyped or unknown, with
+/// `error.field` naming the field's path (decoded by [`crate::input::strict`]).
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -151,10 +152,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let Json(value) = Json::<Value>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        // A body of the wrong shape is INVALID_REQUEST whatever the field (INVALID_URL and
+        // INVALID_METHOD are for values of the right type that are not usable).
+        crate::input::strict::decode(value)
+            .map(ApiJson)
+            .map_err(|err| ApiError::invalid(err.to_string()).with_field(err.field))
     }
 }
 

@@ -17,10 +17,11 @@ use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::auth::Auth;
 use crate::design::exchange;
 use crate::ids::{new_id, now_ms};
+use crate::input::FieldError;
 use crate::records::{status, RunRecord};
-use crate::runs::body::{substitute, with_credentials, Defaults, RequestTemplate, RunBody};
-use crate::runs::fields::FieldError;
+use crate::runs::body::{Defaults, RunBody};
 use crate::runs::launch::{launch, Launch};
+use crate::runs::prepare::Requests;
 use crate::runs::resolve::{self, ResolveError};
 use crate::store::runs::{delete_run, RunFilter, Table};
 use vayu_engine::plan::LiveHeader;
@@ -52,24 +53,6 @@ async fn run_schema() -> Json<Value> {
     Json(crate::runs::schema::document())
 }
 
-/// The `postRequestScript` of a saved request, when it has one.
-fn saved_test_script(state: &AppState, request_id: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(id) = request_id else {
-        return Ok(None);
-    };
-    let saved: Option<Value> = state
-        .store
-        .read(|txn, dbs| crate::store::get_json(txn, dbs.requests, id))?;
-    Ok(saved
-        .and_then(|saved| {
-            saved
-                .get("postRequestScript")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .filter(|script| !script.trim().is_empty()))
-}
-
 /// A field error as a 400 with the v0.1 code for its field.
 pub fn field_error(err: FieldError) -> ApiError {
     ApiError::from(err)
@@ -81,6 +64,7 @@ fn resolve_error(err: ResolveError) -> ApiError {
             let message = field.to_string();
             ApiError::not_found("NOT_FOUND", message).with_field(field.field)
         }
+        ResolveError::Field(field) => field_error(field),
         ResolveError::Store(err) => err.into(),
     }
 }
@@ -95,20 +79,17 @@ struct Refresh {
 /// shortly before the old one expires.
 const TOKEN_CHECK: Duration = Duration::from_secs(1);
 
-/// Applies the request's auth for the whole run: an OAuth2 token is fetched (on the design
-/// thread) and kept fresh by [`keep_token_fresh`], a JWT minted once. 502 AUTH_ERROR when
-/// the token endpoint fails.
+/// Applies the run's auth to every request for the whole run: an OAuth2 token is fetched
+/// (on the design thread) and kept fresh by [`keep_token_fresh`], a JWT minted once. 502
+/// AUTH_ERROR when the token endpoint fails.
 async fn authorize(
     state: &AppState,
-    request: RequestTemplate,
+    requests: Requests,
     insecure: bool,
     config: &super::RunConfig,
-) -> ApiResult<(RequestTemplate, Option<Refresh>)> {
-    let Some(auth) = request.auth.as_ref() else {
-        return Ok((request, None));
-    };
-    let Some(auth) = Auth::parse(auth).map_err(field_error)? else {
-        return Ok((request, None));
+) -> ApiResult<(Requests, Option<Refresh>)> {
+    let Some(auth) = requests.auth.clone() else {
+        return Ok((requests, None));
     };
     let options = exchange::Options {
         timeout: config.default_timeout,
@@ -128,24 +109,37 @@ async fn authorize(
         .map_err(|err| {
             ApiError::new(StatusCode::BAD_GATEWAY, "AUTH_ERROR", err.0).with_field("auth")
         })?;
-    Ok((
-        with_credentials(request, credentials).map_err(field_error)?,
-        refresh,
-    ))
+    Ok((requests.with_credentials(&credentials), refresh))
 }
 
-/// Moves the `Authorization` header into a live header of the plan, so that a refreshed
-/// token reaches the next requests of every shard.
+/// Moves the `Authorization` header of every request of the plan into one live header, so
+/// that a refreshed token reaches the next requests of every shard.
 fn live_authorization(plan: &mut vayu_engine::RunPlan) -> Option<LiveHeader> {
-    let at = plan
-        .request
-        .headers
-        .iter()
-        .position(|(name, _)| name.eq_ignore_ascii_case("authorization"))?;
-    let (name, value) = plan.request.headers.remove(at);
-    let live = LiveHeader::new(&name, value);
-    plan.request.live_headers.push(live.clone());
-    Some(live)
+    let mut live: Option<LiveHeader> = None;
+    let specs = std::iter::once(&mut plan.request)
+        .chain(
+            plan.endpoints
+                .iter_mut()
+                .map(|endpoint| &mut endpoint.request),
+        )
+        .chain(
+            plan.scenarios
+                .iter_mut()
+                .flat_map(|scenario| scenario.steps.iter_mut().map(|step| &mut step.request)),
+        );
+    for spec in specs {
+        let Some(at) = spec
+            .headers
+            .iter()
+            .position(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        else {
+            continue;
+        };
+        let (name, value) = spec.headers.remove(at);
+        let header = live.get_or_insert_with(|| LiveHeader::new(&name, value));
+        spec.live_headers.push(header.clone());
+    }
+    live
 }
 
 /// Checks the run's token every [`TOKEN_CHECK`] until the run ends, swapping in a new one
@@ -190,18 +184,10 @@ async fn start_run(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let mut parsed = RunBody::parse(&body).map_err(field_error)?;
-    let options = parsed.options.clone();
-    let own = parsed.main_request();
-    let (template, collection_id) =
-        resolve::request(&state.store, own.as_ref(), options.request_id.as_deref())
-            .map_err(resolve_error)?;
-    let variables = resolve::variables(
-        &state.store,
-        options.environment_id.as_deref(),
-        collection_id.as_deref(),
-    )
-    .map_err(resolve_error)?;
+    let parsed = RunBody::parse(&body).map_err(field_error)?;
+    let resolved = resolve::resolve(&state.store, &parsed).map_err(resolve_error)?;
+    let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
+        .map_err(field_error)?;
     let config = state.config()?;
     let defaults = Defaults {
         timeout: config.default_timeout,
@@ -210,31 +196,22 @@ async fn start_run(
         workers: config.workers,
         max_connections: config.max_connections,
     };
-    let (request, refresh) = authorize(
-        &state,
-        substitute(&template, &variables),
-        parsed.insecure,
-        &config,
-    )
-    .await?;
-    if parsed.options.tests.is_none() {
-        // No `tests` in the body: the linked saved request's test script, if any.
-        parsed.use_saved_tests(saved_test_script(&state, options.request_id.as_deref())?);
-    }
+    let (requests, refresh) = authorize(&state, requests, parsed.insecure, &config).await?;
     // A test script that does not compile is refused here: 400 SCRIPT_ERROR, nothing sent.
-    let mut plan = parsed
-        .plan(request, defaults, &variables)
+    let mut plan = requests
+        .plan(&parsed, resolved.saved_tests, defaults)
         .map_err(ApiError::from)?;
     let refresher =
         refresh.and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
     let id = new_id("run");
+    let options = parsed.options;
     let record = RunRecord {
         id: id.clone(),
         request_id: options.request_id,
         environment_id: options.environment_id,
         run_type: "load".to_owned(),
         status: status::PENDING.to_owned(),
-        config_snapshot: variables.mask(&body.to_string()),
+        config_snapshot: resolved.scopes.mask(&body.to_string()),
         start_time: now_ms(),
         end_time: None,
         comment: options.comment,
@@ -245,7 +222,7 @@ async fn start_run(
         Launch {
             record,
             plan,
-            variables,
+            scopes: resolved.scopes,
             retention: config.live_retention,
         },
     )

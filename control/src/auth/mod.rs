@@ -6,16 +6,16 @@
 //!
 //! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
 //! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `noauth`/`none`.
-//! Every string may hold `{{variables}}`: render them first with [`render_strings`].
+//! Every string may hold `{{variables}}`: render them first
+//! ([`crate::input::request::render_strings`]).
 
 pub mod jwt;
 pub mod oauth2;
 
 use base64::Engine;
 use serde_json::{Map, Value};
-use vayu_engine::template::{Lookup, Template};
 
-use crate::runs::fields::FieldError;
+use crate::input::FieldError;
 
 /// A parsed `auth` object.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,26 +50,6 @@ pub struct AuthError(pub String);
 impl std::fmt::Display for AuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-/// `value` with every string rendered as a template against `variables`.
-pub fn render_strings(value: &Value, variables: &dyn Lookup) -> Value {
-    match value {
-        Value::String(text) => Value::String(Template::compile(text).render(variables, 1)),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| render_strings(item, variables))
-                .collect(),
-        ),
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(key, item)| (key.clone(), render_strings(item, variables)))
-                .collect(),
-        ),
-        other => other.clone(),
     }
 }
 
@@ -317,16 +297,5 @@ mod tests {
             let err = Auth::parse(&bad).err().map(|err| err.field);
             assert_eq!(err.as_deref(), Some(field), "{bad}");
         }
-    }
-
-    #[test]
-    fn strings_render_variables() {
-        let variables: std::collections::HashMap<String, String> =
-            [("t".to_owned(), "abc".to_owned())].into();
-        let rendered = render_strings(
-            &json!({"type": "bearer", "token": "{{t}}", "n": 1}),
-            &variables,
-        );
-        assert_eq!(rendered, json!({"type": "bearer", "token": "abc", "n": 1}));
     }
 }

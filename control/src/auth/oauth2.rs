@@ -14,8 +14,7 @@ use serde_json::Value;
 
 use super::{AuthError, Credentials, Fields};
 use crate::design::exchange::{self, Outgoing};
-use crate::payload::url_escape;
-use crate::runs::fields::FieldError;
+use crate::input::FieldError;
 
 /// Longest a token is refreshed before its expiry.
 const MAX_SKEW: Duration = Duration::from_secs(30);
@@ -108,19 +107,21 @@ impl Grant {
             form.push(("client_id", self.client_id.clone()));
             form.push(("client_secret", self.client_secret.clone()));
         } else {
+            // RFC 6749 §2.3.1: each part form-encoded before Basic.
+            let escape = |text: &str| {
+                url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+            };
             let pair = format!(
                 "{}:{}",
-                url_escape(&self.client_id),
-                url_escape(&self.client_secret)
+                escape(&self.client_id),
+                escape(&self.client_secret)
             );
             let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
             headers.push(("Authorization".to_owned(), format!("Basic {encoded}")));
         }
-        let body = form
-            .iter()
-            .map(|(key, value)| format!("{key}={}", url_escape(value)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&form)
+            .finish();
         Outgoing {
             method: "POST".to_owned(),
             url: self.token_url.clone(),

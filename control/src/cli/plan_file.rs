@@ -9,9 +9,11 @@ use serde_json::Value;
 use vayu_engine::RunPlan;
 
 use super::RunArgs;
+use crate::input::FieldError;
 use crate::runs::body::{Defaults, RunBody};
 use crate::runs::error::BodyError;
-use crate::runs::fields::FieldError;
+use crate::runs::prepare::Requests;
+use crate::runs::resolve;
 
 /// Builds the plan from a file; extra thresholds and switches from the command line apply.
 pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
@@ -56,9 +58,19 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
             "{shown}: requestId and environmentId name saved items of the daemon; run this plan with POST /run on `vayu serve`"
         ));
     }
-    let Some(request) = parsed.main_request() else {
-        return Err(at(FieldError::new("url", "is required").into()));
-    };
+    let resolved = resolve::standalone(&parsed).map_err(|err| at(err.into()))?;
+    let mut requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
+        .map_err(|err| at(err.into()))?;
+    if let Some(auth) = &requests.auth {
+        // No design thread here: OAuth2 grants need the daemon.
+        let credentials = auth.local_credentials().unwrap_or_else(|| {
+            Err(crate::auth::AuthError(
+                "OAuth2 needs the daemon: run this plan with POST /run on `vayu serve`".to_owned(),
+            ))
+        });
+        let credentials = credentials.map_err(|err| at(FieldError::new("auth", err.0).into()))?;
+        requests = requests.with_credentials(&credentials);
+    }
     let defaults = Defaults {
         timeout: args.timeout,
         tick_interval: Duration::from_millis(100),
@@ -66,13 +78,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
         // No daemon settings here: only the engine's own bound applies.
         max_connections: vayu_engine::plan::MAX_CONCURRENCY,
     };
-    let mut plan = parsed
-        .plan(
-            request,
-            defaults,
-            &crate::runs::template::Variables::default(),
-        )
-        .map_err(at)?;
+    let mut plan = requests.plan(&parsed, None, defaults).map_err(at)?;
     // Flags win over the file (as k6's do over script options).
     if let Some(workers) = args.workers {
         plan.workers = usize::from(workers);
@@ -98,7 +104,7 @@ fn line_at(text: &str, offset: usize) -> usize {
 /// in TOML; 1 when it is not written (a missing field).
 fn line_of_field(text: &str, field: &str, is_toml: bool) -> usize {
     let name = field.rsplit('.').next().unwrap_or(field);
-    let name = name.split('{').next().unwrap_or(name);
+    let name = name.split(['{', '[']).next().unwrap_or(name);
     let found = text.lines().position(|line| {
         let line = line.trim_start();
         if is_toml {

@@ -16,9 +16,10 @@ use serde_json::{json, Value};
 
 use super::{parse_duration, parse_header, parse_url, EXIT_FAILURE, EXIT_USAGE};
 use crate::design::execute::{Failed, Outcome};
-use crate::design::input::{Draft, METHODS};
-use crate::design::variables::Scopes;
+use crate::design::input::METHODS;
 use crate::design::{answer, exchange, Executor, Job};
+use crate::input::request::Draft;
+use crate::input::variables::Scopes;
 
 /// Exit code when a test failed.
 pub const EXIT_TEST_FAILED: u8 = 3;

@@ -127,7 +127,7 @@ pub fn error(failed: &Failed) -> (u16, Value) {
     use super::exchange::Failure;
     let (status, code, message) = match failed {
         Failed::Exchange(Failure::Invalid { field, message }) => {
-            let code = match *field {
+            let code = match field.as_str() {
                 "url" => "INVALID_URL",
                 "method" => "INVALID_METHOD",
                 _ => "INVALID_REQUEST",

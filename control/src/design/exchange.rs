@@ -85,7 +85,7 @@ pub struct Exchanged {
 pub enum Failure {
     /// The request cannot be sent (bad URL, header or method).
     Invalid {
-        field: &'static str,
+        field: String,
         message: String,
     },
     Dns(String),
@@ -249,7 +249,7 @@ async fn send_once(
     connect_timeout: Duration,
 ) -> Result<HopResponse, Failure> {
     let endpoint = Endpoint::parse(&request.url).map_err(|err| Failure::Invalid {
-        field: "url",
+        field: "url".to_owned(),
         message: format!("`{}`: {err}", request.url),
     })?;
     let wire =
@@ -258,7 +258,8 @@ async fn send_once(
                 field: match err {
                     vayu_net::request::EncodeError::InvalidMethod(_) => "method",
                     _ => "headers",
-                },
+                }
+                .to_owned(),
                 message: err.to_string(),
             })?;
     let (addr, dns) = endpoint

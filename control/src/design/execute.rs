@@ -6,14 +6,12 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use vayu_engine::template::Template;
 
 use super::exchange::{self, Exchanged, Failure, Outgoing};
-use super::input::Draft;
-use super::variables::Scopes;
 use super::{scripts, Local};
-use crate::auth::{self, oauth2, Auth, AuthError, Credentials};
-use crate::payload;
+use crate::auth::{oauth2, Auth, AuthError, Credentials};
+use crate::input::request::Draft;
+use crate::input::variables::Scopes;
 
 /// One design request to execute.
 #[derive(Debug, Clone)]
@@ -175,70 +173,37 @@ fn finish(
     outcome
 }
 
-/// Renders the draft and applies its auth: the request ready for the wire.
+/// Renders the draft (the one request pipeline, [`Draft::prepare`]) and applies its auth:
+/// the request ready for the wire.
 async fn prepare(
     draft: &Draft,
     scopes: &Scopes,
     options: exchange::Options,
     local: &Local,
 ) -> Result<Outgoing, Failed> {
-    let render = |text: &str| Template::compile(text).render(scopes, 1);
-    let invalid = |field: &'static str, message: String| {
-        Failed::Exchange(Failure::Invalid { field, message })
+    let invalid = |field: &str, message: String| {
+        Failed::Exchange(Failure::Invalid {
+            field: field.to_owned(),
+            message,
+        })
     };
-    let mut url = url::Url::parse(&render(&draft.url))
-        .map_err(|err| invalid("url", format!("`{}`: {err}", render(&draft.url))))?;
-    let mut headers: Vec<(String, String)> = draft
-        .headers
-        .iter()
-        .map(|(name, value)| (render(name), render(value)))
-        .collect();
-    let mut query: Vec<(String, String)> = draft
-        .params
-        .iter()
-        .map(|(name, value)| (render(name), render(value)))
-        .collect();
-    let body = payload::encode(
-        &auth::render_strings(&draft.body, scopes),
-        &payload::boundary(),
-    )
-    .map_err(|err| invalid("body", err.to_string()))?;
-    if let Some(content_type) = body.content_type {
-        add_header(&mut headers, "Content-Type", content_type);
+    let mut prepared = draft
+        .prepare(&|text| scopes.render(text))
+        .map_err(|err| invalid(&err.field, err.to_string()))?;
+    if let Some(auth) = prepared.auth.take() {
+        let credentials = credentials(&auth, options, local)
+            .await
+            .map_err(Failed::Auth)?;
+        prepared = prepared.with_credentials(credentials);
     }
-    if let Some(raw) = &draft.auth {
-        let parsed = Auth::parse(&auth::render_strings(raw, scopes))
-            .map_err(|err| invalid("auth", err.to_string()))?;
-        if let Some(parsed) = parsed {
-            let credentials = credentials(&parsed, options, local)
-                .await
-                .map_err(Failed::Auth)?;
-            for (name, value) in credentials.headers {
-                add_header(&mut headers, &name, value);
-            }
-            query.extend(credentials.query);
-        }
-    }
-    if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(&query);
-    }
+    let url = url::Url::parse(&prepared.url)
+        .map_err(|err| invalid("url", format!("`{}`: {err}", prepared.url)))?;
     Ok(Outgoing {
-        method: draft.method.clone(),
+        method: prepared.method,
         url: url.to_string(),
-        headers,
-        body: body.bytes,
+        headers: prepared.headers,
+        body: prepared.body,
     })
-}
-
-/// Adds a header unless the request already sets one of that name (what the user wrote
-/// wins over what a body type or auth implies).
-fn add_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
-    if !headers
-        .iter()
-        .any(|(existing, _)| existing.eq_ignore_ascii_case(name))
-    {
-        headers.push((name.to_owned(), value));
-    }
 }
 
 /// The credentials of `auth`; OAuth2 tokens come from the thread's cache.

@@ -1,43 +1,66 @@
-//! `POST /request` bodies (v0.3 shape, plus `params`, `auth`, `timeout`, `followRedirects`,
-//! `maxRedirects`, `insecure`) read into a [`Draft`] (the request before scripts and
-//! templates) and [`Settings`]. With `requestId`, the saved request fills every request
-//! field the body leaves out.
+//! `POST /request` bodies: [`RequestInput`] is the parser (v0.3 shape plus `params`,
+//! `auth`, `timeout`, `followRedirects`, `maxRedirects`, `insecure`, and the v1.0
+//! `environment` and `script` forms; unknown fields refused). The request fields become a
+//! [`Written`] request, merged over the saved request named by `requestId` through the
+//! one request pipeline ([`crate::input::request`]); the rest are [`Settings`].
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::exchange;
+use crate::input::request::{Draft, Written};
+use crate::input::values::{Id, Pairs, Whole};
+use crate::input::{strict, FieldError};
 use crate::records::SavedRequest;
-use crate::runs::fields::{self, FieldError};
 
 /// Methods accepted (v0.1 appendix).
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 /// Most redirects `maxRedirects` may ask for.
-const REDIRECT_LIMIT: u64 = 50;
+const REDIRECT_LIMIT: u32 = 50;
 
-/// The request as written: `{{variables}}` not yet rendered, scripts not yet run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Draft {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
+/// The body of `POST /request`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestInput {
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub headers: Option<Pairs>,
     /// Query parameters appended to the URL.
-    pub params: Vec<(String, String)>,
-    /// The body in any of its JSON forms (see [`crate::payload`]).
-    pub body: Value,
+    pub params: Option<Pairs>,
+    #[schemars(schema_with = "crate::runs::scenarios::any_value")]
+    pub body: Option<Value>,
+    #[schemars(schema_with = "crate::runs::scenarios::any_value")]
     pub auth: Option<Value>,
+    pub request_id: Option<Id>,
+    pub environment_id: Option<Id>,
+    /// Variables of this request only (v1.0), above every stored scope.
+    pub environment: Option<Pairs>,
+    #[serde(alias = "pre_request_script")]
     pub pre_request_script: Option<String>,
-    pub post_response_script: Option<String>,
-    /// The saved request's name (scripts see it as `pm.info.requestName`).
-    pub name: String,
+    #[serde(alias = "postResponseScript", alias = "tests")]
+    pub post_request_script: Option<String>,
+    /// v1.0 form of the scripts.
+    pub script: Option<crate::runs::body::Scripts>,
+    /// Milliseconds (default: the `defaultTimeout` setting).
+    #[serde(alias = "timeoutMs", alias = "timeout_ms")]
+    pub timeout: Option<Whole<u64>>,
+    #[serde(alias = "follow_redirects")]
+    pub follow_redirects: Option<bool>,
+    #[serde(alias = "max_redirects")]
+    pub max_redirects: Option<Whole<u32>>,
+    pub insecure: Option<bool>,
 }
 
-/// Everything else a `POST /request` body says.
+/// Everything a `POST /request` body says besides the request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub request_id: Option<String>,
     pub environment_id: Option<String>,
+    /// Variables of this request only (`environment`).
+    pub inline_variables: Vec<(String, String)>,
     /// `None`: the configured default timeout.
     pub timeout: Option<Duration>,
     pub follow_redirects: bool,
@@ -57,159 +80,88 @@ impl Settings {
     }
 }
 
-/// A read body: the fields it set, to be completed from a saved request.
+/// A read body: the request fields it set, to be completed from a saved request.
 #[derive(Debug, Clone)]
 pub struct Input {
-    object: Map<String, Value>,
+    request: Written,
     pub settings: Settings,
 }
 
 impl Input {
     pub fn parse(body: &Value) -> Result<Input, FieldError> {
-        let Value::Object(object) = body else {
+        if !body.is_object() {
             return Err(FieldError::new("body", "must be a JSON object"));
-        };
-        let timeout = fields::unsigned(object, &["timeout", "timeoutMs", "timeout_ms"])?;
+        }
+        let input: RequestInput = strict::decode(body.clone())?;
+        let timeout = input.timeout.map(|Whole(ms)| ms);
         if timeout == Some(0) {
             return Err(FieldError::new("timeout", "must be at least 1 ms"));
         }
-        let max_redirects =
-            fields::unsigned(object, &["maxRedirects", "max_redirects"])?.unwrap_or(10);
+        let max_redirects = input.max_redirects.map_or(10, |Whole(n)| n);
         if max_redirects > REDIRECT_LIMIT {
             return Err(FieldError::new(
                 "maxRedirects",
                 format!("must be at most {REDIRECT_LIMIT}, got {max_redirects}"),
             ));
         }
+        if let Some(method) = &input.method {
+            check_method(method)?;
+        }
+        let script = input.script.unwrap_or_default();
         let settings = Settings {
-            request_id: fields::id(object, &["requestId"])?,
-            environment_id: fields::id(object, &["environmentId"])?,
+            request_id: input.request_id.map(|Id(id)| id),
+            environment_id: input.environment_id.map(|Id(id)| id),
+            inline_variables: input
+                .environment
+                .map(|Pairs(pairs)| pairs)
+                .unwrap_or_default(),
             timeout: timeout.map(Duration::from_millis),
-            follow_redirects: fields::boolean(object, &["followRedirects", "follow_redirects"])?
-                .unwrap_or(true),
-            max_redirects: max_redirects as u32,
-            insecure: fields::boolean(object, &["insecure"])?.unwrap_or(false),
+            follow_redirects: input.follow_redirects.unwrap_or(true),
+            max_redirects,
+            insecure: input.insecure.unwrap_or(false),
         };
-        let input = Input {
-            object: object.clone(),
-            settings,
+        let request = Written {
+            method: input.method,
+            url: input.url,
+            headers: input.headers,
+            params: input.params,
+            body: input.body,
+            auth: input.auth,
+            pre_request_script: input.pre_request_script.or(script.pre),
+            post_response_script: input.post_request_script.or(script.post),
         };
+        let parsed = Input { request, settings };
         // Check the request fields now, so a bad body is refused before any lookup.
-        input.draft(None).map(|_| input.clone()).or_else(|err| {
-            let saved_may_fill = input.settings.request_id.is_some() && err.field == "url";
-            if saved_may_fill {
-                Ok(input)
-            } else {
-                Err(err)
-            }
-        })
+        match parsed.draft(None) {
+            Err(err) if !(parsed.settings.request_id.is_some() && err.field == "url") => Err(err),
+            _ => Ok(parsed),
+        }
     }
 
     /// The draft: the body's fields over the saved request's (if any).
     pub fn draft(&self, saved: Option<&SavedRequest>) -> Result<Draft, FieldError> {
-        let object = &self.object;
-        let url = fields::string(object, &["url"])?
-            .or_else(|| saved.map(|saved| saved.url.clone()))
-            .filter(|url| !url.trim().is_empty())
-            .ok_or_else(|| {
-                FieldError::new(
-                    "url",
-                    "is required (or name a saved request with requestId)",
-                )
-            })?;
-        let method = fields::string(object, &["method"])?
-            .or_else(|| saved.map(|saved| saved.method.clone()))
-            .unwrap_or_else(|| "GET".to_owned())
-            .to_ascii_uppercase();
-        if !METHODS.contains(&method.as_str()) {
-            let shown: String = method.chars().take(40).collect();
-            let cut = if shown.len() < method.len() {
-                "..."
-            } else {
-                ""
-            };
-            return Err(FieldError::new(
-                "method",
-                format!("`{shown}{cut}` is not one of {}", METHODS.join(", ")),
-            ));
-        }
-        let headers = match (fields::field(object, &["headers"]), saved) {
-            (None, Some(saved)) => pairs(&saved.headers),
-            _ => fields::string_map(object, &["headers"])?,
-        };
-        // Framing is the client's: refused here, before any lookup, script or stored run.
-        if let Some((name, _)) = headers
-            .iter()
-            .find(|(name, _)| vayu_net::request::is_framing_header(name))
-        {
-            return Err(FieldError::new(
-                "headers",
-                vayu_net::request::EncodeError::FramingHeader(name.clone()).to_string(),
-            ));
-        }
-        let params = match (fields::field(object, &["params"]), saved) {
-            (None, Some(saved)) => pairs(&saved.params),
-            _ => fields::string_map(object, &["params"])?,
-        };
-        let body = match (fields::field(object, &["body"]), saved) {
-            (Some((_, body)), _) => body.clone(),
-            (None, Some(saved)) => saved_body(saved),
-            (None, None) => Value::Null,
-        };
-        crate::payload::encode(&body, "check")?;
-        let auth = match (fields::field(object, &["auth"]), saved) {
-            (Some((_, auth)), _) => Some(auth.clone()),
-            (None, Some(saved)) if !saved.auth.is_empty() => {
-                Some(Value::Object(saved.auth.clone()))
-            }
-            (None, _) => None,
-        };
-        if let Some(auth) = &auth {
-            crate::auth::Auth::parse(auth)?;
-        }
-        let script =
-            |names: &[&'static str], saved: Option<&str>| -> Result<Option<String>, FieldError> {
-                let own = fields::string(object, names)?;
-                Ok(own
-                    .or_else(|| saved.map(str::to_owned))
-                    .filter(|script| !script.trim().is_empty()))
-            };
-        Ok(Draft {
-            method,
-            url,
-            headers,
-            params,
-            body,
-            auth,
-            pre_request_script: script(
-                &["preRequestScript", "pre_request_script"],
-                saved.map(|saved| saved.pre_request_script.as_str()),
-            )?,
-            post_response_script: script(
-                &["postRequestScript", "postResponseScript", "tests"],
-                saved.map(|saved| saved.post_request_script.as_str()),
-            )?,
-            name: saved.map(|saved| saved.name.clone()).unwrap_or_default(),
-        })
+        let draft = self.request.clone().merge(saved)?;
+        check_method(&draft.method)?;
+        Ok(draft)
     }
 }
 
-fn pairs(map: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
-    map.iter()
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect()
-}
-
-/// A saved request's body in the `{type, content}` form (saved requests keep the type in
-/// `bodyType`).
-fn saved_body(saved: &SavedRequest) -> Value {
-    match (&saved.body, saved.body_type.as_str()) {
-        (Value::Object(typed), _) if typed.contains_key("type") => saved.body.clone(),
-        (Value::Null, _) => Value::Null,
-        (Value::String(text), "none") if text.is_empty() => Value::Null,
-        (body, "none") => body.clone(),
-        (body, kind) => serde_json::json!({"type": kind, "content": body}),
+/// One of [`METHODS`] (any case).
+pub fn check_method(method: &str) -> Result<(), FieldError> {
+    let upper = method.to_ascii_uppercase();
+    if METHODS.contains(&upper.as_str()) {
+        return Ok(());
     }
+    let shown: String = method.chars().take(40).collect();
+    let cut = if shown.len() < method.len() {
+        "..."
+    } else {
+        ""
+    };
+    Err(FieldError::new(
+        "method",
+        format!("`{shown}{cut}` is not one of {}", METHODS.join(", ")),
+    ))
 }
 
 #[cfg(test)]
@@ -220,11 +172,10 @@ mod tests {
 
     #[test]
     fn defaults_and_checks() {
-        let input = Input::parse(&json!({"url": "http://h/x", "params": {"q": 1}}))
-            .unwrap_or_else(|err| panic!("{err}"));
+        let input = Input::parse(&json!({"url": "http://h/x", "params": {"q": 1}})).unwrap();
         assert!(input.settings.follow_redirects);
         assert_eq!(input.settings.max_redirects, 10);
-        let draft = input.draft(None).unwrap_or_else(|err| panic!("{err}"));
+        let draft = input.draft(None).unwrap();
         assert_eq!(draft.method, "GET");
         assert_eq!(draft.params, vec![("q".to_owned(), "1".to_owned())]);
         for (bad, field) in [
@@ -243,6 +194,10 @@ mod tests {
             (
                 json!({"url": "http://h", "auth": {"type": "bearer"}}),
                 "auth.token",
+            ),
+            (
+                json!({"url": "http://h", "preRequestScrpt": ""}),
+                "preRequestScrpt",
             ),
         ] {
             let err = Input::parse(&bad).err().map(|err| err.field);

@@ -14,7 +14,7 @@ use vayu_engine::script::{
 use super::answer::status_text;
 use super::exchange::{Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
-use super::input::Draft;
+use crate::input::request::Draft;
 
 /// The design thread's sandbox (default limits: 32 MiB, 5 s per script).
 #[derive(Default)]

@@ -1,97 +1,9 @@
-//! The variable scopes of one design request, kept apart (scripts read and write each one):
-//! local (`pm.variables`), environment, collection and globals. A name resolves in that
-//! order, as Postman does (SPEC §3: environment → collection → globals). Loaded from the
-//! store on the control thread; changes a script made are written back there.
+//! Writing back what design-mode scripts changed in the environment and the globals.
 
 use std::collections::BTreeMap;
 
-use vayu_engine::template::Lookup;
-
 use crate::records::{self, Variable};
-use crate::store::{Store, StoreError};
-
-/// Variables by scope, enabled ones only, plus the values to mask.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scopes {
-    pub local: BTreeMap<String, String>,
-    pub environment: BTreeMap<String, String>,
-    pub collection: BTreeMap<String, String>,
-    pub globals: BTreeMap<String, String>,
-    /// Values of secret variables, replaced by `***` in what is stored.
-    pub secrets: Vec<String>,
-}
-
-impl Lookup for Scopes {
-    fn get(&self, name: &str) -> Option<&str> {
-        [
-            &self.local,
-            &self.environment,
-            &self.collection,
-            &self.globals,
-        ]
-        .into_iter()
-        .find_map(|scope| scope.get(name))
-        .map(String::as_str)
-    }
-}
-
-impl Scopes {
-    /// `text` with every secret value replaced by `***`.
-    pub fn mask(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_owned(), |masked, secret| {
-            masked.replace(secret.as_str(), "***")
-        })
-    }
-
-    /// Adds one stored scope (enabled variables) into `scope`.
-    fn add(
-        scope: &mut BTreeMap<String, String>,
-        secrets: &mut Vec<String>,
-        stored: &records::Variables,
-    ) {
-        for (name, variable) in stored.iter().filter(|(_, variable)| variable.enabled) {
-            if variable.secret && !variable.value.is_empty() {
-                secrets.push(variable.value.clone());
-            }
-            scope.insert(name.clone(), variable.value.clone());
-        }
-    }
-}
-
-/// The scopes of a request: the environment (when named), the collection of the saved
-/// request (when there is one), and the globals. `Ok(None)` when the environment does not
-/// exist.
-pub fn load(
-    store: &Store,
-    environment_id: Option<&str>,
-    collection_id: Option<&str>,
-) -> Result<Option<Scopes>, StoreError> {
-    let mut scopes = Scopes::default();
-    if let Some(id) = environment_id {
-        let Some(environment) = store.environment(id)? else {
-            return Ok(None);
-        };
-        Scopes::add(
-            &mut scopes.environment,
-            &mut scopes.secrets,
-            &environment.variables,
-        );
-    }
-    if let Some(collection) = collection_id
-        .map(|id| store.collection(id))
-        .transpose()?
-        .flatten()
-    {
-        Scopes::add(
-            &mut scopes.collection,
-            &mut scopes.secrets,
-            &collection.variables,
-        );
-    }
-    let globals = store.globals()?;
-    Scopes::add(&mut scopes.globals, &mut scopes.secrets, &globals.variables);
-    Ok(Some(scopes))
-}
+use crate::store::Store;
 
 /// `stored` updated to the values a script left: changed and new names are set (new ones
 /// enabled, not secret; a changed secret stays secret), unset names are removed. Disabled
@@ -156,19 +68,6 @@ mod tests {
             enabled,
             secret,
         }
-    }
-
-    #[test]
-    fn lookup_order_is_local_environment_collection_globals() {
-        let mut scopes = Scopes::default();
-        scopes.globals.insert("a".into(), "g".into());
-        scopes.collection.insert("a".into(), "c".into());
-        assert_eq!(scopes.get("a"), Some("c"));
-        scopes.environment.insert("a".into(), "e".into());
-        assert_eq!(scopes.get("a"), Some("e"));
-        scopes.local.insert("a".into(), "l".into());
-        assert_eq!(scopes.get("a"), Some("l"));
-        assert_eq!(scopes.get("b"), None);
     }
 
     #[test]

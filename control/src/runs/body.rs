@@ -1,42 +1,203 @@
-//! `POST /run` bodies: the v0.3 flat form (`method`, `url`, ... at the top level) and the
-//! v0.1 nested form (`request: {...}`), every mode including legacy `constant`, read into
-//! a request template and a load, with errors that name the field.
+//! `POST /run` bodies and run plan files, as written: [`RunInput`] is the parser (every
+//! field typed, every accepted spelling an `alias`, unknown fields refused), and
+//! [`RunBody`] what it says once checked: the request as written, the load, the options,
+//! endpoints or scenarios. The same types generate `GET /schema/run`
+//! ([`super::schema`]).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
 use vayu_engine::validation::TestPlan;
 use vayu_engine::{Load, RunPlan, Sampling};
 
+use super::endpoints::{Endpoint, EndpointEntry};
 use super::error::BodyError;
+use super::scenarios::{Scenario, ScenarioEntry};
+use super::thresholds::ThresholdValue;
+use crate::input::request::{Prepared, Written};
+use crate::input::strict;
+use crate::input::values::{Id, Pairs, Span, StatusCodes, Whole};
+use crate::input::FieldError;
 
-use super::fields::{self, FieldError};
-use super::template::Variables;
-use crate::payload;
-
-/// The request part of a run body, before variables are substituted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RequestTemplate {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-    /// The `auth` object as written (see [`crate::auth`]); applied once per run.
+/// The body of `POST /run`, and of `vayu run plan.json|plan.toml`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(
+    title = "Vayu run",
+    description = "The body of POST /run, and of `vayu run plan.json|plan.toml`. Unknown fields are refused."
+)]
+pub struct RunInput {
+    /// HTTP method (default GET).
+    pub method: Option<String>,
+    /// Target URL; may hold `{{variables}}` and dynamic values such as `{{$uuid}}`.
+    pub url: Option<String>,
+    /// Request headers.
+    pub headers: Option<Pairs>,
+    /// Query parameters appended to the URL (form-encoded).
+    pub params: Option<Pairs>,
+    /// `{"type": "json|text|x-www-form-urlencoded|form-data|binary|none", "content": ...}`,
+    /// a string, or any JSON value (sent as JSON).
+    #[schemars(schema_with = "any_value")]
+    pub body: Option<Value>,
+    /// Request auth (bearer, basic, apikey, oauth2, jwt); applies to every endpoint and
+    /// scenario step too.
+    #[schemars(schema_with = "any_value")]
     pub auth: Option<Value>,
+    /// The v0.1 nested form: the request fields under `request`.
+    pub request: Option<NestedRequest>,
+    /// Load model (required unless `users` is given).
+    pub mode: Option<Mode>,
+    /// In-flight requests (closed loop) or connections opened up front (open loop).
+    pub concurrency: Option<Whole<u32>>,
+    /// Virtual users (maid-core): the concurrency of a scenario run.
+    pub users: Option<Whole<u32>>,
+    /// Users started per second (a ramp from 0 to `users`).
+    #[serde(rename = "hatch_rate", alias = "hatchRate")]
+    pub hatch_rate: Option<f64>,
+    /// Ramp start (ramp_up).
+    #[serde(alias = "start_concurrency")]
+    pub start_concurrency: Option<Whole<u32>>,
+    #[serde(alias = "run_time", alias = "runTime")]
+    pub duration: Option<Span>,
+    #[serde(alias = "ramp_up_duration")]
+    pub ramp_up_duration: Option<Span>,
+    pub iterations: Option<Whole<u64>>,
+    /// Requests per second (constant_rps).
+    #[serde(alias = "target_rps", alias = "rps")]
+    pub target_rps: Option<f64>,
+    /// Open loop: most requests outstanding.
+    #[serde(alias = "max_in_flight")]
+    pub max_in_flight: Option<Whole<u32>>,
+    /// Shard threads for this run (default: the `workers` setting).
+    pub workers: Option<Whole<u32>>,
+    /// Per-request timeout: `"30s"`-style text or a number of seconds.
+    pub timeout: Option<Span>,
+    /// Per-request timeout in milliseconds.
+    #[serde(alias = "timeout_ms")]
+    pub timeout_ms: Option<Whole<u64>>,
+    /// Saved request to run: every request field the body leaves out comes from it
+    /// (method, url, params, headers, body with its bodyType, auth, test script).
+    pub request_id: Option<Id>,
+    /// Environment whose variables apply.
+    pub environment_id: Option<Id>,
+    /// Variables of this run only (v1.0 `environment`): they win over every stored scope.
+    pub environment: Option<Pairs>,
+    pub comment: Option<String>,
+    /// Test script run on sampled responses (Postman `pm` API). One that does not compile
+    /// is refused with 400 SCRIPT_ERROR (with its `line`) before anything is sent.
+    pub tests: Option<String>,
+    /// v1.0 form of the scripts: `post` is the test script; `pre` (a pre-request script)
+    /// runs in design mode only and is refused here.
+    pub script: Option<Scripts>,
+    /// Percentage of successful requests stored, and of responses tested: every selected
+    /// response is tested.
+    #[serde(rename = "success_sample_rate", alias = "successSampleRate")]
+    pub success_sample_rate: Option<f64>,
+    /// Time limit of one test-script execution in milliseconds (default 100); a script that
+    /// runs over is cut and counted as a script error.
+    #[serde(alias = "test_timeout_ms")]
+    pub test_timeout_ms: Option<Whole<u64>>,
+    /// Most of each shard's time (percent, above 0 and at most 100) test scripts may take;
+    /// selected responses beyond it are skipped and counted (`skippedForTime`). Default:
+    /// no cap.
+    #[serde(alias = "test_time_budget_percent")]
+    pub test_time_budget_percent: Option<f64>,
+    /// Requests slower than this are always stored (default 1000).
+    #[serde(rename = "slow_threshold_ms", alias = "slowThresholdMs")]
+    pub slow_threshold_ms: Option<Whole<u64>>,
+    #[serde(rename = "save_timing_breakdown", alias = "saveTimingBreakdown")]
+    pub save_timing_breakdown: Option<bool>,
+    /// Accept any TLS certificate (also for the OAuth2 token endpoint).
+    pub insecure: Option<bool>,
+    /// Statuses that count as success (default 2xx and 3xx).
+    #[serde(alias = "expected_status_codes")]
+    pub expected_status_codes: Option<StatusCodes>,
+    /// k6 form (`{"http_req_duration": ["p(95)<500"]}`) and ATM fields (`max_error_rate`).
+    pub thresholds: Option<BTreeMap<String, ThresholdValue>>,
+    /// Virtual-user scenarios: `[{name, weight, steps: [{name, method, url, headers, body,
+    /// thinkTime, extract}]}]`.
+    pub scenarios: Option<Vec<ScenarioEntry>>,
+    /// Several endpoints instead of one request (all on one scheme, host and port).
+    pub endpoints: Option<Vec<EndpointEntry>>,
+    /// How requests spread over `endpoints` (default weighted).
+    #[serde(rename = "distribution_strategy", alias = "distributionStrategy")]
+    pub distribution_strategy: Option<DistributionStrategy>,
+    /// v1.0 request option: load runs never follow redirects (a 3xx is an answer), so only
+    /// `false` is accepted.
+    pub follow_redirects: Option<bool>,
+    /// v1.0 request option, accepted for compatibility: without redirects it has no effect.
+    pub max_redirects: Option<Whole<u32>>,
 }
 
-/// Everything a run body says besides the load plan.
+/// The v0.1 `request` object.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NestedRequest {
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub headers: Option<Pairs>,
+    pub params: Option<Pairs>,
+    #[schemars(schema_with = "any_value")]
+    pub body: Option<Value>,
+    #[schemars(schema_with = "any_value")]
+    pub auth: Option<Value>,
+    #[serde(alias = "timeout_ms")]
+    pub timeout_ms: Option<Whole<u64>>,
+    /// Runs in design mode only: refused here.
+    pub pre_request_script: Option<String>,
+    /// The test script (as `tests`).
+    pub post_request_script: Option<String>,
+}
+
+/// `{"pre": ..., "post": ...}` (v1.0).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scripts {
+    pub pre: Option<String>,
+    pub post: Option<String>,
+}
+
+/// Load models (`constant` is the legacy name: constant_rps with targetRps, else
+/// constant_concurrency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    ConstantRps,
+    ConstantConcurrency,
+    RampUp,
+    Iterations,
+    Constant,
+}
+
+/// Distribution over endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DistributionStrategy {
+    RoundRobin,
+    Weighted,
+    Sequential,
+}
+
+fn any_value(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({})
+}
+
+/// Everything a run body says besides the load and the request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
     pub request_id: Option<String>,
     pub environment_id: Option<String>,
+    /// Variables of this run only (`environment`), above every stored scope.
+    pub inline_variables: Vec<(String, String)>,
     pub comment: Option<String>,
-    /// Deferred validation script (`tests`), run on sampled responses (scripting issue).
-    pub tests: Option<String>,
+    /// Test script run on sampled responses, and the field it came from.
+    pub tests: Option<(String, &'static str)>,
     /// Time limit of one test-script execution (`testTimeoutMs`; engine default 100 ms).
     pub test_timeout: Option<Duration>,
-    /// Share of a shard's time test scripts may take (`testTimeBudgetPercent`; no cap by
-    /// default).
+    /// Share of a shard's time test scripts may take (`testTimeBudgetPercent`).
     pub test_time_budget_percent: Option<f64>,
     /// Percentage (0–100) of successful requests whose results are stored (and tested).
     pub success_sample_rate: f64,
@@ -44,33 +205,30 @@ pub struct RunOptions {
     pub slow_threshold: Duration,
 }
 
-/// A run body, read but not yet resolved against stored requests and variables.
+/// A run body, checked but not yet resolved against stored requests and variables.
 #[derive(Debug, Clone)]
 pub struct RunBody {
-    /// `None` when the body names a saved request instead (`requestId` without `url`).
-    pub request: Option<RequestTemplate>,
+    /// The request fields the body wrote (top level or under `request`).
+    pub request: Written,
     pub options: RunOptions,
     load: LoadFields,
     timeout: Option<Duration>,
     timing_breakdown: bool,
-    /// Accept any TLS certificate (also for the OAuth2 token endpoint).
     pub insecure: bool,
-    expected_status: Vec<u16>,
-    thresholds: Vec<vayu_engine::threshold::Threshold>,
+    pub expected_status: Vec<u16>,
+    pub thresholds: Vec<vayu_engine::threshold::Threshold>,
     /// Several endpoints instead of one request.
-    pub endpoints: Vec<super::endpoints::EndpointInput>,
+    pub endpoints: Vec<Endpoint>,
     /// Virtual-user scenarios instead of one request.
-    pub scenarios: Vec<super::scenarios::ScenarioInput>,
+    pub scenarios: Vec<Scenario>,
     distribution: vayu_engine::plan::Distribution,
     /// Shard threads for this run (overrides the `workers` setting).
     workers: Option<usize>,
-    /// The linked saved request's `postRequestScript`, used when the body has no `tests`.
-    saved_tests: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 struct LoadFields {
-    mode: String,
+    mode: Mode,
     concurrency: Option<u32>,
     /// The name `concurrency` was written under (`users` for virtual users).
     concurrency_field: &'static str,
@@ -97,42 +255,83 @@ const DEFAULT_CONCURRENCY: u32 = 10;
 /// channel cost stay bounded whatever the sample rate.
 const SAMPLE_BUDGET: u64 = 5_000;
 
+fn inner<T>(value: Option<Whole<T>>) -> Option<T> {
+    value.map(|Whole(value)| value)
+}
+
+fn span(value: Option<Span>) -> Option<Duration> {
+    value.map(|Span(duration)| duration)
+}
+
 impl RunBody {
+    /// Decodes and checks a body (unknown fields refused, with their path).
     pub fn parse(body: &Value) -> Result<RunBody, FieldError> {
-        super::schema::validate(body)?;
-        let Value::Object(top) = body else {
+        if !body.is_object() {
             return Err(FieldError::new("body", "must be a JSON object"));
+        }
+        RunBody::from_input(strict::decode(body.clone())?)
+    }
+
+    fn from_input(input: RunInput) -> Result<RunBody, FieldError> {
+        if input.follow_redirects == Some(true) {
+            return Err(FieldError::new(
+                "followRedirects",
+                "load runs do not follow redirects (a 3xx is counted as the answer); use false or leave it out",
+            ));
+        }
+        let nested = input.request.unwrap_or_default();
+        if nested
+            .pre_request_script
+            .as_deref()
+            .is_some_and(|script| !script.trim().is_empty())
+        {
+            return Err(FieldError::new(
+                "request.preRequestScript",
+                "pre-request scripts run in design mode (POST /request) only, not under load",
+            ));
+        }
+        let script = input.script.unwrap_or_default();
+        if script
+            .pre
+            .as_deref()
+            .is_some_and(|pre| !pre.trim().is_empty())
+        {
+            return Err(FieldError::new(
+                "script.pre",
+                "pre-request scripts run in design mode (POST /request) only, not under load",
+            ));
+        }
+        let request = Written {
+            method: input.method.or(nested.method),
+            url: input.url.or(nested.url),
+            headers: input.headers.or(nested.headers),
+            params: input.params.or(nested.params),
+            body: input.body.or(nested.body),
+            auth: input.auth.or(nested.auth),
+            pre_request_script: None,
+            post_response_script: None,
         };
-        let request_object = match fields::field(top, &["request"]) {
-            None => top,
-            Some((_, Value::Object(nested))) => nested,
-            Some((name, other)) => {
-                return Err(FieldError::new(
-                    name,
-                    format!("must be an object, got {other}"),
-                ))
-            }
-        };
-        let request = read_request(request_object)?;
         // maid-core style: `users` virtual users hatched at `hatch_rate` per second.
-        let users = fields::unsigned_u32(top, &["users"])?;
-        let hatch_rate = fields::number(top, &["hatch_rate", "hatchRate"])?;
-        if hatch_rate.is_some_and(|rate| !(rate > 0.0 && rate.is_finite())) {
+        let users = inner(input.users);
+        if input
+            .hatch_rate
+            .is_some_and(|rate| !(rate > 0.0 && rate.is_finite()))
+        {
             return Err(FieldError::new(
                 "hatch_rate",
                 "must be a rate above 0 (users per second)",
             ));
         }
         let hatched = users
-            .zip(hatch_rate)
+            .zip(input.hatch_rate)
             .map(|(users, rate)| Duration::from_secs_f64(f64::from(users) / rate));
-        let mode = match fields::string(top, &["mode"])? {
+        let mode = match input.mode {
             Some(mode) => mode,
-            None if hatched.is_some() => "ramp_up".to_owned(),
-            None if users.is_some() => "constant_concurrency".to_owned(),
+            None if hatched.is_some() => Mode::RampUp,
+            None if users.is_some() => Mode::ConstantConcurrency,
             None => return Err(FieldError::new("mode", "is required")),
         };
-        let concurrency = fields::unsigned_u32(top, &["concurrency"])?;
+        let concurrency = inner(input.concurrency);
         let load = LoadFields {
             mode,
             concurrency_field: if concurrency.is_none() && users.is_some() {
@@ -141,43 +340,57 @@ impl RunBody {
                 "concurrency"
             },
             concurrency: concurrency.or(users),
-            start_concurrency: fields::unsigned_u32(
-                top,
-                &["startConcurrency", "start_concurrency"],
-            )?
-            .or(hatched.map(|_| 0)),
-            duration: fields::duration(top, &["duration", "run_time", "runTime"])?,
-            ramp_up: fields::duration(top, &["rampUpDuration", "ramp_up_duration"])?.or(hatched),
-            iterations: fields::unsigned(top, &["iterations"])?,
-            target_rps: fields::number(top, &["targetRps", "target_rps", "rps"])?,
-            max_in_flight: fields::unsigned_u32(top, &["maxInFlight", "max_in_flight"])?,
+            start_concurrency: inner(input.start_concurrency).or(hatched.map(|_| 0)),
+            duration: span(input.duration),
+            ramp_up: span(input.ramp_up_duration).or(hatched),
+            iterations: inner(input.iterations),
+            target_rps: input.target_rps,
+            max_in_flight: inner(input.max_in_flight),
         };
-        let sample_rate =
-            fields::number(top, &["success_sample_rate", "successSampleRate"])?.unwrap_or(100.0);
+        let sample_rate = input.success_sample_rate.unwrap_or(100.0);
         if !(0.0..=100.0).contains(&sample_rate) {
             return Err(FieldError::new(
                 "success_sample_rate",
                 format!("must be between 0 and 100, got {sample_rate}"),
             ));
         }
-        let options = RunOptions {
-            request_id: fields::id(top, &["requestId"])?,
-            environment_id: fields::id(top, &["environmentId"])?,
-            comment: fields::string(top, &["comment"])?,
-            tests: fields::string(top, &["tests"])?.filter(|script| !script.trim().is_empty()),
-            test_timeout: fields::millis(top, &["testTimeoutMs", "test_timeout_ms"])?,
-            test_time_budget_percent: fields::number(
-                top,
-                &["testTimeBudgetPercent", "test_time_budget_percent"],
-            )?,
-            success_sample_rate: sample_rate,
-            slow_threshold: Duration::from_millis(
-                fields::unsigned(top, &["slow_threshold_ms", "slowThresholdMs"])?.unwrap_or(1000),
-            ),
+        let written = |script: Option<String>, field: &'static str| {
+            script
+                .filter(|script| !script.trim().is_empty())
+                .map(|script| (script, field))
         };
-        let (endpoints, distribution) = super::endpoints::parse(top)?;
-        let scenarios = super::scenarios::parse(top)?;
-        if request.is_none()
+        let tests = written(input.tests, "tests")
+            .or_else(|| written(script.post, "script.post"))
+            .or_else(|| written(nested.post_request_script, "request.postRequestScript"));
+        let options = RunOptions {
+            request_id: input.request_id.map(|Id(id)| id),
+            environment_id: input.environment_id.map(|Id(id)| id),
+            inline_variables: input
+                .environment
+                .map(|Pairs(pairs)| pairs)
+                .unwrap_or_default(),
+            comment: input.comment,
+            tests,
+            test_timeout: inner(input.test_timeout_ms).map(Duration::from_millis),
+            test_time_budget_percent: input.test_time_budget_percent,
+            success_sample_rate: sample_rate,
+            slow_threshold: Duration::from_millis(inner(input.slow_threshold_ms).unwrap_or(1000)),
+        };
+        let endpoints = input
+            .endpoints
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| entry.check(index))
+            .collect::<Result<Vec<_>, _>>()?;
+        let scenarios = input
+            .scenarios
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| entry.check(index))
+            .collect::<Result<Vec<_>, _>>()?;
+        if request.url.is_none()
             && options.request_id.is_none()
             && endpoints.is_empty()
             && scenarios.is_empty()
@@ -187,38 +400,42 @@ impl RunBody {
                 "is required (or name a saved request with requestId)",
             ));
         }
-        let timeout = match fields::millis(request_object, &["timeoutMs", "timeout_ms"])? {
-            Some(timeout) => Some(timeout),
-            None => fields::duration(top, &["timeout"])?
-                .or(fields::millis(top, &["timeoutMs", "timeout_ms"])?),
-        };
-        let expected_status =
-            fields::status_codes(top, &["expectedStatusCodes", "expected_status_codes"])?;
+        let timeout = inner(nested.timeout_ms)
+            .map(Duration::from_millis)
+            .or(span(input.timeout))
+            .or(inner(input.timeout_ms).map(Duration::from_millis));
         Ok(RunBody {
             request,
             options,
             load,
             timeout,
-            timing_breakdown: fields::boolean(
-                top,
-                &["save_timing_breakdown", "saveTimingBreakdown"],
-            )?
-            .unwrap_or(false),
-            insecure: fields::boolean(top, &["insecure"])?.unwrap_or(false),
-            expected_status,
-            thresholds: super::thresholds::parse(top.get("thresholds"))?,
+            timing_breakdown: input.save_timing_breakdown.unwrap_or(false),
+            insecure: input.insecure.unwrap_or(false),
+            expected_status: input
+                .expected_status_codes
+                .map(|codes| codes.0)
+                .unwrap_or_default(),
+            thresholds: super::thresholds::parse(input.thresholds.unwrap_or_default())?,
             endpoints,
             scenarios,
-            distribution,
-            workers: fields::unsigned_u32(top, &["workers"])?.map(|n| n as usize),
-            saved_tests: None,
+            distribution: match input.distribution_strategy {
+                None | Some(DistributionStrategy::Weighted) => {
+                    vayu_engine::plan::Distribution::Weighted
+                }
+                Some(DistributionStrategy::RoundRobin) => {
+                    vayu_engine::plan::Distribution::RoundRobin
+                }
+                Some(DistributionStrategy::Sequential) => {
+                    vayu_engine::plan::Distribution::Sequential
+                }
+            },
+            workers: inner(input.workers).map(|n| n as usize),
         })
     }
 
-    /// The linked saved request's test script (`postRequestScript`): the run's test script
-    /// when the body has no `tests`.
-    pub fn use_saved_tests(&mut self, script: Option<String>) {
-        self.saved_tests = script.filter(|script| !script.trim().is_empty());
+    /// True when the body names no request of its own (endpoints or scenarios only).
+    pub fn has_own_request(&self) -> bool {
+        self.request.url.is_some() || self.options.request_id.is_some()
     }
 
     /// The test plan for `script` (from body field `source_field`) with the body's sample
@@ -241,36 +458,25 @@ impl RunBody {
         ))
     }
 
-    /// The request the run is about: the body's own, else its first endpoint's, else its
-    /// first scenario step's.
-    pub fn main_request(&self) -> Option<RequestTemplate> {
-        self.request
-            .clone()
-            .or_else(|| {
-                self.endpoints
-                    .first()
-                    .map(|endpoint| endpoint.request.clone())
-            })
-            .or_else(|| {
-                let first = self.scenarios.first()?.steps.first()?;
-                Some(first.request.clone())
-            })
-    }
-
-    /// The plan for `request` (variables already substituted), validated; a test script
-    /// that does not compile is refused here, before anything is sent.
+    /// The plan: `main` is the run's request (the body's own, else its first endpoint's or
+    /// scenario step's), `endpoints` and `scenarios` the body's, all prepared with the
+    /// run's variables and credentials; `saved_tests` is the linked saved request's test
+    /// script, used when the body has none. A test script that does not compile is refused
+    /// here, before anything is sent.
     pub fn plan(
         &self,
-        request: RequestTemplate,
+        main: Prepared,
+        endpoints: Vec<vayu_engine::plan::EndpointPlan>,
+        scenarios: Vec<vayu_engine::plan::ScenarioPlan>,
+        saved_tests: Option<String>,
         defaults: Defaults,
-        variables: &Variables,
     ) -> Result<RunPlan, BodyError> {
         let load = self
             .load
             .to_load(super::limit::ConnectionCap(defaults.max_connections))?;
-        let mut plan = RunPlan::new(&request.method, &request.url, load);
-        plan.request.headers = request.headers;
-        plan.request.body = request.body.into_bytes();
+        let mut plan = RunPlan::new(&main.method, &main.url, load);
+        plan.request.headers = main.headers;
+        plan.request.body = main.body;
         plan.timeout = self.timeout.unwrap_or(defaults.timeout);
         plan.connect_timeout = plan.connect_timeout.min(plan.timeout);
         plan.workers = self.workers.unwrap_or(defaults.workers);
@@ -284,10 +490,12 @@ impl RunBody {
             budget_per_reason: SAMPLE_BUDGET,
         };
         plan.thresholds = self.thresholds.clone();
-        plan.tests = match (&self.options.tests, &self.saved_tests) {
-            (Some(script), _) => Some(self.test_plan(script.clone(), "tests")),
-            (None, Some(saved)) => Some(self.test_plan(saved.clone(), "postRequestScript")),
-            (None, None) => {
+        let saved = saved_tests
+            .filter(|script| !script.trim().is_empty())
+            .map(|script| (script, "postRequestScript"));
+        plan.tests = match self.options.tests.clone().or(saved) {
+            Some((script, field)) => Some(self.test_plan(script, field)),
+            None => {
                 // Limits without a script run nothing, but a bad value is still refused.
                 if self.options.test_timeout.is_some()
                     || self.options.test_time_budget_percent.is_some()
@@ -297,11 +505,11 @@ impl RunBody {
                 None
             }
         };
-        if !self.endpoints.is_empty() {
-            plan.endpoints = super::endpoints::plans(&self.endpoints, variables);
+        if !endpoints.is_empty() {
+            plan.endpoints = endpoints;
             plan.distribution = self.distribution;
         }
-        plan.scenarios = super::scenarios::plans(&self.scenarios, variables);
+        plan.scenarios = scenarios;
         plan.validate()?;
         Ok(plan)
     }
@@ -314,144 +522,107 @@ impl LoadFields {
             self.concurrency,
             DEFAULT_CONCURRENCY,
         )?;
-        let duration = |mode: &str| {
-            self.duration
-                .ok_or_else(|| FieldError::new("duration", format!("is required for mode {mode}")))
-        };
-        let mode = match self.mode.as_str() {
-            "constant" if self.target_rps.is_some() => "constant_rps",
-            "constant" => "constant_concurrency",
+        let mode = match self.mode {
+            Mode::Constant if self.target_rps.is_some() => Mode::ConstantRps,
+            Mode::Constant => Mode::ConstantConcurrency,
             other => other,
         };
+        let duration = |name: &str| {
+            self.duration
+                .ok_or_else(|| FieldError::new("duration", format!("is required for mode {name}")))
+        };
         Ok(match mode {
-            "constant_rps" => {
-                let rps = self
-                    .target_rps
-                    .ok_or_else(|| FieldError::new("targetRps", "is required for mode constant_rps"))?;
+            Mode::ConstantRps => {
+                let rps = self.target_rps.ok_or_else(|| {
+                    FieldError::new("targetRps", "is required for mode constant_rps")
+                })?;
                 Load::ConstantRps {
                     rps,
-                    duration: duration(mode)?,
+                    duration: duration("constant_rps")?,
                     concurrency,
-                    max_in_flight: cap.apply("maxInFlight", self.max_in_flight, Load::default_max_in_flight(rps))?,
+                    max_in_flight: cap.apply(
+                        "maxInFlight",
+                        self.max_in_flight,
+                        Load::default_max_in_flight(rps),
+                    )?,
                 }
             }
-            "constant_concurrency" => Load::ConstantConcurrency {
+            Mode::ConstantConcurrency | Mode::Constant => Load::ConstantConcurrency {
                 concurrency,
-                duration: duration(mode)?,
+                duration: duration("constant_concurrency")?,
             },
-            "ramp_up" => Load::RampUp {
+            Mode::RampUp => Load::RampUp {
                 start_concurrency: self.start_concurrency.unwrap_or(1),
                 concurrency,
-                ramp_up: self
-                    .ramp_up
-                    .ok_or_else(|| FieldError::new("rampUpDuration", "is required for mode ramp_up"))?,
-                duration: duration(mode)?,
+                ramp_up: self.ramp_up.ok_or_else(|| {
+                    FieldError::new("rampUpDuration", "is required for mode ramp_up")
+                })?,
+                duration: duration("ramp_up")?,
             },
-            "iterations" => Load::Iterations {
-                iterations: self
-                    .iterations
-                    .ok_or_else(|| FieldError::new("iterations", "is required for mode iterations"))?,
+            Mode::Iterations => Load::Iterations {
+                iterations: self.iterations.ok_or_else(|| {
+                    FieldError::new("iterations", "is required for mode iterations")
+                })?,
                 concurrency,
                 duration: self.duration,
             },
-            other => {
-                return Err(FieldError::new(
-                    "mode",
-                    format!("unknown mode `{other}` (constant_rps, constant_concurrency, ramp_up, iterations, constant)"),
-                ))
-            }
         })
     }
 }
 
-/// Reads method, url, headers and body; `None` when there is no url (a saved request).
-pub(crate) fn read_request(
-    object: &Map<String, Value>,
-) -> Result<Option<RequestTemplate>, FieldError> {
-    let Some(url) = fields::string(object, &["url"])? else {
-        return Ok(None);
-    };
-    let method = fields::string(object, &["method"])?
-        .unwrap_or_else(|| "GET".to_owned())
-        .to_ascii_uppercase();
-    let mut headers = fields::string_map(object, &["headers"])?;
-    let (body, content_type) = read_body(object)?;
-    if let Some(content_type) = content_type {
-        if !headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        {
-            headers.push(("Content-Type".to_owned(), content_type));
-        }
-    }
-    let auth = fields::field(object, &["auth"]).map(|(_, auth)| auth.clone());
-    if let Some(auth) = &auth {
-        crate::auth::Auth::parse(auth)?;
-    }
-    Ok(Some(RequestTemplate {
-        method,
-        url,
-        headers,
-        body,
-        auth,
-    }))
-}
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
 
-/// The body text and the content type its declared kind implies (see [`crate::payload`]).
-/// Load runs send text: a binary body must be valid UTF-8 here.
-fn read_body(object: &Map<String, Value>) -> Result<(String, Option<String>), FieldError> {
-    let Some((_, body)) = fields::field(object, &["body"]) else {
-        return Ok((String::new(), None));
-    };
-    let payload = payload::encode(body, &payload::boundary())?;
-    let text = String::from_utf8(payload.bytes).map_err(|_| {
-        FieldError::new(
-            "body.content",
-            "a load run's body must be UTF-8 text (binary bodies work in design mode)",
-        )
-    })?;
-    Ok((text, payload.content_type))
-}
+    use super::*;
 
-/// Substitutes variables in every part of a request template; dynamic values stay for
-/// the shards to render per request (header names are rendered once).
-pub fn substitute(request: &RequestTemplate, variables: &Variables) -> RequestTemplate {
-    RequestTemplate {
-        method: request.method.clone(),
-        url: variables.resolve(&request.url),
-        headers: request
-            .headers
-            .iter()
-            .map(|(name, value)| (variables.apply(name), variables.resolve(value)))
-            .collect(),
-        body: variables.resolve(&request.body),
-        auth: request
-            .auth
-            .as_ref()
-            .map(|auth| crate::auth::render_strings(auth, variables)),
+    fn field_of(body: Value) -> Option<String> {
+        RunBody::parse(&body).err().map(|err| err.field)
     }
-}
 
-/// `request` with the headers and query parameters of its auth (headers the request sets
-/// itself win).
-pub fn with_credentials(
-    mut request: RequestTemplate,
-    credentials: crate::auth::Credentials,
-) -> Result<RequestTemplate, FieldError> {
-    for (name, value) in credentials.headers {
-        if !request
-            .headers
-            .iter()
-            .any(|(existing, _)| existing.eq_ignore_ascii_case(&name))
-        {
-            request.headers.push((name, value));
-        }
+    #[test]
+    fn unknown_and_mistyped_fields_are_named() {
+        let base = json!({"url": "http://x/", "mode": "iterations", "iterations": 5});
+        let mut typo = base.clone();
+        typo["concurency"] = json!(3);
+        let err = RunBody::parse(&typo).err();
+        assert_eq!(err.as_ref().map(|e| e.field.as_str()), Some("concurency"));
+        assert!(err.is_some_and(|e| e.message.contains("did you mean \"concurrency\"")));
+        assert_eq!(
+            field_of(json!({"url": "http://x/", "mode": "iterations", "iterations": "many"})),
+            Some("iterations".to_owned())
+        );
+        assert_eq!(
+            field_of(json!({"url": "http://x/", "mode": "sometimes"})),
+            Some("mode".to_owned())
+        );
+        assert_eq!(
+            field_of(json!({"mode": "iterations", "iterations": 1,
+                "endpoints": [{"name": "a", "url": "http://x/", "wieght": 2}]})),
+            Some("endpoints[0].wieght".to_owned())
+        );
+        assert_eq!(
+            field_of(
+                json!({"request": {"url": "http://x/", "methd": "GET"}, "mode": "constant", "duration": "1s"})
+            ),
+            Some("request.methd".to_owned())
+        );
     }
-    if !credentials.query.is_empty() {
-        let mut url = url::Url::parse(&request.url)
-            .map_err(|err| FieldError::new("url", format!("`{}`: {err}", request.url)))?;
-        url.query_pairs_mut().extend_pairs(&credentials.query);
-        request.url = url.to_string();
+
+    #[test]
+    fn every_documented_spelling_is_accepted() {
+        let body = json!({"url": "http://x/", "mode": "constant", "rps": 5, "run_time": "1s",
+            "max_in_flight": 4, "successSampleRate": 10, "slowThresholdMs": 5,
+            "saveTimingBreakdown": true, "expected_status_codes": [200], "timeout_ms": 10.0,
+            "distributionStrategy": "round_robin", "test_timeout_ms": 50,
+            "thresholds": {"http_req_duration": ["p(95)<5", {"threshold": "avg<2", "abortOnFail": true}],
+                "max_error_rate": 0.1}});
+        let parsed = RunBody::parse(&body).map_err(|err| err.to_string());
+        assert!(parsed.is_ok(), "{parsed:?}");
+        let body = json!({"method": "GET", "url": "http://x/", "headers": {}, "body": {"type": "none", "content": ""},
+            "mode": "constant_rps", "concurrency": 10, "startConcurrency": 1, "duration": "60s",
+            "rampUpDuration": "10s", "iterations": 0, "targetRps": 1000, "maxInFlight": 1000,
+            "tests": ""});
+        assert!(RunBody::parse(&body).is_ok(), "the v0.3 example");
     }
-    Ok(request)
 }

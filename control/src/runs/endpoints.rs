@@ -1,98 +1,95 @@
 //! Multi-endpoint runs: the `endpoints` list of a run body (ATM: name, method, url, headers,
-//! body, weight, expectedStatusCodes) and `distribution_strategy` (`round_robin`,
-//! `weighted`, `sequential`), read into engine endpoint plans.
+//! params, body, weight, expectedStatusCodes), checked into [`Endpoint`]s and prepared
+//! into engine endpoint plans.
 
-use serde_json::{Map, Value};
-use vayu_engine::plan::{Distribution, EndpointPlan, ExpectedStatus, RequestSpec};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+use vayu_engine::plan::{EndpointPlan, ExpectedStatus};
 
-use super::body::{read_request, substitute, RequestTemplate};
-use super::fields::{self, FieldError};
-use super::template::Variables;
+use crate::input::request::{Draft, Prepared, Written};
+use crate::input::values::{Pairs, StatusCodes, Whole};
+use crate::input::FieldError;
 
-/// One endpoint as written, before variables are substituted.
+/// One endpoint as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointEntry {
+    /// Required, unique.
+    pub name: Option<String>,
+    pub method: Option<String>,
+    /// Required.
+    pub url: Option<String>,
+    pub headers: Option<Pairs>,
+    pub params: Option<Pairs>,
+    #[schemars(schema_with = "super::scenarios::any_value")]
+    pub body: Option<Value>,
+    /// At least 1 (default 1).
+    pub weight: Option<Whole<u32>>,
+    #[serde(alias = "expected_status_codes")]
+    pub expected_status_codes: Option<StatusCodes>,
+}
+
+/// One endpoint, checked.
 #[derive(Debug, Clone)]
-pub struct EndpointInput {
+pub struct Endpoint {
     pub name: String,
-    pub request: RequestTemplate,
+    pub draft: Draft,
     pub weight: u32,
     pub expected: Vec<u16>,
 }
 
-/// Reads `endpoints` and the distribution.
-pub fn parse(top: &Map<String, Value>) -> Result<(Vec<EndpointInput>, Distribution), FieldError> {
-    let distribution =
-        match fields::string(top, &["distribution_strategy", "distributionStrategy"])?.as_deref() {
-            None | Some("weighted") => Distribution::Weighted,
-            Some("round_robin") => Distribution::RoundRobin,
-            Some("sequential") => Distribution::Sequential,
-            Some(other) => {
-                return Err(FieldError::new(
-                    "distribution_strategy",
-                    format!("unknown strategy `{other}` (round_robin, weighted, sequential)"),
-                ))
-            }
-        };
-    let endpoints = match fields::field(top, &["endpoints"]) {
-        None => Vec::new(),
-        Some((_, Value::Array(items))) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| one(i, item))
-            .collect::<Result<_, _>>()?,
-        Some((name, other)) => {
-            return Err(FieldError::new(
-                name,
-                format!("must be a list of endpoints, got {other}"),
-            ))
+impl EndpointEntry {
+    /// Checks the entry at `index` of `endpoints`; errors name `endpoints[index].field`.
+    pub fn check(self, index: usize) -> Result<Endpoint, FieldError> {
+        let at = format!("endpoints[{index}]");
+        let draft = Written {
+            method: self.method,
+            url: self.url,
+            headers: self.headers,
+            params: self.params,
+            body: self.body,
+            ..Written::default()
         }
-    };
-    Ok((endpoints, distribution))
-}
-
-fn one(index: usize, item: &Value) -> Result<EndpointInput, FieldError> {
-    let at = |name: &str| format!("endpoints[{index}].{name}");
-    let Value::Object(object) = item else {
-        return Err(FieldError::new(
-            &format!("endpoints[{index}]"),
-            format!("must be an object, got {item}"),
-        ));
-    };
-    let rename = |err: FieldError| FieldError::new(&at(&err.field), err.message);
-    let name = fields::name_at(object, &format!("endpoints[{index}]"))?;
-    let request = read_request(object)
-        .map_err(rename)?
-        .ok_or_else(|| FieldError::new(&at("url"), "is required"))?;
-    let weight = fields::weight_at(object, &format!("endpoints[{index}]"))?;
-    let expected = fields::status_codes(object, &["expectedStatusCodes", "expected_status_codes"])
-        .map_err(rename)?;
-    Ok(EndpointInput {
-        name,
-        request,
-        weight,
-        expected,
-    })
-}
-
-/// The engine plans of the endpoints, variables substituted.
-pub fn plans(endpoints: &[EndpointInput], variables: &Variables) -> Vec<EndpointPlan> {
-    endpoints
-        .iter()
-        .map(|endpoint| {
-            let request = substitute(&endpoint.request, variables);
-            EndpointPlan {
-                name: endpoint.name.clone(),
-                request: RequestSpec {
-                    method: request.method,
-                    url: request.url,
-                    headers: request.headers,
-                    body: request.body.into_bytes(),
-                    live_headers: Vec::new(),
-                },
-                weight: endpoint.weight,
-                expected_status: ExpectedStatus {
-                    codes: endpoint.expected.clone(),
-                },
-            }
+        .merge(None)
+        .map_err(|err| err.under(&at))?;
+        Ok(Endpoint {
+            name: required_name(self.name, &at)?,
+            draft,
+            weight: weight(self.weight, &at)?,
+            expected: self
+                .expected_status_codes
+                .map(|codes| codes.0)
+                .unwrap_or_default(),
         })
-        .collect()
+    }
+}
+
+/// A required, non-blank `name` of a list entry; errors name `{at}.name`.
+pub fn required_name(name: Option<String>, at: &str) -> Result<String, FieldError> {
+    name.filter(|name| !name.trim().is_empty())
+        .ok_or_else(|| FieldError::new(&format!("{at}.name"), "is required"))
+}
+
+/// The `weight` of a list entry: default 1, at least 1; errors name `{at}.weight`.
+pub fn weight(weight: Option<Whole<u32>>, at: &str) -> Result<u32, FieldError> {
+    match weight {
+        Some(Whole(0)) => Err(FieldError::new(
+            &format!("{at}.weight"),
+            "must be at least 1",
+        )),
+        weight => Ok(weight.map_or(1, |Whole(weight)| weight)),
+    }
+}
+
+/// The engine plan of one endpoint, with its request prepared.
+pub fn plan(endpoint: &Endpoint, prepared: Prepared) -> EndpointPlan {
+    EndpointPlan {
+        name: endpoint.name.clone(),
+        request: super::prepare::request_spec(prepared),
+        weight: endpoint.weight,
+        expected_status: ExpectedStatus {
+            codes: endpoint.expected.clone(),
+        },
+    }
 }

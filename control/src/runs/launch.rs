@@ -13,10 +13,10 @@ use std::time::SystemTime;
 use vayu_engine::{Finished, LiveTick, Observer, RunError, RunPlan, Sample};
 
 use super::registry::LiveRun;
-use super::template::Variables;
 use super::topic::Topic;
 use crate::api::{ApiError, AppState};
 use crate::ids::now_ms;
+use crate::input::variables::Scopes;
 use crate::records::{status, RunRecord};
 use crate::store::runs::{put_report, put_rows, put_run};
 
@@ -30,7 +30,7 @@ pub struct Launch {
     pub record: RunRecord,
     pub plan: RunPlan,
     /// The variables the request was resolved with (for masking secrets).
-    pub variables: Variables,
+    pub scopes: Scopes,
     pub retention: Duration,
 }
 
@@ -40,7 +40,7 @@ pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
     let Launch {
         mut record,
         plan,
-        variables,
+        scopes: variables,
         retention,
     } = launch;
     record.status = status::RUNNING.to_owned();
@@ -109,7 +109,7 @@ fn finish(
     state: &AppState,
     mut record: RunRecord,
     live: &LiveRun,
-    variables: &Variables,
+    variables: &Scopes,
     outcome: Result<Finished, RunError>,
 ) {
     record.end_time = Some(now_ms());
@@ -161,7 +161,7 @@ struct RunObserver {
     results: Vec<(u64, String)>,
     next_result: u64,
     /// For masking secrets in sampled URLs.
-    variables: Variables,
+    variables: Scopes,
 }
 
 impl Observer for RunObserver {

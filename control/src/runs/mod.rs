@@ -5,15 +5,14 @@ pub mod body;
 pub mod cadence;
 pub mod endpoints;
 pub mod error;
-pub mod fields;
 pub mod launch;
 pub mod limit;
+pub mod prepare;
 pub mod recovered;
 pub mod registry;
 pub mod resolve;
 pub mod scenarios;
 pub mod schema;
-pub mod template;
 pub mod thresholds;
 pub mod topic;
 

@@ -9,12 +9,11 @@
 //! every report format read it the same way as any other, and the ticks are read once.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use vayu_engine::recovered::{RunFacts, StoredTicks};
 use vayu_engine::{ExpectedStatus, Load};
 
 use super::body::RunBody;
-use super::fields;
 use crate::records::RunRecord;
 use crate::store::runs::{put_recovered_report, Table};
 use crate::store::{Store, StoreError};
@@ -54,13 +53,15 @@ struct SampleReason {
 /// longer parses (an older version's) still gives a report, with less in it.
 fn facts(store: &Store, run: &RunRecord, ticks: &StoredTicks, error_samples: u64) -> RunFacts {
     let configuration: Value = serde_json::from_str(&run.config_snapshot).unwrap_or(Value::Null);
-    let empty = Map::new();
-    let top = configuration.as_object().unwrap_or(&empty);
     let parsed = RunBody::parse(&configuration).ok();
-    let own = parsed.as_ref().and_then(RunBody::main_request);
-    let request = super::resolve::request(store, own.as_ref(), run.request_id.as_deref())
-        .ok()
-        .map(|(request, _)| request);
+    let request = parsed.as_ref().and_then(|body| {
+        let resolved = super::resolve::resolve(store, body)
+            .ok()
+            .or_else(|| super::resolve::standalone(body).ok())?;
+        super::prepare::Requests::prepare(body, resolved.main.as_ref(), &resolved.scopes)
+            .ok()
+            .map(|requests| requests.main)
+    });
     let load = parsed.as_ref().and_then(|body| body.load().ok());
     let tested = parsed
         .as_ref()
@@ -85,10 +86,15 @@ fn facts(store: &Store, run: &RunRecord, ticks: &StoredTicks, error_samples: u64
             _ => None,
         },
         expected_status: ExpectedStatus {
-            codes: fields::status_codes(top, &["expectedStatusCodes", "expected_status_codes"])
+            codes: parsed
+                .as_ref()
+                .map(|body| body.expected_status.clone())
                 .unwrap_or_default(),
         },
-        thresholds: super::thresholds::parse(top.get("thresholds")).unwrap_or_default(),
+        thresholds: parsed
+            .as_ref()
+            .map(|body| body.thresholds.clone())
+            .unwrap_or_default(),
         tested,
         error_samples,
         configuration,

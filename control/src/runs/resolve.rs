@@ -1,18 +1,21 @@
-//! Resolving a run body against the database: the saved request it names (`requestId`)
-//! and its variables, environment → collection → globals.
+//! Resolving a run body against the database: the saved request it names (`requestId`),
+//! merged field by field under the body's own request fields (as design mode does), and
+//! the variable scopes: the body's `environment`, then the environment, the saved
+//! request's collection and the globals.
 
-use serde_json::Value;
-
-use super::body::RequestTemplate;
-use super::fields::FieldError;
-use super::template::Variables;
-use crate::store::{get_json, Store, StoreError};
+use super::body::RunBody;
+use crate::input::request::Draft;
+use crate::input::variables::{self, Scopes};
+use crate::input::FieldError;
+use crate::store::{Store, StoreError};
 
 /// Why a body could not be resolved.
 #[derive(Debug)]
 pub enum ResolveError {
     /// A referenced id does not exist.
     Missing(FieldError),
+    /// The merged request is not usable (e.g. the saved request has no url).
+    Field(FieldError),
     Store(StoreError),
 }
 
@@ -22,140 +25,69 @@ impl From<StoreError> for ResolveError {
     }
 }
 
-/// The request to run: the body's own, or the saved one named by `requestId`; and the id of
-/// the collection whose variables apply.
-pub fn request(
-    store: &Store,
-    own: Option<&RequestTemplate>,
-    request_id: Option<&str>,
-) -> Result<(RequestTemplate, Option<String>), ResolveError> {
-    let saved: Option<Value> = match request_id {
-        Some(id) => Some(
-            store
-                .read(|txn, dbs| get_json(txn, dbs.requests, id))?
-                .ok_or_else(|| {
-                    ResolveError::Missing(FieldError::new(
-                        "requestId",
-                        format!("no saved request `{id}`"),
-                    ))
-                })?,
-        ),
+/// A run body's request and variables.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// `None` for a body of endpoints or scenarios only.
+    pub main: Option<Draft>,
+    pub scopes: Scopes,
+    /// The saved request's test script (`postRequestScript`), when it has one.
+    pub saved_tests: Option<String>,
+}
+
+/// Resolves `body` against `store`.
+pub fn resolve(store: &Store, body: &RunBody) -> Result<Resolved, ResolveError> {
+    let saved = match &body.options.request_id {
+        Some(id) => Some(store.saved_request(id)?.ok_or_else(|| {
+            ResolveError::Missing(FieldError::new(
+                "requestId",
+                format!("no saved request `{id}`"),
+            ))
+        })?),
         None => None,
     };
-    let collection_id = saved
-        .as_ref()
-        .and_then(|saved| saved.get("collectionId"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if let Some(own) = own {
-        return Ok((own.clone(), collection_id));
-    }
-    let saved = saved.unwrap_or(Value::Null);
-    let text = |key: &str| {
-        saved
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
+    let main = if body.has_own_request() {
+        Some(
+            body.request
+                .clone()
+                .merge(saved.as_ref())
+                .map_err(ResolveError::Field)?,
+        )
+    } else {
+        None
     };
-    let headers = saved
-        .get("headers")
-        .and_then(Value::as_object)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(name, value)| {
-                    value.as_str().map(|value| (name.clone(), value.to_owned()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let body = match saved.get("body") {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
+    let environment_id = body.options.environment_id.as_deref();
+    let collection_id = saved.as_ref().map(|saved| saved.collection_id.as_str());
+    let mut scopes = variables::load(store, environment_id, collection_id)?.ok_or_else(|| {
+        ResolveError::Missing(FieldError::new(
+            "environmentId",
+            format!("no environment `{}`", environment_id.unwrap_or_default()),
+        ))
+    })?;
+    scopes.local = body.options.inline_variables.iter().cloned().collect();
+    Ok(Resolved {
+        main,
+        scopes,
+        saved_tests: saved
+            .map(|saved| saved.post_request_script)
+            .filter(|script| !script.trim().is_empty()),
+    })
+}
+
+/// The same for a plan file, which names no stored item: the body's own request and
+/// variables only.
+pub fn standalone(body: &RunBody) -> Result<Resolved, FieldError> {
+    let main = if body.has_own_request() {
+        Some(body.request.clone().merge(None)?)
+    } else {
+        None
     };
-    let method = text("method");
-    let auth = saved
-        .get("auth")
-        .filter(|auth| auth.as_object().is_some_and(|auth| !auth.is_empty()))
-        .cloned();
-    Ok((
-        RequestTemplate {
-            method: if method.is_empty() {
-                "GET".to_owned()
-            } else {
-                method.to_ascii_uppercase()
-            },
-            url: text("url"),
-            headers,
-            body,
-            auth,
+    Ok(Resolved {
+        main,
+        scopes: Scopes {
+            local: body.options.inline_variables.iter().cloned().collect(),
+            ..Scopes::default()
         },
-        collection_id,
-    ))
-}
-
-/// Variables from the environment, the collection and the globals, in that priority.
-pub fn variables(
-    store: &Store,
-    environment_id: Option<&str>,
-    collection_id: Option<&str>,
-) -> Result<Variables, ResolveError> {
-    let mut variables = Variables::default();
-    if let Some(id) = environment_id {
-        let environment: Value = store
-            .read(|txn, dbs| get_json(txn, dbs.environments, id))?
-            .ok_or_else(|| {
-                ResolveError::Missing(FieldError::new(
-                    "environmentId",
-                    format!("no environment `{id}`"),
-                ))
-            })?;
-        add_scope(&mut variables, environment.get("variables"));
-    }
-    if let Some(id) = collection_id {
-        let collection: Option<Value> =
-            store.read(|txn, dbs| get_json(txn, dbs.collections, id))?;
-        add_scope(
-            &mut variables,
-            collection.as_ref().and_then(|c| c.get("variables")),
-        );
-    }
-    let globals: Option<Value> = store.read(|txn, dbs| get_json(txn, dbs.globals, "globals"))?;
-    add_scope(
-        &mut variables,
-        globals.as_ref().and_then(|g| g.get("variables")),
-    );
-    Ok(variables)
-}
-
-/// Adds one scope; accepts `{"k": "v"}` and `{"k": {"value", "enabled", "secret"}}`.
-fn add_scope(variables: &mut Variables, scope: Option<&Value>) {
-    let Some(Value::Object(entries)) = scope else {
-        return;
-    };
-    for (name, entry) in entries {
-        match entry {
-            Value::String(value) => variables.add_if_absent(name, value, false),
-            Value::Object(fields) => {
-                let enabled = fields
-                    .get("enabled")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(true);
-                let secret = fields
-                    .get("secret")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                let value = match fields.get("value") {
-                    Some(Value::String(value)) => value.clone(),
-                    Some(other) => other.to_string(),
-                    None => continue,
-                };
-                if enabled {
-                    variables.add_if_absent(name, &value, secret);
-                }
-            }
-            other => variables.add_if_absent(name, &other.to_string(), false),
-        }
-    }
+        saved_tests: None,
+    })
 }

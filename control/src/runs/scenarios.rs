@@ -1,192 +1,217 @@
 //! Scenarios in a run body (maid-core style): `scenarios: [{name, weight, steps: [{name,
-//! method, url, headers, body, thinkTime, extract}]}]` run by `users` virtual users
-//! (hatched at `hatch_rate` per second: a ramp). A step's `extract` takes values from its
-//! response into variables for the same user's later steps:
+//! method, url, headers, params, body, thinkTime, extract}]}]` run by `users` virtual
+//! users (hatched at `hatch_rate` per second: a ramp). A step's `extract` takes values from
+//! its response into variables for the same user's later steps:
 //! `{"token": {"json": "$.data.token"}, "session": {"header": "X-Session"},
 //! "id": {"regex": "id=(\\d+)"}, "any": {"script": "pm.variables.set('n', ...)"}}` (a plain
 //! string is a JSON path; a script's `pm.variables.set` calls set the user's variables).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use regex::Regex;
-use serde_json::{Map, Value};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
 use vayu_engine::extract::{Extract, Source};
-use vayu_engine::plan::{ExpectedStatus, RequestSpec, ScenarioPlan, StepPlan};
+use vayu_engine::plan::{ExpectedStatus, ScenarioPlan, StepPlan};
 
-use super::body::{read_request, substitute, RequestTemplate};
-use super::fields::{self, FieldError};
-use super::template::Variables;
+use super::endpoints::{required_name, weight};
+use crate::input::request::{Draft, Prepared, Written};
+use crate::input::values::{Pairs, Span, StatusCodes, Whole};
+use crate::input::FieldError;
+
+/// One scenario as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScenarioEntry {
+    /// Required.
+    pub name: Option<String>,
+    /// At least 1 (default 1): the share of users that run this scenario.
+    pub weight: Option<Whole<u32>>,
+    /// At least one step.
+    pub steps: Option<Vec<StepEntry>>,
+}
 
 /// One step as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StepEntry {
+    /// Required.
+    pub name: Option<String>,
+    pub method: Option<String>,
+    /// Required.
+    pub url: Option<String>,
+    pub headers: Option<Pairs>,
+    pub params: Option<Pairs>,
+    #[schemars(schema_with = "any_value")]
+    pub body: Option<Value>,
+    /// Pause after the step: a number of milliseconds or `"1s"`-style text.
+    #[serde(alias = "think_time")]
+    pub think_time: Option<ThinkTime>,
+    /// Variables taken from the response for the user's later steps.
+    pub extract: Option<BTreeMap<String, ExtractRule>>,
+    #[serde(alias = "expected_status_codes")]
+    pub expected_status_codes: Option<StatusCodes>,
+}
+
+/// A think time: milliseconds as a number, or duration text.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ThinkTime {
+    Millis(f64),
+    Text(Span),
+}
+
+/// A JSON path, or one of `json` / `header` / `regex` / `script`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ExtractRule {
+    Path(String),
+    Rule(ExtractSpec),
+}
+
+/// `{"json": "$.a"}`, `{"header": "X-Id"}`, `{"regex": "id=(\\d+)"}` or `{"script": ...}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractSpec {
+    #[serde(alias = "jsonPath", alias = "json_path")]
+    pub json: Option<String>,
+    pub header: Option<String>,
+    pub regex: Option<String>,
+    pub script: Option<String>,
+}
+
+/// Any JSON value (request bodies and auth objects have their own forms).
+pub fn any_value(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({})
+}
+
+/// One step, checked.
 #[derive(Debug, Clone)]
-pub struct StepInput {
+pub struct Step {
     pub name: String,
-    pub request: RequestTemplate,
+    pub draft: Draft,
     pub think_time: Duration,
     pub extract: Vec<Extract>,
     pub expected: Vec<u16>,
 }
 
-/// One scenario as written.
+/// One scenario, checked.
 #[derive(Debug, Clone)]
-pub struct ScenarioInput {
+pub struct Scenario {
     pub name: String,
     pub weight: u32,
-    pub steps: Vec<StepInput>,
+    pub steps: Vec<Step>,
 }
 
-/// Reads `scenarios` (absent: none).
-pub fn parse(top: &Map<String, Value>) -> Result<Vec<ScenarioInput>, FieldError> {
-    match fields::field(top, &["scenarios"]) {
-        None => Ok(Vec::new()),
-        Some((_, Value::Array(items))) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| scenario(i, item))
-            .collect(),
-        Some((name, other)) => Err(FieldError::new(
-            name,
-            format!("must be a list of scenarios, got {other}"),
-        )),
+impl ScenarioEntry {
+    /// Checks the entry at `index` of `scenarios`; errors name the field's path.
+    pub fn check(self, index: usize) -> Result<Scenario, FieldError> {
+        let at = format!("scenarios[{index}]");
+        let steps = self.steps.unwrap_or_default();
+        if steps.is_empty() {
+            return Err(FieldError::new(
+                &format!("{at}.steps"),
+                "needs a list of at least one step",
+            ));
+        }
+        Ok(Scenario {
+            name: required_name(self.name, &at)?,
+            weight: weight(self.weight, &at)?,
+            steps: steps
+                .into_iter()
+                .enumerate()
+                .map(|(j, step)| step.check(&format!("{at}.steps[{j}]")))
+                .collect::<Result<_, _>>()?,
+        })
     }
 }
 
-fn object<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, FieldError> {
-    value
-        .as_object()
-        .ok_or_else(|| FieldError::new(field, format!("must be an object, got {value}")))
-}
-
-fn scenario(index: usize, item: &Value) -> Result<ScenarioInput, FieldError> {
-    let at = |name: &str| format!("scenarios[{index}].{name}");
-    let object = object(item, &format!("scenarios[{index}]"))?;
-    let name = fields::name_at(object, &format!("scenarios[{index}]"))?;
-    let weight = fields::weight_at(object, &format!("scenarios[{index}]"))?;
-    let steps = match fields::field(object, &["steps"]) {
-        Some((_, Value::Array(steps))) if !steps.is_empty() => steps
-            .iter()
-            .enumerate()
-            .map(|(j, step_value)| step(&at(&format!("steps[{j}]")), step_value))
-            .collect::<Result<_, _>>()?,
-        _ => {
-            return Err(FieldError::new(
-                &at("steps"),
-                "needs a list of at least one step",
-            ))
+impl StepEntry {
+    fn check(self, at: &str) -> Result<Step, FieldError> {
+        let draft = Written {
+            method: self.method,
+            url: self.url,
+            headers: self.headers,
+            params: self.params,
+            body: self.body,
+            ..Written::default()
         }
-    };
-    Ok(ScenarioInput {
-        name,
-        weight,
-        steps,
-    })
-}
-
-fn step(at: &str, value: &Value) -> Result<StepInput, FieldError> {
-    let object = object(value, at)?;
-    let rename = |err: FieldError| FieldError::new(&format!("{at}.{}", err.field), err.message);
-    let name = fields::name_at(object, at)?;
-    let request = read_request(object)
-        .map_err(rename)?
-        .ok_or_else(|| FieldError::new(&format!("{at}.url"), "is required"))?;
-    let think_time = match fields::field(object, &["thinkTime", "think_time"]) {
-        None => Duration::ZERO,
-        Some((_, Value::Number(ms))) => {
-            Duration::from_secs_f64(ms.as_f64().unwrap_or(0.0).max(0.0) / 1000.0)
-        }
-        Some(_) => fields::duration(object, &["thinkTime", "think_time"])
-            .map_err(rename)?
-            .unwrap_or_default(),
-    };
-    let extract = match fields::field(object, &["extract"]) {
-        None => Vec::new(),
-        Some((_, Value::Object(rules))) => rules
-            .iter()
+        .merge(None)
+        .map_err(|err| err.under(at))?;
+        let think_time = match self.think_time {
+            None => Duration::ZERO,
+            Some(ThinkTime::Text(Span(duration))) => duration,
+            Some(ThinkTime::Millis(ms)) if ms.is_finite() && (0.0..1e12).contains(&ms) => {
+                Duration::from_secs_f64(ms / 1000.0)
+            }
+            Some(ThinkTime::Millis(ms)) => {
+                return Err(FieldError::new(
+                    &format!("{at}.thinkTime"),
+                    format!("must be a number of milliseconds, got {ms}"),
+                ))
+            }
+        };
+        let extract = self
+            .extract
+            .unwrap_or_default()
+            .into_iter()
             .map(|(variable, rule)| extractor(&format!("{at}.extract.{variable}"), variable, rule))
-            .collect::<Result<_, _>>()?,
-        Some((_, other)) => {
-            return Err(FieldError::new(
-                &format!("{at}.extract"),
-                format!("must be an object, got {other}"),
-            ))
-        }
-    };
-    let expected = fields::status_codes(object, &["expectedStatusCodes", "expected_status_codes"])
-        .map_err(rename)?;
-    Ok(StepInput {
-        name,
-        request,
-        think_time,
-        extract,
-        expected,
-    })
+            .collect::<Result<_, _>>()?;
+        Ok(Step {
+            name: required_name(self.name, at)?,
+            draft,
+            think_time,
+            extract,
+            expected: self
+                .expected_status_codes
+                .map(|codes| codes.0)
+                .unwrap_or_default(),
+        })
+    }
 }
 
-fn extractor(field: &str, variable: &str, rule: &Value) -> Result<Extract, FieldError> {
+fn extractor(field: &str, variable: String, rule: ExtractRule) -> Result<Extract, FieldError> {
     let source = match rule {
-        Value::String(path) => Source::JsonPath(path.clone()),
-        Value::Object(spec) => {
-            if let Some(path) = fields::string(spec, &["json", "jsonPath", "json_path"])? {
-                Source::JsonPath(path)
-            } else if let Some(header) = fields::string(spec, &["header"])? {
-                Source::Header(header)
-            } else if let Some(script) = fields::string(spec, &["script"])? {
-                Source::Script(script)
-            } else if let Some(pattern) = fields::string(spec, &["regex"])? {
-                Source::Regex(
-                    Regex::new(&pattern)
-                        .map_err(|err| FieldError::new(field, format!("bad regex: {err}")))?,
-                )
-            } else {
+        ExtractRule::Path(path) => Source::JsonPath(path),
+        ExtractRule::Rule(spec) => match (spec.json, spec.header, spec.regex, spec.script) {
+            (Some(path), None, None, None) => Source::JsonPath(path),
+            (None, Some(header), None, None) => Source::Header(header),
+            (None, None, None, Some(script)) => Source::Script(script),
+            (None, None, Some(pattern), None) => Source::Regex(
+                Regex::new(&pattern)
+                    .map_err(|err| FieldError::new(field, format!("bad regex: {err}")))?,
+            ),
+            _ => {
                 return Err(FieldError::new(
                     field,
-                    "needs one of json, header, regex, script",
-                ));
+                    "needs exactly one of json, header, regex, script",
+                ))
             }
-        }
-        other => {
-            return Err(FieldError::new(
-                field,
-                format!("must be a JSON path or an object, got {other}"),
-            ))
-        }
+        },
     };
-    Ok(Extract {
-        variable: variable.to_owned(),
-        source,
-    })
+    Ok(Extract { variable, source })
 }
 
-/// The engine plans of the scenarios, variables substituted (extracted names stay for the
-/// shards to fill per virtual user).
-pub fn plans(scenarios: &[ScenarioInput], variables: &Variables) -> Vec<ScenarioPlan> {
-    scenarios
-        .iter()
-        .map(|scenario| ScenarioPlan {
-            name: scenario.name.clone(),
-            weight: scenario.weight,
-            steps: scenario
-                .steps
-                .iter()
-                .map(|step| {
-                    let request = substitute(&step.request, variables);
-                    StepPlan {
-                        name: step.name.clone(),
-                        request: RequestSpec {
-                            method: request.method,
-                            url: request.url,
-                            headers: request.headers,
-                            body: request.body.into_bytes(),
-                            live_headers: Vec::new(),
-                        },
-                        think_time: step.think_time,
-                        extract: step.extract.clone(),
-                        expected_status: ExpectedStatus {
-                            codes: step.expected.clone(),
-                        },
-                    }
-                })
-                .collect(),
-        })
-        .collect()
+/// The engine plan of one scenario, with its steps' requests prepared (in step order).
+pub fn plan(scenario: &Scenario, prepared: Vec<Prepared>) -> ScenarioPlan {
+    ScenarioPlan {
+        name: scenario.name.clone(),
+        weight: scenario.weight,
+        steps: scenario
+            .steps
+            .iter()
+            .zip(prepared)
+            .map(|(step, prepared)| StepPlan {
+                name: step.name.clone(),
+                request: super::prepare::request_spec(prepared),
+                think_time: step.think_time,
+                extract: step.extract.clone(),
+                expected_status: ExpectedStatus {
+                    codes: step.expected.clone(),
+                },
+            })
+            .collect(),
+    }
 }

@@ -4,86 +4,105 @@
 //! ATM fields `{"max_latency_p95_ms": 500, "max_error_rate": 0.01, "min_throughput_rps": 100}`
 //! (both may be mixed in one object).
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
 use vayu_engine::threshold::Threshold;
 
-use super::fields::{self, FieldError};
+use crate::input::values::Span;
+use crate::input::FieldError;
 
-/// Reads the `thresholds` object; absent means none.
-pub fn parse(value: Option<&Value>) -> Result<Vec<Threshold>, FieldError> {
-    let Some(value) = value.filter(|value| !value.is_null()) else {
-        return Ok(Vec::new());
-    };
-    let Value::Object(entries) = value else {
-        return Err(FieldError::new(
-            "thresholds",
-            format!("must be an object, got {value}"),
-        ));
-    };
+/// One metric's thresholds: an ATM bound (`max_…`/`min_…` keys), an expression, or a
+/// list of them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ThresholdValue {
+    Bound(f64),
+    One(ThresholdEntry),
+    Many(Vec<ThresholdEntry>),
+}
+
+/// `"p(95)<500"` or `{"threshold": "p(95)<500", "abortOnFail": true, "delayAbortEval": "10s"}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ThresholdEntry {
+    Expression(String),
+    Options(ThresholdOptions),
+}
+
+/// The object form of a k6 threshold.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdOptions {
+    pub threshold: String,
+    #[serde(rename = "abortOnFail")]
+    pub abort_on_fail: Option<bool>,
+    #[serde(rename = "delayAbortEval")]
+    pub delay_abort_eval: Option<Span>,
+}
+
+/// The engine thresholds of a `thresholds` object.
+pub fn parse(entries: BTreeMap<String, ThresholdValue>) -> Result<Vec<Threshold>, FieldError> {
     let mut thresholds = Vec::new();
     for (key, entry) in entries {
         let field = format!("thresholds.{key}");
-        if key.starts_with("max_") || key.starts_with("min_") {
-            let bound = entry
-                .as_f64()
-                .ok_or_else(|| FieldError::new(&field, format!("must be a number, got {entry}")))?;
-            thresholds.push(
-                Threshold::from_atm(key, bound)
-                    .map_err(|err| FieldError::new(&field, err.to_string()))?,
-            );
-            continue;
-        }
-        let expressions = match entry {
-            Value::Array(items) => items.iter().collect(),
-            Value::String(_) | Value::Object(_) => vec![entry],
-            other => {
+        let invalid =
+            |err: vayu_engine::threshold::ThresholdError| FieldError::new(&field, err.to_string());
+        let is_bound = key.starts_with("max_") || key.starts_with("min_");
+        let expressions = match (entry, is_bound) {
+            (ThresholdValue::Bound(bound), true) => {
+                thresholds.push(Threshold::from_atm(&key, bound).map_err(invalid)?);
+                continue;
+            }
+            (_, true) => return Err(FieldError::new(&field, "must be a number")),
+            (ThresholdValue::Bound(bound), false) => {
                 return Err(FieldError::new(
                     &field,
-                    format!("must be a list of expressions, got {other}"),
+                    format!("must be a list of expressions such as \"p(95)<500\", got {bound}"),
                 ))
             }
+            (ThresholdValue::One(entry), false) => vec![entry],
+            (ThresholdValue::Many(entries), false) => entries,
         };
         for expression in expressions {
-            thresholds.push(one(key, expression, &field)?);
+            thresholds.push(match expression {
+                ThresholdEntry::Expression(text) => {
+                    Threshold::parse(&key, &text).map_err(invalid)?
+                }
+                ThresholdEntry::Options(options) => {
+                    let mut threshold =
+                        Threshold::parse(&key, &options.threshold).map_err(invalid)?;
+                    threshold.abort_on_fail = options.abort_on_fail.unwrap_or(false);
+                    threshold.delay_abort = options
+                        .delay_abort_eval
+                        .map(|Span(delay)| delay)
+                        .unwrap_or_default();
+                    threshold
+                }
+            });
         }
     }
     Ok(thresholds)
 }
 
-fn one(metric: &str, expression: &Value, field: &str) -> Result<Threshold, FieldError> {
-    let invalid =
-        |err: vayu_engine::threshold::ThresholdError| FieldError::new(field, err.to_string());
-    match expression {
-        Value::String(text) => Threshold::parse(metric, text).map_err(invalid),
-        Value::Object(options) => {
-            let text = fields::string(options, &["threshold"])?
-                .ok_or_else(|| FieldError::new(field, "an object threshold needs `threshold`"))?;
-            let mut threshold = Threshold::parse(metric, &text).map_err(invalid)?;
-            threshold.abort_on_fail = fields::boolean(options, &["abortOnFail"])?.unwrap_or(false);
-            threshold.delay_abort =
-                fields::duration(options, &["delayAbortEval"])?.unwrap_or_default();
-            Ok(threshold)
-        }
-        other => Err(FieldError::new(
-            field,
-            format!("must be an expression string, got {other}"),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn read(value: Value) -> Result<Vec<Threshold>, FieldError> {
+        parse(crate::input::strict::decode(value).map_err(|err| err.under("thresholds"))?)
+    }
 
     #[test]
     fn reads_k6_and_atm_forms_together() {
-        let value = json!({
+        let thresholds = read(json!({
             "http_req_duration": ["p(95)<500", {"threshold": "avg<200", "abortOnFail": true, "delayAbortEval": "2s"}],
             "http_req_failed": "rate<0.01",
             "max_latency_p99_ms": 900,
-        });
-        let thresholds = parse(Some(&value)).unwrap_or_else(|e| panic!("{e}"));
+        }))
+        .unwrap();
         assert_eq!(thresholds.len(), 4);
         assert!(thresholds
             .iter()
@@ -92,12 +111,12 @@ mod tests {
 
     #[test]
     fn names_the_bad_entry() {
-        let err = parse(Some(&json!({"http_req_duration": ["p(95)<abc"]}))).err();
+        let err = read(json!({"http_req_duration": ["p(95)<abc"]})).err();
         assert_eq!(
             err.map(|e| e.field),
             Some("thresholds.http_req_duration".to_owned())
         );
-        let err = parse(Some(&json!({"max_error_rate": "high"}))).err();
+        let err = read(json!({"max_error_rate": "high"})).err();
         assert_eq!(
             err.map(|e| e.field),
             Some("thresholds.max_error_rate".to_owned())

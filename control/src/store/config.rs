@@ -7,6 +7,7 @@
 //! live topic, `statsInterval` the cadence of the legacy `/stats` stream. Stored keys that
 //! are not registered (`contextPoolSize` of older versions) are never read.
 
+use crate::input::FieldError;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -163,15 +164,22 @@ impl ConfigValues {
 }
 
 /// Checks every key of a partial update: registered, an integer, within range. Returns the
-/// values to store, or one message naming every bad key and value.
-pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>, String> {
+/// values to store, or an error naming the first bad key (with the setting probably meant,
+/// for an unknown one) and a message naming every bad key and value.
+pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>, FieldError> {
     // Only keys and ranges matter here, not defaults.
     let registry = entries(1);
     let mut accepted = Vec::with_capacity(update.len());
     let mut problems = Vec::new();
     for (key, value) in update {
         let Some(entry) = registry.iter().find(|entry| entry.key == key) else {
-            problems.push(format!("unknown config key {key:?} (value {value})"));
+            let known: Vec<String> = registry.iter().map(|entry| entry.key.to_owned()).collect();
+            let hint = crate::input::strict::closest(key, &known)
+                .map_or_else(String::new, |close| format!(" (did you mean \"{close}\"?)"));
+            problems.push((
+                key,
+                format!("unknown config key {key:?} (value {value}){hint}"),
+            ));
             continue;
         };
         match value
@@ -179,16 +187,24 @@ pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>,
             .filter(|n| (entry.min..=entry.max).contains(n))
         {
             Some(n) => accepted.push((entry.key, n)),
-            None => problems.push(format!(
-                "{key}: {value} is not an integer in [{}, {}]",
-                entry.min, entry.max
+            None => problems.push((
+                key,
+                format!(
+                    "{key}: {value} is not an integer in [{}, {}]",
+                    entry.min, entry.max
+                ),
             )),
         }
     }
-    if problems.is_empty() {
-        Ok(accepted)
-    } else {
-        Err(problems.join("; "))
+    match problems.first() {
+        None => Ok(accepted),
+        Some((first, _)) => {
+            let messages: Vec<&str> = problems
+                .iter()
+                .map(|(_, message)| message.as_str())
+                .collect();
+            Err(FieldError::new(first, messages.join("; ")))
+        }
     }
 }
 
@@ -229,7 +245,10 @@ mod tests {
         let bad = update(serde_json::json!({
             "liveTickIntervalMs": 5, "nope": 1, "workers": "8", "defaultTimeout": 1.5
         }));
-        let message = validate(&bad).err().unwrap_or_default();
+        let message = validate(&bad)
+            .err()
+            .map(|err| err.message)
+            .unwrap_or_default();
         for part in [
             "liveTickIntervalMs: 5",
             "\"nope\"",
@@ -280,6 +299,7 @@ mod tests {
     fn removed_keys_are_unknown() {
         let message = validate(&update(serde_json::json!({"contextPoolSize": 8})))
             .err()
+            .map(|err| err.message)
             .unwrap_or_default();
         assert!(
             message.contains("unknown config key \"contextPoolSize\""),

@@ -147,6 +147,46 @@ fn cases(url: &str) -> Vec<Case> {
             "headers",
         ),
         case("body not an object", json!([1, 2, 3]), INVALID, "body"),
+        case(
+            "misspelt concurrency (a typo must not run the default load)",
+            dur(json!({ "concurency": 3 })),
+            INVALID,
+            "concurency",
+        ),
+        case(
+            "unknown top-level field",
+            dur(json!({ "rampUp": "1s" })),
+            INVALID,
+            "rampUp",
+        ),
+        case(
+            "misspelt field of the nested request",
+            json!({ "request": { "url": url, "metod": "POST" }, "mode": "iterations", "iterations": 1 }),
+            INVALID,
+            "request.metod",
+        ),
+        case(
+            "misspelt field of an endpoint",
+            json!({ "mode": "iterations", "iterations": 1,
+                "endpoints": [{ "name": "a", "url": url }, { "name": "b", "url": url, "wieght": 2 }] }),
+            INVALID,
+            "endpoints[1].wieght",
+        ),
+        case(
+            "misspelt field of a scenario step",
+            json!({ "users": 1, "duration": "1s",
+                "scenarios": [{ "name": "s", "steps": [{ "name": "a", "url": url, "thinktime": 5 }] }] }),
+            INVALID,
+            "scenarios[0].steps[0].thinktime",
+        ),
+        case(
+            "misspelt threshold option",
+            dur(
+                json!({ "thresholds": { "http_req_duration": [{ "threshold": "p(95)<5", "abortOnFial": true }] } }),
+            ),
+            INVALID,
+            "thresholds.http_req_duration",
+        ),
         Case {
             name: "unknown requestId",
             body: dur(json!({ "requestId": "req_missing" })),
@@ -187,6 +227,16 @@ fn every_bad_body_gets_its_error_and_the_daemon_keeps_serving() {
         );
         let field = assert_error(&answer, case.status, &code, &context);
         assert_eq!(field.as_deref(), case.field, "{context}: error.field");
+        if case.name.starts_with("misspelt concurrency") {
+            let message = answer.json()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(
+                message.contains("did you mean \"concurrency\""),
+                "{context}: {message}"
+            );
+        }
         assert_still_serving(&daemon, &context);
     }
     assert_eq!(server.requests(), 0, "a rejected run sent traffic");

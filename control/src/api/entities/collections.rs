@@ -14,9 +14,12 @@ use crate::records::{Collection, Variables};
 const NOT_FOUND: &str = "COLLECTION_NOT_FOUND";
 
 /// `POST /collections`: every field optional except `name` for a new collection.
+/// `createdAt`, which `GET` shows, is accepted and ignored.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CollectionBody {
+    #[serde(default, rename = "createdAt")]
+    _created_at: serde::de::IgnoredAny,
     id: Option<String>,
     name: Option<String>,
     /// `null` moves the collection to the root.

@@ -13,18 +13,29 @@ use crate::records::{Environment, Globals};
 
 const NOT_FOUND: &str = "ENVIRONMENT_NOT_FOUND";
 
-/// `POST /environments`: `name` is required for a new environment.
+/// `POST /environments`: `name` is required for a new environment. `updatedAt`, which
+/// `GET` shows, is accepted and ignored (the store sets it), so a fetched environment can
+/// be sent back as is.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnvironmentBody {
     id: Option<String>,
     name: Option<String>,
     variables: Option<Value>,
+    #[serde(default, rename = "updatedAt")]
+    _updated_at: serde::de::IgnoredAny,
 }
 
-/// `POST /globals`.
+/// `POST /globals`. `id` (always `globals`) and `updatedAt`, which `GET` shows, are accepted
+/// and ignored.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GlobalsBody {
     variables: Option<Value>,
+    #[serde(default, rename = "id")]
+    _id: serde::de::IgnoredAny,
+    #[serde(default, rename = "updatedAt")]
+    _updated_at: serde::de::IgnoredAny,
 }
 
 #[utoipa::path(get, path = "/environments", tag = "environments", responses((status = 200, description = "All environments")))]

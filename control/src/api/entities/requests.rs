@@ -18,10 +18,13 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OP
 const BODY_TYPES: [&str; 5] = ["none", "json", "text", "form-data", "x-www-form-urlencoded"];
 
 /// `POST /requests`: a new request needs `collectionId`, `name`, `method` and `url`; an
-/// update (an `id` that exists) changes only the fields given.
+/// update (an `id` that exists) changes only the fields given. `updatedAt`, which `GET`
+/// shows, is accepted and ignored.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestBody {
+    #[serde(default, rename = "updatedAt")]
+    _updated_at: serde::de::IgnoredAny,
     id: Option<String>,
     collection_id: Option<String>,
     name: Option<String>,

@@ -1,0 +1,324 @@
+//! The one request pipeline of load runs and design requests: the request as written
+//! ([`Written`], the fields any body may set), merged over a saved request into a
+//! [`Draft`], then rendered and encoded into the bytes it puts on the wire ([`Prepared`]).
+//! A saved request therefore sends the same method, URL (with its `params`), headers
+//! (with the content type its `bodyType` implies) and body in design mode and under load;
+//! only auth differs in when it runs (per request in design mode, once per run under load).
+
+use serde_json::Value;
+
+use super::values::Pairs;
+use super::FieldError;
+use crate::auth::Auth;
+use crate::records::SavedRequest;
+
+/// Request fields of a body, each one absent unless written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Written {
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub headers: Option<Pairs>,
+    pub params: Option<Pairs>,
+    /// The body in any of its JSON forms (see [`crate::payload`]).
+    pub body: Option<Value>,
+    pub auth: Option<Value>,
+    pub pre_request_script: Option<String>,
+    pub post_response_script: Option<String>,
+}
+
+/// A request as written, complete: `{{variables}}` not yet rendered, scripts not yet run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// Upper case.
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// Query parameters appended to the URL.
+    pub params: Vec<(String, String)>,
+    pub body: Value,
+    pub auth: Option<Value>,
+    pub pre_request_script: Option<String>,
+    pub post_response_script: Option<String>,
+    /// The saved request's name (scripts see it as `pm.info.requestName`).
+    pub name: String,
+}
+
+/// A request ready for the wire, but for its auth's credentials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub auth: Option<Auth>,
+}
+
+impl Written {
+    /// The draft: the fields written here over the saved request's (each field on its
+    /// own: a body that sets only `url` keeps the saved headers, body and auth).
+    pub fn merge(self, saved: Option<&SavedRequest>) -> Result<Draft, FieldError> {
+        let url = self
+            .url
+            .or_else(|| saved.map(|saved| saved.url.clone()))
+            .filter(|url| !url.trim().is_empty())
+            .ok_or_else(|| {
+                FieldError::new(
+                    "url",
+                    "is required (or name a saved request with requestId)",
+                )
+            })?;
+        let method = self
+            .method
+            .or_else(|| {
+                saved
+                    .map(|saved| saved.method.clone())
+                    .filter(|method| !method.is_empty())
+            })
+            .unwrap_or_else(|| "GET".to_owned())
+            .to_ascii_uppercase();
+        let headers = match (self.headers, saved) {
+            (Some(Pairs(headers)), _) => headers,
+            (None, Some(saved)) => pairs(&saved.headers),
+            (None, None) => Vec::new(),
+        };
+        // Framing is the client's: refused before any lookup, script or stored run.
+        if let Some((name, _)) = headers
+            .iter()
+            .find(|(name, _)| vayu_net::request::is_framing_header(name.trim()))
+        {
+            return Err(FieldError::new(
+                "headers",
+                vayu_net::request::EncodeError::FramingHeader(name.clone()).to_string(),
+            ));
+        }
+        let params = match (self.params, saved) {
+            (Some(Pairs(params)), _) => params,
+            (None, Some(saved)) => pairs(&saved.params),
+            (None, None) => Vec::new(),
+        };
+        let body = match (self.body, saved) {
+            (Some(body), _) => body,
+            (None, Some(saved)) => saved_body(saved),
+            (None, None) => Value::Null,
+        };
+        crate::payload::encode(&body, "check")?;
+        let auth = match (self.auth, saved) {
+            (Some(auth), _) => Some(auth),
+            (None, Some(saved)) if !saved.auth.is_empty() => {
+                Some(Value::Object(saved.auth.clone()))
+            }
+            (None, _) => None,
+        };
+        if let Some(auth) = &auth {
+            Auth::parse(auth)?;
+        }
+        let script = |own: Option<String>, saved: Option<&str>| {
+            own.or_else(|| saved.map(str::to_owned))
+                .filter(|script| !script.trim().is_empty())
+        };
+        Ok(Draft {
+            method,
+            url,
+            headers,
+            params,
+            body,
+            auth,
+            pre_request_script: script(
+                self.pre_request_script,
+                saved.map(|saved| saved.pre_request_script.as_str()),
+            ),
+            post_response_script: script(
+                self.post_response_script,
+                saved.map(|saved| saved.post_request_script.as_str()),
+            ),
+            name: saved.map(|saved| saved.name.clone()).unwrap_or_default(),
+        })
+    }
+}
+
+impl Draft {
+    /// Renders every string with `render` (design mode: variables and dynamic values;
+    /// load runs: variables only, dynamic values stay for each request), appends the
+    /// query parameters, encodes the body and adds the content type it implies unless a
+    /// header sets one.
+    pub fn prepare(&self, render: &dyn Fn(&str) -> String) -> Result<Prepared, FieldError> {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (render(name), render(value)))
+            .collect();
+        let params: Vec<(String, String)> = self
+            .params
+            .iter()
+            .map(|(name, value)| (render(name), render(value)))
+            .collect();
+        let body = crate::payload::encode(
+            &render_strings(&self.body, render),
+            &crate::payload::boundary(),
+        )?;
+        if let Some(content_type) = body.content_type {
+            add_header(&mut headers, "Content-Type", content_type);
+        }
+        let auth = match &self.auth {
+            Some(auth) => Auth::parse(&render_strings(auth, render))?,
+            None => None,
+        };
+        Ok(Prepared {
+            method: self.method.clone(),
+            url: with_query(&render(&self.url), &params),
+            headers,
+            body: body.bytes,
+            auth,
+        })
+    }
+}
+
+impl Prepared {
+    /// Adds the headers and query parameters of the auth's credentials (headers the
+    /// request sets itself win).
+    pub fn with_credentials(mut self, credentials: crate::auth::Credentials) -> Prepared {
+        for (name, value) in credentials.headers {
+            add_header(&mut self.headers, &name, value);
+        }
+        self.url = with_query(&self.url, &credentials.query);
+        self
+    }
+}
+
+/// `url` with `pairs` appended to its query string, form-encoded
+/// (`application/x-www-form-urlencoded`, as browsers and Postman encode queries). The URL
+/// is not re-parsed, so `{{$dynamic}}` values in it survive for the load shards.
+pub fn with_query(url: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return url.to_owned();
+    }
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let separator = match base.find('?') {
+        None => "?",
+        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    let mut out = format!("{base}{separator}");
+    out.push_str(
+        &url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish(),
+    );
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// Adds a header unless the request already sets one of that name (what the user wrote
+/// wins over what a body type or auth implies).
+pub fn add_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
+    if !headers
+        .iter()
+        .any(|(existing, _)| existing.eq_ignore_ascii_case(name))
+    {
+        headers.push((name.to_owned(), value));
+    }
+}
+
+/// `value` with `render` applied to every string in it (auth objects, JSON bodies).
+pub fn render_strings(value: &Value, render: &dyn Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(text) => Value::String(render(text)),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| render_strings(item, render))
+                .collect(),
+        ),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, item)| (key.clone(), render_strings(item, render)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn pairs(map: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+/// A saved request's body in the `{type, content}` form (saved requests keep the type in
+/// `bodyType`).
+fn saved_body(saved: &SavedRequest) -> Value {
+    match (&saved.body, saved.body_type.as_str()) {
+        (Value::Object(typed), _) if typed.contains_key("type") => saved.body.clone(),
+        (Value::Null, _) => Value::Null,
+        (Value::String(text), "none" | "") if text.is_empty() => Value::Null,
+        (body, "none" | "") => body.clone(),
+        (body, kind) => serde_json::json!({"type": kind, "content": body}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(name: &str, value: &str) -> (String, String) {
+        (name.to_owned(), value.to_owned())
+    }
+
+    #[test]
+    fn query_pairs_are_appended_form_encoded() {
+        let q = [pair("a b", "1&2"), pair("c", "é")];
+        assert_eq!(
+            with_query("http://h/p", &q),
+            "http://h/p?a+b=1%262&c=%C3%A9"
+        );
+        assert_eq!(
+            with_query("http://h/p?x=1", &q[1..]),
+            "http://h/p?x=1&c=%C3%A9"
+        );
+        assert_eq!(with_query("http://h/p?", &q[1..]), "http://h/p?c=%C3%A9");
+        assert_eq!(
+            with_query("http://h/p#top", &q[1..]),
+            "http://h/p?c=%C3%A9#top"
+        );
+        assert_eq!(with_query("http://h/{{$uuid}}", &[]), "http://h/{{$uuid}}");
+    }
+
+    #[test]
+    fn a_body_field_overrides_only_itself() {
+        let saved = SavedRequest {
+            id: "req_1".into(),
+            collection_id: "col_1".into(),
+            name: "saved".into(),
+            method: "post".into(),
+            url: "http://h/echo".into(),
+            params: [pair("p", "1")].into_iter().collect(),
+            headers: [pair("X-A", "a")].into_iter().collect(),
+            body: serde_json::json!({"k": "v"}),
+            body_type: "x-www-form-urlencoded".into(),
+            auth: serde_json::Map::new(),
+            pre_request_script: String::new(),
+            post_request_script: "pm.test('t', () => {})".into(),
+            updated_at: 0,
+        };
+        let own = Written {
+            url: Some("http://h/other".into()),
+            ..Written::default()
+        };
+        let draft = own.merge(Some(&saved)).unwrap();
+        assert_eq!(draft.method, "POST");
+        let prepared = draft.prepare(&|text| text.to_owned()).unwrap();
+        assert_eq!(prepared.url, "http://h/other?p=1");
+        assert_eq!(prepared.body, b"k=v");
+        assert!(prepared
+            .headers
+            .contains(&pair("Content-Type", "application/x-www-form-urlencoded")));
+        assert!(draft.post_response_script.is_some());
+    }
+}

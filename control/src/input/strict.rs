@@ -1,0 +1,165 @@
+//! Strict decoding of JSON input into typed structs: the struct is the parser. Every body
+//! of the API and every plan file goes through [`decode`]; a field the struct does not
+//! declare (`#[serde(deny_unknown_fields)]`) is refused with its path and, when one is
+//! close, the field that was probably meant (`did you mean "concurrency"?`).
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::FieldError;
+
+/// Decodes `value` into `T`; the error names the path of the field at fault.
+pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(located)
+}
+
+/// Decodes JSON text into `T` (an API body); syntax errors name `body`.
+pub fn decode_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FieldError> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let decoded: T = serde_path_to_error::deserialize(&mut json).map_err(located)?;
+    json.end()
+        .map_err(|err| FieldError::new("body", err.to_string()))?;
+    Ok(decoded)
+}
+
+fn located(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return FieldError::new("body", format!("is not valid JSON: {inner}"));
+    }
+    let message = inner.to_string();
+    if let Some(unknown) = UnknownField::parse(&message) {
+        let field = match path.as_str() {
+            "." => unknown.name.clone(),
+            _ if path.ends_with(unknown.name.as_str()) => path,
+            _ => format!("{path}.{}", unknown.name),
+        };
+        return FieldError::new(&field, unknown.describe());
+    }
+    let field = if path == "." { "body".to_owned() } else { path };
+    FieldError::new(&field, strip_position(&message))
+}
+
+/// serde_json appends ` at line L column C` of the value it read, which for an API body
+/// is the position in a re-encoded value, not in what the client sent.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// serde's `unknown field` error: the name and the names the struct accepts.
+struct UnknownField {
+    name: String,
+    expected: Vec<String>,
+}
+
+impl UnknownField {
+    /// Reads serde's message: ``unknown field `x`, expected one of `a`, `b` `` (also
+    /// ``expected `a` `` and `there are no fields`).
+    fn parse(message: &str) -> Option<UnknownField> {
+        let rest = message.strip_prefix("unknown field `")?;
+        let (name, rest) = rest.split_once('`')?;
+        let expected = rest
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        Some(UnknownField {
+            name: name.to_owned(),
+            expected,
+        })
+    }
+
+    fn describe(&self) -> String {
+        let mut message = format!("unknown field `{}`", self.name);
+        if let Some(close) = closest(&self.name, &self.expected) {
+            message.push_str(&format!(" (did you mean \"{close}\"?)"));
+        } else if !self.expected.is_empty() {
+            message.push_str(&format!("; expected one of {}", self.expected.join(", ")));
+        }
+        message
+    }
+}
+
+/// The accepted name closest to `name`, when it is close enough to be a typo (or the same
+/// name in another case or spelling convention).
+pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let folded = fold(name);
+    candidates
+        .iter()
+        .map(|candidate| {
+            let score = if fold(candidate) == folded {
+                1.0
+            } else {
+                strsim::jaro_winkler(&folded, &fold(candidate))
+            };
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate.as_str())
+}
+
+/// Lower case without `_` and `-`: `target_rps`, `targetRps` and `TARGET-RPS` fold alike.
+fn fold(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Outer {
+        #[allow(dead_code)]
+        concurrency: Option<u32>,
+        #[allow(dead_code)]
+        inner: Option<Vec<Inner>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[allow(dead_code)]
+        weight: Option<u32>,
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_with_a_suggestion() {
+        let err = decode::<Outer>(json!({"concurency": 3})).err();
+        assert_eq!(
+            err,
+            Some(FieldError::new(
+                "concurency",
+                "unknown field `concurency` (did you mean \"concurrency\"?)"
+            ))
+        );
+        let err = decode::<Outer>(json!({"inner": [{"weight": 1}, {"wieght": 2}]})).err();
+        assert_eq!(err.map(|e| e.field), Some("inner[1].wieght".to_owned()));
+        let err = decode::<Outer>(json!({"zzz": 1})).err();
+        assert_eq!(
+            err.map(|e| e.message),
+            Some("unknown field `zzz`; expected one of concurrency, inner".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_mistyped_field_is_named_without_positions() {
+        let err = decode_slice::<Outer>(br#"{"concurrency": "many"}"#).err();
+        assert_eq!(err.as_ref().map(|e| e.field.as_str()), Some("concurrency"));
+        assert!(err.is_some_and(|e| !e.message.contains("line")));
+        let err = decode_slice::<Outer>(b"{").err();
+        assert_eq!(err.map(|e| e.field), Some("body".to_owned()));
+    }
+}

@@ -1,0 +1,136 @@
+//! The variable scopes of a request or a run, kept apart (design-mode scripts read and
+//! write each one): local (`pm.variables`; a run body's `environment`), environment,
+//! collection and globals. A name resolves in that order, as Postman does (SPEC §3:
+//! environment → collection → globals); unknown names stay as written. Secret values are
+//! masked wherever a request or run is shown. Loaded from the store on the control thread.
+
+use std::collections::BTreeMap;
+
+use vayu_engine::template::{Lookup, Template};
+
+use crate::records;
+use crate::store::{Store, StoreError};
+
+/// Variables by scope, enabled ones only, plus the values to mask.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scopes {
+    pub local: BTreeMap<String, String>,
+    pub environment: BTreeMap<String, String>,
+    pub collection: BTreeMap<String, String>,
+    pub globals: BTreeMap<String, String>,
+    /// Values of secret variables, replaced by `***` in what is stored.
+    pub secrets: Vec<String>,
+}
+
+impl Lookup for Scopes {
+    fn get(&self, name: &str) -> Option<&str> {
+        [
+            &self.local,
+            &self.environment,
+            &self.collection,
+            &self.globals,
+        ]
+        .into_iter()
+        .find_map(|scope| scope.get(name))
+        .map(String::as_str)
+    }
+}
+
+impl Scopes {
+    /// Renders `text`: known `{{name}}`s and dynamic values (as for the first request) are
+    /// replaced, everything else stays as written.
+    pub fn render(&self, text: &str) -> String {
+        Template::compile(text).render(self, 1)
+    }
+
+    /// Substitutes the variables only; dynamic values (`{{$uuid}}`, ...) stay for the load
+    /// shards to render per request.
+    pub fn resolve(&self, text: &str) -> String {
+        Template::compile(text).resolve_variables(self)
+    }
+
+    /// `text` with every secret value replaced by `***`.
+    pub fn mask(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_owned(), |masked, secret| {
+            masked.replace(secret.as_str(), "***")
+        })
+    }
+
+    /// Adds one stored scope (enabled variables) into `scope`.
+    fn add(
+        scope: &mut BTreeMap<String, String>,
+        secrets: &mut Vec<String>,
+        stored: &records::Variables,
+    ) {
+        for (name, variable) in stored.iter().filter(|(_, variable)| variable.enabled) {
+            if variable.secret && !variable.value.is_empty() {
+                secrets.push(variable.value.clone());
+            }
+            scope.insert(name.clone(), variable.value.clone());
+        }
+    }
+}
+
+/// The scopes of a request: the environment (when named), the collection of the saved
+/// request (when there is one), and the globals. `Ok(None)` when the environment does not
+/// exist.
+pub fn load(
+    store: &Store,
+    environment_id: Option<&str>,
+    collection_id: Option<&str>,
+) -> Result<Option<Scopes>, StoreError> {
+    let mut scopes = Scopes::default();
+    if let Some(id) = environment_id {
+        let Some(environment) = store.environment(id)? else {
+            return Ok(None);
+        };
+        Scopes::add(
+            &mut scopes.environment,
+            &mut scopes.secrets,
+            &environment.variables,
+        );
+    }
+    if let Some(collection) = collection_id
+        .map(|id| store.collection(id))
+        .transpose()?
+        .flatten()
+    {
+        Scopes::add(
+            &mut scopes.collection,
+            &mut scopes.secrets,
+            &collection.variables,
+        );
+    }
+    let globals = store.globals()?;
+    Scopes::add(&mut scopes.globals, &mut scopes.secrets, &globals.variables);
+    Ok(Some(scopes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_order_is_local_environment_collection_globals() {
+        let mut scopes = Scopes::default();
+        scopes.globals.insert("a".into(), "g".into());
+        scopes.collection.insert("a".into(), "c".into());
+        assert_eq!(scopes.get("a"), Some("c"));
+        scopes.environment.insert("a".into(), "e".into());
+        assert_eq!(scopes.get("a"), Some("e"));
+        scopes.local.insert("a".into(), "l".into());
+        assert_eq!(scopes.get("a"), Some("l"));
+        assert_eq!(scopes.get("b"), None);
+    }
+
+    #[test]
+    fn secrets_are_masked_and_unknown_names_stay() {
+        let mut scopes = Scopes::default();
+        scopes.environment.insert("token".into(), "s3cr3t".into());
+        scopes.secrets.push("s3cr3t".into());
+        scopes.globals.insert("user".into(), "bob".into());
+        let applied = scopes.render("Bearer {{token}} for {{user}} {{missing}}");
+        assert_eq!(scopes.mask(&applied), "Bearer *** for bob {{missing}}");
+        assert_eq!(scopes.resolve("{{user}}/{{$uuid}}"), "bob/{{$uuid}}");
+    }
+}
