@@ -9,6 +9,8 @@ mod basics;
 mod config;
 #[path = "api/entities.rs"]
 mod entities;
+#[path = "api/envelope.rs"]
+mod envelope;
 #[path = "api/environments.rs"]
 mod environments;
 #[path = "api/expect.rs"]

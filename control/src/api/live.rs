@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,7 +19,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::{ApiQuery, RunId};
+use super::params::{ApiQuery, ApiUpgrade, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::cadence::Cadence;
@@ -268,13 +268,17 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
 }
 
 /// The `/stats` ticks over WebSocket (same `statsInterval` cadence): one text message per
-/// tick, then `{"event":"complete"}`.
+/// tick, then `{"event":"complete"}`. A request that is not a WebSocket handshake is 426
+/// UPGRADE_REQUIRED (see [`ApiUpgrade`]).
 #[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", params(("id" = String, Path)),
-    responses((status = 101, description = "WebSocket upgrade"), (status = 404, description = "RUN_NOT_FOUND")))]
+    responses((status = 101, description = "WebSocket upgrade"),
+        (status = 400, description = "INVALID_REQUEST: an undecodable id, or a handshake without Sec-WebSocket-Key"),
+        (status = 404, description = "RUN_NOT_FOUND"),
+        (status = 426, description = "UPGRADE_REQUIRED: not a WebSocket handshake, or not version 13")))]
 async fn ws_stats(
     State(state): State<AppState>,
     RunId(id): RunId,
-    upgrade: WebSocketUpgrade,
+    ApiUpgrade(upgrade): ApiUpgrade,
 ) -> ApiResult<Response> {
     let source = Feed::stats(&state, Source::open(&state, &id, 0)?)?;
     Ok(upgrade.on_upgrade(move |socket| forward(socket, source, id)))

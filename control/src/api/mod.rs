@@ -86,6 +86,9 @@ impl Shared {
 /// the two cannot drift apart).
 pub fn router(state: AppState) -> Router {
     let (routes, spec) = api_routes().split_for_parts();
+    // `method_not_allowed_fallback` is copied into the routes registered *before* it (the
+    // merged ones included; axum keeps the `Allow` header it builds per route): every route
+    // goes above it, or its wrong methods answer axum's empty 405.
     let routes = routes
         .route("/openapi.json", get(move || std::future::ready(Json(spec))))
         .method_not_allowed_fallback(method_not_allowed)
@@ -127,6 +130,10 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
+/// 405 METHOD_NOT_ALLOWED for a known path; axum adds the `Allow` header (RFC 9110
+/// §15.5.6) listing the route's methods (GET routes also answer HEAD). OPTIONS never gets
+/// here: the CORS layer answers it as a preflight on every path (200; on a routed path
+/// with that `Allow` too).
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -135,6 +142,7 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     )
 }
 
+/// 404 NOT_FOUND for a path no route matches.
 async fn unknown_route(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found("NOT_FOUND", format!("no route for {}", uri.path()))
 }
