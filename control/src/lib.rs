@@ -5,7 +5,8 @@
 //!
 //! Map of the crate:
 //! - [`cli`]: flags and the `run` / `serve` commands.
-//! - [`serve`]: starting the daemon: data dir, store, control thread, shutdown.
+//! - [`serve`]: starting the daemon: data dir, store, control thread, shutdown; [`state`]:
+//!   what the daemon's handlers and runs share.
 //! - [`api`]: routes, the error envelope, and request guards (Host, CORS, API keys).
 //! - [`input`]: input as written: strict decoding, value types, the one request pipeline
 //!   (request as written → saved-request merge → rendered and encoded) and variable scopes.
@@ -19,10 +20,12 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod design;
+pub mod field;
 pub mod ids;
 pub mod input;
 pub mod payload;
 pub mod records;
 pub mod runs;
 pub mod serve;
+pub mod state;
 pub mod store;

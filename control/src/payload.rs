@@ -6,7 +6,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::input::FieldError;
+use crate::field::FieldError;
 
 /// The body types of the v0.3 `{type, content}` form.
 pub const BODY_TYPES: [&str; 6] = [

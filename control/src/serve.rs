@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::api;
 use crate::api::guard::{Keys, Security};
-use crate::api::{self, Shared};
 use crate::runs::Registry;
+use crate::state::Shared;
 use crate::store::Store;
 
 /// What `vayu serve` was asked for.
@@ -39,7 +40,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             options.addr
         );
     }
-    let security = Security::new(options.allow_hosts, options.cors_origins, keys);
+    let security = Arc::new(Security::new(
+        options.allow_hosts,
+        options.cors_origins,
+        keys,
+    ));
     let store = Store::open(&options.data_dir)?;
     // Runs a killed daemon left behind get their reports before the API answers for them.
     match crate::runs::recovered::store_missing_reports(&store) {
@@ -52,10 +57,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         Err(err) => eprintln!("vayu: reports of interrupted runs not rebuilt: {err}"),
     }
     let state = Arc::new(Shared {
-        store,
-        runs: Registry::default(),
+        store: Arc::new(store),
+        runs: Arc::new(Registry::default()),
         workers: options.workers,
-        security: Arc::new(security),
         design: crate::design::Executor::start().context("cannot start the design-mode thread")?,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -70,12 +74,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             "vayu: listening on http://{bound} (data dir {})",
             options.data_dir.display()
         );
-        let key_count = state.security.key_count();
+        let key_count = security.key_count();
         if key_count > 0 {
             println!("vayu: API keys required ({key_count} configured)");
         }
         let shutdown_state = Arc::clone(&state);
-        axum::serve(listener, api::router(Arc::clone(&state)))
+        axum::serve(listener, api::router(Arc::clone(&state), &security))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 shutdown_state.runs.stop_all();

@@ -22,7 +22,7 @@ use crate::shard::{self, ShardLoad, ShardSetup};
 use crate::target::{Label, Target};
 
 /// Why a run could not start or finish.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum RunError {
     #[error(transparent)]
     Plan(#[from] PlanError),

@@ -21,7 +21,6 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::runs::field_error;
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::design::execute::Outcome;
 use crate::design::input::Input;
@@ -49,7 +48,7 @@ async fn request(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     let submitted = Instant::now();
-    let input = Input::parse(&body).map_err(field_error)?;
+    let input = Input::parse(&body).map_err(ApiError::from)?;
     let settings = input.settings.clone();
     let saved = match &settings.request_id {
         Some(id) => Some(state.store.saved_request(id)?.ok_or_else(|| {
@@ -58,7 +57,7 @@ async fn request(
         })?),
         None => None,
     };
-    let draft = input.draft(saved.as_ref()).map_err(field_error)?;
+    let draft = input.draft(saved.as_ref()).map_err(ApiError::from)?;
     let mut scopes = scopes::load(
         &state.store,
         settings.environment_id.as_deref(),

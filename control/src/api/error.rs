@@ -8,8 +8,11 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use vayu_engine::PlanError;
 
-use crate::input::FieldError;
+use crate::field::FieldError;
 use crate::runs::error::BodyError;
+use crate::runs::launch::LaunchError;
+use crate::runs::resolve::ResolveError;
+use crate::runs::start::StartError;
 use crate::store::StoreError;
 
 /// An API failure: an HTTP status, a stable code and a human message.
@@ -164,3 +167,68 @@ impl IntoResponse for ApiError {
 
 /// Handler result.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A saved item the body names does not exist: 404 naming the field.
+impl From<ResolveError> for ApiError {
+    fn from(err: ResolveError) -> Self {
+        match err {
+            ResolveError::Missing(field) => {
+                ApiError::not_found("NOT_FOUND", field.to_string()).with_field(field.field)
+            }
+            ResolveError::Field(field) => field.into(),
+            ResolveError::Store(err) => err.into(),
+        }
+    }
+}
+
+/// The engine did not start the run: 502 DNS_ERROR / SSL_ERROR for the target, 400 for a
+/// plan it refused, else 500.
+impl From<LaunchError> for ApiError {
+    fn from(err: LaunchError) -> Self {
+        let message = err.to_string();
+        match err {
+            LaunchError::Store(err) => err.into(),
+            LaunchError::Engine { error, .. } => match error {
+                vayu_engine::RunError::Resolve(_) => {
+                    ApiError::new(StatusCode::BAD_GATEWAY, "DNS_ERROR", message)
+                }
+                vayu_engine::RunError::Tls(_) => {
+                    ApiError::new(StatusCode::BAD_GATEWAY, "SSL_ERROR", message)
+                }
+                vayu_engine::RunError::Plan(_) => ApiError::invalid(message),
+                vayu_engine::RunError::Start(_) => ApiError::internal(message),
+            },
+            LaunchError::Internal(message) => ApiError::internal(message),
+        }
+    }
+}
+
+/// `POST /run` refused: each cause with its own status (a failed OAuth2 token endpoint is
+/// 502 AUTH_ERROR naming `auth`).
+impl From<StartError> for ApiError {
+    fn from(err: StartError) -> Self {
+        match err {
+            StartError::Body(err) => err.into(),
+            StartError::Resolve(err) => err.into(),
+            StartError::Store(err) => err.into(),
+            StartError::Auth(err) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "AUTH_ERROR", err.0).with_field("auth")
+            }
+            StartError::DesignGone => ApiError::internal("the design thread has stopped"),
+            StartError::Launch(err) => err.into(),
+        }
+    }
+}
+
+/// Script changes of a design request not written back.
+impl From<crate::design::variables::PersistError> for ApiError {
+    fn from(err: crate::design::variables::PersistError) -> Self {
+        use crate::design::variables::PersistError;
+        match err {
+            PersistError::EnvironmentGone => {
+                ApiError::not_found("ENVIRONMENT_NOT_FOUND", err.to_string())
+            }
+            PersistError::Store(err) => err.into(),
+        }
+    }
+}

@@ -28,63 +28,11 @@ use utoipa_axum::routes;
 
 pub use error::{ApiError, ApiResult};
 
-use crate::runs::Registry;
-use crate::store::Store;
-
-/// Everything handlers share.
-pub struct Shared {
-    pub store: Store,
-    pub runs: Registry,
-    /// `--workers` (else one per core): the default of the `workers` setting, which a
-    /// stored value and then a run body's `workers` override.
-    pub workers: usize,
-    /// Allowed hosts, CORS origins and API keys, enforced by [`guard`].
-    pub security: Arc<guard::Security>,
-    /// The design-mode thread (`POST /request`, OAuth2 tokens of load runs).
-    pub design: crate::design::Executor,
-}
-
-/// Handler state: cheap to clone.
-pub type AppState = Arc<Shared>;
-
-/// The configuration a run starts with.
-#[derive(Debug, Clone, Copy)]
-pub struct RunConfig {
-    pub default_timeout: std::time::Duration,
-    pub live_tick_interval: std::time::Duration,
-    pub live_retention: std::time::Duration,
-    /// Shard threads, unless the run body says otherwise.
-    pub workers: usize,
-    /// Most connections one run may hold (`maxConnections`).
-    pub max_connections: u32,
-}
-
-impl Shared {
-    /// The current settings, `workers` defaulting to `--workers`.
-    pub fn config_values(&self) -> ApiResult<crate::store::ConfigValues> {
-        Ok(crate::store::config_values(
-            &self.store,
-            self.workers as u64,
-        )?)
-    }
-
-    /// The current run configuration (`POST /config` changes it for the next runs).
-    pub fn config(&self) -> ApiResult<RunConfig> {
-        let values = self.config_values()?;
-        Ok(RunConfig {
-            default_timeout: std::time::Duration::from_millis(values.default_timeout_ms),
-            live_tick_interval: std::time::Duration::from_millis(values.live_tick_interval_ms),
-            live_retention: std::time::Duration::from_millis(values.live_retention_ms),
-            // Both are range-checked by the registry (≤ 1024 and ≤ 1,000,000).
-            workers: usize::try_from(values.workers).unwrap_or(self.workers),
-            max_connections: u32::try_from(values.max_connections).unwrap_or(u32::MAX),
-        })
-    }
-}
+pub use crate::state::AppState;
 
 /// The whole API, and its OpenAPI document (built from the same route registrations, so
 /// the two cannot drift apart).
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, security: &Arc<guard::Security>) -> Router {
     let (routes, spec) = api_routes().split_for_parts();
     // `method_not_allowed_fallback` is copied into the routes registered *before* it (the
     // merged ones included; axum keeps the `Allow` header it builds per route): every route
@@ -94,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
         .with_state(Arc::clone(&state));
-    guard::wrap(routes, &state.security)
+    guard::wrap(routes, security)
 }
 
 /// Every documented route.

@@ -14,17 +14,8 @@ use utoipa_axum::routes;
 
 use super::params::{ApiQuery, RunId};
 use super::{ApiError, ApiJson, ApiResult, AppState};
-use crate::auth::Auth;
-use crate::design::exchange;
-use crate::ids::{new_id, now_ms};
-use crate::input::FieldError;
 use crate::records::{status, RunRecord};
-use crate::runs::body::{Defaults, RunBody};
-use crate::runs::launch::{launch, Launch};
-use crate::runs::prepare::Requests;
-use crate::runs::resolve::{self, ResolveError};
 use crate::store::runs::{delete_run, RunFilter, Table};
-use vayu_engine::plan::LiveHeader;
 use vayu_engine::render::{self, Format, Sources};
 
 /// How long `POST /run/:id/stop` waits for the run to end before answering `stopping` (the
@@ -53,128 +44,6 @@ async fn run_schema() -> Json<Value> {
     Json(crate::runs::schema::document())
 }
 
-/// A field error as a 400 with the v0.1 code for its field.
-pub fn field_error(err: FieldError) -> ApiError {
-    ApiError::from(err)
-}
-
-fn resolve_error(err: ResolveError) -> ApiError {
-    match err {
-        ResolveError::Missing(field) => {
-            let message = field.to_string();
-            ApiError::not_found("NOT_FOUND", message).with_field(field.field)
-        }
-        ResolveError::Field(field) => field_error(field),
-        ResolveError::Store(err) => err.into(),
-    }
-}
-
-/// An OAuth2 grant whose token a run must keep fresh.
-struct Refresh {
-    auth: Auth,
-    options: exchange::Options,
-}
-
-/// How often a run's OAuth2 token is checked; the design thread's cache fetches a new one
-/// shortly before the old one expires.
-const TOKEN_CHECK: Duration = Duration::from_secs(1);
-
-/// Applies the run's auth to every request for the whole run: an OAuth2 token is fetched
-/// (on the design thread) and kept fresh by [`keep_token_fresh`], a JWT minted once. 502
-/// AUTH_ERROR when the token endpoint fails.
-async fn authorize(
-    state: &AppState,
-    requests: Requests,
-    insecure: bool,
-    config: &super::RunConfig,
-) -> ApiResult<(Requests, Option<Refresh>)> {
-    let Some(auth) = requests.auth.clone() else {
-        return Ok((requests, None));
-    };
-    let options = exchange::Options {
-        timeout: config.default_timeout,
-        follow_redirects: false,
-        max_redirects: 0,
-        insecure,
-    };
-    let refresh = matches!(auth, Auth::OAuth2(_)).then(|| Refresh {
-        auth: auth.clone(),
-        options,
-    });
-    let credentials = state
-        .design
-        .credentials(auth, options)
-        .await
-        .map_err(|_| ApiError::internal("the design thread has stopped"))?
-        .map_err(|err| {
-            ApiError::new(StatusCode::BAD_GATEWAY, "AUTH_ERROR", err.0).with_field("auth")
-        })?;
-    Ok((requests.with_credentials(&credentials), refresh))
-}
-
-/// Moves the `Authorization` header of every request of the plan into one live header, so
-/// that a refreshed token reaches the next requests of every shard.
-fn live_authorization(plan: &mut vayu_engine::RunPlan) -> Option<LiveHeader> {
-    let mut live: Option<LiveHeader> = None;
-    let specs = std::iter::once(&mut plan.request)
-        .chain(
-            plan.endpoints
-                .iter_mut()
-                .map(|endpoint| &mut endpoint.request),
-        )
-        .chain(
-            plan.scenarios
-                .iter_mut()
-                .flat_map(|scenario| scenario.steps.iter_mut().map(|step| &mut step.request)),
-        );
-    for spec in specs {
-        let Some(at) = spec
-            .headers
-            .iter()
-            .position(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-        else {
-            continue;
-        };
-        let (name, value) = spec.headers.remove(at);
-        let header = live.get_or_insert_with(|| LiveHeader::new(&name, value));
-        spec.live_headers.push(header.clone());
-    }
-    live
-}
-
-/// Checks the run's token every [`TOKEN_CHECK`] until the run ends, swapping in a new one
-/// when the design thread's cache fetched it.
-async fn keep_token_fresh(state: AppState, run_id: String, refresh: Refresh, header: LiveHeader) {
-    loop {
-        tokio::time::sleep(TOKEN_CHECK).await;
-        if state
-            .runs
-            .get(&run_id)
-            .is_none_or(|live| live.is_finished())
-        {
-            return;
-        }
-        let credentials = state
-            .design
-            .credentials(refresh.auth.clone(), refresh.options)
-            .await;
-        match credentials {
-            Ok(Ok(credentials)) => {
-                let fresh = credentials
-                    .headers
-                    .into_iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(&header.name));
-                if let Some((_, value)) = fresh {
-                    header.set(value);
-                }
-            }
-            // The design thread is gone (shutdown) or the endpoint failed: keep the old token.
-            Ok(Err(err)) => eprintln!("vayu: run {run_id}: token refresh failed: {err}"),
-            Err(_) => return,
-        }
-    }
-}
-
 /// Starts a load run (v0.3 flat body or v0.1 nested `request`).
 #[utoipa::path(post, path = "/run", tag = "runs",
     request_body(content = Object, description = "Run body: method, url, headers, body, mode, concurrency, duration, targetRps, ..."),
@@ -184,52 +53,7 @@ async fn start_run(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let parsed = RunBody::parse(&body).map_err(field_error)?;
-    let resolved = resolve::resolve(&state.store, &parsed).map_err(resolve_error)?;
-    let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
-        .map_err(field_error)?;
-    let config = state.config()?;
-    let defaults = Defaults {
-        timeout: config.default_timeout,
-        tick_interval: config.live_tick_interval,
-        // Precedence: the body's `workers`, else the setting (which defaults to --workers).
-        workers: config.workers,
-        max_connections: config.max_connections,
-    };
-    let (requests, refresh) = authorize(&state, requests, parsed.insecure, &config).await?;
-    // A test script that does not compile is refused here: 400 SCRIPT_ERROR, nothing sent.
-    let mut plan = requests
-        .plan(&parsed, resolved.saved_tests, defaults)
-        .map_err(ApiError::from)?;
-    let refresher =
-        refresh.and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
-    let id = new_id("run");
-    let options = parsed.options;
-    let record = RunRecord {
-        id: id.clone(),
-        request_id: options.request_id,
-        environment_id: options.environment_id,
-        run_type: "load".to_owned(),
-        status: status::PENDING.to_owned(),
-        config_snapshot: resolved.scopes.mask(&body.to_string()),
-        start_time: now_ms(),
-        end_time: None,
-        comment: options.comment,
-        failure_reason: None,
-    };
-    launch(
-        state.clone(),
-        Launch {
-            record,
-            plan,
-            scopes: resolved.scopes,
-            retention: config.live_retention,
-        },
-    )
-    .await?;
-    if let Some((refresh, header)) = refresher {
-        tokio::spawn(keep_token_fresh(state.clone(), id.clone(), refresh, header));
-    }
+    let id = crate::runs::start::start(&state.run_context()?, &body).await?;
     Ok(Json(json!({ "runId": id, "status": status::RUNNING })))
 }
 

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value};
 
 use super::{AuthError, Fields};
-use crate::input::FieldError;
+use crate::field::FieldError;
 
 /// JWT settings.
 #[derive(Debug, Clone, PartialEq)]

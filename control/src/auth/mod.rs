@@ -7,7 +7,7 @@
 //! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
 //! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `noauth`/`none`.
 //! Every string may hold `{{variables}}`: render them first
-//! ([`crate::input::request::render_strings`]).
+//! (`input::request::render_strings`).
 
 pub mod jwt;
 pub mod oauth2;
@@ -15,7 +15,7 @@ pub mod oauth2;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::input::FieldError;
+use crate::field::FieldError;
 
 /// A parsed `auth` object.
 #[derive(Debug, Clone, PartialEq)]

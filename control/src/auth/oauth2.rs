@@ -1,20 +1,18 @@
-//! OAuth2 auth: the client-credentials and password grants (RFC 6749 §4.4, §4.3). The
-//! token is fetched with a form POST to `tokenUrl` through vayu-net (on the design thread),
-//! cached per (tokenUrl, clientId, grant, username) and fetched again once `expires_in` has
-//! passed (less a tenth of it, at most 30 s, so a token is not used in its last moments).
-//! The client authenticates with HTTP Basic (RFC 6749 §2.3.1), or with `client_id` /
-//! `client_secret` in the form when `clientAuthentication` is `body`.
+//! OAuth2 auth: the client-credentials and password grants (RFC 6749 §4.4, §4.3) — the
+//! grant as written, the token request it makes (a form POST to `tokenUrl`) and the token
+//! its answer gives, refreshed once `expires_in` has passed (less a tenth of it, at most
+//! 30 s, so a token is not used in its last moments). The client authenticates with HTTP
+//! Basic (RFC 6749 §2.3.1), or with `client_id` / `client_secret` in the form when
+//! `clientAuthentication` is `body`. The design thread sends the request and caches the
+//! token (`design::tokens`).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::Value;
 
-use super::{AuthError, Credentials, Fields};
-use crate::design::exchange::{self, Outgoing};
-use crate::input::FieldError;
+use super::{AuthError, Fields};
+use crate::field::FieldError;
 
 /// Longest a token is refreshed before its expiry.
 const MAX_SKEW: Duration = Duration::from_secs(30);
@@ -22,7 +20,7 @@ const MAX_SKEW: Duration = Duration::from_secs(30);
 /// An OAuth2 grant and where to get its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    token_url: String,
+    pub token_url: String,
     client_id: String,
     client_secret: String,
     scope: Option<String>,
@@ -74,12 +72,14 @@ impl Grant {
         })
     }
 
-    fn key(&self) -> String {
+    /// The cache key: one token per (tokenUrl, clientId, username).
+    pub fn key(&self) -> String {
         let user = self.password.as_ref().map_or("", |(user, _)| user.as_str());
         format!("{}\n{}\n{}", self.token_url, self.client_id, user)
     }
 
-    fn request(&self) -> Outgoing {
+    /// The token request.
+    pub fn request(&self) -> TokenRequest {
         let mut form = vec![(
             "grant_type",
             if self.password.is_some() {
@@ -122,8 +122,7 @@ impl Grant {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&form)
             .finish();
-        Outgoing {
-            method: "POST".to_owned(),
+        TokenRequest {
             url: self.token_url.clone(),
             headers,
             body: body.into_bytes(),
@@ -131,61 +130,41 @@ impl Grant {
     }
 }
 
+/// A token request: `POST url` with these headers and form body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A token: the `Authorization` value and when to fetch a new one.
 #[derive(Debug, Clone)]
-struct Token {
-    header: String,
-    refresh_at: Option<Instant>,
+pub struct Token {
+    pub header: String,
+    pub refresh_at: Option<Instant>,
 }
 
-/// Tokens by grant, kept by the design thread.
-#[derive(Debug, Default)]
-pub struct TokenCache {
-    tokens: HashMap<String, Token>,
+impl Token {
+    /// True until the token is due for a refresh.
+    pub fn is_fresh(&self) -> bool {
+        self.refresh_at.is_none_or(|at| Instant::now() < at)
+    }
 }
 
-/// `Authorization` for `grant`: the cached token, or a new one from the token endpoint.
-pub async fn credentials(
+/// The token of the token endpoint's answer (`status`, `body`), fetched at `fetched_at`.
+pub fn token(
     grant: &Grant,
-    cache: &RefCell<TokenCache>,
-    options: exchange::Options,
-) -> Result<Credentials, AuthError> {
-    let key = grant.key();
-    let cached = cache.borrow().tokens.get(&key).cloned();
-    let fresh = |token: &Token| token.refresh_at.is_none_or(|at| Instant::now() < at);
-    let token = match cached.filter(fresh) {
-        Some(token) => token,
-        None => {
-            let token = fetch(grant, options).await?;
-            cache.borrow_mut().tokens.insert(key, token.clone());
-            token
-        }
-    };
-    Ok(Credentials {
-        headers: vec![("Authorization".to_owned(), token.header)],
-        query: Vec::new(),
-    })
-}
-
-async fn fetch(grant: &Grant, options: exchange::Options) -> Result<Token, AuthError> {
-    let fetched_at = Instant::now();
-    let options = exchange::Options {
-        follow_redirects: false,
-        ..options
-    };
-    let response = exchange::exchange(grant.request(), options)
-        .await
-        .map_err(|failure| {
-            AuthError(format!(
-                "token request to {} failed: {failure}",
-                grant.token_url
-            ))
-        })?;
-    let text = String::from_utf8_lossy(&response.body);
-    if !(200..300).contains(&response.status) {
+    status: u16,
+    body: &[u8],
+    fetched_at: Instant,
+) -> Result<Token, AuthError> {
+    let text = String::from_utf8_lossy(body);
+    if !(200..300).contains(&status) {
         return Err(AuthError(format!(
             "token endpoint {} answered {}: {}",
             grant.token_url,
-            response.status,
+            status,
             text.chars().take(200).collect::<String>()
         )));
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use vayu_engine::RunPlan;
 
 use super::RunArgs;
-use crate::input::FieldError;
+use crate::field::FieldError;
 use crate::runs::body::{Defaults, RunBody};
 use crate::runs::error::BodyError;
 use crate::runs::prepare::Requests;

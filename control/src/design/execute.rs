@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
-use crate::auth::{oauth2, Auth, AuthError, Credentials};
+use crate::auth::{Auth, AuthError, Credentials};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
 
@@ -213,7 +213,7 @@ pub async fn credentials(
     local: &Local,
 ) -> Result<Credentials, AuthError> {
     match auth {
-        Auth::OAuth2(grant) => oauth2::credentials(grant, &local.tokens, options).await,
+        Auth::OAuth2(grant) => super::tokens::credentials(grant, &local.tokens, options).await,
         other => other
             .local_credentials()
             .unwrap_or_else(|| Err(AuthError("this auth type needs the network".to_owned()))),

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::exchange;
+use crate::field::FieldError;
 use crate::input::request::{Draft, Written};
+use crate::input::strict;
 use crate::input::values::{Id, Pairs, Whole};
-use crate::input::{strict, FieldError};
 use crate::records::SavedRequest;
 
 /// Methods accepted (v0.1 appendix).
@@ -30,9 +31,9 @@ pub struct RequestInput {
     pub headers: Option<Pairs>,
     /// Query parameters appended to the URL.
     pub params: Option<Pairs>,
-    #[schemars(schema_with = "crate::runs::scenarios::any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub body: Option<Value>,
-    #[schemars(schema_with = "crate::runs::scenarios::any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     pub request_id: Option<Id>,
     pub environment_id: Option<Id>,
@@ -43,7 +44,7 @@ pub struct RequestInput {
     #[serde(alias = "postResponseScript", alias = "tests")]
     pub post_request_script: Option<String>,
     /// v1.0 form of the scripts.
-    pub script: Option<crate::runs::body::Scripts>,
+    pub script: Option<crate::input::values::Scripts>,
     /// Milliseconds (default: the `defaultTimeout` setting).
     #[serde(alias = "timeoutMs", alias = "timeout_ms")]
     pub timeout: Option<Whole<u64>>,

@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod execute;
 pub mod input;
 pub mod scripts;
+pub mod tokens;
 pub mod variables;
 
 use std::cell::{Cell, RefCell};
@@ -26,9 +27,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::auth::oauth2::TokenCache;
 use crate::auth::{Auth, AuthError, Credentials};
 pub use execute::{Job, Outcome};
+use tokens::TokenCache;
 
 /// How often the queue is polled while jobs are in flight.
 const POLL: Duration = Duration::from_millis(5);

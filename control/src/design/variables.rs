@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::records::{self, Variable};
-use crate::store::Store;
+use crate::store::{Rejected, Store, StoreError};
 
 /// `stored` updated to the values a script left: changed and new names are set (new ones
 /// enabled, not secret; a changed secret stays secret), unset names are removed. Disabled
@@ -26,6 +26,22 @@ pub fn merged(stored: &records::Variables, after: &BTreeMap<String, String>) -> 
     out
 }
 
+/// Why script changes were not written back.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// The environment was deleted while the request ran.
+    #[error("the environment was deleted during the request")]
+    EnvironmentGone,
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<Rejected> for PersistError {
+    fn from(_: Rejected) -> Self {
+        PersistError::EnvironmentGone
+    }
+}
+
 /// Writes script changes to the environment and the globals (one write each, read-modify-
 /// write on the writer thread, so concurrent edits of other variables are kept).
 pub async fn persist(
@@ -33,7 +49,7 @@ pub async fn persist(
     environment_id: Option<&str>,
     environment: Option<BTreeMap<String, String>>,
     globals: Option<BTreeMap<String, String>>,
-) -> Result<(), crate::api::ApiError> {
+) -> Result<(), PersistError> {
     if let (Some(id), Some(after)) = (environment_id, environment) {
         store
             .save_environment(id.to_owned(), move |current| match current {
@@ -42,10 +58,7 @@ pub async fn persist(
                     environment.updated_at = crate::ids::now_ms();
                     Ok(environment)
                 }
-                None => Err(crate::api::ApiError::not_found(
-                    "ENVIRONMENT_NOT_FOUND",
-                    "the environment was deleted during the request",
-                )),
+                None => Err(PersistError::EnvironmentGone),
             })
             .await?;
     }

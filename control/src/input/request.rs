@@ -8,8 +8,8 @@
 use serde_json::Value;
 
 use super::values::Pairs;
-use super::FieldError;
 use crate::auth::Auth;
+use crate::field::FieldError;
 use crate::records::SavedRequest;
 
 /// Request fields of a body, each one absent unless written.
@@ -182,6 +182,19 @@ impl Prepared {
         }
         self.url = with_query(&self.url, &credentials.query);
         self
+    }
+}
+
+impl Prepared {
+    /// The engine's request (a load run's: its auth already applied).
+    pub fn into_spec(self) -> vayu_engine::plan::RequestSpec {
+        vayu_engine::plan::RequestSpec {
+            method: self.method,
+            url: self.url,
+            headers: self.headers,
+            body: self.body,
+            live_headers: Vec::new(),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::FieldError;
+use crate::field::{closest, FieldError};
 
 /// Decodes `value` into `T`; the error names the path of the field at fault.
 pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, FieldError> {
@@ -83,33 +83,6 @@ impl UnknownField {
         }
         message
     }
-}
-
-/// The accepted name closest to `name`, when it is close enough to be a typo (or the same
-/// name in another case or spelling convention).
-pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
-    let folded = fold(name);
-    candidates
-        .iter()
-        .map(|candidate| {
-            let score = if fold(candidate) == folded {
-                1.0
-            } else {
-                strsim::jaro_winkler(&folded, &fold(candidate))
-            };
-            (score, candidate)
-        })
-        .filter(|(score, _)| *score >= 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate.as_str())
-}
-
-/// Lower case without `_` and `-`: `target_rps`, `targetRps` and `TARGET-RPS` fold alike.
-fn fold(name: &str) -> String {
-    name.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The value types input structs are made of, each its own parser with a JSON Schema:
 //! whole numbers that JavaScript clients send as `10.0`, durations as `"30s"` or seconds,
-//! header and parameter maps of scalars, HTTP status codes, and stored-item ids.
+//! header and parameter maps of scalars, HTTP status codes, stored-item ids, and the v1.0
+//! `script` object.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -243,6 +244,20 @@ impl JsonSchema for Id {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"type": "string", "minLength": 1, "maxLength": 128})
     }
+}
+
+/// `{"pre": ..., "post": ...}` (v1.0).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scripts {
+    pub pre: Option<String>,
+    pub post: Option<String>,
+}
+
+/// Any JSON value (request bodies and auth objects have their own forms, checked where
+/// they are used).
+pub fn any_json(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({})
 }
 
 #[cfg(test)]

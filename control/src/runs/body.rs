@@ -1,8 +1,8 @@
 //! `POST /run` bodies and run plan files, as written: [`RunInput`] is the parser (every
 //! field typed, every accepted spelling an `alias`, unknown fields refused), and
 //! [`RunBody`] what it says once checked: the request as written, the load, the options,
-//! endpoints or scenarios. The same types generate `GET /schema/run`
-//! ([`super::schema`]).
+//! endpoints or scenarios. The same types generate `GET /schema/run` (the `schema`
+//! module).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,10 +17,10 @@ use super::endpoints::{Endpoint, EndpointEntry};
 use super::error::BodyError;
 use super::scenarios::{Scenario, ScenarioEntry};
 use super::thresholds::ThresholdValue;
+use crate::field::FieldError;
 use crate::input::request::{Prepared, Written};
 use crate::input::strict;
-use crate::input::values::{Id, Pairs, Span, StatusCodes, Whole};
-use crate::input::FieldError;
+use crate::input::values::{Id, Pairs, Scripts, Span, StatusCodes, Whole};
 
 /// The body of `POST /run`, and of `vayu run plan.json|plan.toml`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -40,11 +40,11 @@ pub struct RunInput {
     pub params: Option<Pairs>,
     /// `{"type": "json|text|x-www-form-urlencoded|form-data|binary|none", "content": ...}`,
     /// a string, or any JSON value (sent as JSON).
-    #[schemars(schema_with = "any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub body: Option<Value>,
     /// Request auth (bearer, basic, apikey, oauth2, jwt); applies to every endpoint and
     /// scenario step too.
-    #[schemars(schema_with = "any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     /// The v0.1 nested form: the request fields under `request`.
     pub request: Option<NestedRequest>,
@@ -140,9 +140,9 @@ pub struct NestedRequest {
     pub url: Option<String>,
     pub headers: Option<Pairs>,
     pub params: Option<Pairs>,
-    #[schemars(schema_with = "any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub body: Option<Value>,
-    #[schemars(schema_with = "any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     #[serde(alias = "timeout_ms")]
     pub timeout_ms: Option<Whole<u64>>,
@@ -150,14 +150,6 @@ pub struct NestedRequest {
     pub pre_request_script: Option<String>,
     /// The test script (as `tests`).
     pub post_request_script: Option<String>,
-}
-
-/// `{"pre": ..., "post": ...}` (v1.0).
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Scripts {
-    pub pre: Option<String>,
-    pub post: Option<String>,
 }
 
 /// Load models (`constant` is the legacy name: constant_rps with targetRps, else
@@ -179,10 +171,6 @@ pub enum DistributionStrategy {
     RoundRobin,
     Weighted,
     Sequential,
-}
-
-fn any_value(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({})
 }
 
 /// Everything a run body says besides the load and the request.

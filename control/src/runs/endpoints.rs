@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use vayu_engine::plan::{EndpointPlan, ExpectedStatus};
 
+use crate::field::FieldError;
 use crate::input::request::{Draft, Prepared, Written};
 use crate::input::values::{Pairs, StatusCodes, Whole};
-use crate::input::FieldError;
 
 /// One endpoint as written.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -22,7 +22,7 @@ pub struct EndpointEntry {
     pub url: Option<String>,
     pub headers: Option<Pairs>,
     pub params: Option<Pairs>,
-    #[schemars(schema_with = "super::scenarios::any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub body: Option<Value>,
     /// At least 1 (default 1).
     pub weight: Option<Whole<u32>>,
@@ -86,7 +86,7 @@ pub fn weight(weight: Option<Whole<u32>>, at: &str) -> Result<u32, FieldError> {
 pub fn plan(endpoint: &Endpoint, prepared: Prepared) -> EndpointPlan {
     EndpointPlan {
         name: endpoint.name.clone(),
-        request: super::prepare::request_spec(prepared),
+        request: prepared.into_spec(),
         weight: endpoint.weight,
         expected_status: ExpectedStatus {
             codes: endpoint.expected.clone(),

@@ -6,7 +6,7 @@ use std::fmt;
 
 use vayu_engine::PlanError;
 
-use crate::input::FieldError;
+use crate::field::FieldError;
 
 /// A run body that does not make a plan.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use std::time::SystemTime;
 
@@ -14,11 +13,12 @@ use vayu_engine::{Finished, LiveTick, Observer, RunError, RunPlan, Sample};
 
 use super::registry::LiveRun;
 use super::topic::Topic;
-use crate::api::{ApiError, AppState};
+use super::Registry;
 use crate::ids::now_ms;
 use crate::input::variables::Scopes;
 use crate::records::{status, RunRecord};
 use crate::store::runs::{put_report, put_rows, put_run};
+use crate::store::Store;
 
 /// Ticks per batch written to LMDB (one second at the default 100 ms tick).
 const TICK_BATCH: usize = 10;
@@ -34,9 +34,30 @@ pub struct Launch {
     pub retention: Duration,
 }
 
+/// Why an accepted plan did not start on the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    /// The engine refused to start (the host does not resolve, TLS set-up failed, ...);
+    /// the run is stored as failed.
+    #[error("run {run_id}: {error}")]
+    Engine {
+        run_id: String,
+        error: vayu_engine::RunError,
+    },
+    /// Start-up itself failed (a panic, no thread for the finisher).
+    #[error("{0}")]
+    Internal(String),
+}
+
 /// Stores the run as `running` and starts it. Fails (and stores the run as `failed`) when
 /// the engine cannot start, e.g. the host does not resolve.
-pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
+pub async fn launch(
+    store: Arc<Store>,
+    registry: &Registry,
+    launch: Launch,
+) -> Result<(), LaunchError> {
     let Launch {
         mut record,
         plan,
@@ -45,13 +66,12 @@ pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
     } = launch;
     record.status = status::RUNNING.to_owned();
     let stored = record.clone();
-    state
-        .store
+    store
         .write(Box::new(move |txn, dbs| put_run(txn, dbs, &stored)))
         .await?;
-    let live = state.runs.insert(&record.id, retention);
+    let live = registry.insert(&record.id, retention);
     let sink = RunObserver {
-        state: Arc::clone(&state),
+        store: Arc::clone(&store),
         run_id: record.id.clone(),
         topic: Arc::clone(&live.topic),
         ticks: Vec::with_capacity(TICK_BATCH),
@@ -62,51 +82,42 @@ pub async fn launch(state: AppState, launch: Launch) -> Result<(), ApiError> {
     let run_id = record.id.clone();
     let started = tokio::task::spawn_blocking(move || vayu_engine::start(run_id, plan, sink))
         .await
-        .map_err(|err| ApiError::internal(format!("run start-up panicked: {err}")))?;
+        .map_err(|err| LaunchError::Internal(format!("run start-up panicked: {err}")))?;
     match started {
         Ok(handle) => {
             live.set_stopper(handle.stopper());
-            let finisher = Arc::clone(&state);
+            let finisher = Arc::clone(&store);
             std::thread::Builder::new()
                 .name("vayu-run-finisher".to_owned())
                 .spawn(move || finish(&finisher, record, &live, &variables, handle.wait()))
                 .map_err(|err| {
-                    ApiError::internal(format!("cannot start the run's finisher: {err}"))
+                    LaunchError::Internal(format!("cannot start the run's finisher: {err}"))
                 })?;
             Ok(())
         }
         Err(err) => {
-            let api_error = start_error(&err, &record.id);
+            let run_id = record.id.clone();
             // `finish` waits for the database writer: not on the control thread.
-            let finisher = Arc::clone(&state);
+            let finisher = Arc::clone(&store);
+            let error = err.clone();
             let finished = tokio::task::spawn_blocking(move || {
                 finish(&finisher, record, &live, &variables, Err(err))
             })
             .await;
             if let Err(panic) = finished {
-                return Err(ApiError::internal(format!(
+                return Err(LaunchError::Internal(format!(
                     "storing the failed run panicked: {panic}"
                 )));
             }
-            Err(api_error)
+            Err(LaunchError::Engine { run_id, error })
         }
-    }
-}
-
-fn start_error(err: &RunError, run_id: &str) -> ApiError {
-    let message = format!("run {run_id}: {err}");
-    match err {
-        RunError::Resolve(_) => ApiError::new(StatusCode::BAD_GATEWAY, "DNS_ERROR", message),
-        RunError::Tls(_) => ApiError::new(StatusCode::BAD_GATEWAY, "SSL_ERROR", message),
-        RunError::Plan(_) => ApiError::invalid(message),
-        RunError::Start(_) => ApiError::internal(message),
     }
 }
 
 /// Stores the outcome, then completes the topic (so a `complete` event means the report is
 /// readable).
 fn finish(
-    state: &AppState,
+    store: &Store,
     mut record: RunRecord,
     live: &LiveRun,
     variables: &Scopes,
@@ -139,7 +150,7 @@ fn finish(
         }
     };
     let id = record.id.clone();
-    let stored = state.store.write_blocking(Box::new(move |txn, dbs| {
+    let stored = store.write_blocking(Box::new(move |txn, dbs| {
         if let Some((report, histogram)) = &report {
             put_report(txn, dbs, &record.id, report, histogram)?;
         }
@@ -154,7 +165,7 @@ fn finish(
 /// Receives live ticks and sampled results on the engine's coordinator thread: ticks go to
 /// the topic at once and to LMDB in batches, results to LMDB in batches.
 struct RunObserver {
-    state: AppState,
+    store: Arc<Store>,
     run_id: String,
     topic: Arc<Topic>,
     ticks: Vec<(u64, String)>,
@@ -216,7 +227,7 @@ impl RunObserver {
             return;
         }
         let run_id = self.run_id.clone();
-        self.state.store.write_detached(Box::new(move |txn, dbs| {
+        self.store.write_detached(Box::new(move |txn, dbs| {
             put_rows(txn, dbs.ticks, &run_id, &ticks)?;
             put_rows(txn, dbs.results, &run_id, &results)
         }));

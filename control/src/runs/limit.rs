@@ -5,7 +5,7 @@
 //! the cap; a value the body left out defaults to the smaller of its usual default and the
 //! cap (a cap of 8 makes a body without `concurrency` run 8 connections, not fail).
 
-use crate::input::FieldError;
+use crate::field::FieldError;
 
 /// Most connections one run may hold (closed loop: in-flight requests, one connection each;
 /// open loop: connections opened up front and on demand, at most `maxInFlight`).

@@ -4,15 +4,14 @@
 //! values stay for the shards to render per request); the run's auth credentials apply to
 //! all of them.
 
-use vayu_engine::plan::RequestSpec;
 use vayu_engine::RunPlan;
 
 use super::body::{Defaults, RunBody};
 use super::error::BodyError;
 use crate::auth::{Auth, Credentials};
+use crate::field::FieldError;
 use crate::input::request::{Draft, Prepared};
 use crate::input::variables::Scopes;
-use crate::input::FieldError;
 
 /// Every request of a run, prepared.
 #[derive(Debug, Clone)]
@@ -141,15 +140,4 @@ fn for_load(draft: &Draft, scopes: &Scopes) -> Result<Prepared, FieldError> {
         ));
     }
     Ok(prepared)
-}
-
-/// The engine's request of a prepared one.
-pub fn request_spec(prepared: Prepared) -> RequestSpec {
-    RequestSpec {
-        method: prepared.method,
-        url: prepared.url,
-        headers: prepared.headers,
-        body: prepared.body,
-        live_headers: Vec::new(),
-    }
 }

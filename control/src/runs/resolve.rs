@@ -4,9 +4,9 @@
 //! request's collection and the globals.
 
 use super::body::RunBody;
+use crate::field::FieldError;
 use crate::input::request::Draft;
 use crate::input::variables::{self, Scopes};
-use crate::input::FieldError;
 use crate::store::{Store, StoreError};
 
 /// Why a body could not be resolved.

@@ -17,9 +17,9 @@ use vayu_engine::extract::{Extract, Source};
 use vayu_engine::plan::{ExpectedStatus, ScenarioPlan, StepPlan};
 
 use super::endpoints::{required_name, weight};
+use crate::field::FieldError;
 use crate::input::request::{Draft, Prepared, Written};
 use crate::input::values::{Pairs, Span, StatusCodes, Whole};
-use crate::input::FieldError;
 
 /// One scenario as written.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -44,7 +44,7 @@ pub struct StepEntry {
     pub url: Option<String>,
     pub headers: Option<Pairs>,
     pub params: Option<Pairs>,
-    #[schemars(schema_with = "any_value")]
+    #[schemars(schema_with = "crate::input::values::any_json")]
     pub body: Option<Value>,
     /// Pause after the step: a number of milliseconds or `"1s"`-style text.
     #[serde(alias = "think_time")]
@@ -80,11 +80,6 @@ pub struct ExtractSpec {
     pub header: Option<String>,
     pub regex: Option<String>,
     pub script: Option<String>,
-}
-
-/// Any JSON value (request bodies and auth objects have their own forms).
-pub fn any_value(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({})
 }
 
 /// One step, checked.
@@ -205,7 +200,7 @@ pub fn plan(scenario: &Scenario, prepared: Vec<Prepared>) -> ScenarioPlan {
             .zip(prepared)
             .map(|(step, prepared)| StepPlan {
                 name: step.name.clone(),
-                request: super::prepare::request_spec(prepared),
+                request: prepared.into_spec(),
                 think_time: step.think_time,
                 extract: step.extract.clone(),
                 expected_status: ExpectedStatus {

@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use vayu_engine::threshold::Threshold;
 
+use crate::field::FieldError;
 use crate::input::values::Span;
-use crate::input::FieldError;
 
 /// One metric's thresholds: an ATM bound (`max_…`/`min_…` keys), an expression, or a
 /// list of them.

@@ -7,7 +7,7 @@
 //! live topic, `statsInterval` the cadence of the legacy `/stats` stream. Stored keys that
 //! are not registered (`contextPoolSize` of older versions) are never read.
 
-use crate::input::FieldError;
+use crate::field::FieldError;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -174,7 +174,7 @@ pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>,
     for (key, value) in update {
         let Some(entry) = registry.iter().find(|entry| entry.key == key) else {
             let known: Vec<String> = registry.iter().map(|entry| entry.key.to_owned()).collect();
-            let hint = crate::input::strict::closest(key, &known)
+            let hint = crate::field::closest(key, &known)
                 .map_or_else(String::new, |close| format!(" (did you mean \"{close}\"?)"));
             problems.push((
                 key,

@@ -1,7 +1,7 @@
 //! Runs and what hangs off them: the newest-first index, live ticks, sampled results, the
 //! final report and the whole-run histogram. Deleting a run deletes all of it. A run a
 //! killed process left unfinished reads `failed` (`interrupted`) after the next open; its
-//! report is then rebuilt from its ticks (see [`crate::runs::recovered`]).
+//! report is then rebuilt from its ticks (see `runs::recovered`).
 
 use heed::RwTxn;
 

@@ -37,7 +37,7 @@ fn variable(name: &str, entry: &Value) -> ApiResult<Variable> {
     const KEYS: [&str; 3] = ["value", "enabled", "secret"];
     if let Some(unknown) = fields.keys().find(|key| !KEYS.contains(&key.as_str())) {
         let expected = KEYS.map(str::to_owned);
-        let hint = crate::input::strict::closest(unknown, &expected)
+        let hint = crate::field::closest(unknown, &expected)
             .map_or_else(String::new, |close| format!(" (did you mean \"{close}\"?)"));
         return Err(ApiError::invalid(format!(
             "variable {name:?}: unknown field `{unknown}`{hint}; the object form has value, enabled and secret"
