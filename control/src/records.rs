@@ -7,16 +7,68 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Run lifecycle states (v0.1 appendix).
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const RUNNING: &str = "running";
-    pub const COMPLETED: &str = "completed";
-    pub const STOPPED: &str = "stopped";
-    pub const FAILED: &str = "failed";
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Pending,
+    Running,
+    Completed,
+    Stopped,
+    Failed,
+}
 
+impl RunStatus {
     /// True for states a run never leaves.
-    pub fn is_final(status: &str) -> bool {
-        matches!(status, COMPLETED | STOPPED | FAILED)
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Stopped | RunStatus::Failed
+        )
+    }
+
+    /// The API name (`pending`, `running`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Pending => "pending",
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    /// The state of a run that ended with the engine's report status (`completed`,
+    /// `stopped` or `failed`); anything else reads `failed`.
+    pub fn of_ended(engine_status: &str) -> RunStatus {
+        match engine_status {
+            "completed" => RunStatus::Completed,
+            "stopped" => RunStatus::Stopped,
+            _ => RunStatus::Failed,
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A load run, or one design-mode request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunType {
+    Load,
+    Design,
+}
+
+impl RunType {
+    /// The API name (`load`, `design`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunType::Load => "load",
+            RunType::Design => "design",
+        }
     }
 }
 
@@ -27,10 +79,9 @@ pub struct RunRecord {
     pub id: String,
     pub request_id: Option<String>,
     pub environment_id: Option<String>,
-    /// `load` or `design`.
     #[serde(rename = "type")]
-    pub run_type: String,
-    pub status: String,
+    pub run_type: RunType,
+    pub status: RunStatus,
     /// The run body as accepted (secrets masked), as a JSON string (v0.3 shape).
     pub config_snapshot: String,
     /// Unix milliseconds.

@@ -9,9 +9,9 @@ use serde_json::{json, Map, Value};
 use vayu_engine::PlanError;
 
 use crate::field::FieldError;
+use crate::input::saved::ResolveError;
 use crate::runs::error::BodyError;
 use crate::runs::launch::LaunchError;
-use crate::runs::resolve::ResolveError;
 use crate::runs::start::StartError;
 use crate::store::StoreError;
 
@@ -229,6 +229,36 @@ impl From<crate::design::variables::PersistError> for ApiError {
                 ApiError::not_found("ENVIRONMENT_NOT_FOUND", err.to_string())
             }
             PersistError::Store(err) => err.into(),
+        }
+    }
+}
+
+/// A design request not run.
+impl From<crate::design::call::CallError> for ApiError {
+    fn from(err: crate::design::call::CallError) -> Self {
+        use crate::design::call::CallError;
+        match err {
+            CallError::Body(err) => err.into(),
+            CallError::Resolve(err) => err.into(),
+            CallError::Store(err) => err.into(),
+            CallError::Persist(err) => err.into(),
+            CallError::Gone => ApiError::internal("the design thread has stopped"),
+        }
+    }
+}
+
+/// A run not shown, stopped, deleted or reported.
+impl From<crate::runs::manage::ManageError> for ApiError {
+    fn from(err: crate::runs::manage::ManageError) -> Self {
+        use crate::runs::manage::ManageError;
+        let message = err.to_string();
+        match err {
+            ManageError::NotFound(_) => ApiError::not_found("RUN_NOT_FOUND", message),
+            ManageError::StillRunning(_) | ManageError::NoReportYet(_) => {
+                ApiError::conflict(message)
+            }
+            ManageError::NoReport(_) => ApiError::not_found("REPORT_NOT_FOUND", message),
+            ManageError::Store(err) => err.into(),
         }
     }
 }

@@ -14,15 +14,14 @@ use utoipa_axum::routes;
 
 use super::params::{ApiQuery, RunId};
 use super::{ApiError, ApiJson, ApiResult, AppState};
-use crate::records::{status, RunRecord};
-use crate::store::runs::{delete_run, RunFilter, Table};
-use vayu_engine::render::{self, Format, Sources};
+use crate::records::{RunRecord, RunStatus, RunType};
+use crate::runs::manage::{self, Stopped};
+use crate::store::runs::RunFilter;
+use vayu_engine::render::Format;
 
 /// How long `POST /run/:id/stop` waits for the run to end before answering `stopping` (the
 /// engine's grace for in-flight requests is 5 s; the run ends in the background).
 const STOP_WAIT: Duration = Duration::from_secs(1);
-/// Most sampled results included in a JSON report, oldest first.
-const REPORT_RESULTS: usize = 1000;
 /// Largest page of `GET /runs`.
 const MAX_PAGE: usize = 1000;
 
@@ -54,14 +53,15 @@ async fn start_run(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
     let id = crate::runs::start::start(&state.run_context()?, &body).await?;
-    Ok(Json(json!({ "runId": id, "status": status::RUNNING })))
+    Ok(Json(json!({ "runId": id, "status": RunStatus::Running })))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListQuery {
-    status: Option<String>,
+    status: Option<RunStatus>,
     #[serde(rename = "type")]
-    run_type: Option<String>,
+    run_type: Option<RunType>,
     limit: Option<String>,
     offset: Option<String>,
 }
@@ -89,29 +89,6 @@ async fn list_runs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<RunRecord>>> {
-    if let Some(wanted) = &query.status {
-        if ![
-            status::PENDING,
-            status::RUNNING,
-            status::COMPLETED,
-            status::STOPPED,
-            status::FAILED,
-        ]
-        .contains(&wanted.as_str())
-        {
-            return Err(
-                ApiError::invalid(format!("unknown status `{wanted}`")).with_field("status")
-            );
-        }
-    }
-    if let Some(wanted) = &query.run_type {
-        if wanted != "load" && wanted != "design" {
-            return Err(
-                ApiError::invalid(format!("unknown type `{wanted}` (load or design)"))
-                    .with_field("type"),
-            );
-        }
-    }
     let limit = page_number("limit", query.limit.as_deref(), 100)?;
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::invalid(format!(
@@ -128,13 +105,9 @@ async fn list_runs(
     Ok(Json(state.store.runs(&filter)?))
 }
 
-fn run_not_found(id: &str) -> ApiError {
-    ApiError::not_found("RUN_NOT_FOUND", format!("run `{id}` does not exist"))
-}
-
 /// The stored record of a run, or 404.
 pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
-    state.store.run(id)?.ok_or_else(|| run_not_found(id))
+    Ok(manage::record(&state.store, id)?)
 }
 
 /// One run: its record, the latest live tick while running, the summary when finished
@@ -142,23 +115,7 @@ pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
 #[utoipa::path(get, path = "/run/{id}", tag = "runs", params(("id" = String, Path)),
     responses((status = 200, description = "Run record"), (status = 404, description = "RUN_NOT_FOUND")))]
 async fn get_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Json<Value>> {
-    let record = stored_run(&state, &id)?;
-    let mut body =
-        serde_json::to_value(&record).map_err(|err| ApiError::internal(err.to_string()))?;
-    if let Some(live) = state.runs.get(&id) {
-        if let Some(tick) = live.topic.last() {
-            body["latest"] = serde_json::from_str(&tick).unwrap_or(Value::Null);
-        }
-    }
-    if let Some(report) = state.store.report(&id)? {
-        let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
-        if record.run_type == "design" {
-            body["trace"] = report;
-        } else {
-            body["summary"] = report["summary"].clone();
-        }
-    }
-    Ok(Json(body))
+    Ok(Json(manage::view(&state.store, &state.runs, &id)?))
 }
 
 /// Deletes a finished run with its ticks, results and report.
@@ -166,25 +123,7 @@ async fn get_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<J
     responses((status = 200, description = "Deleted"), (status = 404, description = "RUN_NOT_FOUND"),
         (status = 409, description = "Still running")))]
 async fn remove_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Json<Value>> {
-    if state.runs.get(&id).is_some_and(|live| !live.is_finished()) {
-        return Err(ApiError::conflict(format!(
-            "run `{id}` is still running; stop it first"
-        )));
-    }
-    let target = id.clone();
-    let (deleted_tx, deleted_rx) = tokio::sync::oneshot::channel();
-    state
-        .store
-        .write(Box::new(move |txn, dbs| {
-            let deleted = delete_run(txn, dbs, &target)?;
-            let _ = deleted_tx.send(deleted);
-            Ok(())
-        }))
-        .await?;
-    if !deleted_rx.await.unwrap_or(false) {
-        return Err(run_not_found(&id));
-    }
-    state.runs.remove(&id);
+    manage::delete(&state.store, &state.runs, &id).await?;
     Ok(Json(
         json!({ "message": "Run deleted successfully", "runId": id }),
     ))
@@ -196,53 +135,38 @@ async fn remove_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResul
         (status = 202, description = "`stopping`: in-flight requests are finishing (up to 5 s); the run then reads `stopped`"),
         (status = 404, description = "RUN_NOT_FOUND")))]
 async fn stop_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Response> {
-    let record = stored_run(&state, &id)?;
-    let Some(live) = state.runs.get(&id) else {
-        return Ok(Json(not_active(&record)).into_response());
-    };
-    if !live.stop() {
-        let record = stored_run(&state, &id)?;
-        return Ok(Json(not_active(&record)).into_response());
-    }
-    let mut changes = live.topic.subscribe();
-    let waited = tokio::time::timeout(STOP_WAIT, async {
-        while !live.is_finished() {
-            if changes.changed().await.is_err() {
-                break;
+    Ok(
+        match manage::stop(&state.store, &state.runs, &id, STOP_WAIT).await? {
+            Stopped::NotActive(record) => Json(not_active(&record)).into_response(),
+            Stopped::Stopping => {
+                let stopping = json!({
+                    "status": "stopping",
+                    "runId": id,
+                    "message": "no new requests are sent; in-flight ones get up to 5 s to finish, then the run reads `stopped` and its report is ready",
+                });
+                (StatusCode::ACCEPTED, Json(stopping)).into_response()
             }
-        }
-    })
-    .await;
-    if waited.is_err() {
-        let stopping = json!({
-            "status": "stopping",
-            "runId": id,
-            "message": "no new requests are sent; in-flight ones get up to 5 s to finish, then the run reads `stopped` and its report is ready",
-        });
-        return Ok((StatusCode::ACCEPTED, Json(stopping)).into_response());
-    }
-    let report: Value = state
-        .store
-        .report(&id)?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or(Value::Null);
-    let summary = &report["summary"];
-    Ok(Json(json!({
-        "status": "stopped",
-        "runId": id,
-        "summary": {
-            "totalRequests": summary["totalRequests"],
-            "errors": summary["failedRequests"],
-            "errorRate": summary["errorRate"],
-            "avgLatency": report["latency"]["avg"],
-        }
-    }))
-    .into_response())
+            Stopped::Ended(report) => {
+                let summary = &report["summary"];
+                Json(json!({
+                    "status": "stopped",
+                    "runId": id,
+                    "summary": {
+                        "totalRequests": summary["totalRequests"],
+                        "errors": summary["failedRequests"],
+                        "errorRate": summary["errorRate"],
+                        "avgLatency": report["latency"]["avg"],
+                    }
+                }))
+                .into_response()
+            }
+        },
+    )
 }
 
 /// The v0.1 answers for a run that is not running.
 fn not_active(record: &RunRecord) -> Value {
-    if status::is_final(&record.status) {
+    if record.status.is_final() {
         json!({
             "status": "already_stopped",
             "runId": record.id,
@@ -259,6 +183,7 @@ fn not_active(record: &RunRecord) -> Value {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ReportQuery {
     format: Option<String>,
 }
@@ -273,57 +198,19 @@ async fn report(
     RunId(id): RunId,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Response> {
-    let record = stored_run(&state, &id)?;
     let format_name = query.format.unwrap_or_else(|| "json".to_owned());
     let Some(format) = Format::parse(&format_name) else {
+        manage::record(&state.store, &id)?;
         return Err(ApiError::invalid(format!(
             "unknown format `{format_name}` (json, csv, html or junit)"
         ))
         .with_field("format"));
     };
-    let Some(report) = state.store.report(&id)? else {
-        return Err(if status::is_final(&record.status) {
-            ApiError::not_found(
-                "REPORT_NOT_FOUND",
-                format!("run `{id}` ended ({}) without a report", record.status),
-            )
-        } else {
-            ApiError::conflict(format!(
-                "run `{id}` is {}; the report is ready when it ends",
-                record.status
-            ))
-        });
-    };
-    let mut report: Value =
-        serde_json::from_str(&report).map_err(|err| ApiError::internal(err.to_string()))?;
-    let results = state.store.rows(Table::Results, &id, 0, REPORT_RESULTS)?;
-    report["results"] = results
-        .iter()
-        .filter_map(|row| serde_json::from_str(row).ok())
-        .collect::<Vec<Value>>()
-        .into();
+    let report = manage::report(&state.store, &id)?;
     if format == Format::Json {
         return Ok(Json(report).into_response());
     }
-    let ticks: Vec<Value> = state
-        .store
-        .rows(Table::Ticks, &id, 0, usize::MAX)?
-        .iter()
-        .filter_map(|row| serde_json::from_str(row).ok())
-        .collect();
-    let latency = state.store.histogram(&id)?.and_then(|bytes| {
-        hdrhistogram::serialization::Deserializer::new()
-            .deserialize::<u64, _>(&mut bytes.as_slice())
-            .ok()
-    });
-    let body = render::render(
-        format,
-        &Sources {
-            report: &report,
-            ticks: &ticks,
-            latency: latency.as_ref(),
-        },
-    );
+    let body = manage::render(&state.store, &id, &report, format)?;
     let extension = match format {
         Format::Csv => "csv",
         Format::Html => "html",

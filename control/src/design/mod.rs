@@ -7,12 +7,15 @@
 //! every few milliseconds instead: monoio (built without its `sync` feature) cannot be
 //! woken from another thread, and the shards have the same rule.
 //!
-//! - [`input`]: request bodies → drafts; [`variables`]: the variable scopes;
+//! - [`call`]: one request end to end on the control thread (resolve, execute, persist,
+//!   store); [`input`]: request bodies; [`variables`]: writing back script changes;
+//!   [`tokens`]: OAuth2 tokens;
 //! - [`execute`]: the per-job steps; [`exchange`]: the wire; [`cookies`]: `Set-Cookie`;
 //! - [`scripts`]: pre-request and post-response scripts; [`answer`]: the response shape
 //!   and the stored trace.
 
 pub mod answer;
+pub mod call;
 pub mod cookies;
 pub mod exchange;
 pub mod execute;

@@ -4,6 +4,7 @@
 //! ([`variables`]). Errors name the field at fault ([`crate::field::FieldError`]).
 
 pub mod request;
+pub mod saved;
 pub mod strict;
 pub mod values;
 pub mod variables;

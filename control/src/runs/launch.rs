@@ -16,7 +16,7 @@ use super::topic::Topic;
 use super::Registry;
 use crate::ids::now_ms;
 use crate::input::variables::Scopes;
-use crate::records::{status, RunRecord};
+use crate::records::{RunRecord, RunStatus};
 use crate::store::runs::{put_report, put_rows, put_run};
 use crate::store::Store;
 
@@ -64,7 +64,7 @@ pub async fn launch(
         scopes: variables,
         retention,
     } = launch;
-    record.status = status::RUNNING.to_owned();
+    record.status = RunStatus::Running;
     let stored = record.clone();
     store
         .write(Box::new(move |txn, dbs| put_run(txn, dbs, &stored)))
@@ -126,7 +126,7 @@ fn finish(
     record.end_time = Some(now_ms());
     let report = match outcome {
         Ok(finished) => {
-            record.status = finished.report.metadata.status.clone();
+            record.status = RunStatus::of_ended(&finished.report.metadata.status);
             record.failure_reason = finished.report.metadata.failure_reason.clone();
             let mut histogram = Vec::new();
             if let Err(err) =
@@ -144,7 +144,7 @@ fn finish(
             }
         }
         Err(err) => {
-            record.status = status::FAILED.to_owned();
+            record.status = RunStatus::Failed;
             record.failure_reason = Some(err.to_string());
             None
         }

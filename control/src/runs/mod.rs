@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod error;
 pub mod launch;
 pub mod limit;
+pub mod manage;
 pub mod prepare;
 pub mod recovered;
 pub mod registry;

@@ -72,7 +72,7 @@ fn facts(store: &Store, run: &RunRecord, ticks: &StoredTicks, error_samples: u64
             .is_some_and(|last| last.samples_tested > 0);
     RunFacts {
         run_id: run.id.clone(),
-        run_type: run.run_type.clone(),
+        run_type: run.run_type.as_str().to_owned(),
         requested_at: run.start_time,
         request_url: request.as_ref().map(|r| r.url.clone()).unwrap_or_default(),
         request_method: request.map_or_else(|| "GET".to_owned(), |r| r.method),

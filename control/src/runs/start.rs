@@ -19,7 +19,7 @@ use super::{Context, RunConfig};
 use crate::auth::Auth;
 use crate::design::exchange;
 use crate::ids::{new_id, now_ms};
-use crate::records::{status, RunRecord};
+use crate::records::{RunRecord, RunStatus, RunType};
 
 /// Starts the run `body` describes; returns its id. Nothing is sent or stored when the body
 /// is refused (a test script that does not compile included).
@@ -46,8 +46,8 @@ pub async fn start(context: &Context, body: &Value) -> Result<String, StartError
         id: id.clone(),
         request_id: options.request_id,
         environment_id: options.environment_id,
-        run_type: "load".to_owned(),
-        status: status::PENDING.to_owned(),
+        run_type: RunType::Load,
+        status: RunStatus::Pending,
         config_snapshot: resolved.scopes.mask(&body.to_string()),
         start_time: now_ms(),
         end_time: None,
@@ -84,7 +84,7 @@ pub enum StartError {
     /// A saved request or environment the body names does not exist (or the merged
     /// request is unusable).
     #[error("{0:?}")]
-    Resolve(super::resolve::ResolveError),
+    Resolve(crate::input::saved::ResolveError),
     #[error("{0}")]
     Store(#[from] crate::store::StoreError),
     /// The run's auth failed (the OAuth2 token endpoint, a JWT that cannot be signed).
@@ -97,8 +97,8 @@ pub enum StartError {
     Launch(#[from] super::launch::LaunchError),
 }
 
-impl From<super::resolve::ResolveError> for StartError {
-    fn from(err: super::resolve::ResolveError) -> Self {
+impl From<crate::input::saved::ResolveError> for StartError {
+    fn from(err: crate::input::saved::ResolveError) -> Self {
         StartError::Resolve(err)
     }
 }

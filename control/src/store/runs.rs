@@ -6,13 +6,13 @@
 use heed::RwTxn;
 
 use super::{get_json, put_json, row_key, row_prefix, Dbs, Store, StoreError};
-use crate::records::{status, RunRecord};
+use crate::records::{RunRecord, RunStatus, RunType};
 
 /// Which runs to list.
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
-    pub status: Option<String>,
-    pub run_type: Option<String>,
+    pub status: Option<RunStatus>,
+    pub run_type: Option<RunType>,
     pub limit: usize,
     pub offset: usize,
 }
@@ -60,12 +60,12 @@ pub fn fail_interrupted(txn: &mut RwTxn<'_>, dbs: &Dbs) -> Result<(), StoreError
     for entry in dbs.runs.iter(txn)? {
         let (_, raw) = entry?;
         let run: RunRecord = serde_json::from_str(raw)?;
-        if !status::is_final(&run.status) {
+        if !run.status.is_final() {
             unfinished.push(run);
         }
     }
     for mut run in unfinished {
-        run.status = status::FAILED.to_owned();
+        run.status = RunStatus::Failed;
         run.failure_reason = Some(INTERRUPTED.to_owned());
         run.end_time = run.end_time.or(Some(run.start_time));
         put_run(txn, dbs, &run)?;
@@ -208,8 +208,8 @@ impl Store {
                 let Ok(run) = serde_json::from_str::<RunRecord>(raw) else {
                     continue;
                 };
-                if run.run_type == "load"
-                    && run.status == status::FAILED
+                if run.run_type == RunType::Load
+                    && run.status == RunStatus::Failed
                     && run.failure_reason.as_deref() == Some(INTERRUPTED)
                     && dbs.reports.get(txn, id)?.is_none()
                 {
