@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::exchange;
 use crate::field::FieldError;
+use crate::input::request::request_body;
 use crate::input::request::{Draft, Written};
 use crate::input::strict;
 use crate::input::values::{Id, Pairs, Whole};
@@ -22,17 +23,11 @@ pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD",
 /// Most redirects `maxRedirects` may ask for.
 const REDIRECT_LIMIT: u32 = 50;
 
+request_body! {
 /// The body of `POST /request`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestInput {
-    pub method: Option<String>,
-    pub url: Option<String>,
-    pub headers: Option<Pairs>,
-    /// Query parameters appended to the URL.
-    pub params: Option<Pairs>,
-    #[schemars(schema_with = "crate::input::values::any_json")]
-    pub body: Option<Value>,
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     pub request_id: Option<Id>,
@@ -53,6 +48,7 @@ pub struct RequestInput {
     #[serde(alias = "max_redirects")]
     pub max_redirects: Option<Whole<u32>>,
     pub insecure: Option<bool>,
+}
 }
 
 /// Everything a `POST /request` body says besides the request.
@@ -93,7 +89,8 @@ impl Input {
         if !body.is_object() {
             return Err(FieldError::new("body", "must be a JSON object"));
         }
-        let input: RequestInput = strict::decode(body.clone())?;
+        let mut input: RequestInput = strict::decode(body.clone())?;
+        let shared = input.written();
         let timeout = input.timeout.map(|Whole(ms)| ms);
         if timeout == Some(0) {
             return Err(FieldError::new("timeout", "must be at least 1 ms"));
@@ -105,10 +102,10 @@ impl Input {
                 format!("must be at most {REDIRECT_LIMIT}, got {max_redirects}"),
             ));
         }
-        if let Some(method) = &input.method {
+        if let Some(method) = &shared.method {
             check_method(method)?;
         }
-        let script = input.script.unwrap_or_default();
+        let script = input.script.take().unwrap_or_default();
         let settings = Settings {
             request_id: input.request_id.map(|Id(id)| id),
             environment_id: input.environment_id.map(|Id(id)| id),
@@ -122,14 +119,10 @@ impl Input {
             insecure: input.insecure.unwrap_or(false),
         };
         let request = Written {
-            method: input.method,
-            url: input.url,
-            headers: input.headers,
-            params: input.params,
-            body: input.body,
-            auth: input.auth,
-            pre_request_script: input.pre_request_script.or(script.pre),
-            post_response_script: input.post_request_script.or(script.post),
+            auth: input.auth.take(),
+            pre_request_script: input.pre_request_script.take().or(script.pre),
+            post_response_script: input.post_request_script.take().or(script.post),
+            ..shared
         };
         let parsed = Input { request, settings };
         // Check the request fields now, so a bad body is refused before any lookup.

@@ -12,6 +12,52 @@ use crate::auth::Auth;
 use crate::field::FieldError;
 use crate::records::SavedRequest;
 
+/// Declares a body struct with the request fields every body shares (`method`, `url`,
+/// `headers`, `params`, `body`) and `written()`, which takes them out as a [`Written`]; the
+/// struct's own fields follow. Serde cannot combine `flatten` with `deny_unknown_fields`,
+/// so the shared fields are declared in each struct by this macro instead.
+macro_rules! request_body {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            /// HTTP method (default GET).
+            pub method: Option<String>,
+            /// Target URL; may hold `{{variables}}` and dynamic values such as `{{$uuid}}`.
+            pub url: Option<String>,
+            /// Request headers.
+            pub headers: Option<$crate::input::values::Pairs>,
+            /// Query parameters appended to the URL (form-encoded).
+            pub params: Option<$crate::input::values::Pairs>,
+            /// `{"type": "json|text|x-www-form-urlencoded|form-data|binary|none",
+            /// "content": ...}`, a string, or any JSON value (sent as JSON).
+            #[schemars(schema_with = "crate::input::values::any_json")]
+            pub body: Option<serde_json::Value>,
+            $($(#[$field_meta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// Takes the shared request fields out.
+            pub fn written(&mut self) -> $crate::input::request::Written {
+                $crate::input::request::Written {
+                    method: self.method.take(),
+                    url: self.url.take(),
+                    headers: self.headers.take(),
+                    params: self.params.take(),
+                    body: self.body.take(),
+                    ..$crate::input::request::Written::default()
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use request_body;
+
 /// Request fields of a body, each one absent unless written.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Written {
@@ -54,6 +100,20 @@ pub struct Prepared {
 }
 
 impl Written {
+    /// Each field written here, else `other`'s.
+    pub fn or(self, other: Written) -> Written {
+        Written {
+            method: self.method.or(other.method),
+            url: self.url.or(other.url),
+            headers: self.headers.or(other.headers),
+            params: self.params.or(other.params),
+            body: self.body.or(other.body),
+            auth: self.auth.or(other.auth),
+            pre_request_script: self.pre_request_script.or(other.pre_request_script),
+            post_response_script: self.post_response_script.or(other.post_response_script),
+        }
+    }
+
     /// The draft: the fields written here over the saved request's (each field on its
     /// own: a body that sets only `url` keeps the saved headers, body and auth).
     pub fn merge(self, saved: Option<&SavedRequest>) -> Result<Draft, FieldError> {

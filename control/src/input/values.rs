@@ -4,13 +4,12 @@
 //! `script` object.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde_json::Value;
 
 /// A whole number; a float with no fraction is taken too (JavaScript clients send `10.0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,33 +17,19 @@ pub struct Whole<T>(pub T);
 
 impl<'de, T: TryFrom<u64>> Deserialize<'de> for Whole<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct WholeVisitor<T>(PhantomData<T>);
-        impl<T: TryFrom<u64>> Visitor<'_> for WholeVisitor<T> {
-            type Value = Whole<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a non-negative integer")
-            }
-            fn visit_u64<E: de::Error>(self, number: u64) -> Result<Self::Value, E> {
-                T::try_from(number)
-                    .map(Whole)
-                    .map_err(|_| E::custom(format!("{number} is too large")))
-            }
-            fn visit_i64<E: de::Error>(self, number: i64) -> Result<Self::Value, E> {
-                u64::try_from(number)
-                    .map_err(|_| E::custom(format!("must be a non-negative integer, got {number}")))
-                    .and_then(|number| self.visit_u64(number))
-            }
-            fn visit_f64<E: de::Error>(self, number: f64) -> Result<Self::Value, E> {
-                if number >= 0.0 && number.fract() == 0.0 && number < 1e15 {
-                    self.visit_u64(number as u64)
-                } else {
-                    Err(E::custom(format!(
-                        "must be a non-negative integer, got {number}"
-                    )))
-                }
-            }
-        }
-        deserializer.deserialize_any(WholeVisitor(PhantomData))
+        let number = serde_json::Number::deserialize(deserializer)?;
+        let whole = number.as_u64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n < 1e15)
+                .map(|n| n as u64)
+        });
+        let whole = whole.ok_or_else(|| {
+            de::Error::custom(format!("must be a non-negative integer, got {number}"))
+        })?;
+        T::try_from(whole)
+            .map(Whole)
+            .map_err(|_| de::Error::custom(format!("{whole} is too large")))
     }
 }
 
@@ -66,34 +51,17 @@ pub struct Span(pub Duration);
 
 impl<'de> Deserialize<'de> for Span {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SpanVisitor;
-        impl Visitor<'_> for SpanVisitor {
-            type Value = Span;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration such as \"30s\" or a number of seconds")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Span, E> {
-                vayu_engine::duration::parse(text).map(Span).ok_or_else(|| {
-                    E::custom(format!("`{text}` is not a duration (e.g. 500ms, 30s, 1m)"))
-                })
-            }
-            fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<Span, E> {
-                if seconds.is_finite() && (0.0..1e9).contains(&seconds) {
-                    Ok(Span(Duration::from_secs_f64(seconds)))
-                } else {
-                    Err(E::custom(format!(
-                        "must be a duration such as \"30s\", got {seconds}"
-                    )))
-                }
-            }
-            fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Span, E> {
-                self.visit_f64(seconds as f64)
-            }
-            fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Span, E> {
-                self.visit_f64(seconds as f64)
-            }
-        }
-        deserializer.deserialize_any(SpanVisitor)
+        let span = match Value::deserialize(deserializer)? {
+            Value::String(text) => vayu_engine::duration::parse(&text)
+                .ok_or_else(|| format!("`{text}` is not a duration (e.g. 500ms, 30s, 1m)")),
+            Value::Number(seconds) => seconds
+                .as_f64()
+                .filter(|s| s.is_finite() && (0.0..1e9).contains(s))
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| format!("must be a duration such as \"30s\", got {seconds}")),
+            other => Err(format!("must be a duration such as \"30s\", got {other}")),
+        };
+        span.map(Span).map_err(de::Error::custom)
     }
 }
 
@@ -119,21 +87,17 @@ pub struct Pairs(pub Vec<(String, String)>);
 
 impl<'de> Deserialize<'de> for Pairs {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor;
-        impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some((name, value)) = map.next_entry::<String, Scalar>()? {
-                    pairs.push((name, value.0));
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(PairsVisitor)
+        let map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        map.into_iter()
+            .map(|(name, value)| match value {
+                Value::String(text) => Ok((name, text)),
+                Value::Number(_) | Value::Bool(_) => Ok((name, value.to_string())),
+                other => Err(de::Error::custom(format!(
+                    "value of `{name}` must be a string, got {other}"
+                ))),
+            })
+            .collect::<Result<_, _>>()
+            .map(Pairs)
     }
 }
 
@@ -149,57 +113,19 @@ impl JsonSchema for Pairs {
     }
 }
 
-/// A string, number or boolean, as text.
-struct Scalar(String);
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
-        impl Visitor<'_> for ScalarVisitor {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Scalar, E> {
-                Ok(Scalar(text.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Scalar, E> {
-                Ok(Scalar(flag.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, number: u64) -> Result<Scalar, E> {
-                Ok(Scalar(number.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, number: i64) -> Result<Scalar, E> {
-                Ok(Scalar(number.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, number: f64) -> Result<Scalar, E> {
-                Ok(Scalar(serde_json::Number::from_f64(number).map_or_else(
-                    || number.to_string(),
-                    |number| number.to_string(),
-                )))
-            }
-        }
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
 /// HTTP status codes (100–999).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusCodes(pub Vec<u16>);
 
 impl<'de> Deserialize<'de> for StatusCodes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let codes = Vec::<Whole<u16>>::deserialize(deserializer)?;
-        codes
+        Vec::<Whole<u16>>::deserialize(deserializer)?
             .into_iter()
-            .map(|Whole(code)| {
-                if (100..=999).contains(&code) {
-                    Ok(code)
-                } else {
-                    Err(de::Error::custom(format!(
-                        "{code} is not an HTTP status code"
-                    )))
-                }
+            .map(|Whole(code)| match code {
+                100..=999 => Ok(code),
+                _ => Err(de::Error::custom(format!(
+                    "{code} is not an HTTP status code"
+                ))),
             })
             .collect::<Result<_, _>>()
             .map(StatusCodes)

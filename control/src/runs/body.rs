@@ -18,10 +18,12 @@ use super::error::BodyError;
 use super::scenarios::{Scenario, ScenarioEntry};
 use super::thresholds::ThresholdValue;
 use crate::field::FieldError;
+use crate::input::request::request_body;
 use crate::input::request::{Prepared, Written};
 use crate::input::strict;
 use crate::input::values::{Id, Pairs, Scripts, Span, StatusCodes, Whole};
 
+request_body! {
 /// The body of `POST /run`, and of `vayu run plan.json|plan.toml`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -30,18 +32,6 @@ use crate::input::values::{Id, Pairs, Scripts, Span, StatusCodes, Whole};
     description = "The body of POST /run, and of `vayu run plan.json|plan.toml`. Unknown fields are refused."
 )]
 pub struct RunInput {
-    /// HTTP method (default GET).
-    pub method: Option<String>,
-    /// Target URL; may hold `{{variables}}` and dynamic values such as `{{$uuid}}`.
-    pub url: Option<String>,
-    /// Request headers.
-    pub headers: Option<Pairs>,
-    /// Query parameters appended to the URL (form-encoded).
-    pub params: Option<Pairs>,
-    /// `{"type": "json|text|x-www-form-urlencoded|form-data|binary|none", "content": ...}`,
-    /// a string, or any JSON value (sent as JSON).
-    #[schemars(schema_with = "crate::input::values::any_json")]
-    pub body: Option<Value>,
     /// Request auth (bearer, basic, apikey, oauth2, jwt); applies to every endpoint and
     /// scenario step too.
     #[schemars(schema_with = "crate::input::values::any_json")]
@@ -131,17 +121,13 @@ pub struct RunInput {
     /// v1.0 request option, accepted for compatibility: without redirects it has no effect.
     pub max_redirects: Option<Whole<u32>>,
 }
+}
 
+request_body! {
 /// The v0.1 `request` object.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NestedRequest {
-    pub method: Option<String>,
-    pub url: Option<String>,
-    pub headers: Option<Pairs>,
-    pub params: Option<Pairs>,
-    #[schemars(schema_with = "crate::input::values::any_json")]
-    pub body: Option<Value>,
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     #[serde(alias = "timeout_ms")]
@@ -150,6 +136,7 @@ pub struct NestedRequest {
     pub pre_request_script: Option<String>,
     /// The test script (as `tests`).
     pub post_request_script: Option<String>,
+}
 }
 
 /// Load models (`constant` is the legacy name: constant_rps with targetRps, else
@@ -260,14 +247,14 @@ impl RunBody {
         RunBody::from_input(strict::decode(body.clone())?)
     }
 
-    fn from_input(input: RunInput) -> Result<RunBody, FieldError> {
+    fn from_input(mut input: RunInput) -> Result<RunBody, FieldError> {
         if input.follow_redirects == Some(true) {
             return Err(FieldError::new(
                 "followRedirects",
                 "load runs do not follow redirects (a 3xx is counted as the answer); use false or leave it out",
             ));
         }
-        let nested = input.request.unwrap_or_default();
+        let mut nested = input.request.take().unwrap_or_default();
         if nested
             .pre_request_script
             .as_deref()
@@ -278,7 +265,7 @@ impl RunBody {
                 "pre-request scripts run in design mode (POST /request) only, not under load",
             ));
         }
-        let script = input.script.unwrap_or_default();
+        let script = input.script.take().unwrap_or_default();
         if script
             .pre
             .as_deref()
@@ -290,15 +277,13 @@ impl RunBody {
             ));
         }
         let request = Written {
-            method: input.method.or(nested.method),
-            url: input.url.or(nested.url),
-            headers: input.headers.or(nested.headers),
-            params: input.params.or(nested.params),
-            body: input.body.or(nested.body),
-            auth: input.auth.or(nested.auth),
-            pre_request_script: None,
-            post_response_script: None,
-        };
+            auth: input.auth.take(),
+            ..input.written()
+        }
+        .or(Written {
+            auth: nested.auth.take(),
+            ..nested.written()
+        });
         // maid-core style: `users` virtual users hatched at `hatch_rate` per second.
         let users = inner(input.users);
         if input

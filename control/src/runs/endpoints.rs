@@ -4,30 +4,25 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::Value;
 use vayu_engine::plan::{EndpointPlan, ExpectedStatus};
 
 use crate::field::FieldError;
-use crate::input::request::{Draft, Prepared, Written};
-use crate::input::values::{Pairs, StatusCodes, Whole};
+use crate::input::request::request_body;
+use crate::input::request::{Draft, Prepared};
+use crate::input::values::{StatusCodes, Whole};
 
+request_body! {
 /// One endpoint as written.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointEntry {
     /// Required, unique.
     pub name: Option<String>,
-    pub method: Option<String>,
-    /// Required.
-    pub url: Option<String>,
-    pub headers: Option<Pairs>,
-    pub params: Option<Pairs>,
-    #[schemars(schema_with = "crate::input::values::any_json")]
-    pub body: Option<Value>,
     /// At least 1 (default 1).
     pub weight: Option<Whole<u32>>,
     #[serde(alias = "expected_status_codes")]
     pub expected_status_codes: Option<StatusCodes>,
+}
 }
 
 /// One endpoint, checked.
@@ -41,18 +36,9 @@ pub struct Endpoint {
 
 impl EndpointEntry {
     /// Checks the entry at `index` of `endpoints`; errors name `endpoints[index].field`.
-    pub fn check(self, index: usize) -> Result<Endpoint, FieldError> {
+    pub fn check(mut self, index: usize) -> Result<Endpoint, FieldError> {
         let at = format!("endpoints[{index}]");
-        let draft = Written {
-            method: self.method,
-            url: self.url,
-            headers: self.headers,
-            params: self.params,
-            body: self.body,
-            ..Written::default()
-        }
-        .merge(None)
-        .map_err(|err| err.under(&at))?;
+        let draft = self.written().merge(None).map_err(|err| err.under(&at))?;
         Ok(Endpoint {
             name: required_name(self.name, &at)?,
             draft,

@@ -12,14 +12,14 @@ use std::time::Duration;
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::Value;
 use vayu_engine::extract::{Extract, Source};
 use vayu_engine::plan::{ExpectedStatus, ScenarioPlan, StepPlan};
 
 use super::endpoints::{required_name, weight};
 use crate::field::FieldError;
-use crate::input::request::{Draft, Prepared, Written};
-use crate::input::values::{Pairs, Span, StatusCodes, Whole};
+use crate::input::request::request_body;
+use crate::input::request::{Draft, Prepared};
+use crate::input::values::{Span, StatusCodes, Whole};
 
 /// One scenario as written.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -33,19 +33,13 @@ pub struct ScenarioEntry {
     pub steps: Option<Vec<StepEntry>>,
 }
 
+request_body! {
 /// One step as written.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StepEntry {
     /// Required.
     pub name: Option<String>,
-    pub method: Option<String>,
-    /// Required.
-    pub url: Option<String>,
-    pub headers: Option<Pairs>,
-    pub params: Option<Pairs>,
-    #[schemars(schema_with = "crate::input::values::any_json")]
-    pub body: Option<Value>,
     /// Pause after the step: a number of milliseconds or `"1s"`-style text.
     #[serde(alias = "think_time")]
     pub think_time: Option<ThinkTime>,
@@ -53,6 +47,7 @@ pub struct StepEntry {
     pub extract: Option<BTreeMap<String, ExtractRule>>,
     #[serde(alias = "expected_status_codes")]
     pub expected_status_codes: Option<StatusCodes>,
+}
 }
 
 /// A think time: milliseconds as a number, or duration text.
@@ -124,17 +119,8 @@ impl ScenarioEntry {
 }
 
 impl StepEntry {
-    fn check(self, at: &str) -> Result<Step, FieldError> {
-        let draft = Written {
-            method: self.method,
-            url: self.url,
-            headers: self.headers,
-            params: self.params,
-            body: self.body,
-            ..Written::default()
-        }
-        .merge(None)
-        .map_err(|err| err.under(at))?;
+    fn check(mut self, at: &str) -> Result<Step, FieldError> {
+        let draft = self.written().merge(None).map_err(|err| err.under(at))?;
         let think_time = match self.think_time {
             None => Duration::ZERO,
             Some(ThinkTime::Text(Span(duration))) => duration,
