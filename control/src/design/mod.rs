@@ -8,7 +8,8 @@
 //! woken from another thread, and the shards have the same rule.
 //!
 //! - [`input`]: request bodies → drafts; [`variables`]: the variable scopes;
-//! - [`execute`]: the per-job steps; [`exchange`]: the wire; [`cookies`]: `Set-Cookie`;
+//! - [`execute`]: the per-job steps; [`exchange`]: the wire; [`cookies`]: the cookie jar
+//!   of a redirect chain;
 //! - [`scripts`]: pre-request and post-response scripts; [`answer`]: the response shape
 //!   and the stored trace.
 
