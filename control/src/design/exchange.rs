@@ -122,6 +122,16 @@ pub async fn exchange(request: Outgoing, options: Options) -> Result<Exchanged, 
 
 async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Failure> {
     let started = Instant::now();
+    if !request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("accept-encoding"))
+    {
+        request.headers.push((
+            "Accept-Encoding".to_owned(),
+            super::decode::ACCEPTED.to_owned(),
+        ));
+    }
     let mut phases = Phases::default();
     let mut redirects = Vec::new();
     let mut jar = Jar::default();
@@ -273,10 +283,15 @@ async fn send_once(
         .map_err(|err| transport(err, &endpoint, "read the response"))?;
     let done = Instant::now();
     let first_byte = capture.first_byte.unwrap_or(done);
+    let encoding = capture
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-encoding"))
+        .and_then(|(_, encoding)| super::decode::decoded(encoding, &capture.body));
     Ok(HopResponse {
         status: response.status,
         headers: capture.headers,
-        body: capture.body,
+        body: encoding.unwrap_or(capture.body),
         body_size: response.body_bytes,
         phases: Phases {
             dns_ms: millis(dns),

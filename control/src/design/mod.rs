@@ -18,6 +18,7 @@
 pub mod answer;
 pub mod call;
 pub mod cookies;
+pub mod decode;
 pub mod exchange;
 pub mod execute;
 pub mod input;

@@ -223,3 +223,43 @@ fn transport_failures_are_typed_and_stored() {
         pretty(&record)
     );
 }
+
+fn compressed(request: &SeenRequest) -> Reply {
+    use std::io::Write;
+    let body = br#"{"compressed": true, "items": [1, 2, 3]}"#;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = gzip.write_all(body);
+    let encoded = gzip.finish().unwrap_or_default();
+    let asked = request
+        .header("accept-encoding")
+        .unwrap_or_default()
+        .to_owned();
+    Reply::new(200, encoded)
+        .header("Content-Encoding", "gzip")
+        .header("Content-Type", "application/json")
+        .header("X-Asked", &asked)
+}
+
+#[test]
+fn a_gzip_body_is_decoded_before_scripts_and_the_answer_see_it() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Route(compressed));
+    let doc = design_ok(
+        &daemon,
+        &json!({"url": server.url(), "postRequestScript":
+            "pm.test('json', () => pm.expect(pm.response.json().items).to.eql([1, 2, 3]));"}),
+    );
+    assert_eq!(
+        doc["headers"]["x-asked"],
+        "gzip, deflate, br",
+        "{}",
+        pretty(&doc)
+    );
+    assert_eq!(
+        doc["body"],
+        r#"{"compressed": true, "items": [1, 2, 3]}"#,
+        "{}",
+        pretty(&doc)
+    );
+    assert_eq!(doc["testResults"][0]["passed"], true, "{}", pretty(&doc));
+}
