@@ -11,6 +11,7 @@
 //! - [`input`]: input as written: strict decoding, value types, the one request pipeline
 //!   (request as written → saved-request merge → rendered and encoded) and variable scopes.
 //! - [`runs`]: run bodies → plans, the registry of active runs, live topics.
+//! - [`compat`]: other services' APIs (ATM's `/api/v1`) on the same runs.
 //! - [`store`]: the LMDB environment, its databases and the writer thread.
 //! - [`design`]: design mode (one request, fully traced) on its own thread; [`auth`]:
 //!   request auth helpers; [`payload`]: request body encoding.
@@ -19,6 +20,7 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod compat;
 pub mod design;
 pub mod field;
 pub mod ids;

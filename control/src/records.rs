@@ -92,6 +92,14 @@ pub struct RunRecord {
     /// Why a run failed (`interrupted` when the daemon died during it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// The run's name and description (ATM's `name`, `description`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The body as another API wrote it (ATM's `spec`), when the run came through one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Value>,
 }
 
 /// A variable of an environment or of the globals (v0.3 form).

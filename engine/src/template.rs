@@ -8,7 +8,8 @@
 //! `{{$randomInt}}`: 0–1000, `{{random_int}}`: 0–999999;
 //! `{{$requestNumber}}` / `{{request_number}}`: the number the caller passes (1-based);
 //! Postman's faker variables (`{{$randomFirstName}}`, `{{$randomEmail}}`, ...: [`crate::faker`]);
-//! `{{env:NAME}}`: the process environment variable, read once at compile time.
+//! `{{env:NAME}}`: the process environment variable, read once at compile time (ATM's
+//! `{{target:NAME}}`: the `TARGET_NAME` variable);
 //!
 //! A variable defined under an ATM spelling (`timestamp`, `uuid`, ...) wins over the dynamic
 //! value, since those names are plain words a user may have chosen. Unknown names, unset
@@ -219,6 +220,10 @@ fn classify(name: &str) -> Placeholder {
     if let Some(var) = name.strip_prefix("env:") {
         return Placeholder::Env(std::env::var(var.trim()).ok());
     }
+    // ATM: `{{target:NAME}}` is the `TARGET_NAME` environment variable.
+    if let Some(target) = name.strip_prefix("target:") {
+        return Placeholder::Env(std::env::var(format!("TARGET_{}", target.trim())).ok());
+    }
     match name {
         "$uuid" | "$guid" | "$randomUUID" => Placeholder::Dynamic(Dynamic::Uuid),
         "$timestamp" => Placeholder::Dynamic(Dynamic::UnixSeconds),
@@ -294,7 +299,7 @@ fn write_iso(millis: u64, out: &mut String) -> std::fmt::Result {
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

@@ -34,6 +34,9 @@ mod run_input;
 #[path = "api/one_pipeline.rs"]
 mod one_pipeline;
 
+#[path = "api/atm.rs"]
+mod atm;
+
 #[path = "api/run_manage.rs"]
 mod run_manage;
 

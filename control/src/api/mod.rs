@@ -39,6 +39,7 @@ pub fn router(state: AppState, security: &Arc<guard::Security>) -> Router {
     // goes above it, or its wrong methods answer axum's empty 405.
     let routes = routes
         .route("/openapi.json", get(move || std::future::ready(Json(spec))))
+        .nest("/api/v1", crate::compat::atm::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
         .with_state(Arc::clone(&state));

@@ -131,6 +131,9 @@ async fn store_run(
         start_time,
         end_time: Some(now_ms()),
         comment: None,
+        name: None,
+        description: None,
+        source: None,
         failure_reason: error.map(|error| {
             outcome
                 .scopes

@@ -38,6 +38,10 @@ pub struct RunInput {
     pub auth: Option<Value>,
     /// The v0.1 nested form: the request fields under `request`.
     pub request: Option<NestedRequest>,
+    /// A name for the run (ATM's `name`), shown in run lists.
+    pub name: Option<String>,
+    /// What the run is for (ATM's `description`).
+    pub description: Option<String>,
     /// Load model (required unless `users` is given).
     pub mode: Option<Mode>,
     /// In-flight requests (closed loop) or connections opened up front (open loop).
@@ -168,6 +172,8 @@ pub struct RunOptions {
     /// Variables of this run only (`environment`), above every stored scope.
     pub inline_variables: Vec<(String, String)>,
     pub comment: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
     /// Test script run on sampled responses, and the field it came from.
     pub tests: Option<(String, &'static str)>,
     /// Time limit of one test-script execution (`testTimeoutMs`; engine default 100 ms).
@@ -343,6 +349,8 @@ impl RunBody {
                 .map(|Pairs(pairs)| pairs)
                 .unwrap_or_default(),
             comment: input.comment,
+            name: input.name.filter(|name| !name.trim().is_empty()),
+            description: input.description,
             tests,
             test_timeout: inner(input.test_timeout_ms).map(Duration::from_millis),
             test_time_budget_percent: input.test_time_budget_percent,

@@ -24,6 +24,16 @@ use crate::records::{RunRecord, RunStatus, RunType};
 /// Starts the run `body` describes; returns its id. Nothing is sent or stored when the body
 /// is refused (a test script that does not compile included).
 pub async fn start(context: &Context, body: &Value) -> Result<String, StartError> {
+    start_from(context, body, None).await
+}
+
+/// [`start`] for a body translated from another API's: `source` is what that API's client
+/// wrote, kept with the run.
+pub async fn start_from(
+    context: &Context,
+    body: &Value,
+    source: Option<Value>,
+) -> Result<String, StartError> {
     let parsed = RunBody::parse(body).map_err(BodyError::from)?;
     let resolved = resolve::resolve(&context.store, &parsed)?;
     let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
@@ -53,6 +63,9 @@ pub async fn start(context: &Context, body: &Value) -> Result<String, StartError
         end_time: None,
         comment: options.comment,
         failure_reason: None,
+        name: options.name,
+        description: options.description,
+        source,
     };
     launch(
         Arc::clone(&context.store),

@@ -1,0 +1,6 @@
+//! Other load-testing services' APIs served on Vayu's engine, store and runs, so their
+//! clients, scripts and CI jobs keep working: ATM's `/api/v1` ([`atm`]). A run started
+//! through one of them is an ordinary Vayu run (in `/runs`, reports, live metrics); the body
+//! its client wrote is kept with it (`source`).
+
+pub mod atm;

@@ -1,0 +1,127 @@
+//! ATM's API at `/api/v1` (`atm-api.md`): its quick start and examples, run against the
+//! real daemon with the target URL replaced by a local server.
+
+use serde_json::{json, Value};
+use vayu_tests::report::pretty;
+use vayu_tests::{Behaviour, Daemon, TestServer};
+
+use crate::support::poll;
+
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn finished(daemon: &Daemon, id: &str) -> Value {
+    poll(LIMIT, "the ATM run to end", || {
+        let doc = daemon.get(&format!("/api/v1/runs/{id}")).json();
+        ["completed", "failed", "cancelled"]
+            .contains(&doc["status"].as_str().unwrap_or_default())
+            .then_some(doc)
+    })
+}
+
+#[test]
+fn the_quick_start_runs_and_reports_in_atm_shape() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let health = daemon.get("/api/v1/health").json();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert!(
+        health["timestamp"].as_str().is_some_and(|t| t.len() == 26),
+        "{health}"
+    );
+
+    let started = daemon.post_json(
+        "/api/v1/runs",
+        &json!({"spec": {"name": "Quick Test", "url": server.url(), "method": "GET",
+            "total_requests": 10, "concurrency": 2,
+            "thresholds": {"max_latency_p95_ms": 5000, "max_error_rate": 0.01}}}),
+    );
+    assert_eq!(started.status, 202, "{}", started.body);
+    let answer = started.json();
+    assert_eq!(answer["status"], "pending");
+    assert_eq!(answer["message"], "Run started");
+    let id = answer["id"].as_str().unwrap_or_default().to_owned();
+
+    let doc = finished(&daemon, &id);
+    assert_eq!(doc["status"], "completed", "{}", pretty(&doc));
+    assert_eq!(doc["spec"]["name"], "Quick Test");
+    assert_eq!(doc["metrics"]["total_requests"], 10, "{}", pretty(&doc));
+    assert_eq!(doc["metrics"]["successful_requests"], 10);
+    assert_eq!(doc["requests_completed"], 10);
+    assert_eq!(doc["passed"], true);
+    assert_eq!(doc["failure_reasons"], json!([]));
+    assert_eq!(server.requests(), 10);
+
+    let listed = daemon.get("/api/v1/runs?status=completed").json();
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["runs"][0]["id"], id.as_str());
+    assert_eq!(listed["runs"][0]["name"], "Quick Test");
+    assert_eq!(listed["runs"][0]["total_requests"], 10);
+
+    let cancel = daemon.post_json(&format!("/api/v1/runs/{id}/cancel"), &Value::Null);
+    assert_eq!(cancel.status, 409, "{}", cancel.body);
+    assert_eq!(cancel.json()["detail"], "Run is not in a cancellable state");
+
+    let vayu = daemon.get(&format!("/run/{id}")).json();
+    assert_eq!(
+        vayu["name"], "Quick Test",
+        "an ATM run is an ordinary Vayu run: {vayu}"
+    );
+
+    assert_eq!(daemon.delete(&format!("/api/v1/runs/{id}")).status, 200);
+    let gone = daemon.get(&format!("/api/v1/runs/{id}"));
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.json()["detail"], "Run not found");
+}
+
+#[test]
+fn endpoints_with_weights_and_failed_thresholds_read_as_atm_does() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let started = daemon.post_json(
+        "/api/v1/runs",
+        &json!({"spec": {"name": "API Flow Test", "endpoints": [
+                {"name": "list-users", "url": format!("{url}users"), "method": "GET", "weight": 3},
+                {"name": "create-user", "url": format!("{url}users"), "method": "POST",
+                 "body": {"name": "Test"}, "weight": 1, "expected_status_codes": [201]}],
+            "distribution_strategy": "weighted", "total_requests": 40, "concurrency": 4,
+            "thresholds": {"max_error_rate": 0.01}}}),
+    );
+    assert_eq!(started.status, 202, "{}", started.body);
+    let id = started.json()["id"].as_str().unwrap_or_default().to_owned();
+    let doc = finished(&daemon, &id);
+    assert_eq!(doc["metrics"]["total_requests"], 40, "{}", pretty(&doc));
+    // The test server answers 200: create-user expects 201, so its 10 requests fail.
+    assert_eq!(doc["metrics"]["failed_requests"], 10, "{}", pretty(&doc));
+    assert_eq!(doc["passed"], false);
+    let reasons = doc["failure_reasons"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(reasons.len(), 1, "{}", pretty(&doc));
+    assert_eq!(doc["endpoint_metrics"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn bad_specs_get_422_with_the_field() {
+    let daemon = Daemon::start();
+    for (spec, field) in [
+        (json!({"url": "http://127.0.0.1:1/"}), "name"),
+        (
+            json!({"name": "x", "url": "http://127.0.0.1:1/", "total_requests": 0}),
+            "total_requests",
+        ),
+        (
+            json!({"name": "x", "url": "http://127.0.0.1:1/", "concurency": 2}),
+            "concurency",
+        ),
+        (json!({"name": "x"}), "url"),
+    ] {
+        let answer = daemon.post_json("/api/v1/runs", &json!({ "spec": spec }));
+        assert_eq!(answer.status, 422, "{spec}: {}", answer.body);
+        let detail = &answer.json()["detail"][0];
+        assert_eq!(detail["loc"][0], "body", "{detail}");
+        assert_eq!(detail["loc"][2], field, "{spec}: {detail}");
+    }
+    assert_eq!(daemon.get("/api/v1/runs").json()["total"], 0);
+}
