@@ -7,14 +7,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 
-use crate::metrics::{new_histogram, Counters, EndpointStats, Failure, ShardTick};
+use crate::load_test::TestCounts;
+use crate::metrics::{new_histogram, Counters, EndpointStats, FailureKind, ShardTick};
 use crate::plan::{Load, RunPlan};
 use crate::report::{
     EndpointReport, EndpointSummary, Errors, Latency, LiveEndpoint, LiveTick, Metadata, NamedTest,
     RateControl, Report, SlowRequests, Summary, TestValidation, TimingBreakdown,
 };
 use crate::threshold::{Observed, Threshold};
-use crate::validation::TestCounts;
 
 /// How a run ended, for its report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,7 +268,7 @@ impl Aggregator {
         let start_wall = started.1 + setup;
         let start_ms = unix_ms(start_wall);
         let mut types = BTreeMap::new();
-        for failure in Failure::all() {
+        for failure in FailureKind::all() {
             let count = c.failures_of(failure);
             if count > 0 {
                 types.insert(failure.as_str().to_owned(), count);
@@ -392,7 +392,7 @@ impl Aggregator {
 fn endpoint_report(stats: &EndpointStats, duration_s: f64) -> EndpointReport {
     let c = &stats.counters;
     let mut types = BTreeMap::new();
-    for failure in Failure::all() {
+    for failure in FailureKind::all() {
         let count = c.failures_of(failure);
         if count > 0 {
             types.insert(failure.as_str().to_owned(), count);

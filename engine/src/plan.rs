@@ -242,7 +242,7 @@ pub struct RunPlan {
     pub thresholds: Vec<crate::threshold::Threshold>,
     /// A test script run on a share of the responses, with its per-execution time limit
     /// (`testTimeoutMs`) and optional time budget (`testTimeBudgetPercent`).
-    pub tests: Option<crate::validation::TestPlan>,
+    pub tests: Option<crate::load_test::TestPlan>,
     /// Several endpoints instead of `request` (empty: a single-request run).
     pub endpoints: Vec<EndpointPlan>,
     /// Virtual-user scenarios instead of `request` (closed loop only).

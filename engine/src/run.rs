@@ -12,7 +12,7 @@ use thiserror::Error;
 use vayu_net::{tls, Connector, Endpoint};
 
 use crate::aggregate::{Aggregator, Ending};
-use crate::payload::Payload;
+use crate::outgoing::OutgoingRequest;
 use crate::plan::{open_loop_slots, Load, PlanError, RunPlan};
 use crate::plan::{ExpectedStatus, RequestSpec, StepPlan};
 use crate::report::{LiveTick, Report};
@@ -298,7 +298,7 @@ pub(crate) fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> 
                 url: Arc::from(request.url.as_str()),
                 origin: Arc::from(format!("{scheme}://{}", endpoint.authority)),
             },
-            payload: Payload::compile(request, &endpoint, step.is_some())?,
+            request: OutgoingRequest::compile(request, &endpoint, step.is_some())?,
             head_request: request.method.eq_ignore_ascii_case("HEAD"),
             expected: expected.clone(),
             think_time: step.map_or(Duration::ZERO, |step| step.think_time),

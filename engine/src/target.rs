@@ -5,13 +5,13 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use crate::payload::Payload;
+use crate::outgoing::OutgoingRequest;
 use crate::plan::{Distribution, ExpectedStatus};
 
 /// One endpoint (or scenario step), compiled.
 pub struct Target {
     pub label: Label,
-    pub payload: Payload,
+    pub request: OutgoingRequest,
     pub head_request: bool,
     pub expected: ExpectedStatus,
     /// Pause after this step (scenarios).

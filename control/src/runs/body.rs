@@ -10,7 +10,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
-use vayu_engine::validation::TestPlan;
+use vayu_engine::load_test::TestPlan;
 use vayu_engine::{Load, RunPlan, Sampling};
 
 use super::endpoints::{Endpoint, EndpointEntry};

@@ -13,12 +13,13 @@ use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector};
 
 mod alarm;
-mod exchange;
+mod round_trip;
 mod tasks;
 
 use tasks::{connection_task, dispatch, sweep_deadlines, tick_loop};
 
 use crate::deadline::Deadlines;
+use crate::load_test::{TestPlan, Tester};
 use crate::metrics::{Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
 use crate::plan::Distribution;
@@ -26,7 +27,6 @@ use crate::runtime::{self, Driver};
 use crate::sample::{Sample, Sampler, Sampling};
 use crate::script::{Sandbox, ScriptRequest};
 use crate::target::{Picker, Scenarios, Target};
-use crate::validation::{TestPlan, Validator};
 
 /// How long in-flight requests may take to finish after a stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -123,10 +123,10 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
     };
     let connections = preconnect(&setup.connector, initial).await;
     // The sandbox loads chai once, before the start, on this thread (it is `!Send`).
-    let validator = setup
+    let tester = setup
         .tests
         .clone()
-        .map(|(plan, request)| Validator::new(plan, request));
+        .map(|(plan, request)| Tester::new(plan, request));
     if setup.ready.send(Ok(())).is_err() {
         return;
     }
@@ -175,7 +175,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
         stop: setup.stop,
         pacer,
         sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
-        validator: RefCell::new(validator),
+        tester: RefCell::new(tester),
         extract_sandbox: RefCell::new(None),
         index: setup.index,
         t0,
@@ -253,7 +253,8 @@ struct Shard {
     pacer: Pacer,
     recorder: RefCell<Recorder>,
     sampler: RefCell<Sampler>,
-    validator: RefCell<Option<Validator>>,
+    /// Runs the test script on the selected responses (runs with tests only).
+    tester: RefCell<Option<Tester>>,
     /// Sandbox for extraction scripts of scenario steps (created on first use).
     extract_sandbox: RefCell<Option<Sandbox>>,
     index: usize,

@@ -1,7 +1,7 @@
-//! What each request sends: one request encoded once and written as-is (the common case),
-//! or, when the URL path, a header or the body holds a dynamic value (`{{$uuid}}`,
-//! `{{$requestNumber}}`, ...), templates compiled once per run and rendered per request
-//! into buffers the connection reuses.
+//! What each request of a target sends: one request encoded once and written as-is (the
+//! common case), or, when the URL path, a header or the body holds a dynamic value
+//! (`{{$uuid}}`, `{{$requestNumber}}`, ...), templates compiled once per run and rendered
+//! per request into buffers the connection reuses.
 
 use bytes::Bytes;
 use vayu_net::request::{encode_into, validate, EncodeError};
@@ -10,16 +10,16 @@ use vayu_net::Endpoint;
 use crate::plan::{LiveHeader, PlanError, RequestSpec};
 use crate::template::{Lookup, Template};
 
-/// The request of a run, ready for the wire.
-pub enum Payload {
+/// A request of a run, ready for the wire.
+pub enum OutgoingRequest {
     /// Identical for every request.
     Static(Bytes),
     /// Rendered per request.
-    Dynamic(Box<DynamicRequest>),
+    Dynamic(Box<RequestTemplate>),
 }
 
 /// Templates of a request whose text changes per request. The host never does.
-pub struct DynamicRequest {
+pub struct RequestTemplate {
     method: String,
     authority: String,
     target: Template,
@@ -43,7 +43,7 @@ pub struct RenderBuffers {
     header_ends: Vec<usize>,
 }
 
-impl Payload {
+impl OutgoingRequest {
     /// Compiles the request of a plan. `url` and friends have had their variables
     /// substituted already; only dynamic values remain.
     /// With `per_user_variables` (scenario steps), `{{names}}` left in the request are
@@ -52,7 +52,7 @@ impl Payload {
         spec: &RequestSpec,
         endpoint: &Endpoint,
         per_user_variables: bool,
-    ) -> Result<Payload, PlanError> {
+    ) -> Result<OutgoingRequest, PlanError> {
         let body = String::from_utf8_lossy(&spec.body);
         let target = Template::compile(&path_and_query(&spec.url));
         let mut headers: Vec<(String, HeaderValue)> = spec
@@ -82,7 +82,7 @@ impl Payload {
             let bytes =
                 vayu_net::request::encode(&spec.method, endpoint, &spec.headers, &spec.body)
                     .map_err(encode_error)?;
-            return Ok(Payload::Static(Bytes::from(bytes)));
+            return Ok(OutgoingRequest::Static(Bytes::from(bytes)));
         }
         if authority_has_template(&spec.url) {
             return Err(PlanError::Url {
@@ -95,7 +95,7 @@ impl Payload {
             headers.iter().map(|(name, _)| (name.as_str(), "")),
         )
         .map_err(encode_error)?;
-        Ok(Payload::Dynamic(Box::new(DynamicRequest {
+        Ok(OutgoingRequest::Dynamic(Box::new(RequestTemplate {
             method: spec.method.clone(),
             authority: endpoint.authority.clone(),
             target,
@@ -112,7 +112,7 @@ impl RenderBuffers {
     }
 }
 
-impl DynamicRequest {
+impl RequestTemplate {
     /// Renders request number `number` (1-based, unique across shards) into `out`.
     pub fn render(
         &self,
@@ -210,28 +210,28 @@ mod tests {
         }
     }
 
-    fn compile(spec: &RequestSpec) -> Result<Payload, PlanError> {
+    fn compile(spec: &RequestSpec) -> Result<OutgoingRequest, PlanError> {
         let endpoint = Endpoint::parse("http://127.0.0.1:8080/").unwrap_or_else(|e| panic!("{e}"));
-        Payload::compile(spec, &endpoint, false)
+        OutgoingRequest::compile(spec, &endpoint, false)
     }
 
     #[test]
     fn requests_without_dynamic_values_stay_pre_encoded() {
-        let payload = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}"))
+        let request = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}"))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(payload, Payload::Static(_)));
+        assert!(matches!(request, OutgoingRequest::Static(_)));
     }
 
     #[test]
     fn dynamic_parts_render_per_request_with_correct_length() {
-        let payload = compile(&spec(
+        let request = compile(&spec(
             "http://127.0.0.1:8080/items/{{$requestNumber}}?q=1",
             &[("X-Id", "n-{{$requestNumber}}")],
             "{\"n\":{{$requestNumber}}}",
         ))
         .unwrap_or_else(|e| panic!("{e}"));
-        let Payload::Dynamic(request) = payload else {
-            panic!("expected a dynamic payload")
+        let OutgoingRequest::Dynamic(request) = request else {
+            panic!("expected a dynamic request")
         };
         let mut buffers = RenderBuffers::default();
         let mut out = Vec::new();
@@ -259,7 +259,8 @@ mod tests {
         let mut request = spec("http://127.0.0.1:8080/", &[], "");
         let token = LiveHeader::new("Authorization", "Bearer one".to_owned());
         request.live_headers.push(token.clone());
-        let Payload::Dynamic(dynamic) = compile(&request).unwrap_or_else(|e| panic!("{e}")) else {
+        let OutgoingRequest::Dynamic(dynamic) = compile(&request).unwrap_or_else(|e| panic!("{e}"))
+        else {
             panic!("a live header makes the request dynamic");
         };
         let (mut buffers, mut out) = (RenderBuffers::default(), Vec::new());
