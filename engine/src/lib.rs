@@ -8,7 +8,8 @@
 //! - [`target`]: a plan's requests compiled into targets, and the choice of each request's
 //!   target; [`outgoing`]: a target's request as bytes, encoded once or rendered per
 //!   request from [`template`]s (`{{variable}}` and dynamic values).
-//! - [`run`]: starting, stopping and waiting; the run coordinator.
+//! - [`run`]: starting, stopping and waiting; the run coordinator and the split of the load
+//!   across shards.
 //! - [`shard`]: the shard thread, the one worker loop per connection, and a virtual user's
 //!   round trip; [`pacer`]: closed-loop budgets and open-loop slots, the only per-mode
 //!   logic; [`deadline`]: request timeouts; [`runtime`]: io_uring with epoll fallback.
