@@ -1,10 +1,12 @@
-//! `vayu-engine`: the load plane. A [`RunPlan`] is validated, compiled once and split
-//! across shard threads (one per core, pinned); each shard runs its connections on a
-//! monoio runtime and sends one snapshot per tick to a coordinator that merges them into
-//! live ticks and, at the end, the [`Report`].
+//! `vayu-engine`: the load plane. A [`RunPlan`] is validated once into a [`ValidPlan`]
+//! (URLs parsed, requests pre-encoded or their templates compiled); [`start`] splits it
+//! across shard threads (one per core, pinned), each running its connections on a monoio
+//! runtime and sending one snapshot per tick to a coordinator that merges them into live
+//! ticks and, at the end, the [`Report`].
 //!
 //! Map of the crate:
-//! - [`plan`]: the run plan and its validation; [`duration`]: `10s`-style durations.
+//! - [`plan`]: the run plan ([`Targets`]: one request, endpoints or scenarios; [`Load`]),
+//!   its validation and the validated [`ValidPlan`]; [`duration`]: `10s`-style durations.
 //! - [`target`]: a plan's requests compiled into targets, and the choice of each request's
 //!   target; [`outgoing`]: a target's request as bytes, encoded once or rendered per
 //!   request from [`template`]s (`{{variable}}` and dynamic values).
@@ -45,7 +47,7 @@ pub mod target;
 pub mod template;
 pub mod threshold;
 
-pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan};
+pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan, Targets, ValidPlan};
 pub use report::{LiveTick, Report};
 pub use run::{start, Finished, Observer, RunError, RunHandle, Stopper};
 pub use sample::{Sample, Sampling};

@@ -4,7 +4,7 @@
 //! per request into buffers the connection reuses.
 
 use bytes::Bytes;
-use vayu_net::request::{encode_into, validate, EncodeError};
+use vayu_net::request::encode_into;
 use vayu_net::Endpoint;
 
 use crate::plan::{LiveHeader, PlanError, RequestSpec};
@@ -44,11 +44,12 @@ pub struct RenderBuffers {
 }
 
 impl OutgoingRequest {
-    /// Compiles the request of a plan. `url` and friends have had their variables
+    /// Compiles a request of a plan being validated, whose method and headers have been
+    /// checked and whose URL is `endpoint`. `url` and friends have had their variables
     /// substituted already; only dynamic values remain.
     /// With `per_user_variables` (scenario steps), `{{names}}` left in the request are
     /// rendered per request from the virtual user's extracted values.
-    pub fn compile(
+    pub(crate) fn compile(
         spec: &RequestSpec,
         endpoint: &Endpoint,
         per_user_variables: bool,
@@ -79,9 +80,17 @@ impl OutgoingRequest {
                 .map(|live| (live.name.clone(), HeaderValue::Live(live.clone()))),
         );
         if !dynamic {
-            let bytes =
-                vayu_net::request::encode(&spec.method, endpoint, &spec.headers, &spec.body)
-                    .map_err(encode_error)?;
+            let mut bytes = Vec::with_capacity(128 + spec.body.len() + spec.headers.len() * 32);
+            encode_into(
+                &mut bytes,
+                &spec.method,
+                &endpoint.authority,
+                &endpoint.path_and_query,
+                spec.headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str())),
+                &spec.body,
+            );
             return Ok(OutgoingRequest::Static(Bytes::from(bytes)));
         }
         if authority_has_template(&spec.url) {
@@ -90,11 +99,6 @@ impl OutgoingRequest {
                 reason: "dynamic values may appear in the path, query, headers and body, not in the host".to_owned(),
             });
         }
-        validate(
-            &spec.method,
-            headers.iter().map(|(name, _)| (name.as_str(), "")),
-        )
-        .map_err(encode_error)?;
         Ok(OutgoingRequest::Dynamic(Box::new(RequestTemplate {
             method: spec.method.clone(),
             authority: endpoint.authority.clone(),
@@ -155,18 +159,6 @@ impl RequestTemplate {
     }
 }
 
-fn encode_error(err: EncodeError) -> PlanError {
-    match err {
-        EncodeError::InvalidMethod(method) => PlanError::Method(method),
-        EncodeError::InvalidHeaderName(ref name)
-        | EncodeError::InvalidHeaderValue(ref name)
-        | EncodeError::FramingHeader(ref name) => PlanError::Header {
-            name: name.clone(),
-            reason: err.to_string(),
-        },
-    }
-}
-
 /// The path and query of a URL as written (templates intact), `/` when empty.
 fn path_and_query(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
@@ -223,14 +215,27 @@ mod tests {
     }
 
     #[test]
+    fn a_static_request_is_what_the_encoder_writes() {
+        let request = spec("http://127.0.0.1:8080/", &[("X", "1")], "{}");
+        let endpoint = Endpoint::parse(&request.url).unwrap_or_else(|e| panic!("{e}"));
+        let encoded =
+            vayu_net::request::encode(&request.method, &endpoint, &request.headers, &request.body)
+                .unwrap_or_else(|e| panic!("{e}"));
+        match compile(&request) {
+            Ok(OutgoingRequest::Static(bytes)) => assert_eq!(&bytes[..], &encoded[..]),
+            _ => panic!("expected a static request"),
+        }
+    }
+
+    #[test]
     fn dynamic_parts_render_per_request_with_correct_length() {
-        let request = compile(&spec(
+        let compiled = compile(&spec(
             "http://127.0.0.1:8080/items/{{$requestNumber}}?q=1",
             &[("X-Id", "n-{{$requestNumber}}")],
             "{\"n\":{{$requestNumber}}}",
         ))
         .unwrap_or_else(|e| panic!("{e}"));
-        let OutgoingRequest::Dynamic(request) = request else {
+        let OutgoingRequest::Dynamic(request) = compiled else {
             panic!("expected a dynamic request")
         };
         let mut buffers = RenderBuffers::default();

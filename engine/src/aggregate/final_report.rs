@@ -130,8 +130,8 @@ impl Aggregator {
                     .ok()
                     .map(|d| d.as_micros() as u64),
                 end_time: start_ms + (duration_s * 1000.0) as u64,
-                request_url: plan.request.url.clone(),
-                request_method: plan.request.method.clone(),
+                request_url: plan.headline_request().url.clone(),
+                request_method: plan.headline_request().method.clone(),
                 mode: plan.load.mode_name().to_owned(),
                 configuration: serde_json::to_value(plan).unwrap_or(serde_json::Value::Null),
                 aborted_by: ending.aborted_by,

@@ -63,7 +63,7 @@ impl Aggregator {
             finished_at: None,
             tests: TestCounts::default(),
             endpoints: {
-                let names = plan.target_names();
+                let names = plan.targets.names();
                 if names.len() > 1 {
                     names
                         .into_iter()

@@ -1,24 +1,24 @@
-//! Running a plan: compile it once (resolve, encode, split across shards), start the shard
-//! threads and hand them to the coordinator (`coordinator`), which gives them a common
-//! start instant and aggregates their ticks into live ticks and the final report.
+//! Running a validated plan: resolve its host, set up TLS, split the load across shards,
+//! start the shard threads and hand them to the coordinator (`coordinator`), which gives
+//! them a common start instant and aggregates their ticks into live ticks and the final
+//! report. The plan's targets were compiled when it was validated: nothing here checks or
+//! parses the plan again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 use thiserror::Error;
-use vayu_net::{tls, Connector, Endpoint};
+use vayu_net::{tls, Connector};
 
-use crate::outgoing::OutgoingRequest;
-use crate::plan::{ExpectedStatus, RequestSpec, StepPlan};
-use crate::plan::{PlanError, RunPlan};
+use crate::plan::{RequestSpec, ValidPlan};
 use crate::report::{LiveTick, Report};
 use crate::sample::Sample;
 use crate::script::ScriptRequest;
 use crate::shard::{self, ShardSetup};
-use crate::target::{Label, Target};
+use crate::target::Chooser;
 
 mod coordinator;
 mod split;
@@ -29,8 +29,6 @@ use split::split_load;
 /// Why a run could not start or finish.
 #[derive(Debug, Clone, Error)]
 pub enum RunError {
-    #[error(transparent)]
-    Plan(#[from] PlanError),
     #[error("could not resolve host `{0}`")]
     Resolve(String),
     #[error("TLS setup failed: {0}")]
@@ -97,43 +95,28 @@ const SAMPLE_QUEUE: usize = 4096;
 /// and every sampled request.
 pub fn start(
     run_id: String,
-    plan: RunPlan,
+    plan: ValidPlan,
     observer: impl Observer,
 ) -> Result<RunHandle, RunError> {
-    plan.validate()?;
     let started = (Instant::now(), SystemTime::now());
-    // Every endpoint or step shares one origin (validated), so the first names the
-    // connection.
-    let first_url = plan
-        .scenarios
-        .first()
-        .and_then(|scenario| scenario.steps.first())
-        .map(|step| &step.request.url)
-        .or(plan.endpoints.first().map(|e| &e.request.url))
-        .unwrap_or(&plan.request.url);
-    let endpoint = Endpoint::parse(first_url).map_err(|err| PlanError::Url {
-        url: first_url.clone(),
-        reason: err.to_string(),
-    })?;
-    let (addr, dns) = endpoint
+    let (plan, origin, targets) = plan.into_parts();
+    let (addr, dns) = origin
         .resolve()
-        .map_err(|_| RunError::Resolve(endpoint.host.clone()))?;
-    let connector = if endpoint.tls {
+        .map_err(|_| RunError::Resolve(origin.host.clone()))?;
+    let connector = if origin.tls {
         let config =
             tls::client_config(plan.insecure).map_err(|err| RunError::Tls(err.to_string()))?;
-        let name =
-            tls::server_name(&endpoint.host).map_err(|err| RunError::Tls(err.to_string()))?;
+        let name = tls::server_name(&origin.host).map_err(|err| RunError::Tls(err.to_string()))?;
         Connector::tls(addr, plan.connect_timeout, config, name)
     } else {
         Connector::plain(addr, plan.connect_timeout)
     };
-    let targets = Arc::new(compile_targets(&plan)?);
-    let weights: Vec<u32> = plan.endpoints.iter().map(|e| e.weight).collect();
-    // Steps per scenario and scenario weights (empty without scenarios).
-    let scenario_shape: (Vec<usize>, Vec<u32>) = (
-        plan.scenarios.iter().map(|s| s.steps.len()).collect(),
-        plan.scenarios.iter().map(|s| s.weight).collect(),
-    );
+    let targets = Arc::new(targets);
+    // What test scripts see as `pm.request`.
+    let tests = plan
+        .tests
+        .clone()
+        .map(|tests| (tests, script_request(plan.headline_request())));
 
     let loads = split_load(&plan.load, plan.workers);
     let shards = loads.len();
@@ -156,9 +139,7 @@ pub fn start(
             core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
             connector: connector.clone(),
             targets: Arc::clone(&targets),
-            distribution: plan.distribution,
-            weights: weights.clone(),
-            scenarios: scenario_shape.clone(),
+            chooser: Chooser::new(&plan.targets),
             timeout: plan.timeout,
             timing_breakdown: plan.timing_breakdown,
             tick_interval: plan.tick_interval,
@@ -166,15 +147,7 @@ pub fn start(
             stop: Arc::clone(&stop),
             ticks: tick_tx.clone(),
             sampling: plan.sampling,
-            tests: plan.tests.clone().map(|tests| {
-                let request = ScriptRequest {
-                    method: plan.request.method.clone(),
-                    url: plan.request.url.clone(),
-                    headers: plan.request.headers.clone(),
-                    body: String::from_utf8_lossy(&plan.request.body).into_owned(),
-                };
-                (tests, request)
-            }),
+            tests: tests.clone(),
             samples: sampling_on.then(|| sample_tx.clone()),
             ready: ready_tx.clone(),
             start: start_rx,
@@ -209,65 +182,12 @@ pub fn start(
     Ok(RunHandle { stop, coordinator })
 }
 
-/// One target per scenario step, per endpoint, or the single request.
-pub(crate) fn compile_targets(plan: &RunPlan) -> Result<Vec<Target>, PlanError> {
-    let target = |request: &RequestSpec,
-                  expected: &ExpectedStatus,
-                  step: Option<&StepPlan>,
-                  name: Option<String>| {
-        let endpoint = Endpoint::parse(&request.url).map_err(|err| PlanError::Url {
-            url: request.url.clone(),
-            reason: err.to_string(),
-        })?;
-        let scheme = if endpoint.tls { "https" } else { "http" };
-        Ok(Target {
-            label: Label {
-                name: name.map(Arc::from),
-                method: Arc::from(request.method.as_str()),
-                url: Arc::from(request.url.as_str()),
-                origin: Arc::from(format!("{scheme}://{}", endpoint.authority)),
-            },
-            request: OutgoingRequest::compile(request, &endpoint, step.is_some())?,
-            head_request: request.method.eq_ignore_ascii_case("HEAD"),
-            expected: expected.clone(),
-            think_time: step.map_or(Duration::ZERO, |step| step.think_time),
-            extract: step.map(|step| step.extract.clone()).unwrap_or_default(),
-        })
-    };
-    // Endpoint names, or `scenario.step` in the order of the steps below.
-    let mut names = plan.target_names().into_iter();
-    if !plan.scenarios.is_empty() {
-        return plan
-            .scenarios
-            .iter()
-            .flat_map(|scenario| scenario.steps.iter())
-            .map(|step| {
-                target(
-                    &step.request,
-                    &step.expected_status,
-                    Some(step),
-                    names.next(),
-                )
-            })
-            .collect();
+/// A request as test scripts see it (`pm.request`).
+fn script_request(request: &RequestSpec) -> ScriptRequest {
+    ScriptRequest {
+        method: request.method.clone(),
+        url: request.url.clone(),
+        headers: request.headers.clone(),
+        body: String::from_utf8_lossy(&request.body).into_owned(),
     }
-    if plan.endpoints.is_empty() {
-        return Ok(vec![target(
-            &plan.request,
-            &plan.expected_status,
-            None,
-            None,
-        )?]);
-    }
-    plan.endpoints
-        .iter()
-        .map(|endpoint| {
-            target(
-                &endpoint.request,
-                &endpoint.expected_status,
-                None,
-                names.next(),
-            )
-        })
-        .collect()
 }

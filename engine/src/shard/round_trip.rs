@@ -46,10 +46,7 @@ impl super::Shard {
         intended: Option<Instant>,
     ) -> Duration {
         let iteration = self.started.get();
-        let endpoint = match &self.scenarios {
-            Some(scenarios) => scenarios.next(&mut user.position),
-            None => self.picker.pick(&mut user.cursor),
-        };
+        let endpoint = self.chooser.next(&mut user.cursor, &mut user.position);
         let target = &self.targets[endpoint];
         let outgoing = self.next_outgoing(target, user);
         let tested = self
