@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use vayu_engine::metrics::new_histogram;
-use vayu_engine::{Load, RunPlan};
+use vayu_engine::{Load, RequestSpec, RunPlan, Targets};
 use vayu_net::body::{BodyDecoder, Framing};
 use vayu_net::response::{parse_head, Parsed};
 use vayu_net::Endpoint;
@@ -91,8 +91,9 @@ fn loopback_run(c: &mut Criterion) {
                 concurrency: 16,
                 duration: None,
             };
-            let mut plan = RunPlan::new("GET", &url, load);
+            let mut plan = RunPlan::new(Targets::Single(RequestSpec::new("GET", &url)), load);
             plan.workers = 1;
+            let plan = plan.validate().unwrap_or_else(|e| panic!("{e}"));
             let handle =
                 vayu_engine::start("bench".to_owned(), plan, |_: &vayu_engine::LiveTick| {})
                     .unwrap_or_else(|e| panic!("{e}"));

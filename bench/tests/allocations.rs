@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use vayu_engine::{Load, RunPlan};
+use vayu_engine::{Load, RequestSpec, RunPlan, Targets};
 
 struct CountingAllocator;
 
@@ -40,8 +40,9 @@ fn allocations_for(url: &str, requests: u64) -> u64 {
         concurrency: 8,
         duration: None,
     };
-    let mut plan = RunPlan::new("GET", url, load);
+    let mut plan = RunPlan::new(Targets::Single(RequestSpec::new("GET", url)), load);
     plan.workers = 1;
+    let plan = plan.validate().unwrap_or_else(|e| panic!("{e}"));
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let handle = vayu_engine::start("alloc".to_owned(), plan, |_: &vayu_engine::LiveTick| {})
         .unwrap_or_else(|e| panic!("{e}"));

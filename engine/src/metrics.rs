@@ -20,7 +20,7 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// Why a request failed. Transport kinds come from `vayu-net`; the rest are decided here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Failure {
+pub enum FailureKind {
     Transport(ErrorKind),
     Http4xx,
     Http5xx,
@@ -30,47 +30,50 @@ pub enum Failure {
     Dropped,
 }
 
-impl Failure {
+impl FailureKind {
     const COUNT: usize = ErrorKind::ALL.len() + 4;
 
     fn index(self) -> usize {
         let base = ErrorKind::ALL.len();
         match self {
-            Failure::Transport(kind) => kind.index(),
-            Failure::Http4xx => base,
-            Failure::Http5xx => base + 1,
-            Failure::UnexpectedStatus => base + 2,
-            Failure::Dropped => base + 3,
+            FailureKind::Transport(kind) => kind.index(),
+            FailureKind::Http4xx => base,
+            FailureKind::Http5xx => base + 1,
+            FailureKind::UnexpectedStatus => base + 2,
+            FailureKind::Dropped => base + 3,
         }
     }
 
     /// Every failure type, in report order.
-    pub fn all() -> impl Iterator<Item = Failure> {
-        ErrorKind::ALL.into_iter().map(Failure::Transport).chain([
-            Failure::Http4xx,
-            Failure::Http5xx,
-            Failure::UnexpectedStatus,
-            Failure::Dropped,
-        ])
+    pub fn all() -> impl Iterator<Item = FailureKind> {
+        ErrorKind::ALL
+            .into_iter()
+            .map(FailureKind::Transport)
+            .chain([
+                FailureKind::Http4xx,
+                FailureKind::Http5xx,
+                FailureKind::UnexpectedStatus,
+                FailureKind::Dropped,
+            ])
     }
 
     /// The type name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
-            Failure::Transport(kind) => kind.as_str(),
-            Failure::Http4xx => "http_4xx",
-            Failure::Http5xx => "http_5xx",
-            Failure::UnexpectedStatus => "unexpected_status",
-            Failure::Dropped => "dropped",
+            FailureKind::Transport(kind) => kind.as_str(),
+            FailureKind::Http4xx => "http_4xx",
+            FailureKind::Http5xx => "http_5xx",
+            FailureKind::UnexpectedStatus => "unexpected_status",
+            FailureKind::Dropped => "dropped",
         }
     }
 
     /// The failure a status outside the expected set counts as.
-    pub fn for_status(status: u16) -> Failure {
+    pub fn for_status(status: u16) -> FailureKind {
         match status {
-            400..=499 => Failure::Http4xx,
-            500..=599 => Failure::Http5xx,
-            _ => Failure::UnexpectedStatus,
+            400..=499 => FailureKind::Http4xx,
+            500..=599 => FailureKind::Http5xx,
+            _ => FailureKind::UnexpectedStatus,
         }
     }
 }
@@ -109,7 +112,7 @@ pub struct Counters {
     pub succeeded: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
-    pub failures: [u64; Failure::COUNT],
+    pub failures: [u64; FailureKind::COUNT],
     pub statuses: Box<[u64; STATUS_SLOTS]>,
     pub timing: TimingSums,
     /// Requests slower than the slow threshold.
@@ -126,7 +129,7 @@ impl Default for Counters {
             succeeded: 0,
             bytes_sent: 0,
             bytes_received: 0,
-            failures: [0; Failure::COUNT],
+            failures: [0; FailureKind::COUNT],
             statuses: Box::new([0; STATUS_SLOTS]),
             timing: TimingSums::default(),
             slow: 0,
@@ -154,7 +157,7 @@ impl Counters {
     }
 
     /// Count of one failure type.
-    pub fn failures_of(&self, failure: Failure) -> u64 {
+    pub fn failures_of(&self, failure: FailureKind) -> u64 {
         self.failures[failure.index()]
     }
 
@@ -164,7 +167,7 @@ impl Counters {
     }
 
     pub fn dropped(&self) -> u64 {
-        self.failures_of(Failure::Dropped)
+        self.failures_of(FailureKind::Dropped)
     }
 
     /// `(status, count)` for every status seen.
@@ -202,7 +205,7 @@ pub struct ShardTick {
     /// When the tick was taken; for the last tick, when the shard finished.
     pub at: Instant,
     /// Test-script results of this tick.
-    pub tests: crate::validation::TestCounts,
+    pub tests: crate::load_test::TestCounts,
     /// Per-endpoint stats of this tick (multi-endpoint runs).
     pub endpoints: Vec<EndpointStats>,
 }
@@ -288,7 +291,7 @@ impl Recorder {
         endpoint: usize,
         latency: Duration,
         status: Option<u16>,
-        failure: Option<Failure>,
+        failure: Option<FailureKind>,
         bytes_received: u64,
     ) {
         self.in_flight = self.in_flight.saturating_sub(1);
@@ -320,7 +323,7 @@ impl Recorder {
 
     /// A due open-loop request was dropped at the in-flight cap.
     pub fn on_dropped(&mut self) {
-        self.counters.failures[Failure::Dropped.index()] += 1;
+        self.counters.failures[FailureKind::Dropped.index()] += 1;
     }
 
     /// Adds one request's timing breakdown.
@@ -357,7 +360,7 @@ impl Recorder {
             in_flight: self.in_flight,
             peak_in_flight: self.peak_in_flight,
             at: Instant::now(),
-            tests: crate::validation::TestCounts::default(),
+            tests: crate::load_test::TestCounts::default(),
             endpoints: self
                 .endpoints
                 .iter_mut()
@@ -383,7 +386,7 @@ fn record(
     histogram: &mut Histogram<u64>,
     latency: Duration,
     status: Option<u16>,
-    failure: Option<Failure>,
+    failure: Option<FailureKind>,
     bytes_received: u64,
 ) {
     counters.completed += 1;
@@ -416,13 +419,13 @@ mod tests {
             0,
             Duration::from_millis(7),
             Some(503),
-            Some(Failure::Http5xx),
+            Some(FailureKind::Http5xx),
             40,
         );
         recorder.on_dropped();
         let first = recorder.take_tick(0, 0, false);
         assert_eq!(first.counters.completed, 2);
-        assert_eq!(first.counters.failures_of(Failure::Http5xx), 1);
+        assert_eq!(first.counters.failures_of(FailureKind::Http5xx), 1);
         assert_eq!(first.counters.dropped(), 1);
         assert_eq!(first.latency.len(), 2);
         let second = recorder.take_tick(0, 1, true);
@@ -443,8 +446,8 @@ mod tests {
 
     #[test]
     fn status_maps_to_failure_type() {
-        assert_eq!(Failure::for_status(404), Failure::Http4xx);
-        assert_eq!(Failure::for_status(503), Failure::Http5xx);
-        assert_eq!(Failure::for_status(200), Failure::UnexpectedStatus);
+        assert_eq!(FailureKind::for_status(404), FailureKind::Http4xx);
+        assert_eq!(FailureKind::for_status(503), FailureKind::Http5xx);
+        assert_eq!(FailureKind::for_status(200), FailureKind::UnexpectedStatus);
     }
 }

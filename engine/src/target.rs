@@ -1,23 +1,55 @@
-//! Targets: what a shard sends, one per endpoint (a single-request run has one), and the
-//! choice of the next one under a distribution. The choice is a few integer operations per
-//! request and never allocates.
+//! Targets: what a shard sends, one per endpoint or scenario step (a single-request run
+//! has one), compiled once when the plan is validated, and the choice of the next one. The
+//! choice is a few integer operations per request and never allocates.
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::payload::Payload;
-use crate::plan::{Distribution, ExpectedStatus};
+use vayu_net::Endpoint;
+
+use crate::outgoing::OutgoingRequest;
+use crate::plan::{Distribution, ExpectedStatus, PlanError, RequestSpec, StepPlan, Targets};
 
 /// One endpoint (or scenario step), compiled.
 pub struct Target {
     pub label: Label,
-    pub payload: Payload,
+    pub request: OutgoingRequest,
     pub head_request: bool,
     pub expected: ExpectedStatus,
     /// Pause after this step (scenarios).
-    pub think_time: std::time::Duration,
+    pub think_time: Duration,
     /// Values taken from the response into the virtual user's variables (scenarios).
     pub extract: Vec<crate::extract::Extract>,
+}
+
+impl Target {
+    /// Compiles one request of a plan: `url` is its URL, parsed; `step` is set for a
+    /// scenario step (its think time and extractions, and `{{variables}}` rendered per
+    /// request from the virtual user's own); `name` is the endpoint name or
+    /// `scenario.step`.
+    pub(crate) fn compile(
+        request: &RequestSpec,
+        url: &Endpoint,
+        expected: &ExpectedStatus,
+        step: Option<&StepPlan>,
+        name: Option<String>,
+    ) -> Result<Target, PlanError> {
+        let scheme = if url.tls { "https" } else { "http" };
+        Ok(Target {
+            label: Label {
+                name: name.map(Arc::from),
+                method: Arc::from(request.method.as_str()),
+                url: Arc::from(request.url.as_str()),
+                origin: Arc::from(format!("{scheme}://{}", url.authority)),
+            },
+            request: OutgoingRequest::compile(request, url, step.is_some())?,
+            head_request: request.method.eq_ignore_ascii_case("HEAD"),
+            expected: expected.clone(),
+            think_time: step.map_or(Duration::ZERO, |step| step.think_time),
+            extract: step.map(|step| step.extract.clone()).unwrap_or_default(),
+        })
+    }
 }
 
 /// What sampled results say a target's requests were.
@@ -29,6 +61,42 @@ pub struct Label {
     pub url: Arc<str>,
     /// `scheme://authority`, which a rendered path and query follow.
     pub origin: Arc<str>,
+}
+
+/// How a shard picks the target of each request, by the kind of [`Targets`]: the one
+/// request, an endpoint under the distribution, or the next step of the virtual user's
+/// scenario. Built per shard (the pickers keep per-shard state).
+pub enum Chooser {
+    Single,
+    Endpoints(Picker),
+    Scenarios(Scenarios),
+}
+
+impl Chooser {
+    pub fn new(targets: &Targets) -> Self {
+        match targets {
+            Targets::Single(_) => Chooser::Single,
+            Targets::Endpoints { list, distribution } => {
+                let weights: Vec<u32> = list.iter().map(|endpoint| endpoint.weight).collect();
+                Chooser::Endpoints(Picker::new(*distribution, &weights))
+            }
+            Targets::Scenarios(list) => {
+                let steps: Vec<usize> = list.iter().map(|scenario| scenario.steps.len()).collect();
+                let weights: Vec<u32> = list.iter().map(|scenario| scenario.weight).collect();
+                Chooser::Scenarios(Scenarios::new(&steps, &weights))
+            }
+        }
+    }
+
+    /// The target of a virtual user's next request: `cursor` is its place in the endpoint
+    /// list (sequential distribution), `position` its place in its scenario.
+    pub fn next(&self, cursor: &mut usize, position: &mut Position) -> usize {
+        match self {
+            Chooser::Single => 0,
+            Chooser::Endpoints(picker) => picker.pick(cursor),
+            Chooser::Scenarios(scenarios) => scenarios.next(position),
+        }
+    }
 }
 
 /// A virtual user's place in its scenario.

@@ -181,8 +181,8 @@ impl From<ResolveError> for ApiError {
     }
 }
 
-/// The engine did not start the run: 502 DNS_ERROR / SSL_ERROR for the target, 400 for a
-/// plan it refused, else 500.
+/// The engine did not start the run: 502 DNS_ERROR / SSL_ERROR for the target, else 500
+/// (a plan is refused before, when it is validated).
 impl From<LaunchError> for ApiError {
     fn from(err: LaunchError) -> Self {
         let message = err.to_string();
@@ -195,7 +195,6 @@ impl From<LaunchError> for ApiError {
                 vayu_engine::RunError::Tls(_) => {
                     ApiError::new(StatusCode::BAD_GATEWAY, "SSL_ERROR", message)
                 }
-                vayu_engine::RunError::Plan(_) => ApiError::invalid(message),
                 vayu_engine::RunError::Start(_) => ApiError::internal(message),
             },
             LaunchError::Internal(message) => ApiError::internal(message),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use vayu_engine::threshold::Threshold;
-use vayu_engine::{duration, ExpectedStatus, Load, RunPlan};
+use vayu_engine::{duration, ExpectedStatus, Load, RequestSpec, RunPlan, Targets, ValidPlan};
 
 /// Exit code for bad flags or values (clap uses the same).
 pub const EXIT_USAGE: u8 = 2;
@@ -201,7 +201,7 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
 impl RunArgs {
     /// Builds the plan; the message names the flags that conflict.
-    pub fn to_plan(&self) -> Result<RunPlan, String> {
+    pub fn to_plan(&self) -> Result<ValidPlan, String> {
         let url = match &self.target {
             Target::Url(url) => url,
             Target::PlanFile(path) => return plan_file::load(path, self),
@@ -266,9 +266,10 @@ impl RunArgs {
                 "--max-in-flight applies only with --rps (closed loop is bounded by -c)".to_owned(),
             );
         }
-        let mut plan = RunPlan::new(&self.method.to_ascii_uppercase(), url, load);
-        plan.request.headers = self.headers.clone();
-        plan.request.body = self.body.clone().unwrap_or_default().into_bytes();
+        let mut request = RequestSpec::new(&self.method.to_ascii_uppercase(), url);
+        request.headers = self.headers.clone();
+        request.body = self.body.clone().unwrap_or_default().into_bytes();
+        let mut plan = RunPlan::new(Targets::Single(request), load);
         plan.timeout = self.timeout;
         plan.connect_timeout = self.connect_timeout.min(self.timeout);
         if let Some(workers) = self.workers {
@@ -280,9 +281,7 @@ impl RunArgs {
             codes: self.expect_status.clone(),
         };
         plan.thresholds = self.thresholds.clone();
-        plan.validate()
-            .map_err(|err| format!("invalid run: {err}"))?;
-        Ok(plan)
+        plan.validate().map_err(|err| format!("invalid run: {err}"))
     }
 }
 

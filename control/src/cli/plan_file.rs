@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use vayu_engine::RunPlan;
+use vayu_engine::ValidPlan;
 
 use super::RunArgs;
 use crate::field::FieldError;
@@ -15,8 +15,10 @@ use crate::runs::error::BodyError;
 use crate::runs::prepare::Requests;
 use crate::runs::resolve;
 
-/// Builds the plan from a file; extra thresholds and switches from the command line apply.
-pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
+/// Builds the plan from a file; headers (on every request), thresholds and switches from
+/// the command line apply. Validated once, with the flags applied: errors name the file,
+/// the line and the field.
+pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
     let shown = path.display();
     let flags = [
         ("-n/--requests", args.requests.is_some()),
@@ -83,16 +85,16 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<RunPlan, String> {
     if let Some(workers) = args.workers {
         plan.workers = usize::from(workers);
     }
-    plan.request.headers.extend(args.headers.iter().cloned());
+    for request in plan.requests_mut() {
+        request.headers.extend(args.headers.iter().cloned());
+    }
     plan.thresholds.extend(args.thresholds.iter().cloned());
     plan.insecure |= args.insecure;
     plan.timing_breakdown |= args.timing_breakdown;
     if !args.expect_status.is_empty() {
         plan.expected_status.codes = args.expect_status.clone();
     }
-    plan.validate()
-        .map_err(|err| format!("{shown}: invalid run: {err}"))?;
-    Ok(plan)
+    plan.validate().map_err(|err| at(err.into()))
 }
 
 /// 1-based line of byte `offset`.

@@ -36,12 +36,12 @@ pub fn execute(args: RunArgs) -> ExitCode {
             }
         },
     };
-    let wanted_fds = u64::from(plan.load.initial_connections()) + 64;
+    let wanted_fds = u64::from(plan.plan().load.initial_connections()) + 64;
     if let Err(limit) = raise_fd_limit(wanted_fds) {
         eprintln!("warning: open-file limit is {limit}, below the {wanted_fds} this run may need");
     }
 
-    let progress = Progress::new(&plan, args.quiet);
+    let progress = Progress::new(plan.plan(), args.quiet);
     // Ticks are kept only when the output file is a format that charts or lists them.
     let keep_ticks = out_format.is_some_and(|format| matches!(format, Format::Csv | Format::Html));
     let ticks: Arc<Mutex<Vec<Value>>> = Arc::default();
@@ -58,7 +58,7 @@ pub fn execute(args: RunArgs) -> ExitCode {
         }
     };
     let run_id = format!("run_{}", unix_ms(SystemTime::now()));
-    let handle = match vayu_engine::start(run_id, plan.clone(), on_tick) {
+    let handle = match vayu_engine::start(run_id, plan, on_tick) {
         Ok(handle) => handle,
         Err(err) => {
             eprintln!("error: {err}");

@@ -10,8 +10,8 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
-use vayu_engine::validation::TestPlan;
-use vayu_engine::{Load, RunPlan, Sampling};
+use vayu_engine::load_test::TestPlan;
+use vayu_engine::{Load, PlanError, RunPlan, Sampling, Targets};
 
 use super::endpoints::{Endpoint, EndpointEntry};
 use super::error::BodyError;
@@ -439,11 +439,11 @@ impl RunBody {
         ))
     }
 
-    /// The plan: `main` is the run's request (the body's own, else its first endpoint's or
-    /// scenario step's), `endpoints` and `scenarios` the body's, all prepared with the
-    /// run's variables and credentials; `saved_tests` is the linked saved request's test
-    /// script, used when the body has none. A test script that does not compile is refused
-    /// here, before anything is sent.
+    /// The plan, to be validated by the caller: `main` is the run's request (the body's
+    /// own, else its first endpoint's or scenario step's), `endpoints` and `scenarios` the
+    /// body's, all prepared with the run's variables and credentials; `saved_tests` is the
+    /// linked saved request's test script, used when the body has none. Test-script limits
+    /// given without a script are checked here.
     pub fn plan(
         &self,
         main: Prepared,
@@ -455,9 +455,27 @@ impl RunBody {
         let load = self
             .load
             .to_load(super::limit::ConnectionCap(defaults.max_connections))?;
-        let mut plan = RunPlan::new(&main.method, &main.url, load);
-        plan.request.headers = main.headers;
-        plan.request.body = main.body;
+        let main = main.into_spec();
+        // A request of its own next to endpoints or scenarios names the run (not sent).
+        let headline = |main| self.has_own_request().then_some(main);
+        let (targets, headline) = match (endpoints.is_empty(), scenarios.is_empty()) {
+            (true, true) => (Targets::Single(main), None),
+            (false, true) => {
+                let list = endpoints;
+                let distribution = self.distribution;
+                (Targets::Endpoints { list, distribution }, headline(main))
+            }
+            (true, false) => (Targets::Scenarios(scenarios), headline(main)),
+            (false, false) => {
+                return Err(PlanError::Endpoint {
+                    field: "scenarios".to_owned(),
+                    reason: "cannot be combined with endpoints".to_owned(),
+                }
+                .into())
+            }
+        };
+        let mut plan = RunPlan::new(targets, load);
+        plan.headline = headline;
         plan.timeout = self.timeout.unwrap_or(defaults.timeout);
         plan.connect_timeout = plan.connect_timeout.min(plan.timeout);
         plan.workers = self.workers.unwrap_or(defaults.workers);
@@ -486,12 +504,6 @@ impl RunBody {
                 None
             }
         };
-        if !endpoints.is_empty() {
-            plan.endpoints = endpoints;
-            plan.distribution = self.distribution;
-        }
-        plan.scenarios = scenarios;
-        plan.validate()?;
         Ok(plan)
     }
 }

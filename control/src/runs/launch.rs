@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use std::time::SystemTime;
 
-use vayu_engine::{Finished, LiveTick, Observer, RunError, RunPlan, Sample};
+use vayu_engine::{Finished, LiveTick, Observer, RunError, Sample, ValidPlan};
 
 use super::registry::LiveRun;
 use super::topic::Topic;
@@ -28,7 +28,7 @@ const RESULT_BATCH: usize = 256;
 /// A run ready to start.
 pub struct Launch {
     pub record: RunRecord,
-    pub plan: RunPlan,
+    pub plan: ValidPlan,
     /// The variables the request was resolved with (for masking secrets).
     pub scopes: Scopes,
     pub retention: Duration,

@@ -50,6 +50,7 @@ pub async fn start_from(
     let mut plan = requests.plan(&parsed, resolved.saved_tests, defaults)?;
     let refresher =
         refresh.and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
+    let plan = plan.validate().map_err(BodyError::from)?;
     let id = new_id("run");
     let options = parsed.options;
     let record = RunRecord {
@@ -160,18 +161,7 @@ async fn authorize(
 /// that a refreshed token reaches the next requests of every shard.
 fn live_authorization(plan: &mut vayu_engine::RunPlan) -> Option<LiveHeader> {
     let mut live: Option<LiveHeader> = None;
-    let specs = std::iter::once(&mut plan.request)
-        .chain(
-            plan.endpoints
-                .iter_mut()
-                .map(|endpoint| &mut endpoint.request),
-        )
-        .chain(
-            plan.scenarios
-                .iter_mut()
-                .flat_map(|scenario| scenario.steps.iter_mut().map(|step| &mut step.request)),
-        );
-    for spec in specs {
+    for spec in plan.requests_mut() {
         let Some(at) = spec
             .headers
             .iter()

@@ -45,15 +45,15 @@ pub(super) enum Stage {
 
 /// A failed run: the error, the results collected up to it (JSON from `finish`), and
 /// whether the engine must be rebuilt before the next run.
-pub(super) struct Failure {
+pub(super) struct FailedRun {
     pub error: Box<ScriptError>,
     pub partial: Option<String>,
     pub stage: Stage,
 }
 
-impl Failure {
-    pub fn setup(error: ScriptError) -> Failure {
-        Failure {
+impl FailedRun {
+    pub fn setup(error: ScriptError) -> FailedRun {
+        FailedRun {
             error: Box::new(error),
             partial: None,
             stage: Stage::Setup,
@@ -164,7 +164,7 @@ impl Engine {
 
     /// Runs `script` between `begin(input, body)` and `finish()`, all under the time limit;
     /// returns the JSON `finish` produced.
-    pub fn run(&mut self, script: &str, input: &str, body: &str) -> Result<String, Failure> {
+    pub fn run(&mut self, script: &str, input: &str, body: &str) -> Result<String, FailedRun> {
         let Engine {
             hooks,
             compiled,
@@ -176,7 +176,7 @@ impl Engine {
         let result = context.with(|ctx| {
             let js = &ctx;
             let fail = |stage: Stage, kind: ScriptErrorKind| {
-                move |error: rquickjs::Error| Failure {
+                move |error: rquickjs::Error| FailedRun {
                     error: Box::new(describe(js, error, kind)),
                     partial: None,
                     stage,

@@ -9,16 +9,16 @@
 //! Map of the module:
 //! - [`model`]: the data in and out. [`error`]: [`ScriptError`] and its kinds.
 //! - `engine`: the QuickJS runtime, the deadline, the compiled-script cache, one run.
-//! - `exchange`: the JSON crossing into the prelude and back.
+//! - `bridge`: the JSON crossing into the prelude and back.
 //! - `prelude/*.js`: the `pm` API in JavaScript; `vendor/chai.js`: chai 4.4.0.
 //! - [`api`]: the table of `pm` members behind [`completions`].
 //! - `check`: [`check_syntax`], compiling a script without running it.
 
 pub mod api;
+mod bridge;
 mod check;
 mod engine;
 pub mod error;
-mod exchange;
 pub mod model;
 
 pub use api::{completions, Completion};
@@ -29,8 +29,8 @@ pub use model::{
     ScriptResponse, TestResult, VariableScopes,
 };
 
-use engine::{Engine, Failure, Stage};
-use exchange::Event;
+use bridge::Event;
+use engine::{Engine, FailedRun, Stage};
 
 /// A warm QuickJS sandbox. Not `Send`: create one per thread and reuse it; creating one
 /// costs ~10 ms (chai), a run costs tens of microseconds.
@@ -92,7 +92,7 @@ impl Sandbox {
         if let Some(error) = check::nul_error(script) {
             return Err(error);
         }
-        let input = exchange::input(event, ctx, response)?;
+        let input = bridge::input(event, ctx, response)?;
         let body = response.map(|r| String::from_utf8_lossy(&r.body));
         let body = body.as_deref().unwrap_or("");
         // A context broken by an earlier script fails in setup: retry once on a fresh one.
@@ -101,11 +101,11 @@ impl Sandbox {
             result => result,
         };
         match result {
-            Ok(json) => exchange::apply(&json, ctx),
+            Ok(json) => bridge::apply(&json, ctx),
             Err(failure) => {
                 let mut error = *failure.error;
                 if let Some(partial) = failure.partial {
-                    error.outcome = exchange::apply(&partial, ctx)?;
+                    error.outcome = bridge::apply(&partial, ctx)?;
                 }
                 Err(error)
             }
@@ -114,10 +114,10 @@ impl Sandbox {
 
     /// One run on the warm engine (built first if a failure dropped it); keeps the engine
     /// unless the failure poisoned it.
-    fn attempt(&mut self, script: &str, input: &str, body: &str) -> Result<String, Failure> {
+    fn attempt(&mut self, script: &str, input: &str, body: &str) -> Result<String, FailedRun> {
         let mut engine = match self.engine.take() {
             Some(engine) => engine,
-            None => Engine::new(self.limits).map_err(Failure::setup)?,
+            None => Engine::new(self.limits).map_err(FailedRun::setup)?,
         };
         let result = engine.run(script, input, body);
         if result

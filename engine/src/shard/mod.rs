@@ -13,20 +13,19 @@ use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector};
 
 mod alarm;
-mod exchange;
+mod round_trip;
 mod tasks;
 
 use tasks::{connection_task, dispatch, sweep_deadlines, tick_loop};
 
 use crate::deadline::Deadlines;
+use crate::load_test::{TestPlan, Tester};
 use crate::metrics::{Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
-use crate::plan::Distribution;
 use crate::runtime::{self, Driver};
 use crate::sample::{Sample, Sampler, Sampling};
 use crate::script::{Sandbox, ScriptRequest};
-use crate::target::{Picker, Scenarios, Target};
-use crate::validation::{TestPlan, Validator};
+use crate::target::{Chooser, Target};
 
 /// How long in-flight requests may take to finish after a stop.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -57,12 +56,10 @@ pub struct ShardSetup {
     pub shards: usize,
     pub core: Option<core_affinity::CoreId>,
     pub connector: Connector,
-    /// What to send: one target per endpoint.
+    /// What to send: one target per endpoint or scenario step (one for a single request).
     pub targets: Arc<Vec<Target>>,
-    pub distribution: Distribution,
-    pub weights: Vec<u32>,
-    /// Steps per scenario and scenario weights (both empty without scenarios).
-    pub scenarios: (Vec<usize>, Vec<u32>),
+    /// Picks the target of each request (this shard's own).
+    pub chooser: Chooser,
     pub timeout: Duration,
     pub timing_breakdown: bool,
     pub tick_interval: Duration,
@@ -123,10 +120,10 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
     };
     let connections = preconnect(&setup.connector, initial).await;
     // The sandbox loads chai once, before the start, on this thread (it is `!Send`).
-    let validator = setup
+    let tester = setup
         .tests
         .clone()
-        .map(|(plan, request)| Validator::new(plan, request));
+        .map(|(plan, request)| Tester::new(plan, request));
     if setup.ready.send(Ok(())).is_err() {
         return;
     }
@@ -163,9 +160,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
     };
     let shard = Rc::new(Shard {
         connector: setup.connector,
-        picker: Picker::new(setup.distribution, &setup.weights),
-        scenarios: (!setup.scenarios.0.is_empty())
-            .then(|| Scenarios::new(&setup.scenarios.0, &setup.scenarios.1)),
+        chooser: setup.chooser,
         recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
         targets: setup.targets,
         started: Cell::new(0),
@@ -175,7 +170,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
         stop: setup.stop,
         pacer,
         sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
-        validator: RefCell::new(validator),
+        tester: RefCell::new(tester),
         extract_sandbox: RefCell::new(None),
         index: setup.index,
         t0,
@@ -242,8 +237,7 @@ type Opened = (Connection, ConnectTiming);
 struct Shard {
     connector: Connector,
     targets: Arc<Vec<Target>>,
-    picker: Picker,
-    scenarios: Option<Scenarios>,
+    chooser: Chooser,
     /// Requests started by this shard (for `{{$requestNumber}}`).
     started: Cell<u64>,
     shards: u64,
@@ -253,7 +247,8 @@ struct Shard {
     pacer: Pacer,
     recorder: RefCell<Recorder>,
     sampler: RefCell<Sampler>,
-    validator: RefCell<Option<Validator>>,
+    /// Runs the test script on the selected responses (runs with tests only).
+    tester: RefCell<Option<Tester>>,
     /// Sandbox for extraction scripts of scenario steps (created on first use).
     extract_sandbox: RefCell<Option<Sandbox>>,
     index: usize,
@@ -322,7 +317,7 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
-    use crate::plan::{Load, RunPlan};
+    use crate::plan::{Load, RequestSpec, RunPlan, Targets};
 
     /// A keep-alive server that answers every request with an empty 200.
     fn serve_empty_200s() -> std::net::SocketAddr {
@@ -368,8 +363,12 @@ mod tests {
             concurrency: 1,
             duration: None,
         };
-        let plan = RunPlan::new("GET", &format!("http://{addr}/"), load);
-        let targets = Arc::new(crate::run::compile_targets(&plan).expect("a valid plan"));
+        let request = RequestSpec::new("GET", &format!("http://{addr}/"));
+        let plan = RunPlan::new(Targets::Single(request), load)
+            .validate()
+            .expect("a valid plan");
+        let (plan, _, targets) = plan.into_parts();
+        let targets = Arc::new(targets);
         let stop = Arc::new(AtomicBool::new(false));
         let (ticks, tick_rx) = crossbeam_channel::unbounded();
         let (ready, ready_rx) = crossbeam_channel::unbounded();
@@ -380,9 +379,7 @@ mod tests {
             core: None,
             connector: Connector::plain(addr, plan.connect_timeout),
             targets: Arc::clone(&targets),
-            distribution: plan.distribution,
-            weights: Vec::new(),
-            scenarios: (Vec::new(), Vec::new()),
+            chooser: Chooser::new(&plan.targets),
             timeout: plan.timeout,
             timing_breakdown: false,
             tick_interval: plan.tick_interval,

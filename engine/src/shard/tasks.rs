@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 
 use super::alarm::Alarm;
-use super::exchange::Wire;
+use super::round_trip::VirtualUser;
 use super::{Opened, Shard, STOP_GRACE, STOP_POLL};
 use crate::deadline::SWEEP_INTERVAL;
 use crate::metrics::ShardTick;
@@ -31,7 +31,7 @@ pub(super) async fn connection_task(
     if proceed {
         let mailbox = Rc::new(Mailbox::default());
         let watch = shard.deadlines.register();
-        let mut wire = Wire::default();
+        let mut user = VirtualUser::default();
         let (mut connection, mut opened_with) = match opened {
             Some((connection, timing)) => (Some(connection), Some(timing)),
             None => (None, None),
@@ -49,7 +49,7 @@ pub(super) async fn connection_task(
                     &mut connection,
                     opened_with.take(),
                     &watch,
-                    &mut wire,
+                    &mut user,
                     intended,
                 )
                 .await;
@@ -156,8 +156,8 @@ pub(super) async fn tick_loop(
         let grace_over = stop_seen.is_some_and(|at| at.elapsed() >= STOP_GRACE);
         let last = all_done || grace_over;
         let mut tick = shard.recorder.borrow_mut().take_tick(index, seq, last);
-        if let Some(validator) = shard.validator.borrow_mut().as_mut() {
-            tick.tests = validator.take_counts();
+        if let Some(tester) = shard.tester.borrow_mut().as_mut() {
+            tick.tests = tester.take_counts();
         }
         // A closed channel means the coordinator is gone: shut down.
         if ticks.send(tick).is_err() || last {

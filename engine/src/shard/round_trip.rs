@@ -1,6 +1,6 @@
-//! One request of a connection task: pick the target, render or reuse its bytes, exchange
-//! them under the request's deadline, and record the outcome (plus sampling, test scripts
-//! and scenario extraction).
+//! One round trip of a virtual user (a connection task): pick the target, render or reuse
+//! its bytes, send them and read the response under the request's deadline, and record the
+//! outcome (plus sampling, test scripts and scenario extraction).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,26 +11,26 @@ use vayu_net::{ConnectTiming, Connection, Error, ErrorKind, Response, ResponseSi
 use super::Target;
 use crate::deadline::Watch;
 use crate::extract::Source;
-use crate::metrics::Failure;
-use crate::payload::{Payload, RenderBuffers};
+use crate::load_test::{Captured, Tester};
+use crate::metrics::FailureKind;
+use crate::outgoing::{OutgoingRequest, RenderBuffers};
 use crate::sample::{Sample, SampleTiming};
 use crate::script::{Limits, Sandbox, ScriptContext, ScriptResponse};
 use crate::target::Position;
-use crate::validation::{Captured, Validator};
 
 impl super::Shard {
     /// The bytes of this shard's next request: the shared pre-encoded request, or the
     /// templates rendered into the connection's buffer.
-    fn next_outgoing(&self, target: &Target, wire: &mut Wire) -> Outgoing {
+    fn next_outgoing(&self, target: &Target, user: &mut VirtualUser) -> SendBuffer {
         let started = self.started.get();
         self.started.set(started + 1);
-        match &target.payload {
-            Payload::Static(bytes) => Outgoing::Static(bytes.clone()),
-            Payload::Dynamic(request) => {
+        match &target.request {
+            OutgoingRequest::Static(bytes) => SendBuffer::Shared(bytes.clone()),
+            OutgoingRequest::Dynamic(request) => {
                 let number = started * self.shards + self.index as u64 + 1;
-                let mut out = wire.out.take().unwrap_or_default();
-                request.render(number, &wire.variables, &mut wire.render, &mut out);
-                Outgoing::Rendered(out)
+                let mut out = user.out.take().unwrap_or_default();
+                request.render(number, &user.variables, &mut user.render, &mut out);
+                SendBuffer::Rendered(out)
             }
         }
     }
@@ -42,21 +42,18 @@ impl super::Shard {
         connection: &mut Option<Connection>,
         opened_with: Option<ConnectTiming>,
         watch: &Watch,
-        wire: &mut Wire,
+        user: &mut VirtualUser,
         intended: Option<Instant>,
     ) -> Duration {
         let iteration = self.started.get();
-        let endpoint = match &self.scenarios {
-            Some(scenarios) => scenarios.next(&mut wire.position),
-            None => self.picker.pick(&mut wire.cursor),
-        };
+        let endpoint = self.chooser.next(&mut user.cursor, &mut user.position);
         let target = &self.targets[endpoint];
-        let outgoing = self.next_outgoing(target, wire);
+        let outgoing = self.next_outgoing(target, user);
         let tested = self
-            .validator
+            .tester
             .borrow_mut()
             .as_mut()
-            .is_some_and(Validator::select);
+            .is_some_and(Tester::select);
         let sent_at = Instant::now();
         self.recorder.borrow_mut().on_send(
             endpoint,
@@ -76,7 +73,7 @@ impl super::Shard {
             .await
         {
             Some((outcome, buffer)) => {
-                wire.out = buffer;
+                user.out = buffer;
                 outcome
             }
             // Timed out: the buffer went down with the cancelled write.
@@ -94,7 +91,7 @@ impl super::Shard {
                     *connection = None;
                 }
                 let failure = (!target.expected.is_success(response.status))
-                    .then(|| Failure::for_status(response.status));
+                    .then(|| FailureKind::for_status(response.status));
                 if self.timing_breakdown {
                     let write_at = probe.write_at.unwrap_or(sent_at);
                     let first_byte_at = probe.first_byte_at.unwrap_or(done_at);
@@ -112,30 +109,29 @@ impl super::Shard {
                                 response.status,
                                 &captured,
                                 latency,
-                                wire,
+                                user,
                             ),
                             _ => {
                                 if let Some(value) =
                                     extract.apply(&captured.headers, &captured.body)
                                 {
-                                    wire.variables.insert(extract.variable.clone(), value);
+                                    user.variables.insert(extract.variable.clone(), value);
                                 }
                             }
                         }
                     }
-                    if let (true, Some(validator)) = (tested, self.validator.borrow_mut().as_mut())
-                    {
-                        validator.test(response.status, captured, latency, iteration);
+                    if let (true, Some(tester)) = (tested, self.tester.borrow_mut().as_mut()) {
+                        tester.test(response.status, captured, latency, iteration);
                     }
                 }
                 (Some(response.status), failure, response.bytes_received)
             }
             Err(error) => {
                 *connection = None;
-                if let (true, Some(validator)) = (tested, self.validator.borrow_mut().as_mut()) {
-                    validator.no_response();
+                if let (true, Some(tester)) = (tested, self.tester.borrow_mut().as_mut()) {
+                    tester.no_response();
                 }
-                (None, Some(Failure::Transport(error.kind())), 0)
+                (None, Some(FailureKind::Transport(error.kind())), 0)
             }
         };
         recorder.on_complete(endpoint, latency, status, failure, bytes_received);
@@ -147,10 +143,10 @@ impl super::Shard {
                 shard: self.index,
                 endpoint: target.label.name.clone(),
                 method: target.label.method.clone(),
-                url: match &target.payload {
-                    Payload::Static(_) => target.label.url.clone(),
-                    Payload::Dynamic(_) => {
-                        Arc::from(format!("{}{}", target.label.origin, wire.render.target()))
+                url: match &target.request {
+                    OutgoingRequest::Static(_) => target.label.url.clone(),
+                    OutgoingRequest::Dynamic(_) => {
+                        Arc::from(format!("{}{}", target.label.origin, user.render.target()))
                     }
                 },
                 timing: self
@@ -161,7 +157,7 @@ impl super::Shard {
                 queue_wait_us: intended
                     .map_or(0, |at| micros(sent_at.saturating_duration_since(at))),
                 status,
-                error: failure.map(Failure::as_str),
+                error: failure.map(FailureKind::as_str),
                 bytes_received,
             },
             failure.is_some(),
@@ -181,7 +177,7 @@ impl super::Shard {
         status: u16,
         captured: &Captured,
         latency: Duration,
-        wire: &mut Wire,
+        user: &mut VirtualUser,
     ) {
         let mut sandbox = self.extract_sandbox.borrow_mut();
         if sandbox.is_none() {
@@ -191,7 +187,7 @@ impl super::Shard {
             return;
         };
         let mut context = ScriptContext::default();
-        context.variables.local = wire
+        context.variables.local = user
             .variables
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
@@ -208,7 +204,7 @@ impl super::Shard {
             .post_response(script, &mut context, &response)
             .is_ok()
         {
-            wire.variables.extend(context.variables.local);
+            user.variables.extend(context.variables.local);
         }
     }
 
@@ -218,7 +214,7 @@ impl super::Shard {
         &self,
         connection: &mut Option<Connection>,
         probe: &mut Probe,
-        outgoing: Outgoing,
+        outgoing: SendBuffer,
         head_request: bool,
     ) -> (Result<Response, Error>, Option<Vec<u8>>) {
         let open = match connection {
@@ -237,8 +233,8 @@ impl super::Shard {
             }
         };
         let (written, buffer) = match outgoing {
-            Outgoing::Static(bytes) => (open.send(bytes).await.0, None),
-            Outgoing::Rendered(out) => {
+            SendBuffer::Shared(bytes) => (open.send(bytes).await.0, None),
+            SendBuffer::Rendered(out) => {
                 let (written, out) = open.send(out).await;
                 (written, Some(out))
             }
@@ -250,31 +246,33 @@ impl super::Shard {
     }
 }
 
-/// One request's bytes on their way out.
-enum Outgoing {
-    Static(bytes::Bytes),
+/// One request's bytes on their way out: the target's shared encoding, or the virtual
+/// user's buffer rendered for this request.
+enum SendBuffer {
+    Shared(bytes::Bytes),
     Rendered(Vec<u8>),
 }
 
-impl Outgoing {
+impl SendBuffer {
     fn len(&self) -> usize {
         match self {
-            Outgoing::Static(bytes) => bytes.len(),
-            Outgoing::Rendered(out) => out.len(),
+            SendBuffer::Shared(bytes) => bytes.len(),
+            SendBuffer::Rendered(out) => out.len(),
         }
     }
 
     fn into_buffer(self) -> Option<Vec<u8>> {
         match self {
-            Outgoing::Static(_) => None,
-            Outgoing::Rendered(out) => Some(out),
+            SendBuffer::Shared(_) => None,
+            SendBuffer::Rendered(out) => Some(out),
         }
     }
 }
 
-/// A connection task's reusable buffers for rendered requests.
+/// A virtual user's own state, kept by its connection task across requests: its buffers
+/// for rendered requests, its place in the endpoints or its scenario, and its variables.
 #[derive(Default)]
-pub(super) struct Wire {
+pub(super) struct VirtualUser {
     out: Option<Vec<u8>>,
     render: RenderBuffers,
     /// Position in the endpoint sequence (sequential distribution).

@@ -150,7 +150,7 @@ impl Captured {
 }
 
 /// The shard-local test runner.
-pub struct Validator {
+pub struct Tester {
     plan: TestPlan,
     sandbox: Option<Sandbox>,
     request: ScriptRequest,
@@ -162,11 +162,11 @@ pub struct Validator {
     counts: TestCounts,
 }
 
-impl Validator {
+impl Tester {
     /// A runner for `plan` on this thread, each execution limited to `plan.timeout`. A
     /// sandbox that cannot start makes every sample a script error (reported), not a failed
     /// run.
-    pub fn new(plan: TestPlan, request: ScriptRequest) -> Validator {
+    pub fn new(plan: TestPlan, request: ScriptRequest) -> Tester {
         let mut counts = TestCounts::default();
         let limits = Limits {
             time_limit: plan.timeout,
@@ -179,7 +179,7 @@ impl Validator {
                 None
             }
         };
-        Validator {
+        Tester {
             rate_bp: (plan.sample_rate.clamp(0.0, 100.0) * 100.0).round() as u64,
             plan,
             sandbox,
@@ -289,8 +289,8 @@ fn reason(status: u16) -> &'static str {
 mod tests {
     use super::*;
 
-    fn runner(script: &str, sample_rate: f64) -> Validator {
-        Validator::new(
+    fn runner(script: &str, sample_rate: f64) -> Tester {
+        Tester::new(
             TestPlan::new(script.to_owned(), sample_rate),
             ScriptRequest::default(),
         )
@@ -298,15 +298,15 @@ mod tests {
 
     #[test]
     fn counts_passes_and_failures_per_test() {
-        let mut validator = runner("pm.test('ok', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.equal('hi'));", 100.0);
-        assert!(validator.select());
+        let mut tester = runner("pm.test('ok', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.equal('hi'));", 100.0);
+        assert!(tester.select());
         let captured = Captured {
             headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
             body: b"hi".to_vec(),
         };
-        validator.test(200, captured, Duration::from_millis(3), 1);
-        validator.test(500, Captured::default(), Duration::from_millis(3), 2);
-        let counts = validator.take_counts();
+        tester.test(200, captured, Duration::from_millis(3), 1);
+        tester.test(500, Captured::default(), Duration::from_millis(3), 2);
+        let counts = tester.take_counts();
         assert_eq!(counts.samples_tested, 2);
         assert_eq!((counts.passed, counts.failed), (2, 2));
         assert_eq!(counts.by_name.get("ok"), Some(&(1, 1)));
@@ -314,13 +314,13 @@ mod tests {
 
     #[test]
     fn selects_an_exact_share_and_skips_none_without_a_budget() {
-        let mut validator = runner("", 10.0);
-        assert_eq!((0..1000).filter(|_| validator.select()).count(), 100);
-        let mut validator = runner("", 50.0);
+        let mut tester = runner("", 10.0);
+        assert_eq!((0..1000).filter(|_| tester.select()).count(), 100);
+        let mut tester = runner("", 50.0);
         // Script time far over any share of the elapsed time: without a budget, no skips.
-        validator.script_time = Duration::from_secs(3600);
-        assert_eq!((0..400).filter(|_| validator.select()).count(), 200);
-        let counts = validator.take_counts();
+        tester.script_time = Duration::from_secs(3600);
+        assert_eq!((0..400).filter(|_| tester.select()).count(), 200);
+        let counts = tester.take_counts();
         assert_eq!((counts.samples_selected, counts.skipped_for_time), (200, 0));
     }
 
@@ -328,11 +328,11 @@ mod tests {
     fn a_time_budget_skips_and_counts() {
         let mut plan = TestPlan::new(String::new(), 100.0);
         plan.time_budget_percent = Some(5.0);
-        let mut validator = Validator::new(plan, ScriptRequest::default());
-        assert!(validator.select(), "nothing spent yet");
-        validator.script_time = Duration::from_secs(3600);
-        assert!(!validator.select());
-        let counts = validator.take_counts();
+        let mut tester = Tester::new(plan, ScriptRequest::default());
+        assert!(tester.select(), "nothing spent yet");
+        tester.script_time = Duration::from_secs(3600);
+        assert!(!tester.select());
+        let counts = tester.take_counts();
         assert_eq!((counts.samples_selected, counts.skipped_for_time), (2, 1));
     }
 
@@ -343,10 +343,10 @@ mod tests {
             100.0,
         );
         plan.timeout = Duration::from_millis(20);
-        let mut validator = Validator::new(plan, ScriptRequest::default());
+        let mut tester = Tester::new(plan, ScriptRequest::default());
         let started = Instant::now();
         for iteration in 0..3 {
-            validator.test(200, Captured::default(), Duration::ZERO, iteration);
+            tester.test(200, Captured::default(), Duration::ZERO, iteration);
         }
         // 3 × 20 ms plus rebuilding the sandbox after each timeout; far below 3 × 5 s.
         assert!(
@@ -354,7 +354,7 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
-        let counts = validator.take_counts();
+        let counts = tester.take_counts();
         assert_eq!((counts.samples_tested, counts.script_errors), (3, 3));
         let first = counts.first_error.unwrap_or_default();
         assert!(first.contains("20 ms"), "{first}");

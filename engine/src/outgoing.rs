@@ -1,25 +1,25 @@
-//! What each request sends: one request encoded once and written as-is (the common case),
-//! or, when the URL path, a header or the body holds a dynamic value (`{{$uuid}}`,
-//! `{{$requestNumber}}`, ...), templates compiled once per run and rendered per request
-//! into buffers the connection reuses.
+//! What each request of a target sends: one request encoded once and written as-is (the
+//! common case), or, when the URL path, a header or the body holds a dynamic value
+//! (`{{$uuid}}`, `{{$requestNumber}}`, ...), templates compiled once per run and rendered
+//! per request into buffers the connection reuses.
 
 use bytes::Bytes;
-use vayu_net::request::{encode_into, validate, EncodeError};
+use vayu_net::request::encode_into;
 use vayu_net::Endpoint;
 
 use crate::plan::{LiveHeader, PlanError, RequestSpec};
 use crate::template::{Lookup, Template};
 
-/// The request of a run, ready for the wire.
-pub enum Payload {
+/// A request of a run, ready for the wire.
+pub enum OutgoingRequest {
     /// Identical for every request.
     Static(Bytes),
     /// Rendered per request.
-    Dynamic(Box<DynamicRequest>),
+    Dynamic(Box<RequestTemplate>),
 }
 
 /// Templates of a request whose text changes per request. The host never does.
-pub struct DynamicRequest {
+pub struct RequestTemplate {
     method: String,
     authority: String,
     target: Template,
@@ -43,16 +43,17 @@ pub struct RenderBuffers {
     header_ends: Vec<usize>,
 }
 
-impl Payload {
-    /// Compiles the request of a plan. `url` and friends have had their variables
+impl OutgoingRequest {
+    /// Compiles a request of a plan being validated, whose method and headers have been
+    /// checked and whose URL is `endpoint`. `url` and friends have had their variables
     /// substituted already; only dynamic values remain.
     /// With `per_user_variables` (scenario steps), `{{names}}` left in the request are
     /// rendered per request from the virtual user's extracted values.
-    pub fn compile(
+    pub(crate) fn compile(
         spec: &RequestSpec,
         endpoint: &Endpoint,
         per_user_variables: bool,
-    ) -> Result<Payload, PlanError> {
+    ) -> Result<OutgoingRequest, PlanError> {
         let body = String::from_utf8_lossy(&spec.body);
         let target = Template::compile(&path_and_query(&spec.url));
         let mut headers: Vec<(String, HeaderValue)> = spec
@@ -79,10 +80,18 @@ impl Payload {
                 .map(|live| (live.name.clone(), HeaderValue::Live(live.clone()))),
         );
         if !dynamic {
-            let bytes =
-                vayu_net::request::encode(&spec.method, endpoint, &spec.headers, &spec.body)
-                    .map_err(encode_error)?;
-            return Ok(Payload::Static(Bytes::from(bytes)));
+            let mut bytes = Vec::with_capacity(128 + spec.body.len() + spec.headers.len() * 32);
+            encode_into(
+                &mut bytes,
+                &spec.method,
+                &endpoint.authority,
+                &endpoint.path_and_query,
+                spec.headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str())),
+                &spec.body,
+            );
+            return Ok(OutgoingRequest::Static(Bytes::from(bytes)));
         }
         if authority_has_template(&spec.url) {
             return Err(PlanError::Url {
@@ -90,12 +99,7 @@ impl Payload {
                 reason: "dynamic values may appear in the path, query, headers and body, not in the host".to_owned(),
             });
         }
-        validate(
-            &spec.method,
-            headers.iter().map(|(name, _)| (name.as_str(), "")),
-        )
-        .map_err(encode_error)?;
-        Ok(Payload::Dynamic(Box::new(DynamicRequest {
+        Ok(OutgoingRequest::Dynamic(Box::new(RequestTemplate {
             method: spec.method.clone(),
             authority: endpoint.authority.clone(),
             target,
@@ -112,7 +116,7 @@ impl RenderBuffers {
     }
 }
 
-impl DynamicRequest {
+impl RequestTemplate {
     /// Renders request number `number` (1-based, unique across shards) into `out`.
     pub fn render(
         &self,
@@ -152,18 +156,6 @@ impl DynamicRequest {
             headers,
             buffers.body.as_bytes(),
         );
-    }
-}
-
-fn encode_error(err: EncodeError) -> PlanError {
-    match err {
-        EncodeError::InvalidMethod(method) => PlanError::Method(method),
-        EncodeError::InvalidHeaderName(ref name)
-        | EncodeError::InvalidHeaderValue(ref name)
-        | EncodeError::FramingHeader(ref name) => PlanError::Header {
-            name: name.clone(),
-            reason: err.to_string(),
-        },
     }
 }
 
@@ -210,28 +202,41 @@ mod tests {
         }
     }
 
-    fn compile(spec: &RequestSpec) -> Result<Payload, PlanError> {
+    fn compile(spec: &RequestSpec) -> Result<OutgoingRequest, PlanError> {
         let endpoint = Endpoint::parse("http://127.0.0.1:8080/").unwrap_or_else(|e| panic!("{e}"));
-        Payload::compile(spec, &endpoint, false)
+        OutgoingRequest::compile(spec, &endpoint, false)
     }
 
     #[test]
     fn requests_without_dynamic_values_stay_pre_encoded() {
-        let payload = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}"))
+        let request = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}"))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(payload, Payload::Static(_)));
+        assert!(matches!(request, OutgoingRequest::Static(_)));
+    }
+
+    #[test]
+    fn a_static_request_is_what_the_encoder_writes() {
+        let request = spec("http://127.0.0.1:8080/", &[("X", "1")], "{}");
+        let endpoint = Endpoint::parse(&request.url).unwrap_or_else(|e| panic!("{e}"));
+        let encoded =
+            vayu_net::request::encode(&request.method, &endpoint, &request.headers, &request.body)
+                .unwrap_or_else(|e| panic!("{e}"));
+        match compile(&request) {
+            Ok(OutgoingRequest::Static(bytes)) => assert_eq!(&bytes[..], &encoded[..]),
+            _ => panic!("expected a static request"),
+        }
     }
 
     #[test]
     fn dynamic_parts_render_per_request_with_correct_length() {
-        let payload = compile(&spec(
+        let compiled = compile(&spec(
             "http://127.0.0.1:8080/items/{{$requestNumber}}?q=1",
             &[("X-Id", "n-{{$requestNumber}}")],
             "{\"n\":{{$requestNumber}}}",
         ))
         .unwrap_or_else(|e| panic!("{e}"));
-        let Payload::Dynamic(request) = payload else {
-            panic!("expected a dynamic payload")
+        let OutgoingRequest::Dynamic(request) = compiled else {
+            panic!("expected a dynamic request")
         };
         let mut buffers = RenderBuffers::default();
         let mut out = Vec::new();
@@ -259,7 +264,8 @@ mod tests {
         let mut request = spec("http://127.0.0.1:8080/", &[], "");
         let token = LiveHeader::new("Authorization", "Bearer one".to_owned());
         request.live_headers.push(token.clone());
-        let Payload::Dynamic(dynamic) = compile(&request).unwrap_or_else(|e| panic!("{e}")) else {
+        let OutgoingRequest::Dynamic(dynamic) = compile(&request).unwrap_or_else(|e| panic!("{e}"))
+        else {
             panic!("a live header makes the request dynamic");
         };
         let (mut buffers, mut out) = (RenderBuffers::default(), Vec::new());
