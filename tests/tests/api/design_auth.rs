@@ -3,8 +3,6 @@
 //! fetched again after `expires_in`); JWT HS256 verified with the secret; and auth applied
 //! once per load run by `POST /run`.
 
-use std::time::Duration;
-
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 use vayu_tests::{Behaviour, Daemon, Reply, SeenRequest, TestServer};
@@ -52,12 +50,20 @@ fn bearer_basic_and_api_keys_reach_the_wire() {
     assert_eq!(seen.header("authorization"), None);
 }
 
-fn token_endpoint(_: &SeenRequest) -> Reply {
+/// A token that is stale as soon as it arrives.
+fn expired_token_endpoint(_: &SeenRequest) -> Reply {
     Reply::new(
         200,
-        r#"{"access_token":"t1","token_type":"bearer","expires_in":1}"#,
+        r#"{"access_token":"t1","token_type":"bearer","expires_in":0}"#,
     )
-    .header("X-Kind", "token")
+}
+
+/// A token that outlives any test run: a run on a busy machine must not see it expire.
+fn lasting_token_endpoint(_: &SeenRequest) -> Reply {
+    Reply::new(
+        200,
+        r#"{"access_token":"t1","token_type":"bearer","expires_in":3600}"#,
+    )
 }
 
 fn oauth2(token_url: &str) -> Value {
@@ -70,19 +76,24 @@ fn oauth2(token_url: &str) -> Value {
 #[test]
 fn oauth2_tokens_are_reused_until_they_expire() {
     let daemon = Daemon::start();
-    let tokens = TestServer::start(Behaviour::Route(token_endpoint));
+    // No sleeps: a lasting token is reused, one that expires at once is fetched each time.
+    let tokens = TestServer::start(Behaviour::Route(lasting_token_endpoint));
     let target = TestServer::start(Behaviour::Ok);
     let token_url = format!("{}oauth/token", tokens.url());
     let body = json!({"url": target.url(), "auth": oauth2(&token_url)});
     design_ok(&daemon, &body);
     design_ok(&daemon, &body);
-    assert_eq!(tokens.requests(), 1, "the second request reuses the token");
-    std::thread::sleep(Duration::from_millis(1200));
     design_ok(&daemon, &body);
-    assert_eq!(tokens.requests(), 2, "an expired token is fetched again");
+    assert_eq!(tokens.requests(), 1, "later requests reuse the token");
+    let expiring = TestServer::start(Behaviour::Route(expired_token_endpoint));
+    let expiring_body =
+        json!({"url": target.url(), "auth": oauth2(&format!("{}token", expiring.url()))});
+    design_ok(&daemon, &expiring_body);
+    design_ok(&daemon, &expiring_body);
+    assert_eq!(expiring.requests(), 2, "an expired token is fetched again");
 
     let seen = target.seen();
-    assert_eq!(seen.len(), 3);
+    assert_eq!(seen.len(), 5);
     assert!(seen
         .iter()
         .all(|request| request.header("authorization") == Some("Bearer t1")));
@@ -158,7 +169,7 @@ fn load_runs_apply_auth_once_per_run() {
     assert_eq!(report["summary"]["totalRequests"], 5);
     assert!(target.seen().iter().all(|seen| seen.target == "/?k=v"));
 
-    let tokens = TestServer::start(Behaviour::Route(token_endpoint));
+    let tokens = TestServer::start(Behaviour::Route(lasting_token_endpoint));
     let target = TestServer::start(Behaviour::Ok);
     let token_url = format!("{}token", tokens.url());
     let (_, report) = run_to_end(
