@@ -24,6 +24,7 @@ pub mod field;
 pub mod ids;
 pub mod input;
 pub mod payload;
+pub mod postman;
 pub mod records;
 pub mod runs;
 pub mod serve;
