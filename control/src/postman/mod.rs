@@ -10,5 +10,8 @@
 //! - [`run`]: `vayu collection run`, newman's runner on the design-mode machinery.
 
 pub mod convert;
+pub mod export;
+pub mod import;
 pub mod model;
+pub mod run;
 pub mod tree;

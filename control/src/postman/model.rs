@@ -131,7 +131,7 @@ pub struct Request {
 #[serde(untagged)]
 pub enum UrlField {
     Text(String),
-    Parts(Url),
+    Parts(Box<Url>),
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
