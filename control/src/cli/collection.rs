@@ -191,12 +191,12 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             ))
         }
     }
-    let collection: Collection = crate::input::strict::decode(doc)
+    let collection = Collection::parse(doc)
         .map_err(|err| format!("{}: {err}", args.collection.display()))?;
     let variables = |path: &Option<PathBuf>| -> Result<Option<VariableFile>, String> {
         path.as_ref()
             .map(|path| {
-                crate::input::strict::decode(read_json(path)?)
+                model::variable_file(read_json(path)?)
                     .map_err(|err| format!("{}: {err}", path.display()))
             })
             .transpose()

@@ -129,11 +129,11 @@ pub fn plan(doc: Value) -> Result<Plan, ImportError> {
     let invalid = |message: &str| ImportError::Invalid(FieldError::new("body", message));
     match model::kind(&doc) {
         Kind::Collection => {
-            let collection: Collection = decode(doc)?;
+            let collection = Collection::parse(doc).map_err(ImportError::Invalid)?;
             Ok(collection_plan(&collection))
         }
-        Kind::Environment => Ok(variables_plan(decode(doc)?, false)),
-        Kind::Globals => Ok(variables_plan(decode(doc)?, true)),
+        Kind::Environment => Ok(variables_plan(variable_file(doc)?, false)),
+        Kind::Globals => Ok(variables_plan(variable_file(doc)?, true)),
         Kind::CollectionV1 => Err(invalid(
             "a Postman Collection v1 file is not supported: export it from Postman as Collection v2.1",
         )),
@@ -143,8 +143,8 @@ pub fn plan(doc: Value) -> Result<Plan, ImportError> {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(doc: Value) -> Result<T, ImportError> {
-    crate::input::strict::decode(doc).map_err(ImportError::Invalid)
+fn variable_file(doc: Value) -> Result<VariableFile, ImportError> {
+    model::variable_file(doc).map_err(ImportError::Invalid)
 }
 
 /// Keys that only identify or date a Postman object: not kept, not listed.
@@ -518,7 +518,7 @@ fn variables_plan(file: VariableFile, globals: bool) -> Plan {
         }
         let variable = Variable {
             value: value.text(),
-            enabled: value.enabled,
+            enabled: value.is_enabled(),
             secret: value.is_secret(),
         };
         if variables.insert(value.key.clone(), variable).is_some() {

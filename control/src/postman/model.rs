@@ -21,17 +21,42 @@ pub type Other = BTreeMap<String, Value>;
 /// A collection file (v2.0 or v2.1).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Collection {
+    /// Absent in some hand-written files (newman runs them): see [`Collection::parse`].
+    #[serde(default)]
     pub info: Info,
     #[serde(default)]
     pub item: Vec<Item>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub event: Vec<Event>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub variable: Vec<Variable>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Value>,
     #[serde(flatten)]
     pub other: Other,
+}
+
+impl Collection {
+    /// Decodes a collection; a top-level `name` (a file without `info`) names it.
+    pub fn parse(doc: Value) -> Result<Collection, crate::field::FieldError> {
+        let mut collection: Collection = crate::input::strict::decode(doc)?;
+        if collection.info.name.is_empty() {
+            if let Some(Value::String(name)) = collection.other.remove("name") {
+                collection.info.name = name;
+            }
+        }
+        Ok(collection)
+    }
+}
+
+/// An environment or globals file; a bare list of variables (as some globals exports
+/// are) is read as its `values`.
+pub fn variable_file(doc: Value) -> Result<VariableFile, crate::field::FieldError> {
+    let doc = match doc {
+        Value::Array(values) => serde_json::json!({ "values": values }),
+        other => other,
+    };
+    crate::input::strict::decode(doc)
 }
 
 /// `info`: the collection's name, id and schema.
@@ -67,9 +92,9 @@ pub struct Item {
     pub item: Option<Vec<Item>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestField>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub event: Vec<Event>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub variable: Vec<Variable>,
     /// Folder auth (requests carry theirs in `request.auth`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,7 +178,7 @@ pub struct Url {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// Path variables (`:id`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub variable: Vec<Variable>,
     #[serde(flatten)]
     pub other: Other,
@@ -412,6 +437,9 @@ pub struct FileVariable {
     pub value: Option<Value>,
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// Some exports say `disabled: true` instead of `enabled: false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
     /// `default`, `secret`, `text`, ...
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -424,6 +452,11 @@ fn enabled() -> bool {
 }
 
 impl FileVariable {
+    /// Enabled, and not disabled.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled && !self.disabled
+    }
+
     pub fn text(&self) -> String {
         self.value.as_ref().map(scalar).unwrap_or_default()
     }
@@ -431,6 +464,25 @@ impl FileVariable {
     pub fn is_secret(&self) -> bool {
         self.kind.as_deref() == Some("secret")
     }
+}
+
+/// A list, or one element where a list is expected (Postman's SDK takes both).
+fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        Many(Vec<T>),
+        One(T),
+    }
+    Ok(match Option::<OneOrMany<T>>::deserialize(deserializer)? {
+        Some(OneOrMany::Many(list)) => list,
+        Some(OneOrMany::One(one)) => vec![one],
+        None => Vec::new(),
+    })
 }
 
 /// A JSON value as variable text: strings as they are, `null` empty, the rest as JSON.
@@ -457,7 +509,9 @@ pub enum Kind {
 pub fn kind(doc: &Value) -> Kind {
     let has = |key: &str| doc.get(key).is_some();
     let scope = doc.get("_postman_variable_scope").and_then(Value::as_str);
-    if has("info") && has("item") {
+    if doc.is_array() {
+        Kind::Globals
+    } else if has("item") && (has("info") || !has("requests")) {
         Kind::Collection
     } else if has("requests") && (has("order") || has("folders")) {
         Kind::CollectionV1

@@ -46,50 +46,56 @@ fn walk<'a>(items: &'a [Item], folders: &mut Vec<&'a Item>, out: &mut Vec<Entry<
     }
 }
 
-/// The requests to run when `selected` names folders or requests (newman's `--folder`,
-/// matched by name or id, the first match depth-first for each name, in the order given).
-/// `Err` names the first that matches nothing.
-pub fn selected<'a>(
-    collection: &'a Collection,
-    names: &[String],
-) -> Result<Vec<Entry<'a>>, String> {
+/// The requests to run when `names` name folders or requests (newman's `--folder`, by
+/// name or id): each name matches its first item depth-first; the matched items run in
+/// collection order, an item inside a matched folder once. `Err` names a name that
+/// matches nothing.
+pub fn selected<'a>(collection: &'a Collection, names: &[String]) -> Result<Vec<Entry<'a>>, String> {
     if names.is_empty() {
         return Ok(requests(&collection.item));
     }
+    let mut remaining: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut out = Vec::new();
-    for name in names {
-        let mut path = Vec::new();
-        let found = find(&collection.item, name, &mut path)
-            .ok_or_else(|| format!("Unable to find a folder or request: {name}"))?;
-        match &found.item {
-            Some(children) => {
-                let mut folders = path.clone();
-                folders.push(found);
-                walk(children, &mut folders, &mut out);
-            }
-            None => out.push(Entry {
-                folders: path,
-                item: found,
-            }),
-        }
+    pick(&collection.item, &mut remaining, &mut Vec::new(), true, &mut out);
+    match remaining.first() {
+        Some(name) => Err(format!("Unable to find a folder or request: {name}")),
+        None => Ok(out),
     }
-    Ok(out)
 }
 
-fn find<'a>(items: &'a [Item], name: &str, path: &mut Vec<&'a Item>) -> Option<&'a Item> {
+fn pick<'a>(
+    items: &'a [Item],
+    remaining: &mut Vec<&str>,
+    folders: &mut Vec<&'a Item>,
+    accumulate: bool,
+    out: &mut Vec<Entry<'a>>,
+) {
     for item in items {
-        if item.name == name || item.id.as_deref() == Some(name) {
-            return Some(item);
+        if remaining.is_empty() {
+            return;
+        }
+        let before = remaining.len();
+        remaining.retain(|name| *name != item.name && Some(*name) != item.id.as_deref());
+        let matched = remaining.len() < before;
+        if matched && accumulate {
+            match &item.item {
+                Some(children) => {
+                    folders.push(item);
+                    walk(children, folders, out);
+                    folders.pop();
+                }
+                None => out.push(Entry {
+                    folders: folders.clone(),
+                    item,
+                }),
+            }
         }
         if let Some(children) = &item.item {
-            path.push(item);
-            if let Some(found) = find(children, name, path) {
-                return Some(found);
-            }
-            path.pop();
+            folders.push(item);
+            pick(children, remaining, folders, accumulate && !matched, out);
+            folders.pop();
         }
     }
-    None
 }
 
 /// Which level a script belongs to.
@@ -178,7 +184,13 @@ mod tests {
         );
         assert_eq!(
             names(&["G", "a"]),
-            Ok(vec!["F / G / c".to_owned(), "a".to_owned()])
+            Ok(vec!["a".to_owned(), "F / G / c".to_owned()]),
+            "collection order, not the order given"
+        );
+        assert_eq!(
+            names(&["F", "c"]),
+            Ok(vec!["F / b".to_owned(), "F / G / c".to_owned()]),
+            "a request inside a selected folder runs once"
         );
         assert!(names(&["nope"]).is_err());
     }

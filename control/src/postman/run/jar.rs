@@ -25,19 +25,31 @@ impl Jar {
 
     /// The `Cookie` header for a request to `url`, if any cookie matches.
     pub fn header_for(&self, url: &str) -> Option<String> {
-        let url = url::Url::parse(url).ok()?;
-        let host = url.host_str()?;
-        let path = url.path();
-        let secure = url.scheme() == "https";
         let pairs: Vec<String> = self
-            .cookies
+            .cookies_for(url)
             .iter()
-            .filter(|cookie| domain_matches(&cookie.domain, host))
-            .filter(|cookie| path_matches(&cookie.path, path))
-            .filter(|cookie| secure || !cookie.secure)
             .map(|cookie| format!("{}={}", cookie.name, cookie.value))
             .collect();
         (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    /// The cookies a request to `url` carries (what Postman's scripts see as the
+    /// response's cookies: the jar's, for that URL).
+    pub fn cookies_for(&self, url: &str) -> Vec<Cookie> {
+        let Ok(url) = url::Url::parse(url) else {
+            return Vec::new();
+        };
+        let Some(host) = url.host_str() else {
+            return Vec::new();
+        };
+        let secure = url.scheme() == "https";
+        self.cookies
+            .iter()
+            .filter(|cookie| domain_matches(&cookie.domain, host))
+            .filter(|cookie| path_matches(&cookie.path, url.path()))
+            .filter(|cookie| secure || !cookie.secure)
+            .cloned()
+            .collect()
     }
 }
 

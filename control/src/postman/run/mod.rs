@@ -187,7 +187,7 @@ impl Vars {
             let mut scope: BTreeMap<String, String> = file
                 .iter()
                 .flat_map(|file| &file.values)
-                .filter(|variable| variable.enabled && !variable.key.is_empty())
+                .filter(|variable| variable.is_enabled() && !variable.key.is_empty())
                 .map(|variable| (variable.key.clone(), variable.text()))
                 .collect();
             scope.extend(extra.iter().cloned());
@@ -306,13 +306,14 @@ impl State<'_> {
 
         // The request: the URL rendered now (scripts are done with the variables), the
         // jar's cookies unless the request sets its own.
-        draft.url = convert::with_scheme(&outcome.scopes.render(&draft.url));
+        let scopes = nested(&outcome.scopes);
+        draft.url = convert::with_scheme(&scopes.render(&draft.url));
         if let Some(cookies) = self.jar.header_for(&draft.url) {
             crate::input::request::add_header(&mut draft.headers, "Cookie", cookies);
         }
         let job = Job {
             draft: draft.clone(),
-            scopes: outcome.scopes.clone(),
+            scopes,
             options: exchange::Options {
                 timeout: self.options.timeout_request.unwrap_or(NO_TIMEOUT),
                 follow_redirects: self.options.follow_redirects,
@@ -333,8 +334,9 @@ impl State<'_> {
         let request_failed = exchanged.error.is_some();
         self.summary.stats.requests.count(request_failed);
         let response = match (exchanged.response, exchanged.error) {
-            (Some(response), None) => {
+            (Some(mut response), None) => {
                 self.jar.store(&response.cookies);
+                response.cookies = self.jar.cookies_for(&response.sent.url);
                 execution.response = Some(Received {
                     code: response.status,
                     status: crate::design::answer::status_text(response.status).to_owned(),
@@ -404,6 +406,7 @@ impl State<'_> {
         tests: &[TestResult],
         execution: &mut Execution,
     ) {
+        let first = execution.assertions.len();
         for (index, test) in tests.iter().enumerate() {
             let error = (!test.passed && !test.skipped).then(|| {
                 named(
@@ -423,10 +426,19 @@ impl State<'_> {
                 error,
             });
         }
-        let failed = ran.as_ref().err().map(|failure| {
-            let (name, message) = named(&failure.message, "Error");
-            ScriptError { name, message }
-        });
+        let failed = match ran {
+            Err(failure) => {
+                let (name, message) = named(&failure.message, "Error");
+                Some(ScriptError { name, message })
+            }
+            // With --bail a failed assertion fails its script too (postman-runtime's
+            // stopOnFailure).
+            Ok(()) if self.options.bail => execution.assertions[first..]
+                .iter()
+                .find_map(|assertion| assertion.error.clone())
+                .map(|(name, message)| ScriptError { name, message }),
+            Ok(()) => None,
+        };
         self.summary.stats.scripts.count(failed.is_some());
         let (stat, at, errors) = match phase {
             Phase::Pre => (
@@ -465,6 +477,32 @@ impl State<'_> {
             iteration: execution.iteration,
         });
     }
+}
+
+/// How deep Postman follows variables whose values name other variables.
+const NESTING: usize = 20;
+
+/// The scopes with values that refer to other variables (`{{host}}/api`) resolved, as
+/// Postman resolves them before a request is sent.
+fn nested(scopes: &Scopes) -> Scopes {
+    let mut resolved = scopes.clone();
+    for _ in 0..NESTING {
+        let before = resolved.clone();
+        for scope in [
+            &mut resolved.local,
+            &mut resolved.environment,
+            &mut resolved.collection,
+            &mut resolved.globals,
+        ] {
+            for value in scope.values_mut().filter(|value| value.contains("{{")) {
+                *value = before.resolve(value);
+            }
+        }
+        if resolved == before {
+            break;
+        }
+    }
+    resolved
 }
 
 /// `TypeError: x is undefined` → (`TypeError`, `x is undefined`); a message without an
@@ -512,6 +550,18 @@ mod tests {
             named("a b Error: c", "E"),
             ("E".into(), "a b Error: c".into())
         );
+    }
+
+    #[test]
+    fn variables_naming_variables_are_resolved() {
+        let mut scopes = Scopes::default();
+        scopes.environment.insert("url".into(), "{{base}}/get".into());
+        scopes.globals.insert("base".into(), "{{scheme}}://h".into());
+        scopes.collection.insert("scheme".into(), "http".into());
+        scopes.local.insert("loop".into(), "{{loop}}".into());
+        let resolved = nested(&scopes);
+        assert_eq!(resolved.render("{{url}}"), "http://h/get");
+        assert_eq!(resolved.local["loop"], "{{loop}}");
     }
 
     #[test]
