@@ -220,7 +220,13 @@ fn multipart(content_type: &str, body: &[u8]) -> (Map<String, Value>, Map<String
         };
         match attribute("filename") {
             Some(filename) => {
-                files.insert(filename, json!(format!("data:application/octet-stream;base64,{}", value.len())));
+                files.insert(
+                    filename,
+                    json!(format!(
+                        "data:application/octet-stream;base64,{}",
+                        value.len()
+                    )),
+                );
             }
             None => form.push((name, value.to_owned())),
         }
@@ -237,7 +243,10 @@ mod tests {
             method: "POST".into(),
             target: target.into(),
             version: "HTTP/1.1".into(),
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: body.as_bytes().to_vec(),
             raw_head: Vec::new(),
         }
@@ -247,7 +256,10 @@ mod tests {
     fn echoes_like_postman_echo() {
         let reply = postman_echo(&request(
             "/post?a=1&a=2&b=x%20y",
-            &[("Host", "h:1"), ("Content-Type", "application/x-www-form-urlencoded")],
+            &[
+                ("Host", "h:1"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
             "f=1+2",
         ));
         let body: Value = serde_json::from_slice(&reply.body).expect("json");

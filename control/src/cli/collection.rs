@@ -191,8 +191,8 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             ))
         }
     }
-    let collection = Collection::parse(doc)
-        .map_err(|err| format!("{}: {err}", args.collection.display()))?;
+    let collection =
+        Collection::parse(doc).map_err(|err| format!("{}: {err}", args.collection.display()))?;
     let variables = |path: &Option<PathBuf>| -> Result<Option<VariableFile>, String> {
         path.as_ref()
             .map(|path| {

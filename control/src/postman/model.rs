@@ -26,9 +26,17 @@ pub struct Collection {
     pub info: Info,
     #[serde(default)]
     pub item: Vec<Item>,
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub event: Vec<Event>,
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub variable: Vec<Variable>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Value>,
@@ -92,9 +100,17 @@ pub struct Item {
     pub item: Option<Vec<Item>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestField>,
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub event: Vec<Event>,
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub variable: Vec<Variable>,
     /// Folder auth (requests carry theirs in `request.auth`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,7 +194,11 @@ pub struct Url {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// Path variables (`:id`).
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub variable: Vec<Variable>,
     #[serde(flatten)]
     pub other: Other,

@@ -50,13 +50,22 @@ fn walk<'a>(items: &'a [Item], folders: &mut Vec<&'a Item>, out: &mut Vec<Entry<
 /// name or id): each name matches its first item depth-first; the matched items run in
 /// collection order, an item inside a matched folder once. `Err` names a name that
 /// matches nothing.
-pub fn selected<'a>(collection: &'a Collection, names: &[String]) -> Result<Vec<Entry<'a>>, String> {
+pub fn selected<'a>(
+    collection: &'a Collection,
+    names: &[String],
+) -> Result<Vec<Entry<'a>>, String> {
     if names.is_empty() {
         return Ok(requests(&collection.item));
     }
     let mut remaining: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut out = Vec::new();
-    pick(&collection.item, &mut remaining, &mut Vec::new(), true, &mut out);
+    pick(
+        &collection.item,
+        &mut remaining,
+        &mut Vec::new(),
+        true,
+        &mut out,
+    );
     match remaining.first() {
         Some(name) => Err(format!("Unable to find a folder or request: {name}")),
         None => Ok(out),

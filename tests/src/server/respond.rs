@@ -173,7 +173,11 @@ fn write_response(
     let own_type = extra_headers
         .split("\r\n")
         .any(|line| line.to_ascii_lowercase().starts_with("content-type:"));
-    let content_type = if own_type { "" } else { "Content-Type: text/plain\r\n" };
+    let content_type = if own_type {
+        ""
+    } else {
+        "Content-Type: text/plain\r\n"
+    };
     let head = format!(
         "HTTP/1.1 {status} {}\r\n{content_type}Content-Length: {}\r\n{extra_headers}{connection}\r\n",
         reason(status),

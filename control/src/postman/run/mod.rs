@@ -555,8 +555,12 @@ mod tests {
     #[test]
     fn variables_naming_variables_are_resolved() {
         let mut scopes = Scopes::default();
-        scopes.environment.insert("url".into(), "{{base}}/get".into());
-        scopes.globals.insert("base".into(), "{{scheme}}://h".into());
+        scopes
+            .environment
+            .insert("url".into(), "{{base}}/get".into());
+        scopes
+            .globals
+            .insert("base".into(), "{{scheme}}://h".into());
         scopes.collection.insert("scheme".into(), "http".into());
         scopes.local.insert("loop".into(), "{{loop}}".into());
         let resolved = nested(&scopes);
