@@ -1,6 +1,8 @@
 //! The daemon: opens the store in the data directory, serves the API on the control thread
 //! (a tokio current-thread runtime, separate from the shard threads), and shuts down on
-//! SIGINT/SIGTERM after stopping running runs.
+//! SIGINT/SIGTERM after stopping running runs. It logs with `tracing` (the subscriber is
+//! set up by `vayu serve`, `cli/serve.rs`); only the listening line goes to stdout, where
+//! clients and tests read the bound address.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,8 +37,8 @@ pub fn default_data_dir() -> Option<PathBuf> {
 pub fn run(options: Options) -> anyhow::Result<()> {
     let keys = api_keys_from_env()?;
     if keys.is_empty() && !options.addr.ip().is_loopback() {
-        eprintln!(
-            "warning: the API listens on {} without API keys; set VAYU_API_KEY or VAYU_API_KEYS",
+        tracing::warn!(
+            "the API listens on {} without API keys; set VAYU_API_KEY or VAYU_API_KEYS",
             options.addr
         );
     }
@@ -49,12 +51,10 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     // Runs a killed daemon left behind get their reports before the API answers for them.
     match crate::runs::recovered::store_missing_reports(&store) {
         Ok(0) => {}
-        Ok(rebuilt) => {
-            println!(
-                "vayu: rebuilt the reports of {rebuilt} interrupted run(s) from their stored ticks"
-            )
-        }
-        Err(err) => eprintln!("vayu: reports of interrupted runs not rebuilt: {err}"),
+        Ok(rebuilt) => tracing::info!(
+            "rebuilt the reports of {rebuilt} interrupted run(s) from their stored ticks"
+        ),
+        Err(err) => tracing::error!("reports of interrupted runs not rebuilt: {err}"),
     }
     let state = Arc::new(Shared {
         store: Arc::new(store),
@@ -70,13 +70,14 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         let listener = listen(options.addr)
             .with_context(|| format!("cannot listen on {}", options.addr))?;
         let bound = listener.local_addr()?;
+        // Output, not a log: the address `--port 0` picked, for whoever started the daemon.
         println!(
             "vayu: listening on http://{bound} (data dir {})",
             options.data_dir.display()
         );
         let key_count = security.key_count();
         if key_count > 0 {
-            println!("vayu: API keys required ({key_count} configured)");
+            tracing::info!("API keys required ({key_count} configured)");
         }
         let shutdown_state = Arc::clone(&state);
         axum::serve(listener, api::router(Arc::clone(&state), &security))
@@ -92,7 +93,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             .await
             .unwrap_or(false);
         if !idle {
-            eprintln!("vayu: some runs did not finish within {SHUTDOWN_WAIT:?}; they will read `failed` (interrupted)");
+            tracing::warn!(
+                "some runs did not finish within {SHUTDOWN_WAIT:?}; they will read `failed` (interrupted)"
+            );
         }
         Ok(())
     })

@@ -21,6 +21,7 @@ pub mod aggregate;
 pub mod deadline;
 pub mod duration;
 pub mod extract;
+pub mod faker;
 pub mod metrics;
 pub mod pacer;
 pub mod payload;

@@ -7,6 +7,7 @@
 //! `{{$isoTimestamp}}` / `{{timestamp}}`: ISO 8601 UTC with milliseconds;
 //! `{{$randomInt}}`: 0–1000, `{{random_int}}`: 0–999999;
 //! `{{$requestNumber}}` / `{{request_number}}`: the number the caller passes (1-based);
+//! Postman's faker variables (`{{$randomFirstName}}`, `{{$randomEmail}}`, ...: [`crate::faker`]);
 //! `{{env:NAME}}`: the process environment variable, read once at compile time.
 //!
 //! A variable defined under an ATM spelling (`timestamp`, `uuid`, ...) wins over the dynamic
@@ -55,6 +56,8 @@ pub enum Dynamic {
         max: u64,
     },
     RequestNumber,
+    /// One of Postman's faker variables (`$randomFirstName`, ...).
+    Fake(crate::faker::Kind),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,10 +93,15 @@ impl Template {
         let mut pos = 0;
         let mut literal_start = 0;
         while let Some(found) = source[pos..].find("{{") {
-            let open = pos + found;
-            let Some(close) = source[open + 2..].find("}}").map(|at| open + 2 + at) else {
+            let Some(close) = source[pos + found + 2..]
+                .find("}}")
+                .map(|at| pos + found + 2 + at)
+            else {
                 break;
             };
+            // The innermost placeholder: in `{{a.{{b}}}}` that is `{{b}}` (Postman renders
+            // the inner one first; the caller renders the result again).
+            let open = pos + source[pos..close].rfind("{{").unwrap_or(found);
             let inner = &source[open + 2..close];
             let lead = inner.len() - inner.trim_start().len();
             let name = open + 2 + lead..open + 2 + lead + inner.trim().len();
@@ -222,7 +230,10 @@ fn classify(name: &str) -> Placeholder {
         "timestamp" => Placeholder::Atm(Dynamic::IsoTimestamp),
         "random_int" => Placeholder::Atm(Dynamic::RandomInt { max: 999_999 }),
         "request_number" => Placeholder::Atm(Dynamic::RequestNumber),
-        _ => Placeholder::Variable,
+        _ => match crate::faker::Kind::parse(name) {
+            Some(kind) => Placeholder::Dynamic(Dynamic::Fake(kind)),
+            None => Placeholder::Variable,
+        },
     }
 }
 
@@ -237,6 +248,10 @@ fn render_dynamic(kind: Dynamic, request_number: u64, out: &mut String) {
         Dynamic::IsoTimestamp => write_iso(unix_millis(), out),
         Dynamic::RandomInt { max } => write!(out, "{}", random() % (max + 1)),
         Dynamic::RequestNumber => write!(out, "{request_number}"),
+        Dynamic::Fake(kind) => {
+            crate::faker::render(kind, out);
+            Ok(())
+        }
     };
 }
 
@@ -279,7 +294,7 @@ fn write_iso(millis: u64, out: &mut String) -> std::fmt::Result {
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

@@ -76,7 +76,7 @@ impl Auth {
                 ))
             }
         };
-        let fields = Fields(params(object, &kind));
+        let fields = Fields::new(params(object, &kind));
         let auth = match kind.as_str() {
             "noauth" | "none" => return Ok(None),
             "bearer" | "bearer_token" => Auth::Bearer {
@@ -100,6 +100,15 @@ impl Auth {
                 ))
             }
         };
+        // Vayu's flat form is checked strictly (a misspelt `pasword` must not send an empty
+        // password); Postman's nested forms carry settings we do not use and are not.
+        let flat = object.keys().filter(|key| *key != "type" && *key != &kind);
+        if let Some(unknown) = fields.unread(flat) {
+            return Err(FieldError::new(
+                &format!("auth.{unknown}"),
+                fields.unknown(unknown, &kind),
+            ));
+        }
         Ok(Some(auth))
     }
 
@@ -191,13 +200,51 @@ fn params(object: &Map<String, Value>, kind: &str) -> Map<String, Value> {
     fields
 }
 
-/// Typed reads of auth settings; numbers and booleans read as text.
-pub struct Fields(Map<String, Value>);
+/// Typed reads of auth settings; numbers and booleans read as text. Every name asked for
+/// is remembered, so the names nobody asked for can be refused.
+pub struct Fields {
+    values: Map<String, Value>,
+    asked: std::cell::RefCell<Vec<String>>,
+}
 
 impl Fields {
+    fn new(values: Map<String, Value>) -> Fields {
+        Fields {
+            values,
+            asked: std::cell::RefCell::default(),
+        }
+    }
+
+    fn ask(&self, names: &[&str]) {
+        self.asked
+            .borrow_mut()
+            .extend(names.iter().map(|name| (*name).to_owned()));
+    }
+
+    /// The first of `keys` no parser asked for.
+    fn unread<'a>(&self, mut keys: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+        let asked = self.asked.borrow();
+        keys.find(|key| !asked.contains(key))
+    }
+
+    /// The message for an unknown setting, with the one probably meant.
+    fn unknown(&self, key: &str, kind: &str) -> String {
+        let asked = self.asked.borrow();
+        match crate::field::closest(key, &asked) {
+            Some(close) => {
+                format!("unknown setting `{key}` for auth type {kind} (did you mean \"{close}\"?)")
+            }
+            None => format!(
+                "unknown setting `{key}` for auth type {kind}; it takes {}",
+                asked.join(", ")
+            ),
+        }
+    }
+
     /// The first of `names` that is set to a scalar.
     pub fn text(&self, names: &[&str]) -> Option<String> {
-        names.iter().find_map(|name| match self.0.get(*name) {
+        self.ask(names);
+        names.iter().find_map(|name| match self.values.get(*name) {
             Some(Value::String(text)) => Some(text.clone()),
             Some(Value::Number(number)) => Some(number.to_string()),
             Some(Value::Bool(flag)) => Some(flag.to_string()),
@@ -214,7 +261,8 @@ impl Fields {
 
     /// The raw value of the first of `names` that is present.
     pub fn value(&self, names: &[&str]) -> Option<&Value> {
-        names.iter().find_map(|name| self.0.get(*name))
+        self.ask(names);
+        names.iter().find_map(|name| self.values.get(*name))
     }
 }
 
@@ -297,5 +345,18 @@ mod tests {
             let err = Auth::parse(&bad).err().map(|err| err.field);
             assert_eq!(err.as_deref(), Some(field), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_misspelt_setting_of_the_flat_form_is_refused() {
+        let err = Auth::parse(&json!({"type": "basic", "username": "u", "pasword": "p"})).err();
+        assert_eq!(err.as_ref().map(|e| e.field.as_str()), Some("auth.pasword"));
+        assert!(err.is_some_and(|e| e.message.contains("did you mean \"password\"")));
+        let postman =
+            json!({"type": "bearer", "bearer": [{"key": "token", "value": "t", "type": "string"}]});
+        assert!(
+            Auth::parse(&postman).is_ok(),
+            "Postman's list form keeps its extra keys"
+        );
     }
 }

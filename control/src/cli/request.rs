@@ -98,7 +98,13 @@ pub fn execute(args: RequestArgs) -> ExitCode {
     let written = if args.json {
         let doc = match (&outcome.error, &outcome.response) {
             (None, Some(response)) => answer::response(None, &outcome, response),
-            (Some(failed), _) => json!({ "error": answer::error(failed).1 }),
+            // A script error after the response: the response, its tests so far, the error.
+            (Some(failed), Some(response)) => {
+                let mut doc = answer::response(None, &outcome, response);
+                doc["error"] = answer::error(failed).1;
+                doc
+            }
+            (Some(failed), None) => json!({ "error": answer::failure(&outcome, failed).1 }),
             (None, None) => {
                 json!({ "error": {"code": "INTERNAL_ERROR", "message": "no response"} })
             }

@@ -1,10 +1,13 @@
-//! `vayu serve`: flags of the daemon.
+//! `vayu serve`: flags of the daemon, and its log subscriber (`tracing` events on stderr,
+//! filtered by `RUST_LOG`). `vayu run` and `vayu request` set none: what they print is
+//! their output, not logs.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use tracing_subscriber::EnvFilter;
 
 use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::api::guard;
@@ -25,7 +28,10 @@ browser opens without headers; anywhere else it is refused with 401. GET /health
 key (liveness probes).
 
 One daemon per data dir: a second `vayu serve` on a directory another daemon holds exits 3,
-naming the directory and the holder's pid, and changes nothing.")]
+naming the directory and the holder's pid, and changes nothing.
+
+Logs go to stderr, one line each; RUST_LOG filters them (default: info; e.g. RUST_LOG=warn,
+RUST_LOG=vayu_control=debug). The listening address goes to stdout.")]
 pub struct ServeArgs {
     /// Address to listen on. Loopback by default; anything else exposes the API.
     #[arg(long, default_value = "127.0.0.1")]
@@ -53,9 +59,11 @@ pub struct ServeArgs {
 
 pub fn execute(args: ServeArgs) -> ExitCode {
     let Some(data_dir) = args.data_dir.or_else(serve::default_data_dir) else {
+        // A usage error, like clap's: the daemon never started.
         eprintln!("error: no platform data directory; pass --data-dir");
         return ExitCode::from(EXIT_USAGE);
     };
+    init_logs();
     let options = serve::Options {
         addr: SocketAddr::new(args.host, args.port),
         data_dir,
@@ -68,7 +76,7 @@ pub fn execute(args: ServeArgs) -> ExitCode {
     match serve::run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            tracing::error!("{err:#}");
             let locked = matches!(
                 err.downcast_ref::<StoreError>(),
                 Some(StoreError::Locked { .. })
@@ -79,5 +87,29 @@ pub fn execute(args: ServeArgs) -> ExitCode {
                 EXIT_FAILURE
             })
         }
+    }
+}
+
+/// The default filter when `RUST_LOG` is unset or unreadable.
+const DEFAULT_LOG_FILTER: &str = "info";
+
+/// Installs the daemon's subscriber: `tracing` events formatted one per line (time, level,
+/// module, message) on stderr, filtered by `RUST_LOG` (`info` when unset). A `RUST_LOG`
+/// that does not parse falls back to `info` and says so.
+fn init_logs() {
+    let (filter, refused) = match std::env::var("RUST_LOG") {
+        Ok(spec) => match EnvFilter::try_new(&spec) {
+            Ok(filter) => (filter, None),
+            Err(err) => (EnvFilter::new(DEFAULT_LOG_FILTER), Some(err)),
+        },
+        Err(_) => (EnvFilter::new(DEFAULT_LOG_FILTER), None),
+    };
+    // Fails only when a subscriber is already set (not in this binary): keep that one.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    if let Some(err) = refused {
+        tracing::warn!("RUST_LOG ignored ({err}); logging at {DEFAULT_LOG_FILTER}");
     }
 }

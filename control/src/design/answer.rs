@@ -121,6 +121,17 @@ fn sent_request(sent: &Outgoing) -> Value {
     doc
 }
 
+/// The error object of a failed `outcome`, with the tests and console lines of the scripts
+/// that ran before it (Postman keeps the tests a script passed before it threw).
+pub fn failure(outcome: &Outcome, failed: &Failed) -> (u16, Value) {
+    let (status, mut error) = self::error(failed);
+    if !outcome.tests.is_empty() || !outcome.console.is_empty() {
+        error["testResults"] = json!(outcome.tests);
+        error["consoleLogs"] = json!(outcome.console);
+    }
+    (status, error)
+}
+
 /// The error object of a failed outcome: `{code, message}` plus `line` and `phase` for
 /// scripts.
 pub fn error(failed: &Failed) -> (u16, Value) {

@@ -85,7 +85,10 @@ pub async fn call(
     )
     .await?;
     let run_id = new_id("run");
-    let failure = outcome.error.as_ref().map(answer::error);
+    let failure = outcome
+        .error
+        .as_ref()
+        .map(|failed| answer::failure(&outcome, failed));
     store_run(
         store,
         &run_id,

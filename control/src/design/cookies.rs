@@ -1,102 +1,135 @@
-//! `Set-Cookie` headers (RFC 6265 §5.2) parsed into the cookie objects of the design
-//! response: name, value, domain (the request host when none is given), path (the request
-//! path's directory when none is given), expires, httpOnly, secure, sameSite.
+//! The cookie jar of one design exchange (a request and the redirects it follows), on
+//! `cookie_store`: the RFC 6265 storage model (host-only and domain cookies, path matching,
+//! `Secure`, expiry by `Max-Age` or `Expires`, replacement and deletion) decides what is kept
+//! and what a later hop sends; this module only adapts it to the exchange (URLs as text, one
+//! `Cookie` header) and to the cookie objects the design response shows.
+//!
+//! Like browsers (and `cookie_store`), loopback hosts (`localhost`, `127.0.0.0/8`, `::1`)
+//! count as secure origins: a `Secure` cookie is sent to `http://127.0.0.1`, not to
+//! `http://example.com`. No public-suffix list is loaded, so `Domain=com` is not refused.
 
+use std::cmp::Reverse;
+
+use cookie::time::format_description;
+use cookie_store::CookieStore;
 use serde::Serialize;
+use url::Url;
 
-/// One cookie a response set.
+/// One cookie in the jar, as the design response (`cookies`) and scripts see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cookie {
     pub name: String,
     pub value: String,
+    /// The `Domain` attribute (without a leading dot), or the request host for a
+    /// host-only cookie.
     pub domain: String,
+    /// The `Path` attribute, or the request path's directory when none was given.
     pub path: String,
-    /// The `Expires` attribute as sent, or `Max-Age=N` when that was given instead.
+    /// `Max-Age=N` when that was given (it wins over `Expires`, RFC 6265 §5.3), else the
+    /// `Expires` date as an IMF-fixdate, else `None` (a session cookie).
     pub expires: Option<String>,
     pub http_only: bool,
     pub secure: bool,
     pub same_site: Option<String>,
 }
 
-/// Parses one `Set-Cookie` value; `None` when it has no `name=value` pair.
-pub fn parse(header: &str, request_host: &str, request_url: &str) -> Option<Cookie> {
-    let mut attributes = header.split(';');
-    let (name, value) = attributes.next()?.split_once('=')?;
-    let name = name.trim();
-    if name.is_empty() {
-        return None;
-    }
-    let mut cookie = Cookie {
-        name: name.to_owned(),
-        value: value.trim().trim_matches('"').to_owned(),
-        domain: request_host.to_ascii_lowercase(),
-        path: default_path(request_url),
-        expires: None,
-        http_only: false,
-        secure: false,
-        same_site: None,
-    };
-    let mut max_age = None;
-    for attribute in attributes {
-        let (key, value) = match attribute.split_once('=') {
-            Some((key, value)) => (key.trim(), value.trim()),
-            None => (attribute.trim(), ""),
+/// The cookies of one exchange. Empty at the first request.
+#[derive(Debug, Default)]
+pub struct Jar {
+    store: CookieStore,
+}
+
+impl Jar {
+    /// Stores the `Set-Cookie` values of a response to `url`. A value RFC 6265 says to
+    /// ignore (no `name=value`, a `Domain` the host is not in, already expired with no
+    /// cookie to delete) changes nothing; an expired one deletes the cookie it replaces.
+    pub fn store<'a>(&mut self, url: &str, set_cookies: impl IntoIterator<Item = &'a str>) {
+        let Ok(url) = Url::parse(url) else {
+            return;
         };
-        match key.to_ascii_lowercase().as_str() {
-            "domain" if !value.is_empty() => {
-                cookie.domain = value.trim_start_matches('.').to_ascii_lowercase();
-            }
-            "path" if value.starts_with('/') => cookie.path = value.to_owned(),
-            "expires" if !value.is_empty() => cookie.expires = Some(value.to_owned()),
-            "max-age" if !value.is_empty() => max_age = Some(format!("Max-Age={value}")),
-            "httponly" => cookie.http_only = true,
-            "secure" => cookie.secure = true,
-            "samesite" if !value.is_empty() => cookie.same_site = Some(value.to_owned()),
-            _ => {}
+        for value in set_cookies {
+            // Refusals are the RFC's "ignore the cookie entirely".
+            let _ = self.store.parse(value, &url);
         }
     }
-    if max_age.is_some() {
-        // Max-Age wins over Expires (RFC 6265 §5.3 step 3).
-        cookie.expires = max_age;
+
+    /// The `Cookie` header value for a request to `url` (longer paths first, then in the
+    /// order the cookies were first set, RFC 6265 §5.4), or `None` when no cookie matches.
+    pub fn header_for(&self, url: &str) -> Option<String> {
+        let url = Url::parse(url).ok()?;
+        let mut matching = self.store.matches(&url);
+        if matching.is_empty() {
+            return None;
+        }
+        matching.sort_by_key(|cookie| Reverse(cookie.path.len()));
+        let pairs: Vec<String> = matching
+            .iter()
+            .map(|cookie| format!("{}={}", cookie.name(), cookie.value()))
+            .collect();
+        Some(pairs.join("; "))
     }
-    Some(cookie)
+
+    /// The unexpired cookies, grouped by domain, then path, each group in the order its
+    /// cookies were first set (a replaced cookie keeps its place).
+    pub fn cookies(&self) -> Vec<Cookie> {
+        self.store.iter_unexpired().map(shown).collect()
+    }
 }
 
-/// Whether a cookie for `domain` goes to `host` (the host itself or a subdomain).
-pub fn domain_matches(domain: &str, host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    host == domain
-        || host
-            .strip_suffix(domain)
-            .is_some_and(|prefix| prefix.ends_with('.'))
+fn shown(cookie: &cookie_store::Cookie<'_>) -> Cookie {
+    Cookie {
+        name: cookie.name().to_owned(),
+        value: cookie.value_trimmed().to_owned(),
+        domain: String::from(&cookie.domain),
+        path: String::from(&cookie.path),
+        expires: expires(cookie),
+        http_only: cookie.http_only().unwrap_or(false),
+        secure: cookie.secure().unwrap_or(false),
+        same_site: cookie.same_site().map(|same_site| same_site.to_string()),
+    }
 }
 
-/// The directory of the request path (RFC 6265 §5.1.4): `/a/b` → `/a`, `/a` → `/`.
-fn default_path(url: &str) -> String {
-    let path = url::Url::parse(url)
-        .map(|url| url.path().to_owned())
-        .unwrap_or_default();
-    match path.rfind('/') {
-        Some(0) | None => "/".to_owned(),
-        Some(last) => path[..last].to_owned(),
+/// The IMF-fixdate of RFC 9110 §5.6.7, as `Set-Cookie` writes `Expires`.
+const IMF_FIXDATE: &str =
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT";
+
+fn expires(cookie: &cookie::Cookie<'_>) -> Option<String> {
+    if let Some(max_age) = cookie.max_age() {
+        return Some(format!("Max-Age={}", max_age.whole_seconds()));
     }
+    // The cookie crate parses `Expires` (all three RFC 2616 date forms) in UTC.
+    let at = cookie.expires_datetime()?;
+    let format = format_description::parse_borrowed::<1>(IMF_FIXDATE).ok()?;
+    at.format(&format).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn jar(url: &str, set_cookies: &[&str]) -> Jar {
+        let mut jar = Jar::default();
+        jar.store(url, set_cookies.iter().copied());
+        jar
+    }
+
+    fn names(jar: &Jar) -> Vec<String> {
+        jar.cookies()
+            .into_iter()
+            .map(|cookie| cookie.name)
+            .collect()
+    }
+
     #[test]
     fn attributes_are_read() {
-        let cookie = parse(
-            "sid=abc123; Domain=.Example.com; Path=/app; Expires=Wed, 21 Oct 2037 07:28:00 GMT; HttpOnly; Secure; SameSite=Lax",
-            "api.example.com",
+        let jar = jar(
             "https://api.example.com/login",
+            &["sid=\"abc123\"; Domain=.Example.com; Path=/app; Expires=Wed, 21 Oct 2037 07:28:00 GMT; HttpOnly; Secure; SameSite=Lax"],
         );
         assert_eq!(
-            cookie,
-            Some(Cookie {
+            jar.cookies(),
+            vec![Cookie {
                 name: "sid".to_owned(),
                 value: "abc123".to_owned(),
                 domain: "example.com".to_owned(),
@@ -105,32 +138,155 @@ mod tests {
                 http_only: true,
                 secure: true,
                 same_site: Some("Lax".to_owned()),
-            })
+            }]
+        );
+        // On the wire the value goes back as it came (quotes included).
+        assert_eq!(
+            jar.header_for("https://example.com/app/x").as_deref(),
+            Some("sid=\"abc123\"")
         );
     }
 
     #[test]
     fn defaults_come_from_the_request() {
-        let cookie = parse(
-            "a=1; Max-Age=60; Expires=x",
-            "h.test",
-            "http://h.test/x/y?q",
+        let jar = jar(
+            "http://H.test/x/y?q",
+            &[
+                "a=1; Max-Age=60; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+                "novalue",
+                "=x",
+            ],
         );
-        let cookie = cookie.unwrap_or_else(|| panic!("parsed"));
+        let cookies = jar.cookies();
+        assert_eq!(cookies.len(), 1, "{cookies:?}");
+        let cookie = &cookies[0];
         assert_eq!(
             (cookie.domain.as_str(), cookie.path.as_str()),
             ("h.test", "/x")
         );
         assert_eq!(cookie.expires.as_deref(), Some("Max-Age=60"));
-        assert!(!cookie.http_only && !cookie.secure);
-        assert_eq!(parse("novalue", "h", "http://h/"), None);
-        assert_eq!(parse("=x", "h", "http://h/"), None);
+        assert!(!cookie.http_only && !cookie.secure && cookie.same_site.is_none());
+        let session = self::jar("http://h.test/", &["s=1"]);
+        assert_eq!(session.cookies()[0].expires, None);
     }
 
     #[test]
-    fn domains_match_subdomains_only() {
-        assert!(domain_matches("example.com", "api.example.com"));
-        assert!(domain_matches("example.com", "example.com"));
-        assert!(!domain_matches("example.com", "badexample.com"));
+    fn paths_match_on_segment_boundaries() {
+        let jar = jar(
+            "http://h.test/login",
+            &["root=1", "app=2; Path=/app", "deep=3; Path=/app/admin/"],
+        );
+        let header = |path: &str| jar.header_for(&format!("http://h.test{path}"));
+        assert_eq!(header("/").as_deref(), Some("root=1"));
+        assert_eq!(header("/app").as_deref(), Some("app=2; root=1"));
+        assert_eq!(header("/app/x?q=1").as_deref(), Some("app=2; root=1"));
+        assert_eq!(
+            header("/app/admin/users").as_deref(),
+            Some("deep=3; app=2; root=1"),
+            "longer paths first"
+        );
+        assert_eq!(header("/apple").as_deref(), Some("root=1"));
+        assert_eq!(header("/app/admin").as_deref(), Some("app=2; root=1"));
+        // The default path is the request path's directory.
+        let nested = self::jar("http://h.test/a/b/c", &["n=1"]);
+        assert_eq!(nested.cookies()[0].path, "/a/b");
+        assert_eq!(
+            nested.header_for("http://h.test/a/b/d").as_deref(),
+            Some("n=1")
+        );
+        assert_eq!(nested.header_for("http://h.test/a/x"), None);
+    }
+
+    #[test]
+    fn host_only_cookies_stay_on_their_host_and_domain_cookies_reach_subdomains() {
+        let jar = jar(
+            "http://example.com/",
+            &[
+                "host=1",
+                "wide=2; Domain=example.com",
+                "foreign=3; Domain=other.com",
+            ],
+        );
+        assert_eq!(names(&jar), ["host", "wide"], "a foreign Domain is ignored");
+        assert_eq!(
+            jar.header_for("http://example.com/").as_deref(),
+            Some("host=1; wide=2")
+        );
+        assert_eq!(
+            jar.header_for("http://api.example.com/").as_deref(),
+            Some("wide=2")
+        );
+        assert_eq!(jar.header_for("http://badexample.com/"), None);
+        assert_eq!(jar.header_for("http://other.com/"), None);
+        // A subdomain may set a cookie for its parent, not for a sibling.
+        let sub = self::jar(
+            "http://api.example.com/",
+            &["up=1; Domain=example.com", "side=2; Domain=www.example.com"],
+        );
+        assert_eq!(names(&sub), ["up"]);
+        // An IP address is host-only even with a Domain attribute naming it.
+        let ip = self::jar("http://127.0.0.1/", &["ip=1; Domain=127.0.0.1"]);
+        assert_eq!(ip.header_for("http://127.0.0.1/").as_deref(), Some("ip=1"));
+        assert_eq!(ip.header_for("http://localhost/"), None);
+    }
+
+    #[test]
+    fn max_age_zero_and_past_expires_delete_and_a_new_value_replaces() {
+        let mut jar = jar("http://h.test/", &["a=1", "b=2", "c=3", "d=4; Path=/d"]);
+        jar.store(
+            "http://h.test/",
+            [
+                "a=; Max-Age=0",
+                "b=gone; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                "c=30",
+                // Another path is another cookie: this deletes nothing.
+                "d=; Max-Age=0",
+                // Deleting a cookie that is not there stores nothing.
+                "e=; Max-Age=0",
+            ],
+        );
+        assert_eq!(
+            jar.header_for("http://h.test/d").as_deref(),
+            Some("d=4; c=30")
+        );
+        let cookies = jar.cookies();
+        let kept: Vec<(&str, &str)> = cookies
+            .iter()
+            .map(|cookie| (cookie.name.as_str(), cookie.value.as_str()))
+            .collect();
+        assert_eq!(kept, [("c", "30"), ("d", "4")], "replaced in place");
+        // A deleted cookie can be set again.
+        jar.store("http://h.test/", ["a=back"]);
+        assert_eq!(
+            jar.header_for("http://h.test/").as_deref(),
+            Some("a=back; c=30")
+        );
+    }
+
+    #[test]
+    fn secure_cookies_are_not_sent_over_plain_http_except_to_loopback() {
+        let jar = jar("https://example.com/", &["s=1; Secure", "p=2"]);
+        assert_eq!(
+            jar.header_for("https://example.com/").as_deref(),
+            Some("s=1; p=2")
+        );
+        assert_eq!(
+            jar.header_for("http://example.com/").as_deref(),
+            Some("p=2")
+        );
+        let local = self::jar("http://127.0.0.1:8080/", &["s=1; Secure"]);
+        assert_eq!(
+            local.header_for("http://127.0.0.1:8080/").as_deref(),
+            Some("s=1"),
+            "loopback is a secure origin"
+        );
+    }
+
+    #[test]
+    fn urls_that_do_not_parse_store_and_send_nothing() {
+        let mut jar = Jar::default();
+        jar.store("not a url", ["a=1"]);
+        assert!(jar.cookies().is_empty());
+        assert_eq!(jar.header_for("not a url"), None);
     }
 }

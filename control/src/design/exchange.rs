@@ -1,5 +1,6 @@
 //! One HTTP exchange in full: DNS (timed), connect and TLS (timed), send, and capture of
-//! status, headers and body through a [`ResponseSink`], following redirects. Runs on a
+//! status, headers and body through a [`ResponseSink`], following redirects (with the
+//! chain's cookie jar, [`Jar`]). Runs on a
 //! monoio runtime (the design thread's). Each hop uses a fresh connection, so every hop's
 //! timing is complete; the timings of a redirect chain are summed.
 
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use vayu_net::{tls, Connector, Endpoint, ErrorKind, ResponseSink};
 
-use super::cookies::{self, Cookie};
+use super::cookies::{Cookie, Jar};
 
 /// Most body bytes kept from one response; `bodySize` still counts all of them.
 pub const BODY_CAP: usize = 10 * 1024 * 1024;
@@ -76,7 +77,8 @@ pub struct Exchanged {
     pub body_size: u64,
     pub phases: Phases,
     pub redirects: Vec<Hop>,
-    /// Cookies set along the whole chain.
+    /// The cookie jar after the whole chain (cookies a later hop deleted or let expire are
+    /// gone).
     pub cookies: Vec<Cookie>,
 }
 
@@ -120,24 +122,29 @@ pub async fn exchange(request: Outgoing, options: Options) -> Result<Exchanged, 
 
 async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Failure> {
     let started = Instant::now();
+    if !request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("accept-encoding"))
+    {
+        request.headers.push((
+            "Accept-Encoding".to_owned(),
+            super::decode::ACCEPTED.to_owned(),
+        ));
+    }
     let mut phases = Phases::default();
     let mut redirects = Vec::new();
-    let mut jar: Vec<Cookie> = Vec::new();
+    let mut jar = Jar::default();
     loop {
         let remaining = options.timeout.saturating_sub(started.elapsed());
         let hop = send_once(&request, options.insecure, remaining).await?;
         add(&mut phases, &hop.phases);
-        let host = Endpoint::parse(&request.url)
-            .map(|endpoint| endpoint.host)
-            .unwrap_or_default();
-        for (name, value) in &hop.headers {
-            if name.eq_ignore_ascii_case("set-cookie") {
-                if let Some(cookie) = cookies::parse(value, &host, &request.url) {
-                    jar.retain(|kept| kept.name != cookie.name || kept.domain != cookie.domain);
-                    jar.push(cookie);
-                }
-            }
-        }
+        let set_cookies = hop
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, value)| value.as_str());
+        jar.store(&request.url, set_cookies);
         let location = hop
             .headers
             .iter()
@@ -153,7 +160,7 @@ async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Fa
                 body_size: hop.body_size,
                 phases,
                 redirects,
-                cookies: jar,
+                cookies: jar.cookies(),
             });
         };
         if redirects.len() >= options.max_redirects as usize {
@@ -181,9 +188,9 @@ async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Fa
 
 /// The next request of a redirect chain: 303, and 301/302 after a POST, become a GET
 /// without a body (as browsers do); 307/308 repeat method and body. Credentials and a
-/// custom `Host` are not carried to another host. Cookies of the chain for that host are
-/// sent.
-fn redirected(mut request: Outgoing, status: u16, next_url: &str, jar: &[Cookie]) -> Outgoing {
+/// custom `Host` are not carried to another host. The jar's cookies for the next URL
+/// replace the request's `Cookie` header.
+fn redirected(mut request: Outgoing, status: u16, next_url: &str, jar: &Jar) -> Outgoing {
     let to_get = status == 303 && request.method != "HEAD"
         || matches!(status, 301 | 302) && request.method == "POST";
     if to_get {
@@ -195,9 +202,6 @@ fn redirected(mut request: Outgoing, status: u16, next_url: &str, jar: &[Cookie]
         });
     }
     let host = |url: &str| Endpoint::parse(url).map(|endpoint| endpoint.authority).ok();
-    let next_host = Endpoint::parse(next_url)
-        .map(|endpoint| endpoint.host)
-        .unwrap_or_default();
     if host(&request.url) != host(next_url) {
         request.headers.retain(|(name, _)| {
             !["authorization", "cookie", "host"]
@@ -205,18 +209,11 @@ fn redirected(mut request: Outgoing, status: u16, next_url: &str, jar: &[Cookie]
                 .any(|dropped| name.eq_ignore_ascii_case(dropped))
         });
     }
-    let carried: Vec<String> = jar
-        .iter()
-        .filter(|cookie| cookies::domain_matches(&cookie.domain, &next_host))
-        .map(|cookie| format!("{}={}", cookie.name, cookie.value))
-        .collect();
-    if !carried.is_empty() {
+    if let Some(carried) = jar.header_for(next_url) {
         request
             .headers
             .retain(|(name, _)| !name.eq_ignore_ascii_case("cookie"));
-        request
-            .headers
-            .push(("Cookie".to_owned(), carried.join("; ")));
+        request.headers.push(("Cookie".to_owned(), carried));
     }
     request.url = next_url.to_owned();
     request
@@ -286,10 +283,15 @@ async fn send_once(
         .map_err(|err| transport(err, &endpoint, "read the response"))?;
     let done = Instant::now();
     let first_byte = capture.first_byte.unwrap_or(done);
+    let encoding = capture
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-encoding"))
+        .and_then(|(_, encoding)| super::decode::decoded(encoding, &capture.body));
     Ok(HopResponse {
         status: response.status,
         headers: capture.headers,
-        body: capture.body,
+        body: encoding.unwrap_or(capture.body),
         body_size: response.body_bytes,
         phases: Phases {
             dns_ms: millis(dns),

@@ -10,13 +10,15 @@
 //! - [`call`]: one request end to end on the control thread (resolve, execute, persist,
 //!   store); [`input`]: request bodies; [`variables`]: writing back script changes;
 //!   [`tokens`]: OAuth2 tokens;
-//! - [`execute`]: the per-job steps; [`exchange`]: the wire; [`cookies`]: `Set-Cookie`;
+//! - [`execute`]: the per-job steps; [`exchange`]: the wire; [`cookies`]: the cookie jar
+//!   of a redirect chain;
 //! - [`scripts`]: pre-request and post-response scripts; [`answer`]: the response shape
 //!   and the stored trace.
 
 pub mod answer;
 pub mod call;
 pub mod cookies;
+pub mod decode;
 pub mod exchange;
 pub mod execute;
 pub mod input;

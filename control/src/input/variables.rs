@@ -11,6 +11,9 @@ use vayu_engine::template::{Lookup, Template};
 use crate::records;
 use crate::store::{Store, StoreError};
 
+/// Most rendering passes for nested names (Postman stops at 19 levels).
+const NESTING: usize = 19;
+
 /// Variables by scope, enabled ones only, plus the values to mask.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes {
@@ -40,13 +43,31 @@ impl Scopes {
     /// Renders `text`: known `{{name}}`s and dynamic values (as for the first request) are
     /// replaced, everything else stays as written.
     pub fn render(&self, text: &str) -> String {
-        Template::compile(text).render(self, 1)
+        self.nested(text, |template| template.render(self, 1))
     }
 
     /// Substitutes the variables only; dynamic values (`{{$uuid}}`, ...) stay for the load
     /// shards to render per request.
     pub fn resolve(&self, text: &str) -> String {
-        Template::compile(text).resolve_variables(self)
+        self.nested(text, |template| template.resolve_variables(self))
+    }
+
+    /// Renders `text` again while a pass changes it, so nested names resolve inside out
+    /// (`{{a.{{b}}}}` with `b = x` is `{{a.x}}`, then `a.x`'s value), as Postman does, at
+    /// most [`NESTING`] times.
+    fn nested(&self, text: &str, pass: impl Fn(&Template) -> String) -> String {
+        let mut current = pass(&Template::compile(text));
+        for _ in 1..NESTING {
+            if !current.contains("{{") {
+                break;
+            }
+            let next = pass(&Template::compile(&current));
+            if next == current {
+                break;
+            }
+            current = next;
+        }
+        current
     }
 
     /// `text` with every secret value replaced by `***`.
@@ -145,5 +166,21 @@ mod tests {
         let applied = scopes.render("Bearer {{token}} for {{user}} {{missing}}");
         assert_eq!(scopes.mask(&applied), "Bearer *** for bob {{missing}}");
         assert_eq!(scopes.resolve("{{user}}/{{$uuid}}"), "bob/{{$uuid}}");
+    }
+
+    #[test]
+    fn nested_names_resolve_inside_out() {
+        let mut scopes = Scopes::default();
+        scopes.environment.insert("env".into(), "prod".into());
+        scopes
+            .environment
+            .insert("host.prod".into(), "api.example".into());
+        assert_eq!(
+            scopes.render("https://{{host.{{env}}}}/"),
+            "https://api.example/"
+        );
+        assert_eq!(scopes.render("{{missing.{{env}}}}"), "{{missing.prod}}");
+        let first = scopes.render("{{$randomFirstName}}");
+        assert!(!first.is_empty() && !first.contains("{{"), "{first}");
     }
 }

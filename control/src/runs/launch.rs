@@ -132,13 +132,13 @@ fn finish(
             if let Err(err) =
                 V2DeflateSerializer::new().serialize(&finished.latency, &mut histogram)
             {
-                eprintln!("vayu: run {}: histogram not stored: {err}", record.id);
+                tracing::error!("run {}: histogram not stored: {err}", record.id);
                 histogram.clear();
             }
             match serde_json::to_string(&finished.report) {
                 Ok(json) => Some((variables.mask(&json), histogram)),
                 Err(err) => {
-                    eprintln!("vayu: run {}: report not stored: {err}", record.id);
+                    tracing::error!("run {}: report not stored: {err}", record.id);
                     None
                 }
             }
@@ -157,7 +157,7 @@ fn finish(
         put_run(txn, dbs, &record)
     }));
     if let Err(err) = stored {
-        eprintln!("vayu: run {id}: final state not stored: {err}");
+        tracing::error!("run {id}: final state not stored: {err}");
     }
     live.topic.complete();
 }

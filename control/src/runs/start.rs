@@ -200,7 +200,7 @@ async fn keep_token_fresh(context: Context, run_id: String, refresh: Refresh, he
                 }
             }
             // The design thread is gone (shutdown) or the endpoint failed: keep the old token.
-            Ok(Err(err)) => eprintln!("vayu: run {run_id}: token refresh failed: {err}"),
+            Ok(Err(err)) => tracing::warn!("run {run_id}: token refresh failed: {err}"),
             Err(_) => return,
         }
     }

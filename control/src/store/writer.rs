@@ -68,7 +68,7 @@ impl Writer {
 
     pub fn write_detached(&self, op: WriteOp) {
         if self.jobs.send(Job { op, reply: None }).is_err() {
-            eprintln!("vayu: database writer has stopped; a metrics batch was not stored");
+            tracing::error!("database writer has stopped; a metrics batch was not stored");
         }
     }
 }
@@ -98,7 +98,7 @@ fn run(env: &Env<WithoutTls>, dbs: &Dbs, map_bytes: usize, queue: &Receiver<Job>
                 Some(reply) => drop(reply.send(outcome)),
                 None => {
                     if let Err(err) = outcome {
-                        eprintln!("vayu: background write failed: {err}");
+                        tracing::error!("background write failed: {err}");
                     }
                 }
             }

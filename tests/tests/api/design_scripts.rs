@@ -152,3 +152,21 @@ fn broken_and_runaway_scripts_are_script_errors() {
     let after = design_ok(&daemon, &json!({"url": server.url()}));
     assert_eq!(after["statusCode"], 200, "the daemon keeps serving");
 }
+
+#[test]
+fn tests_that_passed_before_a_script_error_are_still_reported() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let post = "pm.test('first', () => pm.expect(pm.response.code).to.eql(200));\n\
+                console.log('before');\n\
+                undefinedFunction();";
+    let answer = daemon.post_json(
+        "/request",
+        &json!({"url": server.url(), "postRequestScript": post}),
+    );
+    assert_error(&answer, 400, "SCRIPT_ERROR", "runtime error after a test");
+    let error = &answer.json()["error"];
+    assert_eq!(error["testResults"][0]["name"], "first", "{error}");
+    assert_eq!(error["testResults"][0]["passed"], true, "{error}");
+    assert_eq!(error["consoleLogs"][0]["message"], "before", "{error}");
+}

@@ -1,5 +1,8 @@
 //! `POST /request` on the wire: redirects (followed by default, method rules, disabled,
-//! loops) and typed transport failures, stored as failed design runs.
+//! loops), the cookies a redirect chain carries, and typed transport failures, stored as
+//! failed design runs.
+
+use std::net::{Ipv4Addr, ToSocketAddrs};
 
 use serde_json::json;
 use vayu_tests::report::pretty;
@@ -67,6 +70,115 @@ fn redirects_are_followed_by_default_and_not_when_disabled() {
         .contains("3 redirects"));
 }
 
+/// Sets cookies along a redirect chain; `/hop` sends the client on to `localhost`.
+fn cookie_chain(request: &SeenRequest) -> Reply {
+    let to = |location: &str| Reply::new(302, "").header("Location", location);
+    match request.target.as_str() {
+        "/login" => to("/app/next")
+            .header("Set-Cookie", "sid=1")
+            .header("Set-Cookie", "app=2; Path=/app")
+            .header("Set-Cookie", "other=3; Path=/other")
+            .header("Set-Cookie", "gone=4")
+            .header("Set-Cookie", "sec=5; Secure"),
+        // Without `Path=/` this would be another cookie (the default path here is /app).
+        "/app/next" => to("/end").header("Set-Cookie", "gone=; Max-Age=0; Path=/"),
+        "/hop" => {
+            let port = request
+                .header("host")
+                .and_then(|host| host.rsplit(':').next())
+                .unwrap_or_default();
+            to(&format!("http://localhost:{port}/final")).header("Set-Cookie", "h=1")
+        }
+        _ => Reply::new(200, "done"),
+    }
+}
+
+#[test]
+fn a_redirect_chain_carries_cookies_by_path_and_host_and_max_age_0_deletes() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Route(cookie_chain));
+    let base = server.url();
+    let doc = design_ok(&daemon, &json!({"url": format!("{base}login")}));
+    let context = pretty(&doc);
+    assert_eq!(doc["statusCode"], 200, "{context}");
+    let sent: Vec<(String, Option<String>)> = server
+        .seen()
+        .iter()
+        .map(|seen| {
+            (
+                seen.target.clone(),
+                seen.header("cookie").map(str::to_owned),
+            )
+        })
+        .collect();
+    let sent: Vec<(&str, Option<&str>)> = sent
+        .iter()
+        .map(|(target, cookie)| (target.as_str(), cookie.as_deref()))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("/login", None),
+            // Longer paths first; `sec` is Secure, and loopback counts as a secure origin.
+            ("/app/next", Some("app=2; sid=1; gone=4; sec=5")),
+            // `gone` was deleted by Max-Age=0; `app` and `other` are for other paths.
+            ("/end", Some("sid=1; sec=5")),
+        ],
+        "{context}"
+    );
+    let shown: Vec<(&str, &str)> = doc["cookies"]
+        .as_array()
+        .map(|cookies| {
+            cookies
+                .iter()
+                .map(|cookie| {
+                    (
+                        cookie["name"].as_str().unwrap_or_default(),
+                        cookie["path"].as_str().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        shown,
+        [
+            ("sid", "/"),
+            ("sec", "/"),
+            ("app", "/app"),
+            ("other", "/other")
+        ],
+        "the jar after the chain, by path: {context}"
+    );
+
+    // A host-only cookie of 127.0.0.1 does not go to localhost (same server, another host).
+    let localhost_is_ipv4 = ("localhost", server.addr().port())
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| addr.ip() == Ipv4Addr::LOCALHOST);
+    if !localhost_is_ipv4 {
+        eprintln!("skipped the localhost hop: localhost does not resolve to 127.0.0.1 first");
+        return;
+    }
+    let hopped = design_ok(&daemon, &json!({"url": format!("{base}hop")}));
+    assert_eq!(hopped["body"], "done", "{}", pretty(&hopped));
+    let last = server.seen().pop().unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        (
+            last.target.as_str(),
+            last.header("host"),
+            last.header("cookie")
+        ),
+        (
+            "/final",
+            Some(format!("localhost:{}", server.addr().port()).as_str()),
+            None
+        )
+    );
+    assert_eq!(hopped["cookies"][0]["domain"], "127.0.0.1");
+}
+
 #[test]
 fn transport_failures_are_typed_and_stored() {
     let daemon = Daemon::start();
@@ -110,4 +222,44 @@ fn transport_failures_are_typed_and_stored() {
         "{}",
         pretty(&record)
     );
+}
+
+fn compressed(request: &SeenRequest) -> Reply {
+    use std::io::Write;
+    let body = br#"{"compressed": true, "items": [1, 2, 3]}"#;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = gzip.write_all(body);
+    let encoded = gzip.finish().unwrap_or_default();
+    let asked = request
+        .header("accept-encoding")
+        .unwrap_or_default()
+        .to_owned();
+    Reply::new(200, encoded)
+        .header("Content-Encoding", "gzip")
+        .header("Content-Type", "application/json")
+        .header("X-Asked", &asked)
+}
+
+#[test]
+fn a_gzip_body_is_decoded_before_scripts_and_the_answer_see_it() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Route(compressed));
+    let doc = design_ok(
+        &daemon,
+        &json!({"url": server.url(), "postRequestScript":
+            "pm.test('json', () => pm.expect(pm.response.json().items).to.eql([1, 2, 3]));"}),
+    );
+    assert_eq!(
+        doc["headers"]["x-asked"],
+        "gzip, deflate, br",
+        "{}",
+        pretty(&doc)
+    );
+    assert_eq!(
+        doc["body"],
+        r#"{"compressed": true, "items": [1, 2, 3]}"#,
+        "{}",
+        pretty(&doc)
+    );
+    assert_eq!(doc["testResults"][0]["passed"], true, "{}", pretty(&doc));
 }

@@ -44,7 +44,13 @@ fn runs_are_listed_newest_first_with_paging_and_filters() {
     let second = run_to_end(&daemon, &iterations(&server.url(), 5, 1)).0;
     let third = long_run(&daemon, &server);
     let stopped = daemon.post_json(&format!("/run/{third}/stop"), &Value::Null);
-    assert_eq!(stopped.json()["status"], "stopped", "{}", stopped.body);
+    // `stopping` (202) when the machine is too busy to finish within the stop's 1 s wait.
+    assert!(
+        ["stopped", "stopping"].contains(&stopped.json()["status"].as_str().unwrap_or_default()),
+        "{}",
+        stopped.body
+    );
+    wait_final(&daemon, &third);
 
     let all = daemon.get("/runs").json();
     assert_eq!(
@@ -168,7 +174,8 @@ fn a_running_run_cannot_be_deleted() {
     );
     assert_eq!(run_record(&daemon, &id)["status"], "running");
     let stop = daemon.post_json(&format!("/run/{id}/stop"), &Value::Null);
-    assert_eq!(stop.status, 200, "{}", stop.body);
+    assert!([200, 202].contains(&stop.status), "{}", stop.body);
+    wait_final(&daemon, &id);
     assert_eq!(daemon.delete(&format!("/run/{id}")).status, 200);
 }
 
@@ -209,25 +216,29 @@ fn stopping_a_running_run_answers_with_its_summary_and_stores_a_stopped_report()
     let asked = Instant::now();
     let stop = daemon.post_json(&format!("/run/{id}/stop"), &Value::Null);
     let took = asked.elapsed();
-    assert_eq!(stop.status, 200, "{}", stop.body);
     assert!(took < Duration::from_secs(7), "stop took {took:?}");
     let answer = stop.json();
-    assert_eq!(answer["status"], "stopped", "{answer}");
     assert_eq!(answer["runId"], id.as_str());
-    let total = count(&answer, "/summary/totalRequests");
-    assert!(total > 0, "{answer}");
-    assert_eq!(count(&answer, "/summary/errors"), 0, "{answer}");
+    // A busy machine may need more than the stop's 1 s wait: `stopping` (202), then the
+    // record reads `stopped`. Otherwise the answer carries the summary.
+    if stop.status == 202 {
+        assert_eq!(answer["status"], "stopping", "{answer}");
+        wait_final(&daemon, &id);
+    } else {
+        assert_eq!(stop.status, 200, "{}", stop.body);
+        assert_eq!(answer["status"], "stopped", "{answer}");
+        assert_eq!(count(&answer, "/summary/errors"), 0, "{answer}");
+    }
 
     let record = run_record(&daemon, &id);
     assert_eq!(record["status"], "stopped", "{record}");
     let doc = report(&daemon, &id);
     assert_eq!(text(&doc, "/metadata/status"), "stopped");
-    assert_eq!(
-        count(&doc, "/summary/totalRequests"),
-        total,
-        "{}",
-        pretty(&doc)
-    );
+    let total = count(&doc, "/summary/totalRequests");
+    assert!(total > 0, "{}", pretty(&doc));
+    if stop.status == 200 {
+        assert_eq!(count(&answer, "/summary/totalRequests"), total, "{answer}");
+    }
     let served = server.requests();
     assert!(
         total <= served && served - total <= 2,

@@ -94,7 +94,11 @@ fn scripts_run_and_a_failed_test_exits_3() {
          pm.test('wrong', () => pm.expect(pm.response.code).to.equal(201));",
     )
     .unwrap_or_else(|err| panic!("{err}"));
-    std::fs::write(&broken, "throw new Error('nope');").unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(
+        &broken,
+        "pm.test('before', () => pm.response.to.have.status(200));\nthrow new Error('nope');",
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
     let (pre, tests, broken) = (
         pre.display().to_string(),
         tests.display().to_string(),
@@ -109,5 +113,12 @@ fn scripts_run_and_a_failed_test_exits_3() {
 
     let out = request(&[&server.url(), "--test-script", &broken, "--json"]);
     assert_eq!(out.code, Some(4), "a script error exits 4\n{out}");
-    assert_eq!(out.json()["error"]["code"], "SCRIPT_ERROR", "{out}");
+    let doc = out.json();
+    assert_eq!(doc["error"]["code"], "SCRIPT_ERROR", "{out}");
+    assert_eq!(
+        doc["statusCode"], 200,
+        "the response stays in the answer\n{out}"
+    );
+    assert_eq!(doc["testResults"][0]["name"], "before", "{out}");
+    assert_eq!(doc["testResults"][0]["passed"], true, "{out}");
 }
