@@ -1,107 +1,138 @@
-//! The cookie jar of a collection run: cookies a response set are sent with the later
-//! requests they match (RFC 6265 §5.4: domain, path, `Secure`), as newman's jar does.
-//! `Max-Age` of zero or less deletes a cookie.
+//! The cookie jar of a collection run, as newman keeps one across requests: the design
+//! mode's jar ([`crate::design::cookies::Jar`], RFC 6265 on `cookie_store`) fed with what
+//! each exchange ended with. An exchange reports its chain's jar as cookie objects
+//! ([`Exchanged::cookies`]) and its last response's headers: the objects are stored as
+//! `Set-Cookie` values again, then the last response's own `Set-Cookie` values (so a
+//! deletion by the final response reaches the run's jar; one by an intermediate redirect
+//! does not, a known gap).
 
-use crate::design::cookies::{domain_matches, Cookie};
+use crate::design::cookies::{self, Cookie};
+use crate::design::exchange::Exchanged;
 
 #[derive(Debug, Default)]
 pub struct Jar {
-    cookies: Vec<Cookie>,
+    inner: cookies::Jar,
 }
 
 impl Jar {
-    /// Keeps the cookies of a response (a cookie replaces one of the same name, domain and
-    /// path).
-    pub fn store(&mut self, cookies: &[Cookie]) {
-        for cookie in cookies {
-            self.cookies.retain(|kept| {
-                kept.name != cookie.name || kept.domain != cookie.domain || kept.path != cookie.path
-            });
-            if !expired(cookie) {
-                self.cookies.push(cookie.clone());
-            }
-        }
+    /// Keeps the cookies an exchange ended with.
+    pub fn store(&mut self, exchanged: &Exchanged) {
+        let url = &exchanged.sent.url;
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let kept: Vec<String> = exchanged
+            .cookies
+            .iter()
+            .map(|cookie| set_cookie(cookie, &host))
+            .collect();
+        self.inner.store(url, kept.iter().map(String::as_str));
+        let last = exchanged
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, value)| value.as_str());
+        self.inner.store(url, last);
     }
 
     /// The `Cookie` header for a request to `url`, if any cookie matches.
     pub fn header_for(&self, url: &str) -> Option<String> {
-        let pairs: Vec<String> = self
-            .cookies_for(url)
-            .iter()
-            .map(|cookie| format!("{}={}", cookie.name, cookie.value))
-            .collect();
-        (!pairs.is_empty()).then(|| pairs.join("; "))
+        self.inner.header_for(url)
     }
 
-    /// The cookies a request to `url` carries (what Postman's scripts see as the
-    /// response's cookies: the jar's, for that URL).
+    /// The cookies a request to `url` carries: what Postman's scripts see as the
+    /// response's cookies (`pm.cookies`, `postman.getResponseCookie`).
     pub fn cookies_for(&self, url: &str) -> Vec<Cookie> {
-        let Ok(url) = url::Url::parse(url) else {
+        let Some(header) = self.header_for(url) else {
             return Vec::new();
         };
-        let Some(host) = url.host_str() else {
-            return Vec::new();
-        };
-        let secure = url.scheme() == "https";
-        self.cookies
-            .iter()
-            .filter(|cookie| domain_matches(&cookie.domain, host))
-            .filter(|cookie| path_matches(&cookie.path, url.path()))
-            .filter(|cookie| secure || !cookie.secure)
-            .cloned()
+        let sent: Vec<&str> = header.split("; ").collect();
+        self.inner
+            .cookies()
+            .into_iter()
+            .filter(|cookie| sent.contains(&format!("{}={}", cookie.name, cookie.value).as_str()))
             .collect()
     }
 }
 
-fn expired(cookie: &Cookie) -> bool {
-    cookie
-        .expires
-        .as_deref()
-        .and_then(|expires| expires.strip_prefix("Max-Age="))
-        .and_then(|seconds| seconds.trim().parse::<i64>().ok())
-        .is_some_and(|seconds| seconds <= 0)
-}
-
-/// RFC 6265 §5.1.4.
-fn path_matches(cookie_path: &str, request_path: &str) -> bool {
-    request_path == cookie_path
-        || request_path.starts_with(cookie_path)
-            && (cookie_path.ends_with('/') || request_path[cookie_path.len()..].starts_with('/'))
+/// A cookie object as the `Set-Cookie` value that makes it again (host-only when its
+/// domain is the host it came from).
+fn set_cookie(cookie: &Cookie, host: &str) -> String {
+    let mut out = format!("{}={}; Path={}", cookie.name, cookie.value, cookie.path);
+    if !cookie.domain.eq_ignore_ascii_case(host) {
+        out.push_str(&format!("; Domain={}", cookie.domain));
+    }
+    match cookie.expires.as_deref() {
+        Some(max_age) if max_age.starts_with("Max-Age=") => out.push_str(&format!("; {max_age}")),
+        Some(date) => out.push_str(&format!("; Expires={date}")),
+        None => {}
+    }
+    if cookie.secure {
+        out.push_str("; Secure");
+    }
+    if cookie.http_only {
+        out.push_str("; HttpOnly");
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::design::cookies::parse;
+    use crate::design::exchange::{Outgoing, Phases};
 
-    fn cookie(header: &str, url: &str) -> Cookie {
-        let host = url::Url::parse(url).unwrap().host_str().unwrap().to_owned();
-        parse(header, &host, url).unwrap()
+    fn exchanged(url: &str, chain: &[&str], last: &[&str]) -> Exchanged {
+        let mut jar = cookies::Jar::default();
+        jar.store(url, chain.iter().copied());
+        Exchanged {
+            sent: Outgoing {
+                method: "GET".into(),
+                url: url.into(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            },
+            status: 200,
+            headers: last
+                .iter()
+                .map(|v| ("Set-Cookie".to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Vec::new(),
+            body_size: 0,
+            phases: Phases::default(),
+            redirects: Vec::new(),
+            cookies: jar.cookies(),
+        }
     }
 
     #[test]
-    fn cookies_go_to_matching_requests_only() {
+    fn cookies_last_the_run_and_go_where_they_match() {
         let mut jar = Jar::default();
-        jar.store(&[
-            cookie("a=1; Path=/", "http://h.test/set"),
-            cookie("b=2; Path=/api", "http://h.test/api/x"),
-            cookie("s=3; Secure", "http://h.test/"),
-        ]);
+        jar.store(&exchanged(
+            "http://h.test/set",
+            &["a=1; Path=/", "b=2; Path=/api"],
+            &[],
+        ));
         assert_eq!(jar.header_for("http://h.test/").as_deref(), Some("a=1"));
         assert_eq!(
             jar.header_for("http://h.test/api/v").as_deref(),
-            Some("a=1; b=2")
-        );
-        assert_eq!(
-            jar.header_for("https://h.test/").as_deref(),
-            Some("a=1; s=3")
+            Some("b=2; a=1")
         );
         assert_eq!(jar.header_for("http://other.test/"), None);
-        jar.store(&[cookie("a=9; Path=/", "http://h.test/")]);
-        jar.store(&[cookie("b=; Path=/api; Max-Age=0", "http://h.test/api")]);
+        let names: Vec<String> = jar
+            .cookies_for("http://h.test/api")
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        jar.store(&exchanged(
+            "http://h.test/",
+            &[],
+            &["a=; Path=/; Max-Age=0"],
+        ));
         assert_eq!(
             jar.header_for("http://h.test/api/v").as_deref(),
-            Some("a=9")
+            Some("b=2")
         );
     }
 }

@@ -306,7 +306,7 @@ impl State<'_> {
 
         // The request: the URL rendered now (scripts are done with the variables), the
         // jar's cookies unless the request sets its own.
-        let scopes = nested(&outcome.scopes);
+        let scopes = outcome.scopes.clone();
         draft.url = convert::with_scheme(&scopes.render(&draft.url));
         if let Some(cookies) = self.jar.header_for(&draft.url) {
             crate::input::request::add_header(&mut draft.headers, "Cookie", cookies);
@@ -335,7 +335,7 @@ impl State<'_> {
         self.summary.stats.requests.count(request_failed);
         let response = match (exchanged.response, exchanged.error) {
             (Some(mut response), None) => {
-                self.jar.store(&response.cookies);
+                self.jar.store(&response);
                 response.cookies = self.jar.cookies_for(&response.sent.url);
                 execution.response = Some(Received {
                     code: response.status,
@@ -479,32 +479,6 @@ impl State<'_> {
     }
 }
 
-/// How deep Postman follows variables whose values name other variables.
-const NESTING: usize = 20;
-
-/// The scopes with values that refer to other variables (`{{host}}/api`) resolved, as
-/// Postman resolves them before a request is sent.
-fn nested(scopes: &Scopes) -> Scopes {
-    let mut resolved = scopes.clone();
-    for _ in 0..NESTING {
-        let before = resolved.clone();
-        for scope in [
-            &mut resolved.local,
-            &mut resolved.environment,
-            &mut resolved.collection,
-            &mut resolved.globals,
-        ] {
-            for value in scope.values_mut().filter(|value| value.contains("{{")) {
-                *value = before.resolve(value);
-            }
-        }
-        if resolved == before {
-            break;
-        }
-    }
-    resolved
-}
-
 /// `TypeError: x is undefined` → (`TypeError`, `x is undefined`); a message without an
 /// error name gets `default`.
 fn named(message: &str, default: &str) -> (String, String) {
@@ -550,22 +524,6 @@ mod tests {
             named("a b Error: c", "E"),
             ("E".into(), "a b Error: c".into())
         );
-    }
-
-    #[test]
-    fn variables_naming_variables_are_resolved() {
-        let mut scopes = Scopes::default();
-        scopes
-            .environment
-            .insert("url".into(), "{{base}}/get".into());
-        scopes
-            .globals
-            .insert("base".into(), "{{scheme}}://h".into());
-        scopes.collection.insert("scheme".into(), "http".into());
-        scopes.local.insert("loop".into(), "{{loop}}".into());
-        let resolved = nested(&scopes);
-        assert_eq!(resolved.render("{{url}}"), "http://h/get");
-        assert_eq!(resolved.local["loop"], "{{loop}}");
     }
 
     #[test]
