@@ -149,6 +149,16 @@ fn prepare(
     notes: &mut Notes,
 ) -> Prepared {
     let path = entry.path();
+    for owner in entry
+        .folders
+        .iter()
+        .copied()
+        .chain(std::iter::once(entry.item))
+    {
+        if owner.other.contains_key("protocolProfileBehavior") {
+            notes.add(&path, "protocolProfileBehavior", "not supported: ignored");
+        }
+    }
     let draft = convert::draft(
         collection,
         &entry.folders,
