@@ -70,10 +70,10 @@ pub struct RunArgs {
     #[arg(short = 'r', long = "reporters", value_name = "LIST", value_delimiter = ',',
           default_value = "cli", value_parser = ["cli", "json", "junit"])]
     pub reporters: Vec<String>,
-    /// Where the json reporter writes (default newman/newman-run-report-<time>.json).
+    /// Where the json reporter writes (default `newman/newman-run-report-<time>-0.json`).
     #[arg(long = "reporter-json-export", value_name = "FILE")]
     pub json_export: Option<PathBuf>,
-    /// Where the junit reporter writes (default newman/newman-run-report-<time>.xml).
+    /// Where the junit reporter writes (default `newman/newman-run-report-<time>-0.xml`).
     #[arg(long = "reporter-junit-export", value_name = "FILE")]
     pub junit_export: Option<PathBuf>,
     /// Directory file bodies are read from (default: the current directory).
