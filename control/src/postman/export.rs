@@ -228,7 +228,8 @@ fn lift(script: &str, listen: &str, chain: &[&Collection], lifted: &mut Lifted) 
             .strip_prefix("{\n")
             .and_then(|s| s.strip_suffix("\n}"))
             .unwrap_or(inner);
-        let block_end = (end + BLOCK_END.len() + 1).min(rest.len());
+        let after_marker = end + BLOCK_END.len();
+        let block_end = after_marker + usize::from(rest[after_marker..].starts_with('\n'));
         let owner = if header.starts_with("collection ") {
             chain
                 .first()
@@ -536,6 +537,28 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn odd_marker_text_stays_in_the_script() {
+        let root = Collection {
+            id: "c".into(),
+            name: "c".into(),
+            parent_id: None,
+            variables: Variables::new(),
+            order: 0,
+            created_at: 0,
+        };
+        let mut lifted = Lifted::new();
+        for script in [
+            format!("{BLOCK_START}collection test script ----\n{{\nx\n}}\n{BLOCK_END}é"),
+            format!("{BLOCK_START}folder \"nope\" test script ----\nunclosed"),
+            format!("{BLOCK_START}"),
+        ] {
+            let rest = lift(&script, "test", &[&root], &mut lifted);
+            assert!(script.ends_with(&rest), "{script:?} → {rest:?}");
+        }
+        assert_eq!(lifted["c"].1.as_deref(), Some("x"));
     }
 
     #[test]
