@@ -48,7 +48,7 @@ pub struct RunArgs {
     /// Set a global variable, over the file's (repeatable).
     #[arg(long = "global-var", value_name = "KEY=VALUE", value_parser = parse_pair)]
     pub global_vars: Vec<(String, String)>,
-    /// Run only this folder or request (name or id; repeatable, run in the order given).
+    /// Run only this folder or request (name or id; repeatable; run in collection order).
     #[arg(long = "folder", value_name = "NAME")]
     pub folders: Vec<String>,
     /// Stop the run at the first failed test, script or request.

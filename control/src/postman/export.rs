@@ -553,7 +553,7 @@ mod tests {
         for script in [
             format!("{BLOCK_START}collection test script ----\n{{\nx\n}}\n{BLOCK_END}é"),
             format!("{BLOCK_START}folder \"nope\" test script ----\nunclosed"),
-            format!("{BLOCK_START}"),
+            BLOCK_START.to_owned(),
         ] {
             let rest = lift(&script, "test", &[&root], &mut lifted);
             assert!(script.ends_with(&rest), "{script:?} → {rest:?}");
