@@ -26,6 +26,7 @@ pub mod field;
 pub mod ids;
 pub mod input;
 pub mod payload;
+pub mod postman;
 pub mod records;
 pub mod runs;
 pub mod serve;

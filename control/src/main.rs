@@ -1,6 +1,7 @@
 //! The `vayu` binary: `vayu run` (a one-shot load test, the wrk/oha/k6 use case),
-//! `vayu serve` (the daemon with the control API) and `vayu request` (one request in design
-//! mode).
+//! `vayu serve` (the daemon with the control API), `vayu request` (one request in design
+//! mode), `vayu collection run` (a newman-compatible runner) and `vayu import` (Postman
+//! files into a data directory).
 
 use std::process::ExitCode;
 
@@ -13,5 +14,7 @@ fn main() -> ExitCode {
         cli::Command::Run(run) => cli::run::execute(*run),
         cli::Command::Serve(serve) => cli::serve::execute(serve),
         cli::Command::Request(request) => cli::request::execute(*request),
+        cli::Command::Collection(command) => cli::collection::execute(command),
+        cli::Command::Import(import) => cli::import::execute(import),
     }
 }

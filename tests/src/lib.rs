@@ -14,12 +14,15 @@
 //!   failure, so a broken contract is readable from the test log alone.
 //! - [`daemon`]: `vayu serve` on a temporary data dir ([`Daemon`]), a tiny API client and
 //!   an SSE reader.
+//! - [`echo`]: a local postman-echo.com ([`echo::postman_echo`], a [`Behaviour::Route`]) for
+//!   Postman collections.
 //! - [`port`]: a reserved port that refuses connections ([`free_port`]).
 //! - [`scratch`]: a temporary directory removed on drop (for `--out FILE`).
 //! - [`serial`]: a lock that keeps the timing-sensitive tests from competing for the 2 cores.
 //! - [`tls`]: a rustls server with a fresh self-signed certificate ([`TlsServer`]).
 
 pub mod daemon;
+pub mod echo;
 pub mod port;
 pub mod process;
 pub mod report;

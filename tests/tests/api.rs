@@ -21,6 +21,8 @@ mod framing;
 mod guard;
 #[path = "api/openapi.rs"]
 mod openapi;
+#[path = "api/postman.rs"]
+mod postman;
 
 #[path = "api/support.rs"]
 mod support;

@@ -8,6 +8,8 @@
 mod browser;
 #[path = "e2e/check.rs"]
 mod check;
+#[path = "e2e/collection.rs"]
+mod collection;
 #[path = "e2e/counts.rs"]
 mod counts;
 #[path = "e2e/errors.rs"]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod guard;
 pub mod live;
 pub mod params;
+pub mod postman;
 pub mod runs;
 pub mod scripting;
 
@@ -56,6 +57,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(design::routes())
         .merge(live::routes())
         .merge(scripting::routes())
+        .merge(postman::routes())
 }
 
 #[derive(OpenApi)]

@@ -1,6 +1,8 @@
 //! Command-line flags (clap) and their translation into one validated [`RunPlan`]; the
-//! `request` and `serve` commands have their own files.
+//! `request`, `serve`, `collection` and `import` commands have their own files.
 
+pub mod collection;
+pub mod import;
 pub mod plan_file;
 pub mod progress;
 pub mod request;
@@ -40,6 +42,11 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Send one request in design mode and show the response, timing and test results.
     Request(Box<request::RequestArgs>),
+    /// Postman collections: `vayu collection run COLLECTION.json` (newman-compatible).
+    #[command(subcommand)]
+    Collection(collection::CollectionCommand),
+    /// Import Postman collections, environments and globals into a data directory.
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Args)]

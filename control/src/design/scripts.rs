@@ -65,6 +65,17 @@ pub fn pre_request(
     request_id: Option<&str>,
     outcome: &mut Outcome,
 ) -> Result<(), ScriptFailure> {
+    let info = info(draft, request_id);
+    pre_request_as(engine, draft, info, outcome)
+}
+
+/// [`pre_request`] with `pm.info` as given (a collection run's iteration).
+pub fn pre_request_as(
+    engine: &Engine,
+    draft: &mut Draft,
+    info: ScriptInfo,
+    outcome: &mut Outcome,
+) -> Result<(), ScriptFailure> {
     let Some(script) = draft.pre_request_script.clone() else {
         return Ok(());
     };
@@ -77,7 +88,7 @@ pub fn pre_request(
             body: body.clone(),
         },
         variables: scopes_in(outcome),
-        info: info(draft, request_id),
+        info,
     };
     let ran = engine.run("pre-request", |sandbox| {
         sandbox.pre_request(&script, &mut ctx)
@@ -102,6 +113,19 @@ pub fn post_response(
     response: &Exchanged,
     outcome: &mut Outcome,
 ) -> Result<(), ScriptFailure> {
+    let info = info(draft, request_id);
+    post_response_as(engine, draft, info, sent, response, outcome)
+}
+
+/// [`post_response`] with `pm.info` as given (a collection run's iteration).
+pub fn post_response_as(
+    engine: &Engine,
+    draft: &Draft,
+    info: ScriptInfo,
+    sent: &Outgoing,
+    response: &Exchanged,
+    outcome: &mut Outcome,
+) -> Result<(), ScriptFailure> {
     let Some(script) = &draft.post_response_script else {
         return Ok(());
     };
@@ -113,7 +137,7 @@ pub fn post_response(
             body: String::from_utf8_lossy(&sent.body).into_owned(),
         },
         variables: scopes_in(outcome),
-        info: info(draft, request_id),
+        info,
     };
     let seen = ScriptResponse {
         code: response.status,

@@ -92,8 +92,12 @@ impl Scopes {
     }
 }
 
+/// Most collection levels whose variables a request sees (the store refuses cycles; this
+/// bounds a walk over a damaged tree).
+const MAX_DEPTH: usize = 64;
+
 /// The scopes of a request: the environment (when named), the collection of the saved
-/// request (when there is one), and the globals. `Ok(None)` when the environment does not
+/// request (when there is one) and its ancestors, and the globals. `Ok(None)` when the environment does not
 /// exist.
 pub fn load(
     store: &Store,
@@ -111,11 +115,20 @@ pub fn load(
             &environment.variables,
         );
     }
-    if let Some(collection) = collection_id
-        .map(|id| store.collection(id))
-        .transpose()?
-        .flatten()
-    {
+    // Collections nest (an imported Postman folder is a child collection): the variables
+    // of every ancestor apply, the nearest one's winning.
+    let mut chain = Vec::new();
+    let mut next = collection_id.map(str::to_owned);
+    while let Some(id) = next.take() {
+        let Some(collection) = store.collection(&id)? else {
+            break;
+        };
+        next = collection.parent_id.clone().filter(|parent| {
+            chain.len() < MAX_DEPTH && !chain.iter().any(|c: &records::Collection| &c.id == parent)
+        });
+        chain.push(collection);
+    }
+    for collection in chain.iter().rev() {
         Scopes::add(
             &mut scopes.collection,
             &mut scopes.secrets,

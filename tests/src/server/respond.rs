@@ -169,8 +169,17 @@ fn write_response(
     close: bool,
 ) -> io::Result<Next> {
     let connection = if close { "Connection: close\r\n" } else { "" };
+    // A route may set its own type (the postman-echo routes answer JSON).
+    let own_type = extra_headers
+        .split("\r\n")
+        .any(|line| line.to_ascii_lowercase().starts_with("content-type:"));
+    let content_type = if own_type {
+        ""
+    } else {
+        "Content-Type: text/plain\r\n"
+    };
     let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{extra_headers}{connection}\r\n",
+        "HTTP/1.1 {status} {}\r\n{content_type}Content-Length: {}\r\n{extra_headers}{connection}\r\n",
         reason(status),
         body.len()
     );
@@ -189,6 +198,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
+        202 => "Accepted",
         204 => "No Content",
         301 => "Moved Permanently",
         302 => "Found",
@@ -197,6 +207,7 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        418 => "I'm a Teapot",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         502 => "Bad Gateway",

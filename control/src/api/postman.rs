@@ -1,0 +1,67 @@
+//! Postman collections in and out: `POST /import` (a collection v2.0/v2.1, environment or
+//! globals file as the body) and `GET /collections/:id/export` (Collection v2.1).
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::params::ApiPath;
+use super::{ApiError, ApiJson, ApiResult, AppState};
+use crate::postman::export::{self, ExportError};
+use crate::postman::import::{self, ImportError, Imported};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_file))
+        .routes(routes!(export_collection))
+}
+
+impl From<ImportError> for ApiError {
+    fn from(err: ImportError) -> Self {
+        match err {
+            ImportError::Invalid(err) => {
+                ApiError::invalid(err.message.clone()).with_field(err.field)
+            }
+            ImportError::Store(err) => err.into(),
+        }
+    }
+}
+
+/// Imports a Postman file. Unknown Postman keys are accepted; what has no equivalent is
+/// listed in `notImported`. Everything is stored in one transaction.
+#[utoipa::path(post, path = "/import", tag = "collections",
+    request_body(content = Object, description = "A Postman Collection v2.0/v2.1, environment or globals file"),
+    responses((status = 200, description = "`{type, collections: [{id, name, parentId}], requests: [{id, name, collectionId}], environments: [{id, name}], globals, notImported: [{path, part, reason}]}`"),
+              (status = 400, description = "Not a Postman file, or a field of the wrong type")))]
+async fn import_file(
+    State(state): State<AppState>,
+    ApiJson(doc): ApiJson<Value>,
+) -> ApiResult<Json<Imported>> {
+    Ok(Json(import::import(&state.store, doc).await?))
+}
+
+/// The collection, its child collections (as folders) and their requests as a Postman
+/// Collection v2.1 document.
+#[utoipa::path(get, path = "/collections/{id}/export", tag = "collections", params(("id" = String, Path)),
+    responses((status = 200, description = "Postman Collection v2.1"), (status = 404, description = "Not found")))]
+async fn export_collection(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Value>> {
+    let not_found = |id: &str| {
+        ApiError::not_found(
+            "COLLECTION_NOT_FOUND",
+            format!("collection {id} does not exist"),
+        )
+    };
+    if !crate::ids::is_valid(&id) {
+        return Err(not_found(&id));
+    }
+    match export::export(&state.store, &id) {
+        Ok(doc) => Ok(Json(doc)),
+        Err(ExportError::NotFound(id)) => Err(not_found(&id)),
+        Err(ExportError::Store(err)) => Err(err.into()),
+    }
+}

@@ -1,0 +1,263 @@
+//! `vayu collection run COLLECTION.json [flags]`: a newman-compatible collection runner
+//! (flags, reports and exit codes as newman's). The run itself is
+//! [`crate::postman::run`]; this file reads the files and writes the reports.
+//!
+//! Exit codes: 0 every request got a response and every test and script passed; 1 a test,
+//! script or request failed, or the run could not start (newman's code); 2 bad flags or an
+//! unreadable file.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::input::variables::Scopes;
+use crate::postman::model::{self, Collection, VariableFile};
+use crate::postman::run::{self, data, junit, report, Options};
+
+#[derive(Debug, Subcommand)]
+pub enum CollectionCommand {
+    /// Run a Postman collection as newman does: scripts, tests, iterations, reports.
+    Run(Box<RunArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A Postman Collection v2.0/v2.1 file.
+    #[arg(value_name = "COLLECTION")]
+    pub collection: PathBuf,
+    /// A Postman environment file.
+    #[arg(short = 'e', long = "environment", value_name = "FILE")]
+    pub environment: Option<PathBuf>,
+    /// A Postman globals file.
+    #[arg(short = 'g', long = "globals", value_name = "FILE")]
+    pub globals: Option<PathBuf>,
+    /// Iteration data: a JSON array of objects or a CSV file; one iteration per row.
+    #[arg(short = 'd', long = "iteration-data", value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Iterations (default: the data rows, or 1).
+    #[arg(short = 'n', long = "iteration-count", value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub iterations: Option<u64>,
+    /// Set an environment variable, over the file's (repeatable).
+    #[arg(long = "env-var", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub env_vars: Vec<(String, String)>,
+    /// Set a global variable, over the file's (repeatable).
+    #[arg(long = "global-var", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub global_vars: Vec<(String, String)>,
+    /// Run only this folder or request (name or id; repeatable; run in collection order).
+    #[arg(long = "folder", value_name = "NAME")]
+    pub folders: Vec<String>,
+    /// Stop the run at the first failed test, script or request.
+    #[arg(long)]
+    pub bail: bool,
+    /// Per-request timeout in milliseconds (0: none, the default).
+    #[arg(long = "timeout-request", value_name = "MS", default_value_t = 0)]
+    pub timeout_request: u64,
+    /// Pause between requests, in milliseconds.
+    #[arg(long = "delay-request", value_name = "MS", default_value_t = 0)]
+    pub delay_request: u64,
+    /// Accept any TLS certificate.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Do not follow redirects.
+    #[arg(long = "ignore-redirects")]
+    pub ignore_redirects: bool,
+    /// Reporters: cli, json, junit (comma-separated).
+    #[arg(short = 'r', long = "reporters", value_name = "LIST", value_delimiter = ',',
+          default_value = "cli", value_parser = ["cli", "json", "junit"])]
+    pub reporters: Vec<String>,
+    /// Where the json reporter writes (default `newman/newman-run-report-<time>-0.json`).
+    #[arg(long = "reporter-json-export", value_name = "FILE")]
+    pub json_export: Option<PathBuf>,
+    /// Where the junit reporter writes (default `newman/newman-run-report-<time>-0.xml`).
+    #[arg(long = "reporter-junit-export", value_name = "FILE")]
+    pub junit_export: Option<PathBuf>,
+    /// Directory file bodies are read from (default: the current directory).
+    #[arg(long = "working-dir", value_name = "DIR")]
+    pub working_dir: Option<PathBuf>,
+    /// Exit 0 even when something failed.
+    #[arg(short = 'x', long = "suppress-exit-code")]
+    pub suppress_exit_code: bool,
+}
+
+fn parse_pair(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE".to_owned()),
+    }
+}
+
+pub fn execute(command: CollectionCommand) -> ExitCode {
+    match command {
+        CollectionCommand::Run(args) => run_collection(*args),
+    }
+}
+
+fn run_collection(args: RunArgs) -> ExitCode {
+    let loaded = load(&args);
+    let (collection, options) = match loaded {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let started = Scopes::default().render("{{$isoTimestamp}}");
+    let (summary, notes) = match run::run(&collection, &options) {
+        Ok(done) => done,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    for note in &notes {
+        eprintln!("warning: {}: {}: {}", note.path, note.part, note.reason);
+    }
+    let name = &collection.info.name;
+    let id = collection.info.postman_id.clone().unwrap_or_default();
+    let stamp: String = started
+        .chars()
+        .map(|c| if c.is_ascii_digit() { c } else { '-' })
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned();
+    let default_path =
+        |ext: &str| PathBuf::from(format!("newman/newman-run-report-{stamp}-0.{ext}"));
+    let mut written = true;
+    for reporter in &args.reporters {
+        match reporter.as_str() {
+            "cli" => print!("{}", report::render(&summary, name)),
+            "json" => {
+                let doc = summary.json(serde_json::to_value(&collection).unwrap_or(Value::Null));
+                let path = args
+                    .json_export
+                    .clone()
+                    .unwrap_or_else(|| default_path("json"));
+                let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                written &= export(&path, &text);
+            }
+            "junit" => {
+                let path = args
+                    .junit_export
+                    .clone()
+                    .unwrap_or_else(|| default_path("xml"));
+                written &= export(&path, &junit::render(&summary, name, &id, &started));
+            }
+            _ => {}
+        }
+    }
+    if !written {
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    if summary.failed() && !args.suppress_exit_code {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn export(path: &Path, text: &str) -> bool {
+    let created = match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir),
+        None => Ok(()),
+    };
+    match created.and_then(|()| std::fs::write(path, text)) {
+        Ok(()) => true,
+        Err(err) => {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            false
+        }
+    }
+}
+
+fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
+    let doc = read_json(&args.collection)?;
+    match model::kind(&doc) {
+        model::Kind::Collection => {}
+        model::Kind::CollectionV1 => {
+            return Err(format!(
+                "{}: a Postman Collection v1 file is not supported: export it as v2.1",
+                args.collection.display()
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "{}: not a Postman collection (no `info` and `item`)",
+                args.collection.display()
+            ))
+        }
+    }
+    let collection =
+        Collection::parse(doc).map_err(|err| format!("{}: {err}", args.collection.display()))?;
+    let variables = |path: &Option<PathBuf>| -> Result<Option<VariableFile>, String> {
+        path.as_ref()
+            .map(|path| {
+                model::variable_file(read_json(path)?)
+                    .map_err(|err| format!("{}: {err}", path.display()))
+            })
+            .transpose()
+    };
+    let data = match &args.data {
+        Some(path) => {
+            let text = read_text(path)?;
+            data::parse(&text).map_err(|err| format!("{}: {err}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let working_dir = match &args.working_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(|err| format!("no current directory: {err}"))?,
+    };
+    let millis = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
+    Ok((
+        collection,
+        Options {
+            iterations: args.iterations,
+            data,
+            environment: variables(&args.environment)?,
+            globals: variables(&args.globals)?,
+            env_vars: args.env_vars.clone(),
+            global_vars: args.global_vars.clone(),
+            folders: args.folders.clone(),
+            bail: args.bail,
+            timeout_request: millis(args.timeout_request),
+            delay_request: millis(args.delay_request).unwrap_or_default(),
+            insecure: args.insecure,
+            follow_redirects: !args.ignore_redirects,
+            working_dir,
+        },
+    ))
+}
+
+/// A text file: UTF-8 (a byte-order mark dropped) or UTF-16 with its byte-order mark.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let bytes =
+        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let utf16 = |bytes: &[u8], from: fn([u8; 2]) -> u16| -> String {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|pair| from([pair[0], pair[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    let text = match bytes.as_slice() {
+        [0xff, 0xfe, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xfe, 0xff, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        [0xef, 0xbb, 0xbf, rest @ ..] => String::from_utf8(rest.to_vec())
+            .map_err(|err| format!("{} is not UTF-8: {err}", path.display()))?,
+        other => String::from_utf8(other.to_vec())
+            .map_err(|err| format!("{} is not UTF-8: {err}", path.display()))?,
+    };
+    Ok(text)
+}
+
+/// A JSON file (see [`read_text`] for encodings).
+pub fn read_json(path: &Path) -> Result<Value, String> {
+    let text = read_text(path)?;
+    serde_json::from_str(&text)
+        .map_err(|err| format!("{} is not valid JSON: {err}", path.display()))
+}

@@ -1,0 +1,592 @@
+//! A Postman request → the parts of Vayu's request pipeline ([`Draft`]): the URL from its
+//! parts (path variables substituted, disabled query parameters left out), enabled
+//! headers, the body of every mode in the `{type, content}` form of [`crate::payload`], and
+//! the auth that applies after inheritance. Used by the importer and by the collection
+//! runner alike, so both send the same request; what has no equivalent is reported as a
+//! [`Note`], never dropped silently.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use super::model::{scalar, Body, Collection, Item, Pair, Request, UrlField};
+use crate::input::request::Draft;
+
+/// Something of the file that was not taken as it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Note {
+    /// Where: `Folder / Request`, `collection`, `environment "dev"`.
+    pub path: String,
+    /// What: `auth`, `body.file`, `event.test.src`, `protocolProfileBehavior`, ...
+    pub part: String,
+    pub reason: String,
+}
+
+/// Collects notes, each under the path of the item being converted.
+#[derive(Debug, Default)]
+pub struct Notes {
+    pub list: Vec<Note>,
+}
+
+impl Notes {
+    pub fn add(&mut self, path: &str, part: &str, reason: impl Into<String>) {
+        self.list.push(Note {
+            path: path.to_owned(),
+            part: part.to_owned(),
+            reason: reason.into(),
+        });
+    }
+}
+
+/// Where file bodies and form-data files come from: the runner reads them relative to its
+/// working directory; the importer (a daemon reading paths a client names) does not.
+#[derive(Debug, Clone, Copy)]
+pub enum Files<'a> {
+    From(&'a Path),
+    Refused,
+}
+
+/// Auth content types Postman declares per raw language (postman-runtime's table).
+fn raw_content_type(language: &str) -> Option<&'static str> {
+    match language {
+        "html" => Some("text/html"),
+        "javascript" => Some("application/javascript"),
+        "xml" => Some("application/xml"),
+        _ => None,
+    }
+}
+
+/// The request of `item` as a draft: scripts are left out (the caller runs or stores them
+/// level by level), auth is the one that applies after inheritance.
+pub fn draft(
+    collection: &Collection,
+    folders: &[&Item],
+    item: &Item,
+    path: &str,
+    files: Files<'_>,
+    notes: &mut Notes,
+) -> Draft {
+    let request = item
+        .request
+        .as_ref()
+        .map(|request| request.full())
+        .unwrap_or_default();
+    let mut headers: Vec<(String, String)> = request
+        .header
+        .as_ref()
+        .map(|header| header.pairs())
+        .unwrap_or_default()
+        .iter()
+        .filter(|pair| !pair.disabled && !pair.key().trim().is_empty())
+        .map(|pair| (pair.key().to_owned(), pair.text()))
+        .collect();
+    let body = body(&request, &mut headers, path, files, notes);
+    Draft {
+        method: request
+            .method
+            .as_deref()
+            .filter(|method| !method.trim().is_empty())
+            .unwrap_or("GET")
+            .to_ascii_uppercase(),
+        url: request.url.as_ref().map(url).unwrap_or_default(),
+        headers,
+        params: Vec::new(),
+        body,
+        auth: effective_auth(collection, folders, &request, path, notes),
+        pre_request_script: None,
+        post_response_script: None,
+        name: item.name.clone(),
+    }
+}
+
+/// The URL as text: a string as written, parts joined as Postman's SDK does.
+pub fn url(field: &UrlField) -> String {
+    let parts = match field {
+        UrlField::Text(text) => return text.clone(),
+        UrlField::Parts(parts) => parts,
+    };
+    if parts.host.is_none() && parts.path.is_none() {
+        return parts.raw.clone().unwrap_or_default();
+    }
+    let mut out = String::new();
+    if let Some(protocol) = parts.protocol.as_deref().filter(|p| !p.is_empty()) {
+        out.push_str(protocol.trim_end_matches("://").trim_end_matches(':'));
+        out.push_str("://");
+    }
+    out.push_str(&joined(parts.host.as_ref(), "."));
+    if let Some(port) = parts.port.as_ref().map(scalar).filter(|p| !p.is_empty()) {
+        out.push(':');
+        out.push_str(&port);
+    }
+    let segments = segments(parts.path.as_ref());
+    if !segments.is_empty() {
+        for segment in segments {
+            out.push('/');
+            let variable = segment.strip_prefix(':').and_then(|name| {
+                parts
+                    .variable
+                    .iter()
+                    .find(|variable| variable.name() == name && !variable.disabled)
+            });
+            match variable {
+                Some(variable) => out.push_str(&variable.text()),
+                None => out.push_str(&segment),
+            }
+        }
+    }
+    let query: Vec<String> = parts
+        .query
+        .iter()
+        .filter(|pair| !pair.disabled)
+        .map(|pair| match &pair.value {
+            None | Some(Value::Null) => pair.key().to_owned(),
+            Some(value) => format!("{}={}", pair.key(), scalar(value)),
+        })
+        .collect();
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query.join("&"));
+    }
+    if let Some(hash) = parts.hash.as_deref().filter(|hash| !hash.is_empty()) {
+        out.push('#');
+        out.push_str(hash);
+    }
+    out
+}
+
+fn joined(value: Option<&Value>, separator: &str) -> String {
+    match value {
+        Some(Value::Array(labels)) => labels
+            .iter()
+            .map(scalar)
+            .collect::<Vec<_>>()
+            .join(separator),
+        Some(other) => scalar(other),
+        None => String::new(),
+    }
+}
+
+/// Path segments; `{type, value}` segments give their value.
+fn segments(path: Option<&Value>) -> Vec<String> {
+    match path {
+        Some(Value::Array(segments)) => segments
+            .iter()
+            .map(|segment| match segment {
+                Value::Object(typed) => typed.get("value").map(scalar).unwrap_or_default(),
+                other => scalar(other),
+            })
+            .collect(),
+        Some(Value::String(text)) => text
+            .trim_start_matches('/')
+            .split('/')
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The body in the `{type, content}` form; the content type a raw language implies is
+/// added to `headers` unless one is set.
+fn body(
+    request: &Request,
+    headers: &mut Vec<(String, String)>,
+    path: &str,
+    files: Files<'_>,
+    notes: &mut Notes,
+) -> Value {
+    let Some(body) = request.body.as_ref().filter(|body| !body.disabled) else {
+        return Value::Null;
+    };
+    match body.mode.as_deref().unwrap_or("raw") {
+        "raw" => raw(body, headers),
+        "urlencoded" => {
+            let pairs = enabled(body.urlencoded.as_deref());
+            if pairs.is_empty() {
+                return Value::Null;
+            }
+            let content = fields(&pairs, "body.urlencoded", path, notes);
+            json!({"type": "x-www-form-urlencoded", "content": content})
+        }
+        "formdata" => form_data(body, path, files, notes),
+        "file" => file(body, path, files, notes),
+        "graphql" => graphql(body),
+        other => {
+            notes.add(
+                path,
+                "body.mode",
+                format!("unknown body mode `{other}`: no body sent"),
+            );
+            Value::Null
+        }
+    }
+}
+
+fn raw(body: &Body, headers: &mut Vec<(String, String)>) -> Value {
+    let text = match &body.raw {
+        None | Some(Value::Null) => return Value::Null,
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    };
+    if text.is_empty() {
+        return Value::Null;
+    }
+    let language = body.language().unwrap_or("text");
+    if let Some(content_type) = raw_content_type(language) {
+        crate::input::request::add_header(headers, "Content-Type", content_type.to_owned());
+    }
+    let kind = if language == "json" { "json" } else { "text" };
+    json!({"type": kind, "content": text})
+}
+
+fn enabled(pairs: Option<&[Pair]>) -> Vec<&Pair> {
+    pairs
+        .unwrap_or_default()
+        .iter()
+        .filter(|pair| !pair.disabled && !pair.key().is_empty())
+        .collect()
+}
+
+/// Text fields as an object; a repeated key keeps its last value (noted).
+fn fields(pairs: &[&Pair], part: &str, path: &str, notes: &mut Notes) -> Map<String, Value> {
+    let mut content = Map::new();
+    for pair in pairs {
+        if content
+            .insert(pair.key().to_owned(), Value::String(pair.text()))
+            .is_some()
+        {
+            notes.add(
+                path,
+                part,
+                format!(
+                    "key `{}` is repeated: only its last value is sent",
+                    pair.key()
+                ),
+            );
+        }
+    }
+    content
+}
+
+fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Value {
+    let pairs = enabled(body.formdata.as_deref());
+    if pairs.is_empty() {
+        return Value::Null;
+    }
+    let mut content = Map::new();
+    for pair in pairs {
+        let field = if pair.kind.as_deref() == Some("file") {
+            let Some(src) = pair
+                .src
+                .as_ref()
+                .map(first_src)
+                .filter(|src| !src.is_empty())
+            else {
+                notes.add(
+                    path,
+                    "body.formdata",
+                    format!("file field `{}` has no file", pair.key()),
+                );
+                continue;
+            };
+            match read(&src, files) {
+                Ok(bytes) => json!({
+                    "value": base64::engine::general_purpose::STANDARD.encode(bytes),
+                    "filename": file_name(&src),
+                    "contentType": pair.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()),
+                }),
+                Err(reason) => {
+                    notes.add(
+                        path,
+                        "body.formdata",
+                        format!("file field `{}`: {reason}", pair.key()),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            match &pair.content_type {
+                Some(content_type) => json!({"value": pair.text(), "contentType": content_type}),
+                None => Value::String(pair.text()),
+            }
+        };
+        if content.insert(pair.key().to_owned(), field).is_some() {
+            notes.add(
+                path,
+                "body.formdata",
+                format!(
+                    "key `{}` is repeated: only its last value is sent",
+                    pair.key()
+                ),
+            );
+        }
+    }
+    json!({"type": "form-data", "content": content})
+}
+
+fn file(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Value {
+    let Some(file) = &body.file else {
+        return Value::Null;
+    };
+    let bytes = match (&file.content, file.src.as_ref().map(first_src)) {
+        (Some(content), _) => content.as_bytes().to_vec(),
+        (None, Some(src)) if !src.is_empty() => match read(&src, files) {
+            Ok(bytes) => bytes,
+            Err(reason) => {
+                notes.add(path, "body.file", reason);
+                return Value::Null;
+            }
+        },
+        _ => return Value::Null,
+    };
+    json!({"type": "binary", "content": base64::engine::general_purpose::STANDARD.encode(bytes)})
+}
+
+/// `{query, operationName, variables}` as postman-runtime writes it (a `variables` string
+/// is inserted as the JSON text it holds).
+fn graphql(body: &Body) -> Value {
+    let Some(graphql) = &body.graphql else {
+        return Value::Null;
+    };
+    let mut members = Vec::new();
+    if let Some(query) = &graphql.query {
+        members.push(format!("\"query\":{}", Value::String(query.clone())));
+    }
+    if let Some(name) = &graphql.operation_name {
+        members.push(format!("\"operationName\":{}", Value::String(name.clone())));
+    }
+    match &graphql.variables {
+        Some(Value::String(text)) if !text.trim().is_empty() => {
+            members.push(format!("\"variables\":{text}"));
+        }
+        Some(Value::String(_)) | Some(Value::Null) | None => {}
+        Some(other) => members.push(format!("\"variables\":{other}")),
+    }
+    json!({"type": "json", "content": format!("{{{}}}", members.join(","))})
+}
+
+fn first_src(src: &Value) -> String {
+    match src {
+        Value::Array(list) => list.first().map(scalar).unwrap_or_default(),
+        other => scalar(other),
+    }
+}
+
+fn file_name(src: &str) -> String {
+    Path::new(src)
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| src.to_owned())
+}
+
+fn read(src: &str, files: Files<'_>) -> Result<Vec<u8>, String> {
+    match files {
+        Files::Refused => Err(format!(
+            "file `{src}` is not read on import (the file is on the client's machine)"
+        )),
+        Files::From(dir) => {
+            let path = dir.join(src);
+            std::fs::read(&path).map_err(|err| format!("cannot read `{}`: {err}", path.display()))
+        }
+    }
+}
+
+/// The auth that applies to a request: its own unless absent or `inherit`, else the
+/// nearest folder's, else the collection's; `noauth` anywhere on the way means none.
+/// Converted to what [`crate::auth::Auth`] takes; an unsupported type is noted and the
+/// request goes without auth.
+pub fn effective_auth(
+    collection: &Collection,
+    folders: &[&Item],
+    request: &Request,
+    path: &str,
+    notes: &mut Notes,
+) -> Option<Value> {
+    let declared = std::iter::once(request.auth.as_ref())
+        .chain(folders.iter().rev().map(|folder| folder.auth.as_ref()))
+        .chain(std::iter::once(collection.auth.as_ref()))
+        .flatten()
+        .find(|auth| auth_type(auth) != Some("inherit") && !auth.is_null())?;
+    convert_auth(declared, path, notes)
+}
+
+fn auth_type(auth: &Value) -> Option<&str> {
+    auth.get("type").and_then(Value::as_str)
+}
+
+/// One Postman auth object as Vayu takes it (`None` for `noauth` and unsupported types).
+pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value> {
+    let kind = auth_type(auth).unwrap_or_default().to_ascii_lowercase();
+    match kind.as_str() {
+        "noauth" | "" => None,
+        "bearer" | "basic" | "apikey" | "jwt" => Some(auth.clone()),
+        "oauth2" => oauth2(auth, path, notes),
+        other => {
+            notes.add(
+                path,
+                "auth",
+                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt): sent without auth"),
+            );
+            None
+        }
+    }
+}
+
+/// Postman keeps the token it fetched (`accessToken`): sent as a bearer token (or the
+/// `access_token` query parameter), as Postman does; without one, a client-credentials
+/// or password grant with its token URL is fetched by Vayu.
+fn oauth2(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value> {
+    let settings = settings(auth, "oauth2");
+    let get = |key: &str| settings.get(key).map(scalar).filter(|v| !v.is_empty());
+    if let Some(token) = get("accessToken") {
+        if get("addTokenTo").as_deref() == Some("queryParams") {
+            return Some(
+                json!({"type": "apikey", "key": "access_token", "value": token, "in": "query"}),
+            );
+        }
+        let prefix = get("headerPrefix").unwrap_or_else(|| "Bearer".to_owned());
+        if prefix != "Bearer" {
+            return Some(
+                json!({"type": "apikey", "key": "Authorization", "value": format!("{prefix} {token}")}),
+            );
+        }
+        return Some(json!({"type": "bearer", "token": token}));
+    }
+    let grant = get("grant_type")
+        .or_else(|| get("grantType"))
+        .unwrap_or_default();
+    if matches!(
+        grant.as_str(),
+        "client_credentials" | "password" | "password_credentials"
+    ) && get("accessTokenUrl").is_some()
+    {
+        let mut flat = settings.clone();
+        flat.insert("type".to_owned(), Value::String("oauth2".to_owned()));
+        flat.insert("grantType".to_owned(), Value::String(grant));
+        return Some(Value::Object(flat));
+    }
+    notes.add(
+        path,
+        "auth",
+        "oauth2 without an access token or a client-credentials/password grant: sent without auth",
+    );
+    None
+}
+
+/// The type's settings as an object (v2.1 lists them as `[{key, value}]`, v2.0 as an object).
+pub fn settings(auth: &Value, kind: &str) -> Map<String, Value> {
+    match auth.get(kind) {
+        Some(Value::Object(object)) => object.clone(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(|entry| {
+                Some((
+                    entry.get("key")?.as_str()?.to_owned(),
+                    entry.get("value")?.clone(),
+                ))
+            })
+            .collect(),
+        _ => Map::new(),
+    }
+}
+
+/// Fills in `http://` when a rendered URL has no scheme (Postman does the same).
+pub fn with_scheme(url: &str) -> String {
+    if url.contains("://") || url.trim().is_empty() {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postman::model::Collection;
+
+    fn collection(doc: Value) -> Collection {
+        serde_json::from_value(doc).unwrap()
+    }
+
+    #[test]
+    fn url_parts_join_with_path_variables_and_enabled_query() {
+        let parts: UrlField = serde_json::from_value(json!({
+            "raw": "ignored", "protocol": "https", "host": ["api", "example", "com"], "port": "8443",
+            "path": ["users", ":id", {"type": "string", "value": "x"}],
+            "query": [{"key": "a", "value": "1"}, {"key": "off", "value": "2", "disabled": true}, {"key": "flag", "value": null}],
+            "hash": "top", "variable": [{"key": "id", "value": "{{user}}"}]
+        }))
+        .unwrap();
+        assert_eq!(
+            url(&parts),
+            "https://api.example.com:8443/users/{{user}}/x?a=1&flag#top"
+        );
+        let bare: UrlField = serde_json::from_value(json!({"raw": "{{base}}/a"})).unwrap();
+        assert_eq!(url(&bare), "{{base}}/a");
+        assert_eq!(with_scheme("localhost:1/x"), "http://localhost:1/x");
+    }
+
+    #[test]
+    fn bodies_of_every_mode() {
+        let doc = collection(json!({"info": {"name": "c"}, "item": [
+            {"name": "raw xml", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "raw", "raw": "<a/>", "options": {"raw": {"language": "xml"}}}}},
+            {"name": "form", "request": {"url": "http://h/", "body": {"mode": "urlencoded", "urlencoded": [
+                {"key": "a", "value": "1"}, {"key": "a", "value": "2"}, {"key": "b", "value": "x", "disabled": true}]}}},
+            {"name": "gql", "request": {"url": "http://h/", "body": {"mode": "graphql",
+                "graphql": {"query": "{ me }", "variables": "{\"a\":1}"}}}},
+            {"name": "file", "request": {"url": "http://h/", "body": {"mode": "file", "file": {"src": "/etc/passwd"}}}}
+        ]}));
+        let mut notes = Notes::default();
+        let drafts: Vec<Draft> = doc
+            .item
+            .iter()
+            .map(|item| draft(&doc, &[], item, &item.name, Files::Refused, &mut notes))
+            .collect();
+        assert_eq!(drafts[0].method, "POST");
+        assert!(drafts[0]
+            .headers
+            .contains(&("Content-Type".into(), "application/xml".into())));
+        assert_eq!(drafts[0].body, json!({"type": "text", "content": "<a/>"}));
+        assert_eq!(
+            drafts[1].body,
+            json!({"type": "x-www-form-urlencoded", "content": {"a": "2"}})
+        );
+        assert_eq!(
+            drafts[2].body,
+            json!({"type": "json", "content": "{\"query\":\"{ me }\",\"variables\":{\"a\":1}}"})
+        );
+        assert_eq!(drafts[3].body, Value::Null);
+        let parts: Vec<&str> = notes.list.iter().map(|note| note.part.as_str()).collect();
+        assert_eq!(parts, ["body.urlencoded", "body.file"]);
+    }
+
+    #[test]
+    fn auth_is_inherited_and_converted() {
+        let doc = collection(json!({"info": {"name": "c"},
+            "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "top"}]},
+            "item": [{"name": "f", "auth": {"type": "noauth"}, "item": [
+                {"name": "none", "request": {"url": "http://h/"}},
+                {"name": "own", "request": {"url": "http://h/", "auth": {"type": "oauth2", "oauth2": [
+                    {"key": "accessToken", "value": "t0k"}, {"key": "addTokenTo", "value": "header"}]}}},
+                {"name": "hawk", "request": {"url": "http://h/", "auth": {"type": "hawk"}}}
+            ]}, {"name": "top", "request": {"url": "http://h/", "auth": {"type": "inherit"}}}]}));
+        let folder = &doc.item[0];
+        let items = folder.item.as_ref().unwrap();
+        let mut notes = Notes::default();
+        let auth = |item: &Item, folders: &[&Item], notes: &mut Notes| {
+            draft(&doc, folders, item, &item.name, Files::Refused, notes).auth
+        };
+        assert_eq!(auth(&items[0], &[folder], &mut notes), None);
+        assert_eq!(
+            auth(&items[1], &[folder], &mut notes),
+            Some(json!({"type": "bearer", "token": "t0k"}))
+        );
+        assert_eq!(auth(&items[2], &[folder], &mut notes), None);
+        assert_eq!(notes.list.len(), 1);
+        assert_eq!(
+            auth(&doc.item[1], &[], &mut notes).and_then(|a| a.get("type").cloned()),
+            Some(json!("bearer"))
+        );
+    }
+}

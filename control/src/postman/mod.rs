@@ -1,0 +1,17 @@
+//! Postman collections in and out, and a newman-compatible collection runner.
+//!
+//! - [`model`]: the Postman file formats (collection v2.0/v2.1, environment, globals) as
+//!   typed structs that accept unknown keys and keep them to be listed.
+//! - [`tree`]: requests in run order with their folders, scripts in execution order.
+//! - [`convert`]: a Postman request → the one request pipeline's [`crate::input::request::Draft`].
+//! - [`import`]: files → stored collections (folders nest through `parentId`), requests,
+//!   environments and globals, with the list of what was not imported.
+//! - [`export`]: a stored collection tree → Collection v2.1.
+//! - [`run`]: `vayu collection run`, newman's runner on the design-mode machinery.
+
+pub mod convert;
+pub mod export;
+pub mod import;
+pub mod model;
+pub mod run;
+pub mod tree;

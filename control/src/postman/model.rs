@@ -1,0 +1,612 @@
+//! The Postman file formats as typed serde structs: Collection v2.0 and v2.1
+//! (<https://schema.postman.com/json/collection/v2.1.0/collection.json>), environment and
+//! globals files. Unlike every other input of Vayu these do **not** refuse unknown fields:
+//! real exports carry many keys of Postman's own (`_postman_id`, `_exporter_id`,
+//! `protocolProfileBehavior`, ...). Each struct keeps what it does not declare in `other`,
+//! so the importer can list what it did not take instead of dropping it silently.
+//!
+//! The polymorphic fields of the schema (a URL as text or parts, headers as a list or a
+//! string, `exec` as a string or lines, v2.0 auth settings as an object and v2.1 as a
+//! `[{key, value}]` list, variable values of any JSON type) are untagged enums or
+//! [`Value`]s read by the accessors below.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Keys a struct does not declare, kept to be listed.
+pub type Other = BTreeMap<String, Value>;
+
+/// A collection file (v2.0 or v2.1).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Collection {
+    /// Absent in some hand-written files (newman runs them): see [`Collection::parse`].
+    #[serde(default)]
+    pub info: Info,
+    #[serde(default)]
+    pub item: Vec<Item>,
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub event: Vec<Event>,
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub variable: Vec<Variable>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Value>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+impl Collection {
+    /// Decodes a collection; a top-level `name` (a file without `info`) names it.
+    pub fn parse(doc: Value) -> Result<Collection, crate::field::FieldError> {
+        let mut collection: Collection = crate::input::strict::decode(doc)?;
+        if collection.info.name.is_empty() {
+            if let Some(Value::String(name)) = collection.other.remove("name") {
+                collection.info.name = name;
+            }
+        }
+        Ok(collection)
+    }
+}
+
+/// An environment or globals file; a bare list of variables (as some globals exports
+/// are) is read as its `values`.
+pub fn variable_file(doc: Value) -> Result<VariableFile, crate::field::FieldError> {
+    let doc = match doc {
+        Value::Array(values) => serde_json::json!({ "values": values }),
+        other => other,
+    };
+    crate::input::strict::decode(doc)
+}
+
+/// `info`: the collection's name, id and schema.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Info {
+    #[serde(default)]
+    pub name: String,
+    #[serde(
+        rename = "_postman_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub postman_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Value>,
+    #[serde(default)]
+    pub schema: String,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// An item (a request) or an item group (a folder: it has `item`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Item {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Value>,
+    /// Present on folders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<Vec<Item>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestField>,
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub event: Vec<Event>,
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub variable: Vec<Variable>,
+    /// Folder auth (requests carry theirs in `request.auth`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Value>,
+    /// Saved example responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Value>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+impl Item {
+    pub fn is_folder(&self) -> bool {
+        self.item.is_some()
+    }
+}
+
+/// `request`: a URL string (a GET), or the full object.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RequestField {
+    Url(String),
+    Full(Box<Request>),
+}
+
+impl RequestField {
+    /// The request as an object (a bare URL is a GET of it).
+    pub fn full(&self) -> Request {
+        match self {
+            RequestField::Url(url) => Request {
+                url: Some(UrlField::Text(url.clone())),
+                ..Request::default()
+            },
+            RequestField::Full(request) => (**request).clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Request {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<UrlField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<HeaderField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Value>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// A URL as text or in parts.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum UrlField {
+    Text(String),
+    Parts(Box<Url>),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Url {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// A string or a list of labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Value>,
+    /// A string, or a list of segments (strings or `{type, value}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub query: Vec<Pair>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// Path variables (`:id`).
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub variable: Vec<Variable>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// A key/value entry: a header, a query parameter, an urlencoded or form-data field.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Pair {
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub value: Option<Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// form-data: `text` or `file`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// form-data files: a path, or several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<Value>,
+    #[serde(
+        rename = "contentType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Value>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+impl Pair {
+    pub fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or_default()
+    }
+
+    /// The value as text (`null` → empty, numbers and booleans as JSON).
+    pub fn text(&self) -> String {
+        self.value.as_ref().map(scalar).unwrap_or_default()
+    }
+}
+
+/// Headers as a list, or as one `Name: value` line per header.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum HeaderField {
+    List(Vec<Pair>),
+    Text(String),
+}
+
+impl HeaderField {
+    /// Every header, disabled ones included.
+    pub fn pairs(&self) -> Vec<Pair> {
+        match self {
+            HeaderField::List(list) => list.clone(),
+            HeaderField::Text(text) => text
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .map(|(key, value)| Pair {
+                    key: Some(key.trim().to_owned()),
+                    value: Some(Value::String(value.trim().to_owned())),
+                    ..Pair::default()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `body`: one of the modes `raw`, `urlencoded`, `formdata`, `file`, `graphql`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Body {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urlencoded: Option<Vec<Pair>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formdata: Option<Vec<Pair>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graphql: Option<GraphQl>,
+    /// `{raw: {language: "json"}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+impl Body {
+    /// `options.raw.language` (`json`, `text`, `javascript`, `html`, `xml`).
+    pub fn language(&self) -> Option<&str> {
+        self.options.as_ref()?.get("raw")?.get("language")?.as_str()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct FileBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct GraphQl {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// A JSON text (as the app saves it) or an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Value>,
+    #[serde(
+        rename = "operationName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub operation_name: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// A script attached to `prerequest` or `test`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Event {
+    #[serde(default)]
+    pub listen: String,
+    #[serde(default)]
+    pub script: Option<ScriptField>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+impl Event {
+    /// The script's source; empty when there is none.
+    pub fn source(&self) -> String {
+        match &self.script {
+            Some(ScriptField::Full(script)) => script.source(),
+            Some(ScriptField::Text(text)) => text.clone(),
+            None => String::new(),
+        }
+    }
+
+    /// The script object, when it is one.
+    pub fn script(&self) -> Option<&Script> {
+        match &self.script {
+            Some(ScriptField::Full(script)) => Some(script),
+            _ => None,
+        }
+    }
+}
+
+/// A script object, or (v2.0) its source as one string.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum ScriptField {
+    Full(Script),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Script {
+    /// The source: one string, or its lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<Value>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// An external script (not supported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<Value>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+impl Script {
+    /// The source text (lines joined with `\n`).
+    pub fn source(&self) -> String {
+        match &self.exec {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Array(lines)) => lines
+                .iter()
+                .map(|line| {
+                    line.as_str()
+                        .map_or_else(|| line.to_string(), str::to_owned)
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A variable of a collection, a folder or a URL's path.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Variable {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// v2.0 spells the name `id` as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+impl Variable {
+    pub fn name(&self) -> &str {
+        self.key
+            .as_deref()
+            .or(self.id.as_deref())
+            .unwrap_or_default()
+    }
+
+    pub fn text(&self) -> String {
+        self.value.as_ref().map(scalar).unwrap_or_default()
+    }
+}
+
+/// An environment or globals file: `{name, values: [{key, value, enabled, type}]}`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct VariableFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub values: Vec<FileVariable>,
+    /// `environment` or `globals`.
+    #[serde(
+        rename = "_postman_variable_scope",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub scope: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct FileVariable {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<Value>,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// Some exports say `disabled: true` instead of `enabled: false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// `default`, `secret`, `text`, ...
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+impl FileVariable {
+    /// Enabled, and not disabled.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled && !self.disabled
+    }
+
+    pub fn text(&self) -> String {
+        self.value.as_ref().map(scalar).unwrap_or_default()
+    }
+
+    pub fn is_secret(&self) -> bool {
+        self.kind.as_deref() == Some("secret")
+    }
+}
+
+/// A list, or one element where a list is expected (Postman's SDK takes both).
+fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        Many(Vec<T>),
+        One(T),
+    }
+    Ok(match Option::<OneOrMany<T>>::deserialize(deserializer)? {
+        Some(OneOrMany::Many(list)) => list,
+        Some(OneOrMany::One(one)) => vec![one],
+        None => Vec::new(),
+    })
+}
+
+/// A JSON value as variable text: strings as they are, `null` empty, the rest as JSON.
+pub fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// What a JSON document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Collection,
+    Environment,
+    Globals,
+    /// The v1 collection format (`requests`, `order`): not supported.
+    CollectionV1,
+    Unknown,
+}
+
+/// Recognises a Postman file by its keys.
+pub fn kind(doc: &Value) -> Kind {
+    let has = |key: &str| doc.get(key).is_some();
+    let scope = doc.get("_postman_variable_scope").and_then(Value::as_str);
+    if doc.is_array() {
+        Kind::Globals
+    } else if has("item") && (has("info") || !has("requests")) {
+        Kind::Collection
+    } else if has("requests") && (has("order") || has("folders")) {
+        Kind::CollectionV1
+    } else if scope == Some("globals") {
+        Kind::Globals
+    } else if scope == Some("environment") || (has("values") && has("name")) {
+        Kind::Environment
+    } else if has("values") {
+        Kind::Globals
+    } else {
+        Kind::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_versions_and_every_shape_parse() {
+        let doc = serde_json::json!({
+            "info": {"name": "c", "_postman_id": "x", "schema": "v2.0", "_exporter_id": "9"},
+            "item": [
+                {"name": "folder", "item": [
+                    {"name": "text url", "request": "http://h/a"},
+                    {"name": "parts", "request": {
+                        "method": "POST",
+                        "url": {"raw": "http://h/b?q=1", "host": ["h"], "path": ["b", {"type": "string", "value": ":id"}],
+                                "query": [{"key": "q", "value": "1"}], "variable": [{"key": "id", "value": 5}]},
+                        "header": "A: 1\nB: two",
+                        "body": {"mode": "raw", "raw": "{}", "options": {"raw": {"language": "json"}}},
+                        "auth": {"type": "basic", "basic": {"username": "u"}}
+                    }, "protocolProfileBehavior": {"disableBodyPruning": true}}
+                ]}
+            ],
+            "event": [{"listen": "test", "script": {"exec": ["a", "b"], "type": "text/javascript"}}],
+            "variable": [{"id": "v", "value": true}]
+        });
+        let collection: Collection = serde_json::from_value(doc.clone()).unwrap();
+        assert_eq!(kind(&doc), Kind::Collection);
+        assert!(collection.info.other.contains_key("_exporter_id"));
+        let folder = &collection.item[0];
+        assert!(folder.is_folder());
+        let items = folder.item.as_ref().unwrap();
+        assert!(matches!(items[0].request, Some(RequestField::Url(_))));
+        let request = items[1].request.as_ref().unwrap().full();
+        let headers = request.header.as_ref().unwrap().pairs();
+        assert_eq!(
+            (headers[1].key(), headers[1].text()),
+            ("B", "two".to_owned())
+        );
+        assert_eq!(request.body.as_ref().unwrap().language(), Some("json"));
+        assert!(items[1].other.contains_key("protocolProfileBehavior"));
+        assert_eq!(collection.event[0].source(), "a\nb");
+        assert_eq!(
+            (collection.variable[0].name(), collection.variable[0].text()),
+            ("v", "true".to_owned())
+        );
+    }
+
+    #[test]
+    fn files_are_recognised() {
+        let env = serde_json::json!({"name": "e", "values": [], "_postman_variable_scope": "environment"});
+        let globals = serde_json::json!({"values": [], "_postman_variable_scope": "globals"});
+        let v1 = serde_json::json!({"name": "old", "order": [], "requests": []});
+        assert_eq!(kind(&env), Kind::Environment);
+        assert_eq!(kind(&globals), Kind::Globals);
+        assert_eq!(kind(&v1), Kind::CollectionV1);
+        assert_eq!(kind(&serde_json::json!({"a": 1})), Kind::Unknown);
+        let file: VariableFile = serde_json::from_value(serde_json::json!({
+            "name": "e", "values": [{"key": "k", "value": 1, "type": "secret"}, {"key": "d", "enabled": false}]
+        }))
+        .unwrap();
+        assert!(file.values[0].is_secret() && file.values[0].enabled);
+        assert_eq!(file.values[0].text(), "1");
+        assert!(!file.values[1].enabled);
+    }
+}

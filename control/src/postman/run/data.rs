@@ -1,0 +1,186 @@
+//! Iteration data files as newman reads them: JSON (an array of objects) first, else CSV
+//! (first row the names; fields trimmed; quotes escape with `""`; rows of another length
+//! accepted; a UTF-8 byte-order mark dropped; unquoted numbers read as numbers).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::postman::model::scalar;
+
+/// One iteration's `data` variables.
+pub type Row = BTreeMap<String, String>;
+
+/// Parses a data file's text.
+pub fn parse(text: &str) -> Result<Vec<Row>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    if let Ok(json) = serde_json::from_str::<Value>(text.trim()) {
+        return match json {
+            Value::Array(rows) => rows
+                .iter()
+                .enumerate()
+                .map(|(at, row)| match row {
+                    Value::Object(fields) => Ok(fields
+                        .iter()
+                        .map(|(key, value)| (key.clone(), scalar(value)))
+                        .collect()),
+                    other => Err(format!("data row {at} is not an object: {other}")),
+                })
+                .collect(),
+            Value::Object(_) => Err("a JSON data file must hold an array of objects".to_owned()),
+            _ => csv(text),
+        };
+    }
+    csv(text)
+}
+
+/// One CSV field and whether it was quoted.
+struct Field {
+    text: String,
+    quoted: bool,
+}
+
+fn csv(text: &str) -> Result<Vec<Row>, String> {
+    let records = records(text)?;
+    let mut records = records.into_iter();
+    let Some(header) = records.next() else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = header.into_iter().map(|field| field.text).collect();
+    Ok(records
+        .filter(|record| !(record.len() == 1 && record[0].text.is_empty() && !record[0].quoted))
+        .map(|record| {
+            names
+                .iter()
+                .zip(record)
+                .map(|(name, field)| (name.clone(), cast(field)))
+                .collect()
+        })
+        .collect())
+}
+
+/// newman's `csvAutoParse`: unquoted integers and decimals become numbers.
+fn cast(field: Field) -> String {
+    if field.quoted {
+        return field.text;
+    }
+    let text = field.text;
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(number) = text.parse::<i64>() {
+            return number.to_string();
+        }
+    }
+    let decimal = digits.split_once('.').is_some_and(|(whole, fraction)| {
+        !fraction.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && fraction.bytes().all(|b| b.is_ascii_digit())
+    });
+    if decimal {
+        if let Ok(number) = text.parse::<f64>() {
+            return number.to_string();
+        }
+    }
+    text
+}
+
+fn records(text: &str) -> Result<Vec<Vec<Field>>, String> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    loop {
+        // One field.
+        while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+            chars.next();
+        }
+        let mut field = Field {
+            text: String::new(),
+            quoted: false,
+        };
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            field.quoted = true;
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.text.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => {
+                        line += usize::from(c == '\n');
+                        field.text.push(c);
+                    }
+                    None => return Err(format!("line {line}: a quoted field is not closed")),
+                }
+            }
+            // Relaxed: text after the closing quote is kept.
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c == '\n' || c == '\r' {
+                    break;
+                }
+                chars.next();
+                if !c.is_whitespace() {
+                    field.text.push(c);
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c == '\n' || c == '\r' {
+                    break;
+                }
+                field.text.push(c);
+                chars.next();
+            }
+            field.text = field.text.trim_end().to_owned();
+        }
+        record.push(field);
+        match chars.next() {
+            Some(',') => {}
+            Some('\r') => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                line += 1;
+                records.push(std::mem::take(&mut record));
+            }
+            Some('\n') => {
+                line += 1;
+                records.push(std::mem::take(&mut record));
+            }
+            _ => {
+                records.push(std::mem::take(&mut record));
+                break;
+            }
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_rows() {
+        let rows = parse("[{\"a\": 1, \"b\": \"x\"}, {\"a\": true}]").unwrap();
+        assert_eq!(rows[0]["a"], "1");
+        assert_eq!(rows[1]["a"], "true");
+        assert!(parse("{\"a\": 1}").is_err());
+    }
+
+    #[test]
+    fn csv_rows_as_newman_reads_them() {
+        let text = "\u{feff}name, age ,note\nalice, 30 ,\"a, \"\"quoted\"\" note\"\r\nbob,007,\"12\"\n\ncarol,1.50\n";
+        let rows = parse(text).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["name"], "alice");
+        assert_eq!(rows[0]["age"], "30");
+        assert_eq!(rows[0]["note"], "a, \"quoted\" note");
+        assert_eq!(rows[1]["age"], "7");
+        assert_eq!(rows[1]["note"], "12");
+        assert_eq!(rows[2]["age"], "1.5");
+        assert!(!rows[2].contains_key("note"));
+    }
+}

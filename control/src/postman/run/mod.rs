@@ -1,0 +1,559 @@
+//! `vayu collection run`: a Postman collection run as newman runs it, on the design-mode
+//! machinery (the one request pipeline, [`crate::design::execute`] for the exchange and
+//! auth, [`crate::design::scripts`] for every script, on a monoio runtime of this thread).
+//!
+//! Per iteration, every selected request in run order (depth-first); per request: the
+//! pre-request scripts of the collection, its folders (outer first) and the request, each
+//! a separate script run; the request (with the run's cookie jar); then the test scripts
+//! in the same order. Variables carry over between requests and iterations: environment,
+//! collection variables, globals, and local ones (`pm.variables.set`, kept for the run as
+//! newman keeps them); an iteration's data row sits between local and environment.
+//!
+//! What the script engine does not offer yet (recorded in DECISIONS): `setNextRequest` is
+//! accepted and ignored by the sandbox (runs go in order), `pm.iterationData` and the
+//! legacy `data` object are empty (data values are reachable through `pm.variables` and
+//! `{{name}}`), `pm.info.iterationCount` reads 1.
+
+pub mod data;
+pub mod jar;
+pub mod junit;
+pub mod report;
+pub mod summary;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use vayu_engine::script::ScriptInfo;
+
+use super::convert::{self, Files, Note, Notes};
+use super::model::{Collection, VariableFile};
+use super::tree::{self, Entry};
+use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
+use crate::design::execute::{self, Failed, Outcome, ScriptFailure, TestResult, Timing};
+use crate::design::tokens::TokenCache;
+use crate::design::{scripts, Job, Local};
+use crate::input::request::Draft;
+use crate::input::variables::Scopes;
+use summary::{Assertion, Execution, Failure, Received, ScriptError, Summary};
+
+/// The flags of a run, with newman's meaning.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-n`: iterations; default the data rows, or 1.
+    pub iterations: Option<u64>,
+    /// `-d`: one row per iteration (the last one repeats when there are more iterations).
+    pub data: Vec<data::Row>,
+    pub environment: Option<VariableFile>,
+    pub globals: Option<VariableFile>,
+    /// `--env-var` / `--global-var`: set over the files' values.
+    pub env_vars: Vec<(String, String)>,
+    pub global_vars: Vec<(String, String)>,
+    /// `--folder`: folders or requests to run (by name or id), in this order.
+    pub folders: Vec<String>,
+    /// `--bail`: stop the run at the first failure.
+    pub bail: bool,
+    /// `--timeout-request`: per request, redirects included. None: no limit.
+    pub timeout_request: Option<Duration>,
+    /// `--delay-request`: pause between requests.
+    pub delay_request: Duration,
+    pub insecure: bool,
+    /// `--ignore-redirects` turns this off.
+    pub follow_redirects: bool,
+    /// Where file bodies are read from.
+    pub working_dir: PathBuf,
+}
+
+/// Stands for "no timeout" (newman's default): far longer than any sane request.
+const NO_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// A request of the run, converted once.
+struct Prepared {
+    entry_path: String,
+    item_id: String,
+    draft: Draft,
+    pre: Vec<String>,
+    test: Vec<String>,
+}
+
+/// Runs `collection`; `Err` when the run cannot start (a `--folder` that matches nothing,
+/// no runtime). The notes list what the conversion could not take.
+pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<Note>), String> {
+    let entries = tree::selected(collection, &options.folders)?;
+    let mut notes = Notes::default();
+    let prepared: Vec<Prepared> = entries
+        .iter()
+        .map(|entry| prepare(collection, entry, options, &mut notes))
+        .collect();
+    let (mut runtime, _driver) = vayu_engine::runtime::build()
+        .map_err(|err| format!("cannot start the request runtime: {err}"))?;
+    let mut state = State {
+        vars: Vars::new(collection, options),
+        jar: jar::Jar::default(),
+        summary: Summary {
+            started_ms: crate::ids::now_ms(),
+            length: prepared.len(),
+            ..Summary::default()
+        },
+        local: Local {
+            tokens: RefCell::new(TokenCache::default()),
+            scripts: scripts::Engine::default(),
+        },
+        options,
+        stop: false,
+    };
+    let iterations = options
+        .iterations
+        .unwrap_or_else(|| options.data.len().max(1) as u64);
+    state.summary.cycles = iterations;
+    runtime.block_on(async {
+        'run: for iteration in 0..iterations {
+            let row = options
+                .data
+                .get(usize::try_from(iteration).unwrap_or(usize::MAX))
+                .or(options.data.last())
+                .cloned()
+                .unwrap_or_default();
+            for (position, item) in prepared.iter().enumerate() {
+                if (iteration > 0 || position > 0) && !options.delay_request.is_zero() {
+                    monoio::time::sleep(options.delay_request).await;
+                }
+                state.item(item, position, iteration, &row).await;
+                if state.stop {
+                    state.summary.stats.iterations.count(false);
+                    break 'run;
+                }
+            }
+            state.summary.stats.iterations.count(false);
+        }
+    });
+    let mut summary = state.summary;
+    summary.completed_ms = crate::ids::now_ms();
+    summary.environment = (
+        options
+            .environment
+            .as_ref()
+            .and_then(|file| file.name.clone())
+            .unwrap_or_default(),
+        state.vars.environment.into_iter().collect(),
+    );
+    summary.globals = state.vars.globals.into_iter().collect();
+    Ok((summary, notes.list))
+}
+
+fn prepare(
+    collection: &Collection,
+    entry: &Entry<'_>,
+    options: &Options,
+    notes: &mut Notes,
+) -> Prepared {
+    let path = entry.path();
+    for owner in entry
+        .folders
+        .iter()
+        .copied()
+        .chain(std::iter::once(entry.item))
+    {
+        if owner.other.contains_key("protocolProfileBehavior") {
+            notes.add(&path, "protocolProfileBehavior", "not supported: ignored");
+        }
+    }
+    let draft = convert::draft(
+        collection,
+        &entry.folders,
+        entry.item,
+        &path,
+        Files::From(&options.working_dir),
+        notes,
+    );
+    let sources = |listen: &str| {
+        tree::scripts(collection, entry, listen)
+            .into_iter()
+            .map(|script| script.source)
+            .collect()
+    };
+    Prepared {
+        entry_path: path.clone(),
+        item_id: entry.item.id.clone().unwrap_or_default(),
+        draft,
+        pre: sources("prerequest"),
+        test: sources("test"),
+    }
+}
+
+/// The variable scopes of the run.
+struct Vars {
+    environment: BTreeMap<String, String>,
+    collection: BTreeMap<String, String>,
+    globals: BTreeMap<String, String>,
+    /// `pm.variables.set` values: kept for the whole run (postman-runtime's `_variables`).
+    local: BTreeMap<String, String>,
+}
+
+impl Vars {
+    fn new(collection: &Collection, options: &Options) -> Vars {
+        let file = |file: &Option<VariableFile>, extra: &[(String, String)]| {
+            let mut scope: BTreeMap<String, String> = file
+                .iter()
+                .flat_map(|file| &file.values)
+                .filter(|variable| variable.is_enabled() && !variable.key.is_empty())
+                .map(|variable| (variable.key.clone(), variable.text()))
+                .collect();
+            scope.extend(extra.iter().cloned());
+            scope
+        };
+        Vars {
+            environment: file(&options.environment, &options.env_vars),
+            collection: collection
+                .variable
+                .iter()
+                .filter(|variable| !variable.disabled && !variable.name().is_empty())
+                .map(|variable| (variable.name().to_owned(), variable.text()))
+                .collect(),
+            globals: file(&options.globals, &options.global_vars),
+            local: BTreeMap::new(),
+        }
+    }
+
+    /// The scopes scripts and templates see: the data row under the local values.
+    fn scopes(&self, row: &data::Row) -> Scopes {
+        let mut local = row.clone();
+        local.extend(self.local.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Scopes {
+            local,
+            environment: self.environment.clone(),
+            collection: self.collection.clone(),
+            globals: self.globals.clone(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// Takes back what scripts changed; data values that were not overwritten stay data.
+    fn absorb(&mut self, scopes: Scopes, row: &data::Row) {
+        let before = std::mem::take(&mut self.local);
+        self.local = scopes
+            .local
+            .into_iter()
+            .filter(|(key, value)| before.contains_key(key) || row.get(key) != Some(value))
+            .collect();
+        self.environment = scopes.environment;
+        self.collection = scopes.collection;
+        self.globals = scopes.globals;
+    }
+}
+
+struct State<'a> {
+    vars: Vars,
+    jar: jar::Jar,
+    summary: Summary,
+    local: Local,
+    options: &'a Options,
+    /// `--bail` met a failure.
+    stop: bool,
+}
+
+/// Which script phase.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Pre,
+    Test,
+}
+
+impl State<'_> {
+    async fn item(&mut self, item: &Prepared, position: usize, iteration: u64, row: &data::Row) {
+        let failures_before = self.summary.failures.len();
+        let mut execution = Execution {
+            iteration,
+            position,
+            item_id: item.item_id.clone(),
+            item_name: item.draft.name.clone(),
+            path: item.entry_path.clone(),
+            request: None,
+            response: None,
+            request_error: None,
+            assertions: Vec::new(),
+            prerequest_errors: Vec::new(),
+            test_errors: Vec::new(),
+            console: Vec::new(),
+        };
+        let mut outcome = Outcome {
+            sent: None,
+            response: None,
+            error: None,
+            timing: Timing::default(),
+            tests: Vec::new(),
+            console: Vec::new(),
+            scopes: self.vars.scopes(row),
+            environment_changed: false,
+            globals_changed: false,
+        };
+        let info = ScriptInfo {
+            request_name: item.draft.name.clone(),
+            request_id: item.item_id.clone(),
+            iteration,
+        };
+        let mut draft = item.draft.clone();
+        let bail =
+            |state: &Self| state.options.bail && state.summary.failures.len() > failures_before;
+
+        self.summary.stats.prerequests.count(false);
+        for source in &item.pre {
+            draft.pre_request_script = Some(source.clone());
+            let first = outcome.tests.len();
+            let ran = scripts::pre_request_as(
+                &self.local.scripts,
+                &mut draft,
+                info.clone(),
+                &mut outcome,
+            );
+            self.script_ran(Phase::Pre, ran, &outcome.tests[first..], &mut execution);
+        }
+        draft.pre_request_script = None;
+        if bail(self) {
+            return self.end_item(execution, outcome, row, true);
+        }
+
+        // The request: the URL rendered now (scripts are done with the variables), the
+        // jar's cookies unless the request sets its own.
+        let scopes = outcome.scopes.clone();
+        draft.url = convert::with_scheme(&scopes.render(&draft.url));
+        if let Some(cookies) = self.jar.header_for(&draft.url) {
+            crate::input::request::add_header(&mut draft.headers, "Cookie", cookies);
+        }
+        let job = Job {
+            draft: draft.clone(),
+            scopes,
+            options: exchange::Options {
+                timeout: self.options.timeout_request.unwrap_or(NO_TIMEOUT),
+                follow_redirects: self.options.follow_redirects,
+                max_redirects: 10,
+                insecure: self.options.insecure,
+            },
+            request_id: Some(item.item_id.clone()),
+            submitted: Instant::now(),
+        };
+        let exchanged = execute::execute(job, Instant::now(), &self.local).await;
+        let sent = exchanged.sent.clone().unwrap_or_else(|| Outgoing {
+            method: draft.method.clone(),
+            url: draft.url.clone(),
+            headers: draft.headers.clone(),
+            body: Vec::new(),
+        });
+        execution.request = Some(sent.clone());
+        let request_failed = exchanged.error.is_some();
+        self.summary.stats.requests.count(request_failed);
+        let response = match (exchanged.response, exchanged.error) {
+            (Some(mut response), None) => {
+                self.jar.store(&response);
+                response.cookies = self.jar.cookies_for(&response.sent.url);
+                execution.response = Some(Received {
+                    code: response.status,
+                    status: crate::design::answer::status_text(response.status).to_owned(),
+                    headers: response.headers.clone(),
+                    body: response.body.clone(),
+                    time_ms: response.phases.wire_ms(),
+                });
+                response
+            }
+            (_, error) => {
+                let message = match error {
+                    Some(Failed::Exchange(failure)) => failure.to_string(),
+                    Some(Failed::Auth(err)) => err.to_string(),
+                    Some(Failed::Script(failure)) => failure.message,
+                    None => "no response".to_owned(),
+                };
+                self.fail("Error", &message, "request", None, &execution);
+                execution.request_error = Some(message);
+                nothing(sent.clone())
+            }
+        };
+        if bail(self) {
+            return self.end_item(execution, outcome, row, true);
+        }
+
+        self.summary.stats.tests.count(false);
+        for source in &item.test {
+            draft.post_response_script = Some(source.clone());
+            let first = outcome.tests.len();
+            let ran = scripts::post_response_as(
+                &self.local.scripts,
+                &draft,
+                info.clone(),
+                &response.sent,
+                &response,
+                &mut outcome,
+            );
+            self.script_ran(Phase::Test, ran, &outcome.tests[first..], &mut execution);
+        }
+        let stop = bail(self);
+        self.end_item(execution, outcome, row, stop);
+    }
+
+    fn end_item(
+        &mut self,
+        mut execution: Execution,
+        outcome: Outcome,
+        row: &data::Row,
+        stop: bool,
+    ) {
+        execution.console = outcome
+            .console
+            .iter()
+            .map(|line| (line.level.clone(), line.message.clone()))
+            .collect();
+        self.vars.absorb(outcome.scopes, row);
+        self.summary.stats.items.count(false);
+        self.summary.executions.push(execution);
+        self.stop = stop;
+    }
+
+    /// Counts one script run and the assertions it made.
+    fn script_ran(
+        &mut self,
+        phase: Phase,
+        ran: Result<(), ScriptFailure>,
+        tests: &[TestResult],
+        execution: &mut Execution,
+    ) {
+        let first = execution.assertions.len();
+        for (index, test) in tests.iter().enumerate() {
+            let error = (!test.passed && !test.skipped).then(|| {
+                named(
+                    test.error.as_deref().unwrap_or("the test failed"),
+                    "AssertionError",
+                )
+            });
+            self.summary.stats.assertions.count(error.is_some());
+            if let Some((name, message)) = &error {
+                let at = format!("assertion:{index} in test-script");
+                self.fail(name, message, &at, Some(&test.name), execution);
+            }
+            execution.assertions.push(Assertion {
+                name: test.name.clone(),
+                skipped: test.skipped,
+                index,
+                error,
+            });
+        }
+        let failed = match ran {
+            Err(failure) => {
+                let (name, message) = named(&failure.message, "Error");
+                Some(ScriptError { name, message })
+            }
+            // With --bail a failed assertion fails its script too (postman-runtime's
+            // stopOnFailure).
+            Ok(()) if self.options.bail => execution.assertions[first..]
+                .iter()
+                .find_map(|assertion| assertion.error.clone())
+                .map(|(name, message)| ScriptError { name, message }),
+            Ok(()) => None,
+        };
+        self.summary.stats.scripts.count(failed.is_some());
+        let (stat, at, errors) = match phase {
+            Phase::Pre => (
+                &mut self.summary.stats.prerequest_scripts,
+                "prerequest-script",
+                &mut execution.prerequest_errors,
+            ),
+            Phase::Test => (
+                &mut self.summary.stats.test_scripts,
+                "test-script",
+                &mut execution.test_errors,
+            ),
+        };
+        stat.count(failed.is_some());
+        if let Some(error) = failed {
+            errors.push(error.clone());
+            self.fail(&error.name, &error.message, at, None, execution);
+        }
+    }
+
+    fn fail(
+        &mut self,
+        name: &str,
+        message: &str,
+        at: &str,
+        test: Option<&str>,
+        execution: &Execution,
+    ) {
+        self.summary.failures.push(Failure {
+            name: name.to_owned(),
+            message: message.to_owned(),
+            at: at.to_owned(),
+            test: test.map(str::to_owned),
+            path: execution.path.clone(),
+            item_id: execution.item_id.clone(),
+            iteration: execution.iteration,
+        });
+    }
+}
+
+/// `TypeError: x is undefined` → (`TypeError`, `x is undefined`); a message without an
+/// error name gets `default`.
+fn named(message: &str, default: &str) -> (String, String) {
+    match message.split_once(": ") {
+        Some((name, rest))
+            if name.ends_with("Error")
+                && name.chars().all(|c| c.is_ascii_alphanumeric())
+                && name.starts_with(|c: char| c.is_ascii_uppercase()) =>
+        {
+            (name.to_owned(), rest.to_owned())
+        }
+        _ => (default.to_owned(), message.to_owned()),
+    }
+}
+
+/// What test scripts see after a request that got no response: no status, no headers, no
+/// body (newman runs test scripts then too).
+fn nothing(sent: Outgoing) -> Exchanged {
+    Exchanged {
+        sent,
+        status: 0,
+        headers: Vec::new(),
+        body: Vec::new(),
+        body_size: 0,
+        phases: Phases::default(),
+        redirects: Vec::new(),
+        cookies: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_are_split_off() {
+        assert_eq!(named("TypeError: x", "E"), ("TypeError".into(), "x".into()));
+        assert_eq!(
+            named("expected 1 to equal 2", "AssertionError"),
+            ("AssertionError".into(), "expected 1 to equal 2".into())
+        );
+        assert_eq!(
+            named("a b Error: c", "E"),
+            ("E".into(), "a b Error: c".into())
+        );
+    }
+
+    #[test]
+    fn data_stays_below_local_values() {
+        let collection = Collection::default();
+        let mut vars = Vars::new(&collection, &Options::default());
+        let row: data::Row = [("user".to_owned(), "ann".to_owned())].into();
+        let mut scopes = vars.scopes(&row);
+        assert_eq!(scopes.local["user"], "ann");
+        scopes.local.insert("token".into(), "t".into());
+        vars.absorb(scopes, &row);
+        assert_eq!(vars.local.len(), 1, "data values are not made local");
+        let next: data::Row = [("user".to_owned(), "bob".to_owned())].into();
+        let scopes = vars.scopes(&next);
+        assert_eq!(
+            (
+                scopes.local["user"].as_str(),
+                scopes.local["token"].as_str()
+            ),
+            ("bob", "t")
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! The `cli` reporter: newman's terminal output — each item with its request line and
+//! tests (`✓` passed, a number for a failure), console lines, the summary table, then the
+//! numbered failures.
+
+use std::fmt::Write;
+
+use super::summary::{Stat, Summary};
+
+/// The whole report as text.
+pub fn render(summary: &Summary, collection: &str) -> String {
+    let mut out = format!("vayu collection run\n\n{collection}\n");
+    let mut failure = 0;
+    let mut last_folder: Option<&str> = None;
+    for execution in &summary.executions {
+        if execution.position == 0 && summary.cycles > 1 {
+            let _ = write!(
+                out,
+                "\nIteration {}/{}\n",
+                execution.iteration + 1,
+                summary.cycles
+            );
+            last_folder = None;
+        }
+        let folder = execution.path.rsplit_once(" / ").map(|(folder, _)| folder);
+        if folder.is_some() && folder != last_folder {
+            let _ = write!(out, "\n❏ {}", folder.unwrap_or_default());
+        }
+        last_folder = folder;
+        let arrow = if folder.is_some() { "↳" } else { "→" };
+        let _ = write!(out, "\n{arrow} {}\n", execution.item_name);
+        for error in &execution.prerequest_errors {
+            failure += 1;
+            let _ = writeln!(out, "  {failure}. {} in prerequest-script", error.name);
+        }
+        if let Some(sent) = &execution.request {
+            let _ = write!(out, "  {} {} ", sent.method, sent.url);
+            match (&execution.response, &execution.request_error) {
+                (Some(response), _) => {
+                    let _ = writeln!(
+                        out,
+                        "[{} {}, {}B, {}ms]",
+                        response.code,
+                        response.status,
+                        response.body.len(),
+                        response.time_ms.round()
+                    );
+                }
+                (None, Some(error)) => {
+                    failure += 1;
+                    let _ = writeln!(out, "[errored]\n  {failure}. {error}");
+                }
+                (None, None) => out.push('\n'),
+            }
+        }
+        for (level, message) in &execution.console {
+            let _ = writeln!(out, "  ┊ {level}: {message}");
+        }
+        for assertion in &execution.assertions {
+            if assertion.error.is_some() {
+                failure += 1;
+                let _ = writeln!(out, "  {failure}. {}", assertion.name);
+            } else if assertion.skipped {
+                let _ = writeln!(out, "  -  {}", assertion.name);
+            } else {
+                let _ = writeln!(out, "  ✓  {}", assertion.name);
+            }
+        }
+        for error in &execution.test_errors {
+            failure += 1;
+            let _ = writeln!(out, "  {failure}. {} in test-script", error.name);
+        }
+    }
+    let stats = &summary.stats;
+    let rows: [(&str, Stat); 5] = [
+        ("iterations", stats.iterations),
+        ("requests", stats.requests),
+        ("test-scripts", stats.test_scripts),
+        ("prerequest-scripts", stats.prerequest_scripts),
+        ("assertions", stats.assertions),
+    ];
+    let (average, min, max, sd) = summary.response_times();
+    let duration = summary.completed_ms.saturating_sub(summary.started_ms);
+    let lines = [
+        format!("total run duration: {duration}ms"),
+        format!("total data received: {}B (approx)", summary.received_bytes()),
+        format!("average response time: {average:.0}ms [min: {min:.0}ms, max: {max:.0}ms, s.d.: {sd:.0}ms]"),
+    ];
+    let width = lines
+        .iter()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(45);
+    let rule = "─".repeat(width + 2);
+    let pad = width - 45;
+    let _ = writeln!(
+        out,
+        "\n┌─────────────────────────┬──────────┬──────────{}┐",
+        "─".repeat(pad)
+    );
+    let _ = writeln!(
+        out,
+        "│                         │ executed │ {:>width$} │",
+        "failed",
+        width = 8 + pad
+    );
+    let _ = writeln!(
+        out,
+        "├─────────────────────────┼──────────┼──────────{}┤",
+        "─".repeat(pad)
+    );
+    for (name, stat) in rows {
+        let _ = writeln!(
+            out,
+            "│ {name:>23} │ {:>8} │ {:>width$} │",
+            stat.total,
+            stat.failed,
+            width = 8 + pad
+        );
+    }
+    let _ = writeln!(
+        out,
+        "├─────────────────────────┴──────────┴──────────{}┤",
+        "─".repeat(pad)
+    );
+    for line in lines {
+        let _ = writeln!(out, "│ {line:<width$} │");
+    }
+    let _ = writeln!(out, "└{rule}┘");
+    if !summary.failures.is_empty() {
+        out.push_str("\n  #  failure         detail\n");
+        for (number, failure) in summary.failures.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "\n {}.  {:<14} {}",
+                number + 1,
+                failure.name,
+                failure.test.as_deref().unwrap_or("")
+            );
+            let _ = writeln!(out, "     {:<14} {}", "", failure.message);
+            let _ = writeln!(out, "     {:<14} at {}", "", failure.at);
+            let _ = writeln!(out, "     {:<14} inside \"{}\"", "", failure.path);
+        }
+    }
+    if let Some(error) = &summary.error {
+        let _ = writeln!(out, "\nerror: {error}");
+    }
+    out
+}

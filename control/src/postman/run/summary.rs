@@ -1,0 +1,290 @@
+//! What a collection run records, and its JSON in the shape of newman's JSON reporter
+//! (`run.stats`, `run.executions[]`, `run.failures[]`, `run.timings`), so CI jobs that
+//! parse newman's report keep working.
+
+use serde_json::{json, Map, Value};
+
+use crate::design::exchange::Outgoing;
+
+/// A newman counter: `{total, pending, failed}` (pending is always 0 once a run ended).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stat {
+    pub total: u64,
+    pub failed: u64,
+}
+
+impl Stat {
+    pub fn count(&mut self, failed: bool) {
+        self.total += 1;
+        self.failed += u64::from(failed);
+    }
+
+    fn json(self) -> Value {
+        json!({"total": self.total, "pending": 0, "failed": self.failed})
+    }
+}
+
+/// newman's `run.stats`, counted as newman counts them: `prerequests` and `tests` once
+/// per item, `scripts` once per script run (collection, folder and request scripts
+/// each), `assertions` once per `pm.test`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub iterations: Stat,
+    pub items: Stat,
+    pub scripts: Stat,
+    pub prerequests: Stat,
+    pub requests: Stat,
+    pub tests: Stat,
+    pub assertions: Stat,
+    pub test_scripts: Stat,
+    pub prerequest_scripts: Stat,
+}
+
+impl Stats {
+    pub fn json(&self) -> Value {
+        json!({
+            "iterations": self.iterations.json(),
+            "items": self.items.json(),
+            "scripts": self.scripts.json(),
+            "prerequests": self.prerequests.json(),
+            "requests": self.requests.json(),
+            "tests": self.tests.json(),
+            "assertions": self.assertions.json(),
+            "testScripts": self.test_scripts.json(),
+            "prerequestScripts": self.prerequest_scripts.json(),
+        })
+    }
+}
+
+/// A `pm.test` outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assertion {
+    pub name: String,
+    pub skipped: bool,
+    /// Position among the item's assertions (newman's `index`).
+    pub index: usize,
+    /// `(error name, message)` when it failed.
+    pub error: Option<(String, String)>,
+}
+
+/// A script that did not run to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptError {
+    pub name: String,
+    pub message: String,
+}
+
+/// The response as the reports show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub code: u16,
+    pub status: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub time_ms: f64,
+}
+
+/// One item run once.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub iteration: u64,
+    /// Index of the item in the run's item list.
+    pub position: usize,
+    pub item_id: String,
+    pub item_name: String,
+    /// `Folder / Request`.
+    pub path: String,
+    pub request: Option<Outgoing>,
+    pub response: Option<Received>,
+    pub request_error: Option<String>,
+    pub assertions: Vec<Assertion>,
+    pub prerequest_errors: Vec<ScriptError>,
+    pub test_errors: Vec<ScriptError>,
+    pub console: Vec<(String, String)>,
+}
+
+/// An entry of newman's `run.failures`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub name: String,
+    pub message: String,
+    /// `assertion:0 in test-script`, `request`, `prerequest-script`, `test-script`.
+    pub at: String,
+    pub test: Option<String>,
+    pub path: String,
+    pub item_id: String,
+    pub iteration: u64,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub stats: Stats,
+    pub executions: Vec<Execution>,
+    pub failures: Vec<Failure>,
+    /// Unix milliseconds.
+    pub started_ms: u64,
+    pub completed_ms: u64,
+    /// The final environment and globals (name, variables).
+    pub environment: (String, Vec<(String, String)>),
+    pub globals: Vec<(String, String)>,
+    /// A fatal error that ended the run early.
+    pub error: Option<String>,
+    /// The total items of one iteration.
+    pub length: usize,
+    pub cycles: u64,
+}
+
+impl Summary {
+    /// newman's exit code: 1 when anything failed.
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty() || self.error.is_some()
+    }
+
+    /// Response times: (average, min, max, standard deviation) in ms.
+    pub fn response_times(&self) -> (f64, f64, f64, f64) {
+        let times: Vec<f64> = self
+            .executions
+            .iter()
+            .filter_map(|e| e.response.as_ref().map(|r| r.time_ms))
+            .collect();
+        if times.is_empty() {
+            return (0.0, 0.0, 0.0, 0.0);
+        }
+        let n = times.len() as f64;
+        let mean = times.iter().sum::<f64>() / n;
+        let variance = times.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n;
+        let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = times.iter().copied().fold(0.0, f64::max);
+        (mean, min, max, variance.sqrt())
+    }
+
+    /// Bytes of the response bodies.
+    pub fn received_bytes(&self) -> usize {
+        self.executions
+            .iter()
+            .filter_map(|e| e.response.as_ref().map(|r| r.body.len()))
+            .sum()
+    }
+
+    /// newman's JSON report: `{collection, environment, globals, run}`.
+    pub fn json(&self, collection: Value) -> Value {
+        let (average, min, max, sd) = self.response_times();
+        let executions: Vec<Value> = self.executions.iter().map(|e| self.execution(e)).collect();
+        let failures: Vec<Value> = self.failures.iter().map(failure).collect();
+        json!({
+            "collection": collection,
+            "environment": scope(&self.environment.0, &self.environment.1),
+            "globals": scope("globals", &self.globals),
+            "run": {
+                "stats": self.stats.json(),
+                "timings": {
+                    "responseAverage": average, "responseMin": min, "responseMax": max, "responseSd": sd,
+                    "started": self.started_ms, "completed": self.completed_ms,
+                },
+                "executions": executions,
+                "transfers": {"responseTotal": self.received_bytes()},
+                "failures": failures,
+                "error": self.error,
+            }
+        })
+    }
+
+    fn execution(&self, execution: &Execution) -> Value {
+        let mut out = Map::new();
+        out.insert(
+            "cursor".to_owned(),
+            json!({"position": execution.position, "iteration": execution.iteration,
+                   "length": self.length, "cycles": self.cycles}),
+        );
+        out.insert(
+            "item".to_owned(),
+            json!({"id": execution.item_id, "name": execution.item_name}),
+        );
+        if let Some(sent) = &execution.request {
+            out.insert(
+                "request".to_owned(),
+                json!({"url": crate::postman::export::url_parts(&sent.url), "method": sent.method,
+                       "header": pairs(&sent.headers)}),
+            );
+        }
+        if let Some(response) = &execution.response {
+            out.insert(
+                "response".to_owned(),
+                json!({
+                    "status": response.status, "code": response.code,
+                    "header": pairs(&response.headers),
+                    "stream": {"type": "Buffer", "data": response.body},
+                    "responseTime": response.time_ms.round(),
+                    "responseSize": response.body.len(),
+                }),
+            );
+        }
+        out.insert("id".to_owned(), json!(execution.item_id));
+        if let Some(error) = &execution.request_error {
+            out.insert(
+                "requestError".to_owned(),
+                json!({"name": "Error", "message": error}),
+            );
+        }
+        let assertions: Vec<Value> = execution
+            .assertions
+            .iter()
+            .map(|assertion| {
+                let mut entry = json!({"assertion": assertion.name, "skipped": assertion.skipped});
+                if let Some((name, message)) = &assertion.error {
+                    entry["error"] = json!({
+                        "name": name, "index": assertion.index, "test": assertion.name,
+                        "message": message, "stack": format!("{name}: {message}"),
+                    });
+                }
+                entry
+            })
+            .collect();
+        if !assertions.is_empty() {
+            out.insert("assertions".to_owned(), Value::Array(assertions));
+        }
+        for (key, errors) in [
+            ("prerequestScript", &execution.prerequest_errors),
+            ("testScript", &execution.test_errors),
+        ] {
+            if !errors.is_empty() {
+                let list: Vec<Value> = errors
+                    .iter()
+                    .map(|e| json!({"error": {"name": e.name, "message": e.message}}))
+                    .collect();
+                out.insert(key.to_owned(), Value::Array(list));
+            }
+        }
+        Value::Object(out)
+    }
+}
+
+fn pairs(pairs: &[(String, String)]) -> Vec<Value> {
+    pairs
+        .iter()
+        .map(|(key, value)| json!({"key": key, "value": value}))
+        .collect()
+}
+
+fn scope(name: &str, values: &[(String, String)]) -> Value {
+    let values: Vec<Value> = values
+        .iter()
+        .map(|(key, value)| json!({"type": "any", "value": value, "key": key}))
+        .collect();
+    json!({"name": name, "values": values})
+}
+
+fn failure(failure: &Failure) -> Value {
+    let mut error = json!({"name": failure.name, "message": failure.message,
+                           "stack": format!("{}: {}", failure.name, failure.message)});
+    if let Some(test) = &failure.test {
+        error["test"] = json!(test);
+    }
+    json!({
+        "error": error,
+        "at": failure.at,
+        "source": {"id": failure.item_id, "name": failure.path},
+        "cursor": {"iteration": failure.iteration},
+    })
+}
