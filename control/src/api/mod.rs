@@ -9,9 +9,11 @@ pub mod entities;
 pub mod error;
 pub mod guard;
 pub mod live;
+pub mod metrics;
 pub mod params;
 pub mod runs;
 pub mod scripting;
+pub mod storage;
 
 use std::sync::Arc;
 
@@ -55,6 +57,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(design::routes())
         .merge(live::routes())
         .merge(scripting::routes())
+        .merge(metrics::routes())
+        .merge(storage::routes())
 }
 
 #[derive(OpenApi)]
