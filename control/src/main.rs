@@ -13,5 +13,9 @@ fn main() -> ExitCode {
         cli::Command::Run(run) => cli::run::execute(*run),
         cli::Command::Serve(serve) => cli::serve::execute(serve),
         cli::Command::Request(request) => cli::request::execute(*request),
+        cli::Command::Runs(args) => cli::client::finish(cli::client::runs(&args)),
+        cli::Command::Report(args) => cli::client::finish(cli::client::report(&args)),
+        cli::Command::Stop(args) => cli::client::finish(cli::client::stop(&args)),
+        cli::Command::Watch(args) => cli::client::finish(cli::client::watch(&args)),
     }
 }

@@ -1,6 +1,8 @@
 //! Command-line flags (clap) and their translation into one validated [`RunPlan`]; the
-//! `request` and `serve` commands have their own files.
+//! `request` and `serve` commands have their own files, the clients of a running daemon
+//! (`runs`, `report`, `stop`, `watch`) their folder.
 
+pub mod client;
 pub mod plan_file;
 pub mod progress;
 pub mod request;
@@ -40,6 +42,14 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Send one request in design mode and show the response, timing and test results.
     Request(Box<request::RequestArgs>),
+    /// List the runs a daemon has stored, newest first.
+    Runs(client::RunsArgs),
+    /// Print or save a run's report from a daemon (json, csv, html or junit).
+    Report(client::ReportArgs),
+    /// Stop a run on a daemon gracefully and wait for its end.
+    Stop(client::StopArgs),
+    /// Follow a run on a daemon live, then print its summary.
+    Watch(client::WatchArgs),
 }
 
 #[derive(Debug, Args)]
