@@ -60,9 +60,13 @@ mod design_scripts;
 mod endpoints;
 #[path = "api/load_tests.rs"]
 mod load_tests;
+#[path = "api/metrics.rs"]
+mod metrics;
 #[path = "api/report_formats.rs"]
 mod report_formats;
 #[path = "api/samples.rs"]
 mod samples;
 #[path = "api/scenarios.rs"]
 mod scenarios;
+#[path = "api/storage.rs"]
+mod storage;

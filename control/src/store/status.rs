@@ -310,14 +310,17 @@ fn tally(txn: &RoTxn<'_>, dbs: &Dbs) -> Result<Tally, StoreError> {
             tally.unreadable += 1;
             continue;
         };
-        let report = match dbs.reports.get(txn, id)? {
-            Some(raw) => match serde_json::from_str::<ReportFigures>(raw) {
-                Ok(figures) => Some(figures),
-                Err(_) => {
-                    tally.unreadable += 1;
-                    None
-                }
-            },
+        // A design run's entry in `reports` is its trace: nothing to read there.
+        let stored = match run.run_type {
+            RunType::Load => dbs.reports.get(txn, id)?,
+            RunType::Design => None,
+        };
+        let report = match stored.map(serde_json::from_str::<ReportFigures>) {
+            Some(Ok(figures)) => Some(figures),
+            Some(Err(_)) => {
+                tally.unreadable += 1;
+                None
+            }
             None => None,
         };
         tally.add(&run, report);
