@@ -54,6 +54,8 @@ mod design_auth;
 #[path = "api/design_wire.rs"]
 mod design_wire;
 
+#[path = "api/clients.rs"]
+mod clients;
 #[path = "api/design_scripts.rs"]
 mod design_scripts;
 #[path = "api/endpoints.rs"]
