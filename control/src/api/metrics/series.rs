@@ -393,7 +393,10 @@ mod tests {
     #[test]
     fn a_tick_without_a_breakdown_counts_failures_as_unclassified() {
         let plain = tick(r#"{"totalErrors": 4, "droppedRequests": 2, "someNewField": [1]}"#);
-        assert_eq!(plain.errors_by_type(), [("dropped", 2), ("unclassified", 4)]);
+        assert_eq!(
+            plain.errors_by_type(),
+            [("dropped", 2), ("unclassified", 4)]
+        );
         let typed = tick(r#"{"errorTypes": {"timeout": 3, "http_5xx": 1}}"#);
         assert_eq!(typed.errors_by_type(), [("http_5xx", 1), ("timeout", 3)]);
     }
