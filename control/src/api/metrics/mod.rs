@@ -123,13 +123,17 @@ fn shard_threads() -> u64 {
 mod tests {
     #[test]
     fn shard_threads_are_counted_by_name() {
+        let (started, up) = std::sync::mpsc::channel::<()>();
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("vayu-shard-99".to_owned())
             .spawn(move || {
+                // The name is set by the thread itself as it starts: count after this.
+                let _ = started.send(());
                 let _ = stopped.recv();
             })
             .expect("a thread");
+        let _ = up.recv();
         // Other tests of this binary may run shards of their own: at least this one.
         assert!(super::shard_threads() >= 1);
         drop(stop);
