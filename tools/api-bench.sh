@@ -11,27 +11,36 @@
 #   tools/api-bench.sh soak [MIN] [RPS]  a constant_rps run of MIN minutes (default 10) at RPS
 #                                  (default 5000); daemon RSS (anonymous and file-backed, i.e.
 #                                  heap vs LMDB's mapped pages) sampled every 30 s
+#   tools/api-bench.sh metrics     GET /metrics latency (oha, p50/p99) with 1,000 stored runs,
+#                                  idle and while a full-speed run goes; GET /storage/status too
 # The target is vayu-target on 127.0.0.1:$TARGET_PORT (default 18080); the daemon gets a
-# fresh data dir.
+# fresh data dir. PROFILE=debug uses (and builds) the debug binaries instead of release ones;
+# DAEMON_WORKERS=N passes --workers N to the daemon (default: one shard per core).
 set -euo pipefail
 PORT=${TARGET_PORT:-18080}
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet -p vayu-control --bin vayu -p vayu-bench --bin vayu-target
-VAYU=target/release/vayu
+PROFILE=${PROFILE:-release}
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+if [[ $PROFILE == release ]]; then
+    cargo build --release --quiet -p vayu-control --bin vayu -p vayu-bench --bin vayu-target
+else
+    cargo build --quiet -p vayu-control --bin vayu -p vayu-bench --bin vayu-target
+fi
+VAYU=$TARGET_DIR/$PROFILE/vayu
 WORK=$(mktemp -d)
 cleanup() { kill "${DAEMON_PID:-}" "${TARGET_PID:-}" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 start_target() {
-    target/release/vayu-target --addr 127.0.0.1:$PORT > "$WORK/target.log" 2>&1 &
+    "$TARGET_DIR/$PROFILE/vayu-target" --addr 127.0.0.1:$PORT > "$WORK/target.log" 2>&1 &
     TARGET_PID=$!
     for _ in $(seq 50); do grep -q listening "$WORK/target.log" 2>/dev/null && return; sleep 0.1; done
     echo "vayu-target did not start (port $PORT busy?)" >&2; exit 1
 }
 
 start_daemon() {
-    "$VAYU" serve --port 0 --data-dir "$WORK/data" > "$WORK/daemon.log" 2>&1 &
+    "$VAYU" serve --port 0 --data-dir "$WORK/data" ${DAEMON_WORKERS:+--workers "$DAEMON_WORKERS"} > "$WORK/daemon.log" 2>&1 &
     DAEMON_PID=$!
     for _ in $(seq 100); do
         API=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/daemon.log" 2>/dev/null | head -1 || true)
@@ -171,6 +180,39 @@ soak)
     curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print("  requests", s["totalRequests"], "avgRps", s["avgRps"])'
     echo "  ticks stored: $(curl -sf "$API/stats/$id?format=json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
     ;;
+metrics)
+    command -v oha >/dev/null || cargo install oha --locked
+    start_target; start_daemon
+    echo "storing 1000 runs..."
+    for i in $(seq 1000); do
+        post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"iterations\",\"iterations\":1,\"concurrency\":1}" > /dev/null
+    done
+    last=$(curl -sf "$API/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+    wait_done "$last"
+    summarize() {
+        python3 - "$WORK/oha.json" "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["latencyPercentiles"]
+print(f"  {sys.argv[2]}: p50 {p['p50']*1000:.3f} ms  p99 {p['p99']*1000:.3f} ms  max {d['summary']['slowest']*1000:.3f} ms  ({d['summary']['requestsPerSec']:.0f} req/s)")
+PY
+    }
+    echo "GET /metrics, 2000 requests, 1 connection:"
+    oha --no-tui -n 2000 -c 1 --output-format json "$API/metrics" > "$WORK/oha.json"
+    summarize "idle, 1000 runs stored"
+    id=$(post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"60s\"}" | run_id_of)
+    until curl -sf "$API/metrics" | grep -q "^vayu_run_requests_total{run_id=\"$id\"} [1-9]"; do sleep 0.1; done
+    oha --no-tui -n 2000 -c 1 --output-format json "$API/metrics" > "$WORK/oha.json"
+    summarize "during a full-speed run (c 64), 1001 runs stored"
+    curl -sf "$API/metrics" | grep -E "^vayu_(active_runs|shards|runs_stored) |^vayu_run_completions_per_second"
+    curl -sf -X POST "$API/run/$id/stop" > /dev/null
+    wait_done "$id"
+    rps=$(curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["avgRps"])')
+    echo "  (that run: $rps req/s)"
+    echo "GET /storage/status, 200 requests, 1 connection:"
+    oha --no-tui -n 200 -c 1 --output-format json "$API/storage/status" > "$WORK/oha.json"
+    summarize "1001 runs stored"
+    ;;
 *)
-    sed -n '2,8p' "$0"; exit 2 ;;
+    sed -n '2,18p' "$0"; exit 2 ;;
 esac

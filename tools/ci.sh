@@ -13,6 +13,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# GET /metrics is checked with a real Prometheus parser (tests/tests/api/metrics.rs): Python's
+# prometheus_client, text format 0.0.4 and OpenMetrics. Under CI a missing parser fails it.
+if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
+    echo "== installing prometheus-client (PyPI) for the /metrics parser test"
+    python3 -m pip install --quiet prometheus-client \
+        || python3 -m pip install --quiet --break-system-packages prometheus-client
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

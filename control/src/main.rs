@@ -1,7 +1,8 @@
 //! The `vayu` binary: `vayu run` (a one-shot load test, the wrk/oha/k6 use case),
 //! `vayu serve` (the daemon with the control API), `vayu request` (one request in design
 //! mode), `vayu collection run` (a newman-compatible runner) and `vayu import` (Postman
-//! files into a data directory).
+//! files into a data directory), and the clients of a running daemon (`runs`, `report`,
+//! `stop`, `watch`).
 
 use std::process::ExitCode;
 
@@ -16,5 +17,9 @@ fn main() -> ExitCode {
         cli::Command::Request(request) => cli::request::execute(*request),
         cli::Command::Collection(command) => cli::collection::execute(command),
         cli::Command::Import(import) => cli::import::execute(import),
+        cli::Command::Runs(args) => cli::client::finish(cli::client::runs(&args)),
+        cli::Command::Report(args) => cli::client::finish(cli::client::report(&args)),
+        cli::Command::Stop(args) => cli::client::finish(cli::client::stop(&args)),
+        cli::Command::Watch(args) => cli::client::finish(cli::client::watch(&args)),
     }
 }

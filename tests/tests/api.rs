@@ -59,15 +59,21 @@ mod design_auth;
 #[path = "api/design_wire.rs"]
 mod design_wire;
 
+#[path = "api/clients.rs"]
+mod clients;
 #[path = "api/design_scripts.rs"]
 mod design_scripts;
 #[path = "api/endpoints.rs"]
 mod endpoints;
 #[path = "api/load_tests.rs"]
 mod load_tests;
+#[path = "api/metrics.rs"]
+mod metrics;
 #[path = "api/report_formats.rs"]
 mod report_formats;
 #[path = "api/samples.rs"]
 mod samples;
 #[path = "api/scenarios.rs"]
 mod scenarios;
+#[path = "api/storage.rs"]
+mod storage;

@@ -9,10 +9,12 @@ pub mod entities;
 pub mod error;
 pub mod guard;
 pub mod live;
+pub mod metrics;
 pub mod params;
 pub mod postman;
 pub mod runs;
 pub mod scripting;
+pub mod storage;
 
 use std::sync::Arc;
 
@@ -58,6 +60,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(live::routes())
         .merge(scripting::routes())
         .merge(postman::routes())
+        .merge(metrics::routes())
+        .merge(storage::routes())
 }
 
 #[derive(OpenApi)]

@@ -1,6 +1,8 @@
 //! Command-line flags (clap) and their translation into one validated [`RunPlan`]; the
-//! `request`, `serve`, `collection` and `import` commands have their own files.
+//! `request`, `serve`, `collection` and `import` commands have their own files, the clients
+//! of a running daemon (`runs`, `report`, `stop`, `watch`) their folder.
 
+pub mod client;
 pub mod collection;
 pub mod import;
 pub mod plan_file;
@@ -47,6 +49,14 @@ pub enum Command {
     Collection(collection::CollectionCommand),
     /// Import Postman collections, environments and globals into a data directory.
     Import(import::ImportArgs),
+    /// List the runs a daemon has stored, newest first.
+    Runs(client::RunsArgs),
+    /// Print or save a run's report from a daemon (json, csv, html or junit).
+    Report(client::ReportArgs),
+    /// Stop a run on a daemon gracefully and wait for its end.
+    Stop(client::StopArgs),
+    /// Follow a run on a daemon live, then print its summary.
+    Watch(client::WatchArgs),
 }
 
 #[derive(Debug, Args)]

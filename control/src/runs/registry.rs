@@ -85,6 +85,16 @@ impl Registry {
         Some(run)
     }
 
+    /// The runs still going (not finished), with their ids: the per-run series of
+    /// `GET /metrics`.
+    pub fn active(&self) -> Vec<(String, Arc<LiveRun>)> {
+        lock(&self.runs)
+            .iter()
+            .filter(|(_, run)| !run.is_finished())
+            .map(|(id, run)| (id.clone(), Arc::clone(run)))
+            .collect()
+    }
+
     /// Forgets a run (deleted).
     pub fn remove(&self, id: &str) {
         lock(&self.runs).remove(id);

@@ -8,6 +8,7 @@ pub mod config;
 pub mod entities;
 pub mod lock;
 pub mod runs;
+pub mod status;
 mod writer;
 
 use std::path::Path;
