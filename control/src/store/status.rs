@@ -447,6 +447,9 @@ mod tests {
             end_time: end,
             comment: None,
             failure_reason: None,
+            name: None,
+            description: None,
+            source: None,
         }
     }
 
