@@ -80,7 +80,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             tracing::info!("API keys required ({key_count} configured)");
         }
         let shutdown_state = Arc::clone(&state);
-        axum::serve(listener, api::router(Arc::clone(&state), &security))
+        axum::serve(listener, api::router(
+                Arc::clone(&state),
+                &security,
+                vec![("/api/v1", crate::compat::atm::routes())],
+            ))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 shutdown_state.runs.stop_all();

@@ -34,15 +34,26 @@ pub use error::{ApiError, ApiResult};
 pub use crate::state::AppState;
 
 /// The whole API, and its OpenAPI document (built from the same route registrations, so
-/// the two cannot drift apart).
-pub fn router(state: AppState, security: &Arc<guard::Security>) -> Router {
+/// the two cannot drift apart), with `other_apis` (another service's API at its prefix, e.g.
+/// ATM's at `/api/v1`) behind the same guards.
+pub fn router(
+    state: AppState,
+    security: &Arc<guard::Security>,
+    other_apis: Vec<(&'static str, Router<AppState>)>,
+) -> Router {
     let (routes, spec) = api_routes().split_for_parts();
     // `method_not_allowed_fallback` is copied into the routes registered *before* it (the
     // merged ones included; axum keeps the `Allow` header it builds per route): every route
     // goes above it, or its wrong methods answer axum's empty 405.
     let routes = routes
         .route("/openapi.json", get(move || std::future::ready(Json(spec))))
-        .nest("/api/v1", crate::compat::atm::routes())
+        .merge(
+            other_apis
+                .into_iter()
+                .fold(Router::new(), |all, (prefix, routes)| {
+                    all.nest(prefix, routes)
+                }),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
         .with_state(Arc::clone(&state));

@@ -287,7 +287,7 @@ async fn send_once(
         .headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-encoding"))
-        .and_then(|(_, encoding)| super::decode::decoded(encoding, &capture.body));
+        .and_then(|(_, encoding)| super::decode::decoded(encoding, &capture.body, BODY_CAP));
     Ok(HopResponse {
         status: response.status,
         headers: capture.headers,
