@@ -1,6 +1,7 @@
 //! One QuickJS runtime + context with chai and the prelude loaded (warm), the deadline
 //! clock behind the interrupt handler, the compiled-script cache, and one script run:
-//! begin → user script → promise jobs and timers → finish.
+//! begin → user script → promise jobs and timers → finish. The sandbox's npm libraries
+//! (`library`) load into the same context when a script first uses them.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use rquickjs::context::EvalOptions;
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime};
 
 use super::error::{describe, ScriptError, ScriptErrorKind, USER_FILE};
+use super::library;
 use super::model::Limits;
 
 /// chai 4 as shipped (UMD); its type-detect part wants a `self`.
@@ -20,13 +22,19 @@ const CHAI: &str = concat!(
     "\n})(globalThis);"
 );
 
-/// The prelude files share one function scope; it returns the hooks Rust calls.
+/// The prelude files share one function scope; it returns the hooks Rust calls. It takes
+/// chai and the library host (`library::install`) from globals and removes them.
 const PRELUDE: &str = concat!(
-    "(function (chai) {\n'use strict';\ndelete globalThis.chai;\n",
+    "(function (chai, libraryHost) {\n'use strict';\n",
+    "delete globalThis.chai;\ndelete globalThis.__vayuLibraryHost;\n",
+    "const SUGAR_METHODS = ",
+    include_str!("vendor/libs/sugar-methods.json"),
+    ";\n",
     include_str!("prelude/lists.js"),
+    include_str!("prelude/require.js"),
     include_str!("prelude/assertions.js"),
     include_str!("prelude/pm.js"),
-    "\nreturn { begin, finish, runTimer };\n})(globalThis.chai)"
+    "\nreturn { begin, finish, runTimer };\n})(globalThis.chai, globalThis.__vayuLibraryHost)"
 );
 
 /// Compiled scripts kept per engine; a load run uses one or two, design mode a few.
@@ -72,20 +80,32 @@ impl FailedRun {
 }
 
 /// The deadline the interrupt handler checks (QuickJS polls it every ~10k operations).
+///
+/// While a library loads, the script's deadline is held: loading is a one-time cost of the
+/// sandbox (tens of ms, 150 ms for postman-collection), not of the script that happened to
+/// use it first, and a load run's 100 ms per-execution limit would otherwise cut every
+/// load, rebuild the sandbox and cut the next one again. A load has its own limit.
 #[derive(Default)]
-struct Clock {
+pub(super) struct Clock {
     deadline: Cell<Option<Instant>>,
     fired: Cell<bool>,
+    /// While a library loads: when it began, and the script's deadline then.
+    held: Cell<Option<(Instant, Option<Instant>)>>,
 }
+
+/// The time one library load (with what it requires) may take.
+const LIBRARY_LOAD_LIMIT: Duration = Duration::from_secs(5);
 
 impl Clock {
     fn arm(&self, limit: Duration) {
         self.deadline.set(Instant::now().checked_add(limit));
         self.fired.set(false);
+        self.held.set(None);
     }
 
     fn disarm(&self) {
         self.deadline.set(None);
+        self.held.set(None);
     }
 
     /// True once the deadline passed; remembers it so errors can be told apart.
@@ -95,6 +115,27 @@ impl Clock {
             self.fired.set(true);
         }
         expired
+    }
+
+    /// A library starts loading: the script's deadline waits, the load gets its own.
+    pub(super) fn hold(&self) {
+        if self.held.get().is_some() {
+            return;
+        }
+        let now = Instant::now();
+        let deadline = self.deadline.get();
+        self.held.set(Some((now, deadline)));
+        if deadline.is_some() {
+            self.deadline.set(now.checked_add(LIBRARY_LOAD_LIMIT));
+        }
+    }
+
+    /// The load is over: the script's deadline resumes, moved by the time it took.
+    pub(super) fn release(&self) {
+        if let Some((since, deadline)) = self.held.take() {
+            self.deadline
+                .set(deadline.and_then(|d| d.checked_add(since.elapsed())));
+        }
     }
 }
 
@@ -137,6 +178,7 @@ impl Engine {
         let hooks = context.with(|js| {
             let load = || -> rquickjs::Result<Hooks> {
                 js.eval_with_options::<(), _>(CHAI, options("chai.js"))?;
+                library::install(&js, Rc::clone(&clock))?;
                 let hooks: Object = js.eval_with_options(PRELUDE, options("prelude.js"))?;
                 let hook = |name: &str| -> rquickjs::Result<Persistent<Function<'static>>> {
                     Ok(Persistent::save(&js, hooks.get::<_, Function>(name)?))
@@ -160,6 +202,15 @@ impl Engine {
             clock,
             limits,
         })
+    }
+
+    /// Bytes the runtime holds after a garbage collection (tests measure what a library
+    /// adds to a sandbox).
+    #[cfg(test)]
+    pub fn memory_used(&self) -> i64 {
+        let runtime = self.context.runtime();
+        runtime.run_gc();
+        runtime.memory_usage().memory_used_size
     }
 
     /// Runs `script` between `begin(input, body)` and `finish()`, all under the time limit;

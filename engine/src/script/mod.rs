@@ -11,6 +11,9 @@
 //! - `engine`: the QuickJS runtime, the deadline, the compiled-script cache, one run.
 //! - `bridge`: the JSON crossing into the prelude and back.
 //! - `prelude/*.js`: the `pm` API in JavaScript; `vendor/chai.js`: chai 4.4.0.
+//! - `library`: the npm libraries of Postman's sandbox (`vendor/libs/`), compiled on a
+//!   script's first `require()` or use of a global such as `_` or `CryptoJS`;
+//!   `prelude/require.js` is their loader.
 //! - [`api`]: the table of `pm` members behind [`completions`].
 //! - `check`: [`check_syntax`], compiling a script without running it.
 
@@ -19,6 +22,7 @@ mod bridge;
 mod check;
 mod engine;
 pub mod error;
+mod library;
 pub mod model;
 
 pub use api::{completions, Completion};

@@ -2,6 +2,7 @@
 
 mod completions;
 mod failures;
+mod libraries;
 mod postman;
 mod prerequest;
 mod timing;

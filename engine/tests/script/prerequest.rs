@@ -196,5 +196,24 @@ console.log(atob(credentials));
         Some("n")
     );
     assert!(outcome.environment_changed);
-    assert_eq!(outcome.console[0].message, "ada:s3cret");
+    // btoa/atob are Postman's legacy globals: each use warns once, as in Postman.
+    let console: Vec<(&str, &str)> = outcome
+        .console
+        .iter()
+        .map(|l| (l.level.as_str(), l.message.as_str()))
+        .collect();
+    assert_eq!(
+        console,
+        [
+            (
+                "warn",
+                "Using \"btoa\" is deprecated. Use \"require('btoa')\" instead."
+            ),
+            (
+                "warn",
+                "Using \"atob\" is deprecated. Use \"require('atob')\" instead."
+            ),
+            ("log", "ada:s3cret")
+        ]
+    );
 }

@@ -46,6 +46,29 @@ const STATUS_CODES = {
     forbidden: 403, notFound: 404, notAcceptable: 406, rateLimited: 429
 };
 
+// Compiled JSON schemas (without ajv options) by their JSON: a script run under load
+// compiles its schema once, not once per response (ajv compiles to JavaScript).
+const schemaValidators = new Map();
+const SCHEMA_CACHE_CAPACITY = 64;
+
+function schemaValidator(schema, options) {
+    const settings = Object.assign({ allErrors: true, logger: false }, options);
+    const key = options === undefined ? stringify(schema) : undefined;
+    const cached = key === undefined ? undefined : schemaValidators.get(key);
+    if (cached !== undefined) { return cached; }
+    // A compiled schema is kept for the sandbox's life: compiling is warm-up, like loading.
+    const entry = warmUp(() => {
+        const Ajv = loadModule('ajv');
+        const ajv = new Ajv(settings);
+        return { ajv, validate: ajv.compile(schema) };
+    });
+    if (key !== undefined) {
+        if (schemaValidators.size >= SCHEMA_CACHE_CAPACITY) { schemaValidators.clear(); }
+        schemaValidators.set(key, entry);
+    }
+    return entry;
+}
+
 function installAssertions(chai) {
     const Assertion = chai.Assertion;
     const eql = chai.util.eql;
@@ -205,6 +228,19 @@ function installAssertions(chai) {
         this.assert(eql(actual, value),
             'expected response body json at "' + path + '" to contain #{exp} but got #{act}',
             'expected response body json at "' + path + '" to not contain #{exp} but got #{act}', value, actual);
+    });
+
+    // Postman's `jsonSchema(schema[, ajvOptions])`: ajv 6 with all errors collected, on the
+    // response's JSON or on any other asserted value.
+    Assertion.addMethod('jsonSchema', function (schema, options) {
+        new Assertion(schema).to.be.an('object');
+        const target = this._obj;
+        const data = target instanceof Response ? target.json() : target;
+        const { ajv, validate } = schemaValidator(schema, options);
+        const valid = validate(data);
+        this.assert(valid && !validate.errors,
+            'expected data to satisfy schema but found following errors: \n' + ajv.errorsText(validate.errors),
+            'expected data to not satisfy schema', true, valid);
     });
 
     // `.to.have.responseTime.below(200)` / `.responseTime(120)`; the same for responseSize.

@@ -250,10 +250,9 @@ globalThis.setTimeout = (fn, delay, ...args) => setTimer(fn, delay, args, false)
 globalThis.setInterval = (fn, delay, ...args) => setTimer(fn, delay, args, true);
 globalThis.clearTimeout = clearTimer;
 globalThis.clearInterval = clearTimer;
-globalThis.require = (name) => {
-    if (name === 'chai') { return chai; }
-    throw new Error('Cannot find module \'' + name + '\'');
-};
+globalThis.setImmediate = (fn, ...args) => setTimer(fn, 0, args, false);
+globalThis.clearImmediate = clearTimer;
+globalThis.require = requireModule;
 [Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables]
     .forEach((type) => { Object.freeze(type.prototype); Object.freeze(type); });
 // Namespace objects are no one's prototype, so freezing them is safe; built-in prototypes
@@ -261,10 +260,11 @@ globalThis.require = (name) => {
 [JSON, Math, Reflect].forEach(Object.freeze);
 
 // Every global as the prelude left it: scripts may add, replace or delete globals, the
-// next run starts from this again.
-const baseNames = Object.getOwnPropertyNames(globalThis);
+// next run starts from this again. The library globals (require.js) reset themselves, and
+// reading them here would load every library.
+const baseSet = new Set(Object.getOwnPropertyNames(globalThis));
+const baseNames = [...baseSet].filter((name) => !LIBRARY_GLOBAL_NAMES.has(name));
 const baseValues = baseNames.map((name) => globalThis[name]);
-const baseSet = new Set(baseNames);
 
 // Plain loops: this runs before every script and QuickJS calls are not free.
 function resetGlobals() {
@@ -279,7 +279,7 @@ function resetGlobals() {
         }
     }
     // Same count and nothing missing: no global was added.
-    if (!restored && names.length === baseNames.length) { return; }
+    if (!restored && names.length === baseSet.size) { return; }
     for (let i = 0; i < names.length; i++) {
         if (!baseSet.has(names[i])) { delete globalThis[names[i]]; }
     }
@@ -287,6 +287,7 @@ function resetGlobals() {
 
 function begin(json, body) {
     resetGlobals();
+    libraryOverrides = null;
     const input = parse(json);
     const vars = input.variables;
     const scopes = {
@@ -310,7 +311,10 @@ function finish() {
     const legacy = globalThis.tests;
     if (legacy !== null && typeof legacy === 'object') {
         Object.keys(legacy).forEach((name) => {
-            tests.push({ name, passed: Boolean(legacy[name]), skipped: false, error: null });
+            const passed = Boolean(legacy[name]);
+            // Postman's message for a falsy legacy test.
+            const error = passed ? null : 'expected ' + String(legacy[name]) + ' to be truthy';
+            tests.push({ name, passed, skipped: false, error });
         });
     }
     const request = state.request;
