@@ -14,8 +14,9 @@
 #   tools/api-bench.sh metrics     GET /metrics latency (oha, p50/p99) with 1,000 stored runs,
 #                                  idle and while a full-speed run goes; GET /storage/status too
 # The target is vayu-target on 127.0.0.1:$TARGET_PORT (default 18080); the daemon gets a
-# fresh data dir. PROFILE=debug uses (and builds) the debug binaries instead of release ones;
-# DAEMON_WORKERS=N passes --workers N to the daemon (default: one shard per core).
+# fresh data dir. PROFILE=debug uses (and builds) the debug binaries instead of release ones
+# (BUILD_FLAGS are passed to that build); DAEMON_WORKERS=N passes --workers N to the daemon
+# (default: one shard per core).
 set -euo pipefail
 PORT=${TARGET_PORT:-18080}
 cd "$(dirname "$0")/.."
@@ -25,7 +26,10 @@ TARGET_DIR=${CARGO_TARGET_DIR:-target}
 if [[ $PROFILE == release ]]; then
     cargo build --release --quiet -p vayu-control --bin vayu -p vayu-bench --bin vayu-target
 else
-    cargo build --quiet -p vayu-control --bin vayu -p vayu-bench --bin vayu-target
+    # BUILD_FLAGS: e.g. --config profile.dev.package.vayu-control.opt-level=2 (dependencies are
+    # already optimised in dev builds: this makes the whole daemon optimised, without LTO).
+    # shellcheck disable=SC2086
+    cargo build --quiet ${BUILD_FLAGS:-} -p vayu-control --bin vayu -p vayu-bench --bin vayu-target
 fi
 VAYU=$TARGET_DIR/$PROFILE/vayu
 WORK=$(mktemp -d)

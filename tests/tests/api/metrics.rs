@@ -58,7 +58,11 @@ fn parser_available() -> bool {
             return Ok(());
         }
         Err(match install {
-            Ok(out) => String::from_utf8_lossy(&out.stderr).into_owned(),
+            Ok(out) => format!(
+                "`python3 -m pip install prometheus-client`: {}; {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
             Err(err) => format!("python3: {err}"),
         })
     });

@@ -4,6 +4,7 @@
 //! so it stays cheap while a run goes and however many runs are stored.
 
 mod exposition;
+mod families;
 mod series;
 
 use std::sync::Mutex;
