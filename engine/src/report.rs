@@ -43,6 +43,9 @@ pub struct LiveTick {
     pub status4xx: u64,
     pub status5xx: u64,
     pub status_codes: BTreeMap<String, u64>,
+    /// Failed requests so far by type (`timeout`, `http_5xx`, ...), as the report's
+    /// `errors.types`.
+    pub error_types: BTreeMap<String, u64>,
     /// Responses picked for testing by `success_sample_rate` so far.
     pub samples_selected: u64,
     /// Responses a test script ran on so far, and its assertions' outcomes.

@@ -2,13 +2,12 @@
 //! summary, latency percentiles, errors by type, rate control, thresholds, per-endpoint
 //! sections, test results and the plan as run.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 
 use super::{mean_ms, named_tests, percent, quantile_ms, status_map, unix_ms, Aggregator};
-use crate::metrics::{EndpointStats, FailureKind};
+use crate::metrics::EndpointStats;
 use crate::plan::{Load, RunPlan};
 use crate::report::{
     EndpointReport, EndpointSummary, Errors, Latency, Metadata, RateControl, Report, SlowRequests,
@@ -61,13 +60,7 @@ impl Aggregator {
         let setup = self.t0.saturating_duration_since(started.0);
         let start_wall = started.1 + setup;
         let start_ms = unix_ms(start_wall);
-        let mut types = BTreeMap::new();
-        for failure in FailureKind::all() {
-            let count = c.failures_of(failure);
-            if count > 0 {
-                types.insert(failure.as_str().to_owned(), count);
-            }
-        }
+        let types = super::error_types(c);
         let by_status_code = status_map(c)
             .into_iter()
             .filter(|(code, _)| {
@@ -185,13 +178,7 @@ impl Aggregator {
 /// The report section of one endpoint.
 fn endpoint_report(stats: &EndpointStats, duration_s: f64) -> EndpointReport {
     let c = &stats.counters;
-    let mut types = BTreeMap::new();
-    for failure in FailureKind::all() {
-        let count = c.failures_of(failure);
-        if count > 0 {
-            types.insert(failure.as_str().to_owned(), count);
-        }
-    }
+    let types = super::error_types(c);
     EndpointReport {
         summary: EndpointSummary {
             total_requests: c.completed,

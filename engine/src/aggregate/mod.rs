@@ -156,6 +156,7 @@ impl Aggregator {
             status4xx: c.status_class(4),
             status5xx: c.status_class(5),
             status_codes: status_map(c),
+            error_types: error_types(c),
             samples_selected: self.tests.samples_selected,
             samples_tested: self.tests.samples_tested,
             tests_passed: self.tests.passed,
@@ -239,6 +240,14 @@ fn mean_ms(histogram: &Histogram<u64>) -> f64 {
     } else {
         histogram.mean() / 1000.0
     }
+}
+
+/// Failed requests by type, the types with none left out.
+fn error_types(counters: &Counters) -> BTreeMap<String, u64> {
+    crate::metrics::FailureKind::all()
+        .map(|kind| (kind.as_str().to_owned(), counters.failures_of(kind)))
+        .filter(|(_, count)| *count > 0)
+        .collect()
 }
 
 fn status_map(counters: &Counters) -> BTreeMap<String, u64> {
