@@ -1,9 +1,12 @@
 //! Open-loop pacing seen from the target: each request's arrival at `vayu-target` (its own
 //! wall-clock receive time, `--record-arrivals`) against its intended send time
 //! `startTimeUs + k / rps` from the report. The bounds are correctness bounds for a 2-core
-//! CI machine running test builds (never early; not on a millisecond timer wheel; the
-//! generator's own lag reported, not hidden), not performance goals: the benchmark figures
-//! are in the README and `docs/DECISIONS.md` (`tools/pacing.sh`).
+//! CI machine running test builds (every slot sent; never early; the median not on a
+//! millisecond timer wheel; the generator's own lag reported, not hidden), not performance
+//! goals: the queue-wait and CPU figures are benchmarks, in the README and
+//! `docs/DECISIONS.md` (`tools/pacing.sh`). The mean queue wait is not bounded here: one VM
+//! stall of a few ms moves a 1 s run's mean past any useful bound, and what matters in a
+//! test is that vayu reports it, which is checked on every attempt.
 //!
 //! The target is the benchmark target (coroutines on one thread), not the thread-per-connection
 //! test server, whose per-request thread wake-ups would compete with the generator for the
@@ -109,10 +112,10 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// past them, and these machines are shared. The correctness checks hold on every attempt.
 const ATTEMPTS: usize = 3;
 
-/// The lateness the target saw in one run: (median µs, vayu's avgQueueWaitMs); an error
+/// The median lateness the target saw in one run, in µs; an error
 /// when the target could not answer every request in time (a starved machine: the run is
 /// tried again, see [`check_pacing`]).
-fn pacing_run(rps: u32, seconds: u32, connections: u32) -> Result<(f64, f64), String> {
+fn pacing_run(rps: u32, seconds: u32, connections: u32) -> Result<f64, String> {
     let target = Target::start();
     let url = target.url();
     let (rate, duration, conns) = (
@@ -173,7 +176,7 @@ fn pacing_run(rps: u32, seconds: u32, connections: u32) -> Result<(f64, f64), St
         p0 > -100.0,
         "a request arrived {p0:.0} µs before it was due"
     );
-    Ok((p50, queue_wait_ms))
+    Ok(p50)
 }
 
 fn check_pacing(rps: u32, seconds: u32, connections: u32) {
@@ -182,16 +185,14 @@ fn check_pacing(rps: u32, seconds: u32, connections: u32) {
     for _ in 0..ATTEMPTS {
         match pacing_run(rps, seconds, connections) {
             // The old 1 ms timer wheel put the median near 500–1000 µs at every rate.
-            Ok((p50, queue_wait_ms)) if p50 < 400.0 && queue_wait_ms < 0.4 => return,
-            Ok((p50, queue_wait_ms)) => seen.push(format!(
-                "median {p50:.0} µs, avgQueueWaitMs {queue_wait_ms}"
-            )),
+            Ok(p50) if p50 < 400.0 => return,
+            Ok(p50) => seen.push(format!("median {p50:.0} µs")),
             Err(starved) => seen.push(starved),
         }
     }
     panic!(
-        "{rps} req/s: no attempt had every request answered, a median lateness under 400 µs \
-         and avgQueueWaitMs under 0.4 ms: {seen:?}"
+        "{rps} req/s: no attempt had every request answered and a median lateness under \
+         400 µs: {seen:?}"
     );
 }
 
