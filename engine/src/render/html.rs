@@ -1,25 +1,69 @@
-//! The HTML report: one self-contained page (uPlot and the chart code inlined) with the
-//! summary, latency percentiles, thresholds, per-endpoint table, status codes and errors as
-//! tables, and charts of latency over time (p50/p95/p99), req/s, errors, the latency
-//! histogram and status codes.
+//! The HTML report: one self-contained page (uPlot and the chart code inlined) rendered from
+//! a template (`report.html`, minijinja with HTML auto-escaping) with every section of the
+//! JSON report: summary, latency, rate control, thresholds, errors by type and by status,
+//! status codes, timing breakdown, slow requests, test validation per test, and each
+//! endpoint with its own latency, codes, errors and chart; then the charts of the whole run
+//! (latency over time, req/s, errors, the latency histogram, status codes).
 
+use minijinja::value::Value as TemplateValue;
+use minijinja::{context, AutoEscape, Environment, Error, ErrorKind};
 use serde_json::{json, Value};
 
-use super::{escape_markup, latency_buckets, Sources};
+use super::{latency_buckets, Sources};
 
+const TEMPLATE: &str = include_str!("report.html");
 const UPLOT_JS: &str = include_str!("vendor/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("vendor/uPlot.min.css");
 const REPORT_JS: &str = include_str!("report.js");
 const REPORT_CSS: &str = include_str!("report.css");
 
-/// The whole page.
+/// The charts of the whole run, in page order (`report.js` draws each by its id).
+const CHART_IDS: [&str; 5] = [
+    "chart-latency",
+    "chart-rps",
+    "chart-errors",
+    "chart-histogram",
+    "chart-status",
+];
+
+const LATENCY_KEYS: [&str; 9] = [
+    "min", "p50", "p75", "p90", "p95", "p99", "p999", "max", "avg",
+];
+
+/// The summary's rows: label, then the JSON field.
+const SUMMARY_ROWS: [(&str, &str); 17] = [
+    ("Requests", "totalRequests"),
+    ("Successful", "successfulRequests"),
+    ("Failed", "failedRequests"),
+    ("Error rate %", "errorRate"),
+    ("Duration s", "totalDurationSeconds"),
+    ("Test duration s", "testDuration"),
+    ("Setup before the first request s", "setupOverhead"),
+    ("Requests/s (completed)", "avgRps"),
+    ("Send rate /s", "sendRate"),
+    ("Throughput /s", "throughput"),
+    ("Requests sent", "requestsSent"),
+    ("Peak in flight", "peakConcurrency"),
+    ("Dropped", "droppedRequests"),
+    ("Avg queue wait ms", "avgQueueWaitMs"),
+    ("Bytes sent", "bytesSent"),
+    ("Bytes received", "bytesReceived"),
+    ("Bytes received /s", "throughputBytesPerSec"),
+];
+
+/// The whole page. A template error is a bug of ours (the template is compiled in and the
+/// report's shape is ours), shown in place of the page rather than panicking the daemon.
 pub fn page(sources: &Sources<'_>) -> String {
+    render(sources).unwrap_or_else(|err| {
+        format!(
+            "<!DOCTYPE html>\n<title>Vayu report</title>\n<p>The report page could not be rendered: {}</p>\n",
+            super::escape_markup(&format!("{err:#}"))
+        )
+    })
+}
+
+fn render(sources: &Sources<'_>) -> Result<String, Error> {
     let report = sources.report;
-    let metadata = &report["metadata"];
-    let title = format!(
-        "Vayu report {}",
-        metadata["runId"].as_str().unwrap_or_default()
-    );
     let histogram: Vec<Value> = sources
         .latency
         .map(latency_buckets)
@@ -28,209 +72,65 @@ pub fn page(sources: &Sources<'_>) -> String {
         .map(|(upper, count)| json!([upper, count]))
         .collect();
     let data = json!({ "report": report, "ticks": sources.ticks, "histogram": histogram });
-    let mut html = String::with_capacity(UPLOT_JS.len() + 64 * 1024);
-    html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    html.push_str(&format!("<title>{}</title>\n", escape_markup(&title)));
-    html.push_str(&format!(
-        "<style>{UPLOT_CSS}\n{REPORT_CSS}</style>\n</head>\n<body>\n"
-    ));
-    html.push_str(&format!("<h1>{}</h1>\n", escape_markup(&title)));
-    html.push_str(&format!(
-        "<p class=\"meta\">{} {} — {} — {}</p>\n",
-        text(&metadata["requestMethod"]),
-        text(&metadata["requestUrl"]),
-        text(&metadata["mode"]),
-        text(&metadata["status"])
-    ));
-    if let Some(reason) = metadata["failureReason"].as_str() {
-        html.push_str(&format!(
-            "<p class=\"fail\">Failed: {}</p>\n",
-            escape_markup(reason)
-        ));
-    }
-    if let Some(note) = metadata["recovered"]["note"].as_str() {
-        html.push_str(&format!("<p class=\"meta\">{}</p>\n", escape_markup(note)));
-    }
-    html.push_str(&verdict_line(report));
-    html.push_str(&summary_table(&report["summary"]));
-    html.push_str(&latency_table(&report["latency"]));
-    html.push_str(&thresholds_table(report));
-    html.push_str(&endpoints_table(report));
-    html.push_str("<h2>Charts</h2>\n");
-    for id in [
-        "chart-latency",
-        "chart-rps",
-        "chart-errors",
-        "chart-histogram",
-        "chart-status",
-    ] {
-        html.push_str(&format!("<div class=\"chart\" id=\"{id}\"></div>\n"));
-    }
-    html.push_str(&pairs_table(
-        "Status codes",
-        "status",
-        &report["statusCodes"],
-    ));
-    html.push_str(&pairs_table("Errors", "type", &report["errors"]["types"]));
-    html.push_str(&format!("<script>{UPLOT_JS}</script>\n"));
-    html.push_str(&format!(
-        "<script>window.VAYU = {};</script>\n",
-        script_json(&data)
-    ));
-    html.push_str(&format!("<script>{REPORT_JS}</script>\n</body>\n</html>\n"));
-    html
-}
-
-/// JSON safe inside `<script>`: no `</script>` and no line separators JavaScript rejects.
-fn script_json(value: &Value) -> String {
-    value
-        .to_string()
-        .replace("</", "<\\/")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(text) => escape_markup(text),
-        Value::Null => String::new(),
-        other => escape_markup(&other.to_string()),
-    }
-}
-
-fn verdict_line(report: &Value) -> String {
-    if report["thresholds"].as_array().is_none_or(Vec::is_empty) {
-        return String::new();
-    }
-    let (class, word) = if report["passed"] == true {
-        ("pass", "PASSED")
-    } else {
-        ("fail", "FAILED")
-    };
-    format!("<p>Thresholds: <span class=\"{class}\">{word}</span></p>\n")
-}
-
-fn row(cells: &[String]) -> String {
-    let mut out = String::from("<tr>");
-    for (i, cell) in cells.iter().enumerate() {
-        let class = if i == 0 { " class=\"name\"" } else { "" };
-        out.push_str(&format!("<td{class}>{cell}</td>"));
-    }
-    out.push_str("</tr>\n");
-    out
-}
-
-fn summary_table(summary: &Value) -> String {
-    let fields = [
-        ("Requests", "totalRequests"),
-        ("Successful", "successfulRequests"),
-        ("Failed", "failedRequests"),
-        ("Error rate %", "errorRate"),
-        ("Duration s", "totalDurationSeconds"),
-        ("Requests/s", "avgRps"),
-        ("Peak in flight", "peakConcurrency"),
-        ("Dropped", "droppedRequests"),
-        ("Avg queue wait ms", "avgQueueWaitMs"),
-        ("Bytes received", "bytesReceived"),
-    ];
-    let mut out = String::from("<h2>Summary</h2>\n<table>\n");
-    for (label, key) in fields {
-        out.push_str(&row(&[label.to_owned(), text(&summary[key])]));
-    }
-    out.push_str("</table>\n");
-    out
-}
-
-fn latency_table(latency: &Value) -> String {
-    let keys = [
-        "min", "p50", "p75", "p90", "p95", "p99", "p999", "max", "avg",
-    ];
-    let mut out = String::from("<h2>Latency (ms)</h2>\n<table>\n<tr>");
-    for key in keys {
-        out.push_str(&format!("<th>{key}</th>"));
-    }
-    out.push_str("</tr>\n<tr>");
-    for key in keys {
-        out.push_str(&format!("<td>{}</td>", text(&latency[key])));
-    }
-    out.push_str("</tr>\n</table>\n");
-    out
-}
-
-fn thresholds_table(report: &Value) -> String {
-    let Some(verdicts) = report["thresholds"]
-        .as_array()
-        .filter(|all| !all.is_empty())
-    else {
-        return String::new();
-    };
-    let mut out = String::from(
-        "<h2>Thresholds</h2>\n<table>\n<tr><th class=\"name\">threshold</th><th>actual</th><th>result</th></tr>\n",
+    let title = format!(
+        "Vayu report {}",
+        report["metadata"]["runId"].as_str().unwrap_or_default()
     );
-    for verdict in verdicts {
-        let result = if verdict["passed"] == true {
-            "<span class=\"pass\">pass</span>".to_owned()
-        } else {
-            let reason = verdict["reason"]
-                .as_str()
-                .map(|r| format!(" ({})", escape_markup(r)))
-                .unwrap_or_default();
-            format!("<span class=\"fail\">fail</span>{reason}")
-        };
-        out.push_str(&row(&[
-            text(&verdict["expression"]),
-            text(&verdict["actual"]),
-            result,
-        ]));
-    }
-    out.push_str("</table>\n");
-    out
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.add_filter("n", number);
+    env.add_template("report.html", TEMPLATE)?;
+    env.get_template("report.html")?.render(context! {
+        title,
+        report => TemplateValue::from_serialize(report),
+        data => TemplateValue::from_serialize(&data),
+        summary_rows => SUMMARY_ROWS,
+        latency_keys => LATENCY_KEYS,
+        chart_ids => CHART_IDS,
+        uplot_js => TemplateValue::from_safe_string(UPLOT_JS.to_owned()),
+        uplot_css => TemplateValue::from_safe_string(UPLOT_CSS.to_owned()),
+        report_js => TemplateValue::from_safe_string(REPORT_JS.to_owned()),
+        report_css => TemplateValue::from_safe_string(REPORT_CSS.to_owned()),
+    })
 }
 
-fn endpoints_table(report: &Value) -> String {
-    let Some(endpoints) = report["endpoints"]
-        .as_object()
-        .filter(|all| !all.is_empty())
-    else {
-        return String::new();
-    };
-    let mut out = String::from(
-        "<h2>Endpoints</h2>\n<table>\n<tr><th class=\"name\">endpoint</th><th>requests</th><th>failed</th><th>req/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>\n",
-    );
-    for (name, endpoint) in endpoints {
-        let summary = &endpoint["summary"];
-        let latency = &endpoint["latency"];
-        out.push_str(&row(&[
-            escape_markup(name),
-            text(&summary["totalRequests"]),
-            text(&summary["failedRequests"]),
-            text(&summary["avgRps"]),
-            text(&latency["p50"]),
-            text(&latency["p95"]),
-            text(&latency["p99"]),
-        ]));
+/// The `n` filter: whole numbers as they are, others to at most three decimals, a missing
+/// figure (null, NaN in a rebuilt report) as a dash, text as it is.
+fn number(value: TemplateValue) -> Result<String, Error> {
+    if value.is_none() || value.is_undefined() {
+        return Ok("–".to_owned());
     }
-    out.push_str("</table>\n");
-    out
-}
-
-fn pairs_table(title: &str, key_label: &str, pairs: &Value) -> String {
-    let Some(pairs) = pairs.as_object().filter(|all| !all.is_empty()) else {
-        return String::new();
-    };
-    let mut out = format!(
-        "<h2>{title}</h2>\n<table>\n<tr><th class=\"name\">{key_label}</th><th>count</th></tr>\n"
-    );
-    for (key, count) in pairs {
-        out.push_str(&row(&[escape_markup(key), text(count)]));
+    if let Some(whole) = value.as_i64() {
+        return Ok(whole.to_string());
     }
-    out.push_str("</table>\n");
-    out
+    match f64::try_from(value.clone()) {
+        Ok(figure) if figure.is_nan() => Ok("–".to_owned()),
+        Ok(figure) => {
+            let text = format!("{figure:.3}");
+            Ok(text.trim_end_matches('0').trim_end_matches('.').to_owned())
+        }
+        Err(_) if value.as_str().is_some() || value.kind() == minijinja::value::ValueKind::Bool => {
+            Ok(value.to_string())
+        }
+        Err(_) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("not a number: {value}"),
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page_of(report: &Value) -> String {
+        let ticks = vec![json!({"elapsedSeconds": 0.1, "latencyP50Ms": 1.0})];
+        page(&Sources {
+            report,
+            ticks: &ticks,
+            latency: None,
+        })
+    }
 
     #[test]
     fn page_is_self_contained_and_escapes_data() {
@@ -238,24 +138,77 @@ mod tests {
             "metadata": {"runId": "run_1", "requestUrl": "http://h/</script><b>", "requestMethod": "GET"},
             "summary": {"totalRequests": 3},
             "latency": {"p50": 1.5},
+            "errors": {"total": 0, "withDetails": 0, "types": {}, "byStatusCode": {}},
             "statusCodes": {"200": 3},
             "thresholds": [{"expression": "http_reqs: count>1", "actual": 3, "passed": true}],
             "passed": true,
         });
-        let ticks = vec![json!({"elapsedSeconds": 0.1, "latencyP50Ms": 1.0})];
-        let html = page(&Sources {
-            report: &report,
-            ticks: &ticks,
-            latency: None,
-        });
-        assert!(html.starts_with("<!DOCTYPE html>"));
+        let html = page_of(&report);
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
         assert!(html.contains("uPlot"));
         assert!(!html.contains("<script src"), "no external scripts");
         assert!(
             !html.contains("</script><b>"),
             "data must not close the script element"
         );
-        assert!(html.contains("http://h/&lt;/script&gt;&lt;b&gt;"));
+        assert!(
+            html.contains("http:&#x2f;&#x2f;h&#x2f;&lt;&#x2f;script&gt;&lt;b&gt;"),
+            "escaped in the page"
+        );
         assert!(html.contains("chart-histogram"));
+        assert!(html.contains("id=\"verdict\">PASSED"));
+    }
+
+    #[test]
+    fn every_section_of_the_report_has_its_place() {
+        let report = json!({
+            "metadata": {"runId": "run_2", "status": "failed", "failureReason": "shard 1 panicked"},
+            "summary": {"totalRequests": 10, "avgRps": 3.333333, "errorRate": 10.0},
+            "latency": {"p50": 1.23456, "p999": null},
+            "statusCodes": {"200": 9, "503": 1},
+            "rateControl": {"targetRps": 5, "actualRps": 4.99, "achievement": 99.8},
+            "errors": {"total": 1, "withDetails": 1, "types": {"http_5xx": 1}, "byStatusCode": {"503": 1}},
+            "timingBreakdown": {"avgDnsMs": 0, "avgConnectMs": 0.2, "avgTlsMs": 0, "avgFirstByteMs": 1.1, "avgDownloadMs": 0.01},
+            "slowRequests": {"count": 2, "thresholdMs": 500, "percentage": 20},
+            "thresholds": [{"expression": "p95<1", "actual": 1.5, "passed": false, "reason": "1.5 ≥ 1"}],
+            "passed": false,
+            "testValidation": {"samplesSelected": 4, "samplesTested": 4, "testsPassed": 7, "testsFailed": 1,
+                "successRate": 87.5, "skippedForTime": 0, "samplesWithoutResponse": 0, "scriptErrors": 0,
+                "firstError": "expected 503 to equal 200",
+                "tests": [{"name": "status is <200>", "passed": 3, "failed": 1}]},
+            "endpoints": {"login": {"summary": {"totalRequests": 5}, "latency": {"p50": 1.0},
+                "statusCodes": {"200": 5}, "errors": {}},
+                "orders": {"summary": {"totalRequests": 5}, "latency": {"p50": 2.0},
+                "statusCodes": {"200": 4, "503": 1}, "errors": {"http_5xx": 1}}},
+        });
+        let html = page_of(&report);
+        for id in [
+            "summary",
+            "latency",
+            "rate-control",
+            "thresholds",
+            "errors",
+            "status-codes",
+            "timing-breakdown",
+            "slow-requests",
+            "test-validation",
+            "endpoints",
+            "charts",
+        ] {
+            assert!(
+                html.contains(&format!("<section id=\"{id}\">")),
+                "{id} missing"
+            );
+        }
+        assert!(html.contains("Failed: shard 1 panicked"));
+        assert!(html.contains("status is &lt;200&gt;"), "test names escaped");
+        assert!(html.contains("chart-endpoint-1"));
+        assert!(html.contains(">3.333<"), "three decimals");
+        assert!(html.contains(">1.235<"));
+        assert!(
+            html.contains("data-key=\"p999\">–<"),
+            "a missing figure is a dash"
+        );
+        assert!(html.contains("id=\"verdict\">FAILED"));
     }
 }

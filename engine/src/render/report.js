@@ -57,10 +57,19 @@
     return delta;
   });
   line("chart-errors", "Errors per tick", [
-    { label: "errors", color: "#d62828", value: (t, i) => errorsPerTick[ticks.indexOf(t)] },
+    { label: "errors", color: "#d62828", value: (t, i) => errorsPerTick[i] },
   ]);
   const buckets = data.histogram || [];
   bars("chart-histogram", "Latency histogram", buckets.map((b) => b[0].toFixed(2)), buckets.map((b) => b[1]), "ms (upper bound)");
+  document.querySelectorAll("div[id^='chart-endpoint-']").forEach((el) => {
+    const name = el.getAttribute("data-endpoint");
+    const of = (t) => (t.endpoints && t.endpoints[name]) || {};
+    line(el.id, name + ": latency (ms)", [
+      { label: "p50", color: "#2a9d8f", value: (t) => of(t).latencyP50Ms },
+      { label: "p95", color: "#e9c46a", value: (t) => of(t).latencyP95Ms },
+      { label: "p99", color: "#e76f51", value: (t) => of(t).latencyP99Ms },
+    ]);
+  });
   const codes = Object.entries((data.report && data.report.statusCodes) || {});
   bars("chart-status", "Status codes", codes.map((c) => c[0]), codes.map((c) => c[1]), "status");
   document.body.setAttribute("data-charts", "rendered");
