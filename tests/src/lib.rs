@@ -6,6 +6,7 @@
 //! counted and what the JSON report says.
 //!
 //! Map of the crate:
+//! - [`browser`]: headless Chromium ([`browser::chromium`] and its flags).
 //! - [`process`]: where the binary is ([`vayu_bin`]), running it with a deadline
 //!   ([`run`], [`run_json`], [`spawn`]) and signalling it.
 //! - [`server`]: the configurable HTTP/1.1 server ([`TestServer`], [`Behaviour`]) with shared
@@ -21,6 +22,7 @@
 //! - [`serial`]: a lock that keeps the timing-sensitive tests from competing for the 2 cores.
 //! - [`tls`]: a rustls server with a fresh self-signed certificate ([`TlsServer`]).
 
+pub mod browser;
 pub mod daemon;
 pub mod echo;
 pub mod port;

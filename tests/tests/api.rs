@@ -7,6 +7,8 @@ mod bad_ids;
 mod basics;
 #[path = "api/config.rs"]
 mod config;
+#[path = "api/dashboard.rs"]
+mod dashboard;
 #[path = "api/entities.rs"]
 mod entities;
 #[path = "api/envelope.rs"]

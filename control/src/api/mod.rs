@@ -4,6 +4,7 @@
 //! elsewhere (shards, the design executor, the database writer).
 
 pub mod config;
+pub mod dashboard;
 pub mod design;
 pub mod entities;
 pub mod error;
@@ -47,6 +48,7 @@ pub fn router(
     // goes above it, or its wrong methods answer axum's empty 405.
     let routes = routes
         .route("/openapi.json", get(move || std::future::ready(Json(spec))))
+        .route("/", get(dashboard::page(security.requires_key())))
         .merge(
             other_apis
                 .into_iter()

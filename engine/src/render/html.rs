@@ -9,11 +9,9 @@ use minijinja::value::Value as TemplateValue;
 use minijinja::{context, AutoEscape, Environment, Error, ErrorKind};
 use serde_json::{json, Value};
 
-use super::{latency_buckets, Sources};
+use super::{latency_buckets, Sources, UPLOT_CSS, UPLOT_JS};
 
 const TEMPLATE: &str = include_str!("report.html");
-const UPLOT_JS: &str = include_str!("vendor/uPlot.iife.min.js");
-const UPLOT_CSS: &str = include_str!("vendor/uPlot.min.css");
 const REPORT_JS: &str = include_str!("report.js");
 const REPORT_CSS: &str = include_str!("report.css");
 

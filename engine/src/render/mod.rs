@@ -10,6 +10,11 @@ pub mod junit;
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
+/// uPlot (MIT, `vendor/LICENSE-uPlot`), the chart library of the HTML report and the daemon's
+/// dashboard.
+pub const UPLOT_JS: &str = include_str!("vendor/uPlot.iife.min.js");
+pub const UPLOT_CSS: &str = include_str!("vendor/uPlot.min.css");
+
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -1,8 +1,7 @@
 //! The HTML report in a real browser: headless Chromium loads the file written by
 //! `vayu run --out report.html`, runs its scripts, and the DOM must hold every section the
 //! run has and the rendered charts (one canvas per chart) with no script error on the
-//! console; a screenshot of the page must be an image with content. `tools/ci.sh` installs
-//! Debian's `chromium` when it is missing.
+//! console; a screenshot of the page must be an image with content.
 
 use std::process::Command;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::check::LIMIT;
+use vayu_tests::browser::{chromium, HEADLESS_FLAGS};
 use vayu_tests::{run, Behaviour, Reply, SeenRequest, TempDir, TestServer};
 
 /// The whole-run charts, plus one per endpoint.
@@ -30,40 +30,14 @@ const SECTIONS: [&str; 11] = [
     "charts",
 ];
 
-fn chromium() -> &'static str {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|out| out.status.success())
-        })
-        .unwrap_or_else(|| {
-            panic!("no Chromium on PATH: install Debian's `chromium` (tools/ci.sh does)")
-        })
-}
-
 /// Headless Chromium doing `action` on `file` with a profile of its own in `dir`: what it
 /// printed (the DOM or nothing) and its log, after checking that it succeeded.
 fn headless(dir: &TempDir, profile: &str, file: &str, action: &str) -> (String, String) {
     let chromium = chromium();
     let profile = dir.join(profile);
     let browser = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=5000",
-            "--window-size=1280,4000",
-        ])
+        .args(HEADLESS_FLAGS)
+        .arg("--virtual-time-budget=5000")
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(action)
         .arg(format!("file://{file}"))

@@ -126,7 +126,8 @@ impl Keys {
 
     /// Authorizes `request`: takes the `apiKey` query parameter out of its URI (always, so
     /// handlers never see it), then, when keys are configured, requires a known key with the
-    /// scope the method needs. `GET /health` is open (liveness probes). A key in the query
+    /// scope the method needs. `GET /health` (liveness probes) and `GET /` (the dashboard
+    /// page, which holds no data and asks for a key itself) are open. A key in the query
     /// is accepted only on the streaming routes (`/metrics/live/:id`, `/stats/:id` unless
     /// `format=json`, `/ws/stats/:id`); anywhere else it is refused (401) even with a valid
     /// header key, since the URL ends up in logs and history.
@@ -144,7 +145,7 @@ impl Keys {
                  X-API-Key: KEY header",
             ));
         }
-        if reads && request.uri().path() == "/health" {
+        if reads && matches!(request.uri().path(), "/health" | "/") {
             return Ok(());
         }
         let presented = header_key(request).or(from_query);

@@ -6,8 +6,9 @@
 //! 2. CORS (`cors.rs`): preflights answered, allowed origins echoed; a write or WebSocket
 //!    upgrade from another origin gets 403 FORBIDDEN;
 //! 3. API keys (`key.rs`), when configured: 401 UNAUTHORIZED without a known key, 403
-//!    FORBIDDEN without the scope the method needs. `GET /health` needs no key, so liveness
-//!    probes work without one; it still passes the Host and CORS checks;
+//!    FORBIDDEN without the scope the method needs. `GET /health` (so liveness probes work
+//!    without one) and the dashboard page `GET /` (no data; it asks for a key) need no key;
+//!    they still pass the Host and CORS checks;
 //! 4. the body limit: more than [`BODY_LIMIT`] bytes gets 413 PAYLOAD_TOO_LARGE, whether
 //!    `Content-Length` says so up front or a streamed body grows past it in [`ApiJson`];
 //! 5. a handler that panics answers 500 INTERNAL_ERROR and the daemon keeps serving.
@@ -55,6 +56,11 @@ impl Security {
     /// [`parse_allowed_host`]). `cors_origins`: the CORS allow-list (as returned by
     /// [`parse_origin`]); empty means [`DEFAULT_ORIGINS`]. `keys`: none means no
     /// authentication.
+    /// True when requests need an API key.
+    pub fn requires_key(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
     pub fn new(allowed_hosts: Vec<String>, cors_origins: Vec<String>, keys: Keys) -> Security {
         Security {
             hosts: AllowedHosts::new(allowed_hosts),
