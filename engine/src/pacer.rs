@@ -9,6 +9,8 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::plan::Lane;
+
 /// Closed loop: a request may start while time and the iteration budget last.
 pub struct ClosedLoop {
     end: Option<Instant>,
@@ -69,7 +71,8 @@ impl Mailbox {
     }
 }
 
-/// Open loop for one shard: this shard owns global slots `k = index + j·shards`.
+/// Open loop for one shard: this shard owns the slots `k = lane.index + j·lane.stride` of
+/// the whole test (its instance's share, interleaved across its shards).
 pub struct OpenLoop {
     t0: Instant,
     first_offset_s: f64,
@@ -84,21 +87,12 @@ pub struct OpenLoop {
 }
 
 impl OpenLoop {
-    pub fn new(
-        t0: Instant,
-        rps: f64,
-        total_slots: u64,
-        index: usize,
-        shards: usize,
-        max_in_flight: usize,
-    ) -> Self {
-        let shards_u64 = shards as u64;
-        let index_u64 = index as u64;
-        let slots = total_slots / shards_u64 + u64::from(index_u64 < total_slots % shards_u64);
+    pub fn new(t0: Instant, rps: f64, total_slots: u64, lane: Lane, max_in_flight: usize) -> Self {
+        let slots = total_slots.saturating_sub(lane.index).div_ceil(lane.stride);
         OpenLoop {
             t0,
-            first_offset_s: index as f64 / rps,
-            spacing_s: shards as f64 / rps,
+            first_offset_s: lane.index as f64 / rps,
+            spacing_s: lane.stride as f64 / rps,
             slots,
             next: Cell::new(0),
             finished: Cell::new(slots == 0),
@@ -188,7 +182,7 @@ mod tests {
     fn open_loop_slots_interleave_across_shards() {
         let t0 = Instant::now();
         let shards: Vec<OpenLoop> = (0..3)
-            .map(|i| OpenLoop::new(t0, 100.0, 10, i, 3, 8))
+            .map(|index| OpenLoop::new(t0, 100.0, 10, Lane { index, stride: 3 }, 8))
             .collect();
         let late = t0 + Duration::from_secs(10);
         let mut offsets_ms: Vec<u128> = Vec::new();
@@ -204,7 +198,16 @@ mod tests {
     #[test]
     fn open_loop_hands_out_only_due_slots() {
         let t0 = Instant::now();
-        let pacer = OpenLoop::new(t0, 1000.0, 100, 0, 1, 8);
+        let pacer = OpenLoop::new(
+            t0,
+            1000.0,
+            100,
+            Lane {
+                index: 0,
+                stride: 1,
+            },
+            8,
+        );
         assert!(pacer.take_due(t0).is_some());
         assert!(pacer.take_due(t0).is_none());
         assert!(pacer.next_due().is_some_and(|due| due > t0));

@@ -197,6 +197,15 @@ pub struct Metadata {
     /// during the run (see [`crate::recovered`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovered: Option<Recovered>,
+    /// The part of a split test this report covers (absent for the whole test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<crate::plan::Segment>,
+    /// The common start asked for (`--start-at`), Unix ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<u64>,
+    /// This instance's measured start (`t0`) minus `start_at`, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_offset_ms: Option<f64>,
 }
 
 /// Where the figures of a rebuilt report come from and what they cover.

@@ -28,6 +28,8 @@ mod rate;
 mod report;
 #[path = "e2e/request.rs"]
 mod request;
+#[path = "e2e/segments.rs"]
+mod segments;
 #[path = "e2e/stop.rs"]
 mod stop;
 #[path = "e2e/thresholds.rs"]

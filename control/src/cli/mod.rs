@@ -12,7 +12,7 @@ pub mod run;
 pub mod serve;
 pub mod summary;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
 use vayu_engine::threshold::Threshold;
@@ -156,6 +156,24 @@ pub struct RunArgs {
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// This process's part of a test split across --instances processes (0-based): it runs
+    /// exactly its share. Default: $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's pod
+    /// index), else the plan file's `instance`, else 0.
+    #[arg(long = "instance", value_name = "I", env = "JOB_COMPLETION_INDEX")]
+    pub instance: Option<u32>,
+
+    /// How many processes the test is split across. Default: $VAYU_INSTANCES, else the plan
+    /// file's `instances`, else 1 (the whole test).
+    #[arg(long = "instances", value_name = "N", env = "VAYU_INSTANCES",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub instances: Option<u32>,
+
+    /// Connect first, then start at this instant (RFC 3339, e.g. 2026-12-02T10:00:00Z, or
+    /// Unix milliseconds), so that every instance of a split test shares its start. A time
+    /// more than 1 s in the past is refused.
+    #[arg(long = "start-at", value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<SystemTime>,
 }
 
 /// What `vayu run` fires at.
@@ -195,6 +213,24 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
         Ok(_) => Err("must be a rate above 0 and at most 10000000".to_owned()),
         Err(_) => Err("expected a number of requests per second".to_owned()),
     }
+}
+
+fn parse_start_at(raw: &str) -> Result<SystemTime, String> {
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        let ms: u64 = raw
+            .parse()
+            .map_err(|_| "Unix milliseconds out of range".to_owned())?;
+        return Ok(SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
+    }
+    let parsed = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map_err(|err| {
+        format!("{err} (expected RFC 3339 such as 2026-12-02T10:00:00Z, or Unix milliseconds)")
+    })?;
+    let nanos = parsed.unix_timestamp_nanos();
+    let since_epoch = u64::try_from(nanos)
+        .map(Duration::from_nanos)
+        .map_err(|_| "before 1970".to_owned())?;
+    Ok(SystemTime::UNIX_EPOCH + since_epoch)
 }
 
 fn parse_threshold(raw: &str) -> Result<Threshold, String> {
@@ -298,7 +334,19 @@ impl RunArgs {
             codes: self.expect_status.clone(),
         };
         plan.thresholds = self.thresholds.clone();
+        self.apply_segment(&mut plan);
         plan.validate().map_err(|err| format!("invalid run: {err}"))
+    }
+
+    /// The split-test flags, over what a plan file says.
+    pub fn apply_segment(&self, plan: &mut RunPlan) {
+        if let Some(instance) = self.instance {
+            plan.segment.instance = instance;
+        }
+        if let Some(instances) = self.instances {
+            plan.segment.instances = instances;
+        }
+        plan.start_at = self.start_at;
     }
 }
 

@@ -94,6 +94,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
     if !args.expect_status.is_empty() {
         plan.expected_status.codes = args.expect_status.clone();
     }
+    args.apply_segment(&mut plan);
     plan.validate().map_err(|err| at(err.into()))
 }
 

@@ -67,6 +67,11 @@ pub struct RunInput {
     pub max_in_flight: Option<Whole<u32>>,
     /// Shard threads for this run (default: the `workers` setting).
     pub workers: Option<Whole<u32>>,
+    /// This process's part of a test split across `instances` processes (0-based; default
+    /// 0): it runs exactly its share (see `docs/distributed.md`).
+    pub instance: Option<Whole<u32>>,
+    /// How many processes the test is split across (default 1: the whole test).
+    pub instances: Option<Whole<u32>>,
     /// Per-request timeout: `"30s"`-style text or a number of seconds.
     pub timeout: Option<Span>,
     /// Per-request timeout in milliseconds.
@@ -205,6 +210,7 @@ pub struct RunBody {
     distribution: vayu_engine::plan::Distribution,
     /// Shard threads for this run (overrides the `workers` setting).
     workers: Option<usize>,
+    segment: vayu_engine::plan::Segment,
 }
 
 #[derive(Debug, Clone)]
@@ -411,6 +417,10 @@ impl RunBody {
                 }
             },
             workers: inner(input.workers).map(|n| n as usize),
+            segment: vayu_engine::plan::Segment {
+                instance: inner(input.instance).unwrap_or(0),
+                instances: inner(input.instances).unwrap_or(1),
+            },
         })
     }
 
@@ -479,6 +489,7 @@ impl RunBody {
         plan.timeout = self.timeout.unwrap_or(defaults.timeout);
         plan.connect_timeout = plan.connect_timeout.min(plan.timeout);
         plan.workers = self.workers.unwrap_or(defaults.workers);
+        plan.segment = self.segment;
         plan.tick_interval = defaults.tick_interval;
         plan.timing_breakdown = self.timing_breakdown;
         plan.insecure = self.insecure;

@@ -23,6 +23,8 @@ pub struct Ending {
     pub aborted_by: Option<String>,
     /// Why a `failed` run failed.
     pub failure_reason: Option<String>,
+    /// Time spent connected and waiting for the plan's `start_at` (not setup).
+    pub waited: Duration,
 }
 
 impl Aggregator {
@@ -57,8 +59,9 @@ impl Aggregator {
             .as_secs_f64()
             .max(1e-9);
         let responses: u64 = c.statuses.iter().sum();
-        let setup = self.t0.saturating_duration_since(started.0);
-        let start_wall = started.1 + setup;
+        let before_t0 = self.t0.saturating_duration_since(started.0);
+        let setup = before_t0.saturating_sub(ending.waited);
+        let start_wall = started.1 + before_t0;
         let start_ms = unix_ms(start_wall);
         let types = super::error_types(c);
         let by_status_code = status_map(c)
@@ -76,8 +79,10 @@ impl Aggregator {
                     duration_s
                 };
                 let actual = c.sent as f64 / window.max(1e-9);
+                // An instance of a split test is asked for its share of the rate.
+                let rps = rps / f64::from(plan.segment.instances);
                 Some(RateControl {
-                    target_rps: rps,
+                    target_rps: round3(rps),
                     actual_rps: round3(actual),
                     achievement: round3(actual / rps * 100.0),
                 })
@@ -130,6 +135,15 @@ impl Aggregator {
                 aborted_by: ending.aborted_by,
                 failure_reason: ending.failure_reason,
                 recovered: None,
+                segment: (!plan.segment.is_whole()).then_some(plan.segment),
+                start_at: plan.start_at.map(unix_ms),
+                start_offset_ms: plan.start_at.map(|at| {
+                    let offset = match start_wall.duration_since(at) {
+                        Ok(late) => late.as_secs_f64(),
+                        Err(early) => -early.duration().as_secs_f64(),
+                    };
+                    round3(offset * 1000.0)
+                }),
             },
             summary: Summary {
                 total_requests: c.completed,

@@ -48,7 +48,7 @@ impl Aggregator {
         Aggregator {
             run_id,
             tick_interval: plan.tick_interval,
-            requests_expected: plan.load.requests_expected().unwrap_or(0),
+            requests_expected: plan.segment.requests_expected(&plan.load).unwrap_or(0),
             t0,
             counters: Counters::default(),
             latency: new_histogram(),

@@ -15,12 +15,14 @@ use serde::{Serialize, Serializer};
 mod error;
 mod load;
 mod request;
+mod segment;
 mod targets;
 mod validate;
 
 pub use error::PlanError;
 pub use load::{open_loop_slots, Load, MAX_CONCURRENCY};
 pub use request::{LiveHeader, RequestSpec};
+pub use segment::{share, Lane, Segment};
 pub use targets::{Distribution, EndpointPlan, ExpectedStatus, ScenarioPlan, StepPlan, Targets};
 pub use validate::ValidPlan;
 
@@ -58,6 +60,11 @@ pub struct RunPlan {
     /// A test script run on a share of the responses, with its per-execution time limit
     /// (`testTimeoutMs`) and optional time budget (`testTimeBudgetPercent`).
     pub tests: Option<crate::load_test::TestPlan>,
+    /// The part of the test this process runs (the whole test by default).
+    pub segment: Segment,
+    /// When set, the run connects first and then starts at this instant (shared by every
+    /// instance of a split test), instead of as soon as it is connected.
+    pub start_at: Option<std::time::SystemTime>,
 }
 
 impl RunPlan {
@@ -77,6 +84,8 @@ impl RunPlan {
             sampling: crate::sample::Sampling::default(),
             thresholds: Vec::new(),
             tests: None,
+            segment: Segment::default(),
+            start_at: None,
         }
     }
 

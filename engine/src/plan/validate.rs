@@ -57,6 +57,7 @@ impl RunPlan {
     /// compiles the targets.
     pub fn validate(self) -> Result<ValidPlan, PlanError> {
         check_load(&self.load)?;
+        self.segment.check(&self.load)?;
         check_settings(&self)?;
         let urls = match &self.targets {
             Targets::Single(_) => Vec::new(),
@@ -201,6 +202,9 @@ fn check_load(load: &Load) -> Result<(), PlanError> {
 }
 
 /// Timeouts, workers and the tick interval.
+/// How far in the past a start time may be (the time it took to get here).
+const START_AT_GRACE: Duration = Duration::from_secs(1);
+
 fn check_settings(plan: &RunPlan) -> Result<(), PlanError> {
     if plan.timeout.is_zero() {
         return Err(out_of_range(
@@ -218,6 +222,18 @@ fn check_settings(plan: &RunPlan) -> Result<(), PlanError> {
     }
     if !(1..=1024).contains(&plan.workers) {
         return Err(out_of_range("workers", plan.workers, "between 1 and 1024"));
+    }
+    if let Some(start_at) = plan.start_at {
+        let late = std::time::SystemTime::now()
+            .duration_since(start_at)
+            .unwrap_or_default();
+        if late > START_AT_GRACE {
+            return Err(out_of_range(
+                "startAt",
+                format!("{:.1} s ago", late.as_secs_f64()),
+                "now or later (at most 1 s in the past)",
+            ));
+        }
     }
     let tick_ms = plan.tick_interval.as_millis();
     if !(10..=1000).contains(&tick_ms) {

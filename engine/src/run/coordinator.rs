@@ -35,7 +35,25 @@ pub(super) struct Coordinator<O> {
     pub observer: O,
 }
 
+/// Longest sleep while waiting for `start_at`, so that a stop is noticed.
+const START_WAIT_POLL: Duration = Duration::from_millis(50);
+
 impl<O: Observer> Coordinator<O> {
+    /// Connected: waits until the plan's `start_at` (if any) or a stop; returns how long.
+    fn wait_for_start_at(&self) -> Duration {
+        let Some(start_at) = self.plan.start_at else {
+            return Duration::ZERO;
+        };
+        let began = Instant::now();
+        while !self.stop.load(Ordering::Relaxed) {
+            match start_at.duration_since(SystemTime::now()) {
+                Ok(left) if !left.is_zero() => std::thread::sleep(left.min(START_WAIT_POLL)),
+                _ => break,
+            }
+        }
+        began.elapsed()
+    }
+
     pub(super) fn run(mut self) -> Result<Finished, RunError> {
         let shards = self.shards.len();
         for _ in 0..shards {
@@ -48,6 +66,7 @@ impl<O: Observer> Coordinator<O> {
                 Err(_) => return Err(RunError::Start("a shard thread exited early".to_owned())),
             }
         }
+        let waited = self.wait_for_start_at();
         let t0 = Instant::now();
         for start in &self.start {
             // A shard that is gone shows up as a missing tick; nothing to do here.
@@ -102,12 +121,14 @@ impl<O: Observer> Coordinator<O> {
                 status: if stopped { "stopped" } else { "completed" },
                 aborted_by,
                 failure_reason: None,
+                waited,
             }
         } else {
             Ending {
                 status: "failed",
                 aborted_by,
                 failure_reason: Some(failures.join("; ")),
+                waited,
             }
         };
         Ok(Finished {

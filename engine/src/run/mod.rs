@@ -118,7 +118,7 @@ pub fn start(
         .clone()
         .map(|tests| (tests, script_request(plan.headline_request())));
 
-    let loads = split_load(&plan.load, plan.workers);
+    let loads = split_load(&plan.load, plan.workers, plan.segment);
     let shards = loads.len();
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -135,7 +135,7 @@ pub fn start(
         start_txs.push(start_tx);
         let setup = ShardSetup {
             index,
-            shards,
+            lane: plan.segment.lane(index, shards),
             core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
             connector: connector.clone(),
             targets: Arc::clone(&targets),

@@ -22,6 +22,7 @@ use crate::deadline::Deadlines;
 use crate::load_test::{TestPlan, Tester};
 use crate::metrics::{Recorder, ShardTick};
 use crate::pacer::{ClosedLoop, Mailbox, OpenLoop, Pacer};
+use crate::plan::Lane;
 use crate::runtime::{self, Driver};
 use crate::sample::{Sample, Sampler, Sampling};
 use crate::script::{Sandbox, ScriptRequest};
@@ -53,7 +54,8 @@ pub enum ShardLoad {
 /// Everything a shard thread needs; built by the run coordinator.
 pub struct ShardSetup {
     pub index: usize,
-    pub shards: usize,
+    /// This shard's place in the whole test (open-loop slots, request numbers).
+    pub lane: Lane,
     pub core: Option<core_affinity::CoreId>,
     pub connector: Connector,
     /// What to send: one target per endpoint or scenario step (one for a single request).
@@ -151,8 +153,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
                 t0,
                 *rps,
                 *total_slots,
-                setup.index,
-                setup.shards,
+                setup.lane,
                 *max_in_flight,
             )),
             vec![Duration::ZERO; initial],
@@ -164,7 +165,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
         recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
         targets: setup.targets,
         started: Cell::new(0),
-        shards: setup.shards as u64,
+        lane: setup.lane,
         timeout: setup.timeout,
         timing_breakdown: setup.timing_breakdown,
         stop: setup.stop,
@@ -240,7 +241,7 @@ struct Shard {
     chooser: Chooser,
     /// Requests started by this shard (for `{{$requestNumber}}`).
     started: Cell<u64>,
-    shards: u64,
+    lane: Lane,
     timeout: Duration,
     timing_breakdown: bool,
     stop: Arc<AtomicBool>,
@@ -375,7 +376,10 @@ mod tests {
         let (start_tx, start) = crossbeam_channel::bounded(1);
         let setup = ShardSetup {
             index: 0,
-            shards: 1,
+            lane: Lane {
+                index: 0,
+                stride: 1,
+            },
             core: None,
             connector: Connector::plain(addr, plan.connect_timeout),
             targets: Arc::clone(&targets),

@@ -27,7 +27,7 @@ impl super::Shard {
         match &target.request {
             OutgoingRequest::Static(bytes) => SendBuffer::Shared(bytes.clone()),
             OutgoingRequest::Dynamic(request) => {
-                let number = started * self.shards + self.index as u64 + 1;
+                let number = started * self.lane.stride + self.lane.index + 1;
                 let mut out = user.out.take().unwrap_or_default();
                 request.render(number, &user.variables, &mut user.render, &mut out);
                 SendBuffer::Rendered(out)
