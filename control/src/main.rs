@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match args.command {
         cli::Command::Run(run) => cli::run::execute(*run),
+        cli::Command::Merge(merge) => cli::merge::execute(merge),
         cli::Command::Serve(serve) => cli::serve::execute(serve),
         cli::Command::Request(request) => cli::request::execute(*request),
         cli::Command::Collection(command) => cli::collection::execute(command),

@@ -33,7 +33,7 @@ pub enum FailureKind {
 impl FailureKind {
     const COUNT: usize = ErrorKind::ALL.len() + 4;
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         let base = ErrorKind::ALL.len();
         match self {
             FailureKind::Transport(kind) => kind.index(),

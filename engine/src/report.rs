@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One live metrics tick; percentiles come from the cumulative merged histogram.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveTick {
     pub run_id: String,
@@ -65,7 +65,7 @@ pub struct LiveTick {
 }
 
 /// One endpoint in a live tick.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveEndpoint {
     pub total_requests: u64,
@@ -150,7 +150,7 @@ pub struct TestValidation {
 }
 
 /// Outcomes of one `pm.test` across samples.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedTest {
     pub name: String,
     pub passed: u64,

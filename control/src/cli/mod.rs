@@ -1,10 +1,11 @@
 //! Command-line flags (clap) and their translation into one validated [`RunPlan`]; the
-//! `request`, `serve`, `collection` and `import` commands have their own files, the clients
+//! `request`, `serve`, `collection`, `import` and `merge` commands have their own files, the clients
 //! of a running daemon (`runs`, `report`, `stop`, `watch`) their folder.
 
 pub mod client;
 pub mod collection;
 pub mod import;
+pub mod merge;
 pub mod plan_file;
 pub mod progress;
 pub mod request;
@@ -40,6 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a load test against URL and print a summary (or a JSON report).
     Run(Box<RunArgs>),
+    /// Merge the results of a test split across instances (`vayu run … --instances N --out
+    /// FILE.json`) into the whole test's report; thresholds are judged on the whole.
+    Merge(merge::MergeArgs),
     /// Start the daemon: the REST/SSE/WebSocket control API on 127.0.0.1:9876.
     Serve(serve::ServeArgs),
     /// Send one request in design mode and show the response, timing and test results.

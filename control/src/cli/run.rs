@@ -2,6 +2,7 @@
 //! the summary (or one JSON report) when it ends. Ctrl-C stops the run gracefully.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
@@ -9,8 +10,9 @@ use std::time::SystemTime;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use vayu_engine::aggregate::unix_ms;
+use vayu_engine::aggregate::{unix_ms, RunResult};
 use vayu_engine::render::{self, Format, Sources};
+use vayu_engine::Finished;
 
 use super::progress::Progress;
 use super::{summary, RunArgs, EXIT_FAILURE, EXIT_THRESHOLD, EXIT_USAGE};
@@ -42,8 +44,14 @@ pub fn execute(args: RunArgs) -> ExitCode {
     }
 
     let progress = Progress::new(plan.plan(), args.quiet);
-    // Ticks are kept only when the output file is a format that charts or lists them.
-    let keep_ticks = out_format.is_some_and(|format| matches!(format, Format::Csv | Format::Html));
+    let segmented = !plan.plan().segment.is_whole();
+    // Ticks are kept only when the output file charts or lists them, or holds the result of
+    // an instance of a split test.
+    let keep_ticks = out_format.is_some_and(|format| match format {
+        Format::Csv | Format::Html => true,
+        Format::Json => segmented,
+        Format::Junit => false,
+    });
     let ticks: Arc<Mutex<Vec<Value>>> = Arc::default();
     let on_tick = {
         let progress = progress.clone();
@@ -89,31 +97,68 @@ pub fn execute(args: RunArgs) -> ExitCode {
     };
     progress.finish();
 
-    let json = match serde_json::to_string_pretty(&finished.report) {
-        Ok(json) => json,
+    let ticks = ticks.lock().map(|ticks| ticks.clone()).unwrap_or_default();
+    let mut finished = finished;
+    // An instance of a split test leaves its result in the JSON file, for `vayu merge`.
+    let mergeable = if segmented && out_format == Some(Format::Json) {
+        finished.result.ticks = ticks
+            .iter()
+            .filter_map(|tick| serde_json::from_value(tick.clone()).ok())
+            .collect();
+        Some(&finished.result)
+    } else {
+        None
+    };
+    let out = args.out.as_deref().zip(out_format);
+    deliver(&finished, &ticks, mergeable, out, args.json)
+}
+
+/// Writes the report of `finished`: to `out` in its format (a JSON file also holding
+/// `mergeable` under `"mergeable"` when given), and on stdout as one JSON report or the
+/// summary. The exit code: 1 for a failed run, 99 for a failing threshold, else 0.
+pub fn deliver(
+    finished: &Finished,
+    ticks: &[Value],
+    mergeable: Option<&RunResult>,
+    out: Option<(&Path, Format)>,
+    json: bool,
+) -> ExitCode {
+    let text = match serde_json::to_string_pretty(&finished.report) {
+        Ok(text) => text,
         Err(err) => {
             eprintln!("error: cannot serialize the report: {err}");
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    if let (Some(path), Some(format)) = (&args.out, out_format) {
-        let report = serde_json::to_value(&finished.report).unwrap_or_default();
-        let ticks = ticks.lock().map(|ticks| ticks.clone()).unwrap_or_default();
-        let sources = Sources {
-            report: &report,
-            ticks: &ticks,
-            latency: Some(&finished.latency),
+    if let Some((path, format)) = out {
+        let mut report = serde_json::to_value(&finished.report).unwrap_or_default();
+        let content = match (mergeable, &mut report) {
+            (Some(result), Value::Object(fields)) => {
+                fields.insert(
+                    "mergeable".to_owned(),
+                    serde_json::to_value(result).unwrap_or_default(),
+                );
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            }
+            _ => render::render(
+                format,
+                &Sources {
+                    report: &report,
+                    ticks,
+                    latency: Some(&finished.latency),
+                },
+            ),
         };
-        if let Err(err) = std::fs::write(path, render::render(format, &sources)) {
+        if let Err(err) = std::fs::write(path, content) {
             eprintln!("error: cannot write {}: {err}", path.display());
             return ExitCode::from(EXIT_FAILURE);
         }
     }
     let mut stdout = std::io::stdout().lock();
-    let written = if args.json {
-        writeln!(stdout, "{json}")
+    let written = if json {
+        writeln!(stdout, "{text}")
     } else {
-        summary::write(&mut stdout, &finished)
+        summary::write(&mut stdout, finished)
     };
     let verdict = if finished.report.metadata.status == "failed" {
         ExitCode::from(EXIT_FAILURE)

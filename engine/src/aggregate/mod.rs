@@ -15,8 +15,10 @@ use crate::report::{LiveEndpoint, LiveTick, NamedTest};
 use crate::threshold::{Observed, Threshold};
 
 mod final_report;
+mod result;
 
 pub use final_report::Ending;
+pub use result::{merge_ticks, MergeError, ReportContext, RunResult, RESULT_VERSION};
 
 /// Cumulative state of one run.
 pub struct Aggregator {

@@ -14,13 +14,14 @@
 //! Within an instance, its shards split its share the same way; a shard's place in the
 //! whole test is its [`Lane`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::{out_of_range, PlanError};
 use super::Load;
 
 /// Which part of the test this process runs: `instance` of `instances` (0-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Segment {
     pub instance: u32,
     pub instances: u32,

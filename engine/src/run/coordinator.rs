@@ -131,9 +131,11 @@ impl<O: Observer> Coordinator<O> {
                 waited,
             }
         };
+        let result = aggregator.result(&self.plan, &ending, self.started, self.dns, Vec::new());
         Ok(Finished {
-            report: aggregator.report(&self.plan, ending, self.started, self.dns),
+            report: result.report(ending),
             latency: aggregator.into_latency(),
+            result,
         })
     }
 }

@@ -43,11 +43,14 @@ pub struct RunHandle {
     coordinator: JoinHandle<Result<Finished, RunError>>,
 }
 
-/// What a finished run leaves: the report and the whole-run latency histogram (µs).
+/// What a finished run leaves: the report, the whole-run latency histogram (µs), and the
+/// result the report was built from (mergeable with other instances' results; its `ticks`
+/// are empty: the caller keeps them if it wants them).
 #[derive(Debug)]
 pub struct Finished {
     pub report: Report,
     pub latency: Histogram<u64>,
+    pub result: crate::aggregate::RunResult,
 }
 
 /// Stops a run from anywhere (signal handlers, the control API). Cheap to clone.

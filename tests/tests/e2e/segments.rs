@@ -1,7 +1,9 @@
 //! One test split across local processes standing in for the pods of an Indexed Job:
 //! `--instance I --instances N --start-at T`. The target counts what the instances sent
 //! together: exactly the single-machine test (iterations split 251/250/250/250; open-loop
-//! slots interleaved), with request numbers unique across instances and a shared start.
+//! slots interleaved), with request numbers unique across instances and a shared start;
+//! `vayu merge` of their files gives the whole test's report, whatever the files' order,
+//! with thresholds judged on the whole.
 
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,7 +12,7 @@ use serde_json::Value;
 
 use crate::check::LIMIT;
 use vayu_tests::report::{count, num};
-use vayu_tests::{run, spawn, vayu_bin, Behaviour, TestServer};
+use vayu_tests::{run, spawn, vayu_bin, Behaviour, TempDir, TestServer};
 
 const INSTANCES: u32 = 4;
 
@@ -25,6 +27,12 @@ fn start_at(lead: Duration) -> String {
 /// Runs every instance of `args` at once with a common `--start-at`; their JSON reports in
 /// instance order.
 fn run_instances(args: &[&str]) -> Vec<Value> {
+    run_instances_into(args, None, 0)
+}
+
+/// As [`run_instances`], each instance also writing `part-I.json` into `dir`, and exiting
+/// with `code`.
+fn run_instances_into(args: &[&str], dir: Option<&TempDir>, code: i32) -> Vec<Value> {
     let at = start_at(Duration::from_millis(1500));
     let running: Vec<_> = (0..INSTANCES)
         .map(|instance| {
@@ -36,6 +44,9 @@ fn run_instances(args: &[&str]) -> Vec<Value> {
                 .args(["--start-at", &at, "--json", "--workers", "1"])
                 .env_remove("JOB_COMPLETION_INDEX")
                 .env_remove("VAYU_INSTANCES");
+            if let Some(dir) = dir {
+                cmd.arg("--out").arg(part(dir, instance));
+            }
             spawn(cmd)
         })
         .collect();
@@ -43,7 +54,7 @@ fn run_instances(args: &[&str]) -> Vec<Value> {
         .into_iter()
         .map(|instance| {
             let out = instance.wait(LIMIT);
-            assert_eq!(out.code, Some(0), "{out}");
+            assert_eq!(out.code, Some(code), "{out}");
             serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"))
         })
         .collect()
@@ -159,4 +170,93 @@ fn a_kubernetes_indexed_job_pod_takes_its_index_from_the_environment() {
     );
     assert_eq!(count(&doc, "/metadata/segment/instance"), 1);
     assert_eq!(server.requests(), 5);
+}
+
+fn part(dir: &TempDir, instance: u32) -> String {
+    dir.join(&format!("part-{instance}.json"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn merged_instances_report_the_whole_test_and_judge_thresholds_on_it() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    // Each instance sends 1,500 (exit 99 on its own: fewer than 2,000); the whole, 6,000.
+    run_instances_into(
+        &[
+            &server.url(),
+            "--rps",
+            "2000",
+            "-z",
+            "3s",
+            "-c",
+            "4",
+            "--threshold",
+            "http_reqs: count>2000",
+        ],
+        Some(&dir),
+        99,
+    );
+    assert_eq!(server.requests(), 6000);
+    let parts: Vec<String> = (0..INSTANCES).map(|i| part(&dir, i)).collect();
+    let shuffled = [&parts[2], &parts[0], &parts[3], &parts[1]];
+    let mut args: Vec<&str> = vec!["merge", "--json"];
+    args.extend(parts.iter().map(String::as_str));
+    let merged = merge(&args, 0);
+    let mut args: Vec<&str> = vec!["merge", "--json"];
+    args.extend(shuffled.iter().map(|p| p.as_str()));
+    assert_eq!(
+        merge(&args, 0),
+        merged,
+        "the order of the files does not matter"
+    );
+
+    assert_eq!(count(&merged, "/summary/totalRequests"), 6000);
+    assert_eq!(count(&merged, "/summary/requestsSent"), 6000);
+    assert_eq!(num(&merged, "/rateControl/targetRps"), 2000.0);
+    assert_eq!(
+        merged["passed"], true,
+        "6,000 > 2,000 on the whole: {}",
+        merged["thresholds"]
+    );
+    assert!(
+        merged["metadata"].get("segment").is_none(),
+        "the whole test"
+    );
+    let p99 = num(&merged, "/latency/p99");
+    let max = num(&merged, "/latency/max");
+    assert!(
+        p99 > 0.0 && p99 <= max,
+        "percentiles from the merged histogram"
+    );
+
+    // Each part passes `count<2000`; the whole does not.
+    let mut args: Vec<&str> = vec!["merge", "--json", "--threshold", "http_reqs: count<2000"];
+    args.extend(parts.iter().map(String::as_str));
+    let judged = merge(&args, 99);
+    assert_eq!(judged["passed"], false);
+
+    // A missing instance is refused, naming it.
+    let out = vayu(&["merge", &parts[0], &parts[1], &parts[3]]);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains("instances [2] of 4 are missing"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `vayu ARGS`.
+fn vayu(args: &[&str]) -> vayu_tests::Output {
+    let mut cmd = Command::new(vayu_bin());
+    cmd.args(args);
+    spawn(cmd).wait(LIMIT)
+}
+
+/// `vayu ARGS` (a merge) exiting with `code`; its JSON report.
+fn merge(args: &[&str], code: i32) -> Value {
+    let out = vayu(args);
+    assert_eq!(out.code, Some(code), "{out}");
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"))
 }

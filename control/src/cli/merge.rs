@@ -1,0 +1,154 @@
+//! `vayu merge FILES…`: the report of a test split across instances (`--instances`), from
+//! the JSON files each instance wrote with `--out`. Counts add up, percentiles come from
+//! the merged HDR histograms, ticks are aligned by tick number (the instances share `t0`),
+//! and thresholds — the plan's and `--threshold` — are judged on the whole test (exit 99).
+//! The result does not depend on the order of the files.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::Value;
+use vayu_engine::aggregate::{Ending, RunResult};
+use vayu_engine::render::Format;
+use vayu_engine::threshold::Threshold;
+use vayu_engine::Finished;
+
+use super::run::deliver;
+use super::EXIT_USAGE;
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The instances' JSON files (`vayu run … --instances N --out part.json`), any order.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// A threshold judged on the whole test, as in `vayu run` (repeatable; the plan's
+    /// thresholds apply too).
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<Threshold>,
+
+    /// Print exactly one JSON report on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write the merged report to FILE: `.json`, `.csv`, `.html` or `.xml` (JUnit).
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_threshold(raw: &str) -> Result<Threshold, String> {
+    Threshold::parse_line(raw).map_err(|err| err.reason)
+}
+
+/// One instance's file: its result and how its run ended.
+struct Part {
+    result: RunResult,
+    status: String,
+    failure_reason: Option<String>,
+    aborted_by: Option<String>,
+}
+
+fn read(path: &PathBuf) -> Result<Part, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|err| format!("{shown}: {err}"))?;
+    let mut doc: Value =
+        serde_json::from_str(&text).map_err(|err| format!("{shown}: not JSON: {err}"))?;
+    let mergeable = doc
+        .get_mut("mergeable")
+        .map(Value::take)
+        .ok_or_else(|| {
+            format!(
+                "{shown}: no `mergeable` result: write it with `vayu run … --instances N --out FILE.json`"
+            )
+        })?;
+    let result: RunResult = serde_path_to_error::deserialize(mergeable)
+        .map_err(|err| format!("{shown}: mergeable.{}: {}", err.path(), err.inner()))?;
+    let text_of = |field: &str| doc["metadata"][field].as_str().map(str::to_owned);
+    Ok(Part {
+        result,
+        status: text_of("status").unwrap_or_else(|| "completed".to_owned()),
+        failure_reason: text_of("failureReason"),
+        aborted_by: text_of("abortedBy"),
+    })
+}
+
+pub fn execute(args: MergeArgs) -> ExitCode {
+    let out_format = match &args.out {
+        None => None,
+        Some(path) => match Format::from_path(path) {
+            Some(format) => Some(format),
+            None => {
+                eprintln!(
+                    "error: invalid value '{}' for '--out': use a .json, .csv, .html or .xml (JUnit) file",
+                    path.display()
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+    };
+    let parts = match args
+        .files
+        .iter()
+        .map(read)
+        .collect::<Result<Vec<Part>, String>>()
+    {
+        Ok(parts) => parts,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let ending = ending_of(&parts);
+    let mut whole = match RunResult::merge(parts.into_iter().map(|part| part.result).collect()) {
+        Ok(whole) => whole,
+        Err(err) => {
+            eprintln!("error: cannot merge: {err}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    whole.context.thresholds.extend(args.thresholds);
+    let ticks: Vec<Value> = whole
+        .ticks
+        .iter()
+        .filter_map(|tick| serde_json::to_value(tick).ok())
+        .collect();
+    let finished = Finished {
+        report: whole.report(ending),
+        latency: whole.latency.clone(),
+        result: whole,
+    };
+    let out = args.out.as_deref().zip(out_format);
+    deliver(&finished, &ticks, None, out, args.json)
+}
+
+/// How the whole test ended: failed if an instance failed (each reason named), stopped if
+/// one was stopped, else completed.
+fn ending_of(parts: &[Part]) -> Ending {
+    let mut ordered: Vec<&Part> = parts.iter().collect();
+    ordered.sort_by_key(|part| part.result.instances.first().copied().unwrap_or(0));
+    let reasons: Vec<String> = ordered
+        .iter()
+        .filter(|part| part.status == "failed")
+        .map(|part| {
+            format!(
+                "instance {}: {}",
+                part.result.instances.first().copied().unwrap_or(0),
+                part.failure_reason.as_deref().unwrap_or("failed")
+            )
+        })
+        .collect();
+    let status = if !reasons.is_empty() {
+        "failed"
+    } else if ordered.iter().any(|part| part.status == "stopped") {
+        "stopped"
+    } else {
+        "completed"
+    };
+    Ending {
+        status,
+        aborted_by: ordered.iter().find_map(|part| part.aborted_by.clone()),
+        failure_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+        waited: std::time::Duration::ZERO,
+    }
+}

@@ -1,0 +1,529 @@
+//! A run's result as data: the whole-run state the report is built from (counters, HDR
+//! histograms, per-endpoint stats, test counts, the run's time window) with what the report
+//! needs of the plan ([`ReportContext`]). It serializes losslessly (histograms as base64 of
+//! HdrHistogram's V2 deflate encoding), so the results of the instances of a split test can
+//! be merged ([`RunResult::merge`]) into exactly the result one machine would have had, and
+//! the one report builder (`final_report`) turns either into a report.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use hdrhistogram::serialization::{
+    Deserializer as HistogramReader, Serializer as _, V2DeflateSerializer,
+};
+use hdrhistogram::Histogram;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::load_test::TestCounts;
+use crate::metrics::{
+    new_histogram, Counters, EndpointStats, FailureKind, TimingSums, STATUS_SLOTS,
+};
+use crate::plan::{ExpectedStatus, Segment};
+use crate::report::LiveTick;
+use crate::threshold::{Observed, Threshold, Verdict};
+
+/// Format version of a serialized result; [`RunResult::merge`] refuses others.
+pub const RESULT_VERSION: u32 = 1;
+
+/// What the report says that comes from the plan, not from the measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReportContext {
+    pub run_id: String,
+    pub request_url: String,
+    pub request_method: String,
+    pub mode: String,
+    /// The plan as run (JSON).
+    pub configuration: serde_json::Value,
+    /// Success statuses (empty: 2xx and 3xx).
+    pub expected_status: Vec<u16>,
+    /// Open loop: the whole test's rate and length.
+    pub open_loop: Option<OpenLoopTarget>,
+    pub timing_breakdown: bool,
+    pub has_tests: bool,
+    pub slow_threshold_ms: Option<f64>,
+    #[serde(with = "thresholds_wire")]
+    pub thresholds: Vec<Threshold>,
+    /// The part of a split test this result covers; the whole test once merged.
+    pub segment: Segment,
+    /// The common start asked for (Unix ms).
+    pub start_at: Option<u64>,
+}
+
+/// An open-loop run's target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenLoopTarget {
+    pub rps: f64,
+    pub duration_seconds: f64,
+}
+
+impl ReportContext {
+    pub fn expected(&self) -> ExpectedStatus {
+        ExpectedStatus {
+            codes: self.expected_status.clone(),
+        }
+    }
+}
+
+/// One endpoint's whole-run state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointResult {
+    pub name: String,
+    #[serde(with = "counters_wire")]
+    pub counters: Counters,
+    #[serde(with = "histogram_wire")]
+    pub latency: Histogram<u64>,
+}
+
+/// A run's whole-run state and time window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunResult {
+    pub version: u32,
+    pub context: ReportContext,
+    /// `t0` (the first intended send), Unix µs.
+    pub start_time_us: u64,
+    /// From `t0` to the last completion, seconds.
+    pub duration_seconds: f64,
+    /// Resolving and connecting before `t0` (not waiting for `start_at`), seconds.
+    pub setup_seconds: f64,
+    pub dns_ms: f64,
+    /// This instance's measured `t0` minus `start_at` (ms); none once merged.
+    pub start_offset_ms: Option<f64>,
+    /// Which instances this result holds (one, or every merged one).
+    pub instances: Vec<u32>,
+    #[serde(with = "counters_wire")]
+    pub counters: Counters,
+    #[serde(with = "histogram_wire")]
+    pub latency: Histogram<u64>,
+    #[serde(with = "histogram_wire")]
+    pub queue_wait: Histogram<u64>,
+    pub endpoints: Vec<EndpointResult>,
+    #[serde(with = "tests_wire")]
+    pub tests: TestCounts,
+    /// Most requests in flight at once. Merged: the sum of the instances' peaks, an upper
+    /// bound (their peaks need not coincide).
+    pub peak_in_flight: u64,
+    /// The live ticks (merged: summed by tick number; see [`merge_ticks`]).
+    pub ticks: Vec<LiveTick>,
+}
+
+/// Why results cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    #[error("no results to merge")]
+    Empty,
+    #[error("result format version {0} (this vayu reads {RESULT_VERSION})")]
+    Version(u32),
+    #[error("instance {0} appears twice")]
+    Duplicate(u32),
+    #[error("the results are of different tests: {0} differs")]
+    Different(&'static str),
+    #[error("instances {missing:?} of {instances} are missing")]
+    Missing { missing: Vec<u32>, instances: u32 },
+}
+
+impl RunResult {
+    /// Merges the results of a split test's instances into the whole test's result. The
+    /// outcome does not depend on the order of `parts`. Every instance must be there once.
+    pub fn merge(mut parts: Vec<RunResult>) -> Result<RunResult, MergeError> {
+        parts.sort_by_key(|part| part.instances.first().copied().unwrap_or(0));
+        let Some(first) = parts.first() else {
+            return Err(MergeError::Empty);
+        };
+        let instances = first.context.segment.instances;
+        let mut seen = Vec::new();
+        for part in &parts {
+            if part.version != RESULT_VERSION {
+                return Err(MergeError::Version(part.version));
+            }
+            let (a, b) = (&first.context, &part.context);
+            if a.mode != b.mode || a.segment.instances != b.segment.instances {
+                return Err(MergeError::Different("the mode or the number of instances"));
+            }
+            if a.configuration.get("targets") != b.configuration.get("targets")
+                || a.configuration.get("load") != b.configuration.get("load")
+            {
+                return Err(MergeError::Different("the plan (targets or load)"));
+            }
+            for &instance in &part.instances {
+                if seen.contains(&instance) {
+                    return Err(MergeError::Duplicate(instance));
+                }
+                seen.push(instance);
+            }
+        }
+        let missing: Vec<u32> = (0..instances).filter(|i| !seen.contains(i)).collect();
+        if !missing.is_empty() {
+            return Err(MergeError::Missing { missing, instances });
+        }
+        let start_us = parts.iter().map(|p| p.start_time_us).min().unwrap_or(0);
+        let end_us = parts
+            .iter()
+            .map(|p| p.start_time_us + (p.duration_seconds * 1e6) as u64)
+            .max()
+            .unwrap_or(start_us);
+        let mut whole = parts[0].clone();
+        whole.context.segment = Segment::default();
+        whole.context.run_id = format!("merged-{}", whole.context.run_id);
+        whole.start_time_us = start_us;
+        whole.duration_seconds = (end_us - start_us) as f64 / 1e6;
+        whole.setup_seconds = parts.iter().map(|p| p.setup_seconds).fold(0.0, f64::max);
+        whole.dns_ms = parts.iter().map(|p| p.dns_ms).fold(0.0, f64::max);
+        whole.start_offset_ms = None;
+        whole.instances = (0..instances).collect();
+        whole.ticks = merge_ticks(&parts);
+        for part in &parts[1..] {
+            whole.counters.add(&part.counters);
+            // Same fixed bounds on every histogram: adding cannot fail.
+            let _ = whole.latency.add(&part.latency);
+            let _ = whole.queue_wait.add(&part.queue_wait);
+            whole.tests.add(&part.tests);
+            whole.peak_in_flight += part.peak_in_flight;
+            for endpoint in &part.endpoints {
+                match whole.endpoints.iter_mut().find(|e| e.name == endpoint.name) {
+                    Some(total) => {
+                        total.counters.add(&endpoint.counters);
+                        let _ = total.latency.add(&endpoint.latency);
+                    }
+                    None => whole.endpoints.push(endpoint.clone()),
+                }
+            }
+        }
+        Ok(whole)
+    }
+
+    /// What the run (or one endpoint of it) observed, for thresholds.
+    pub fn evaluate(&self, threshold: &Threshold) -> Verdict {
+        let elapsed = std::time::Duration::from_secs_f64(self.duration_seconds.max(1e-9));
+        let endpoint = threshold
+            .endpoint
+            .as_deref()
+            .and_then(|name| self.endpoints.iter().find(|e| e.name == name));
+        let observed = match endpoint {
+            Some(endpoint) => Observed {
+                counters: &endpoint.counters,
+                latency_us: &endpoint.latency,
+                elapsed,
+            },
+            None => Observed {
+                counters: &self.counters,
+                latency_us: &self.latency,
+                elapsed,
+            },
+        };
+        threshold.evaluate(&observed)
+    }
+
+    /// Per-endpoint stats as the aggregator keeps them.
+    pub(super) fn endpoint_stats(&self) -> impl Iterator<Item = (&str, EndpointStats)> + '_ {
+        self.endpoints.iter().map(|e| {
+            (
+                e.name.as_str(),
+                EndpointStats {
+                    counters: e.counters.clone(),
+                    latency: e.latency.clone(),
+                },
+            )
+        })
+    }
+}
+
+/// The instances' live ticks as one series: tick k of every instance (which share `t0`
+/// and the tick interval) summed into tick k. Counts, rates, bytes and connections add;
+/// the mean latency and queue wait are weighted by completed requests; percentiles cannot
+/// be merged from ticks and are taken as the highest instance's (an upper bound), the
+/// report's percentiles come from the merged histograms.
+pub fn merge_ticks(parts: &[RunResult]) -> Vec<LiveTick> {
+    let longest = parts.iter().map(|p| p.ticks.len()).max().unwrap_or(0);
+    (0..longest)
+        .filter_map(|k| {
+            // An instance that finished earlier holds its last tick.
+            let ticks: Vec<&LiveTick> = parts
+                .iter()
+                .filter_map(|p| p.ticks.get(k).or_else(|| p.ticks.last()))
+                .collect();
+            let first = ticks.first()?;
+            let mut tick = (*first).clone();
+            let completed: u64 = ticks.iter().map(|t| t.total_requests).sum();
+            let weighted = |value: fn(&LiveTick) -> f64| {
+                if completed == 0 {
+                    0.0
+                } else {
+                    ticks
+                        .iter()
+                        .map(|t| value(t) * t.total_requests as f64)
+                        .sum::<f64>()
+                        / completed as f64
+                }
+            };
+            tick.avg_latency_ms = weighted(|t| t.avg_latency_ms);
+            tick.avg_queue_wait_ms = weighted(|t| t.avg_queue_wait_ms);
+            let highest =
+                |value: fn(&LiveTick) -> f64| ticks.iter().map(|t| value(t)).fold(0.0, f64::max);
+            tick.latency_p50_ms = highest(|t| t.latency_p50_ms);
+            tick.latency_p95_ms = highest(|t| t.latency_p95_ms);
+            tick.latency_p99_ms = highest(|t| t.latency_p99_ms);
+            tick.timestamp = ticks.iter().map(|t| t.timestamp).max().unwrap_or(0);
+            for other in &ticks[1..] {
+                tick.total_requests += other.total_requests;
+                tick.total_success += other.total_success;
+                tick.total_errors += other.total_errors;
+                tick.current_rps += other.current_rps;
+                tick.send_rate += other.send_rate;
+                tick.throughput += other.throughput;
+                tick.active_connections += other.active_connections;
+                tick.backpressure += other.backpressure;
+                tick.dropped_requests += other.dropped_requests;
+                tick.bytes_sent += other.bytes_sent;
+                tick.bytes_received += other.bytes_received;
+                tick.requests_sent += other.requests_sent;
+                tick.requests_expected += other.requests_expected;
+                tick.status2xx += other.status2xx;
+                tick.status3xx += other.status3xx;
+                tick.status4xx += other.status4xx;
+                tick.status5xx += other.status5xx;
+                tick.samples_selected += other.samples_selected;
+                tick.samples_tested += other.samples_tested;
+                tick.tests_passed += other.tests_passed;
+                tick.tests_failed += other.tests_failed;
+                tick.skipped_for_time += other.skipped_for_time;
+                tick.script_errors += other.script_errors;
+                for (code, count) in &other.status_codes {
+                    *tick.status_codes.entry(code.clone()).or_default() += count;
+                }
+                for (kind, count) in &other.error_types {
+                    *tick.error_types.entry(kind.clone()).or_default() += count;
+                }
+            }
+            tick.error_rate = if tick.total_requests == 0 {
+                0.0
+            } else {
+                tick.total_errors as f64 * 100.0 / tick.total_requests as f64
+            };
+            tick.run_id = format!("merged-{}", tick.run_id);
+            tick.tests = Vec::new();
+            tick.endpoints = BTreeMap::new();
+            Some(tick)
+        })
+        .collect()
+}
+
+/// Thresholds as what they judge (`abortOnFail` has no meaning once a run is over).
+mod thresholds_wire {
+    use super::*;
+    use crate::threshold::{Aggregate, Metric, Op};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Wire {
+        source: String,
+        metric: Metric,
+        endpoint: Option<String>,
+        aggregate: Aggregate,
+        op: Op,
+        bound: f64,
+    }
+
+    pub fn serialize<S: Serializer>(all: &[Threshold], s: S) -> Result<S::Ok, S::Error> {
+        all.iter()
+            .map(|t| Wire {
+                source: t.source.clone(),
+                metric: t.metric,
+                endpoint: t.endpoint.clone(),
+                aggregate: t.aggregate,
+                op: t.op,
+                bound: t.bound,
+            })
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Threshold>, D::Error> {
+        Ok(Vec::<Wire>::deserialize(d)?
+            .into_iter()
+            .map(|w| Threshold {
+                metric: w.metric,
+                endpoint: w.endpoint,
+                aggregate: w.aggregate,
+                op: w.op,
+                bound: w.bound,
+                abort_on_fail: false,
+                delay_abort: std::time::Duration::ZERO,
+                source: w.source,
+            })
+            .collect())
+    }
+}
+
+/// Histograms as base64 of the V2 deflate encoding (HdrHistogram's interchange format).
+mod histogram_wire {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(histogram: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(histogram, &mut bytes)
+            .map_err(|err| serde::ser::Error::custom(format!("histogram: {err:?}")))?;
+        s.serialize_str(&BASE64.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = BASE64
+            .decode(text.as_bytes())
+            .map_err(|err| D::Error::custom(format!("histogram: not base64: {err}")))?;
+        let read: Histogram<u64> = HistogramReader::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|err| D::Error::custom(format!("histogram: {err:?}")))?;
+        // Into the engine's fixed bounds, so merging never fails.
+        let mut histogram = new_histogram();
+        histogram
+            .add(&read)
+            .map_err(|err| D::Error::custom(format!("histogram: {err:?}")))?;
+        Ok(histogram)
+    }
+}
+
+/// Counters with failures by type name and statuses by code (sparse).
+mod counters_wire {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Wire {
+        sent: u64,
+        completed: u64,
+        succeeded: u64,
+        bytes_sent: u64,
+        bytes_received: u64,
+        failures: BTreeMap<String, u64>,
+        statuses: BTreeMap<u16, u64>,
+        timing: [u64; 7],
+        slow: u64,
+        error_samples: u64,
+    }
+
+    pub fn serialize<S: Serializer>(c: &Counters, s: S) -> Result<S::Ok, S::Error> {
+        let t = &c.timing;
+        Wire {
+            sent: c.sent,
+            completed: c.completed,
+            succeeded: c.succeeded,
+            bytes_sent: c.bytes_sent,
+            bytes_received: c.bytes_received,
+            failures: FailureKind::all()
+                .map(|kind| (kind.as_str().to_owned(), c.failures_of(kind)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            statuses: c.status_counts().collect(),
+            timing: [
+                t.connect_us,
+                t.connects,
+                t.tls_us,
+                t.tls_handshakes,
+                t.first_byte_us,
+                t.download_us,
+                t.responses,
+            ],
+            slow: c.slow,
+            error_samples: c.error_samples,
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Counters, D::Error> {
+        let wire = Wire::deserialize(d)?;
+        let mut c = Counters {
+            sent: wire.sent,
+            completed: wire.completed,
+            succeeded: wire.succeeded,
+            bytes_sent: wire.bytes_sent,
+            bytes_received: wire.bytes_received,
+            slow: wire.slow,
+            error_samples: wire.error_samples,
+            ..Counters::default()
+        };
+        for (name, count) in wire.failures {
+            let kind = FailureKind::all()
+                .find(|kind| kind.as_str() == name)
+                .ok_or_else(|| D::Error::custom(format!("unknown failure type `{name}`")))?;
+            c.failures[kind.index()] = count;
+        }
+        for (status, count) in wire.statuses {
+            let slot = usize::from(status);
+            if slot >= STATUS_SLOTS {
+                return Err(D::Error::custom(format!("status {status} out of range")));
+            }
+            c.statuses[slot] = count;
+        }
+        let [connect_us, connects, tls_us, tls_handshakes, first_byte_us, download_us, responses] =
+            wire.timing;
+        c.timing = TimingSums {
+            connect_us,
+            connects,
+            tls_us,
+            tls_handshakes,
+            first_byte_us,
+            download_us,
+            responses,
+        };
+        if c.succeeded > c.completed {
+            return Err(D::Error::custom("more requests succeeded than completed"));
+        }
+        Ok(c)
+    }
+}
+
+/// Test counts, per test name as `[passed, failed]`.
+mod tests_wire {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Wire {
+        samples_selected: u64,
+        samples_tested: u64,
+        passed: u64,
+        failed: u64,
+        skipped_for_time: u64,
+        samples_without_response: u64,
+        script_errors: u64,
+        by_name: BTreeMap<String, (u64, u64)>,
+        first_error: Option<String>,
+    }
+
+    pub fn serialize<S: Serializer>(t: &TestCounts, s: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            samples_selected: t.samples_selected,
+            samples_tested: t.samples_tested,
+            passed: t.passed,
+            failed: t.failed,
+            skipped_for_time: t.skipped_for_time,
+            samples_without_response: t.samples_without_response,
+            script_errors: t.script_errors,
+            by_name: t.by_name.clone(),
+            first_error: t.first_error.clone(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TestCounts, D::Error> {
+        let w = Wire::deserialize(d)?;
+        Ok(TestCounts {
+            samples_selected: w.samples_selected,
+            samples_tested: w.samples_tested,
+            passed: w.passed,
+            failed: w.failed,
+            skipped_for_time: w.skipped_for_time,
+            samples_without_response: w.samples_without_response,
+            script_errors: w.script_errors,
+            by_name: w.by_name,
+            first_error: w.first_error,
+        })
+    }
+}
