@@ -1,0 +1,76 @@
+//! maid-core's report files: when a run started through `/api/goose` ends, its report is
+//! written as `report.json` (Vayu's report with its first sampled results), `report.csv`
+//! (the per-tick series) and `report.html` (the page of `GET /run/:id/report?format=html`)
+//! under `<report dir>/<run_id>/`, the formats the config asked for. The files are
+//! renderings of the stored report: the database stays the record.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use vayu_engine::render::Format;
+
+use super::config::ReportFormat;
+use crate::runs::manage;
+use crate::state::AppState;
+
+/// Waits for run `id` to end, then writes its report files. Failures are logged: the run
+/// and its stored report are unaffected.
+pub async fn write_when_done(
+    state: AppState,
+    dir: PathBuf,
+    id: String,
+    formats: Vec<ReportFormat>,
+) {
+    let Some(live) = state.runs.get(&id) else {
+        return;
+    };
+    let mut changes = live.topic.subscribe();
+    while !live.is_finished() {
+        if changes.changed().await.is_err() {
+            break;
+        }
+    }
+    let store = Arc::clone(&state.store);
+    let written = tokio::task::spawn_blocking(move || write(&store, &dir, &id, &formats)).await;
+    match written {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!("goose report files not written: {err}"),
+        Err(err) => tracing::error!("goose report files not written: {err}"),
+    }
+}
+
+/// Why the report files could not be written.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error("{0}")]
+    Report(#[from] manage::ManageError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn write(
+    store: &crate::store::Store,
+    dir: &Path,
+    id: &str,
+    formats: &[ReportFormat],
+) -> Result<(), WriteError> {
+    let report = manage::report(store, id)?;
+    let run_dir = dir.join(id);
+    std::fs::create_dir_all(&run_dir).map_err(|source| WriteError::Io {
+        path: run_dir.clone(),
+        source,
+    })?;
+    for format in formats {
+        let text = match format {
+            ReportFormat::Json => manage::render(store, id, &report, Format::Json)?,
+            ReportFormat::Csv => manage::render(store, id, &report, Format::Csv)?,
+            ReportFormat::Html => manage::render(store, id, &report, Format::Html)?,
+        };
+        let path = run_dir.join(format!("report.{}", format.extension()));
+        std::fs::write(&path, text).map_err(|source| WriteError::Io { path, source })?;
+    }
+    Ok(())
+}
