@@ -297,12 +297,15 @@ fn users_run_their_scenarios_transactions_in_order_picked_by_weight() {
     );
 }
 
+/// Turns a good body into a bad one.
+type Breaker = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn bad_bodies_are_refused_naming_the_field() {
     let daemon = Daemon::start();
     let server = TestServer::start(Behaviour::Ok);
     let good = || short_run(&server.url(), 1, 1);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Breaker)> = vec![
         ("conf", Box::new(|body| body["conf"] = json!(1))),
         (
             "config.userz",

@@ -175,7 +175,7 @@ pub fn check(config: &GooseConfig) -> Result<(), FieldError> {
     }
     if config
         .think_time_seconds
-        .is_some_and(|think| !(think >= 0.0 && think < 86_400.0))
+        .is_some_and(|think| !(0.0..86_400.0).contains(&think))
     {
         return bad(
             "think_time_seconds",

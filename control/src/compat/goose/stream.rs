@@ -115,7 +115,7 @@ async fn follow(
         Arc::clone(&live.topic),
         live.topic.tick_count().saturating_sub(1),
     );
-    let mut cpu = CpuMeter::new();
+    let mut cpu = CpuMeter::start();
     let mut previous = Previous {
         elapsed: 0.0,
         bytes_in: 0,

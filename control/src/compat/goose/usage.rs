@@ -14,7 +14,8 @@ pub struct CpuMeter {
 }
 
 impl CpuMeter {
-    pub fn new() -> CpuMeter {
+    /// A meter whose first reading covers the time since now.
+    pub fn start() -> CpuMeter {
         let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
         CpuMeter {
             last: cpu_time().map(|time| (Instant::now(), time)),
@@ -64,7 +65,7 @@ pub fn ram_percent() -> Option<f64> {
     if unsafe { libc::sysinfo(&mut info) } != 0 {
         return None;
     }
-    let total = u64::from(info.totalram) * u64::from(info.mem_unit);
+    let total = info.totalram.saturating_mul(u64::from(info.mem_unit));
     (total > 0).then(|| (resident_pages * page) as f64 / total as f64 * 100.0)
 }
 
@@ -74,7 +75,7 @@ mod tests {
 
     #[test]
     fn readings_are_percentages() {
-        let mut meter = CpuMeter::new();
+        let mut meter = CpuMeter::start();
         let mut spin = 0u64;
         for i in 0..2_000_000u64 {
             spin = spin.wrapping_add(i * i);
