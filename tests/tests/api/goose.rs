@@ -525,6 +525,18 @@ fn the_stream_sends_metrics_status_and_logs_of_the_active_run() {
         .as_str()
         .is_some_and(|m| m.contains("entered phase maintain"))));
     let _ = socket.close(None);
+
+    // A client that connects after the run hears how it ended.
+    let mut late =
+        ws_connect(&daemon, "/api/goose/stream", &[]).unwrap_or_else(|err| panic!("{err}"));
+    let status = next_envelope(&mut late);
+    assert_eq!(status["Status"]["run_id"], id.as_str(), "{status}");
+    assert_eq!(status["Status"]["phase"], "completed");
+    assert_eq!(status["Status"]["active_users"], 0);
+    assert!(
+        status["Status"]["duration_seconds"].as_u64() >= Some(3),
+        "{status}"
+    );
 }
 
 #[test]

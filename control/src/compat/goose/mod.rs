@@ -177,7 +177,11 @@ async fn stop(
         return Err(ApiError::conflict("no run is active"));
     };
     let id = run.record.id.clone();
-    goose.stopping().insert(id.clone());
+    {
+        let mut stopping = goose.stopping();
+        stopping.retain(|earlier| status::is_active(&state, earlier));
+        stopping.insert(id.clone());
+    }
     manage::stop(&state.store, &state.runs, &id, std::time::Duration::ZERO).await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -63,19 +63,30 @@ fn log(level: &str, message: String) -> Value {
 /// The current status, then every active run in turn.
 async fn feed(sink: &mut Sink, state: &AppState, goose: &Goose) -> Result<(), Gone> {
     let mut started = goose.started.subscribe();
-    let current = status::current(state).ok().flatten();
-    let (run_id, phase) = match &current {
-        Some(run) => {
-            let doc = status::status_of(state, goose, run);
-            (doc["run_id"].clone(), doc["phase"].clone())
+    let first = match status::current(state).ok().flatten() {
+        Some(run) if status::is_active(state, &run.record.id) => {
+            let elapsed = status::latest_tick(state, &run.record.id)
+                .and_then(|tick| tick["elapsedSeconds"].as_f64())
+                .unwrap_or_default();
+            let phase = status::phase(goose, &run, elapsed);
+            stream_status(
+                &run.record.id,
+                phase,
+                status::scheduled_users(&run, elapsed),
+                elapsed,
+            )
         }
-        None => (Value::Null, json!("idle")),
+        Some(run) => {
+            let elapsed = run.record.end_time.map_or(0.0, |end| {
+                end.saturating_sub(run.record.start_time) as f64 / 1000.0
+            });
+            stream_status(&run.record.id, "completed", 0, elapsed)
+        }
+        None => {
+            json!({"Status": {"run_id": null, "phase": "idle", "active_users": 0, "duration_seconds": 0}})
+        }
     };
-    send(
-        sink,
-        json!({"Status": {"run_id": run_id, "phase": phase, "active_users": 0, "duration_seconds": 0}}),
-    )
-    .await?;
+    send(sink, first).await?;
     loop {
         started.borrow_and_update();
         match status::active(state) {
@@ -87,6 +98,14 @@ async fn feed(sink: &mut Sink, state: &AppState, goose: &Goose) -> Result<(), Go
             return Ok(());
         }
     }
+}
+
+/// A `Status` message: `elapsed` seconds into run `id`, `users` scheduled.
+fn stream_status(id: &str, phase: &str, users: u64, elapsed: f64) -> Value {
+    json!({"Status": {
+        "run_id": id, "phase": phase, "active_users": users,
+        "duration_seconds": elapsed.floor() as u64,
+    }})
 }
 
 /// What the previous `Metrics` message measured from.
@@ -158,15 +177,8 @@ async fn follow(
                 last_phase = phase;
             }
             send(sink, metrics(&tick, phase, &mut cpu, &mut previous)).await?;
-            send(
-                sink,
-                json!({"Status": {
-                    "run_id": id, "phase": phase,
-                    "active_users": status::scheduled_users(run, elapsed),
-                    "duration_seconds": elapsed.floor() as u64,
-                }}),
-            )
-            .await?;
+            let users = status::scheduled_users(run, elapsed);
+            send(sink, stream_status(&id, phase, users, elapsed)).await?;
             last_tick = tick;
         }
     }
@@ -175,11 +187,7 @@ async fn follow(
         .as_ref()
         .map_or("ended", |record| record.status.as_str());
     let elapsed = last_tick["elapsedSeconds"].as_f64().unwrap_or_default();
-    send(
-        sink,
-        json!({"Status": {"run_id": id, "phase": "completed", "active_users": 0, "duration_seconds": elapsed.floor() as u64}}),
-    )
-    .await?;
+    send(sink, stream_status(&id, "completed", 0, elapsed)).await?;
     send(
         sink,
         log(
