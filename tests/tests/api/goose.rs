@@ -190,6 +190,12 @@ fn the_documents_run_starts_reports_and_lists_as_maid_core_does() {
         schema["$defs"]["GooseConfig"]["additionalProperties"],
         false
     );
+    assert_eq!(
+        schema["$defs"]["GooseConfig"]["required"],
+        json!(["target_base_url", "users", "duration", "scenarios"])
+    );
+    assert_eq!(schema["$defs"]["Request"]["required"], json!(["path"]));
+    assert_eq!(schema["required"], json!(["config"]));
 }
 
 #[test]

@@ -44,6 +44,7 @@ pub struct GooseConfig {
     /// Report files written under `reports/<run_id>/` when the run ends (default all three).
     pub reports: Option<Reports>,
     /// Free-form hints for plugins, stored with the run and shown in the history.
+    #[serde(default)]
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub plugin_hints: Option<Value>,
 }
@@ -87,6 +88,7 @@ pub struct Request {
     /// Header names and values.
     pub headers: Option<Pairs>,
     /// A string is sent as it is; any other JSON value is sent as JSON.
+    #[serde(default)]
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub body: Option<Value>,
 }
