@@ -64,11 +64,12 @@ fn write(
         source,
     })?;
     for format in formats {
-        let text = match format {
-            ReportFormat::Json => manage::render(store, id, &report, Format::Json)?,
-            ReportFormat::Csv => manage::render(store, id, &report, Format::Csv)?,
-            ReportFormat::Html => manage::render(store, id, &report, Format::Html)?,
+        let rendering = match format {
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Csv => Format::Csv,
+            ReportFormat::Html => Format::Html,
         };
+        let text = manage::render(store, id, &report, rendering)?;
         let path = run_dir.join(format!("report.{}", format.extension()));
         std::fs::write(&path, text).map_err(|source| WriteError::Io { path, source })?;
     }
