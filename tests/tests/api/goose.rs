@@ -228,6 +228,13 @@ fn stop_is_accepted_and_graceful() {
     assert_eq!(report["summary"]["totalRequests"], server.requests());
     let history = daemon.get("/api/goose/history").json();
     assert_eq!(history[0]["status"], "stopped", "{history}");
+    // No `reports` in the config: all three files, in the data dir's `reports`, written
+    // by the time the run reads `completed`.
+    let run_dir = daemon.data_dir().join("reports").join(&id);
+    for name in ["report.json", "report.csv", "report.html"] {
+        assert!(run_dir.join(name).is_file(), "{}/{name}", run_dir.display());
+    }
+    assert_eq!(history[0]["reports"].as_array().map(Vec::len), Some(3));
 
     let idle = daemon.post_json("/api/goose/stop", &Value::Null);
     assert_error(&idle, 409, "CONFLICT", "stop without an active run");

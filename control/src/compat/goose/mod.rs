@@ -45,6 +45,9 @@ pub struct Goose {
     stopping: Mutex<HashSet<String>>,
     /// Held while a run starts, so two starts cannot both find no active run.
     starting: tokio::sync::Mutex<()>,
+    /// Runs whose report files are not written yet: a run reads `completed` only once its
+    /// files are there, as maid-core's clients expect.
+    writing: watch::Sender<HashSet<String>>,
 }
 
 impl Goose {
@@ -57,6 +60,18 @@ impl Goose {
     /// Whether `POST /api/goose/stop` asked run `id` to stop.
     pub fn is_stopping(&self, id: &str) -> bool {
         self.stopping().contains(id)
+    }
+
+    /// Whether the report files of run `id` are still to be written.
+    pub fn is_writing(&self, id: &str) -> bool {
+        self.writing.borrow().contains(id)
+    }
+
+    /// Waits until the report files of run `id` are written (or given up on).
+    pub async fn written(&self, id: &str) {
+        let mut changes = self.writing.subscribe();
+        // Fails only when the sender is gone, which `self` holds.
+        let _ = changes.wait_for(|writing| !writing.contains(id)).await;
     }
 
     /// The report files of run `id` that exist (paths as the daemon wrote them).
@@ -81,6 +96,7 @@ pub fn routes(report_dir: PathBuf) -> Router<AppState> {
         started: watch::Sender::new(0),
         stopping: Mutex::new(HashSet::new()),
         starting: tokio::sync::Mutex::new(()),
+        writing: watch::Sender::new(HashSet::new()),
     });
     Router::new()
         .route("/schema", get(schema))
@@ -149,9 +165,12 @@ async fn start(
             .await
             .map_err(|err| renamed(ApiError::from(err)))?;
     if !formats.is_empty() {
+        goose.writing.send_modify(|writing| {
+            writing.insert(id.clone());
+        });
         tokio::spawn(report::write_when_done(
             Arc::clone(&state),
-            goose.report_dir.clone(),
+            Arc::clone(&goose),
             id.clone(),
             formats,
         ));

@@ -10,33 +10,40 @@ use std::sync::Arc;
 use vayu_engine::render::Format;
 
 use super::config::ReportFormat;
+use super::Goose;
 use crate::runs::manage;
 use crate::state::AppState;
 
-/// Waits for run `id` to end, then writes its report files. Failures are logged: the run
-/// and its stored report are unaffected.
+/// Waits for run `id` to end, writes its report files, then takes it off the goose API's
+/// list of runs being written. Failures are logged: the run and its stored report are
+/// unaffected.
 pub async fn write_when_done(
     state: AppState,
-    dir: PathBuf,
+    goose: Arc<Goose>,
     id: String,
     formats: Vec<ReportFormat>,
 ) {
-    let Some(live) = state.runs.get(&id) else {
-        return;
-    };
-    let mut changes = live.topic.subscribe();
-    while !live.is_finished() {
-        if changes.changed().await.is_err() {
-            break;
+    if let Some(live) = state.runs.get(&id) {
+        let mut changes = live.topic.subscribe();
+        while !live.is_finished() {
+            if changes.changed().await.is_err() {
+                break;
+            }
+        }
+        let store = Arc::clone(&state.store);
+        let dir = goose.report_dir.clone();
+        let run = id.clone();
+        let written =
+            tokio::task::spawn_blocking(move || write(&store, &dir, &run, &formats)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!("run {id}: report files not written: {err}"),
+            Err(err) => tracing::error!("run {id}: report files not written: {err}"),
         }
     }
-    let store = Arc::clone(&state.store);
-    let written = tokio::task::spawn_blocking(move || write(&store, &dir, &id, &formats)).await;
-    match written {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => tracing::error!("goose report files not written: {err}"),
-        Err(err) => tracing::error!("goose report files not written: {err}"),
-    }
+    goose.writing.send_modify(|writing| {
+        writing.remove(&id);
+    });
 }
 
 /// Why the report files could not be written.

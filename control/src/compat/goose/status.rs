@@ -89,20 +89,25 @@ pub fn scheduled_users(run: &GooseRun, elapsed: f64) -> u64 {
     }
 }
 
-/// maid-core's status object of `run`.
+/// maid-core's status object of `run`; `completed` once the run has ended and its report
+/// files are written.
 pub fn status_of(state: &AppState, goose: &Goose, run: &GooseRun) -> Value {
     let id = &run.record.id;
-    let active = is_active(state, id);
-    let phase = if active {
+    let running = is_active(state, id);
+    // Until its report files are written the run is still finishing.
+    let writing = goose.is_writing(id);
+    let phase = if running {
         let elapsed = latest_tick(state, id).map_or(0.0, |tick| {
             tick["elapsedSeconds"].as_f64().unwrap_or_default()
         });
         phase(goose, run, elapsed)
+    } else if writing {
+        "decrease"
     } else {
         "completed"
     };
     json!({
-        "active": active,
+        "active": running || writing,
         "run_id": id,
         "phase": phase,
         "started_at": rfc3339(run.record.start_time),

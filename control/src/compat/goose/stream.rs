@@ -182,6 +182,7 @@ async fn follow(
             last_tick = tick;
         }
     }
+    goose.written(&id).await;
     let record = state.store.run(&id).ok().flatten();
     let outcome = record
         .as_ref()
