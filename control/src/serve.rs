@@ -26,6 +26,8 @@ pub struct Options {
     pub allow_hosts: Vec<String>,
     /// The CORS allow-list (`--cors-origin`); empty means the manager app's origins.
     pub cors_origins: Vec<String>,
+    /// Where maid-core's report files go (`--report-dir`); default `<data_dir>/reports`.
+    pub report_dir: Option<PathBuf>,
 }
 
 /// The platform data directory (`~/.local/share/vayu` on Linux).
@@ -80,10 +82,16 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             tracing::info!("API keys required ({key_count} configured)");
         }
         let shutdown_state = Arc::clone(&state);
+        let report_dir = options
+            .report_dir
+            .unwrap_or_else(|| options.data_dir.join("reports"));
         axum::serve(listener, api::router(
                 Arc::clone(&state),
                 &security,
-                vec![("/api/v1", crate::compat::atm::routes())],
+                vec![
+                    ("/api/v1", crate::compat::atm::routes()),
+                    ("/api/goose", crate::compat::goose::routes(report_dir)),
+                ],
             ))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;

@@ -41,6 +41,9 @@ mod one_pipeline;
 #[path = "api/atm.rs"]
 mod atm;
 
+#[path = "api/goose.rs"]
+mod goose;
+
 #[path = "api/run_manage.rs"]
 mod run_manage;
 

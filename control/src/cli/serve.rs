@@ -21,10 +21,11 @@ pub const EXIT_DATA_DIR_IN_USE: u8 = 3;
 #[command(after_help = "\
 API keys (environment; none set: the API is open):
   VAYU_API_KEY=KEY                              one key, read+write
-  VAYU_API_KEYS=k1:read,k2:write,k3:read+write  keys with scopes (read: GET; write: the rest)
+  VAYU_API_KEYS=k1:read,k2:write,k3:read+write  keys with scopes (read: GET; write: the rest;
+                                                maid-core's read:loadtests, write:loadtests too)
 Clients send Authorization: Bearer KEY or X-API-Key: KEY. ?apiKey=KEY is accepted only on
-the SSE and WebSocket routes (/metrics/live/:id, /stats/:id, /ws/stats/:id), which a
-browser opens without headers; anywhere else it is refused with 401. GET /health needs no
+the SSE and WebSocket routes (/metrics/live/:id, /stats/:id, /ws/stats/:id,
+/api/goose/stream), which a browser opens without headers; anywhere else it is refused with 401. GET /health needs no
 key (liveness probes).
 
 One daemon per data dir: a second `vayu serve` on a directory another daemon holds exits 3,
@@ -55,6 +56,10 @@ pub struct ServeArgs {
                   manager app's origins (http://localhost:1420, http://127.0.0.1:1420, \
                   tauri://localhost, http://tauri.localhost, https://tauri.localhost)")]
     pub cors_origins: Vec<String>,
+    /// Where runs started through maid-core's API (`/api/goose`) write their report files,
+    /// `DIR/<run_id>/report.{json,csv,html}`. Default: `reports` in the data dir.
+    #[arg(long = "report-dir", value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
 }
 
 pub fn execute(args: ServeArgs) -> ExitCode {
@@ -72,6 +77,7 @@ pub fn execute(args: ServeArgs) -> ExitCode {
             .map_or_else(vayu_engine::plan::default_workers, usize::from),
         allow_hosts: args.allow_hosts,
         cors_origins: args.cors_origins,
+        report_dir: args.report_dir,
     };
     match serve::run(options) {
         Ok(()) => ExitCode::SUCCESS,

@@ -82,6 +82,11 @@ impl Topic {
         }
     }
 
+    /// How many ticks the topic holds: the offset the next one gets.
+    pub fn tick_count(&self) -> u64 {
+        self.state().ticks.len() as u64
+    }
+
     /// The last tick so far.
     pub fn last(&self) -> Option<Arc<str>> {
         self.state().ticks.last().cloned()

@@ -266,8 +266,10 @@ pub fn merge_ticks(parts: &[RunResult]) -> Vec<LiveTick> {
             let highest =
                 |value: fn(&LiveTick) -> f64| ticks.iter().map(|t| value(t)).fold(0.0, f64::max);
             tick.latency_p50_ms = highest(|t| t.latency_p50_ms);
+            tick.latency_p90_ms = highest(|t| t.latency_p90_ms);
             tick.latency_p95_ms = highest(|t| t.latency_p95_ms);
             tick.latency_p99_ms = highest(|t| t.latency_p99_ms);
+            tick.latency_p999_ms = highest(|t| t.latency_p999_ms);
             tick.timestamp = ticks.iter().map(|t| t.timestamp).max().unwrap_or(0);
             for other in &ticks[1..] {
                 tick.total_requests += other.total_requests;

@@ -55,7 +55,9 @@ pub struct KeyError {
 
 impl Keys {
     /// Keys from `VAYU_API_KEY` (one key, read+write) and `VAYU_API_KEYS`
-    /// (`key1:read,key2:write,key3:read+write`). A key is 1 to 256 visible ASCII characters.
+    /// (`key1:read,key2:write,key3:read+write`; maid-core's `read:loadtests` and
+    /// `write:loadtests` are accepted as `read` and `write`). A key is 1 to 256 visible
+    /// ASCII characters.
     pub fn parse(single: Option<&str>, list: Option<&str>) -> Result<Keys, KeyError> {
         let mut keys = Vec::new();
         if let Some(key) = single {
@@ -81,10 +83,10 @@ impl Keys {
                 var: "VAYU_API_KEYS",
                 problem: format!("entry {}: {problem}", index + 1),
             };
-            let (key, scope) = entry
-                .rsplit_once(':')
-                .ok_or_else(|| fail("write KEY:read, KEY:write or KEY:read+write"))?;
-            let scope = parse_scope(scope)
+            if !entry.contains(':') {
+                return Err(fail("write KEY:read, KEY:write or KEY:read+write"));
+            }
+            let (key, scope) = split_scope(entry)
                 .ok_or_else(|| fail("the scope must be read, write or read+write"))?;
             keys.push(Key::new(key, scope).map_err(fail)?);
         }
@@ -141,7 +143,7 @@ impl Keys {
         if from_query.is_some() && !(reads && takes_query_key(request.uri())) {
             return Err(ApiError::unauthorized(
                 "?apiKey= is accepted only on the SSE and WebSocket routes (/metrics/live/:id, \
-                 /stats/:id, /ws/stats/:id); send the key in the Authorization: Bearer KEY or \
+                 /stats/:id, /ws/stats/:id, /api/goose/stream); send the key in the Authorization: Bearer KEY or \
                  X-API-Key: KEY header",
             ));
         }
@@ -186,12 +188,22 @@ impl Key {
     }
 }
 
+/// `KEY:SCOPE` split at the last `:` that leaves a valid scope on its right (a scope may
+/// itself hold one: maid-core's `read:loadtests`).
+fn split_scope(entry: &str) -> Option<(&str, Scope)> {
+    entry
+        .rmatch_indices(':')
+        .find_map(|(at, _)| Some((&entry[..at], parse_scope(&entry[at + 1..])?)))
+}
+
+/// `read`, `write`, or both joined by `+`; maid-core's scopes `read:loadtests` and
+/// `write:loadtests` are the same two.
 fn parse_scope(text: &str) -> Option<Scope> {
     let mut scope = Scope::default();
     for part in text.split('+') {
         match part.trim() {
-            "read" => scope.read = true,
-            "write" => scope.write = true,
+            "read" | "read:loadtests" => scope.read = true,
+            "write" | "write:loadtests" => scope.write = true,
             _ => return None,
         }
     }
@@ -207,15 +219,16 @@ fn pad(bytes: &[u8]) -> ([u8; MAX_KEY_LEN], u64) {
 }
 
 /// True for the routes a browser reaches without setting headers (`EventSource`,
-/// `WebSocket`): `/metrics/live/:id`, `/ws/stats/:id`, and `/stats/:id` unless it asks for
-/// the JSON history (`format=json`, which `fetch` can send with a header).
+/// `WebSocket`): `/metrics/live/:id`, `/ws/stats/:id`, `/api/goose/stream`, and
+/// `/stats/:id` unless it asks for the JSON history (`format=json`, which `fetch` can send
+/// with a header).
 fn takes_query_key(uri: &Uri) -> bool {
     let path = uri.path();
     let one_id = |prefix: &str| {
         path.strip_prefix(prefix)
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
     };
-    if one_id("/metrics/live/") || one_id("/ws/stats/") {
+    if one_id("/metrics/live/") || one_id("/ws/stats/") || path == "/api/goose/stream" {
         return true;
     }
     let json = uri.query().is_some_and(|query| {
@@ -332,6 +345,23 @@ mod tests {
     }
 
     #[test]
+    fn maid_core_scopes_are_read_and_write() {
+        let keys = Keys::parse(
+            None,
+            Some("r:read:loadtests,w:write:loadtests,rw:read:loadtests+write:loadtests,a:b:read"),
+        )
+        .expect("valid settings");
+        let read = keys.scope_of(b"r").expect("r is a key");
+        assert!(read.read && !read.write);
+        let write = keys.scope_of(b"w").expect("w is a key");
+        assert!(!write.read && write.write);
+        let both = keys.scope_of(b"rw").expect("rw is a key");
+        assert!(both.read && both.write);
+        assert!(keys.scope_of(b"a:b").is_some(), "a key may hold a colon");
+        assert!(Keys::parse(None, Some("k:read:other")).is_err());
+    }
+
+    #[test]
     fn bad_settings_name_the_entry_not_the_key() {
         for (single, list) in [
             (Some(""), None),
@@ -371,6 +401,8 @@ mod tests {
         for (uri, takes) in [
             ("/metrics/live/r1", true),
             ("/ws/stats/r1", true),
+            ("/api/goose/stream", true),
+            ("/api/goose/status", false),
             ("/stats/r1", true),
             ("/stats/r1?format=sse", true),
             ("/stats/r1?format=json&limit=5", false),
