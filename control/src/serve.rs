@@ -61,6 +61,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         runs: Arc::new(Registry::default()),
         workers: options.workers,
         design: crate::design::Executor::start().context("cannot start the design-mode thread")?,
+        scheduler: crate::schedules::scheduler::Wake::default(),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -79,6 +80,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         if key_count > 0 {
             tracing::info!("API keys required ({key_count} configured)");
         }
+        // Schedules fire from here on (missed ones per their misfire policy).
+        tokio::spawn(crate::schedules::scheduler::run(Arc::clone(&state)));
         let shutdown_state = Arc::clone(&state);
         axum::serve(listener, api::router(
                 Arc::clone(&state),

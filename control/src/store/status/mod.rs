@@ -357,6 +357,8 @@ mod tests {
             name: None,
             description: None,
             source: None,
+            plan_id: None,
+            schedule_id: None,
         }
     }
 
