@@ -405,9 +405,10 @@ impl Trigger {
         match self {
             Trigger::Cron { .. } => {
                 let (cron, tz) = self.cron_pattern().ok()?;
-                let after = tz
-                    .timestamp_millis_opt(i64::try_from(after_ms).ok()?)
-                    .single()?;
+                // croner keeps the start's fraction of a second: start from the whole second
+                // (the next match is still after `after_ms`, matches being whole seconds).
+                let whole = i64::try_from(after_ms / SECOND_MS).ok()?;
+                let after = tz.timestamp_opt(whole, 0).single()?;
                 let next = cron.find_next_occurrence(&after, false).ok()?;
                 u64::try_from(next.timestamp_millis()).ok()
             }
@@ -443,7 +444,7 @@ mod tests {
     fn atm_daily_cron_fires_at_eight_in_its_zone() {
         let daily = json!({"type": "cron", "hour": "8", "minute": "0", "day": "*",
             "month": "*", "day_of_week": "*", "timezone": "UTC"});
-        let now = ms("2024-01-28T10:00:00Z");
+        let now = ms("2024-01-28T10:00:00.392Z");
         let cron = trigger(daily, now);
         assert_eq!(
             cron.as_ref().ok().and_then(|t| t.next_after(now)),
@@ -457,6 +458,16 @@ mod tests {
             cron.ok().and_then(|t| t.next_after(now)),
             Some(ms("2024-01-29T07:00:00Z"))
         );
+    }
+
+    #[test]
+    fn every_second_fires_on_whole_seconds() {
+        let now = ms("2024-01-28T10:00:00.392Z");
+        let each = trigger(json!({"type": "cron", "second": "*"}), now).ok();
+        let next = each.as_ref().and_then(|t| t.next_after(now));
+        assert_eq!(next, Some(ms("2024-01-28T10:00:01Z")));
+        let after = next.and_then(|at| each.as_ref().and_then(|t| t.next_after(at)));
+        assert_eq!(after, Some(ms("2024-01-28T10:00:02Z")));
     }
 
     #[test]
