@@ -474,3 +474,41 @@ fn atm_tests_registry_maps_onto_saved_plans() {
         ]
     );
 }
+
+#[test]
+fn a_fire_missed_while_the_daemon_was_down_follows_the_misfire_policy() {
+    let dir = TempDir::new();
+    let server = TestServer::start(Behaviour::Ok);
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    create_plan(&daemon, &plan_body("Missed", &server.url(), 1));
+    let at = Utc::now() + chrono::Duration::seconds(2);
+    let run_date = at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let date = json!({"type": "date", "run_date": run_date});
+    let once = create_schedule(
+        &daemon,
+        &json!({"name": "run once", "test_name": "Missed", "trigger": date}),
+    );
+    let skip = create_schedule(
+        &daemon,
+        &json!({"name": "skip", "test_name": "Missed", "trigger": date, "misfire_policy": "skip"}),
+    );
+    assert_eq!(skip["misfirePolicy"], "skip", "{}", pretty(&skip));
+    drop(daemon);
+    // Down until well past the fire time and its 1 s grace.
+    let resume_after = at + chrono::Duration::seconds(2);
+    while Utc::now() < resume_after {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let daemon = Daemon::start_with(dir.path(), &[], &[]);
+    let runs = fired(&daemon, &text(&once, "id"), 1);
+    assert_eq!(runs.len(), 1, "run once at start: {runs:?}");
+    assert_eq!(runs[0]["status"], "completed");
+    let skipped = poll(LIMIT, "the skipped fire to be passed over", || {
+        let doc = schedule(&daemon, &text(&skip, "id"));
+        doc["nextRunTime"].is_null().then_some(doc)
+    });
+    assert_eq!(skipped["runCount"], 0, "{}", pretty(&skipped));
+    assert!(runs_of(&daemon, &text(&skip, "id")).is_empty());
+    assert_eq!(server.requests(), 1);
+}
