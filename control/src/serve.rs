@@ -80,8 +80,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         if key_count > 0 {
             tracing::info!("API keys required ({key_count} configured)");
         }
-        // Schedules fire from here on (missed ones per their misfire policy).
-        tokio::spawn(crate::schedules::scheduler::run(Arc::clone(&state)));
+        // Schedules fire from here on (missed ones per their misfire policy), until shutdown.
+        let scheduler = tokio::spawn(crate::schedules::scheduler::run(Arc::clone(&state)));
         let shutdown_state = Arc::clone(&state);
         axum::serve(listener, api::router(
                 Arc::clone(&state),
@@ -90,6 +90,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             ))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
+                scheduler.abort();
                 shutdown_state.runs.stop_all();
             })
             .await
