@@ -407,6 +407,7 @@ async fn list_runs(
         run_type: Some(RunType::Load),
         limit,
         offset,
+        ..RunFilter::default()
     };
     let total = state
         .store

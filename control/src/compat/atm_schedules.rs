@@ -231,10 +231,8 @@ struct TestsQuery {
 /// Runs per plan id, from the stored run records.
 fn run_counts(state: &AppState) -> AtmResult<std::collections::HashMap<String, u64>> {
     let filter = crate::store::RunFilter {
-        status: None,
-        run_type: None,
         limit: usize::MAX,
-        offset: 0,
+        ..crate::store::RunFilter::default()
     };
     let mut counts = std::collections::HashMap::new();
     for run in state.store.runs(&filter).map_err(ApiError::from)? {
@@ -333,10 +331,9 @@ async fn set_enabled(
 /// secrets).
 async fn sync(State(state): State<AppState>) -> AtmResult<Json<Value>> {
     let filter = crate::store::RunFilter {
-        status: None,
         run_type: Some(crate::records::RunType::Load),
         limit: usize::MAX,
-        offset: 0,
+        ..crate::store::RunFilter::default()
     };
     let runs = state.store.runs(&filter).map_err(ApiError::from)?;
     let mut seen = std::collections::HashSet::new();

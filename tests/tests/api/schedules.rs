@@ -36,15 +36,16 @@ fn schedule(daemon: &Daemon, id: &str) -> Value {
     answer.json()
 }
 
-/// The stored runs the schedule started.
+/// The stored runs the schedule started (`GET /runs?scheduleId=`).
 fn runs_of(daemon: &Daemon, schedule_id: &str) -> Vec<Value> {
-    let runs = daemon.get("/runs?limit=1000").json();
-    runs.as_array()
-        .into_iter()
-        .flatten()
-        .filter(|run| run["scheduleId"] == schedule_id)
-        .cloned()
-        .collect()
+    let runs = daemon
+        .get(&format!("/runs?scheduleId={schedule_id}"))
+        .json();
+    let runs = runs.as_array().cloned().unwrap_or_default();
+    for run in &runs {
+        assert_eq!(run["scheduleId"], schedule_id, "{run}");
+    }
+    runs
 }
 
 /// Waits until the schedule has fired at least `n` times; returns the runs it started, each
@@ -104,6 +105,10 @@ fn an_interval_schedule_with_max_runs_2_fires_exactly_twice() {
         pretty(&done)
     );
     assert_eq!(server.requests(), 6, "2 runs of 3 requests");
+    let of_plan = daemon
+        .get(&format!("/runs?planId={}", text(&plan, "id")))
+        .json();
+    assert_eq!(of_plan.as_array().map(Vec::len), Some(2), "{of_plan}");
 
     let status = daemon.get("/storage/status").json();
     assert_eq!(status["schedules"], 1, "{}", pretty(&status));
