@@ -420,6 +420,17 @@ mod tests {
     }
 
     #[test]
+    fn runs_count_towards_their_plan() {
+        let mut tally = Tally::default();
+        let mut planned = run("a", RunStatus::Completed, 0, Some(1));
+        planned.plan_id = Some("plan_1".to_owned());
+        tally.add(&planned, None);
+        tally.add(&planned, None);
+        tally.add(&run("b", RunStatus::Completed, 0, Some(1)), None);
+        assert_eq!(tally.by_plan, HashMap::from([("plan_1".to_owned(), 2)]));
+    }
+
+    #[test]
     fn days_count_passed_and_failed_runs() {
         let mut tally = Tally::default();
         let day_ms = 86_400_000;
