@@ -11,6 +11,8 @@
 //! - [`input`]: input as written: strict decoding, value types, the one request pipeline
 //!   (request as written → saved-request merge → rendered and encoded) and variable scopes.
 //! - [`runs`]: run bodies → plans, the registry of active runs, live topics.
+//! - [`schedules`]: saved plans run on triggers (cron, interval, date): the rules and the
+//!   scheduler task.
 //! - [`compat`]: other services' APIs (ATM's `/api/v1`) on the same runs.
 //! - [`store`]: the LMDB environment, its databases and the writer thread.
 //! - [`design`]: design mode (one request, fully traced) on its own thread; [`auth`]:
@@ -29,6 +31,7 @@ pub mod payload;
 pub mod postman;
 pub mod records;
 pub mod runs;
+pub mod schedules;
 pub mod serve;
 pub mod state;
 pub mod store;

@@ -100,6 +100,28 @@ pub struct RunRecord {
     /// The body as another API wrote it (ATM's `spec`), when the run came through one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Value>,
+    /// The saved plan the run came from (`POST /plans`), and the schedule that fired it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_id: Option<String>,
+}
+
+/// A saved run plan: a name and a `POST /run` body (the name is its `name` field too, so
+/// its runs carry it). Names are unique: ATM's `test_name` finds a plan by its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    /// The run body as written (flat, with `name`), checked as `POST /run` checks it.
+    pub body: Value,
+    /// ATM's test registry flag: `POST /api/v1/tests/run-all` runs enabled plans only.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// Unix milliseconds.
+    pub created_at: u64,
+    pub updated_at: u64,
 }
 
 /// A variable of an environment or of the globals (v0.3 form).

@@ -63,6 +63,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         runs: Arc::new(Registry::default()),
         workers: options.workers,
         design: crate::design::Executor::start().context("cannot start the design-mode thread")?,
+        scheduler: crate::schedules::scheduler::Wake::default(),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -81,6 +82,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         if key_count > 0 {
             tracing::info!("API keys required ({key_count} configured)");
         }
+        // Schedules fire from here on (missed ones per their misfire policy), until shutdown.
+        let scheduler = tokio::spawn(crate::schedules::scheduler::run(Arc::clone(&state)));
         let shutdown_state = Arc::clone(&state);
         let report_dir = options
             .report_dir
@@ -95,6 +98,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             ))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
+                scheduler.abort();
                 shutdown_state.runs.stop_all();
             })
             .await

@@ -16,6 +16,8 @@ pub struct Shared {
     pub workers: usize,
     /// The design-mode thread (`POST /request`, OAuth2 tokens of load runs).
     pub design: crate::design::Executor,
+    /// Wakes the scheduler task when a schedule changes.
+    pub scheduler: crate::schedules::scheduler::Wake,
 }
 
 /// Handler state: cheap to clone.

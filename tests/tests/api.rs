@@ -82,3 +82,8 @@ mod samples;
 mod scenarios;
 #[path = "api/storage.rs"]
 mod storage;
+
+#[path = "api/plans.rs"]
+mod plans;
+#[path = "api/schedules.rs"]
+mod schedules;

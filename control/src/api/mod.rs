@@ -12,8 +12,10 @@ pub mod guard;
 pub mod live;
 pub mod metrics;
 pub mod params;
+pub mod plans;
 pub mod postman;
 pub mod runs;
+pub mod schedules;
 pub mod scripting;
 pub mod storage;
 
@@ -75,6 +77,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(postman::routes())
         .merge(metrics::routes())
         .merge(storage::routes())
+        .merge(plans::routes())
+        .merge(schedules::routes())
 }
 
 #[derive(OpenApi)]

@@ -62,6 +62,10 @@ struct ListQuery {
     status: Option<RunStatus>,
     #[serde(rename = "type")]
     run_type: Option<RunType>,
+    #[serde(rename = "planId")]
+    plan_id: Option<String>,
+    #[serde(rename = "scheduleId")]
+    schedule_id: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
 }
@@ -82,6 +86,8 @@ fn page_number(name: &str, raw: Option<&str>, default: usize) -> ApiResult<usize
 #[utoipa::path(get, path = "/runs", tag = "runs",
     params(("status" = Option<String>, Query, description = "pending|running|completed|stopped|failed"),
         ("type" = Option<String>, Query, description = "load|design"),
+        ("planId" = Option<String>, Query, description = "runs of this saved plan"),
+        ("scheduleId" = Option<String>, Query, description = "runs this schedule started"),
         ("limit" = Option<usize>, Query, description = "1..=1000, default 100"),
         ("offset" = Option<usize>, Query, description = "default 0")),
     responses((status = 200, description = "Run records"), (status = 400, description = "Bad filter")))]
@@ -99,6 +105,8 @@ async fn list_runs(
     let filter = RunFilter {
         status: query.status,
         run_type: query.run_type,
+        plan_id: query.plan_id,
+        schedule_id: query.schedule_id,
         limit,
         offset: page_number("offset", query.offset.as_deref(), 0)?,
     };

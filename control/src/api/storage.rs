@@ -25,9 +25,9 @@ struct NoParams {}
 
 /// Database path and size (file, used and allocated pages), map size, entries per table,
 /// runs by type, status and day (with passed/failed), sampled requests stored, oldest and
-/// newest run, top saved requests by run count, average run duration and data transferred.
+/// newest run, top saved requests and saved plans by run count, plans and schedules stored, average run duration and data transferred.
 #[utoipa::path(get, path = "/storage/status", tag = "engine",
-    responses((status = 200, description = "`{storageType, lmdbVersion, databasePath, databaseSizeBytes, usedBytes, mapSizeBytes, tables, totalRuns, runsByStatus, runsByDay, totalRequestsStored, oldestRunDate, newestRunDate, topRequests, avgRunDurationSeconds, totalDataTransferredBytes, ...}`"),
+    responses((status = 200, description = "`{storageType, lmdbVersion, databasePath, databaseSizeBytes, usedBytes, mapSizeBytes, tables, totalRuns, runsByStatus, runsByDay, totalRequestsStored, oldestRunDate, newestRunDate, topRequests, topPlans, plans, schedules, avgRunDurationSeconds, totalDataTransferredBytes, ...}`"),
         (status = 400, description = "INVALID_REQUEST: a query parameter (there are none)")))]
 async fn storage_status(
     State(state): State<AppState>,

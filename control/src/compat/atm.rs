@@ -4,7 +4,8 @@
 //! `{"detail": ...}` (422 with a list of `{type, loc, msg}` for a body that does not
 //! validate). A `TestSpec` becomes a Vayu run body: `total_requests` an iterations run of
 //! that many requests over `concurrency` connections; with `requests_per_second`, an
-//! open-loop run at that rate for `total_requests / requests_per_second` seconds.
+//! open-loop run at that rate for `total_requests / requests_per_second` seconds. Its
+//! schedules and tests registry are in [`super::atm_schedules`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,7 +27,7 @@ use crate::store::runs::{RunFilter, Table};
 
 /// The routes, to be nested at `/api/v1`.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    super::atm_schedules::routes()
         .route("/health", get(health))
         .route("/runs", post(create_run).get(list_runs))
         .route("/runs/{run_id}", get(get_run).delete(delete_run))
@@ -38,7 +39,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An ATM error: `{"detail": ...}` with its status.
-struct Detail(StatusCode, Value);
+pub(super) struct Detail(pub(super) StatusCode, pub(super) Value);
 
 impl IntoResponse for Detail {
     fn into_response(self) -> Response {
@@ -91,10 +92,10 @@ impl From<ManageError> for Detail {
     }
 }
 
-type AtmResult<T> = Result<T, Detail>;
+pub(super) type AtmResult<T> = Result<T, Detail>;
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffff` (UTC, no offset), as ATM writes times.
-fn atm_time(millis: u64) -> String {
+pub(super) fn atm_time(millis: u64) -> String {
     let secs = millis / 1000;
     let (year, month, day) = vayu_engine::template::civil_from_days(secs / 86_400);
     let of_day = secs % 86_400;
@@ -216,6 +217,13 @@ fn check(spec: &TestSpec) -> Result<(), Detail> {
         }
     }
     Ok(())
+}
+
+/// The Vayu run body of a stored ATM spec (a run's `source`); `None` if it no longer
+/// decodes as one.
+pub(super) fn spec_body(spec: &Value) -> Option<Value> {
+    let spec: TestSpec = serde_json::from_value(spec.clone()).ok()?;
+    Some(run_body(&spec))
 }
 
 /// The Vayu run body of an ATM spec.
@@ -352,7 +360,7 @@ struct ListQuery {
     status: Option<String>,
 }
 
-fn parse_query<T: serde::de::DeserializeOwned>(raw: Option<String>) -> AtmResult<T> {
+pub(super) fn parse_query<T: serde::de::DeserializeOwned>(raw: Option<String>) -> AtmResult<T> {
     let pairs: Map<String, Value> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .map(|(key, value)| {
             let value = match value.parse::<u64>() {
@@ -399,6 +407,7 @@ async fn list_runs(
         run_type: Some(RunType::Load),
         limit,
         offset,
+        ..RunFilter::default()
     };
     let total = state
         .store

@@ -134,6 +134,8 @@ async fn store_run(
         name: None,
         description: None,
         source: None,
+        plan_id: None,
+        schedule_id: None,
         failure_reason: error.map(|error| {
             outcome
                 .scopes

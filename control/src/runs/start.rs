@@ -34,18 +34,60 @@ pub async fn start_from(
     body: &Value,
     source: Option<Value>,
 ) -> Result<String, StartError> {
+    let origin = Origin {
+        source,
+        ..Origin::default()
+    };
+    start_as(context, body, origin).await
+}
+
+/// Where a run came from besides its body, kept with its record.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// What another API's client wrote (ATM's `spec`).
+    pub source: Option<Value>,
+    /// The saved plan whose body it is.
+    pub plan_id: Option<String>,
+    /// The schedule that fired it.
+    pub schedule_id: Option<String>,
+}
+
+/// Checks `body` as [`start`] does, up to the validated plan, and starts nothing: for
+/// bodies saved to run later (`POST /plans`). Auth is not applied (an OAuth2 token is
+/// fetched when a run starts).
+pub fn check(context: &Context, body: &Value) -> Result<(), StartError> {
     let parsed = RunBody::parse(body).map_err(BodyError::from)?;
     let resolved = resolve::resolve(&context.store, &parsed)?;
     let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
         .map_err(BodyError::from)?;
-    let config = context.config;
-    let defaults = Defaults {
+    let plan = requests.plan(&parsed, resolved.saved_tests, defaults(&context.config))?;
+    plan.validate().map_err(BodyError::from)?;
+    Ok(())
+}
+
+/// The run defaults of the daemon's configuration.
+fn defaults(config: &RunConfig) -> Defaults {
+    Defaults {
         timeout: config.default_timeout,
         tick_interval: config.live_tick_interval,
         // Precedence: the body's `workers`, else the setting (which defaults to --workers).
         workers: config.workers,
         max_connections: config.max_connections,
-    };
+    }
+}
+
+/// [`start`] with where the run came from.
+pub async fn start_as(
+    context: &Context,
+    body: &Value,
+    origin: Origin,
+) -> Result<String, StartError> {
+    let parsed = RunBody::parse(body).map_err(BodyError::from)?;
+    let resolved = resolve::resolve(&context.store, &parsed)?;
+    let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
+        .map_err(BodyError::from)?;
+    let config = context.config;
+    let defaults = defaults(&config);
     let (requests, refresh) = authorize(context, requests, parsed.insecure, &config).await?;
     let mut plan = requests.plan(&parsed, resolved.saved_tests, defaults)?;
     let refresher =
@@ -66,7 +108,9 @@ pub async fn start_from(
         failure_reason: None,
         name: options.name,
         description: options.description,
-        source,
+        source: origin.source,
+        plan_id: origin.plan_id,
+        schedule_id: origin.schedule_id,
     };
     launch(
         Arc::clone(&context.store),

@@ -146,7 +146,7 @@ impl Store {
     }
 
     /// Runs `op` on the writer thread and hands back what it returned once committed.
-    async fn write_returning<T: Send + 'static>(
+    pub(super) async fn write_returning<T: Send + 'static>(
         &self,
         op: impl FnOnce(&mut RwTxn<'_>, &Dbs) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod entities;
 pub mod lock;
+pub mod plans;
 pub mod runs;
 pub mod status;
 mod writer;
@@ -67,6 +68,10 @@ pub struct Dbs {
     pub reports: Database<Str, Str>,
     /// Whole-run latency histogram per run (HdrHistogram V2 + deflate).
     pub histograms: Database<Str, Bytes>,
+    /// Saved run plans by id.
+    pub plans: Database<Str, Str>,
+    /// Schedules by id.
+    pub schedules: Database<Str, Str>,
 }
 
 /// The embedded database.
@@ -114,6 +119,8 @@ impl Store {
             results: env.create_database(&mut txn, Some("results"))?,
             reports: env.create_database(&mut txn, Some("reports"))?,
             histograms: env.create_database(&mut txn, Some("histograms"))?,
+            plans: env.create_database(&mut txn, Some("plans"))?,
+            schedules: env.create_database(&mut txn, Some("schedules"))?,
         };
         runs::fail_interrupted(&mut txn, &dbs)?;
         txn.commit()?;

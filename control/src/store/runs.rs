@@ -13,8 +13,24 @@ use crate::records::{RunRecord, RunStatus, RunType};
 pub struct RunFilter {
     pub status: Option<RunStatus>,
     pub run_type: Option<RunType>,
+    /// Runs of this saved plan, or started by this schedule.
+    pub plan_id: Option<String>,
+    pub schedule_id: Option<String>,
     pub limit: usize,
     pub offset: usize,
+}
+
+impl RunFilter {
+    /// True when `run` passes the filter (paging aside).
+    fn admits(&self, run: &RunRecord) -> bool {
+        let wanted = |want: &Option<String>, have: &Option<String>| {
+            want.as_ref().is_none_or(|want| have.as_ref() == Some(want))
+        };
+        self.status.is_none_or(|status| status == run.status)
+            && self.run_type.is_none_or(|kind| kind == run.run_type)
+            && wanted(&self.plan_id, &run.plan_id)
+            && wanted(&self.schedule_id, &run.schedule_id)
+    }
 }
 
 fn order_key(run: &RunRecord) -> Vec<u8> {
@@ -130,15 +146,7 @@ impl Store {
                 let Some(run) = get_json::<RunRecord>(txn, dbs.runs, id)? else {
                     continue;
                 };
-                if filter
-                    .status
-                    .as_ref()
-                    .is_some_and(|wanted| *wanted != run.status)
-                    || filter
-                        .run_type
-                        .as_ref()
-                        .is_some_and(|wanted| *wanted != run.run_type)
-                {
+                if !filter.admits(&run) {
                     continue;
                 }
                 if skipped < filter.offset {

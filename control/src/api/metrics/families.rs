@@ -39,7 +39,7 @@ pub const SCHEDULES: Family = family(
     "vayu_schedules",
     Kind::Gauge,
     None,
-    "Schedules stored. Always 0: this daemon has no schedules yet.",
+    "Schedules stored (paused and finished ones included).",
 );
 pub const RUNS_STORED: Family = family(
     "vayu_runs_stored",

@@ -97,7 +97,7 @@ pub fn engine(doc: &mut Exposition, engine: &Engine) {
     let gauges = [
         (&ACTIVE_RUNS, engine.active_runs),
         (&SHARDS, engine.shards),
-        (&SCHEDULES, 0),
+        (&SCHEDULES, engine.usage.entries("schedules")),
         (&RUNS_STORED, engine.usage.entries("runs")),
         (&STORAGE_FILE, engine.usage.database_size_bytes),
         (&STORAGE_USED, engine.usage.used_bytes),

@@ -126,6 +126,7 @@ pub fn runs(state: &AppState) -> Result<Vec<GooseRun>, StoreError> {
         run_type: Some(RunType::Load),
         limit: usize::MAX,
         offset: 0,
+        ..RunFilter::default()
     };
     Ok(state
         .store

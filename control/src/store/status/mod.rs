@@ -13,9 +13,9 @@ use time::OffsetDateTime;
 pub use usage::{TableUsage, Usage};
 
 use super::{Dbs, Store, StoreError};
-use crate::records::{RunRecord, RunStatus, RunType, SavedRequest};
+use crate::records::{Plan, RunRecord, RunStatus, RunType, SavedRequest};
 
-/// How many saved requests `topRequests` lists.
+/// How many saved requests `topRequests` lists, and saved plans `topPlans`.
 const TOP_REQUESTS: usize = 10;
 
 /// Runs of one status.
@@ -41,6 +41,16 @@ pub struct DayCount {
 pub struct RequestCount {
     pub request_id: String,
     /// `None` when the saved request has been deleted since.
+    pub name: Option<String>,
+    pub run_count: u64,
+}
+
+/// A saved plan and how many stored runs came from it (run now or by a schedule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanCount {
+    pub plan_id: String,
+    /// `None` when the plan has been deleted since.
     pub name: Option<String>,
     pub run_count: u64,
 }
@@ -72,6 +82,12 @@ pub struct Status {
     pub newest_run_date: Option<String>,
     /// Saved requests by the number of runs that named them (`requestId`), most first.
     pub top_requests: Vec<RequestCount>,
+    /// Saved plans by the number of runs that came from them, most first (ATM's
+    /// `top_tests`).
+    pub top_plans: Vec<PlanCount>,
+    /// Saved plans and schedules stored.
+    pub plans: u64,
+    pub schedules: u64,
     /// Wall time of finished load runs, start to end.
     pub avg_run_duration_seconds: Option<f64>,
     /// Bytes sent plus received, from the stored reports.
@@ -112,6 +128,7 @@ struct Tally {
     oldest: Option<u64>,
     newest: Option<u64>,
     by_request: HashMap<String, u64>,
+    by_plan: HashMap<String, u64>,
     load_runs: u64,
     durations_ms: (u64, u64),
     requests_made: u64,
@@ -138,6 +155,9 @@ impl Tally {
         );
         if let Some(request_id) = &run.request_id {
             *self.by_request.entry(request_id.clone()).or_default() += 1;
+        }
+        if let Some(plan_id) = &run.plan_id {
+            *self.by_plan.entry(plan_id.clone()).or_default() += 1;
         }
         let date = day(run.start_time);
         let day = self.by_day.entry(date.clone()).or_insert(DayCount {
@@ -177,8 +197,10 @@ impl Store {
         let txn = self.env.read_txn()?;
         let tally = tally(&txn, &self.dbs)?;
         let top_requests = top_requests(&txn, &self.dbs, &tally.by_request)?;
+        let top_plans = top_plans(&txn, &self.dbs, &tally.by_plan);
         let version = heed::lmdb_version();
         let samples = usage.entries("results");
+        let (plans, schedules) = (usage.entries("plans"), usage.entries("schedules"));
         Ok(Status {
             storage_type: "lmdb",
             lmdb_version: format!("{}.{}.{}", version.major, version.minor, version.patch),
@@ -198,6 +220,9 @@ impl Store {
             oldest_run_date: tally.oldest.map(rfc3339),
             newest_run_date: tally.newest.map(rfc3339),
             top_requests,
+            top_plans,
+            plans,
+            schedules,
             avg_run_duration_seconds: (tally.durations_ms.1 > 0)
                 .then(|| ratio(tally.durations_ms.0, tally.durations_ms.1) / 1000.0),
             total_data_transferred_bytes: tally.bytes_sent + tally.bytes_received,
@@ -241,10 +266,7 @@ fn top_requests(
     dbs: &Dbs,
     counts: &HashMap<String, u64>,
 ) -> Result<Vec<RequestCount>, StoreError> {
-    let mut ranked: Vec<(&String, u64)> = counts.iter().map(|(id, n)| (id, *n)).collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    ranked.truncate(TOP_REQUESTS);
-    ranked
+    ranked(counts)
         .into_iter()
         .map(|(id, run_count)| {
             // A request deleted since, or a record that does not decode, has no name.
@@ -259,6 +281,30 @@ fn top_requests(
             })
         })
         .collect()
+}
+
+/// The plans most runs came from, with their current names.
+fn top_plans(txn: &RoTxn<'_>, dbs: &Dbs, counts: &HashMap<String, u64>) -> Vec<PlanCount> {
+    ranked(counts)
+        .into_iter()
+        .map(|(id, run_count)| PlanCount {
+            // A plan deleted since, or a record that does not decode, has no name.
+            name: super::get_json::<Plan>(txn, dbs.plans, id)
+                .ok()
+                .flatten()
+                .map(|plan| plan.name),
+            plan_id: id.clone(),
+            run_count,
+        })
+        .collect()
+}
+
+/// The [`TOP_REQUESTS`] largest counts, most first (ties by id).
+fn ranked(counts: &HashMap<String, u64>) -> Vec<(&String, u64)> {
+    let mut ranked: Vec<(&String, u64)> = counts.iter().map(|(id, n)| (id, *n)).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked.truncate(TOP_REQUESTS);
+    ranked
 }
 
 fn ratio(total: u64, count: u64) -> f64 {
@@ -357,6 +403,8 @@ mod tests {
             name: None,
             description: None,
             source: None,
+            plan_id: None,
+            schedule_id: None,
         }
     }
 
@@ -369,6 +417,17 @@ mod tests {
                 bytes_received: received,
             }),
         })
+    }
+
+    #[test]
+    fn runs_count_towards_their_plan() {
+        let mut tally = Tally::default();
+        let mut planned = run("a", RunStatus::Completed, 0, Some(1));
+        planned.plan_id = Some("plan_1".to_owned());
+        tally.add(&planned, None);
+        tally.add(&planned, None);
+        tally.add(&run("b", RunStatus::Completed, 0, Some(1)), None);
+        assert_eq!(tally.by_plan, HashMap::from([("plan_1".to_owned(), 2)]));
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl Usage {
 }
 
 /// Every database with its name; the types are irrelevant to statistics.
-fn tables(dbs: &Dbs) -> [(&'static str, Database<Bytes, Bytes>); 11] {
+fn tables(dbs: &Dbs) -> [(&'static str, Database<Bytes, Bytes>); 13] {
     [
         ("collections", dbs.collections.remap_types()),
         ("requests", dbs.requests.remap_types()),
@@ -68,6 +68,8 @@ fn tables(dbs: &Dbs) -> [(&'static str, Database<Bytes, Bytes>); 11] {
         ("results", dbs.results.remap_types()),
         ("reports", dbs.reports.remap_types()),
         ("histograms", dbs.histograms.remap_types()),
+        ("plans", dbs.plans.remap_types()),
+        ("schedules", dbs.schedules.remap_types()),
     ]
 }
 
