@@ -529,3 +529,126 @@ mod tests_wire {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(instance: u32, instances: u32, latencies_us: &[u64]) -> RunResult {
+        let mut counters = Counters::default();
+        let mut latency = new_histogram();
+        for &micros in latencies_us {
+            counters.sent += 1;
+            counters.completed += 1;
+            counters.succeeded += 1;
+            counters.statuses[200] += 1;
+            latency.saturating_record(micros);
+        }
+        counters.failures[FailureKind::Http5xx.index()] = 1;
+        counters.completed += 1;
+        counters.statuses[503] += 1;
+        RunResult {
+            version: RESULT_VERSION,
+            context: ReportContext {
+                run_id: format!("run_{instance}"),
+                request_url: "http://h/".to_owned(),
+                request_method: "GET".to_owned(),
+                mode: "iterations".to_owned(),
+                configuration: serde_json::json!({"load": {"mode": "iterations"}}),
+                expected_status: Vec::new(),
+                open_loop: None,
+                timing_breakdown: false,
+                has_tests: false,
+                slow_threshold_ms: None,
+                thresholds: vec![Threshold::parse_line("http_req_duration: p(99)<5")
+                    .unwrap_or_else(|err| panic!("{err}"))],
+                segment: Segment {
+                    instance,
+                    instances,
+                },
+                start_at: None,
+            },
+            start_time_us: 1_000_000 + u64::from(instance),
+            duration_seconds: 1.0,
+            setup_seconds: 0.01,
+            dns_ms: 0.1,
+            start_offset_ms: Some(0.2),
+            instances: vec![instance],
+            counters,
+            latency,
+            queue_wait: new_histogram(),
+            endpoints: Vec::new(),
+            tests: TestCounts::default(),
+            peak_in_flight: 2,
+            ticks: Vec::new(),
+        }
+    }
+
+    fn json(result: &RunResult) -> String {
+        serde_json::to_string(result).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    #[test]
+    fn a_result_survives_its_json_form() {
+        let original = part(0, 1, &[100, 250, 4_000, 90_000]);
+        let read: RunResult =
+            serde_json::from_str(&json(&original)).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(json(&read), json(&original));
+        assert_eq!(read.counters, original.counters);
+        assert_eq!(read.latency.value_at_quantile(0.99), 90_047);
+        assert_eq!(read.context.thresholds, original.context.thresholds);
+    }
+
+    #[test]
+    fn merged_halves_equal_one_histogram_of_everything_in_any_order() {
+        let (a, b) = ([100, 200, 300, 70_000], [150, 250, 5_000, 6_000, 8_000]);
+        let left = RunResult::merge(vec![part(0, 2, &a), part(1, 2, &b)]);
+        let right = RunResult::merge(vec![part(1, 2, &b), part(0, 2, &a)]);
+        let (left, right) = match (left, right) {
+            (Ok(left), Ok(right)) => (left, right),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(json(&left), json(&right), "order does not matter");
+        let mut all = new_histogram();
+        for micros in a.iter().chain(&b) {
+            all.saturating_record(*micros);
+        }
+        for q in [0.5, 0.9, 0.99, 1.0] {
+            assert_eq!(left.latency.value_at_quantile(q), all.value_at_quantile(q));
+        }
+        assert_eq!(left.counters.completed, 11);
+        assert_eq!(left.counters.failures[FailureKind::Http5xx.index()], 2);
+        assert_eq!(left.context.segment, Segment::default());
+        assert_eq!(left.start_time_us, 1_000_000);
+        let report = left.report(crate::aggregate::Ending {
+            status: "completed",
+            aborted_by: None,
+            failure_reason: None,
+            waited: std::time::Duration::ZERO,
+        });
+        assert_eq!(report.summary.total_requests, 11);
+        assert!(!report.passed, "p(99) 70 ms on the whole fails p(99)<5");
+    }
+
+    #[test]
+    fn missing_repeated_and_foreign_parts_are_refused() {
+        assert_eq!(
+            RunResult::merge(vec![part(0, 3, &[1]), part(2, 3, &[1])]).err(),
+            Some(MergeError::Missing {
+                missing: vec![1],
+                instances: 3
+            })
+        );
+        assert_eq!(
+            RunResult::merge(vec![part(0, 2, &[1]), part(0, 2, &[1])]).err(),
+            Some(MergeError::Duplicate(0))
+        );
+        let mut other = part(1, 2, &[1]);
+        other.context.mode = "constant_rps".to_owned();
+        assert!(matches!(
+            RunResult::merge(vec![part(0, 2, &[1]), other]),
+            Err(MergeError::Different(_))
+        ));
+        assert_eq!(RunResult::merge(Vec::new()).err(), Some(MergeError::Empty));
+    }
+}
