@@ -108,9 +108,10 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// Attempts at the timing bounds: a VM stall of a few ms in a 1 s run moves the averages
-/// past them, and these machines are shared. The correctness checks hold on every attempt.
-const ATTEMPTS: usize = 3;
+/// Attempts at the timing bound: a VM stall in a 1 s run moves the median past it, and
+/// these machines are shared (a starved target times out). The correctness checks hold on
+/// every attempt. Attempts after the first cost time only when the machine is starved.
+const ATTEMPTS: usize = 5;
 
 /// The median lateness the target saw in one run, in µs; an error
 /// when the target could not answer every request in time (a starved machine: the run is
