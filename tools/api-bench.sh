@@ -2,6 +2,9 @@
 # Benchmarks of the control plane (release build, everything on 127.0.0.1):
 #   tools/api-bench.sh runs-list   GET /runs latency with 1,000 stored runs (oha, p50/p99)
 #   tools/api-bench.sh sse         req/s of a full-speed run alone vs with 10 SSE followers
+#   tools/api-bench.sh dashboard   req/s of a full-speed run alone vs with the dashboard open on
+#                                  it (headless Chromium on /#run=ID, following it live),
+#                                  alternating, 3 rounds of 8 s
 #   tools/api-bench.sh design      POST /request with a 20-line test script, 300 times: the
 #                                  overhead (totalMs - wireMs) p50/p99
 #   tools/api-bench.sh tests       req/s of a full-speed run alone vs with a test script on
@@ -97,6 +100,26 @@ sse)
             for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
             rps=$(curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["avgRps"])')
             echo "round $round, $followers SSE followers: $rps req/s"
+        done
+    done
+    ;;
+dashboard)
+    start_target; start_daemon
+    browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome)
+    body="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\"}"
+    for round in 1 2 3; do
+        for open in no yes; do
+            id=$(post_run "$body" | run_id_of)
+            pid=
+            if [[ $open == yes ]]; then
+                "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+                    --user-data-dir="$WORK/chromium" --remote-debugging-port=0 \
+                    "$API/#run=$id" > /dev/null 2>&1 & pid=$!
+            fi
+            wait_done "$id"
+            [[ -n $pid ]] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+            rps=$(curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["avgRps"])')
+            echo "round $round, dashboard open: $open: $rps req/s"
         done
     done
     ;;

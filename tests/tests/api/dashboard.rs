@@ -2,9 +2,10 @@
 //! DevTools Protocol, opens the page of a daemon with an API key on: the page asks for the
 //! key, shows the engine and the runs, starts a run from the form built from
 //! `GET /schema/run`, follows it live (the charts redraw as ticks arrive) until it shows
-//! the stored report; a second run is stopped from the page. The daemon and the target are
-//! the witnesses (the runs exist, the target served their requests), and the browser's
-//! console must stay free of errors and exceptions throughout.
+//! the stored report, which its link (`/#run=ID`) opens again after a reload; a second run is
+//! stopped from the page. The daemon and the target are the witnesses (the runs exist, the
+//! target served their requests), and the browser's console must stay free of errors and
+//! exceptions throughout.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -267,6 +268,22 @@ fn the_dashboard_asks_for_the_key_starts_follows_and_stops_runs() {
         json!(id)
     );
     browser.wait_for("the run in the runs list", &listed);
+    assert_eq!(
+        browser.eval("location.hash"),
+        json!(format!("#run={id}")),
+        "the view has a link of its own"
+    );
+    // The link opens the run's view on a fresh load (the key kept for the session).
+    browser.eval("document.body.dataset.ready = 'reloading'; location.reload(), true");
+    browser.wait_for(
+        "the linked run's report after a reload",
+        &format!(
+            "document.body.dataset.ready === 'true' && \
+             document.getElementById('run-panel').dataset.runId === {} && \
+             document.getElementById('run-panel').dataset.report === 'shown'",
+            json!(id)
+        ),
+    );
 
     let run = daemon_get(&daemon, &format!("/run/{id}"));
     assert_eq!(run["status"], "completed", "{run}");
@@ -279,7 +296,12 @@ fn the_dashboard_asks_for_the_key_starts_follows_and_stops_runs() {
     );
 
     // A long run stopped from the page.
-    browser.start_run(&[("duration", "60s")]);
+    browser.start_run(&[
+        ("url", &server.url()),
+        ("mode", "constant_concurrency"),
+        ("concurrency", "2"),
+        ("duration", "60s"),
+    ]);
     let other = format!(
         "(document.getElementById('run-panel').dataset.runId || '') !== {} && \
          document.getElementById('run-panel').dataset.status === 'running' && \

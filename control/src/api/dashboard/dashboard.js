@@ -213,6 +213,8 @@
   async function openRun(id) {
     closeStream();
     state.selected = id;
+    // A link to this view: `/#run=ID` opens it.
+    history.replaceState(null, "", "#run=" + encodeURIComponent(id));
     for (const row of document.querySelectorAll("tr.run")) row.classList.toggle("selected", row.dataset.runId === id);
     $("run-title").textContent = "Run " + id;
     $("run-error").textContent = "";
@@ -474,6 +476,8 @@
       await loadEngine();
       await buildForm();
       await loadRuns();
+      const linked = /^#run=(.+)$/.exec(location.hash);
+      if (linked) await openRun(decodeURIComponent(linked[1]));
       document.body.dataset.ready = "true";
     } catch (error) {
       report("runs-error", error);
