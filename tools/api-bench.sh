@@ -105,23 +105,31 @@ sse)
     ;;
 dashboard)
     start_target; start_daemon
+    # One browser for every round, idle on about:blank; in the "open" rounds a tab follows
+    # the run (its link, /#run=ID) and is closed after it, through the DevTools HTTP API.
     browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome)
+    "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+        --user-data-dir="$WORK/chromium" --remote-debugging-port=0 about:blank > /dev/null 2>&1 &
+    BROWSER_PID=$!
+    for _ in $(seq 100); do [[ -s $WORK/chromium/DevToolsActivePort ]] && break; sleep 0.1; done
+    devtools="http://127.0.0.1:$(head -1 "$WORK/chromium/DevToolsActivePort")"
+    sleep 2
     body="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\"}"
     for round in 1 2 3; do
         for open in no yes; do
             id=$(post_run "$body" | run_id_of)
-            pid=
+            tab=
             if [[ $open == yes ]]; then
-                "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
-                    --user-data-dir="$WORK/chromium" --remote-debugging-port=0 \
-                    "$API/#run=$id" > /dev/null 2>&1 & pid=$!
+                tab=$(curl -sf -X PUT "$devtools/json/new?$API/%23run=$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
             fi
             wait_done "$id"
-            [[ -n $pid ]] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+            [[ -n $tab ]] && curl -sf "$devtools/json/close/$tab" > /dev/null
             rps=$(curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["avgRps"])')
             echo "round $round, dashboard open: $open: $rps req/s"
+            sleep 1
         done
     done
+    kill "$BROWSER_PID"
     ;;
 design)
     start_target; start_daemon

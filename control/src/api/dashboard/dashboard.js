@@ -10,6 +10,8 @@
 
   const PAGE_SIZE = 20;
   const HISTORY = 600; // ticks kept in the live charts
+  const FIGURES_EVERY_MS = 250;
+  const CHARTS_EVERY_MS = 1000;
   const $ = (id) => document.getElementById(id);
   const state = { key: sessionStorage.getItem("vayuApiKey") || "", offset: 0, selected: null, stream: null, charts: null };
 
@@ -206,7 +208,10 @@
   }
 
   function closeStream() {
-    if (state.stream) state.stream.close();
+    if (state.stream) {
+      state.stream.close();
+      state.stream.stopTimers();
+    }
     state.stream = null;
   }
 
@@ -247,20 +252,23 @@
     const url = "/metrics/live/" + encodeURIComponent(id) + (state.key ? "?apiKey=" + encodeURIComponent(state.key) : "");
     const stream = new EventSource(url);
     state.stream = stream;
-    let pending = false;
+    // Ticks arrive every 100 ms; the page redraws at a human pace so that a browser on the
+    // generator's host takes as little CPU from the run as it can (DECISIONS §54).
+    let latest = null;
+    const figuresTimer = setInterval(() => { if (latest) showTick(latest); }, FIGURES_EVERY_MS);
+    const chartsTimer = setInterval(drawTicks, CHARTS_EVERY_MS);
+    stream.stopTimers = () => { clearInterval(figuresTimer); clearInterval(chartsTimer); };
     stream.addEventListener("metrics", (event) => {
       const tick = JSON.parse(event.data);
       const ticks = state.charts.ticks;
       ticks.push(tick);
       if (ticks.length > HISTORY) ticks.shift();
-      showTick(tick);
-      if (!pending) {
-        pending = true;
-        requestAnimationFrame(() => { pending = false; drawTicks(); });
-      }
+      if (latest === null) { showTick(tick); drawTicks(); }
+      latest = tick;
     });
     stream.addEventListener("complete", async () => {
       closeStream();
+      if (latest) showTick(latest);
       drawTicks();
       try {
         const run = await json("/run/" + encodeURIComponent(id));
