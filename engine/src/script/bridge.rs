@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::engine::Reply;
 use super::error::{ScriptError, ScriptErrorKind};
 use super::model::{
-    ConsoleLine, Cookie, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse,
+    ConsoleLine, Cookie, HttpReply, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse,
     TestResult, VariableScopes,
 };
 
@@ -66,14 +67,7 @@ pub(super) fn input(
         request: &ctx.request,
         variables: &ctx.variables,
         info: &ctx.info,
-        response: response.map(|r| ResponseInput {
-            code: r.code,
-            status: &r.status,
-            headers: &r.headers,
-            response_time_ms: r.response_time_ms,
-            response_size: r.body.len(),
-            cookies: &r.cookies,
-        }),
+        response: response.map(response_input),
     };
     serde_json::to_string(&input).map_err(|e| {
         ScriptError::new(
@@ -81,6 +75,40 @@ pub(super) fn input(
             format!("cannot pass the context to the script: {e}"),
         )
     })
+}
+
+/// A `pm.sendRequest` answer as the prelude's `deliver` takes it.
+pub(super) fn reply(reply: &HttpReply) -> Result<Reply, ScriptError> {
+    match &reply.result {
+        Err(error) => Ok(Reply {
+            id: reply.id,
+            error: Some(error.clone()),
+            response: String::new(),
+            body: String::new(),
+        }),
+        Ok(response) => Ok(Reply {
+            id: reply.id,
+            error: None,
+            response: serde_json::to_string(&response_input(response)).map_err(|e| {
+                ScriptError::new(
+                    ScriptErrorKind::Runtime,
+                    format!("cannot pass a response to the script: {e}"),
+                )
+            })?,
+            body: String::from_utf8_lossy(&response.body).into_owned(),
+        }),
+    }
+}
+
+fn response_input(r: &ScriptResponse) -> ResponseInput<'_> {
+    ResponseInput {
+        code: r.code,
+        status: &r.status,
+        headers: &r.headers,
+        response_time_ms: r.response_time_ms,
+        response_size: r.body.len(),
+        cookies: &r.cookies,
+    }
 }
 
 /// Writes what the script changed into `ctx` and returns the outcome.

@@ -158,3 +158,30 @@ pub struct ConsoleLine {
     /// The arguments joined by spaces; objects as JSON.
     pub message: String,
 }
+
+/// A request a script sent with `pm.sendRequest`, for the caller to send: `{{variables}}`
+/// resolved, a `Content-Type` added for a body mode that implies one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpCall {
+    /// Which request of the run (answers name it in [`HttpReply::id`]).
+    pub id: u64,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// The URL, with a scheme (`http://` when the script gave none).
+    pub url: String,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// The body text.
+    pub body: String,
+}
+
+/// The answer to one [`HttpCall`]: the response, or why there is none (the callback's
+/// `err`, the promise's rejection).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpReply {
+    /// [`HttpCall::id`].
+    pub id: u64,
+    /// The response (its `cookies` are what the script sees as `res.cookies`).
+    pub result: Result<ScriptResponse, String>,
+}

@@ -1,6 +1,7 @@
 //! Script sandbox tests: Postman scripts as found in public collections, run unchanged.
 
 mod completions;
+mod event_loop;
 mod failures;
 mod libraries;
 mod postman;

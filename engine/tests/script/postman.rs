@@ -344,16 +344,10 @@ pm.test("Typo in a chai property fails", () => pm.expect(1).to.be.tru);
 
 #[test]
 fn unsupported_postman_libraries_fail_clearly() {
-    let cases = [
-        (
-            "pm.sendRequest('https://x', () => {});",
-            "Error: pm.sendRequest is not supported in Vayu scripts",
-        ),
-        (
-            "const pad = require('left-pad');",
-            "Error: Cannot find module 'left-pad'",
-        ),
-    ];
+    let cases = [(
+        "const pad = require('left-pad');",
+        "Error: Cannot find module 'left-pad'",
+    )];
     let mut sandbox = sandbox();
     for (script, message) in cases {
         let error = sandbox

@@ -1,5 +1,6 @@
 // The per-run `pm` object, console capture, timers, the legacy globals, and the three hooks
-// Rust calls: begin(input, body) before a script, runTimer() after it, finish() at the end.
+// Rust calls: begin(input, body) before a script, finish() at the end (the event loop's hooks
+// are in async.js).
 
 class Request {
     constructor(input) {
@@ -150,42 +151,6 @@ function makeTest(results, pm) {
 
 let state = null;
 
-function setTimer(fn, delay, args, repeat) {
-    if (typeof fn !== 'function') { throw new TypeError('setTimeout and setInterval need a function'); }
-    const wait = Math.max(0, Number(delay) || 0);
-    const id = ++state.seq;
-    state.timers.push({ id, at: state.clock + wait, seq: id, fn, args, every: repeat ? Math.max(1, wait) : 0 });
-    return id;
-}
-
-function clearTimer(id) {
-    state.timers = state.timers.filter((timer) => timer.id !== id);
-}
-
-// Timers run after the script on a virtual clock: no real waiting in a load engine.
-function runTimer() {
-    if (!state.timers.length) { return false; }
-    let next = 0;
-    state.timers.forEach((timer, i) => {
-        const best = state.timers[next];
-        if (timer.at < best.at || (timer.at === best.at && timer.seq < best.seq)) { next = i; }
-    });
-    const timer = state.timers[next];
-    state.clock = timer.at;
-    if (timer.every) {
-        Object.assign(timer, { at: timer.at + timer.every, seq: ++state.seq });
-    }
-    else {
-        state.timers.splice(next, 1);
-    }
-    timer.fn(...timer.args);
-    return true;
-}
-
-function unsupported(name) {
-    return () => { throw new Error(name + ' is not supported in Vayu scripts'); };
-}
-
 function makePm(input, request, response, scopes, tests) {
     const pm = {
         info: {
@@ -201,7 +166,7 @@ function makePm(input, request, response, scopes, tests) {
         globals: scopes.globals,
         iterationData: scopes.data,
         expect: chai.expect,
-        sendRequest: unsupported('pm.sendRequest'),
+        sendRequest,
         visualizer: { set() { }, clear() { } },
         execution: { setNextRequest() { } }
     };
@@ -297,9 +262,13 @@ function begin(json, body) {
     };
     const request = new Request(input.request);
     const response = input.response ? new Response(input.response, body) : undefined;
-    state = { event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], clock: 0, seq: 0, request, scopes };
+    state = {
+        event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
+        outbox: [], waiting: new Map(), failure: null, variables: null, request, scopes
+    };
     const legacy = makeLegacy(scopes, request, response);
     legacy.pm = makePm(input, request, response, scopes, state.tests);
+    state.variables = legacy.pm.variables;
     for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
 }
 
