@@ -117,7 +117,8 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         globals_changed: false,
     };
     let request_id = request_id.as_deref();
-    if let Err(failure) = scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome)
+    if let Err(failure) =
+        scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome).await
     {
         return finish(outcome, Some(Failed::Script(failure)), submitted, picked_up);
     }
@@ -137,7 +138,8 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
                 &response.sent,
                 &response,
                 &mut outcome,
-            );
+            )
+            .await;
             outcome.response = Some(response);
             scripted.err().map(Failed::Script)
         }

@@ -2,17 +2,20 @@
 //! script (may change method, URL, headers, body and variables) and the post-response
 //! script (tests, console, variables). One sandbox per design thread, built on first use
 //! and reused; the sandbox rebuilds its runtime itself after a timeout or out-of-memory.
+//! A script's event loop runs on the thread's runtime: timers sleep on it and
+//! `pm.sendRequest` goes through the design client ([`exchange`]), so other design jobs go
+//! on meanwhile.
 
 use std::cell::RefCell;
 
 use serde_json::Value;
 use vayu_engine::script::{
-    self, Limits, Sandbox, ScriptContext, ScriptError, ScriptErrorKind, ScriptInfo, ScriptOutcome,
-    ScriptRequest, ScriptResponse, VariableScopes,
+    self, transport, HttpCall, HttpReply, Limits, Progress, Sandbox, ScriptContext, ScriptError,
+    ScriptErrorKind, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, VariableScopes,
 };
 
 use super::answer::status_text;
-use super::exchange::{Exchanged, Outgoing};
+use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
 use crate::input::request::Draft;
 
@@ -20,23 +23,107 @@ use crate::input::request::Draft;
 #[derive(Default)]
 pub struct Engine {
     sandbox: RefCell<Option<Sandbox>>,
+    /// `pm.sendRequest` accepts any TLS certificate (a collection run's `--insecure`).
+    insecure: bool,
+    /// The `pm.sendRequest` exchanges, kept for a collection run's report (None: not kept).
+    sent: Option<RefCell<Vec<Sent>>>,
+}
+
+/// One `pm.sendRequest` exchange: the request, and its response or error.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub request: Outgoing,
+    pub result: Result<Exchanged, String>,
 }
 
 impl Engine {
-    fn run(
+    /// The engine of a collection run: it keeps the `pm.sendRequest` exchanges
+    /// ([`Engine::take_sent`]); `insecure` accepts any TLS certificate.
+    pub fn collection_run(insecure: bool) -> Engine {
+        Engine {
+            insecure,
+            sent: Some(RefCell::default()),
+            ..Engine::default()
+        }
+    }
+
+    /// The `pm.sendRequest` exchanges since the last call, in the order they ended.
+    pub fn take_sent(&self) -> Vec<Sent> {
+        self.sent.as_ref().map(RefCell::take).unwrap_or_default()
+    }
+
+    /// Runs a script to its end: `start` begins it, then its event loop is driven here
+    /// (timers on the runtime's clock, `pm.sendRequest` through [`exchange`]). The sandbox
+    /// is out of its slot meanwhile: a job that runs a script at the same time builds its
+    /// own.
+    async fn run(
         &self,
         phase: &'static str,
-        call: impl FnOnce(&mut Sandbox) -> Result<ScriptOutcome, ScriptError>,
+        ctx: &mut ScriptContext,
+        start: impl FnOnce(&mut Sandbox, &mut ScriptContext) -> Progress,
     ) -> Result<ScriptOutcome, (ScriptFailure, ScriptOutcome)> {
-        let mut slot = self.sandbox.borrow_mut();
-        let mut sandbox = match slot.take() {
+        let taken = self.sandbox.borrow_mut().take();
+        let mut sandbox = match taken {
             Some(sandbox) => sandbox,
             None => Sandbox::new(Limits::default()).map_err(|err| failure(phase, err))?,
         };
-        let result = call(&mut sandbox).map_err(|err| failure(phase, err));
-        *slot = Some(sandbox);
+        let mut progress = start(&mut sandbox, ctx);
+        let result = loop {
+            match progress {
+                Progress::Done(result) => break result.map_err(|err| failure(phase, err)),
+                Progress::Waiting(waiting) => {
+                    if waiting.calls.is_empty() {
+                        monoio::time::sleep(waiting.timer.unwrap_or_default()).await;
+                    }
+                    let sends = waiting
+                        .calls
+                        .into_iter()
+                        .map(|call| send(call, self.insecure));
+                    let done = futures_util::future::join_all(sends).await;
+                    let mut replies = Vec::with_capacity(done.len());
+                    for (reply, sent) in done {
+                        replies.push(reply);
+                        if let Some(log) = &self.sent {
+                            log.borrow_mut().push(sent);
+                        }
+                    }
+                    progress = sandbox.resume(ctx, &replies);
+                }
+            }
+        };
+        *self.sandbox.borrow_mut() = Some(sandbox);
         result
     }
+}
+
+/// One `pm.sendRequest` through the design client (redirects followed, its own timeout).
+async fn send(call: HttpCall, insecure: bool) -> (HttpReply, Sent) {
+    let outgoing = Outgoing {
+        method: call.method,
+        url: call.url,
+        headers: call.headers,
+        body: call.body.into_bytes(),
+    };
+    let options = exchange::Options {
+        timeout: transport::SEND_TIMEOUT,
+        follow_redirects: true,
+        max_redirects: 10,
+        insecure,
+    };
+    let result = exchange::exchange(outgoing.clone(), options)
+        .await
+        .map_err(|failure| failure.to_string());
+    let reply = HttpReply {
+        id: call.id,
+        result: result.as_ref().map(script_response).map_err(Clone::clone),
+    };
+    (
+        reply,
+        Sent {
+            request: outgoing,
+            result,
+        },
+    )
 }
 
 fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutcome) {
@@ -59,18 +146,18 @@ fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutco
 
 /// Runs the draft's pre-request script: its changes go into `draft` and `outcome.scopes`,
 /// its tests and console lines into `outcome`.
-pub fn pre_request(
+pub async fn pre_request(
     engine: &Engine,
     draft: &mut Draft,
     request_id: Option<&str>,
     outcome: &mut Outcome,
 ) -> Result<(), ScriptFailure> {
     let info = info(draft, request_id);
-    pre_request_as(engine, draft, info, outcome)
+    pre_request_as(engine, draft, info, outcome).await
 }
 
 /// [`pre_request`] with `pm.info` as given (a collection run's iteration).
-pub fn pre_request_as(
+pub async fn pre_request_as(
     engine: &Engine,
     draft: &mut Draft,
     info: ScriptInfo,
@@ -90,9 +177,11 @@ pub fn pre_request_as(
         variables: scopes_in(outcome),
         info,
     };
-    let ran = engine.run("pre-request", |sandbox| {
-        sandbox.pre_request(&script, &mut ctx)
-    });
+    let ran = engine
+        .run("pre-request", &mut ctx, |sandbox, ctx| {
+            sandbox.start_pre_request(&script, ctx)
+        })
+        .await;
     scopes_out(outcome, ctx.variables);
     let request = ctx.request;
     draft.method = request.method.to_ascii_uppercase();
@@ -105,7 +194,7 @@ pub fn pre_request_as(
 }
 
 /// Runs the draft's post-response script against `response`.
-pub fn post_response(
+pub async fn post_response(
     engine: &Engine,
     draft: &Draft,
     request_id: Option<&str>,
@@ -114,11 +203,11 @@ pub fn post_response(
     outcome: &mut Outcome,
 ) -> Result<(), ScriptFailure> {
     let info = info(draft, request_id);
-    post_response_as(engine, draft, info, sent, response, outcome)
+    post_response_as(engine, draft, info, sent, response, outcome).await
 }
 
 /// [`post_response`] with `pm.info` as given (a collection run's iteration).
-pub fn post_response_as(
+pub async fn post_response_as(
     engine: &Engine,
     draft: &Draft,
     info: ScriptInfo,
@@ -139,7 +228,19 @@ pub fn post_response_as(
         variables: scopes_in(outcome),
         info,
     };
-    let seen = ScriptResponse {
+    let seen = script_response(response);
+    let ran = engine
+        .run("post-response", &mut ctx, |sandbox, ctx| {
+            sandbox.start_post_response(script, ctx, &seen)
+        })
+        .await;
+    scopes_out(outcome, ctx.variables);
+    record(outcome, ran)
+}
+
+/// The response as scripts see it.
+fn script_response(response: &Exchanged) -> ScriptResponse {
+    ScriptResponse {
         code: response.status,
         status: status_text(response.status).to_owned(),
         headers: response.headers.clone(),
@@ -158,12 +259,7 @@ pub fn post_response_as(
                 secure: cookie.secure,
             })
             .collect(),
-    };
-    let ran = engine.run("post-response", |sandbox| {
-        sandbox.post_response(script, &mut ctx, &seen)
-    });
-    scopes_out(outcome, ctx.variables);
-    record(outcome, ran)
+    }
 }
 
 /// Adds a script's tests, console lines and change flags to `outcome`.

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::engine::Reply;
 use super::error::{ScriptError, ScriptErrorKind};
 use super::model::{
-    ConsoleLine, Cookie, HttpReply, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse,
-    TestResult, VariableScopes,
+    ConsoleLine, Cookie, HttpReply, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest,
+    ScriptResponse, TestResult, VariableScopes,
 };
 
 /// Which script runs: `pm.info.eventName`.

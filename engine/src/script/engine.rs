@@ -114,9 +114,9 @@ impl Clock {
 
     /// Time left before the deadline (zero when there is none armed).
     fn remaining(&self) -> Duration {
-        self.deadline
-            .get()
-            .map_or(Duration::ZERO, |d| d.saturating_duration_since(Instant::now()))
+        self.deadline.get().map_or(Duration::ZERO, |d| {
+            d.saturating_duration_since(Instant::now())
+        })
     }
 
     fn disarm(&self) {
@@ -250,11 +250,16 @@ impl Engine {
         } = self;
         clock.arm(limits.time_limit);
         advance(context, hooks, clock, *limits, |js, live| {
-            let (user, is_async) =
-                compile(js, compiled, script).map_err(fail(js, Stage::Script, ScriptErrorKind::Syntax))?;
-            live.begin
-                .call::<_, ()>((input, body))
-                .map_err(fail(js, Stage::Setup, ScriptErrorKind::Runtime))?;
+            let (user, is_async) = compile(js, compiled, script).map_err(fail(
+                js,
+                Stage::Script,
+                ScriptErrorKind::Syntax,
+            ))?;
+            live.begin.call::<_, ()>((input, body)).map_err(fail(
+                js,
+                Stage::Setup,
+                ScriptErrorKind::Runtime,
+            ))?;
             Ok(user.call::<_, Value>(()).and_then(|value| {
                 if is_async {
                     live.settle.call::<_, ()>((value,))

@@ -33,8 +33,8 @@ pub use api::{completions, Completion};
 pub use check::check_syntax;
 pub use error::{ScriptError, ScriptErrorKind};
 pub use model::{
-    ConsoleLine, Cookie, HttpCall, HttpReply, Limits, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest,
-    ScriptResponse, TestResult, VariableScopes,
+    ConsoleLine, Cookie, HttpCall, HttpReply, Limits, ScriptContext, ScriptInfo, ScriptOutcome,
+    ScriptRequest, ScriptResponse, TestResult, VariableScopes,
 };
 
 use std::time::{Duration, Instant};
@@ -161,7 +161,11 @@ impl Sandbox {
         } else {
             Duration::ZERO
         };
-        let replies = match replies.iter().map(bridge::reply).collect::<Result<Vec<_>, _>>() {
+        let replies = match replies
+            .iter()
+            .map(bridge::reply)
+            .collect::<Result<Vec<_>, _>>()
+        {
             Ok(replies) => replies,
             Err(error) => return Progress::Done(Err(error)),
         };
@@ -262,9 +266,9 @@ impl Sandbox {
                     calls: !wait.calls.is_empty(),
                 });
                 Progress::Waiting(Waiting {
-                    timer: wait.timer.map(|ms| {
-                        Duration::from_secs_f64(ms.max(0.0) / 1000.0).min(remaining)
-                    }),
+                    timer: wait
+                        .timer
+                        .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0).min(remaining)),
                     calls: wait.calls,
                 })
             }

@@ -36,7 +36,7 @@ use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
-use summary::{Assertion, Execution, Failure, Received, ScriptError, Summary};
+use summary::{Assertion, Execution, Failure, ScriptError, Summary};
 
 /// The flags of a run, with newman's meaning.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +98,7 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         },
         local: Local {
             tokens: RefCell::new(TokenCache::default()),
-            scripts: scripts::Engine::default(),
+            scripts: scripts::Engine::collection_run(options.insecure),
         },
         options,
         stop: false,
@@ -276,6 +276,7 @@ impl State<'_> {
             prerequest_errors: Vec::new(),
             test_errors: Vec::new(),
             console: Vec::new(),
+            nested: 0,
         };
         let mut outcome = Outcome {
             sent: None,
@@ -306,10 +307,12 @@ impl State<'_> {
                 &mut draft,
                 info.clone(),
                 &mut outcome,
-            );
+            )
+            .await;
             self.script_ran(Phase::Pre, ran, &outcome.tests[first..], &mut execution);
         }
         draft.pre_request_script = None;
+        self.nested_requests(&mut execution);
         if bail(self) {
             return self.end_item(execution, outcome, row, true);
         }
@@ -347,13 +350,7 @@ impl State<'_> {
             (Some(mut response), None) => {
                 self.jar.store(&response);
                 response.cookies = self.jar.cookies_for(&response.sent.url);
-                execution.response = Some(Received {
-                    code: response.status,
-                    status: crate::design::answer::status_text(response.status).to_owned(),
-                    headers: response.headers.clone(),
-                    body: response.body.clone(),
-                    time_ms: response.phases.wire_ms(),
-                });
+                execution.received(&response);
                 response
             }
             (_, error) => {
@@ -365,6 +362,7 @@ impl State<'_> {
                 };
                 self.fail("Error", &message, "request", None, &execution);
                 execution.request_error = Some(message);
+                execution.response = None;
                 nothing(sent.clone())
             }
         };
@@ -383,11 +381,32 @@ impl State<'_> {
                 &response.sent,
                 &response,
                 &mut outcome,
-            );
+            )
+            .await;
             self.script_ran(Phase::Test, ran, &outcome.tests[first..], &mut execution);
         }
+        self.nested_requests(&mut execution);
         let stop = bail(self);
         self.end_item(execution, outcome, row, stop);
+    }
+
+    /// Counts the `pm.sendRequest` exchanges of the scripts that just ran, as newman does:
+    /// each is a request of the run (an error fails it), and the item's record shows the
+    /// last one.
+    fn nested_requests(&mut self, execution: &mut Execution) {
+        for sent in self.local.scripts.take_sent() {
+            self.summary.stats.requests.count(sent.result.is_err());
+            execution.nested += 1;
+            execution.request = Some(sent.request);
+            match sent.result {
+                Ok(response) => execution.received(&response),
+                Err(message) => {
+                    self.fail("Error", &message, "request", None, execution);
+                    execution.request_error = Some(message);
+                    execution.response = None;
+                }
+            }
+        }
     }
 
     fn end_item(

@@ -136,31 +136,31 @@ function fields(list) {
 const formEncode = (value) => encodeURIComponent(value).replace(/%20/g, '+');
 
 // [body text, the Content-Type it implies or null].
-function bodyOf(body, fill) {
+function bodyOf(body) {
     if (body === undefined || body === null) { return ['', null]; }
-    if (typeof body === 'string' || body instanceof RequestBody) { return [fill(bodyText(body)), null]; }
+    if (typeof body === 'string' || body instanceof RequestBody) { return [bodyText(body), null]; }
     switch (body.mode) {
     case 'urlencoded':
-        return [fields(body.urlencoded).map((f) => formEncode(fill(text(f.key))) + '=' +
-            formEncode(fill(text(f.value)))).join('&'), 'application/x-www-form-urlencoded'];
+        return [fields(body.urlencoded).map((f) => formEncode(text(f.key)) + '=' +
+            formEncode(text(f.value))).join('&'), 'application/x-www-form-urlencoded'];
     case 'formdata': {
         const boundary = '--------------------------' + String(Date.now()) + String(state.seq);
         const parts = fields(body.formdata).filter((f) => f.type !== 'file').map((f) =>
-            '--' + boundary + '\r\nContent-Disposition: form-data; name="' + fill(text(f.key)) + '"\r\n' +
-            (f.contentType ? 'Content-Type: ' + f.contentType + '\r\n' : '') + '\r\n' + fill(text(f.value)) + '\r\n');
+            '--' + boundary + '\r\nContent-Disposition: form-data; name="' + text(f.key) + '"\r\n' +
+            (f.contentType ? 'Content-Type: ' + f.contentType + '\r\n' : '') + '\r\n' + text(f.value) + '\r\n');
         return [parts.join('') + '--' + boundary + '--\r\n', 'multipart/form-data; boundary=' + boundary];
     }
     case 'graphql': {
         const graphql = body.graphql || {};
         let variables = graphql.variables;
         if (typeof variables === 'string') {
-            try { variables = parse(fill(variables)); }
+            try { variables = parse(variables); }
             catch (e) { variables = undefined; }
         }
-        return [stringify({ query: fill(text(graphql.query)), variables }), 'application/json'];
+        return [stringify({ query: text(graphql.query), variables }), 'application/json'];
     }
     case 'raw': {
-        const raw = fill(text(body.raw));
+        const raw = text(body.raw);
         const language = body.options && body.options.raw && body.options.raw.language;
         return [raw, raw === '' ? null : (RAW_TYPES[language] || 'text/plain')];
     }
@@ -170,18 +170,17 @@ function bodyOf(body, fill) {
 }
 
 // A request as pm.sendRequest takes it (a URL, a Request or a request definition) as the
-// plain call Rust sends; `{{variables}}` are resolved as in the request itself.
+// plain call Rust sends. As in Postman, `{{variables}}` are not resolved (scripts use
+// pm.variables.replaceIn).
 function toCall(request) {
     if (typeof request === 'string' || request instanceof Url) { request = { url: request }; }
     if (request === null || typeof request !== 'object') {
         throw new TypeError('pm.sendRequest needs a URL or a request object');
     }
-    const fill = (value) => state.variables.replaceIn(value);
-    let url = fill(urlText(request.url)).trim();
+    let url = urlText(request.url).trim();
     if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) { url = 'http://' + url; }
-    const headers = headerPairs(request.header !== undefined ? request.header : request.headers)
-        .map(([key, value]) => [fill(key), fill(value)]);
-    const [body, type] = bodyOf(request.body, fill);
+    const headers = headerPairs(request.header !== undefined ? request.header : request.headers);
+    const [body, type] = bodyOf(request.body);
     if (type !== null && !headers.some(([key]) => key.toLowerCase() === 'content-type')) {
         headers.push(['Content-Type', type]);
     }

@@ -50,6 +50,9 @@ class Response {
 
     text() { return this._text; }
 
+    // The body as a Buffer (postman-collection's `stream`).
+    get stream() { return globalThis.Buffer.from(this._text); }
+
     json() {
         try { return parse(this._text.charCodeAt(0) === 0xFEFF ? this._text.slice(1) : this._text); }
         catch (e) {
