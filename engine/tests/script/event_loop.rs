@@ -148,7 +148,7 @@ pm.sendRequest({ url: pm.environment.get('base') + '/missing', header: { 'X-Cust
     pm.test('then', () => pm.expect([res.code, res.json().custom, res.json().body]).to.eql([404, 'obj', '{"x":1}']));
 });
 pm.sendRequest('http://127.0.0.1:1/refused', (err, res) => {
-    pm.test('error', () => { pm.expect(err).to.be.an('error'); pm.expect(res).to.equal(undefined); });
+    pm.test('error', () => { pm.expect(err).to.be.an('error'); pm.expect(res.code).to.equal(undefined); pm.expect(res.text()).to.equal(''); });
 });
 "#;
     let mut ctx = context_with(&base);

@@ -65,10 +65,12 @@ function deliver(id, error, json, body) {
     if (waiter === undefined) { return; }
     state.waiting.delete(id);
     if (error !== null && error !== undefined) {
-        waiter(new Error(error), undefined);
+        // postman-sandbox hands the callback an empty Response along with the error.
+        waiter(new Error(error), new Response({ headers: [], cookies: [], responseSize: 0 }, ''));
     }
     else {
-        waiter(null, new Response(parse(json), body));
+        // As in postman-sandbox, only pm.response has the `to` assertions.
+        waiter(null, Object.defineProperty(new Response(parse(json), body), 'to', { value: undefined }));
     }
 }
 
@@ -80,13 +82,15 @@ function settle(result) {
     }
 }
 
+// With a callback it returns `pm` (as postman-sandbox); without one, a promise of the
+// response.
 function sendRequest(request, callback) {
     const call = toCall(request);
     const id = ++state.seq;
     state.outbox.push(Object.assign({ id }, call));
     if (typeof callback === 'function') {
         state.waiting.set(id, callback);
-        return undefined;
+        return state.pm;
     }
     return new Promise((resolve, reject) => {
         state.waiting.set(id, (error, response) => (error ? reject(error) : resolve(response)));

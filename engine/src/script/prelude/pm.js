@@ -267,11 +267,11 @@ function begin(json, body) {
     const response = input.response ? new Response(input.response, body) : undefined;
     state = {
         event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
-        outbox: [], waiting: new Map(), failure: null, variables: null, request, scopes
+        outbox: [], waiting: new Map(), failure: null, pm: null, request, scopes
     };
     const legacy = makeLegacy(scopes, request, response);
     legacy.pm = makePm(input, request, response, scopes, state.tests);
-    state.variables = legacy.pm.variables;
+    state.pm = legacy.pm;
     for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
 }
 
