@@ -3,9 +3,11 @@
 //! encoding, auth, the exchange, post-response script. Nothing here touches the store: the
 //! caller loads the variable scopes before and persists what changed after.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
+use vayu_engine::script::TypedValues;
 
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
@@ -94,6 +96,17 @@ pub struct Outcome {
     pub scopes: Scopes,
     pub environment_changed: bool,
     pub globals_changed: bool,
+    /// What scripts see beyond the text scopes: values stored with a type, and a
+    /// collection run's iteration data.
+    pub script_values: ScriptValues,
+}
+
+/// The typed values scripts stored (they keep their type from one script to the next
+/// within a run) and the iteration's data row (`pm.iterationData`).
+#[derive(Debug, Clone, Default)]
+pub struct ScriptValues {
+    pub typed: TypedValues,
+    pub data: BTreeMap<String, String>,
 }
 
 /// Runs `job` to its end.
@@ -115,6 +128,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         scopes,
         environment_changed: false,
         globals_changed: false,
+        script_values: ScriptValues::default(),
     };
     let request_id = request_id.as_deref();
     if let Err(failure) =

@@ -292,11 +292,14 @@ fn record(
 
 fn scopes_in(outcome: &Outcome) -> VariableScopes {
     let scopes = &outcome.scopes;
+    let values = &outcome.script_values;
     VariableScopes {
         local: scopes.local.clone(),
         environment: scopes.environment.clone(),
         collection: scopes.collection.clone(),
         globals: scopes.globals.clone(),
+        data: values.data.clone(),
+        typed: values.typed.clone(),
     }
 }
 
@@ -306,13 +309,14 @@ fn scopes_out(outcome: &mut Outcome, variables: VariableScopes) {
     scopes.environment = variables.environment;
     scopes.collection = variables.collection;
     scopes.globals = variables.globals;
+    outcome.script_values.typed = variables.typed;
 }
 
 fn info(draft: &Draft, request_id: Option<&str>) -> ScriptInfo {
     ScriptInfo {
         request_name: draft.name.clone(),
         request_id: request_id.unwrap_or_default().to_owned(),
-        iteration: 0,
+        ..ScriptInfo::default()
     }
 }
 

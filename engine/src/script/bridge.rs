@@ -51,6 +51,16 @@ struct Collected {
     environment: Option<Vec<(String, String)>>,
     collection: Option<Vec<(String, String)>>,
     globals: Option<Vec<(String, String)>>,
+    typed: CollectedTypes,
+}
+
+/// The typed values of the scopes a script wrote (None: not written).
+#[derive(Deserialize)]
+struct CollectedTypes {
+    local: Option<BTreeMap<String, serde_json::Value>>,
+    environment: Option<BTreeMap<String, serde_json::Value>>,
+    collection: Option<BTreeMap<String, serde_json::Value>>,
+    globals: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// The argument of `begin`.
@@ -123,6 +133,17 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         ctx.request = request;
     }
     let variables = &mut ctx.variables;
+    let typed = collected.typed;
+    for (scope, written) in [
+        (&mut variables.typed.local, typed.local),
+        (&mut variables.typed.environment, typed.environment),
+        (&mut variables.typed.collection, typed.collection),
+        (&mut variables.typed.globals, typed.globals),
+    ] {
+        if let Some(written) = written {
+            *scope = written;
+        }
+    }
     replace(&mut variables.local, collected.local);
     Ok(ScriptOutcome {
         tests: collected.tests,
@@ -153,7 +174,8 @@ mod tests {
         let mut ctx = ScriptContext::default();
         ctx.variables.environment.insert("a".into(), "1".into());
         let json = r#"{"tests":[],"console":[],"request":null,"local":null,
-            "environment":[["a","1"]],"collection":null,"globals":[["g","x"]]}"#;
+            "environment":[["a","1"]],"collection":null,"globals":[["g","x"]],
+            "typed":{"local":null,"environment":{},"collection":null,"globals":null}}"#;
         let outcome = apply(json, &mut ctx).expect("valid results");
         assert!(!outcome.environment_changed, "same values written back");
         assert!(outcome.globals_changed);

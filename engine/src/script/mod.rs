@@ -34,7 +34,7 @@ pub use check::check_syntax;
 pub use error::{ScriptError, ScriptErrorKind};
 pub use model::{
     ConsoleLine, Cookie, HttpCall, HttpReply, Limits, ScriptContext, ScriptInfo, ScriptOutcome,
-    ScriptRequest, ScriptResponse, TestResult, VariableScopes,
+    ScriptRequest, ScriptResponse, TestResult, TypedValues, VariableScopes,
 };
 
 use std::time::{Duration, Instant};

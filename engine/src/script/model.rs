@@ -66,10 +66,48 @@ pub struct VariableScopes {
     pub collection: BTreeMap<String, String>,
     /// `pm.globals`.
     pub globals: BTreeMap<String, String>,
+    /// `pm.iterationData`: the data row of a collection run's iteration (read-only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, String>,
+    /// The values of the scopes above that scripts stored with a type other than string.
+    #[serde(default, skip_serializing_if = "TypedValues::is_empty")]
+    pub typed: TypedValues,
+}
+
+/// Per scope, the values scripts stored with a type (number, boolean, object, array,
+/// null) as JSON. As in Postman, a value keeps its type within a run: the next script reads
+/// it back typed as long as the scope's text for it is unchanged (the text, what `{{name}}`
+/// renders, is what the scopes above hold and what is persisted). A script writes back the
+/// typed values of every scope it wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedValues {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub local: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collection: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub globals: BTreeMap<String, serde_json::Value>,
+    /// Iteration data from a JSON data file (numbers and booleans as the file has them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, serde_json::Value>,
+}
+
+impl TypedValues {
+    /// No scope holds a typed value.
+    pub fn is_empty(&self) -> bool {
+        self.local.is_empty()
+            && self.environment.is_empty()
+            && self.collection.is_empty()
+            && self.globals.is_empty()
+            && self.data.is_empty()
+    }
 }
 
 /// `pm.info`: which request of which iteration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScriptInfo {
     /// `pm.info.requestName`.
@@ -78,6 +116,28 @@ pub struct ScriptInfo {
     pub request_id: String,
     /// `pm.info.iteration` (0-based).
     pub iteration: u64,
+    /// `pm.info.iterationCount` (a single request: 1).
+    #[serde(default = "one")]
+    pub iteration_count: u64,
+    /// The request's description (the legacy `request.description`).
+    #[serde(default)]
+    pub request_description: String,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl Default for ScriptInfo {
+    fn default() -> Self {
+        ScriptInfo {
+            request_name: String::new(),
+            request_id: String::new(),
+            iteration: 0,
+            iteration_count: 1,
+            request_description: String::new(),
+        }
+    }
 }
 
 /// The response a test script checks (`pm.response`).

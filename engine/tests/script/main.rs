@@ -28,7 +28,7 @@ fn context() -> ScriptContext {
         info: ScriptInfo {
             request_name: "List users".into(),
             request_id: "req-1".into(),
-            iteration: 0,
+            ..ScriptInfo::default()
         },
         ..ScriptContext::default()
     }

@@ -25,13 +25,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use vayu_engine::script::ScriptInfo;
+use serde_json::Value;
+use vayu_engine::script::{ScriptInfo, TypedValues};
 
 use super::convert::{self, Files, Note, Notes};
 use super::model::{Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
-use crate::design::execute::{self, Failed, Outcome, ScriptFailure, TestResult, Timing};
+use crate::design::execute::{
+    self, Failed, Outcome, ScriptFailure, ScriptValues, TestResult, Timing,
+};
 use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
 use crate::input::request::Draft;
@@ -72,6 +75,8 @@ const NO_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 struct Prepared {
     entry_path: String,
     item_id: String,
+    /// The request's description (legacy `request.description`).
+    description: String,
     draft: Draft,
     pre: Vec<String>,
     test: Vec<String>,
@@ -102,10 +107,11 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         },
         options,
         stop: false,
+        iterations: options
+            .iterations
+            .unwrap_or_else(|| options.data.len().max(1) as u64),
     };
-    let iterations = options
-        .iterations
-        .unwrap_or_else(|| options.data.len().max(1) as u64);
+    let iterations = state.iterations;
     state.summary.cycles = iterations;
     runtime.block_on(async {
         'run: for iteration in 0..iterations {
@@ -173,9 +179,24 @@ fn prepare(
             .map(|script| script.source)
             .collect()
     };
+    let description = match entry
+        .item
+        .request
+        .as_ref()
+        .map(|request| request.full().description)
+    {
+        Some(Some(Value::String(text))) => text,
+        Some(Some(Value::Object(described))) => described
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        _ => String::new(),
+    };
     Prepared {
         entry_path: path.clone(),
         item_id: entry.item.id.clone().unwrap_or_default(),
+        description,
         draft,
         pre: sources("prerequest"),
         test: sources("test"),
@@ -189,6 +210,8 @@ struct Vars {
     globals: BTreeMap<String, String>,
     /// `pm.variables.set` values: kept for the whole run (postman-runtime's `_variables`).
     local: BTreeMap<String, String>,
+    /// The values scripts stored with a type: they keep it for the whole run.
+    typed: TypedValues,
 }
 
 impl Vars {
@@ -213,6 +236,7 @@ impl Vars {
                 .collect(),
             globals: file(&options.globals, &options.global_vars),
             local: BTreeMap::new(),
+            typed: TypedValues::default(),
         }
     }
 
@@ -230,7 +254,8 @@ impl Vars {
     }
 
     /// Takes back what scripts changed; data values that were not overwritten stay data.
-    fn absorb(&mut self, scopes: Scopes, row: &data::Row) {
+    fn absorb(&mut self, scopes: Scopes, values: ScriptValues, row: &data::Row) {
+        self.typed = values.typed;
         let before = std::mem::take(&mut self.local);
         self.local = scopes
             .local
@@ -251,6 +276,8 @@ struct State<'a> {
     options: &'a Options,
     /// `--bail` met a failure.
     stop: bool,
+    /// How many iterations the run has.
+    iterations: u64,
 }
 
 /// Which script phase.
@@ -288,11 +315,17 @@ impl State<'_> {
             scopes: self.vars.scopes(row),
             environment_changed: false,
             globals_changed: false,
+            script_values: ScriptValues {
+                typed: self.vars.typed.clone(),
+                data: row.clone(),
+            },
         };
         let info = ScriptInfo {
             request_name: item.draft.name.clone(),
             request_id: item.item_id.clone(),
             iteration,
+            iteration_count: self.iterations,
+            request_description: item.description.clone(),
         };
         let mut draft = item.draft.clone();
         let bail =
@@ -421,7 +454,7 @@ impl State<'_> {
             .iter()
             .map(|line| (line.level.clone(), line.message.clone()))
             .collect();
-        self.vars.absorb(outcome.scopes, row);
+        self.vars.absorb(outcome.scopes, outcome.script_values, row);
         self.summary.stats.items.count(false);
         self.summary.executions.push(execution);
         self.stop = stop;
@@ -563,7 +596,7 @@ mod tests {
         let mut scopes = vars.scopes(&row);
         assert_eq!(scopes.local["user"], "ann");
         scopes.local.insert("token".into(), "t".into());
-        vars.absorb(scopes, &row);
+        vars.absorb(scopes, ScriptValues::default(), &row);
         assert_eq!(vars.local.len(), 1, "data values are not made local");
         let next: data::Row = [("user".to_owned(), "bob".to_owned())].into();
         let scopes = vars.scopes(&next);

@@ -157,7 +157,7 @@ let state = null;
 function makePm(input, request, response, scopes, tests) {
     const pm = {
         info: {
-            eventName: input.event, iteration: input.info.iteration, iterationCount: 1,
+            eventName: input.event, iteration: input.info.iteration, iterationCount: input.info.iterationCount,
             requestName: input.info.requestName, requestId: input.info.requestId
         },
         request,
@@ -177,14 +177,19 @@ function makePm(input, request, response, scopes, tests) {
     return pm;
 }
 
+// What the legacy setters store: postman-sandbox turns truthy values (and false) into text.
+function legacyValue(value) {
+    return (value === false || value) && typeof (value && value.toString) === 'function' ? value.toString() : value;
+}
+
 // The Postman 6 `postman.*` functions and the sandbox globals of old test scripts.
-function makeLegacy(scopes, request, response) {
+function makeLegacy(scopes, request, response, info) {
     const postman = {
-        setEnvironmentVariable: (key, value) => scopes.environment.set(key, value),
+        setEnvironmentVariable: (key, value) => scopes.environment.set(key, legacyValue(value)),
         getEnvironmentVariable: (key) => scopes.environment.get(key),
         clearEnvironmentVariable: (key) => scopes.environment.unset(key),
         clearEnvironmentVariables: () => scopes.environment.clear(),
-        setGlobalVariable: (key, value) => scopes.globals.set(key, value),
+        setGlobalVariable: (key, value) => scopes.globals.set(key, legacyValue(value)),
         getGlobalVariable: (key) => scopes.globals.get(key),
         clearGlobalVariable: (key) => scopes.globals.unset(key),
         clearGlobalVariables: () => scopes.globals.clear(),
@@ -198,8 +203,11 @@ function makeLegacy(scopes, request, response) {
         iteration: state.iteration,
         environment: scopes.environment.toObject(),
         globals: scopes.globals.toObject(),
-        data: {},
-        request: { url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: request.body.raw },
+        data: scopes.data.toObject(),
+        request: {
+            id: info.requestId, name: info.requestName, description: info.requestDescription,
+            url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: request.body.raw
+        },
         responseCode: response ? response.details() : undefined,
         responseBody: response ? response.text() : undefined,
         responseHeaders: response ? response.headers.toObject() : undefined,
@@ -258,10 +266,13 @@ function begin(json, body) {
     libraryOverrides = null;
     const input = parse(json);
     const vars = input.variables;
+    const typed = vars.typed || {};
     const scopes = {
-        local: new VariableScope(vars.local), environment: new VariableScope(vars.environment),
-        collection: new VariableScope(vars.collection), globals: new VariableScope(vars.globals),
-        data: new VariableScope({})
+        local: new VariableScope(vars.local, typed.local),
+        environment: new VariableScope(vars.environment, typed.environment),
+        collection: new VariableScope(vars.collection, typed.collection),
+        globals: new VariableScope(vars.globals, typed.globals),
+        data: new VariableScope(vars.data || {}, typed.data)
     };
     const request = new Request(input.request);
     const response = input.response ? new Response(input.response, body) : undefined;
@@ -269,7 +280,7 @@ function begin(json, body) {
         event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
         outbox: [], waiting: new Map(), failure: null, pm: null, request, scopes
     };
-    const legacy = makeLegacy(scopes, request, response);
+    const legacy = makeLegacy(scopes, request, response, input.info);
     legacy.pm = makePm(input, request, response, scopes, state.tests);
     state.pm = legacy.pm;
     for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
@@ -302,6 +313,10 @@ function finish() {
         local: scopes.local._final(),
         environment: scopes.environment._final(),
         collection: scopes.collection._final(),
-        globals: scopes.globals._final()
+        globals: scopes.globals._final(),
+        typed: {
+            local: scopes.local._typed(), environment: scopes.environment._typed(),
+            collection: scopes.collection._typed(), globals: scopes.globals._typed()
+        }
     });
 }
