@@ -99,6 +99,17 @@ pub struct Outcome {
     /// What scripts see beyond the text scopes: values stored with a type, and a
     /// collection run's iteration data.
     pub script_values: ScriptValues,
+    /// What the scripts asked of a collection run.
+    pub flow: Flow,
+}
+
+/// `setNextRequest` and `skipRequest` calls (a collection run obeys them; design mode has
+/// one request and ignores them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flow {
+    /// The last `setNextRequest`: Some(None) ends the iteration.
+    pub next_request: Option<Option<String>>,
+    pub skip_request: bool,
 }
 
 /// The typed values scripts stored (they keep their type from one script to the next
@@ -129,6 +140,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         environment_changed: false,
         globals_changed: false,
         script_values: ScriptValues::default(),
+        flow: Flow::default(),
     };
     let request_id = request_id.as_deref();
     if let Err(failure) =

@@ -285,6 +285,10 @@ fn record(
             level: line.level,
             message: line.message,
         }));
+    if ran.next_request.is_some() {
+        outcome.flow.next_request = ran.next_request;
+    }
+    outcome.flow.skip_request |= ran.skip_request;
     outcome.environment_changed |= ran.environment_changed;
     outcome.globals_changed |= ran.globals_changed;
     result

@@ -52,6 +52,14 @@ struct Collected {
     collection: Option<Vec<(String, String)>>,
     globals: Option<Vec<(String, String)>>,
     typed: CollectedTypes,
+    /// `setNextRequest`: `{to: name | null}` when called.
+    next: Option<Next>,
+    skip: bool,
+}
+
+#[derive(Deserialize)]
+struct Next {
+    to: Option<String>,
 }
 
 /// The typed values of the scopes a script wrote (None: not written).
@@ -151,6 +159,8 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         environment_changed: replace(&mut variables.environment, collected.environment),
         globals_changed: replace(&mut variables.globals, collected.globals),
         collection_changed: replace(&mut variables.collection, collected.collection),
+        next_request: collected.next.map(|next| next.to),
+        skip_request: collected.skip,
     })
 }
 
@@ -175,7 +185,8 @@ mod tests {
         ctx.variables.environment.insert("a".into(), "1".into());
         let json = r#"{"tests":[],"console":[],"request":null,"local":null,
             "environment":[["a","1"]],"collection":null,"globals":[["g","x"]],
-            "typed":{"local":null,"environment":{},"collection":null,"globals":null}}"#;
+            "typed":{"local":null,"environment":{},"collection":null,"globals":null},
+            "next":null,"skip":false}"#;
         let outcome = apply(json, &mut ctx).expect("valid results");
         assert!(!outcome.environment_changed, "same values written back");
         assert!(outcome.globals_changed);

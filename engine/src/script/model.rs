@@ -192,6 +192,11 @@ pub struct ScriptOutcome {
     pub globals_changed: bool,
     /// The collection variables now differ from what the script was given.
     pub collection_changed: bool,
+    /// `pm.execution.setNextRequest` / `postman.setNextRequest` was called: with the
+    /// request (name or id) a collection run goes on with, or None to end the iteration.
+    pub next_request: Option<Option<String>>,
+    /// `pm.execution.skipRequest()` was called (pre-request scripts).
+    pub skip_request: bool,
 }
 
 /// One `pm.test`.

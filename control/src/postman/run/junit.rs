@@ -180,6 +180,7 @@ mod tests {
             }],
             prerequest_errors: Vec::new(),
             nested: 0,
+            skipped: false,
             test_errors: Vec::new(),
             console: Vec::new(),
         }

@@ -33,7 +33,7 @@ use super::model::{Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
 use crate::design::execute::{
-    self, Failed, Outcome, ScriptFailure, ScriptValues, TestResult, Timing,
+    self, Failed, Flow, Outcome, ScriptFailure, ScriptValues, TestResult, Timing,
 };
 use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
@@ -47,7 +47,7 @@ pub struct Options {
     /// `-n`: iterations; default the data rows, or 1.
     pub iterations: Option<u64>,
     /// `-d`: one row per iteration (the last one repeats when there are more iterations).
-    pub data: Vec<data::Row>,
+    pub data: Vec<data::TypedRow>,
     pub environment: Option<VariableFile>,
     pub globals: Option<VariableFile>,
     /// `--env-var` / `--global-var`: set over the files' values.
@@ -110,18 +110,23 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         iterations: options
             .iterations
             .unwrap_or_else(|| options.data.len().max(1) as u64),
+        flow: Flow::default(),
+        data_types: data::TypedRow::new(),
     };
     let iterations = state.iterations;
     state.summary.cycles = iterations;
     runtime.block_on(async {
         'run: for iteration in 0..iterations {
-            let row = options
+            let typed = options
                 .data
                 .get(usize::try_from(iteration).unwrap_or(usize::MAX))
                 .or(options.data.last())
                 .cloned()
                 .unwrap_or_default();
-            for (position, item) in prepared.iter().enumerate() {
+            let row = data::text_row(&typed);
+            state.data_types = typed;
+            let mut position = 0;
+            while let Some(item) = prepared.get(position) {
                 if (iteration > 0 || position > 0) && !options.delay_request.is_zero() {
                     monoio::time::sleep(options.delay_request).await;
                 }
@@ -130,6 +135,13 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
                     state.summary.stats.iterations.count(false);
                     break 'run;
                 }
+                position = match state.flow.next_request.take() {
+                    None => position + 1,
+                    // A name or id that matches nothing ends the iteration, as null does.
+                    Some(target) => target
+                        .and_then(|target| next_position(&prepared, &target))
+                        .unwrap_or(prepared.len()),
+                };
             }
             state.summary.stats.iterations.count(false);
         }
@@ -278,6 +290,10 @@ struct State<'a> {
     stop: bool,
     /// How many iterations the run has.
     iterations: u64,
+    /// What the last item's scripts asked for (`setNextRequest`).
+    flow: Flow,
+    /// The iteration's data row with its types (`pm.iterationData`).
+    data_types: data::TypedRow,
 }
 
 /// Which script phase.
@@ -304,6 +320,7 @@ impl State<'_> {
             test_errors: Vec::new(),
             console: Vec::new(),
             nested: 0,
+            skipped: false,
         };
         let mut outcome = Outcome {
             sent: None,
@@ -316,9 +333,10 @@ impl State<'_> {
             environment_changed: false,
             globals_changed: false,
             script_values: ScriptValues {
-                typed: self.vars.typed.clone(),
+                typed: self.typed_values(),
                 data: row.clone(),
             },
+            flow: Flow::default(),
         };
         let info = ScriptInfo {
             request_name: item.draft.name.clone(),
@@ -343,11 +361,19 @@ impl State<'_> {
             )
             .await;
             self.script_ran(Phase::Pre, ran, &outcome.tests[first..], &mut execution);
+            if outcome.flow.skip_request {
+                break;
+            }
         }
         draft.pre_request_script = None;
         self.nested_requests(&mut execution);
         if bail(self) {
             return self.end_item(execution, outcome, row, true);
+        }
+        if outcome.flow.skip_request {
+            // pm.execution.skipRequest(): no request, no test scripts.
+            execution.skipped = true;
+            return self.end_item(execution, outcome, row, false);
         }
 
         // The request: the URL rendered now (scripts are done with the variables), the
@@ -423,6 +449,22 @@ impl State<'_> {
         self.end_item(execution, outcome, row, stop);
     }
 
+    /// The typed values scripts see: the run's, and the data row's (also under the local
+    /// values, where the row sits for `pm.variables`).
+    fn typed_values(&self) -> TypedValues {
+        let mut typed = self.vars.typed.clone();
+        let mut local = self.data_types.clone();
+        // Local values of the run win over the row; data values written back are stale.
+        local.extend(
+            std::mem::take(&mut typed.local)
+                .into_iter()
+                .filter(|(key, _)| self.vars.local.contains_key(key)),
+        );
+        typed.local = local;
+        typed.data = self.data_types.clone();
+        typed
+    }
+
     /// Counts the `pm.sendRequest` exchanges of the scripts that just ran, as newman does:
     /// each is a request of the run (an error fails it), and the item's record shows the
     /// last one.
@@ -454,6 +496,7 @@ impl State<'_> {
             .iter()
             .map(|line| (line.level.clone(), line.message.clone()))
             .collect();
+        self.flow = outcome.flow;
         self.vars.absorb(outcome.scopes, outcome.script_values, row);
         self.summary.stats.items.count(false);
         self.summary.executions.push(execution);
@@ -539,6 +582,14 @@ impl State<'_> {
             iteration: execution.iteration,
         });
     }
+}
+
+/// Where `setNextRequest(target)` goes: the item with this id, else the item with this
+/// name (the last of several, as postman-runtime's lookup keeps the last).
+fn next_position(prepared: &[Prepared], target: &str) -> Option<usize> {
+    let by = |matches: &dyn Fn(&Prepared) -> bool| prepared.iter().rposition(matches);
+    by(&|item| !item.item_id.is_empty() && item.item_id == target)
+        .or_else(|| by(&|item| item.draft.name == target))
 }
 
 /// `TypeError: x is undefined` → (`TypeError`, `x is undefined`); a message without an

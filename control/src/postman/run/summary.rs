@@ -105,6 +105,9 @@ pub struct Execution {
     /// execution once more for each (its summary pushes the item's record at every
     /// request), all showing the last request's response.
     pub nested: usize,
+    /// `pm.execution.skipRequest()`: the request was not sent (newman's JSON report does
+    /// not list the item, as no request event happened for it).
+    pub skipped: bool,
 }
 
 impl Execution {
@@ -190,7 +193,9 @@ impl Summary {
         let executions: Vec<Value> = self
             .executions
             .iter()
-            .flat_map(|e| std::iter::repeat_n(self.execution(e), e.nested + 1))
+            .flat_map(|e| {
+                std::iter::repeat_n(self.execution(e), e.nested + usize::from(!e.skipped))
+            })
             .collect();
         let failures: Vec<Value> = self.failures.iter().map(failure).collect();
         json!({

@@ -171,10 +171,27 @@ function makePm(input, request, response, scopes, tests) {
         expect: chai.expect,
         sendRequest,
         visualizer: { set() { }, clear() { } },
-        execution: { setNextRequest() { } }
+        execution: {
+            setNextRequest,
+            // Pre-request scripts only: the request and its test scripts are skipped, and
+            // the script's pending timers and requests are dropped (postman-sandbox ends it).
+            skipRequest() {
+                if (state.event !== 'prerequest') { throw new TypeError('pm.execution.skipRequest is not a function'); }
+                state.skip = true;
+                state.timers = [];
+                state.outbox = [];
+                state.waiting.clear();
+            }
+        }
     };
     pm.test = makeTest(tests, pm);
     return pm;
+}
+
+// The request a collection run goes on with (a name or id), or null (or undefined) to end
+// the iteration after this request; the last call wins.
+function setNextRequest(next) {
+    state.next = { to: next === null || next === undefined ? null : String(next) };
 }
 
 // What the legacy setters store: postman-sandbox turns truthy values (and false) into text.
@@ -195,7 +212,7 @@ function makeLegacy(scopes, request, response, info) {
         clearGlobalVariables: () => scopes.globals.clear(),
         getResponseHeader: (key) => response ? response.headers.get(key) : undefined,
         getResponseCookie: (name) => response ? response.cookies.one(name) : undefined,
-        setNextRequest() { }
+        setNextRequest
     };
     return {
         postman,
@@ -278,7 +295,7 @@ function begin(json, body) {
     const response = input.response ? new Response(input.response, body) : undefined;
     state = {
         event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
-        outbox: [], waiting: new Map(), failure: null, pm: null, request, scopes
+        outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false, request, scopes
     };
     const legacy = makeLegacy(scopes, request, response, input.info);
     legacy.pm = makePm(input, request, response, scopes, state.tests);
@@ -314,6 +331,8 @@ function finish() {
         environment: scopes.environment._final(),
         collection: scopes.collection._final(),
         globals: scopes.globals._final(),
+        next: state.next,
+        skip: state.skip,
         typed: {
             local: scopes.local._typed(), environment: scopes.environment._typed(),
             collection: scopes.collection._typed(), globals: scopes.globals._typed()
