@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
-use vayu_engine::script::TypedValues;
+use vayu_engine::script::{self, TypedValues};
 
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
@@ -113,11 +113,15 @@ pub struct Flow {
 }
 
 /// The typed values scripts stored (they keep their type from one script to the next
-/// within a run) and the iteration's data row (`pm.iterationData`).
+/// within a run), the iteration's data row (`pm.iterationData`) and the cookie jar.
 #[derive(Debug, Clone, Default)]
 pub struct ScriptValues {
     pub typed: TypedValues,
     pub data: BTreeMap<String, String>,
+    /// The cookies `pm.cookies.jar()` works on (a collection run's jar).
+    pub cookie_jar: Vec<script::Cookie>,
+    /// A script changed `cookie_jar` since the flag was last cleared.
+    pub jar_changed: bool,
 }
 
 /// Runs `job` to its end.

@@ -140,7 +140,7 @@ fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutco
             message: err.message,
             line: err.line,
         },
-        err.outcome,
+        *err.outcome,
     )
 }
 
@@ -176,6 +176,7 @@ pub async fn pre_request_as(
         },
         variables: scopes_in(outcome),
         info,
+        cookie_jar: outcome.script_values.cookie_jar.clone(),
     };
     let ran = engine
         .run("pre-request", &mut ctx, |sandbox, ctx| {
@@ -183,6 +184,10 @@ pub async fn pre_request_as(
         })
         .await;
     scopes_out(outcome, ctx.variables);
+    if ctx.cookie_jar != outcome.script_values.cookie_jar {
+        outcome.script_values.cookie_jar = ctx.cookie_jar;
+        outcome.script_values.jar_changed = true;
+    }
     let request = ctx.request;
     draft.method = request.method.to_ascii_uppercase();
     draft.url = request.url;
@@ -227,6 +232,7 @@ pub async fn post_response_as(
         },
         variables: scopes_in(outcome),
         info,
+        cookie_jar: outcome.script_values.cookie_jar.clone(),
     };
     let seen = script_response(response);
     let ran = engine
@@ -235,6 +241,10 @@ pub async fn post_response_as(
         })
         .await;
     scopes_out(outcome, ctx.variables);
+    if ctx.cookie_jar != outcome.script_values.cookie_jar {
+        outcome.script_values.cookie_jar = ctx.cookie_jar;
+        outcome.script_values.jar_changed = true;
+    }
     record(outcome, ran)
 }
 

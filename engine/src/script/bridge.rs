@@ -27,6 +27,7 @@ struct Input<'a> {
     variables: &'a VariableScopes,
     info: &'a ScriptInfo,
     response: Option<ResponseInput<'a>>,
+    cookie_jar: &'a [Cookie],
 }
 
 /// The response without its body, which travels as a separate string argument.
@@ -55,6 +56,8 @@ struct Collected {
     /// `setNextRequest`: `{to: name | null}` when called.
     next: Option<Next>,
     skip: bool,
+    /// The jar when the script changed it.
+    jar: Option<Vec<Cookie>>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +89,7 @@ pub(super) fn input(
         variables: &ctx.variables,
         info: &ctx.info,
         response: response.map(response_input),
+        cookie_jar: &ctx.cookie_jar,
     };
     serde_json::to_string(&input).map_err(|e| {
         ScriptError::new(
@@ -161,6 +165,7 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         collection_changed: replace(&mut variables.collection, collected.collection),
         next_request: collected.next.map(|next| next.to),
         skip_request: collected.skip,
+        cookie_jar: collected.jar.inspect(|jar| ctx.cookie_jar.clone_from(jar)),
     })
 }
 
@@ -186,7 +191,7 @@ mod tests {
         let json = r#"{"tests":[],"console":[],"request":null,"local":null,
             "environment":[["a","1"]],"collection":null,"globals":[["g","x"]],
             "typed":{"local":null,"environment":{},"collection":null,"globals":null},
-            "next":null,"skip":false}"#;
+            "next":null,"skip":false,"jar":null}"#;
         let outcome = apply(json, &mut ctx).expect("valid results");
         assert!(!outcome.environment_changed, "same values written back");
         assert!(outcome.globals_changed);

@@ -295,7 +295,7 @@ impl Sandbox {
             Err(failure) => {
                 let mut error = *failure.error;
                 if let Some(partial) = failure.partial {
-                    error.outcome = bridge::apply(&partial, ctx)?;
+                    error.outcome = Box::new(bridge::apply(&partial, ctx)?);
                 }
                 Err(error)
             }

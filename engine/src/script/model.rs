@@ -36,6 +36,10 @@ pub struct ScriptContext {
     pub variables: VariableScopes,
     /// `pm.info`.
     pub info: ScriptInfo,
+    /// The cookies `pm.cookies.jar()` reads and changes (a collection run's jar); the
+    /// jar after a script that changed it is written back here.
+    #[serde(default)]
+    pub cookie_jar: Vec<Cookie>,
 }
 
 /// The request as scripts see it (`pm.request`), before or after variable substitution as
@@ -197,6 +201,8 @@ pub struct ScriptOutcome {
     pub next_request: Option<Option<String>>,
     /// `pm.execution.skipRequest()` was called (pre-request scripts).
     pub skip_request: bool,
+    /// The script changed the cookie jar (`pm.cookies.jar()`): the jar now.
+    pub cookie_jar: Option<Vec<Cookie>>,
 }
 
 /// One `pm.test`.

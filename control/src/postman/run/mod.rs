@@ -335,6 +335,8 @@ impl State<'_> {
             script_values: ScriptValues {
                 typed: self.typed_values(),
                 data: row.clone(),
+                cookie_jar: self.jar.script_cookies(),
+                jar_changed: false,
             },
             flow: Flow::default(),
         };
@@ -367,6 +369,7 @@ impl State<'_> {
         }
         draft.pre_request_script = None;
         self.nested_requests(&mut execution);
+        self.jar_from_scripts(&mut outcome);
         if bail(self) {
             return self.end_item(execution, outcome, row, true);
         }
@@ -430,6 +433,7 @@ impl State<'_> {
         }
 
         self.summary.stats.tests.count(false);
+        outcome.script_values.cookie_jar = self.jar.script_cookies();
         for source in &item.test {
             draft.post_response_script = Some(source.clone());
             let first = outcome.tests.len();
@@ -445,6 +449,7 @@ impl State<'_> {
             self.script_ran(Phase::Test, ran, &outcome.tests[first..], &mut execution);
         }
         self.nested_requests(&mut execution);
+        self.jar_from_scripts(&mut outcome);
         let stop = bail(self);
         self.end_item(execution, outcome, row, stop);
     }
@@ -463,6 +468,14 @@ impl State<'_> {
         typed.local = local;
         typed.data = self.data_types.clone();
         typed
+    }
+
+    /// Takes what scripts did to the cookie jar (`pm.cookies.jar()`).
+    fn jar_from_scripts(&mut self, outcome: &mut Outcome) {
+        let values = &mut outcome.script_values;
+        if std::mem::take(&mut values.jar_changed) {
+            self.jar.replace(&values.cookie_jar);
+        }
     }
 
     /// Counts the `pm.sendRequest` exchanges of the scripts that just ran, as newman does:

@@ -190,3 +190,71 @@ function toCall(request) {
     }
     return { method: request.method ? String(request.method).toUpperCase() : 'GET', url, headers, body };
 }
+
+// `pm.cookies.jar()`: the run's cookie jar (the cookies given in `cookieJar`); changes go
+// back to Rust at the end. Callbacks run on the event loop, as the jar is asynchronous in
+// Postman.
+class CookieJar {
+    _later(callback, ...args) {
+        if (typeof callback === 'function') { setTimer(callback, 0, args, false); }
+    }
+
+    // The jar's cookies a request to `url` would carry.
+    _matching(url) {
+        const parsed = new Url(text(url));
+        const host = parsed.getHost().toLowerCase();
+        const path = parsed.getPath();
+        return state.jar.filter((cookie) => {
+            const domain = String(cookie.domain || '').replace(/^\./, '').toLowerCase();
+            const at = cookie.path || '/';
+            const domainOk = host === domain || host.endsWith('.' + domain);
+            const pathOk = path === at || path.startsWith(at.endsWith('/') ? at : at + '/');
+            return domainOk && pathOk;
+        });
+    }
+
+    get(url, name, callback) {
+        const found = this._matching(url).find((cookie) => cookie.name === String(name));
+        this._later(callback, null, found === undefined ? null : found.value);
+    }
+
+    getAll(url, options, callback) {
+        if (typeof options === 'function') { callback = options; }
+        const cookies = this._matching(url).map((cookie) => Object.assign({}, cookie));
+        this._later(callback, null, new PropertyList(cookies, 'name', false));
+    }
+
+    set(url, name, value, callback) {
+        const given = name !== null && typeof name === 'object' ? name : { name, value };
+        if (typeof value === 'function') { callback = value; }
+        const host = new Url(text(url)).getHost();
+        const cookie = {
+            name: text(given.name), value: text(given.value),
+            domain: given.domain ? String(given.domain).replace(/^\./, '') : host,
+            path: given.path || '/', expires: given.expires ? String(given.expires) : null,
+            httpOnly: Boolean(given.httpOnly), secure: Boolean(given.secure)
+        };
+        state.jar = state.jar.filter((c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path));
+        state.jar.push(cookie);
+        state.jarChanged = true;
+        this._later(callback, null, Object.assign({}, cookie));
+    }
+
+    unset(url, name, callback) {
+        const gone = new Set(this._matching(url).filter((cookie) => cookie.name === String(name)));
+        if (gone.size) {
+            state.jar = state.jar.filter((cookie) => !gone.has(cookie));
+            state.jarChanged = true;
+        }
+        this._later(callback, null);
+    }
+
+    clear(url, callback) {
+        const gone = new Set(this._matching(url));
+        if (gone.size) {
+            state.jar = state.jar.filter((cookie) => !gone.has(cookie));
+            state.jarChanged = true;
+        }
+        this._later(callback, null);
+    }
+}

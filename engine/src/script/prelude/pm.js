@@ -96,6 +96,8 @@ const consoleObject = {};
 ['log', 'info', 'warn', 'error', 'debug'].forEach((level) => {
     consoleObject[level] = (...args) => { state.console.push({ level, message: args.map(show).join(' ') }); };
 });
+// There is no console to clear.
+consoleObject.clear = () => { };
 Object.freeze(consoleObject);
 
 // The message a failed test records: chai's message for an assertion, `Name: message` else.
@@ -162,7 +164,8 @@ function makePm(input, request, response, scopes, tests) {
         },
         request,
         response,
-        cookies: response ? response.cookies : new PropertyList([], 'name', false),
+        cookies: Object.defineProperty(response ? response.cookies : new PropertyList([], 'name', false),
+            'jar', { value: () => new CookieJar() }),
         variables: new Variables(scopes.local, [scopes.data, scopes.environment, scopes.collection, scopes.globals]),
         environment: scopes.environment,
         collectionVariables: scopes.collection,
@@ -246,7 +249,7 @@ globalThis.clearInterval = clearTimer;
 globalThis.setImmediate = (fn, ...args) => setTimer(fn, 0, args, false);
 globalThis.clearImmediate = clearTimer;
 globalThis.require = requireModule;
-[Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables]
+[Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables, CookieJar]
     .forEach((type) => { Object.freeze(type.prototype); Object.freeze(type); });
 // Namespace objects are no one's prototype, so freezing them is safe; built-in prototypes
 // stay writable (freezing those breaks ordinary code that assigns e.g. `error.name`).
@@ -295,7 +298,8 @@ function begin(json, body) {
     const response = input.response ? new Response(input.response, body) : undefined;
     state = {
         event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
-        outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false, request, scopes
+        outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false,
+        jar: input.cookieJar, jarChanged: false, request, scopes
     };
     const legacy = makeLegacy(scopes, request, response, input.info);
     legacy.pm = makePm(input, request, response, scopes, state.tests);
@@ -333,6 +337,7 @@ function finish() {
         globals: scopes.globals._final(),
         next: state.next,
         skip: state.skip,
+        jar: state.jarChanged ? state.jar : null,
         typed: {
             local: scopes.local._typed(), environment: scopes.environment._typed(),
             collection: scopes.collection._typed(), globals: scopes.globals._typed()
