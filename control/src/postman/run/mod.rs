@@ -9,10 +9,10 @@
 //! collection variables, globals, and local ones (`pm.variables.set`, kept for the run as
 //! newman keeps them); an iteration's data row sits between local and environment.
 //!
-//! What the script engine does not offer yet (recorded in DECISIONS): `setNextRequest` is
-//! accepted and ignored by the sandbox (runs go in order), `pm.iterationData` and the
-//! legacy `data` object are empty (data values are reachable through `pm.variables` and
-//! `{{name}}`), `pm.info.iterationCount` reads 1.
+//! Scripts steer the run as in postman-runtime: `setNextRequest` (the last call of an
+//! item's scripts; by id, then name; null or no match ends the iteration) and
+//! `pm.execution.skipRequest()`; `pm.sendRequest` exchanges count as requests of the run;
+//! variable types and the cookie jar carry over between scripts (DECISIONS §51).
 
 pub mod data;
 pub mod jar;
