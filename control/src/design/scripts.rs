@@ -227,7 +227,7 @@ pub async fn post_response_as(
         request: ScriptRequest {
             method: sent.method.clone(),
             url: sent.url.clone(),
-            headers: sent.headers.clone(),
+            headers: wire_headers(sent),
             body: String::from_utf8_lossy(&sent.body).into_owned(),
         },
         variables: scopes_in(outcome),
@@ -246,6 +246,38 @@ pub async fn post_response_as(
         outcome.script_values.jar_changed = true;
     }
     record(outcome, ran)
+}
+
+/// The request's headers as they went on the wire: with the `Host`, `User-Agent` and
+/// `Content-Length` the client adds (vayu-net's `encode_into`), as Postman's test scripts
+/// see the headers its client added.
+fn wire_headers(sent: &Outgoing) -> Vec<(String, String)> {
+    let has = |wanted: &str| {
+        sent.headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
+    };
+    let mut headers = Vec::with_capacity(sent.headers.len() + 3);
+    if !has("host") {
+        if let Ok(endpoint) = vayu_net::Endpoint::parse(&sent.url) {
+            headers.push(("Host".to_owned(), endpoint.authority));
+        }
+    }
+    if !has("user-agent") {
+        headers.push((
+            "User-Agent".to_owned(),
+            concat!("vayu/", env!("CARGO_PKG_VERSION")).to_owned(),
+        ));
+    }
+    headers.extend(sent.headers.iter().cloned());
+    let body_expected = matches!(sent.method.as_str(), "POST" | "PUT" | "PATCH");
+    if !has("content-length")
+        && !has("transfer-encoding")
+        && (!sent.body.is_empty() || body_expected)
+    {
+        headers.push(("Content-Length".to_owned(), sent.body.len().to_string()));
+    }
+    headers
 }
 
 /// The response as scripts see it.

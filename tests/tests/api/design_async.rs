@@ -64,3 +64,33 @@ setTimeout(() => pm.test('timer', () => pm.expect(pm.response.json().args.token)
     // The script's own requests are not the design request's: one request on record.
     assert_eq!(echo.seen().len(), 4, "{context}");
 }
+
+#[test]
+fn test_scripts_see_the_headers_the_client_added() {
+    let daemon = Daemon::start();
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let post = r#"
+pm.test('wire headers', () => {
+    pm.expect(pm.request.headers.get('Host')).to.equal(pm.variables.get('authority'));
+    pm.expect(pm.request.headers.get('User-Agent')).to.match(/^vayu\//);
+    pm.expect(pm.request.headers.get('Content-Length')).to.equal('5');
+    pm.expect(pm.request.headers.get('X-Mine')).to.equal('1');
+});
+pm.test('the server saw the same', () => {
+    const seen = pm.response.json().headers;
+    pm.expect(seen.host).to.equal(pm.request.headers.get('Host'));
+    pm.expect(seen['user-agent']).to.equal(pm.request.headers.get('User-Agent'));
+});
+"#;
+    let doc = design_ok(
+        &daemon,
+        &json!({"method": "POST", "url": format!("http://{}/post", echo.addr()),
+                "headers": {"X-Mine": "1"}, "body": {"type": "text", "content": "hello"},
+                "environment": {"authority": echo.addr().to_string()},
+                "postRequestScript": post}),
+    );
+    let context = pretty(&doc);
+    let tests = doc["testResults"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tests.len(), 2, "{context}");
+    assert!(tests.iter().all(|t| t["passed"] == true), "{context}");
+}
