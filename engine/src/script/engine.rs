@@ -112,9 +112,9 @@ impl Clock {
             .set(self.deadline.get().and_then(|d| d.checked_add(waited)));
     }
 
-    /// Time left before the deadline (zero when there is none armed).
+    /// Time left before the deadline (unbounded when there is none).
     fn remaining(&self) -> Duration {
-        self.deadline.get().map_or(Duration::ZERO, |d| {
+        self.deadline.get().map_or(Duration::MAX, |d| {
             d.saturating_duration_since(Instant::now())
         })
     }
