@@ -115,6 +115,7 @@ const MEMBERS: &[Member] = &[
     ("pm.visualizer.clear", Method, "clear()", "Accepted and ignored."),
     ("pm.execution", Object, "Execution", "Run control."),
     ("pm.execution.setNextRequest", Method, "setNextRequest(name | id | null)", "Collection runs: the request to run next (by id, then name); null, or a name that matches nothing, ends the iteration. Ignored for a single request."),
+    ("pm.execution.location", Property, "string[]", "The path of the running request: collection, folders, request; `.current` names the collection, folder or request whose script runs."),
     ("pm.execution.skipRequest", Method, "skipRequest()", "Pre-request scripts of a collection run: the request and its test scripts are skipped."),
     ("console.log", Method, "console.log(...values)", "Captured in the run's console output."),
     ("console.info", Method, "console.info(...values)", "Captured at level info."),

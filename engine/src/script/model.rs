@@ -126,6 +126,14 @@ pub struct ScriptInfo {
     /// The request's description (the legacy `request.description`).
     #[serde(default)]
     pub request_description: String,
+    /// `pm.execution.location`: the collection's name, its folders' and the request's
+    /// (empty: the request's name alone).
+    #[serde(default)]
+    pub location: Vec<String>,
+    /// `pm.execution.location.current`: the name of the collection, folder or request whose
+    /// script runs (empty: the request's name).
+    #[serde(default)]
+    pub location_current: String,
 }
 
 fn one() -> u64 {
@@ -140,6 +148,8 @@ impl Default for ScriptInfo {
             iteration: 0,
             iteration_count: 1,
             request_description: String::new(),
+            location: Vec::new(),
+            location_current: String::new(),
         }
     }
 }

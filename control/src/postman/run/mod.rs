@@ -78,8 +78,11 @@ struct Prepared {
     /// The request's description (legacy `request.description`).
     description: String,
     draft: Draft,
-    pre: Vec<String>,
-    test: Vec<String>,
+    /// The scripts, each with the name of its owner (`pm.execution.location.current`).
+    pre: Vec<(String, String)>,
+    test: Vec<(String, String)>,
+    /// `pm.execution.location`.
+    location: Vec<String>,
 }
 
 /// Runs `collection`; `Err` when the run cannot start (a `--folder` that matches nothing,
@@ -185,12 +188,24 @@ fn prepare(
         Files::From(&options.working_dir),
         notes,
     );
+    // Each script with the name of the collection, folder or request it belongs to.
     let sources = |listen: &str| {
         tree::scripts(collection, entry, listen)
             .into_iter()
-            .map(|script| script.source)
+            .map(|script| {
+                let owner = match script.level {
+                    tree::Level::Collection => collection.info.name.clone(),
+                    tree::Level::Folder(name) => name,
+                    tree::Level::Request => entry.item.name.clone(),
+                };
+                (owner, script.source)
+            })
             .collect()
     };
+    let location = std::iter::once(collection.info.name.clone())
+        .chain(entry.folders.iter().map(|folder| folder.name.clone()))
+        .chain(std::iter::once(entry.item.name.clone()))
+        .collect();
     let description = match entry
         .item
         .request
@@ -212,6 +227,7 @@ fn prepare(
         draft,
         pre: sources("prerequest"),
         test: sources("test"),
+        location,
     }
 }
 
@@ -346,22 +362,23 @@ impl State<'_> {
             iteration,
             iteration_count: self.iterations,
             request_description: item.description.clone(),
+            location: item.location.clone(),
+            location_current: String::new(),
         };
         let mut draft = item.draft.clone();
         let bail =
             |state: &Self| state.options.bail && state.summary.failures.len() > failures_before;
 
         self.summary.stats.prerequests.count(false);
-        for source in &item.pre {
+        for (owner, source) in &item.pre {
             draft.pre_request_script = Some(source.clone());
             let first = outcome.tests.len();
-            let ran = scripts::pre_request_as(
-                &self.local.scripts,
-                &mut draft,
-                info.clone(),
-                &mut outcome,
-            )
-            .await;
+            let info = ScriptInfo {
+                location_current: owner.clone(),
+                ..info.clone()
+            };
+            let ran =
+                scripts::pre_request_as(&self.local.scripts, &mut draft, info, &mut outcome).await;
             self.script_ran(Phase::Pre, ran, &outcome.tests[first..], &mut execution);
             if outcome.flow.skip_request {
                 break;
@@ -434,13 +451,17 @@ impl State<'_> {
 
         self.summary.stats.tests.count(false);
         outcome.script_values.cookie_jar = self.jar.script_cookies();
-        for source in &item.test {
+        for (owner, source) in &item.test {
             draft.post_response_script = Some(source.clone());
             let first = outcome.tests.len();
+            let info = ScriptInfo {
+                location_current: owner.clone(),
+                ..info.clone()
+            };
             let ran = scripts::post_response_as(
                 &self.local.scripts,
                 &draft,
-                info.clone(),
+                info,
                 &response.sent,
                 &response,
                 &mut outcome,

@@ -175,6 +175,8 @@ function makePm(input, request, response, scopes, tests) {
         sendRequest,
         visualizer: { set() { }, clear() { } },
         execution: {
+            location: Object.assign(input.info.location.length ? input.info.location : [input.info.requestName],
+                { current: input.info.locationCurrent || input.info.requestName }),
             setNextRequest,
             // Pre-request scripts only: the request and its test scripts are skipped, and
             // the script's pending timers and requests are dropped (postman-sandbox ends it).
