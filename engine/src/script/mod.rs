@@ -266,9 +266,11 @@ impl Sandbox {
                     calls: !wait.calls.is_empty(),
                 });
                 Progress::Waiting(Waiting {
-                    timer: wait
-                        .timer
-                        .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0).min(remaining)),
+                    timer: wait.timer.map(|ms| {
+                        Duration::try_from_secs_f64(ms.max(0.0) / 1000.0)
+                            .unwrap_or(Duration::MAX)
+                            .min(remaining)
+                    }),
                     calls: wait.calls,
                 })
             }

@@ -237,3 +237,15 @@ pm.test('types', () => {
         .expect("runs");
     assert_all_pass(&outcome);
 }
+
+#[test]
+fn odd_timer_delays_do_not_break_the_loop() {
+    let script = "const order = [];\n\
+                  setTimeout(() => order.push('inf'), Infinity);\n\
+                  setTimeout(() => order.push('nan'), 'soon');\n\
+                  setTimeout(() => order.push('neg'), -5);\n\
+                  setTimeout(() => pm.test('all ran', () => pm.expect(order.sort()).to.eql(['inf', 'nan', 'neg'])), 20);";
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, "{}"));
+    assert_all_pass(&outcome);
+    assert_eq!(outcome.tests.len(), 1);
+}

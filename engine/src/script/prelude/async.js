@@ -6,7 +6,9 @@
 
 function setTimer(fn, delay, args, repeat) {
     if (typeof fn !== 'function') { throw new TypeError('setTimeout and setInterval need a function'); }
-    const wait = Math.max(0, Number(delay) || 0);
+    // As Node: a delay past 2^31 - 1 ms (or not a number) is taken as (almost) none.
+    const asked = Number(delay) || 0;
+    const wait = asked > 2147483647 ? 1 : Math.max(0, asked);
     const id = ++state.seq;
     state.timers.push({ id, at: Date.now() + wait, seq: id, fn, args, every: repeat ? Math.max(1, wait) : 0 });
     return id;
