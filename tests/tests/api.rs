@@ -66,6 +66,8 @@ mod design_wire;
 
 #[path = "api/clients.rs"]
 mod clients;
+#[path = "api/design_async.rs"]
+mod design_async;
 #[path = "api/design_scripts.rs"]
 mod design_scripts;
 #[path = "api/endpoints.rs"]

@@ -204,7 +204,7 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
     let data = match &args.data {
         Some(path) => {
             let text = read_text(path)?;
-            data::parse(&text).map_err(|err| format!("{}: {err}", path.display()))?
+            data::parse_typed(&text).map_err(|err| format!("{}: {err}", path.display()))?
         }
         None => Vec::new(),
     };

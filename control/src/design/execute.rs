@@ -3,9 +3,11 @@
 //! encoding, auth, the exchange, post-response script. Nothing here touches the store: the
 //! caller loads the variable scopes before and persists what changed after.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
+use vayu_engine::script::{self, TypedValues};
 
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
@@ -94,6 +96,32 @@ pub struct Outcome {
     pub scopes: Scopes,
     pub environment_changed: bool,
     pub globals_changed: bool,
+    /// What scripts see beyond the text scopes: values stored with a type, and a
+    /// collection run's iteration data.
+    pub script_values: ScriptValues,
+    /// What the scripts asked of a collection run.
+    pub flow: Flow,
+}
+
+/// `setNextRequest` and `skipRequest` calls (a collection run obeys them; design mode has
+/// one request and ignores them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flow {
+    /// The last `setNextRequest`: Some(None) ends the iteration.
+    pub next_request: Option<Option<String>>,
+    pub skip_request: bool,
+}
+
+/// The typed values scripts stored (they keep their type from one script to the next
+/// within a run), the iteration's data row (`pm.iterationData`) and the cookie jar.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptValues {
+    pub typed: TypedValues,
+    pub data: BTreeMap<String, String>,
+    /// The cookies `pm.cookies.jar()` works on (a collection run's jar).
+    pub cookie_jar: Vec<script::Cookie>,
+    /// A script changed `cookie_jar` since the flag was last cleared.
+    pub jar_changed: bool,
 }
 
 /// Runs `job` to its end.
@@ -115,9 +143,12 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         scopes,
         environment_changed: false,
         globals_changed: false,
+        script_values: ScriptValues::default(),
+        flow: Flow::default(),
     };
     let request_id = request_id.as_deref();
-    if let Err(failure) = scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome)
+    if let Err(failure) =
+        scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome).await
     {
         return finish(outcome, Some(Failed::Script(failure)), submitted, picked_up);
     }
@@ -137,7 +168,8 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
                 &response.sent,
                 &response,
                 &mut outcome,
-            );
+            )
+            .await;
             outcome.response = Some(response);
             scripted.err().map(Failed::Script)
         }

@@ -2,17 +2,20 @@
 //! script (may change method, URL, headers, body and variables) and the post-response
 //! script (tests, console, variables). One sandbox per design thread, built on first use
 //! and reused; the sandbox rebuilds its runtime itself after a timeout or out-of-memory.
+//! A script's event loop runs on the thread's runtime: timers sleep on it and
+//! `pm.sendRequest` goes through the design client ([`exchange`]), so other design jobs go
+//! on meanwhile.
 
 use std::cell::RefCell;
 
 use serde_json::Value;
 use vayu_engine::script::{
-    self, Limits, Sandbox, ScriptContext, ScriptError, ScriptErrorKind, ScriptInfo, ScriptOutcome,
-    ScriptRequest, ScriptResponse, VariableScopes,
+    self, transport, HttpCall, HttpReply, Limits, Progress, Sandbox, ScriptContext, ScriptError,
+    ScriptErrorKind, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, VariableScopes,
 };
 
 use super::answer::status_text;
-use super::exchange::{Exchanged, Outgoing};
+use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
 use crate::input::request::Draft;
 
@@ -20,23 +23,107 @@ use crate::input::request::Draft;
 #[derive(Default)]
 pub struct Engine {
     sandbox: RefCell<Option<Sandbox>>,
+    /// `pm.sendRequest` accepts any TLS certificate (a collection run's `--insecure`).
+    insecure: bool,
+    /// The `pm.sendRequest` exchanges, kept for a collection run's report (None: not kept).
+    sent: Option<RefCell<Vec<Sent>>>,
+}
+
+/// One `pm.sendRequest` exchange: the request, and its response or error.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub request: Outgoing,
+    pub result: Result<Exchanged, String>,
 }
 
 impl Engine {
-    fn run(
+    /// The engine of a collection run: it keeps the `pm.sendRequest` exchanges
+    /// ([`Engine::take_sent`]); `insecure` accepts any TLS certificate.
+    pub fn collection_run(insecure: bool) -> Engine {
+        Engine {
+            insecure,
+            sent: Some(RefCell::default()),
+            ..Engine::default()
+        }
+    }
+
+    /// The `pm.sendRequest` exchanges since the last call, in the order they ended.
+    pub fn take_sent(&self) -> Vec<Sent> {
+        self.sent.as_ref().map(RefCell::take).unwrap_or_default()
+    }
+
+    /// Runs a script to its end: `start` begins it, then its event loop is driven here
+    /// (timers on the runtime's clock, `pm.sendRequest` through [`exchange`]). The sandbox
+    /// is out of its slot meanwhile: a job that runs a script at the same time builds its
+    /// own.
+    async fn run(
         &self,
         phase: &'static str,
-        call: impl FnOnce(&mut Sandbox) -> Result<ScriptOutcome, ScriptError>,
+        ctx: &mut ScriptContext,
+        start: impl FnOnce(&mut Sandbox, &mut ScriptContext) -> Progress,
     ) -> Result<ScriptOutcome, (ScriptFailure, ScriptOutcome)> {
-        let mut slot = self.sandbox.borrow_mut();
-        let mut sandbox = match slot.take() {
+        let taken = self.sandbox.borrow_mut().take();
+        let mut sandbox = match taken {
             Some(sandbox) => sandbox,
             None => Sandbox::new(Limits::default()).map_err(|err| failure(phase, err))?,
         };
-        let result = call(&mut sandbox).map_err(|err| failure(phase, err));
-        *slot = Some(sandbox);
+        let mut progress = start(&mut sandbox, ctx);
+        let result = loop {
+            match progress {
+                Progress::Done(result) => break result.map_err(|err| failure(phase, err)),
+                Progress::Waiting(waiting) => {
+                    if waiting.calls.is_empty() {
+                        monoio::time::sleep(waiting.timer.unwrap_or_default()).await;
+                    }
+                    let sends = waiting
+                        .calls
+                        .into_iter()
+                        .map(|call| send(call, self.insecure));
+                    let done = futures_util::future::join_all(sends).await;
+                    let mut replies = Vec::with_capacity(done.len());
+                    for (reply, sent) in done {
+                        replies.push(reply);
+                        if let Some(log) = &self.sent {
+                            log.borrow_mut().push(sent);
+                        }
+                    }
+                    progress = sandbox.resume(ctx, &replies);
+                }
+            }
+        };
+        *self.sandbox.borrow_mut() = Some(sandbox);
         result
     }
+}
+
+/// One `pm.sendRequest` through the design client (redirects followed, its own timeout).
+async fn send(call: HttpCall, insecure: bool) -> (HttpReply, Sent) {
+    let outgoing = Outgoing {
+        method: call.method,
+        url: call.url,
+        headers: call.headers,
+        body: call.body.into_bytes(),
+    };
+    let options = exchange::Options {
+        timeout: transport::SEND_TIMEOUT,
+        follow_redirects: true,
+        max_redirects: 10,
+        insecure,
+    };
+    let result = exchange::exchange(outgoing.clone(), options)
+        .await
+        .map_err(|failure| failure.to_string());
+    let reply = HttpReply {
+        id: call.id,
+        result: result.as_ref().map(script_response).map_err(Clone::clone),
+    };
+    (
+        reply,
+        Sent {
+            request: outgoing,
+            result,
+        },
+    )
 }
 
 fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutcome) {
@@ -53,24 +140,24 @@ fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutco
             message: err.message,
             line: err.line,
         },
-        err.outcome,
+        *err.outcome,
     )
 }
 
 /// Runs the draft's pre-request script: its changes go into `draft` and `outcome.scopes`,
 /// its tests and console lines into `outcome`.
-pub fn pre_request(
+pub async fn pre_request(
     engine: &Engine,
     draft: &mut Draft,
     request_id: Option<&str>,
     outcome: &mut Outcome,
 ) -> Result<(), ScriptFailure> {
     let info = info(draft, request_id);
-    pre_request_as(engine, draft, info, outcome)
+    pre_request_as(engine, draft, info, outcome).await
 }
 
 /// [`pre_request`] with `pm.info` as given (a collection run's iteration).
-pub fn pre_request_as(
+pub async fn pre_request_as(
     engine: &Engine,
     draft: &mut Draft,
     info: ScriptInfo,
@@ -89,11 +176,18 @@ pub fn pre_request_as(
         },
         variables: scopes_in(outcome),
         info,
+        cookie_jar: outcome.script_values.cookie_jar.clone(),
     };
-    let ran = engine.run("pre-request", |sandbox| {
-        sandbox.pre_request(&script, &mut ctx)
-    });
+    let ran = engine
+        .run("pre-request", &mut ctx, |sandbox, ctx| {
+            sandbox.start_pre_request(&script, ctx)
+        })
+        .await;
     scopes_out(outcome, ctx.variables);
+    if ctx.cookie_jar != outcome.script_values.cookie_jar {
+        outcome.script_values.cookie_jar = ctx.cookie_jar;
+        outcome.script_values.jar_changed = true;
+    }
     let request = ctx.request;
     draft.method = request.method.to_ascii_uppercase();
     draft.url = request.url;
@@ -105,7 +199,7 @@ pub fn pre_request_as(
 }
 
 /// Runs the draft's post-response script against `response`.
-pub fn post_response(
+pub async fn post_response(
     engine: &Engine,
     draft: &Draft,
     request_id: Option<&str>,
@@ -114,11 +208,11 @@ pub fn post_response(
     outcome: &mut Outcome,
 ) -> Result<(), ScriptFailure> {
     let info = info(draft, request_id);
-    post_response_as(engine, draft, info, sent, response, outcome)
+    post_response_as(engine, draft, info, sent, response, outcome).await
 }
 
 /// [`post_response`] with `pm.info` as given (a collection run's iteration).
-pub fn post_response_as(
+pub async fn post_response_as(
     engine: &Engine,
     draft: &Draft,
     info: ScriptInfo,
@@ -133,13 +227,62 @@ pub fn post_response_as(
         request: ScriptRequest {
             method: sent.method.clone(),
             url: sent.url.clone(),
-            headers: sent.headers.clone(),
+            headers: wire_headers(sent),
             body: String::from_utf8_lossy(&sent.body).into_owned(),
         },
         variables: scopes_in(outcome),
         info,
+        cookie_jar: outcome.script_values.cookie_jar.clone(),
     };
-    let seen = ScriptResponse {
+    let seen = script_response(response);
+    let ran = engine
+        .run("post-response", &mut ctx, |sandbox, ctx| {
+            sandbox.start_post_response(script, ctx, &seen)
+        })
+        .await;
+    scopes_out(outcome, ctx.variables);
+    if ctx.cookie_jar != outcome.script_values.cookie_jar {
+        outcome.script_values.cookie_jar = ctx.cookie_jar;
+        outcome.script_values.jar_changed = true;
+    }
+    record(outcome, ran)
+}
+
+/// The request's headers as they went on the wire: with the `Host`, `User-Agent` and
+/// `Content-Length` the client adds (vayu-net's `encode_into`), as Postman's test scripts
+/// see the headers its client added.
+fn wire_headers(sent: &Outgoing) -> Vec<(String, String)> {
+    let has = |wanted: &str| {
+        sent.headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
+    };
+    let mut headers = Vec::with_capacity(sent.headers.len() + 3);
+    if !has("host") {
+        if let Ok(endpoint) = vayu_net::Endpoint::parse(&sent.url) {
+            headers.push(("Host".to_owned(), endpoint.authority));
+        }
+    }
+    if !has("user-agent") {
+        headers.push((
+            "User-Agent".to_owned(),
+            concat!("vayu/", env!("CARGO_PKG_VERSION")).to_owned(),
+        ));
+    }
+    headers.extend(sent.headers.iter().cloned());
+    let body_expected = matches!(sent.method.as_str(), "POST" | "PUT" | "PATCH");
+    if !has("content-length")
+        && !has("transfer-encoding")
+        && (!sent.body.is_empty() || body_expected)
+    {
+        headers.push(("Content-Length".to_owned(), sent.body.len().to_string()));
+    }
+    headers
+}
+
+/// The response as scripts see it.
+fn script_response(response: &Exchanged) -> ScriptResponse {
+    ScriptResponse {
         code: response.status,
         status: status_text(response.status).to_owned(),
         headers: response.headers.clone(),
@@ -158,12 +301,7 @@ pub fn post_response_as(
                 secure: cookie.secure,
             })
             .collect(),
-    };
-    let ran = engine.run("post-response", |sandbox| {
-        sandbox.post_response(script, &mut ctx, &seen)
-    });
-    scopes_out(outcome, ctx.variables);
-    record(outcome, ran)
+    }
 }
 
 /// Adds a script's tests, console lines and change flags to `outcome`.
@@ -189,6 +327,10 @@ fn record(
             level: line.level,
             message: line.message,
         }));
+    if ran.next_request.is_some() {
+        outcome.flow.next_request = ran.next_request;
+    }
+    outcome.flow.skip_request |= ran.skip_request;
     outcome.environment_changed |= ran.environment_changed;
     outcome.globals_changed |= ran.globals_changed;
     result
@@ -196,11 +338,14 @@ fn record(
 
 fn scopes_in(outcome: &Outcome) -> VariableScopes {
     let scopes = &outcome.scopes;
+    let values = &outcome.script_values;
     VariableScopes {
         local: scopes.local.clone(),
         environment: scopes.environment.clone(),
         collection: scopes.collection.clone(),
         globals: scopes.globals.clone(),
+        data: values.data.clone(),
+        typed: values.typed.clone(),
     }
 }
 
@@ -210,13 +355,14 @@ fn scopes_out(outcome: &mut Outcome, variables: VariableScopes) {
     scopes.environment = variables.environment;
     scopes.collection = variables.collection;
     scopes.globals = variables.globals;
+    outcome.script_values.typed = variables.typed;
 }
 
 fn info(draft: &Draft, request_id: Option<&str>) -> ScriptInfo {
     ScriptInfo {
         request_name: draft.name.clone(),
         request_id: request_id.unwrap_or_default().to_owned(),
-        iteration: 0,
+        ..ScriptInfo::default()
     }
 }
 

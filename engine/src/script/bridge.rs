@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::engine::Reply;
 use super::error::{ScriptError, ScriptErrorKind};
 use super::model::{
-    ConsoleLine, Cookie, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse,
-    TestResult, VariableScopes,
+    ConsoleLine, Cookie, HttpReply, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest,
+    ScriptResponse, TestResult, VariableScopes,
 };
 
 /// Which script runs: `pm.info.eventName`.
@@ -26,6 +27,7 @@ struct Input<'a> {
     variables: &'a VariableScopes,
     info: &'a ScriptInfo,
     response: Option<ResponseInput<'a>>,
+    cookie_jar: &'a [Cookie],
 }
 
 /// The response without its body, which travels as a separate string argument.
@@ -50,6 +52,26 @@ struct Collected {
     environment: Option<Vec<(String, String)>>,
     collection: Option<Vec<(String, String)>>,
     globals: Option<Vec<(String, String)>>,
+    typed: CollectedTypes,
+    /// `setNextRequest`: `{to: name | null}` when called.
+    next: Option<Next>,
+    skip: bool,
+    /// The jar when the script changed it.
+    jar: Option<Vec<Cookie>>,
+}
+
+#[derive(Deserialize)]
+struct Next {
+    to: Option<String>,
+}
+
+/// The typed values of the scopes a script wrote (None: not written).
+#[derive(Deserialize)]
+struct CollectedTypes {
+    local: Option<BTreeMap<String, serde_json::Value>>,
+    environment: Option<BTreeMap<String, serde_json::Value>>,
+    collection: Option<BTreeMap<String, serde_json::Value>>,
+    globals: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// The argument of `begin`.
@@ -66,14 +88,8 @@ pub(super) fn input(
         request: &ctx.request,
         variables: &ctx.variables,
         info: &ctx.info,
-        response: response.map(|r| ResponseInput {
-            code: r.code,
-            status: &r.status,
-            headers: &r.headers,
-            response_time_ms: r.response_time_ms,
-            response_size: r.body.len(),
-            cookies: &r.cookies,
-        }),
+        response: response.map(response_input),
+        cookie_jar: &ctx.cookie_jar,
     };
     serde_json::to_string(&input).map_err(|e| {
         ScriptError::new(
@@ -81,6 +97,40 @@ pub(super) fn input(
             format!("cannot pass the context to the script: {e}"),
         )
     })
+}
+
+/// A `pm.sendRequest` answer as the prelude's `deliver` takes it.
+pub(super) fn reply(reply: &HttpReply) -> Result<Reply, ScriptError> {
+    match &reply.result {
+        Err(error) => Ok(Reply {
+            id: reply.id,
+            error: Some(error.clone()),
+            response: String::new(),
+            body: String::new(),
+        }),
+        Ok(response) => Ok(Reply {
+            id: reply.id,
+            error: None,
+            response: serde_json::to_string(&response_input(response)).map_err(|e| {
+                ScriptError::new(
+                    ScriptErrorKind::Runtime,
+                    format!("cannot pass a response to the script: {e}"),
+                )
+            })?,
+            body: String::from_utf8_lossy(&response.body).into_owned(),
+        }),
+    }
+}
+
+fn response_input(r: &ScriptResponse) -> ResponseInput<'_> {
+    ResponseInput {
+        code: r.code,
+        status: &r.status,
+        headers: &r.headers,
+        response_time_ms: r.response_time_ms,
+        response_size: r.body.len(),
+        cookies: &r.cookies,
+    }
 }
 
 /// Writes what the script changed into `ctx` and returns the outcome.
@@ -95,6 +145,17 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         ctx.request = request;
     }
     let variables = &mut ctx.variables;
+    let typed = collected.typed;
+    for (scope, written) in [
+        (&mut variables.typed.local, typed.local),
+        (&mut variables.typed.environment, typed.environment),
+        (&mut variables.typed.collection, typed.collection),
+        (&mut variables.typed.globals, typed.globals),
+    ] {
+        if let Some(written) = written {
+            *scope = written;
+        }
+    }
     replace(&mut variables.local, collected.local);
     Ok(ScriptOutcome {
         tests: collected.tests,
@@ -102,6 +163,9 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         environment_changed: replace(&mut variables.environment, collected.environment),
         globals_changed: replace(&mut variables.globals, collected.globals),
         collection_changed: replace(&mut variables.collection, collected.collection),
+        next_request: collected.next.map(|next| next.to),
+        skip_request: collected.skip,
+        cookie_jar: collected.jar.inspect(|jar| ctx.cookie_jar.clone_from(jar)),
     })
 }
 
@@ -125,7 +189,9 @@ mod tests {
         let mut ctx = ScriptContext::default();
         ctx.variables.environment.insert("a".into(), "1".into());
         let json = r#"{"tests":[],"console":[],"request":null,"local":null,
-            "environment":[["a","1"]],"collection":null,"globals":[["g","x"]]}"#;
+            "environment":[["a","1"]],"collection":null,"globals":[["g","x"]],
+            "typed":{"local":null,"environment":{},"collection":null,"globals":null},
+            "next":null,"skip":false,"jar":null}"#;
         let outcome = apply(json, &mut ctx).expect("valid results");
         assert!(!outcome.environment_changed, "same values written back");
         assert!(outcome.globals_changed);

@@ -1,6 +1,7 @@
 //! One QuickJS runtime + context with chai and the prelude loaded (warm), the deadline
 //! clock behind the interrupt handler, the compiled-script cache, and one script run:
-//! begin → user script → promise jobs and timers → finish. The sandbox's npm libraries
+//! begin → user script → the event loop (promise jobs, timers, the `pm.sendRequest`
+//! responses the caller brings back) → finish. The sandbox's npm libraries
 //! (`library`) load into the same context when a script first uses them.
 
 use std::cell::Cell;
@@ -9,11 +10,12 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
-use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime};
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
+use serde::Deserialize;
 
 use super::error::{describe, ScriptError, ScriptErrorKind, USER_FILE};
 use super::library;
-use super::model::Limits;
+use super::model::{HttpCall, Limits};
 
 /// chai 4 as shipped (UMD); its type-detect part wants a `self`.
 const CHAI: &str = concat!(
@@ -33,8 +35,9 @@ const PRELUDE: &str = concat!(
     include_str!("prelude/lists.js"),
     include_str!("prelude/require.js"),
     include_str!("prelude/assertions.js"),
+    include_str!("prelude/async.js"),
     include_str!("prelude/pm.js"),
-    "\nreturn { begin, finish, runTimer };\n})(globalThis.chai, globalThis.__vayuLibraryHost)"
+    "\nreturn { begin, finish, runTimer, pending, deliver, settle };\n})(globalThis.chai, globalThis.__vayuLibraryHost)"
 );
 
 /// Compiled scripts kept per engine; a load run uses one or two, design mode a few.
@@ -103,6 +106,19 @@ impl Clock {
         self.held.set(None);
     }
 
+    /// Moves the deadline by `waited` (time the run spent waiting for responses).
+    fn extend(&self, waited: Duration) {
+        self.deadline
+            .set(self.deadline.get().and_then(|d| d.checked_add(waited)));
+    }
+
+    /// Time left before the deadline (unbounded when there is none).
+    fn remaining(&self) -> Duration {
+        self.deadline.get().map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        })
+    }
+
     fn disarm(&self) {
         self.deadline.set(None);
         self.held.set(None);
@@ -143,13 +159,19 @@ struct Hooks {
     begin: Persistent<Function<'static>>,
     finish: Persistent<Function<'static>>,
     run_timer: Persistent<Function<'static>>,
+    pending: Persistent<Function<'static>>,
+    deliver: Persistent<Function<'static>>,
+    settle: Persistent<Function<'static>>,
 }
+
+/// A compiled script, and whether it is an async function.
+type Compiled = (Persistent<Function<'static>>, bool);
 
 /// Field order matters: the persistent values must be dropped before the context (and
 /// with it the runtime) is freed.
 pub(super) struct Engine {
     hooks: Hooks,
-    compiled: HashMap<String, Persistent<Function<'static>>>,
+    compiled: HashMap<String, Compiled>,
     context: Context,
     clock: Rc<Clock>,
     limits: Limits,
@@ -187,6 +209,9 @@ impl Engine {
                     begin: hook("begin")?,
                     finish: hook("finish")?,
                     run_timer: hook("runTimer")?,
+                    pending: hook("pending")?,
+                    deliver: hook("deliver")?,
+                    settle: hook("settle")?,
                 })
             };
             load().map_err(|error| {
@@ -213,9 +238,9 @@ impl Engine {
         runtime.memory_usage().memory_used_size
     }
 
-    /// Runs `script` between `begin(input, body)` and `finish()`, all under the time limit;
-    /// returns the JSON `finish` produced.
-    pub fn run(&mut self, script: &str, input: &str, body: &str) -> Result<String, FailedRun> {
+    /// Starts `script` between `begin(input, body)` and `finish()` under the time limit:
+    /// the JSON `finish` produced, or what the script's event loop waits for.
+    pub fn run(&mut self, script: &str, input: &str, body: &str) -> Result<Step, FailedRun> {
         let Engine {
             hooks,
             compiled,
@@ -224,102 +249,222 @@ impl Engine {
             limits,
         } = self;
         clock.arm(limits.time_limit);
-        let result = context.with(|ctx| {
-            let js = &ctx;
-            let fail = |stage: Stage, kind: ScriptErrorKind| {
-                move |error: rquickjs::Error| FailedRun {
-                    error: Box::new(describe(js, error, kind)),
-                    partial: None,
-                    stage,
+        advance(context, hooks, clock, *limits, |js, live| {
+            let (user, is_async) = compile(js, compiled, script).map_err(fail(
+                js,
+                Stage::Script,
+                ScriptErrorKind::Syntax,
+            ))?;
+            live.begin.call::<_, ()>((input, body)).map_err(fail(
+                js,
+                Stage::Setup,
+                ScriptErrorKind::Runtime,
+            ))?;
+            Ok(user.call::<_, Value>(()).and_then(|value| {
+                if is_async {
+                    live.settle.call::<_, ()>((value,))
+                } else {
+                    Ok(())
                 }
-            };
-            let user = compile(js, compiled, script)
-                .map_err(fail(Stage::Script, ScriptErrorKind::Syntax))?;
-            let (begin, finish, run_timer) =
-                restore(js, hooks).map_err(fail(Stage::Setup, ScriptErrorKind::Runtime))?;
-            begin
-                .call::<_, ()>((input, body))
-                .map_err(fail(Stage::Setup, ScriptErrorKind::Runtime))?;
-            let ran = user
-                .call::<_, ()>(())
-                .and_then(|()| drain(js, &run_timer, clock));
-            if let Err(error) = ran {
-                let mut failure = fail(Stage::Script, ScriptErrorKind::Runtime)(error);
-                if !failure.poisons() {
-                    // Promise jobs the script queued still run (async tests settle, and none
-                    // is left over for the next run); its timers are dropped.
-                    while !clock.expired() && js.execute_pending_job() {}
-                    if !clock.expired() {
-                        failure.partial = finish.call::<_, String>(()).ok();
-                    }
-                }
-                return Err(failure);
-            }
-            finish
-                .call::<_, String>(())
-                .map_err(fail(Stage::Collect, ScriptErrorKind::Runtime))
-        });
-        clock.disarm();
-        result.map_err(|mut failure| {
-            if clock.fired.get() {
-                failure.error.kind = ScriptErrorKind::Timeout;
-                failure.error.message = format!(
-                    "the script ran longer than the {} ms time limit",
-                    limits.time_limit.as_millis()
-                );
-            } else if failure.error.kind == ScriptErrorKind::OutOfMemory {
-                failure.error.message = format!(
-                    "the script needed more than the {} byte memory limit",
-                    limits.memory_bytes
-                );
-            }
-            failure
+            }))
         })
+    }
+
+    /// Continues a run that waited: delivers the responses to `pm.sendRequest` and runs
+    /// the event loop on. `waited` is how long the caller waited for responses: it does not
+    /// count against the time limit.
+    pub fn resume(&mut self, replies: &[Reply], waited: Duration) -> Result<Step, FailedRun> {
+        let Engine {
+            hooks,
+            context,
+            clock,
+            limits,
+            ..
+        } = self;
+        clock.extend(waited);
+        advance(context, hooks, clock, *limits, |js, live| {
+            // Each response is its own task: the promise jobs it queued run before the next.
+            Ok(replies.iter().try_for_each(|reply| {
+                live.deliver.call::<_, ()>((
+                    reply.id,
+                    reply.error.as_deref(),
+                    reply.response.as_str(),
+                    reply.body.as_str(),
+                ))?;
+                run_jobs(js, clock)
+            }))
+        })
+    }
+
+    /// Time left before the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.clock.remaining()
     }
 }
 
-type HookFunctions<'js> = (Function<'js>, Function<'js>, Function<'js>);
+/// Where a run stands: finished (the JSON `finish` produced), or waiting.
+pub(super) enum Step {
+    Done(String),
+    Wait(Wait),
+}
 
-fn restore<'js>(js: &Ctx<'js>, hooks: &Hooks) -> rquickjs::Result<HookFunctions<'js>> {
-    Ok((
-        hooks.begin.clone().restore(js)?,
-        hooks.finish.clone().restore(js)?,
-        hooks.run_timer.clone().restore(js)?,
-    ))
+/// What the event loop waits for: requests to send, and the next timer (ms).
+#[derive(Deserialize)]
+pub(super) struct Wait {
+    pub calls: Vec<HttpCall>,
+    pub timer: Option<f64>,
+}
+
+/// A response (or the error) for one `pm.sendRequest`: `response` is its JSON without the
+/// body (as the test script's response travels).
+pub(super) struct Reply {
+    pub id: u64,
+    pub error: Option<String>,
+    pub response: String,
+    pub body: String,
+}
+
+/// The hooks of this context.
+struct Live<'js> {
+    begin: Function<'js>,
+    finish: Function<'js>,
+    run_timer: Function<'js>,
+    pending: Function<'js>,
+    deliver: Function<'js>,
+    settle: Function<'js>,
+}
+
+fn fail<'a, 'js>(
+    js: &'a Ctx<'js>,
+    stage: Stage,
+    kind: ScriptErrorKind,
+) -> impl FnOnce(rquickjs::Error) -> FailedRun + use<'a, 'js> {
+    move |error| FailedRun {
+        error: Box::new(describe(js, error, kind)),
+        partial: None,
+        stage,
+    }
+}
+
+/// Runs `first` (the script, or delivering responses), then the event loop until it is
+/// empty (finish) or waits; failures are described as [`Engine::run`] documents.
+fn advance(
+    context: &Context,
+    hooks: &Hooks,
+    clock: &Clock,
+    limits: Limits,
+    first: impl for<'js> FnOnce(&Ctx<'js>, &Live<'js>) -> Result<rquickjs::Result<()>, FailedRun>,
+) -> Result<Step, FailedRun> {
+    let result = context.with(|ctx| {
+        let js = &ctx;
+        let live = restore(js, hooks).map_err(fail(js, Stage::Setup, ScriptErrorKind::Runtime))?;
+        let ran = first(js, &live)?.and_then(|()| drain(js, &live, clock));
+        match ran {
+            Ok(Some(wait)) => Ok(Step::Wait(wait)),
+            Ok(None) => live
+                .finish
+                .call::<_, String>(())
+                .map(Step::Done)
+                .map_err(fail(js, Stage::Collect, ScriptErrorKind::Runtime)),
+            Err(error) => {
+                let mut failure = fail(js, Stage::Script, ScriptErrorKind::Runtime)(error);
+                if !failure.poisons() {
+                    // Promise jobs the script queued still run (async tests settle, and none
+                    // is left over for the next run); its timers and requests are dropped.
+                    while !clock.expired() && js.execute_pending_job() {}
+                    if !clock.expired() {
+                        failure.partial = live.finish.call::<_, String>(()).ok();
+                    }
+                }
+                Err(failure)
+            }
+        }
+    });
+    if !matches!(result, Ok(Step::Wait(_))) {
+        clock.disarm();
+    }
+    result.map_err(|mut failure| {
+        if clock.fired.get() {
+            failure.error.kind = ScriptErrorKind::Timeout;
+            failure.error.message = format!(
+                "the script ran longer than the {} ms time limit",
+                limits.time_limit.as_millis()
+            );
+        } else if failure.error.kind == ScriptErrorKind::OutOfMemory {
+            failure.error.message = format!(
+                "the script needed more than the {} byte memory limit",
+                limits.memory_bytes
+            );
+        }
+        failure
+    })
+}
+
+fn restore<'js>(js: &Ctx<'js>, hooks: &Hooks) -> rquickjs::Result<Live<'js>> {
+    Ok(Live {
+        begin: hooks.begin.clone().restore(js)?,
+        finish: hooks.finish.clone().restore(js)?,
+        run_timer: hooks.run_timer.clone().restore(js)?,
+        pending: hooks.pending.clone().restore(js)?,
+        deliver: hooks.deliver.clone().restore(js)?,
+        settle: hooks.settle.clone().restore(js)?,
+    })
 }
 
 /// The user's script as a function (cached by source). It is wrapped on the same line so
 /// that its line numbers are the user's, and so that its declarations stay local.
 fn compile<'js>(
     js: &Ctx<'js>,
-    cache: &mut HashMap<String, Persistent<Function<'static>>>,
+    cache: &mut HashMap<String, Compiled>,
     script: &str,
-) -> rquickjs::Result<Function<'js>> {
-    if let Some(function) = cache.get(script) {
-        return function.clone().restore(js);
+) -> rquickjs::Result<(Function<'js>, bool)> {
+    if let Some((function, is_async)) = cache.get(script) {
+        return Ok((function.clone().restore(js)?, *is_async));
     }
-    let source = format!("(function () {{{script}\n}})");
+    // A script that mentions `await` may await at its top level: an async function.
+    let is_async = script.contains("await");
+    let keyword = if is_async { "async " } else { "" };
+    let source = format!("({keyword}function () {{{script}\n}})");
     let function: Function = js.eval_with_options(source, options(USER_FILE))?;
     if cache.len() >= CACHE_CAPACITY {
         cache.clear();
     }
-    cache.insert(script.to_owned(), Persistent::save(js, function.clone()));
-    Ok(function)
+    cache.insert(
+        script.to_owned(),
+        (Persistent::save(js, function.clone()), is_async),
+    );
+    Ok((function, is_async))
 }
 
-/// Runs promise jobs and due timers until none is left or the deadline passes.
-fn drain<'js>(js: &Ctx<'js>, run_timer: &Function<'js>, clock: &Clock) -> rquickjs::Result<()> {
-    loop {
-        while js.execute_pending_job() {
-            if clock.expired() {
-                return Err(rquickjs::Error::Exception);
-            }
-        }
+/// Runs the queued promise jobs, within the deadline.
+fn run_jobs(js: &Ctx<'_>, clock: &Clock) -> rquickjs::Result<()> {
+    while js.execute_pending_job() {
         if clock.expired() {
             return Err(rquickjs::Error::Exception);
         }
-        if !run_timer.call::<_, bool>(())? {
-            return Ok(());
+    }
+    if clock.expired() {
+        return Err(rquickjs::Error::Exception);
+    }
+    Ok(())
+}
+
+/// Runs promise jobs and due timers until the loop is empty (`None`), waits for something
+/// (`Some`), or the deadline passes.
+fn drain<'js>(js: &Ctx<'js>, live: &Live<'js>, clock: &Clock) -> rquickjs::Result<Option<Wait>> {
+    loop {
+        run_jobs(js, clock)?;
+        match live.run_timer.call::<_, i64>(())? {
+            0 => {}
+            // Empty, or only callbacks no one will answer are left.
+            -1 | -3 => return Ok(None),
+            _ => {
+                let json: String = live.pending.call(())?;
+                let wait = serde_json::from_str(&json).map_err(|err| {
+                    rquickjs::Exception::throw_internal(js, &format!("pending(): {err}"))
+                })?;
+                return Ok(Some(wait));
+            }
         }
     }
 }

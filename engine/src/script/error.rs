@@ -49,7 +49,7 @@ pub struct ScriptError {
     /// What the script did before a runtime error: tests declared, console lines, variables
     /// changed (those changes are also applied to the context, as Postman keeps them).
     /// Empty for the other kinds.
-    pub outcome: ScriptOutcome,
+    pub outcome: Box<ScriptOutcome>,
 }
 
 impl ScriptError {
@@ -58,7 +58,7 @@ impl ScriptError {
             kind,
             message: message.into(),
             line: None,
-            outcome: ScriptOutcome::default(),
+            outcome: Box::default(),
         }
     }
 

@@ -36,6 +36,10 @@ pub struct ScriptContext {
     pub variables: VariableScopes,
     /// `pm.info`.
     pub info: ScriptInfo,
+    /// The cookies `pm.cookies.jar()` reads and changes (a collection run's jar); the
+    /// jar after a script that changed it is written back here.
+    #[serde(default)]
+    pub cookie_jar: Vec<Cookie>,
 }
 
 /// The request as scripts see it (`pm.request`), before or after variable substitution as
@@ -66,10 +70,48 @@ pub struct VariableScopes {
     pub collection: BTreeMap<String, String>,
     /// `pm.globals`.
     pub globals: BTreeMap<String, String>,
+    /// `pm.iterationData`: the data row of a collection run's iteration (read-only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, String>,
+    /// The values of the scopes above that scripts stored with a type other than string.
+    #[serde(default, skip_serializing_if = "TypedValues::is_empty")]
+    pub typed: TypedValues,
+}
+
+/// Per scope, the values scripts stored with a type (number, boolean, object, array,
+/// null) as JSON. As in Postman, a value keeps its type within a run: the next script reads
+/// it back typed as long as the scope's text for it is unchanged (the text, what `{{name}}`
+/// renders, is what the scopes above hold and what is persisted). A script writes back the
+/// typed values of every scope it wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypedValues {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub local: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collection: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub globals: BTreeMap<String, serde_json::Value>,
+    /// Iteration data from a JSON data file (numbers and booleans as the file has them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, serde_json::Value>,
+}
+
+impl TypedValues {
+    /// No scope holds a typed value.
+    pub fn is_empty(&self) -> bool {
+        self.local.is_empty()
+            && self.environment.is_empty()
+            && self.collection.is_empty()
+            && self.globals.is_empty()
+            && self.data.is_empty()
+    }
 }
 
 /// `pm.info`: which request of which iteration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScriptInfo {
     /// `pm.info.requestName`.
@@ -78,6 +120,38 @@ pub struct ScriptInfo {
     pub request_id: String,
     /// `pm.info.iteration` (0-based).
     pub iteration: u64,
+    /// `pm.info.iterationCount` (a single request: 1).
+    #[serde(default = "one")]
+    pub iteration_count: u64,
+    /// The request's description (the legacy `request.description`).
+    #[serde(default)]
+    pub request_description: String,
+    /// `pm.execution.location`: the collection's name, its folders' and the request's
+    /// (empty: the request's name alone).
+    #[serde(default)]
+    pub location: Vec<String>,
+    /// `pm.execution.location.current`: the name of the collection, folder or request whose
+    /// script runs (empty: the request's name).
+    #[serde(default)]
+    pub location_current: String,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl Default for ScriptInfo {
+    fn default() -> Self {
+        ScriptInfo {
+            request_name: String::new(),
+            request_id: String::new(),
+            iteration: 0,
+            iteration_count: 1,
+            request_description: String::new(),
+            location: Vec::new(),
+            location_current: String::new(),
+        }
+    }
 }
 
 /// The response a test script checks (`pm.response`).
@@ -132,6 +206,13 @@ pub struct ScriptOutcome {
     pub globals_changed: bool,
     /// The collection variables now differ from what the script was given.
     pub collection_changed: bool,
+    /// `pm.execution.setNextRequest` / `postman.setNextRequest` was called: with the
+    /// request (name or id) a collection run goes on with, or None to end the iteration.
+    pub next_request: Option<Option<String>>,
+    /// `pm.execution.skipRequest()` was called (pre-request scripts).
+    pub skip_request: bool,
+    /// The script changed the cookie jar (`pm.cookies.jar()`): the jar now.
+    pub cookie_jar: Option<Vec<Cookie>>,
 }
 
 /// One `pm.test`.
@@ -157,4 +238,31 @@ pub struct ConsoleLine {
     pub level: String,
     /// The arguments joined by spaces; objects as JSON.
     pub message: String,
+}
+
+/// A request a script sent with `pm.sendRequest`, for the caller to send: `{{variables}}`
+/// resolved, a `Content-Type` added for a body mode that implies one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpCall {
+    /// Which request of the run (answers name it in [`HttpReply::id`]).
+    pub id: u64,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// The URL, with a scheme (`http://` when the script gave none).
+    pub url: String,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// The body text.
+    pub body: String,
+}
+
+/// The answer to one [`HttpCall`]: the response, or why there is none (the callback's
+/// `err`, the promise's rejection).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpReply {
+    /// [`HttpCall::id`].
+    pub id: u64,
+    /// The response (its `cookies` are what the script sees as `res.cookies`).
+    pub result: Result<ScriptResponse, String>,
 }

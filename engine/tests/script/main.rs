@@ -1,6 +1,7 @@
 //! Script sandbox tests: Postman scripts as found in public collections, run unchanged.
 
 mod completions;
+mod event_loop;
 mod failures;
 mod libraries;
 mod postman;
@@ -27,7 +28,7 @@ fn context() -> ScriptContext {
         info: ScriptInfo {
             request_name: "List users".into(),
             request_id: "req-1".into(),
-            iteration: 0,
+            ..ScriptInfo::default()
         },
         ..ScriptContext::default()
     }

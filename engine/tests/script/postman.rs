@@ -344,16 +344,10 @@ pm.test("Typo in a chai property fails", () => pm.expect(1).to.be.tru);
 
 #[test]
 fn unsupported_postman_libraries_fail_clearly() {
-    let cases = [
-        (
-            "pm.sendRequest('https://x', () => {});",
-            "Error: pm.sendRequest is not supported in Vayu scripts",
-        ),
-        (
-            "const pad = require('left-pad');",
-            "Error: Cannot find module 'left-pad'",
-        ),
-    ];
+    let cases = [(
+        "const pad = require('left-pad');",
+        "Error: Cannot find module 'left-pad'",
+    )];
     let mut sandbox = sandbox();
     for (script, message) in cases {
         let error = sandbox
@@ -368,4 +362,37 @@ fn unsupported_postman_libraries_fail_clearly() {
         &json_response(200, USERS),
     );
     assert_all_pass(&outcome);
+}
+
+#[test]
+fn json_body_object_and_response_time_forms() {
+    let script = r#"
+pm.test('whole body', () => pm.response.to.have.jsonBody(JSON.parse(pm.response.text())));
+pm.test('whole body differs', () => pm.response.to.have.jsonBody({ page: 3 }));
+pm.test('not the whole body', () => pm.response.to.not.have.jsonBody({ page: 3 }));
+pm.test('has a time', () => pm.response.to.have.responseTime);
+pm.test('time equals', () => pm.response.to.have.responseTime(123.4));
+pm.test('time chains', () => pm.response.to.have.responseTime.above(100).and.below(200));
+pm.test('time differs', () => pm.response.to.have.responseTime(5));
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, USERS));
+    let passed: Vec<(String, bool)> = results(&outcome)
+        .into_iter()
+        .map(|(name, passed, _)| (name, passed))
+        .collect();
+    let expect = [
+        ("whole body", true),
+        ("whole body differs", false),
+        ("not the whole body", true),
+        ("has a time", true),
+        ("time equals", true),
+        ("time chains", true),
+        ("time differs", false),
+    ]
+    .map(|(name, passed)| (name.to_owned(), passed));
+    assert_eq!(passed, expect);
+    assert_eq!(
+        outcome.tests[6].error.as_deref(),
+        Some("expected response to have a valid response time but got 123.4")
+    );
 }

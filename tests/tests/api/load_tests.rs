@@ -359,3 +359,27 @@ fn saved_request(daemon: &Daemon, server: &TestServer, post_request_script: &str
         )
         .json()
 }
+
+#[test]
+fn send_request_in_a_load_script_is_answered_and_not_counted_as_load() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let side = TestServer::start(Behaviour::Status(201));
+    let mut body = iterations(&server.url(), 10, 1);
+    body["tests"] = json!(format!(
+        "pm.sendRequest('{}/side', (err, res) => pm.test('side request', () => pm.expect(res.code).to.equal(201)));",
+        side.url()
+    ));
+    body["success_sample_rate"] = json!(100);
+    let (_, doc) = run_to_end(&daemon, &body);
+    let validation = &doc["testValidation"];
+    assert_eq!(validation["testsPassed"], 10, "{validation}");
+    assert_eq!(validation["scriptErrors"], 0, "{validation}");
+    assert_eq!(named(&validation["tests"], "side request"), (10, 0));
+    assert_eq!(
+        doc["summary"]["totalRequests"], 10,
+        "the script's requests are not load"
+    );
+    assert_eq!(server.requests(), 10);
+    assert_eq!(side.requests(), 10);
+}

@@ -8,22 +8,35 @@ use serde_json::Value;
 
 use crate::postman::model::scalar;
 
-/// One iteration's `data` variables.
+/// One iteration's `data` variables, as text (what `{{name}}` renders).
 pub type Row = BTreeMap<String, String>;
+
+/// One iteration's `data` variables with their types (numbers from JSON, or unquoted in
+/// CSV, stay numbers for `pm.iterationData`).
+pub type TypedRow = BTreeMap<String, Value>;
 
 /// Parses a data file's text.
 pub fn parse(text: &str) -> Result<Vec<Row>, String> {
+    Ok(parse_typed(text)?.iter().map(text_row).collect())
+}
+
+/// A typed row as text.
+pub fn text_row(row: &TypedRow) -> Row {
+    row.iter()
+        .map(|(key, value)| (key.clone(), scalar(value)))
+        .collect()
+}
+
+/// Parses a data file's text, keeping the values' types.
+pub fn parse_typed(text: &str) -> Result<Vec<TypedRow>, String> {
     let text = text.trim_start_matches('\u{feff}');
     if let Ok(json) = serde_json::from_str::<Value>(text.trim()) {
         return match json {
             Value::Array(rows) => rows
-                .iter()
+                .into_iter()
                 .enumerate()
                 .map(|(at, row)| match row {
-                    Value::Object(fields) => Ok(fields
-                        .iter()
-                        .map(|(key, value)| (key.clone(), scalar(value)))
-                        .collect()),
+                    Value::Object(fields) => Ok(fields.into_iter().collect()),
                     other => Err(format!("data row {at} is not an object: {other}")),
                 })
                 .collect(),
@@ -40,7 +53,7 @@ struct Field {
     quoted: bool,
 }
 
-fn csv(text: &str) -> Result<Vec<Row>, String> {
+fn csv(text: &str) -> Result<Vec<TypedRow>, String> {
     let records = records(text)?;
     let mut records = records.into_iter();
     let Some(header) = records.next() else {
@@ -60,15 +73,15 @@ fn csv(text: &str) -> Result<Vec<Row>, String> {
 }
 
 /// newman's `csvAutoParse`: unquoted integers and decimals become numbers.
-fn cast(field: Field) -> String {
+fn cast(field: Field) -> Value {
     if field.quoted {
-        return field.text;
+        return Value::String(field.text);
     }
     let text = field.text;
     let digits = text.strip_prefix('-').unwrap_or(&text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(number) = text.parse::<i64>() {
-            return number.to_string();
+            return Value::from(number);
         }
     }
     let decimal = digits.split_once('.').is_some_and(|(whole, fraction)| {
@@ -77,11 +90,15 @@ fn cast(field: Field) -> String {
             && fraction.bytes().all(|b| b.is_ascii_digit())
     });
     if decimal {
-        if let Ok(number) = text.parse::<f64>() {
-            return number.to_string();
+        if let Some(number) = text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
+            return Value::Number(number);
         }
     }
-    text
+    Value::String(text)
 }
 
 fn records(text: &str) -> Result<Vec<Vec<Field>>, String> {

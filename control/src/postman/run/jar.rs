@@ -6,6 +6,8 @@
 //! deletion by the final response reaches the run's jar; one by an intermediate redirect
 //! does not, a known gap).
 
+use vayu_engine::script;
+
 use crate::design::cookies::{self, Cookie};
 use crate::design::exchange::Exchanged;
 
@@ -53,6 +55,49 @@ impl Jar {
             .into_iter()
             .filter(|cookie| sent.contains(&format!("{}={}", cookie.name, cookie.value).as_str()))
             .collect()
+    }
+}
+
+impl Jar {
+    /// Every cookie, as scripts see them (`pm.cookies.jar()`).
+    pub fn script_cookies(&self) -> Vec<script::Cookie> {
+        self.inner
+            .cookies()
+            .into_iter()
+            .map(|cookie| script::Cookie {
+                name: cookie.name,
+                value: cookie.value,
+                domain: Some(cookie.domain),
+                path: Some(cookie.path),
+                expires: cookie.expires,
+                http_only: cookie.http_only,
+                secure: cookie.secure,
+            })
+            .collect()
+    }
+
+    /// The jar becomes what a script left (`pm.cookies.jar()` changes). A cookie comes
+    /// back host-only for its domain.
+    pub fn replace(&mut self, cookies: &[script::Cookie]) {
+        self.inner = cookies::Jar::default();
+        for cookie in cookies {
+            let domain = cookie.domain.clone().unwrap_or_default();
+            let path = cookie.path.clone().unwrap_or_else(|| "/".to_owned());
+            let scheme = if cookie.secure { "https" } else { "http" };
+            let made = Cookie {
+                name: cookie.name.clone(),
+                value: cookie.value.clone(),
+                domain: domain.clone(),
+                path: path.clone(),
+                expires: cookie.expires.clone(),
+                http_only: cookie.http_only,
+                secure: cookie.secure,
+                same_site: None,
+            };
+            let line = set_cookie(&made, &domain);
+            self.inner
+                .store(&format!("{scheme}://{domain}{path}"), [line.as_str()]);
+        }
     }
 }
 

@@ -179,6 +179,8 @@ mod tests {
                     .then(|| ("AssertionError".into(), "expected 404 to equal 200".into())),
             }],
             prerequest_errors: Vec::new(),
+            nested: 0,
+            skipped: false,
             test_errors: Vec::new(),
             console: Vec::new(),
         }

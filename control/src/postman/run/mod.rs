@@ -9,10 +9,10 @@
 //! collection variables, globals, and local ones (`pm.variables.set`, kept for the run as
 //! newman keeps them); an iteration's data row sits between local and environment.
 //!
-//! What the script engine does not offer yet (recorded in DECISIONS): `setNextRequest` is
-//! accepted and ignored by the sandbox (runs go in order), `pm.iterationData` and the
-//! legacy `data` object are empty (data values are reachable through `pm.variables` and
-//! `{{name}}`), `pm.info.iterationCount` reads 1.
+//! Scripts steer the run as in postman-runtime: `setNextRequest` (the last call of an
+//! item's scripts; by id, then name; null or no match ends the iteration) and
+//! `pm.execution.skipRequest()`; `pm.sendRequest` exchanges count as requests of the run;
+//! variable types and the cookie jar carry over between scripts (DECISIONS §51).
 
 pub mod data;
 pub mod jar;
@@ -25,18 +25,21 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use vayu_engine::script::ScriptInfo;
+use serde_json::Value;
+use vayu_engine::script::{ScriptInfo, TypedValues};
 
 use super::convert::{self, Files, Note, Notes};
 use super::model::{Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
-use crate::design::execute::{self, Failed, Outcome, ScriptFailure, TestResult, Timing};
+use crate::design::execute::{
+    self, Failed, Flow, Outcome, ScriptFailure, ScriptValues, TestResult, Timing,
+};
 use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
-use summary::{Assertion, Execution, Failure, Received, ScriptError, Summary};
+use summary::{Assertion, Execution, Failure, ScriptError, Summary};
 
 /// The flags of a run, with newman's meaning.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +47,7 @@ pub struct Options {
     /// `-n`: iterations; default the data rows, or 1.
     pub iterations: Option<u64>,
     /// `-d`: one row per iteration (the last one repeats when there are more iterations).
-    pub data: Vec<data::Row>,
+    pub data: Vec<data::TypedRow>,
     pub environment: Option<VariableFile>,
     pub globals: Option<VariableFile>,
     /// `--env-var` / `--global-var`: set over the files' values.
@@ -72,9 +75,14 @@ const NO_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 struct Prepared {
     entry_path: String,
     item_id: String,
+    /// The request's description (legacy `request.description`).
+    description: String,
     draft: Draft,
-    pre: Vec<String>,
-    test: Vec<String>,
+    /// The scripts, each with the name of its owner (`pm.execution.location.current`).
+    pre: Vec<(String, String)>,
+    test: Vec<(String, String)>,
+    /// `pm.execution.location`.
+    location: Vec<String>,
 }
 
 /// Runs `collection`; `Err` when the run cannot start (a `--folder` that matches nothing,
@@ -98,24 +106,30 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         },
         local: Local {
             tokens: RefCell::new(TokenCache::default()),
-            scripts: scripts::Engine::default(),
+            scripts: scripts::Engine::collection_run(options.insecure),
         },
         options,
         stop: false,
+        iterations: options
+            .iterations
+            .unwrap_or_else(|| options.data.len().max(1) as u64),
+        flow: Flow::default(),
+        data_types: data::TypedRow::new(),
     };
-    let iterations = options
-        .iterations
-        .unwrap_or_else(|| options.data.len().max(1) as u64);
+    let iterations = state.iterations;
     state.summary.cycles = iterations;
     runtime.block_on(async {
         'run: for iteration in 0..iterations {
-            let row = options
+            let typed = options
                 .data
                 .get(usize::try_from(iteration).unwrap_or(usize::MAX))
                 .or(options.data.last())
                 .cloned()
                 .unwrap_or_default();
-            for (position, item) in prepared.iter().enumerate() {
+            let row = data::text_row(&typed);
+            state.data_types = typed;
+            let mut position = 0;
+            while let Some(item) = prepared.get(position) {
                 if (iteration > 0 || position > 0) && !options.delay_request.is_zero() {
                     monoio::time::sleep(options.delay_request).await;
                 }
@@ -124,6 +138,13 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
                     state.summary.stats.iterations.count(false);
                     break 'run;
                 }
+                position = match state.flow.next_request.take() {
+                    None => position + 1,
+                    // A name or id that matches nothing ends the iteration, as null does.
+                    Some(target) => target
+                        .and_then(|target| next_position(&prepared, &target))
+                        .unwrap_or(prepared.len()),
+                };
             }
             state.summary.stats.iterations.count(false);
         }
@@ -167,18 +188,46 @@ fn prepare(
         Files::From(&options.working_dir),
         notes,
     );
+    // Each script with the name of the collection, folder or request it belongs to.
     let sources = |listen: &str| {
         tree::scripts(collection, entry, listen)
             .into_iter()
-            .map(|script| script.source)
+            .map(|script| {
+                let owner = match script.level {
+                    tree::Level::Collection => collection.info.name.clone(),
+                    tree::Level::Folder(name) => name,
+                    tree::Level::Request => entry.item.name.clone(),
+                };
+                (owner, script.source)
+            })
             .collect()
+    };
+    let location = std::iter::once(collection.info.name.clone())
+        .chain(entry.folders.iter().map(|folder| folder.name.clone()))
+        .chain(std::iter::once(entry.item.name.clone()))
+        .collect();
+    let description = match entry
+        .item
+        .request
+        .as_ref()
+        .map(|request| request.full().description)
+    {
+        Some(Some(Value::String(text))) => text,
+        Some(Some(Value::Object(described))) => described
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        _ => String::new(),
     };
     Prepared {
         entry_path: path.clone(),
         item_id: entry.item.id.clone().unwrap_or_default(),
+        description,
         draft,
         pre: sources("prerequest"),
         test: sources("test"),
+        location,
     }
 }
 
@@ -189,6 +238,8 @@ struct Vars {
     globals: BTreeMap<String, String>,
     /// `pm.variables.set` values: kept for the whole run (postman-runtime's `_variables`).
     local: BTreeMap<String, String>,
+    /// The values scripts stored with a type: they keep it for the whole run.
+    typed: TypedValues,
 }
 
 impl Vars {
@@ -213,6 +264,7 @@ impl Vars {
                 .collect(),
             globals: file(&options.globals, &options.global_vars),
             local: BTreeMap::new(),
+            typed: TypedValues::default(),
         }
     }
 
@@ -230,7 +282,8 @@ impl Vars {
     }
 
     /// Takes back what scripts changed; data values that were not overwritten stay data.
-    fn absorb(&mut self, scopes: Scopes, row: &data::Row) {
+    fn absorb(&mut self, scopes: Scopes, values: ScriptValues, row: &data::Row) {
+        self.typed = values.typed;
         let before = std::mem::take(&mut self.local);
         self.local = scopes
             .local
@@ -251,6 +304,12 @@ struct State<'a> {
     options: &'a Options,
     /// `--bail` met a failure.
     stop: bool,
+    /// How many iterations the run has.
+    iterations: u64,
+    /// What the last item's scripts asked for (`setNextRequest`).
+    flow: Flow,
+    /// The iteration's data row with its types (`pm.iterationData`).
+    data_types: data::TypedRow,
 }
 
 /// Which script phase.
@@ -276,6 +335,8 @@ impl State<'_> {
             prerequest_errors: Vec::new(),
             test_errors: Vec::new(),
             console: Vec::new(),
+            nested: 0,
+            skipped: false,
         };
         let mut outcome = Outcome {
             sent: None,
@@ -287,31 +348,52 @@ impl State<'_> {
             scopes: self.vars.scopes(row),
             environment_changed: false,
             globals_changed: false,
+            script_values: ScriptValues {
+                typed: self.typed_values(),
+                data: row.clone(),
+                cookie_jar: self.jar.script_cookies(),
+                jar_changed: false,
+            },
+            flow: Flow::default(),
         };
         let info = ScriptInfo {
             request_name: item.draft.name.clone(),
             request_id: item.item_id.clone(),
             iteration,
+            iteration_count: self.iterations,
+            request_description: item.description.clone(),
+            location: item.location.clone(),
+            location_current: String::new(),
         };
         let mut draft = item.draft.clone();
         let bail =
             |state: &Self| state.options.bail && state.summary.failures.len() > failures_before;
 
         self.summary.stats.prerequests.count(false);
-        for source in &item.pre {
+        for (owner, source) in &item.pre {
             draft.pre_request_script = Some(source.clone());
             let first = outcome.tests.len();
-            let ran = scripts::pre_request_as(
-                &self.local.scripts,
-                &mut draft,
-                info.clone(),
-                &mut outcome,
-            );
+            let info = ScriptInfo {
+                location_current: owner.clone(),
+                ..info.clone()
+            };
+            let ran =
+                scripts::pre_request_as(&self.local.scripts, &mut draft, info, &mut outcome).await;
             self.script_ran(Phase::Pre, ran, &outcome.tests[first..], &mut execution);
+            if outcome.flow.skip_request {
+                break;
+            }
         }
         draft.pre_request_script = None;
+        self.nested_requests(&mut execution);
+        self.jar_from_scripts(&mut outcome);
         if bail(self) {
             return self.end_item(execution, outcome, row, true);
+        }
+        if outcome.flow.skip_request {
+            // pm.execution.skipRequest(): no request, no test scripts.
+            execution.skipped = true;
+            return self.end_item(execution, outcome, row, false);
         }
 
         // The request: the URL rendered now (scripts are done with the variables), the
@@ -347,13 +429,7 @@ impl State<'_> {
             (Some(mut response), None) => {
                 self.jar.store(&response);
                 response.cookies = self.jar.cookies_for(&response.sent.url);
-                execution.response = Some(Received {
-                    code: response.status,
-                    status: crate::design::answer::status_text(response.status).to_owned(),
-                    headers: response.headers.clone(),
-                    body: response.body.clone(),
-                    time_ms: response.phases.wire_ms(),
-                });
+                execution.received(&response);
                 response
             }
             (_, error) => {
@@ -365,6 +441,7 @@ impl State<'_> {
                 };
                 self.fail("Error", &message, "request", None, &execution);
                 execution.request_error = Some(message);
+                execution.response = None;
                 nothing(sent.clone())
             }
         };
@@ -373,21 +450,72 @@ impl State<'_> {
         }
 
         self.summary.stats.tests.count(false);
-        for source in &item.test {
+        outcome.script_values.cookie_jar = self.jar.script_cookies();
+        for (owner, source) in &item.test {
             draft.post_response_script = Some(source.clone());
             let first = outcome.tests.len();
+            let info = ScriptInfo {
+                location_current: owner.clone(),
+                ..info.clone()
+            };
             let ran = scripts::post_response_as(
                 &self.local.scripts,
                 &draft,
-                info.clone(),
+                info,
                 &response.sent,
                 &response,
                 &mut outcome,
-            );
+            )
+            .await;
             self.script_ran(Phase::Test, ran, &outcome.tests[first..], &mut execution);
         }
+        self.nested_requests(&mut execution);
+        self.jar_from_scripts(&mut outcome);
         let stop = bail(self);
         self.end_item(execution, outcome, row, stop);
+    }
+
+    /// The typed values scripts see: the run's, and the data row's (also under the local
+    /// values, where the row sits for `pm.variables`).
+    fn typed_values(&self) -> TypedValues {
+        let mut typed = self.vars.typed.clone();
+        let mut local = self.data_types.clone();
+        // Local values of the run win over the row; data values written back are stale.
+        local.extend(
+            std::mem::take(&mut typed.local)
+                .into_iter()
+                .filter(|(key, _)| self.vars.local.contains_key(key)),
+        );
+        typed.local = local;
+        typed.data = self.data_types.clone();
+        typed
+    }
+
+    /// Takes what scripts did to the cookie jar (`pm.cookies.jar()`).
+    fn jar_from_scripts(&mut self, outcome: &mut Outcome) {
+        let values = &mut outcome.script_values;
+        if std::mem::take(&mut values.jar_changed) {
+            self.jar.replace(&values.cookie_jar);
+        }
+    }
+
+    /// Counts the `pm.sendRequest` exchanges of the scripts that just ran, as newman does:
+    /// each is a request of the run (an error fails it), and the item's record shows the
+    /// last one.
+    fn nested_requests(&mut self, execution: &mut Execution) {
+        for sent in self.local.scripts.take_sent() {
+            self.summary.stats.requests.count(sent.result.is_err());
+            execution.nested += 1;
+            execution.request = Some(sent.request);
+            match sent.result {
+                Ok(response) => execution.received(&response),
+                Err(message) => {
+                    self.fail("Error", &message, "request", None, execution);
+                    execution.request_error = Some(message);
+                    execution.response = None;
+                }
+            }
+        }
     }
 
     fn end_item(
@@ -402,7 +530,8 @@ impl State<'_> {
             .iter()
             .map(|line| (line.level.clone(), line.message.clone()))
             .collect();
-        self.vars.absorb(outcome.scopes, row);
+        self.flow = outcome.flow;
+        self.vars.absorb(outcome.scopes, outcome.script_values, row);
         self.summary.stats.items.count(false);
         self.summary.executions.push(execution);
         self.stop = stop;
@@ -489,6 +618,14 @@ impl State<'_> {
     }
 }
 
+/// Where `setNextRequest(target)` goes: the item with this id, else the item with this
+/// name (the last of several, as postman-runtime's lookup keeps the last).
+fn next_position(prepared: &[Prepared], target: &str) -> Option<usize> {
+    let by = |matches: &dyn Fn(&Prepared) -> bool| prepared.iter().rposition(matches);
+    by(&|item| !item.item_id.is_empty() && item.item_id == target)
+        .or_else(|| by(&|item| item.draft.name == target))
+}
+
 /// `TypeError: x is undefined` → (`TypeError`, `x is undefined`); a message without an
 /// error name gets `default`.
 fn named(message: &str, default: &str) -> (String, String) {
@@ -544,7 +681,7 @@ mod tests {
         let mut scopes = vars.scopes(&row);
         assert_eq!(scopes.local["user"], "ann");
         scopes.local.insert("token".into(), "t".into());
-        vars.absorb(scopes, &row);
+        vars.absorb(scopes, ScriptValues::default(), &row);
         assert_eq!(vars.local.len(), 1, "data values are not made local");
         let next: data::Row = [("user".to_owned(), "bob".to_owned())].into();
         let scopes = vars.scopes(&next);

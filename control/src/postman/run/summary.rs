@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::design::exchange::Outgoing;
+use crate::design::exchange::{Exchanged, Outgoing};
 
 /// A newman counter: `{total, pending, failed}` (pending is always 0 once a run ended).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,6 +101,26 @@ pub struct Execution {
     pub prerequest_errors: Vec<ScriptError>,
     pub test_errors: Vec<ScriptError>,
     pub console: Vec<(String, String)>,
+    /// `pm.sendRequest` exchanges during the item: newman's JSON report lists the
+    /// execution once more for each (its summary pushes the item's record at every
+    /// request), all showing the last request's response.
+    pub nested: usize,
+    /// `pm.execution.skipRequest()`: the request was not sent (newman's JSON report does
+    /// not list the item, as no request event happened for it).
+    pub skipped: bool,
+}
+
+impl Execution {
+    /// `response` is the item's latest response.
+    pub fn received(&mut self, response: &Exchanged) {
+        self.response = Some(Received {
+            code: response.status,
+            status: crate::design::answer::status_text(response.status).to_owned(),
+            headers: response.headers.clone(),
+            body: response.body.clone(),
+            time_ms: response.phases.wire_ms(),
+        });
+    }
 }
 
 /// An entry of newman's `run.failures`.
@@ -170,7 +190,13 @@ impl Summary {
     /// newman's JSON report: `{collection, environment, globals, run}`.
     pub fn json(&self, collection: Value) -> Value {
         let (average, min, max, sd) = self.response_times();
-        let executions: Vec<Value> = self.executions.iter().map(|e| self.execution(e)).collect();
+        let executions: Vec<Value> = self
+            .executions
+            .iter()
+            .flat_map(|e| {
+                std::iter::repeat_n(self.execution(e), e.nested + usize::from(!e.skipped))
+            })
+            .collect();
         let failures: Vec<Value> = self.failures.iter().map(failure).collect();
         json!({
             "collection": collection,

@@ -221,6 +221,13 @@ function installAssertions(chai) {
             return;
         }
         const json = error === undefined ? target.json() : undefined;
+        if (typeof path !== 'string') {
+            // `jsonBody(object)`: the whole body deep-equals it (Postman's documented form;
+            // newman 6's chai-postman accepts it without checking anything).
+            this.assert(error === undefined && eql(json, path), 'expected response body json to equal #{exp} but got #{act}',
+                'expected response body json to not equal #{exp}', path, json);
+            return;
+        }
         this.assert(hasPath(json, path), 'expected #{act} in response to contain property #{exp}',
             'expected #{act} in response to not contain property #{exp}', path, json);
         if (arguments.length < 2) { return; }
@@ -256,6 +263,16 @@ function installAssertions(chai) {
             chai.util.flag(this, 'object', actual);
         });
     };
-    measure('responseTime', (r) => r.responseTime, 'time');
+    // As chai-postman: `.responseTime` alone checks there is one, `.responseTime(n)` equals.
+    Assertion.addChainableMethod('responseTime', function (expected) {
+        const actual = chai.util.flag(this, 'number');
+        this.assert(typeof actual === 'number' && (arguments.length === 0 || eql(actual, expected)),
+            'expected response to have a valid response time but got #{act}',
+            'expected response to not have a valid response time but got #{act}', null, actual);
+    }, function () {
+        const actual = response(this).responseTime;
+        chai.util.flag(this, 'number', actual);
+        chai.util.flag(this, 'object', actual);
+    });
     measure('responseSize', (r) => r.size().total, 'size');
 }

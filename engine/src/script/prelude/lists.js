@@ -230,8 +230,16 @@ function bodyText(value) {
 // One variable scope (environment, collection, globals, local, iteration data). Values keep
 // their type during the run; `dirty` tells Rust whether to read the scope back.
 class VariableScope {
-    constructor(values) {
-        Object.defineProperty(this, '_values', { value: new Map(Object.entries(values)) });
+    // `typed`: values an earlier script of the run stored with a type other than string;
+    // each replaces its text while the text is still what it was stored as.
+    constructor(values, typed) {
+        const map = new Map(Object.entries(values));
+        if (typed !== undefined) {
+            Object.keys(typed).forEach((key) => {
+                if (map.get(key) === text(typed[key])) { map.set(key, typed[key]); }
+            });
+        }
+        Object.defineProperty(this, '_values', { value: map });
         Object.defineProperty(this, '_dirty', { value: false, writable: true });
     }
 
@@ -252,6 +260,23 @@ class VariableScope {
     // [[key, text]] pairs for Rust, or null when nothing was written.
     _final() {
         return this._dirty ? Array.from(this._values, ([key, value]) => [key, text(value)]) : null;
+    }
+
+    // The values that are not strings (as JSON can carry them), or null when nothing was
+    // written.
+    _typed() {
+        if (!this._dirty) { return null; }
+        const typed = {};
+        this._values.forEach((value, key) => {
+            if (typeof value === 'string' || value === undefined || typeof value === 'function' ||
+                typeof value === 'symbol') { return; }
+            try {
+                const json = stringify(value);
+                if (json !== undefined) { typed[key] = parse(json); }
+            }
+            catch (e) { /* cyclic: the text stands for it */ }
+        });
+        return typed;
     }
 }
 

@@ -1,5 +1,6 @@
 // The per-run `pm` object, console capture, timers, the legacy globals, and the three hooks
-// Rust calls: begin(input, body) before a script, runTimer() after it, finish() at the end.
+// Rust calls: begin(input, body) before a script, finish() at the end (the event loop's hooks
+// are in async.js).
 
 class Request {
     constructor(input) {
@@ -49,6 +50,9 @@ class Response {
 
     text() { return this._text; }
 
+    // The body as a Buffer (postman-collection's `stream`).
+    get stream() { return globalThis.Buffer.from(this._text); }
+
     json() {
         try { return parse(this._text.charCodeAt(0) === 0xFEFF ? this._text.slice(1) : this._text); }
         catch (e) {
@@ -92,6 +96,8 @@ const consoleObject = {};
 ['log', 'info', 'warn', 'error', 'debug'].forEach((level) => {
     consoleObject[level] = (...args) => { state.console.push({ level, message: args.map(show).join(' ') }); };
 });
+// There is no console to clear.
+consoleObject.clear = () => { };
 Object.freeze(consoleObject);
 
 // The message a failed test records: chai's message for an assertion, `Name: message` else.
@@ -150,79 +156,68 @@ function makeTest(results, pm) {
 
 let state = null;
 
-function setTimer(fn, delay, args, repeat) {
-    if (typeof fn !== 'function') { throw new TypeError('setTimeout and setInterval need a function'); }
-    const wait = Math.max(0, Number(delay) || 0);
-    const id = ++state.seq;
-    state.timers.push({ id, at: state.clock + wait, seq: id, fn, args, every: repeat ? Math.max(1, wait) : 0 });
-    return id;
-}
-
-function clearTimer(id) {
-    state.timers = state.timers.filter((timer) => timer.id !== id);
-}
-
-// Timers run after the script on a virtual clock: no real waiting in a load engine.
-function runTimer() {
-    if (!state.timers.length) { return false; }
-    let next = 0;
-    state.timers.forEach((timer, i) => {
-        const best = state.timers[next];
-        if (timer.at < best.at || (timer.at === best.at && timer.seq < best.seq)) { next = i; }
-    });
-    const timer = state.timers[next];
-    state.clock = timer.at;
-    if (timer.every) {
-        Object.assign(timer, { at: timer.at + timer.every, seq: ++state.seq });
-    }
-    else {
-        state.timers.splice(next, 1);
-    }
-    timer.fn(...timer.args);
-    return true;
-}
-
-function unsupported(name) {
-    return () => { throw new Error(name + ' is not supported in Vayu scripts'); };
-}
-
 function makePm(input, request, response, scopes, tests) {
     const pm = {
         info: {
-            eventName: input.event, iteration: input.info.iteration, iterationCount: 1,
+            eventName: input.event, iteration: input.info.iteration, iterationCount: input.info.iterationCount,
             requestName: input.info.requestName, requestId: input.info.requestId
         },
         request,
         response,
-        cookies: response ? response.cookies : new PropertyList([], 'name', false),
+        cookies: Object.defineProperty(response ? response.cookies : new PropertyList([], 'name', false),
+            'jar', { value: () => new CookieJar() }),
         variables: new Variables(scopes.local, [scopes.data, scopes.environment, scopes.collection, scopes.globals]),
         environment: scopes.environment,
         collectionVariables: scopes.collection,
         globals: scopes.globals,
         iterationData: scopes.data,
         expect: chai.expect,
-        sendRequest: unsupported('pm.sendRequest'),
+        sendRequest,
         visualizer: { set() { }, clear() { } },
-        execution: { setNextRequest() { } }
+        execution: {
+            location: Object.assign(input.info.location.length ? input.info.location : [input.info.requestName],
+                { current: input.info.locationCurrent || input.info.requestName }),
+            setNextRequest,
+            // Pre-request scripts only: the request and its test scripts are skipped, and
+            // the script's pending timers and requests are dropped (postman-sandbox ends it).
+            skipRequest() {
+                if (state.event !== 'prerequest') { throw new TypeError('pm.execution.skipRequest is not a function'); }
+                state.skip = true;
+                state.timers = [];
+                state.outbox = [];
+                state.waiting.clear();
+            }
+        }
     };
     pm.test = makeTest(tests, pm);
     return pm;
 }
 
+// The request a collection run goes on with (a name or id), or null (or undefined) to end
+// the iteration after this request; the last call wins.
+function setNextRequest(next) {
+    state.next = { to: next === null || next === undefined ? null : String(next) };
+}
+
+// What the legacy setters store: postman-sandbox turns truthy values (and false) into text.
+function legacyValue(value) {
+    return (value === false || value) && typeof (value && value.toString) === 'function' ? value.toString() : value;
+}
+
 // The Postman 6 `postman.*` functions and the sandbox globals of old test scripts.
-function makeLegacy(scopes, request, response) {
+function makeLegacy(scopes, request, response, info) {
     const postman = {
-        setEnvironmentVariable: (key, value) => scopes.environment.set(key, value),
+        setEnvironmentVariable: (key, value) => scopes.environment.set(key, legacyValue(value)),
         getEnvironmentVariable: (key) => scopes.environment.get(key),
         clearEnvironmentVariable: (key) => scopes.environment.unset(key),
         clearEnvironmentVariables: () => scopes.environment.clear(),
-        setGlobalVariable: (key, value) => scopes.globals.set(key, value),
+        setGlobalVariable: (key, value) => scopes.globals.set(key, legacyValue(value)),
         getGlobalVariable: (key) => scopes.globals.get(key),
         clearGlobalVariable: (key) => scopes.globals.unset(key),
         clearGlobalVariables: () => scopes.globals.clear(),
         getResponseHeader: (key) => response ? response.headers.get(key) : undefined,
         getResponseCookie: (name) => response ? response.cookies.one(name) : undefined,
-        setNextRequest() { }
+        setNextRequest
     };
     return {
         postman,
@@ -230,8 +225,11 @@ function makeLegacy(scopes, request, response) {
         iteration: state.iteration,
         environment: scopes.environment.toObject(),
         globals: scopes.globals.toObject(),
-        data: {},
-        request: { url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: request.body.raw },
+        data: scopes.data.toObject(),
+        request: {
+            id: info.requestId, name: info.requestName, description: info.requestDescription,
+            url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: request.body.raw
+        },
         responseCode: response ? response.details() : undefined,
         responseBody: response ? response.text() : undefined,
         responseHeaders: response ? response.headers.toObject() : undefined,
@@ -253,7 +251,7 @@ globalThis.clearInterval = clearTimer;
 globalThis.setImmediate = (fn, ...args) => setTimer(fn, 0, args, false);
 globalThis.clearImmediate = clearTimer;
 globalThis.require = requireModule;
-[Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables]
+[Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables, CookieJar]
     .forEach((type) => { Object.freeze(type.prototype); Object.freeze(type); });
 // Namespace objects are no one's prototype, so freezing them is safe; built-in prototypes
 // stay writable (freezing those breaks ordinary code that assigns e.g. `error.name`).
@@ -290,16 +288,24 @@ function begin(json, body) {
     libraryOverrides = null;
     const input = parse(json);
     const vars = input.variables;
+    const typed = vars.typed || {};
     const scopes = {
-        local: new VariableScope(vars.local), environment: new VariableScope(vars.environment),
-        collection: new VariableScope(vars.collection), globals: new VariableScope(vars.globals),
-        data: new VariableScope({})
+        local: new VariableScope(vars.local, typed.local),
+        environment: new VariableScope(vars.environment, typed.environment),
+        collection: new VariableScope(vars.collection, typed.collection),
+        globals: new VariableScope(vars.globals, typed.globals),
+        data: new VariableScope(vars.data || {}, typed.data)
     };
     const request = new Request(input.request);
     const response = input.response ? new Response(input.response, body) : undefined;
-    state = { event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], clock: 0, seq: 0, request, scopes };
-    const legacy = makeLegacy(scopes, request, response);
+    state = {
+        event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
+        outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false,
+        jar: input.cookieJar, jarChanged: false, request, scopes
+    };
+    const legacy = makeLegacy(scopes, request, response, input.info);
     legacy.pm = makePm(input, request, response, scopes, state.tests);
+    state.pm = legacy.pm;
     for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
 }
 
@@ -330,6 +336,13 @@ function finish() {
         local: scopes.local._final(),
         environment: scopes.environment._final(),
         collection: scopes.collection._final(),
-        globals: scopes.globals._final()
+        globals: scopes.globals._final(),
+        next: state.next,
+        skip: state.skip,
+        jar: state.jarChanged ? state.jar : null,
+        typed: {
+            local: scopes.local._typed(), environment: scopes.environment._typed(),
+            collection: scopes.collection._typed(), globals: scopes.globals._typed()
+        }
     });
 }

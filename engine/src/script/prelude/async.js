@@ -1,0 +1,262 @@
+// The script's event loop: timers on real time, pm.sendRequest, and top-level await. Rust
+// drives it (engine.rs): after the script, runTimer() runs what is due; when the script
+// waits (a timer not yet due, requests to send), pending() hands Rust what to wait for and
+// deliver() brings each response back. A script that sets no timer and sends nothing costs
+// one runTimer() call.
+
+function setTimer(fn, delay, args, repeat) {
+    if (typeof fn !== 'function') { throw new TypeError('setTimeout and setInterval need a function'); }
+    // As Node: a delay past 2^31 - 1 ms (or not a number) is taken as (almost) none.
+    const asked = Number(delay) || 0;
+    const wait = asked > 2147483647 ? 1 : Math.max(0, asked);
+    const id = ++state.seq;
+    state.timers.push({ id, at: Date.now() + wait, seq: id, fn, args, every: repeat ? Math.max(1, wait) : 0 });
+    return id;
+}
+
+function clearTimer(id) {
+    if (state.timers.length) { state.timers = state.timers.filter((timer) => timer.id !== id); }
+}
+
+// The index of the timer to run next (earliest, then first set).
+function nextTimer() {
+    let next = 0;
+    state.timers.forEach((timer, i) => {
+        const best = state.timers[next];
+        if (timer.at < best.at || (timer.at === best.at && timer.seq < best.seq)) { next = i; }
+    });
+    return next;
+}
+
+// 0: something ran (call again). -1: the loop is empty. -2: requests wait to be sent.
+// -3: only responses are awaited. n > 0: the next timer is due in n ms.
+function runTimer() {
+    if (state.failure !== null) {
+        const failure = state.failure;
+        state.failure = null;
+        throw failure.error;
+    }
+    if (state.outbox.length) { return -2; }
+    if (!state.timers.length) { return state.waiting.size ? -3 : -1; }
+    const next = nextTimer();
+    const timer = state.timers[next];
+    const now = Date.now();
+    if (timer.at > now) { return timer.at - now; }
+    if (timer.every) {
+        Object.assign(timer, { at: now + timer.every, seq: ++state.seq });
+    }
+    else {
+        state.timers.splice(next, 1);
+    }
+    timer.fn(...timer.args);
+    return 0;
+}
+
+// What the loop waits for: the requests to send (taken from the outbox) and the time until
+// the next timer.
+function pending() {
+    const calls = state.outbox;
+    state.outbox = [];
+    const timer = state.timers.length ? Math.max(0, state.timers[nextTimer()].at - Date.now()) : null;
+    return stringify({ calls, timer });
+}
+
+// A response (or the error) for request `id`: its callback runs, or its promise settles.
+function deliver(id, error, json, body) {
+    const waiter = state.waiting.get(id);
+    if (waiter === undefined) { return; }
+    state.waiting.delete(id);
+    if (error !== null && error !== undefined) {
+        // postman-sandbox hands the callback an empty Response along with the error.
+        waiter(new Error(error), new Response({ headers: [], cookies: [], responseSize: 0 }, ''));
+    }
+    else {
+        // As in postman-sandbox, only pm.response has the `to` assertions.
+        waiter(null, Object.defineProperty(new Response(parse(json), body), 'to', { value: undefined }));
+    }
+}
+
+// A top-level `await` makes the script an async function: its rejection is the script's
+// error.
+function settle(result) {
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+        result.then(undefined, (error) => { state.failure = { error }; });
+    }
+}
+
+// With a callback it returns `pm` (as postman-sandbox); without one, a promise of the
+// response.
+function sendRequest(request, callback) {
+    const call = toCall(request);
+    const id = ++state.seq;
+    state.outbox.push(Object.assign({ id }, call));
+    if (typeof callback === 'function') {
+        state.waiting.set(id, callback);
+        return state.pm;
+    }
+    return new Promise((resolve, reject) => {
+        state.waiting.set(id, (error, response) => (error ? reject(error) : resolve(response)));
+    });
+}
+
+// The Content-Type postman-runtime gives a raw body of each language.
+const RAW_TYPES = {
+    json: 'application/json', xml: 'application/xml', html: 'text/html',
+    javascript: 'application/javascript', text: 'text/plain'
+};
+
+// A URL string, Url, `{raw}` or `{protocol, host, port, path, query}` as text.
+function urlText(url) {
+    if (url instanceof Url) { return url.toString(); }
+    if (url === null || typeof url !== 'object') { return text(url); }
+    if (typeof url.raw === 'string') { return url.raw; }
+    const host = Array.isArray(url.host) ? url.host.join('.') : text(url.host);
+    const path = Array.isArray(url.path) ? url.path.join('/') : text(url.path).replace(/^\//, '');
+    const query = Array.isArray(url.query) ?
+        url.query.filter((q) => q && !q.disabled).map((q) => (q.value === null || q.value === undefined ?
+            text(q.key) : text(q.key) + '=' + text(q.value))).join('&') : '';
+    return (url.protocol ? text(url.protocol).replace(/:?\/*$/, '') + '://' : '') + host +
+        (url.port ? ':' + text(url.port) : '') + (path ? '/' + path : '') + (query ? '?' + query : '');
+}
+
+// Headers as [name, value] pairs from a HeaderList, a list, an object or `Name: value` lines.
+function headerPairs(headers) {
+    if (headers === undefined || headers === null) { return []; }
+    if (headers instanceof PropertyList) { headers = headers.members; }
+    if (typeof headers === 'string') { headers = headers.split('\n').filter((line) => line.trim() !== ''); }
+    if (!Array.isArray(headers)) { return Object.keys(headers).map((key) => [key, text(headers[key])]); }
+    return headers.filter((h) => h !== null && h !== undefined && !h.disabled).map((h) => {
+        if (typeof h !== 'string') { return [text(h.key), text(h.value)]; }
+        const colon = h.indexOf(':');
+        return colon < 0 ? [h.trim(), ''] : [h.slice(0, colon).trim(), h.slice(colon + 1).trim()];
+    });
+}
+
+// `{key, value}` fields (a list or an object), enabled ones only.
+function fields(list) {
+    if (list === undefined || list === null) { return []; }
+    if (!Array.isArray(list)) { return Object.keys(list).map((key) => ({ key, value: list[key] })); }
+    return list.filter((f) => f !== null && typeof f === 'object' && !f.disabled);
+}
+
+const formEncode = (value) => encodeURIComponent(value).replace(/%20/g, '+');
+
+// [body text, the Content-Type it implies or null].
+function bodyOf(body) {
+    if (body === undefined || body === null) { return ['', null]; }
+    if (typeof body === 'string' || body instanceof RequestBody) { return [bodyText(body), null]; }
+    switch (body.mode) {
+    case 'urlencoded':
+        return [fields(body.urlencoded).map((f) => formEncode(text(f.key)) + '=' +
+            formEncode(text(f.value))).join('&'), 'application/x-www-form-urlencoded'];
+    case 'formdata': {
+        const boundary = '--------------------------' + String(Date.now()) + String(state.seq);
+        const parts = fields(body.formdata).filter((f) => f.type !== 'file').map((f) =>
+            '--' + boundary + '\r\nContent-Disposition: form-data; name="' + text(f.key) + '"\r\n' +
+            (f.contentType ? 'Content-Type: ' + f.contentType + '\r\n' : '') + '\r\n' + text(f.value) + '\r\n');
+        return [parts.join('') + '--' + boundary + '--\r\n', 'multipart/form-data; boundary=' + boundary];
+    }
+    case 'graphql': {
+        const graphql = body.graphql || {};
+        let variables = graphql.variables;
+        if (typeof variables === 'string') {
+            try { variables = parse(variables); }
+            catch (e) { variables = undefined; }
+        }
+        return [stringify({ query: text(graphql.query), variables }), 'application/json'];
+    }
+    case 'raw': {
+        const raw = text(body.raw);
+        const language = body.options && body.options.raw && body.options.raw.language;
+        return [raw, raw === '' ? null : (RAW_TYPES[language] || 'text/plain')];
+    }
+    default:
+        return ['', null];
+    }
+}
+
+// A request as pm.sendRequest takes it (a URL, a Request or a request definition) as the
+// plain call Rust sends. As in Postman, `{{variables}}` are not resolved (scripts use
+// pm.variables.replaceIn).
+function toCall(request) {
+    if (typeof request === 'string' || request instanceof Url) { request = { url: request }; }
+    if (request === null || typeof request !== 'object') {
+        throw new TypeError('pm.sendRequest needs a URL or a request object');
+    }
+    let url = urlText(request.url).trim();
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) { url = 'http://' + url; }
+    const headers = headerPairs(request.header !== undefined ? request.header : request.headers);
+    const [body, type] = bodyOf(request.body);
+    if (type !== null && !headers.some(([key]) => key.toLowerCase() === 'content-type')) {
+        headers.push(['Content-Type', type]);
+    }
+    return { method: request.method ? String(request.method).toUpperCase() : 'GET', url, headers, body };
+}
+
+// `pm.cookies.jar()`: the run's cookie jar (the cookies given in `cookieJar`); changes go
+// back to Rust at the end. Callbacks run on the event loop, as the jar is asynchronous in
+// Postman.
+class CookieJar {
+    _later(callback, ...args) {
+        if (typeof callback === 'function') { setTimer(callback, 0, args, false); }
+    }
+
+    // The jar's cookies a request to `url` would carry.
+    _matching(url) {
+        const parsed = new Url(text(url));
+        const host = parsed.getHost().toLowerCase();
+        const path = parsed.getPath();
+        return state.jar.filter((cookie) => {
+            const domain = String(cookie.domain || '').replace(/^\./, '').toLowerCase();
+            const at = cookie.path || '/';
+            const domainOk = host === domain || host.endsWith('.' + domain);
+            const pathOk = path === at || path.startsWith(at.endsWith('/') ? at : at + '/');
+            return domainOk && pathOk;
+        });
+    }
+
+    get(url, name, callback) {
+        const found = this._matching(url).find((cookie) => cookie.name === String(name));
+        this._later(callback, null, found === undefined ? null : found.value);
+    }
+
+    getAll(url, options, callback) {
+        if (typeof options === 'function') { callback = options; }
+        const cookies = this._matching(url).map((cookie) => Object.assign({}, cookie));
+        this._later(callback, null, new PropertyList(cookies, 'name', false));
+    }
+
+    set(url, name, value, callback) {
+        const given = name !== null && typeof name === 'object' ? name : { name, value };
+        if (typeof value === 'function') { callback = value; }
+        const host = new Url(text(url)).getHost();
+        const cookie = {
+            name: text(given.name), value: text(given.value),
+            domain: given.domain ? String(given.domain).replace(/^\./, '') : host,
+            path: given.path || '/', expires: given.expires ? String(given.expires) : null,
+            httpOnly: Boolean(given.httpOnly), secure: Boolean(given.secure)
+        };
+        state.jar = state.jar.filter((c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path));
+        state.jar.push(cookie);
+        state.jarChanged = true;
+        this._later(callback, null, Object.assign({}, cookie));
+    }
+
+    unset(url, name, callback) {
+        const gone = new Set(this._matching(url).filter((cookie) => cookie.name === String(name)));
+        if (gone.size) {
+            state.jar = state.jar.filter((cookie) => !gone.has(cookie));
+            state.jarChanged = true;
+        }
+        this._later(callback, null);
+    }
+
+    clear(url, callback) {
+        const gone = new Set(this._matching(url));
+        if (gone.size) {
+            state.jar = state.jar.filter((cookie) => !gone.has(cookie));
+            state.jarChanged = true;
+        }
+        this._later(callback, null);
+    }
+}
