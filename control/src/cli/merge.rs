@@ -10,11 +10,10 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::Value;
 use vayu_engine::aggregate::{Ending, RunResult};
-use vayu_engine::render::Format;
 use vayu_engine::threshold::Threshold;
 use vayu_engine::Finished;
 
-use super::run::deliver;
+use super::run::{deliver, out_format};
 use super::EXIT_USAGE;
 
 #[derive(Debug, Args)]
@@ -74,18 +73,9 @@ fn read(path: &PathBuf) -> Result<Part, String> {
 }
 
 pub fn execute(args: MergeArgs) -> ExitCode {
-    let out_format = match &args.out {
-        None => None,
-        Some(path) => match Format::from_path(path) {
-            Some(format) => Some(format),
-            None => {
-                eprintln!(
-                    "error: invalid value '{}' for '--out': use a .json, .csv, .html or .xml (JUnit) file",
-                    path.display()
-                );
-                return ExitCode::from(EXIT_USAGE);
-            }
-        },
+    let out_format = match out_format(args.out.as_deref()) {
+        Ok(format) => format,
+        Err(code) => return code,
     };
     let parts = match args
         .files

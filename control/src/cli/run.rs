@@ -25,18 +25,9 @@ pub fn execute(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let out_format = match &args.out {
-        None => None,
-        Some(path) => match Format::from_path(path) {
-            Some(format) => Some(format),
-            None => {
-                eprintln!(
-                    "error: invalid value '{}' for '--out': use a .json, .csv, .html or .xml (JUnit) file",
-                    path.display()
-                );
-                return ExitCode::from(EXIT_USAGE);
-            }
-        },
+    let out_format = match out_format(args.out.as_deref()) {
+        Ok(format) => format,
+        Err(code) => return code,
     };
     let wanted_fds = u64::from(plan.plan().load.initial_connections()) + 64;
     if let Err(limit) = raise_fd_limit(wanted_fds) {
@@ -111,6 +102,24 @@ pub fn execute(args: RunArgs) -> ExitCode {
     };
     let out = args.out.as_deref().zip(out_format);
     deliver(&finished, &ticks, mergeable, out, args.json)
+}
+
+/// The format of `--out FILE`, from its extension; exit 2 (with the reason on stderr) for
+/// one that is not a report format.
+pub fn out_format(out: Option<&Path>) -> Result<Option<Format>, ExitCode> {
+    let Some(path) = out else {
+        return Ok(None);
+    };
+    match Format::from_path(path) {
+        Some(format) => Ok(Some(format)),
+        None => {
+            eprintln!(
+                "error: invalid value '{}' for '--out': use a .json, .csv, .html or .xml (JUnit) file",
+                path.display()
+            );
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+    }
 }
 
 /// Writes the report of `finished`: to `out` in its format (a JSON file also holding
