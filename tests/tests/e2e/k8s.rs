@@ -3,8 +3,9 @@
 //! `kubernetes-validate --strict` where Python has it: `tools/ci.sh` installs it, and a test
 //! that cannot import or install it fails under CI and is skipped, saying so, elsewhere);
 //! then the pods' own script, run here as two local processes with `JOB_COMPLETION_INDEX`
-//! set, against a test server: their stdout, prefixed as `kubectl logs --prefix` does and
-//! concatenated, is collected into files that `vayu merge` turns into the whole test.
+//! set, against a test server: their stdout (each result gzipped, in base64, between
+//! markers), prefixed as `kubectl logs --prefix` does and concatenated, is collected into
+//! files that `vayu merge` turns into the whole test.
 
 use std::path::Path;
 use std::process::Command;
@@ -125,7 +126,7 @@ fn render_writes_an_indexed_job_holding_the_plan() {
         "{script}"
     );
     assert!(
-        script.contains("----- VAYU RESULT instance=$JOB_COMPLETION_INDEX BEGIN -----"),
+        script.contains("----- VAYU RESULT instance=$JOB_COMPLETION_INDEX BEGIN gzip+base64 -----"),
         "{script}"
     );
 
@@ -280,6 +281,12 @@ fn the_pods_results_come_back_through_their_logs_and_merge_into_the_whole_test()
     let files: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(files.len(), 2, "{out}");
     assert!(files[0].ends_with("part-0.json") && files[1].ends_with("part-1.json"));
+    for file in &files {
+        let part: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let ticks = part["mergeable"]["ticks"].as_array().map_or(0, Vec::len);
+        assert!(ticks > 0, "{file}: the live ticks travel too");
+    }
 
     let mut args = vec!["merge", "--json"];
     args.extend(files.iter().copied());

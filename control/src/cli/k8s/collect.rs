@@ -1,5 +1,5 @@
 //! `vayu k8s collect [FILE|-] --out-dir DIR`: the results the pods of `vayu k8s render`'s
-//! Job printed between markers, read back from `kubectl logs` output (one pod's, or every
+//! Job printed between markers (gzipped and in base64, or plain JSON), read back from `kubectl logs` output (one pod's, or every
 //! pod's concatenated, with or without `--prefix`'s `[pod/NAME/CONTAINER] `), written to
 //! `DIR/part-I.json` for `vayu merge`. All or nothing: a repeated or unfinished result, a
 //! result that is not an instance's JSON, or a missing instance is refused (exit 2) naming
@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+
+use base64::Engine;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,6 +20,7 @@ use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
 /// What comes before and after the instance number in a marker line.
 const MARKER_HEAD: &str = "----- VAYU RESULT instance=";
 const BEGIN_TAIL: &str = " BEGIN -----";
+const BEGIN_ENCODED_TAIL: &str = " BEGIN gzip+base64 -----";
 const END_TAIL: &str = " END -----";
 
 #[derive(Debug, Args)]
@@ -65,9 +68,14 @@ pub fn execute(args: &CollectArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The largest result accepted, decompressed.
+const MAX_RESULT_BYTES: u64 = 1 << 30;
+
 /// A result whose BEGIN marker was read and whose END was not yet.
 struct Open<'a> {
     instance: u32,
+    /// Gzipped and in base64 (else plain JSON).
+    encoded: bool,
     lines: Vec<&'a str>,
 }
 
@@ -86,7 +94,11 @@ pub fn collect(logs: &str) -> Result<BTreeMap<u32, String>, String> {
             continue;
         };
         let at = || format!("line {}", number + 1);
-        if let Some(instance) = marker.strip_suffix(BEGIN_TAIL) {
+        let begin = marker
+            .strip_suffix(BEGIN_ENCODED_TAIL)
+            .map(|instance| (instance, true))
+            .or_else(|| marker.strip_suffix(BEGIN_TAIL).map(|i| (i, false)));
+        if let Some((instance, encoded)) = begin {
             let instance = parse_instance(instance).ok_or_else(|| bad_marker(line, &at()))?;
             if let Some(unfinished) = open.get(source) {
                 return Err(format!(
@@ -105,6 +117,7 @@ pub fn collect(logs: &str) -> Result<BTreeMap<u32, String>, String> {
                 source,
                 Open {
                     instance,
+                    encoded,
                     lines: Vec::new(),
                 },
             );
@@ -112,7 +125,17 @@ pub fn collect(logs: &str) -> Result<BTreeMap<u32, String>, String> {
             let instance = parse_instance(instance).ok_or_else(|| bad_marker(line, &at()))?;
             match open.remove(source) {
                 Some(result) if result.instance == instance => {
-                    found.insert(instance, (result.lines.join("\n"), source));
+                    let text = if result.encoded {
+                        decode(&result.lines).map_err(|err| {
+                            format!(
+                                "instance {instance}: the result between the markers is {err} ({})",
+                                at()
+                            )
+                        })?
+                    } else {
+                        result.lines.join("\n")
+                    };
+                    found.insert(instance, (text, source));
                 }
                 Some(result) => {
                     return Err(format!(
@@ -165,9 +188,11 @@ fn check(found: BTreeMap<u32, (String, &str)>) -> Result<BTreeMap<u32, String>, 
             ));
         }
         match instances {
-            Some(n) if n != of => return Err(format!(
+            Some(n) if n != of => {
+                return Err(format!(
                 "{shown}: a result of a test split {of} ways among results of one split {n} ways"
-            )),
+            ))
+            }
             _ => instances = Some(of),
         }
     }
@@ -189,6 +214,23 @@ fn check(found: BTreeMap<u32, (String, &str)>) -> Result<BTreeMap<u32, String>, 
         .into_iter()
         .map(|(instance, (text, _))| (instance, text))
         .collect())
+}
+
+/// The text of a gzipped file in base64 (in lines of any length).
+fn decode(lines: &[&str]) -> Result<String, String> {
+    let encoded: String = lines.iter().map(|line| line.trim()).collect();
+    let gzipped = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|err| format!("not base64: {err}"))?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gzipped.as_slice())
+        .take(MAX_RESULT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|err| format!("not gzipped text: {err}"))?;
+    if text.len() as u64 > MAX_RESULT_BYTES {
+        return Err(format!("more than {MAX_RESULT_BYTES} bytes decompressed"));
+    }
+    Ok(text)
 }
 
 /// `kubectl logs --prefix`'s `[pod/NAME/CONTAINER] ` and the line after it; no prefix: "".
@@ -292,6 +334,32 @@ mod tests {
             .unwrap_or_default();
         assert!(
             err.starts_with("a malformed VAYU RESULT marker (line 1)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reads_gzipped_base64_results() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(result(0).as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let gzipped = gz.finish().unwrap_or_else(|e| panic!("{e}"));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(gzipped);
+        let (head, tail) = encoded.split_at(encoded.len() / 2);
+        let logs = format!(
+            "[pod/a/vayu] ----- VAYU RESULT instance=0 BEGIN gzip+base64 -----\n\
+             [pod/a/vayu] {head}\n[pod/a/vayu] {tail}\n\
+             [pod/a/vayu] ----- VAYU RESULT instance=0 END -----\n{}",
+            wrapped("[pod/b/vayu] ", 1)
+        );
+        let found = collect(&logs).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(found[&0], result(0));
+
+        let broken = logs.replace(head, "!!");
+        let err = collect(&broken).err().unwrap_or_default();
+        assert!(
+            err.starts_with("instance 0: the result between the markers is not base64"),
             "{err}"
         );
     }

@@ -29,9 +29,12 @@ pub fn execute(command: K8sCommand) -> ExitCode {
     }
 }
 
-/// The line a pod prints before instance `instance`'s result file.
+/// The line a pod prints before instance `instance`'s result file, gzipped and in base64
+/// (a long run's ticks make a large file; `kubectl logs` reads only the kubelet's current
+/// log file, 10 MiB by default). `vayu k8s collect` also reads a plain JSON result after
+/// `----- VAYU RESULT instance=I BEGIN -----`.
 pub fn begin_marker(instance: &str) -> String {
-    format!("----- VAYU RESULT instance={instance} BEGIN -----")
+    format!("----- VAYU RESULT instance={instance} BEGIN gzip+base64 -----")
 }
 
 /// The line a pod prints after instance `instance`'s result file.

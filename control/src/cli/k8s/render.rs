@@ -2,8 +2,8 @@
 //! PLAN --instances N` would, and the manifests that run it as N pods on (preferably)
 //! different nodes, printed as one YAML stream: a ConfigMap holding the plan file as given,
 //! and an Indexed Job whose pod I runs instance I (`$JOB_COMPLETION_INDEX`) with a start
-//! time fixed now (render time + `--start-delay`), then prints its result file between
-//! markers so that `kubectl logs` carries it back (`vayu k8s collect`).
+//! time fixed now (render time + `--start-delay`), then prints its result file (gzipped,
+//! base64) between markers so that `kubectl logs` carries it back (`vayu k8s collect`).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -284,8 +284,8 @@ impl Manifests {
     }
 }
 
-/// What the pod runs: its instance of the test, then its result file between markers on
-/// stdout. A threshold failed on the instance's share alone (exit 99) is no failure of the
+/// What the pod runs: its instance of the test, then its result file (gzipped, base64)
+/// between markers on stdout. A threshold failed on the instance's share alone (exit 99) is no failure of the
 /// pod: `vayu merge` judges thresholds on the whole test.
 fn pod_script(key: &str, instances: u32, start_at: &str) -> String {
     let index = "$JOB_COMPLETION_INDEX";
@@ -295,8 +295,7 @@ fn pod_script(key: &str, instances: u32, start_at: &str) -> String {
          code=$?\n\
          if [ -s {RESULTS_DIR}/part.json ]; then\n\
          \x20 echo \"{begin}\"\n\
-         \x20 cat {RESULTS_DIR}/part.json\n\
-         \x20 echo\n\
+         \x20 gzip -c {RESULTS_DIR}/part.json | base64\n\
          \x20 echo \"{end}\"\n\
          fi\n\
          # 99: a threshold failed on this instance's share; vayu merge judges the whole test.\n\
