@@ -270,13 +270,13 @@ fn the_pods_results_come_back_through_their_logs_and_merge_into_the_whole_test()
     std::fs::write(&logs_file, &logs).unwrap_or_else(|e| panic!("{e}"));
     let parts = dir.join("parts");
     let parts_dir = parts.to_string_lossy();
-    let out = vayu(&[
-        "k8s",
-        "collect",
-        &logs_file.to_string_lossy(),
-        "--out-dir",
-        &parts_dir,
-    ]);
+    // From stdin, as in `kubectl logs … | vayu k8s collect --out-dir DIR`.
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args(["-c", "\"$0\" k8s collect --out-dir \"$1\" < \"$2\""])
+        .arg(vayu_bin())
+        .arg(&*parts_dir)
+        .arg(&logs_file);
+    let out = spawn(cmd).wait(LIMIT);
     assert_eq!(out.code, Some(0), "{out}");
     let files: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(files.len(), 2, "{out}");
