@@ -7,14 +7,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-
-use base64::Engine;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use base64::Engine;
 use clap::Args;
 use serde_json::Value;
 
+use super::write_stdout;
 use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
 
 /// What comes before and after the instance number in a marker line.
@@ -57,15 +57,22 @@ pub fn execute(args: &CollectArgs) -> ExitCode {
         eprintln!("error: cannot create {}: {err}", args.out_dir.display());
         return ExitCode::from(EXIT_FAILURE);
     }
+    let mut written = String::new();
     for (instance, text) in &results {
         let path = args.out_dir.join(format!("part-{instance}.json"));
         if let Err(err) = std::fs::write(&path, text) {
             eprintln!("error: cannot write {}: {err}", path.display());
             return ExitCode::from(EXIT_FAILURE);
         }
-        println!("{}", path.display());
+        written.push_str(&format!("{}\n", path.display()));
     }
-    ExitCode::SUCCESS
+    match write_stdout(&written) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: cannot print the files written: {err}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
 }
 
 /// The largest result accepted, decompressed.

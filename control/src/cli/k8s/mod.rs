@@ -7,6 +7,7 @@ pub mod collect;
 pub mod manifest;
 pub mod render;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -40,4 +41,16 @@ pub fn begin_marker(instance: &str) -> String {
 /// The line a pod prints after instance `instance`'s result file.
 pub fn end_marker(instance: &str) -> String {
     format!("----- VAYU RESULT instance={instance} END -----")
+}
+
+/// Writes `text` on stdout; a closed pipe (`… | head`) is no error.
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }

@@ -17,7 +17,7 @@ use super::manifest::{
     JobSpec, LabelSelector, Map, ObjectMeta, PodSecurityContext, PodSpec, PodTemplate, Resources,
     TopologySpreadConstraint, Volume, VolumeMount,
 };
-use super::{begin_marker, end_marker};
+use super::{begin_marker, end_marker, write_stdout};
 use crate::cli::{parse_duration, RunArgs, EXIT_FAILURE, EXIT_USAGE};
 
 /// The user (and group) the pods run as: the image's (`USER 10001:10001` in the
@@ -94,7 +94,11 @@ pub fn execute(args: &RenderArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    let start_at = match start_time(SystemTime::now() + args.start_delay) {
+    let start = SystemTime::now().checked_add(args.start_delay);
+    let start_at = match start
+        .ok_or_else(|| "--start-delay is out of range".to_owned())
+        .and_then(start_time)
+    {
         Ok(start_at) => start_at,
         Err(message) => {
             eprintln!("error: {message}");
@@ -102,11 +106,12 @@ pub fn execute(args: &RenderArgs) -> ExitCode {
         }
     };
     let manifests = Manifests::new(args, text, &start_at);
-    match manifests.to_yaml() {
-        Ok(yaml) => {
-            print!("{yaml}");
-            ExitCode::SUCCESS
-        }
+    let written = manifests
+        .to_yaml()
+        .map_err(|err| err.to_string())
+        .and_then(|yaml| write_stdout(&yaml).map_err(|err| err.to_string()));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: cannot write the manifests: {err}");
             ExitCode::from(EXIT_FAILURE)
@@ -117,12 +122,13 @@ pub fn execute(args: &RenderArgs) -> ExitCode {
 /// Validates the plan with `vayu run PLAN --instances N`'s own code (instance 0: every
 /// instance is refused or accepted alike), flags at their defaults.
 fn validate_plan(path: &Path, instances: u32) -> Result<(), String> {
-    let argv: [OsString; 5] = [
-        path.into(),
+    let argv: [OsString; 6] = [
         "--instances".into(),
         instances.to_string().into(),
         "--instance".into(),
         "0".into(),
+        "--".into(),
+        path.into(),
     ];
     let command = RunArgs::augment_args(clap::Command::new("run").no_binary_name(true));
     let matches = command
