@@ -155,8 +155,7 @@ fn start_time(at: SystemTime) -> Result<String, String> {
 struct Manifests {
     config_map: ConfigMap,
     job: Job,
-    /// The file name of the plan, with the start time, for the comment that heads the
-    /// stream.
+    /// The comment that heads the stream: what runs, when it starts, how to collect.
     summary: String,
 }
 
@@ -269,8 +268,12 @@ impl Manifests {
         let summary = format!(
             "# vayu k8s render: {key} split across {} pods (Job {name}), starting at {start_at}.\n\
              # Apply before then (a pod that starts later exits 2); then see deploy/kubernetes/README.md:\n\
-             # kubectl logs -l job-name={name} --tail=-1 --prefix | vayu k8s collect --out-dir DIR\n",
-            args.instances
+             # kubectl{namespace} logs -l job-name={name} --tail=-1 --prefix | vayu k8s collect --out-dir DIR\n",
+            args.instances,
+            namespace = args
+                .namespace
+                .as_ref()
+                .map_or(String::new(), |ns| format!(" -n {ns}")),
         );
         Manifests {
             config_map,
