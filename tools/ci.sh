@@ -21,6 +21,14 @@ if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
         || python3 -m pip install --quiet --break-system-packages prometheus-client
 fi
 
+# `vayu k8s render`'s manifests are checked against the Kubernetes schemas offline
+# (tests/tests/e2e/k8s.rs and the last step here). Under CI a missing validator fails the test.
+if ! python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
+    echo "== installing kubernetes-validate (PyPI) for the manifest schema check"
+    python3 -m pip install --quiet kubernetes-validate==1.37.0 \
+        || python3 -m pip install --quiet --break-system-packages kubernetes-validate==1.37.0
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
@@ -32,3 +40,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked
+
+# The oldest Kubernetes whose Job has `backoffLimitPerIndex` on by default (1.29), strict:
+# an unknown field fails.
+echo "== kubernetes-validate --strict (1.29.0): vayu k8s render deploy/kubernetes/plan.json"
+target/debug/vayu k8s render deploy/kubernetes/plan.json --instances 4 --image vayu:ci \
+    | python3 -m kubernetes_validate --strict -k 1.29.0 -

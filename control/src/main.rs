@@ -1,4 +1,5 @@
 //! The `vayu` binary: `vayu run` (a one-shot load test, the wrk/oha/k6 use case),
+//! `vayu merge` and `vayu k8s` (a test split across processes or Kubernetes pods),
 //! `vayu serve` (the daemon with the control API), `vayu request` (one request in design
 //! mode), `vayu collection run` (a newman-compatible runner) and `vayu import` (Postman
 //! files into a data directory), and the clients of a running daemon (`runs`, `report`,
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     match args.command {
         cli::Command::Run(run) => cli::run::execute(*run),
         cli::Command::Merge(merge) => cli::merge::execute(merge),
+        cli::Command::K8s(command) => cli::k8s::execute(command),
         cli::Command::Serve(serve) => cli::serve::execute(serve),
         cli::Command::Request(request) => cli::request::execute(*request),
         cli::Command::Collection(command) => cli::collection::execute(command),

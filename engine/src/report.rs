@@ -58,11 +58,11 @@ pub struct LiveTick {
     pub skipped_for_time: u64,
     /// Tested responses whose script threw or ran past `testTimeoutMs`.
     pub script_errors: u64,
-    /// Per test name, so far.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Per test name, so far (absent when empty: read back as empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<NamedTest>,
-    /// Per endpoint, for multi-endpoint runs.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// Per endpoint, for multi-endpoint runs (absent when empty: read back as empty).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub endpoints: BTreeMap<String, LiveEndpoint>,
 }
 

@@ -18,6 +18,8 @@ mod errors;
 mod framing;
 #[path = "e2e/input.rs"]
 mod input;
+#[path = "e2e/k8s.rs"]
+mod k8s;
 #[path = "e2e/latency.rs"]
 mod latency;
 #[path = "e2e/plan_file.rs"]

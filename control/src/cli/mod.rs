@@ -1,10 +1,11 @@
 //! Command-line flags (clap) and their translation into one validated [`RunPlan`]; the
 //! `request`, `serve`, `collection`, `import` and `merge` commands have their own files, the clients
-//! of a running daemon (`runs`, `report`, `stop`, `watch`) their folder.
+//! of a running daemon (`runs`, `report`, `stop`, `watch`) and `k8s` their folders.
 
 pub mod client;
 pub mod collection;
 pub mod import;
+pub mod k8s;
 pub mod merge;
 pub mod plan_file;
 pub mod progress;
@@ -44,6 +45,10 @@ pub enum Command {
     /// Merge the results of a test split across instances (`vayu run … --instances N --out
     /// FILE.json`) into the whole test's report; thresholds are judged on the whole.
     Merge(merge::MergeArgs),
+    /// Run a split test as a Kubernetes Indexed Job: `render` the manifests, `collect` the
+    /// pods' results from `kubectl logs` for `vayu merge`.
+    #[command(subcommand)]
+    K8s(k8s::K8sCommand),
     /// Start the daemon: the REST/SSE/WebSocket control API on 127.0.0.1:9876.
     Serve(serve::ServeArgs),
     /// Send one request in design mode and show the response, timing and test results.
