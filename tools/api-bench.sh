@@ -111,7 +111,7 @@ dashboard)
     "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
         --user-data-dir="$WORK/chromium" --remote-debugging-port=0 about:blank > /dev/null 2>&1 &
     BROWSER_PID=$!
-    for _ in $(seq 100); do [[ -s $WORK/chromium/DevToolsActivePort ]] && break; sleep 0.1; done
+    for _ in $(seq 300); do [[ -s $WORK/chromium/DevToolsActivePort ]] && break; sleep 0.1; done
     devtools="http://127.0.0.1:$(head -1 "$WORK/chromium/DevToolsActivePort")"
     sleep 2
     body="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\"}"
