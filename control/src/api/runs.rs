@@ -1,4 +1,4 @@
-//! Run endpoints: `POST /run`, `GET /runs`, `GET|DELETE /run/:id`, `POST /run/:id/stop`
+//! Run endpoints: `POST /run`, `POST /runs/import`, `GET /runs`, `GET|DELETE /run/:id`, `POST /run/:id/stop`
 //! and `GET /run/:id/report` (`?format=json|csv`).
 
 use std::time::Duration;
@@ -16,7 +16,7 @@ use super::params::{ApiQuery, RunId};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::{RunRecord, RunStatus, RunType};
 use crate::runs::manage::{self, Stopped};
-use crate::store::runs::RunFilter;
+use crate::store::runs::{put_rows, put_run, RunFilter};
 use vayu_engine::render::Format;
 
 /// How long `POST /run/:id/stop` waits for the run to end before answering `stopping` (the
@@ -28,6 +28,7 @@ const MAX_PAGE: usize = 1000;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(start_run))
+        .routes(routes!(import_run))
         .routes(routes!(list_runs))
         .routes(routes!(get_run, remove_run))
         .routes(routes!(stop_run))
@@ -54,6 +55,32 @@ async fn start_run(
 ) -> ApiResult<Json<Value>> {
     let id = crate::runs::start::start(&state.run_context()?, &body).await?;
     Ok(Json(json!({ "runId": id, "status": RunStatus::Running })))
+}
+
+/// Imports a finished run from its report file (`vayu run --out FILE.json`, `vayu merge
+/// --out FILE.json`): listed, shown and rendered like the daemon's own runs.
+#[utoipa::path(post, path = "/runs/import", tag = "runs",
+    request_body(content = Object, description = "A Vayu load report, as `vayu run --out` or `vayu merge --out` write it; with an instance's `mergeable` section its histogram and ticks are kept too"),
+    responses((status = 200, description = "`{runId, status}`"), (status = 400, description = "Not a finished Vayu load report (the field is named)")))]
+async fn import_run(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let imported = crate::runs::import::import(body)?;
+    let answer = json!({ "runId": imported.record.id, "status": imported.record.status });
+    state
+        .store
+        .write(Box::new(move |txn, dbs| {
+            let id = &imported.record.id;
+            dbs.reports.put(txn, id, &imported.report)?;
+            if !imported.histogram.is_empty() {
+                dbs.histograms.put(txn, id, &imported.histogram)?;
+            }
+            put_rows(txn, dbs.ticks, id, &imported.ticks)?;
+            put_run(txn, dbs, &imported.record)
+        }))
+        .await?;
+    Ok(Json(answer))
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@ pub mod body;
 pub mod cadence;
 pub mod endpoints;
 pub mod error;
+pub mod import;
 pub mod launch;
 pub mod limit;
 pub mod manage;

@@ -237,6 +237,15 @@ fn merged_instances_report_the_whole_test_and_judge_thresholds_on_it() {
     let judged = merge(&args, 99);
     assert_eq!(judged["passed"], false);
 
+    // The daemon takes the merged report and an instance's file as runs of its own.
+    let merged_file = dir.join("merged.json");
+    let mut args: Vec<&str> = vec!["merge"];
+    let merged_path = merged_file.to_string_lossy().into_owned();
+    args.extend(["--out", merged_path.as_str()]);
+    args.extend(parts.iter().map(String::as_str));
+    assert_eq!(vayu(&args).code, Some(0));
+    import_into_a_daemon(&merged_path, &parts[1]);
+
     // A missing instance is refused, naming it.
     let out = vayu(&["merge", &parts[0], &parts[1], &parts[3]]);
     assert_eq!(out.code, Some(2), "{out}");
@@ -259,4 +268,52 @@ fn merge(args: &[&str], code: i32) -> Value {
     let out = vayu(args);
     assert_eq!(out.code, Some(code), "{out}");
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// `POST /runs/import` of the merged report and of one instance's file: both are listed and
+/// their reports served like the daemon's own runs; the instance's ticks come with it.
+fn import_into_a_daemon(merged: &str, part: &str) {
+    let daemon = vayu_tests::Daemon::start();
+    let read = |path: &str| -> Value {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let answer = daemon.post_json("/runs/import", &read(merged));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let id = answer.json()["runId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let report = daemon.get(&format!("/run/{id}/report")).json();
+    assert_eq!(count(&report, "/summary/totalRequests"), 6000);
+    assert_eq!(report["metadata"]["runId"], id.as_str());
+    let html = daemon.get(&format!("/run/{id}/report?format=html"));
+    assert_eq!(html.status, 200);
+    assert!(html.body.contains("<section id=\"summary\">"));
+    let listed = daemon.get("/runs").json();
+    assert!(
+        listed
+            .as_array()
+            .is_some_and(|runs| runs.iter().any(|run| run["id"] == id.as_str())),
+        "{listed}"
+    );
+
+    let answer = daemon.post_json("/runs/import", &read(part));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let id = answer.json()["runId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let ticks = daemon.get(&format!("/stats/{id}?format=json")).json();
+    assert!(
+        ticks.as_array().is_some_and(|ticks| !ticks.is_empty()),
+        "the instance's ticks are stored: {ticks}"
+    );
+
+    let refused = daemon.post_json(
+        "/runs/import",
+        &serde_json::json!({"metadata": {"status": "running"}}),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["field"], "metadata.status");
 }
