@@ -345,11 +345,12 @@ fn engine_gauges_and_a_running_multi_endpoint_run_parse_in_both_formats() {
     assert!(om_requests.value("vayu_run_requests_total", &run) >= completed);
 
     wait_final(&daemon, &id);
-    let after = parse(&scrape(&daemon, None), "text");
-    assert_eq!(
-        family(&after, "vayu_active_runs").value("vayu_active_runs", &[]),
-        0.0
-    );
+    // The run leaves the registry just after its final state is stored.
+    let after = poll(RUN_LIMIT, "vayu_active_runs back to 0", || {
+        let after = parse(&scrape(&daemon, None), "text");
+        let active = family(&after, "vayu_active_runs").value("vayu_active_runs", &[]);
+        (active == 0.0).then_some(after)
+    });
     assert!(family(&after, "vayu_run_requests").samples.is_empty());
     let runs_stored = family(&after, "vayu_runs_stored").value("vayu_runs_stored", &[]);
     assert_eq!(runs_stored, 1.0);
