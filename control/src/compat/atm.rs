@@ -58,7 +58,13 @@ impl From<ApiError> for Detail {
 
 /// 422 with FastAPI's list of failed fields.
 fn validation(field: &str, message: &str) -> Detail {
-    let mut loc = vec![json!("body"), json!("spec")];
+    unprocessable("value_error", &["body", "spec"], field, message)
+}
+
+/// A 422 in FastAPI's shape: `[{type, loc, msg}]`, `loc` being `prefix` then the parts of
+/// the field's path (`a.b[2]` → `"a", "b", 2`).
+pub(super) fn unprocessable(kind: &str, prefix: &[&str], field: &str, message: &str) -> Detail {
+    let mut loc: Vec<Value> = prefix.iter().map(|part| json!(part)).collect();
     loc.extend(
         field
             .split(['.', '['])
@@ -71,7 +77,7 @@ fn validation(field: &str, message: &str) -> Detail {
     );
     Detail(
         StatusCode::UNPROCESSABLE_ENTITY,
-        json!([{ "type": "value_error", "loc": loc, "msg": message }]),
+        json!([{ "type": kind, "loc": loc, "msg": message }]),
     )
 }
 

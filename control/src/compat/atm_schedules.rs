@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::atm::{atm_time, parse_query, AtmResult, Detail};
+use super::atm::{atm_time, parse_query, unprocessable, AtmResult, Detail};
 use crate::api::ApiError;
 use crate::input::strict;
 use crate::input::values::Whole;
@@ -38,21 +38,7 @@ pub fn routes() -> Router<AppState> {
 
 /// 422 with FastAPI's list: the field's location under `body`.
 fn invalid(kind: &str, field: &str, message: &str) -> Detail {
-    let mut loc = vec![json!("body")];
-    loc.extend(
-        field
-            .split(['.', '['])
-            .map(|part| part.trim_end_matches(']'))
-            .filter(|part| !part.is_empty() && *part != "body")
-            .map(|part| match part.parse::<u64>() {
-                Ok(index) => json!(index),
-                Err(_) => json!(part),
-            }),
-    );
-    Detail(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        json!([{ "type": kind, "loc": loc, "msg": message }]),
-    )
+    unprocessable(kind, &["body"], field, message)
 }
 
 /// Decodes a body strictly; an empty body reads as `{}` (ATM's optional bodies).
