@@ -65,18 +65,22 @@ wait_done() {
     until curl -sf "$API/run/$1" | grep -q '"status":"\(completed\|stopped\|failed\)"'; do sleep 0.2; done
 }
 
+# Stores N one-request runs and waits for the last to end.
+store_runs() {
+    echo "storing $1 runs..."
+    for _ in $(seq "$1"); do
+        post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"iterations\",\"iterations\":1,\"concurrency\":1}" > /dev/null
+    done
+    last=$(curl -sf "$API/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+    wait_done "$last"
+}
 rss_kb() { awk '/RssAnon|RssFile/ {printf "%s %s KiB  ", $1, $2}' "/proc/$DAEMON_PID/status"; }
 
 case "${1:-}" in
 runs-list)
     command -v oha >/dev/null || cargo install oha --locked
     start_target; start_daemon
-    echo "storing 1000 runs..."
-    for i in $(seq 1000); do
-        post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"iterations\",\"iterations\":1,\"concurrency\":1}" > /dev/null
-    done
-    last=$(curl -sf "$API/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-    wait_done "$last"
+    store_runs 1000
     echo "GET /runs (default page of 100), 2000 requests, 1 connection:"
     oha --no-tui -n 2000 -c 1 --output-format json "$API/runs" > "$WORK/oha.json"
     python3 - "$WORK/oha.json" <<'PY'
@@ -218,12 +222,7 @@ soak)
 metrics)
     command -v oha >/dev/null || cargo install oha --locked
     start_target; start_daemon
-    echo "storing 1000 runs..."
-    for i in $(seq 1000); do
-        post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"iterations\",\"iterations\":1,\"concurrency\":1}" > /dev/null
-    done
-    last=$(curl -sf "$API/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-    wait_done "$last"
+    store_runs 1000
     summarize() {
         python3 - "$WORK/oha.json" "$1" <<'PY'
 import json, sys

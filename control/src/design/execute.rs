@@ -103,6 +103,25 @@ pub struct Outcome {
     pub flow: Flow,
 }
 
+impl Outcome {
+    /// Nothing sent or run yet, with the scopes the scripts start from.
+    pub fn starting(scopes: Scopes, script_values: ScriptValues) -> Outcome {
+        Outcome {
+            sent: None,
+            response: None,
+            error: None,
+            timing: Timing::default(),
+            tests: Vec::new(),
+            console: Vec::new(),
+            scopes,
+            environment_changed: false,
+            globals_changed: false,
+            script_values,
+            flow: Flow::default(),
+        }
+    }
+}
+
 /// `setNextRequest` and `skipRequest` calls (a collection run obeys them; design mode has
 /// one request and ignores them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -133,19 +152,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         request_id,
         submitted,
     } = job;
-    let mut outcome = Outcome {
-        sent: None,
-        response: None,
-        error: None,
-        timing: Timing::default(),
-        tests: Vec::new(),
-        console: Vec::new(),
-        scopes,
-        environment_changed: false,
-        globals_changed: false,
-        script_values: ScriptValues::default(),
-        flow: Flow::default(),
-    };
+    let mut outcome = Outcome::starting(scopes, ScriptValues::default());
     let request_id = request_id.as_deref();
     if let Err(failure) =
         scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome).await

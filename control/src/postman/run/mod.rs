@@ -33,7 +33,7 @@ use super::model::{Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
 use crate::design::execute::{
-    self, Failed, Flow, Outcome, ScriptFailure, ScriptValues, TestResult, Timing,
+    self, Failed, Flow, Outcome, ScriptFailure, ScriptValues, TestResult,
 };
 use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
@@ -338,24 +338,15 @@ impl State<'_> {
             nested: 0,
             skipped: false,
         };
-        let mut outcome = Outcome {
-            sent: None,
-            response: None,
-            error: None,
-            timing: Timing::default(),
-            tests: Vec::new(),
-            console: Vec::new(),
-            scopes: self.vars.scopes(row),
-            environment_changed: false,
-            globals_changed: false,
-            script_values: ScriptValues {
+        let mut outcome = Outcome::starting(
+            self.vars.scopes(row),
+            ScriptValues {
                 typed: self.typed_values(),
                 data: row.clone(),
                 cookie_jar: self.jar.script_cookies(),
                 jar_changed: false,
             },
-            flow: Flow::default(),
-        };
+        );
         let info = ScriptInfo {
             request_name: item.draft.name.clone(),
             request_id: item.item_id.clone(),
