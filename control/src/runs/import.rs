@@ -13,6 +13,25 @@ use crate::field::FieldError;
 use crate::ids::new_id;
 use crate::records::{RunRecord, RunStatus, RunType};
 
+/// The top-level fields of a report file (`results`: the sampled results `GET
+/// /run/:id/report` adds; `mergeable`: an instance's result).
+const REPORT_FIELDS: [&str; 14] = [
+    "metadata",
+    "summary",
+    "latency",
+    "statusCodes",
+    "rateControl",
+    "errors",
+    "timingBreakdown",
+    "slowRequests",
+    "thresholds",
+    "passed",
+    "testValidation",
+    "endpoints",
+    "results",
+    "mergeable",
+];
+
 /// What an import stores.
 #[derive(Debug)]
 pub struct Imported {
@@ -34,6 +53,25 @@ pub fn import(mut doc: Value) -> Result<Imported, FieldError> {
             "expected a Vayu report (the JSON of `vayu run --out` or `vayu merge --out`)",
         ));
     };
+    if let Some(unknown) = fields
+        .keys()
+        .find(|key| !REPORT_FIELDS.contains(&key.as_str()))
+    {
+        let known: Vec<String> = REPORT_FIELDS
+            .iter()
+            .map(|name| (*name).to_owned())
+            .collect();
+        return Err(FieldError::new(
+            unknown,
+            format!(
+                "unknown field `{unknown}`{}: a Vayu report has {}",
+                crate::field::closest(unknown, &known)
+                    .map(|name| format!(" (did you mean \"{name}\"?)"))
+                    .unwrap_or_default(),
+                REPORT_FIELDS.join(", ")
+            ),
+        ));
+    }
     let mergeable = fields.remove("mergeable");
     let id = new_id("run");
     let metadata = fields

@@ -316,4 +316,10 @@ fn import_into_a_daemon(merged: &str, part: &str) {
     );
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.json()["error"]["field"], "metadata.status");
+    let mut misspelt = read(merged);
+    misspelt["sumary"] = misspelt["summary"].take();
+    let refused = daemon.post_json("/runs/import", &misspelt);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["field"], "sumary");
+    assert!(refused.body.contains("did you mean"), "{}", refused.body);
 }
