@@ -24,6 +24,10 @@ use crate::plan::{ExpectedStatus, Segment};
 use crate::report::LiveTick;
 use crate::threshold::{Observed, Threshold, Verdict};
 
+/// What must be the same in the plan of every part of one test (keys of the plan as run,
+/// `metadata.configuration`).
+const PLAN_KEYS: [&str; 5] = ["request", "endpoints", "scenarios", "distribution", "load"];
+
 /// Format version of a serialized result; [`RunResult::merge`] refuses others.
 pub const RESULT_VERSION: u32 = 1;
 
@@ -145,9 +149,8 @@ impl RunResult {
             if a.mode != b.mode || a.segment.instances != b.segment.instances {
                 return Err(MergeError::Different("the mode or the number of instances"));
             }
-            if a.configuration.get("targets") != b.configuration.get("targets")
-                || a.configuration.get("load") != b.configuration.get("load")
-            {
+            let differs = |key: &str| a.configuration.get(key) != b.configuration.get(key);
+            if PLAN_KEYS.into_iter().any(differs) {
                 return Err(MergeError::Different("the plan (targets or load)"));
             }
             for &instance in &part.instances {
@@ -642,6 +645,12 @@ mod tests {
         assert_eq!(
             RunResult::merge(vec![part(0, 2, &[1]), part(0, 2, &[1])]).err(),
             Some(MergeError::Duplicate(0))
+        );
+        let mut elsewhere = part(1, 2, &[1]);
+        elsewhere.context.configuration["request"] = serde_json::json!({"url": "http://other/"});
+        assert_eq!(
+            RunResult::merge(vec![part(0, 2, &[1]), elsewhere]).err(),
+            Some(MergeError::Different("the plan (targets or load)"))
         );
         let mut other = part(1, 2, &[1]);
         other.context.mode = "constant_rps".to_owned();
