@@ -13,6 +13,7 @@ use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector};
 
 mod alarm;
+mod policy;
 mod round_trip;
 mod tasks;
 
@@ -86,6 +87,9 @@ pub fn run(setup: ShardSetup) {
     if let Some(core) = setup.core {
         core_affinity::set_for_current(core);
     }
+    let closed_loop = matches!(setup.load, ShardLoad::Closed { .. });
+    // Only a cost, never a fault: a refused policy leaves the shard as fast as before.
+    let _ = policy::Policy::for_shard(closed_loop).apply_to_current_thread();
     let (mut runtime, driver) = match runtime::build() {
         Ok(built) => built,
         Err(err) => {
