@@ -1,7 +1,7 @@
 //! End-to-end test of the `vayu-target` binary: starts it on port 0 and checks every route,
 //! request bodies (Content-Length and chunked, pipelined on one connection), every method,
-//! `/echo`, keep-alive and close, the request counter and that `/delay` does not block the
-//! worker.
+//! `/echo`, keep-alive (HTTP/1.1, and HTTP/1.0 as `ab -k` asks for it) and close, the
+//! request counter and that `/delay` does not block the worker.
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -413,6 +413,43 @@ fn connection_close_and_bad_requests_end_the_connection() {
         );
         assert!(bad.is_closed());
     }
+}
+
+#[test]
+fn http_1_0_keep_alive_is_announced() {
+    let server = start();
+    // What `ab -k` sends: the answer must say `Connection: keep-alive` and carry a length,
+    // and the connection must stay open for the next request.
+    let mut ab = Conn::open(&server);
+    for _ in 0..2 {
+        ab.write(
+            b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: 127.0.0.1\r\n\
+              User-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+        );
+        let reply = ab.recv();
+        assert_eq!(
+            (
+                reply.status,
+                reply.header("connection"),
+                reply.header("content-length"),
+                reply.text()
+            ),
+            (200, Some("keep-alive"), Some("13"), "Hello, World!")
+        );
+    }
+    ab.write(b"GET /status/201 HTTP/1.0\r\n\r\n");
+    let last = ab.recv();
+    assert_eq!(
+        (last.status, last.header("connection")),
+        (201, Some("close"))
+    );
+    assert!(ab.is_closed());
+
+    // HTTP/1.1 answers stay as they were: keep-alive is implied, nothing is added.
+    let mut modern = Conn::open(&server);
+    modern.write(b"GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n");
+    assert_eq!(modern.recv().header("connection"), None);
+    assert_eq!(modern.get("/").header("connection"), None);
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! `may` coroutines). This binary owns the command line: flags, binding, the first line.
 //!
 //! Any method, any request body (Content-Length or chunked, up to 16 MiB), keep-alive and
-//! pipelining on every route; HEAD gets the GET head without the body. Routes (the query
+//! pipelining on every route (HTTP/1.0 keeps the connection only when it asks, and the
+//! answer then says `Connection: keep-alive`, as `ab -k` needs); HEAD gets the GET head
+//! without the body. Routes (the query
 //! string is ignored except by `/echo`):
 //! - `/` → 200 `Hello, World!`
 //! - `/delay/MS` → sleeps MS ms (coroutine sleep, the worker thread keeps serving), then 200

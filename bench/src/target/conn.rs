@@ -11,7 +11,7 @@ use may::net::TcpStream;
 use super::arrivals;
 use super::clock::Clock;
 use super::echo;
-use super::request::{self, Parsed, Reject, Request, MAX_BODY, MAX_HEADERS};
+use super::request::{self, Parsed, Persistence, Reject, Request, MAX_BODY, MAX_HEADERS};
 use super::response::{self, Head};
 use super::route::{route, Reply};
 use super::socket::Socket;
@@ -66,7 +66,7 @@ fn run(socket: &mut Socket, input: &mut Input, output: &mut Output) -> io::Resul
                 Ok(Parsed::Complete(req)) => {
                     output.continue_sent = false;
                     output.answer(socket, &req)?;
-                    let (len, keep_alive) = (req.len, req.keep_alive);
+                    let (len, keep_alive) = (req.len, req.keep_alive());
                     input.start += len;
                     if !keep_alive {
                         return output.flush(socket);
@@ -207,7 +207,7 @@ impl Output {
             status,
             content_type,
             content_length: body.len(),
-            close: !req.keep_alive,
+            connection: req.persistence,
             date: self.clock.now(),
         };
         response::write_head(&mut self.out, &head);
@@ -230,7 +230,7 @@ impl Output {
             status,
             content_type: TEXT_PLAIN,
             content_length: body.len(),
-            close: true,
+            connection: Persistence::Close,
             date: self.clock.now(),
         };
         response::write_head(&mut self.out, &head);

@@ -1,6 +1,7 @@
 //! The `vayu-target` server: HTTP/1.1 on `may` coroutines, one coroutine per connection.
 //! It answers every method, with or without a request body (Content-Length or chunked),
-//! keeps connections alive and answers pipelined requests in order.
+//! keeps connections alive and answers pipelined requests in order. HTTP/1.0 requests that
+//! ask for keep-alive get it, announced with `Connection: keep-alive` (as `ab -k` needs).
 //!
 //! - `route`: the route table; decides a reply from the path alone.
 //! - `request`: parses a request head and finds where its body ends; `chunked` walks

@@ -26,10 +26,23 @@ pub(crate) struct Request<'h, 'b> {
     pub(crate) target: &'b str,
     pub(crate) headers: &'h [httparse::Header<'b>],
     body: Body<'b>,
-    /// Whether another request may follow on this connection.
-    pub(crate) keep_alive: bool,
+    /// Whether another request may follow on this connection, and what the answer says.
+    pub(crate) persistence: Persistence,
     /// Bytes of the buffer the request took, head and body.
     pub(crate) len: usize,
+}
+
+/// Whether the connection stays open after a request, and what the answer must say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Persistence {
+    /// HTTP/1.1's default: stays open, the answer says nothing.
+    KeepAlive,
+    /// HTTP/1.0 with `Connection: keep-alive`: stays open, and the answer carries
+    /// `Connection: keep-alive`, without which an HTTP/1.0 client (e.g. `ab -k`) takes the
+    /// connection as closing (RFC 9112 §C.2.2).
+    KeepAliveAnnounced,
+    /// Closes after the answer, which carries `Connection: close`.
+    Close,
 }
 
 #[derive(Debug)]
@@ -40,6 +53,11 @@ enum Body<'b> {
 }
 
 impl Request<'_, '_> {
+    /// Whether another request may follow on this connection.
+    pub(crate) fn keep_alive(&self) -> bool {
+        self.persistence != Persistence::Close
+    }
+
     pub(crate) fn is_head(&self) -> bool {
         self.method == "HEAD"
     }
@@ -149,7 +167,11 @@ pub(crate) fn parse<'h, 'b>(
         target,
         headers,
         body,
-        keep_alive,
+        persistence: match (keep_alive, minor) {
+            (false, _) => Persistence::Close,
+            (true, 1) => Persistence::KeepAlive,
+            (true, _) => Persistence::KeepAliveAnnounced,
+        },
         len: head_len + body_len,
     }))
 }
@@ -217,7 +239,7 @@ mod tests {
             Parsed::Complete(req) => Some((
                 format!("{} {}", req.method, req.target),
                 req.body().into_owned(),
-                req.keep_alive,
+                req.keep_alive(),
                 req.len,
             )),
             Parsed::Partial { .. } => None,
@@ -267,16 +289,47 @@ mod tests {
         }
     }
 
+    fn persistence(buf: &[u8]) -> Persistence {
+        let mut slots = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+        match parse(buf, &mut slots).unwrap() {
+            Parsed::Complete(req) => req.persistence,
+            Parsed::Partial { .. } => panic!("incomplete request"),
+        }
+    }
+
     #[test]
     fn connection_persistence() {
-        let keep = |req: &[u8]| parse_owned(req).unwrap().unwrap().2;
-        assert!(keep(b"GET / HTTP/1.1\r\n\r\n"));
-        assert!(!keep(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
-        assert!(!keep(b"GET / HTTP/1.0\r\n\r\n"));
-        assert!(keep(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
-        assert!(!keep(
-            b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-        ));
+        use Persistence::{Close, KeepAlive, KeepAliveAnnounced};
+        assert_eq!(persistence(b"GET / HTTP/1.1\r\n\r\n"), KeepAlive);
+        assert_eq!(
+            persistence(b"GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n"),
+            KeepAlive
+        );
+        assert_eq!(
+            persistence(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n"),
+            Close
+        );
+        assert_eq!(persistence(b"GET / HTTP/1.0\r\n\r\n"), Close);
+        // What `ab -k` sends.
+        assert_eq!(
+            persistence(
+                b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: x\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n"
+            ),
+            KeepAliveAnnounced
+        );
+        assert_eq!(
+            persistence(b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"),
+            Close
+        );
+        assert_eq!(
+            persistence(
+                b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            ),
+            Close
+        );
+        let pipelined = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET";
+        let (_, _, keep_alive, len) = parse_owned(pipelined).unwrap().unwrap();
+        assert_eq!((keep_alive, len), (true, pipelined.len() - 3));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 
 use super::clock::DATE_LEN;
+use super::request::Persistence;
 
 /// `/bytes` buffers come in power-of-two size classes from 4 KiB (2^12) to 64 MiB (2^26).
 const MIN_CLASS_SHIFT: u32 = 12;
@@ -16,8 +17,9 @@ pub(crate) struct Head<'a> {
     pub(crate) content_type: &'static str,
     /// Length of the body a GET would get (HEAD answers carry the same Content-Length).
     pub(crate) content_length: usize,
-    /// Adds `Connection: close`.
-    pub(crate) close: bool,
+    /// `Close` adds `Connection: close`, `KeepAliveAnnounced` adds `Connection: keep-alive`,
+    /// `KeepAlive` adds nothing.
+    pub(crate) connection: Persistence,
     pub(crate) date: &'a [u8; DATE_LEN],
 }
 
@@ -41,8 +43,10 @@ pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head<'_>) {
         out.extend_from_slice(b"\r\nContent-Type: ");
         out.extend_from_slice(head.content_type.as_bytes());
     }
-    if head.close {
-        out.extend_from_slice(b"\r\nConnection: close");
+    match head.connection {
+        Persistence::KeepAlive => {}
+        Persistence::KeepAliveAnnounced => out.extend_from_slice(b"\r\nConnection: keep-alive"),
+        Persistence::Close => out.extend_from_slice(b"\r\nConnection: close"),
     }
     out.extend_from_slice(b"\r\n\r\n");
 }
@@ -76,7 +80,7 @@ mod tests {
 
     const DATE: &[u8; DATE_LEN] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 
-    fn head(status: u16, close: bool) -> String {
+    fn head(status: u16, connection: Persistence) -> String {
         let mut out = Vec::new();
         write_head(
             &mut out,
@@ -84,7 +88,7 @@ mod tests {
                 status,
                 content_type: "text/plain",
                 content_length: 13,
-                close,
+                connection,
                 date: DATE,
             },
         );
@@ -94,16 +98,21 @@ mod tests {
     #[test]
     fn heads() {
         assert_eq!(
-            head(200, false),
+            head(200, Persistence::KeepAlive),
             "HTTP/1.1 200 OK\r\nServer: vayu-target\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
              Content-Length: 13\r\nContent-Type: text/plain\r\n\r\n"
         );
         assert_eq!(
-            head(204, true),
+            head(200, Persistence::KeepAliveAnnounced),
+            "HTTP/1.1 200 OK\r\nServer: vayu-target\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+             Content-Length: 13\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\r\n"
+        );
+        assert_eq!(
+            head(204, Persistence::Close),
             "HTTP/1.1 204 No Content\r\nServer: vayu-target\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
              Connection: close\r\n\r\n"
         );
-        assert!(head(299, false).starts_with("HTTP/1.1 299 Status\r\n"));
+        assert!(head(299, Persistence::KeepAlive).starts_with("HTTP/1.1 299 Status\r\n"));
         assert_eq!(reason(431), "Request Header Fields Too Large");
     }
 
