@@ -63,6 +63,7 @@ impl super::Shard {
         let mut probe = Probe {
             connected: opened_with,
             capture: (tested || !target.extract.is_empty()).then(Captured::default),
+            times_first_byte: self.timing_breakdown,
             ..Probe::default()
         };
         let outcome = match watch
@@ -295,6 +296,9 @@ struct Probe {
     /// Set only when a connection was opened for this request.
     write_at: Option<Instant>,
     first_byte_at: Option<Instant>,
+    /// Whether the first byte's arrival is timed (only the timing breakdown reads it; a clock
+    /// read per request saved otherwise).
+    times_first_byte: bool,
 }
 
 impl Probe {
@@ -319,7 +323,9 @@ impl Probe {
 
 impl ResponseSink for Probe {
     fn on_first_byte(&mut self) {
-        self.first_byte_at = Some(Instant::now());
+        if self.times_first_byte {
+            self.first_byte_at = Some(Instant::now());
+        }
     }
 
     fn on_header(&mut self, name: &str, value: &[u8]) {
