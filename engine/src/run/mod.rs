@@ -1,8 +1,8 @@
 //! Running a validated plan: resolve its origins and set up their connectors (`origins`),
 //! split the load across shards, start the shard threads and hand them to the coordinator
 //! (`coordinator`), which gives them a common start instant and aggregates their ticks into
-//! live ticks and the final report. The plan's targets were compiled when it was validated: nothing here checks or
-//! parses the plan again.
+//! live ticks and the final report. The plan's targets were compiled when it was
+//! validated: nothing here checks or parses the plan again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Shards: one pinned OS thread per worker, each a monoio runtime that owns its
 //! connections (each virtual user at most one per origin, `connections`), pacer and
-//! recorder. One worker loop serves every load mode; the pacer is
-//! the only difference. Nothing here locks, allocates or sends on a channel per request.
+//! recorder. One worker loop serves every load mode; the pacer is the only difference.
+//! Nothing here locks, allocates or sends on a channel per request.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
