@@ -31,7 +31,8 @@ fn round_robin_over_two_servers_matches_their_counts_per_endpoint() {
     let second = TestServer::start(Behaviour::Ok);
     let (one, two) = (first.url(), second.url());
     let body = json!({
-        "mode": "iterations", "iterations": 300, "concurrency": 3,
+        // One shard: its round robin gives exactly 100 to each endpoint.
+        "mode": "iterations", "iterations": 300, "concurrency": 3, "workers": 1,
         "endpoints": [
             {"name": "a", "url": format!("{one}a")},
             {"name": "b", "method": "POST", "url": format!("{two}b"), "body": "x"},
@@ -126,7 +127,8 @@ fn a_scenario_logs_in_on_one_origin_and_calls_the_api_on_another() {
     let auth = TestServer::start(Behaviour::Route(login));
     let service = TestServer::start(Behaviour::Route(api));
     let body = json!({
-        "mode": "iterations", "iterations": 20, "concurrency": 2,
+        // One user per shard, 10 requests each: exactly 5 logins and 5 API calls.
+        "mode": "iterations", "iterations": 20, "concurrency": 2, "workers": 2,
         "success_sample_rate": 100,
         "scenarios": [{
             "name": "flow", "weight": 1,

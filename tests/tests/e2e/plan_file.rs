@@ -111,7 +111,8 @@ fn a_plan_may_send_each_endpoint_to_its_own_origin() {
     let plan = dir.join("origins.json");
     let body = serde_json::json!({
         "mode": "iterations", "iterations": 90, "concurrency": 3, "insecure": true,
-        "distribution_strategy": "sequential",
+        // Round robin on one shard: exactly one third each.
+        "distribution_strategy": "round_robin",
         "endpoints": [
             {"name": "first", "url": format!("{}one", first.url())},
             {"name": "second", "url": format!("{}two", second.url())},
