@@ -14,6 +14,10 @@ use crate::plan::{Distribution, ExpectedStatus, PlanError, RequestSpec, StepPlan
 /// One endpoint (or scenario step), compiled.
 pub struct Target {
     pub label: Label,
+    /// Index of this target's scheme, host and port among the run's origins (see
+    /// [`crate::ValidPlan::origins`]): the connector and the virtual user's connection it
+    /// uses.
+    pub origin: usize,
     pub request: OutgoingRequest,
     pub head_request: bool,
     pub expected: ExpectedStatus,
@@ -24,13 +28,14 @@ pub struct Target {
 }
 
 impl Target {
-    /// Compiles one request of a plan: `url` is its URL, parsed; `step` is set for a
-    /// scenario step (its think time and extractions, and `{{variables}}` rendered per
-    /// request from the virtual user's own); `name` is the endpoint name or
-    /// `scenario.step`.
+    /// Compiles one request of a plan: `url` is its URL, parsed, on the run's origin number
+    /// `origin`; `step` is set for a scenario step (its think time and extractions, and
+    /// `{{variables}}` rendered per request from the virtual user's own); `name` is the
+    /// endpoint name or `scenario.step`.
     pub(crate) fn compile(
         request: &RequestSpec,
         url: &Endpoint,
+        origin: usize,
         expected: &ExpectedStatus,
         step: Option<&StepPlan>,
         name: Option<String>,
@@ -43,6 +48,7 @@ impl Target {
                 url: Arc::from(request.url.as_str()),
                 origin: Arc::from(format!("{scheme}://{}", url.authority)),
             },
+            origin,
             request: OutgoingRequest::compile(request, url, step.is_some())?,
             head_request: request.method.eq_ignore_ascii_case("HEAD"),
             expected: expected.clone(),

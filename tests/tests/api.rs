@@ -41,6 +41,9 @@ mod one_pipeline;
 #[path = "api/atm.rs"]
 mod atm;
 
+#[path = "api/origins.rs"]
+mod origins;
+
 #[path = "api/goose.rs"]
 mod goose;
 

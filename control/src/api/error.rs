@@ -189,7 +189,7 @@ impl From<LaunchError> for ApiError {
         match err {
             LaunchError::Store(err) => err.into(),
             LaunchError::Engine { error, .. } => match error {
-                vayu_engine::RunError::Resolve(_) => {
+                vayu_engine::RunError::Resolve { .. } => {
                     ApiError::new(StatusCode::BAD_GATEWAY, "DNS_ERROR", message)
                 }
                 vayu_engine::RunError::Tls(_) => {

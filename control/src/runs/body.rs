@@ -119,7 +119,7 @@ pub struct RunInput {
     /// Virtual-user scenarios: `[{name, weight, steps: [{name, method, url, headers, body,
     /// thinkTime, extract}]}]`.
     pub scenarios: Option<Vec<ScenarioEntry>>,
-    /// Several endpoints instead of one request (all on one scheme, host and port).
+    /// Several endpoints instead of one request, each on any scheme, host and port.
     pub endpoints: Option<Vec<EndpointEntry>>,
     /// How requests spread over `endpoints` (default weighted).
     #[serde(rename = "distribution_strategy", alias = "distributionStrategy")]

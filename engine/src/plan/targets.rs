@@ -13,7 +13,7 @@ use super::RequestSpec;
 pub enum Targets {
     /// One request, sent by every connection.
     Single(RequestSpec),
-    /// Several endpoints on one origin; `distribution` picks the one of each request.
+    /// Several endpoints, each on any origin; `distribution` picks the one of each request.
     Endpoints {
         list: Vec<EndpointPlan>,
         distribution: Distribution,

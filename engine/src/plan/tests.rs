@@ -54,7 +54,8 @@ fn scenario(name: &str, urls: &[&str]) -> ScenarioPlan {
 #[test]
 fn a_valid_plan_keeps_its_parsed_origin_and_compiled_targets() {
     let valid = single(iterations()).validate().expect("a valid plan");
-    assert_eq!(valid.origin().port, 1);
+    assert_eq!(valid.origins().len(), 1);
+    assert_eq!(valid.origins()[0].port, 1);
     let (_, _, targets) = valid.into_parts();
     assert_eq!(targets.len(), 1);
     let endpoints = RunPlan::new(
@@ -65,9 +66,11 @@ fn a_valid_plan_keeps_its_parsed_origin_and_compiled_targets() {
         iterations(),
     );
     let valid = endpoints.validate().expect("a valid plan");
-    assert_eq!(valid.origin().path_and_query, "/a");
+    assert_eq!(valid.origins().len(), 1, "one origin for both endpoints");
+    assert_eq!(valid.origins()[0].path_and_query, "/a");
     let (_, _, targets) = valid.into_parts();
     assert_eq!(targets.len(), 2);
+    assert_eq!((targets[0].origin, targets[1].origin), (0, 0));
     assert_eq!(targets[1].label.name.as_deref(), Some("b"));
 }
 
@@ -101,26 +104,53 @@ fn errors_name_the_field() {
 }
 
 #[test]
-fn endpoints_and_steps_share_one_origin() {
-    let two_origins = RunPlan::new(
+fn endpoints_and_steps_may_each_name_their_own_origin() {
+    let endpoints = RunPlan::new(
         Targets::Endpoints {
-            list: vec![endpoint("a", "http://h:8/"), endpoint("b", "http://g:8/")],
+            list: vec![
+                endpoint("a", "http://h:8/a"),
+                endpoint("b", "http://g:8/b"),
+                endpoint("c", "http://h:8/c"),
+                endpoint("d", "https://h:8/d"),
+                endpoint("e", "http://h:9/e"),
+            ],
             distribution: Distribution::Weighted,
         },
         iterations(),
     );
-    assert_eq!(field_of(two_origins).as_deref(), Some("endpoints[1].url"));
+    let valid = endpoints.validate().expect("endpoints on several origins");
+    let origins: Vec<(bool, &str, u16)> = valid
+        .origins()
+        .iter()
+        .map(|origin| (origin.tls, origin.host.as_str(), origin.port))
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            (false, "h", 8),
+            (false, "g", 8),
+            (true, "h", 8),
+            (false, "h", 9)
+        ],
+        "distinct by scheme, host and port, in order of first use"
+    );
+    let (_, _, targets) = valid.into_parts();
+    let indices: Vec<usize> = targets.iter().map(|target| target.origin).collect();
+    assert_eq!(indices, [0, 1, 0, 2, 3]);
+    assert_eq!(&*targets[3].label.origin, "https://h:8");
+
     let steps = RunPlan::new(
         Targets::Scenarios(vec![
-            scenario("a", &["http://h:8/"]),
-            scenario("b", &["http://h:8/x", "https://h:8/y"]),
+            scenario("a", &["http://login:8/"]),
+            scenario("b", &["http://login:8/x", "https://api/y"]),
         ]),
         iterations(),
     );
-    assert_eq!(
-        field_of(steps).as_deref(),
-        Some("scenarios[1].steps[1].url")
-    );
+    let valid = steps.validate().expect("steps on several origins");
+    assert_eq!(valid.origins().len(), 2);
+    let (_, _, targets) = valid.into_parts();
+    let indices: Vec<usize> = targets.iter().map(|target| target.origin).collect();
+    assert_eq!(indices, [0, 0, 1]);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Validation: every field of a [`RunPlan`] checked once, here, into a [`ValidPlan`] that
-//! keeps what checking produced — the parsed origin and the compiled targets — so starting
-//! a run neither checks nor parses anything again.
+//! keeps what checking produced — the run's distinct origins and the compiled targets, each
+//! naming its origin by index — so starting a run neither checks nor parses anything again.
 
 use std::time::Duration;
 
@@ -19,10 +19,11 @@ use crate::target::Target;
 /// [`ValidPlan::plan`]; to change it, change the [`RunPlan`] and validate that.
 pub struct ValidPlan {
     plan: RunPlan,
-    /// The first target's URL: every target shares its scheme, host and port, so it names
-    /// the run's connections.
-    origin: Endpoint,
-    /// One per target, in target order (see [`Targets::requests`]).
+    /// One URL per distinct scheme, host and port, in the order the targets first name
+    /// them: the first target's origin is index 0. Each names one connector of the run.
+    origins: Vec<Endpoint>,
+    /// One per target, in target order (see [`Targets::requests`]); each target's
+    /// `origin` indexes `origins`.
     targets: Vec<Target>,
 }
 
@@ -30,7 +31,7 @@ impl std::fmt::Debug for ValidPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ValidPlan")
             .field("plan", &self.plan)
-            .field("origin", &self.origin)
+            .field("origins", &self.origins)
             .field("targets", &self.targets.len())
             .finish()
     }
@@ -42,13 +43,14 @@ impl ValidPlan {
         &self.plan
     }
 
-    /// Where every request goes: scheme, host and port (and the first target's path).
-    pub fn origin(&self) -> &Endpoint {
-        &self.origin
+    /// Where requests go: one URL per distinct scheme, host and port (the first target's
+    /// origin first), each with the path of the first target on it.
+    pub fn origins(&self) -> &[Endpoint] {
+        &self.origins
     }
 
-    pub(crate) fn into_parts(self) -> (RunPlan, Endpoint, Vec<Target>) {
-        (self.plan, self.origin, self.targets)
+    pub(crate) fn into_parts(self) -> (RunPlan, Vec<Endpoint>, Vec<Target>) {
+        (self.plan, self.origins, self.targets)
     }
 }
 
@@ -78,21 +80,44 @@ impl RunPlan {
         if let Some(tests) = &self.tests {
             tests.validate()?;
         }
-        let targets = compile(&self, &urls)?;
-        let origin = urls.into_iter().next().ok_or_else(|| PlanError::Endpoint {
-            field: "url".to_owned(),
-            reason: "the run has no request to send".to_owned(),
-        })?;
+        if urls.is_empty() {
+            return Err(PlanError::Endpoint {
+                field: "url".to_owned(),
+                reason: "the run has no request to send".to_owned(),
+            });
+        }
+        let (origins, indices) = distinct_origins(urls);
+        let targets = compile(&self, &indices)?;
         Ok(ValidPlan {
             plan: self,
-            origin,
+            origins,
             targets,
         })
     }
 }
 
-/// The targets, in target order, each with its parsed URL (`urls` is in the same order).
-fn compile(plan: &RunPlan, urls: &[Endpoint]) -> Result<Vec<Target>, PlanError> {
+/// The distinct origins of `urls` (the first URL of each, in order of first appearance),
+/// and for each URL the index of its origin. A run has a handful of origins, so a linear
+/// scan beats hashing.
+fn distinct_origins(urls: Vec<Endpoint>) -> (Vec<Endpoint>, Vec<(Endpoint, usize)>) {
+    let mut origins: Vec<Endpoint> = Vec::new();
+    let mut indices = Vec::with_capacity(urls.len());
+    for url in urls {
+        let index = match origins.iter().position(|known| same_origin(known, &url)) {
+            Some(index) => index,
+            None => {
+                origins.push(url.clone());
+                origins.len() - 1
+            }
+        };
+        indices.push((url, index));
+    }
+    (origins, indices)
+}
+
+/// The targets, in target order, each with its parsed URL and the index of its origin
+/// (`urls` is in the same order).
+fn compile(plan: &RunPlan, urls: &[(Endpoint, usize)]) -> Result<Vec<Target>, PlanError> {
     let parts: Vec<(&RequestSpec, &ExpectedStatus, Option<&StepPlan>)> = match &plan.targets {
         Targets::Single(request) => vec![(request, &plan.expected_status, None)],
         Targets::Endpoints { list, .. } => list
@@ -111,8 +136,8 @@ fn compile(plan: &RunPlan, urls: &[Endpoint]) -> Result<Vec<Target>, PlanError> 
         .into_iter()
         .zip(urls)
         .zip(names.chain(std::iter::repeat(None)))
-        .map(|(((request, expected, step), url), name)| {
-            Target::compile(request, url, expected, step, name)
+        .map(|(((request, expected, step), (url, origin)), name)| {
+            Target::compile(request, url, *origin, expected, step, name)
         })
         .collect()
 }
@@ -284,7 +309,7 @@ fn check_request(request: &RequestSpec) -> Result<Endpoint, PlanError> {
 }
 
 /// Endpoints: at least one, unique non-empty names, weights ≥ 1, valid methods, headers
-/// and URLs, all on one origin. Returns their URLs, parsed.
+/// and URLs (each on any origin). Returns their URLs, parsed.
 fn check_endpoints(endpoints: &[EndpointPlan]) -> Result<Vec<Endpoint>, PlanError> {
     if endpoints.is_empty() {
         return Err(PlanError::Endpoint {
@@ -309,21 +334,14 @@ fn check_endpoints(endpoints: &[EndpointPlan]) -> Result<Vec<Endpoint>, PlanErro
             });
         }
         check_member(&endpoint.request, &field)?;
-        let url = parse_member(&endpoint.request, &field)?;
-        if urls.first().is_some_and(|first| !same_origin(first, &url)) {
-            return Err(PlanError::Endpoint {
-                field: field("url"),
-                reason: "every endpoint must be on the same scheme, host and port".to_owned(),
-            });
-        }
-        urls.push(url);
+        urls.push(parse_member(&endpoint.request, &field)?);
     }
     Ok(urls)
 }
 
 /// Scenarios: closed loop, at least one, unique names, weight ≥ 1, at least one step each,
-/// steps with valid methods, headers and URLs, all on one origin. Returns the steps' URLs,
-/// parsed, in step order.
+/// steps with valid methods, headers and URLs (each on any origin). Returns the steps'
+/// URLs, parsed, in step order.
 fn check_scenarios(scenarios: &[ScenarioPlan], load: &Load) -> Result<Vec<Endpoint>, PlanError> {
     let bad = |field: String, reason: &str| PlanError::Endpoint {
         field,
@@ -359,19 +377,13 @@ fn check_scenarios(scenarios: &[ScenarioPlan], load: &Load) -> Result<Vec<Endpoi
         for (j, step) in scenario.steps.iter().enumerate() {
             let field = |name: &str| format!("scenarios[{i}].steps[{j}].{name}");
             check_member(&step.request, &field)?;
-            let url = parse_member(&step.request, &field)?;
-            if urls.first().is_some_and(|first| !same_origin(first, &url)) {
-                return Err(bad(
-                    field("url"),
-                    "every step must be on the same scheme, host and port",
-                ));
-            }
-            urls.push(url);
+            urls.push(parse_member(&step.request, &field)?);
         }
     }
     Ok(urls)
 }
 
+/// Same scheme, host and port: one connection can carry requests to both.
 fn same_origin(a: &Endpoint, b: &Endpoint) -> bool {
     (a.tls, &a.host, a.port) == (b.tls, &b.host, b.port)
 }

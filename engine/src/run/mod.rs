@@ -1,8 +1,8 @@
-//! Running a validated plan: resolve its host, set up TLS, split the load across shards,
-//! start the shard threads and hand them to the coordinator (`coordinator`), which gives
-//! them a common start instant and aggregates their ticks into live ticks and the final
-//! report. The plan's targets were compiled when it was validated: nothing here checks or
-//! parses the plan again.
+//! Running a validated plan: resolve its origins and set up their connectors (`origins`),
+//! split the load across shards, start the shard threads and hand them to the coordinator
+//! (`coordinator`), which gives them a common start instant and aggregates their ticks into
+//! live ticks and the final report. The plan's targets were compiled when it was
+//! validated: nothing here checks or parses the plan again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,7 +11,6 @@ use std::time::{Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 use thiserror::Error;
-use vayu_net::{tls, Connector};
 
 use crate::plan::{RequestSpec, ValidPlan};
 use crate::report::{LiveTick, Report};
@@ -21,16 +20,18 @@ use crate::shard::{self, ShardSetup};
 use crate::target::Chooser;
 
 mod coordinator;
+mod origins;
 mod split;
 
 use coordinator::Coordinator;
+use origins::connect_origins;
 use split::split_load;
 
 /// Why a run could not start or finish.
 #[derive(Debug, Clone, Error)]
 pub enum RunError {
-    #[error("could not resolve host `{0}`")]
-    Resolve(String),
+    #[error("could not resolve host `{host}` (origin {origin})")]
+    Resolve { host: String, origin: String },
     #[error("TLS setup failed: {0}")]
     Tls(String),
     #[error("could not start the run: {0}")]
@@ -102,18 +103,8 @@ pub fn start(
     observer: impl Observer,
 ) -> Result<RunHandle, RunError> {
     let started = (Instant::now(), SystemTime::now());
-    let (plan, origin, targets) = plan.into_parts();
-    let (addr, dns) = origin
-        .resolve()
-        .map_err(|_| RunError::Resolve(origin.host.clone()))?;
-    let connector = if origin.tls {
-        let config =
-            tls::client_config(plan.insecure).map_err(|err| RunError::Tls(err.to_string()))?;
-        let name = tls::server_name(&origin.host).map_err(|err| RunError::Tls(err.to_string()))?;
-        Connector::tls(addr, plan.connect_timeout, config, name)
-    } else {
-        Connector::plain(addr, plan.connect_timeout)
-    };
+    let (plan, origins, targets) = plan.into_parts();
+    let (connectors, dns) = connect_origins(&origins, plan.connect_timeout, plan.insecure)?;
     let targets = Arc::new(targets);
     // What test scripts see as `pm.request`.
     let tests = plan
@@ -140,7 +131,7 @@ pub fn start(
             index,
             lane: plan.segment.lane(index, shards),
             core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
-            connector: connector.clone(),
+            connectors: connectors.clone(),
             targets: Arc::clone(&targets),
             chooser: Chooser::new(&plan.targets),
             timeout: plan.timeout,

@@ -1,6 +1,7 @@
 //! Shards: one pinned OS thread per worker, each a monoio runtime that owns its
-//! connections, pacer and recorder. One worker loop serves every load mode; the pacer is
-//! the only difference. Nothing here locks, allocates or sends on a channel per request.
+//! connections (each virtual user at most one per origin, `connections`), pacer and
+//! recorder. One worker loop serves every load mode; the pacer is the only difference.
+//! Nothing here locks, allocates or sends on a channel per request.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -13,6 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use vayu_net::{ConnectTiming, Connection, Connector};
 
 mod alarm;
+mod connections;
 mod policy;
 mod round_trip;
 mod tasks;
@@ -58,7 +60,8 @@ pub struct ShardSetup {
     /// This shard's place in the whole test (open-loop slots, request numbers).
     pub lane: Lane,
     pub core: Option<core_affinity::CoreId>,
-    pub connector: Connector,
+    /// One per origin of the run, indexed by [`Target::origin`].
+    pub connectors: Vec<Connector>,
     /// What to send: one target per endpoint or scenario step (one for a single request).
     pub targets: Arc<Vec<Target>>,
     /// Picks the target of each request (this shard's own).
@@ -124,7 +127,12 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
             ..
         } => *initial_connections,
     };
-    let connections = preconnect(&setup.connector, initial).await;
+    // Connections active from the start are opened to the first target's origin; a user's
+    // connections to other origins open on their first request.
+    let connections = match setup.connectors.first() {
+        Some(connector) => preconnect(connector, initial).await,
+        None => Vec::new(),
+    };
     // The sandbox loads chai once, before the start, on this thread (it is `!Send`).
     let tester = setup
         .tests
@@ -164,7 +172,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
         ),
     };
     let shard = Rc::new(Shard {
-        connector: setup.connector,
+        connectors: setup.connectors,
         chooser: setup.chooser,
         recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
         targets: setup.targets,
@@ -240,7 +248,8 @@ async fn preconnect(connector: &Connector, count: usize) -> Vec<Option<Opened>> 
 type Opened = (Connection, ConnectTiming);
 
 struct Shard {
-    connector: Connector,
+    /// One per origin, indexed by [`Target::origin`].
+    connectors: Vec<Connector>,
     targets: Arc<Vec<Target>>,
     chooser: Chooser,
     /// Requests started by this shard (for `{{$requestNumber}}`).
@@ -319,19 +328,32 @@ impl Shard {
 #[cfg(test)]
 mod tests {
     use std::io::{BufRead, BufReader, Write};
-    use std::net::TcpListener;
+    use std::net::{SocketAddr, TcpListener};
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
-    use crate::plan::{Load, RequestSpec, RunPlan, Targets};
+    use crate::plan::{Distribution, EndpointPlan, ExpectedStatus, Load, RequestSpec, RunPlan};
+    use crate::plan::{Targets, ValidPlan};
+
+    /// What a test server saw: connections accepted and requests answered.
+    #[derive(Default)]
+    struct Seen {
+        connections: AtomicUsize,
+        requests: AtomicUsize,
+    }
 
     /// A keep-alive server that answers every request with an empty 200.
-    fn serve_empty_200s() -> std::net::SocketAddr {
+    fn serve_empty_200s() -> (SocketAddr, Arc<Seen>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener
             .local_addr()
             .expect("a bound listener has an address");
+        let seen = Arc::new(Seen::default());
+        let counts = Arc::clone(&seen);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                counts.connections.fetch_add(1, Ordering::Relaxed);
+                let counts = Arc::clone(&counts);
                 std::thread::spawn(move || {
                     let Ok(read_half) = stream.try_clone() else {
                         return;
@@ -344,6 +366,7 @@ mod tests {
                         match reader.read_line(&mut line) {
                             Ok(0) | Err(_) => return,
                             Ok(_) if line == "\r\n" => {
+                                counts.requests.fetch_add(1, Ordering::Relaxed);
                                 let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
                                 if writer.write_all(answer).is_err() {
                                     return;
@@ -355,24 +378,27 @@ mod tests {
                 });
             }
         });
-        addr
+        (addr, seen)
     }
 
-    /// Issue 9: a task still pending when the runtime is dropped is never freed by monoio,
-    /// and with it the `Rc<Shard>` it holds. Once `run` returns, nothing of the shard lives.
-    #[test]
-    fn a_finished_shard_frees_its_state() {
-        let addr = serve_empty_200s();
-        let load = Load::Iterations {
-            iterations: 50,
-            concurrency: 1,
-            duration: None,
-        };
-        let request = RequestSpec::new("GET", &format!("http://{addr}/"));
-        let plan = RunPlan::new(Targets::Single(request), load)
-            .validate()
-            .expect("a valid plan");
-        let (plan, _, targets) = plan.into_parts();
+    /// What a one-shard run left: its ticks, and the targets and stop flag it was given
+    /// (to check that nothing of the shard still holds them).
+    struct ShardRun {
+        ticks: Vec<ShardTick>,
+        targets: Arc<Vec<Target>>,
+        stop: Arc<AtomicBool>,
+    }
+
+    /// Runs `plan` (`iterations` requests over one connection task) on one shard.
+    fn run_one_shard(plan: ValidPlan, iterations: u64) -> ShardRun {
+        let (plan, origins, targets) = plan.into_parts();
+        let connectors = origins
+            .iter()
+            .map(|origin| {
+                let (addr, _) = origin.resolve().expect("a loopback origin resolves");
+                Connector::plain(addr, plan.connect_timeout)
+            })
+            .collect();
         let targets = Arc::new(targets);
         let stop = Arc::new(AtomicBool::new(false));
         let (ticks, tick_rx) = crossbeam_channel::unbounded();
@@ -385,7 +411,7 @@ mod tests {
                 stride: 1,
             },
             core: None,
-            connector: Connector::plain(addr, plan.connect_timeout),
+            connectors,
             targets: Arc::clone(&targets),
             chooser: Chooser::new(&plan.targets),
             timeout: plan.timeout,
@@ -393,7 +419,7 @@ mod tests {
             tick_interval: plan.tick_interval,
             load: ShardLoad::Closed {
                 duration: None,
-                iterations: Some(50),
+                iterations: Some(iterations),
                 activations: vec![Duration::ZERO],
             },
             stop: Arc::clone(&stop),
@@ -413,10 +439,75 @@ mod tests {
             .send(Instant::now())
             .expect("the shard waits for its start");
         thread.join().expect("the shard did not panic");
+        ShardRun {
+            ticks: tick_rx.try_iter().collect(),
+            targets,
+            stop,
+        }
+    }
 
-        let succeeded: u64 = tick_rx.try_iter().map(|tick| tick.counters.succeeded).sum();
+    fn iterations(iterations: u64) -> Load {
+        Load::Iterations {
+            iterations,
+            concurrency: 1,
+            duration: None,
+        }
+    }
+
+    /// Issue 9: a task still pending when the runtime is dropped is never freed by monoio,
+    /// and with it the `Rc<Shard>` it holds. Once `run` returns, nothing of the shard lives.
+    #[test]
+    fn a_finished_shard_frees_its_state() {
+        let (addr, _) = serve_empty_200s();
+        let request = RequestSpec::new("GET", &format!("http://{addr}/"));
+        let plan = RunPlan::new(Targets::Single(request), iterations(50))
+            .validate()
+            .expect("a valid plan");
+        let run = run_one_shard(plan, 50);
+        let succeeded: u64 = run.ticks.iter().map(|tick| tick.counters.succeeded).sum();
         assert_eq!(succeeded, 50);
-        assert_eq!(Arc::strong_count(&targets), 1, "the shard's targets leaked");
-        assert_eq!(Arc::strong_count(&stop), 1, "the shard's stop flag leaked");
+        assert_eq!(
+            Arc::strong_count(&run.targets),
+            1,
+            "the shard's targets leaked"
+        );
+        assert_eq!(
+            Arc::strong_count(&run.stop),
+            1,
+            "the shard's stop flag leaked"
+        );
+    }
+
+    /// Issue 13: a virtual user whose endpoints are on two origins keeps one connection to
+    /// each, reused across its requests, and each request reaches its own endpoint's origin.
+    #[test]
+    fn a_virtual_user_keeps_one_connection_per_origin() {
+        let (first, first_seen) = serve_empty_200s();
+        let (second, second_seen) = serve_empty_200s();
+        let endpoint = |name: &str, url: String| EndpointPlan {
+            name: name.to_owned(),
+            request: RequestSpec::new("GET", &url),
+            weight: 1,
+            expected_status: ExpectedStatus { codes: Vec::new() },
+        };
+        let targets = Targets::Endpoints {
+            list: vec![
+                endpoint("a", format!("http://{first}/a")),
+                endpoint("b", format!("http://{second}/b")),
+                endpoint("c", format!("http://{first}/c")),
+            ],
+            distribution: Distribution::RoundRobin,
+        };
+        let plan = RunPlan::new(targets, iterations(60))
+            .validate()
+            .expect("a valid plan");
+        let run = run_one_shard(plan, 60);
+
+        let succeeded: u64 = run.ticks.iter().map(|tick| tick.counters.succeeded).sum();
+        assert_eq!(succeeded, 60);
+        assert_eq!(first_seen.requests.load(Ordering::Relaxed), 40);
+        assert_eq!(second_seen.requests.load(Ordering::Relaxed), 20);
+        assert_eq!(first_seen.connections.load(Ordering::Relaxed), 1);
+        assert_eq!(second_seen.connections.load(Ordering::Relaxed), 1);
     }
 }

@@ -1,13 +1,15 @@
 //! One round trip of a virtual user (a connection task): pick the target, render or reuse
-//! its bytes, send them and read the response under the request's deadline, and record the
-//! outcome (plus sampling, test scripts and scenario extraction).
+//! its bytes, send them on the user's connection to the target's origin (opening it if
+//! needed) and read the response under the request's deadline, and record the outcome
+//! (plus sampling, test scripts and scenario extraction).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vayu_net::{ConnectTiming, Connection, Error, ErrorKind, Response, ResponseSink};
+use vayu_net::{ConnectTiming, Connection, Connector, Error, ErrorKind, Response, ResponseSink};
 
+use super::connections::Connections;
 use super::Target;
 use crate::deadline::Watch;
 use crate::extract::Source;
@@ -35,12 +37,12 @@ impl super::Shard {
         }
     }
 
-    /// Sends one request on `connection` (opening it if needed) and records the outcome.
-    /// Returns the think time that follows (scenario steps).
+    /// Sends one request on the user's connection to its target's origin (opening it if
+    /// needed) and records the outcome. Returns the think time that follows (scenario
+    /// steps).
     pub(super) async fn request_once(
         &self,
-        connection: &mut Option<Connection>,
-        opened_with: Option<ConnectTiming>,
+        connections: &mut Connections,
         watch: &Watch,
         user: &mut VirtualUser,
         intended: Option<Instant>,
@@ -48,6 +50,7 @@ impl super::Shard {
         let iteration = self.started.get();
         let endpoint = self.chooser.next(&mut user.cursor, &mut user.position);
         let target = &self.targets[endpoint];
+        let (connection, opened_with) = connections.slot(target.origin);
         let outgoing = self.next_outgoing(target, user);
         let tested = self
             .tester
@@ -69,7 +72,13 @@ impl super::Shard {
         let outcome = match watch
             .run(
                 sent_at + self.timeout,
-                self.exchange(connection, &mut probe, outgoing, target.head_request),
+                exchange(
+                    &self.connectors[target.origin],
+                    connection,
+                    &mut probe,
+                    outgoing,
+                    target.head_request,
+                ),
             )
             .await
         {
@@ -208,43 +217,43 @@ impl super::Shard {
             user.variables.extend(context.variables.local);
         }
     }
+}
 
-    /// Connects if needed, writes the request and reads the response. Hands back the
-    /// rendered buffer (if any) for reuse.
-    async fn exchange(
-        &self,
-        connection: &mut Option<Connection>,
-        probe: &mut Probe,
-        outgoing: SendBuffer,
-        head_request: bool,
-    ) -> (Result<Response, Error>, Option<Vec<u8>>) {
-        let open = match connection {
-            Some(open) => open,
-            None => {
-                // Boxed: the connect (and TLS handshake) future is large, and keeping it
-                // inline would make every request's future that large to move.
-                match Box::pin(self.connector.connect()).await {
-                    Ok((opened, timing)) => {
-                        probe.connected = Some(timing);
-                        probe.write_at = Some(Instant::now());
-                        connection.insert(opened)
-                    }
-                    Err(err) => return (Err(err), outgoing.into_buffer()),
+/// Connects with `connector` if `connection` is not open, writes the request and reads the
+/// response. Hands back the rendered buffer (if any) for reuse.
+async fn exchange(
+    connector: &Connector,
+    connection: &mut Option<Connection>,
+    probe: &mut Probe,
+    outgoing: SendBuffer,
+    head_request: bool,
+) -> (Result<Response, Error>, Option<Vec<u8>>) {
+    let open = match connection {
+        Some(open) => open,
+        None => {
+            // Boxed: the connect (and TLS handshake) future is large, and keeping it
+            // inline would make every request's future that large to move.
+            match Box::pin(connector.connect()).await {
+                Ok((opened, timing)) => {
+                    probe.connected = Some(timing);
+                    probe.write_at = Some(Instant::now());
+                    connection.insert(opened)
                 }
+                Err(err) => return (Err(err), outgoing.into_buffer()),
             }
-        };
-        let (written, buffer) = match outgoing {
-            SendBuffer::Shared(bytes) => (open.send(bytes).await.0, None),
-            SendBuffer::Rendered(out) => {
-                let (written, out) = open.send(out).await;
-                (written, Some(out))
-            }
-        };
-        if let Err(err) = written {
-            return (Err(err), buffer);
         }
-        (open.receive(head_request, probe).await, buffer)
+    };
+    let (written, buffer) = match outgoing {
+        SendBuffer::Shared(bytes) => (open.send(bytes).await.0, None),
+        SendBuffer::Rendered(out) => {
+            let (written, out) = open.send(out).await;
+            (written, Some(out))
+        }
+    };
+    if let Err(err) = written {
+        return (Err(err), buffer);
     }
+    (open.receive(head_request, probe).await, buffer)
 }
 
 /// One request's bytes on their way out: the target's shared encoding, or the virtual

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 
 use super::alarm::Alarm;
+use super::connections::Connections;
 use super::round_trip::VirtualUser;
 use super::{Opened, Shard, STOP_GRACE, STOP_POLL};
 use crate::deadline::SWEEP_INTERVAL;
@@ -17,7 +18,8 @@ use crate::metrics::ShardTick;
 use crate::pacer::{Mailbox, Pacer};
 use crate::runtime::Driver;
 
-/// The worker loop: one per connection, for every mode.
+/// The worker loop: one per virtual user (its connections, at most one per origin), for
+/// every mode.
 pub(super) async fn connection_task(
     shard: Rc<Shard>,
     opened: Option<Opened>,
@@ -32,10 +34,7 @@ pub(super) async fn connection_task(
         let mailbox = Rc::new(Mailbox::default());
         let watch = shard.deadlines.register();
         let mut user = VirtualUser::default();
-        let (mut connection, mut opened_with) = match opened {
-            Some((connection, timing)) => (Some(connection), Some(timing)),
-            None => (None, None),
-        };
+        let mut connections = Connections::new(opened);
         loop {
             let intended = match first_slot.take() {
                 Some(slot) => Some(slot),
@@ -45,13 +44,7 @@ pub(super) async fn connection_task(
                 },
             };
             let think = shard
-                .request_once(
-                    &mut connection,
-                    opened_with.take(),
-                    &watch,
-                    &mut user,
-                    intended,
-                )
+                .request_once(&mut connections, &watch, &mut user, intended)
                 .await;
             if !think.is_zero() && !sleep_until(&shard, Instant::now() + think).await {
                 break;

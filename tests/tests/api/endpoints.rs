@@ -120,7 +120,6 @@ fn round_robin_spreads_evenly_and_thresholds_apply_per_endpoint() {
 fn bad_endpoint_lists_are_refused_naming_the_field() {
     let daemon = Daemon::start();
     let server = TestServer::start(Behaviour::Ok);
-    let other = TestServer::start(Behaviour::Ok);
     let base =
         |endpoints: Value| json!({"mode": "iterations", "iterations": 1, "endpoints": endpoints});
     let cases = [
@@ -134,7 +133,7 @@ fn bad_endpoint_lists_are_refused_naming_the_field() {
             "endpoints[1].name",
         ),
         (
-            base(json!([{"name": "a", "url": server.url()}, {"name": "b", "url": other.url()}])),
+            base(json!([{"name": "a", "url": server.url()}, {"name": "b", "url": "ftp://x/"}])),
             "endpoints[1].url",
         ),
         (
@@ -154,5 +153,5 @@ fn bad_endpoint_lists_are_refused_naming_the_field() {
         let got = assert_error(&answer, 400, "INVALID_REQUEST", &context);
         assert_eq!(got.as_deref(), Some(field), "{context}: {}", answer.body);
     }
-    assert_eq!(server.requests() + other.requests(), 0);
+    assert_eq!(server.requests(), 0);
 }

@@ -1,9 +1,10 @@
 //! `vayu run plan.json|plan.toml`: the `POST /run` body from a file. Exact counts and
-//! thresholds from the file; errors (a test script that does not compile included) name
-//! the file, the line and the field, and exit 2 before anything is sent.
+//! thresholds from the file, endpoints on several origins (HTTP and HTTPS); errors (a test
+//! script that does not compile included) name the file, the line and the field, and exit 2
+//! before anything is sent.
 
 use crate::check::{assert_all_ok, LIMIT};
-use vayu_tests::{run, run_json, Behaviour, TempDir, TestServer};
+use vayu_tests::{run, run_json, Behaviour, TempDir, TestServer, TlsServer};
 
 #[test]
 fn json_and_toml_plans_run_exactly() {
@@ -98,5 +99,43 @@ fn a_toml_plan_with_weighted_endpoints_and_per_endpoint_thresholds() {
             .contains("zero.toml:7: field `endpoints[0].weight`"),
         "{}",
         out.stderr
+    );
+}
+
+#[test]
+fn a_plan_may_send_each_endpoint_to_its_own_origin() {
+    let first = TestServer::start(Behaviour::Ok);
+    let second = TestServer::start(Behaviour::Ok);
+    let secure = TlsServer::start();
+    let dir = TempDir::new();
+    let plan = dir.join("origins.json");
+    let body = serde_json::json!({
+        "mode": "iterations", "iterations": 90, "concurrency": 3, "insecure": true,
+        // Round robin on one shard: exactly one third each.
+        "distribution_strategy": "round_robin",
+        "endpoints": [
+            {"name": "first", "url": format!("{}one", first.url())},
+            {"name": "second", "url": format!("{}two", second.url())},
+            {"name": "secure", "url": format!("{}three", secure.url())},
+        ],
+    });
+    std::fs::write(&plan, body.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let doc = run_json(&[&plan.to_string_lossy(), "--workers", "1"], LIMIT);
+    assert_eq!(doc["summary"]["successfulRequests"], 90, "{doc}");
+    for name in ["first", "second", "secure"] {
+        assert_eq!(
+            doc["endpoints"][name]["summary"]["totalRequests"], 30,
+            "{name}: {doc}"
+        );
+    }
+    assert_eq!(first.requests(), 30);
+    assert_eq!(second.requests(), 30);
+    assert_eq!(secure.requests(), 30);
+    // One connection per user and origin: 3 users, at most 3 connections to each.
+    assert!(first.connections() <= 3 && second.connections() <= 3);
+    assert!(
+        (1..=3).contains(&secure.handshakes()),
+        "{}",
+        secure.handshakes()
     );
 }
