@@ -3,8 +3,9 @@
 #   tools/api-bench.sh runs-list   GET /runs latency with 1,000 stored runs (oha, p50/p99)
 #   tools/api-bench.sh sse         req/s of a full-speed run alone vs with 10 SSE followers
 #   tools/api-bench.sh dashboard   req/s of a full-speed run alone vs with the dashboard open on
-#                                  it (headless Chromium on /#run=ID, following it live),
-#                                  alternating, 3 rounds of 8 s
+#                                  it (headless Chromium, loaded before the run, following it),
+#                                  alternating, $ROUNDS rounds (default 3) of $SECONDS_PER_RUN s
+#                                  (default 8); also the browser's CPU time in each run
 #   tools/api-bench.sh design      POST /request with a 20-line test script, 300 times: the
 #                                  overhead (totalMs - wireMs) p50/p99
 #   tools/api-bench.sh tests       req/s of a full-speed run alone vs with a test script on
@@ -108,28 +109,72 @@ sse)
     done
     ;;
 dashboard)
+    python3 -c 'import websocket' 2>/dev/null \
+        || python3 -m pip install --quiet websocket-client \
+        || python3 -m pip install --quiet --break-system-packages websocket-client
     start_target; start_daemon
-    # One browser for every round, idle on about:blank; in the "open" rounds a tab follows
-    # the run (its link, /#run=ID) and is closed after it, through the DevTools HTTP API.
+    # One browser for every round, idle on about:blank. In the "open" rounds the dashboard is
+    # loaded in a new tab before the run starts (its load cost is reported apart: it is the
+    # cost of opening a page, not of watching a run), then follows the run as a click on it
+    # would (`location.hash = '#run=ID'`, over the DevTools protocol), and is closed after it.
     browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome)
     "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$WORK/chromium" --remote-debugging-port=0 about:blank > /dev/null 2>&1 &
     BROWSER_PID=$!
     for _ in $(seq 300); do [[ -s $WORK/chromium/DevToolsActivePort ]] && break; sleep 0.1; done
     devtools="http://127.0.0.1:$(head -1 "$WORK/chromium/DevToolsActivePort")"
     sleep 2
-    body="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"8s\"}"
-    for round in 1 2 3; do
+    # CPU seconds (user+sys) of every process of this browser, to show what a run lost to it.
+    browser_cpu() {
+        local total=0 pid ticks
+        for pid in $(pgrep -f -- "--user-data-dir=$WORK/chromium"); do
+            ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+            total=$((total + ticks))
+        done
+        python3 -c "import os,sys; print(f'{int(sys.argv[1]) / os.sysconf(\"SC_CLK_TCK\"):.2f}')" "$total"
+    }
+    # in_page WEBSOCKET_URL EXPRESSION: evaluates EXPRESSION in the tab, prints its value.
+    in_page() {
+        python3 - "$1" "$2" <<'PY'
+import json, sys, websocket
+ws = websocket.create_connection(sys.argv[1], suppress_origin=True, timeout=10)
+ws.send(json.dumps({"id": 1, "method": "Runtime.evaluate",
+                    "params": {"expression": sys.argv[2], "returnByValue": True}}))
+while (reply := json.loads(ws.recv())).get("id") != 1:
+    pass
+print(reply.get("result", {}).get("result", {}).get("value"))
+ws.close()
+PY
+    }
+    seconds=${SECONDS_PER_RUN:-8}
+    body="{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"${seconds}s\"}"
+    for round in $(seq "${ROUNDS:-3}"); do
         for open in no yes; do
-            id=$(post_run "$body" | run_id_of)
             tab=
             if [[ $open == yes ]]; then
-                tab=$(curl -sf -X PUT "$devtools/json/new?$API/%23run=$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+                before_load=$(browser_cpu)
+                tab=$(curl -sf -X PUT "$devtools/json/new?$API/")
+                sleep 3
+                load=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$before_load" "$(browser_cpu)")
+            fi
+            cpu_before=$(browser_cpu)
+            id=$(post_run "$body" | run_id_of)
+            if [[ -n $tab ]]; then
+                page=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["webSocketDebuggerUrl"])' "$tab")
+                in_page "$page" "location.hash = '#run=$id'" > /dev/null
             fi
             wait_done "$id"
-            [[ -n $tab ]] && curl -sf "$devtools/json/close/$tab" > /dev/null
+            cpu_after=$(browser_cpu)
+            if [[ -n $tab ]]; then
+                sleep 1
+                drawn=$(in_page "$page" "document.getElementById('run-panel').dataset.ticks")
+                [[ $drawn =~ ^[0-9]+$ && $drawn -gt 0 ]] || { echo "the dashboard did not follow run $id" >&2; exit 1; }
+                curl -sf "$devtools/json/close/$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$tab")" > /dev/null
+            fi
             rps=$(curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["avgRps"])')
-            echo "round $round, dashboard open: $open: $rps req/s"
+            share=$(python3 -c "import os,sys; print(f'{(float(sys.argv[2]) - float(sys.argv[1])) / (int(sys.argv[3]) * os.cpu_count()) * 100:.1f}')" "$cpu_before" "$cpu_after" "$seconds")
+            echo "round $round, dashboard open: $open: $rps req/s (browser CPU during the run: ${share}% of the machine${tab:+; page load before it: $load s; $drawn ticks drawn})"
             sleep 1
         done
     done

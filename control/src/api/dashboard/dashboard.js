@@ -10,8 +10,7 @@
 
   const PAGE_SIZE = 20;
   const HISTORY = 600; // ticks kept in the live charts
-  const FIGURES_EVERY_MS = 250;
-  const CHARTS_EVERY_MS = 1000;
+  const REDRAW_EVERY_MS = 1000; // live figures and charts
   const $ = (id) => document.getElementById(id);
   const state = { key: sessionStorage.getItem("vayuApiKey") || "", offset: 0, selected: null, stream: null, charts: null };
 
@@ -72,25 +71,37 @@
     return typeof value === "number" && isFinite(value) ? value.toFixed(digits) : "–";
   }
 
+  // Live figures change every second: their boxes are built once and only the text of a
+  // changed value is set, so an update costs the browser no layout of new nodes.
   function figures(pairs) {
     const box = $("run-figures");
-    box.replaceChildren();
-    for (const [label, value] of pairs) {
-      const div = document.createElement("div");
-      div.className = "figure";
-      const b = document.createElement("b");
-      b.textContent = value;
-      const span = document.createElement("span");
-      span.textContent = label;
-      div.append(b, span);
-      box.appendChild(div);
+    const labels = pairs.map(([label]) => label).join("|");
+    if (box.dataset.labels !== labels) {
+      box.replaceChildren();
+      for (const [label] of pairs) {
+        const div = document.createElement("div");
+        div.className = "figure";
+        const span = document.createElement("span");
+        span.textContent = label;
+        div.append(document.createElement("b"), span);
+        box.appendChild(div);
+      }
+      box.dataset.labels = labels;
     }
+    pairs.forEach(([, value], i) => {
+      const b = box.children[i].firstChild;
+      const text = value === null || value === undefined ? "" : String(value);
+      if (b.textContent !== text) b.textContent = text;
+    });
   }
 
   function countsTable(id, counts) {
     const body = $(id).querySelector("tbody");
-    body.replaceChildren();
     const entries = Object.entries(counts || {});
+    const shown = JSON.stringify(entries);
+    if (body.dataset.shown === shown) return;
+    body.dataset.shown = shown;
+    body.replaceChildren();
     if (entries.length === 0) {
       const row = body.insertRow();
       cell(row, "none", "name");
@@ -255,9 +266,11 @@
     // Ticks arrive every 100 ms; the page redraws at a human pace so that a browser on the
     // generator's host takes as little CPU from the run as it can (DECISIONS §54).
     let latest = null;
-    const figuresTimer = setInterval(() => { if (latest) showTick(latest); }, FIGURES_EVERY_MS);
-    const chartsTimer = setInterval(drawTicks, CHARTS_EVERY_MS);
-    stream.stopTimers = () => { clearInterval(figuresTimer); clearInterval(chartsTimer); };
+    const redraw = setInterval(() => {
+      if (latest) showTick(latest);
+      drawTicks();
+    }, REDRAW_EVERY_MS);
+    stream.stopTimers = () => clearInterval(redraw);
     stream.addEventListener("metrics", (event) => {
       const tick = JSON.parse(event.data);
       const ticks = state.charts.ticks;
@@ -479,13 +492,23 @@
 
   // ---- start ------------------------------------------------------------------------------
 
+  function linkedRun() {
+    const linked = /^#run=(.+)$/.exec(location.hash);
+    return linked ? decodeURIComponent(linked[1]) : null;
+  }
+
   async function start() {
     try {
       await loadEngine();
       await buildForm();
       await loadRuns();
-      const linked = /^#run=(.+)$/.exec(location.hash);
-      if (linked) await openRun(decodeURIComponent(linked[1]));
+      const linked = linkedRun();
+      if (linked) await openRun(linked);
+      // A `#run=ID` link followed inside the open page switches to that run.
+      window.addEventListener("hashchange", () => {
+        const id = linkedRun();
+        if (id && id !== state.selected) openRun(id);
+      });
       document.body.dataset.ready = "true";
     } catch (error) {
       report("runs-error", error);
