@@ -4,10 +4,12 @@
 //! the price of timeouts firing up to one sweep interval late.
 
 use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
+
+use pin_project_lite::pin_project;
 use std::time::{Duration, Instant};
 
 /// How often overdue requests are looked for; the resolution of request timeouts.
@@ -23,28 +25,16 @@ pub struct Watch {
 
 impl Watch {
     /// Runs `future` until it finishes (`Some`) or the deadline is swept (`None`; the
-    /// future is dropped, which cancels its I/O).
-    pub async fn run<F: Future>(&self, deadline: Instant, future: F) -> Option<F::Output> {
+    /// future is dropped, which cancels its I/O). A plain future rather than an `async fn`:
+    /// the request's future is stored once, in place, not once as an argument and again
+    /// pinned (that doubled the connection task's size and copied it per request).
+    pub fn run<F: Future>(&self, deadline: Instant, future: F) -> Watched<'_, F> {
         self.deadline.set(Some(deadline));
         self.expired.set(false);
-        let mut future = pin!(future);
-        let output = poll_fn(|cx| {
-            if self.expired.get() {
-                return Poll::Ready(None);
-            }
-            if let Poll::Ready(output) = future.as_mut().poll(cx) {
-                return Poll::Ready(Some(output));
-            }
-            // A task's waker rarely changes: clone it only when it does.
-            match self.waker.take() {
-                Some(waker) if waker.will_wake(cx.waker()) => self.waker.set(Some(waker)),
-                _ => self.waker.set(Some(cx.waker().clone())),
-            }
-            Poll::Pending
-        })
-        .await;
-        self.deadline.set(None);
-        output
+        Watched {
+            watch: self,
+            future,
+        }
     }
 
     fn expire_if_due(&self, now: Instant) {
@@ -55,6 +45,37 @@ impl Watch {
                 waker.wake();
             }
         }
+    }
+}
+
+pin_project! {
+    /// A request's future under its [`Watch`] (see [`Watch::run`]).
+    pub struct Watched<'w, F> {
+        watch: &'w Watch,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for Watched<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let watch = *this.watch;
+        if watch.expired.get() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            watch.deadline.set(None);
+            return Poll::Ready(Some(output));
+        }
+        // A task's waker rarely changes: clone it only when it does.
+        match watch.waker.take() {
+            Some(waker) if waker.will_wake(cx.waker()) => watch.waker.set(Some(waker)),
+            _ => watch.waker.set(Some(cx.waker().clone())),
+        }
+        Poll::Pending
     }
 }
 

@@ -148,9 +148,11 @@ impl Connection {
     /// Writes the whole request. The buffer comes back whatever happens, so a static
     /// request is never re-encoded.
     pub async fn send<B: IoBuf + 'static>(&mut self, request: B) -> (Result<(), Error>, B) {
+        // The TLS futures are boxed: inline, their size (several times the plain ones) would
+        // be every plain request's too, stored per connection and copied per request.
         let (result, request) = match &mut self.stream {
             Stream::Plain(tcp) => tcp.write_all(request).await,
-            Stream::Tls(tls) => tls.write_all(request).await,
+            Stream::Tls(tls) => Box::pin(tls.write_all(request)).await,
         };
         (
             result.map(|_| ()).map_err(|err| Error::from_io(&err)),
@@ -217,7 +219,7 @@ impl Connection {
             let slice = SliceMut::new(std::mem::take(&mut self.buf), len, cap);
             let (result, slice) = match &mut self.stream {
                 Stream::Plain(tcp) => tcp.read(slice).await,
-                Stream::Tls(tls) => tls.read(slice).await,
+                Stream::Tls(tls) => Box::pin(tls.read(slice)).await,
             };
             self.buf = slice.into_inner();
             let read = result.map_err(|err| Error::from_io(&err))?;
