@@ -3,6 +3,8 @@
 
 #[path = "api/bad_ids.rs"]
 mod bad_ids;
+#[path = "api/collection_load.rs"]
+mod collection_load;
 #[path = "api/basics.rs"]
 mod basics;
 #[path = "api/config.rs"]

@@ -11,7 +11,7 @@ use vayu_net::{ConnectTiming, Connection, Error, ErrorKind, Response, ResponseSi
 use super::Target;
 use crate::deadline::Watch;
 use crate::extract::Source;
-use crate::load_test::{Captured, Tester};
+use crate::load_test::Captured;
 use crate::metrics::FailureKind;
 use crate::outgoing::{OutgoingRequest, RenderBuffers};
 use crate::sample::{Sample, SampleTiming};
@@ -53,7 +53,7 @@ impl super::Shard {
             .tester
             .borrow_mut()
             .as_mut()
-            .is_some_and(Tester::select);
+            .is_some_and(|tester| tester.select(endpoint));
         let sent_at = Instant::now();
         self.recorder.borrow_mut().on_send(
             endpoint,
@@ -121,7 +121,14 @@ impl super::Shard {
                         }
                     }
                     if let (true, Some(tester)) = (tested, self.tester.borrow_mut().as_mut()) {
-                        tester.test(response.status, captured, latency, iteration);
+                        tester.test(
+                            endpoint,
+                            &mut user.variables,
+                            response.status,
+                            captured,
+                            latency,
+                            iteration,
+                        );
                     }
                 }
                 (Some(response.status), failure, response.bytes_received)
@@ -129,7 +136,7 @@ impl super::Shard {
             Err(error) => {
                 *connection = None;
                 if let (true, Some(tester)) = (tested, self.tester.borrow_mut().as_mut()) {
-                    tester.no_response();
+                    tester.no_response(endpoint);
                 }
                 (None, Some(FailureKind::Transport(error.kind())), 0)
             }
