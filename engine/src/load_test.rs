@@ -395,7 +395,14 @@ mod tests {
             headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
             body: b"hi".to_vec(),
         };
-        tester.test(0, &mut HashMap::new(), 200, captured, Duration::from_millis(3), 1);
+        tester.test(
+            0,
+            &mut HashMap::new(),
+            200,
+            captured,
+            Duration::from_millis(3),
+            1,
+        );
         tester.test(
             0,
             &mut HashMap::new(),
@@ -419,7 +426,9 @@ mod tests {
             sets_variables,
         };
         let mut plan = TestPlan::new(String::new(), 50.0);
-        plan.variables.environment.insert("user".to_owned(), "ann".to_owned());
+        plan.variables
+            .environment
+            .insert("user".to_owned(), "ann".to_owned());
         plan.targets = vec![
             target(
                 "login",
@@ -435,13 +444,20 @@ mod tests {
         let mut tester = Tester::new(plan, ScriptRequest::default());
         let mut user = HashMap::new();
         for _ in 0..4 {
-            assert!(tester.select(0), "a target that sets variables is always captured");
+            assert!(
+                tester.select(0),
+                "a target that sets variables is always captured"
+            );
             tester.test(0, &mut user, 200, Captured::default(), Duration::ZERO, 0);
         }
         assert_eq!(user.get("token").map(String::as_str), Some("ann-t"));
         tester.test(1, &mut user, 200, Captured::default(), Duration::ZERO, 0);
         let counts = tester.take_counts();
-        assert_eq!(counts.by_name.get("login"), Some(&(2, 0)), "half of 4 counted");
+        assert_eq!(
+            counts.by_name.get("login"),
+            Some(&(2, 0)),
+            "half of 4 counted"
+        );
         assert_eq!(counts.by_name.get("api sees ann-t"), Some(&(1, 0)));
         assert_eq!(counts.samples_tested, 3);
     }

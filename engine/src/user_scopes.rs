@@ -59,18 +59,29 @@ mod tests {
         };
         let mut user = HashMap::from([("token".to_owned(), "old".to_owned())]);
         let seen = for_script(&initial, &user);
-        assert_eq!(seen.environment.get("token").map(String::as_str), Some("old"));
-        assert_eq!(seen.collection.get("token").map(String::as_str), Some("old"));
+        assert_eq!(
+            seen.environment.get("token").map(String::as_str),
+            Some("old")
+        );
+        assert_eq!(
+            seen.collection.get("token").map(String::as_str),
+            Some("old")
+        );
         assert_eq!(seen.environment.get("base").map(String::as_str), Some("b"));
         let mut after = seen.clone();
-        after.environment.insert("token".to_owned(), "new".to_owned());
+        after
+            .environment
+            .insert("token".to_owned(), "new".to_owned());
         after.collection.insert("id".to_owned(), "7".to_owned());
         after.local.remove("token");
         after.local.insert("token".to_owned(), "local".to_owned());
         absorb(&seen, &after, &mut user);
         assert_eq!(user.get("token").map(String::as_str), Some("local"));
         assert_eq!(user.get("id").map(String::as_str), Some("7"));
-        assert!(!user.contains_key("base"), "unchanged starting values stay out");
+        assert!(
+            !user.contains_key("base"),
+            "unchanged starting values stay out"
+        );
         let seen = for_script(&initial, &user);
         let mut after = seen.clone();
         after.environment.remove("id");

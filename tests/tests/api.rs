@@ -3,10 +3,10 @@
 
 #[path = "api/bad_ids.rs"]
 mod bad_ids;
-#[path = "api/collection_load.rs"]
-mod collection_load;
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/collection_load.rs"]
+mod collection_load;
 #[path = "api/config.rs"]
 mod config;
 #[path = "api/dashboard.rs"]

@@ -49,7 +49,9 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
     for note in &run.load.notes {
         eprintln!("warning: {}: {}: {}", note.path, note.part, note.reason);
     }
-    let prepared = run.prepare().map_err(|err| format!("{shown}: {}", err.message))?;
+    let prepared = run
+        .prepare()
+        .map_err(|err| format!("{shown}: {}", err.message))?;
     let mut prepared =
         apply_local_credentials(prepared).map_err(|err| format!("{shown}: {err}"))?;
     for request in &mut prepared {

@@ -184,14 +184,14 @@ mod tests {
     #[test]
     fn requests_in_run_order_with_their_tests_and_the_names_scripts_set() {
         let doc = collection(serde_json::json!({"info": {"name": "shop"},
-            "event": [{"listen": "test", "script": {"exec": ["pm.test('c', () => {});"]}}],
-            "variable": [{"key": "base", "value": "http://h"}],
-            "item": [
-                {"name": "login", "request": {"method": "POST", "url": "{{base}}/login"},
-                 "event": [{"listen": "test", "script": {"exec": ["pm.environment.set(\"token\", pm.response.json().token);"]}}]},
-                {"name": "F", "item": [{"name": "login", "request": "{{base}}/again"}]},
-                {"name": "api", "request": "{{base}}/api"}
-            ]}));
+        "event": [{"listen": "test", "script": {"exec": ["pm.test('c', () => {});"]}}],
+        "variable": [{"key": "base", "value": "http://h"}],
+        "item": [
+            {"name": "login", "request": {"method": "POST", "url": "{{base}}/login"},
+             "event": [{"listen": "test", "script": {"exec": ["pm.environment.set(\"token\", pm.response.json().token);"]}}]},
+            {"name": "F", "item": [{"name": "login", "request": "{{base}}/again"}]},
+            {"name": "api", "request": "{{base}}/api"}
+        ]}));
         let load = build(&doc, Files::Refused).unwrap();
         let names: Vec<&str> = load.steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["login", "F / login", "api"]);
@@ -199,7 +199,10 @@ mod tests {
         assert!(load.steps[0].tests.contains("pm.test('c'"));
         assert!(load.steps[0].tests.contains("pm.environment.set"));
         assert_eq!(load.set_names, BTreeSet::from(["token".to_owned()]));
-        assert_eq!(load.variables.get("base").map(String::as_str), Some("http://h"));
+        assert_eq!(
+            load.variables.get("base").map(String::as_str),
+            Some("http://h")
+        );
         assert_eq!(load.steps[0].draft.method, "POST");
     }
 
@@ -209,7 +212,10 @@ mod tests {
             "item": [{"name": "F", "event": [{"listen": "prerequest", "script": {"exec": "x()"}}],
                       "item": [{"name": "r", "request": "http://h/"}]}]}));
         let err = build(&doc, Files::Refused).unwrap_err();
-        assert!(err.contains("\"F / r\"") && err.contains("folder \"F\""), "{err}");
+        assert!(
+            err.contains("\"F / r\"") && err.contains("folder \"F\""),
+            "{err}"
+        );
         let empty = collection(serde_json::json!({"info": {"name": "c"}, "item": []}));
         assert!(build(&empty, Files::Refused).is_err());
     }

@@ -25,9 +25,7 @@ fn shop(request: &SeenRequest) -> Reply {
                 .header("Content-Type", "application/json")
         }
         "/me" if bearer => Reply::new(200, r#"{"name": "ann"}"#),
-        "/orders" if bearer && request.header("x-token") == Some("tk-ann") => {
-            Reply::new(200, "[]")
-        }
+        "/orders" if bearer && request.header("x-token") == Some("tk-ann") => Reply::new(200, "[]"),
         _ => Reply::new(401, "no token"),
     }
 }
@@ -107,7 +105,11 @@ fn assert_counts(doc: &Value, server: &TestServer, total: u64) {
     }
     assert_eq!(sum, total);
     let order: Vec<String> = server.seen().iter().map(|r| r.target.clone()).collect();
-    assert_eq!(order.first().map(String::as_str), Some("/login"), "{order:?}");
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some("/login"),
+        "{order:?}"
+    );
 }
 
 #[test]
@@ -165,7 +167,9 @@ fn collection_runs_refuse_unknown_ids_conflicts_and_pre_request_scripts() {
     let daemon = Daemon::start();
     let server = TestServer::start(Behaviour::Route(shop));
     let imported = saved(&daemon, "/import", collection(&server.url()));
-    let id = imported["collections"][0]["id"].as_str().unwrap_or_default();
+    let id = imported["collections"][0]["id"]
+        .as_str()
+        .unwrap_or_default();
     let load = |extra: Value| {
         let mut body = json!({"mode": "iterations", "iterations": 3, "concurrency": 1});
         if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
@@ -201,7 +205,9 @@ fn collection_runs_refuse_unknown_ids_conflicts_and_pre_request_scripts() {
         json!([{"listen": "prerequest", "script": {"exec": ["pm.variables.set('x', 1);"]}}]);
     scripted["info"]["name"] = json!("scripted");
     let imported = saved(&daemon, "/import", scripted);
-    let scripted_id = imported["collections"][0]["id"].as_str().unwrap_or_default();
+    let scripted_id = imported["collections"][0]["id"]
+        .as_str()
+        .unwrap_or_default();
     let answer = load(json!({"collectionId": scripted_id}));
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert_eq!(answer.json()["error"]["field"], "collectionId");
