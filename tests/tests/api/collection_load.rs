@@ -154,6 +154,17 @@ fn vayu_run_takes_a_collection_file_with_an_environment_file() {
     );
     out.assert_success();
     assert_counts(&out.json(), &server, 21);
+    let human = run(
+        &[&file, "--vus", "1", "-n", "3", "-e", &env, "-q"],
+        Duration::from_secs(60),
+    );
+    human.assert_success();
+    for line in [
+        "shop.orders: 1 completed, 1 ok, 0 failed",
+        "✓ orders see the token  passed 1, failed 0",
+    ] {
+        assert!(human.stdout.contains(line), "{line}\n{human}");
+    }
     let flagged = run(
         &[&server.url(), "-n", "1", "-e", &env],
         Duration::from_secs(60),
