@@ -228,6 +228,14 @@ fn collection_runs_refuse_unknown_ids_conflicts_and_pre_request_scripts() {
         answer.body
     );
     assert_eq!(server.requests(), 0, "nothing was sent");
+    // A saved plan is checked as POST /run checks it.
+    let plan =
+        json!({"name": "shop load", "collectionId": id, "mode": "iterations", "iterations": 3});
+    assert_eq!(daemon.post_json("/plans", &plan).status, 201);
+    let mut unknown = plan.clone();
+    unknown["name"] = json!("nope");
+    unknown["collectionId"] = json!("col_nope");
+    assert_eq!(daemon.post_json("/plans", &unknown).status, 404);
     let schema = daemon.get("/schema/run").json();
     assert!(
         schema["properties"]["collectionId"].is_object(),
