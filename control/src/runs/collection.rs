@@ -52,6 +52,20 @@ impl CollectionRun {
             .map_err(|err| ResolveError::Field(FieldError::new(FIELD, err.to_string())))?;
         let load = load::build(&collection, Files::Refused)
             .map_err(|reason| ResolveError::Field(FieldError::new(FIELD, reason)))?;
+        // A part that would not be sent as the collection says (a body or auth the
+        // conversion cannot take) refuses the run: a POST /run answer has no place for
+        // warnings, and a load run must not send other requests than the collection's.
+        if !load.notes.is_empty() {
+            let parts: Vec<String> = load
+                .notes
+                .iter()
+                .map(|note| format!("{}: {}: {}", note.path, note.part, note.reason))
+                .collect();
+            return Err(ResolveError::Field(FieldError::new(
+                FIELD,
+                format!("cannot be run as it is: {}", parts.join("; ")),
+            )));
+        }
         let environment_id = body.options.environment_id.as_deref();
         let mut scopes = variables::load(store, environment_id, Some(id))?.ok_or_else(|| {
             ResolveError::Missing(FieldError::new(
