@@ -132,6 +132,13 @@ fn a_stored_collection_runs_as_load_per_user_with_its_tests_and_variables() {
     });
     let (_, doc) = run_to_end(&daemon, &body);
     assert_counts(&doc, &server, 30);
+    // With no response sampled, the login's script still runs on every response: the
+    // token reaches the API calls, and no test is counted.
+    let mut unsampled = body.clone();
+    unsampled["success_sample_rate"] = json!(0);
+    let (_, doc) = run_to_end(&daemon, &unsampled);
+    assert_eq!(doc["summary"]["successfulRequests"], 30, "{doc}");
+    assert_eq!(doc["testValidation"]["samplesTested"], 0, "{doc}");
 }
 
 #[test]
