@@ -22,7 +22,7 @@ use crate::field::FieldError;
 use crate::input::request::Prepared;
 use crate::input::saved::ResolveError;
 use crate::input::variables::{self, Scopes};
-use crate::postman::convert::Files;
+use crate::postman::convert::{self, Files};
 use crate::postman::export::{self, ExportError};
 use crate::postman::load::{self, CollectionLoad};
 use crate::postman::model::Collection;
@@ -102,12 +102,16 @@ impl CollectionRun {
             .steps
             .iter()
             .map(|step| {
-                super::prepare::for_load(&step.draft, &scopes).map_err(|err| {
-                    FieldError::new(
-                        FIELD,
-                        format!("request {:?}: {}: {}", step.name, err.field, err.message),
-                    )
-                })
+                let mut prepared =
+                    super::prepare::for_load(&step.draft, &scopes).map_err(|err| {
+                        FieldError::new(
+                            FIELD,
+                            format!("request {:?}: {}: {}", step.name, err.field, err.message),
+                        )
+                    })?;
+                // A URL without a scheme is http, as the collection runner sends it.
+                prepared.url = convert::with_scheme(&prepared.url);
+                Ok(prepared)
             })
             .collect()
     }
