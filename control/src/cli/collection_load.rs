@@ -61,7 +61,9 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
     let mut plan = RunPlan::new(Targets::Scenarios(vec![scenario.clone()]), args.load()?);
     args.apply_settings(&mut plan);
     let base = TestPlan::new(String::new(), args.test_sample_rate.unwrap_or(100.0));
-    plan.tests = run.tests(&scenario, base);
+    plan.tests = run
+        .tests(&scenario, base)
+        .map_err(|err| format!("{shown}: {err}"))?;
     plan.validate()
         .map_err(|err| format!("{shown}: invalid run: {err}"))
 }

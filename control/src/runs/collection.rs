@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use vayu_engine::load_test::{TargetTests, TestPlan};
 use vayu_engine::plan::{ExpectedStatus, RequestSpec, ScenarioPlan, StepPlan};
-use vayu_engine::script::{ScriptRequest, VariableScopes};
-use vayu_engine::RunPlan;
+use vayu_engine::script::{check_syntax, ScriptRequest, VariableScopes};
+use vayu_engine::{PlanError, RunPlan};
 
 use super::body::{Defaults, RunBody};
 use super::error::BodyError;
@@ -157,17 +157,30 @@ impl CollectionRun {
             .tests
             .take()
             .unwrap_or_else(|| body.test_plan(String::new(), FIELD));
-        plan.tests = self.tests(&scenario, base);
+        plan.tests = self.tests(&scenario, base)?;
         Ok(plan)
     }
 
     /// The test plan: `base` (the run's sample rate, limits and its own script, run after
     /// each step's) with each step's script; `None` when no step has a script and `base`
     /// is empty.
-    pub fn tests(&self, scenario: &ScenarioPlan, base: TestPlan) -> Option<TestPlan> {
+    /// A step's script that does not compile is refused naming `collectionId` and the
+    /// request.
+    pub fn tests(
+        &self,
+        scenario: &ScenarioPlan,
+        base: TestPlan,
+    ) -> Result<Option<TestPlan>, PlanError> {
+        for step in &self.load.steps {
+            check_syntax(&step.tests).map_err(|error| PlanError::Script {
+                field: FIELD,
+                line: error.line,
+                message: format!("test script of request {:?}: {}", step.name, error.message),
+            })?;
+        }
         let extra = base.script.trim();
         if extra.is_empty() && self.load.steps.iter().all(|step| step.tests.is_empty()) {
-            return None;
+            return Ok(None);
         }
         let targets = self
             .load
@@ -185,7 +198,7 @@ impl CollectionRun {
                 sets_variables: step.sets_variables,
             })
             .collect();
-        Some(TestPlan {
+        Ok(Some(TestPlan {
             targets,
             variables: VariableScopes {
                 local: self.scopes.local.clone(),
@@ -195,7 +208,7 @@ impl CollectionRun {
                 ..VariableScopes::default()
             },
             ..base
-        })
+        }))
     }
 }
 

@@ -236,6 +236,17 @@ fn collection_runs_refuse_unknown_ids_conflicts_and_pre_request_scripts() {
         "{}",
         answer.body
     );
+    let mut broken = collection(&server.url());
+    broken["item"][0]["event"][0]["script"]["exec"] = json!(["pm.test('x', () => {);"]);
+    broken["info"]["name"] = json!("broken");
+    let imported = saved(&daemon, "/import", broken);
+    let broken_id = imported["collections"][0]["id"]
+        .as_str()
+        .unwrap_or_default();
+    let answer = load(json!({"collectionId": broken_id}));
+    let message = refused(&answer, 400, "SCRIPT_ERROR");
+    assert!(message.contains("\"login\""), "{message}");
+    assert_eq!(answer.json()["error"]["field"], "collectionId");
     assert_eq!(server.requests(), 0, "nothing was sent");
     // A saved plan is checked as POST /run checks it.
     let plan =
