@@ -362,6 +362,11 @@ impl Tester {
         }
     }
 
+    /// The scopes per-target scripts start from (empty but in a collection run).
+    pub fn starting_variables(&self) -> &VariableScopes {
+        &self.plan.variables
+    }
+
     /// Takes the counts since the last call.
     pub fn take_counts(&mut self) -> TestCounts {
         std::mem::take(&mut self.counts)

@@ -2,12 +2,39 @@
 //! load): the run's starting scopes (environment, collection variables, globals, local)
 //! with the user's own values over every scope, so `pm.variables`, `pm.environment`,
 //! `pm.collectionVariables` and `pm.globals` all read what an earlier script of the same
-//! user set; and after a script, every value it set or unset, through any scope, back into
-//! the user's one set of variables.
+//! user set; after a script, every value it set or unset, through any scope, back into
+//! the user's one set of variables; and the `{{variables}}` of the user's requests
+//! ([`Rendering`]): its own values, else the run's starting ones.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::script::VariableScopes;
+use crate::template::Lookup;
+
+/// What a virtual user's request renders `{{name}}` with: the user's own value, else the
+/// run's starting value (local, environment, collection, globals, in that order), for a
+/// name the collection's scripts set that this user's have not set yet.
+pub struct Rendering<'a> {
+    pub user: &'a HashMap<String, String>,
+    pub starting: Option<&'a VariableScopes>,
+}
+
+impl Lookup for Rendering<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.user.get(name).map(String::as_str).or_else(|| {
+            let starting = self.starting?;
+            [
+                &starting.local,
+                &starting.environment,
+                &starting.collection,
+                &starting.globals,
+            ]
+            .into_iter()
+            .find_map(|scope| scope.get(name))
+            .map(String::as_str)
+        })
+    }
+}
 
 /// The scopes a script of the user sees: `initial` with the user's values over each scope.
 pub fn for_script(initial: &VariableScopes, user: &HashMap<String, String>) -> VariableScopes {
@@ -87,5 +114,16 @@ mod tests {
         after.environment.remove("id");
         absorb(&seen, &after, &mut user);
         assert!(!user.contains_key("id"));
+        let rendering = Rendering {
+            user: &user,
+            starting: Some(&initial),
+        };
+        assert_eq!(
+            rendering.get("token"),
+            Some("local"),
+            "the user's value first"
+        );
+        assert_eq!(rendering.get("base"), Some("b"), "else the starting value");
+        assert_eq!(rendering.get("none"), None);
     }
 }

@@ -11,12 +11,13 @@ use vayu_net::{ConnectTiming, Connection, Error, ErrorKind, Response, ResponseSi
 use super::Target;
 use crate::deadline::Watch;
 use crate::extract::Source;
-use crate::load_test::Captured;
+use crate::load_test::{Captured, Tester};
 use crate::metrics::FailureKind;
 use crate::outgoing::{OutgoingRequest, RenderBuffers};
 use crate::sample::{Sample, SampleTiming};
 use crate::script::{Limits, Sandbox, ScriptContext, ScriptResponse};
 use crate::target::Position;
+use crate::user_scopes::Rendering;
 
 impl super::Shard {
     /// The bytes of this shard's next request: the shared pre-encoded request, or the
@@ -29,7 +30,12 @@ impl super::Shard {
             OutgoingRequest::Dynamic(request) => {
                 let number = started * self.lane.stride + self.lane.index + 1;
                 let mut out = user.out.take().unwrap_or_default();
-                request.render(number, &user.variables, &mut user.render, &mut out);
+                let tester = self.tester.borrow();
+                let variables = Rendering {
+                    user: &user.variables,
+                    starting: tester.as_ref().map(Tester::starting_variables),
+                };
+                request.render(number, &variables, &mut user.render, &mut out);
                 SendBuffer::Rendered(out)
             }
         }

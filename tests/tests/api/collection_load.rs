@@ -43,7 +43,7 @@ fn collection(base: &str) -> Value {
              "request": {"method": "POST", "auth": {"type": "noauth"},
                          "header": [{"key": "Content-Type", "value": "application/json"}],
                          "body": {"mode": "raw", "raw": "{\"user\": \"{{user}}\"}"},
-                         "url": "{{base}}/login"},
+                         "url": "{{base}}/login?t={{token}}"},
              "event": test(&[
                  "pm.test('login ok', () => pm.response.to.have.status(200));",
                  "pm.environment.set('token', pm.response.json().token);"
@@ -105,10 +105,21 @@ fn assert_counts(doc: &Value, server: &TestServer, total: u64) {
     }
     assert_eq!(sum, total);
     let order: Vec<String> = server.seen().iter().map(|r| r.target.clone()).collect();
-    assert_eq!(
-        order.first().map(String::as_str),
-        Some("/login"),
-        "{order:?}"
+    assert!(order[0].starts_with("/login"), "{order:?}");
+    // A user's first login sends the environment's starting token; its later ones the
+    // token its own login script set.
+    let logins: Vec<&str> = order
+        .iter()
+        .filter(|target| target.starts_with("/login"))
+        .map(String::as_str)
+        .collect();
+    assert!(logins.contains(&"/login?t=none"), "{logins:?}");
+    assert!(logins.contains(&"/login?t=tk-ann"), "{logins:?}");
+    assert!(
+        logins
+            .iter()
+            .all(|target| ["/login?t=none", "/login?t=tk-ann"].contains(target)),
+        "{logins:?}"
     );
 }
 
@@ -124,7 +135,7 @@ fn a_stored_collection_runs_as_load_per_user_with_its_tests_and_variables() {
     let environment = saved(
         &daemon,
         "/environments",
-        json!({"name": "dev", "variables": {"user": "ann"}}),
+        json!({"name": "dev", "variables": {"user": "ann", "token": "none"}}),
     );
     let body = json!({
         "collectionId": id, "environmentId": environment["id"],
@@ -152,8 +163,9 @@ fn vayu_run_takes_a_collection_file_with_an_environment_file() {
     std::fs::write(&file, collection(&base).to_string()).unwrap();
     std::fs::write(
         &env,
-        json!({"name": "dev", "values": [{"key": "user", "value": "ann", "enabled": true}]})
-            .to_string(),
+        json!({"name": "dev", "values": [{"key": "user", "value": "ann", "enabled": true},
+                                         {"key": "token", "value": "none", "enabled": true}]})
+        .to_string(),
     )
     .unwrap();
     let (file, env) = (file.to_string_lossy(), env.to_string_lossy());
