@@ -64,9 +64,12 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         )
     };
     let parsed = RunBody::parse(&body).map_err(|err| at(err.into()))?;
-    if parsed.options.request_id.is_some() || parsed.options.environment_id.is_some() {
+    if parsed.options.request_id.is_some()
+        || parsed.options.environment_id.is_some()
+        || parsed.options.collection_id.is_some()
+    {
         return Err(format!(
-            "{shown}: requestId and environmentId name saved items of the daemon; run this plan with POST /run on `vayu serve`"
+            "{shown}: requestId, environmentId and collectionId name saved items of the daemon; run this plan with POST /run on `vayu serve` (or a collection file with `vayu run COLLECTION.json`)"
         ));
     }
     let resolved = resolve::standalone(&parsed).map_err(|err| at(err.into()))?;
