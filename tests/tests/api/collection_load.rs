@@ -192,6 +192,15 @@ fn vayu_run_takes_a_collection_file_with_an_environment_file() {
     );
     assert_eq!(flagged.code, Some(2), "{flagged}");
     assert!(flagged.stderr.contains("-e/--environment"), "{flagged}");
+    let plan = dir.join("plan.json");
+    std::fs::write(
+        &plan,
+        json!({"collectionId": "col_x", "mode": "iterations", "iterations": 1}).to_string(),
+    )
+    .unwrap();
+    let stored = run(&[&plan.to_string_lossy()], Duration::from_secs(60));
+    assert_eq!(stored.code, Some(2), "{stored}");
+    assert!(stored.stderr.contains("collectionId"), "{stored}");
 }
 
 #[test]
