@@ -25,6 +25,7 @@
 //! - [`threshold`]: pass/fail criteria on the merged histograms and counters.
 //! - [`script`]: Postman-compatible pre-request and test scripts in a QuickJS sandbox;
 //!   [`load_test`]: the run's test script on a share of the responses, under load;
+//!   [`user_scopes`]: a virtual user's variables as those scripts see and set them;
 //!   [`extract`]: values a scenario step takes from its response for the next steps.
 
 pub mod aggregate;
@@ -48,6 +49,7 @@ pub mod shard;
 pub mod target;
 pub mod template;
 pub mod threshold;
+pub mod user_scopes;
 
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan, Targets, ValidPlan};
 pub use report::{LiveTick, Report};

@@ -6,14 +6,23 @@
 //! stalled run. A cap on the shares of the shard's time scripts may take exists only when
 //! the plan asks for it (`testTimeBudgetPercent`), and what it skips is counted. Pass/fail
 //! counts per test name feed the live ticks and the report's `testValidation`.
+//!
+//! A collection run as load gives each target its own script ([`TargetTests`]): it sees
+//! the target's request and name and the virtual user's variables ([`crate::user_scopes`]),
+//! and what it sets stays the user's. A target whose script sets variables runs it on every
+//! response (later requests of the user need the values); its tests are counted on the
+//! sampled share only, as every other target's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::plan::PlanError;
-use crate::script::{check_syntax, Limits, Sandbox, ScriptContext, ScriptRequest, ScriptResponse};
+use crate::script::{
+    check_syntax, Limits, Sandbox, ScriptContext, ScriptInfo, ScriptRequest, ScriptResponse,
+    VariableScopes,
+};
 
 /// Largest response body captured for a test script.
 const MAX_CAPTURED_BODY: usize = 1 << 20;
@@ -42,6 +51,29 @@ pub struct TestPlan {
     /// The run-body field the script came from, named in errors. Default `tests`.
     #[serde(skip)]
     pub source_field: &'static str,
+    /// One script per target, in target order (a collection run as load); empty: `script`
+    /// for every target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetTests>,
+    /// The scopes per-target scripts start from, under the virtual user's own values (not
+    /// shown in reports: environments hold secrets).
+    #[serde(skip)]
+    pub variables: VariableScopes,
+}
+
+/// The test script of one target of a collection run as load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetTests {
+    /// `pm.info.requestName`: the collection item's name.
+    pub name: String,
+    /// The item's test scripts (collection, folders, request) in Postman's order.
+    pub script: String,
+    /// `pm.request`.
+    #[serde(skip)]
+    pub request: ScriptRequest,
+    /// The script sets variables: it runs on every response of the target.
+    pub sets_variables: bool,
 }
 
 impl TestPlan {
@@ -53,6 +85,8 @@ impl TestPlan {
             timeout: DEFAULT_TEST_TIMEOUT,
             time_budget_percent: None,
             source_field: "tests",
+            targets: Vec::new(),
+            variables: VariableScopes::default(),
         }
     }
 
@@ -85,7 +119,15 @@ impl TestPlan {
             field: self.source_field,
             line: error.line,
             message: error.message,
-        })
+        })?;
+        for target in &self.targets {
+            check_syntax(&target.script).map_err(|error| PlanError::Script {
+                field: self.source_field,
+                line: error.line,
+                message: format!("test script of {:?}: {}", target.name, error.message),
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -191,10 +233,28 @@ impl Tester {
         }
     }
 
-    /// Whether the next request's response should be captured and tested: exactly
-    /// `sample_rate` % of the requests are selected; with a time budget, a selected one is
-    /// skipped (and counted) while scripts are over it.
-    pub fn select(&mut self) -> bool {
+    /// Whether the next request's response (to `target`) should be captured and tested:
+    /// exactly `sample_rate` % of the requests are selected; with a time budget, a selected
+    /// one is skipped (and counted) while scripts are over it. A target whose script sets
+    /// variables is always captured; whether its tests count is decided when it is tested.
+    pub fn select(&mut self, target: usize) -> bool {
+        if self.sets_variables(target) {
+            self.started.get_or_insert_with(Instant::now);
+            return true;
+        }
+        self.sample()
+    }
+
+    /// Whether `target`'s script runs on every response.
+    fn sets_variables(&self, target: usize) -> bool {
+        self.plan
+            .targets
+            .get(target)
+            .is_some_and(|tests| tests.sets_variables)
+    }
+
+    /// Takes the next request's turn in the sample rate (and the time budget).
+    fn sample(&mut self) -> bool {
         let started = *self.started.get_or_insert_with(Instant::now);
         self.credit += self.rate_bp;
         if self.credit < 10_000 {
@@ -212,21 +272,29 @@ impl Tester {
         true
     }
 
-    /// A selected request got no response (transport error or timeout).
-    pub fn no_response(&mut self) {
-        self.counts.samples_without_response += 1;
+    /// A selected request to `target` got no response (transport error or timeout).
+    pub fn no_response(&mut self, target: usize) {
+        if !self.sets_variables(target) || self.sample() {
+            self.counts.samples_without_response += 1;
+        }
     }
 
-    /// Runs the script on one captured response.
+    /// Runs `target`'s script on one captured response; `variables` are the virtual
+    /// user's (read and set by per-target scripts).
     pub fn test(
         &mut self,
+        target: usize,
+        variables: &mut HashMap<String, String>,
         status: u16,
         captured: Captured,
         response_time: Duration,
         iteration: u64,
     ) {
         let started = Instant::now();
-        self.counts.samples_tested += 1;
+        let counted = !self.sets_variables(target) || self.sample();
+        if counted {
+            self.counts.samples_tested += 1;
+        }
         let response = ScriptResponse {
             code: status,
             status: reason(status).to_owned(),
@@ -235,18 +303,42 @@ impl Tester {
             response_time_ms: response_time.as_secs_f64() * 1000.0,
             cookies: Vec::new(),
         };
-        let mut context = ScriptContext {
-            request: self.request.clone(),
-            ..ScriptContext::default()
+        let own = self.plan.targets.get(target);
+        let mut context = match own {
+            Some(own) => ScriptContext {
+                request: own.request.clone(),
+                variables: crate::user_scopes::for_script(&self.plan.variables, variables),
+                info: ScriptInfo {
+                    request_name: own.name.clone(),
+                    ..ScriptInfo::default()
+                },
+                ..ScriptContext::default()
+            },
+            None => ScriptContext {
+                request: self.request.clone(),
+                ..ScriptContext::default()
+            },
         };
         context.info.iteration = iteration;
+        let seen = own.map(|_| context.variables.clone());
+        let script = own.map_or(&self.plan.script, |own| &own.script);
         let outcome = match self.sandbox.as_mut() {
-            Some(sandbox) => sandbox.post_response(&self.plan.script, &mut context, &response),
+            Some(sandbox) => sandbox.post_response(script, &mut context, &response),
             None => {
-                self.counts.script_errors += 1;
+                if counted {
+                    self.counts.script_errors += 1;
+                }
                 return;
             }
         };
+        if let Some(seen) = seen {
+            // A script that threw still set what it set before the error (as in Postman).
+            crate::user_scopes::absorb(&seen, &context.variables, variables);
+        }
+        self.script_time += started.elapsed();
+        if !counted {
+            return;
+        }
         let tests = match outcome {
             Ok(outcome) => outcome.tests,
             Err(err) => {
@@ -268,7 +360,11 @@ impl Tester {
                 entry.1 += 1;
             }
         }
-        self.script_time += started.elapsed();
+    }
+
+    /// The scopes per-target scripts start from (empty but in a collection run).
+    pub fn starting_variables(&self) -> &VariableScopes {
+        &self.plan.variables
     }
 
     /// Takes the counts since the last call.
@@ -299,13 +395,27 @@ mod tests {
     #[test]
     fn counts_passes_and_failures_per_test() {
         let mut tester = runner("pm.test('ok', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.equal('hi'));", 100.0);
-        assert!(tester.select());
+        assert!(tester.select(0));
         let captured = Captured {
             headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
             body: b"hi".to_vec(),
         };
-        tester.test(200, captured, Duration::from_millis(3), 1);
-        tester.test(500, Captured::default(), Duration::from_millis(3), 2);
+        tester.test(
+            0,
+            &mut HashMap::new(),
+            200,
+            captured,
+            Duration::from_millis(3),
+            1,
+        );
+        tester.test(
+            0,
+            &mut HashMap::new(),
+            500,
+            Captured::default(),
+            Duration::from_millis(3),
+            2,
+        );
         let counts = tester.take_counts();
         assert_eq!(counts.samples_tested, 2);
         assert_eq!((counts.passed, counts.failed), (2, 2));
@@ -313,13 +423,58 @@ mod tests {
     }
 
     #[test]
+    fn per_target_scripts_carry_the_users_variables_and_count_on_the_sampled_share() {
+        let target = |name: &str, script: &str, sets_variables| TargetTests {
+            name: name.to_owned(),
+            script: script.to_owned(),
+            request: ScriptRequest::default(),
+            sets_variables,
+        };
+        let mut plan = TestPlan::new(String::new(), 50.0);
+        plan.variables
+            .environment
+            .insert("user".to_owned(), "ann".to_owned());
+        plan.targets = vec![
+            target(
+                "login",
+                "pm.environment.set('token', pm.environment.get('user') + '-t'); pm.test('login', () => {});",
+                true,
+            ),
+            target(
+                "api",
+                "pm.test(pm.info.requestName + ' sees ' + pm.variables.get('token'), () => {});",
+                false,
+            ),
+        ];
+        let mut tester = Tester::new(plan, ScriptRequest::default());
+        let mut user = HashMap::new();
+        for _ in 0..4 {
+            assert!(
+                tester.select(0),
+                "a target that sets variables is always captured"
+            );
+            tester.test(0, &mut user, 200, Captured::default(), Duration::ZERO, 0);
+        }
+        assert_eq!(user.get("token").map(String::as_str), Some("ann-t"));
+        tester.test(1, &mut user, 200, Captured::default(), Duration::ZERO, 0);
+        let counts = tester.take_counts();
+        assert_eq!(
+            counts.by_name.get("login"),
+            Some(&(2, 0)),
+            "half of 4 counted"
+        );
+        assert_eq!(counts.by_name.get("api sees ann-t"), Some(&(1, 0)));
+        assert_eq!(counts.samples_tested, 3);
+    }
+
+    #[test]
     fn selects_an_exact_share_and_skips_none_without_a_budget() {
         let mut tester = runner("", 10.0);
-        assert_eq!((0..1000).filter(|_| tester.select()).count(), 100);
+        assert_eq!((0..1000).filter(|_| tester.select(0)).count(), 100);
         let mut tester = runner("", 50.0);
         // Script time far over any share of the elapsed time: without a budget, no skips.
         tester.script_time = Duration::from_secs(3600);
-        assert_eq!((0..400).filter(|_| tester.select()).count(), 200);
+        assert_eq!((0..400).filter(|_| tester.select(0)).count(), 200);
         let counts = tester.take_counts();
         assert_eq!((counts.samples_selected, counts.skipped_for_time), (200, 0));
     }
@@ -329,9 +484,9 @@ mod tests {
         let mut plan = TestPlan::new(String::new(), 100.0);
         plan.time_budget_percent = Some(5.0);
         let mut tester = Tester::new(plan, ScriptRequest::default());
-        assert!(tester.select(), "nothing spent yet");
+        assert!(tester.select(0), "nothing spent yet");
         tester.script_time = Duration::from_secs(3600);
-        assert!(!tester.select());
+        assert!(!tester.select(0));
         let counts = tester.take_counts();
         assert_eq!((counts.samples_selected, counts.skipped_for_time), (2, 1));
     }
@@ -346,7 +501,14 @@ mod tests {
         let mut tester = Tester::new(plan, ScriptRequest::default());
         let started = Instant::now();
         for iteration in 0..3 {
-            tester.test(200, Captured::default(), Duration::ZERO, iteration);
+            tester.test(
+                0,
+                &mut HashMap::new(),
+                200,
+                Captured::default(),
+                Duration::ZERO,
+                iteration,
+            );
         }
         // 3 × 20 ms plus rebuilding the sandbox after each timeout; far below 3 × 5 s.
         assert!(

@@ -5,6 +5,8 @@
 mod bad_ids;
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/collection_load.rs"]
+mod collection_load;
 #[path = "api/config.rs"]
 mod config;
 #[path = "api/dashboard.rs"]

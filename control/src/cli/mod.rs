@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod collection;
+pub mod collection_load;
 pub mod import;
 pub mod k8s;
 pub mod merge;
@@ -70,18 +71,19 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Target URL (http:// or https://), or a run plan file (.json or .toml) holding the
-    /// same body as `POST /run`.
-    #[arg(value_name = "URL|PLAN", value_parser = parse_target)]
+    /// Target URL (http:// or https://), a run plan file (.json or .toml) holding the
+    /// same body as `POST /run`, or a Postman collection (.json) run as load: its requests
+    /// in order per virtual user, its test scripts on the responses.
+    #[arg(value_name = "URL|PLAN|COLLECTION", value_parser = parse_target)]
     pub target: Target,
 
     /// Send exactly N requests in total (iterations mode).
     #[arg(short = 'n', long = "requests", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub requests: Option<u64>,
 
-    /// Connections (closed loop: requests in flight; open loop: connections opened up front).
-    /// Default 50.
-    #[arg(short = 'c', long = "connections", value_name = "N",
+    /// Connections (closed loop: requests in flight; open loop: connections opened up front);
+    /// with a collection, its virtual users (`--vus`). Default 50.
+    #[arg(short = 'c', long = "connections", visible_alias = "vus", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub connections: Option<u32>,
 
@@ -153,6 +155,16 @@ pub struct RunArgs {
     #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
     pub thresholds: Vec<Threshold>,
 
+    /// A Postman environment file for a collection's `{{variables}}` (collections only).
+    #[arg(short = 'e', long = "environment", value_name = "ENV.json")]
+    pub environment: Option<std::path::PathBuf>,
+
+    /// Percentage of a collection's responses its test scripts run on (collections only;
+    /// a request whose script sets variables runs it on every response).
+    /// Default 100.
+    #[arg(long = "test-sample-rate", value_name = "PERCENT", value_parser = parse_percent)]
+    pub test_sample_rate: Option<f64>,
+
     /// Print exactly one JSON report on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -206,6 +218,13 @@ fn parse_target(raw: &str) -> Result<Target, String> {
     vayu_net::Endpoint::parse(raw)
         .map(|_| Target::Url(raw.to_owned()))
         .map_err(|err| format!("{err} (expected an http(s) URL or a .json/.toml plan file)"))
+}
+
+fn parse_percent(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
+        _ => Err("expected a percentage between 0 and 100".to_owned()),
+    }
 }
 
 fn parse_duration(raw: &str) -> Result<Duration, String> {
@@ -268,6 +287,29 @@ impl RunArgs {
             Target::Url(url) => url,
             Target::PlanFile(path) => return plan_file::load(path, self),
         };
+        self.refuse_collection_flags()?;
+        let load = self.load()?;
+        let mut request = RequestSpec::new(&self.method.to_ascii_uppercase(), url);
+        request.headers = self.headers.clone();
+        request.body = self.body.clone().unwrap_or_default().into_bytes();
+        let mut plan = RunPlan::new(Targets::Single(request), load);
+        self.apply_settings(&mut plan);
+        plan.validate().map_err(|err| format!("invalid run: {err}"))
+    }
+
+    /// `-e` and `--test-sample-rate` apply to a collection only.
+    pub fn refuse_collection_flags(&self) -> Result<(), String> {
+        match (&self.environment, self.test_sample_rate) {
+            (Some(_), _) => Err("-e/--environment applies to a collection file only".to_owned()),
+            (None, Some(_)) => {
+                Err("--test-sample-rate applies to a collection file only".to_owned())
+            }
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// The load the flags ask for.
+    pub fn load(&self) -> Result<Load, String> {
         let connections = self.connections.unwrap_or(DEFAULT_CONNECTIONS);
         let load = if let Some(rps) = self.rps {
             if self.requests.is_some() {
@@ -328,10 +370,11 @@ impl RunArgs {
                 "--max-in-flight applies only with --rps (closed loop is bounded by -c)".to_owned(),
             );
         }
-        let mut request = RequestSpec::new(&self.method.to_ascii_uppercase(), url);
-        request.headers = self.headers.clone();
-        request.body = self.body.clone().unwrap_or_default().into_bytes();
-        let mut plan = RunPlan::new(Targets::Single(request), load);
+        Ok(load)
+    }
+
+    /// The settings flags (timeouts, workers, TLS, expected statuses, thresholds, split).
+    pub fn apply_settings(&self, plan: &mut RunPlan) {
         plan.timeout = self.timeout;
         plan.connect_timeout = self.connect_timeout.min(self.timeout);
         if let Some(workers) = self.workers {
@@ -343,8 +386,7 @@ impl RunArgs {
             codes: self.expect_status.clone(),
         };
         plan.thresholds = self.thresholds.clone();
-        self.apply_segment(&mut plan);
-        plan.validate().map_err(|err| format!("invalid run: {err}"))
+        self.apply_segment(plan);
     }
 
     /// The split-test flags, over what a plan file says.

@@ -1,5 +1,6 @@
 //! `vayu run plan.json|plan.toml`: a run plan file holding the same body as `POST /run`,
-//! read with the same parser. Errors name the file, the line and the field; load flags on
+//! read with the same parser (a Postman collection file goes to
+//! [`super::collection_load`]). Errors name the file, the line and the field; load flags on
 //! the command line conflict with the file's load and are refused.
 
 use std::path::Path;
@@ -20,6 +21,19 @@ use crate::runs::resolve;
 /// the line and the field.
 pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
     let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read plan file {shown}: {err}"))?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("toml"));
+    if !is_toml {
+        if let Ok(doc) = serde_json::from_str::<Value>(&text) {
+            if crate::postman::model::kind(&doc) == crate::postman::model::Kind::Collection {
+                return super::collection_load::plan(path, doc, args);
+            }
+        }
+    }
+    args.refuse_collection_flags()?;
     let flags = [
         ("-n/--requests", args.requests.is_some()),
         ("-c/--connections", args.connections.is_some()),
@@ -34,11 +48,6 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
             "{flag} cannot be combined with a plan file ({shown}): the load comes from the file"
         ));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| format!("cannot read plan file {shown}: {err}"))?;
-    let is_toml = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("toml"));
     let body: Value = if is_toml {
         toml::from_str(&text).map_err(|err| {
             let line = err.span().map_or(0, |span| line_at(&text, span.start));
@@ -55,9 +64,12 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         )
     };
     let parsed = RunBody::parse(&body).map_err(|err| at(err.into()))?;
-    if parsed.options.request_id.is_some() || parsed.options.environment_id.is_some() {
+    if parsed.options.request_id.is_some()
+        || parsed.options.environment_id.is_some()
+        || parsed.options.collection_id.is_some()
+    {
         return Err(format!(
-            "{shown}: requestId and environmentId name saved items of the daemon; run this plan with POST /run on `vayu serve`"
+            "{shown}: requestId, environmentId and collectionId name saved items of the daemon; run this plan with POST /run on `vayu serve` (or a collection file with `vayu run COLLECTION.json`)"
         ));
     }
     let resolved = resolve::standalone(&parsed).map_err(|err| at(err.into()))?;

@@ -1,5 +1,6 @@
 //! The human summary printed at the end of `vayu run`: totals, rates, a percentile table,
-//! a latency histogram with bars, status codes and errors.
+//! a latency histogram with bars, per-endpoint (or scenario step) lines, test results,
+//! status codes and errors.
 
 use std::io::{self, Write};
 
@@ -67,6 +68,40 @@ pub fn write(out: &mut impl Write, finished: &Finished) -> io::Result<()> {
     )?;
     write_histogram(out, &finished.latency)?;
 
+    if !report.endpoints.is_empty() {
+        writeln!(out, "\nPer endpoint (ms):")?;
+        for (name, endpoint) in &report.endpoints {
+            let e = &endpoint.summary;
+            writeln!(
+                out,
+                "  {name}: {} completed, {} ok, {} failed  p50 {:.3}  p95 {:.3}  max {:.3}",
+                e.total_requests,
+                e.successful_requests,
+                e.failed_requests,
+                endpoint.latency.p50,
+                endpoint.latency.p95,
+                endpoint.latency.max
+            )?;
+        }
+    }
+    if let Some(tests) = &report.test_validation {
+        writeln!(
+            out,
+            "\nTests ({} responses tested, {} passed, {} failed, {} script errors):",
+            tests.samples_tested, tests.tests_passed, tests.tests_failed, tests.script_errors
+        )?;
+        for test in &tests.tests {
+            let mark = if test.failed == 0 { "✓" } else { "✗" };
+            writeln!(
+                out,
+                "  {mark} {}  passed {}, failed {}",
+                test.name, test.passed, test.failed
+            )?;
+        }
+        if let Some(error) = &tests.first_error {
+            writeln!(out, "  first script error: {error}")?;
+        }
+    }
     if !report.status_codes.is_empty() {
         writeln!(out, "\nStatus codes:")?;
         for (code, count) in &report.status_codes {

@@ -7,11 +7,13 @@
 //! - [`import`]: files → stored collections (folders nest through `parentId`), requests,
 //!   environments and globals, with the list of what was not imported.
 //! - [`export`]: a stored collection tree → Collection v2.1.
+//! - [`load`]: a collection as a load run's scenario (`collectionId`, `vayu run FILE`).
 //! - [`run`]: `vayu collection run`, newman's runner on the design-mode machinery.
 
 pub mod convert;
 pub mod export;
 pub mod import;
+pub mod load;
 pub mod model;
 pub mod run;
 pub mod tree;

@@ -80,6 +80,11 @@ pub struct RunInput {
     /// Saved request to run: every request field the body leaves out comes from it
     /// (method, url, params, headers, body with its bodyType, auth, test script).
     pub request_id: Option<Id>,
+    /// A stored collection (`GET /collections`) run as load: its requests in the
+    /// collection runner's order per virtual user (one scenario, a step per request named
+    /// after the item), their test scripts on the sampled responses, variables set by
+    /// scripts kept per user. Not with `url`, `requestId`, `endpoints` or `scenarios`.
+    pub collection_id: Option<Id>,
     /// Environment whose variables apply.
     pub environment_id: Option<Id>,
     /// Variables of this run only (v1.0 `environment`): they win over every stored scope.
@@ -173,6 +178,8 @@ pub enum DistributionStrategy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
     pub request_id: Option<String>,
+    /// The stored collection run as load (`collectionId`).
+    pub collection_id: Option<String>,
     pub environment_id: Option<String>,
     /// Variables of this run only (`environment`), above every stored scope.
     pub inline_variables: Vec<(String, String)>,
@@ -349,6 +356,7 @@ impl RunBody {
             .or_else(|| written(nested.post_request_script, "request.postRequestScript"));
         let options = RunOptions {
             request_id: input.request_id.map(|Id(id)| id),
+            collection_id: input.collection_id.map(|Id(id)| id),
             environment_id: input.environment_id.map(|Id(id)| id),
             inline_variables: input
                 .environment
@@ -377,8 +385,12 @@ impl RunBody {
             .enumerate()
             .map(|(index, entry)| entry.check(index))
             .collect::<Result<Vec<_>, _>>()?;
+        if options.collection_id.is_some() {
+            collection_conflict(&request, &options, &endpoints, &scenarios)?;
+        }
         if request.url.is_none()
             && options.request_id.is_none()
+            && options.collection_id.is_none()
             && endpoints.is_empty()
             && scenarios.is_empty()
         {
@@ -431,7 +443,7 @@ impl RunBody {
 
     /// The test plan for `script` (from body field `source_field`) with the body's sample
     /// rate and limits.
-    fn test_plan(&self, script: String, source_field: &'static str) -> TestPlan {
+    pub fn test_plan(&self, script: String, source_field: &'static str) -> TestPlan {
         let mut plan = TestPlan::new(script, self.options.success_sample_rate);
         plan.source_field = source_field;
         if let Some(timeout) = self.options.test_timeout {
@@ -516,6 +528,34 @@ impl RunBody {
             }
         };
         Ok(plan)
+    }
+}
+
+/// `collectionId` names what the run sends: a request field, `requestId`, `endpoints` or
+/// `scenarios` next to it is refused, naming it.
+fn collection_conflict(
+    request: &Written,
+    options: &RunOptions,
+    endpoints: &[Endpoint],
+    scenarios: &[Scenario],
+) -> Result<(), FieldError> {
+    let given = [
+        ("url", request.url.is_some()),
+        ("method", request.method.is_some()),
+        ("headers", request.headers.is_some()),
+        ("params", request.params.is_some()),
+        ("body", request.body.is_some()),
+        ("auth", request.auth.is_some()),
+        ("requestId", options.request_id.is_some()),
+        ("endpoints", !endpoints.is_empty()),
+        ("scenarios", !scenarios.is_empty()),
+    ];
+    match given.iter().find(|(_, given)| *given) {
+        Some((field, _)) => Err(FieldError::new(
+            field,
+            "cannot be combined with collectionId (the collection's requests are what the run sends)",
+        )),
+        None => Ok(()),
     }
 }
 

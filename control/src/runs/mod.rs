@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod cadence;
+pub mod collection;
 pub mod endpoints;
 pub mod error;
 pub mod import;

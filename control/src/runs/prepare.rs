@@ -131,7 +131,7 @@ impl Requests {
 
 /// `draft` rendered with the run's variables (dynamic values stay) and encoded. Load runs
 /// send text (each request's body is rendered from it): a body must be valid UTF-8.
-fn for_load(draft: &Draft, scopes: &Scopes) -> Result<Prepared, FieldError> {
+pub(crate) fn for_load(draft: &Draft, scopes: &Scopes) -> Result<Prepared, FieldError> {
     let prepared = draft.prepare(&|text| scopes.resolve(text))?;
     if std::str::from_utf8(&prepared.body).is_err() {
         return Err(FieldError::new(

@@ -1,6 +1,7 @@
 //! Starting a load run from a `POST /run` body: decode and check it ([`super::body`]),
-//! resolve it against the store ([`super::resolve`]), prepare every request with the run's
-//! variables ([`super::prepare`]), apply its auth for the whole run (an OAuth2 token kept
+//! resolve it against the store ([`super::resolve`], or [`super::collection`] for a
+//! `collectionId`), prepare every request with the run's variables
+//! ([`super::prepare`]), apply its auth for the whole run (an OAuth2 token kept
 //! fresh while it runs), build the plan and launch it ([`super::launch`]). Nothing here knows
 //! HTTP: failures are a [`StartError`], mapped to status codes in `api/error.rs`.
 
@@ -11,12 +12,13 @@ use serde_json::Value;
 use vayu_engine::plan::LiveHeader;
 
 use super::body::{Defaults, RunBody};
+use super::collection::{self, CollectionRun};
 use super::error::BodyError;
 use super::launch::{launch, Launch};
 use super::prepare::Requests;
 use super::resolve;
 use super::{Context, RunConfig};
-use crate::auth::Auth;
+use crate::auth::{Auth, AuthError};
 use crate::design::exchange;
 use crate::ids::{new_id, now_ms};
 use crate::records::{RunRecord, RunStatus, RunType};
@@ -57,10 +59,19 @@ pub struct Origin {
 /// fetched when a run starts).
 pub fn check(context: &Context, body: &Value) -> Result<(), StartError> {
     let parsed = RunBody::parse(body).map_err(BodyError::from)?;
-    let resolved = resolve::resolve(&context.store, &parsed)?;
-    let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
-        .map_err(BodyError::from)?;
-    let plan = requests.plan(&parsed, resolved.saved_tests, defaults(&context.config))?;
+    let plan = match parsed.options.collection_id.as_deref() {
+        Some(id) => {
+            let run = CollectionRun::stored(&context.store, &parsed, id)?;
+            let prepared = run.prepare().map_err(BodyError::from)?;
+            run.plan(&parsed, prepared, defaults(&context.config))?
+        }
+        None => {
+            let resolved = resolve::resolve(&context.store, &parsed)?;
+            let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
+                .map_err(BodyError::from)?;
+            requests.plan(&parsed, resolved.saved_tests, defaults(&context.config))?
+        }
+    };
     plan.validate().map_err(BodyError::from)?;
     Ok(())
 }
@@ -83,15 +94,36 @@ pub async fn start_as(
     origin: Origin,
 ) -> Result<String, StartError> {
     let parsed = RunBody::parse(body).map_err(BodyError::from)?;
-    let resolved = resolve::resolve(&context.store, &parsed)?;
-    let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
-        .map_err(BodyError::from)?;
     let config = context.config;
-    let defaults = defaults(&config);
-    let (requests, refresh) = authorize(context, requests, parsed.insecure, &config).await?;
-    let mut plan = requests.plan(&parsed, resolved.saved_tests, defaults)?;
-    let refresher =
-        refresh.and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
+    let (plan, scopes, refresher) = match parsed.options.collection_id.as_deref() {
+        Some(id) => {
+            let run = CollectionRun::stored(&context.store, &parsed, id)?;
+            let prepared = run.prepare().map_err(BodyError::from)?;
+            let options = token_options(parsed.insecure, &config);
+            let prepared = collection::apply_credentials(prepared, |auth| async move {
+                context
+                    .design
+                    .credentials(auth, options)
+                    .await
+                    .map_err(|_| AuthError("the design thread has stopped".to_owned()))?
+            })
+            .await
+            .map_err(StartError::Auth)?;
+            let plan = run.plan(&parsed, prepared, defaults(&config))?;
+            (plan, run.scopes, None)
+        }
+        None => {
+            let resolved = resolve::resolve(&context.store, &parsed)?;
+            let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
+                .map_err(BodyError::from)?;
+            let (requests, refresh) =
+                authorize(context, requests, parsed.insecure, &config).await?;
+            let mut plan = requests.plan(&parsed, resolved.saved_tests, defaults(&config))?;
+            let refresher = refresh
+                .and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
+            (plan, resolved.scopes, refresher)
+        }
+    };
     let plan = plan.validate().map_err(BodyError::from)?;
     let id = new_id("run");
     let options = parsed.options;
@@ -101,7 +133,7 @@ pub async fn start_as(
         environment_id: options.environment_id,
         run_type: RunType::Load,
         status: RunStatus::Pending,
-        config_snapshot: resolved.scopes.mask(&body.to_string()),
+        config_snapshot: scopes.mask(&body.to_string()),
         start_time: now_ms(),
         end_time: None,
         comment: options.comment,
@@ -118,7 +150,7 @@ pub async fn start_as(
         Launch {
             record,
             plan,
-            scopes: resolved.scopes,
+            scopes,
             retention: config.live_retention,
         },
     )
@@ -182,12 +214,7 @@ async fn authorize(
     let Some(auth) = requests.auth.clone() else {
         return Ok((requests, None));
     };
-    let options = exchange::Options {
-        timeout: config.default_timeout,
-        follow_redirects: false,
-        max_redirects: 0,
-        insecure,
-    };
+    let options = token_options(insecure, config);
     let refresh = matches!(auth, Auth::OAuth2(_)).then(|| Refresh {
         auth: auth.clone(),
         options,
@@ -199,6 +226,16 @@ async fn authorize(
         .map_err(|_| StartError::DesignGone)?
         .map_err(StartError::Auth)?;
     Ok((requests.with_credentials(&credentials), refresh))
+}
+
+/// How the design thread reaches an OAuth2 token endpoint for a load run.
+fn token_options(insecure: bool, config: &RunConfig) -> exchange::Options {
+    exchange::Options {
+        timeout: config.default_timeout,
+        follow_redirects: false,
+        max_redirects: 0,
+        insecure,
+    }
 }
 
 /// Moves the `Authorization` header of every request of the plan into one live header, so

@@ -19,6 +19,7 @@ use crate::outgoing::{OutgoingRequest, RenderBuffers};
 use crate::sample::{Sample, SampleTiming};
 use crate::script::{Limits, Sandbox, ScriptContext, ScriptResponse};
 use crate::target::Position;
+use crate::user_scopes::Rendering;
 
 impl super::Shard {
     /// The bytes of this shard's next request: the shared pre-encoded request, or the
@@ -31,7 +32,12 @@ impl super::Shard {
             OutgoingRequest::Dynamic(request) => {
                 let number = started * self.lane.stride + self.lane.index + 1;
                 let mut out = user.out.take().unwrap_or_default();
-                request.render(number, &user.variables, &mut user.render, &mut out);
+                let tester = self.tester.borrow();
+                let variables = Rendering {
+                    user: &user.variables,
+                    starting: tester.as_ref().map(Tester::starting_variables),
+                };
+                request.render(number, &variables, &mut user.render, &mut out);
                 SendBuffer::Rendered(out)
             }
         }
@@ -56,7 +62,7 @@ impl super::Shard {
             .tester
             .borrow_mut()
             .as_mut()
-            .is_some_and(Tester::select);
+            .is_some_and(|tester| tester.select(endpoint));
         let sent_at = Instant::now();
         self.recorder.borrow_mut().on_send(
             endpoint,
@@ -131,7 +137,14 @@ impl super::Shard {
                         }
                     }
                     if let (true, Some(tester)) = (tested, self.tester.borrow_mut().as_mut()) {
-                        tester.test(response.status, captured, latency, iteration);
+                        tester.test(
+                            endpoint,
+                            &mut user.variables,
+                            response.status,
+                            captured,
+                            latency,
+                            iteration,
+                        );
                     }
                 }
                 (Some(response.status), failure, response.bytes_received)
@@ -139,7 +152,7 @@ impl super::Shard {
             Err(error) => {
                 *connection = None;
                 if let (true, Some(tester)) = (tested, self.tester.borrow_mut().as_mut()) {
-                    tester.no_response();
+                    tester.no_response(endpoint);
                 }
                 (None, Some(FailureKind::Transport(error.kind())), 0)
             }
