@@ -1,10 +1,14 @@
 //! Micro-benchmarks of the request path: response parsing, request encoding, histogram
-//! record and merge, and a whole loopback run through the engine against a local server.
+//! record and merge, a request's deadline watch, and a whole loopback run through the
+//! engine against a local server.
 //! Run with `cargo bench -p vayu-bench`.
 
-use std::time::Duration;
+use std::future::Future;
+use std::task::{Context, Waker};
+use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use vayu_engine::deadline::Watch;
 use vayu_engine::metrics::new_histogram;
 use vayu_engine::{Load, RequestSpec, RunPlan, Targets};
 use vayu_net::body::{BodyDecoder, Framing};
@@ -76,6 +80,20 @@ fn histograms(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a request pays for its timeout: arming the watch and polling through it once.
+fn deadlines(c: &mut Criterion) {
+    let watch = Watch::default();
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    let mut cx = Context::from_waker(Waker::noop());
+    c.bench_function("deadline/watched_ready_future", |b| {
+        b.iter(|| {
+            let mut watched =
+                std::pin::pin!(watch.run(deadline, std::future::ready(black_box(1u64))));
+            black_box(watched.as_mut().poll(&mut cx))
+        })
+    });
+}
+
 fn loopback_run(c: &mut Criterion) {
     let port = vayu_bench::loopback::start().unwrap_or_else(|e| panic!("server: {e}"));
     let url = format!("http://127.0.0.1:{port}/");
@@ -109,5 +127,12 @@ fn loopback_run(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parsing, encoding, histograms, loopback_run);
+criterion_group!(
+    benches,
+    parsing,
+    encoding,
+    histograms,
+    deadlines,
+    loopback_run
+);
 criterion_main!(benches);
