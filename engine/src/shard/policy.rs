@@ -5,7 +5,8 @@
 //! other task yields and finds a batch of completions, instead of waking for each one. That
 //! cuts voluntary context switches per request by about 2.5× and the kernel time that goes
 //! with them (DECISIONS §61). Nothing changes on a core of its own, where a wake-up
-//! never has anyone to preempt.
+//! never has anyone to preempt. On a shared core a think time or ramp-up step may end up
+//! to one scheduler slice late; closed-loop latency, measured from the write, is unmoved.
 //!
 //! Open-loop shards keep `SCHED_OTHER`: their dispatcher must wake on time, and a wake-up
 //! that waits for the running task's slice would show as queue wait.
