@@ -40,7 +40,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let keys = api_keys_from_env()?;
     if keys.is_empty() && !options.addr.ip().is_loopback() {
         tracing::warn!(
-            "the API listens on {} without API keys; set VAYU_API_KEY or VAYU_API_KEYS",
+            "the API listens on {} without API keys; set VAYU_API_KEY, VAYU_API_KEYS or ATM_API_KEY",
             options.addr
         );
     }
@@ -140,8 +140,9 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 /// grace is 5 s).
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// API keys from `VAYU_API_KEY` (one read+write key) and `VAYU_API_KEYS`
-/// (`key1:read,key2:write,key3:read+write`). Neither set: the API is open.
+/// API keys from `VAYU_API_KEY` (one read+write key), `VAYU_API_KEYS`
+/// (`key1:read,key2:write,key3:read+write`) and ATM's `ATM_API_KEY` (one read+write key).
+/// None set: the API is open.
 fn api_keys_from_env() -> anyhow::Result<Keys> {
     let var = |name: &str| match std::env::var(name) {
         Ok(value) => Ok(Some(value)),
@@ -150,7 +151,11 @@ fn api_keys_from_env() -> anyhow::Result<Keys> {
     };
     let single = var("VAYU_API_KEY")?;
     let list = var("VAYU_API_KEYS")?;
-    Ok(Keys::parse(single.as_deref(), list.as_deref())?)
+    let keys = Keys::parse(single.as_deref(), list.as_deref())?;
+    Ok(match var("ATM_API_KEY")? {
+        Some(atm) => keys.with_full_key("ATM_API_KEY", &atm)?,
+        None => keys,
+    })
 }
 
 async fn shutdown_signal() {

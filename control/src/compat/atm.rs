@@ -482,10 +482,14 @@ fn requests_completed(state: &AppState, record: &RunRecord, report: Option<&Valu
         .map_or(json!(0), |tick| tick["totalRequests"].clone())
 }
 
-/// ATM's `Metrics` of a Vayu report.
-fn metrics(report: &Value) -> Value {
-    let summary = &report["summary"];
-    let latency = &report["latency"];
+/// ATM's `Metrics` of a Vayu report, or of one endpoint's part of it (`run` is the whole
+/// report: an endpoint ran for the run's duration). ATM's `error_rate` is a fraction (Vayu's
+/// a percent); an endpoint's errors are a flat map by type, the run's under `types`.
+fn metrics(part: &Value, run: &Value) -> Value {
+    let summary = &part["summary"];
+    let latency = &part["latency"];
+    let errors = &part["errors"];
+    let errors_by_type = errors.get("types").unwrap_or(errors);
     json!({
         "total_requests": summary["totalRequests"],
         "successful_requests": summary["successfulRequests"],
@@ -498,10 +502,10 @@ fn metrics(report: &Value) -> Value {
         "latency_p95_ms": latency["p95"],
         "latency_p99_ms": latency["p99"],
         "requests_per_second": summary["avgRps"],
-        "duration_seconds": summary["totalDurationSeconds"],
-        "error_rate": summary["errorRate"],
-        "errors_by_type": report["errors"]["types"],
-        "status_code_counts": report["statusCodes"],
+        "duration_seconds": run["summary"]["totalDurationSeconds"],
+        "error_rate": summary["errorRate"].as_f64().map(|percent| percent / 100.0),
+        "errors_by_type": errors_by_type,
+        "status_code_counts": part["statusCodes"],
         "total_bytes_received": summary["bytesReceived"],
     })
 }
@@ -559,12 +563,12 @@ async fn get_run(
     let report = report_of(&state, &record);
     let endpoint_metrics: Vec<Value> = report
         .as_ref()
-        .and_then(|report| report["endpoints"].as_object())
-        .map(|endpoints| {
+        .and_then(|run| Some((run, run["endpoints"].as_object()?)))
+        .map(|(run, endpoints)| {
             endpoints
                 .iter()
                 .map(|(name, endpoint)| {
-                    let mut metrics = metrics(endpoint);
+                    let mut metrics = metrics(endpoint, run);
                     metrics["endpoint_name"] = json!(name);
                     metrics
                 })
@@ -577,7 +581,7 @@ async fn get_run(
         "status": atm_status(record.status),
         "started_at": atm_time(record.start_time),
         "completed_at": record.end_time.map(atm_time),
-        "metrics": report.as_ref().map(metrics),
+        "metrics": report.as_ref().map(|report| metrics(report, report)),
         "passed": report.as_ref().and_then(|report| report.get("passed").cloned()),
         "failure_reasons": report.as_ref().map(failure_reasons).unwrap_or_default(),
         "requests_completed": requests_completed(&state, &record, report.as_ref()),

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use vayu_tests::report::pretty;
-use vayu_tests::{Behaviour, Daemon, TestServer};
+use vayu_tests::{Behaviour, Daemon, TempDir, TestServer};
 
 use crate::support::poll;
 
@@ -99,7 +99,44 @@ fn endpoints_with_weights_and_failed_thresholds_read_as_atm_does() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(reasons.len(), 1, "{}", pretty(&doc));
-    assert_eq!(doc["endpoint_metrics"].as_array().map(Vec::len), Some(2));
+    // ATM's error_rate is a fraction: 10 failed of 40.
+    assert_eq!(doc["metrics"]["error_rate"], 0.25, "{}", pretty(&doc));
+    let endpoints = doc["endpoint_metrics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(endpoints.len(), 2);
+    let create = endpoints
+        .iter()
+        .find(|endpoint| endpoint["endpoint_name"] == "create-user")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(create["error_rate"], 1.0, "{}", pretty(&doc));
+    let by_type: u64 = create["errors_by_type"]
+        .as_object()
+        .map(|types| types.values().filter_map(Value::as_u64).sum())
+        .unwrap_or_default();
+    assert_eq!(
+        by_type,
+        10,
+        "create-user's errors by type: {}",
+        pretty(&create)
+    );
+    assert_eq!(
+        create["duration_seconds"], doc["metrics"]["duration_seconds"],
+        "an endpoint ran for the run's duration"
+    );
+}
+
+#[test]
+fn atm_api_key_is_a_key_of_the_daemon() {
+    let dir = TempDir::new();
+    let daemon = Daemon::start_with(dir.path(), &[], &[("ATM_API_KEY", "atm-secret")]);
+    assert_eq!(daemon.get("/api/v1/runs").status, 401);
+    let listed = daemon.request("GET", "/api/v1/runs", &[("X-API-Key", "atm-secret")], None);
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let wrong = daemon.request("GET", "/api/v1/runs", &[("X-API-Key", "other")], None);
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
 }
 
 #[test]

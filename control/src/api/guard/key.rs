@@ -99,6 +99,21 @@ impl Keys {
         Ok(Keys(keys))
     }
 
+    /// Adds one read+write key read from the environment variable `var` (ATM's
+    /// `ATM_API_KEY`: its clients keep sending the key they have).
+    pub fn with_full_key(mut self, var: &'static str, key: &str) -> Result<Keys, KeyError> {
+        let full = Scope {
+            read: true,
+            write: true,
+        };
+        self.0
+            .push(Key::new(key.trim(), full).map_err(|problem| KeyError {
+                var,
+                problem: problem.to_owned(),
+            })?);
+        Ok(self)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
