@@ -28,6 +28,7 @@ use crate::store::runs::{RunFilter, Table};
 /// The routes, to be nested at `/api/v1`.
 pub fn routes() -> Router<AppState> {
     super::atm_schedules::routes()
+        .merge(super::atm_storage::routes())
         .route("/health", get(health))
         .route("/runs", post(create_run).get(list_runs))
         .route("/runs/{run_id}", get(get_run).delete(delete_run))
@@ -350,7 +351,7 @@ async fn create_run(State(state): State<AppState>, body: axum::body::Bytes) -> A
 }
 
 /// ATM's name for a run's status (`stopped` is ATM's `cancelled`).
-fn atm_status(status: RunStatus) -> &'static str {
+pub(super) fn atm_status(status: RunStatus) -> &'static str {
     match status {
         RunStatus::Stopped => "cancelled",
         other => other.as_str(),

@@ -67,6 +67,34 @@ fn the_quick_start_runs_and_reports_in_atm_shape() {
         "an ATM run is an ordinary Vayu run: {vayu}"
     );
 
+    // ATM's storage status: the daemon's figures in ATM's shape.
+    let storage = daemon.get("/api/v1/storage/status");
+    assert_eq!(storage.status, 200, "{}", storage.body);
+    let storage = storage.json();
+    let native = daemon.get("/storage/status").json();
+    assert_eq!(storage["total_runs"], 1, "{}", pretty(&storage));
+    assert_eq!(
+        storage["runs_by_status"],
+        json!([{"status": "completed", "count": 1}])
+    );
+    assert_eq!(storage["database_size_bytes"], native["databaseSizeBytes"]);
+    assert_eq!(storage["database_path"], native["databasePath"]);
+    assert_eq!(storage["sqlite_version"], Value::Null);
+    assert_eq!(
+        storage["runs_by_day"][0]["count"],
+        1,
+        "{}",
+        pretty(&storage)
+    );
+    assert!(
+        storage["total_data_transferred_bytes"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "{}",
+        pretty(&storage)
+    );
+
     assert_eq!(daemon.delete(&format!("/api/v1/runs/{id}")).status, 200);
     let gone = daemon.get(&format!("/api/v1/runs/{id}"));
     assert_eq!(gone.status, 404);
