@@ -211,7 +211,22 @@ async fn resume(State(state): State<AppState>, Path(id): Path<String>) -> AtmRes
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestsQuery {
-    enabled_only: Option<String>,
+    /// Text, or a number when it is all digits (see `parse_query`).
+    enabled_only: Option<Value>,
+}
+
+/// A query flag as FastAPI reads a `bool` (pydantic's spellings, any case).
+fn query_flag(value: &Value) -> Option<bool> {
+    let text = match value {
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.to_ascii_lowercase(),
+        _ => return None,
+    };
+    match text.as_str() {
+        "true" | "1" | "yes" | "y" | "on" | "t" => Some(true),
+        "false" | "0" | "no" | "n" | "off" | "f" => Some(false),
+        _ => None,
+    }
 }
 
 /// Runs per plan id, from the stored run records.
@@ -231,10 +246,14 @@ fn run_counts(state: &AppState) -> AtmResult<std::collections::HashMap<String, u
 
 async fn tests(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AtmResult<Json<Value>> {
     let query: TestsQuery = parse_query(raw)?;
-    let enabled_only = match query.enabled_only.as_deref() {
-        None | Some("false" | "0") => false,
-        Some("true" | "1") => true,
-        Some(other) => {
+    let enabled_only = match query
+        .enabled_only
+        .as_ref()
+        .map(|flag| (flag, query_flag(flag)))
+    {
+        None => false,
+        Some((_, Some(flag))) => flag,
+        Some((other, None)) => {
             return Err(Detail(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!([{ "type": "bool_parsing", "loc": ["query", "enabled_only"],

@@ -418,6 +418,14 @@ fn atm_tests_registry_maps_onto_saved_plans() {
     let enabled = daemon.get("/api/v1/tests?enabled_only=true").json();
     assert_eq!(enabled["total"], 1, "{}", pretty(&enabled));
     assert_eq!(enabled["configs"][0]["name"], "API Health Check");
+    // FastAPI's spellings of a bool: 1/0, yes/no, on/off, any case.
+    for (flag, total) in [("1", 1), ("Yes", 1), ("0", 2), ("off", 2)] {
+        let listed = daemon.get(&format!("/api/v1/tests?enabled_only={flag}"));
+        assert_eq!(listed.status, 200, "{flag}: {}", listed.body);
+        assert_eq!(listed.json()["total"], total, "enabled_only={flag}");
+    }
+    let bad = daemon.get("/api/v1/tests?enabled_only=maybe");
+    assert_eq!(bad.status, 422, "{}", bad.body);
     let unknown = daemon.post_json("/api/v1/tests/Nobody/enabled", &json!({"enabled": true}));
     assert_eq!(unknown.status, 404, "{}", unknown.body);
     let typo = daemon.post_json("/api/v1/tests/Homepage/enabled", &json!({"enabld": true}));
