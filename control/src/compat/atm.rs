@@ -57,6 +57,23 @@ impl From<ApiError> for Detail {
     }
 }
 
+/// A refusal of the daemon's guards (key, host, body size) on an ATM route, as ATM
+/// answers it: `{"detail": ...}` with the same status; a missing or unknown key in ATM's
+/// words.
+pub fn guard_refusal(err: ApiError) -> Response {
+    let detail = if err.status == StatusCode::UNAUTHORIZED {
+        json!("Invalid or missing API key")
+    } else {
+        json!(err.message)
+    };
+    Detail(err.status, detail).into_response()
+}
+
+/// Whether `path` is one of ATM's routes (`/api/v1/...`).
+pub fn is_atm_path(path: &str) -> bool {
+    path == "/api/v1" || path.starts_with("/api/v1/")
+}
+
 /// 422 with FastAPI's list of failed fields.
 fn validation(field: &str, message: &str) -> Detail {
     unprocessable("value_error", &["body", "spec"], field, message)

@@ -160,7 +160,18 @@ fn endpoints_with_weights_and_failed_thresholds_read_as_atm_does() {
 fn atm_api_key_is_a_key_of_the_daemon() {
     let dir = TempDir::new();
     let daemon = Daemon::start_with(dir.path(), &[], &[("ATM_API_KEY", "atm-secret")]);
-    assert_eq!(daemon.get("/api/v1/runs").status, 401);
+    let missing = daemon.get("/api/v1/runs");
+    assert_eq!(missing.status, 401);
+    assert_eq!(
+        missing.json(),
+        json!({"detail": "Invalid or missing API key"}),
+        "ATM's 401, in ATM's words"
+    );
+    assert_eq!(
+        daemon.get("/runs").json()["error"]["code"],
+        "UNAUTHORIZED",
+        "Vayu's own routes keep Vayu's envelope"
+    );
     let listed = daemon.request("GET", "/api/v1/runs", &[("X-API-Key", "atm-secret")], None);
     assert_eq!(listed.status, 200, "{}", listed.body);
     let wrong = daemon.request("GET", "/api/v1/runs", &[("X-API-Key", "other")], None);

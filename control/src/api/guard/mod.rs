@@ -37,6 +37,7 @@ pub use host::parse_allowed_host;
 pub use key::{KeyError, Keys};
 
 use crate::api::ApiError;
+use crate::compat::atm;
 use cors::Origins;
 use host::{AllowedHosts, Refusal};
 
@@ -133,16 +134,24 @@ async fn check_request(
         .check(&request)
         .and_then(|()| security.keys.check(&mut request))
         .and_then(|()| check_length(&request));
+    let atm_route = atm::is_atm_path(request.uri().path());
+    let refuse = move |err: ApiError| {
+        if atm_route {
+            atm::guard_refusal(err)
+        } else {
+            err.into_response()
+        }
+    };
     match checked {
         Ok(()) => next.run(request).await,
         Err(err) if err.status == StatusCode::UNAUTHORIZED => {
-            let mut response = err.into_response();
+            let mut response = refuse(err);
             response
                 .headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             response
         }
-        Err(err) => err.into_response(),
+        Err(err) => refuse(err),
     }
 }
 
