@@ -476,15 +476,28 @@ fn report_of(state: &AppState, record: &RunRecord) -> Option<Value> {
         .and_then(|json| serde_json::from_str(&json).ok())
 }
 
-/// Requests asked for: the spec's `total_requests`, else what the report counted.
+/// Requests asked for: the spec's `total_requests` (its default when the spec left it
+/// out), else what the report counted, else the iterations a native run asked for; `null`
+/// for a run still going that asked for none (a duration run).
 fn total_requests(record: &RunRecord, report: Option<&Value>) -> Value {
-    record
+    if let Some(spec) = record
         .source
         .as_ref()
-        .and_then(|spec| spec.get("total_requests").cloned())
-        .filter(|total| !total.is_null())
-        .or_else(|| report.map(|report| report["summary"]["totalRequests"].clone()))
-        .unwrap_or(json!(TOTAL_REQUESTS))
+        .filter(|spec| spec.get("url").is_some() || spec.get("endpoints").is_some())
+    {
+        return spec
+            .get("total_requests")
+            .filter(|total| !total.is_null())
+            .cloned()
+            .unwrap_or(json!(TOTAL_REQUESTS));
+    }
+    if let Some(report) = report {
+        return report["summary"]["totalRequests"].clone();
+    }
+    serde_json::from_str::<Value>(&record.config_snapshot)
+        .ok()
+        .and_then(|body| body.get("iterations").filter(|n| n.is_u64()).cloned())
+        .unwrap_or(Value::Null)
 }
 
 /// Requests done: the report's count, else the latest live tick's.

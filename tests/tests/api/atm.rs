@@ -201,3 +201,41 @@ fn bad_specs_get_422_with_the_field() {
     }
     assert_eq!(daemon.get("/api/v1/runs").json()["total"], 0);
 }
+
+#[test]
+fn native_runs_listed_through_atm_show_what_they_asked_for() {
+    let daemon = Daemon::start();
+    let slow = TestServer::start(Behaviour::Delay(std::time::Duration::from_millis(200)));
+    let running = crate::support::start_run(
+        &daemon,
+        &json!({"url": slow.url(), "mode": "iterations", "iterations": 30, "concurrency": 1}),
+    );
+    let listed = daemon.get("/api/v1/runs").json();
+    assert_eq!(listed["runs"][0]["id"], running.as_str());
+    assert_eq!(
+        listed["runs"][0]["total_requests"],
+        30,
+        "a native iterations run asked for its iterations: {}",
+        pretty(&listed)
+    );
+    let stopped = daemon.post_json(&format!("/api/v1/runs/{running}/cancel"), &Value::Null);
+    assert_eq!(stopped.status, 200, "{}", stopped.body);
+    let timed = crate::support::start_run(
+        &daemon,
+        &json!({"url": slow.url(), "mode": "constant_concurrency", "concurrency": 1, "duration": "30s"}),
+    );
+    let listed = daemon.get("/api/v1/runs").json();
+    let row = listed["runs"]
+        .as_array()
+        .and_then(|runs| runs.iter().find(|run| run["id"] == timed.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        row["total_requests"],
+        Value::Null,
+        "a duration run asked for no count: {}",
+        pretty(&listed)
+    );
+    let stopped = daemon.post_json(&format!("/api/v1/runs/{timed}/cancel"), &Value::Null);
+    assert_eq!(stopped.status, 200, "{}", stopped.body);
+}
