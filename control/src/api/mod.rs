@@ -24,6 +24,7 @@ use std::sync::Arc;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
@@ -31,6 +32,8 @@ use serde_json::{json, Value};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::compat::atm;
 
 pub use error::{ApiError, ApiResult};
 
@@ -106,17 +109,28 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
 /// §15.5.6) listing the route's methods (GET routes also answer HEAD). OPTIONS never gets
 /// here: the CORS layer answers it as a preflight on every path (200; on a routed path
 /// with that `Allow` too).
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+async fn method_not_allowed(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Response {
+    if atm::is_atm_path(uri.path()) {
+        // FastAPI's own answer, as ATM's clients see it.
+        return atm::detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    }
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
         format!("{method} is not allowed on {}", uri.path()),
     )
+    .into_response()
 }
 
-/// 404 NOT_FOUND for a path no route matches.
-async fn unknown_route(uri: axum::http::Uri) -> ApiError {
-    ApiError::not_found("NOT_FOUND", format!("no route for {}", uri.path()))
+/// 404 NOT_FOUND for a path no route matches (under `/api/v1`, FastAPI's `{"detail"}`).
+async fn unknown_route(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> Response {
+    if atm::is_atm_path(uri.path()) {
+        return atm::detail(StatusCode::NOT_FOUND, "Not Found");
+    }
+    ApiError::not_found("NOT_FOUND", format!("no route for {}", uri.path())).into_response()
 }
 
 /// A JSON body whose rejections use the error envelope: 413 PAYLOAD_TOO_LARGE for an

@@ -69,6 +69,11 @@ pub fn guard_refusal(err: ApiError) -> Response {
     Detail(err.status, detail).into_response()
 }
 
+/// `{"detail": message}` with `status`, as ATM (FastAPI) answers outside its handlers.
+pub fn detail(status: StatusCode, message: &str) -> Response {
+    Detail(status, json!(message)).into_response()
+}
+
 /// Whether `path` is one of ATM's routes (`/api/v1/...`).
 pub fn is_atm_path(path: &str) -> bool {
     path == "/api/v1" || path.starts_with("/api/v1/")

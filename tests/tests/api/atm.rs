@@ -239,3 +239,26 @@ fn native_runs_listed_through_atm_show_what_they_asked_for() {
     let stopped = daemon.post_json(&format!("/api/v1/runs/{timed}/cancel"), &Value::Null);
     assert_eq!(stopped.status, 200, "{}", stopped.body);
 }
+
+#[test]
+fn unknown_atm_paths_and_methods_answer_as_fastapi_does() {
+    let daemon = Daemon::start();
+    let missing = daemon.get("/api/v1/nothing");
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json(), json!({"detail": "Not Found"}));
+    let wrong = daemon.request("PUT", "/api/v1/runs", &[], None);
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.json(), json!({"detail": "Method Not Allowed"}));
+    assert!(
+        wrong
+            .header("allow")
+            .is_some_and(|allow| allow.contains("POST")),
+        "the Allow header is kept: {:?}",
+        wrong.header("allow")
+    );
+    assert_eq!(
+        daemon.get("/nothing").json()["error"]["code"],
+        "NOT_FOUND",
+        "Vayu's own paths keep Vayu's envelope"
+    );
+}
