@@ -112,6 +112,25 @@ impl Auth {
         Ok(Some(auth))
     }
 
+    /// The secret values this auth sends as written, and the Basic header derived from
+    /// them, for masking in the run's snapshot, report and samples. Values under four
+    /// characters are left out: replacing them everywhere would mangle the report.
+    pub fn secrets(&self) -> Vec<String> {
+        let values = match self {
+            Auth::Bearer { token } => vec![token.clone()],
+            Auth::Basic { username, password } => vec![
+                password.clone(),
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")),
+            ],
+            Auth::ApiKey { value, .. } => vec![value.clone()],
+            Auth::OAuth2(_) | Auth::Jwt(_) => Vec::new(),
+        };
+        values
+            .into_iter()
+            .filter(|value| value.len() >= 4)
+            .collect()
+    }
+
     /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2).
     pub fn local_credentials(&self) -> Option<Result<Credentials, AuthError>> {
         let header = |name: &str, value: String| Credentials {

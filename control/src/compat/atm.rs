@@ -361,7 +361,7 @@ async fn create_run(State(state): State<AppState>, body: axum::body::Bytes) -> A
     })?;
     check(&request.spec)?;
     let context = state.run_context().map_err(ApiError::from)?;
-    let source = serde_json::to_value(&request.spec).ok();
+    let source = serde_json::to_value(&request.spec).ok().map(masked_auth);
     let id = crate::runs::start::start_from(&context, &run_body(&request.spec), source)
         .await
         .map_err(ApiError::from)?;
@@ -479,6 +479,31 @@ fn report_of(state: &AppState, record: &RunRecord) -> Option<Value> {
         .ok()
         .flatten()
         .and_then(|json| serde_json::from_str(&json).ok())
+}
+
+/// Secret fields of ATM's auth types.
+const AUTH_SECRETS: [&str; 5] = ["token", "key", "password", "client_secret", "secret"];
+
+/// The spec as stored and shown: its auth's secrets as `***` (a `{{env:NAME}}` reference
+/// is no secret and stays).
+fn masked_auth(mut spec: Value) -> Value {
+    if let Some(auth) = spec.get_mut("auth").and_then(Value::as_object_mut) {
+        for field in AUTH_SECRETS {
+            if let Some(value) = auth.get_mut(field) {
+                if value.as_str().is_some_and(|text| !text.contains("{{")) {
+                    *value = json!("***");
+                }
+            }
+        }
+    }
+    spec
+}
+
+/// Whether a stored spec had a secret masked (it cannot be run again as stored).
+pub(super) fn has_masked_secret(spec: &Value) -> bool {
+    AUTH_SECRETS
+        .iter()
+        .any(|field| spec["auth"][field] == json!("***"))
 }
 
 /// Requests asked for: the spec's `total_requests` (its default when the spec left it

@@ -375,6 +375,9 @@ async fn sync(State(state): State<AppState>) -> AtmResult<Json<Value>> {
 /// snapshot unless a secret in it was masked.
 fn replayable(run: &crate::records::RunRecord) -> Option<Value> {
     if let Some(spec) = &run.source {
+        if super::atm::has_masked_secret(spec) {
+            return None;
+        }
         return super::atm::spec_body(spec);
     }
     if run.config_snapshot.contains("***") {

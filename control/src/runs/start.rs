@@ -116,12 +116,17 @@ pub async fn start_as(
             let resolved = resolve::resolve(&context.store, &parsed)?;
             let requests = Requests::prepare(&parsed, resolved.main.as_ref(), &resolved.scopes)
                 .map_err(BodyError::from)?;
+            // The auth's secrets are masked wherever the run is shown, like secret variables.
+            let mut scopes = resolved.scopes;
+            scopes
+                .secrets
+                .extend(requests.auth.iter().flat_map(Auth::secrets));
             let (requests, refresh) =
                 authorize(context, requests, parsed.insecure, &config).await?;
             let mut plan = requests.plan(&parsed, resolved.saved_tests, defaults(&config))?;
             let refresher = refresh
                 .and_then(|refresh| live_authorization(&mut plan).map(|header| (refresh, header)));
-            (plan, resolved.scopes, refresher)
+            (plan, scopes, refresher)
         }
     };
     let plan = plan.validate().map_err(BodyError::from)?;

@@ -262,3 +262,52 @@ fn unknown_atm_paths_and_methods_answer_as_fastapi_does() {
         "Vayu's own paths keep Vayu's envelope"
     );
 }
+
+#[test]
+fn auth_secrets_are_sent_but_never_shown() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let secret = "tok-SUPERSECRET-42";
+    let started = daemon.post_json(
+        "/api/v1/runs",
+        &json!({"spec": {"name": "with auth", "url": server.url(), "total_requests": 5,
+            "concurrency": 1, "auth": {"type": "bearer_token", "token": secret}}}),
+    );
+    assert_eq!(started.status, 202, "{}", started.body);
+    let id = started.json()["id"].as_str().unwrap_or_default().to_owned();
+    let doc = finished(&daemon, &id);
+    assert_eq!(doc["metrics"]["successful_requests"], 5, "{}", pretty(&doc));
+    assert_eq!(doc["spec"]["auth"]["token"], "***", "{}", pretty(&doc));
+    for path in [
+        format!("/api/v1/runs/{id}"),
+        format!("/run/{id}"),
+        "/runs".to_owned(),
+        format!("/run/{id}/report"),
+        format!("/run/{id}/report?format=html"),
+    ] {
+        let shown = daemon.get(&path);
+        assert_eq!(shown.status, 200, "{path}: {}", shown.body);
+        assert!(
+            !shown.body.contains(secret),
+            "{path} shows the token: {}",
+            shown.body
+        );
+    }
+    let native = crate::support::start_run(
+        &daemon,
+        &json!({"url": server.url(), "mode": "iterations", "iterations": 3, "concurrency": 1,
+            "auth": {"type": "basic", "username": "ann", "password": "pw-SUPERSECRET"}}),
+    );
+    crate::support::wait_final(&daemon, &native);
+    for path in [format!("/run/{native}"), format!("/run/{native}/report")] {
+        let shown = daemon.get(&path).body;
+        assert!(
+            !shown.contains("pw-SUPERSECRET"),
+            "{path} shows the password"
+        );
+        assert!(
+            !shown.contains("YW5uOnB3LVNVUEVSU0VDUkVU"),
+            "{path} shows the Basic header"
+        );
+    }
+}
