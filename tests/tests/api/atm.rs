@@ -261,6 +261,15 @@ fn unknown_atm_paths_and_methods_answer_as_fastapi_does() {
         "NOT_FOUND",
         "Vayu's own paths keep Vayu's envelope"
     );
+    let foreign = daemon.request("GET", "/api/v1/runs", &[("Host", "evil.example")], None);
+    assert_eq!(foreign.status, 403, "{}", foreign.body);
+    assert!(
+        foreign.json()["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("evil.example")),
+        "a refused Host on an ATM route, in ATM's shape: {}",
+        foreign.body
+    );
 }
 
 #[test]

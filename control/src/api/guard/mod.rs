@@ -93,6 +93,7 @@ async fn check_host(
     request: Request,
     next: Next,
 ) -> Response {
+    let atm_route = atm::is_atm_path(request.uri().path());
     let headers = request.headers();
     let mut hosts = headers.get_all(HOST).iter();
     let host = match (hosts.next(), hosts.next()) {
@@ -103,20 +104,22 @@ async fn check_host(
     // An absolute-form target (`GET http://name/ HTTP/1.1`) names a host too: check both.
     let authority = request.uri().authority().map(|a| Ok(a.as_str()));
     if host.is_none() && authority.is_none() {
-        return ApiError::invalid("the Host header is missing").into_response();
+        return refusal(atm_route, ApiError::invalid("the Host header is missing"));
     }
     for value in host.into_iter().chain(authority) {
         match value.and_then(|value| security.hosts.check(value)) {
             Ok(()) => {}
             Err(Refusal::Malformed) => {
-                return ApiError::invalid("the Host header is malformed").into_response();
+                return refusal(atm_route, ApiError::invalid("the Host header is malformed"));
             }
             Err(Refusal::Foreign(name)) => {
-                return ApiError::forbidden(format!(
-                    "Host {name} is not a loopback name; to serve it, start vayu serve with \
-                     --allow-host {name}"
-                ))
-                .into_response();
+                return refusal(
+                    atm_route,
+                    ApiError::forbidden(format!(
+                        "Host {name} is not a loopback name; to serve it, start vayu serve \
+                         with --allow-host {name}"
+                    )),
+                );
             }
         }
     }
@@ -135,23 +138,25 @@ async fn check_request(
         .and_then(|()| security.keys.check(&mut request))
         .and_then(|()| check_length(&request));
     let atm_route = atm::is_atm_path(request.uri().path());
-    let refuse = move |err: ApiError| {
-        if atm_route {
-            atm::guard_refusal(err)
-        } else {
-            err.into_response()
-        }
-    };
     match checked {
         Ok(()) => next.run(request).await,
         Err(err) if err.status == StatusCode::UNAUTHORIZED => {
-            let mut response = refuse(err);
+            let mut response = refusal(atm_route, err);
             response
                 .headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             response
         }
-        Err(err) => refuse(err),
+        Err(err) => refusal(atm_route, err),
+    }
+}
+
+/// A guard's refusal: in ATM's `{"detail"}` shape on its routes, else Vayu's envelope.
+fn refusal(atm_route: bool, err: ApiError) -> Response {
+    if atm_route {
+        atm::guard_refusal(err)
+    } else {
+        err.into_response()
     }
 }
 
