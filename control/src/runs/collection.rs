@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use vayu_engine::load_test::{TargetTests, TestPlan};
-use vayu_engine::plan::{ExpectedStatus, RequestSpec, ScenarioPlan, StepPlan};
+use vayu_engine::plan::{ExpectedStatus, ScenarioPlan, StepPlan};
 use vayu_engine::script::{check_syntax, ScriptRequest, VariableScopes};
 use vayu_engine::{PlanError, RunPlan};
 
@@ -194,7 +194,7 @@ impl CollectionRun {
                 } else {
                     format!("{}{{\n{extra}\n}}\n", step.tests)
                 },
-                request: script_request(&planned.request),
+                request: ScriptRequest::from(&planned.request),
                 sets_variables: step.sets_variables,
             })
             .collect();
@@ -209,16 +209,6 @@ impl CollectionRun {
             },
             ..base
         }))
-    }
-}
-
-/// What test scripts see as `pm.request`.
-fn script_request(request: &RequestSpec) -> ScriptRequest {
-    ScriptRequest {
-        method: request.method.clone(),
-        url: request.url.clone(),
-        headers: request.headers.clone(),
-        body: String::from_utf8_lossy(&request.body).into_owned(),
     }
 }
 

@@ -110,7 +110,7 @@ pub fn start(
     let tests = plan
         .tests
         .clone()
-        .map(|tests| (tests, script_request(plan.headline_request())));
+        .map(|tests| (tests, ScriptRequest::from(plan.headline_request())));
 
     let loads = split_load(&plan.load, plan.workers, plan.segment);
     let shards = loads.len();
@@ -177,11 +177,13 @@ pub fn start(
 }
 
 /// A request as test scripts see it (`pm.request`).
-fn script_request(request: &RequestSpec) -> ScriptRequest {
-    ScriptRequest {
-        method: request.method.clone(),
-        url: request.url.clone(),
-        headers: request.headers.clone(),
-        body: String::from_utf8_lossy(&request.body).into_owned(),
+impl From<&RequestSpec> for ScriptRequest {
+    fn from(request: &RequestSpec) -> Self {
+        ScriptRequest {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: String::from_utf8_lossy(&request.body).into_owned(),
+        }
     }
 }

@@ -59,17 +59,10 @@ impl Keys {
     /// `write:loadtests` are accepted as `read` and `write`). A key is 1 to 256 visible
     /// ASCII characters.
     pub fn parse(single: Option<&str>, list: Option<&str>) -> Result<Keys, KeyError> {
-        let mut keys = Vec::new();
-        if let Some(key) = single {
-            let full = Scope {
-                read: true,
-                write: true,
-            };
-            keys.push(Key::new(key.trim(), full).map_err(|problem| KeyError {
-                var: "VAYU_API_KEY",
-                problem: problem.to_owned(),
-            })?);
-        }
+        let mut keys = match single {
+            Some(key) => Keys(Vec::new()).with_full_key("VAYU_API_KEY", key)?.0,
+            None => Vec::new(),
+        };
         let Some(list) = list else {
             return Ok(Keys(keys));
         };
