@@ -5,12 +5,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::atm::{atm_status, AtmResult};
+use super::atm::{atm_status, parse_query, AtmResult};
 use crate::api::ApiError;
 use crate::state::AppState;
 use crate::store::status::Status;
@@ -20,7 +21,16 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/storage/status", get(storage_status))
 }
 
-async fn storage_status(State(state): State<AppState>) -> AtmResult<Json<Value>> {
+/// No query parameters: any is refused (422 naming it, as ATM's other routes do).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+async fn storage_status(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> AtmResult<Json<Value>> {
+    let NoParams {} = parse_query(raw)?;
     let store = Arc::clone(&state.store);
     let status = tokio::task::spawn_blocking(move || store.status())
         .await

@@ -80,6 +80,9 @@ fn the_quick_start_runs_and_reports_in_atm_shape() {
     assert_eq!(storage["database_size_bytes"], native["databaseSizeBytes"]);
     assert_eq!(storage["database_path"], native["databasePath"]);
     assert_eq!(storage["sqlite_version"], Value::Null);
+    let typo = daemon.get("/api/v1/storage/status?detial=1");
+    assert_eq!(typo.status, 422, "{}", typo.body);
+    assert_eq!(typo.json()["detail"][0]["loc"], json!(["query", "detial"]));
     assert_eq!(
         storage["runs_by_day"][0]["count"],
         1,
