@@ -24,7 +24,7 @@ fn parsing(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
     group.throughput(Throughput::Elements(1));
     group.bench_function("head_content_length", |b| {
-        b.iter(|| match parse_head(black_box(RESPONSE), false, |_, _| {}) {
+        b.iter(|| match parse_head(black_box(RESPONSE), false, &mut ()) {
             Parsed::Complete(head) => head.status,
             _ => 0,
         })

@@ -54,4 +54,4 @@ pub mod user_scopes;
 pub use plan::{ExpectedStatus, Load, PlanError, RequestSpec, RunPlan, Targets, ValidPlan};
 pub use report::{LiveTick, Report};
 pub use run::{start, Finished, Observer, RunError, RunHandle, Stopper};
-pub use sample::{Sample, Sampling};
+pub use sample::{Sample, SampleDetail, Sampling};

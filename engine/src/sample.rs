@@ -3,7 +3,9 @@
 //! every failure and every slow request, each up to a per-shard budget, and sends them to
 //! the coordinator over a bounded channel that never blocks the shard (a full channel drops
 //! the sample and counts it). A sample says what was sent: the method, the URL as rendered
-//! for that request, and the endpoint or scenario step it came from.
+//! for that request, and the endpoint or scenario step it came from. The first
+//! `detail_budget` samples of each reason also carry the request's and the response's
+//! headers and bodies ([`SampleDetail`], bodies cut at [`DETAIL_BODY_CAP`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,8 @@ pub struct Sampling {
     pub slow_threshold: Option<Duration>,
     /// Most samples of each reason one shard keeps.
     pub budget_per_reason: u64,
+    /// How many of those (per reason, per shard) also keep headers and bodies.
+    pub detail_budget: u64,
 }
 
 impl Default for Sampling {
@@ -30,6 +34,7 @@ impl Default for Sampling {
             success_rate: 0.0,
             slow_threshold: None,
             budget_per_reason: 0,
+            detail_budget: 0,
         }
     }
 }
@@ -65,6 +70,51 @@ pub struct Sample {
     /// Error type (`timeout`, `http_5xx`, ...), when it failed.
     pub error: Option<&'static str>,
     pub bytes_received: u64,
+    /// Headers and bodies, for the first samples of each reason.
+    pub detail: Option<Box<SampleDetail>>,
+}
+
+/// Longest body (request or response) a detailed sample keeps, in bytes.
+pub const DETAIL_BODY_CAP: usize = 8 * 1024;
+
+/// The request as it went out and the response as it came back. Bodies are kept up to
+/// [`DETAIL_BODY_CAP`] bytes; `*_body_cut` says when one was longer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SampleDetail {
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Vec<u8>,
+    pub request_body_cut: bool,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
+    pub response_body_cut: bool,
+}
+
+impl SampleDetail {
+    /// From the request's bytes on the wire (head, then body) and the captured response.
+    pub fn new(
+        request: &[u8],
+        response_headers: &[(String, String)],
+        response_body: &[u8],
+    ) -> Self {
+        let (head, body) = match request.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(end) => (&request[..end], &request[end + 4..]),
+            None => (request, &[][..]),
+        };
+        let request_headers = String::from_utf8_lossy(head)
+            .split("\r\n")
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
+            .collect();
+        SampleDetail {
+            request_headers,
+            request_body: body[..body.len().min(DETAIL_BODY_CAP)].to_vec(),
+            request_body_cut: body.len() > DETAIL_BODY_CAP,
+            response_headers: response_headers.to_vec(),
+            response_body: response_body[..response_body.len().min(DETAIL_BODY_CAP)].to_vec(),
+            response_body_cut: response_body.len() > DETAIL_BODY_CAP,
+        }
+    }
 }
 
 /// The phases of one sampled request, in microseconds. A phase the request did not go
@@ -111,6 +161,23 @@ impl Sampler {
             .is_some_and(|threshold| latency > threshold)
     }
 
+    /// Whether a request that ends now as a failure (or a success) would be kept with its
+    /// headers and bodies, so that the shard captures them.
+    pub fn wants_detail(&self, failed: bool) -> bool {
+        let reason = if failed {
+            Reason::Error
+        } else {
+            Reason::Success
+        };
+        let room = self
+            .sampling
+            .detail_budget
+            .min(self.sampling.budget_per_reason);
+        self.tx.is_some()
+            && self.kept[reason as usize] < room
+            && (failed || self.success_credit + self.rate_bp >= 10_000)
+    }
+
     /// Decides whether to keep a finished request and sends it if so. Returns whether an
     /// error sample was kept.
     pub fn offer(
@@ -138,11 +205,16 @@ impl Sampler {
         if *kept >= self.sampling.budget_per_reason {
             return false;
         }
+        let detailed = *kept < self.sampling.detail_budget;
         *kept += 1;
+        let mut sample = sample(reason);
+        if !detailed {
+            sample.detail = None;
+        }
         let sent = self
             .tx
             .as_ref()
-            .is_some_and(|tx| tx.try_send(sample(reason)).is_ok());
+            .is_some_and(|tx| tx.try_send(sample).is_ok());
         if !sent {
             self.lost += 1;
         }
@@ -168,7 +240,34 @@ mod tests {
             status: Some(200),
             error: None,
             bytes_received: 0,
+            detail: Some(Box::default()),
         }
+    }
+
+    #[test]
+    fn a_detail_splits_the_request_head_from_its_body_and_cuts_long_bodies() {
+        let long = vec![b'x'; DETAIL_BODY_CAP + 1];
+        let mut request = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi".to_vec();
+        let detail = SampleDetail::new(&request, &[("A".into(), "1".into())], &long);
+        assert_eq!(
+            detail.request_headers,
+            [
+                ("Host".into(), "h".into()),
+                ("Content-Length".into(), "2".into())
+            ]
+        );
+        assert_eq!(
+            (detail.request_body.as_slice(), detail.request_body_cut),
+            (&b"hi"[..], false)
+        );
+        assert_eq!(
+            (detail.response_body.len(), detail.response_body_cut),
+            (DETAIL_BODY_CAP, true)
+        );
+        request.truncate(16);
+        assert!(SampleDetail::new(&request, &[], &[])
+            .request_headers
+            .is_empty());
     }
 
     #[test]
@@ -178,15 +277,29 @@ mod tests {
             success_rate: 10.0,
             slow_threshold: Some(Duration::from_millis(100)),
             budget_per_reason: 5,
+            detail_budget: 2,
         };
         let mut sampler = Sampler::new(sampling, Some(tx));
+        assert!(sampler.wants_detail(true));
+        assert!(!sampler.wants_detail(false), "the next success is not kept");
         for _ in 0..40 {
             sampler.offer(sample, false, false);
         }
         for _ in 0..10 {
             sampler.offer(sample, true, false);
         }
-        let reasons: Vec<Reason> = rx.try_iter().map(|s| s.reason).collect();
+        assert!(
+            !sampler.wants_detail(true),
+            "two errors kept with detail already"
+        );
+        let kept: Vec<Sample> = rx.try_iter().collect();
+        let reasons: Vec<Reason> = kept.iter().map(|s| s.reason).collect();
+        let detailed = |reason| {
+            kept.iter()
+                .filter(|s| s.reason == reason && s.detail.is_some())
+                .count()
+        };
+        assert_eq!((detailed(Reason::Success), detailed(Reason::Error)), (2, 2));
         assert_eq!(reasons.iter().filter(|r| **r == Reason::Success).count(), 4);
         assert_eq!(reasons.iter().filter(|r| **r == Reason::Error).count(), 5);
         assert!(sampler.is_slow(Duration::from_millis(101)));

@@ -14,6 +14,7 @@ use rustls_pki_types::ServerName;
 
 use crate::body::BodyDecoder;
 use crate::error::{Error, ErrorKind};
+pub use crate::response::ResponseSink;
 use crate::response::{parse_head, Head, Parsed};
 
 /// Initial read buffer per connection. Large enough for typical heads and small bodies in
@@ -22,19 +23,6 @@ use crate::response::{parse_head, Head, Parsed};
 const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// Largest response head accepted.
 const MAX_HEAD_BYTES: usize = 1024 * 1024;
-
-/// Receives the parts of a response as they are parsed. The load path uses `()`, which
-/// ignores everything and compiles away.
-pub trait ResponseSink {
-    /// The first byte of the response arrived.
-    fn on_first_byte(&mut self) {}
-    /// One header of the final (non-1xx) or an interim head.
-    fn on_header(&mut self, _name: &str, _value: &[u8]) {}
-    /// A piece of the decoded body.
-    fn on_body(&mut self, _bytes: &[u8]) {}
-}
-
-impl ResponseSink for () {}
 
 /// What a received response was, for the recorder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,9 +164,7 @@ impl Connection {
             // Make progress on what is buffered.
             let pending = &self.buf[self.start..];
             match head {
-                None => match parse_head(pending, head_request, |name, value| {
-                    sink.on_header(name, value)
-                }) {
+                None => match parse_head(pending, head_request, sink) {
                     Parsed::Complete(parsed) => {
                         self.start += parsed.len;
                         if (100..200).contains(&parsed.status) && parsed.status != 101 {

@@ -8,6 +8,21 @@ use crate::body::Framing;
 /// Most headers a response may carry before it is rejected as a protocol error.
 pub const MAX_HEADERS: usize = 64;
 
+/// Receives the parts of a response as they are parsed. The load path uses `()`, which
+/// ignores everything and compiles away.
+pub trait ResponseSink {
+    /// The first byte of the response arrived.
+    fn on_first_byte(&mut self) {}
+    /// The status of a complete head (final or interim 1xx), before its headers.
+    fn on_status(&mut self, _status: u16) {}
+    /// One header of that head.
+    fn on_header(&mut self, _name: &str, _value: &[u8]) {}
+    /// A piece of the decoded body.
+    fn on_body(&mut self, _bytes: &[u8]) {}
+}
+
+impl ResponseSink for () {}
+
 /// What the head of a response says, without borrowing the read buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
@@ -38,13 +53,9 @@ pub enum Parsed {
 /// was `HEAD` (so the response has no body whatever its headers say). Heads with a 1xx
 /// status are returned like any other; the caller skips them.
 ///
-/// `on_header` sees every header (name, value) of a complete head; pass `|_, _| {}` when
-/// the headers are not wanted.
-pub fn parse_head(
-    buf: &[u8],
-    head_request: bool,
-    mut on_header: impl FnMut(&str, &[u8]),
-) -> Parsed {
+/// `sink` sees the status and then every header (name, value) of a complete head; pass
+/// `&mut ()` when they are not wanted.
+pub fn parse_head(buf: &[u8], head_request: bool, sink: &mut impl ResponseSink) -> Parsed {
     // Uninitialized header slots: zeroing 64 slots per response would cost more than parsing.
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut []);
@@ -66,8 +77,9 @@ pub fn parse_head(
     let mut chunked = false;
     let mut other_encoding = false;
     let mut connection_close = version_minor == 0;
+    sink.on_status(status);
     for header in response.headers.iter() {
-        on_header(header.name, header.value);
+        sink.on_header(header.name, header.value);
         if header.name.eq_ignore_ascii_case("content-length") {
             let Some(value) = parse_content_length(header.value) else {
                 return Parsed::Invalid;
@@ -153,7 +165,7 @@ mod tests {
     use super::*;
 
     fn complete(raw: &[u8], head_request: bool) -> Head {
-        match parse_head(raw, head_request, |_, _| {}) {
+        match parse_head(raw, head_request, &mut ()) {
             Parsed::Complete(head) => head,
             other => panic!("expected a complete head, got {other:?}"),
         }
@@ -219,11 +231,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
         ] {
-            assert_eq!(
-                parse_head(raw, false, |_, _| {}),
-                Parsed::Invalid,
-                "{raw:?}"
-            );
+            assert_eq!(parse_head(raw, false, &mut ()), Parsed::Invalid, "{raw:?}");
         }
     }
 
@@ -232,19 +240,31 @@ mod tests {
         let raw =
             b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n";
         for split in 0..raw.len() {
-            assert_eq!(parse_head(&raw[..split], false, |_, _| {}), Parsed::Partial);
+            assert_eq!(parse_head(&raw[..split], false, &mut ()), Parsed::Partial);
         }
         assert_eq!(complete(raw, false).status, 404);
     }
 
     #[test]
     fn headers_are_reported() {
-        let mut seen = Vec::new();
+        #[derive(Default)]
+        struct Seen {
+            status: Option<u16>,
+            headers: Vec<(String, Vec<u8>)>,
+        }
+        impl ResponseSink for Seen {
+            fn on_status(&mut self, status: u16) {
+                self.status = Some(status);
+            }
+            fn on_header(&mut self, name: &str, value: &[u8]) {
+                self.headers.push((name.to_owned(), value.to_vec()));
+            }
+        }
+        let mut seen = Seen::default();
         let raw = b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Id: 7\r\nContent-Length: 0\r\n\r\n";
-        parse_head(raw, false, |name, value| {
-            seen.push((name.to_owned(), value.to_vec()))
-        });
-        assert_eq!(seen.len(), 3);
-        assert_eq!(seen[0], ("Set-Cookie".to_owned(), b"a=1".to_vec()));
+        parse_head(raw, false, &mut seen);
+        assert_eq!(seen.status, Some(200));
+        assert_eq!(seen.headers.len(), 3);
+        assert_eq!(seen.headers[0], ("Set-Cookie".to_owned(), b"a=1".to_vec()));
     }
 }

@@ -31,7 +31,9 @@ pub struct Daemon {
 pub struct ApiResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text (invalid UTF-8 replaced); [`ApiResponse::bytes`] as sent.
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl ApiResponse {
@@ -278,6 +280,7 @@ fn parse_response(raw: &[u8]) -> Option<ApiResponse> {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body,
     })
 }
 

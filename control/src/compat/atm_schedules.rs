@@ -2,10 +2,11 @@
 //! saved plans and schedules ([`crate::schedules`]; the same records `/plans` and
 //! `/schedules` show): ATM's snake_case shapes and times, `{"detail": ...}` errors (422 with
 //! the failed field's `loc`). An ATM test is a saved plan: its name is the test's name,
-//! `enabled` its flag, `spec` the plan's run body.
+//! `enabled` its flag, `spec` the plan's run body. `GET /tests/report` is the same list as a
+//! PDF ([`super::atm_report`]).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/schedules/{schedule_id}/pause", post(pause))
         .route("/schedules/{schedule_id}/resume", post(resume))
         .route("/tests", get(tests))
+        .route("/tests/report", get(report))
         .route("/tests/{name}/enabled", post(set_enabled))
         .route("/tests/sync", post(sync))
         .route("/tests/run-all", post(run_all))
@@ -244,7 +246,8 @@ fn run_counts(state: &AppState) -> AtmResult<std::collections::HashMap<String, u
     Ok(counts)
 }
 
-async fn tests(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AtmResult<Json<Value>> {
+/// The saved test configurations in ATM's shape, and whether `enabled_only` was asked.
+fn configs(state: &AppState, raw: Option<String>) -> AtmResult<(bool, Vec<Value>)> {
     let query: TestsQuery = parse_query(raw)?;
     let enabled_only = match query
         .enabled_only
@@ -261,8 +264,8 @@ async fn tests(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AtmRes
             ))
         }
     };
-    let counts = run_counts(&state)?;
-    let configs: Vec<Value> = state
+    let counts = run_counts(state)?;
+    let configs = state
         .store
         .plans()
         .map_err(ApiError::from)?
@@ -279,7 +282,34 @@ async fn tests(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AtmRes
             })
         })
         .collect();
+    Ok((enabled_only, configs))
+}
+
+async fn tests(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AtmResult<Json<Value>> {
+    let (_, configs) = configs(&state, raw)?;
     Ok(Json(json!({ "total": configs.len(), "configs": configs })))
+}
+
+/// `GET /tests/report`: the same configurations as a PDF download.
+async fn report(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AtmResult<Response> {
+    let (enabled_only, configs) = configs(&state, raw)?;
+    let pdf = super::atm_report::pdf(&configs, enabled_only, &atm_time(crate::ids::now_ms()));
+    let name = if enabled_only {
+        "enabled_tests.pdf"
+    } else {
+        "test_report.pdf"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

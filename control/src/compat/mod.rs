@@ -1,11 +1,13 @@
 //! Other load-testing services' APIs served on Vayu's engine, store and runs, so their
 //! clients, scripts and CI jobs keep working: ATM's `/api/v1` ([`atm`]; its schedules and
-//! tests registry on Vayu's saved plans and schedules, [`atm_schedules`]; its storage status,
+//! tests registry on Vayu's saved plans and schedules, [`atm_schedules`], with its PDF report,
+//! [`atm_report`]; its storage status,
 //! [`atm_storage`]) and maid-core's
 //! `/api/goose` ([`goose`]). A run started through one of them is an ordinary Vayu run (in
 //! `/runs`, reports, live metrics); the body its client wrote is kept with it (`source`).
 
 pub mod atm;
+pub mod atm_report;
 pub mod atm_schedules;
 pub mod atm_storage;
 pub mod goose;

@@ -64,10 +64,14 @@ pub fn headers(received: &[(String, String)]) -> Value {
     Value::Object(out)
 }
 
-/// Sets `body` (and `bodyEncoding` when it is base64).
-fn put_body(doc: &mut Value, bytes: &[u8]) {
+/// Sets `body` (and `bodyEncoding` when it is base64). Text is text even when a cut at
+/// the end split its last character (that partial character is left out).
+pub fn put_body(doc: &mut Value, bytes: &[u8]) {
     match std::str::from_utf8(bytes) {
         Ok(text) => doc["body"] = json!(text),
+        Err(err) if err.error_len().is_none() => {
+            doc["body"] = json!(String::from_utf8_lossy(&bytes[..err.valid_up_to()]));
+        }
         Err(_) => {
             doc["body"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
             doc["bodyEncoding"] = json!("base64");
@@ -196,6 +200,13 @@ mod tests {
         let mut doc = json!({});
         put_body(&mut doc, &[0xff, 0x00]);
         assert_eq!(doc, json!({"body": "/wA=", "bodyEncoding": "base64"}));
+        let mut cut = json!({});
+        put_body(&mut cut, &"é".as_bytes()[..1]);
+        assert_eq!(
+            cut,
+            json!({"body": ""}),
+            "a split last character is not binary"
+        );
         assert_eq!(status_text(404), "Not Found");
         assert_eq!(status_text(599), "");
     }

@@ -332,6 +332,11 @@ impl ResponseSink for Capture {
         self.first_byte.get_or_insert_with(Instant::now);
     }
 
+    /// A new head: what an interim (1xx) head said is not the response's.
+    fn on_status(&mut self, _status: u16) {
+        self.headers.clear();
+    }
+
     fn on_header(&mut self, name: &str, value: &[u8]) {
         self.headers
             .push((name.to_owned(), String::from_utf8_lossy(value).into_owned()));

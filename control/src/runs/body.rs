@@ -109,6 +109,11 @@ pub struct RunInput {
     /// no cap.
     #[serde(alias = "test_time_budget_percent")]
     pub test_time_budget_percent: Option<f64>,
+    /// How many stored results of each kind (success, error, slow) per shard also keep the
+    /// request's and response's headers and bodies, bodies cut at 8 KiB (default 10, at
+    /// most 5,000).
+    #[serde(alias = "sample_details")]
+    pub sample_details: Option<Whole<u64>>,
     /// Requests slower than this are always stored (default 1000).
     #[serde(rename = "slow_threshold_ms", alias = "slowThresholdMs")]
     pub slow_threshold_ms: Option<Whole<u64>>,
@@ -196,6 +201,8 @@ pub struct RunOptions {
     pub success_sample_rate: f64,
     /// Requests slower than this are always stored.
     pub slow_threshold: Duration,
+    /// Stored results per reason and shard that keep headers and bodies (`sampleDetails`).
+    pub sample_details: u64,
 }
 
 /// A run body, checked but not yet resolved against stored requests and variables.
@@ -248,6 +255,8 @@ const DEFAULT_CONCURRENCY: u32 = 10;
 /// Most sampled results one shard keeps per reason (success, error, slow): storage and the
 /// channel cost stay bounded whatever the sample rate.
 const SAMPLE_BUDGET: u64 = 5_000;
+/// Stored results per reason and shard that keep headers and bodies, unless the body says.
+const DEFAULT_SAMPLE_DETAILS: u64 = 10;
 
 fn inner<T>(value: Option<Whole<T>>) -> Option<T> {
     value.map(|Whole(value)| value)
@@ -346,6 +355,13 @@ impl RunBody {
                 format!("must be between 0 and 100, got {sample_rate}"),
             ));
         }
+        let sample_details = inner(input.sample_details).unwrap_or(DEFAULT_SAMPLE_DETAILS);
+        if sample_details > SAMPLE_BUDGET {
+            return Err(FieldError::new(
+                "sampleDetails",
+                format!("must be at most {SAMPLE_BUDGET}, got {sample_details}"),
+            ));
+        }
         let written = |script: Option<String>, field: &'static str| {
             script
                 .filter(|script| !script.trim().is_empty())
@@ -370,6 +386,7 @@ impl RunBody {
             test_time_budget_percent: input.test_time_budget_percent,
             success_sample_rate: sample_rate,
             slow_threshold: Duration::from_millis(inner(input.slow_threshold_ms).unwrap_or(1000)),
+            sample_details,
         };
         let endpoints = input
             .endpoints
@@ -510,6 +527,7 @@ impl RunBody {
             success_rate: self.options.success_sample_rate,
             slow_threshold: Some(self.options.slow_threshold),
             budget_per_reason: SAMPLE_BUDGET,
+            detail_budget: self.options.sample_details,
         };
         plan.thresholds = self.thresholds.clone();
         let saved = saved_tests

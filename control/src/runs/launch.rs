@@ -14,6 +14,7 @@ use vayu_engine::{Finished, LiveTick, Observer, RunError, Sample, ValidPlan};
 use super::registry::LiveRun;
 use super::topic::Topic;
 use super::Registry;
+use crate::design::answer;
 use crate::ids::now_ms;
 use crate::input::variables::Scopes;
 use crate::records::{RunRecord, RunStatus};
@@ -198,7 +199,7 @@ impl Observer for RunObserver {
                 "downloadMs": t.download_us.map(ms),
             })
         });
-        let row = serde_json::json!({
+        let mut row = serde_json::json!({
             "timestamp": vayu_engine::aggregate::unix_ms(at),
             "reason": sample.reason,
             "endpoint": sample.endpoint.as_deref(),
@@ -211,12 +212,50 @@ impl Observer for RunObserver {
             "bytesReceived": sample.bytes_received,
             "timing": timing,
         });
+        if let Some(detail) = &sample.detail {
+            let masks = &self.variables;
+            row["request"] = exchanged(
+                masks,
+                &detail.request_headers,
+                &detail.request_body,
+                detail.request_body_cut,
+            );
+            row["response"] = exchanged(
+                masks,
+                &detail.response_headers,
+                &detail.response_body,
+                detail.response_body_cut,
+            );
+        }
         self.results.push((self.next_result, row.to_string()));
         self.next_result += 1;
         if self.results.len() >= RESULT_BATCH {
             self.flush();
         }
     }
+}
+
+/// One side of a detailed sample: `{headers, body[, bodyEncoding], bodyCut}`, headers as
+/// the design view shows them, secret values masked.
+fn exchanged(
+    masks: &Scopes,
+    headers: &[(String, String)],
+    body: &[u8],
+    cut: bool,
+) -> serde_json::Value {
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(name, value)| (name.clone(), masks.mask(value)))
+        .collect();
+    let mut doc = serde_json::json!({ "headers": answer::headers(&headers), "bodyCut": cut });
+    answer::put_body(&mut doc, body);
+    if let Some(text) = doc["body"]
+        .as_str()
+        .filter(|_| doc.get("bodyEncoding").is_none())
+    {
+        doc["body"] = serde_json::json!(masks.mask(text));
+    }
+    doc
 }
 
 impl RunObserver {

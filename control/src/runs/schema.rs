@@ -21,6 +21,7 @@ const ALIASES: &[(&str, &str, &[&str])] = &[
     ("", "success_sample_rate", &["successSampleRate"]),
     ("", "testTimeoutMs", &["test_timeout_ms"]),
     ("", "testTimeBudgetPercent", &["test_time_budget_percent"]),
+    ("", "sampleDetails", &["sample_details"]),
     ("", "slow_threshold_ms", &["slowThresholdMs"]),
     ("", "save_timing_breakdown", &["saveTimingBreakdown"]),
     ("", "expectedStatusCodes", &["expected_status_codes"]),

@@ -300,8 +300,9 @@ fn reports_show_the_plan_in_its_old_shape() {
         success_rate: 5.0,
         slow_threshold: Some(Duration::from_millis(1000)),
         budget_per_reason: 5000,
+        detail_budget: 10,
     };
-    let single_json = r#"{"request":{"method":"POST","url":"http://h:8/x","headers":[["X-A","1"],["Accept","*/*"]]},"mode":"iterations","iterations":10,"concurrency":2,"duration":null,"timeout":"30s","connectTimeout":"10s","workers":3,"insecure":false,"timingBreakdown":false,"tickInterval":"100ms","expectedStatus":{"codes":[200,201]},"sampling":{"successRate":5.0,"slowThreshold":"1s","budgetPerReason":5000},"thresholds":["http_req_duration: p(95)<100"],"tests":{"script":"pm.test('a', () => {});","sampleRate":50.0,"timeout":"100ms"},"endpoints":[],"scenarios":[],"distribution":"weighted"}"#;
+    let single_json = r#"{"request":{"method":"POST","url":"http://h:8/x","headers":[["X-A","1"],["Accept","*/*"]]},"mode":"iterations","iterations":10,"concurrency":2,"duration":null,"timeout":"30s","connectTimeout":"10s","workers":3,"insecure":false,"timingBreakdown":false,"tickInterval":"100ms","expectedStatus":{"codes":[200,201]},"sampling":{"successRate":5.0,"slowThreshold":"1s","budgetPerReason":5000,"detailBudget":10},"thresholds":["http_req_duration: p(95)<100"],"tests":{"script":"pm.test('a', () => {});","sampleRate":50.0,"timeout":"100ms"},"endpoints":[],"scenarios":[],"distribution":"weighted"}"#;
     assert_eq!(serde_json::to_string(&single).expect("json"), single_json);
 
     let endpoint = |name: &str, request, weight, codes: &[u16]| EndpointPlan {
@@ -327,7 +328,7 @@ fn reports_show_the_plan_in_its_old_shape() {
     );
     endpoints.headline = Some(RequestSpec::new("GET", "http://h:8/own"));
     endpoints.workers = 4;
-    let endpoints_json = r#"{"request":{"method":"GET","url":"http://h:8/own","headers":[]},"mode":"constant_rps","rps":50.0,"duration":"2s","concurrency":3,"maxInFlight":1000,"timeout":"30s","connectTimeout":"10s","workers":4,"insecure":false,"timingBreakdown":false,"tickInterval":"100ms","expectedStatus":{"codes":[]},"sampling":{"successRate":0.0,"slowThreshold":null,"budgetPerReason":0},"thresholds":[],"tests":null,"endpoints":[{"name":"a","request":{"method":"GET","url":"http://h:8/a","headers":[["X-A","1"],["Accept","*/*"]]},"weight":3,"expectedStatus":{"codes":[204]}},{"name":"b","request":{"method":"PUT","url":"http://h:8/b","headers":[["X-A","1"],["Accept","*/*"]]},"weight":1,"expectedStatus":{"codes":[]}}],"scenarios":[],"distribution":"sequential"}"#;
+    let endpoints_json = r#"{"request":{"method":"GET","url":"http://h:8/own","headers":[]},"mode":"constant_rps","rps":50.0,"duration":"2s","concurrency":3,"maxInFlight":1000,"timeout":"30s","connectTimeout":"10s","workers":4,"insecure":false,"timingBreakdown":false,"tickInterval":"100ms","expectedStatus":{"codes":[]},"sampling":{"successRate":0.0,"slowThreshold":null,"budgetPerReason":0,"detailBudget":0},"thresholds":[],"tests":null,"endpoints":[{"name":"a","request":{"method":"GET","url":"http://h:8/a","headers":[["X-A","1"],["Accept","*/*"]]},"weight":3,"expectedStatus":{"codes":[204]}},{"name":"b","request":{"method":"PUT","url":"http://h:8/b","headers":[["X-A","1"],["Accept","*/*"]]},"weight":1,"expectedStatus":{"codes":[]}}],"scenarios":[],"distribution":"sequential"}"#;
     assert_eq!(
         serde_json::to_string(&endpoints).expect("json"),
         endpoints_json
@@ -357,7 +358,7 @@ fn reports_show_the_plan_in_its_old_shape() {
         },
     );
     scenarios.workers = 4;
-    let scenarios_json = r#"{"request":{"method":"GET","url":"http://h:8/s1","headers":[["X-A","1"],["Accept","*/*"]]},"mode":"ramp_up","startConcurrency":0,"concurrency":4,"rampUp":"1s","duration":"3s","timeout":"30s","connectTimeout":"10s","workers":4,"insecure":false,"timingBreakdown":false,"tickInterval":"100ms","expectedStatus":{"codes":[]},"sampling":{"successRate":0.0,"slowThreshold":null,"budgetPerReason":0},"thresholds":[],"tests":null,"endpoints":[],"scenarios":[{"name":"browse","weight":2,"steps":[{"name":"s1","request":{"method":"GET","url":"http://h:8/s1","headers":[["X-A","1"],["Accept","*/*"]]},"thinkTime":"100ms","extract":[],"expectedStatus":{"codes":[]}},{"name":"s2","request":{"method":"GET","url":"http://h:8/s2/{{id}}","headers":[["X-A","1"],["Accept","*/*"]]},"thinkTime":"0s","extract":[],"expectedStatus":{"codes":[200]}}]}],"distribution":"weighted"}"#;
+    let scenarios_json = r#"{"request":{"method":"GET","url":"http://h:8/s1","headers":[["X-A","1"],["Accept","*/*"]]},"mode":"ramp_up","startConcurrency":0,"concurrency":4,"rampUp":"1s","duration":"3s","timeout":"30s","connectTimeout":"10s","workers":4,"insecure":false,"timingBreakdown":false,"tickInterval":"100ms","expectedStatus":{"codes":[]},"sampling":{"successRate":0.0,"slowThreshold":null,"budgetPerReason":0,"detailBudget":0},"thresholds":[],"tests":null,"endpoints":[],"scenarios":[{"name":"browse","weight":2,"steps":[{"name":"s1","request":{"method":"GET","url":"http://h:8/s1","headers":[["X-A","1"],["Accept","*/*"]]},"thinkTime":"100ms","extract":[],"expectedStatus":{"codes":[]}},{"name":"s2","request":{"method":"GET","url":"http://h:8/s2/{{id}}","headers":[["X-A","1"],["Accept","*/*"]]},"thinkTime":"0s","extract":[],"expectedStatus":{"codes":[200]}}]}],"distribution":"weighted"}"#;
     assert_eq!(
         serde_json::to_string(&scenarios).expect("json"),
         scenarios_json

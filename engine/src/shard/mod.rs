@@ -182,6 +182,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
         timing_breakdown: setup.timing_breakdown,
         stop: setup.stop,
         pacer,
+        detailed_sampling: setup.sampling.detail_budget > 0 && setup.samples.is_some(),
         sampler: RefCell::new(Sampler::new(setup.sampling, setup.samples)),
         tester: RefCell::new(tester),
         extract_sandbox: RefCell::new(None),
@@ -261,6 +262,8 @@ struct Shard {
     pacer: Pacer,
     recorder: RefCell<Recorder>,
     sampler: RefCell<Sampler>,
+    /// Whether samples keep headers and bodies (responses are then captured by status).
+    detailed_sampling: bool,
     /// Runs the test script on the selected responses (runs with tests only).
     tester: RefCell<Option<Tester>>,
     /// Sandbox for extraction scripts of scenario steps (created on first use).

@@ -3,6 +3,7 @@
 //! needed) and read the response under the request's deadline, and record the outcome
 //! (plus sampling, test scripts and scenario extraction).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,8 @@ use crate::extract::Source;
 use crate::load_test::{Captured, Tester};
 use crate::metrics::FailureKind;
 use crate::outgoing::{OutgoingRequest, RenderBuffers};
-use crate::sample::{Sample, SampleTiming};
+use crate::plan::ExpectedStatus;
+use crate::sample::{Sample, SampleDetail, SampleTiming, Sampler};
 use crate::script::{Limits, Sandbox, ScriptContext, ScriptResponse};
 use crate::target::Position;
 use crate::user_scopes::Rendering;
@@ -73,6 +75,10 @@ impl super::Shard {
             connected: opened_with,
             capture: (tested || !target.extract.is_empty()).then(Captured::default),
             times_first_byte: self.timing_breakdown,
+            detail: self.detailed_sampling.then_some(DetailWatch {
+                sampler: &self.sampler,
+                expected: &target.expected,
+            }),
             ..Probe::default()
         };
         let outcome = match watch
@@ -101,6 +107,7 @@ impl super::Shard {
         let latency =
             done_at.saturating_duration_since(intended.or(probe.write_at).unwrap_or(sent_at));
         let mut recorder = self.recorder.borrow_mut();
+        let mut detail = None;
         let (status, failure, bytes_received) = match outcome {
             Ok(response) => {
                 if !response.reusable {
@@ -108,6 +115,17 @@ impl super::Shard {
                 }
                 let failure = (!target.expected.is_success(response.status))
                     .then(|| FailureKind::for_status(response.status));
+                detail = probe
+                    .capture
+                    .as_ref()
+                    .filter(|_| self.sampler.borrow().wants_detail(failure.is_some()))
+                    .map(|captured| {
+                        let sent = match &target.request {
+                            OutgoingRequest::Static(bytes) => bytes.as_ref(),
+                            OutgoingRequest::Dynamic(_) => user.out.as_deref().unwrap_or_default(),
+                        };
+                        Box::new(SampleDetail::new(sent, &captured.headers, &captured.body))
+                    });
                 if self.timing_breakdown {
                     let write_at = probe.write_at.unwrap_or(sent_at);
                     let first_byte_at = probe.first_byte_at.unwrap_or(done_at);
@@ -182,6 +200,7 @@ impl super::Shard {
                 status,
                 error: failure.map(FailureKind::as_str),
                 bytes_received,
+                detail,
             },
             failure.is_some(),
             slow,
@@ -237,7 +256,7 @@ impl super::Shard {
 async fn exchange(
     connector: &Connector,
     connection: &mut Option<Connection>,
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     outgoing: SendBuffer,
     head_request: bool,
 ) -> (Result<Response, Error>, Option<Vec<u8>>) {
@@ -310,10 +329,13 @@ fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Captures the timing points of one exchange (and, for a tested request, its response).
+/// Captures the timing points of one exchange, and its response when a test or an
+/// extraction reads it or when it will be a detailed sample.
 #[derive(Default)]
-struct Probe {
+struct Probe<'a> {
     capture: Option<Captured>,
+    /// Set when samples keep headers and bodies: decides on the status whether to capture.
+    detail: Option<DetailWatch<'a>>,
     connected: Option<ConnectTiming>,
     /// Set only when a connection was opened for this request.
     write_at: Option<Instant>,
@@ -323,7 +345,14 @@ struct Probe {
     times_first_byte: bool,
 }
 
-impl Probe {
+/// What a probe needs to tell, from a response's status, whether its sample will be
+/// detailed.
+struct DetailWatch<'a> {
+    sampler: &'a RefCell<Sampler>,
+    expected: &'a ExpectedStatus,
+}
+
+impl Probe<'_> {
     /// This request's phases, for a sampled result.
     fn timing(&self, sent_at: Instant, done_at: Instant) -> SampleTiming {
         let write_at = self.write_at.unwrap_or(sent_at);
@@ -343,10 +372,24 @@ impl Probe {
     }
 }
 
-impl ResponseSink for Probe {
+impl ResponseSink for Probe<'_> {
     fn on_first_byte(&mut self) {
         if self.times_first_byte {
             self.first_byte_at = Some(Instant::now());
+        }
+    }
+
+    fn on_status(&mut self, status: u16) {
+        match (&mut self.capture, &self.detail) {
+            // A new head: an interim (1xx) head's headers are not the response's.
+            (Some(capture), _) => capture.headers.clear(),
+            (None, Some(watch)) => {
+                let failed = !watch.expected.is_success(status);
+                if watch.sampler.borrow().wants_detail(failed) {
+                    self.capture = Some(Captured::default());
+                }
+            }
+            (None, None) => {}
         }
     }
 

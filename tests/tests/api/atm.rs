@@ -290,8 +290,16 @@ fn auth_secrets_are_sent_but_never_shown() {
     let doc = finished(&daemon, &id);
     assert_eq!(doc["metrics"]["successful_requests"], 5, "{}", pretty(&doc));
     assert_eq!(doc["spec"]["auth"]["token"], "***", "{}", pretty(&doc));
+    let sent = daemon.get(&format!("/api/v1/runs/{id}/requests/1")).json();
+    assert_eq!(
+        sent["request_headers"]["authorization"],
+        "Bearer ***",
+        "the header went out, its token is masked: {}",
+        pretty(&sent)
+    );
     for path in [
         format!("/api/v1/runs/{id}"),
+        format!("/api/v1/runs/{id}/requests/1"),
         format!("/run/{id}"),
         "/runs".to_owned(),
         format!("/run/{id}/report"),
@@ -322,4 +330,135 @@ fn auth_secrets_are_sent_but_never_shown() {
             "{path} shows the Basic header"
         );
     }
+}
+
+#[test]
+fn a_sampled_request_shows_its_headers_and_bodies() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let started = daemon.post_json(
+        "/api/v1/runs",
+        &json!({"spec": {"name": "detail", "url": server.url(), "method": "POST",
+            "headers": {"X-Trace": "t-1"}, "body": {"name": "Test"},
+            "total_requests": 3, "concurrency": 1}}),
+    );
+    assert_eq!(started.status, 202, "{}", started.body);
+    let id = started.json()["id"].as_str().unwrap_or_default().to_owned();
+    let doc = finished(&daemon, &id);
+    assert_eq!(
+        doc["sampled_requests"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        pretty(&doc)
+    );
+
+    let one = daemon.get(&format!("/api/v1/runs/{id}/requests/1"));
+    assert_eq!(one.status, 200, "{}", one.body);
+    let one = one.json();
+    assert_eq!(one["request_method"], "POST", "{}", pretty(&one));
+    assert_eq!(one["request_headers"]["x-trace"], "t-1", "{}", pretty(&one));
+    assert_eq!(
+        one["request_headers"]["content-type"],
+        "application/json",
+        "{}",
+        pretty(&one)
+    );
+    let sent: Value =
+        serde_json::from_str(one["request_body"].as_str().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(sent, json!({"name": "Test"}), "{}", pretty(&one));
+    let ok_body = String::from_utf8_lossy(vayu_tests::OK_BODY).into_owned();
+    assert_eq!(
+        one["response_headers"]["content-length"],
+        vayu_tests::OK_BODY.len().to_string(),
+        "{}",
+        pretty(&one)
+    );
+    assert_eq!(one["response_body"], ok_body.as_str(), "{}", pretty(&one));
+
+    let beyond = daemon.get(&format!("/api/v1/runs/{id}/requests/4"));
+    assert_eq!(beyond.status, 404, "{}", beyond.body);
+    assert_eq!(beyond.json()["detail"], "Request not found");
+}
+
+/// The stored results of a native run that keep headers and bodies, of `total`.
+fn detailed_results(daemon: &Daemon, body: &Value) -> (usize, usize) {
+    let id = crate::support::start_run(daemon, body);
+    crate::support::wait_final(daemon, &id);
+    let report = daemon.get(&format!("/run/{id}/report")).json();
+    let results = report["results"].as_array().cloned().unwrap_or_default();
+    let detailed = results
+        .iter()
+        .filter(|row| row["response"]["headers"].is_object())
+        .count();
+    (detailed, results.len())
+}
+
+#[test]
+fn native_runs_keep_headers_and_bodies_for_the_first_samples_only() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let run = |details: u64| {
+        json!({"url": server.url(), "mode": "iterations", "iterations": 4, "concurrency": 1,
+            "workers": 1, "sampleDetails": details})
+    };
+    assert_eq!(detailed_results(&daemon, &run(0)), (0, 4));
+    assert_eq!(detailed_results(&daemon, &run(2)), (2, 4));
+    let too_many = daemon.post_json("/run", &run(5001));
+    assert_eq!(too_many.status, 400, "{}", too_many.body);
+    assert_eq!(too_many.json()["error"]["field"], "sampleDetails");
+}
+
+/// The text of every page of a PDF, and the page count.
+fn pdf_text(bytes: &[u8]) -> (usize, String) {
+    let document =
+        lopdf::Document::load_mem(bytes).unwrap_or_else(|err| panic!("not a PDF: {err}"));
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    let text = document
+        .extract_text(&pages)
+        .unwrap_or_else(|err| panic!("no text: {err}"));
+    (pages.len(), text)
+}
+
+#[test]
+fn the_tests_report_is_a_pdf_of_the_saved_tests() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    for index in 0..8 {
+        let name = format!("Nightly smoke {index}");
+        crate::plans::create_plan(&daemon, &crate::plans::plan_body(&name, &server.url(), 2));
+    }
+    let disabled = daemon.post_json(
+        "/api/v1/tests/Nightly%20smoke%207/enabled",
+        &json!({"enabled": false}),
+    );
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+
+    let report = daemon.get("/api/v1/tests/report");
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(report.header("content-type"), Some("application/pdf"));
+    let (pages, text) = pdf_text(&report.bytes);
+    assert_eq!(pages, 2, "{text}");
+    for expected in [
+        "8 tests",
+        "Nightly smoke 0",
+        "Nightly smoke 7",
+        "disabled, 0 runs",
+        "page 2 of 2",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in {text}");
+    }
+    assert!(text.contains(&server.url()), "the spec's URL: {text}");
+
+    let enabled = daemon.get("/api/v1/tests/report?enabled_only=true");
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    let (_, text) = pdf_text(&enabled.bytes);
+    assert!(text.contains("7 enabled tests"), "{text}");
+    assert!(!text.contains("Nightly smoke 7"), "{text}");
+
+    let bad = daemon.get("/api/v1/tests/report?enabled_only=maybe");
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(
+        bad.json()["detail"][0]["loc"],
+        json!(["query", "enabled_only"])
+    );
 }
