@@ -16,10 +16,11 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::{ApiQuery, ApiUpgrade, RunId};
+use super::params::{ApiQuery, ApiUpgrade, IdParam, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::cadence::Cadence;
@@ -178,9 +179,9 @@ fn sse_stream(
 
 /// SSE replay of the run's retained tick topic (`metrics` events, `id:` = offset), then
 /// `complete`. Resumes after `Last-Event-ID`.
-#[utoipa::path(get, path = "/metrics/live/{id}", tag = "metrics",
-    params(("id" = String, Path), ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this offset")),
-    responses((status = 200, description = "text/event-stream"),
+#[utoipa::path(get, path = "/metrics/live/{id}", tag = "metrics", operation_id = "live_metrics",
+    params(IdParam, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this offset")),
+    responses((status = 200, description = "`metrics` events, then `complete`", content_type = "text/event-stream", body = String),
         (status = 404, description = "Unknown or evicted: use /run/{id}/report")))]
 async fn live_metrics(
     State(state): State<AppState>,
@@ -198,20 +199,27 @@ async fn live_metrics(
     Ok(sse_stream(Feed::every_tick(Source::Live(cursor)), "metrics", complete).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatsQuery {
+    /// `sse` (default) or `json`.
+    #[param(pattern = "^(sse|json)$")]
     format: Option<String>,
+    /// `format=json`: ticks per page (at most 10000, the default).
     limit: Option<u64>,
+    /// `format=json`: ticks skipped.
     offset: Option<u64>,
 }
 
 /// Legacy SSE stream (`stats` events at most one per `statsInterval` of run time, the last
 /// tick always; then `complete` with the summary), also for finished runs; with
 /// `format=json`, the stored tick history (every tick).
-#[utoipa::path(get, path = "/stats/{id}", tag = "metrics",
-    params(("id" = String, Path), ("format" = Option<String>, Query, description = "sse (default) or json"),
-        ("limit" = Option<u64>, Query), ("offset" = Option<u64>, Query)),
-    responses((status = 200, description = "text/event-stream, or a JSON array of ticks"),
+#[utoipa::path(get, path = "/stats/{id}", tag = "metrics", operation_id = "run_stats",
+    params(IdParam, StatsQuery, ("Last-Event-ID" = Option<u64>, Header, description = "SSE: resume after this offset")),
+    responses((status = 200, description = "`stats` events then `complete`, or (format=json) the stored ticks", content(
+            (String = "text/event-stream"),
+            (Vec<Object> = "application/json"))),
+        (status = 400, description = "INVALID_REQUEST: an unknown format, or a limit or offset that is not a whole number"),
         (status = 404, description = "RUN_NOT_FOUND")))]
 async fn stats(
     State(state): State<AppState>,
@@ -270,7 +278,7 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
 /// The `/stats` ticks over WebSocket (same `statsInterval` cadence): one text message per
 /// tick, then `{"event":"complete"}`. A request that is not a WebSocket handshake is 426
 /// UPGRADE_REQUIRED (see [`ApiUpgrade`]).
-#[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", operation_id = "ws_stats", params(IdParam),
     responses((status = 101, description = "WebSocket upgrade"),
         (status = 400, description = "INVALID_REQUEST: an undecodable id, or a handshake without Sec-WebSocket-Key"),
         (status = 404, description = "RUN_NOT_FOUND"),

@@ -14,8 +14,20 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
 
 use super::ApiError;
+
+/// The `{id}` of a route naming a stored item (collection, request, environment, run, plan,
+/// schedule): the shape of [`crate::ids::is_valid`]. An id of another shape names nothing
+/// (404 with the item's NOT_FOUND code).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdParam {
+    /// 1 to 128 characters of `A-Z a-z 0-9 _ - . :`.
+    #[param(pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
+    pub id: String,
+}
 
 /// Path parameters. One that does not decode (a percent-encoding that is not UTF-8, such as
 /// `%ff`) or does not parse is 400 INVALID_REQUEST naming the parameter in `field`.

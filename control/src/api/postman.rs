@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::ApiPath;
+use super::params::{ApiPath, IdParam};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::postman::export::{self, ExportError};
 use crate::postman::import::{self, ImportError, Imported};
@@ -31,9 +31,9 @@ impl From<ImportError> for ApiError {
 
 /// Imports a Postman file. Unknown Postman keys are accepted; what has no equivalent is
 /// listed in `notImported`. Everything is stored in one transaction.
-#[utoipa::path(post, path = "/import", tag = "collections",
+#[utoipa::path(post, path = "/import", tag = "collections", operation_id = "import_postman",
     request_body(content = Object, description = "A Postman Collection v2.0/v2.1, environment or globals file"),
-    responses((status = 200, description = "`{type, collections: [{id, name, parentId}], requests: [{id, name, collectionId}], environments: [{id, name}], globals, notImported: [{path, part, reason}]}`"),
+    responses((status = 200, description = "What was stored, and what has no equivalent", body = Imported),
               (status = 400, description = "Not a Postman file, or a field of the wrong type")))]
 async fn import_file(
     State(state): State<AppState>,
@@ -44,8 +44,8 @@ async fn import_file(
 
 /// The collection, its child collections (as folders) and their requests as a Postman
 /// Collection v2.1 document.
-#[utoipa::path(get, path = "/collections/{id}/export", tag = "collections", params(("id" = String, Path)),
-    responses((status = 200, description = "Postman Collection v2.1"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/collections/{id}/export", tag = "collections", operation_id = "export_collection", params(IdParam),
+    responses((status = 200, description = "Postman Collection v2.1", body = Object), (status = 404, description = "COLLECTION_NOT_FOUND")))]
 async fn export_collection(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

@@ -28,6 +28,7 @@ request_body! {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestInput {
+    #[serde(default)]
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     pub request_id: Option<Id>,

@@ -10,6 +10,7 @@
 use crate::field::FieldError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::{Store, StoreError};
 
@@ -21,7 +22,7 @@ pub const LIVE_TICK_INTERVAL_MS: &str = "liveTickIntervalMs";
 pub const LIVE_RETENTION_MS: &str = "liveRetentionMs";
 
 /// One registered setting. Every setting is an integer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Entry {
     pub key: &'static str,
     pub label: &'static str,
@@ -113,7 +114,7 @@ pub fn entries(default_workers: u64) -> [Entry; COUNT] {
 
 /// The current value of every setting, defaults applied. Serializes as the flat object of
 /// `GET /config`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ConfigValues {
     pub workers: u64,
     #[serde(rename = "maxConnections")]
