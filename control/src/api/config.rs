@@ -51,16 +51,19 @@ impl utoipa::PartialSchema for ConfigUpdate {
     fn schema() -> RefOr<Schema> {
         config::entries(1)
             .iter()
-            .fold(ObjectBuilder::new().schema_type(Type::Object), |object, entry| {
-                object.property(
-                    entry.key,
-                    ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(entry.min as f64))
-                        .maximum(Some(entry.max as f64))
-                        .description(Some(entry.description)),
-                )
-            })
+            .fold(
+                ObjectBuilder::new().schema_type(Type::Object),
+                |object, entry| {
+                    object.property(
+                        entry.key,
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(entry.min as f64))
+                            .maximum(Some(entry.max as f64))
+                            .description(Some(entry.description)),
+                    )
+                },
+            )
             .additional_properties(Some(AdditionalProperties::FreeForm(false)))
             .into()
     }
@@ -84,7 +87,8 @@ async fn current(
     if !query.meta {
         return Ok(Json(ConfigAnswer::Values(values)));
     }
-    let current = serde_json::to_value(values).map_err(|err| ApiError::internal(err.to_string()))?;
+    let current =
+        serde_json::to_value(values).map_err(|err| ApiError::internal(err.to_string()))?;
     let entries = config::entries(state.workers as u64)
         .into_iter()
         .map(|entry| Described {

@@ -27,7 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Executes one HTTP request (design mode) and answers with the response, timing, test
 /// results, console output and cookies.
 #[utoipa::path(post, path = "/request", tag = "design", operation_id = "send_request",
-    request_body(content = DesignBody, description = "method, url, headers, params, body {type, content}, auth, requestId, environmentId, preRequestScript, postRequestScript, timeout (ms), followRedirects, maxRedirects, insecure"),
+    request_body(content = DesignBody, description = "method, url, headers, params, body {type, content}, auth, requestId, environmentId, preRequestScript, postRequestScript, timeout (ms), followRedirects, maxRedirects, insecure",
+        example = json!({"method": "GET", "url": "http://127.0.0.1:8080/", "postRequestScript": "pm.test('ok', () => pm.response.to.have.status(200));"})),
     responses((status = 200, description = "`{runId, statusCode, statusText, headers, body, bodySize, timing, testResults, consoleLogs, cookies}`", body = Object),
         (status = 400, description = "INVALID_REQUEST, INVALID_URL, INVALID_METHOD or SCRIPT_ERROR"),
         (status = 404, description = "Unknown requestId or environmentId"),

@@ -16,11 +16,13 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::IntoParams;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::{ApiQuery, ApiUpgrade, IdParam, RunId};
+use super::params::{page_bound, ApiQuery, ApiUpgrade, IdParam, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::cadence::Cadence;
@@ -150,7 +152,7 @@ fn resume_offset(headers: &HeaderMap) -> u64 {
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
-        .map_or(0, |seen| seen + 1)
+        .map_or(0, |seen| seen.saturating_add(1))
 }
 
 fn sse_stream(
@@ -180,8 +182,8 @@ fn sse_stream(
 /// SSE replay of the run's retained tick topic (`metrics` events, `id:` = offset), then
 /// `complete`. Resumes after `Last-Event-ID`.
 #[utoipa::path(get, path = "/metrics/live/{id}", tag = "metrics", operation_id = "live_metrics",
-    params(IdParam, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this offset")),
-    responses((status = 200, description = "`metrics` events, then `complete`", content_type = "text/event-stream", body = String),
+    params(IdParam, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this offset (a whole number; anything else replays from the start)")),
+    responses((status = 200, description = "`metrics` events, then `complete`", content_type = "text/event-stream", body = SseEvent),
         (status = 404, description = "Unknown or evicted: use /run/{id}/report")))]
 async fn live_metrics(
     State(state): State<AppState>,
@@ -199,15 +201,37 @@ async fn live_metrics(
     Ok(sse_stream(Feed::every_tick(Source::Live(cursor)), "metrics", complete).into_response())
 }
 
+/// One event of the SSE streams as axum writes them: `event` (`metrics` or `stats` for a
+/// tick, `complete` at the end), `data` (the tick or the closing summary as JSON text) and
+/// `id` (the tick's offset, for `Last-Event-ID`).
+struct SseEvent;
+
+impl utoipa::PartialSchema for SseEvent {
+    fn schema() -> RefOr<Schema> {
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("event", text())
+            .property("data", text())
+            .property("id", text())
+            .required("data")
+            .into()
+    }
+}
+
+impl ToSchema for SseEvent {}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct StatsQuery {
     /// `sse` (default) or `json`.
     #[param(pattern = "^(sse|json)$")]
     format: Option<String>,
-    /// `format=json`: ticks per page (at most 10000, the default).
+    /// `format=json`: ticks per page (at most 10000, the default; more reads as 10000).
+    #[param(maximum = 9223372036854775807_i64)]
     limit: Option<u64>,
     /// `format=json`: ticks skipped.
+    #[param(maximum = 9223372036854775807_i64)]
     offset: Option<u64>,
 }
 
@@ -215,9 +239,9 @@ struct StatsQuery {
 /// tick always; then `complete` with the summary), also for finished runs; with
 /// `format=json`, the stored tick history (every tick).
 #[utoipa::path(get, path = "/stats/{id}", tag = "metrics", operation_id = "run_stats",
-    params(IdParam, StatsQuery, ("Last-Event-ID" = Option<u64>, Header, description = "SSE: resume after this offset")),
+    params(IdParam, StatsQuery, ("Last-Event-ID" = Option<String>, Header, description = "SSE: resume after this offset (a whole number; anything else replays from the start)")),
     responses((status = 200, description = "`stats` events then `complete`, or (format=json) the stored ticks", content(
-            (String = "text/event-stream"),
+            (SseEvent = "text/event-stream"),
             (Vec<Object> = "application/json"))),
         (status = 400, description = "INVALID_REQUEST: an unknown format, or a limit or offset that is not a whole number"),
         (status = 404, description = "RUN_NOT_FOUND")))]
@@ -227,15 +251,17 @@ async fn stats(
     ApiQuery(query): ApiQuery<StatsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let limit = page_bound("limit", query.limit)?;
+    let offset = page_bound("offset", query.offset)?;
     match query.format.as_deref() {
         Some("json") => {
             stored_run(&state, &id)?;
-            let limit = query.limit.map_or(MAX_HISTORY_PAGE, |limit| {
-                (limit as usize).min(MAX_HISTORY_PAGE)
+            let limit = limit.map_or(MAX_HISTORY_PAGE, |limit| {
+                usize::try_from(limit).map_or(MAX_HISTORY_PAGE, |limit| limit.min(MAX_HISTORY_PAGE))
             });
             let rows = state
                 .store
-                .rows(Table::Ticks, &id, query.offset.unwrap_or(0), limit)?;
+                .rows(Table::Ticks, &id, offset.unwrap_or(0), limit)?;
             let body = format!("[{}]", rows.join(","));
             Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
@@ -278,7 +304,12 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
 /// The `/stats` ticks over WebSocket (same `statsInterval` cadence): one text message per
 /// tick, then `{"event":"complete"}`. A request that is not a WebSocket handshake is 426
 /// UPGRADE_REQUIRED (see [`ApiUpgrade`]).
-#[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", operation_id = "ws_stats", params(IdParam),
+#[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", operation_id = "ws_stats",
+    params(IdParam,
+        ("Connection" = String, Header, pattern = "^(?i:upgrade)$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^(?i:websocket)$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "The handshake's nonce (RFC 6455 §4.1)")),
     responses((status = 101, description = "WebSocket upgrade"),
         (status = 400, description = "INVALID_REQUEST: an undecodable id, or a handshake without Sec-WebSocket-Key"),
         (status = 404, description = "RUN_NOT_FOUND"),

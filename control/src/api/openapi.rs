@@ -224,7 +224,10 @@ mod tests {
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {
             for (method, operation) in item.as_object().into_iter().flatten() {
                 let id = operation["operationId"].as_str().unwrap_or_default();
-                assert!(ids.insert(id.to_owned()), "{method} {path}: {id} used twice");
+                assert!(
+                    ids.insert(id.to_owned()),
+                    "{method} {path}: {id} used twice"
+                );
                 for (status, answer) in operation["responses"].as_object().into_iter().flatten() {
                     if status.as_str() >= "400" {
                         assert_eq!(

@@ -73,6 +73,21 @@ fn path_rejection(rejection: PathRejection) -> ApiError {
     }
 }
 
+/// The largest page bound (`limit`, `offset`) a query may give: the largest OpenAPI `int64`,
+/// as documented.
+pub const MAX_PAGE_BOUND: u64 = i64::MAX as u64;
+
+/// A page bound as given, or 400 INVALID_REQUEST naming it when over [`MAX_PAGE_BOUND`].
+pub fn page_bound(name: &str, value: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match value {
+        Some(value) if value > MAX_PAGE_BOUND => Err(ApiError::invalid(format!(
+            "`{name}` must be at most {MAX_PAGE_BOUND}, got {value}"
+        ))
+        .with_field(name)),
+        other => Ok(other),
+    }
+}
+
 /// The `:id` of a run route. An id of a shape the daemon never makes names no run: 404
 /// RUN_NOT_FOUND before anything is looked up (an empty or 1 KB id must not reach LMDB).
 /// An id that does not decode at all is a malformed request, as on every route: 400

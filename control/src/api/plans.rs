@@ -45,7 +45,8 @@ async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Plan>>> {
 /// Saves a run plan: `{"name": ...}` plus the `POST /run` fields, flat, checked as
 /// `POST /run` checks them (nothing is sent). Names are unique.
 #[utoipa::path(post, path = "/plans", tag = "plans", operation_id = "create_plan",
-    request_body(content = PlanBody, description = "`name` and the POST /run fields (see GET /schema/run)"),
+    request_body(content = PlanBody, description = "`name` and the POST /run fields (see GET /schema/run)",
+        example = json!({"name": "smoke", "url": "http://127.0.0.1:8080/", "mode": "iterations", "iterations": 10, "concurrency": 2})),
     responses((status = 201, description = "The saved plan", body = Plan),
         (status = 400, description = "A field refused as POST /run refuses it (unknown, mistyped, SCRIPT_ERROR...), named in `error.field`"),
         (status = 404, description = "Unknown requestId or environmentId"),

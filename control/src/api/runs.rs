@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::RunBody;
-use super::params::{ApiQuery, IdParam, RunId};
+use super::params::{page_bound, ApiQuery, IdParam, RunId};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::{RunRecord, RunStatus, RunType};
 use crate::runs::manage::{self, Stopped};
@@ -48,7 +48,8 @@ async fn run_schema() -> Json<Value> {
 
 /// Starts a load run (v0.3 flat body or v0.1 nested `request`).
 #[utoipa::path(post, path = "/run", tag = "runs", operation_id = "start_run",
-    request_body(content = RunBody, description = "Run body (see GET /schema/run): method, url, headers, body, mode, concurrency, duration, targetRps, ..."),
+    request_body(content = RunBody, description = "Run body (see GET /schema/run): method, url, headers, body, mode, concurrency, duration, targetRps, ...",
+        example = json!({"url": "http://127.0.0.1:8080/", "mode": "iterations", "iterations": 10, "concurrency": 2})),
     responses((status = 200, description = "Started", body = RunStarted),
         (status = 400, description = "A field refused (named in `error.field`), or SCRIPT_ERROR: the test script does not compile (`line`); nothing was sent"),
         (status = 404, description = "NOT_FOUND: unknown requestId or environmentId"),
@@ -126,20 +127,22 @@ struct ListQuery {
     #[param(value_type = Option<u64>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Runs skipped (default 0).
-    #[param(value_type = Option<u64>, minimum = 0)]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_i64)]
     offset: Option<String>,
 }
 
 fn page_number(name: &str, raw: Option<&str>, default: usize) -> ApiResult<usize> {
-    match raw {
-        None => Ok(default),
-        Some(text) => text.parse().map_err(|_| {
-            ApiError::invalid(format!(
-                "`{name}` must be a non-negative integer, got `{text}`"
-            ))
-            .with_field(name)
-        }),
-    }
+    let Some(text) = raw else {
+        return Ok(default);
+    };
+    let number = text.parse::<u64>().map_err(|_| {
+        ApiError::invalid(format!(
+            "`{name}` must be a non-negative integer, got `{text}`"
+        ))
+        .with_field(name)
+    })?;
+    let number = page_bound(name, Some(number))?.unwrap_or_default();
+    Ok(usize::try_from(number).unwrap_or(usize::MAX))
 }
 
 /// Lists runs, newest first.

@@ -43,10 +43,12 @@ pub struct RequestInput {
     pub script: Option<crate::input::values::Scripts>,
     /// Milliseconds (default: the `defaultTimeout` setting).
     #[serde(alias = "timeoutMs", alias = "timeout_ms")]
+    #[schemars(range(min = 1))]
     pub timeout: Option<Whole<u64>>,
     #[serde(alias = "follow_redirects")]
     pub follow_redirects: Option<bool>,
     #[serde(alias = "max_redirects")]
+    #[schemars(range(max = 50))]
     pub max_redirects: Option<Whole<u32>>,
     pub insecure: Option<bool>,
 }

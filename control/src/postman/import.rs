@@ -17,9 +17,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use utoipa::ToSchema;
 use serde_json::{Map, Value};
 use thiserror::Error;
+use utoipa::ToSchema;
 
 use super::convert::{self, Files, Note, Notes};
 use super::model::{self, Collection, Item, Kind, Other, VariableFile};

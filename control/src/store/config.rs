@@ -183,10 +183,14 @@ pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>,
             ));
             continue;
         };
-        match value
-            .as_u64()
-            .filter(|n| (entry.min..=entry.max).contains(n))
-        {
+        // A float with no fraction is a whole number too (JSON Schema's `integer`).
+        let whole = value.as_u64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|n| n.fract() == 0.0 && (0.0..=entry.max as f64).contains(n))
+                .map(|n| n as u64)
+        });
+        match whole.filter(|n| (entry.min..=entry.max).contains(n)) {
             Some(n) => accepted.push((entry.key, n)),
             None => problems.push((
                 key,

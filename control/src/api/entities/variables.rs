@@ -31,7 +31,11 @@ impl utoipa::PartialSchema for VariablesInput {
         let entry = scalar().item(full);
         ObjectBuilder::new()
             .schema_type(Type::Object)
-            .property_names(Some(ObjectBuilder::new().pattern(Some(r"\S"))))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"\S")),
+            ))
             .additional_properties(Some(Schema::OneOf(entry.build())))
             .into()
     }
