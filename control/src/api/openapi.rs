@@ -36,6 +36,9 @@ const SHARED_ANSWERS: [(&str, &str); 5] = [
     ("500", "INTERNAL_ERROR: the daemon failed unexpectedly"),
 ];
 
+/// The answer every write can give besides: the database is full.
+const STORAGE_FULL: (&str, &str) = ("507", "STORAGE_FULL: the database has no room left");
+
 /// A body whose schema schemars generates from its parser (JSON Schema 2020-12, which
 /// OpenAPI 3.1 takes as is): the type stands for it in the route annotations, and
 /// [`document`] puts the generated schema in under its name.
@@ -91,22 +94,23 @@ pub fn document(spec: &OpenApi) -> Value {
         add_generated(schemas);
     }
     if let Some(paths) = doc["paths"].as_object_mut() {
-        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
-            for operation in operation.values_mut() {
-                complete_answers(operation);
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, operation) in item.iter_mut() {
+                complete_answers(operation, method != "get");
             }
         }
     }
     doc
 }
 
-/// Adds the shared answers an operation does not document itself, and the envelope as the
-/// body of every error answer that has none.
-fn complete_answers(operation: &mut Value) {
+/// Adds the shared answers an operation does not document itself (507 too for a `write`),
+/// and the envelope as the body of every error answer that has none.
+fn complete_answers(operation: &mut Value, write: bool) {
     let Some(responses) = operation["responses"].as_object_mut() else {
         return;
     };
-    for (status, description) in SHARED_ANSWERS {
+    let shared = SHARED_ANSWERS.iter().chain(write.then_some(&STORAGE_FULL));
+    for &(status, description) in shared {
         responses
             .entry(status)
             .or_insert_with(|| json!({ "description": description }));

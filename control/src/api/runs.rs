@@ -53,8 +53,7 @@ async fn run_schema() -> Json<Value> {
     responses((status = 200, description = "Started", body = RunStarted),
         (status = 400, description = "A field refused (named in `error.field`), or SCRIPT_ERROR: the test script does not compile (`line`); nothing was sent"),
         (status = 404, description = "NOT_FOUND: unknown requestId or environmentId"),
-        (status = 502, description = "DNS_ERROR or SSL_ERROR for the target, AUTH_ERROR for an OAuth2 token endpoint"),
-        (status = 507, description = "STORAGE_FULL: the database is full")))]
+        (status = 502, description = "DNS_ERROR or SSL_ERROR for the target, AUTH_ERROR for an OAuth2 token endpoint")))]
 async fn start_run(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Value>,
