@@ -145,6 +145,8 @@ fn fuzz(schemathesis: &PathBuf) {
         .args(["--workers", "1", "--no-color", "--report", "ndjson"])
         .arg("--report-dir")
         .arg(reports.path())
+        // Schemathesis keeps a cache in its working directory: the scratch one.
+        .current_dir(reports.path())
         .env("SCHEMATHESIS_HOOKS", settings.join("hooks.py"))
         .env("VAYU_FUZZ_TARGET", target.url());
     let out = spawn(command).wait(LIMIT);
