@@ -341,3 +341,21 @@ async fn forward(mut socket: WebSocket, mut source: Feed, id: String) {
     }
     let _ = socket.send(Message::Close(None)).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_event_id_resumes_after_it_without_overflow() {
+        let resume = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("last-event-id", value.parse().expect("a header value"));
+            resume_offset(&headers)
+        };
+        assert_eq!(resume("7"), 8);
+        assert_eq!(resume("18446744073709551615"), u64::MAX);
+        assert_eq!(resume("later"), 0);
+        assert_eq!(resume_offset(&HeaderMap::new()), 0);
+    }
+}
