@@ -29,6 +29,21 @@ if ! python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
         || python3 -m pip install --quiet --break-system-packages kubernetes-validate==1.37.0
 fi
 
+# The API fuzz test (tests/tests/api/fuzz.rs, the last step but one) runs schemathesis, pinned,
+# from a venv under target/, in a network namespace of its own (`ip` brings its loopback up).
+# Under CI a missing schemathesis fails the test.
+SCHEMATHESIS_VERSION=4.32.5
+if ! target/schemathesis-venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    echo "== installing schemathesis $SCHEMATHESIS_VERSION (PyPI) in target/schemathesis-venv for the API fuzz test"
+    python3 -m venv target/schemathesis-venv
+    target/schemathesis-venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+if ! command -v ip >/dev/null 2>&1; then
+    echo "== installing iproute2 (Debian package) for the API fuzz test's network namespace"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; } \
+        || echo "== iproute2 not installed: the API fuzz test will say SKIPPED"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
@@ -40,6 +55,11 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked
+
+# Every operation of GET /openapi.json fuzzed against the live daemon: no 5xx, every answer as
+# documented (ignored by plain `cargo test`; about a minute).
+echo "== schemathesis $SCHEMATHESIS_VERSION against the live daemon (tests/tests/api/fuzz.rs)"
+cargo test -p vayu-tests --test api --locked fuzz:: -- --ignored --nocapture
 
 # The oldest Kubernetes whose Job has `backoffLimitPerIndex` on by default (1.29), strict:
 # an unknown field fails.

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 /// Run lifecycle states (v0.1 appendix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     Pending,
@@ -55,7 +56,7 @@ impl std::fmt::Display for RunStatus {
 }
 
 /// A load run, or one design-mode request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunType {
     Load,
@@ -73,7 +74,7 @@ impl RunType {
 }
 
 /// One load or design run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunRecord {
     pub id: String,
@@ -109,7 +110,7 @@ pub struct RunRecord {
 
 /// A saved run plan: a name and a `POST /run` body (the name is its `name` field too, so
 /// its runs carry it). Names are unique: ATM's `test_name` finds a plan by its name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub id: String,
@@ -125,7 +126,7 @@ pub struct Plan {
 }
 
 /// A variable of an environment or of the globals (v0.3 form).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Variable {
     pub value: String,
     #[serde(default = "enabled_by_default")]
@@ -156,7 +157,7 @@ pub fn masked(variables: &Variables) -> Variables {
 }
 
 /// A folder of saved requests; collections nest through `parentId`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Collection {
     pub id: String,
@@ -164,7 +165,7 @@ pub struct Collection {
     /// `None` for a root collection.
     pub parent_id: Option<String>,
     /// Collection-scoped variables (resolved after the environment's, before the globals).
-    pub variables: Variables,
+    pub variables: BTreeMap<String, Variable>,
     /// Position among its siblings.
     pub order: i64,
     /// Unix milliseconds.
@@ -172,7 +173,7 @@ pub struct Collection {
 }
 
 /// A request saved in a collection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SavedRequest {
     pub id: String,
@@ -197,22 +198,22 @@ pub struct SavedRequest {
 }
 
 /// A named set of variables.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Environment {
     pub id: String,
     pub name: String,
-    pub variables: Variables,
+    pub variables: BTreeMap<String, Variable>,
     /// Unix milliseconds.
     pub updated_at: u64,
 }
 
 /// The global variables (a singleton whose id is always `globals`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Globals {
     pub id: String,
-    pub variables: Variables,
+    pub variables: BTreeMap<String, Variable>,
     /// Unix milliseconds; 0 until first saved.
     pub updated_at: u64,
 }

@@ -21,6 +21,8 @@ mod environments;
 mod expect;
 #[path = "api/framing.rs"]
 mod framing;
+#[path = "api/fuzz.rs"]
+mod fuzz;
 #[path = "api/guard.rs"]
 mod guard;
 #[path = "api/openapi.rs"]

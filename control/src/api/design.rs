@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::openapi::DesignBody;
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::design::answer;
 use crate::design::call::{call, Called};
@@ -25,9 +26,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Executes one HTTP request (design mode) and answers with the response, timing, test
 /// results, console output and cookies.
-#[utoipa::path(post, path = "/request", tag = "design",
-    request_body(content = Object, description = "method, url, headers, params, body {type, content}, auth, requestId, environmentId, preRequestScript, postRequestScript, timeout (ms), followRedirects, maxRedirects, insecure"),
-    responses((status = 200, description = "`{runId, statusCode, statusText, headers, body, bodySize, timing, testResults, consoleLogs, cookies}`"),
+#[utoipa::path(post, path = "/request", tag = "design", operation_id = "send_request",
+    request_body(content = DesignBody, description = "method, url, headers, params, body {type, content}, auth, requestId, environmentId, preRequestScript, postRequestScript, timeout (ms), followRedirects, maxRedirects, insecure",
+        example = json!({"method": "GET", "url": "http://127.0.0.1:8080/", "postRequestScript": "pm.test('ok', () => pm.response.to.have.status(200));"})),
+    responses((status = 200, description = "`{runId, statusCode, statusText, headers, body, bodySize, timing, testResults, consoleLogs, cookies}`", body = Object),
         (status = 400, description = "INVALID_REQUEST, INVALID_URL, INVALID_METHOD or SCRIPT_ERROR"),
         (status = 404, description = "Unknown requestId or environmentId"),
         (status = 502, description = "CONNECTION_FAILED, DNS_ERROR, SSL_ERROR or AUTH_ERROR"),

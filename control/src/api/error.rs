@@ -5,7 +5,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 use vayu_engine::PlanError;
 
 use crate::field::FieldError;
@@ -151,16 +153,40 @@ impl From<PlanError> for ApiError {
     }
 }
 
+/// The body of every failed API call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorObject,
+}
+
+/// What went wrong: a stable `code`, a human `message`, the request `field` at fault when
+/// there is one, and more members for some codes (a SCRIPT_ERROR's `line`, `kind` and
+/// `phase`; a failed design request's `runId`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorObject {
+    /// INVALID_REQUEST, INVALID_URL, INVALID_METHOD, SCRIPT_ERROR, UNAUTHORIZED, FORBIDDEN,
+    /// NOT_FOUND (or RUN_NOT_FOUND, PLAN_NOT_FOUND, ...), METHOD_NOT_ALLOWED, CONFLICT,
+    /// PAYLOAD_TOO_LARGE, UPGRADE_REQUIRED, INTERNAL_ERROR, DNS_ERROR, ...
+    pub code: String,
+    #[schema(min_length = 1)]
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(flatten)]
+    #[schema(additional_properties)]
+    pub details: Map<String, Value>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(field) = self.field {
-            error["field"] = json!(field);
-        }
-        if let Value::Object(members) = &mut error {
-            members.extend(self.details);
-        }
-        let body = json!({ "error": error });
+        let body = ErrorBody {
+            error: ErrorObject {
+                code: self.code.to_owned(),
+                message: self.message,
+                field: self.field,
+                details: self.details,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }

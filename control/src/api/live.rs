@@ -16,10 +16,13 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::{ApiQuery, ApiUpgrade, RunId};
+use super::params::{page_bound, ApiQuery, ApiUpgrade, IdParam, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::cadence::Cadence;
@@ -149,7 +152,7 @@ fn resume_offset(headers: &HeaderMap) -> u64 {
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
-        .map_or(0, |seen| seen + 1)
+        .map_or(0, |seen| seen.saturating_add(1))
 }
 
 fn sse_stream(
@@ -178,9 +181,9 @@ fn sse_stream(
 
 /// SSE replay of the run's retained tick topic (`metrics` events, `id:` = offset), then
 /// `complete`. Resumes after `Last-Event-ID`.
-#[utoipa::path(get, path = "/metrics/live/{id}", tag = "metrics",
-    params(("id" = String, Path), ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this offset")),
-    responses((status = 200, description = "text/event-stream"),
+#[utoipa::path(get, path = "/metrics/live/{id}", tag = "metrics", operation_id = "live_metrics",
+    params(IdParam, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this offset (a whole number; anything else replays from the start)")),
+    responses((status = 200, description = "`metrics` events, then `complete`", content_type = "text/event-stream", body = SseEvent),
         (status = 404, description = "Unknown or evicted: use /run/{id}/report")))]
 async fn live_metrics(
     State(state): State<AppState>,
@@ -198,20 +201,49 @@ async fn live_metrics(
     Ok(sse_stream(Feed::every_tick(Source::Live(cursor)), "metrics", complete).into_response())
 }
 
-#[derive(Deserialize)]
+/// One event of the SSE streams as axum writes them: `event` (`metrics` or `stats` for a
+/// tick, `complete` at the end), `data` (the tick or the closing summary as JSON text) and
+/// `id` (the tick's offset, for `Last-Event-ID`).
+struct SseEvent;
+
+impl utoipa::PartialSchema for SseEvent {
+    fn schema() -> RefOr<Schema> {
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("event", text())
+            .property("data", text())
+            .property("id", text())
+            .required("data")
+            .into()
+    }
+}
+
+impl ToSchema for SseEvent {}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatsQuery {
+    /// `sse` (default) or `json`.
+    #[param(pattern = "^(sse|json)$")]
     format: Option<String>,
+    /// `format=json`: ticks per page (at most 10000, the default; more reads as 10000).
+    #[param(maximum = 9223372036854775807_i64)]
     limit: Option<u64>,
+    /// `format=json`: ticks skipped.
+    #[param(maximum = 9223372036854775807_i64)]
     offset: Option<u64>,
 }
 
 /// Legacy SSE stream (`stats` events at most one per `statsInterval` of run time, the last
 /// tick always; then `complete` with the summary), also for finished runs; with
 /// `format=json`, the stored tick history (every tick).
-#[utoipa::path(get, path = "/stats/{id}", tag = "metrics",
-    params(("id" = String, Path), ("format" = Option<String>, Query, description = "sse (default) or json"),
-        ("limit" = Option<u64>, Query), ("offset" = Option<u64>, Query)),
-    responses((status = 200, description = "text/event-stream, or a JSON array of ticks"),
+#[utoipa::path(get, path = "/stats/{id}", tag = "metrics", operation_id = "run_stats",
+    params(IdParam, StatsQuery, ("Last-Event-ID" = Option<String>, Header, description = "SSE: resume after this offset (a whole number; anything else replays from the start)")),
+    responses((status = 200, description = "`stats` events then `complete`, or (format=json) the stored ticks", content(
+            (SseEvent = "text/event-stream"),
+            (Vec<Object> = "application/json"))),
+        (status = 400, description = "INVALID_REQUEST: an unknown format, or a limit or offset that is not a whole number"),
         (status = 404, description = "RUN_NOT_FOUND")))]
 async fn stats(
     State(state): State<AppState>,
@@ -219,15 +251,17 @@ async fn stats(
     ApiQuery(query): ApiQuery<StatsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let limit = page_bound("limit", query.limit)?;
+    let offset = page_bound("offset", query.offset)?;
     match query.format.as_deref() {
         Some("json") => {
             stored_run(&state, &id)?;
-            let limit = query.limit.map_or(MAX_HISTORY_PAGE, |limit| {
-                (limit as usize).min(MAX_HISTORY_PAGE)
+            let limit = limit.map_or(MAX_HISTORY_PAGE, |limit| {
+                usize::try_from(limit).map_or(MAX_HISTORY_PAGE, |limit| limit.min(MAX_HISTORY_PAGE))
             });
             let rows = state
                 .store
-                .rows(Table::Ticks, &id, query.offset.unwrap_or(0), limit)?;
+                .rows(Table::Ticks, &id, offset.unwrap_or(0), limit)?;
             let body = format!("[{}]", rows.join(","));
             Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
@@ -270,7 +304,12 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
 /// The `/stats` ticks over WebSocket (same `statsInterval` cadence): one text message per
 /// tick, then `{"event":"complete"}`. A request that is not a WebSocket handshake is 426
 /// UPGRADE_REQUIRED (see [`ApiUpgrade`]).
-#[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", operation_id = "ws_stats",
+    params(IdParam,
+        ("Connection" = String, Header, pattern = "^(?i:upgrade)$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^(?i:websocket)$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "The handshake's nonce (RFC 6455 §4.1)")),
     responses((status = 101, description = "WebSocket upgrade"),
         (status = 400, description = "INVALID_REQUEST: an undecodable id, or a handshake without Sec-WebSocket-Key"),
         (status = 404, description = "RUN_NOT_FOUND"),
@@ -301,4 +340,22 @@ async fn forward(mut socket: WebSocket, mut source: Feed, id: String) {
         }
     }
     let _ = socket.send(Message::Close(None)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_event_id_resumes_after_it_without_overflow() {
+        let resume = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("last-event-id", value.parse().expect("a header value"));
+            resume_offset(&headers)
+        };
+        assert_eq!(resume("7"), 8);
+        assert_eq!(resume("18446744073709551615"), u64::MAX);
+        assert_eq!(resume("later"), 0);
+        assert_eq!(resume_offset(&HeaderMap::new()), 0);
+    }
 }

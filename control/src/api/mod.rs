@@ -11,6 +11,7 @@ pub mod error;
 pub mod guard;
 pub mod live;
 pub mod metrics;
+pub mod openapi;
 pub mod params;
 pub mod plans;
 pub mod postman;
@@ -28,8 +29,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
-use utoipa::OpenApi;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -48,6 +50,7 @@ pub fn router(
     other_apis: Vec<(&'static str, Router<AppState>)>,
 ) -> Router {
     let (routes, spec) = api_routes().split_for_parts();
+    let spec = openapi::document(&spec);
     // `method_not_allowed_fallback` is copied into the routes registered *before* it (the
     // merged ones included; axum keeps the `Allow` header it builds per route): every route
     // goes above it, or its wrong methods answer axum's empty 405.
@@ -92,17 +95,28 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 struct ApiDoc;
 
 /// Liveness and version; `workers` is what the next run uses (the `workers` setting).
-#[utoipa::path(get, path = "/health", tag = "engine", responses((status = 200, description = "`{status, version, workers}`")))]
-async fn health(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/health", tag = "engine", operation_id = "health",
+    responses((status = 200, description = "Alive", body = Health)))]
+async fn health(State(state): State<AppState>) -> Json<Health> {
     // Liveness must not depend on the database: fall back to the flag's value.
     let workers = state
         .config_values()
         .map_or(state.workers as u64, |values| values.workers);
-    Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "workers": workers,
-    }))
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        workers,
+    })
+}
+
+/// The answer of `GET /health`.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`.
+    status: &'static str,
+    version: &'static str,
+    /// Shard threads of the next load run.
+    workers: u64,
 }
 
 /// 405 METHOD_NOT_ALLOWED for a known path; axum adds the `Allow` header (RFC 9110

@@ -14,8 +14,20 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
 
 use super::ApiError;
+
+/// The `{id}` of a route naming a stored item (collection, request, environment, run, plan,
+/// schedule): the shape of [`crate::ids::is_valid`]. An id of another shape names nothing
+/// (404 with the item's NOT_FOUND code).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdParam {
+    /// 1 to 128 characters of `A-Z a-z 0-9 _ - . :`.
+    #[param(pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
+    pub id: String,
+}
 
 /// Path parameters. One that does not decode (a percent-encoding that is not UTF-8, such as
 /// `%ff`) or does not parse is 400 INVALID_REQUEST naming the parameter in `field`.
@@ -58,6 +70,21 @@ fn path_rejection(rejection: PathRejection) -> ApiError {
             ApiError::invalid(err.body_text()).with_field(key.as_str())
         }
         _ => ApiError::invalid(err.body_text()),
+    }
+}
+
+/// The largest page bound (`limit`, `offset`) a query may give: the largest OpenAPI `int64`,
+/// as documented.
+pub const MAX_PAGE_BOUND: u64 = i64::MAX as u64;
+
+/// A page bound as given, or 400 INVALID_REQUEST naming it when over [`MAX_PAGE_BOUND`].
+pub fn page_bound(name: &str, value: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match value {
+        Some(value) if value > MAX_PAGE_BOUND => Err(ApiError::invalid(format!(
+            "`{name}` must be at most {MAX_PAGE_BOUND}, got {value}"
+        ))
+        .with_field(name)),
+        other => Ok(other),
     }
 }
 

@@ -4,10 +4,12 @@
 use axum::extract::State;
 use axum::Json;
 use serde_json::Value;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::ApiPath;
+use super::params::{ApiPath, IdParam};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::postman::export::{self, ExportError};
 use crate::postman::import::{self, ImportError, Imported};
@@ -17,6 +19,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(import_file))
         .routes(routes!(export_collection))
 }
+
+/// The body of `POST /import`: a Postman file. A collection, an environment or a globals
+/// file is an object; an older globals export is an array of variables.
+pub struct PostmanFile;
+
+impl utoipa::PartialSchema for PostmanFile {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PostmanFile {}
 
 impl From<ImportError> for ApiError {
     fn from(err: ImportError) -> Self {
@@ -31,9 +48,9 @@ impl From<ImportError> for ApiError {
 
 /// Imports a Postman file. Unknown Postman keys are accepted; what has no equivalent is
 /// listed in `notImported`. Everything is stored in one transaction.
-#[utoipa::path(post, path = "/import", tag = "collections",
-    request_body(content = Object, description = "A Postman Collection v2.0/v2.1, environment or globals file"),
-    responses((status = 200, description = "`{type, collections: [{id, name, parentId}], requests: [{id, name, collectionId}], environments: [{id, name}], globals, notImported: [{path, part, reason}]}`"),
+#[utoipa::path(post, path = "/import", tag = "collections", operation_id = "import_postman",
+    request_body(content = PostmanFile, description = "A Postman Collection v2.0/v2.1, environment or globals file"),
+    responses((status = 200, description = "What was stored, and what has no equivalent", body = Imported),
               (status = 400, description = "Not a Postman file, or a field of the wrong type")))]
 async fn import_file(
     State(state): State<AppState>,
@@ -44,8 +61,8 @@ async fn import_file(
 
 /// The collection, its child collections (as folders) and their requests as a Postman
 /// Collection v2.1 document.
-#[utoipa::path(get, path = "/collections/{id}/export", tag = "collections", params(("id" = String, Path)),
-    responses((status = 200, description = "Postman Collection v2.1"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/collections/{id}/export", tag = "collections", operation_id = "export_collection", params(IdParam),
+    responses((status = 200, description = "Postman Collection v2.1", body = Object), (status = 404, description = "COLLECTION_NOT_FOUND")))]
 async fn export_collection(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

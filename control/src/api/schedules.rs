@@ -6,11 +6,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::ApiPath;
+use super::entities::{deleted, Deleted};
+use super::params::{ApiPath, IdParam};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::schedules::{manage, Schedule, ScheduleInput};
 
@@ -36,8 +36,8 @@ fn schedule_id(id: String) -> ApiResult<String> {
 }
 
 /// Every schedule, oldest first.
-#[utoipa::path(get, path = "/schedules", tag = "schedules",
-    responses((status = 200, description = "`[{id, name, planId, testName, trigger, maxRuns, runCount, enabled, paused, nextRunTime, misfirePolicy, tags, lastRunId, ...}]`")))]
+#[utoipa::path(get, path = "/schedules", tag = "schedules", operation_id = "list_schedules",
+    responses((status = 200, description = "Every schedule", body = Vec<Schedule>)))]
 async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Schedule>>> {
     Ok(Json(state.store.schedules()?))
 }
@@ -45,9 +45,9 @@ async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Schedule>>> {
 /// Creates a schedule of a saved plan. `trigger`: `{type: cron, second?, minute, hour, day,
 /// month, day_of_week, timezone}`, `{type: interval, weeks, days, hours, minutes, seconds}`
 /// or `{type: date, run_date, timezone}`. `misfire_policy`: `run_once` (default) or `skip`.
-#[utoipa::path(post, path = "/schedules", tag = "schedules",
-    request_body(content = Object, description = "name, description, plan_id | test_name, trigger, max_runs, enabled, paused, tags, misfire_policy"),
-    responses((status = 201, description = "The schedule, with its nextRunTime"),
+#[utoipa::path(post, path = "/schedules", tag = "schedules", operation_id = "create_schedule",
+    request_body(content = ScheduleInput, description = "name, description, plan_id | test_name, trigger, max_runs, enabled, paused, tags, misfire_policy"),
+    responses((status = 201, description = "The schedule, with its nextRunTime", body = Schedule),
         (status = 400, description = "A field refused, named in `error.field`"),
         (status = 404, description = "PLAN_NOT_FOUND")))]
 async fn create(
@@ -59,8 +59,8 @@ async fn create(
 }
 
 /// One schedule.
-#[utoipa::path(get, path = "/schedules/{id}", tag = "schedules", params(("id" = String, Path)),
-    responses((status = 200, description = "The schedule"), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
+#[utoipa::path(get, path = "/schedules/{id}", tag = "schedules", operation_id = "get_schedule", params(IdParam),
+    responses((status = 200, description = "The schedule", body = Schedule), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
 async fn one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -69,22 +69,20 @@ async fn one(
 }
 
 /// Deletes a schedule (the runs it started stay).
-#[utoipa::path(delete, path = "/schedules/{id}", tag = "schedules", params(("id" = String, Path)),
-    responses((status = 200, description = "Deleted"), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
+#[utoipa::path(delete, path = "/schedules/{id}", tag = "schedules", operation_id = "delete_schedule", params(IdParam),
+    responses((status = 200, description = "Deleted", body = Deleted), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
 async fn remove(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     let id = schedule_id(id)?;
     manage::delete_schedule(&state, &id).await?;
-    Ok(Json(
-        json!({"message": "Schedule deleted successfully", "id": id}),
-    ))
+    Ok(Json(deleted("Schedule", &id)))
 }
 
 /// Pauses a schedule: it keeps its settings and fires no more until resumed.
-#[utoipa::path(post, path = "/schedules/{id}/pause", tag = "schedules", params(("id" = String, Path)),
-    responses((status = 200, description = "The paused schedule"), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
+#[utoipa::path(post, path = "/schedules/{id}/pause", tag = "schedules", operation_id = "pause_schedule", params(IdParam),
+    responses((status = 200, description = "The paused schedule", body = Schedule), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
 async fn pause(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -96,8 +94,8 @@ async fn pause(
 
 /// Resumes a paused schedule from its next fire time after now (fires missed while paused
 /// are not run).
-#[utoipa::path(post, path = "/schedules/{id}/resume", tag = "schedules", params(("id" = String, Path)),
-    responses((status = 200, description = "The resumed schedule"), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
+#[utoipa::path(post, path = "/schedules/{id}/resume", tag = "schedules", operation_id = "resume_schedule", params(IdParam),
+    responses((status = 200, description = "The resumed schedule", body = Schedule), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
 async fn resume(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

@@ -3,7 +3,8 @@
 //! exist).
 
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -14,12 +15,23 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Completions for the script editor (Monaco `CompletionItem` fields).
-#[utoipa::path(get, path = "/scripting/completions", tag = "scripting",
-    responses((status = 200, description = "`{version, engine, completions: [{label, kind, insertText, insertTextRules, detail, documentation}]}`")))]
-async fn completions() -> Json<Value> {
-    Json(json!({
-        "version": "1.0.0",
-        "engine": "quickjs",
-        "completions": vayu_engine::script::completions(),
-    }))
+#[utoipa::path(get, path = "/scripting/completions", tag = "scripting", operation_id = "script_completions",
+    responses((status = 200, description = "Completions of the `pm` API", body = Completions)))]
+async fn completions() -> Json<Completions> {
+    Json(Completions {
+        version: "1.0.0",
+        engine: "quickjs",
+        completions: vayu_engine::script::completions(),
+    })
+}
+
+/// The answer of `GET /scripting/completions`.
+#[derive(Serialize, ToSchema)]
+struct Completions {
+    version: &'static str,
+    /// The script engine: `quickjs`.
+    engine: &'static str,
+    /// `[{label, kind, insertText, insertTextRules, detail, documentation}]`.
+    #[schema(value_type = Vec<Object>)]
+    completions: Vec<vayu_engine::script::Completion>,
 }

@@ -26,8 +26,8 @@ struct NoParams {}
 /// Database path and size (file, used and allocated pages), map size, entries per table,
 /// runs by type, status and day (with passed/failed), sampled requests stored, oldest and
 /// newest run, top saved requests and saved plans by run count, plans and schedules stored, average run duration and data transferred.
-#[utoipa::path(get, path = "/storage/status", tag = "engine",
-    responses((status = 200, description = "`{storageType, lmdbVersion, databasePath, databaseSizeBytes, usedBytes, mapSizeBytes, tables, totalRuns, runsByStatus, runsByDay, totalRequestsStored, oldestRunDate, newestRunDate, topRequests, topPlans, plans, schedules, avgRunDurationSeconds, totalDataTransferredBytes, ...}`"),
+#[utoipa::path(get, path = "/storage/status", tag = "engine", operation_id = "storage_status",
+    responses((status = 200, description = "The database and what it holds", body = Status),
         (status = 400, description = "INVALID_REQUEST: a query parameter (there are none)")))]
 async fn storage_status(
     State(state): State<AppState>,

@@ -28,6 +28,7 @@ request_body! {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestInput {
+    #[serde(default)]
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     pub request_id: Option<Id>,
@@ -42,10 +43,12 @@ pub struct RequestInput {
     pub script: Option<crate::input::values::Scripts>,
     /// Milliseconds (default: the `defaultTimeout` setting).
     #[serde(alias = "timeoutMs", alias = "timeout_ms")]
+    #[schemars(range(min = 1))]
     pub timeout: Option<Whole<u64>>,
     #[serde(alias = "follow_redirects")]
     pub follow_redirects: Option<bool>,
     #[serde(alias = "max_redirects")]
+    #[schemars(range(max = 50))]
     pub max_redirects: Option<Whole<u32>>,
     pub insecure: Option<bool>,
 }

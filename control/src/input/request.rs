@@ -35,6 +35,7 @@ macro_rules! request_body {
             pub params: Option<$crate::input::values::Pairs>,
             /// `{"type": "json|text|x-www-form-urlencoded|form-data|binary|none",
             /// "content": ...}`, a string, or any JSON value (sent as JSON).
+            #[serde(default)]
             #[schemars(schema_with = "crate::input::values::any_json")]
             pub body: Option<serde_json::Value>,
             $($(#[$field_meta])* pub $field: $ty,)*

@@ -14,7 +14,7 @@ use super::model::{scalar, Body, Collection, Item, Pair, Request, UrlField};
 use crate::input::request::Draft;
 
 /// Something of the file that was not taken as it is.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Note {
     /// Where: `Folder / Request`, `collection`, `environment "dev"`.
     pub path: String,

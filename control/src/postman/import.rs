@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
+use utoipa::ToSchema;
 
 use super::convert::{self, Files, Note, Notes};
 use super::model::{self, Collection, Item, Kind, Other, VariableFile};
@@ -39,7 +40,7 @@ pub enum ImportError {
 }
 
 /// The answer: what was created, and what was not imported.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Imported {
     /// `collection`, `environment` or `globals`.
@@ -54,7 +55,7 @@ pub struct Imported {
     pub not_imported: Vec<Note>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedCollection {
     pub id: String,
@@ -62,7 +63,7 @@ pub struct CreatedCollection {
     pub parent_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedRequest {
     pub id: String,
@@ -70,7 +71,7 @@ pub struct CreatedRequest {
     pub collection_id: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedEnvironment {
     pub id: String,

@@ -34,6 +34,7 @@ request_body! {
 pub struct RunInput {
     /// Request auth (bearer, basic, apikey, oauth2, jwt); applies to every endpoint and
     /// scenario step too.
+    #[serde(default)]
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     /// The v0.1 nested form: the request fields under `request`.
@@ -147,6 +148,7 @@ request_body! {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NestedRequest {
+    #[serde(default)]
     #[schemars(schema_with = "crate::input::values::any_json")]
     pub auth: Option<Value>,
     #[serde(alias = "timeout_ms")]

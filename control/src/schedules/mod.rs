@@ -10,6 +10,7 @@ pub mod scheduler;
 pub mod trigger;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::field::FieldError;
 use crate::input::values::{Id, Whole};
@@ -21,7 +22,7 @@ pub const MISFIRE_GRACE_MS: u64 = 1000;
 
 /// What happens to a fire missed by more than [`MISFIRE_GRACE_MS`] (the daemon was down,
 /// or stalled): however many were missed, they count as one.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MisfirePolicy {
     /// Run once, as soon as the daemon sees it (at start), then keep to the trigger.
@@ -32,7 +33,7 @@ pub enum MisfirePolicy {
 }
 
 /// A stored schedule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Schedule {
     pub id: String,
@@ -63,17 +64,21 @@ pub struct Schedule {
 }
 
 /// `POST /schedules` (and ATM's): the plan by id (`plan_id`) or by name (`test_name`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
+    /// 1 to 256 characters, not all blank.
+    #[schema(min_length = 1, max_length = 256, pattern = r"\S")]
     pub name: String,
     pub description: Option<String>,
     #[serde(alias = "planId")]
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
     pub plan_id: Option<Id>,
     #[serde(alias = "testName")]
     pub test_name: Option<String>,
     pub trigger: TriggerInput,
     #[serde(alias = "maxRuns")]
+    #[schema(value_type = Option<u64>, minimum = 1)]
     pub max_runs: Option<Whole<u64>>,
     pub enabled: Option<bool>,
     pub paused: Option<bool>,

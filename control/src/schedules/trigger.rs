@@ -11,12 +11,13 @@ use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::field::FieldError;
 use crate::input::values::Whole;
 
 /// The kinds of trigger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TriggerType {
     Cron,
@@ -35,7 +36,7 @@ impl TriggerType {
 }
 
 /// A cron field as written: text (`"*/5"`, `"mon-fri"`) or a number.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum CronValue {
     Text(String),
@@ -53,7 +54,7 @@ impl CronValue {
 
 /// `trigger` as ATM writes it: `type` and the fields of that type (a field of another type
 /// is refused, naming it).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerInput {
     #[serde(rename = "type")]
@@ -67,10 +68,15 @@ pub struct TriggerInput {
     pub day_of_week: Option<CronValue>,
     /// IANA zone of a cron or date trigger (default UTC).
     pub timezone: Option<String>,
+    #[schema(value_type = Option<u64>)]
     pub weeks: Option<Whole<u64>>,
+    #[schema(value_type = Option<u64>)]
     pub days: Option<Whole<u64>>,
+    #[schema(value_type = Option<u64>)]
     pub hours: Option<Whole<u64>>,
+    #[schema(value_type = Option<u64>)]
     pub minutes: Option<Whole<u64>>,
+    #[schema(value_type = Option<u64>)]
     pub seconds: Option<Whole<u64>>,
     /// A date trigger's time: RFC 3339, or a local `YYYY-MM-DDTHH:MM:SS[.f]` (or a date) in
     /// `timezone`.
@@ -79,7 +85,7 @@ pub struct TriggerInput {
 }
 
 /// A checked trigger, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Trigger {
     /// Every field complete (APScheduler's defaults applied); `day_of_week` in APScheduler's

@@ -10,6 +10,7 @@
 use crate::field::FieldError;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::{Store, StoreError};
 
@@ -21,7 +22,7 @@ pub const LIVE_TICK_INTERVAL_MS: &str = "liveTickIntervalMs";
 pub const LIVE_RETENTION_MS: &str = "liveRetentionMs";
 
 /// One registered setting. Every setting is an integer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Entry {
     pub key: &'static str,
     pub label: &'static str,
@@ -113,7 +114,7 @@ pub fn entries(default_workers: u64) -> [Entry; COUNT] {
 
 /// The current value of every setting, defaults applied. Serializes as the flat object of
 /// `GET /config`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ConfigValues {
     pub workers: u64,
     #[serde(rename = "maxConnections")]
@@ -182,10 +183,14 @@ pub fn validate(update: &Map<String, Value>) -> Result<Vec<(&'static str, u64)>,
             ));
             continue;
         };
-        match value
-            .as_u64()
-            .filter(|n| (entry.min..=entry.max).contains(n))
-        {
+        // A float with no fraction is a whole number too (JSON Schema's `integer`).
+        let whole = value.as_u64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|n| n.fract() == 0.0 && (0.0..=entry.max as f64).contains(n))
+                .map(|n| n as u64)
+        });
+        match whole.filter(|n| (entry.min..=entry.max).contains(n)) {
             Some(n) => accepted.push((entry.key, n)),
             None => problems.push((
                 key,

@@ -108,6 +108,19 @@ fn partial_updates_return_all_values() {
     );
 }
 
+/// A float with no fraction is a JSON Schema `integer` (as `GET /openapi.json` documents
+/// the settings): taken; one with a fraction is refused naming the key.
+#[test]
+fn whole_floats_are_integers() {
+    let daemon = Daemon::start();
+    let taken = daemon.post_json("/config", &json!({"maxConnections": 486.0}));
+    assert_eq!(taken.status, 200, "{}", taken.body);
+    assert_eq!(taken.json()["maxConnections"], 486);
+    let refused = daemon.post_json("/config", &json!({"maxConnections": 486.5}));
+    let field = assert_error(&refused, 400, "INVALID_REQUEST", "a fraction");
+    assert_eq!(field.as_deref(), Some("maxConnections"));
+}
+
 #[test]
 fn bad_updates_are_refused_whole_and_change_nothing() {
     let daemon = Daemon::start();

@@ -321,3 +321,25 @@ fn a_shard_that_panics_makes_the_run_failed_with_the_reason() {
     // The daemon survives its run's panic.
     assert_eq!(daemon.get("/health").status, 200);
 }
+
+/// Page bounds past the documented OpenAPI `int64` are refused naming the parameter, on
+/// `GET /runs` and on the stored tick history.
+#[test]
+fn page_bounds_stop_at_int64() {
+    let daemon = Daemon::start();
+    let largest = daemon.get("/runs?offset=9223372036854775807");
+    assert_eq!(largest.status, 200, "{}", largest.body);
+    for path in [
+        "/runs?offset=9223372036854775808",
+        "/stats/run_unknown?format=json&limit=9223372036854775808",
+        "/stats/run_unknown?format=json&offset=18446744073709551615",
+    ] {
+        let refused = daemon.get(path);
+        let field = crate::support::assert_error(&refused, 400, "INVALID_REQUEST", path);
+        assert!(
+            field.is_some_and(|field| path.contains(&format!("{field}="))),
+            "{path}: {}",
+            refused.body
+        );
+    }
+}

@@ -3,11 +3,13 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
+use super::variables::VariablesInput;
 use super::{id_or_new, is_id, known_shape, name, not_found, present, variables};
-use crate::api::params::ApiPath;
+use crate::api::params::{ApiPath, IdParam};
 use crate::api::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::{Collection, Variables};
 
@@ -15,17 +17,24 @@ const NOT_FOUND: &str = "COLLECTION_NOT_FOUND";
 
 /// `POST /collections`: every field optional except `name` for a new collection.
 /// `createdAt`, which `GET` shows, is accepted and ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CollectionBody {
     #[serde(default, rename = "createdAt")]
+    #[schema(value_type = Option<Value>)]
     _created_at: serde::de::IgnoredAny,
+    #[schema(pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
     id: Option<String>,
+    /// Required for a new collection; not blank.
+    #[schema(pattern = r"\S")]
     name: Option<String>,
-    /// `null` moves the collection to the root.
+    /// An existing collection (not this one nor one of its children); `null` moves the
+    /// collection to the root.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable, pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
     parent_id: Option<Option<String>>,
     order: Option<i64>,
+    #[schema(value_type = Option<VariablesInput>)]
     variables: Option<Value>,
 }
 
@@ -69,12 +78,14 @@ impl Changes {
     }
 }
 
-#[utoipa::path(get, path = "/collections", tag = "collections", responses((status = 200, description = "All collections")))]
+#[utoipa::path(get, path = "/collections", tag = "collections", operation_id = "list_collections",
+    responses((status = 200, description = "All collections", body = Vec<Collection>)))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Collection>>> {
     Ok(Json(state.store.collections()?))
 }
 
-#[utoipa::path(get, path = "/collections/{id}", tag = "collections", params(("id" = String, Path)), responses((status = 200, description = "The collection"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/collections/{id}", tag = "collections", operation_id = "get_collection", params(IdParam),
+    responses((status = 200, description = "The collection", body = Collection), (status = 404, description = "COLLECTION_NOT_FOUND")))]
 pub async fn one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -86,7 +97,10 @@ pub async fn one(
     }
 }
 
-#[utoipa::path(post, path = "/collections", tag = "collections", request_body(content = Object, description = "Collection (id optional: create or update)"), responses((status = 200, description = "The saved collection"), (status = 400, description = "Invalid body or field")))]
+#[utoipa::path(post, path = "/collections", tag = "collections", operation_id = "save_collection",
+    request_body(content = CollectionBody, description = "Collection (id optional: create or update)"),
+    responses((status = 200, description = "The saved collection", body = Collection),
+        (status = 400, description = "INVALID_REQUEST: a field refused (a parentId that does not exist or makes a cycle, a new collection without name), named in `error.field`")))]
 pub async fn save(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CollectionBody>,
@@ -113,19 +127,33 @@ pub async fn save(
     Ok(Json(saved))
 }
 
-#[utoipa::path(delete, path = "/collections/{id}", tag = "collections", params(("id" = String, Path)), responses((status = 200, description = "Deleted, with its requests and child collections"), (status = 404, description = "Not found")))]
+#[utoipa::path(delete, path = "/collections/{id}", tag = "collections", operation_id = "delete_collection", params(IdParam),
+    responses((status = 200, description = "Deleted, with its requests and child collections", body = CollectionDeleted),
+        (status = 404, description = "COLLECTION_NOT_FOUND")))]
 pub async fn remove(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CollectionDeleted>> {
     known_shape(&id, NOT_FOUND, "collection")?;
     let Some(cascade) = state.store.delete_collection(id.clone()).await? else {
         return Err(not_found(NOT_FOUND, "collection", &id));
     };
-    Ok(Json(json!({
-        "message": "Collection deleted successfully",
-        "id": id,
-        "deletedCollections": cascade.collections,
-        "deletedRequests": cascade.requests,
-    })))
+    Ok(Json(CollectionDeleted {
+        message: "Collection deleted successfully",
+        id,
+        deleted_collections: cascade.collections,
+        deleted_requests: cascade.requests,
+    }))
+}
+
+/// The answer of `DELETE /collections/:id`: the ids deleted with it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionDeleted {
+    message: &'static str,
+    id: String,
+    /// How many collections were deleted (this one and its children).
+    deleted_collections: usize,
+    /// How many saved requests were deleted with them.
+    deleted_requests: usize,
 }

@@ -5,9 +5,11 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::{deleted, id_or_new, known_shape, name, not_found, variables};
-use crate::api::params::ApiPath;
+use super::variables::VariablesInput;
+use super::{deleted, id_or_new, known_shape, name, not_found, variables, Deleted};
+use crate::api::params::{ApiPath, IdParam};
 use crate::api::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::{Environment, Globals};
 
@@ -16,34 +18,45 @@ const NOT_FOUND: &str = "ENVIRONMENT_NOT_FOUND";
 /// `POST /environments`: `name` is required for a new environment. `updatedAt`, which
 /// `GET` shows, is accepted and ignored (the store sets it), so a fetched environment can
 /// be sent back as is.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentBody {
+    #[schema(pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
     id: Option<String>,
+    /// Required for a new environment; not blank.
+    #[schema(pattern = r"\S")]
     name: Option<String>,
+    #[schema(value_type = Option<VariablesInput>)]
     variables: Option<Value>,
     #[serde(default, rename = "updatedAt")]
+    #[schema(value_type = Option<Value>)]
     _updated_at: serde::de::IgnoredAny,
 }
 
 /// `POST /globals`. `id` (always `globals`) and `updatedAt`, which `GET` shows, are accepted
 /// and ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GlobalsBody {
+    /// Required: the whole new set.
+    #[schema(value_type = VariablesInput)]
     variables: Option<Value>,
     #[serde(default, rename = "id")]
+    #[schema(value_type = Option<Value>)]
     _id: serde::de::IgnoredAny,
     #[serde(default, rename = "updatedAt")]
+    #[schema(value_type = Option<Value>)]
     _updated_at: serde::de::IgnoredAny,
 }
 
-#[utoipa::path(get, path = "/environments", tag = "environments", responses((status = 200, description = "All environments")))]
+#[utoipa::path(get, path = "/environments", tag = "environments", operation_id = "list_environments",
+    responses((status = 200, description = "All environments", body = Vec<Environment>)))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Environment>>> {
     Ok(Json(state.store.environments()?))
 }
 
-#[utoipa::path(get, path = "/environments/{id}", tag = "environments", params(("id" = String, Path)), responses((status = 200, description = "The environment"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/environments/{id}", tag = "environments", operation_id = "get_environment", params(IdParam),
+    responses((status = 200, description = "The environment", body = Environment), (status = 404, description = "ENVIRONMENT_NOT_FOUND")))]
 pub async fn one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -55,7 +68,10 @@ pub async fn one(
     }
 }
 
-#[utoipa::path(post, path = "/environments", tag = "environments", request_body(content = Object, description = "Environment; variables as {k: v} or {k: {value, enabled, secret}}"), responses((status = 200, description = "The saved environment"), (status = 400, description = "Invalid body or field")))]
+#[utoipa::path(post, path = "/environments", tag = "environments", operation_id = "save_environment",
+    request_body(content = EnvironmentBody, description = "Environment (id optional: create or update); variables as {k: v} or {k: {value, enabled, secret}}"),
+    responses((status = 200, description = "The saved environment", body = Environment),
+        (status = 400, description = "INVALID_REQUEST: a field refused (a new environment without name), named in `error.field`")))]
 pub async fn save(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<EnvironmentBody>,
@@ -89,11 +105,12 @@ pub async fn save(
     Ok(Json(saved))
 }
 
-#[utoipa::path(delete, path = "/environments/{id}", tag = "environments", params(("id" = String, Path)), responses((status = 200, description = "Deleted"), (status = 404, description = "Not found")))]
+#[utoipa::path(delete, path = "/environments/{id}", tag = "environments", operation_id = "delete_environment", params(IdParam),
+    responses((status = 200, description = "Deleted", body = Deleted), (status = 404, description = "ENVIRONMENT_NOT_FOUND")))]
 pub async fn remove(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     known_shape(&id, NOT_FOUND, "environment")?;
     if state.store.delete_environment(id.clone()).await? {
         Ok(Json(deleted("Environment", &id)))
@@ -102,12 +119,16 @@ pub async fn remove(
     }
 }
 
-#[utoipa::path(get, path = "/globals", tag = "environments", responses((status = 200, description = "The global variables")))]
+#[utoipa::path(get, path = "/globals", tag = "environments", operation_id = "get_globals",
+    responses((status = 200, description = "The global variables", body = Globals)))]
 pub async fn globals(State(state): State<AppState>) -> ApiResult<Json<Globals>> {
     Ok(Json(state.store.globals()?))
 }
 
-#[utoipa::path(post, path = "/globals", tag = "environments", request_body(content = Object, description = "{variables}"), responses((status = 200, description = "The saved globals"), (status = 400, description = "Invalid body or field")))]
+#[utoipa::path(post, path = "/globals", tag = "environments", operation_id = "save_globals",
+    request_body(content = GlobalsBody, description = "`{variables}`: replaces the whole set"),
+    responses((status = 200, description = "The saved globals", body = Globals),
+        (status = 400, description = "INVALID_REQUEST: no variables, or a bad one (named)")))]
 pub async fn save_globals(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<GlobalsBody>,

@@ -11,8 +11,8 @@ mod environments;
 mod requests;
 pub mod variables;
 
-use serde::{Deserialize, Deserializer};
-use serde_json::{json, Value};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -76,8 +76,19 @@ fn name(name: Option<String>) -> ApiResult<Option<String>> {
 }
 
 /// The answer of a successful delete.
-fn deleted(what: &str, id: &str) -> Value {
-    json!({"message": format!("{what} deleted successfully"), "id": id})
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    /// `<What> deleted successfully`.
+    message: String,
+    id: String,
+}
+
+/// The answer of a successful delete of `what` (`Request`, `Plan`, ...).
+pub fn deleted(what: &str, id: &str) -> Deleted {
+    Deleted {
+        message: format!("{what} deleted successfully"),
+        id: id.to_owned(),
+    }
 }
 
 /// For `Option<Option<T>>` fields: absent → `None`, `null` → `Some(None)`.

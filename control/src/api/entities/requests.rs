@@ -7,9 +7,10 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{deleted, id_or_new, is_id, known_shape, name, not_found};
-use crate::api::params::{ApiPath, ApiQuery};
+use super::{deleted, id_or_new, is_id, known_shape, name, not_found, Deleted};
+use crate::api::params::{ApiPath, ApiQuery, IdParam};
 use crate::api::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::SavedRequest;
 
@@ -20,29 +21,48 @@ const BODY_TYPES: [&str; 5] = ["none", "json", "text", "form-data", "x-www-form-
 /// `POST /requests`: a new request needs `collectionId`, `name`, `method` and `url`; an
 /// update (an `id` that exists) changes only the fields given. `updatedAt`, which `GET`
 /// shows, is accepted and ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestBody {
     #[serde(default, rename = "updatedAt")]
+    #[schema(value_type = Option<Value>)]
     _updated_at: serde::de::IgnoredAny,
+    #[schema(pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
     id: Option<String>,
+    /// An existing collection; required for a new request.
+    #[schema(pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
     collection_id: Option<String>,
+    /// Required for a new request; not blank.
+    #[schema(pattern = r"\S")]
     name: Option<String>,
+    /// Any case; stored upper case. Required for a new request.
+    #[schema(pattern = r"^(?i:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)$")]
     method: Option<String>,
+    /// Required for a new request; may hold `{{variables}}`; no control characters.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     url: Option<String>,
     params: Option<BTreeMap<String, String>>,
+    /// Names not blank; no line breaks or NUL; no framing headers (Content-Length,
+    /// Transfer-Encoding, ...).
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
     headers: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<Value>)]
     body: Option<Value>,
+    #[schema(value_type = Option<String>, pattern = r"^(none|json|text|form-data|x-www-form-urlencoded)$")]
     body_type: Option<String>,
+    #[schema(value_type = Option<Object>)]
     auth: Option<Map<String, Value>>,
     pre_request_script: Option<String>,
     post_request_script: Option<String>,
 }
 
 /// `GET /requests?collectionId=`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Required: an existing collection.
+    #[param(required = true, pattern = r"^[A-Za-z0-9_.:-]{1,128}$")]
     collection_id: Option<String>,
 }
 
@@ -150,7 +170,10 @@ impl RequestBody {
     }
 }
 
-#[utoipa::path(get, path = "/requests", tag = "requests", params(("collectionId" = String, Query)), responses((status = 200, description = "Requests of the collection"), (status = 400, description = "Invalid body or field")))]
+#[utoipa::path(get, path = "/requests", tag = "requests", operation_id = "list_requests", params(ListQuery),
+    responses((status = 200, description = "Requests of the collection", body = Vec<SavedRequest>),
+        (status = 400, description = "INVALID_REQUEST: no collectionId"),
+        (status = 404, description = "COLLECTION_NOT_FOUND")))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -171,7 +194,8 @@ pub async fn list(
     Ok(Json(state.store.requests_in(&collection_id)?))
 }
 
-#[utoipa::path(get, path = "/requests/{id}", tag = "requests", params(("id" = String, Path)), responses((status = 200, description = "The request"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/requests/{id}", tag = "requests", operation_id = "get_request", params(IdParam),
+    responses((status = 200, description = "The request", body = SavedRequest), (status = 404, description = "REQUEST_NOT_FOUND")))]
 pub async fn one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -183,7 +207,10 @@ pub async fn one(
     }
 }
 
-#[utoipa::path(post, path = "/requests", tag = "requests", request_body(content = Object, description = "Saved request (id optional: create or partial update)"), responses((status = 200, description = "The saved request"), (status = 400, description = "Invalid body or field")))]
+#[utoipa::path(post, path = "/requests", tag = "requests", operation_id = "save_request",
+    request_body(content = RequestBody, description = "Saved request (id optional: create or partial update)"),
+    responses((status = 200, description = "The saved request", body = SavedRequest),
+        (status = 400, description = "INVALID_REQUEST, INVALID_METHOD or INVALID_URL: a field refused (a collectionId that does not exist, a new request without collectionId, name, method and url)")))]
 pub async fn save(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RequestBody>,
@@ -198,11 +225,12 @@ pub async fn save(
     Ok(Json(saved))
 }
 
-#[utoipa::path(delete, path = "/requests/{id}", tag = "requests", params(("id" = String, Path)), responses((status = 200, description = "Deleted"), (status = 404, description = "Not found")))]
+#[utoipa::path(delete, path = "/requests/{id}", tag = "requests", operation_id = "delete_request", params(IdParam),
+    responses((status = 200, description = "Deleted", body = Deleted), (status = 404, description = "REQUEST_NOT_FOUND")))]
 pub async fn remove(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     known_shape(&id, NOT_FOUND, "request")?;
     if state.store.delete_request(id.clone()).await? {
         Ok(Json(deleted("Request", &id)))

@@ -3,9 +3,45 @@
 //! booleans are stringified; anything else is refused naming the variable.
 
 use serde_json::Value;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 use crate::api::{ApiError, ApiResult};
 use crate::records::{Variable, Variables};
+
+/// The schema of what [`parse`] accepts: an object whose names are not blank and whose
+/// values are a string, number or boolean, or `{value, enabled?, secret?}`.
+pub struct VariablesInput;
+
+impl utoipa::PartialSchema for VariablesInput {
+    fn schema() -> RefOr<Schema> {
+        let scalar = || {
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .item(ObjectBuilder::new().schema_type(Type::Number))
+                .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        };
+        let full = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("value", scalar())
+            .required("value")
+            .property("enabled", ObjectBuilder::new().schema_type(Type::Boolean))
+            .property("secret", ObjectBuilder::new().schema_type(Type::Boolean))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let entry = scalar().item(full);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"\S")),
+            ))
+            .additional_properties(Some(Schema::OneOf(entry.build())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for VariablesInput {}
 
 /// Parses a `variables` field.
 pub fn parse(variables: &Value) -> ApiResult<Variables> {

@@ -35,9 +35,11 @@ struct NoParams {}
 /// `vayu_storage_*_bytes`, `vayu_schedules`, ...) and per active run (label `run_id`;
 /// `endpoint` per endpoint of a multi-endpoint run) requests by status class, errors by
 /// type, dropped, in flight, send and completion rates and latency quantiles.
-#[utoipa::path(get, path = "/metrics", tag = "metrics",
+#[utoipa::path(get, path = "/metrics", tag = "metrics", operation_id = "prometheus_metrics",
     params(("Accept" = Option<String>, Header, description = "application/openmetrics-text for OpenMetrics 1.0; otherwise the text format 0.0.4")),
-    responses((status = 200, description = "text/plain; version=0.0.4, or application/openmetrics-text; version=1.0.0"),
+    responses((status = 200, description = "The Prometheus text format 0.0.4, or OpenMetrics 1.0", content(
+            (String = "text/plain"),
+            (String = "application/openmetrics-text"))),
         (status = 400, description = "INVALID_REQUEST: a query parameter (there are none)")))]
 async fn metrics(
     State(state): State<AppState>,

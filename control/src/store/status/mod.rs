@@ -19,14 +19,14 @@ use crate::records::{Plan, RunRecord, RunStatus, RunType, SavedRequest};
 const TOP_REQUESTS: usize = 10;
 
 /// Runs of one status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StatusCount {
     pub status: RunStatus,
     pub count: u64,
 }
 
 /// Runs started on one day (UTC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DayCount {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -36,7 +36,7 @@ pub struct DayCount {
 }
 
 /// A saved request and how many stored runs sent it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestCount {
     pub request_id: String,
@@ -46,7 +46,7 @@ pub struct RequestCount {
 }
 
 /// A saved plan and how many stored runs came from it (run now or by a schedule).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanCount {
     pub plan_id: String,
@@ -56,7 +56,7 @@ pub struct PlanCount {
 }
 
 /// ATM's `GET /storage/status`, mapped onto LMDB (camelCase, as every body of this API).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub storage_type: &'static str,

@@ -12,7 +12,7 @@ use super::super::{Dbs, Store, StoreError};
 use super::percent;
 
 /// One database of the environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TableUsage {
     pub name: &'static str,
@@ -23,10 +23,11 @@ pub struct TableUsage {
 }
 
 /// The environment's size, from LMDB's own statistics (no scan).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     /// The data file, `DIR/data.mdb`.
+    #[schema(value_type = String)]
     pub database_path: PathBuf,
     /// Size of the data file on disk.
     pub database_size_bytes: u64,
