@@ -28,6 +28,9 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// Where maid-core's report files go (`--report-dir`); default `<data_dir>/reports`.
     pub report_dir: Option<PathBuf>,
+    /// Live ticks each run keeps in memory (`--live-window`); older ones are read back from
+    /// the store.
+    pub live_window: usize,
 }
 
 /// The platform data directory (`~/.local/share/vayu` on Linux).
@@ -60,7 +63,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     }
     let state = Arc::new(Shared {
         store: Arc::new(store),
-        runs: Arc::new(Registry::default()),
+        runs: Arc::new(Registry::with_window(options.live_window)),
         workers: options.workers,
         design: crate::design::Executor::start().context("cannot start the design-mode thread")?,
         scheduler: crate::schedules::scheduler::Wake::default(),

@@ -121,6 +121,7 @@ pub fn report(facts: RunFacts, ticks: &StoredTicks) -> Report {
         ),
         None => (facts.requested_at, facts.requested_at),
     };
+    let setup_s = start_time.saturating_sub(facts.requested_at) as f64 / 1000.0;
     let responses: u64 = last.status_codes.values().sum();
     let by_status_code = last
         .status_codes
@@ -185,7 +186,8 @@ pub fn report(facts: RunFacts, ticks: &StoredTicks) -> Report {
             test_duration: round3(duration_s),
             send_rate: per_second(last.requests_sent),
             throughput: per_second(responses),
-            setup_overhead: round3(start_time.saturating_sub(facts.requested_at) as f64 / 1000.0),
+            setup_overhead: round3(setup_s),
+            wall_time_seconds: round3(setup_s + duration_s),
             peak_concurrency: ticks.peak_in_flight,
             dropped_requests: last.dropped_requests,
             avg_queue_wait_ms: round3(last.avg_queue_wait_ms),

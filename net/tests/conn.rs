@@ -184,3 +184,61 @@ fn garbage_is_a_protocol_error_and_early_close_a_reset() {
         }
     });
 }
+
+/// A connection's read buffer starts small (2 KiB) and grows as reads fill it: a head and a
+/// body several times that size arrive whole, and the next response on the same connection
+/// too.
+#[test]
+fn responses_larger_than_the_first_read_buffer_arrive_whole() {
+    let body: Vec<u8> = (0..100 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let padding = "x".repeat(5 * 1024);
+    let response = [
+        format!(
+            "HTTP/1.1 200 OK\r\nX-Pad: {padding}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes(),
+        body.clone(),
+    ]
+    .concat();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let served = response.clone();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut request = [0u8; 1024];
+        for _ in 0..2 {
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(&served);
+        }
+    });
+    let mut runtime = RuntimeBuilder::<IoUringDriver>::new()
+        .enable_timer()
+        .build()
+        .unwrap_or_else(|e| panic!("io_uring runtime: {e}"));
+    runtime.block_on(async {
+        let connector = Connector::plain(addr, Duration::from_secs(5));
+        let (mut connection, _) = connector.connect().await.unwrap_or_else(|e| panic!("{e}"));
+        for round in 0..2 {
+            let (sent, _) = connection
+                .send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".to_vec())
+                .await;
+            sent.unwrap_or_else(|e| panic!("round {round}: send: {e}"));
+            let mut capture = Capture::default();
+            let received = connection
+                .receive(false, &mut capture)
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert_eq!(received.status, 200, "round {round}");
+            assert!(received.reusable, "round {round}");
+            assert_eq!(
+                received.bytes_received,
+                response.len() as u64,
+                "round {round}"
+            );
+            assert!(capture.body == body, "round {round}: body differs");
+        }
+    });
+}

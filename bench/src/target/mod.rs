@@ -32,9 +32,12 @@ use std::time::Duration;
 
 use may::coroutine::{Builder, JoinHandle};
 
-/// Pending-connection queue: std listens with 128, too few when a benchmark opens a
-/// thousand connections at once (the overflow waits a full SYN retransmit, 1 s).
-const BACKLOG: libc::c_int = 1024;
+/// Pending-connection queue: std listens with 128, too few when a benchmark opens
+/// thousands of connections at once (the overflow waits a full SYN retransmit, 1 s). 4,096 is
+/// Linux's default `net.core.somaxconn` (the kernel caps the backlog there): with 1,024, a
+/// 10,000-connection run on a busy machine still saw hundreds of SYNs dropped while the
+/// accept loop waited for a core.
+const BACKLOG: libc::c_int = 4096;
 /// How long the accept loop rests after a failed accept (e.g. out of file descriptors), so
 /// that it does not spin the worker while connections are being closed.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);

@@ -60,6 +60,12 @@ pub struct ServeArgs {
     /// `DIR/<run_id>/report.{json,csv,html}`. Default: `reports` in the data dir.
     #[arg(long = "report-dir", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    /// Live ticks each run keeps in memory for its SSE and WebSocket subscribers; older ones
+    /// are read back from the data dir, so a late subscriber still replays from the start.
+    #[arg(long = "live-window", value_name = "TICKS",
+          default_value_t = crate::runs::topic::DEFAULT_WINDOW as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub live_window: u64,
 }
 
 pub fn execute(args: ServeArgs) -> ExitCode {
@@ -78,6 +84,7 @@ pub fn execute(args: ServeArgs) -> ExitCode {
         allow_hosts: args.allow_hosts,
         cors_origins: args.cors_origins,
         report_dir: args.report_dir,
+        live_window: usize::try_from(args.live_window).unwrap_or(usize::MAX),
     };
     match serve::run(options) {
         Ok(()) => ExitCode::SUCCESS,

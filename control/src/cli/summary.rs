@@ -30,8 +30,8 @@ pub fn write(out: &mut impl Write, finished: &Finished) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  Duration:    {:.3} s (setup {:.3} s)",
-        s.total_duration_seconds, s.setup_overhead
+        "  Duration:    {:.3} s (setup {:.3} s, wall time {:.3} s)",
+        s.total_duration_seconds, s.setup_overhead, s.wall_time_seconds
     )?;
     writeln!(
         out,

@@ -1,6 +1,6 @@
 //! Starting a load run on the daemon and finishing it: the run record goes to the store,
 //! the engine runs on its own threads, every live tick goes to the run's topic and (in
-//! batches) to LMDB, and at the end the report and the whole-run histogram are stored
+//! batches) to LMDB (once committed, the topic may drop it from memory), and at the end the report and the whole-run histogram are stored
 //! before subscribers are told the run is complete.
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use vayu_engine::{Finished, LiveTick, Observer, RunError, Sample, ValidPlan};
 
 use super::registry::LiveRun;
-use super::topic::Topic;
+use super::topic::{Archive, Topic};
 use super::Registry;
 use crate::design::answer;
 use crate::ids::now_ms;
@@ -70,7 +70,11 @@ pub async fn launch(
     store
         .write(Box::new(move |txn, dbs| put_run(txn, dbs, &stored)))
         .await?;
-    let live = registry.insert(&record.id, retention);
+    let archive = Archive {
+        store: Arc::clone(&store),
+        run_id: record.id.clone(),
+    };
+    let live = registry.insert(&record.id, retention, archive);
     let sink = RunObserver {
         store: Arc::clone(&store),
         run_id: record.id.clone(),
@@ -266,10 +270,20 @@ impl RunObserver {
             return;
         }
         let run_id = self.run_id.clone();
-        self.store.write_detached(Box::new(move |txn, dbs| {
-            put_rows(txn, dbs.ticks, &run_id, &ticks)?;
-            put_rows(txn, dbs.results, &run_id, &results)
-        }));
+        let stored_end = ticks.last().map(|(offset, _)| offset + 1);
+        let topic = Arc::clone(&self.topic);
+        self.store.write_detached_then(
+            Box::new(move |txn, dbs| {
+                put_rows(txn, dbs.ticks, &run_id, &ticks)?;
+                put_rows(txn, dbs.results, &run_id, &results)
+            }),
+            // Ticks whose write failed stay in the topic's memory.
+            Box::new(move |outcome| {
+                if let (Ok(()), Some(end)) = (outcome, stored_end) {
+                    topic.stored_below(end);
+                }
+            }),
+        );
     }
 }
 

@@ -1,6 +1,7 @@
-//! The registry of runs this process started: their stop handles and live-tick topics.
-//! A finished run's topic stays for its retention time (`liveRetentionMs`), so late
-//! subscribers still get the whole series; after that it is evicted.
+//! The registry of runs this process started: their stop handles and live-tick topics
+//! (each holding a window of its newest ticks, `--live-window`). A finished run's topic
+//! stays for its retention time (`liveRetentionMs`), so late subscribers still get the
+//! whole series; after that it is evicted.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use vayu_engine::Stopper;
 
-use super::topic::Topic;
+use super::topic::{Archive, Topic, DEFAULT_WINDOW};
 
 /// One run of this process.
 pub struct LiveRun {
@@ -48,9 +49,16 @@ impl LiveRun {
 }
 
 /// Active and recently finished runs of this process.
-#[derive(Default)]
 pub struct Registry {
     runs: Mutex<HashMap<String, Arc<LiveRun>>>,
+    /// Ticks each run's topic keeps in memory.
+    window: usize,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::with_window(DEFAULT_WINDOW)
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,10 +68,20 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Registry {
-    /// Registers a new run and evicts finished runs past their retention.
-    pub fn insert(&self, id: &str, retention: Duration) -> Arc<LiveRun> {
+    /// A registry whose runs keep `window` ticks in memory (older ones are read back from
+    /// their archive).
+    pub fn with_window(window: usize) -> Self {
+        Registry {
+            runs: Mutex::default(),
+            window,
+        }
+    }
+
+    /// Registers a new run (its ticks are stored in `archive`) and evicts finished runs
+    /// past their retention.
+    pub fn insert(&self, id: &str, retention: Duration, archive: Archive) -> Arc<LiveRun> {
         let run = Arc::new(LiveRun {
-            topic: Arc::new(Topic::default()),
+            topic: Arc::new(Topic::new(self.window, Some(archive))),
             stopper: Mutex::new(None),
             retention,
         });

@@ -23,7 +23,7 @@ use thiserror::Error;
 pub use config::{config_values, ConfigValues};
 pub use entities::{Cascade, Rejected};
 pub use runs::RunFilter;
-pub use writer::WriteOp;
+pub use writer::{AfterWrite, WriteOp};
 
 /// Default LMDB map size: address space only; the file grows as data is written.
 const DEFAULT_MAP_BYTES: usize = 16 << 30;
@@ -161,6 +161,12 @@ impl Store {
     /// logged). For per-tick metrics and sampled results.
     pub fn write_detached(&self, op: WriteOp) {
         self.writer.write_detached(op);
+    }
+
+    /// Like [`Store::write_detached`], then calls `after` on the writer thread with the
+    /// outcome once the transaction is committed (or has failed).
+    pub fn write_detached_then(&self, op: WriteOp, after: AfterWrite) {
+        self.writer.write_detached_then(op, after);
     }
 }
 

@@ -3,6 +3,8 @@
 //! killed process left unfinished reads `failed` (`interrupted`) after the next open; its
 //! report is then rebuilt from its ticks (see `runs::recovered`).
 
+use std::ops::Bound;
+
 use heed::RwTxn;
 
 use super::{get_json, put_json, row_key, row_prefix, Dbs, Store, StoreError};
@@ -170,20 +172,35 @@ impl Store {
         offset: u64,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        let rows = self.numbered_rows(table, run_id, offset, limit)?;
+        Ok(rows.into_iter().map(|(_, json)| json).collect())
+    }
+
+    /// Up to `limit` rows of a per-run table from row number `offset` on, each with its
+    /// number (a range read: the rows before `offset` are not visited).
+    pub fn numbered_rows(
+        &self,
+        table: Table,
+        run_id: &str,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
         self.read(|txn, dbs| {
-            let db = table.db(dbs);
             let start = row_key(run_id, offset);
-            let prefix = row_prefix(run_id);
+            let end = row_key(run_id, u64::MAX);
+            let bounds = (
+                Bound::Included(start.as_slice()),
+                Bound::Included(end.as_slice()),
+            );
+            let prefix = row_prefix(run_id).len();
             let mut out = Vec::new();
-            for entry in db.prefix_iter(txn, &prefix)? {
+            for entry in table.db(dbs).range(txn, &bounds)?.take(limit) {
                 let (key, json) = entry?;
-                if key < start.as_slice() {
-                    continue;
-                }
-                out.push(json.to_owned());
-                if out.len() >= limit {
-                    break;
-                }
+                let number = key
+                    .get(prefix..)
+                    .and_then(|seq| <[u8; 8]>::try_from(seq).ok())
+                    .map_or(0, u64::from_be_bytes);
+                out.push((number, json.to_owned()));
             }
             Ok(out)
         })

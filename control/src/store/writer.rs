@@ -15,9 +15,23 @@ pub type WriteOp = Box<dyn FnOnce(&mut RwTxn<'_>, &Dbs) -> Result<(), StoreError
 /// Most operations committed in one transaction.
 const BATCH: usize = 1024;
 
+/// Called on the writer thread with a detached write's outcome, once it is committed (or
+/// has failed).
+pub type AfterWrite = Box<dyn FnOnce(&Result<(), StoreError>) + Send>;
+
+/// Where a write's outcome goes.
+enum Reply {
+    /// Nowhere: a failure is logged.
+    Detached,
+    /// To a detached write's callback (a failure is logged too).
+    Then(AfterWrite),
+    /// To a waiting caller.
+    Waiter(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
+}
+
 struct Job {
     op: WriteOp,
-    reply: Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
+    reply: Reply,
 }
 
 pub struct Writer {
@@ -47,7 +61,7 @@ impl Writer {
         self.jobs
             .send(Job {
                 op,
-                reply: Some(reply),
+                reply: Reply::Waiter(reply),
             })
             .map_err(|_| StoreError::WriterGone)?;
         Ok(done)
@@ -67,8 +81,26 @@ impl Writer {
     }
 
     pub fn write_detached(&self, op: WriteOp) {
-        if self.jobs.send(Job { op, reply: None }).is_err() {
+        self.detach(Job {
+            op,
+            reply: Reply::Detached,
+        });
+    }
+
+    /// Like [`Writer::write_detached`], then calls `after` with the outcome once it is known.
+    pub fn write_detached_then(&self, op: WriteOp, after: AfterWrite) {
+        self.detach(Job {
+            op,
+            reply: Reply::Then(after),
+        });
+    }
+
+    fn detach(&self, job: Job) {
+        if let Err(crossbeam_channel::SendError(job)) = self.jobs.send(job) {
             tracing::error!("database writer has stopped; a metrics batch was not stored");
+            if let Reply::Then(after) = job.reply {
+                after(&Err(StoreError::WriterGone));
+            }
         }
     }
 }
@@ -95,11 +127,17 @@ fn run(env: &Env<WithoutTls>, dbs: &Dbs, map_bytes: usize, queue: &Receiver<Job>
             let outcome = outcome.map_err(|err| full_if_map_full(err, map_bytes));
             match reply {
                 // The caller may have gone away (client disconnected); nothing to do.
-                Some(reply) => drop(reply.send(outcome)),
-                None => {
+                Reply::Waiter(reply) => drop(reply.send(outcome)),
+                Reply::Detached => {
                     if let Err(err) = outcome {
                         tracing::error!("background write failed: {err}");
                     }
+                }
+                Reply::Then(after) => {
+                    if let Err(err) = &outcome {
+                        tracing::error!("background write failed: {err}");
+                    }
+                    after(&outcome);
                 }
             }
         }

@@ -213,6 +213,7 @@ impl RunResult {
                 send_rate: round3(c.sent as f64 / duration_s),
                 throughput: round3(responses as f64 / duration_s),
                 setup_overhead: round3(self.setup_seconds),
+                wall_time_seconds: round3(self.setup_seconds + duration_s),
                 peak_concurrency: self.peak_in_flight,
                 dropped_requests: c.dropped(),
                 avg_queue_wait_ms: round3(mean_ms(&self.queue_wait)),

@@ -29,7 +29,7 @@ const LATENCY_KEYS: [&str; 9] = [
 ];
 
 /// The summary's rows: label, then the JSON field.
-const SUMMARY_ROWS: [(&str, &str); 17] = [
+const SUMMARY_ROWS: [(&str, &str); 18] = [
     ("Requests", "totalRequests"),
     ("Successful", "successfulRequests"),
     ("Failed", "failedRequests"),
@@ -37,6 +37,7 @@ const SUMMARY_ROWS: [(&str, &str); 17] = [
     ("Duration s", "totalDurationSeconds"),
     ("Test duration s", "testDuration"),
     ("Setup before the first request s", "setupOverhead"),
+    ("Wall time s (setup, test, drain)", "wallTimeSeconds"),
     ("Requests/s (completed)", "avgRps"),
     ("Send rate /s", "sendRate"),
     ("Throughput /s", "throughput"),

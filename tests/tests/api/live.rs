@@ -286,3 +286,44 @@ fn the_live_topic_is_evicted_after_live_retention_and_the_report_stays() {
     let replay = daemon.sse(&format!("/stats/{id}"), &[]);
     assert_eq!(replay.status, 200);
 }
+
+/// Issue 9: a daemon keeps only `--live-window` ticks of a run in memory. A subscriber that
+/// comes once the run's early ticks have left that window still replays from offset 0 (the
+/// older ticks read back from the store), with no gap or duplicate, then follows the run
+/// live; a resume into the stored part works the same.
+#[test]
+fn a_late_subscriber_replays_ticks_that_left_the_memory_window() {
+    let scratch = vayu_tests::TempDir::new();
+    let daemon = Daemon::start_with(scratch.path(), &["--live-window", "3"], &[]);
+    let server = TestServer::start(Behaviour::Ok);
+    let id = start_run(&daemon, &constant_rps(&server.url(), 20, "60s"));
+    // Twenty ticks stored: at least seventeen of them are out of the window.
+    crate::support::poll(Duration::from_secs(30), "20 stored ticks", || {
+        (stored_ticks(&daemon, &id).len() >= 20).then_some(())
+    });
+    let path = format!("/metrics/live/{id}");
+    let mut stream = daemon.sse(&path, &[]);
+    assert_eq!(stream.status, 200);
+    let early: Vec<SseEvent> = (0..20)
+        .map(|_| stream.next_event().expect("a replayed tick"))
+        .collect();
+    let mut resumed = daemon.sse(&path, &[("Last-Event-ID", "4")]);
+    let resumed_early: Vec<SseEvent> = (0..10)
+        .map(|_| resumed.next_event().expect("a replayed tick"))
+        .collect();
+    let stop = daemon.post_json(&format!("/run/{id}/stop"), &Value::Null);
+    assert!(stop.status < 300, "stop: {} {}", stop.status, stop.body);
+
+    let mut events = early;
+    events.extend(stream.until_complete());
+    let (ticks, complete) = ticks_then_complete(events, "metrics", 0);
+    assert_eq!(complete["runId"], id.as_str());
+    let stored = stored_ticks(&daemon, &id);
+    assert!(stored.len() >= 20, "{} ticks stored", stored.len());
+    assert_eq!(ticks, stored, "replayed ticks vs stored ticks");
+
+    let mut events = resumed_early;
+    events.extend(resumed.until_complete());
+    let (rest, _) = ticks_then_complete(events, "metrics", 5);
+    assert_eq!(rest.as_slice(), &stored[5..], "resume after 4");
+}

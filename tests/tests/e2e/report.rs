@@ -5,7 +5,7 @@ use serde_json::Value;
 use vayu_tests::report::{at, count, is_absent, num, pretty, text};
 use vayu_tests::{run, run_json, Behaviour, TempDir, TestServer, OK_BODY};
 
-const SUMMARY_NUMBERS: [&str; 17] = [
+const SUMMARY_NUMBERS: [&str; 18] = [
     "totalRequests",
     "successfulRequests",
     "failedRequests",
@@ -16,6 +16,7 @@ const SUMMARY_NUMBERS: [&str; 17] = [
     "sendRate",
     "throughput",
     "setupOverhead",
+    "wallTimeSeconds",
     "peakConcurrency",
     "droppedRequests",
     "avgQueueWaitMs",
