@@ -9,7 +9,12 @@ use std::time::Duration;
 use vayu_net::Endpoint;
 
 use crate::outgoing::OutgoingRequest;
-use crate::plan::{Distribution, ExpectedStatus, PlanError, RequestSpec, StepPlan, Targets};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::plan::{
+    Distribution, ExpectedStatus, PlanError, RequestSpec, ScenarioScheduler, StepPlan, Targets,
+};
 
 /// One endpoint (or scenario step), compiled.
 pub struct Target {
@@ -79,7 +84,7 @@ pub enum Chooser {
 }
 
 impl Chooser {
-    pub fn new(targets: &Targets) -> Self {
+    pub fn new(targets: &Targets, scheduler: ScenarioScheduler) -> Self {
         match targets {
             Targets::Single(_) => Chooser::Single,
             Targets::Endpoints { list, distribution } => {
@@ -89,7 +94,7 @@ impl Chooser {
             Targets::Scenarios(list) => {
                 let steps: Vec<usize> = list.iter().map(|scenario| scenario.steps.len()).collect();
                 let weights: Vec<u32> = list.iter().map(|scenario| scenario.weight).collect();
-                Chooser::Scenarios(Scenarios::new(&steps, &weights))
+                Chooser::Scenarios(Scenarios::new(&steps, &weights, scheduler))
             }
         }
     }
@@ -103,6 +108,24 @@ impl Chooser {
             Chooser::Scenarios(scenarios) => scenarios.next(position),
         }
     }
+
+    /// Where virtual user number `user` (0-based, across shards and instances) starts:
+    /// with a per-user scheduler, its scenario for life.
+    pub fn starting_position(&self, user: u64) -> Position {
+        let assigned = match self {
+            Chooser::Scenarios(scenarios) if !scenarios.places.is_empty() => {
+                let place = user % scenarios.places.len() as u64;
+                usize::try_from(place)
+                    .ok()
+                    .and_then(|place| scenarios.places.get(place).copied())
+            }
+            _ => None,
+        };
+        Position {
+            assigned,
+            ..Position::default()
+        }
+    }
 }
 
 /// A virtual user's place in its scenario.
@@ -111,17 +134,27 @@ pub struct Position {
     /// Scenario being run; `None` between iterations.
     scenario: Option<usize>,
     step: usize,
+    /// The user's scenario for life (per-user schedulers).
+    assigned: Option<usize>,
 }
 
-/// Scenarios as ranges of consecutive targets, picked per iteration by weight.
+/// Scenarios as ranges of consecutive targets, picked per iteration by weight or kept by
+/// each user for life.
 pub struct Scenarios {
     /// First target and step count of each scenario.
     ranges: Vec<(usize, usize)>,
     picker: Picker,
+    /// Per-user schedulers: the scenario of each place in the users' cycle (empty: picked
+    /// per iteration).
+    places: Vec<usize>,
 }
 
 impl Scenarios {
-    pub fn new(steps_per_scenario: &[usize], weights: &[u32]) -> Self {
+    pub fn new(
+        steps_per_scenario: &[usize],
+        weights: &[u32],
+        scheduler: ScenarioScheduler,
+    ) -> Self {
         let mut first = 0;
         let ranges = steps_per_scenario
             .iter()
@@ -134,6 +167,7 @@ impl Scenarios {
         Scenarios {
             ranges,
             picker: Picker::new(Distribution::Weighted, weights),
+            places: places(weights, scheduler),
         }
     }
 
@@ -144,7 +178,9 @@ impl Scenarios {
             Some(scenario) => scenario,
             None => {
                 let mut unused = 0;
-                let picked = self.picker.pick(&mut unused);
+                let picked = position
+                    .assigned
+                    .unwrap_or_else(|| self.picker.pick(&mut unused));
                 position.scenario = Some(picked);
                 position.step = 0;
                 picked
@@ -157,6 +193,54 @@ impl Scenarios {
             position.scenario = None;
         }
         target
+    }
+}
+
+/// The users' cycle of scenarios under a per-user `scheduler`, as Goose allocates it:
+/// each scenario `weight / gcd(weights)` times, one of each in turn (round robin), each in a
+/// block (serial), or shuffled (random). Empty for [`ScenarioScheduler::Iteration`].
+fn places(weights: &[u32], scheduler: ScenarioScheduler) -> Vec<usize> {
+    let divisor = weights
+        .iter()
+        .map(|&weight| weight.max(1))
+        .fold(0, gcd)
+        .max(1);
+    let counts: Vec<u32> = weights.iter().map(|&w| w.max(1) / divisor).collect();
+    let serial = || -> Vec<usize> {
+        counts
+            .iter()
+            .enumerate()
+            .flat_map(|(scenario, &count)| std::iter::repeat_n(scenario, count as usize))
+            .collect()
+    };
+    match scheduler {
+        ScenarioScheduler::Iteration => Vec::new(),
+        ScenarioScheduler::Serial => serial(),
+        ScenarioScheduler::Random { seed } => {
+            let mut places = serial();
+            places.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+            places
+        }
+        ScenarioScheduler::RoundRobin => {
+            let rounds = counts.iter().copied().max().unwrap_or(0);
+            (0..rounds)
+                .flat_map(|round| {
+                    counts
+                        .iter()
+                        .enumerate()
+                        .filter(move |(_, &count)| count > round)
+                        .map(|(scenario, _)| scenario)
+                })
+                .collect()
+        }
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
     }
 }
 
@@ -235,10 +319,55 @@ mod tests {
 
     #[test]
     fn scenarios_run_their_steps_in_order_then_pick_again() {
-        let scenarios = Scenarios::new(&[2, 3], &[1, 1]);
+        let scenarios = Scenarios::new(&[2, 3], &[1, 1], ScenarioScheduler::Iteration);
         let mut position = Position::default();
         let picks: Vec<usize> = (0..10).map(|_| scenarios.next(&mut position)).collect();
         assert_eq!(picks, vec![0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn per_user_schedulers_allocate_places_as_goose_does() {
+        let weights = [4, 2, 6];
+        assert_eq!(
+            places(&weights, ScenarioScheduler::RoundRobin),
+            [0, 1, 2, 0, 2, 2]
+        );
+        assert_eq!(
+            places(&weights, ScenarioScheduler::Serial),
+            [0, 0, 1, 2, 2, 2]
+        );
+        let mut shuffled = places(&weights, ScenarioScheduler::Random { seed: 7 });
+        assert_eq!(
+            shuffled,
+            places(&weights, ScenarioScheduler::Random { seed: 7 }),
+            "one seed, one order"
+        );
+        shuffled.sort_unstable();
+        assert_eq!(shuffled, [0, 0, 1, 2, 2, 2]);
+        assert!(places(&weights, ScenarioScheduler::Iteration).is_empty());
+    }
+
+    #[test]
+    fn a_user_keeps_its_scenario_for_life() {
+        let targets = |steps: &[usize], weights: &[u32]| {
+            Scenarios::new(steps, weights, ScenarioScheduler::Serial)
+        };
+        let chooser = Chooser::Scenarios(targets(&[1, 2], &[2, 1]));
+        let mut second_user = chooser.starting_position(1);
+        let mut third_user = chooser.starting_position(2);
+        let (mut cursor, picks) = (0, 6);
+        let first: Vec<usize> = (0..picks)
+            .map(|_| chooser.next(&mut cursor, &mut second_user))
+            .collect();
+        let second: Vec<usize> = (0..picks)
+            .map(|_| chooser.next(&mut cursor, &mut third_user))
+            .collect();
+        assert_eq!(first, [0; 6], "place 1 of [A, A, B] is A");
+        assert_eq!(
+            second,
+            [1, 2, 1, 2, 1, 2],
+            "place 2 is B, both of its steps"
+        );
     }
 
     #[test]

@@ -135,6 +135,12 @@ pub struct RunInput {
     /// How requests spread over `endpoints` (default weighted).
     #[serde(rename = "distribution_strategy", alias = "distributionStrategy")]
     pub distribution_strategy: Option<DistributionStrategy>,
+    /// How virtual users come to run `scenarios`: `iteration` (default: each iteration
+    /// picks one by weight), or a scenario per user for life, given out as Goose does —
+    /// `round-robin` (one of each in turn, by weight), `serial` (all of the first
+    /// scenario's share, then the next's) or `random` (that list shuffled).
+    #[serde(alias = "scenario_scheduler")]
+    pub scenario_scheduler: Option<ScenarioSchedulerName>,
     /// v1.0 request option: load runs never follow redirects (a 3xx is an answer), so only
     /// `false` is accepted.
     pub follow_redirects: Option<bool>,
@@ -181,6 +187,19 @@ pub enum DistributionStrategy {
     Sequential,
 }
 
+/// `scenarioScheduler` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum ScenarioSchedulerName {
+    #[serde(rename = "iteration")]
+    Iteration,
+    #[serde(rename = "round-robin", alias = "round_robin")]
+    RoundRobin,
+    #[serde(rename = "serial")]
+    Serial,
+    #[serde(rename = "random")]
+    Random,
+}
+
 /// Everything a run body says besides the load and the request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
@@ -224,6 +243,7 @@ pub struct RunBody {
     /// Virtual-user scenarios instead of one request.
     pub scenarios: Vec<Scenario>,
     distribution: vayu_engine::plan::Distribution,
+    scenario_scheduler: vayu_engine::plan::ScenarioScheduler,
     /// Shard threads for this run (overrides the `workers` setting).
     workers: Option<usize>,
     segment: vayu_engine::plan::Segment,
@@ -259,6 +279,24 @@ const DEFAULT_CONCURRENCY: u32 = 10;
 const SAMPLE_BUDGET: u64 = 5_000;
 /// Stored results per reason and shard that keep headers and bodies, unless the body says.
 const DEFAULT_SAMPLE_DETAILS: u64 = 10;
+
+/// The engine's scheduler for a `scenarioScheduler` value; `random` is seeded from the
+/// clock, once per run, so every shard shuffles alike.
+fn scenario_scheduler(
+    name: Option<ScenarioSchedulerName>,
+) -> Result<vayu_engine::plan::ScenarioScheduler, FieldError> {
+    use vayu_engine::plan::ScenarioScheduler;
+    Ok(match name {
+        None | Some(ScenarioSchedulerName::Iteration) => ScenarioScheduler::Iteration,
+        Some(ScenarioSchedulerName::RoundRobin) => ScenarioScheduler::RoundRobin,
+        Some(ScenarioSchedulerName::Serial) => ScenarioScheduler::Serial,
+        Some(ScenarioSchedulerName::Random) => ScenarioScheduler::Random {
+            seed: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() as u64),
+        },
+    })
+}
 
 fn inner<T>(value: Option<Whole<T>>) -> Option<T> {
     value.map(|Whole(value)| value)
@@ -422,6 +460,12 @@ impl RunBody {
             .map(Duration::from_millis)
             .or(span(input.timeout))
             .or(inner(input.timeout_ms).map(Duration::from_millis));
+        if input.scenario_scheduler.is_some() && scenarios.is_empty() {
+            return Err(FieldError::new(
+                "scenarioScheduler",
+                "applies to scenarios only".to_owned(),
+            ));
+        }
         Ok(RunBody {
             request,
             options,
@@ -447,6 +491,7 @@ impl RunBody {
                     vayu_engine::plan::Distribution::Sequential
                 }
             },
+            scenario_scheduler: scenario_scheduler(input.scenario_scheduler)?,
             workers: inner(input.workers).map(|n| n as usize),
             segment: vayu_engine::plan::Segment {
                 instance: inner(input.instance).unwrap_or(0),
@@ -521,6 +566,7 @@ impl RunBody {
         plan.connect_timeout = plan.connect_timeout.min(plan.timeout);
         plan.workers = self.workers.unwrap_or(defaults.workers);
         plan.segment = self.segment;
+        plan.scenario_scheduler = self.scenario_scheduler;
         plan.tick_interval = defaults.tick_interval;
         plan.timing_breakdown = self.timing_breakdown;
         plan.insecure = self.insecure;

@@ -26,6 +26,7 @@ const ALIASES: &[(&str, &str, &[&str])] = &[
     ("", "save_timing_breakdown", &["saveTimingBreakdown"]),
     ("", "expectedStatusCodes", &["expected_status_codes"]),
     ("", "distribution_strategy", &["distributionStrategy"]),
+    ("", "scenarioScheduler", &["scenario_scheduler"]),
     ("NestedRequest", "timeoutMs", &["timeout_ms"]),
     (
         "EndpointEntry",

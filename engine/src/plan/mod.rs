@@ -23,7 +23,9 @@ pub use error::PlanError;
 pub use load::{open_loop_slots, Load, MAX_CONCURRENCY};
 pub use request::{LiveHeader, RequestSpec};
 pub use segment::{share, Lane, Segment};
-pub use targets::{Distribution, EndpointPlan, ExpectedStatus, ScenarioPlan, StepPlan, Targets};
+pub use targets::{
+    Distribution, EndpointPlan, ExpectedStatus, ScenarioPlan, ScenarioScheduler, StepPlan, Targets,
+};
 pub use validate::ValidPlan;
 
 /// A complete load run, as built; [`RunPlan::validate`] turns it into a [`ValidPlan`].
@@ -65,6 +67,8 @@ pub struct RunPlan {
     /// When set, the run connects first and then starts at this instant (shared by every
     /// instance of a split test), instead of as soon as it is connected.
     pub start_at: Option<std::time::SystemTime>,
+    /// How virtual users come to run scenarios (scenario runs only).
+    pub scenario_scheduler: ScenarioScheduler,
 }
 
 impl RunPlan {
@@ -86,6 +90,7 @@ impl RunPlan {
             tests: None,
             segment: Segment::default(),
             start_at: None,
+            scenario_scheduler: ScenarioScheduler::default(),
         }
     }
 
@@ -162,6 +167,12 @@ struct Shown<'a> {
     endpoints: &'a [EndpointPlan],
     scenarios: &'a [ScenarioPlan],
     distribution: Distribution,
+    #[serde(skip_serializing_if = "is_per_iteration")]
+    scenario_scheduler: ScenarioScheduler,
+}
+
+fn is_per_iteration(scheduler: &ScenarioScheduler) -> bool {
+    *scheduler == ScenarioScheduler::Iteration
 }
 
 impl Serialize for RunPlan {
@@ -187,6 +198,7 @@ impl Serialize for RunPlan {
             endpoints,
             scenarios,
             distribution,
+            scenario_scheduler: self.scenario_scheduler,
         }
         .serialize(serializer)
     }

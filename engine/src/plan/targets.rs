@@ -66,6 +66,24 @@ pub struct EndpointPlan {
     pub expected_status: ExpectedStatus,
 }
 
+/// How virtual users come to run a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum ScenarioScheduler {
+    /// Every iteration of every user picks a scenario by weight (smooth weighted round
+    /// robin across the shard): the share of iterations follows the weights.
+    #[default]
+    Iteration,
+    /// Each user keeps one scenario for its life (Goose, Locust); users are given
+    /// scenarios from a list holding each scenario `weight / gcd` times, in this order:
+    /// one of each in turn while any is left.
+    RoundRobin,
+    /// All of the first scenario's places, then the next's.
+    Serial,
+    /// The same list shuffled (the seed makes every shard and instance agree).
+    Random { seed: u64 },
+}
+
 /// A virtual-user scenario: ordered steps, picked per iteration by weight.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -133,7 +133,7 @@ pub fn start(
             core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
             connectors: connectors.clone(),
             targets: Arc::clone(&targets),
-            chooser: Chooser::new(&plan.targets),
+            chooser: Chooser::new(&plan.targets, plan.scenario_scheduler),
             timeout: plan.timeout,
             timing_breakdown: plan.timing_breakdown,
             tick_interval: plan.tick_interval,

@@ -177,6 +177,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
         recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
         targets: setup.targets,
         started: Cell::new(0),
+        users: Cell::new(0),
         lane: setup.lane,
         timeout: setup.timeout,
         timing_breakdown: setup.timing_breakdown,
@@ -271,6 +272,8 @@ struct Shard {
     chooser: Chooser,
     /// Requests started by this shard (for `{{$requestNumber}}`).
     started: Cell<u64>,
+    /// Virtual users started by this shard (numbers them across shards with `lane`).
+    users: Cell<u64>,
     lane: Lane,
     timeout: Duration,
     timing_breakdown: bool,
@@ -432,7 +435,7 @@ mod tests {
             core: None,
             connectors,
             targets: Arc::clone(&targets),
-            chooser: Chooser::new(&plan.targets),
+            chooser: Chooser::new(&plan.targets, plan.scenario_scheduler),
             timeout: plan.timeout,
             timing_breakdown: false,
             tick_interval: plan.tick_interval,

@@ -24,6 +24,18 @@ use crate::target::Position;
 use crate::user_scopes::Rendering;
 
 impl super::Shard {
+    /// A new virtual user: numbered across shards and instances as requests are, and
+    /// placed at its starting scenario.
+    pub(super) fn new_user(&self) -> VirtualUser {
+        let started = self.users.get();
+        self.users.set(started + 1);
+        let number = started * self.lane.stride + self.lane.index;
+        VirtualUser {
+            position: self.chooser.starting_position(number),
+            ..VirtualUser::default()
+        }
+    }
+
     /// The bytes of this shard's next request: the shared pre-encoded request, or the
     /// templates rendered into the connection's buffer.
     fn next_outgoing(&self, target: &Target, user: &mut VirtualUser) -> SendBuffer {

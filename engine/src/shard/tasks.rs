@@ -11,7 +11,6 @@ use crossbeam_channel::Sender;
 
 use super::alarm::Alarm;
 use super::connections::Connections;
-use super::round_trip::VirtualUser;
 use super::{Opened, Shard, STOP_GRACE, STOP_POLL};
 use crate::deadline::SWEEP_INTERVAL;
 use crate::metrics::ShardTick;
@@ -33,7 +32,7 @@ pub(super) async fn connection_task(
     if proceed {
         let mailbox = Rc::new(Mailbox::default());
         let watch = shard.deadlines.register();
-        let mut user = VirtualUser::default();
+        let mut user = shard.new_user();
         let mut connections = Connections::new(opened);
         loop {
             let intended = match first_slot.take() {

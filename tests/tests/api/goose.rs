@@ -245,13 +245,17 @@ fn shop(request: &SeenRequest) -> Reply {
     Reply::new(200, format!("{} {}", request.method, request.target))
 }
 
-#[test]
-fn users_run_their_scenarios_transactions_in_order_picked_by_weight() {
-    let daemon = Daemon::start();
-    let server = TestServer::start(Behaviour::Route(shop));
+/// A shop run of `users` users under `scheduler` against `server`: the run id and the
+/// requests of `buy.add`, `buy.pay` and `look.home` (buy weighs 2, look 1).
+fn shop_run(
+    daemon: &Daemon,
+    server: &TestServer,
+    users: u32,
+    scheduler: &str,
+) -> (String, [u64; 3]) {
     let body = json!({"config": {
-        "target_base_url": server.url(), "users": 1, "duration": {"seconds": 1},
-        "scheduler": "serial", "reports": {"formats": []},
+        "target_base_url": server.url(), "users": users, "duration": {"seconds": 1},
+        "scheduler": scheduler, "reports": {"formats": []},
         "scenarios": [
             {"name": "buy", "weight": 2, "transactions": [
                 {"name": "add", "request": {"method": "POST", "path": "/cart",
@@ -267,23 +271,29 @@ fn users_run_their_scenarios_transactions_in_order_picked_by_weight() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    wait_inactive(&daemon);
+    wait_inactive(daemon);
     let report = daemon.get(&format!("/run/{id}/report?format=json")).json();
     let count = |step: &str| {
         report["endpoints"][step]["summary"]["totalRequests"]
             .as_u64()
             .unwrap_or_default()
     };
-    let (add, pay, home) = (count("buy.add"), count("buy.pay"), count("look.home"));
-    assert_eq!(add + pay + home, server.requests(), "{}", pretty(&report));
-    assert!(home > 0, "{}", pretty(&report["endpoints"]));
-    assert!(
-        pay <= add && add - pay <= 1,
-        "pay follows add: add {add}, pay {pay}"
+    (id, [count("buy.add"), count("buy.pay"), count("look.home")])
+}
+
+#[test]
+fn users_run_their_scenarios_transactions_in_order() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Route(shop));
+    let (id, [add, pay, home]) = shop_run(&daemon, &server, 1, "serial");
+    assert_eq!(add + pay + home, server.requests());
+    assert_eq!(
+        home, 0,
+        "serial gives the first user the first scenario, for life"
     );
     assert!(
-        add.abs_diff(2 * home) <= 2,
-        "buy is picked twice as often as look: add {add}, home {home}"
+        add > 0 && pay <= add && add - pay <= 1,
+        "pay follows add: add {add}, pay {pay}"
     );
 
     // One user: its requests arrive in order, `pay` right after each `add`.
@@ -308,6 +318,23 @@ fn users_run_their_scenarios_transactions_in_order_picked_by_weight() {
         !daemon.data_dir().join("reports").join(&id).exists(),
         "no report formats asked: no files"
     );
+}
+
+#[test]
+fn each_user_keeps_the_scenario_the_scheduler_gave_it() {
+    let daemon = Daemon::start();
+    // Places [buy, buy, look]: two serial users both buy.
+    let server = TestServer::start(Behaviour::Route(shop));
+    let (_, [add, _, home]) = shop_run(&daemon, &server, 2, "serial");
+    assert!(add > 0 && home == 0, "serial: add {add}, home {home}");
+    // Places [buy, look, buy]: the second round-robin user looks.
+    let server = TestServer::start(Behaviour::Route(shop));
+    let (_, [add, _, home]) = shop_run(&daemon, &server, 2, "round-robin");
+    assert!(add > 0 && home > 0, "round-robin: add {add}, home {home}");
+    // Random: three users fill the three places, in some order.
+    let server = TestServer::start(Behaviour::Route(shop));
+    let (_, [add, _, home]) = shop_run(&daemon, &server, 3, "random");
+    assert!(add > 0 && home > 0, "random: add {add}, home {home}");
 }
 
 /// Turns a good body into a bad one.

@@ -119,6 +119,10 @@ fn bad_scenarios_are_refused_naming_the_field() {
                 "scenarios": [{"name": "a", "steps": [{"name": "s", "url": url}]}]}),
             "scenarios",
         ),
+        (
+            json!({"mode": "iterations", "iterations": 1, "url": url, "scenarioScheduler": "serial"}),
+            "scenarioScheduler",
+        ),
     ] {
         let answer = daemon.post_json("/run", &body);
         let context = body.to_string();

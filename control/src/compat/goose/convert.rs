@@ -4,11 +4,12 @@
 //! the whole test and ends at the users hatched by then); without one, every user from the
 //! start (`constant_concurrency`). Scenarios are Vayu scenarios with the same weights, their
 //! transactions the steps in order (URL = `target_base_url` + `path`), `think_time_seconds`
-//! every step's think time. Vayu's field paths in errors are turned back into the config's.
+//! every step's think time. As in Goose, each user keeps one scenario for its life, given
+//! out by `scheduler` (default round-robin): Vayu's `scenarioScheduler`. Vayu's field paths in errors are turned back into the config's.
 
 use serde_json::{json, Map, Value};
 
-use super::config::GooseConfig;
+use super::config::{GooseConfig, Scheduler};
 use crate::field::FieldError;
 
 /// The run name shown in Vayu's run lists.
@@ -73,10 +74,16 @@ pub fn run_body(config: &GooseConfig) -> Value {
             })
         })
         .collect();
+    let scheduler = match config.scheduler.unwrap_or(Scheduler::RoundRobin) {
+        Scheduler::RoundRobin => "round-robin",
+        Scheduler::Serial => "serial",
+        Scheduler::Random => "random",
+    };
     let mut body = json!({
         "name": run_name(config),
         "duration": config.duration.seconds.0,
         "scenarios": scenarios,
+        "scenarioScheduler": scheduler,
     });
     match ramp(config) {
         Some((users, seconds)) => {
