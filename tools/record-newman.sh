@@ -8,26 +8,32 @@
 # tests/fixtures/newman/expected/<case>.json. `cargo test -p vayu-tests --test e2e
 # collection` compares `vayu collection run` with these files, so CI needs no newman.
 #
+# With --recorded, runs only `vayu collection run` and compares it with the recorded files
+# (no newman needed; VAYU names another vayu binary to measure).
+#
 # With --compare, also runs `vayu collection run` on every case and prints how many
-# cases and assertions agree, and the wall time of both tools per case.
+# cases, executions (one request with its scripts; for the `sandbox-*` cases, one script
+# each) and assertions agree, and the wall time of both tools per case.
 #
 # Needs node and npm (newman 6 is installed into target/newman unless NEWMAN names a
 # newman.js or a `newman` command). PROFILE=dev uses debug builds (default: release, the
 # build wall times should be quoted from).
 #
-#   tools/record-newman.sh [--compare] [CASE...]
+#   tools/record-newman.sh [--compare | --recorded] [CASE...]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FIXTURES="$ROOT/tests/fixtures/newman"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 COMPARE=0
-if [[ "${1:-}" == "--compare" ]]; then
-    COMPARE=1
-    shift
-fi
+case "${1:-}" in
+    --compare) COMPARE=1; shift ;;
+    --recorded) COMPARE=2; shift ;;
+esac
 
-if [[ -z "${NEWMAN:-}" ]]; then
+if [[ $COMPARE == 2 ]]; then
+    NEWMAN=none
+elif [[ -z "${NEWMAN:-}" ]]; then
     if [[ ! -f "$TARGET/newman/node_modules/newman/bin/newman.js" ]]; then
         echo "installing newman 6 into $TARGET/newman" >&2
         npm install --silent --prefix "$TARGET/newman" newman@6 >&2
@@ -36,11 +42,11 @@ if [[ -z "${NEWMAN:-}" ]]; then
 fi
 
 BUILD=(-p vayu-tests --bin vayu-echo)
-if [[ $COMPARE == 1 ]]; then BUILD+=(-p vayu-control --bin vayu); fi
+if [[ $COMPARE != 0 ]]; then BUILD+=(-p vayu-control --bin vayu); fi
 PROFILE=${PROFILE:-release}
 (cd "$ROOT" && cargo build --quiet --profile "$PROFILE" "${BUILD[@]}")
 BIN="$TARGET/$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")"
-VAYU="$BIN/vayu"
+VAYU=${VAYU:-$BIN/vayu}
 
 # The echo server serves until its stdin closes: hold a pipe open for the run.
 WORK=$(mktemp -d)
@@ -61,7 +67,9 @@ const manifest = JSON.parse(fs.readFileSync(path.join(fixtures, 'cases.json'), '
 const dir = path.join(fixtures, 'collections');
 const expectedDir = path.join(fixtures, 'expected');
 fs.mkdirSync(expectedDir, { recursive: true });
-const version = JSON.parse(fs.readFileSync(path.join(path.dirname(newman), '..', 'package.json'), 'utf8')).version;
+const recorded = compare === '2';
+const version = recorded ? null
+  : JSON.parse(fs.readFileSync(path.join(path.dirname(newman), '..', 'package.json'), 'utf8')).version;
 
 // The shape both sides are compared in (the Rust test builds the same from vayu's report).
 function normalize(report, exitCode) {
@@ -91,6 +99,10 @@ function run(tool, c) {
   const started = process.hrtime.bigint();
   const done = spawnSync(command[0], command.slice(1), { cwd: dir, encoding: 'utf8', timeout: 120000 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (!fs.existsSync(out) && tool === 'vayu') {
+    // Counted as a disagreement: no report at all.
+    return { result: { exitCode: done.status, stats: null, executions: [], stderr: done.stderr }, ms };
+  }
   if (!fs.existsSync(out)) {
     throw new Error(`${tool} wrote no report for ${c.name} (exit ${done.status}): ${done.stderr}`);
   }
@@ -98,13 +110,19 @@ function run(tool, c) {
 }
 
 const rows = [];
-let agreeCases = 0, cases = 0, agreeAssertions = 0, assertions = 0;
+let agreeCases = 0, cases = 0, agreeAssertions = 0, assertions = 0, agreeExecutions = 0, executions = 0;
 for (const c of manifest.cases) {
   if (only.length && !only.includes(c.name)) { continue; }
-  const { result, ms } = run('newman', c);
-  const expected = { case: c.name, newman: version, source: c.source, ...result };
-  fs.writeFileSync(path.join(expectedDir, `${c.name}.json`), JSON.stringify(expected, null, 2) + '\n');
-  if (compare !== '1') { console.error(`recorded ${c.name}`); continue; }
+  let result, ms = 0;
+  if (recorded) {
+    const { case: _, newman: __, source: ___, ...kept } = JSON.parse(fs.readFileSync(path.join(expectedDir, `${c.name}.json`), 'utf8'));
+    result = kept;
+  } else {
+    ({ result, ms } = run('newman', c));
+    const expected = { case: c.name, newman: version, source: c.source, ...result };
+    fs.writeFileSync(path.join(expectedDir, `${c.name}.json`), JSON.stringify(expected, null, 2) + '\n');
+    if (compare !== '1') { console.error(`recorded ${c.name}`); continue; }
+  }
   const mine = run('vayu', c);
   const same = JSON.stringify(mine.result) === JSON.stringify(result);
   const key = (e, a) => `${e.iteration}\u0000${e.item}\u0000${a[0]}`;
@@ -112,13 +130,17 @@ for (const c of manifest.cases) {
   result.executions.forEach((e) => e.assertions.forEach((a) => theirs.set(key(e, a), a[1])));
   let matched = 0;
   mine.result.executions.forEach((e) => e.assertions.forEach((a) => { if (theirs.get(key(e, a)) === a[1]) { matched += 1; } }));
+  // An execution (one request and its scripts) agrees when everything recorded for it does.
+  const sameExecutions = result.executions
+    .filter((e, i) => JSON.stringify(mine.result.executions[i]) === JSON.stringify(e)).length;
+  executions += result.executions.length; agreeExecutions += sameExecutions;
   cases += 1; agreeCases += same ? 1 : 0;
   assertions += theirs.size; agreeAssertions += matched;
-  rows.push([c.name, same ? 'same' : 'DIFFERS', `${matched}/${theirs.size}`, ms.toFixed(0), mine.ms.toFixed(0)]);
+  rows.push([c.name, same ? 'same' : 'DIFFERS', `${sameExecutions}/${result.executions.length}`, `${matched}/${theirs.size}`, ms.toFixed(0), mine.ms.toFixed(0)]);
 }
 if (rows.length) {
-  console.log(['case', 'result', 'assertions', 'newman ms', 'vayu ms'].join('\t'));
+  console.log(['case', 'result', 'executions', 'assertions', 'newman ms', 'vayu ms'].join('\t'));
   rows.forEach((row) => console.log(row.join('\t')));
-  console.log(`cases agreeing: ${agreeCases}/${cases}; assertions agreeing: ${agreeAssertions}/${assertions}`);
+  console.log(`cases agreeing: ${agreeCases}/${cases}; executions agreeing: ${agreeExecutions}/${executions}; assertions agreeing: ${agreeAssertions}/${assertions}`);
 }
 JS

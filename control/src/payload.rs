@@ -124,20 +124,37 @@ fn scalar(value: &Value) -> String {
     }
 }
 
-/// `a=1&b=two+words` from an object, in key order (serde_json maps are sorted; send a
-/// string to control the order).
+/// A field's values: each element of an array (a key given more than once, its values in
+/// order), else the value itself.
+fn values(value: &Value) -> std::slice::Iter<'_, Value> {
+    match value {
+        Value::Array(items) => items.iter(),
+        other => std::slice::from_ref(other).iter(),
+    }
+}
+
+/// `a=1&a=2&b=two+words` from an object, in key order (serde_json maps are sorted; send a
+/// string to control the order); an array value sends its key once per element.
 fn form_encode(pairs: &Map<String, Value>) -> String {
     url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs.iter().map(|(key, value)| (key, scalar(value))))
+        .extend_pairs(
+            pairs
+                .iter()
+                .flat_map(|(key, value)| values(value).map(move |value| (key, scalar(value)))),
+        )
         .finish()
 }
 
-/// `multipart/form-data` (RFC 7578): one part per field. A field whose value is an object
+/// `multipart/form-data` (RFC 7578): one part per field, and per element of a field whose
+/// value is an array (a key given more than once). A value that is an object
 /// `{value, filename?, contentType?}` (value base64 when `filename` is set) becomes a file
 /// part; anything else is a text field.
 fn multipart(fields: &Map<String, Value>, boundary: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    for (name, value) in fields {
+    let parts = fields
+        .iter()
+        .flat_map(|(name, value)| values(value).map(move |value| (name, value)));
+    for (name, value) in parts {
         out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
         let name = name.replace('"', "%22");
         let (disposition, content_type, bytes) = match value {
@@ -202,6 +219,12 @@ mod tests {
         let form =
             encoded(json!({"type": "x-www-form-urlencoded", "content": {"q": "a b&c", "n": 2}}));
         assert_eq!(form.bytes, b"n=2&q=a+b%26c");
+        let repeated =
+            encoded(json!({"type": "x-www-form-urlencoded", "content": {"a": ["1", "2"]}}));
+        assert_eq!(
+            repeated.bytes, b"a=1&a=2",
+            "every value of a repeated key, in order"
+        );
         let binary = encoded(json!({"type": "binary", "content": "AAEC/w=="}));
         assert_eq!(binary.bytes, [0, 1, 2, 255]);
         assert_eq!(
@@ -229,6 +252,17 @@ mod tests {
             "--XyZ\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nv1\r\n\
              --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
              Content-Type: text/plain\r\n\r\nhi\r\n--XyZ--\r\n"
+        );
+    }
+
+    #[test]
+    fn repeated_form_data_keys_are_parts_each() {
+        let body = encoded(json!({"type": "form-data", "content": {"a": ["1", {"value": "2"}]}}));
+        let text = String::from_utf8(body.bytes).unwrap_or_default();
+        assert_eq!(
+            text,
+            "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n2\r\n--XyZ--\r\n"
         );
     }
 

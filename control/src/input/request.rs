@@ -214,7 +214,7 @@ impl Draft {
             .map(|(name, value)| (render(name), render(value)))
             .collect();
         let body = crate::payload::encode(
-            &render_strings(&self.body, render),
+            &render_body(&self.body, render),
             &crate::payload::boundary(),
         )?;
         if let Some(content_type) = body.content_type {
@@ -297,6 +297,48 @@ pub fn add_header(headers: &mut Vec<(String, String)>, name: &str, value: String
     {
         headers.push((name.to_owned(), value));
     }
+}
+
+/// [`render_strings`] for a body; the field names of a form body (`x-www-form-urlencoded`,
+/// `form-data`) are rendered too, as Postman renders form keys, and names that render the
+/// same become one repeated field (its values in order).
+fn render_body(body: &Value, render: &dyn Fn(&str) -> String) -> Value {
+    let form = |kind: Option<&Value>| {
+        matches!(
+            kind.and_then(Value::as_str),
+            Some("x-www-form-urlencoded" | "urlencoded" | "form" | "form-data" | "formdata")
+        )
+    };
+    let (Value::Object(typed), true) = (body, form(body.get("type").or_else(|| body.get("mode"))))
+    else {
+        return render_strings(body, render);
+    };
+    let Some(Value::Object(fields)) = typed.get("content") else {
+        return render_strings(body, render);
+    };
+    let mut content = serde_json::Map::new();
+    for (key, value) in fields {
+        let value = render_strings(value, render);
+        match content.get_mut(&render(key)) {
+            None => {
+                content.insert(render(key), value);
+            }
+            Some(existing) => {
+                let mut values = match existing.take() {
+                    Value::Array(values) => values,
+                    other => vec![other],
+                };
+                match value {
+                    Value::Array(more) => values.extend(more),
+                    other => values.push(other),
+                }
+                *existing = Value::Array(values);
+            }
+        }
+    }
+    let mut rendered = typed.clone();
+    rendered.insert("content".to_owned(), Value::Object(content));
+    Value::Object(rendered)
 }
 
 /// `value` with `render` applied to every string in it (auth objects, JSON bodies).
@@ -394,5 +436,21 @@ mod tests {
             .headers
             .contains(&pair("Content-Type", "application/x-www-form-urlencoded")));
         assert!(draft.post_response_script.is_some());
+    }
+
+    #[test]
+    fn form_field_names_are_rendered_and_merge_when_equal() {
+        let body = serde_json::json!({"type": "x-www-form-urlencoded",
+            "content": {"{{k}}": "{{v}}", "hello": ["0"], "plain": "x"}});
+        let render = |text: &str| text.replace("{{k}}", "hello").replace("{{v}}", "1");
+        let encoded = crate::payload::encode(&render_body(&body, &render), "b").unwrap();
+        // serde_json sorts the names: `hello` (["0"]) comes before `{{k}}` (rendered to it).
+        assert_eq!(encoded.bytes, b"hello=0&hello=1&plain=x");
+        let json = serde_json::json!({"type": "json", "content": {"{{k}}": "{{v}}"}});
+        assert_eq!(
+            render_body(&json, &render),
+            serde_json::json!({"type": "json", "content": {"{{k}}": "1"}}),
+            "JSON keys stay as written"
+        );
     }
 }

@@ -205,7 +205,7 @@ fn body(
             if pairs.is_empty() {
                 return Value::Null;
             }
-            let content = fields(&pairs, "body.urlencoded", path, notes);
+            let content = fields(&pairs);
             json!({"type": "x-www-form-urlencoded", "content": content})
         }
         "formdata" => form_data(body, path, files, notes),
@@ -247,25 +247,24 @@ fn enabled(pairs: Option<&[Pair]>) -> Vec<&Pair> {
         .collect()
 }
 
-/// Text fields as an object; a repeated key keeps its last value (noted).
-fn fields(pairs: &[&Pair], part: &str, path: &str, notes: &mut Notes) -> Map<String, Value> {
+/// Text fields as an object; a repeated key keeps every value, in order, as an array.
+fn fields(pairs: &[&Pair]) -> Map<String, Value> {
     let mut content = Map::new();
     for pair in pairs {
-        if content
-            .insert(pair.key().to_owned(), Value::String(pair.text()))
-            .is_some()
-        {
-            notes.add(
-                path,
-                part,
-                format!(
-                    "key `{}` is repeated: only its last value is sent",
-                    pair.key()
-                ),
-            );
-        }
+        add_field(&mut content, pair.key(), Value::String(pair.text()));
     }
     content
+}
+
+/// Adds `value` under `key`; a key already there gets an array of its values.
+fn add_field(content: &mut Map<String, Value>, key: &str, value: Value) {
+    match content.get_mut(key) {
+        Some(Value::Array(values)) => values.push(value),
+        Some(existing) => *existing = Value::Array(vec![existing.take(), value]),
+        None => {
+            content.insert(key.to_owned(), value);
+        }
+    }
 }
 
 fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Value {
@@ -310,16 +309,7 @@ fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Va
                 None => Value::String(pair.text()),
             }
         };
-        if content.insert(pair.key().to_owned(), field).is_some() {
-            notes.add(
-                path,
-                "body.formdata",
-                format!(
-                    "key `{}` is repeated: only its last value is sent",
-                    pair.key()
-                ),
-            );
-        }
+        add_field(&mut content, pair.key(), field);
     }
     json!({"type": "form-data", "content": content})
 }
@@ -550,7 +540,7 @@ mod tests {
         assert_eq!(drafts[0].body, json!({"type": "text", "content": "<a/>"}));
         assert_eq!(
             drafts[1].body,
-            json!({"type": "x-www-form-urlencoded", "content": {"a": "2"}})
+            json!({"type": "x-www-form-urlencoded", "content": {"a": ["1", "2"]}})
         );
         assert_eq!(
             drafts[2].body,
@@ -558,7 +548,7 @@ mod tests {
         );
         assert_eq!(drafts[3].body, Value::Null);
         let parts: Vec<&str> = notes.list.iter().map(|note| note.part.as_str()).collect();
-        assert_eq!(parts, ["body.urlencoded", "body.file"]);
+        assert_eq!(parts, ["body.file"]);
     }
 
     #[test]

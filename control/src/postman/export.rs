@@ -347,8 +347,13 @@ fn body(request: &SavedRequest) -> Option<Value> {
     };
     let pairs = |content: &Value| -> Vec<Value> {
         match content {
+            // A repeated key (an array of values) is one pair per value, in order.
             Value::Object(fields) => fields
                 .iter()
+                .flat_map(|(key, value)| match value {
+                    Value::Array(values) => values.iter().map(move |value| (key, value)).collect(),
+                    value => vec![(key, value)],
+                })
                 .map(|(key, value)| match value {
                     Value::Object(file) if file.contains_key("filename") => {
                         json!({"key": key, "type": "file", "src": file.get("filename")})
@@ -467,7 +472,8 @@ mod tests {
                  "item": [{"name": "G", "item": [{"name": "deep", "request": "{{base}}/3",
                             "event": [{"listen": "prerequest", "script": {"exec": "own();"}}]}]}]},
                 {"name": "two", "request": {"url": "{{base}}/2", "body": {"mode": "urlencoded",
-                    "urlencoded": [{"key": "a", "value": "1"}]}}}
+                    "urlencoded": [{"key": "a", "value": "1"}, {"key": "b", "value": "x"},
+                                   {"key": "a", "value": "2"}]}}}
             ]
         });
         let plan = crate::postman::import::plan(original).unwrap();
@@ -510,9 +516,21 @@ mod tests {
             doc["item"][0]["request"]["body"]["options"]["raw"]["language"],
             json!("json")
         );
+        let form: Vec<(&str, &str)> = doc["item"][2]["request"]["body"]["urlencoded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|pair| {
+                (
+                    pair["key"].as_str().unwrap(),
+                    pair["value"].as_str().unwrap(),
+                )
+            })
+            .collect();
         assert_eq!(
-            doc["item"][2]["request"]["body"]["urlencoded"][0]["key"],
-            json!("a")
+            form,
+            [("a", "1"), ("a", "2"), ("b", "x")],
+            "every value of a repeated key, in order"
         );
         assert!(
             doc["item"][0].get("event").is_none(),

@@ -125,15 +125,24 @@ pub struct LevelScript {
 /// The `listen` (`prerequest` or `test`) scripts of `entry`, in execution order; disabled
 /// and empty ones are left out.
 pub fn scripts(collection: &Collection, entry: &Entry<'_>, listen: &str) -> Vec<LevelScript> {
+    let mut out = events(collection, entry, listen);
+    out.retain(|script| !script.source.trim().is_empty());
+    out
+}
+
+/// Every enabled `listen` event of `entry` that has a script, empty ones included, in
+/// execution order: what newman counts in `run.stats` (`testScripts`, `prerequestScripts`,
+/// `scripts`), where an event with an empty script is one more script and an event with no
+/// `script` is none.
+pub fn events(collection: &Collection, entry: &Entry<'_>, listen: &str) -> Vec<LevelScript> {
     let of = |events: &[Event], level: Level| -> Vec<LevelScript> {
         events
             .iter()
-            .filter(|event| event.listen == listen && !event.disabled)
+            .filter(|event| event.listen == listen && !event.disabled && event.script.is_some())
             .map(|event| LevelScript {
                 level: level.clone(),
                 source: event.source(),
             })
-            .filter(|script| !script.source.trim().is_empty())
             .collect()
     };
     let mut out = of(&collection.event, Level::Collection);
@@ -175,6 +184,11 @@ mod tests {
             .collect();
         assert_eq!(tests, ["c", "f", "r"]);
         assert!(scripts(&doc, &entries[1], "prerequest").is_empty());
+        let counted: Vec<String> = events(&doc, &entries[1], "prerequest")
+            .into_iter()
+            .map(|script| script.source)
+            .collect();
+        assert_eq!(counted, [""], "an empty script is still one newman counts");
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn normalize(report: &Value, exit_code: Option<i32>) -> Value {
                 })
                 .collect();
             let count = |key: &str| e[key].as_array().map_or(0, Vec::len);
-            json!({
+            let mut execution = json!({
                 "iteration": e["cursor"]["iteration"],
                 "item": e["item"]["name"],
                 "code": e["response"]["code"],
@@ -89,7 +89,12 @@ fn normalize(report: &Value, exit_code: Option<i32>) -> Value {
                 "assertions": assertions,
                 "prerequestScriptErrors": count("prerequestScript"),
                 "testScriptErrors": count("testScript"),
-            })
+            });
+            // An unnamed item has no `item` (newman's name is undefined, dropped from JSON).
+            if let Some(fields) = execution.as_object_mut() {
+                fields.retain(|key, value| key != "item" || !value.is_null());
+            }
+            execution
         })
         .collect();
     json!({"exitCode": exit_code, "stats": stats, "executions": executions})

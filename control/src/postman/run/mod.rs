@@ -78,7 +78,8 @@ struct Prepared {
     /// The request's description (legacy `request.description`).
     description: String,
     draft: Draft,
-    /// The scripts, each with the name of its owner (`pm.execution.location.current`).
+    /// The scripts, each with the name of its owner (`pm.execution.location.current`);
+    /// empty ones too (counted as newman counts them, not run).
     pre: Vec<(String, String)>,
     test: Vec<(String, String)>,
     /// `pm.execution.location`.
@@ -190,7 +191,7 @@ fn prepare(
     );
     // Each script with the name of the collection, folder or request it belongs to.
     let sources = |listen: &str| {
-        tree::scripts(collection, entry, listen)
+        tree::events(collection, entry, listen)
             .into_iter()
             .map(|script| {
                 let owner = match script.level {
@@ -362,6 +363,11 @@ impl State<'_> {
 
         self.summary.stats.prerequests.count(false);
         for (owner, source) in &item.pre {
+            if source.trim().is_empty() {
+                // Nothing to run, but newman counts it.
+                self.script_ran(Phase::Pre, Ok(()), &[], &mut execution);
+                continue;
+            }
             draft.pre_request_script = Some(source.clone());
             let first = outcome.tests.len();
             let info = ScriptInfo {
@@ -443,6 +449,10 @@ impl State<'_> {
         self.summary.stats.tests.count(false);
         outcome.script_values.cookie_jar = self.jar.script_cookies();
         for (owner, source) in &item.test {
+            if source.trim().is_empty() {
+                self.script_ran(Phase::Test, Ok(()), &[], &mut execution);
+                continue;
+            }
             draft.post_response_script = Some(source.clone());
             let first = outcome.tests.len();
             let info = ScriptInfo {

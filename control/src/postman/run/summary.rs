@@ -223,10 +223,12 @@ impl Summary {
             json!({"position": execution.position, "iteration": execution.iteration,
                    "length": self.length, "cycles": self.cycles}),
         );
-        out.insert(
-            "item".to_owned(),
-            json!({"id": execution.item_id, "name": execution.item_name}),
-        );
+        // An item without a name has none here (newman's `item.name` is undefined).
+        let mut item = json!({"id": execution.item_id});
+        if !execution.item_name.is_empty() {
+            item["name"] = json!(execution.item_name);
+        }
+        out.insert("item".to_owned(), item);
         if let Some(sent) = &execution.request {
             out.insert(
                 "request".to_owned(),

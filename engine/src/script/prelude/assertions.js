@@ -69,6 +69,18 @@ function schemaValidator(schema, options) {
     return entry;
 }
 
+// Ours, or a postman-collection SDK object of that class (`require('postman-collection')`):
+// its constructor, or one it inherits from, carries the class name.
+function isKind(value, name) {
+    let kind = value !== null && value !== undefined ? value.constructor : undefined;
+    for (; kind; kind = kind.super_) {
+        if (kind._postman_propertyName === name) { return true; }
+    }
+    return false;
+}
+const isResponse = (value) => value instanceof Response || isKind(value, 'Response');
+const isRequest = (value) => value instanceof Request || isKind(value, 'Request');
+
 function installAssertions(chai) {
     const Assertion = chai.Assertion;
     const eql = chai.util.eql;
@@ -77,7 +89,7 @@ function installAssertions(chai) {
     // when it is not one (it costs as much as the assertion itself).
     const response = (assertion) => {
         const target = assertion._obj;
-        if (!(target instanceof Response)) { new Assertion(target).to.be.postmanResponse; }
+        if (!isResponse(target)) { new Assertion(target).to.be.postmanResponse; }
         return target;
     };
 
@@ -89,17 +101,17 @@ function installAssertions(chai) {
     };
 
     Assertion.addProperty('postmanResponse', function () {
-        this.assert(this._obj instanceof Response,
+        this.assert(isResponse(this._obj),
             'expecting a postman response object but got #{this}', 'not expecting a postman response object');
     });
 
     Assertion.addProperty('postmanRequest', function () {
-        this.assert(this._obj instanceof Request,
+        this.assert(isRequest(this._obj),
             'expecting a postman request object but got #{this}', 'not expecting a postman request object');
     });
 
     Assertion.addProperty('postmanRequestOrResponse', function () {
-        this.assert(this._obj instanceof Response || this._obj instanceof Request,
+        this.assert(isResponse(this._obj) || isRequest(this._obj),
             'expecting a postman request or response object but got #{this}',
             'not expecting a postman request or response object');
     });
@@ -131,7 +143,7 @@ function installAssertions(chai) {
 
     // `ok` is chai's truthiness check for anything but a response, status 200 for one.
     Assertion.addProperty('ok', function () {
-        if (!(this._obj instanceof Response)) {
+        if (!isResponse(this._obj)) {
             this.assert(this._obj, 'expected #{this} to be truthy', 'expected #{this} to be falsy');
             return;
         }
@@ -160,10 +172,10 @@ function installAssertions(chai) {
 
     Assertion.addMethod('header', function (key, value) {
         const target = this._obj;
-        if (!(target instanceof Response || target instanceof Request)) {
+        if (!(isResponse(target) || isRequest(target))) {
             new Assertion(target).to.be.postmanRequestOrResponse;
         }
-        const what = target instanceof Request ? 'request' : 'response';
+        const what = isRequest(target) ? 'request' : 'response';
         const name = String(key);
         this.assert(target.headers.has(key),
             'expected ' + what + ' to have header with key \'' + name + '\'',
@@ -242,7 +254,7 @@ function installAssertions(chai) {
     Assertion.addMethod('jsonSchema', function (schema, options) {
         new Assertion(schema).to.be.an('object');
         const target = this._obj;
-        const data = target instanceof Response ? target.json() : target;
+        const data = isResponse(target) ? target.json() : target;
         const { ajv, validate } = schemaValidator(schema, options);
         const valid = validate(data);
         this.assert(valid && !validate.errors,

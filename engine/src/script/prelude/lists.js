@@ -21,7 +21,9 @@ function text(value) {
 }
 
 // `{{name}}` references resolved through `lookup`, nested references included (at most 19
-// levels, as Postman); unknown names stay as they are.
+// levels, as Postman); unknown names stay as they are, but for Postman's dynamic variables
+// (`{{$guid}}`, `{{$randomCity}}`, ...), which postman-collection's resolver (faker, loaded
+// on first use) fills in.
 function replaceIn(template, lookup) {
     if (typeof template !== 'string') { return template; }
     let current = template;
@@ -33,10 +35,11 @@ function replaceIn(template, lookup) {
             replaced = true;
             return text(value);
         });
-        if (!replaced || next === current) { return next; }
+        if (!replaced || next === current) { current = next; break; }
         current = next;
     }
-    return current;
+    if (current.indexOf('{{$') === -1) { return current; }
+    return new (requireModule('postman-collection').VariableScope)().replaceIn(current);
 }
 
 // A list of `{key, value}`-like members (Postman's PropertyList): headers, query
@@ -282,10 +285,14 @@ class VariableScope {
 
 // `pm.variables`: reads resolve local → iteration data → environment → collection →
 // globals; writes go to the run-local scope.
+VariableScope._postman_propertyName = 'VariableScope';
+
 class Variables {
     constructor(local, chain) {
         Object.defineProperty(this, '_local', { value: local });
         Object.defineProperty(this, '_scopes', { value: [local].concat(chain) });
+        // Works detached too (`const replaceIn = pm.variables.replaceIn`), as in Postman.
+        Object.defineProperty(this, 'replaceIn', { value: (template) => replaceIn(template, (name) => this.get(name)) });
     }
 
     get(key) {
@@ -304,5 +311,5 @@ class Variables {
         return Object.fromEntries(merged);
     }
 
-    replaceIn(template) { return replaceIn(template, (name) => this.get(name)); }
 }
+Variables._postman_propertyName = 'VariableScope';

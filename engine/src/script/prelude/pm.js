@@ -37,6 +37,10 @@ class Request {
     toJSON() { return { method: this.method, url: this.url.toString(), header: this.headers.toJSON(), body: this.body }; }
 }
 
+// postman-collection's `Request.isRequest(pm.request)` (and the same for responses and
+// variable scopes) looks for the class's `_postman_propertyName`.
+Request._postman_propertyName = 'Request';
+
 class Response {
     constructor(input, body) {
         this.code = input.code;
@@ -76,6 +80,7 @@ class Response {
         return { body: this.responseSize, header, total: this.responseSize + header };
     }
 }
+Response._postman_propertyName = 'Response';
 
 // A console line: strings as they are, other values as JSON where possible.
 function show(value) {
@@ -125,13 +130,14 @@ function makeTest(results, pm) {
     const test = (name, fn) => {
         const result = { name: String(name), passed: true, skipped: false, error: null, pending: true };
         results.push(result);
+        // No function: a passing test, as in postman-sandbox (`pm.test.skip` skips).
         if (typeof fn !== 'function') {
-            Object.assign(result, { passed: false, skipped: true, pending: false });
+            settle(result);
             return pm;
         }
         try {
             if (fn.length > 0) {
-                fn((error) => settle(result, error === null ? undefined : error));
+                fn((error) => settle(result, error ? error : undefined));
                 return pm;
             }
             const returned = fn();
@@ -190,6 +196,8 @@ function makePm(input, request, response, scopes, tests) {
         }
     };
     pm.test = makeTest(tests, pm);
+    // Read-only, as postman-sandbox defines them (`pm.globals = []` changes nothing).
+    Object.keys(pm).forEach((key) => Object.defineProperty(pm, key, { writable: false, configurable: false }));
     return pm;
 }
 
@@ -204,8 +212,46 @@ function legacyValue(value) {
     return (value === false || value) && typeof (value && value.toString) === 'function' ? value.toString() : value;
 }
 
+// The legacy `request.data`: `{}` for no body; for a form body (told by its Content-Type)
+// its fields as an object, a repeated key's values as an array in order (postman-sandbox's
+// getRequestBody; a file field's value is its file name); any other body as its text.
+function legacyData(request) {
+    const body = request.body.toString();
+    if (body === '') { return {}; }
+    const type = String(request.headers.get('Content-Type') || '');
+    let pairs;
+    if (/^application\/x-www-form-urlencoded/i.test(type)) {
+        const decode = (part) => {
+            try { return decodeURIComponent(part.replace(/\+/g, ' ')); } catch (e) { return part; }
+        };
+        pairs = body.split('&').filter(Boolean).map((pair) => {
+            const at = pair.indexOf('=');
+            return at < 0 ? [decode(pair), ''] : [decode(pair.slice(0, at)), decode(pair.slice(at + 1))];
+        });
+    } else if (/^multipart\/form-data/i.test(type)) {
+        const boundary = (/boundary="?([^";]+)"?/i.exec(type) || [])[1];
+        if (boundary === undefined) { return body; }
+        pairs = body.split(`--${boundary}`).slice(1, -1).map((part) => {
+            const end = part.indexOf('\r\n\r\n');
+            const head = part.slice(0, end);
+            const name = (/name="([^"]*)"/i.exec(head) || [])[1];
+            const file = (/filename="([^"]*)"/i.exec(head) || [])[1];
+            return [name, file !== undefined ? file : part.slice(end + 4, -2)];
+        }).filter(([name]) => name !== undefined);
+    } else {
+        return body;
+    }
+    return pairs.reduce((data, [key, value]) => {
+        if (!Object.prototype.hasOwnProperty.call(data, key)) { data[key] = value; }
+        else if (Array.isArray(data[key])) { data[key].push(value); }
+        else { data[key] = [data[key], value]; }
+        return data;
+    }, {});
+}
+
 // The Postman 6 `postman.*` functions and the sandbox globals of old test scripts.
-function makeLegacy(scopes, request, response, info) {
+function makeLegacy(scopes, request, response, info, event) {
+    const test = event === 'test';
     const postman = {
         setEnvironmentVariable: (key, value) => scopes.environment.set(key, legacyValue(value)),
         getEnvironmentVariable: (key) => scopes.environment.get(key),
@@ -228,13 +274,14 @@ function makeLegacy(scopes, request, response, info) {
         data: scopes.data.toObject(),
         request: {
             id: info.requestId, name: info.requestName, description: info.requestDescription,
-            url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: request.body.raw
+            url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: legacyData(request)
         },
-        responseCode: response ? response.details() : undefined,
+        // A test script after a failed request sees postman-sandbox's stand-ins.
+        responseCode: response ? response.details() : test ? { code: NaN, name: '', details: '' } : undefined,
         responseBody: response ? response.text() : undefined,
-        responseHeaders: response ? response.headers.toObject() : undefined,
-        responseTime: response ? response.responseTime : undefined,
-        responseCookies: response ? response.cookies.all() : undefined
+        responseHeaders: response ? response.headers.toObject() : test ? {} : undefined,
+        responseTime: response ? response.responseTime : test ? NaN : undefined,
+        responseCookies: response ? response.cookies.all() : test ? [] : undefined
     };
 }
 
@@ -253,6 +300,27 @@ globalThis.clearImmediate = clearTimer;
 globalThis.require = requireModule;
 [Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables, CookieJar]
     .forEach((type) => { Object.freeze(type.prototype); Object.freeze(type); });
+// Postman's sandbox has liquid-json's JSON.parse: a leading byte order mark (UTF-8, -16 or
+// -32, as text) is dropped, and a parse error is a `JSONError`.
+JSON.parse = function (source, reviver) {
+    let text = source;
+    if (typeof text === 'string') {
+        const first = text.charCodeAt(0);
+        const second = text.charCodeAt(1);
+        if (first === 0xFEFF || first === 0xBBBF) { text = text.slice(1); }
+        else if ((first === 0xFE && second === 0xFF) || (first === 0xFF && second === 0xFE)) { text = text.slice(2); }
+        else if (first === 0xEF && second === 0xBB && text.charCodeAt(2) === 0xBF) { text = text.slice(3); }
+    }
+    try { return parse(text, reviver); }
+    catch (error) {
+        error.name = 'JSONError';
+        throw error;
+    }
+};
+
+// Stack traces stay in the engine's form: scripts cannot replace the formatter.
+Object.defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: false });
+
 // Namespace objects are no one's prototype, so freezing them is safe; built-in prototypes
 // stay writable (freezing those breaks ordinary code that assigns e.g. `error.name`).
 [JSON, Math, Reflect].forEach(Object.freeze);
@@ -297,22 +365,24 @@ function begin(json, body) {
         data: new VariableScope(vars.data || {}, typed.data)
     };
     const request = new Request(input.request);
-    const response = input.response ? new Response(input.response, body) : undefined;
+    // Status 0: the request failed, there is no response (a collection run still runs the
+    // test scripts; `pm.response` is undefined there, as in postman-runtime).
+    const response = input.response && input.response.code !== 0 ? new Response(input.response, body) : undefined;
     state = {
         event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
         outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false,
         jar: input.cookieJar, jarChanged: false, request, scopes
     };
-    const legacy = makeLegacy(scopes, request, response, input.info);
+    const legacy = makeLegacy(scopes, request, response, input.info, input.event);
     legacy.pm = makePm(input, request, response, scopes, state.tests);
     state.pm = legacy.pm;
     for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
 }
 
 function finish() {
-    const tests = state.tests.map((t) => ({
-        name: t.name, passed: t.passed && !t.pending, skipped: t.skipped,
-        error: t.pending ? 'the test did not complete' : t.error
+    // A test whose `done` was never called reports nothing, as in postman-sandbox.
+    const tests = state.tests.filter((t) => !t.pending).map((t) => ({
+        name: t.name, passed: t.passed, skipped: t.skipped, error: t.error
     }));
     const legacy = globalThis.tests;
     if (legacy !== null && typeof legacy === 'object') {
