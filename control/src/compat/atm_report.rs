@@ -205,14 +205,16 @@ mod tests {
             &json!({"url": "http://h/", "thresholds": {"max_p95_ms": 200}, "endpoints": [{"name": "a"}], "empty": {}}),
             &mut out,
         );
-        let lines: Vec<String> = out.iter().map(|(p, v)| format!("{p}: {v}")).collect();
+        let mut lines: Vec<String> = out.iter().map(|(p, v)| format!("{p}: {v}")).collect();
+        // Key order is the map's (insertion order only with serde_json's preserve_order).
+        lines.sort();
         assert_eq!(
             lines,
             [
-                "url: http://h/",
-                "thresholds.max_p95_ms: 200",
+                "empty: {}",
                 "endpoints.0.name: a",
-                "empty: {}"
+                "thresholds.max_p95_ms: 200",
+                "url: http://h/"
             ]
         );
     }
