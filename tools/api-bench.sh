@@ -15,6 +15,9 @@
 #   tools/api-bench.sh soak [MIN] [RPS]  a constant_rps run of MIN minutes (default 10) at RPS
 #                                  (default 5000); daemon RSS (anonymous and file-backed, i.e.
 #                                  heap vs LMDB's mapped pages) sampled every 30 s
+#   tools/api-bench.sh atm-run     GET /api/v1/runs/{id} latency (oha, p50/p99) with 1,000 stored
+#                                  runs, for an ATM run of 100 requests whose 100 samples keep
+#                                  headers and bodies
 #   tools/api-bench.sh metrics     GET /metrics latency (oha, p50/p99) with 1,000 stored runs,
 #                                  idle and while a full-speed run goes; GET /storage/status too
 # The target is vayu-target on 127.0.0.1:$TARGET_PORT (default 18080); the daemon gets a
@@ -84,6 +87,25 @@ runs-list)
     store_runs 1000
     echo "GET /runs (default page of 100), 2000 requests, 1 connection:"
     oha --no-tui -n 2000 -c 1 --output-format json "$API/runs" > "$WORK/oha.json"
+    python3 - "$WORK/oha.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["latencyPercentiles"]
+print(f"  p50 {p['p50']*1000:.3f} ms  p99 {p['p99']*1000:.3f} ms  max {d['summary']['slowest']*1000:.3f} ms  ({d['summary']['requestsPerSec']:.0f} req/s)")
+PY
+    ;;
+atm-run)
+    command -v oha >/dev/null || cargo install oha --locked
+    start_target; start_daemon
+    store_runs 999
+    id=$(curl -sf -X POST "$API/api/v1/runs" -H 'Content-Type: application/json' \
+        -d "{\"spec\":{\"name\":\"bench\",\"url\":\"http://127.0.0.1:$PORT/\",\"total_requests\":100,\"concurrency\":10}}" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    wait_done "$id"
+    samples=$(curl -sf "$API/api/v1/runs/$id" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sampled_requests"]))')
+    detailed=$(curl -sf "$API/api/v1/runs/$id/requests/100" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response_headers"] is not None)')
+    echo "GET /api/v1/runs/$id ($samples sampled requests, the 100th with headers: $detailed), 2000 requests, 1 connection:"
+    oha --no-tui -n 2000 -c 1 --output-format json "$API/api/v1/runs/$id" > "$WORK/oha.json"
     python3 - "$WORK/oha.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -293,5 +315,5 @@ PY
     summarize "1001 runs stored"
     ;;
 *)
-    sed -n '2,18p' "$0"; exit 2 ;;
+    sed -n '2,21p' "$0"; exit 2 ;;
 esac
