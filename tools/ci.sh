@@ -35,7 +35,10 @@ fi
 SCHEMATHESIS_VERSION=4.32.5
 if ! target/schemathesis-venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
     echo "== installing schemathesis $SCHEMATHESIS_VERSION (PyPI) in target/schemathesis-venv for the API fuzz test"
-    python3 -m venv target/schemathesis-venv
+    # Debian's system python makes venvs only with its python3-venv package.
+    python3 -m venv target/schemathesis-venv \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+            && rm -rf target/schemathesis-venv && python3 -m venv target/schemathesis-venv; }
     target/schemathesis-venv/bin/pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 if ! command -v ip >/dev/null 2>&1; then
