@@ -78,6 +78,16 @@ store_runs() {
     last=$(curl -sf "$API/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
     wait_done "$last"
 }
+# `latency N URL LABEL`: N sequential GETs of URL with oha (1 connection); p50/p99/max.
+latency() {
+    oha --no-tui -n "$1" -c 1 --output-format json "$2" > "$WORK/oha.json"
+    python3 - "$WORK/oha.json" "$3" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["latencyPercentiles"]
+print(f"  {sys.argv[2]}: p50 {p['p50']*1000:.3f} ms  p99 {p['p99']*1000:.3f} ms  max {d['summary']['slowest']*1000:.3f} ms  ({d['summary']['requestsPerSec']:.0f} req/s)")
+PY
+}
 rss_kb() { awk '/RssAnon|RssFile/ {printf "%s %s KiB  ", $1, $2}' "/proc/$DAEMON_PID/status"; }
 
 case "${1:-}" in
@@ -86,13 +96,7 @@ runs-list)
     start_target; start_daemon
     store_runs 1000
     echo "GET /runs (default page of 100), 2000 requests, 1 connection:"
-    oha --no-tui -n 2000 -c 1 --output-format json "$API/runs" > "$WORK/oha.json"
-    python3 - "$WORK/oha.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-p = d["latencyPercentiles"]
-print(f"  p50 {p['p50']*1000:.3f} ms  p99 {p['p99']*1000:.3f} ms  max {d['summary']['slowest']*1000:.3f} ms  ({d['summary']['requestsPerSec']:.0f} req/s)")
-PY
+    latency 2000 "$API/runs" "1000 runs stored"
     ;;
 atm-run)
     command -v oha >/dev/null || cargo install oha --locked
@@ -105,13 +109,7 @@ atm-run)
     samples=$(curl -sf "$API/api/v1/runs/$id" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sampled_requests"]))')
     detailed=$(curl -sf "$API/api/v1/runs/$id/requests/100" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response_headers"] is not None)')
     echo "GET /api/v1/runs/$id ($samples sampled requests, the 100th with headers: $detailed), 2000 requests, 1 connection:"
-    oha --no-tui -n 2000 -c 1 --output-format json "$API/api/v1/runs/$id" > "$WORK/oha.json"
-    python3 - "$WORK/oha.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-p = d["latencyPercentiles"]
-print(f"  p50 {p['p50']*1000:.3f} ms  p99 {p['p99']*1000:.3f} ms  max {d['summary']['slowest']*1000:.3f} ms  ({d['summary']['requestsPerSec']:.0f} req/s)")
-PY
+    latency 2000 "$API/api/v1/runs/$id" "1000 runs stored"
     ;;
 sse)
     start_target; start_daemon
@@ -290,29 +288,18 @@ metrics)
     command -v oha >/dev/null || cargo install oha --locked
     start_target; start_daemon
     store_runs 1000
-    summarize() {
-        python3 - "$WORK/oha.json" "$1" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-p = d["latencyPercentiles"]
-print(f"  {sys.argv[2]}: p50 {p['p50']*1000:.3f} ms  p99 {p['p99']*1000:.3f} ms  max {d['summary']['slowest']*1000:.3f} ms  ({d['summary']['requestsPerSec']:.0f} req/s)")
-PY
-    }
     echo "GET /metrics, 2000 requests, 1 connection:"
-    oha --no-tui -n 2000 -c 1 --output-format json "$API/metrics" > "$WORK/oha.json"
-    summarize "idle, 1000 runs stored"
+    latency 2000 "$API/metrics" "idle, 1000 runs stored"
     id=$(post_run "{\"url\":\"http://127.0.0.1:$PORT/\",\"mode\":\"constant_concurrency\",\"concurrency\":64,\"duration\":\"60s\"}" | run_id_of)
     until curl -sf "$API/metrics" | grep -q "^vayu_run_requests_total{run_id=\"$id\"} [1-9]"; do sleep 0.1; done
-    oha --no-tui -n 2000 -c 1 --output-format json "$API/metrics" > "$WORK/oha.json"
-    summarize "during a full-speed run (c 64), 1001 runs stored"
+    latency 2000 "$API/metrics" "during a full-speed run (c 64), 1001 runs stored"
     curl -sf "$API/metrics" | grep -E "^vayu_(active_runs|shards|runs_stored) |^vayu_run_completions_per_second"
     curl -sf -X POST "$API/run/$id/stop" > /dev/null
     wait_done "$id"
     rps=$(curl -sf "$API/run/$id/report" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["avgRps"])')
     echo "  (that run: $rps req/s)"
     echo "GET /storage/status, 200 requests, 1 connection:"
-    oha --no-tui -n 200 -c 1 --output-format json "$API/storage/status" > "$WORK/oha.json"
-    summarize "1001 runs stored"
+    latency 200 "$API/storage/status" "1001 runs stored"
     ;;
 *)
     sed -n '2,21p' "$0"; exit 2 ;;
