@@ -242,8 +242,9 @@ pub struct Summary {
     pub throughput: f64,
     /// Seconds spent resolving and connecting before the first request.
     pub setup_overhead: f64,
-    /// Seconds from the run's request to its end: setup, the measured window and the drain
-    /// of in-flight requests (`setupOverhead` + `totalDurationSeconds`).
+    /// Seconds the run took: setup, the measured window and the drain of in-flight
+    /// requests (`setupOverhead` + `totalDurationSeconds`; a wait for `start_at` is not
+    /// counted).
     pub wall_time_seconds: f64,
     pub peak_concurrency: u64,
     pub dropped_requests: u64,
