@@ -15,11 +15,10 @@
 # on a fresh data dir, then starts N runs of 100 requests (concurrency 2) one after another,
 # waiting for each to end. Prints the daemon's VmRSS every 10 runs, after run 10, after run N
 # and the difference. Issue 9's bar: 1,000 runs, RSS after run 1,000 within +20 MB of run 10.
-# VmRSS includes RssFile, the pages of the LMDB data file mapped in as it grows with the stored
-# runs (~32 kB a run); RssAnon is the heap. DELETE=1 deletes each run once it has ended, so the
-# data file reuses its free pages and VmRSS should stay flat too. The long run stores its ticks
-# (~10 a second) in the same file: its RssFile slope is the stored ticks' pages the daemon reads
-# back; RssAnon's is what the daemon holds.
+# VmRSS = RssAnon (the heap) + RssFile (the binary and the pages of the LMDB data file the
+# daemon has touched; the writer thread unmaps the data file's pages every 10 s, so RssFile
+# saw-tooths instead of growing with the stored history, DECISIONS §69). DELETE=1 deletes each
+# run once it has ended. The long run stores its ticks (~10 a second) in the same file.
 # Environment: DELETE=1, VAYU_PORT (default 19876), TARGET_PORT (default 18300), SKIP_BUILD=1 (use the
 # binaries as built), VAYU_BIN (default target/release/vayu: e.g. a copy of an older build), TARGET_BIN
 # (default target/release/vayu-target),

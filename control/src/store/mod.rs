@@ -7,6 +7,7 @@
 pub mod config;
 pub mod entities;
 pub mod lock;
+mod mapped;
 pub mod plans;
 pub mod runs;
 pub mod status;
@@ -124,7 +125,7 @@ impl Store {
         };
         runs::fail_interrupted(&mut txn, &dbs)?;
         txn.commit()?;
-        let writer = writer::Writer::start(env.clone(), dbs, map_bytes);
+        let writer = writer::Writer::start(env.clone(), dbs, map_bytes, mapped::MappedPages::new(dir));
         Ok(Store {
             env,
             dbs,

@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender};
 use heed::{Env, MdbError, RwTxn, WithoutTls};
 
+use super::mapped::MappedPages;
 use super::{Dbs, StoreError};
 
 /// A write: runs on the writer thread inside a (nested) write transaction.
@@ -40,11 +41,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(env: Env<WithoutTls>, dbs: Dbs, map_bytes: usize) -> Writer {
+    pub fn start(
+        env: Env<WithoutTls>,
+        dbs: Dbs,
+        map_bytes: usize,
+        mut mapped: MappedPages,
+    ) -> Writer {
         let (jobs, queue) = crossbeam_channel::unbounded();
         let thread = std::thread::Builder::new()
             .name("vayu-db-writer".to_owned())
-            .spawn(move || run(&env, &dbs, map_bytes, &queue))
+            .spawn(move || run(&env, &dbs, map_bytes, &queue, &mut mapped))
             .expect("spawning the database writer thread (process start-up)");
         Writer {
             jobs,
@@ -105,7 +111,13 @@ impl Writer {
     }
 }
 
-fn run(env: &Env<WithoutTls>, dbs: &Dbs, map_bytes: usize, queue: &Receiver<Job>) {
+fn run(
+    env: &Env<WithoutTls>,
+    dbs: &Dbs,
+    map_bytes: usize,
+    queue: &Receiver<Job>,
+    mapped: &mut MappedPages,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -141,6 +153,7 @@ fn run(env: &Env<WithoutTls>, dbs: &Dbs, map_bytes: usize, queue: &Receiver<Job>
                 }
             }
         }
+        mapped.release_if_due();
     }
 }
 
