@@ -318,7 +318,23 @@ impl Shard {
 
     fn task_finished(&self) {
         self.live_tasks.set(self.live_tasks.get() - 1);
-        if self.live_tasks.get() == 0 {
+        self.wake_if_done();
+    }
+
+    /// True when the shard has nothing left to do: no task is running and, in open loop,
+    /// the dispatcher has handed out its last slot (a shard may start with no connection
+    /// and open them as slots fall due).
+    fn done(&self) -> bool {
+        self.live_tasks.get() == 0
+            && match &self.pacer {
+                Pacer::Open(open) => open.is_finished(),
+                Pacer::Closed(_) => true,
+            }
+    }
+
+    /// Wakes the tick loop waiting for [`Shard::done`] once it holds.
+    fn wake_if_done(&self) {
+        if self.done() {
             if let Some(waker) = self.all_done.take() {
                 waker.wake();
             }

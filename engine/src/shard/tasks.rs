@@ -122,6 +122,7 @@ pub(super) async fn dispatch(shard: Rc<Shard>, driver: Driver) {
         }
     }
     open.finish();
+    shard.wake_if_done();
 }
 
 /// Sends one snapshot per tick (aligned to `t0`) and a last one as soon as every task has
@@ -170,13 +171,13 @@ fn fault_injected(index: usize) -> bool {
     std::env::var(FAULT_PANIC_SHARD).is_ok_and(|shard| shard.parse() == Ok(index))
 }
 
-/// Waits until `deadline`, or until no task is left. Returns whether all tasks are done.
+/// Waits until `deadline`, or until the shard is [done](Shard::done). Returns whether it is.
 async fn wait_all_done_or(shard: &Rc<Shard>, deadline: Instant) -> bool {
     let mut sleep = std::pin::pin!(monoio::time::sleep_until(monoio::time::Instant::from_std(
         deadline
     )));
     poll_fn(|cx| {
-        if shard.live_tasks.get() == 0 {
+        if shard.done() {
             return Poll::Ready(true);
         }
         shard.all_done.set(Some(cx.waker().clone()));

@@ -47,6 +47,31 @@ fn constant_rps_is_within_two_percent_over_four_seconds() {
     assert!((490.0..=510.0).contains(&actual), "actualRps {actual}");
 }
 
+/// Open-loop `-c` is the pool opened up front, not a requirement: with fewer connections
+/// than shards, a shard starts with none and opens them as its slots fall due. (It used to
+/// end at once, silently sending half the rate.)
+#[test]
+fn an_open_loop_shard_that_starts_without_a_connection_sends_its_slots() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let args = [
+        &*url,
+        "--rps",
+        "200",
+        "-z",
+        "1s",
+        "-c",
+        "1",
+        "--workers",
+        "2",
+    ];
+    let doc = run_json(&args, LIMIT);
+    assert_completed(&doc);
+    assert_eq!(server.requests(), 200, "{}", pretty(&doc));
+    assert_eq!(count(&doc, "/summary/totalRequests"), 200);
+    assert_eq!(count(&doc, "/summary/droppedRequests"), 0);
+}
+
 #[test]
 fn constant_concurrency_runs_for_its_duration_and_counts_every_request() {
     let server = TestServer::start(Behaviour::Ok);

@@ -121,6 +121,21 @@ fn four_open_loop_instances_send_the_single_machine_schedule() {
     }
 }
 
+/// `-c 2` over 4 instances gives two of them no connection up front; they open one when
+/// their first slot falls due, and every slot is sent.
+#[test]
+fn open_loop_instances_without_an_initial_connection_send_their_share() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    let reports = run_instances(&[&url, "--rps", "400", "-z", "1s", "-c", "2"]);
+    let shares: Vec<u64> = reports
+        .iter()
+        .map(|doc| count(doc, "/summary/totalRequests"))
+        .collect();
+    assert_eq!(shares, vec![100; 4]);
+    assert_eq!(server.requests(), 400);
+}
+
 #[test]
 fn bad_segments_and_past_start_times_are_refused() {
     let server = TestServer::start(Behaviour::Ok);
