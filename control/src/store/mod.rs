@@ -125,7 +125,8 @@ impl Store {
         };
         runs::fail_interrupted(&mut txn, &dbs)?;
         txn.commit()?;
-        let writer = writer::Writer::start(env.clone(), dbs, map_bytes, mapped::MappedPages::new(dir));
+        let writer =
+            writer::Writer::start(env.clone(), dbs, map_bytes, mapped::MappedPages::new(dir));
         Ok(Store {
             env,
             dbs,
