@@ -9,7 +9,8 @@
 # the generator's p50/p99 latency (from the intended send time for both tools), vayu's
 # avgQueueWaitMs (how late requests left), the achieved rate (requests the target counted /
 # duration), and the generator's CPU (user+sys from /usr/bin/time) as % of one core. Rows go
-# to target/pacing/results.csv; the table shows medians over rounds.
+# to target/pacing/results.csv; the table shows medians over rounds. The tool `vayu-base` runs
+# the binary BASE_VAYU (e.g. a copy of an older build) the same way, for before/after figures.
 set -euo pipefail
 
 RATES="10 1000 20000"
@@ -63,7 +64,10 @@ run_one() {  # run_one ROUND RATE TOOL
     local round=$1 rate=$2 tool=$3 raw="$OUT/raw/$1-$2-$3"
     curl -s -o /dev/null "http://127.0.0.1:${PORT}/__reset"
     case "$tool" in
-        vayu) taskset -c 0 /usr/bin/time -o "$raw.time" -f "%U %S" target/release/vayu run "$URL" \
+        vayu|vayu-base)
+            local bin=target/release/vayu
+            [[ "$tool" == vayu-base ]] && bin=${BASE_VAYU:?vayu-base needs BASE_VAYU=PATH}
+            taskset -c 0 /usr/bin/time -o "$raw.time" -f "%U %S" "$bin" run "$URL" \
                   --rps "$rate" -z "$DURATION" -c "$CONNS" --workers 1 --json > "$raw.json" 2> "$raw.err" ;;
         oha) taskset -c 0 /usr/bin/time -o "$raw.time" -f "%U %S" "$OHA" -z "$DURATION" -c "$CONNS" \
                  -q "$rate" --latency-correction --no-tui --output-format json "$URL" > "$raw.json" 2> "$raw.err" ;;
@@ -74,7 +78,7 @@ import json, sys
 raw, tool, rnd, rate, count, dur = sys.argv[1:]
 doc = json.load(open(raw + ".json"))
 user, sys_ = (float(x) for x in open(raw + ".time").read().split()[-2:])
-if tool == "vayu":
+if tool.startswith("vayu"):
     p50, p99 = doc["latency"]["p50"], doc["latency"]["p99"]
     qwait = doc["summary"]["avgQueueWaitMs"]
 else:
