@@ -8,6 +8,7 @@ pub mod collection_load;
 pub mod import;
 pub mod k8s;
 pub mod merge;
+mod mergeable_ticks;
 pub mod plan_file;
 pub mod progress;
 pub mod request;

@@ -14,6 +14,7 @@ use vayu_engine::aggregate::{unix_ms, RunResult};
 use vayu_engine::render::{self, Format, Sources};
 use vayu_engine::Finished;
 
+use super::mergeable_ticks;
 use super::progress::Progress;
 use super::{summary, RunArgs, EXIT_FAILURE, EXIT_THRESHOLD, EXIT_USAGE};
 
@@ -36,6 +37,8 @@ pub fn execute(args: RunArgs) -> ExitCode {
 
     let progress = Progress::new(plan.plan(), args.quiet);
     let segmented = !plan.plan().segment.is_whole();
+    let mergeable_step =
+        mergeable_ticks::step(plan.plan().tick_interval, plan.plan().load.duration());
     // Ticks are kept only when the output file charts or lists them, or holds the result of
     // an instance of a split test.
     let keep_ticks = out_format.is_some_and(|format| match format {
@@ -92,10 +95,7 @@ pub fn execute(args: RunArgs) -> ExitCode {
     let mut finished = finished;
     // An instance of a split test leaves its result in the JSON file, for `vayu merge`.
     let mergeable = if segmented && out_format == Some(Format::Json) {
-        finished.result.ticks = ticks
-            .iter()
-            .filter_map(|tick| serde_json::from_value(tick.clone()).ok())
-            .collect();
+        finished.result.ticks = mergeable_ticks::thin(&ticks, mergeable_step);
         Some(&finished.result)
     } else {
         None
