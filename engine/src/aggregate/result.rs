@@ -319,7 +319,7 @@ pub fn merge_ticks(parts: &[RunResult]) -> Vec<LiveTick> {
 }
 
 /// Thresholds as what they judge (`abortOnFail` has no meaning once a run is over).
-mod thresholds_wire {
+pub(super) mod thresholds_wire {
     use super::*;
     use crate::threshold::{Aggregate, Metric, Op};
 
@@ -366,7 +366,7 @@ mod thresholds_wire {
 }
 
 /// Histograms as base64 of the V2 deflate encoding (HdrHistogram's interchange format).
-mod histogram_wire {
+pub(super) mod histogram_wire {
     use super::*;
 
     pub fn serialize<S: Serializer>(histogram: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
@@ -395,7 +395,7 @@ mod histogram_wire {
 }
 
 /// Counters with failures by type name and statuses by code (sparse).
-mod counters_wire {
+pub(super) mod counters_wire {
     use super::*;
 
     #[derive(Serialize, Deserialize)]
@@ -485,7 +485,7 @@ mod counters_wire {
 }
 
 /// Test counts, per test name as `[passed, failed]`.
-mod tests_wire {
+pub(super) mod tests_wire {
     use super::*;
 
     #[derive(Serialize, Deserialize)]
