@@ -12,7 +12,7 @@ use crate::field::FieldError;
 
 /// One report of one instance: its snapshot of a live tick, or its end, or both; with the
 /// test's facts until the daemon has acknowledged one report of this instance.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InstanceReport {
     /// This instance (0-based).
@@ -20,13 +20,13 @@ pub struct InstanceReport {
     /// How many instances the test is split across.
     pub instances: u32,
     /// The test's facts; the first report the daemon accepts for a key must carry them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub test: Option<LiveTest>,
     /// What the instance measured during one live tick.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tick: Option<Snapshot>,
     /// The instance has finished: how, and its whole result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub end: Option<InstanceEnd>,
 }
 
@@ -81,10 +81,7 @@ impl InstanceReport {
         }
         if let Some(test) = &self.test {
             if test.tick_interval_ms == 0 {
-                return Err(FieldError::new(
-                    "test.tickIntervalMs",
-                    "must be at least 1",
-                ));
+                return Err(FieldError::new("test.tickIntervalMs", "must be at least 1"));
             }
         }
         if let Some(end) = &self.end {
