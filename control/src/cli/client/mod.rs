@@ -84,6 +84,8 @@ pub fn finish(outcome: Outcome) -> ExitCode {
 /// A connection to one daemon.
 pub struct Client {
     base: Url,
+    /// The flag that gave `base`, named in errors.
+    flag: String,
     key: Option<String>,
     agent: ureq::Agent,
     /// For streams: no overall deadline.
@@ -122,6 +124,7 @@ impl Client {
         };
         Ok(Client {
             base,
+            flag: flag.to_owned(),
             key,
             agent: agent(Some(deadline)),
             streaming: agent(None),
@@ -199,8 +202,8 @@ impl Client {
     ) -> Result<Response<Body>, Failure> {
         let mut response = answer.map_err(|err| {
             Failure::Daemon(format!(
-                "cannot reach the daemon at {}: {err} (is `vayu serve` running there? --server sets the URL)",
-                self.base
+                "cannot reach the daemon at {}: {err} (is `vayu serve` running there? {} sets the URL)",
+                self.base, self.flag
             ))
         })?;
         if response.status().is_success() {
