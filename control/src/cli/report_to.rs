@@ -29,7 +29,7 @@ const CALL_DEADLINE: Duration = Duration::from_secs(10);
 const END_ATTEMPTS: u32 = 3;
 
 enum Message {
-    Tick(Snapshot),
+    Tick(Box<Snapshot>),
     End(Box<InstanceEnd>),
 }
 
@@ -163,7 +163,7 @@ pub struct Sink {
 
 impl Sink {
     fn put(&self, snapshot: Snapshot) {
-        match self.queue.try_send(Message::Tick(snapshot)) {
+        match self.queue.try_send(Message::Tick(Box::new(snapshot))) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -220,7 +220,7 @@ impl Worker {
         for message in queue {
             match message {
                 Message::Tick(snapshot) => {
-                    let delivered = self.post(Some(snapshot), None);
+                    let delivered = self.post(Some(&snapshot), None);
                     let counter = if delivered { &self.sent } else { &self.dropped };
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
@@ -244,12 +244,12 @@ impl Worker {
     }
 
     /// Posts one report; whether the daemon took it.
-    fn post(&mut self, tick: Option<Snapshot>, end: Option<&InstanceEnd>) -> bool {
+    fn post(&mut self, tick: Option<&Snapshot>, end: Option<&InstanceEnd>) -> bool {
         let body = serde_json::to_vec(&Wire {
             instance: self.instance,
             instances: self.instances,
             test: (!self.announced).then_some(&self.test),
-            tick: tick.as_ref(),
+            tick,
             end,
         });
         let answer = match body {
@@ -340,7 +340,7 @@ mod tests {
         let read: InstanceReport =
             serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}: {text}"));
         assert_eq!((read.instance, read.instances), (1, 2));
-        assert_eq!(read.tick.map(|tick| tick.seq), Some(3));
+        assert_eq!(read.tick.as_ref().map(|tick| tick.seq), Some(3));
         assert!(read.check().is_ok());
     }
 }

@@ -67,7 +67,10 @@ impl Interval {
         self.counters.add(&tick.counters);
         self.tests.add(&tick.tests);
         // Same fixed bounds everywhere: adding cannot fail.
-        let _ = self.latency.get_or_insert_with(new_histogram).add(&tick.latency);
+        let _ = self
+            .latency
+            .get_or_insert_with(new_histogram)
+            .add(&tick.latency);
         let _ = self
             .queue_wait
             .get_or_insert_with(new_histogram)
@@ -275,7 +278,11 @@ impl Aggregator {
     fn snapshot(&mut self, seq: u64, peak_in_flight: u64) {
         let last = self.all_finished();
         let in_flight = self.in_flight.iter().sum();
-        let names: Vec<String> = self.endpoints.iter().map(|(name, _)| name.clone()).collect();
+        let names: Vec<String> = self
+            .endpoints
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect();
         let Some((interval, taken)) = &mut self.snapshots else {
             return;
         };

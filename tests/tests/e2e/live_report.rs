@@ -197,7 +197,7 @@ fn a_threshold_the_whole_test_fails_stops_every_instance() {
     assert_eq!(live["metadata"]["abortedBy"], "http_reqs: count<500");
     assert_eq!(live["passed"], false);
     let total = count(&live, "/summary/totalRequests");
-    assert!(total >= 500 && total < 6000, "stopped early: {total}");
+    assert!((500..6000).contains(&total), "stopped early: {total}");
     assert_eq!(total, server.requests(), "every request is counted once");
     assert_eq!(live["summary"], merged(&dir, 3, 99)["summary"]);
 }
