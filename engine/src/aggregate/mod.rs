@@ -22,7 +22,7 @@ pub use final_report::Ending;
 pub use result::{
     merge_ticks, EndpointResult, MergeError, ReportContext, RunResult, RESULT_VERSION,
 };
-pub use snapshot::{LiveTest, Snapshot};
+pub use snapshot::{LiveTest, Snapshot, MAX_ENDPOINTS};
 
 /// Cumulative state of one run.
 pub struct Aggregator {

@@ -106,6 +106,8 @@ pub struct RunResult {
     pub latency: Histogram<u64>,
     #[serde(with = "histogram_wire")]
     pub queue_wait: Histogram<u64>,
+    /// At most [`MAX_ENDPOINTS`](super::snapshot::MAX_ENDPOINTS).
+    #[serde(deserialize_with = "super::snapshot::bounded")]
     pub endpoints: Vec<EndpointResult>,
     #[serde(with = "tests_wire")]
     pub tests: TestCounts,

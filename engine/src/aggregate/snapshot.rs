@@ -35,6 +35,7 @@ pub struct Snapshot {
     #[serde(with = "tests_wire")]
     pub tests: TestCounts,
     /// Per endpoint, in plan order (multi-endpoint runs; empty otherwise).
+    #[serde(deserialize_with = "bounded")]
     pub endpoints: Vec<EndpointResult>,
     /// Requests in flight at the end of the tick.
     pub in_flight: u64,
@@ -94,6 +95,7 @@ pub struct LiveTest {
     /// Requests the whole test sends (0 when open-ended).
     pub requests_expected: u64,
     /// Endpoint names in plan order (multi-endpoint runs; empty otherwise).
+    #[serde(deserialize_with = "bounded")]
     pub endpoints: Vec<String>,
     /// The plan's thresholds, with `abortOnFail`, judged on the whole test.
     #[serde(with = "live_thresholds")]
@@ -118,6 +120,42 @@ impl LiveTest {
     pub fn tick_interval(&self) -> Duration {
         Duration::from_millis(self.tick_interval_ms.max(1))
     }
+}
+
+/// Most endpoints a serialized result, snapshot or test may hold: each costs a full-range
+/// histogram (~190 KB) once read, so a body cannot make the reader allocate without bound.
+pub const MAX_ENDPOINTS: usize = 1000;
+
+/// A list of at most [`MAX_ENDPOINTS`] items, refused as soon as it holds more.
+pub(super) fn bounded<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Bounded<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Bounded<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "a list of at most {MAX_ENDPOINTS} endpoints")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                if items.len() == MAX_ENDPOINTS {
+                    return Err(serde::de::Error::custom(format!(
+                        "more than {MAX_ENDPOINTS} endpoints"
+                    )));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+
+    d.deserialize_seq(Bounded(std::marker::PhantomData))
 }
 
 /// Thresholds with what decides aborting (`abortOnFail`, `delayAbortEval` in ms).
@@ -192,6 +230,22 @@ mod tests {
     fn through_json(snapshot: &Snapshot) -> Snapshot {
         let text = serde_json::to_string(snapshot).unwrap_or_else(|err| panic!("{err}"));
         serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    #[test]
+    fn endpoint_lists_are_bounded() {
+        let names: Vec<String> = (0..=MAX_ENDPOINTS).map(|i| i.to_string()).collect();
+        let test = serde_json::json!({
+            "configuration": null, "tickIntervalMs": 100, "requestsExpected": 0,
+            "endpoints": names, "thresholds": [],
+        });
+        let refused = serde_json::from_value::<LiveTest>(test)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            refused.is_some_and(|message| message.contains("more than 1000 endpoints")),
+            "a list one over the bound is refused"
+        );
     }
 
     #[test]

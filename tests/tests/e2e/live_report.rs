@@ -36,6 +36,18 @@ fn run_reporting(
     dir: &TempDir,
     during: impl FnOnce(),
 ) -> Vec<Output> {
+    run_reporting_with(daemon, instances, args, dir, None, during)
+}
+
+/// As [`run_reporting`], the instances given `key` as `VAYU_API_KEY`.
+fn run_reporting_with(
+    daemon: &Daemon,
+    instances: u32,
+    args: &[&str],
+    dir: &TempDir,
+    key: Option<&str>,
+    during: impl FnOnce(),
+) -> Vec<Output> {
     let at = start_at(Duration::from_millis(1500));
     let running: Vec<_> = (0..instances)
         .map(|instance| {
@@ -51,6 +63,9 @@ fn run_reporting(
                 .env_remove("JOB_COMPLETION_INDEX")
                 .env_remove("VAYU_INSTANCES")
                 .env_remove("VAYU_API_KEY");
+            if let Some(key) = key {
+                cmd.env("VAYU_API_KEY", key);
+            }
             spawn(cmd)
         })
         .collect();
@@ -248,6 +263,11 @@ fn bad_reports_are_refused_naming_the_field() {
         ),
         (json!({"instance": 0, "instances": 1}), 400, "tick"),
         (
+            json!({"instance": 0, "instances": 10_001, "tick": null}),
+            400,
+            "instances",
+        ),
+        (
             json!({"instance": 0, "instances": 1, "tick": {"seq": 0}}),
             400,
             "tick",
@@ -280,4 +300,60 @@ fn bad_reports_are_refused_naming_the_field() {
     assert_eq!(unknown.status, 404, "{}", unknown.body);
     assert_eq!(unknown.json()["error"]["code"], "DISTRIBUTED_RUN_NOT_FOUND");
     assert_eq!(daemon.get("/runs").json(), json!([]), "nothing was created");
+}
+
+#[test]
+fn instances_send_the_daemons_api_key_and_run_on_without_it() {
+    let server = TestServer::start(Behaviour::Ok);
+    let scratch = TempDir::new();
+    let daemon = Daemon::start_with(scratch.path(), &[], &[("VAYU_API_KEY", "s3cret")]);
+    let dir = TempDir::new();
+    let args = [server.url(), "-n".to_owned(), "100".to_owned()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let runs = || {
+        daemon
+            .request("GET", "/runs", &[("Authorization", "Bearer s3cret")], None)
+            .json()
+    };
+    // Without the key: refused, warned about once, and the load runs anyway.
+    for out in run_reporting_with(&daemon, 2, &args, &dir, None, || {}) {
+        assert_eq!(out.code, Some(0), "{out}");
+        assert_eq!(
+            out.stderr.matches("warning: --report-to").count(),
+            3,
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("401 UNAUTHORIZED"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("live snapshots were not delivered"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(server.requests(), 100);
+    assert_eq!(runs(), json!([]), "no run without the key");
+    // With it: one run of the whole test.
+    for out in run_reporting_with(&daemon, 2, &args, &dir, Some("s3cret"), || {}) {
+        assert_eq!(out.code, Some(0), "{out}");
+        assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    }
+    assert_eq!(server.requests(), 200);
+    let id = poll("the distributed run", || {
+        runs().as_array()?.first()?["id"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    let record = poll("its end", || {
+        let record = daemon
+            .request(
+                "GET",
+                &format!("/run/{id}"),
+                &[("Authorization", "Bearer s3cret")],
+                None,
+            )
+            .json();
+        (record["status"] == "completed").then_some(record)
+    });
+    assert_eq!(count(&record, "/summary/totalRequests"), 100, "{record}");
 }

@@ -122,8 +122,21 @@ impl Board {
                 ),
             )));
         }
-        run.heard = Instant::now();
         let instance = report.instance;
+        if let Some(tick) = &report.tick {
+            let from = run.seen[instance as usize].unwrap_or(0);
+            if tick.seq > from.saturating_add(wire::MAX_TICK_STEP) {
+                return Err(DistributedError::Invalid(FieldError::new(
+                    "tick.seq",
+                    format!(
+                        "{} is more than {} ticks after this instance's last ({from})",
+                        tick.seq,
+                        wire::MAX_TICK_STEP
+                    ),
+                )));
+            }
+        }
+        run.heard = Instant::now();
         if let Some(tick) = report.tick {
             run.merge(instance, tick);
         }
@@ -244,7 +257,7 @@ impl Going {
     fn end(&mut self, instance: u32, end: InstanceEnd) {
         let part = instance as usize;
         if !self.over[part] {
-            let next = self.seen[part].map_or(0, |seen| seen + 1);
+            let next = self.seen[part].map_or(0, |seen| seen.saturating_add(1));
             self.merge(instance, Snapshot::empty(next, true));
         }
         self.ends.entry(instance).or_insert(Part {

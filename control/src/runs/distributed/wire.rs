@@ -57,12 +57,23 @@ pub struct ReportAnswer {
     pub aborted_by: Option<String>,
 }
 
+/// Most instances one test may be split across here (the daemon keeps a little state per
+/// instance).
+pub const MAX_INSTANCES: u32 = 10_000;
+
+/// Most ticks one report may move an instance on (an hour at the default 100 ms tick, e.g.
+/// a daemon restarted during a test): publishing is linear in the ticks.
+pub const MAX_TICK_STEP: u64 = 36_000;
+
 impl InstanceReport {
     /// Checks what the types cannot: the instance is one of the test's, something is
     /// reported, and an end is this instance's.
     pub fn check(&self) -> Result<(), FieldError> {
-        if self.instances == 0 {
-            return Err(FieldError::new("instances", "must be at least 1"));
+        if self.instances == 0 || self.instances > MAX_INSTANCES {
+            return Err(FieldError::new(
+                "instances",
+                format!("must be between 1 and {MAX_INSTANCES}"),
+            ));
         }
         if self.instance >= self.instances {
             return Err(FieldError::new(
