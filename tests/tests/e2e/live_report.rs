@@ -2,7 +2,9 @@
 //! run` processes stand in for the pods, a real `vayu serve` aggregates them into one run.
 //! Its report equals `vayu merge` of the instances' files; an `abortOnFail` threshold that
 //! the whole test fails stops every instance (exit 99, as a local abort); a stop through
-//! the API reaches every instance; bad reports are refused naming the field.
+//! the API reaches every instance; the daemon's API key is sent, and without it the load
+//! runs anyway; a run whose instances fall silent fails naming them; bad reports are
+//! refused naming the field.
 
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -247,6 +249,22 @@ fn a_stop_through_the_api_reaches_every_instance() {
     assert_eq!(total, server.requests());
 }
 
+/// A tick in which nothing happened, as an instance sends it.
+fn empty_tick(seq: u64) -> Value {
+    json!({
+        "seq": seq, "last": false,
+        "counters": {"sent": 0, "completed": 0, "succeeded": 0, "bytesSent": 0,
+            "bytesReceived": 0, "failures": {}, "statuses": {}, "timing": [0, 0, 0, 0, 0, 0, 0],
+            "slow": 0, "errorSamples": 0},
+        "latency": "HISTFAAAAB94nJNpmSzMwMDAyAABzFAazL82eQmD/QeoCABVgwSI",
+        "queueWait": "HISTFAAAAB94nJNpmSzMwMDAyAABzFAazL82eQmD/QeoCABVgwSI",
+        "tests": {"samplesSelected": 0, "samplesTested": 0, "passed": 0, "failed": 0,
+            "skippedForTime": 0, "samplesWithoutResponse": 0, "scriptErrors": 0, "byName": {},
+            "firstError": null},
+        "endpoints": [], "inFlight": 0, "peakInFlight": 0,
+    })
+}
+
 #[test]
 fn bad_reports_are_refused_naming_the_field() {
     let daemon = Daemon::start();
@@ -281,18 +299,7 @@ fn bad_reports_are_refused_naming_the_field() {
         let named = doc["error"]["field"].as_str().unwrap_or_default();
         assert!(named.starts_with(field), "{body}: field {named}");
     }
-    let empty = json!({
-        "seq": 0, "last": false,
-        "counters": {"sent": 0, "completed": 0, "succeeded": 0, "bytesSent": 0,
-            "bytesReceived": 0, "failures": {}, "statuses": {}, "timing": [0, 0, 0, 0, 0, 0, 0],
-            "slow": 0, "errorSamples": 0},
-        "latency": "HISTFAAAAB94nJNpmSzMwMDAyAABzFAazL82eQmD/QeoCABVgwSI",
-        "queueWait": "HISTFAAAAB94nJNpmSzMwMDAyAABzFAazL82eQmD/QeoCABVgwSI",
-        "tests": {"samplesSelected": 0, "samplesTested": 0, "passed": 0, "failed": 0,
-            "skippedForTime": 0, "samplesWithoutResponse": 0, "scriptErrors": 0, "byName": {},
-            "firstError": null},
-        "endpoints": [], "inFlight": 0, "peakInFlight": 0,
-    });
+    let empty = empty_tick(0);
     let unknown = daemon.post_json(
         "/runs/distributed/k-1",
         &json!({"instance": 0, "instances": 1, "tick": empty}),
@@ -356,4 +363,48 @@ fn instances_send_the_daemons_api_key_and_run_on_without_it() {
         (record["status"] == "completed").then_some(record)
     });
     assert_eq!(count(&record, "/summary/totalRequests"), 100, "{record}");
+}
+
+#[test]
+fn a_run_whose_instances_fall_silent_fails_naming_them() {
+    let daemon = Daemon::start();
+    let test = json!({
+        "configuration": {"url": "http://127.0.0.1:9/"}, "tickIntervalMs": 100,
+        "requestsExpected": 0, "endpoints": [], "thresholds": [],
+    });
+    let path = "/runs/distributed/silent-1";
+    let first = daemon.post_json(
+        path,
+        &json!({"instance": 0, "instances": 2, "test": test, "tick": empty_tick(0)}),
+    );
+    assert_eq!(first.status, 200, "{}", first.body);
+    let answer = first.json();
+    assert_eq!(answer["stop"], false, "{answer}");
+    let id = answer["runId"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        daemon.get(&format!("/run/{id}")).json()["status"],
+        "running"
+    );
+    // Nothing more comes: the run fails once the silence limit (30 s) has passed.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let record = loop {
+        let record = daemon.get(&format!("/run/{id}")).json();
+        if record["status"] != "running" {
+            break record;
+        }
+        assert!(Instant::now() < deadline, "still running: {record}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(record["status"], "failed", "{record}");
+    let reason = text(&record, "/failureReason");
+    assert!(
+        reason.contains("instances [0, 1] of 2 did not report their end"),
+        "{reason}"
+    );
+    let late = daemon.post_json(
+        path,
+        &json!({"instance": 1, "instances": 2, "tick": empty_tick(0)}),
+    );
+    assert_eq!(late.status, 200, "{}", late.body);
+    assert_eq!(late.json()["stop"], true, "a straggler is told to stop");
 }
