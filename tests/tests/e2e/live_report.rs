@@ -281,6 +281,11 @@ fn bad_reports_are_refused_naming_the_field() {
         ),
         (json!({"instance": 0, "instances": 1}), 400, "tick"),
         (
+            json!({"instance": 0, "instances": 1, "tick": empty_tick(36_001)}),
+            400,
+            "tick.seq",
+        ),
+        (
             json!({"instance": 0, "instances": 10_001, "tick": null}),
             400,
             "instances",

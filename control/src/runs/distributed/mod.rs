@@ -92,6 +92,23 @@ impl Board {
     ) -> Result<ReportAnswer, DistributedError> {
         report.check().map_err(DistributedError::Invalid)?;
         let mut runs = self.runs.lock().await;
+        if let Some(tick) = &report.tick {
+            let from = match runs.get(key) {
+                Some(Entry::Live(run)) => run.seen.get(report.instance as usize).copied().flatten(),
+                _ => None,
+            }
+            .unwrap_or(0);
+            if tick.seq > from.saturating_add(wire::MAX_TICK_STEP) {
+                return Err(DistributedError::Invalid(FieldError::new(
+                    "tick.seq",
+                    format!(
+                        "{} is more than {} ticks after this instance's last ({from})",
+                        tick.seq,
+                        wire::MAX_TICK_STEP
+                    ),
+                )));
+            }
+        }
         if !runs.contains_key(key) {
             let Some(test) = &report.test else {
                 return Err(DistributedError::Unknown(key.to_owned()));
@@ -123,19 +140,6 @@ impl Board {
             )));
         }
         let instance = report.instance;
-        if let Some(tick) = &report.tick {
-            let from = run.seen[instance as usize].unwrap_or(0);
-            if tick.seq > from.saturating_add(wire::MAX_TICK_STEP) {
-                return Err(DistributedError::Invalid(FieldError::new(
-                    "tick.seq",
-                    format!(
-                        "{} is more than {} ticks after this instance's last ({from})",
-                        tick.seq,
-                        wire::MAX_TICK_STEP
-                    ),
-                )));
-            }
-        }
         run.heard = Instant::now();
         if let Some(tick) = report.tick {
             run.merge(instance, tick);
