@@ -1,7 +1,9 @@
 //! The aggregator: merges shard ticks into the run's cumulative state (counters add,
 //! histograms merge, per-target stats merge by position), publishes a live tick once every
 //! running shard has reported a tick number, and evaluates thresholds on the merged state.
-//! The final report is assembled from that state in `final_report`.
+//! The final report is assembled from that state in `final_report`. For a daemon that
+//! aggregates a split test it also keeps, when asked, a [`Snapshot`] of what each live tick
+//! added (`snapshot`); on the daemon, each instance is one part of an aggregator.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
