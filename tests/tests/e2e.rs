@@ -22,6 +22,8 @@ mod input;
 mod k8s;
 #[path = "e2e/latency.rs"]
 mod latency;
+#[path = "e2e/live_report.rs"]
+mod live_report;
 #[path = "e2e/plan_file.rs"]
 mod plan_file;
 #[path = "e2e/rate.rs"]

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod dashboard;
 pub mod design;
+pub mod distributed;
 pub mod entities;
 pub mod error;
 pub mod guard;
@@ -77,6 +78,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(entities::routes())
         .merge(config::routes())
         .merge(runs::routes())
+        .merge(distributed::routes())
         .merge(design::routes())
         .merge(live::routes())
         .merge(scripting::routes())

@@ -40,12 +40,13 @@ fn parse_threshold(raw: &str) -> Result<Threshold, String> {
     Threshold::parse_line(raw).map_err(|err| err.reason)
 }
 
-/// One instance's file: its result and how its run ended.
-struct Part {
-    result: RunResult,
-    status: String,
-    failure_reason: Option<String>,
-    aborted_by: Option<String>,
+/// One instance's result and how its run ended (from its file, or as it reported its end
+/// to a daemon aggregating the test live).
+pub(crate) struct Part {
+    pub(crate) result: RunResult,
+    pub(crate) status: String,
+    pub(crate) failure_reason: Option<String>,
+    pub(crate) aborted_by: Option<String>,
 }
 
 fn read(path: &PathBuf) -> Result<Part, String> {
@@ -114,7 +115,7 @@ pub fn execute(args: MergeArgs) -> ExitCode {
 
 /// How the whole test ended: failed if an instance failed (each reason named), stopped if
 /// one was stopped, else completed.
-fn ending_of(parts: &[Part]) -> Ending {
+pub(crate) fn ending_of(parts: &[Part]) -> Ending {
     let mut ordered: Vec<&Part> = parts.iter().collect();
     ordered.sort_by_key(|part| part.result.instances.first().copied().unwrap_or(0));
     let reasons: Vec<String> = ordered

@@ -11,6 +11,7 @@ pub mod merge;
 mod mergeable_ticks;
 pub mod plan_file;
 pub mod progress;
+pub mod report_to;
 pub mod request;
 pub mod run;
 pub mod serve;
@@ -196,6 +197,18 @@ pub struct RunArgs {
     /// more than 1 s in the past is refused.
     #[arg(long = "start-at", value_name = "TIME", value_parser = parse_start_at)]
     pub start_at: Option<SystemTime>,
+
+    /// Report live to the `vayu serve` daemon at URL (http://HOST:PORT), which aggregates
+    /// every instance of the test into one run: live ticks, abortOnFail thresholds judged
+    /// on the whole test, a stop that reaches every instance. Needs --start-at (the
+    /// instances find their run by it). Best-effort: the test runs on without the daemon.
+    #[arg(long = "report-to", value_name = "URL", requires = "start_at")]
+    pub report_to: Option<String>,
+
+    /// API key for --report-to, sent as `Authorization: Bearer KEY`. Default:
+    /// $VAYU_API_KEY (preferred: a flag shows in the process list).
+    #[arg(long = "api-key", value_name = "KEY", requires = "report_to")]
+    pub api_key: Option<String>,
 }
 
 /// What `vayu run` fires at.

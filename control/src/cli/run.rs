@@ -16,6 +16,7 @@ use vayu_engine::Finished;
 
 use super::mergeable_ticks;
 use super::progress::Progress;
+use super::report_to::{Reporter, Reporting};
 use super::{summary, RunArgs, EXIT_FAILURE, EXIT_THRESHOLD, EXIT_USAGE};
 
 pub fn execute(args: RunArgs) -> ExitCode {
@@ -29,6 +30,22 @@ pub fn execute(args: RunArgs) -> ExitCode {
     let out_format = match out_format(args.out.as_deref()) {
         Ok(format) => format,
         Err(code) => return code,
+    };
+    let mut reporter = match &args.report_to {
+        Some(url) => match Reporter::new(url, args.api_key.clone(), &plan) {
+            Ok(reporter) => Some(reporter),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+        None => None,
+    };
+    // Reporting live, the daemon judges abortOnFail thresholds on the whole test.
+    let plan = if reporter.is_some() {
+        plan.aborts_judged_elsewhere()
+    } else {
+        plan
     };
     let wanted_fds = u64::from(plan.plan().load.initial_connections()) + 64;
     if let Err(limit) = raise_fd_limit(wanted_fds) {
@@ -59,8 +76,12 @@ pub fn execute(args: RunArgs) -> ExitCode {
             }
         }
     };
+    let observer = Reporting {
+        inner: on_tick,
+        sink: reporter.as_ref().map(Reporter::sink),
+    };
     let run_id = format!("run_{}", unix_ms(SystemTime::now()));
-    let handle = match vayu_engine::start(run_id, plan, on_tick) {
+    let handle = match vayu_engine::start(run_id, plan, observer) {
         Ok(handle) => handle,
         Err(err) => {
             eprintln!("error: {err}");
@@ -68,6 +89,9 @@ pub fn execute(args: RunArgs) -> ExitCode {
         }
     };
 
+    if let Some(reporter) = &mut reporter {
+        reporter.start(handle.stopper());
+    }
     let stopper = handle.stopper();
     let interrupted = AtomicBool::new(false);
     let handler = ctrlc::set_handler(move || {
@@ -90,9 +114,14 @@ pub fn execute(args: RunArgs) -> ExitCode {
         }
     };
     progress.finish();
+    let mut finished = finished;
+    if let Some(threshold) = reporter.and_then(|reporter| reporter.finish(&finished)) {
+        // Stopped by a threshold the whole test failed: the exit code of a local abort.
+        finished.report.metadata.aborted_by = Some(threshold);
+        finished.report.passed = false;
+    }
 
     let ticks = ticks.lock().map(|ticks| ticks.clone()).unwrap_or_default();
-    let mut finished = finished;
     // An instance of a split test leaves its result in the JSON file, for `vayu merge`.
     let mergeable = if segmented && out_format == Some(Format::Json) {
         finished.result.ticks = mergeable_ticks::thin(&ticks, mergeable_step);

@@ -75,15 +75,12 @@ pub async fn launch(
         run_id: record.id.clone(),
     };
     let live = registry.insert(&record.id, retention, archive);
-    let sink = RunObserver {
-        store: Arc::clone(&store),
-        run_id: record.id.clone(),
-        topic: Arc::clone(&live.topic),
-        ticks: Vec::with_capacity(TICK_BATCH),
-        results: Vec::with_capacity(RESULT_BATCH),
-        next_result: 0,
-        variables: variables.clone(),
-    };
+    let sink = RunObserver::new(
+        Arc::clone(&store),
+        record.id.clone(),
+        Arc::clone(&live.topic),
+        variables.clone(),
+    );
     let run_id = record.id.clone();
     let started = tokio::task::spawn_blocking(move || vayu_engine::start(run_id, plan, sink))
         .await
@@ -123,10 +120,27 @@ pub async fn launch(
 /// readable).
 fn finish(
     store: &Store,
-    mut record: RunRecord,
+    record: RunRecord,
     live: &LiveRun,
     variables: &Scopes,
     outcome: Result<Finished, RunError>,
+) {
+    finish_with(
+        store,
+        record,
+        live,
+        variables,
+        outcome.map_err(|err| err.to_string()),
+    );
+}
+
+/// As [`finish`], a failure given by its reason.
+pub(super) fn finish_with(
+    store: &Store,
+    mut record: RunRecord,
+    live: &LiveRun,
+    variables: &Scopes,
+    outcome: Result<Finished, String>,
 ) {
     record.end_time = Some(now_ms());
     let report = match outcome {
@@ -148,9 +162,9 @@ fn finish(
                 }
             }
         }
-        Err(err) => {
+        Err(reason) => {
             record.status = RunStatus::Failed;
-            record.failure_reason = Some(err.to_string());
+            record.failure_reason = Some(reason);
             None
         }
     };
@@ -169,7 +183,7 @@ fn finish(
 
 /// Receives live ticks and sampled results on the engine's coordinator thread: ticks go to
 /// the topic at once and to LMDB in batches, results to LMDB in batches.
-struct RunObserver {
+pub(super) struct RunObserver {
     store: Arc<Store>,
     run_id: String,
     topic: Arc<Topic>,
@@ -263,6 +277,24 @@ fn exchanged(
 }
 
 impl RunObserver {
+    /// The observer of run `run_id`, its ticks going to `topic`.
+    pub(super) fn new(
+        store: Arc<Store>,
+        run_id: String,
+        topic: Arc<Topic>,
+        variables: Scopes,
+    ) -> RunObserver {
+        RunObserver {
+            store,
+            run_id,
+            topic,
+            ticks: Vec::with_capacity(TICK_BATCH),
+            results: Vec::with_capacity(RESULT_BATCH),
+            next_result: 0,
+            variables,
+        }
+    }
+
     fn flush(&mut self) {
         let ticks = std::mem::take(&mut self.ticks);
         let results = std::mem::take(&mut self.results);

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod cadence;
 pub mod collection;
+pub mod distributed;
 pub mod endpoints;
 pub mod error;
 pub mod import;

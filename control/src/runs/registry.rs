@@ -53,6 +53,8 @@ pub struct Registry {
     runs: Mutex<HashMap<String, Arc<LiveRun>>>,
     /// Ticks each run's topic keeps in memory.
     window: usize,
+    /// Split tests aggregated live from their instances' reports, by key.
+    pub distributed: super::distributed::Board,
 }
 
 impl Default for Registry {
@@ -74,6 +76,7 @@ impl Registry {
         Registry {
             runs: Mutex::default(),
             window,
+            distributed: super::distributed::Board::default(),
         }
     }
 

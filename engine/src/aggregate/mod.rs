@@ -1,7 +1,9 @@
 //! The aggregator: merges shard ticks into the run's cumulative state (counters add,
 //! histograms merge, per-target stats merge by position), publishes a live tick once every
 //! running shard has reported a tick number, and evaluates thresholds on the merged state.
-//! The final report is assembled from that state in `final_report`.
+//! The final report is assembled from that state in `final_report`. For a daemon that
+//! aggregates a split test it also keeps, when asked, a [`Snapshot`] of what each live tick
+//! added (`snapshot`); on the daemon, each instance is one part of an aggregator.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,9 +18,13 @@ use crate::threshold::{Observed, Threshold};
 
 mod final_report;
 mod result;
+mod snapshot;
 
 pub use final_report::Ending;
-pub use result::{merge_ticks, MergeError, ReportContext, RunResult, RESULT_VERSION};
+pub use result::{
+    merge_ticks, EndpointResult, MergeError, ReportContext, RunResult, RESULT_VERSION,
+};
+pub use snapshot::{LiveTest, Snapshot, MAX_ENDPOINTS};
 
 /// Cumulative state of one run.
 pub struct Aggregator {
@@ -43,14 +49,81 @@ pub struct Aggregator {
     tests: TestCounts,
     /// Per-endpoint cumulative stats, in plan order (multi-endpoint runs).
     endpoints: Vec<(String, EndpointStats)>,
+    /// What was merged since the last live tick, and the snapshots of it not yet taken
+    /// (only when asked for: [`Aggregator::keep_snapshots`]).
+    snapshots: Option<(Interval, Vec<Snapshot>)>,
+}
+
+/// What the shards measured since the last live tick.
+#[derive(Default)]
+struct Interval {
+    counters: Counters,
+    latency: Option<Histogram<u64>>,
+    queue_wait: Option<Histogram<u64>>,
+    tests: TestCounts,
+    endpoints: Vec<EndpointStats>,
+}
+
+impl Interval {
+    fn add(&mut self, tick: &ShardTick) {
+        self.counters.add(&tick.counters);
+        self.tests.add(&tick.tests);
+        // Same fixed bounds everywhere: adding cannot fail.
+        let _ = self
+            .latency
+            .get_or_insert_with(new_histogram)
+            .add(&tick.latency);
+        let _ = self
+            .queue_wait
+            .get_or_insert_with(new_histogram)
+            .add(&tick.queue_wait);
+        if self.endpoints.len() < tick.endpoints.len() {
+            self.endpoints
+                .resize_with(tick.endpoints.len(), EndpointStats::default);
+        }
+        for (total, part) in self.endpoints.iter_mut().zip(&tick.endpoints) {
+            total.add(part);
+        }
+    }
 }
 
 impl Aggregator {
     pub fn new(run_id: String, plan: &RunPlan, shards: usize, t0: Instant) -> Self {
+        Aggregator::with(
+            run_id,
+            plan.tick_interval,
+            plan.segment.requests_expected(&plan.load).unwrap_or(0),
+            plan.targets.names(),
+            shards,
+            t0,
+        )
+    }
+
+    /// The aggregator of a whole split test on a daemon: each of its `instances` is one
+    /// part, whose [`Snapshot`]s are its ticks.
+    pub fn for_parts(run_id: String, test: &LiveTest, instances: usize, t0: Instant) -> Self {
+        Aggregator::with(
+            run_id,
+            test.tick_interval(),
+            test.requests_expected,
+            test.endpoints.clone(),
+            instances,
+            t0,
+        )
+    }
+
+    fn with(
+        run_id: String,
+        tick_interval: Duration,
+        requests_expected: u64,
+        names: Vec<String>,
+        shards: usize,
+        t0: Instant,
+    ) -> Self {
         Aggregator {
             run_id,
-            tick_interval: plan.tick_interval,
-            requests_expected: plan.segment.requests_expected(&plan.load).unwrap_or(0),
+            tick_interval,
+            requests_expected,
             t0,
             counters: Counters::default(),
             latency: new_histogram(),
@@ -64,22 +137,38 @@ impl Aggregator {
             published: Counters::default(),
             finished_at: None,
             tests: TestCounts::default(),
-            endpoints: {
-                let names = plan.targets.names();
-                if names.len() > 1 {
-                    names
-                        .into_iter()
-                        .map(|name| (name, EndpointStats::default()))
-                        .collect()
-                } else {
-                    Vec::new()
-                }
+            endpoints: if names.len() > 1 {
+                names
+                    .into_iter()
+                    .map(|name| (name, EndpointStats::default()))
+                    .collect()
+            } else {
+                Vec::new()
             },
+            snapshots: None,
         }
+    }
+
+    /// From now on, every live tick also leaves a [`Snapshot`] of what was merged since the
+    /// previous one (for a daemon aggregating a split test); take them with
+    /// [`Aggregator::take_snapshots`].
+    pub fn keep_snapshots(&mut self) {
+        self.snapshots = Some((Interval::default(), Vec::new()));
+    }
+
+    /// The snapshots of the live ticks published since the last call.
+    pub fn take_snapshots(&mut self) -> Vec<Snapshot> {
+        self.snapshots
+            .as_mut()
+            .map(|(_, taken)| std::mem::take(taken))
+            .unwrap_or_default()
     }
 
     /// Merges one shard tick; returns the live ticks that became complete.
     pub fn merge(&mut self, tick: ShardTick) -> Vec<LiveTick> {
+        if let Some((interval, _)) = &mut self.snapshots {
+            interval.add(&tick);
+        }
         self.counters.add(&tick.counters);
         self.tests.add(&tick.tests);
         for ((_, total), part) in self.endpoints.iter_mut().zip(&tick.endpoints) {
@@ -123,9 +212,9 @@ impl Aggregator {
         // Shards that finished early have no tick `seq`; earlier ticks are complete too.
         let mut published_peaks = self.tick_peaks.split_off(&(seq + 1));
         std::mem::swap(&mut published_peaks, &mut self.tick_peaks);
-        if let Some(peak) = published_peaks.values().max() {
-            self.peak_in_flight = self.peak_in_flight.max(*peak);
-        }
+        let tick_peak = published_peaks.values().max().copied().unwrap_or(0);
+        self.peak_in_flight = self.peak_in_flight.max(tick_peak);
+        self.snapshot(seq, tick_peak);
         let window_s = self.tick_interval.as_secs_f64();
         let per_second = |now: u64, before: u64| (now - before) as f64 / window_s;
         let c = &self.counters;
@@ -187,6 +276,49 @@ impl Aggregator {
         tick
     }
 
+    /// Takes what was merged since the last live tick as the snapshot of tick `seq`.
+    fn snapshot(&mut self, seq: u64, peak_in_flight: u64) {
+        let last = self.all_finished();
+        let in_flight = self.in_flight.iter().sum();
+        let names: Vec<String> = self
+            .endpoints
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect();
+        let Some((interval, taken)) = &mut self.snapshots else {
+            return;
+        };
+        let Interval {
+            counters,
+            latency,
+            queue_wait,
+            tests,
+            endpoints,
+        } = std::mem::take(interval);
+        let mut endpoints = endpoints.into_iter();
+        taken.push(Snapshot {
+            seq,
+            last,
+            counters,
+            latency: latency.unwrap_or_else(new_histogram),
+            queue_wait: queue_wait.unwrap_or_else(new_histogram),
+            tests,
+            endpoints: names
+                .into_iter()
+                .map(|name| {
+                    let stats = endpoints.next().unwrap_or_default();
+                    EndpointResult {
+                        name,
+                        counters: stats.counters,
+                        latency: stats.latency,
+                    }
+                })
+                .collect(),
+            in_flight,
+            peak_in_flight,
+        });
+    }
+
     /// What has been observed so far, for threshold evaluation.
     pub fn observed(&self, elapsed: Duration) -> Observed<'_> {
         Observed {
@@ -212,13 +344,14 @@ impl Aggregator {
         threshold.evaluate(&self.observed_for(threshold.endpoint.as_deref(), elapsed))
     }
 
-    /// The first `abort_on_fail` threshold failing now, once its delay has passed.
+    /// The first `abort_on_fail` threshold of `thresholds` failing now, once its delay has
+    /// passed.
     pub fn failing_abort_threshold<'p>(
         &self,
-        plan: &'p RunPlan,
+        thresholds: &'p [Threshold],
         elapsed: Duration,
     ) -> Option<&'p Threshold> {
-        plan.thresholds
+        thresholds
             .iter()
             .filter(|threshold| threshold.abort_on_fail && elapsed >= threshold.delay_abort)
             .find(|threshold| !self.evaluate(threshold, elapsed).passed)

@@ -106,6 +106,8 @@ pub struct RunResult {
     pub latency: Histogram<u64>,
     #[serde(with = "histogram_wire")]
     pub queue_wait: Histogram<u64>,
+    /// At most [`MAX_ENDPOINTS`](super::snapshot::MAX_ENDPOINTS).
+    #[serde(deserialize_with = "super::snapshot::bounded")]
     pub endpoints: Vec<EndpointResult>,
     #[serde(with = "tests_wire")]
     pub tests: TestCounts,
@@ -319,7 +321,7 @@ pub fn merge_ticks(parts: &[RunResult]) -> Vec<LiveTick> {
 }
 
 /// Thresholds as what they judge (`abortOnFail` has no meaning once a run is over).
-mod thresholds_wire {
+pub(super) mod thresholds_wire {
     use super::*;
     use crate::threshold::{Aggregate, Metric, Op};
 
@@ -366,7 +368,7 @@ mod thresholds_wire {
 }
 
 /// Histograms as base64 of the V2 deflate encoding (HdrHistogram's interchange format).
-mod histogram_wire {
+pub(super) mod histogram_wire {
     use super::*;
 
     pub fn serialize<S: Serializer>(histogram: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
@@ -395,7 +397,7 @@ mod histogram_wire {
 }
 
 /// Counters with failures by type name and statuses by code (sparse).
-mod counters_wire {
+pub(super) mod counters_wire {
     use super::*;
 
     #[derive(Serialize, Deserialize)]
@@ -485,7 +487,7 @@ mod counters_wire {
 }
 
 /// Test counts, per test name as `[passed, failed]`.
-mod tests_wire {
+pub(super) mod tests_wire {
     use super::*;
 
     #[derive(Serialize, Deserialize)]

@@ -49,6 +49,15 @@ impl ValidPlan {
         &self.origins
     }
 
+    /// The same plan with its `abortOnFail` thresholds judged elsewhere (by a daemon that
+    /// aggregates a split test, on the whole test): they no longer stop this run.
+    pub fn aborts_judged_elsewhere(mut self) -> ValidPlan {
+        for threshold in &mut self.plan.thresholds {
+            threshold.abort_on_fail = false;
+        }
+        self
+    }
+
     pub(crate) fn into_parts(self) -> (RunPlan, Vec<Endpoint>, Vec<Target>) {
         (self.plan, self.origins, self.targets)
     }

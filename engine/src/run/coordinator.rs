@@ -75,6 +75,9 @@ impl<O: Observer> Coordinator<O> {
         let t0_wall = self.started.1 + t0.saturating_duration_since(self.started.0);
         let sample_time = |sample: &Sample| t0_wall + Duration::from_micros(sample.completed_at_us);
         let mut aggregator = Aggregator::new(self.run_id.clone(), &self.plan, shards, t0);
+        if self.observer.wants_snapshots() {
+            aggregator.keep_snapshots();
+        }
         // Once every sender is gone, a disconnected receiver would be ready forever.
         let mut samples = self.samples.clone();
         let mut aborted_by = None;
@@ -86,11 +89,14 @@ impl<O: Observer> Coordinator<O> {
                         self.observer.on_tick(&live);
                         let elapsed = Duration::from_secs_f64(live.elapsed_seconds);
                         if aborted_by.is_none() {
-                            if let Some(failing) = aggregator.failing_abort_threshold(&self.plan, elapsed) {
+                            if let Some(failing) = aggregator.failing_abort_threshold(&self.plan.thresholds, elapsed) {
                                 aborted_by = Some(failing.source.clone());
                                 self.stop.store(true, Ordering::Relaxed);
                             }
                         }
+                    }
+                    for snapshot in aggregator.take_snapshots() {
+                        self.observer.on_snapshot(snapshot);
                     }
                     if aggregator.all_finished() {
                         break;

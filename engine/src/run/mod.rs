@@ -59,9 +59,20 @@ pub struct Finished {
 pub struct Stopper(Arc<AtomicBool>);
 
 impl Stopper {
+    /// A stop flag of no engine run: for runs the control plane drives itself (a split
+    /// test aggregated on a daemon), read with [`Stopper::is_stopped`].
+    pub fn detached() -> Stopper {
+        Stopper(Arc::default())
+    }
+
     /// Requests a graceful stop: no new requests; in-flight ones get up to 5 s to finish.
     pub fn stop(&self) {
         self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a stop was requested.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
@@ -84,6 +95,14 @@ pub trait Observer: Send + 'static {
     fn on_tick(&mut self, tick: &LiveTick);
     /// One sampled request; `at` is its completion time.
     fn on_sample(&mut self, _sample: &Sample, _at: SystemTime) {}
+    /// Whether [`Observer::on_snapshot`] is wanted (it costs a second merge of every
+    /// shard tick).
+    fn wants_snapshots(&self) -> bool {
+        false
+    }
+    /// What was measured during one live tick (after its `on_tick`), for a daemon that
+    /// aggregates a split test; only when [`Observer::wants_snapshots`].
+    fn on_snapshot(&mut self, _snapshot: crate::aggregate::Snapshot) {}
 }
 
 impl<F: FnMut(&LiveTick) + Send + 'static> Observer for F {

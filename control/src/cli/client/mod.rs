@@ -84,6 +84,8 @@ pub fn finish(outcome: Outcome) -> ExitCode {
 /// A connection to one daemon.
 pub struct Client {
     base: Url,
+    /// The flag that gave `base`, named in errors.
+    flag: String,
     key: Option<String>,
     agent: ureq::Agent,
     /// For streams: no overall deadline.
@@ -93,7 +95,17 @@ pub struct Client {
 impl Client {
     /// Checks `--server` (an `http://` URL without query or fragment) and picks the key.
     pub fn new(args: &ServerArgs) -> Result<Client, Failure> {
-        let base = parse_server(&args.server).map_err(Failure::Usage)?;
+        Client::with_deadline(args, "--server", CALL_TIMEOUT)
+    }
+
+    /// As [`Client::new`], the base URL given by `flag` (named in errors), each call
+    /// bounded by `deadline`.
+    pub fn with_deadline(
+        args: &ServerArgs,
+        flag: &str,
+        deadline: Duration,
+    ) -> Result<Client, Failure> {
+        let base = parse_base(&args.server, flag).map_err(Failure::Usage)?;
         let key = args
             .api_key
             .clone()
@@ -112,8 +124,9 @@ impl Client {
         };
         Ok(Client {
             base,
+            flag: flag.to_owned(),
             key,
-            agent: agent(Some(CALL_TIMEOUT)),
+            agent: agent(Some(deadline)),
             streaming: agent(None),
         })
     }
@@ -164,6 +177,19 @@ impl Client {
         self.checked(url, request.send_empty())
     }
 
+    /// `POST url` with a JSON body; the answer as JSON.
+    pub fn post_json(&self, url: &Url, body: &[u8]) -> Result<Value, Failure> {
+        let request = self
+            .agent
+            .post(url.as_str())
+            .content_type("application/json");
+        let request = match &self.key {
+            Some(key) => request.header("Authorization", format!("Bearer {key}")),
+            None => request,
+        };
+        read_json(url, self.checked(url, request.send(body))?)
+    }
+
     /// `GET url` as JSON.
     pub fn get_json(&self, url: &Url) -> Result<Value, Failure> {
         read_json(url, self.get(url)?)
@@ -176,8 +202,8 @@ impl Client {
     ) -> Result<Response<Body>, Failure> {
         let mut response = answer.map_err(|err| {
             Failure::Daemon(format!(
-                "cannot reach the daemon at {}: {err} (is `vayu serve` running there? --server sets the URL)",
-                self.base
+                "cannot reach the daemon at {}: {err} (is `vayu serve` running there? {} sets the URL)",
+                self.base, self.flag
             ))
         })?;
         if response.status().is_success() {
@@ -228,20 +254,21 @@ fn describe_refusal(path: &str, status: u16, text: &str, had_key: bool) -> Strin
     out
 }
 
-/// `--server`: an `http://` URL with a host and nothing after the path.
-fn parse_server(raw: &str) -> Result<Url, String> {
+/// A daemon's base URL given by `flag` (`--server`, `--report-to`): an `http://` URL with a
+/// host and nothing after the path.
+pub fn parse_base(raw: &str, flag: &str) -> Result<Url, String> {
     let url = Url::parse(raw.trim()).map_err(|err| {
-        format!("invalid value '{raw}' for '--server': {err} (expected http://HOST:PORT)")
+        format!("invalid value '{raw}' for '{flag}': {err} (expected http://HOST:PORT)")
     })?;
     if url.scheme() != "http" {
         return Err(format!(
-            "invalid value '{raw}' for '--server': the daemon speaks plain http:// (got {}://)",
+            "invalid value '{raw}' for '{flag}': the daemon speaks plain http:// (got {}://)",
             url.scheme()
         ));
     }
     if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
-            "invalid value '{raw}' for '--server': expected http://HOST:PORT"
+            "invalid value '{raw}' for '{flag}': expected http://HOST:PORT"
         ));
     }
     Ok(url)

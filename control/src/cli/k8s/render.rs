@@ -69,6 +69,12 @@ pub struct RenderArgs {
     #[arg(long = "memory", value_name = "QUANTITY", default_value = "512Mi",
           value_parser = parse_quantity)]
     pub memory: String,
+
+    /// Each pod reports live to the `vayu serve` daemon at URL (`vayu run --report-to`),
+    /// which shows the whole test as one run. The daemon's API key, if it wants one, goes
+    /// into the pods as `VAYU_API_KEY` (see deploy/kubernetes/README.md).
+    #[arg(long = "report-to", value_name = "URL", value_parser = parse_report_to)]
+    pub report_to: Option<String>,
 }
 
 pub fn execute(args: &RenderArgs) -> ExitCode {
@@ -191,7 +197,7 @@ impl Manifests {
             command: vec![
                 "/bin/sh".to_owned(),
                 "-c".to_owned(),
-                pod_script(&key, args.instances, start_at),
+                pod_script(&key, args.instances, start_at, args.report_to.as_deref()),
             ],
             resources: Resources {
                 requests: quantities.clone(),
@@ -296,11 +302,12 @@ impl Manifests {
 /// What the pod runs: its instance of the test, then its result file (gzipped, base64)
 /// between markers on stdout. A threshold failed on the instance's share alone (exit 99) is no failure of the
 /// pod: `vayu merge` judges thresholds on the whole test.
-fn pod_script(key: &str, instances: u32, start_at: &str) -> String {
+fn pod_script(key: &str, instances: u32, start_at: &str, report_to: Option<&str>) -> String {
     let index = "$JOB_COMPLETION_INDEX";
+    let report = report_to.map_or(String::new(), |url| format!(" --report-to '{url}'"));
     format!(
         "set -u\n\
-         vayu run {PLAN_DIR}/{key} --instance \"{index}\" --instances {instances} --start-at {start_at} --out {RESULTS_DIR}/part.json -q\n\
+         vayu run {PLAN_DIR}/{key} --instance \"{index}\" --instances {instances} --start-at {start_at}{report} --out {RESULTS_DIR}/part.json -q\n\
          code=$?\n\
          if [ -s {RESULTS_DIR}/part.json ]; then\n\
          \x20 echo \"{begin}\"\n\
@@ -374,6 +381,17 @@ fn parse_instances(raw: &str) -> Result<u32, String> {
     }
 }
 
+/// A daemon's base URL, as `vayu run --report-to` takes it (it goes into the pods' shell
+/// script between single quotes, so it may hold none).
+fn parse_report_to(raw: &str) -> Result<String, String> {
+    let url = crate::cli::client::parse_base(raw, "--report-to")?;
+    let text = url.as_str().trim_end_matches('/').to_owned();
+    if text.contains('\'') {
+        return Err("a URL with a single quote cannot go into the pods' script".to_owned());
+    }
+    Ok(text)
+}
+
 fn parse_image(raw: &str) -> Result<String, String> {
     if raw.is_empty() || raw.chars().any(char::is_whitespace) {
         Err("expected an image reference such as registry.example/vayu:0.1.0".to_owned())
@@ -438,6 +456,22 @@ mod tests {
         }
         for bad in ["", "0", "-1", "1.2.3", "Mi", "1 Gi", "1Zi", "1e3"] {
             assert!(parse_quantity(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_pods_report_to_the_daemon_when_asked() {
+        let url = parse_report_to("http://vayu.load:9876/").unwrap_or_else(|err| panic!("{err}"));
+        let script = pod_script("p.json", 2, "2026-12-02T10:00:00Z", Some(&url));
+        assert!(
+            script.contains(
+                "--start-at 2026-12-02T10:00:00Z --report-to 'http://vayu.load:9876' --out"
+            ),
+            "{script}"
+        );
+        assert!(!pod_script("p.json", 2, "x", None).contains("--report-to"));
+        for bad in ["vayu:9876", "https://vayu", "http://h/'x"] {
+            assert!(parse_report_to(bad).is_err(), "{bad}");
         }
     }
 
