@@ -10,8 +10,9 @@
 #   --rps       the whole test's rate; instance I sends slots I, I+N, I+2N, ... of it
 #   --out DIR   keeps the parts and the merged report there (default: a temporary directory)
 #
-# Every instance gets `--start-at` 20 s ahead (time to start N processes and connect), one
-# worker and 2 connections. The script checks that the merged request count is the sum of
+# Every instance gets `--start-at` 30 s ahead (time to start N processes and connect), one
+# worker, one connection and at most 4 in flight (so that a stall of the machine, which runs
+# all N processes, cannot make each of them open hundreds of connections). The script checks that the merged request count is the sum of
 # the parts' and prints the sizes of the inputs.
 set -euo pipefail
 
@@ -54,12 +55,12 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-start_at=$(($(date +%s%3N) + ${START_DELAY_MS:-20000}))
+start_at=$(($(date +%s%3N) + ${START_DELAY_MS:-30000}))
 echo "$INSTANCES instances of a $DURATION open-loop test at $RPS req/s, starting at $start_at (Unix ms)"
 parts=()
 for instance in $(seq 0 $((INSTANCES - 1))); do
-    target/release/vayu run "http://127.0.0.1:$PORT/" --rps "$RPS" -z "$DURATION" -c 2 \
-        --workers 1 --instances "$INSTANCES" --instance "$instance" --start-at "$start_at" \
+    target/release/vayu run "http://127.0.0.1:$PORT/" --rps "$RPS" -z "$DURATION" -c "$INSTANCES" \
+        --max-in-flight $((INSTANCES * 4)) --workers 1 --instances "$INSTANCES" --instance "$instance" --start-at "$start_at" \
         --out "$work/part-$instance.json" -q >/dev/null 2>"$work/part-$instance.log" &
     parts+=($!)
 done
