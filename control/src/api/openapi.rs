@@ -51,7 +51,7 @@ pub struct Dialect {
     pub error: &'static str,
     /// The guards' answers (status, description).
     pub shared: &'static [(&'static str, &'static str)],
-    /// Names from [`SECURITY_SCHEMES`]; any one of them will do, and none while no key is
+    /// Security scheme names (`ApiKey`, `Bearer`); any one of them will do, and none while no key is
     /// configured.
     pub security: &'static [&'static str],
     /// (component name, JSON Schema) of bodies schemars describes.
