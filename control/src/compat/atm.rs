@@ -2,12 +2,11 @@
 //! a `TestSpec`, list, show (ATM's snake_case metrics, `passed`, `failure_reasons`,
 //! sampled requests), cancel, delete, one sampled request. Errors are ATM's
 //! `{"detail": ...}` (422 with a list of `{type, loc, msg}` for a body that does not
-//! validate). A `TestSpec` becomes a Vayu run body: `total_requests` an iterations run of
-//! that many requests over `concurrency` connections; with `requests_per_second`, an
-//! open-loop run at that rate for `total_requests / requests_per_second` seconds. Its
-//! schedules and tests registry are in [`super::atm_schedules`].
+//! validate; [`super::atm_error`]). The `TestSpec` and its translation into a Vayu run body
+//! are in [`super::atm_spec`], what a run shows in [`super::atm_views`], the schedules and
+//! tests registry in [`super::atm_schedules`]. Every route is in the OpenAPI document
+//! ([`api`]).
 
-use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
@@ -22,14 +21,19 @@ use utoipa_axum::routes;
 
 use super::atm_error::{unprocessable, DetailValue, FieldIssue, Loc};
 pub use super::atm_error::{AtmError, AtmPath, AtmResult, Detail};
+use super::atm_spec::{check, masked_auth, run_body, CreateRun};
+use super::atm_views::{
+    failure_reasons, metrics, passed, report_of, requests_completed, sampled, samples,
+    total_requests, AtmMetrics, EndpointMetrics, SampledRequest,
+};
 use crate::api::openapi::Dialect;
 use crate::api::{ApiError, OtherApi};
 use crate::input::strict;
 use crate::input::values::Whole;
-use crate::records::{RunRecord, RunStatus, RunType};
+use crate::records::{RunStatus, RunType};
 use crate::runs::manage::{self, ManageError, Stopped};
 use crate::state::AppState;
-use crate::store::runs::{RunFilter, Table};
+use crate::store::runs::RunFilter;
 
 /// ATM's API at `/api/v1`, with its document's dialect: `{"detail"}` errors, `X-API-Key`.
 pub fn api() -> OtherApi {
@@ -89,7 +93,7 @@ pub fn is_atm_path(path: &str) -> bool {
 }
 
 /// 422 with FastAPI's list of failed fields.
-fn validation(field: &str, message: &str) -> Detail {
+pub(super) fn validation(field: &str, message: &str) -> Detail {
     unprocessable("value_error", &["body", "spec"], field, message)
 }
 
@@ -182,214 +186,6 @@ async fn health() -> Json<AtmHealth> {
         version: env!("CARGO_PKG_VERSION"),
         timestamp: atm_time(now),
     })
-}
-
-/// `POST /runs`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct CreateRun {
-    spec: TestSpec,
-}
-
-/// ATM's `TestSpec`: one `url` or a list of `endpoints` (one of them is needed).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct TestSpec {
-    #[schema(min_length = 1, max_length = 256)]
-    name: String,
-    description: Option<String>,
-    url: Option<String>,
-    method: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    headers: Option<Map<String, Value>>,
-    body: Option<Value>,
-    endpoints: Option<Vec<EndpointSpec>>,
-    /// `round_robin` (default), `weighted`, `random`, `sequential`.
-    distribution_strategy: Option<String>,
-    /// Default 100.
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    total_requests: Option<u64>,
-    /// Default 10.
-    #[schema(minimum = 1, maximum = 1000)]
-    concurrency: Option<u32>,
-    /// An open loop at this rate; without it a closed loop.
-    #[schema(exclusive_minimum = 0)]
-    requests_per_second: Option<f64>,
-    /// Default 30.
-    #[schema(minimum = 1, maximum = 300)]
-    timeout_seconds: Option<f64>,
-    /// `latency_p95_ms`, `error_rate`, ... with their limits.
-    #[schema(value_type = Option<Object>)]
-    thresholds: Option<Map<String, Value>>,
-    /// Default `[200, 201, 204]`.
-    expected_status_codes: Option<Vec<u16>>,
-    /// The run's variables (`{{name}}`).
-    #[schema(value_type = Option<Object>)]
-    variables: Option<Map<String, Value>>,
-    auth: Option<Value>,
-}
-
-/// ATM's `EndpointSpec`.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct EndpointSpec {
-    #[schema(min_length = 1, max_length = 128)]
-    name: String,
-    url: String,
-    method: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    headers: Option<Map<String, Value>>,
-    body: Option<Value>,
-    /// Default 1.
-    #[schema(minimum = 1, maximum = 100)]
-    weight: Option<u32>,
-    expected_status_codes: Option<Vec<u16>>,
-}
-
-/// ATM's default success codes.
-const EXPECTED: [u16; 3] = [200, 201, 204];
-/// ATM's defaults.
-const TOTAL_REQUESTS: u64 = 100;
-const CONCURRENCY: u32 = 10;
-/// Samples of each kind per shard that keep headers and bodies (`GET
-/// /runs/{id}/requests/{n}`): ATM shows them for every sampled request; 100 covers ATM's
-/// common runs whole and keeps a big run's store bounded.
-const ATM_SAMPLE_DETAILS: u64 = 100;
-
-/// Checks the ranges ATM documents; the error names the field.
-fn check(spec: &TestSpec) -> Result<(), Detail> {
-    let bad = |field: &str, message: &str| Err(validation(field, message));
-    if spec.name.is_empty() || spec.name.chars().count() > 256 {
-        return bad("name", "name must be 1-256 characters");
-    }
-    if spec.url.as_deref().is_none_or(str::is_empty)
-        && spec.endpoints.as_ref().is_none_or(Vec::is_empty)
-    {
-        return bad("url", "either url or endpoints must be provided");
-    }
-    if !(1..=1_000_000).contains(&spec.total_requests.unwrap_or(TOTAL_REQUESTS)) {
-        return bad(
-            "total_requests",
-            "total_requests must be between 1 and 1000000",
-        );
-    }
-    if !(1..=1000).contains(&spec.concurrency.unwrap_or(CONCURRENCY)) {
-        return bad("concurrency", "concurrency must be between 1 and 1000");
-    }
-    if spec
-        .timeout_seconds
-        .is_some_and(|timeout| !(1.0..=300.0).contains(&timeout))
-    {
-        return bad(
-            "timeout_seconds",
-            "timeout_seconds must be between 1 and 300",
-        );
-    }
-    if spec
-        .requests_per_second
-        .is_some_and(|rate| !(rate > 0.0 && rate.is_finite()))
-    {
-        return bad("requests_per_second", "requests_per_second must be above 0");
-    }
-    for (index, endpoint) in spec.endpoints.iter().flatten().enumerate() {
-        if endpoint.name.is_empty() || endpoint.name.chars().count() > 128 {
-            return bad(
-                &format!("endpoints.{index}.name"),
-                "name must be 1-128 characters",
-            );
-        }
-        if !(1..=100).contains(&endpoint.weight.unwrap_or(1)) {
-            return bad(
-                &format!("endpoints.{index}.weight"),
-                "weight must be between 1 and 100",
-            );
-        }
-    }
-    Ok(())
-}
-
-/// The Vayu run body of a stored ATM spec (a run's `source`); `None` if it no longer
-/// decodes as one.
-pub(super) fn spec_body(spec: &Value) -> Option<Value> {
-    let spec: TestSpec = serde_json::from_value(spec.clone()).ok()?;
-    Some(run_body(&spec))
-}
-
-/// The Vayu run body of an ATM spec.
-fn run_body(spec: &TestSpec) -> Value {
-    let total = spec.total_requests.unwrap_or(TOTAL_REQUESTS);
-    let concurrency = spec.concurrency.unwrap_or(CONCURRENCY);
-    let expected = spec
-        .expected_status_codes
-        .clone()
-        .unwrap_or(EXPECTED.to_vec());
-    let mut body = json!({
-        "name": spec.name,
-        "concurrency": concurrency,
-        "timeout": spec.timeout_seconds.unwrap_or(30.0),
-        "expectedStatusCodes": expected,
-        "sampleDetails": ATM_SAMPLE_DETAILS,
-    });
-    match spec.requests_per_second {
-        Some(rate) => {
-            body["mode"] = json!("constant_rps");
-            body["targetRps"] = json!(rate);
-            body["duration"] = json!(total as f64 / rate);
-            body["maxInFlight"] = json!(concurrency);
-        }
-        None => {
-            body["mode"] = json!("iterations");
-            body["iterations"] = json!(total);
-        }
-    }
-    let optional = [
-        ("description", spec.description.as_ref().map(|d| json!(d))),
-        ("method", spec.method.as_ref().map(|m| json!(m))),
-        ("headers", spec.headers.as_ref().map(|h| json!(h))),
-        ("body", spec.body.clone()),
-        ("auth", spec.auth.clone()),
-        ("thresholds", spec.thresholds.as_ref().map(|t| json!(t))),
-        ("environment", spec.variables.as_ref().map(|v| json!(v))),
-    ];
-    for (field, value) in optional {
-        if let Some(value) = value {
-            body[field] = value;
-        }
-    }
-    if let Some(url) = spec.url.as_deref().filter(|url| !url.is_empty()) {
-        body["url"] = json!(url);
-    }
-    if let Some(endpoints) = spec.endpoints.as_ref().filter(|list| !list.is_empty()) {
-        body["distribution_strategy"] = json!(spec
-            .distribution_strategy
-            .as_deref()
-            .unwrap_or("round_robin"));
-        body["endpoints"] = endpoints
-            .iter()
-            .map(|endpoint| {
-                let mut out = json!({
-                    "name": endpoint.name,
-                    "url": endpoint.url,
-                    "weight": endpoint.weight.unwrap_or(1),
-                    "expectedStatusCodes": endpoint
-                        .expected_status_codes
-                        .clone()
-                        .unwrap_or(EXPECTED.to_vec()),
-                });
-                if let Some(method) = &endpoint.method {
-                    out["method"] = json!(method);
-                }
-                if let Some(headers) = &endpoint.headers {
-                    out["headers"] = json!(headers);
-                }
-                if let Some(body) = &endpoint.body {
-                    out["body"] = body.clone();
-                }
-                out
-            })
-            .collect();
-    }
-    body
 }
 
 /// The answer of a run started.
@@ -621,207 +417,6 @@ async fn list_runs(
         limit,
         offset,
     }))
-}
-
-/// Whether the report's thresholds all held.
-fn passed(report: Option<&Value>) -> Option<bool> {
-    report.and_then(|report| report["passed"].as_bool())
-}
-
-fn report_of(state: &AppState, record: &RunRecord) -> Option<Value> {
-    state
-        .store
-        .report(&record.id)
-        .ok()
-        .flatten()
-        .and_then(|json| serde_json::from_str(&json).ok())
-}
-
-/// Secret fields of ATM's auth types.
-const AUTH_SECRETS: [&str; 5] = ["token", "key", "password", "client_secret", "secret"];
-
-/// The spec as stored and shown: its auth's secrets as `***` (a `{{env:NAME}}` reference
-/// is no secret and stays).
-fn masked_auth(mut spec: Value) -> Value {
-    if let Some(auth) = spec.get_mut("auth").and_then(Value::as_object_mut) {
-        for field in AUTH_SECRETS {
-            if let Some(value) = auth.get_mut(field) {
-                if value.as_str().is_some_and(|text| !text.contains("{{")) {
-                    *value = json!("***");
-                }
-            }
-        }
-    }
-    spec
-}
-
-/// Whether a stored spec had a secret masked (it cannot be run again as stored).
-pub(super) fn has_masked_secret(spec: &Value) -> bool {
-    AUTH_SECRETS
-        .iter()
-        .any(|field| spec["auth"][field] == json!("***"))
-}
-
-/// Requests asked for: the spec's `total_requests` (its default when the spec left it
-/// out), else what the report counted, else the iterations a native run asked for; `None`
-/// for a run still going that asked for none (a duration run).
-fn total_requests(record: &RunRecord, report: Option<&Value>) -> Option<u64> {
-    if let Some(spec) = record
-        .source
-        .as_ref()
-        .filter(|spec| spec.get("url").is_some() || spec.get("endpoints").is_some())
-    {
-        return Some(spec["total_requests"].as_u64().unwrap_or(TOTAL_REQUESTS));
-    }
-    if let Some(report) = report {
-        return report["summary"]["totalRequests"].as_u64();
-    }
-    serde_json::from_str::<Value>(&record.config_snapshot)
-        .ok()
-        .and_then(|body| body["iterations"].as_u64())
-}
-
-/// Requests done: the report's count, else the latest live tick's.
-fn requests_completed(state: &AppState, record: &RunRecord, report: Option<&Value>) -> u64 {
-    if let Some(report) = report {
-        return report["summary"]["totalRequests"]
-            .as_u64()
-            .unwrap_or_default();
-    }
-    state
-        .runs
-        .get(&record.id)
-        .and_then(|live| live.topic.last())
-        .and_then(|tick| serde_json::from_str::<Value>(&tick).ok())
-        .and_then(|tick| tick["totalRequests"].as_u64())
-        .unwrap_or_default()
-}
-
-/// ATM's `Metrics`: a run's, or one endpoint's part of it.
-#[derive(Serialize, ToSchema)]
-struct AtmMetrics {
-    total_requests: Option<u64>,
-    successful_requests: Option<u64>,
-    failed_requests: Option<u64>,
-    latency_min_ms: Option<f64>,
-    latency_max_ms: Option<f64>,
-    latency_mean_ms: Option<f64>,
-    latency_p50_ms: Option<f64>,
-    latency_p90_ms: Option<f64>,
-    latency_p95_ms: Option<f64>,
-    latency_p99_ms: Option<f64>,
-    requests_per_second: Option<f64>,
-    duration_seconds: Option<f64>,
-    /// A fraction (0.05 is 5 %).
-    error_rate: Option<f64>,
-    /// Failed requests by error type (`timeout`, `http_5xx`, ...).
-    errors_by_type: BTreeMap<String, u64>,
-    /// Responses by status code.
-    status_code_counts: BTreeMap<String, u64>,
-    total_bytes_received: Option<u64>,
-}
-
-/// One endpoint's metrics, named.
-#[derive(Serialize, ToSchema)]
-struct EndpointMetrics {
-    endpoint_name: String,
-    #[serde(flatten)]
-    metrics: AtmMetrics,
-}
-
-/// A map of counts of the report (`{name: count}`); what is not a count is left out.
-fn counts(value: &Value) -> BTreeMap<String, u64> {
-    value
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(name, count)| Some((name.clone(), count.as_u64()?)))
-        .collect()
-}
-
-/// ATM's `Metrics` of a Vayu report, or of one endpoint's part of it (`run` is the whole
-/// report: an endpoint ran for the run's duration). ATM's `error_rate` is a fraction (Vayu's
-/// a percent); an endpoint's errors are a flat map by type, the run's under `types`.
-fn metrics(part: &Value, run: &Value) -> AtmMetrics {
-    let summary = &part["summary"];
-    let latency = &part["latency"];
-    let errors = &part["errors"];
-    let errors_by_type = errors.get("types").unwrap_or(errors);
-    AtmMetrics {
-        total_requests: summary["totalRequests"].as_u64(),
-        successful_requests: summary["successfulRequests"].as_u64(),
-        failed_requests: summary["failedRequests"].as_u64(),
-        latency_min_ms: latency["min"].as_f64(),
-        latency_max_ms: latency["max"].as_f64(),
-        latency_mean_ms: latency["avg"].as_f64(),
-        latency_p50_ms: latency["p50"].as_f64(),
-        latency_p90_ms: latency["p90"].as_f64(),
-        latency_p95_ms: latency["p95"].as_f64(),
-        latency_p99_ms: latency["p99"].as_f64(),
-        requests_per_second: summary["avgRps"].as_f64(),
-        duration_seconds: run["summary"]["totalDurationSeconds"].as_f64(),
-        error_rate: summary["errorRate"].as_f64().map(|percent| percent / 100.0),
-        errors_by_type: counts(errors_by_type),
-        status_code_counts: counts(&part["statusCodes"]),
-        total_bytes_received: summary["bytesReceived"].as_u64(),
-    }
-}
-
-/// Readable sentences for the thresholds that failed.
-fn failure_reasons(report: &Value) -> Vec<String> {
-    report["thresholds"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|threshold| threshold["passed"] == json!(false))
-        .map(|threshold| {
-            format!(
-                "threshold {} failed: measured {}",
-                threshold["expression"].as_str().unwrap_or_default(),
-                threshold["actual"]
-            )
-        })
-        .collect()
-}
-
-/// One sampled request in ATM's shape.
-#[derive(Serialize, ToSchema)]
-struct SampledRequest {
-    /// Its 1-based place among the samples.
-    request_number: usize,
-    /// `null` when no response came.
-    status_code: Option<u16>,
-    latency_ms: Option<f64>,
-    /// The error type (`timeout`, `http_5xx`, ...), when it failed.
-    error: Option<String>,
-    timestamp: Option<String>,
-    response_size_bytes: Option<u64>,
-    endpoint_name: Option<String>,
-}
-
-/// One sampled result in ATM's shape; `number` is its 1-based place among the samples.
-fn sampled(row: &Value, number: usize) -> SampledRequest {
-    SampledRequest {
-        request_number: number,
-        status_code: row["statusCode"]
-            .as_u64()
-            .and_then(|code| u16::try_from(code).ok()),
-        latency_ms: row["latencyMs"].as_f64(),
-        error: row["error"].as_str().map(str::to_owned),
-        timestamp: row["timestamp"].as_u64().map(atm_time),
-        response_size_bytes: row["bytesReceived"].as_u64(),
-        endpoint_name: row["endpoint"].as_str().map(str::to_owned),
-    }
-}
-
-fn samples(state: &AppState, id: &str) -> Vec<Value> {
-    state
-        .store
-        .rows(Table::Results, id, 0, 1000)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|row| serde_json::from_str(row).ok())
-        .collect()
 }
 
 /// The `{run_id}` of a route.

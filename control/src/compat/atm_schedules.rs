@@ -583,10 +583,10 @@ async fn sync(State(state): State<AppState>) -> AtmResult<Json<Synced>> {
 /// snapshot unless a secret in it was masked.
 fn replayable(run: &crate::records::RunRecord) -> Option<Value> {
     if let Some(spec) = &run.source {
-        if super::atm::has_masked_secret(spec) {
+        if super::atm_spec::has_masked_secret(spec) {
             return None;
         }
-        return super::atm::spec_body(spec);
+        return super::atm_spec::spec_body(spec);
     }
     if run.config_snapshot.contains("***") {
         return None;
