@@ -36,13 +36,6 @@ const SHARED_ANSWERS: [(&str, &str); 5] = [
     ("500", "INTERNAL_ERROR: the daemon failed unexpectedly"),
 ];
 
-/// The security schemes of the guard (`components.securitySchemes`): a key is needed only
-/// when keys are configured (`VAYU_API_KEYS`, `ATM_API_KEY`).
-const SECURITY_SCHEMES: [(&str, &str); 2] = [
-    ("ApiKey", "X-API-Key: KEY"),
-    ("Bearer", "Authorization: Bearer KEY"),
-];
-
 /// How the operations of one API are completed: the component their error answers carry,
 /// the guards' refusals in its words, the security schemes it names, and the schemas
 /// generated with schemars its operations refer to.
@@ -51,8 +44,8 @@ pub struct Dialect {
     pub error: &'static str,
     /// The guards' answers (status, description).
     pub shared: &'static [(&'static str, &'static str)],
-    /// Security scheme names (`ApiKey`, `Bearer`); any one of them will do, and none while no key is
-    /// configured.
+    /// Security scheme names (`ApiKey`, `Bearer`); any one of them will do, and none while
+    /// no key is configured.
     pub security: &'static [&'static str],
     /// (component name, JSON Schema) of bodies schemars describes.
     pub generated: Vec<(&'static str, Value)>,
@@ -133,19 +126,13 @@ pub fn document(spec: &OpenApi, others: &[(&str, Dialect)]) -> Value {
             add_schema(schemas, name, schema.clone());
         }
     }
-    doc["components"]["securitySchemes"] = SECURITY_SCHEMES
-        .iter()
-        .map(|&(name, description)| {
-            let scheme = match name {
-                "Bearer" => json!({"type": "http", "scheme": "bearer"}),
-                _ => json!({"type": "apiKey", "in": "header", "name": "X-API-Key"}),
-            };
-            let mut scheme = scheme;
-            scheme["description"] = json!(description);
-            (name.to_owned(), scheme)
-        })
-        .collect::<Map<_, _>>()
-        .into();
+    // The guard's two headers; a key is needed only when keys are configured.
+    doc["components"]["securitySchemes"] = json!({
+        "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+            "description": "A key of VAYU_API_KEYS (or ATM_API_KEY), when keys are configured"},
+        "Bearer": {"type": "http", "scheme": "bearer",
+            "description": "A key of VAYU_API_KEYS (or ATM_API_KEY) as the bearer token, when keys are configured"},
+    });
     let native = Dialect::envelope(Vec::new());
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
