@@ -94,10 +94,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         axum::serve(listener, api::router(
                 Arc::clone(&state),
                 &security,
-                vec![
-                    ("/api/v1", crate::compat::atm::routes()),
-                    ("/api/goose", crate::compat::goose::routes(report_dir)),
-                ],
+                crate::compat::apis(report_dir),
             ))
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;

@@ -309,9 +309,9 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
         ("Connection" = String, Header, pattern = "^(?i:upgrade)$", description = "`Upgrade`"),
         ("Upgrade" = String, Header, pattern = "^(?i:websocket)$", description = "`websocket`"),
         ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
-        ("Sec-WebSocket-Key" = String, Header, description = "The handshake's nonce (RFC 6455 §4.1)")),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "The handshake's nonce: 16 random bytes, base64 (RFC 6455 §4.1)")),
     responses((status = 101, description = "WebSocket upgrade"),
-        (status = 400, description = "INVALID_REQUEST: an undecodable id, or a handshake without Sec-WebSocket-Key"),
+        (status = 400, description = "INVALID_REQUEST: an undecodable id, or a handshake without a Sec-WebSocket-Key nonce"),
         (status = 404, description = "RUN_NOT_FOUND"),
         (status = 426, description = "UPGRADE_REQUIRED: not a WebSocket handshake, or not version 13")))]
 async fn ws_stats(

@@ -42,33 +42,54 @@ pub use error::{ApiError, ApiResult};
 
 pub use crate::state::AppState;
 
+/// Another service's API served beside Vayu's at `prefix` (e.g. ATM's at `/api/v1`): its
+/// routes, documented as the native ones are, and how its operations are completed in the
+/// one document ([`openapi::Dialect`]).
+pub struct OtherApi {
+    pub prefix: &'static str,
+    pub routes: OpenApiRouter<AppState>,
+    pub dialect: openapi::Dialect,
+}
+
 /// The whole API, and its OpenAPI document (built from the same route registrations, so
-/// the two cannot drift apart), with `other_apis` (another service's API at its prefix, e.g.
-/// ATM's at `/api/v1`) behind the same guards.
+/// the two cannot drift apart), with `other_apis` behind the same guards and in the same
+/// document.
 pub fn router(
     state: AppState,
     security: &Arc<guard::Security>,
-    other_apis: Vec<(&'static str, Router<AppState>)>,
+    other_apis: Vec<OtherApi>,
 ) -> Router {
-    let (routes, spec) = api_routes().split_for_parts();
-    let spec = openapi::document(&spec);
+    let (routes, spec, dialects) = all_routes(other_apis);
+    let spec = openapi::document(&spec, &dialects);
     // `method_not_allowed_fallback` is copied into the routes registered *before* it (the
     // merged ones included; axum keeps the `Allow` header it builds per route): every route
     // goes above it, or its wrong methods answer axum's empty 405.
     let routes = routes
         .route("/openapi.json", get(move || std::future::ready(Json(spec))))
         .route("/", get(dashboard::page(security.requires_key())))
-        .merge(
-            other_apis
-                .into_iter()
-                .fold(Router::new(), |all, (prefix, routes)| {
-                    all.nest(prefix, routes)
-                }),
-        )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
         .with_state(Arc::clone(&state));
     guard::wrap(routes, security)
+}
+
+/// The native routes and `other_apis` nested at their prefixes, the routes' document, and
+/// each other API's prefix with its dialect.
+pub fn all_routes(
+    other_apis: Vec<OtherApi>,
+) -> (
+    Router<AppState>,
+    utoipa::openapi::OpenApi,
+    Vec<(&'static str, openapi::Dialect)>,
+) {
+    let mut dialects = Vec::new();
+    let mut all = api_routes();
+    for api in other_apis {
+        all = all.nest(api.prefix, api.routes);
+        dialects.push((api.prefix, api.dialect));
+    }
+    let (routes, spec) = all.split_for_parts();
+    (routes, spec, dialects)
 }
 
 /// Every documented route.

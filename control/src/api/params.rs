@@ -9,7 +9,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Path, Query};
-use axum::http::header::{CONNECTION, SEC_WEBSOCKET_VERSION, UPGRADE};
+use axum::http::header::{CONNECTION, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -159,8 +159,9 @@ fn query_rejection(rejection: &QueryRejection) -> ApiError {
 /// A WebSocket handshake. A request that is not one (a plain GET or a HEAD, no
 /// `Connection: Upgrade` / `Upgrade: websocket`) or that asks for another protocol version
 /// is 426 UPGRADE_REQUIRED with `Upgrade: websocket` and `Sec-WebSocket-Version: 13`
-/// (RFC 9110 §15.5.22, RFC 6455 §4.4); a handshake without `Sec-WebSocket-Key` is 400
-/// INVALID_REQUEST. Both are the error envelope.
+/// (RFC 9110 §15.5.22, RFC 6455 §4.4); a handshake without a `Sec-WebSocket-Key` that is a
+/// base64-encoded 16-byte nonce (RFC 6455 §4.2.1) is 400 INVALID_REQUEST. Both are the error
+/// envelope.
 pub struct ApiUpgrade(pub WebSocketUpgrade);
 
 impl<S> FromRequestParts<S> for ApiUpgrade
@@ -170,11 +171,32 @@ where
     type Rejection = HandshakeRefusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        WebSocketUpgrade::from_request_parts(parts, state)
+        let upgrade = WebSocketUpgrade::from_request_parts(parts, state)
             .await
-            .map(ApiUpgrade)
-            .map_err(|rejection| HandshakeRefusal(handshake_rejection(&rejection)))
+            .map_err(|rejection| HandshakeRefusal(handshake_rejection(&rejection)))?;
+        let key = parts
+            .headers
+            .get(SEC_WEBSOCKET_KEY)
+            .map(HeaderValue::as_bytes);
+        if !key.is_some_and(is_nonce) {
+            return Err(HandshakeRefusal(
+                ApiError::invalid(format!(
+                    "the Sec-WebSocket-Key header is not a base64-encoded 16-byte nonce: {HANDSHAKE}"
+                ))
+                .with_field("Sec-WebSocket-Key"),
+            ));
+        }
+        Ok(ApiUpgrade(upgrade))
     }
+}
+
+/// Whether `key` is a base64-encoded 16-byte nonce, as RFC 6455 §4.2.1 asks of
+/// `Sec-WebSocket-Key`.
+fn is_nonce(key: &[u8]) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .is_ok_and(|nonce| nonce.len() == 16)
 }
 
 /// The refusal of a WebSocket handshake: the envelope, plus the headers RFC 9110 asks of a

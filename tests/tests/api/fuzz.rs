@@ -3,8 +3,10 @@
 //! and invalid input refused, 405 with `Allow` for other methods) plus the `error_envelope`
 //! check of `tests/fuzz/hooks.py` (every error answer is the JSON envelope).
 //!
-//! The operations that send requests (`POST /run`, `/plans/{id}/run`, `POST /request`) aim
-//! at a local test server (the hooks set the `url` of well-formed bodies), and the daemon,
+//! The document has ATM's `/api/v1` and maid-core's `/api/goose` operations too; their error
+//! answers are checked in their own shapes. The operations that send requests (`POST /run`,
+//! `/plans/{id}/run`, `POST /request`, `POST /api/v1/runs`, `POST /api/goose/run`) aim at a
+//! local test server (the hooks set the `url` of well-formed bodies), and the daemon,
 //! the server and schemathesis run in a network namespace of their own with only loopback
 //! up: whatever URL the fuzzer writes, nothing leaves the machine (a foreign name does not
 //! even reach a resolver).
@@ -33,7 +35,14 @@ const LIMIT: Duration = Duration::from_secs(600);
 
 /// The operations that relay a target's failure as 502 or 504 (documented; see
 /// `tests/fuzz/schemathesis.toml`).
-const RELAYS: [&str; 3] = ["POST /request", "POST /run", "POST /plans/{id}/run"];
+const RELAYS: [&str; 6] = [
+    "POST /request",
+    "POST /run",
+    "POST /plans/{id}/run",
+    "POST /api/v1/runs",
+    "POST /api/v1/tests/run-all",
+    "POST /api/goose/run",
+];
 
 /// What one schemathesis run did, read from its NDJSON report.
 #[derive(Debug, Default)]

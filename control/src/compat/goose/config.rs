@@ -30,14 +30,18 @@ pub struct GooseConfig {
     /// appended to.
     pub target_base_url: String,
     /// Users (closed-loop virtual users) at full load; at least 1.
+    #[schemars(range(min = 1, max = 4_294_967_295_u64))]
     pub users: Whole<u32>,
     /// Users started per second; without it every user starts at once.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub hatch_rate: Option<f64>,
     /// How long the test runs, hatching included.
     pub duration: RunDuration,
     /// Pause of a user after each transaction, in seconds (default 0).
+    #[schemars(range(min = 0), extend("exclusiveMaximum" = 86_400))]
     pub think_time_seconds: Option<f64>,
     /// At least one scenario.
+    #[schemars(length(min = 1))]
     pub scenarios: Vec<Scenario>,
     /// How users are allocated to scenarios (default `round-robin`).
     pub scheduler: Option<Scheduler>,
@@ -54,6 +58,7 @@ pub struct GooseConfig {
 #[serde(deny_unknown_fields)]
 pub struct RunDuration {
     /// At least 1.
+    #[schemars(range(min = 1))]
     pub seconds: Whole<u64>,
 }
 
@@ -62,10 +67,13 @@ pub struct RunDuration {
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Unique within the config.
+    #[schemars(regex(pattern = r"\S"))]
     pub name: String,
     /// Share of the users that run this scenario (default 1, at least 1).
+    #[schemars(range(min = 1, max = 4_294_967_295_u64))]
     pub weight: Option<Whole<u32>>,
     /// At least one transaction.
+    #[schemars(length(min = 1))]
     pub transactions: Vec<Transaction>,
 }
 
@@ -73,6 +81,8 @@ pub struct Scenario {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
+    /// Not blank.
+    #[schemars(regex(pattern = r"\S"))]
     pub name: String,
     pub request: Request,
 }
@@ -84,6 +94,7 @@ pub struct Request {
     /// HTTP method (default GET).
     pub method: Option<String>,
     /// Appended to `target_base_url`; starts with `/`.
+    #[schemars(regex(pattern = "^/"))]
     pub path: String,
     /// Header names and values.
     pub headers: Option<Pairs>,

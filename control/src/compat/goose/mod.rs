@@ -21,15 +21,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
-use serde_json::{json, Value};
+use axum::{Extension, Json};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::watch;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use self::config::RunRequest;
-use self::status::GooseRun;
+use self::status::{GooseRun, GooseStatus, HistoryEntry};
+use crate::api::openapi::{generated_schema, Dialect};
 use crate::api::params::ApiUpgrade;
-use crate::api::{ApiError, ApiResult};
+use crate::api::{ApiError, ApiResult, OtherApi};
 use crate::field::FieldError;
 use crate::input::strict;
 use crate::runs::manage;
@@ -89,8 +93,28 @@ impl Goose {
     }
 }
 
+/// The name of the config's schema in the OpenAPI document.
+const GOOSE_RUN: &str = "GooseRunBody";
+
+generated_schema!(
+    /// `POST /api/goose/run`'s body: [`RunRequest`] (`GET /api/goose/schema`).
+    GooseRunBody
+);
+
+/// maid-core's API at `/api/goose`, with its document's dialect: Vayu's error envelope (the
+/// document names no other), `Authorization: Bearer` or `x-api-key`, and the config's
+/// schema from schemars.
+pub fn api(report_dir: PathBuf) -> OtherApi {
+    let schema = serde_json::to_value(schemars::schema_for!(RunRequest)).unwrap_or(Value::Null);
+    OtherApi {
+        prefix: "/api/goose",
+        routes: routes(report_dir),
+        dialect: Dialect::envelope(vec![(GOOSE_RUN, schema)]),
+    }
+}
+
 /// The routes, to be nested at `/api/goose`; report files go under `report_dir`.
-pub fn routes(report_dir: PathBuf) -> Router<AppState> {
+pub fn routes(report_dir: PathBuf) -> OpenApiRouter<AppState> {
     let goose = Arc::new(Goose {
         report_dir,
         started: watch::Sender::new(0),
@@ -98,17 +122,19 @@ pub fn routes(report_dir: PathBuf) -> Router<AppState> {
         starting: tokio::sync::Mutex::new(()),
         writing: watch::Sender::new(HashSet::new()),
     });
-    Router::new()
-        .route("/schema", get(schema))
-        .route("/run", post(start))
-        .route("/stop", post(stop))
-        .route("/status", get(status))
-        .route("/history", get(history))
-        .route("/stream", get(stream))
+    OpenApiRouter::new()
+        .routes(routes!(schema))
+        .routes(routes!(start))
+        .routes(routes!(stop))
+        .routes(routes!(status))
+        .routes(routes!(history))
+        .routes(routes!(stream))
         .layer(Extension(goose))
 }
 
 /// The JSON Schema of the body of `POST /run`, generated from the types that parse it.
+#[utoipa::path(get, path = "/schema", tag = "goose", operation_id = "goose_schema",
+    responses((status = 200, description = "JSON Schema (draft 2020-12)", body = Object)))]
 async fn schema() -> Json<Value> {
     Json(serde_json::to_value(schemars::schema_for!(RunRequest)).unwrap_or(Value::Null))
 }
@@ -143,12 +169,39 @@ fn renamed(mut err: ApiError) -> ApiError {
     err
 }
 
+/// A run started or stopped, and its status.
+#[derive(Serialize, ToSchema)]
+struct GooseRunAnswer {
+    run_id: String,
+    status: GooseStatus,
+}
+
+/// Starts a load test (one at a time).
+#[utoipa::path(post, path = "/run", tag = "goose", operation_id = "goose_run",
+    request_body = GooseRunBody,
+    responses((status = 200, description = "Started", body = GooseRunAnswer),
+        (status = 400, description = "A field missing, unknown or refused (`error.field` names it under `config`)"),
+        (status = 409, description = "CONFLICT: a run is active; stop it first"),
+        (status = 502, description = "The target's name does not resolve, or its TLS fails")))]
 async fn start(
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let value: Value = strict::decode_slice(&body).map_err(refused)?;
+    // serde would read a struct from an array too (its fields in order); a missing config is
+    // named by the decoder.
+    let config = &value["config"];
+    let not_an_object = if !value.is_object() {
+        Some("body")
+    } else {
+        (!config.is_object() && !config.is_null()).then_some("config")
+    };
+    if let Some(field) = not_an_object {
+        return Err(
+            ApiError::invalid(format!("`{field}` must be a JSON object")).with_field(field),
+        );
+    }
     let request: RunRequest = strict::decode(value.clone()).map_err(refused)?;
     config::check(&request.config).map_err(ApiError::from)?;
     let _starting = goose.starting.lock().await;
@@ -182,12 +235,18 @@ async fn start(
         .ok_or_else(|| ApiError::internal(format!("run {id} started but cannot be read back")))?;
     Ok((
         StatusCode::OK,
-        Json(json!({ "run_id": id, "status": status::status_of(&state, &goose, &run) })),
+        Json(GooseRunAnswer {
+            run_id: id,
+            status: status::status_of(&state, &goose, &run),
+        }),
     )
         .into_response())
 }
 
 /// 202 and a graceful stop (no new iterations; in-flight requests finish) of the active run.
+#[utoipa::path(post, path = "/stop", tag = "goose", operation_id = "goose_stop",
+    responses((status = 202, description = "Stopping", body = GooseRunAnswer),
+        (status = 409, description = "CONFLICT: no run is active")))]
 async fn stop(
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,
@@ -204,35 +263,61 @@ async fn stop(
     manage::stop(&state.store, &state.runs, &id, std::time::Duration::ZERO).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "run_id": id, "status": status::status_of(&state, &goose, &run) })),
+        Json(GooseRunAnswer {
+            run_id: id,
+            status: status::status_of(&state, &goose, &run),
+        }),
     )
         .into_response())
 }
 
+/// The answer of `GET /status`.
+#[derive(Serialize, ToSchema)]
+struct StatusAnswer {
+    status: GooseStatus,
+}
+
+/// The active run's status, else the latest run's (`idle` before any).
+#[utoipa::path(get, path = "/status", tag = "goose", operation_id = "goose_status",
+    responses((status = 200, description = "The status", body = StatusAnswer)))]
 async fn status(
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<StatusAnswer>> {
     let status = match status::current(&state)? {
         Some(run) => status::status_of(&state, &goose, &run),
-        None => status::idle(),
+        None => GooseStatus::idle(),
     };
-    Ok(Json(json!({ "status": status })))
+    Ok(Json(StatusAnswer { status }))
 }
 
 /// The runs started through `/api/goose`, newest first.
+#[utoipa::path(get, path = "/history", tag = "goose", operation_id = "goose_history",
+    responses((status = 200, description = "The runs, newest first", body = Vec<HistoryEntry>)))]
 async fn history(
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<HistoryEntry>>> {
     let runs = status::runs(&state)?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         runs.iter()
             .map(|run| status::history_entry(&state, &goose, run))
             .collect(),
-    )))
+    ))
 }
 
+/// The WebSocket stream of `{"Metrics"}`, `{"Status"}` and `{"Log"}` messages (text, JSON)
+/// of the active run, at `statsInterval`; open across runs. A request that is not a
+/// WebSocket handshake is 426 UPGRADE_REQUIRED.
+#[utoipa::path(get, path = "/stream", tag = "goose", operation_id = "goose_stream",
+    params(
+        ("Connection" = String, Header, pattern = "^(?i:upgrade)$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^(?i:websocket)$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "The handshake's nonce: 16 random bytes, base64 (RFC 6455 §4.1)")),
+    responses((status = 101, description = "WebSocket upgrade"),
+        (status = 400, description = "INVALID_REQUEST: a handshake without a Sec-WebSocket-Key nonce"),
+        (status = 426, description = "UPGRADE_REQUIRED: not a WebSocket handshake, or not version 13")))]
 async fn stream(
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,

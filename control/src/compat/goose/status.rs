@@ -4,15 +4,17 @@
 //! users scheduled at a time, and the history. Everything is read from Vayu's run record
 //! (the config is kept as its `source`), its latest live tick and its stored report.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::config::{GooseConfig, RunRequest};
 use super::convert::ramp;
 use super::Goose;
 use crate::input::strict;
-use crate::records::{RunRecord, RunType};
+use crate::records::{RunRecord, RunStatus, RunType};
 use crate::state::AppState;
 use crate::store::runs::RunFilter;
 use crate::store::StoreError;
@@ -46,13 +48,12 @@ impl GooseRun {
 }
 
 /// RFC 3339 (UTC, seconds) of Unix milliseconds.
-pub fn rfc3339(millis: u64) -> Value {
+pub fn rfc3339(millis: u64) -> Option<String> {
     let nanos = i128::from(millis) * 1_000_000;
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
         .and_then(|at| at.replace_nanosecond(0).ok())
         .and_then(|at| at.format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String)
 }
 
 /// Whether the run is still going on this daemon.
@@ -66,15 +67,50 @@ pub fn latest_tick(state: &AppState, id: &str) -> Option<Value> {
     serde_json::from_str(&tick).ok()
 }
 
+/// A run's phase, as maid-core names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = GoosePhase)]
+pub enum Phase {
+    /// Before any run.
+    Idle,
+    /// Users hatching.
+    Increase,
+    /// At full load.
+    Maintain,
+    /// Stopping, or past its duration.
+    Decrease,
+    /// Ended, its report files written.
+    Completed,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Increase => "increase",
+            Phase::Maintain => "maintain",
+            Phase::Decrease => "decrease",
+            Phase::Completed => "completed",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The phase of an active run `elapsed` seconds in.
-pub fn phase(goose: &Goose, run: &GooseRun, elapsed: f64) -> &'static str {
+pub fn phase(goose: &Goose, run: &GooseRun, elapsed: f64) -> Phase {
     let hatching = ramp(&run.config).map_or(0.0, |(_, seconds)| seconds);
     if goose.is_stopping(&run.record.id) || elapsed >= run.config.duration.seconds.0 as f64 {
-        "decrease"
+        Phase::Decrease
     } else if elapsed < hatching {
-        "increase"
+        Phase::Increase
     } else {
-        "maintain"
+        Phase::Maintain
     }
 }
 
@@ -89,9 +125,33 @@ pub fn scheduled_users(run: &GooseRun, elapsed: f64) -> u64 {
     }
 }
 
+/// maid-core's status object.
+#[derive(Serialize, ToSchema)]
+pub struct GooseStatus {
+    /// Whether a run is going (or finishing: its report files being written).
+    pub active: bool,
+    /// `null` before any run.
+    pub run_id: Option<String>,
+    pub phase: Phase,
+    /// RFC 3339; `null` before any run.
+    pub started_at: Option<String>,
+}
+
+impl GooseStatus {
+    /// The status before any run went through `/api/goose`.
+    pub fn idle() -> GooseStatus {
+        GooseStatus {
+            active: false,
+            run_id: None,
+            phase: Phase::Idle,
+            started_at: None,
+        }
+    }
+}
+
 /// maid-core's status object of `run`; `completed` once the run has ended and its report
 /// files are written.
-pub fn status_of(state: &AppState, goose: &Goose, run: &GooseRun) -> Value {
+pub fn status_of(state: &AppState, goose: &Goose, run: &GooseRun) -> GooseStatus {
     let id = &run.record.id;
     let running = is_active(state, id);
     // Until its report files are written the run is still finishing.
@@ -102,21 +162,16 @@ pub fn status_of(state: &AppState, goose: &Goose, run: &GooseRun) -> Value {
         });
         phase(goose, run, elapsed)
     } else if writing {
-        "decrease"
+        Phase::Decrease
     } else {
-        "completed"
+        Phase::Completed
     };
-    json!({
-        "active": running || writing,
-        "run_id": id,
-        "phase": phase,
-        "started_at": rfc3339(run.record.start_time),
-    })
-}
-
-/// The status before any run went through `/api/goose`.
-pub fn idle() -> Value {
-    json!({ "active": false, "run_id": null, "phase": "idle", "started_at": null })
+    GooseStatus {
+        active: running || writing,
+        run_id: Some(id.clone()),
+        phase,
+        started_at: rfc3339(run.record.start_time),
+    }
 }
 
 /// The `/api/goose` runs, newest first.
@@ -154,9 +209,45 @@ pub fn current(state: &AppState) -> Result<Option<GooseRun>, StoreError> {
     }
 }
 
+/// The report's totals in a history entry.
+#[derive(Serialize, ToSchema)]
+pub struct HistorySummary {
+    pub total_requests: Option<u64>,
+    pub failed_requests: Option<u64>,
+    /// A percent.
+    pub error_rate: Option<f64>,
+    pub throughput_rps: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+}
+
+/// One run of the history.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    #[serde(flatten)]
+    pub status: GooseStatus,
+    /// Vayu's status of the run (`running`, `completed`, `stopped`, `failed`).
+    #[serde(rename = "status")]
+    pub run_status: RunStatus,
+    pub ended_at: Option<String>,
+    pub failure_reason: Option<String>,
+    pub users: u32,
+    pub hatch_rate: Option<f64>,
+    /// `{"seconds": N}` as the config wrote it.
+    #[schema(value_type = Object)]
+    pub duration: Value,
+    /// The scenarios' names.
+    pub scenarios: Vec<String>,
+    /// As the config wrote them; `null` without.
+    pub plugin_hints: Option<Value>,
+    /// The report files written.
+    pub reports: Vec<String>,
+    /// `null` until the run has a report.
+    pub summary: Option<HistorySummary>,
+}
+
 /// One history entry: the status, Vayu's run status, times, the load asked for, the
 /// plugin hints, the report files written and the report's totals.
-pub fn history_entry(state: &AppState, goose: &Goose, run: &GooseRun) -> Value {
+pub fn history_entry(state: &AppState, goose: &Goose, run: &GooseRun) -> HistoryEntry {
     let record = &run.record;
     let report: Option<Value> = state
         .store
@@ -166,30 +257,34 @@ pub fn history_entry(state: &AppState, goose: &Goose, run: &GooseRun) -> Value {
         .and_then(|json| serde_json::from_str(&json).ok());
     let summary = report.as_ref().map(|report| {
         let summary = &report["summary"];
-        json!({
-            "total_requests": summary["totalRequests"],
-            "failed_requests": summary["failedRequests"],
-            "error_rate": summary["errorRate"],
-            "throughput_rps": summary["avgRps"],
-            "latency_p95_ms": report["latency"]["p95"],
-        })
+        HistorySummary {
+            total_requests: summary["totalRequests"].as_u64(),
+            failed_requests: summary["failedRequests"].as_u64(),
+            error_rate: summary["errorRate"].as_f64(),
+            throughput_rps: summary["avgRps"].as_f64(),
+            latency_p95_ms: report["latency"]["p95"].as_f64(),
+        }
     });
-    let mut entry = status_of(state, goose, run);
     let config = run.source_config();
-    let extra = json!({
-        "status": record.status.as_str(),
-        "ended_at": record.end_time.map_or(Value::Null, rfc3339),
-        "failure_reason": record.failure_reason,
-        "users": run.config.users.0,
-        "hatch_rate": run.config.hatch_rate,
-        "duration": config["duration"],
-        "scenarios": run.config.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        "plugin_hints": config.get("plugin_hints").cloned().unwrap_or(Value::Null),
-        "reports": goose.report_files(&record.id),
-        "summary": summary,
-    });
-    if let (Some(entry), Some(extra)) = (entry.as_object_mut(), extra.as_object()) {
-        entry.extend(extra.clone());
+    HistoryEntry {
+        status: status_of(state, goose, run),
+        run_status: record.status,
+        ended_at: record.end_time.and_then(rfc3339),
+        failure_reason: record.failure_reason.clone(),
+        users: run.config.users.0,
+        hatch_rate: run.config.hatch_rate,
+        duration: config["duration"].clone(),
+        scenarios: run
+            .config
+            .scenarios
+            .iter()
+            .map(|scenario| scenario.name.clone())
+            .collect(),
+        plugin_hints: config
+            .get("plugin_hints")
+            .filter(|hints| !hints.is_null())
+            .cloned(),
+        reports: goose.report_files(&record.id),
+        summary,
     }
-    entry
 }

@@ -68,7 +68,7 @@ async fn feed(sink: &mut Sink, state: &AppState, goose: &Goose) -> Result<(), Go
             let elapsed = status::latest_tick(state, &run.record.id)
                 .and_then(|tick| tick["elapsedSeconds"].as_f64())
                 .unwrap_or_default();
-            let phase = status::phase(goose, &run, elapsed);
+            let phase = status::phase(goose, &run, elapsed).as_str();
             stream_status(
                 &run.record.id,
                 phase,
@@ -167,7 +167,7 @@ async fn follow(
         if let Some((_, tick)) = tick {
             let tick: Value = serde_json::from_str(&tick).unwrap_or_default();
             let elapsed = tick["elapsedSeconds"].as_f64().unwrap_or_default();
-            let phase = status::phase(goose, run, elapsed);
+            let phase = status::phase(goose, run, elapsed).as_str();
             if phase != last_phase {
                 let message = format!(
                     "run {id} entered phase {phase} at {elapsed:.1} s ({} users)",
@@ -216,7 +216,7 @@ fn metrics(tick: &Value, phase: &str, cpu: &mut CpuMeter, previous: &mut Previou
         }
     };
     let doc = json!({"Metrics": {
-        "timestamp": tick["timestamp"].as_u64().map_or(Value::Null, status::rfc3339),
+        "timestamp": tick["timestamp"].as_u64().and_then(status::rfc3339),
         "cpu_usage": cpu.percent(),
         "ram_usage": ram_percent(),
         "throughput_rps": tick["currentRps"],
