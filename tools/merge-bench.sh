@@ -44,7 +44,7 @@ target_pid=""
 cleanup() {
     [[ -n "$target_pid" ]] && kill "$target_pid" 2>/dev/null
     wait 2>/dev/null || true
-    [[ -z "$OUT" ]] && rm -rf "$work"
+    if [[ -z "$OUT" ]]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -79,7 +79,8 @@ import json, sys
 work, n = sys.argv[1], int(sys.argv[2])
 parts = sum(json.load(open(f"{work}/part-{i}.json"))["summary"]["totalRequests"] for i in range(n))
 merged = json.load(open(f"{work}/merged.json"))["summary"]
-print(f"requests: parts {parts}, merged {merged['totalRequests']}, p99 {merged.get('p99')} ms")
+p99 = json.load(open(f"{work}/merged.json"))["latency"]["p99"]
+print(f"requests: parts {parts}, merged {merged['totalRequests']}, p99 {p99} ms")
 if parts != merged["totalRequests"]:
     sys.exit("the merged count is not the sum of the parts")
 EOF

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use serde::Deserialize;
 use serde_json::Value;
-use vayu_engine::aggregate::{Ending, RunResult};
+use vayu_engine::aggregate::{Ending, Merging, RunResult};
 use vayu_engine::threshold::Threshold;
 use vayu_engine::Finished;
 
@@ -44,32 +45,56 @@ fn parse_threshold(raw: &str) -> Result<Threshold, String> {
 /// to a daemon aggregating the test live).
 pub(crate) struct Part {
     pub(crate) result: RunResult,
+    pub(crate) end: PartEnd,
+}
+
+/// How one instance's run ended.
+pub(crate) struct PartEnd {
+    pub(crate) instance: u32,
     pub(crate) status: String,
     pub(crate) failure_reason: Option<String>,
     pub(crate) aborted_by: Option<String>,
 }
 
+/// What `vayu merge` reads of an instance's `--out` file: its `mergeable` result and how
+/// its run ended. The report's other sections are derived from the result and not read.
+#[derive(Deserialize)]
+struct InstanceFile {
+    #[serde(default)]
+    metadata: InstanceMetadata,
+    mergeable: Option<RunResult>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InstanceMetadata {
+    status: Option<String>,
+    failure_reason: Option<String>,
+    aborted_by: Option<String>,
+}
+
+/// Reads one instance's file straight into typed values (no intermediate JSON tree: a
+/// merge of 100 files reads tens of MB).
 fn read(path: &PathBuf) -> Result<Part, String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|err| format!("{shown}: {err}"))?;
-    let mut doc: Value =
-        serde_json::from_str(&text).map_err(|err| format!("{shown}: not JSON: {err}"))?;
-    let mergeable = doc
-        .get_mut("mergeable")
-        .map(Value::take)
-        .ok_or_else(|| {
-            format!(
-                "{shown}: no `mergeable` result: write it with `vayu run … --instances N --out FILE.json`"
-            )
-        })?;
-    let result: RunResult = serde_path_to_error::deserialize(mergeable)
-        .map_err(|err| format!("{shown}: mergeable.{}: {}", err.path(), err.inner()))?;
-    let text_of = |field: &str| doc["metadata"][field].as_str().map(str::to_owned);
+    let file: InstanceFile =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+            .map_err(|err| format!("{shown}: {}: {}", err.path(), err.inner()))?;
+    let result = file.mergeable.ok_or_else(|| {
+        format!("{shown}: no `mergeable` result: write it with `vayu run … --instances N --out FILE.json`")
+    })?;
     Ok(Part {
+        end: PartEnd {
+            instance: result.instances.first().copied().unwrap_or(0),
+            status: file
+                .metadata
+                .status
+                .unwrap_or_else(|| "completed".to_owned()),
+            failure_reason: file.metadata.failure_reason,
+            aborted_by: file.metadata.aborted_by,
+        },
         result,
-        status: text_of("status").unwrap_or_else(|| "completed".to_owned()),
-        failure_reason: text_of("failureReason"),
-        aborted_by: text_of("abortedBy"),
     })
 }
 
@@ -78,20 +103,23 @@ pub fn execute(args: MergeArgs) -> ExitCode {
         Ok(format) => format,
         Err(code) => return code,
     };
-    let parts = match args
-        .files
-        .iter()
-        .map(read)
-        .collect::<Result<Vec<Part>, String>>()
-    {
-        Ok(parts) => parts,
-        Err(message) => {
+    // One file at a time: only the running totals and the ticks are held (DECISIONS §69).
+    let mut merging = Merging::default();
+    let mut ends = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let added = read(path).and_then(|part| {
+            ends.push(part.end);
+            merging
+                .add(part.result)
+                .map_err(|err| format!("cannot merge: {err}"))
+        });
+        if let Err(message) = added {
             eprintln!("error: {message}");
             return ExitCode::from(EXIT_USAGE);
         }
-    };
-    let ending = ending_of(&parts);
-    let mut whole = match RunResult::merge(parts.into_iter().map(|part| part.result).collect()) {
+    }
+    let ending = ending_of(&ends);
+    let mut whole = match merging.finish() {
         Ok(whole) => whole,
         Err(err) => {
             eprintln!("error: cannot merge: {err}");
@@ -115,30 +143,30 @@ pub fn execute(args: MergeArgs) -> ExitCode {
 
 /// How the whole test ended: failed if an instance failed (each reason named), stopped if
 /// one was stopped, else completed.
-pub(crate) fn ending_of(parts: &[Part]) -> Ending {
-    let mut ordered: Vec<&Part> = parts.iter().collect();
-    ordered.sort_by_key(|part| part.result.instances.first().copied().unwrap_or(0));
+pub(crate) fn ending_of(ends: &[PartEnd]) -> Ending {
+    let mut ordered: Vec<&PartEnd> = ends.iter().collect();
+    ordered.sort_by_key(|end| end.instance);
     let reasons: Vec<String> = ordered
         .iter()
-        .filter(|part| part.status == "failed")
-        .map(|part| {
+        .filter(|end| end.status == "failed")
+        .map(|end| {
             format!(
                 "instance {}: {}",
-                part.result.instances.first().copied().unwrap_or(0),
-                part.failure_reason.as_deref().unwrap_or("failed")
+                end.instance,
+                end.failure_reason.as_deref().unwrap_or("failed")
             )
         })
         .collect();
     let status = if !reasons.is_empty() {
         "failed"
-    } else if ordered.iter().any(|part| part.status == "stopped") {
+    } else if ordered.iter().any(|end| end.status == "stopped") {
         "stopped"
     } else {
         "completed"
     };
     Ending {
         status,
-        aborted_by: ordered.iter().find_map(|part| part.aborted_by.clone()),
+        aborted_by: ordered.iter().find_map(|end| end.aborted_by.clone()),
         failure_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
         waited: std::time::Duration::ZERO,
     }

@@ -22,7 +22,7 @@ mod snapshot;
 
 pub use final_report::Ending;
 pub use result::{
-    merge_ticks, EndpointResult, MergeError, ReportContext, RunResult, RESULT_VERSION,
+    merge_ticks, EndpointResult, MergeError, Merging, ReportContext, RunResult, RESULT_VERSION,
 };
 pub use snapshot::{LiveTest, Snapshot, MAX_ENDPOINTS};
 

@@ -22,7 +22,7 @@ use super::launch::{finish_with, RunObserver};
 use super::registry::LiveRun;
 use super::topic::Archive;
 use super::Context;
-use crate::cli::merge::{ending_of, Part};
+use crate::cli::merge::{ending_of, Part, PartEnd};
 use crate::field::FieldError;
 use crate::ids::{new_id, now_ms};
 use crate::input::variables::Scopes;
@@ -266,9 +266,12 @@ impl Going {
         }
         self.ends.entry(instance).or_insert(Part {
             result: end.result,
-            status: end.status,
-            failure_reason: end.failure_reason,
-            aborted_by: end.aborted_by,
+            end: PartEnd {
+                instance,
+                status: end.status,
+                failure_reason: end.failure_reason,
+                aborted_by: end.aborted_by,
+            },
         });
     }
 }
@@ -286,12 +289,15 @@ fn complete(context: &Context, run: Going) {
     } = run;
     // Its last ticks go to the database before the report and the end of the topic.
     drop(observer);
-    let parts: Vec<Part> = ends.into_values().collect();
-    let mut ending = ending_of(&parts);
+    let (results, ends): (Vec<RunResult>, Vec<PartEnd>) = ends
+        .into_values()
+        .map(|part| (part.result, part.end))
+        .unzip();
+    let mut ending = ending_of(&ends);
     if aborted_by.is_some() {
         ending.aborted_by = aborted_by;
     }
-    let outcome = RunResult::merge(parts.into_iter().map(|part| part.result).collect())
+    let outcome = RunResult::merge(results)
         .map(|mut whole| {
             whole.context.run_id = record.id.clone();
             Finished {
