@@ -30,7 +30,7 @@ struct KeyParam {
 /// One instance's live snapshot or end, for the run of the whole test it is a part of.
 #[utoipa::path(post, path = "/runs/distributed/{key}", tag = "runs", operation_id = "report_distributed",
     params(KeyParam),
-    request_body(content = Object, description = "`{instance, instances, test?, tick?, end?}` as `vayu run --report-to` sends it: `test` (the test's facts) until the daemon accepted a report of the instance, `tick` a live snapshot (counter deltas, interval histograms as base64 HdrHistogram V2 deflate), `end` how the instance ended with its mergeable result"),
+    request_body(content = InstanceReport, description = "`{instance, instances, test?, tick?, end?}` as `vayu run --report-to` sends it: `test` (the test's facts) until the daemon accepted a report of the instance, `tick` a live snapshot (counter deltas, interval histograms as base64 HdrHistogram V2 deflate), `end` how the instance ended with its mergeable result"),
     responses((status = 200, description = "Taken; `stop` asks the instance to stop its run", body = ReportAnswer),
         (status = 400, description = "INVALID_REQUEST: a field refused (named in `error.field`)"),
         (status = 404, description = "DISTRIBUTED_RUN_NOT_FOUND: the key names no run and the report has no `test`"),

@@ -12,7 +12,7 @@ use crate::field::FieldError;
 
 /// One report of one instance: its snapshot of a live tick, or its end, or both; with the
 /// test's facts until the daemon has acknowledged one report of this instance.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InstanceReport {
     /// This instance (0-based).
@@ -21,12 +21,15 @@ pub struct InstanceReport {
     pub instances: u32,
     /// The test's facts; the first report the daemon accepts for a key must carry them.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub test: Option<LiveTest>,
     /// What the instance measured during one live tick.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub tick: Option<Snapshot>,
     /// The instance has finished: how, and its whole result.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub end: Option<InstanceEnd>,
 }
 
