@@ -136,8 +136,11 @@ fn runaway_scripts_time_out_and_the_sandbox_recovers() {
             .expect_err("runs away");
         let took = started.elapsed();
         assert_eq!(error.kind, ScriptErrorKind::Timeout, "{script}: {error}");
+        // Cut, not finished: a runaway never ends by itself. The bound is ten times the
+        // limit so that a loaded machine does not fail it; how close to the limit the cut
+        // comes is a benchmark's business, not a test's.
         assert!(
-            took < Duration::from_millis(300 + 100),
+            took < Duration::from_millis(300 * 10),
             "{script}: stopped after {took:?}"
         );
         still_works(&mut sandbox);
