@@ -10,12 +10,13 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Deserialize;
 use serde_json::Value;
-use vayu_engine::aggregate::{Ending, Merging, RunResult};
+use vayu_engine::aggregate::{Merging, RunResult};
 use vayu_engine::threshold::Threshold;
 use vayu_engine::Finished;
 
 use super::run::{deliver, out_format};
 use super::EXIT_USAGE;
+use crate::runs::parts::{ending_of, Part, PartEnd};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -39,21 +40,6 @@ pub struct MergeArgs {
 
 fn parse_threshold(raw: &str) -> Result<Threshold, String> {
     Threshold::parse_line(raw).map_err(|err| err.reason)
-}
-
-/// One instance's result and how its run ended (from its file, or as it reported its end
-/// to a daemon aggregating the test live).
-pub(crate) struct Part {
-    pub(crate) result: RunResult,
-    pub(crate) end: PartEnd,
-}
-
-/// How one instance's run ended.
-pub(crate) struct PartEnd {
-    pub(crate) instance: u32,
-    pub(crate) status: String,
-    pub(crate) failure_reason: Option<String>,
-    pub(crate) aborted_by: Option<String>,
 }
 
 /// What `vayu merge` reads of an instance's `--out` file: its `mergeable` result and how
@@ -139,35 +125,4 @@ pub fn execute(args: MergeArgs) -> ExitCode {
     };
     let out = args.out.as_deref().zip(out_format);
     deliver(&finished, &ticks, None, out, args.json)
-}
-
-/// How the whole test ended: failed if an instance failed (each reason named), stopped if
-/// one was stopped, else completed.
-pub(crate) fn ending_of(ends: &[PartEnd]) -> Ending {
-    let mut ordered: Vec<&PartEnd> = ends.iter().collect();
-    ordered.sort_by_key(|end| end.instance);
-    let reasons: Vec<String> = ordered
-        .iter()
-        .filter(|end| end.status == "failed")
-        .map(|end| {
-            format!(
-                "instance {}: {}",
-                end.instance,
-                end.failure_reason.as_deref().unwrap_or("failed")
-            )
-        })
-        .collect();
-    let status = if !reasons.is_empty() {
-        "failed"
-    } else if ordered.iter().any(|end| end.status == "stopped") {
-        "stopped"
-    } else {
-        "completed"
-    };
-    Ending {
-        status,
-        aborted_by: ordered.iter().find_map(|end| end.aborted_by.clone()),
-        failure_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
-        waited: std::time::Duration::ZERO,
-    }
 }

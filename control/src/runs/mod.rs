@@ -11,6 +11,7 @@ pub mod import;
 pub mod launch;
 pub mod limit;
 pub mod manage;
+pub mod parts;
 pub mod prepare;
 pub mod recovered;
 pub mod registry;
