@@ -190,7 +190,7 @@ impl RunResult {
 pub struct Merging {
     /// The running whole: the lowest instance's context and fields, everyone's sums.
     whole: Option<RunResult>,
-    /// Each instance's window, `(start_time_us, end_time_us)`.
+    /// The latest end of any part's window (its start plus its duration), Unix µs.
     end_us: u64,
     /// Each part's ticks, with its lowest instance number.
     ticks: Vec<(u32, Vec<LiveTick>)>,
