@@ -16,6 +16,8 @@
 #   --target-threads N  vayu-target --threads N. Default 1
 #   --path /PATH  the path every tool requests (e.g. /delay/1). Default /
 #   --out DIR     where results.csv, raw/ and target.log go. Default target/compare
+#   tool vayu-base   the binary BASE_VAYU=PATH (e.g. a copy of an older build) run as vayu
+#                    is, for before/after figures from the same minutes
 #
 # Every generator run is pinned with `taskset -c GEN_CPUS` and measured with
 # `/usr/bin/time -f "%U %S %w"` (user+sys CPU and voluntary context switches of the generator
@@ -92,7 +94,8 @@ done
 for t in $TOOLS; do
     case "$t" in
         vayu|wrk|oha|ab|h2load) ;;
-        *) die "--tools: unknown tool '$t' (vayu, wrk, oha, ab, h2load)" ;;
+        vayu-base) [[ -x "${BASE_VAYU:-}" ]] || die "--tools vayu-base needs BASE_VAYU=PATH" ;;
+        *) die "--tools: unknown tool '$t' (vayu, vayu-base, wrk, oha, ab, h2load)" ;;
     esac
 done
 if [[ " $TOOLS " == *" ab "* ]]; then
@@ -211,6 +214,7 @@ for t in $TOOLS; do
                 warn "vayu binary not available; reporting n/a"; VAYU_BIN=""
             fi
             ACTIVE+=(vayu) ;;
+        vayu-base) ACTIVE+=(vayu-base) ;;
         wrk)
             if apt_tool wrk wrk; then ACTIVE+=(wrk)
             else warn "wrk not installed and apt-get failed; skipping wrk"; fi ;;
@@ -312,8 +316,10 @@ tool_cmd() {  # tool_cmd TOOL CONNS BASE: prints the generator command, one word
                  "${OHA_FMT[@]}" "$URL" ;;
         ab) printf '%s\n' ab -k -q -c "$c" -t "$DUR_S" -n "$AB_MAX" -e "$3.pct.csv" "$URL" ;;
         h2load) printf '%s\n' h2load --h1 -c "$c" -t "$WORKERS" -D "$DUR_S" "$URL" ;;
-        vayu) printf '%s\n' "${VAYU_BIN:-target/release/vayu}" run "$URL" -c "$c" -z "$DUR" \
-                  --workers "$WORKERS" --json ;;
+        vayu|vayu-base)
+            local bin=${VAYU_BIN:-target/release/vayu}
+            [[ $1 == vayu-base ]] && bin=$BASE_VAYU
+            printf '%s\n' "$bin" run "$URL" -c "$c" -z "$DUR" --workers "$WORKERS" --json ;;
     esac
 }
 
@@ -420,7 +426,7 @@ elif tool == "h2load":
     reqs = done - errored   # requests that got an answer
     rps = field(r"^finished in [\d.]+\w+, ([\d.]+) req/s", float)
     errors = failed
-elif tool == "vayu":
+elif tool in ("vayu", "vayu-base"):
     doc = last_json(text)
     reqs = int(dig(doc, "summary.totalRequests"))
     rps = dig(doc, "summary.avgRps")
@@ -549,7 +555,7 @@ for conns in dict.fromkeys(r["conns"] for r in rows):
     print(f"-- {conns} connections, mode {first['mode']} (generator CPUs {first['gen_cpus']}, "
           f"target CPUs {first['target_cpus']} with {first['target_threads']} thread(s)), "
           f"path {first['path']}, medians over rounds")
-    print(f"{'tool':<7} {'threads':>13} {'req/s':>10} {'req/s/core':>10} {'p50 ms':>8} "
+    print(f"{'tool':<9} {'threads':>13} {'req/s':>10} {'req/s/core':>10} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'CPU s':>6} {'CPU us/req':>10} {'vcsw/1k':>8} {'target CPU%':>11} "
           f"{'errors':>7} {'runs':>5}")
     m = {}
@@ -557,7 +563,7 @@ for conns in dict.fromkeys(r["conns"] for r in rows):
         m[t] = v = {f: med(conns, t, f) for f in FIELDS}
         ok = sum(1 for r in rows if r["conns"] == conns and r["tool"] == t and r["rps"])
         total = sum(1 for r in rows if r["conns"] == conns and r["tool"] == t)
-        print(f"{t:<7} {threads.get(t, ''):>13} {fmt(v['rps'], 0):>10} "
+        print(f"{t:<9} {threads.get(t, ''):>13} {fmt(v['rps'], 0):>10} "
               f"{fmt(v['rps_per_gen_core'], 0):>10} {fmt(v['p50_ms'], 3):>8} "
               f"{fmt(v['p99_ms'], 3):>8} {fmt(v['cpu_s'], 2):>6} "
               f"{fmt(v['cpu_us_per_req'], 2):>10} {fmt(v['vol_switches_per_1k_req'], 1):>8} "

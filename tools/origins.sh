@@ -11,7 +11,8 @@
 # Alternates the two plans (A B A B ...), each run `vayu run PLAN --workers 1 --json` (the
 # plan holds CONNS and DURATION), pinned with taskset and measured with /usr/bin/time (user+sys CPU of the
 # generator); prints per-round rows and the medians: req/s, generator CPU-us/request, and the
-# two-origin/one-origin ratios.
+# two-origin/one-origin ratios. With BASE_VAYU=PATH (e.g. a copy of an older build) each round
+# also runs both plans with that binary, for before/after figures from the same minutes.
 set -euo pipefail
 
 DURATION=4s
@@ -66,10 +67,13 @@ plan "$work/one.json" 127.0.0.1
 plan "$work/two.json" localhost
 
 echo "round origins req/s cpu_us_per_req"
+runs="one:target/release/vayu two:target/release/vayu"
+[[ -n "${BASE_VAYU:-}" ]] && runs="$runs one-base:$BASE_VAYU two-base:$BASE_VAYU"
 for round in $(seq "$ROUNDS"); do
-    for origins in one two; do
-        /usr/bin/time -o "$work/time" -f "%U %S" taskset -c "$GEN_CPUS" target/release/vayu run \
-            "$work/$origins.json" --workers 1 --json -q >"$work/report.json"
+    for run in $runs; do
+        origins=${run%%:*}
+        /usr/bin/time -o "$work/time" -f "%U %S" taskset -c "$GEN_CPUS" "${run#*:}" run \
+            "$work/${origins%-base}.json" --workers 1 --json -q >"$work/report.json"
         python3 - "$work/report.json" "$work/time" "$round" "$origins" <<'EOF' | tee -a "$work/rows"
 import json, sys
 report = json.load(open(sys.argv[1]))["summary"]
@@ -85,8 +89,15 @@ python3 - "$work/rows" <<'EOF'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 med = {o: (statistics.median(float(r[2]) for r in rows if r[1] == o),
-           statistics.median(float(r[3]) for r in rows if r[1] == o)) for o in ("one", "two")}
+           statistics.median(float(r[3]) for r in rows if r[1] == o))
+       for o in dict.fromkeys(r[1] for r in rows)}
 for o, (rps, cpu) in med.items():
     print(f"median {o} origin(s): {rps:.0f} req/s, {cpu:.2f} CPU-us/request")
-print(f"two/one: req/s {med['two'][0] / med['one'][0]:.3f}, CPU-us/request {med['two'][1] / med['one'][1]:.3f}")
+for suffix in ("", "-base"):
+    if "two" + suffix in med:
+        two, one = med["two" + suffix], med["one" + suffix]
+        print(f"two/one{suffix}: req/s {two[0] / one[0]:.3f}, CPU-us/request {two[1] / one[1]:.3f}")
+if "one-base" in med:
+    print(f"one/one-base: req/s {med['one'][0] / med['one-base'][0]:.3f}, "
+          f"CPU-us/request {med['one'][1] / med['one-base'][1]:.3f}")
 EOF

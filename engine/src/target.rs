@@ -109,6 +109,30 @@ impl Chooser {
         }
     }
 
+    /// The share of requests each target gets in the long run (by weight or by turn, and
+    /// for scenarios by the scenario's weight and length); they sum to 1.
+    pub fn target_shares(&self) -> Vec<f64> {
+        match self {
+            Chooser::Single => vec![1.0],
+            Chooser::Endpoints(picker) => picker.shares(),
+            Chooser::Scenarios(scenarios) => {
+                let picked = scenarios.picker.shares();
+                let requests_per_pick: f64 = picked
+                    .iter()
+                    .zip(&scenarios.ranges)
+                    .map(|(share, &(_, steps))| share * steps as f64)
+                    .sum();
+                picked
+                    .iter()
+                    .zip(&scenarios.ranges)
+                    .flat_map(|(share, &(_, steps))| {
+                        std::iter::repeat_n(share / requests_per_pick, steps)
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Where virtual user number `user` (0-based, across shards and instances) starts:
     /// with a per-user scheduler, its scenario for life.
     pub fn starting_position(&self, user: u64) -> Position {
@@ -266,6 +290,22 @@ impl Picker {
         }
     }
 
+    /// The share of picks each target gets in the long run: its weight's share when
+    /// weighted, an equal share by turn.
+    fn shares(&self) -> Vec<f64> {
+        let count = self.weights.len();
+        match self.distribution {
+            Distribution::Weighted => self
+                .weights
+                .iter()
+                .map(|&weight| weight as f64 / self.total as f64)
+                .collect(),
+            Distribution::Sequential | Distribution::RoundRobin => {
+                vec![1.0 / count as f64; count]
+            }
+        }
+    }
+
     /// The target of the next request. `cursor` is the connection's own position, used by
     /// the sequential distribution.
     pub fn pick(&self, cursor: &mut usize) -> usize {
@@ -315,6 +355,22 @@ mod tests {
             picks.windows(3).all(|w| !(w[0] == w[1] && w[1] == w[2])),
             "{picks:?}"
         );
+    }
+
+    #[test]
+    fn target_shares_follow_weights_turns_and_scenario_lengths() {
+        let weighted = Chooser::Endpoints(Picker::new(Distribution::Weighted, &[3, 1]));
+        assert_eq!(weighted.target_shares(), vec![0.75, 0.25]);
+        let by_turn = Chooser::Endpoints(Picker::new(Distribution::RoundRobin, &[3, 1]));
+        assert_eq!(by_turn.target_shares(), vec![0.5, 0.5]);
+        // A picks of weight 1 sends 1 request, B (weight 1) 3: 4 requests per two picks.
+        let scenarios = Chooser::Scenarios(Scenarios::new(
+            &[1, 3],
+            &[1, 1],
+            ScenarioScheduler::Iteration,
+        ));
+        assert_eq!(scenarios.target_shares(), vec![0.25; 4]);
+        assert_eq!(Chooser::Single.target_shares(), vec![1.0]);
     }
 
     #[test]

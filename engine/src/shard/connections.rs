@@ -1,68 +1,136 @@
-//! A virtual user's connections: at most one open connection per origin it has used, one
-//! slot per origin index. The first origin's slot is inline, so a single-origin run keeps
-//! one `Option<Connection>` per user as before and never allocates or looks anything up
-//! for it; the other origins' slots are added on their first use.
+//! Where a shard's connections wait between requests. In a run on one origin each virtual
+//! user keeps its own connection ([`Connections`], one `Option<Connection>` inline): nothing
+//! is shared, looked up or moved per request. In a run on several origins the shard keeps a
+//! [`Pool`] of idle connections per origin instead: a user borrows one for each request and
+//! gives it back, so an origin never holds more connections than requests that were in
+//! flight to it at once, and the shard's sockets stay near its users rather than users ×
+//! origins.
+
+use std::cell::RefCell;
 
 use vayu_net::{ConnectTiming, Connection};
 
 use super::Opened;
 
-/// The connections of one connection task (virtual user), by origin index.
+/// A connection with what opening it took, until its first request reports that.
+type Idle = (Connection, Option<ConnectTiming>);
+
+/// The connection of one connection task (virtual user): its own in a single-origin run,
+/// the one borrowed for the request in flight in a multi-origin run.
 #[derive(Default)]
 pub(super) struct Connections {
-    /// Origin 0: the first target's origin, the one connections are opened to before `t0`.
-    first: Option<Connection>,
-    /// What opening `first` took, when it was opened before `t0`: reported with the first
+    open: Option<Connection>,
+    /// What opening `open` took, when it was opened before `t0`: reported with the first
     /// request that uses it.
     preopened: Option<ConnectTiming>,
-    /// Origins 1.. (index `origin - 1`), grown on first use.
-    others: Vec<Option<Connection>>,
 }
 
 impl Connections {
-    /// A user's connections, starting with the one opened before `t0` (if any).
+    /// A user's connection, starting with the one opened before `t0` (if any).
     pub(super) fn new(opened: Option<Opened>) -> Self {
         match opened {
             Some((connection, timing)) => Connections {
-                first: Some(connection),
+                open: Some(connection),
                 preopened: Some(timing),
-                others: Vec::new(),
             },
             None => Connections::default(),
         }
     }
 
-    /// The slot of `origin` (`None` when no connection is open to it), and what opening
-    /// it took when it was opened before `t0` and this is its first use.
-    pub(super) fn slot(
+    /// The user's slot (`None` when no connection is open), and what opening it took when
+    /// it was opened before `t0` and this is its first use.
+    pub(super) fn slot(&mut self) -> (&mut Option<Connection>, Option<ConnectTiming>) {
+        (&mut self.open, self.preopened.take())
+    }
+
+    /// Borrows an idle connection to `origin` from `pool` into the user's slot (left `None`
+    /// when the pool has none), as [`Connections::slot`] answers.
+    pub(super) fn borrow_from(
         &mut self,
+        pool: &Pool,
         origin: usize,
     ) -> (&mut Option<Connection>, Option<ConnectTiming>) {
-        let Some(index) = origin.checked_sub(1) else {
-            return (&mut self.first, self.preopened.take());
-        };
-        if self.others.len() <= index {
-            self.others.resize_with(index + 1, || None);
+        let (lent, opened_with) = pool.lend(origin);
+        self.open = lent;
+        (&mut self.open, opened_with)
+    }
+
+    /// Gives the borrowed connection back to `pool`, if it may carry another request.
+    pub(super) fn give_back(&mut self, pool: &Pool, origin: usize) {
+        if let Some(connection) = self.open.take() {
+            pool.give_back(origin, connection);
         }
-        (&mut self.others[index], None)
+    }
+}
+
+/// A multi-origin shard's idle connections, by origin index; the most recently used is lent
+/// first, so the connections in use stay few and warm.
+pub(super) struct Pool {
+    idle: RefCell<Vec<Vec<Idle>>>,
+}
+
+impl Pool {
+    /// A pool holding the connections opened before `t0`, by origin index.
+    pub(super) fn new(opened: Vec<Vec<Opened>>) -> Self {
+        let idle = opened
+            .into_iter()
+            .map(|origin| {
+                let idle = origin.into_iter().map(|(c, timing)| (c, Some(timing)));
+                idle.collect()
+            })
+            .collect();
+        Pool {
+            idle: RefCell::new(idle),
+        }
+    }
+
+    /// An idle connection to `origin`, if there is one, with what opening it took when this
+    /// is its first use.
+    pub(super) fn lend(&self, origin: usize) -> (Option<Connection>, Option<ConnectTiming>) {
+        match self.idle.borrow_mut().get_mut(origin).and_then(Vec::pop) {
+            Some((connection, timing)) => (Some(connection), timing),
+            None => (None, None),
+        }
+    }
+
+    /// How many of `connections` to open to each origin before `t0`, for origins that get
+    /// `shares` of the requests (summing to 1): in proportion, rounded so that they add up.
+    pub(super) fn split(connections: usize, shares: &[f64]) -> Vec<usize> {
+        let exact: Vec<f64> = shares
+            .iter()
+            .map(|share| share * connections as f64)
+            .collect();
+        let mut counts: Vec<usize> = exact.iter().map(|&count| count as usize).collect();
+        let mut by_remainder: Vec<usize> = (0..exact.len()).collect();
+        by_remainder.sort_by(|&a, &b| {
+            let remainder = |i: usize| exact[i] - counts[i] as f64;
+            remainder(b).total_cmp(&remainder(a))
+        });
+        let short = connections.saturating_sub(counts.iter().sum());
+        for &origin in by_remainder.iter().cycle().take(short) {
+            counts[origin] += 1;
+        }
+        counts
+    }
+
+    /// Takes back a connection to `origin` that may carry another request.
+    pub(super) fn give_back(&self, origin: usize, connection: Connection) {
+        if let Some(idle) = self.idle.borrow_mut().get_mut(origin) {
+            idle.push((connection, None));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::Pool;
 
     #[test]
-    fn other_origins_get_their_slots_on_first_use() {
-        let mut connections = Connections::default();
-        assert!(connections.slot(0).0.is_none());
-        assert!(
-            connections.others.is_empty(),
-            "origin 0 needs no other slot"
-        );
-        assert!(connections.slot(2).0.is_none());
-        assert_eq!(connections.others.len(), 2);
-        assert!(connections.slot(1).1.is_none());
-        assert_eq!(connections.others.len(), 2);
+    fn connections_are_split_in_proportion_and_add_up() {
+        assert_eq!(Pool::split(256, &[0.5, 0.5]), vec![128, 128]);
+        assert_eq!(Pool::split(10, &[0.25, 0.75]), vec![3, 7]);
+        assert_eq!(Pool::split(3, &[1.0 / 3.0; 3]), vec![1, 1, 1]);
+        assert_eq!(Pool::split(1, &[0.5, 0.5]).iter().sum::<usize>(), 1);
+        assert_eq!(Pool::split(0, &[0.5, 0.5]), vec![0, 0]);
     }
 }

@@ -1,7 +1,7 @@
 //! Shards: one pinned OS thread per worker, each a monoio runtime that owns its
-//! connections (each virtual user at most one per origin, `connections`), pacer and
-//! recorder. One worker loop serves every load mode; the pacer is the only difference.
-//! Nothing here locks, allocates or sends on a channel per request.
+//! connections (each virtual user's own on one origin, a pool per origin on several,
+//! `connections`), pacer and recorder. One worker loop serves every load mode; the pacer
+//! is the only difference. Nothing here locks, allocates or sends on a channel per request.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -18,6 +18,8 @@ mod connections;
 mod policy;
 mod round_trip;
 mod tasks;
+
+use connections::Pool;
 
 use tasks::{connection_task, dispatch, sweep_deadlines, tick_loop};
 
@@ -127,11 +129,29 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
             ..
         } => *initial_connections,
     };
-    // Connections active from the start are opened to the first target's origin; a user's
-    // connections to other origins open on their first request.
-    let connections = match setup.connectors.first() {
-        Some(connector) => preconnect(connector, initial).await,
-        None => Vec::new(),
+    // Connections active from the start are opened before it: on one origin, one per user;
+    // on several, into the shard's pool (which the users borrow from), to each origin in
+    // proportion to the requests it gets.
+    let (connections, pool) = match setup.connectors.as_slice() {
+        [] => (Vec::new(), None),
+        [connector] => (preconnect(connector, initial).await, None),
+        connectors => {
+            let mut shares = vec![0.0; connectors.len()];
+            for (target, share) in setup.targets.iter().zip(setup.chooser.target_shares()) {
+                shares[target.origin] += share;
+            }
+            let mut opened = Vec::with_capacity(connectors.len());
+            for (connector, count) in connectors.iter().zip(Pool::split(initial, &shares)) {
+                opened.push(
+                    preconnect(connector, count)
+                        .await
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                );
+            }
+            (Vec::new(), Some(Pool::new(opened)))
+        }
     };
     // The sandbox loads chai once, before the start, on this thread (it is `!Send`).
     let tester = setup
@@ -173,6 +193,7 @@ async fn shard_main(setup: ShardSetup, driver: Driver) {
     };
     let shard = Rc::new(Shard {
         connectors: setup.connectors,
+        pool,
         chooser: setup.chooser,
         recorder: RefCell::new(Recorder::with_endpoints(setup.targets.len())),
         targets: setup.targets,
@@ -268,6 +289,9 @@ type Opened = (Connection, ConnectTiming);
 struct Shard {
     /// One per origin, indexed by [`Target::origin`].
     connectors: Vec<Connector>,
+    /// Idle connections by origin, in a run on several origins (`None`: each user keeps
+    /// its own).
+    pool: Option<Pool>,
     targets: Arc<Vec<Target>>,
     chooser: Chooser,
     /// Requests started by this shard (for `{{$requestNumber}}`).
@@ -429,6 +453,12 @@ mod tests {
 
     /// Runs `plan` (`iterations` requests over one connection task) on one shard.
     fn run_one_shard(plan: ValidPlan, iterations: u64) -> ShardRun {
+        run_shard(plan, iterations, 1)
+    }
+
+    /// Runs `plan` (`iterations` requests over `users` connection tasks, all active from
+    /// the start) on one shard.
+    fn run_shard(plan: ValidPlan, iterations: u64, users: usize) -> ShardRun {
         let (plan, origins, targets) = plan.into_parts();
         let connectors = origins
             .iter()
@@ -458,7 +488,7 @@ mod tests {
             load: ShardLoad::Closed {
                 duration: None,
                 iterations: Some(iterations),
-                activations: vec![Duration::ZERO],
+                activations: vec![Duration::ZERO; users],
             },
             stop: Arc::clone(&stop),
             ticks,
@@ -516,8 +546,9 @@ mod tests {
         );
     }
 
-    /// Issue 13: a virtual user whose endpoints are on two origins keeps one connection to
-    /// each, reused across its requests, and each request reaches its own endpoint's origin.
+    /// Issue 13: a virtual user whose endpoints are on two origins needs one connection to
+    /// each, reused across its requests through the shard's pool, and each request reaches
+    /// its own endpoint's origin.
     #[test]
     fn a_virtual_user_keeps_one_connection_per_origin() {
         let (first, first_seen) = serve_empty_200s();
@@ -547,5 +578,55 @@ mod tests {
         assert_eq!(second_seen.requests.load(Ordering::Relaxed), 20);
         assert_eq!(first_seen.connections.load(Ordering::Relaxed), 1);
         assert_eq!(second_seen.connections.load(Ordering::Relaxed), 1);
+    }
+
+    /// Issue 13: on several origins the connections opened before the start are split
+    /// between them by their share of the requests (weights 3 : 1 over 4 users: 3 and 1),
+    /// and a request borrows one of them rather than opening its own.
+    #[test]
+    fn pre_opened_connections_are_split_between_origins_by_share() {
+        let (first, first_seen) = serve_empty_200s();
+        let (second, second_seen) = serve_empty_200s();
+        let endpoint = |name: &str, url: String, weight: u32| EndpointPlan {
+            name: name.to_owned(),
+            request: RequestSpec::new("GET", &url),
+            weight,
+            expected_status: ExpectedStatus { codes: Vec::new() },
+        };
+        let targets = Targets::Endpoints {
+            list: vec![
+                endpoint("a", format!("http://{first}/a"), 3),
+                endpoint("b", format!("http://{second}/b"), 1),
+            ],
+            distribution: Distribution::Weighted,
+        };
+        let load = Load::Iterations {
+            iterations: 1,
+            concurrency: 4,
+            duration: None,
+        };
+        let plan = RunPlan::new(targets, load)
+            .validate()
+            .expect("a valid plan");
+        let run = run_shard(plan, 1, 4);
+
+        let succeeded: u64 = run.ticks.iter().map(|tick| tick.counters.succeeded).sum();
+        assert_eq!(succeeded, 1);
+        // The servers count a connection when they accept it, which may come after the
+        // client's handshake completes: wait for the expected counts, then for stragglers.
+        let accepted = || {
+            (
+                first_seen.connections.load(Ordering::Relaxed),
+                second_seen.connections.load(Ordering::Relaxed),
+            )
+        };
+        let waited = Instant::now();
+        while accepted() < (3, 1) && waited.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(accepted(), (3, 1));
+        assert_eq!(first_seen.requests.load(Ordering::Relaxed), 1);
+        assert_eq!(second_seen.requests.load(Ordering::Relaxed), 0);
     }
 }

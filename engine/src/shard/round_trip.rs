@@ -1,6 +1,6 @@
 //! One round trip of a virtual user (a connection task): pick the target, render or reuse
-//! its bytes, send them on the user's connection to the target's origin (opening it if
-//! needed) and read the response under the request's deadline, and record the outcome
+//! its bytes, send them on a connection to the target's origin (the user's own, or one
+//! borrowed from the shard's pool; opened if there is none) and read the response under the request's deadline, and record the outcome
 //! (plus sampling, test scripts and scenario extraction).
 
 use std::cell::RefCell;
@@ -57,8 +57,9 @@ impl super::Shard {
         }
     }
 
-    /// Sends one request on the user's connection to its target's origin (opening it if
-    /// needed) and records the outcome. Returns the think time that follows (scenario
+    /// Sends one request on a connection to its target's origin (the user's, or one
+    /// borrowed from the shard's pool and given back after; opened if there is none) and
+    /// records the outcome. Returns the think time that follows (scenario
     /// steps).
     pub(super) async fn request_once(
         &self,
@@ -70,7 +71,10 @@ impl super::Shard {
         let iteration = self.started.get();
         let endpoint = self.chooser.next(&mut user.cursor, &mut user.position);
         let target = &self.targets[endpoint];
-        let (connection, opened_with) = connections.slot(target.origin);
+        let (connection, opened_with) = match &self.pool {
+            None => connections.slot(),
+            Some(pool) => connections.borrow_from(pool, target.origin),
+        };
         let outgoing = self.next_outgoing(target, user);
         let tested = self
             .tester
@@ -188,6 +192,9 @@ impl super::Shard {
             }
         };
         recorder.on_complete(endpoint, latency, status, failure, bytes_received);
+        if let Some(pool) = &self.pool {
+            connections.give_back(pool, target.origin);
+        }
         let mut sampler = self.sampler.borrow_mut();
         let slow = sampler.is_slow(latency);
         let error_detailed = sampler.offer(
