@@ -3,6 +3,7 @@
 //! parses the head in place and streams the body through a [`ResponseSink`].
 
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -91,6 +92,7 @@ impl Connector {
             };
         // Small requests must not wait for Nagle; failure only costs latency.
         let _ = tcp.set_nodelay(true);
+        let fd = tcp.as_raw_fd();
         let connected = Instant::now();
         let mut timing = ConnectTiming {
             connect: connected - started,
@@ -110,7 +112,7 @@ impl Connector {
                 }
             }
         };
-        Ok((Connection::new(stream), timing))
+        Ok((Connection::new(stream, fd), timing))
     }
 }
 
@@ -122,17 +124,43 @@ enum Stream {
 /// One open connection and its read buffer.
 pub struct Connection {
     stream: Stream,
+    /// The socket under `stream` (owned by it, open as long as this connection is).
+    fd: RawFd,
     buf: Vec<u8>,
     /// Start of the unparsed bytes in `buf`.
     start: usize,
 }
 
 impl Connection {
-    fn new(stream: Stream) -> Self {
+    fn new(stream: Stream, fd: RawFd) -> Self {
         Connection {
             stream,
+            fd,
             buf: Vec::with_capacity(FIRST_READ_BYTES),
             start: 0,
+        }
+    }
+
+    /// Whether the server closed this connection while it sat unused (a keep-alive timeout):
+    /// a non-blocking peek that sees the end of the stream or an error. Bytes waiting on an
+    /// idle plain connection (an unasked-for response such as a 408 before the close) count
+    /// as closed too; on TLS they may be a session ticket, so they do not.
+    pub fn closed_while_idle(&self) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: `fd` is the socket `stream` owns, open while `self` lives, and the buffer
+        // is one writable byte that outlives the call.
+        let read = unsafe {
+            libc::recv(
+                self.fd,
+                std::ptr::from_mut(&mut byte).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        match read {
+            0 => true,
+            waiting if waiting > 0 => matches!(self.stream, Stream::Plain(_)),
+            _ => std::io::Error::last_os_error().kind() != std::io::ErrorKind::WouldBlock,
         }
     }
 

@@ -7,13 +7,21 @@
 //! origins.
 
 use std::cell::RefCell;
+use std::time::{Duration, Instant};
 
 use vayu_net::{ConnectTiming, Connection};
 
 use super::Opened;
 
-/// A connection with what opening it took, until its first request reports that.
-type Idle = (Connection, Option<ConnectTiming>);
+/// An idle connection: what opening it took (until its first request reports that), and
+/// since when it waits.
+type Idle = (Connection, Option<ConnectTiming>, Instant);
+
+/// A pooled connection unused for this long is checked before it is lent: a server may have
+/// closed it (keep-alive timeouts start at a few seconds; Node's is 5 s), and a request
+/// sent on it would fail for the generator's reuse, not for the server. Busy connections
+/// come back far sooner and are not checked.
+const CHECK_IDLE_AFTER: Duration = Duration::from_millis(250);
 
 /// The connection of one connection task (virtual user): its own in a single-origin run,
 /// the one borrowed for the request in flight in a multi-origin run.
@@ -50,15 +58,16 @@ impl Connections {
         pool: &Pool,
         origin: usize,
     ) -> (&mut Option<Connection>, Option<ConnectTiming>) {
-        let (lent, opened_with) = pool.lend(origin);
+        let (lent, opened_with) = pool.lend(origin, Instant::now());
         self.open = lent;
         (&mut self.open, opened_with)
     }
 
-    /// Gives the borrowed connection back to `pool`, if it may carry another request.
-    pub(super) fn give_back(&mut self, pool: &Pool, origin: usize) {
+    /// Gives the borrowed connection back to `pool` at `now`, if it may carry another
+    /// request.
+    pub(super) fn give_back(&mut self, pool: &Pool, origin: usize, now: Instant) {
         if let Some(connection) = self.open.take() {
-            pool.give_back(origin, connection);
+            pool.give_back(origin, connection, now);
         }
     }
 }
@@ -72,10 +81,11 @@ pub(super) struct Pool {
 impl Pool {
     /// A pool holding the connections opened before `t0`, by origin index.
     pub(super) fn new(opened: Vec<Vec<Opened>>) -> Self {
+        let now = Instant::now();
         let idle = opened
             .into_iter()
             .map(|origin| {
-                let idle = origin.into_iter().map(|(c, timing)| (c, Some(timing)));
+                let idle = origin.into_iter().map(|(c, timing)| (c, Some(timing), now));
                 idle.collect()
             })
             .collect();
@@ -84,13 +94,24 @@ impl Pool {
         }
     }
 
-    /// An idle connection to `origin`, if there is one, with what opening it took when this
-    /// is its first use.
-    pub(super) fn lend(&self, origin: usize) -> (Option<Connection>, Option<ConnectTiming>) {
-        match self.idle.borrow_mut().get_mut(origin).and_then(Vec::pop) {
-            Some((connection, timing)) => (Some(connection), timing),
-            None => (None, None),
+    /// An idle connection to `origin` that the server has not closed, if there is one, with
+    /// what opening it took when this is its first use. Closed ones are dropped.
+    pub(super) fn lend(
+        &self,
+        origin: usize,
+        now: Instant,
+    ) -> (Option<Connection>, Option<ConnectTiming>) {
+        let mut idle = self.idle.borrow_mut();
+        let Some(idle) = idle.get_mut(origin) else {
+            return (None, None);
+        };
+        while let Some((connection, timing, since)) = idle.pop() {
+            let checked = now.saturating_duration_since(since) >= CHECK_IDLE_AFTER;
+            if !(checked && connection.closed_while_idle()) {
+                return (Some(connection), timing);
+            }
         }
+        (None, None)
     }
 
     /// How many of `connections` to open to each origin before `t0`, for origins that get
@@ -114,9 +135,9 @@ impl Pool {
     }
 
     /// Takes back a connection to `origin` that may carry another request.
-    pub(super) fn give_back(&self, origin: usize, connection: Connection) {
+    pub(super) fn give_back(&self, origin: usize, connection: Connection, now: Instant) {
         if let Some(idle) = self.idle.borrow_mut().get_mut(origin) {
-            idle.push((connection, None));
+            idle.push((connection, None, now));
         }
     }
 }

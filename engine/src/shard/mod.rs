@@ -395,6 +395,7 @@ mod tests {
 
     use super::*;
     use crate::plan::{Distribution, EndpointPlan, ExpectedStatus, Load, RequestSpec, RunPlan};
+    use crate::plan::{ScenarioPlan, StepPlan};
     use crate::plan::{Targets, ValidPlan};
 
     /// What a test server saw: connections accepted and requests answered.
@@ -406,6 +407,12 @@ mod tests {
 
     /// A keep-alive server that answers every request with an empty 200.
     fn serve_empty_200s() -> (SocketAddr, Arc<Seen>) {
+        serve_200s(None)
+    }
+
+    /// [`serve_empty_200s`], closing a connection that stays idle for `idle_close` (a
+    /// keep-alive timeout) when set.
+    fn serve_200s(idle_close: Option<Duration>) -> (SocketAddr, Arc<Seen>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener
             .local_addr()
@@ -417,6 +424,9 @@ mod tests {
                 counts.connections.fetch_add(1, Ordering::Relaxed);
                 let counts = Arc::clone(&counts);
                 std::thread::spawn(move || {
+                    if stream.set_read_timeout(idle_close).is_err() {
+                        return;
+                    }
                     let Ok(read_half) = stream.try_clone() else {
                         return;
                     };
@@ -628,5 +638,44 @@ mod tests {
         assert_eq!(accepted(), (3, 1));
         assert_eq!(first_seen.requests.load(Ordering::Relaxed), 1);
         assert_eq!(second_seen.requests.load(Ordering::Relaxed), 0);
+    }
+
+    /// Issue 13: a pooled connection that the server closed while it sat idle (its
+    /// keep-alive timeout) is not lent again: the request opens a new one and succeeds.
+    #[test]
+    fn a_pooled_connection_the_server_closed_is_not_reused() {
+        let (first, _) = serve_empty_200s();
+        let (second, second_seen) = serve_200s(Some(Duration::from_millis(100)));
+        let step = |name: &str, url: String, think_time: Duration| StepPlan {
+            name: name.to_owned(),
+            request: RequestSpec::new("GET", &url),
+            think_time,
+            extract: Vec::new(),
+            expected_status: ExpectedStatus { codes: Vec::new() },
+        };
+        // b, a, a pause of 600 ms (the second server closes b's connection after 100),
+        // then b again on a connection that has waited in the pool.
+        let scenario = ScenarioPlan {
+            name: "s".to_owned(),
+            weight: 1,
+            steps: vec![
+                step("b", format!("http://{second}/b"), Duration::ZERO),
+                step("a", format!("http://{first}/a"), Duration::from_millis(600)),
+            ],
+        };
+        let plan = RunPlan::new(Targets::Scenarios(vec![scenario]), iterations(3))
+            .validate()
+            .expect("a valid plan");
+        let run = run_one_shard(plan, 3);
+
+        let counters = |tick: &ShardTick| (tick.counters.succeeded, tick.counters.failed());
+        let (succeeded, failed) = run
+            .ticks
+            .iter()
+            .map(counters)
+            .fold((0, 0), |(s, f), (ts, tf)| (s + ts, f + tf));
+        assert_eq!((succeeded, failed), (3, 0));
+        assert_eq!(second_seen.requests.load(Ordering::Relaxed), 2);
+        assert_eq!(second_seen.connections.load(Ordering::Relaxed), 2);
     }
 }

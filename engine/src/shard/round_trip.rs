@@ -193,7 +193,7 @@ impl super::Shard {
         };
         recorder.on_complete(endpoint, latency, status, failure, bytes_received);
         if let Some(pool) = &self.pool {
-            connections.give_back(pool, target.origin);
+            connections.give_back(pool, target.origin, done_at);
         }
         let mut sampler = self.sampler.borrow_mut();
         let slow = sampler.is_slow(latency);
