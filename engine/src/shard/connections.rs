@@ -17,10 +17,10 @@ use super::Opened;
 /// since when it waits.
 type Idle = (Connection, Option<ConnectTiming>, Instant);
 
-/// A pooled connection unused for this long is checked before it is lent: a server may have
-/// closed it (keep-alive timeouts start at a few seconds; Node's is 5 s), and a request
-/// sent on it would fail for the generator's reuse, not for the server. Busy connections
-/// come back far sooner and are not checked.
+/// A connection unused for this long (in a pool, or by a user pausing between scenario
+/// steps) is checked before it carries a request: a server may have closed it (keep-alive
+/// timeouts start at a few seconds; Node's is 5 s), and a request sent on it would fail for
+/// the generator's reuse, not for the server. Busy connections are not checked.
 const CHECK_IDLE_AFTER: Duration = Duration::from_millis(250);
 
 /// The connection of one connection task (virtual user): its own in a single-origin run,
@@ -49,6 +49,15 @@ impl Connections {
     /// it was opened before `t0` and this is its first use.
     pub(super) fn slot(&mut self) -> (&mut Option<Connection>, Option<ConnectTiming>) {
         (&mut self.open, self.preopened.take())
+    }
+
+    /// After the user paused for `paused` (a think time), drops its connection if the server
+    /// closed it meanwhile, so the next request opens a new one.
+    pub(super) fn after_pause(&mut self, paused: Duration) {
+        let closed = |connection: &Connection| connection.closed_while_idle();
+        if paused >= CHECK_IDLE_AFTER && self.open.as_ref().is_some_and(closed) {
+            self.open = None;
+        }
     }
 
     /// Borrows an idle connection to `origin` from `pool` into the user's slot (left `None`

@@ -678,4 +678,31 @@ mod tests {
         assert_eq!(second_seen.requests.load(Ordering::Relaxed), 2);
         assert_eq!(second_seen.connections.load(Ordering::Relaxed), 2);
     }
+
+    /// A user's own connection that the server closed during the user's think time is not
+    /// reused: the next request opens a new one and succeeds (single origin, no pool).
+    #[test]
+    fn a_connection_the_server_closed_during_a_think_time_is_not_reused() {
+        let (server, seen) = serve_200s(Some(Duration::from_millis(100)));
+        let scenario = ScenarioPlan {
+            name: "s".to_owned(),
+            weight: 1,
+            steps: vec![StepPlan {
+                name: "pause".to_owned(),
+                request: RequestSpec::new("GET", &format!("http://{server}/")),
+                think_time: Duration::from_millis(600),
+                extract: Vec::new(),
+                expected_status: ExpectedStatus { codes: Vec::new() },
+            }],
+        };
+        let plan = RunPlan::new(Targets::Scenarios(vec![scenario]), iterations(2))
+            .validate()
+            .expect("a valid plan");
+        let run = run_one_shard(plan, 2);
+
+        let succeeded: u64 = run.ticks.iter().map(|tick| tick.counters.succeeded).sum();
+        let failed: u64 = run.ticks.iter().map(|tick| tick.counters.failed()).sum();
+        assert_eq!((succeeded, failed), (2, 0));
+        assert_eq!(seen.connections.load(Ordering::Relaxed), 2);
+    }
 }

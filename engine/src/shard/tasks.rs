@@ -45,8 +45,11 @@ pub(super) async fn connection_task(
             let think = shard
                 .request_once(&mut connections, &watch, &mut user, intended)
                 .await;
-            if !think.is_zero() && !sleep_until(&shard, Instant::now() + think).await {
-                break;
+            if !think.is_zero() {
+                if !sleep_until(&shard, Instant::now() + think).await {
+                    break;
+                }
+                connections.after_pause(think);
             }
         }
     }
