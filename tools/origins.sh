@@ -34,6 +34,7 @@ while [[ $# -gt 0 ]]; do
         *) die "unknown argument $1 (see the header of $0)" ;;
     esac
 done
+[[ -z "${BASE_VAYU:-}" || -x "$BASE_VAYU" ]] || die "BASE_VAYU=$BASE_VAYU is not an executable"
 [[ "$(getent ahosts localhost | awk 'NR == 1 { print $1 }')" == 127.0.0.1 ]] ||
     die "localhost must resolve to 127.0.0.1 first (it is the second origin)"
 

@@ -54,8 +54,8 @@ impl Connections {
     /// After the user paused for `paused` (a think time), drops its connection if the server
     /// closed it meanwhile, so the next request opens a new one.
     pub(super) fn after_pause(&mut self, paused: Duration) {
-        let closed = |connection: &Connection| connection.closed_while_idle();
-        if paused >= CHECK_IDLE_AFTER && self.open.as_ref().is_some_and(closed) {
+        let open = self.open.as_ref();
+        if paused >= CHECK_IDLE_AFTER && open.is_some_and(Connection::closed_while_idle) {
             self.open = None;
         }
     }

@@ -1,7 +1,8 @@
 //! One round trip of a virtual user (a connection task): pick the target, render or reuse
 //! its bytes, send them on a connection to the target's origin (the user's own, or one
-//! borrowed from the shard's pool; opened if there is none) and read the response under the request's deadline, and record the outcome
-//! (plus sampling, test scripts and scenario extraction).
+//! borrowed from the shard's pool; opened if there is none), read the response under the
+//! request's deadline, and record the outcome (plus sampling, test scripts and scenario
+//! extraction).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -59,8 +60,7 @@ impl super::Shard {
 
     /// Sends one request on a connection to its target's origin (the user's, or one
     /// borrowed from the shard's pool and given back after; opened if there is none) and
-    /// records the outcome. Returns the think time that follows (scenario
-    /// steps).
+    /// records the outcome. Returns the think time that follows (scenario steps).
     pub(super) async fn request_once(
         &self,
         connections: &mut Connections,
