@@ -140,6 +140,12 @@ impl OpenLoop {
         self.idle.borrow_mut().push(Rc::clone(mailbox));
     }
 
+    /// Whether every one of the shard's `live_tasks` connection tasks is parked, i.e. no
+    /// request is in flight and no delivered slot is waiting to be sent.
+    pub fn all_parked(&self, live_tasks: usize) -> bool {
+        self.idle.borrow().len() == live_tasks
+    }
+
     /// An idle connection to give a due slot to.
     pub fn idle_connection(&self) -> Option<Rc<Mailbox>> {
         self.idle.borrow_mut().pop()

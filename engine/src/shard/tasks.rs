@@ -117,7 +117,12 @@ pub(super) async fn dispatch(shard: Rc<Shard>, driver: Driver) {
         let wake = next.min(now + STOP_POLL);
         match alarm.as_mut() {
             Some(clock) => {
-                if clock.wait_until(wake, max_lead).await.is_err() {
+                let nothing_in_flight = || open.all_parked(shard.live_tasks.get());
+                if clock
+                    .wait_until(wake, max_lead, nothing_in_flight)
+                    .await
+                    .is_err()
+                {
                     alarm = None;
                 }
             }
