@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::{page_bound, ApiQuery, ApiUpgrade, IdParam, RunId};
+use super::params::{page_bound, ApiQuery, ApiUpgrade, HandshakeHeaders, IdParam, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::cadence::Cadence;
@@ -305,11 +305,7 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
 /// tick, then `{"event":"complete"}`. A request that is not a WebSocket handshake is 426
 /// UPGRADE_REQUIRED (see [`ApiUpgrade`]).
 #[utoipa::path(get, path = "/ws/stats/{id}", tag = "metrics", operation_id = "ws_stats",
-    params(IdParam,
-        ("Connection" = String, Header, pattern = "^(?i:upgrade)$", description = "`Upgrade`"),
-        ("Upgrade" = String, Header, pattern = "^(?i:websocket)$", description = "`websocket`"),
-        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
-        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "The handshake's nonce: 16 random bytes, base64 (RFC 6455 §4.1)")),
+    params(IdParam, HandshakeHeaders),
     responses((status = 101, description = "WebSocket upgrade"),
         (status = 400, description = "INVALID_REQUEST: an undecodable id, or a handshake without a Sec-WebSocket-Key nonce"),
         (status = 404, description = "RUN_NOT_FOUND"),

@@ -29,6 +29,25 @@ pub struct IdParam {
     pub id: String,
 }
 
+/// The request headers of a WebSocket handshake (RFC 6455 §4.1), as the API description
+/// shows them on the routes that take an [`ApiUpgrade`].
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct HandshakeHeaders {
+    /// `Upgrade`
+    #[param(rename = "Connection", pattern = "^(?i:upgrade)$")]
+    pub connection: String,
+    /// `websocket`
+    #[param(rename = "Upgrade", pattern = "^(?i:websocket)$")]
+    pub upgrade: String,
+    /// `13`
+    #[param(rename = "Sec-WebSocket-Version", pattern = "^13$")]
+    pub version: String,
+    /// The handshake's nonce: 16 random bytes, base64 (RFC 6455 §4.1)
+    #[param(rename = "Sec-WebSocket-Key", pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$")]
+    pub key: String,
+}
+
 /// Path parameters. One that does not decode (a percent-encoding that is not UTF-8, such as
 /// `%ff`) or does not parse is 400 INVALID_REQUEST naming the parameter in `field`.
 pub struct ApiPath<T>(pub T);

@@ -21,9 +21,13 @@ use crate::runs::collection::{apply_local_credentials, CollectionRun};
 /// The plan of collection `doc` (read from `path`) under the flags' load.
 pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String> {
     let shown = path.display();
-    if args.body.is_some() {
+    let own = [
+        ("-m/--method", args.message.method.is_some()),
+        ("-d/--body", args.message.body.is_some()),
+    ];
+    if let Some((flag, _)) = own.iter().find(|(_, given)| *given) {
         return Err(format!(
-            "-d/--body cannot be combined with a collection ({shown}): its requests have their own"
+            "{flag} cannot be combined with a collection ({shown}): its requests have their own"
         ));
     }
     let collection = Collection::parse(doc).map_err(|err| format!("{shown}: {err}"))?;
@@ -55,7 +59,7 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
     let mut prepared =
         apply_local_credentials(prepared).map_err(|err| format!("{shown}: {err}"))?;
     for request in &mut prepared {
-        request.headers.extend(args.headers.iter().cloned());
+        request.headers.extend(args.message.headers.iter().cloned());
     }
     let scenario = run.scenario(prepared, &args.expect_status);
     let mut plan = RunPlan::new(Targets::Scenarios(vec![scenario.clone()]), args.load()?);

@@ -110,17 +110,8 @@ pub struct RunArgs {
     )]
     pub start_concurrency: u32,
 
-    /// HTTP method.
-    #[arg(short = 'm', long = "method", default_value = "GET")]
-    pub method: String,
-
-    /// Request header 'Name: value' (repeatable).
-    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
-    pub headers: Vec<(String, String)>,
-
-    /// Request body.
-    #[arg(short = 'd', long = "body", value_name = "BODY")]
-    pub body: Option<String>,
+    #[command(flatten)]
+    pub message: MessageArgs,
 
     /// Per-request timeout (connect + send + receive).
     #[arg(long = "timeout", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
@@ -294,6 +285,29 @@ const DEFAULT_CONNECTIONS: u32 = 50;
 /// The default run length when neither `-n` nor `-z` is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
+/// What a request sends: method, headers and body (`vayu run` and `vayu request`).
+#[derive(Debug, Args)]
+pub struct MessageArgs {
+    /// HTTP method [default: GET].
+    #[arg(short = 'm', long = "method")]
+    pub method: Option<String>,
+
+    /// Request header 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Request body (sent as is).
+    #[arg(short = 'd', long = "body", value_name = "BODY")]
+    pub body: Option<String>,
+}
+
+impl MessageArgs {
+    /// The method asked for, upper-cased (GET when none is).
+    pub fn method(&self) -> String {
+        self.method.as_deref().unwrap_or("GET").to_ascii_uppercase()
+    }
+}
+
 impl RunArgs {
     /// Builds the plan; the message names the flags that conflict.
     pub fn to_plan(&self) -> Result<ValidPlan, String> {
@@ -303,9 +317,9 @@ impl RunArgs {
         };
         self.refuse_collection_flags()?;
         let load = self.load()?;
-        let mut request = RequestSpec::new(&self.method.to_ascii_uppercase(), url);
-        request.headers = self.headers.clone();
-        request.body = self.body.clone().unwrap_or_default().into_bytes();
+        let mut request = RequestSpec::new(&self.message.method(), url);
+        request.headers = self.message.headers.clone();
+        request.body = self.message.body.clone().unwrap_or_default().into_bytes();
         let mut plan = RunPlan::new(Targets::Single(request), load);
         self.apply_settings(&mut plan);
         plan.validate().map_err(|err| format!("invalid run: {err}"))

@@ -41,7 +41,8 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         ("--rps", args.rps.is_some()),
         ("--ramp-up", args.ramp_up.is_some()),
         ("--max-in-flight", args.max_in_flight.is_some()),
-        ("-d/--body", args.body.is_some()),
+        ("-m/--method", args.message.method.is_some()),
+        ("-d/--body", args.message.body.is_some()),
     ];
     if let Some((flag, _)) = flags.iter().find(|(_, given)| *given) {
         return Err(format!(
@@ -98,7 +99,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         plan.workers = usize::from(workers);
     }
     for request in plan.requests_mut() {
-        request.headers.extend(args.headers.iter().cloned());
+        request.headers.extend(args.message.headers.iter().cloned());
     }
     plan.thresholds.extend(args.thresholds.iter().cloned());
     plan.insecure |= args.insecure;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::{parse_duration, parse_header, parse_url, EXIT_FAILURE, EXIT_USAGE};
+use super::{parse_duration, parse_url, MessageArgs, EXIT_FAILURE, EXIT_USAGE};
 use crate::design::execute::{Failed, Outcome};
 use crate::design::input::METHODS;
 use crate::design::{answer, exchange, Executor, Job};
@@ -33,15 +33,8 @@ pub struct RequestArgs {
     /// Target URL (http:// or https://).
     #[arg(value_parser = parse_url)]
     pub url: String,
-    /// HTTP method.
-    #[arg(short = 'm', long = "method", default_value = "GET")]
-    pub method: String,
-    /// Request header 'Name: value' (repeatable).
-    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
-    pub headers: Vec<(String, String)>,
-    /// Request body (sent as is).
-    #[arg(short = 'd', long = "body", value_name = "BODY")]
-    pub body: Option<String>,
+    #[command(flatten)]
+    pub message: MessageArgs,
     /// Accept any TLS certificate.
     #[arg(long)]
     pub insecure: bool,
@@ -124,11 +117,10 @@ pub fn execute(args: RequestArgs) -> ExitCode {
 }
 
 fn draft(args: &RequestArgs) -> Result<Draft, String> {
-    let method = args.method.to_ascii_uppercase();
+    let method = args.message.method();
     if !METHODS.contains(&method.as_str()) {
         return Err(format!(
-            "invalid value '{}' for '--method': not one of {}",
-            args.method,
+            "invalid value '{method}' for '--method': not one of {}",
             METHODS.join(", ")
         ));
     }
@@ -142,6 +134,7 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
             .transpose()
     };
     if let Some((name, _)) = args
+        .message
         .headers
         .iter()
         .find(|(name, _)| vayu_net::request::is_framing_header(name))
@@ -152,9 +145,9 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
     Ok(Draft {
         method,
         url: args.url.clone(),
-        headers: args.headers.clone(),
+        headers: args.message.headers.clone(),
         params: Vec::new(),
-        body: args.body.clone().map_or(Value::Null, Value::String),
+        body: args.message.body.clone().map_or(Value::Null, Value::String),
         auth: None,
         pre_request_script: read("--pre-script", &args.pre_script)?,
         post_response_script: read("--test-script", &args.test_script)?,

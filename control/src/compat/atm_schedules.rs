@@ -295,11 +295,7 @@ async fn pause(
     State(state): State<AppState>,
     AtmPath(ScheduleId { schedule_id: id }): AtmPath<ScheduleId>,
 ) -> AtmResult<Json<ScheduleAction>> {
-    known(&id)?;
-    manage::set_paused(&state, &id, true)
-        .await
-        .map_err(|err| refused(err, SCHEDULE_NOT_FOUND))?;
-    Ok(action(id, "pause", "Schedule paused"))
+    set_paused(&state, id, true).await
 }
 
 /// Resumes a paused schedule.
@@ -312,11 +308,20 @@ async fn resume(
     State(state): State<AppState>,
     AtmPath(ScheduleId { schedule_id: id }): AtmPath<ScheduleId>,
 ) -> AtmResult<Json<ScheduleAction>> {
+    set_paused(&state, id, false).await
+}
+
+/// Pauses or resumes a schedule, answering as ATM does.
+async fn set_paused(state: &AppState, id: String, paused: bool) -> AtmResult<Json<ScheduleAction>> {
     known(&id)?;
-    manage::set_paused(&state, &id, false)
+    manage::set_paused(state, &id, paused)
         .await
         .map_err(|err| refused(err, SCHEDULE_NOT_FOUND))?;
-    Ok(action(id, "resume", "Schedule resumed"))
+    Ok(if paused {
+        action(id, "pause", "Schedule paused")
+    } else {
+        action(id, "resume", "Schedule resumed")
+    })
 }
 
 /// `GET /tests` query.

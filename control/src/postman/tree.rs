@@ -32,17 +32,22 @@ pub fn requests(items: &[Item]) -> Vec<Entry<'_>> {
 
 fn walk<'a>(items: &'a [Item], folders: &mut Vec<&'a Item>, out: &mut Vec<Entry<'a>>) {
     for item in items {
-        match &item.item {
-            Some(children) => {
-                folders.push(item);
-                walk(children, folders, out);
-                folders.pop();
-            }
-            None => out.push(Entry {
-                folders: folders.clone(),
-                item,
-            }),
+        take(item, folders, out);
+    }
+}
+
+/// `item` with every request under it, depth-first, inside `folders`.
+fn take<'a>(item: &'a Item, folders: &mut Vec<&'a Item>, out: &mut Vec<Entry<'a>>) {
+    match &item.item {
+        Some(children) => {
+            folders.push(item);
+            walk(children, folders, out);
+            folders.pop();
         }
+        None => out.push(Entry {
+            folders: folders.clone(),
+            item,
+        }),
     }
 }
 
@@ -87,17 +92,7 @@ fn pick<'a>(
         remaining.retain(|name| *name != item.name && Some(*name) != item.id.as_deref());
         let matched = remaining.len() < before;
         if matched && accumulate {
-            match &item.item {
-                Some(children) => {
-                    folders.push(item);
-                    walk(children, folders, out);
-                    folders.pop();
-                }
-                None => out.push(Entry {
-                    folders: folders.clone(),
-                    item,
-                }),
-            }
+            take(item, folders, out);
         }
         if let Some(children) = &item.item {
             folders.push(item);

@@ -11,12 +11,13 @@
 use std::collections::BTreeMap;
 
 use vayu_engine::load_test::{TargetTests, TestPlan};
-use vayu_engine::plan::{ExpectedStatus, ScenarioPlan, StepPlan};
+use vayu_engine::plan::ScenarioPlan;
 use vayu_engine::script::{check_syntax, ScriptRequest, VariableScopes};
 use vayu_engine::{PlanError, RunPlan};
 
 use super::body::{Defaults, RunBody};
 use super::error::BodyError;
+use super::scenarios::{self, Scenario, Step};
 use crate::auth::{Auth, AuthError, Credentials};
 use crate::field::FieldError;
 use crate::input::request::Prepared;
@@ -118,25 +119,23 @@ impl CollectionRun {
 
     /// The scenario: one step per request, `expected` statuses for each.
     pub fn scenario(&self, prepared: Vec<Prepared>, expected: &[u16]) -> ScenarioPlan {
-        ScenarioPlan {
+        let scenario = Scenario {
             name: self.load.name.clone(),
             weight: 1,
             steps: self
                 .load
                 .steps
                 .iter()
-                .zip(prepared)
-                .map(|(step, prepared)| StepPlan {
+                .map(|step| Step {
                     name: step.name.clone(),
-                    request: prepared.into_spec(),
+                    draft: step.draft.clone(),
                     think_time: std::time::Duration::ZERO,
                     extract: Vec::new(),
-                    expected_status: ExpectedStatus {
-                        codes: expected.to_vec(),
-                    },
+                    expected: expected.to_vec(),
                 })
                 .collect(),
-        }
+        };
+        scenarios::plan(&scenario, prepared)
     }
 
     /// The run's plan from `body` (load, limits, sample rate, its own `tests`) with the

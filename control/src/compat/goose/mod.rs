@@ -32,7 +32,7 @@ use utoipa_axum::routes;
 use self::config::RunRequest;
 use self::status::{GooseRun, GooseStatus, HistoryEntry};
 use crate::api::openapi::{generated_schema, Dialect};
-use crate::api::params::ApiUpgrade;
+use crate::api::params::{ApiUpgrade, HandshakeHeaders};
 use crate::api::{ApiError, ApiResult, OtherApi};
 use crate::field::FieldError;
 use crate::input::strict;
@@ -310,11 +310,7 @@ async fn history(
 /// of the active run, at `statsInterval`; open across runs. A request that is not a
 /// WebSocket handshake is 426 UPGRADE_REQUIRED.
 #[utoipa::path(get, path = "/stream", tag = "goose", operation_id = "goose_stream",
-    params(
-        ("Connection" = String, Header, pattern = "^(?i:upgrade)$", description = "`Upgrade`"),
-        ("Upgrade" = String, Header, pattern = "^(?i:websocket)$", description = "`websocket`"),
-        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
-        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "The handshake's nonce: 16 random bytes, base64 (RFC 6455 §4.1)")),
+    params(HandshakeHeaders),
     responses((status = 101, description = "WebSocket upgrade"),
         (status = 400, description = "INVALID_REQUEST: a handshake without a Sec-WebSocket-Key nonce"),
         (status = 426, description = "UPGRADE_REQUIRED: not a WebSocket handshake, or not version 13")))]
