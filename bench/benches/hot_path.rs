@@ -2,6 +2,7 @@
 //! record and merge, a request's deadline watch, and a whole loopback run through the
 //! engine against a local server.
 //! Run with `cargo bench -p vayu-bench`.
+#![allow(clippy::unwrap_used)]
 
 use std::future::Future;
 use std::task::{Context, Waker};
@@ -41,8 +42,7 @@ fn parsing(c: &mut Criterion) {
 }
 
 fn encoding(c: &mut Criterion) {
-    let endpoint =
-        Endpoint::parse("http://127.0.0.1:8080/api/users?page=2").unwrap_or_else(|e| panic!("{e}"));
+    let endpoint = Endpoint::parse("http://127.0.0.1:8080/api/users?page=2").unwrap();
     let headers = vec![
         ("Accept".to_owned(), "application/json".to_owned()),
         ("Authorization".to_owned(), "Bearer abcdef".to_owned()),
@@ -111,11 +111,11 @@ fn loopback_run(c: &mut Criterion) {
             };
             let mut plan = RunPlan::new(Targets::Single(RequestSpec::new("GET", &url)), load);
             plan.workers = 1;
-            let plan = plan.validate().unwrap_or_else(|e| panic!("{e}"));
+            let plan = plan.validate().unwrap();
             let handle =
                 vayu_engine::start("bench".to_owned(), plan, |_: &vayu_engine::LiveTick| {})
-                    .unwrap_or_else(|e| panic!("{e}"));
-            let finished = handle.wait().unwrap_or_else(|e| panic!("{e}"));
+                    .unwrap();
+            let finished = handle.wait().unwrap();
             assert_eq!(finished.report.summary.successful_requests, REQUESTS);
             let latency = &finished.report.latency;
             println!(

@@ -1,6 +1,7 @@
 //! The request path allocates nothing: two loopback runs that differ only in request count
 //! (2,000 vs 20,000) must differ in heap allocations by far less than one per request.
 //! Allocations per tick and per connection are allowed; per request they are not.
+#![allow(clippy::unwrap_used)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,11 +43,11 @@ fn allocations_for(url: &str, requests: u64) -> u64 {
     };
     let mut plan = RunPlan::new(Targets::Single(RequestSpec::new("GET", url)), load);
     plan.workers = 1;
-    let plan = plan.validate().unwrap_or_else(|e| panic!("{e}"));
+    let plan = plan.validate().unwrap();
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let handle = vayu_engine::start("alloc".to_owned(), plan, |_: &vayu_engine::LiveTick| {})
-        .unwrap_or_else(|e| panic!("{e}"));
-    let finished = handle.wait().unwrap_or_else(|e| panic!("{e}"));
+    let handle =
+        vayu_engine::start("alloc".to_owned(), plan, |_: &vayu_engine::LiveTick| {}).unwrap();
+    let finished = handle.wait().unwrap();
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert_eq!(finished.report.summary.successful_requests, requests);
     after - before

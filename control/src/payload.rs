@@ -206,7 +206,7 @@ mod tests {
     use super::*;
 
     fn encoded(body: Value) -> Payload {
-        encode(&body, "XyZ").unwrap_or_else(|err| panic!("{err}"))
+        encode(&body, "XyZ").unwrap()
     }
 
     #[test]

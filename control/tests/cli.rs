@@ -1,5 +1,6 @@
 //! Command-line contract of `vayu run`: bad flags and values exit 2 with a message naming
 //! the flag and the value, and print nothing on stdout; a real run prints one JSON report.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -69,7 +70,7 @@ fn unresolvable_host_fails_with_a_message() {
 
 #[test]
 fn json_run_reports_exact_count() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {

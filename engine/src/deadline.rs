@@ -108,9 +108,7 @@ mod tests {
     use super::*;
 
     fn runtime() -> crate::runtime::ShardRuntime {
-        crate::runtime::build()
-            .map(|(rt, _)| rt)
-            .unwrap_or_else(|e| panic!("{e}"))
+        crate::runtime::build().map(|(rt, _)| rt).unwrap()
     }
 
     #[test]

@@ -126,7 +126,7 @@ mod tests {
                 .as_deref(),
             Some("s-9")
         );
-        let regex = Regex::new(r#""token": "([^"]+)""#).unwrap_or_else(|e| panic!("{e}"));
+        let regex = Regex::new(r#""token": "([^"]+)""#).unwrap();
         assert_eq!(
             extract(Source::Regex(regex))
                 .apply(&headers, body)

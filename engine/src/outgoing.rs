@@ -203,24 +203,23 @@ mod tests {
     }
 
     fn compile(spec: &RequestSpec) -> Result<OutgoingRequest, PlanError> {
-        let endpoint = Endpoint::parse("http://127.0.0.1:8080/").unwrap_or_else(|e| panic!("{e}"));
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/").unwrap();
         OutgoingRequest::compile(spec, &endpoint, false)
     }
 
     #[test]
     fn requests_without_dynamic_values_stay_pre_encoded() {
-        let request = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let request = compile(&spec("http://127.0.0.1:8080/a?b=1", &[("X", "1")], "{}")).unwrap();
         assert!(matches!(request, OutgoingRequest::Static(_)));
     }
 
     #[test]
     fn a_static_request_is_what_the_encoder_writes() {
         let request = spec("http://127.0.0.1:8080/", &[("X", "1")], "{}");
-        let endpoint = Endpoint::parse(&request.url).unwrap_or_else(|e| panic!("{e}"));
+        let endpoint = Endpoint::parse(&request.url).unwrap();
         let encoded =
             vayu_net::request::encode(&request.method, &endpoint, &request.headers, &request.body)
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
         match compile(&request) {
             Ok(OutgoingRequest::Static(bytes)) => assert_eq!(&bytes[..], &encoded[..]),
             _ => panic!("expected a static request"),
@@ -234,7 +233,7 @@ mod tests {
             &[("X-Id", "n-{{$requestNumber}}")],
             "{\"n\":{{$requestNumber}}}",
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         let OutgoingRequest::Dynamic(request) = compiled else {
             panic!("expected a dynamic request")
         };
@@ -264,8 +263,7 @@ mod tests {
         let mut request = spec("http://127.0.0.1:8080/", &[], "");
         let token = LiveHeader::new("Authorization", "Bearer one".to_owned());
         request.live_headers.push(token.clone());
-        let OutgoingRequest::Dynamic(dynamic) = compile(&request).unwrap_or_else(|e| panic!("{e}"))
-        else {
+        let OutgoingRequest::Dynamic(dynamic) = compile(&request).unwrap() else {
             panic!("a live header makes the request dynamic");
         };
         let (mut buffers, mut out) = (RenderBuffers::default(), Vec::new());

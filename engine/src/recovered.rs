@@ -283,8 +283,7 @@ mod tests {
             failure_reason: "interrupted".to_owned(),
             target_rps: Some(50.0),
             expected_status: ExpectedStatus { codes: Vec::new() },
-            thresholds: vec![Threshold::parse("http_req_duration", "p(95)<500")
-                .unwrap_or_else(|err| panic!("{err}"))],
+            thresholds: vec![Threshold::parse("http_req_duration", "p(95)<500").unwrap()],
             tested: false,
             error_samples: 3,
         }

@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn builds_a_runtime_that_runs_timers() {
-        let (mut runtime, driver) = build().unwrap_or_else(|e| panic!("{e}"));
+        let (mut runtime, driver) = build().unwrap();
         let slept = runtime.block_on(async {
             let started = std::time::Instant::now();
             monoio::time::sleep(std::time::Duration::from_millis(5)).await;

@@ -389,15 +389,13 @@ mod tests {
 
     #[test]
     fn parses_k6_and_atm_forms() {
-        let threshold =
-            Threshold::parse_line("http_req_duration: p(95)<500").unwrap_or_else(|e| panic!("{e}"));
+        let threshold = Threshold::parse_line("http_req_duration: p(95)<500").unwrap();
         assert_eq!(threshold.aggregate, Aggregate::Percentile(95.0));
         assert_eq!(threshold.op, Op::Lt);
         assert_eq!(threshold.bound, 500.0);
-        let tagged = Threshold::parse_line("http_req_duration{endpoint:login}: avg<=200")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let tagged = Threshold::parse_line("http_req_duration{endpoint:login}: avg<=200").unwrap();
         assert_eq!(tagged.endpoint.as_deref(), Some("login"));
-        let atm = Threshold::from_atm("max_error_rate", 0.01).unwrap_or_else(|e| panic!("{e}"));
+        let atm = Threshold::from_atm("max_error_rate", 0.01).unwrap();
         assert_eq!((atm.metric, atm.op), (Metric::Failed, Op::Le));
     }
 
@@ -428,15 +426,13 @@ mod tests {
             latency_us: &histogram,
             elapsed: Duration::from_secs(1),
         };
-        let p95 =
-            Threshold::parse_line("http_req_duration: p(95)<500").unwrap_or_else(|e| panic!("{e}"));
+        let p95 = Threshold::parse_line("http_req_duration: p(95)<500").unwrap();
         let verdict = p95.evaluate(&observed);
         assert!(!verdict.passed);
         assert!(verdict.actual.is_some_and(|ms| ms > 900.0));
-        let rate =
-            Threshold::parse_line("http_req_failed: rate<0.5").unwrap_or_else(|e| panic!("{e}"));
+        let rate = Threshold::parse_line("http_req_failed: rate<0.5").unwrap();
         assert!(rate.evaluate(&observed).passed);
-        let reqs = Threshold::parse_line("http_reqs: rate>=5").unwrap_or_else(|e| panic!("{e}"));
+        let reqs = Threshold::parse_line("http_reqs: rate>=5").unwrap();
         assert!(reqs.evaluate(&observed).passed);
 
         let (empty_counters, empty) = observed_with(&[], 0, 0);

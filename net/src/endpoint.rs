@@ -104,18 +104,17 @@ mod tests {
 
     #[test]
     fn parses_http_and_https() {
-        let endpoint =
-            Endpoint::parse("http://127.0.0.1:8080/a/b?x=1").unwrap_or_else(|e| panic!("{e}"));
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/a/b?x=1").unwrap();
         assert!(!endpoint.tls);
         assert_eq!(endpoint.port, 8080);
         assert_eq!(endpoint.authority, "127.0.0.1:8080");
         assert_eq!(endpoint.path_and_query, "/a/b?x=1");
-        let endpoint = Endpoint::parse("https://example.com").unwrap_or_else(|e| panic!("{e}"));
+        let endpoint = Endpoint::parse("https://example.com").unwrap();
         assert!(endpoint.tls);
         assert_eq!(endpoint.port, 443);
         assert_eq!(endpoint.authority, "example.com");
         assert_eq!(endpoint.path_and_query, "/");
-        let endpoint = Endpoint::parse("http://[::1]:9/").unwrap_or_else(|e| panic!("{e}"));
+        let endpoint = Endpoint::parse("http://[::1]:9/").unwrap();
         assert_eq!(endpoint.host, "::1");
         assert_eq!(endpoint.authority, "[::1]:9");
     }
@@ -138,8 +137,7 @@ mod tests {
 
     #[test]
     fn unresolvable_host_is_dns_failed() {
-        let endpoint =
-            Endpoint::parse("http://no-such-host.invalid/").unwrap_or_else(|e| panic!("{e}"));
+        let endpoint = Endpoint::parse("http://no-such-host.invalid/").unwrap();
         assert_eq!(
             endpoint.resolve().map(|_| ()),
             Err(Error::new(ErrorKind::DnsFailed))

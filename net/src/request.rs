@@ -178,13 +178,12 @@ mod tests {
     use super::*;
 
     fn endpoint(url: &str) -> Endpoint {
-        Endpoint::parse(url).unwrap_or_else(|e| panic!("{e}"))
+        Endpoint::parse(url).unwrap()
     }
 
     #[test]
     fn get_has_host_and_agent_and_no_length() {
-        let bytes = encode("GET", &endpoint("http://127.0.0.1:8080/x?y=1"), &[], b"")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = encode("GET", &endpoint("http://127.0.0.1:8080/x?y=1"), &[], b"").unwrap();
         let text = String::from_utf8(bytes).unwrap_or_default();
         assert!(
             text.starts_with("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: vayu/")
@@ -205,7 +204,7 @@ mod tests {
             &headers,
             b"{\"a\":1}",
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         let text = String::from_utf8(bytes).unwrap_or_default();
         assert!(text.contains("Host: api.test\r\n"));
         assert!(!text.contains("Host: 127.0.0.1"));
@@ -259,8 +258,7 @@ mod tests {
             );
         }
         let fine = vec![("Content-Type".to_owned(), "text/plain".to_owned())];
-        let bytes = encode("POST", &endpoint("http://h/"), &fine, b"0123456789")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = encode("POST", &endpoint("http://h/"), &fine, b"0123456789").unwrap();
         let text = String::from_utf8(bytes).unwrap_or_default();
         assert!(
             text.contains("Content-Length: 10\r\n\r\n0123456789"),

@@ -1,6 +1,7 @@
 //! `Connection::receive` against a real socket: every fixture response is written in two
 //! parts split at every byte boundary (with a pause between, so the client sees two reads),
 //! on both the io_uring and the epoll driver.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -72,8 +73,8 @@ impl ResponseSink for Capture {
 
 /// Serves each accepted connection one fixture split at `split`, then closes.
 fn serve_splits(fixture: &'static Fixture) -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for (split, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { return };
@@ -174,11 +175,11 @@ fn garbage_is_a_protocol_error_and_early_close_a_reset() {
         ] {
             let addr = serve_splits(fixture);
             let connector = Connector::plain(addr, Duration::from_secs(5));
-            let (mut connection, _) = connector.connect().await.unwrap_or_else(|e| panic!("{e}"));
+            let (mut connection, _) = connector.connect().await.unwrap();
             let (sent, _) = connection
                 .send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".to_vec())
                 .await;
-            sent.unwrap_or_else(|e| panic!("{e}"));
+            sent.unwrap();
             let error = connection.receive(false, &mut ()).await.err();
             assert_eq!(error.map(|e| e.kind()), Some(expected), "{}", fixture.name);
         }
@@ -201,8 +202,8 @@ fn responses_larger_than_the_first_read_buffer_arrive_whole() {
         body.clone(),
     ]
     .concat();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
     let served = response.clone();
     std::thread::spawn(move || {
         let Ok((mut stream, _)) = listener.accept() else {
@@ -220,7 +221,7 @@ fn responses_larger_than_the_first_read_buffer_arrive_whole() {
         .unwrap_or_else(|e| panic!("io_uring runtime: {e}"));
     runtime.block_on(async {
         let connector = Connector::plain(addr, Duration::from_secs(5));
-        let (mut connection, _) = connector.connect().await.unwrap_or_else(|e| panic!("{e}"));
+        let (mut connection, _) = connector.connect().await.unwrap();
         for round in 0..2 {
             let (sent, _) = connection
                 .send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".to_vec())

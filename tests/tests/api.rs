@@ -1,5 +1,6 @@
 //! End-to-end tests of the control API: the real `vayu serve` on a temporary data dir,
 //! driven over HTTP. One `mod` per area.
+#![allow(clippy::unwrap_used)]
 
 #[path = "api/bad_ids.rs"]
 mod bad_ids;

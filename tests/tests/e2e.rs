@@ -3,6 +3,7 @@
 //! Every test starts its own servers on port 0 and runs `vayu run` with a hard wall-clock
 //! limit. Build the binary first (`cargo build -p vayu-control --bin vayu`); `cargo test
 //! --workspace` does that on its own.
+#![allow(clippy::unwrap_used)]
 
 #[path = "e2e/browser.rs"]
 mod browser;

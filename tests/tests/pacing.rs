@@ -11,6 +11,7 @@
 //! The target is the benchmark target (coroutines on one thread), not the thread-per-connection
 //! test server, whose per-request thread wake-ups would compete with the generator for the
 //! two cores at 20,000 req/s. A test binary of its own, so that no other test does either.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -60,15 +61,11 @@ impl Target {
 
     /// The body of `GET path` (one request on its own connection).
     fn get(&self, path: &str) -> String {
-        let mut stream = TcpStream::connect(&self.addr).unwrap_or_else(|e| panic!("{e}"));
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
         let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-        stream
-            .write_all(request.as_bytes())
-            .unwrap_or_else(|e| panic!("{e}"));
+        stream.write_all(request.as_bytes()).unwrap();
         let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .unwrap_or_else(|e| panic!("{e}"));
+        stream.read_to_string(&mut response).unwrap();
         match response.split_once("\r\n\r\n") {
             Some((head, body)) if head.starts_with("HTTP/1.1 200") => body.to_owned(),
             _ => panic!("GET {path}: {response}"),

@@ -72,8 +72,7 @@ mod tests {
         enable();
         record();
         record();
-        let rendered: Vec<u64> =
-            serde_json::from_slice(&render()).unwrap_or_else(|e| panic!("{e}"));
+        let rendered: Vec<u64> = serde_json::from_slice(&render()).unwrap();
         assert_eq!(rendered.len(), 2);
         assert!(rendered[0] <= rendered[1]);
         clear();

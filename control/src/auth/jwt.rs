@@ -137,7 +137,7 @@ mod tests {
             "secret": "s3cr3t", "payload": {"sub": "u1"}, "header": {"kid": "k1"},
             "issuer": "vayu", "claims": {"role": "admin"}, "expires_in_seconds": 60
         }}));
-        let token = settings.mint().unwrap_or_else(|err| panic!("{err}"));
+        let token = settings.mint().unwrap();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp"]);
         let decoded = jsonwebtoken::decode::<Value>(
@@ -145,7 +145,7 @@ mod tests {
             &DecodingKey::from_secret(b"s3cr3t"),
             &validation,
         )
-        .unwrap_or_else(|err| panic!("{err}"));
+        .unwrap();
         assert_eq!(decoded.header.kid.as_deref(), Some("k1"));
         assert_eq!(decoded.claims["sub"], "u1");
         assert_eq!(decoded.claims["iss"], "vayu");

@@ -292,7 +292,7 @@ mod tests {
     use super::*;
 
     fn credentials(auth: Value) -> Credentials {
-        let parsed = Auth::parse(&auth).unwrap_or_else(|err| panic!("{err}"));
+        let parsed = Auth::parse(&auth).unwrap();
         let parsed = parsed.unwrap_or_else(|| panic!("no auth from {auth}"));
         match parsed.local_credentials() {
             Some(Ok(credentials)) => credentials,

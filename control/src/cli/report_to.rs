@@ -336,7 +336,7 @@ mod tests {
             tick: Some(&snapshot),
             end: None,
         };
-        let text = serde_json::to_string(&wire).unwrap_or_else(|err| panic!("{err}"));
+        let text = serde_json::to_string(&wire).unwrap();
         let read: InstanceReport =
             serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}: {text}"));
         assert_eq!((read.instance, read.instances), (1, 2));

@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn only_stored_ticks_leave_the_window() {
         let dir = std::env::temp_dir().join(format!("vayu-topic-{}", std::process::id()));
-        let store = Arc::new(Store::open(&dir).unwrap_or_else(|e| panic!("{e}")));
+        let store = Arc::new(Store::open(&dir).unwrap());
         let archive = Archive {
             store,
             run_id: "run_t".to_owned(),

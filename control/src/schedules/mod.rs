@@ -236,14 +236,14 @@ mod tests {
             "trigger": {"type": "interval", "seconds": 1},
             "max_runs": max_runs,
         }))
-        .unwrap_or_else(|err| panic!("{err}"));
+        .unwrap();
         let plan = PlanRef {
             id: "plan_1".to_owned(),
             name: "Plan".to_owned(),
         };
         input
             .into_schedule("sch_1".to_owned(), plan, 10_000)
-            .unwrap_or_else(|err| panic!("{err}"))
+            .unwrap()
     }
 
     #[test]

@@ -605,8 +605,7 @@ mod tests {
                 timing_breakdown: false,
                 has_tests: false,
                 slow_threshold_ms: None,
-                thresholds: vec![Threshold::parse_line("http_req_duration: p(99)<5")
-                    .unwrap_or_else(|err| panic!("{err}"))],
+                thresholds: vec![Threshold::parse_line("http_req_duration: p(99)<5").unwrap()],
                 segment: Segment {
                     instance,
                     instances,
@@ -630,14 +629,13 @@ mod tests {
     }
 
     fn json(result: &RunResult) -> String {
-        serde_json::to_string(result).unwrap_or_else(|err| panic!("{err}"))
+        serde_json::to_string(result).unwrap()
     }
 
     #[test]
     fn a_result_survives_its_json_form() {
         let original = part(0, 1, &[100, 250, 4_000, 90_000]);
-        let read: RunResult =
-            serde_json::from_str(&json(&original)).unwrap_or_else(|err| panic!("{err}"));
+        let read: RunResult = serde_json::from_str(&json(&original)).unwrap();
         assert_eq!(json(&read), json(&original));
         assert_eq!(read.counters, original.counters);
         assert_eq!(read.latency.value_at_quantile(0.99), 90_047);

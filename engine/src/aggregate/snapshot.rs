@@ -228,8 +228,8 @@ mod tests {
     }
 
     fn through_json(snapshot: &Snapshot) -> Snapshot {
-        let text = serde_json::to_string(snapshot).unwrap_or_else(|err| panic!("{err}"));
-        serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}"))
+        let text = serde_json::to_string(snapshot).unwrap();
+        serde_json::from_str(&text).unwrap()
     }
 
     #[test]
@@ -260,12 +260,9 @@ mod tests {
                     t.abort_on_fail = true;
                     t
                 })
-                .unwrap_or_else(|err| panic!("{err}"))],
+                .unwrap()],
         };
-        let test: LiveTest = serde_json::from_value(
-            serde_json::to_value(&test).unwrap_or_else(|err| panic!("{err}")),
-        )
-        .unwrap_or_else(|err| panic!("{err}"));
+        let test: LiveTest = serde_json::from_value(serde_json::to_value(&test).unwrap()).unwrap();
         assert!(test.thresholds[0].abort_on_fail, "abortOnFail survives");
         let mut whole = Aggregator::for_parts("d".to_owned(), &test, 2, Instant::now());
         let now = Instant::now();

@@ -1,4 +1,5 @@
 //! Script sandbox tests: Postman scripts as found in public collections, run unchanged.
+#![allow(clippy::unwrap_used)]
 
 mod completions;
 mod event_loop;

@@ -66,9 +66,7 @@ impl Browser {
             .unwrap_or_default()
             .to_owned();
         let stream = TcpStream::connect(&host).unwrap_or_else(|e| panic!("{host}: {e}"));
-        stream
-            .set_read_timeout(Some(LIMIT))
-            .unwrap_or_else(|e| panic!("{e}"));
+        stream.set_read_timeout(Some(LIMIT)).unwrap();
         let (socket, _) = tungstenite::client(url.as_str(), stream)
             .unwrap_or_else(|e| panic!("DevTools handshake: {e}"));
         let mut browser = Browser {

@@ -462,8 +462,7 @@ fn next_envelope(socket: &mut Socket) -> Value {
 fn the_stream_sends_metrics_status_and_logs_of_the_active_run() {
     let daemon = Daemon::start();
     let server = TestServer::start(Behaviour::Ok);
-    let mut socket =
-        ws_connect(&daemon, "/api/goose/stream", &[]).unwrap_or_else(|err| panic!("{err}"));
+    let mut socket = ws_connect(&daemon, "/api/goose/stream", &[]).unwrap();
     let first = next_envelope(&mut socket);
     assert_eq!(
         first,
@@ -567,8 +566,7 @@ fn the_stream_sends_metrics_status_and_logs_of_the_active_run() {
     let _ = socket.close(None);
 
     // A client that connects after the run hears how it ended.
-    let mut late =
-        ws_connect(&daemon, "/api/goose/stream", &[]).unwrap_or_else(|err| panic!("{err}"));
+    let mut late = ws_connect(&daemon, "/api/goose/stream", &[]).unwrap();
     let status = next_envelope(&mut late);
     assert_eq!(status["Status"]["run_id"], id.as_str(), "{status}");
     assert_eq!(status["Status"]["phase"], "completed");

@@ -80,7 +80,7 @@ fn the_html_report_renders_every_section_and_its_charts_in_chromium() {
         "slow_threshold_ms": 1,
         "thresholds": {"http_req_failed": ["rate<0.01"]},
     });
-    std::fs::write(&plan, body.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&plan, body.to_string()).unwrap();
     let html = dir.join("report.html");
     let html_arg = html.to_string_lossy().into_owned();
     let out = run(

@@ -61,8 +61,8 @@ fn write_plan(dir: &TempDir, server: &TestServer, iterations: u64) -> std::path:
         "thresholds": {"http_reqs": ["count>150"]},
     });
     let path = dir.join("smoke-test.json");
-    let text = serde_json::to_string_pretty(&plan).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let text = serde_json::to_string_pretty(&plan).unwrap();
+    std::fs::write(&path, text).unwrap();
     path
 }
 
@@ -90,7 +90,7 @@ fn render_writes_an_indexed_job_holding_the_plan() {
     assert_eq!(config_map["kind"], "ConfigMap");
     assert_eq!(config_map["metadata"]["name"], "vayu-smoke-test");
     assert_eq!(config_map["metadata"]["namespace"], "load");
-    let file = std::fs::read_to_string(&plan).unwrap_or_else(|e| panic!("{e}"));
+    let file = std::fs::read_to_string(&plan).unwrap();
     assert_eq!(
         config_map["data"]["smoke-test.json"], file,
         "the plan file as given"
@@ -132,7 +132,7 @@ fn render_writes_an_indexed_job_holding_the_plan() {
 
     if let Some(validator) = validator() {
         let file = dir.join("manifests.yaml");
-        std::fs::write(&file, &yaml).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, &yaml).unwrap();
         let out = Command::new(validator)
             .args([
                 "-m",
@@ -143,7 +143,7 @@ fn render_writes_an_indexed_job_holding_the_plan() {
             ])
             .arg(&file)
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -165,7 +165,7 @@ fn render_refuses_what_vayu_run_would_refuse() {
         "{{\n  \"url\": \"{}\",\n  \"mode\": \"iterations\",\n  \"iterations\": 10,\n  \"concurency\": 4\n}}",
         server.url()
     );
-    std::fs::write(&typo, text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&typo, text).unwrap();
     let typo = typo.to_string_lossy();
     let image = ["--image", "vayu:dev"];
     let cases: [(Vec<&str>, &str); 5] = [
@@ -223,13 +223,13 @@ fn the_pods_results_come_back_through_their_logs_and_merge_into_the_whole_test()
 
     // The pod's filesystem: /plan from the ConfigMap, /results, `vayu` on the PATH.
     let root = dir.join("pod");
-    std::fs::create_dir_all(root.join("plan")).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::create_dir_all(root.join("bin")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(root.join("plan")).unwrap();
+    std::fs::create_dir_all(root.join("bin")).unwrap();
     let plan_text = config_map["data"]["smoke-test.json"]
         .as_str()
         .unwrap_or_default();
-    std::fs::write(root.join("plan/smoke-test.json"), plan_text).unwrap_or_else(|e| panic!("{e}"));
-    std::os::unix::fs::symlink(vayu_bin(), root.join("bin/vayu")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(root.join("plan/smoke-test.json"), plan_text).unwrap();
+    std::os::unix::fs::symlink(vayu_bin(), root.join("bin/vayu")).unwrap();
     let path = format!(
         "{}:{}",
         root.join("bin").display(),
@@ -242,7 +242,7 @@ fn the_pods_results_come_back_through_their_logs_and_merge_into_the_whole_test()
     let pods: Vec<_> = (0..2)
         .map(|index| {
             let results = root.join(format!("results-{index}"));
-            std::fs::create_dir_all(&results).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::create_dir_all(&results).unwrap();
             let local = script
                 .replace("/plan/", &format!("{}/plan/", root.display()))
                 .replace("/results/", &format!("{}/", results.display()));
@@ -267,7 +267,7 @@ fn the_pods_results_come_back_through_their_logs_and_merge_into_the_whole_test()
     assert_eq!(server.requests(), 200, "the target counts the whole test");
 
     let logs_file = dir.join("logs.txt");
-    std::fs::write(&logs_file, &logs).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&logs_file, &logs).unwrap();
     let parts = dir.join("parts");
     let parts_dir = parts.to_string_lossy();
     // From stdin, as in `kubectl logs … | vayu k8s collect --out-dir DIR`.
@@ -303,7 +303,7 @@ fn the_pods_results_come_back_through_their_logs_and_merge_into_the_whole_test()
         .collect::<Vec<_>>()
         .join("\n");
     let cut_file = dir.join("cut.txt");
-    std::fs::write(&cut_file, cut).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&cut_file, cut).unwrap();
     let out = vayu(&[
         "k8s",
         "collect",

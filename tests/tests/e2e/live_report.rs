@@ -188,7 +188,7 @@ fn a_threshold_the_whole_test_fails_stops_every_instance() {
         "concurrency": 6,
         "thresholds": {"http_reqs": [{"threshold": "count<500", "abortOnFail": true}]},
     });
-    std::fs::write(&plan, body.to_string()).unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(&plan, body.to_string()).unwrap();
     let plan = plan.to_string_lossy().into_owned();
     let outs = run_reporting(&daemon, 3, &[&plan], &dir, || {});
     for out in &outs {

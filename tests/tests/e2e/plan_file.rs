@@ -12,7 +12,7 @@ fn json_and_toml_plans_run_exactly() {
     let dir = TempDir::new();
     let json = dir.join("plan.json");
     let body = serde_json::json!({"method": "GET", "url": server.url(), "mode": "iterations", "iterations": 60, "concurrency": 3});
-    std::fs::write(&json, body.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&json, body.to_string()).unwrap();
     let doc = run_json(&[&json.to_string_lossy(), "--workers", "1"], LIMIT);
     assert_all_ok(&server, &doc, 60);
 
@@ -22,7 +22,7 @@ fn json_and_toml_plans_run_exactly() {
         "url = \"{}\"\nmode = \"iterations\"\niterations = 40\nconcurrency = 2\n\n[thresholds]\nhttp_req_failed = [\"rate<0.01\"]\n",
         other.url()
     );
-    std::fs::write(&toml, text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&toml, text).unwrap();
     let doc = run_json(&[&toml.to_string_lossy(), "--workers", "1"], LIMIT);
     assert_all_ok(&other, &doc, 40);
     assert_eq!(doc["passed"], true);
@@ -49,7 +49,7 @@ fn bad_plans_name_the_file_line_and_field() {
     ];
     for (name, text, expected) in cases {
         let path = dir.join(name);
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, text).unwrap();
         let out = run(&[&path.to_string_lossy()], LIMIT);
         assert_eq!(out.code, Some(2), "{name}: {out}");
         assert!(
@@ -80,7 +80,7 @@ fn a_toml_plan_with_weighted_endpoints_and_per_endpoint_thresholds() {
          [thresholds]\n\"http_reqs{{endpoint:a}}\" = [\"count==75\"]\n"
     );
     let plan = dir.join("endpoints.toml");
-    std::fs::write(&plan, text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&plan, text).unwrap();
     let doc = run_json(&[&plan.to_string_lossy(), "--workers", "1"], LIMIT);
     assert_eq!(
         doc["endpoints"]["a"]["summary"]["totalRequests"], 75,
@@ -91,7 +91,7 @@ fn a_toml_plan_with_weighted_endpoints_and_per_endpoint_thresholds() {
 
     let zero = dir.join("zero.toml");
     std::fs::write(&zero, format!("mode = \"iterations\"\niterations = 1\n\n[[endpoints]]\nname = \"a\"\nurl = \"{url}\"\nweight = 0\n"))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let out = run(&[&zero.to_string_lossy()], LIMIT);
     assert_eq!(out.code, Some(2), "{out}");
     assert!(
@@ -119,7 +119,7 @@ fn a_plan_may_send_each_endpoint_to_its_own_origin() {
             {"name": "secure", "url": format!("{}three", secure.url())},
         ],
     });
-    std::fs::write(&plan, body.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&plan, body.to_string()).unwrap();
     let doc = run_json(&[&plan.to_string_lossy(), "--workers", "1"], LIMIT);
     assert_eq!(doc["summary"]["successfulRequests"], 90, "{doc}");
     for name in ["first", "second", "secure"] {

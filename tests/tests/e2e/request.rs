@@ -87,18 +87,18 @@ fn scripts_run_and_a_failed_test_exits_3() {
         &pre,
         "pm.request.headers.add({key: 'X-From-Script', value: 'pre'});",
     )
-    .unwrap_or_else(|err| panic!("{err}"));
+    .unwrap();
     std::fs::write(
         &tests,
         "pm.test('ok', () => pm.response.to.have.status(200));\n\
          pm.test('wrong', () => pm.expect(pm.response.code).to.equal(201));",
     )
-    .unwrap_or_else(|err| panic!("{err}"));
+    .unwrap();
     std::fs::write(
         &broken,
         "pm.test('before', () => pm.response.to.have.status(200));\nthrow new Error('nope');",
     )
-    .unwrap_or_else(|err| panic!("{err}"));
+    .unwrap();
     let (pre, tests, broken) = (
         pre.display().to_string(),
         tests.display().to_string(),

@@ -282,9 +282,9 @@ mod tests {
     #[test]
     fn finds_results_with_and_without_prefixes_even_interleaved() {
         let plain = format!("summary\n{}{}", wrapped("", 1), wrapped("", 0));
-        let found = collect(&plain).unwrap_or_else(|e| panic!("{e}"));
+        let found = collect(&plain).unwrap();
         assert_eq!(found.keys().copied().collect::<Vec<_>>(), vec![0, 1]);
-        let parsed: Value = serde_json::from_str(&found[&1]).unwrap_or_else(|e| panic!("{e}"));
+        let parsed: Value = serde_json::from_str(&found[&1]).unwrap();
         assert_eq!(parsed["metadata"]["segment"]["instance"], 1);
 
         let a = wrapped("[pod/job-0-abc/vayu] ", 0);
@@ -294,7 +294,7 @@ mod tests {
             .zip(b.lines())
             .flat_map(|(x, y)| [x, "\n", y, "\r\n"])
             .collect();
-        let found = collect(&interleaved).unwrap_or_else(|e| panic!("{e}"));
+        let found = collect(&interleaved).unwrap();
         assert_eq!(found.len(), 2);
     }
 
@@ -349,9 +349,8 @@ mod tests {
     fn reads_gzipped_base64_results() {
         use std::io::Write;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(result(0).as_bytes())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let gzipped = gz.finish().unwrap_or_else(|e| panic!("{e}"));
+        gz.write_all(result(0).as_bytes()).unwrap();
+        let gzipped = gz.finish().unwrap();
         let encoded = base64::engine::general_purpose::STANDARD.encode(gzipped);
         let (head, tail) = encoded.split_at(encoded.len() / 2);
         let logs = format!(
@@ -360,7 +359,7 @@ mod tests {
              [pod/a/vayu] ----- VAYU RESULT instance=0 END -----\n{}",
             wrapped("[pod/b/vayu] ", 1)
         );
-        let found = collect(&logs).unwrap_or_else(|e| panic!("{e}"));
+        let found = collect(&logs).unwrap();
         assert_eq!(found[&0], result(0));
 
         let broken = logs.replace(head, "!!");

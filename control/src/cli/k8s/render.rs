@@ -461,7 +461,7 @@ mod tests {
 
     #[test]
     fn the_pods_report_to_the_daemon_when_asked() {
-        let url = parse_report_to("http://vayu.load:9876/").unwrap_or_else(|err| panic!("{err}"));
+        let url = parse_report_to("http://vayu.load:9876/").unwrap();
         let script = pod_script("p.json", 2, "2026-12-02T10:00:00Z", Some(&url));
         assert!(
             script.contains(
