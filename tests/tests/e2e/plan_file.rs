@@ -59,6 +59,43 @@ fn bad_plans_name_the_file_line_and_field() {
         );
         assert!(out.stdout.is_empty());
     }
+    // The file holds the load and the request: a flag that would change them is refused,
+    // not ignored.
+    let plan = dir.join("plan.json");
+    let body = serde_json::json!({"url": url, "mode": "iterations", "iterations": 5});
+    std::fs::write(&plan, body.to_string()).unwrap();
+    for (flags, named) in [
+        (&["-m", "POST"][..], "-m/--method"),
+        (&["-d", "x"][..], "-d/--body"),
+        (&["-c", "4"][..], "-c/--connections"),
+    ] {
+        let mut args = vec![plan.to_string_lossy().into_owned()];
+        args.extend(flags.iter().map(|flag| (*flag).to_owned()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&args, LIMIT);
+        assert_eq!(out.code, Some(2), "{flags:?}: {out}");
+        assert!(
+            out.stderr
+                .contains(&format!("{named} cannot be combined with a plan file")),
+            "{flags:?}: {}",
+            out.stderr
+        );
+    }
+    // A collection's requests have their own method and body too.
+    let collection = dir.join("collection.json");
+    let doc = serde_json::json!({
+        "info": {"name": "c", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "r", "request": {"method": "GET", "url": url}}]
+    });
+    std::fs::write(&collection, doc.to_string()).unwrap();
+    let out = run(&[&collection.to_string_lossy(), "-m", "PUT"], LIMIT);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr
+            .contains("-m/--method cannot be combined with a collection"),
+        "{}",
+        out.stderr
+    );
     let missing = run(&[&dir.join("absent.json").to_string_lossy()], LIMIT);
     assert_eq!(missing.code, Some(2));
     assert!(
