@@ -76,6 +76,14 @@ pub struct RunArgs {
     /// Where the junit reporter writes (default `newman/newman-run-report-<time>-0.xml`).
     #[arg(long = "reporter-junit-export", value_name = "FILE")]
     pub junit_export: Option<PathBuf>,
+    /// Write the final environment to FILE as a Postman environment file (a directory: a
+    /// `newman-environment-<time>-0.json` in it).
+    #[arg(long = "export-environment", value_name = "FILE")]
+    pub export_environment: Option<PathBuf>,
+    /// Write the final globals to FILE as a Postman globals file (a directory: a
+    /// `newman-globals-<time>-0.json` in it).
+    #[arg(long = "export-globals", value_name = "FILE")]
+    pub export_globals: Option<PathBuf>,
     /// Directory file bodies are read from (default: the current directory).
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
@@ -148,6 +156,29 @@ fn run_collection(args: RunArgs) -> ExitCode {
                 written &= export(&path, &junit::render(&summary, name, &id, &started));
             }
             _ => {}
+        }
+    }
+    let exported_at = Scopes::default().render("{{$isoTimestamp}}");
+    for (path, scope, values) in [
+        (
+            &args.export_environment,
+            "environment",
+            &summary.environment,
+        ),
+        (&args.export_globals, "globals", &summary.globals),
+    ] {
+        if let Some(path) = path {
+            // As newman: a path that is a directory gets a file of the default name in it.
+            let path = if path.is_dir() {
+                path.join(format!("newman-{scope}-{stamp}-0.json"))
+            } else {
+                path.clone()
+            };
+            let doc = values.export(scope, &exported_at);
+            written &= export(
+                &path,
+                &serde_json::to_string_pretty(&doc).unwrap_or_default(),
+            );
         }
     }
     if !written {

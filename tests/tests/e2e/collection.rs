@@ -290,3 +290,97 @@ fn exit_codes() {
     assert_eq!(old.code, Some(2), "{old}");
     assert!(old.stderr.contains("Collection v1"), "{old}");
 }
+
+/// `--export-environment` / `--export-globals` write the scopes as the run left them, as
+/// Postman variable files (typed values kept), and the exported environment drives a
+/// second run as newman's does.
+#[test]
+fn exports_the_final_environment_and_globals() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let set = dir.join("set.json");
+    let collection = json!({
+        "info": {"name": "export", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "login", "request": {"method": "GET", "url": server.url()},
+            "event": [{"listen": "test", "script": {"exec": [
+                "pm.environment.set('token', 'abc');",
+                "pm.environment.set('count', 5);",
+                "pm.environment.unset('stale');",
+                "pm.globals.set('flag', true);"
+            ]}}]}]
+    });
+    std::fs::write(&set, collection.to_string()).unwrap();
+    let environment = dir.join("dev.json");
+    let file = json!({"id": "env-1", "name": "Dev", "_postman_variable_scope": "environment",
+        "values": [{"key": "base", "value": "http://x", "enabled": true},
+                   {"key": "stale", "value": "1", "enabled": true}]});
+    std::fs::write(&environment, file.to_string()).unwrap();
+    let exported = dir.join("out/env.json");
+    let globals_dir = dir.join("globals");
+    std::fs::create_dir_all(&globals_dir).unwrap();
+    let out = collection_run(&[
+        &set.to_string_lossy(),
+        "-e",
+        &environment.to_string_lossy(),
+        "--export-environment",
+        &exported.to_string_lossy(),
+        "--export-globals",
+        &globals_dir.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let env = read(exported.clone());
+    assert_eq!(env["id"], "env-1");
+    assert_eq!(env["name"], "Dev");
+    assert_eq!(env["_postman_variable_scope"], "environment");
+    assert!(env["_postman_exported_at"]
+        .as_str()
+        .is_some_and(|at| at.ends_with('Z')));
+    let values: Vec<(String, Value)> = env["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["key"].as_str().unwrap().to_owned(), v["value"].clone()))
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            ("base".to_owned(), json!("http://x")),
+            ("count".to_owned(), json!(5)),
+            ("token".to_owned(), json!("abc")),
+        ]
+    );
+    let written: Vec<_> = std::fs::read_dir(&globals_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let name = written[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with("newman-globals-") && name.ends_with("-0.json"),
+        "{name}"
+    );
+    let globals = read(written[0].clone());
+    assert_eq!(globals["_postman_variable_scope"], "globals");
+    assert_eq!(
+        globals["values"],
+        json!([{"key": "flag", "type": "any", "value": true}])
+    );
+
+    // The exported file is an environment file: a second run reads the token from it.
+    let check = dir.join("check.json");
+    let collection = json!({
+        "info": {"name": "check", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "use", "request": {"method": "GET", "url": server.url()},
+            "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('token carried', () => pm.expect(pm.environment.get('token')).to.equal('abc'));",
+                "pm.test('count typed', () => pm.expect(pm.environment.get('count')).to.equal(5));"
+            ]}}]}]
+    });
+    std::fs::write(&check, collection.to_string()).unwrap();
+    let again = collection_run(&[&check.to_string_lossy(), "-e", &exported.to_string_lossy()]);
+    assert_eq!(again.code, Some(0), "{again}");
+}

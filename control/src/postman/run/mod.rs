@@ -29,7 +29,7 @@ use serde_json::Value;
 use vayu_engine::script::{ScriptInfo, TypedValues};
 
 use super::convert::{self, Files, Note, Notes};
-use super::model::{Collection, VariableFile};
+use super::model::{scalar, Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
 use crate::design::execute::{
@@ -39,7 +39,7 @@ use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
-use summary::{Assertion, Execution, Failure, ScriptError, Summary};
+use summary::{Assertion, Execution, Failure, FinalScope, ScriptError, Summary};
 
 /// The flags of a run, with newman's meaning.
 #[derive(Debug, Clone, Default)]
@@ -152,16 +152,40 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
     });
     let mut summary = state.summary;
     summary.completed_ms = crate::ids::now_ms();
-    summary.environment = (
-        options
-            .environment
-            .as_ref()
-            .and_then(|file| file.name.clone())
-            .unwrap_or_default(),
-        state.vars.environment.into_iter().collect(),
-    );
-    summary.globals = state.vars.globals.into_iter().collect();
+    let vars = state.vars;
+    let file = |file: &Option<VariableFile>| {
+        (
+            file.as_ref().and_then(|file| file.id.clone()),
+            file.as_ref().and_then(|file| file.name.clone()),
+        )
+    };
+    let (environment_id, environment_name) = file(&options.environment);
+    summary.environment = FinalScope {
+        id: environment_id,
+        name: environment_name.unwrap_or_default(),
+        values: typed(vars.environment, &vars.typed.environment),
+    };
+    let (globals_id, _) = file(&options.globals);
+    summary.globals = FinalScope {
+        id: globals_id,
+        name: "globals".to_owned(),
+        values: typed(vars.globals, &vars.typed.globals),
+    };
     Ok((summary, notes.list))
+}
+
+/// A scope's values, each with the type a script stored it with, else as text.
+fn typed(
+    values: BTreeMap<String, String>,
+    types: &BTreeMap<String, Value>,
+) -> Vec<(String, Value)> {
+    values
+        .into_iter()
+        .map(|(key, text)| {
+            let value = types.get(&key).cloned().unwrap_or(Value::String(text));
+            (key, value)
+        })
+        .collect()
 }
 
 fn prepare(
@@ -233,6 +257,56 @@ fn prepare(
 }
 
 /// The variable scopes of the run.
+/// A variable's value as its `type` declares it: `string` makes any value text (as
+/// postman-collection casts it); other types keep the JSON value.
+fn as_declared(value: Option<&Value>, kind: Option<&str>) -> Option<Value> {
+    match kind {
+        Some("string") => value.map(|value| Value::String(scalar(value))),
+        _ => value.cloned(),
+    }
+}
+
+/// A scope as read from a file: every value as text, and the ones that are not strings
+/// (numbers, booleans, objects) with their type too, as postman-collection keeps them.
+struct Scope {
+    text: BTreeMap<String, String>,
+    typed: BTreeMap<String, Value>,
+}
+
+impl Scope {
+    /// `values` in file order, then `extra` (`--env-var K=V`: text) over them.
+    fn read(values: Vec<(String, Option<Value>)>, extra: &[(String, String)]) -> Scope {
+        let mut scope = Scope {
+            text: BTreeMap::new(),
+            typed: BTreeMap::new(),
+        };
+        for (key, value) in values {
+            match value {
+                Some(Value::String(text)) => {
+                    scope.typed.remove(&key);
+                    scope.text.insert(key, text);
+                }
+                Some(
+                    value
+                    @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_)),
+                ) => {
+                    scope.text.insert(key.clone(), scalar(&value));
+                    scope.typed.insert(key, value);
+                }
+                Some(Value::Null) | None => {
+                    scope.typed.remove(&key);
+                    scope.text.insert(key, String::new());
+                }
+            }
+        }
+        for (key, value) in extra {
+            scope.typed.remove(key);
+            scope.text.insert(key.clone(), value.clone());
+        }
+        scope
+    }
+}
+
 struct Vars {
     environment: BTreeMap<String, String>,
     collection: BTreeMap<String, String>,
@@ -245,27 +319,39 @@ struct Vars {
 
 impl Vars {
     fn new(collection: &Collection, options: &Options) -> Vars {
-        let file = |file: &Option<VariableFile>, extra: &[(String, String)]| {
-            let mut scope: BTreeMap<String, String> = file
-                .iter()
+        let file = |file: &Option<VariableFile>| -> Vec<(String, Option<Value>)> {
+            file.iter()
                 .flat_map(|file| &file.values)
                 .filter(|variable| variable.is_enabled() && !variable.key.is_empty())
-                .map(|variable| (variable.key.clone(), variable.text()))
-                .collect();
-            scope.extend(extra.iter().cloned());
-            scope
+                .map(|variable| {
+                    let value = as_declared(variable.value.as_ref(), variable.kind.as_deref());
+                    (variable.key.clone(), value)
+                })
+                .collect()
         };
+        let collection_values: Vec<(String, Option<Value>)> = collection
+            .variable
+            .iter()
+            .filter(|variable| !variable.disabled && !variable.name().is_empty())
+            .map(|variable| {
+                let value = as_declared(variable.value.as_ref(), variable.kind.as_deref());
+                (variable.name().to_owned(), value)
+            })
+            .collect();
+        let environment = Scope::read(file(&options.environment), &options.env_vars);
+        let globals = Scope::read(file(&options.globals), &options.global_vars);
+        let collection = Scope::read(collection_values, &[]);
         Vars {
-            environment: file(&options.environment, &options.env_vars),
-            collection: collection
-                .variable
-                .iter()
-                .filter(|variable| !variable.disabled && !variable.name().is_empty())
-                .map(|variable| (variable.name().to_owned(), variable.text()))
-                .collect(),
-            globals: file(&options.globals, &options.global_vars),
+            environment: environment.text,
+            collection: collection.text,
+            globals: globals.text,
             local: BTreeMap::new(),
-            typed: TypedValues::default(),
+            typed: TypedValues {
+                environment: environment.typed,
+                collection: collection.typed,
+                globals: globals.typed,
+                ..TypedValues::default()
+            },
         }
     }
 

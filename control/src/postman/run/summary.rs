@@ -145,14 +145,55 @@ pub struct Summary {
     /// Unix milliseconds.
     pub started_ms: u64,
     pub completed_ms: u64,
-    /// The final environment and globals (name, variables).
-    pub environment: (String, Vec<(String, String)>),
-    pub globals: Vec<(String, String)>,
+    /// The final environment and globals.
+    pub environment: FinalScope,
+    pub globals: FinalScope,
     /// A fatal error that ended the run early.
     pub error: Option<String>,
     /// The total items of one iteration.
     pub length: usize,
     pub cycles: u64,
+}
+
+/// A variable scope as the run left it: the file's id and name (if any) and every value,
+/// typed where a script stored a type (`pm.environment.set("n", 5)` stays a number).
+#[derive(Debug, Clone, Default)]
+pub struct FinalScope {
+    pub id: Option<String>,
+    pub name: String,
+    pub values: Vec<(String, Value)>,
+}
+
+impl FinalScope {
+    /// newman's form of a scope in its JSON report: `{name, values: [{type, value, key}]}`.
+    fn json(&self) -> Value {
+        json!({"name": self.name, "values": self.values()})
+    }
+
+    fn values(&self) -> Vec<Value> {
+        self.values
+            .iter()
+            .map(|(key, value)| json!({"type": "any", "value": value, "key": key}))
+            .collect()
+    }
+
+    /// The scope as a Postman variable file, the way newman's `--export-environment` and
+    /// `--export-globals` write it: `scope` is `environment` or `globals` (also the name of
+    /// a scope that has none), `exported_at` an ISO 8601 time.
+    pub fn export(&self, scope: &str, exported_at: &str) -> Value {
+        let name = if self.name.is_empty() {
+            scope
+        } else {
+            &self.name
+        };
+        let mut doc = json!({"name": name, "values": self.values(),
+            "_postman_variable_scope": scope, "_postman_exported_at": exported_at,
+            "_postman_exported_using": concat!("Vayu/", env!("CARGO_PKG_VERSION"))});
+        if let Some(id) = &self.id {
+            doc["id"] = json!(id);
+        }
+        doc
+    }
 }
 
 impl Summary {
@@ -200,8 +241,8 @@ impl Summary {
         let failures: Vec<Value> = self.failures.iter().map(failure).collect();
         json!({
             "collection": collection,
-            "environment": scope(&self.environment.0, &self.environment.1),
-            "globals": scope("globals", &self.globals),
+            "environment": self.environment.json(),
+            "globals": self.globals.json(),
             "run": {
                 "stats": self.stats.json(),
                 "timings": {
@@ -293,14 +334,6 @@ fn pairs(pairs: &[(String, String)]) -> Vec<Value> {
         .iter()
         .map(|(key, value)| json!({"key": key, "value": value}))
         .collect()
-}
-
-fn scope(name: &str, values: &[(String, String)]) -> Value {
-    let values: Vec<Value> = values
-        .iter()
-        .map(|(key, value)| json!({"type": "any", "value": value, "key": key}))
-        .collect();
-    json!({"name": name, "values": values})
 }
 
 fn failure(failure: &Failure) -> Value {
