@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// Per-request timeout in milliseconds (0: none, the default).
     #[arg(long = "timeout-request", value_name = "MS", default_value_t = 0)]
     pub timeout_request: u64,
+    /// Deadline of the whole run in milliseconds (0: none, the default): when it passes,
+    /// the request in flight is cut, no other starts and the run ends with an error.
+    #[arg(long = "timeout", value_name = "MS", default_value_t = 0)]
+    pub timeout: u64,
     /// Pause between requests, in milliseconds.
     #[arg(long = "delay-request", value_name = "MS", default_value_t = 0)]
     pub delay_request: u64,
@@ -87,6 +91,9 @@ pub struct RunArgs {
     /// Directory file bodies are read from (default: the current directory).
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
+    /// Print nothing on the terminal (the cli reporter is off; files are still written).
+    #[arg(long)]
+    pub silent: bool,
     /// Exit 0 even when something failed.
     #[arg(short = 'x', long = "suppress-exit-code")]
     pub suppress_exit_code: bool,
@@ -138,6 +145,7 @@ fn run_collection(args: RunArgs) -> ExitCode {
     let mut written = true;
     for reporter in &args.reporters {
         match reporter.as_str() {
+            "cli" if args.silent => {}
             "cli" => print!("{}", report::render(&summary, name)),
             "json" => {
                 let doc = summary.json(serde_json::to_value(&collection).unwrap_or(Value::Null));
@@ -256,6 +264,7 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             folders: args.folders.clone(),
             bail: args.bail,
             timeout_request: millis(args.timeout_request),
+            timeout: millis(args.timeout),
             delay_request: millis(args.delay_request).unwrap_or_default(),
             insecure: args.insecure,
             follow_redirects: !args.ignore_redirects,

@@ -384,3 +384,41 @@ fn exports_the_final_environment_and_globals() {
     let again = collection_run(&[&check.to_string_lossy(), "-e", &exported.to_string_lossy()]);
     assert_eq!(again.code, Some(0), "{again}");
 }
+
+/// `--timeout` bounds the whole run: the request in flight when it passes is cut, none
+/// starts after, the run reports newman's `callback timed out` and exits 1. `--silent`
+/// prints nothing while the reports are still written.
+#[test]
+fn a_run_timeout_ends_the_run_and_silent_prints_nothing() {
+    let server = TestServer::start(Behaviour::Delay(std::time::Duration::from_millis(400)));
+    let dir = TempDir::new();
+    let slow = dir.join("slow.json");
+    let items: Vec<Value> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|name| json!({"name": name, "request": {"method": "GET", "url": server.url()}}))
+        .collect();
+    let collection = json!({
+        "info": {"name": "slow", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": items
+    });
+    std::fs::write(&slow, collection.to_string()).unwrap();
+    let report = dir.join("report.json");
+    let out = collection_run(&[
+        &slow.to_string_lossy(),
+        "--timeout",
+        "600",
+        "--silent",
+        "-r",
+        "cli,json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stdout.is_empty(), "--silent printed: {out}");
+    let doc = read(report);
+    assert_eq!(doc["run"]["error"], "callback timed out");
+    // a (400 ms) completes; b is cut at 600 ms; c and d never start.
+    assert_eq!(doc["run"]["stats"]["requests"]["total"], 2, "{doc}");
+    assert_eq!(doc["run"]["stats"]["requests"]["failed"], 1, "{doc}");
+    assert!(server.requests() <= 2, "{}", server.requests());
+}

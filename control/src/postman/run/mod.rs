@@ -59,6 +59,8 @@ pub struct Options {
     pub bail: bool,
     /// `--timeout-request`: per request, redirects included. None: no limit.
     pub timeout_request: Option<Duration>,
+    /// `--timeout`: the whole run's deadline. None: no limit.
+    pub timeout: Option<Duration>,
     /// `--delay-request`: pause between requests.
     pub delay_request: Duration,
     pub insecure: bool,
@@ -70,6 +72,8 @@ pub struct Options {
 
 /// Stands for "no timeout" (newman's default): far longer than any sane request.
 const NO_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// The run's error when `--timeout` passes (newman's words).
+const RUN_TIMED_OUT: &str = "callback timed out";
 
 /// A request of the run, converted once.
 struct Prepared {
@@ -116,6 +120,7 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
             .unwrap_or_else(|| options.data.len().max(1) as u64),
         flow: Flow::default(),
         data_types: data::TypedRow::new(),
+        deadline: options.timeout.map(|timeout| Instant::now() + timeout),
     };
     let iterations = state.iterations;
     state.summary.cycles = iterations;
@@ -133,6 +138,11 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
             while let Some(item) = prepared.get(position) {
                 if (iteration > 0 || position > 0) && !options.delay_request.is_zero() {
                     monoio::time::sleep(options.delay_request).await;
+                }
+                if state.deadline.is_some_and(|at| Instant::now() >= at) {
+                    state.summary.error = Some(RUN_TIMED_OUT.to_owned());
+                    state.summary.stats.iterations.count(false);
+                    break 'run;
                 }
                 state.item(item, position, iteration, &row).await;
                 if state.stop {
@@ -397,6 +407,8 @@ struct State<'a> {
     flow: Flow,
     /// The iteration's data row with its types (`pm.iterationData`).
     data_types: data::TypedRow,
+    /// When `--timeout` ends the run.
+    deadline: Option<Instant>,
 }
 
 /// Which script phase.
@@ -407,6 +419,15 @@ enum Phase {
 }
 
 impl State<'_> {
+    /// `--timeout-request`, cut to what is left of `--timeout`.
+    fn request_timeout(&self) -> Duration {
+        let own = self.options.timeout_request.unwrap_or(NO_TIMEOUT);
+        match self.deadline {
+            Some(at) => own.min(at.saturating_duration_since(Instant::now())),
+            None => own,
+        }
+    }
+
     async fn item(&mut self, item: &Prepared, position: usize, iteration: u64, row: &data::Row) {
         let failures_before = self.summary.failures.len();
         let mut execution = Execution {
@@ -490,7 +511,7 @@ impl State<'_> {
             draft: draft.clone(),
             scopes,
             options: exchange::Options {
-                timeout: self.options.timeout_request.unwrap_or(NO_TIMEOUT),
+                timeout: self.request_timeout(),
                 follow_redirects: self.options.follow_redirects,
                 max_redirects: 10,
                 insecure: self.options.insecure,
