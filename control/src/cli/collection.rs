@@ -51,9 +51,12 @@ pub struct RunArgs {
     /// Run only this folder or request (name or id; repeatable; run in collection order).
     #[arg(long = "folder", value_name = "NAME")]
     pub folders: Vec<String>,
-    /// Stop the run at the first failed test, script or request.
-    #[arg(long)]
-    pub bail: bool,
+    /// Stop the run at the first failed test, script or request. newman's modifiers:
+    /// `failure` (the same), `folder` (a `--folder` that matches nothing ends the run, as it
+    /// always does here); `--bail folder` alone does not stop on failures.
+    #[arg(long, value_name = "MODIFIERS", num_args = 0..=1, value_delimiter = ',',
+          default_missing_value = "failure", value_parser = ["failure", "folder"])]
+    pub bail: Option<Vec<String>>,
     /// Per-request timeout in milliseconds (0: none, the default).
     #[arg(long = "timeout-request", value_name = "MS", default_value_t = 0)]
     pub timeout_request: u64,
@@ -262,7 +265,10 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             env_vars: args.env_vars.clone(),
             global_vars: args.global_vars.clone(),
             folders: args.folders.clone(),
-            bail: args.bail,
+            bail: args
+                .bail
+                .as_ref()
+                .is_some_and(|modifiers| modifiers.iter().any(|m| m == "failure")),
             timeout_request: millis(args.timeout_request),
             timeout: millis(args.timeout),
             delay_request: millis(args.delay_request).unwrap_or_default(),
