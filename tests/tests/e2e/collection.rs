@@ -422,3 +422,52 @@ fn a_run_timeout_ends_the_run_and_silent_prints_nothing() {
     assert_eq!(doc["run"]["stats"]["requests"]["failed"], 1, "{doc}");
     assert!(server.requests() <= 2, "{}", server.requests());
 }
+
+/// `--bail` (or `--bail failure`) stops at the first failed test; `--bail folder` alone
+/// does not (newman's modifiers); an unknown modifier is a usage error.
+#[test]
+fn bail_modifiers_as_newman_reads_them() {
+    let server = TestServer::start(Behaviour::Status(500));
+    let dir = TempDir::new();
+    let path = dir.join("failing.json");
+    let items: Vec<Value> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            json!({"name": name, "request": {"method": "GET", "url": server.url()},
+                "event": [{"listen": "test", "script": {"exec": [
+                    "pm.test('ok', () => pm.response.to.have.status(200));"]}}]})
+        })
+        .collect();
+    let collection = json!({
+        "info": {"name": "failing", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": items
+    });
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let report = dir.join("report.json");
+    for (modifiers, requests) in [
+        (&["--bail"][..], 1),
+        (&["--bail", "failure"][..], 1),
+        (&["--bail", "folder"][..], 3),
+        (&["--bail", "folder,failure"][..], 1),
+    ] {
+        let mut args = vec![
+            path.to_string_lossy().into_owned(),
+            "-r".to_owned(),
+            "json".to_owned(),
+            "--reporter-json-export".to_owned(),
+            report.to_string_lossy().into_owned(),
+        ];
+        args.extend(modifiers.iter().map(|arg| (*arg).to_owned()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = collection_run(&args);
+        assert_eq!(out.code, Some(1), "{modifiers:?}: {out}");
+        let doc = read(report.clone());
+        assert_eq!(
+            doc["run"]["stats"]["requests"]["total"], requests,
+            "{modifiers:?}"
+        );
+    }
+    let bad = collection_run(&[&path.to_string_lossy(), "--bail", "sometimes"]);
+    assert_eq!(bad.code, Some(2), "{bad}");
+    assert!(bad.stderr.contains("--bail"), "{bad}");
+}
