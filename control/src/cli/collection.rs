@@ -64,6 +64,10 @@ pub struct RunArgs {
     /// the request in flight is cut, no other starts and the run ends with an error.
     #[arg(long = "timeout", value_name = "MS", default_value_t = 0)]
     pub timeout: u64,
+    /// Time limit of each script in milliseconds (0: Vayu's default, 5 s; newman's 0 is
+    /// none): a script that runs over is stopped and counted as a script error.
+    #[arg(long = "timeout-script", value_name = "MS", default_value_t = 0)]
+    pub timeout_script: u64,
     /// Pause between requests, in milliseconds.
     #[arg(long = "delay-request", value_name = "MS", default_value_t = 0)]
     pub delay_request: u64,
@@ -271,6 +275,7 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
                 .is_some_and(|modifiers| modifiers.iter().any(|m| m == "failure")),
             timeout_request: millis(args.timeout_request),
             timeout: millis(args.timeout),
+            timeout_script: millis(args.timeout_script),
             delay_request: millis(args.delay_request).unwrap_or_default(),
             insecure: args.insecure,
             follow_redirects: !args.ignore_redirects,

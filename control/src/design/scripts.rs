@@ -7,6 +7,7 @@
 //! on meanwhile.
 
 use std::cell::RefCell;
+use std::time::Duration;
 
 use serde_json::Value;
 use vayu_engine::script::{
@@ -23,6 +24,8 @@ use crate::input::request::Draft;
 #[derive(Default)]
 pub struct Engine {
     sandbox: RefCell<Option<Sandbox>>,
+    /// The sandbox's limits when it is built.
+    limits: Limits,
     /// `pm.sendRequest` accepts any TLS certificate (a collection run's `--insecure`).
     insecure: bool,
     /// The `pm.sendRequest` exchanges, kept for a collection run's report (None: not kept).
@@ -38,10 +41,16 @@ pub struct Sent {
 
 impl Engine {
     /// The engine of a collection run: it keeps the `pm.sendRequest` exchanges
-    /// ([`Engine::take_sent`]); `insecure` accepts any TLS certificate.
-    pub fn collection_run(insecure: bool) -> Engine {
+    /// ([`Engine::take_sent`]); `insecure` accepts any TLS certificate; `time_limit` is each
+    /// script's (None: the default).
+    pub fn collection_run(insecure: bool, time_limit: Option<Duration>) -> Engine {
+        let defaults = Limits::default();
         Engine {
             insecure,
+            limits: Limits {
+                time_limit: time_limit.unwrap_or(defaults.time_limit),
+                ..defaults
+            },
             sent: Some(RefCell::default()),
             ..Engine::default()
         }
@@ -65,7 +74,7 @@ impl Engine {
         let taken = self.sandbox.borrow_mut().take();
         let mut sandbox = match taken {
             Some(sandbox) => sandbox,
-            None => Sandbox::new(Limits::default()).map_err(|err| failure(phase, err))?,
+            None => Sandbox::new(self.limits).map_err(|err| failure(phase, err))?,
         };
         let mut progress = start(&mut sandbox, ctx);
         let result = loop {

@@ -471,3 +471,42 @@ fn bail_modifiers_as_newman_reads_them() {
     assert_eq!(bad.code, Some(2), "{bad}");
     assert!(bad.stderr.contains("--bail"), "{bad}");
 }
+
+/// `--timeout-script` stops a script that runs over (a busy loop, or a timer that waits too
+/// long): it counts as a failed test script and the run goes on to the next request.
+#[test]
+fn a_script_over_its_time_limit_is_stopped() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let path = dir.join("runaway.json");
+    let item = |name: &str, script: &str| {
+        json!({"name": name, "request": {"method": "GET", "url": server.url()},
+            "event": [{"listen": "test", "script": {"exec": [script]}}]})
+    };
+    let collection = json!({
+        "info": {"name": "runaway", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [
+            item("spin", "while (true) {}"),
+            item("wait", "setTimeout(() => pm.test('late', () => {}), 5000);"),
+            item("fine", "pm.test('fine', () => pm.response.to.have.status(200));")
+        ]
+    });
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let report = dir.join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "--timeout-script",
+        "300",
+        "-r",
+        "json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let doc = read(report);
+    let stats = &doc["run"]["stats"];
+    assert_eq!(stats["requests"]["total"], 3, "{doc}");
+    assert_eq!(stats["testScripts"]["failed"], 2, "{doc}");
+    assert_eq!(stats["assertions"]["total"], 1, "{doc}");
+    assert_eq!(stats["assertions"]["failed"], 0, "{doc}");
+}

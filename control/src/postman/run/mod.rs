@@ -59,6 +59,8 @@ pub struct Options {
     pub bail: bool,
     /// `--timeout-request`: per request, redirects included. None: no limit.
     pub timeout_request: Option<Duration>,
+    /// `--timeout-script`: each script's time limit. None: the sandbox's default (5 s).
+    pub timeout_script: Option<Duration>,
     /// `--timeout`: the whole run's deadline. None: no limit.
     pub timeout: Option<Duration>,
     /// `--delay-request`: pause between requests.
@@ -111,7 +113,7 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         },
         local: Local {
             tokens: RefCell::new(TokenCache::default()),
-            scripts: scripts::Engine::collection_run(options.insecure),
+            scripts: scripts::Engine::collection_run(options.insecure, options.timeout_script),
         },
         options,
         stop: false,
