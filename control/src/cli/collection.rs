@@ -98,6 +98,13 @@ pub struct RunArgs {
     /// Directory file bodies are read from (default: the current directory).
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
+    /// Plain-text marks (`Pass`, `Root`, ...) and an ASCII table in the terminal report.
+    #[arg(long = "disable-unicode")]
+    pub disable_unicode: bool,
+    /// Colour of the terminal report. Vayu's is never coloured: `auto` and `off` are taken
+    /// for newman's command lines; `on` is refused.
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "off"])]
+    pub color: Option<String>,
     /// Print nothing on the terminal (the cli reporter is off; files are still written).
     #[arg(long)]
     pub silent: bool,
@@ -153,7 +160,7 @@ fn run_collection(args: RunArgs) -> ExitCode {
     for reporter in &args.reporters {
         match reporter.as_str() {
             "cli" if args.silent => {}
-            "cli" => print!("{}", report::render(&summary, name)),
+            "cli" => print!("{}", report::render(&summary, name, args.disable_unicode)),
             "json" => {
                 let doc = summary.json(serde_json::to_value(&collection).unwrap_or(Value::Null));
                 let path = args

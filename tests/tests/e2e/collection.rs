@@ -510,3 +510,42 @@ fn a_script_over_its_time_limit_is_stopped() {
     assert_eq!(stats["assertions"]["total"], 1, "{doc}");
     assert_eq!(stats["assertions"]["failed"], 0, "{doc}");
 }
+
+/// `--disable-unicode` prints newman's plain-text marks and an ASCII table; `--color off`
+/// is taken (the report is never coloured) and `--color on` refused.
+#[test]
+fn plain_text_terminal_report() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let path = dir.join("plain.json");
+    let collection = json!({
+        "info": {"name": "plain", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [
+            {"name": "top", "request": {"method": "GET", "url": server.url()},
+             "event": [{"listen": "test", "script": {"exec": ["pm.test('fine', () => {}); console.log('hi');"]}}]},
+            {"name": "folder", "item": [{"name": "inner", "request": {"method": "GET", "url": server.url()}}]}
+        ]
+    });
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "--disable-unicode",
+        "--color",
+        "off",
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    for expected in [
+        "Root top",
+        "  Pass  fine",
+        "  | log: hi",
+        "Folder folder",
+        "Sub-folder inner",
+        "|              iterations |        1 |",
+        "--------------------------+----------+---",
+    ] {
+        assert!(out.stdout.contains(expected), "{expected:?} in\n{out}");
+    }
+    assert!(out.stdout.is_ascii(), "{out}");
+    let coloured = collection_run(&[&path.to_string_lossy(), "--color", "on"]);
+    assert_eq!(coloured.code, Some(2), "{coloured}");
+}

@@ -1,13 +1,40 @@
 //! The `cli` reporter: newman's terminal output — each item with its request line and
 //! tests (`✓` passed, a number for a failure), console lines, the summary table, then the
-//! numbered failures.
+//! numbered failures. With `--disable-unicode`, newman's plain-text symbols (`Pass`,
+//! `Root`, `Folder`, `Sub-folder`) and an ASCII table.
 
 use std::fmt::Write;
 
 use super::summary::{Stat, Summary};
 
-/// The whole report as text.
-pub fn render(summary: &Summary, collection: &str) -> String {
+/// The marks of the report (newman's `cli-utils-symbols`).
+struct Symbols {
+    folder: &'static str,
+    root: &'static str,
+    sub: &'static str,
+    ok: &'static str,
+    console: &'static str,
+}
+
+const UNICODE: Symbols = Symbols {
+    folder: "❏",
+    root: "→",
+    sub: "↳",
+    ok: "✓",
+    console: "┊",
+};
+
+const PLAIN: Symbols = Symbols {
+    folder: "Folder",
+    root: "Root",
+    sub: "Sub-folder",
+    ok: "Pass",
+    console: "|",
+};
+
+/// The whole report as text; `plain`: no Unicode symbols or box drawing.
+pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
+    let symbols = if plain { &PLAIN } else { &UNICODE };
     let mut out = format!("vayu collection run\n\n{collection}\n");
     let mut failure = 0;
     let mut last_folder: Option<&str> = None;
@@ -23,10 +50,14 @@ pub fn render(summary: &Summary, collection: &str) -> String {
         }
         let folder = execution.path.rsplit_once(" / ").map(|(folder, _)| folder);
         if folder.is_some() && folder != last_folder {
-            let _ = write!(out, "\n❏ {}", folder.unwrap_or_default());
+            let _ = write!(out, "\n{} {}", symbols.folder, folder.unwrap_or_default());
         }
         last_folder = folder;
-        let arrow = if folder.is_some() { "↳" } else { "→" };
+        let arrow = if folder.is_some() {
+            symbols.sub
+        } else {
+            symbols.root
+        };
         let _ = write!(out, "\n{arrow} {}\n", execution.item_name);
         for error in &execution.prerequest_errors {
             failure += 1;
@@ -53,7 +84,7 @@ pub fn render(summary: &Summary, collection: &str) -> String {
             }
         }
         for (level, message) in &execution.console {
-            let _ = writeln!(out, "  ┊ {level}: {message}");
+            let _ = writeln!(out, "  {} {level}: {message}", symbols.console);
         }
         for assertion in &execution.assertions {
             if assertion.error.is_some() {
@@ -62,7 +93,7 @@ pub fn render(summary: &Summary, collection: &str) -> String {
             } else if assertion.skipped {
                 let _ = writeln!(out, "  -  {}", assertion.name);
             } else {
-                let _ = writeln!(out, "  ✓  {}", assertion.name);
+                let _ = writeln!(out, "  {}  {}", symbols.ok, assertion.name);
             }
         }
         for error in &execution.test_errors {
@@ -93,6 +124,7 @@ pub fn render(summary: &Summary, collection: &str) -> String {
         .max(45);
     let rule = "─".repeat(width + 2);
     let pad = width - 45;
+    let table_start = out.len();
     let _ = writeln!(
         out,
         "\n┌─────────────────────────┬──────────┬──────────{}┐",
@@ -127,6 +159,11 @@ pub fn render(summary: &Summary, collection: &str) -> String {
         let _ = writeln!(out, "│ {line:<width$} │");
     }
     let _ = writeln!(out, "└{rule}┘");
+    if plain {
+        let table: String = out[table_start..].chars().map(ascii_box).collect();
+        out.truncate(table_start);
+        out.push_str(&table);
+    }
     if !summary.failures.is_empty() {
         out.push_str("\n  #  failure         detail\n");
         for (number, failure) in summary.failures.iter().enumerate() {
@@ -146,4 +183,14 @@ pub fn render(summary: &Summary, collection: &str) -> String {
         let _ = writeln!(out, "\nerror: {error}");
     }
     out
+}
+
+/// newman's ASCII table (`cliTableTemplateFallback`): `|` sides, `+` crossings, `-` else.
+fn ascii_box(c: char) -> char {
+    match c {
+        '│' => '|',
+        '┼' => '+',
+        '─' | '┌' | '┐' | '└' | '┘' | '┬' | '┴' | '├' | '┤' => '-',
+        other => other,
+    }
 }
