@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::input::variables::Scopes;
 use crate::postman::model::{self, Collection, VariableFile};
-use crate::postman::run::{self, data, junit, report, Options};
+use crate::postman::run::{self, data, jar, junit, report, Options};
 
 #[derive(Debug, Subcommand)]
 pub enum CollectionCommand {
@@ -95,6 +95,14 @@ pub struct RunArgs {
     /// `newman-globals-<time>-0.json` in it).
     #[arg(long = "export-globals", value_name = "FILE")]
     pub export_globals: Option<PathBuf>,
+    /// A cookie jar to start with: a tough-cookie JSON file, as newman's
+    /// `--export-cookie-jar` writes.
+    #[arg(long = "cookie-jar", value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
+    /// Write the run's cookie jar to FILE as tough-cookie JSON (a directory: a
+    /// `newman-cookie-jar-<time>-0.json` in it).
+    #[arg(long = "export-cookie-jar", value_name = "FILE")]
+    pub export_cookie_jar: Option<PathBuf>,
     /// Directory file bodies are read from (default: the current directory).
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
@@ -181,22 +189,31 @@ fn run_collection(args: RunArgs) -> ExitCode {
         }
     }
     let exported_at = Scopes::default().render("{{$isoTimestamp}}");
-    for (path, scope, values) in [
+    let exports = [
         (
             &args.export_environment,
             "environment",
-            &summary.environment,
+            summary.environment.export("environment", &exported_at),
         ),
-        (&args.export_globals, "globals", &summary.globals),
-    ] {
+        (
+            &args.export_globals,
+            "globals",
+            summary.globals.export("globals", &exported_at),
+        ),
+        (
+            &args.export_cookie_jar,
+            "cookie-jar",
+            summary.cookie_jar.clone(),
+        ),
+    ];
+    for (path, item, doc) in exports {
         if let Some(path) = path {
             // As newman: a path that is a directory gets a file of the default name in it.
             let path = if path.is_dir() {
-                path.join(format!("newman-{scope}-{stamp}-0.json"))
+                path.join(format!("newman-{item}-{stamp}-0.json"))
             } else {
                 path.clone()
             };
-            let doc = values.export(scope, &exported_at);
             written &= export(
                 &path,
                 &serde_json::to_string_pretty(&doc).unwrap_or_default(),
@@ -287,6 +304,14 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             insecure: args.insecure,
             follow_redirects: !args.ignore_redirects,
             working_dir,
+            cookie_jar: args
+                .cookie_jar
+                .as_ref()
+                .map(|path| {
+                    jar::Jar::from_tough_cookie(read_json(path)?)
+                        .map_err(|err| format!("{}: {err}", path.display()))
+                })
+                .transpose()?,
         },
     ))
 }

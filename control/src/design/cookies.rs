@@ -35,7 +35,7 @@ pub struct Cookie {
 }
 
 /// The cookies of one exchange. Empty at the first request.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Jar {
     store: CookieStore,
 }
@@ -75,6 +75,29 @@ impl Jar {
     pub fn cookies(&self) -> Vec<Cookie> {
         self.store.iter_unexpired().map(shown).collect()
     }
+
+    /// The unexpired cookies as [`Jar::cookies`] gives them, with what a serialized jar
+    /// also keeps: whether each is host-only, its `Max-Age` in seconds, its `Expires`.
+    pub fn stored(&self) -> Vec<Stored> {
+        self.store
+            .iter_unexpired()
+            .map(|cookie| Stored {
+                cookie: shown(cookie),
+                host_only: matches!(cookie.domain, cookie_store::CookieDomain::HostOnly(_)),
+                max_age: cookie.max_age().map(|age| age.whole_seconds()),
+                expires: cookie.expires_datetime(),
+            })
+            .collect()
+    }
+}
+
+/// A cookie with the attributes a serialized jar keeps (see [`Jar::stored`]).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub cookie: Cookie,
+    pub host_only: bool,
+    pub max_age: Option<i64>,
+    pub expires: Option<cookie::time::OffsetDateTime>,
 }
 
 fn shown(cookie: &cookie_store::Cookie<'_>) -> Cookie {
@@ -91,7 +114,7 @@ fn shown(cookie: &cookie_store::Cookie<'_>) -> Cookie {
 }
 
 /// The IMF-fixdate of RFC 9110 §5.6.7, as `Set-Cookie` writes `Expires`.
-const IMF_FIXDATE: &str =
+pub(crate) const IMF_FIXDATE: &str =
     "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT";
 
 fn expires(cookie: &cookie::Cookie<'_>) -> Option<String> {

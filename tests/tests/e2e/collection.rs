@@ -549,3 +549,63 @@ fn plain_text_terminal_report() {
     let coloured = collection_run(&[&path.to_string_lossy(), "--color", "on"]);
     assert_eq!(coloured.code, Some(2), "{coloured}");
 }
+
+/// `--export-cookie-jar` writes the run's jar as tough-cookie JSON (newman's file) and
+/// `--cookie-jar` starts a run with one: a second run sends the first run's cookie. A jar
+/// with a field tough-cookie does not write is refused, naming it.
+#[test]
+fn cookie_jars_in_and_out_as_tough_cookie_files() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let dir = TempDir::new();
+    let set = dir.join("set.json");
+    let base = format!("http://{}", echo.addr());
+    let collection = json!({
+        "info": {"name": "set", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "set", "request": {"method": "GET", "url": format!("{base}/cookies/set?session=s1")}}]
+    });
+    std::fs::write(&set, collection.to_string()).unwrap();
+    let jar = dir.join("jar.json");
+    let out = collection_run(&[
+        &set.to_string_lossy(),
+        "--export-cookie-jar",
+        &jar.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let written = read(jar.clone());
+    let cookies = written["cookies"].as_array().unwrap();
+    assert_eq!(cookies.len(), 1, "{written}");
+    assert_eq!(cookies[0]["key"], "session");
+    assert_eq!(cookies[0]["value"], "s1");
+    assert_eq!(cookies[0]["path"], "/");
+    assert_eq!(cookies[0]["hostOnly"], true);
+
+    let check = dir.join("check.json");
+    let collection = json!({
+        "info": {"name": "check", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "read", "request": {"method": "GET", "url": format!("{base}/cookies")},
+            "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('sent', () => pm.expect(pm.response.json().cookies.session).to.equal('s1'));"]}}]}]
+    });
+    std::fs::write(&check, collection.to_string()).unwrap();
+    let again = collection_run(&[
+        &check.to_string_lossy(),
+        "--cookie-jar",
+        &jar.to_string_lossy(),
+    ]);
+    assert_eq!(again.code, Some(0), "{again}");
+    assert!(again.stdout.contains("✓  sent"), "{again}");
+
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"cookies": [{"key": "a", "domain": "h", "flavour": "x"}]}"#,
+    )
+    .unwrap();
+    let refused = collection_run(&[
+        &check.to_string_lossy(),
+        "--cookie-jar",
+        &bad.to_string_lossy(),
+    ]);
+    assert_eq!(refused.code, Some(2), "{refused}");
+    assert!(refused.stderr.contains("cookies[0].flavour"), "{refused}");
+}

@@ -6,12 +6,17 @@
 //! deletion by the final response reaches the run's jar; one by an intermediate redirect
 //! does not, a known gap).
 
+use cookie::time::format_description::{self, well_known::Rfc3339};
+use cookie::time::OffsetDateTime;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::{json, Value};
 use vayu_engine::script;
 
-use crate::design::cookies::{self, Cookie};
+use crate::design::cookies::{self, Cookie, IMF_FIXDATE};
 use crate::design::exchange::Exchanged;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Jar {
     inner: cookies::Jar,
 }
@@ -98,6 +103,143 @@ impl Jar {
             self.inner
                 .store(&format!("{scheme}://{domain}{path}"), [line.as_str()]);
         }
+    }
+}
+
+/// A jar as tough-cookie serializes it (newman's `--cookie-jar` and `--export-cookie-jar`
+/// files). Every field tough-cookie writes is named (those that change nothing here are
+/// read and dropped: the store's settings, creation and access times); any other is
+/// refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ToughJar {
+    #[serde(default)]
+    cookies: Vec<ToughCookie>,
+    #[serde(default, rename = "version")]
+    _version: Option<IgnoredAny>,
+    #[serde(default, rename = "storeType")]
+    _store_type: Option<IgnoredAny>,
+    #[serde(default, rename = "rejectPublicSuffixes")]
+    _reject_public_suffixes: Option<IgnoredAny>,
+    #[serde(default, rename = "enableLooseMode")]
+    _enable_loose_mode: Option<IgnoredAny>,
+    #[serde(default, rename = "allowSpecialUseDomain")]
+    _allow_special_use_domain: Option<IgnoredAny>,
+    #[serde(default, rename = "prefixSecurity")]
+    _prefix_security: Option<IgnoredAny>,
+}
+
+/// One cookie of a [`ToughJar`] (tough-cookie's `Cookie.serializableProperties`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ToughCookie {
+    key: String,
+    #[serde(default)]
+    value: String,
+    /// An ISO 8601 time, or `Infinity` (a session cookie).
+    #[serde(default)]
+    expires: Option<String>,
+    /// Seconds, or `Infinity` / `-Infinity`.
+    #[serde(default)]
+    max_age: Option<Value>,
+    domain: String,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    secure: bool,
+    #[serde(default)]
+    http_only: bool,
+    #[serde(default, rename = "extensions")]
+    _extensions: Option<IgnoredAny>,
+    #[serde(default)]
+    host_only: Option<bool>,
+    #[serde(default, rename = "pathIsDefault")]
+    _path_is_default: Option<IgnoredAny>,
+    #[serde(default, rename = "creation")]
+    _creation: Option<IgnoredAny>,
+    #[serde(default, rename = "lastAccessed")]
+    _last_accessed: Option<IgnoredAny>,
+    #[serde(default)]
+    same_site: Option<String>,
+}
+
+impl Jar {
+    /// The jar of a tough-cookie file (`--cookie-jar`): each cookie is stored as the
+    /// `Set-Cookie` value that makes it again. `Err` names the field at fault.
+    pub fn from_tough_cookie(doc: Value) -> Result<Jar, String> {
+        let file: ToughJar = serde_path_to_error::deserialize(doc)
+            .map_err(|err| format!("field `{}`: {}", err.path(), err.inner()))?;
+        let mut jar = Jar::default();
+        for cookie in &file.cookies {
+            let path = cookie.path.clone().unwrap_or_else(|| "/".to_owned());
+            let mut line = format!("{}={}; Path={path}", cookie.key, cookie.value);
+            if cookie.host_only == Some(false) {
+                line.push_str(&format!("; Domain={}", cookie.domain));
+            }
+            match (&cookie.max_age, cookie.expires.as_deref()) {
+                (Some(Value::Number(seconds)), _) => {
+                    line.push_str(&format!("; Max-Age={seconds}"));
+                }
+                (_, Some(at)) if at != "Infinity" => {
+                    let at = OffsetDateTime::parse(at, &Rfc3339)
+                        .map_err(|err| format!("cookie `{}`: expires {at:?}: {err}", cookie.key))?;
+                    let format = format_description::parse_borrowed::<1>(IMF_FIXDATE)
+                        .map_err(|err| err.to_string())?;
+                    let date = at.format(&format).map_err(|err| err.to_string())?;
+                    line.push_str(&format!("; Expires={date}"));
+                }
+                _ => {}
+            }
+            if cookie.secure {
+                line.push_str("; Secure");
+            }
+            if cookie.http_only {
+                line.push_str("; HttpOnly");
+            }
+            if let Some(same_site) = &cookie.same_site {
+                line.push_str(&format!("; SameSite={same_site}"));
+            }
+            // https, so that a Secure cookie is taken.
+            let url = format!("https://{}{path}", cookie.domain);
+            jar.inner.store(&url, [line.as_str()]);
+        }
+        Ok(jar)
+    }
+
+    /// The jar as tough-cookie serializes it (`--export-cookie-jar`). The jar keeps no
+    /// creation or access times: both are `now` (ISO 8601).
+    pub fn to_tough_cookie(&self, now: &str) -> Value {
+        let cookies: Vec<Value> = self
+            .inner
+            .stored()
+            .into_iter()
+            .map(|stored| {
+                let cookie = stored.cookie;
+                let mut out = json!({"key": cookie.name, "value": cookie.value});
+                if let Some(max_age) = stored.max_age {
+                    out["maxAge"] = json!(max_age);
+                } else if let Some(at) = stored.expires.and_then(|at| at.format(&Rfc3339).ok()) {
+                    out["expires"] = json!(at);
+                }
+                out["domain"] = json!(cookie.domain);
+                out["path"] = json!(cookie.path);
+                if cookie.secure {
+                    out["secure"] = json!(true);
+                }
+                if cookie.http_only {
+                    out["httpOnly"] = json!(true);
+                }
+                if let Some(same_site) = cookie.same_site {
+                    out["sameSite"] = json!(same_site.to_ascii_lowercase());
+                }
+                out["hostOnly"] = json!(stored.host_only);
+                out["creation"] = json!(now);
+                out["lastAccessed"] = json!(now);
+                out
+            })
+            .collect();
+        json!({"version": "tough-cookie@4.1.3", "storeType": "MemoryCookieStore",
+            "rejectPublicSuffixes": false, "cookies": cookies})
     }
 }
 

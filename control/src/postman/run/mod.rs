@@ -70,6 +70,8 @@ pub struct Options {
     pub follow_redirects: bool,
     /// Where file bodies are read from.
     pub working_dir: PathBuf,
+    /// `--cookie-jar`: the jar the run starts with.
+    pub cookie_jar: Option<jar::Jar>,
 }
 
 /// Stands for "no timeout" (newman's default): far longer than any sane request.
@@ -105,7 +107,7 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         .map_err(|err| format!("cannot start the request runtime: {err}"))?;
     let mut state = State {
         vars: Vars::new(collection, options),
-        jar: jar::Jar::default(),
+        jar: options.cookie_jar.clone().unwrap_or_default(),
         summary: Summary {
             started_ms: crate::ids::now_ms(),
             length: prepared.len(),
@@ -164,6 +166,9 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
     });
     let mut summary = state.summary;
     summary.completed_ms = crate::ids::now_ms();
+    summary.cookie_jar = state
+        .jar
+        .to_tough_cookie(&Scopes::default().render("{{$isoTimestamp}}"));
     let vars = state.vars;
     let file = |file: &Option<VariableFile>| {
         (

@@ -148,6 +148,8 @@ pub struct Summary {
     /// The final environment and globals.
     pub environment: FinalScope,
     pub globals: FinalScope,
+    /// The cookie jar as the run left it, as tough-cookie serializes it.
+    pub cookie_jar: Value,
     /// A fatal error that ended the run early.
     pub error: Option<String>,
     /// The total items of one iteration.
