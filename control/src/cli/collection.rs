@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// `newman-globals-<time>-0.json` in it).
     #[arg(long = "export-globals", value_name = "FILE")]
     pub export_globals: Option<PathBuf>,
+    /// Write the collection that ran to FILE (as read, with newman's export marks; a
+    /// directory: a `newman-collection-<time>-0.json` in it).
+    #[arg(long = "export-collection", value_name = "FILE")]
+    pub export_collection: Option<PathBuf>,
     /// A cookie jar to start with: a tough-cookie JSON file, as newman's
     /// `--export-cookie-jar` writes.
     #[arg(long = "cookie-jar", value_name = "FILE")]
@@ -205,6 +209,11 @@ fn run_collection(args: RunArgs) -> ExitCode {
             "cookie-jar",
             summary.cookie_jar.clone(),
         ),
+        (
+            &args.export_collection,
+            "collection",
+            exported_collection(&collection, &exported_at),
+        ),
     ];
     for (path, item, doc) in exports {
         if let Some(path) = path {
@@ -228,6 +237,21 @@ fn run_collection(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The collection as newman's `--export-collection` writes it: the collection (newman
+/// does not write the values scripts set into it) with the marks of an export.
+fn exported_collection(collection: &Collection, exported_at: &str) -> Value {
+    let mut doc = serde_json::to_value(collection).unwrap_or(Value::Null);
+    if let Some(fields) = doc.as_object_mut() {
+        fields.insert("_postman_variable_scope".to_owned(), "collection".into());
+        fields.insert("_postman_exported_at".to_owned(), exported_at.into());
+        fields.insert(
+            "_postman_exported_using".to_owned(),
+            concat!("Vayu/", env!("CARGO_PKG_VERSION")).into(),
+        );
+    }
+    doc
 }
 
 fn export(path: &Path, text: &str) -> bool {

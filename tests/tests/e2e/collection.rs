@@ -326,8 +326,14 @@ fn exports_the_final_environment_and_globals() {
         &exported.to_string_lossy(),
         "--export-globals",
         &globals_dir.to_string_lossy(),
+        "--export-collection",
+        &dir.join("ran.json").to_string_lossy(),
     ]);
     assert_eq!(out.code, Some(0), "{out}");
+    let ran = read(dir.join("ran.json"));
+    assert_eq!(ran["info"]["name"], "export");
+    assert_eq!(ran["item"][0]["name"], "login");
+    assert_eq!(ran["_postman_variable_scope"], "collection");
     let env = read(exported.clone());
     assert_eq!(env["id"], "env-1");
     assert_eq!(env["name"], "Dev");
