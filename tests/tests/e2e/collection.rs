@@ -615,3 +615,69 @@ fn cookie_jars_in_and_out_as_tough_cookie_files() {
     assert_eq!(refused.code, Some(2), "{refused}");
     assert!(refused.stderr.contains("cookies[0].flavour"), "{refused}");
 }
+
+/// The JSON report carries what newman's does beside the basics: the body sent, the cookies
+/// a response set, the environment's id, and the DNS and first-byte timings.
+#[test]
+fn json_report_has_bodies_cookies_and_phase_timings() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let dir = TempDir::new();
+    let path = dir.join("report-fields.json");
+    let base = format!("http://{}", echo.addr());
+    let collection = json!({
+        "info": {"name": "fields", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [
+            {"name": "post", "request": {"method": "POST", "url": format!("{base}/post"),
+                "body": {"mode": "raw", "raw": "{\"a\":1}", "options": {"raw": {"language": "json"}}}}},
+            {"name": "set", "request": {"method": "GET", "url": format!("{base}/cookies/set?flavour=oat")}}
+        ]
+    });
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let environment = dir.join("env.json");
+    std::fs::write(
+        &environment,
+        r#"{"id": "env-7", "name": "E", "values": []}"#,
+    )
+    .unwrap();
+    let report = dir.join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-e",
+        &environment.to_string_lossy(),
+        "--ignore-redirects",
+        "-r",
+        "json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let doc = read(report);
+    let executions = &doc["run"]["executions"];
+    assert_eq!(
+        executions[0]["request"]["body"],
+        json!({"mode": "raw", "raw": "{\"a\":1}"})
+    );
+    assert!(executions[1]["request"].get("body").is_none(), "{doc}");
+    let cookie = &executions[1]["response"]["cookie"][0];
+    assert_eq!(cookie["key"], "flavour");
+    assert_eq!(cookie["value"], "oat");
+    assert_eq!(cookie["path"], "/");
+    assert_eq!(executions[0]["response"]["cookie"], json!([]));
+    assert_eq!(doc["environment"]["id"], "env-7");
+    let timings = &doc["run"]["timings"];
+    for key in [
+        "dnsAverage",
+        "firstByteAverage",
+        "firstByteMax",
+        "responseAverage",
+    ] {
+        assert!(
+            timings[key].as_f64().is_some_and(|ms| ms >= 0.0),
+            "{key}: {timings}"
+        );
+    }
+    assert!(
+        timings["firstByteAverage"].as_f64() <= timings["responseAverage"].as_f64(),
+        "{timings}"
+    );
+}

@@ -82,6 +82,9 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub time_ms: f64,
+    /// The DNS lookup and the wait for the first byte (newman's `timings` phases).
+    pub dns_ms: f64,
+    pub first_byte_ms: f64,
 }
 
 /// One item run once.
@@ -119,6 +122,8 @@ impl Execution {
             headers: response.headers.clone(),
             body: response.body.clone(),
             time_ms: response.phases.wire_ms(),
+            dns_ms: response.phases.dns_ms,
+            first_byte_ms: response.phases.first_byte_ms,
         });
     }
 }
@@ -167,9 +172,14 @@ pub struct FinalScope {
 }
 
 impl FinalScope {
-    /// newman's form of a scope in its JSON report: `{name, values: [{type, value, key}]}`.
+    /// newman's form of a scope in its JSON report: `{id, name, values: [{type, value,
+    /// key}]}` (`id` when the file had one).
     fn json(&self) -> Value {
-        json!({"name": self.name, "values": self.values()})
+        let mut doc = json!({"name": self.name, "values": self.values()});
+        if let Some(id) = &self.id {
+            doc["id"] = json!(id);
+        }
+        doc
     }
 
     fn values(&self) -> Vec<Value> {
@@ -206,10 +216,15 @@ impl Summary {
 
     /// Response times: (average, min, max, standard deviation) in ms.
     pub fn response_times(&self) -> (f64, f64, f64, f64) {
+        self.timing(|response| response.time_ms)
+    }
+
+    /// One phase over the responses: (average, min, max, standard deviation) in ms.
+    fn timing(&self, phase: impl Fn(&Received) -> f64) -> (f64, f64, f64, f64) {
         let times: Vec<f64> = self
             .executions
             .iter()
-            .filter_map(|e| e.response.as_ref().map(|r| r.time_ms))
+            .filter_map(|e| e.response.as_ref().map(&phase))
             .collect();
         if times.is_empty() {
             return (0.0, 0.0, 0.0, 0.0);
@@ -233,6 +248,9 @@ impl Summary {
     /// newman's JSON report: `{collection, environment, globals, run}`.
     pub fn json(&self, collection: Value) -> Value {
         let (average, min, max, sd) = self.response_times();
+        let (dns, dns_min, dns_max, dns_sd) = self.timing(|response| response.dns_ms);
+        let (first, first_min, first_max, first_sd) =
+            self.timing(|response| response.first_byte_ms);
         let executions: Vec<Value> = self
             .executions
             .iter()
@@ -249,6 +267,9 @@ impl Summary {
                 "stats": self.stats.json(),
                 "timings": {
                     "responseAverage": average, "responseMin": min, "responseMax": max, "responseSd": sd,
+                    "dnsAverage": dns, "dnsMin": dns_min, "dnsMax": dns_max, "dnsSd": dns_sd,
+                    "firstByteAverage": first, "firstByteMin": first_min, "firstByteMax": first_max,
+                    "firstByteSd": first_sd,
                     "started": self.started_ms, "completed": self.completed_ms,
                 },
                 "executions": executions,
@@ -273,11 +294,14 @@ impl Summary {
         }
         out.insert("item".to_owned(), item);
         if let Some(sent) = &execution.request {
-            out.insert(
-                "request".to_owned(),
-                json!({"url": crate::postman::export::url_parts(&sent.url), "method": sent.method,
-                       "header": pairs(&sent.headers)}),
-            );
+            let mut request = json!({"url": crate::postman::export::url_parts(&sent.url),
+                "method": sent.method, "header": pairs(&sent.headers)});
+            // The bytes sent, as a raw body (newman shows the item's body in its own mode).
+            if !sent.body.is_empty() {
+                request["body"] =
+                    json!({"mode": "raw", "raw": String::from_utf8_lossy(&sent.body)});
+            }
+            out.insert("request".to_owned(), request);
         }
         if let Some(response) = &execution.response {
             out.insert(
@@ -286,6 +310,7 @@ impl Summary {
                     "status": response.status, "code": response.code,
                     "header": pairs(&response.headers),
                     "stream": {"type": "Buffer", "data": response.body},
+                    "cookie": set_cookies(&response.headers),
                     "responseTime": response.time_ms.round(),
                     "responseSize": response.body.len(),
                 }),
@@ -335,6 +360,28 @@ fn pairs(pairs: &[(String, String)]) -> Vec<Value> {
     pairs
         .iter()
         .map(|(key, value)| json!({"key": key, "value": value}))
+        .collect()
+}
+
+/// The cookies a response sets, as postman-collection shows them (`key`, `value`, and the
+/// attributes the `Set-Cookie` gave).
+fn set_cookies(headers: &[(String, String)]) -> Vec<Value> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, value)| cookie::Cookie::parse(value.as_str()).ok())
+        .map(|cookie| {
+            let mut out = json!({"key": cookie.name(), "value": cookie.value(),
+                "httpOnly": cookie.http_only().unwrap_or(false),
+                "secure": cookie.secure().unwrap_or(false)});
+            if let Some(path) = cookie.path() {
+                out["path"] = json!(path);
+            }
+            if let Some(domain) = cookie.domain() {
+                out["domain"] = json!(domain);
+            }
+            out
+        })
         .collect()
 }
 
