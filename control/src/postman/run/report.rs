@@ -141,7 +141,15 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
         "├─────────────────────────┼──────────┼──────────{}┤",
         "─".repeat(pad)
     );
-    for (name, stat) in rows {
+    // newman rules off every row of both parts of the table.
+    let row_rule = format!(
+        "├─────────────────────────┼──────────┼──────────{}┤",
+        "─".repeat(pad)
+    );
+    for (at, (name, stat)) in rows.into_iter().enumerate() {
+        if at > 0 {
+            let _ = writeln!(out, "{row_rule}");
+        }
         let _ = writeln!(
             out,
             "│ {name:>23} │ {:>8} │ {:>width$} │",
@@ -155,7 +163,10 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
         "├─────────────────────────┴──────────┴──────────{}┤",
         "─".repeat(pad)
     );
-    for line in lines {
+    for (at, line) in lines.iter().enumerate() {
+        if at > 0 {
+            let _ = writeln!(out, "├{rule}┤");
+        }
         let _ = writeln!(out, "│ {line:<width$} │");
     }
     let _ = writeln!(out, "└{rule}┘");
