@@ -112,9 +112,18 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
     let (average, min, max, sd) = summary.response_times();
     let duration = summary.completed_ms.saturating_sub(summary.started_ms);
     let lines = [
-        format!("total run duration: {duration}ms"),
-        format!("total data received: {}B (approx)", summary.received_bytes()),
-        format!("average response time: {average:.0}ms [min: {min:.0}ms, max: {max:.0}ms, s.d.: {sd:.0}ms]"),
+        format!("total run duration: {}", pretty_ms(duration as f64)),
+        format!(
+            "total data received: {} (approx)",
+            file_size(summary.received_bytes())
+        ),
+        format!(
+            "average response time: {} [min: {}, max: {}, s.d.: {}]",
+            pretty_ms(average),
+            pretty_ms(min),
+            pretty_ms(max),
+            pretty_ms(sd)
+        ),
     ];
     let width = lines
         .iter()
@@ -203,5 +212,90 @@ fn ascii_box(c: char) -> char {
         '┼' => '+',
         '─' | '┌' | '┐' | '└' | '┘' | '┬' | '┴' | '├' | '┤' => '-',
         other => other,
+    }
+}
+
+/// A duration as newman writes it (`util.prettyms`, then pretty-ms): µs below 1 ms, whole
+/// ms below 1,998 ms, then `1.9s`, `1m 5.5s`, `1d 1h 1m 1s` (digits cut, not rounded).
+fn pretty_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        return format!("{}µs", (ms * 1000.0) as u64);
+    }
+    if ms < 1998.0 {
+        return format!("{}ms", ms as u64);
+    }
+    let tenths = (ms / 100.0) as u64;
+    let seconds = tenths % 600;
+    let minutes = tenths / 600;
+    let mut parts = Vec::new();
+    for (value, unit) in [
+        (minutes / (60 * 24), "d"),
+        (minutes / 60 % 24, "h"),
+        (minutes % 60, "m"),
+    ] {
+        if value > 0 {
+            parts.push(format!("{value}{unit}"));
+        }
+    }
+    match (seconds / 10, seconds % 10) {
+        (0, 0) => {}
+        (whole, 0) => parts.push(format!("{whole}s")),
+        (whole, tenth) => parts.push(format!("{whole}.{tenth}s")),
+    }
+    parts.join(" ")
+}
+
+/// A byte count as newman writes it (the `filesize` package: powers of 1,000, at most two
+/// decimals, no trailing zeros, no space): `397B`, `1.54kB`, `1.5MB`.
+fn file_size(bytes: usize) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_read_as_newmans() {
+        // Expected values printed by newman 6.2.2's `util.prettyms` and `util.filesize`.
+        for (ms, expected) in [
+            (0.0, "0µs"),
+            (0.4, "400µs"),
+            (1.9, "1ms"),
+            (1997.0, "1997ms"),
+            (1998.0, "1.9s"),
+            (2000.0, "2s"),
+            (10049.0, "10s"),
+            (59999.0, "59.9s"),
+            (65500.0, "1m 5.5s"),
+            (119_999.0, "1m 59.9s"),
+            (3_723_000.0, "1h 2m 3s"),
+            (86_400_000.0, "1d"),
+            (90_061_000.0, "1d 1h 1m 1s"),
+        ] {
+            assert_eq!(pretty_ms(ms), expected, "{ms}");
+        }
+        for (bytes, expected) in [
+            (0, "0B"),
+            (397, "397B"),
+            (1000, "1kB"),
+            (1023, "1.02kB"),
+            (1536, "1.54kB"),
+            (10240, "10.24kB"),
+            (1_048_576, "1.05MB"),
+            (1_500_000, "1.5MB"),
+            (123_456_789, "123.46MB"),
+        ] {
+            assert_eq!(file_size(bytes), expected, "{bytes}");
+        }
     }
 }
