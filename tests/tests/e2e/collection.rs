@@ -543,7 +543,7 @@ fn plain_text_terminal_report() {
     for expected in [
         "Root top",
         "  Pass  fine",
-        "  | log: hi",
+        "  | hi",
         "Folder folder",
         "Sub-folder inner",
         "|              iterations |        1 |",

@@ -183,6 +183,7 @@ mod tests {
             skipped: false,
             test_errors: Vec::new(),
             console: Vec::new(),
+            console_before_request: 0,
         }
     }
 

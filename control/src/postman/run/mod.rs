@@ -450,6 +450,7 @@ impl State<'_> {
             prerequest_errors: Vec::new(),
             test_errors: Vec::new(),
             console: Vec::new(),
+            console_before_request: 0,
             nested: 0,
             skipped: false,
         };
@@ -496,6 +497,7 @@ impl State<'_> {
             }
         }
         draft.pre_request_script = None;
+        execution.console_before_request = outcome.console.len();
         self.nested_requests(&mut execution);
         self.jar_from_scripts(&mut outcome);
         if bail(self) {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::summary::{Stat, Summary};
+use super::summary::{Received, Stat, Summary};
 
 /// The marks of the report (newman's `cli-utils-symbols`).
 struct Symbols {
@@ -13,7 +13,8 @@ struct Symbols {
     root: &'static str,
     sub: &'static str,
     ok: &'static str,
-    console: &'static str,
+    /// The box around console lines: top, side, bottom.
+    console: [&'static str; 3],
 }
 
 const UNICODE: Symbols = Symbols {
@@ -21,7 +22,7 @@ const UNICODE: Symbols = Symbols {
     root: "→",
     sub: "↳",
     ok: "✓",
-    console: "┊",
+    console: ["┌", "│", "└"],
 };
 
 const PLAIN: Symbols = Symbols {
@@ -29,7 +30,7 @@ const PLAIN: Symbols = Symbols {
     root: "Root",
     sub: "Sub-folder",
     ok: "Pass",
-    console: "|",
+    console: ["-", "|", "-"],
 };
 
 /// The whole report as text; `plain`: no Unicode symbols or box drawing.
@@ -59,6 +60,12 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
             symbols.root
         };
         let _ = write!(out, "\n{arrow} {}\n", execution.item_name);
+        let (pre_console, test_console) = execution.console.split_at(
+            execution
+                .console_before_request
+                .min(execution.console.len()),
+        );
+        console_box(&mut out, pre_console, symbols);
         for error in &execution.prerequest_errors {
             failure += 1;
             let _ = writeln!(out, "  {failure}. {} in prerequest-script", error.name);
@@ -69,11 +76,11 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
                 (Some(response), _) => {
                     let _ = writeln!(
                         out,
-                        "[{} {}, {}B, {}ms]",
+                        "[{} {}, {}, {}]",
                         response.code,
                         response.status,
-                        response.body.len(),
-                        response.time_ms.round()
+                        file_size(response_size(response)),
+                        pretty_ms(response.time_ms)
                     );
                 }
                 (None, Some(error)) => {
@@ -83,9 +90,7 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
                 (None, None) => out.push('\n'),
             }
         }
-        for (level, message) in &execution.console {
-            let _ = writeln!(out, "  {} {level}: {message}", symbols.console);
-        }
+        console_box(&mut out, test_console, symbols);
         for assertion in &execution.assertions {
             if assertion.error.is_some() {
                 failure += 1;
@@ -213,6 +218,35 @@ fn ascii_box(c: char) -> char {
         '─' | '┌' | '┐' | '└' | '┘' | '┬' | '┴' | '├' | '┤' => '-',
         other => other,
     }
+}
+
+/// Console lines in newman's box (one box for the lines of a phase; the level shows only
+/// as colour in newman, so not here).
+fn console_box(out: &mut String, lines: &[(String, String)], symbols: &Symbols) {
+    if lines.is_empty() {
+        return;
+    }
+    let [top, side, bottom] = symbols.console;
+    let _ = writeln!(out, "  {top}");
+    for (_, message) in lines {
+        for line in message.lines() {
+            let _ = writeln!(out, "  {side} {line}");
+        }
+    }
+    let _ = writeln!(out, "  {bottom}");
+}
+
+/// A response's size as newman's request line gives it (postman-collection's
+/// `Response.size().total`): the body, the headers as `Name: value` lines and a status
+/// line written `HTTP/X.X 200 OK`.
+fn response_size(response: &Received) -> usize {
+    let status_line = format!("HTTP/X.X {} {}\r\n\r\n", response.code, response.status);
+    let headers: usize = response
+        .headers
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 4)
+        .sum();
+    response.body.len() + status_line.len() + headers
 }
 
 /// A duration as newman writes it (`util.prettyms`, then pretty-ms): µs below 1 ms, whole

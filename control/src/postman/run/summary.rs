@@ -104,6 +104,9 @@ pub struct Execution {
     pub prerequest_errors: Vec<ScriptError>,
     pub test_errors: Vec<ScriptError>,
     pub console: Vec<(String, String)>,
+    /// How many of the `console` lines the pre-request scripts wrote (the rest come from
+    /// the test scripts).
+    pub console_before_request: usize,
     /// `pm.sendRequest` exchanges during the item: newman's JSON report lists the
     /// execution once more for each (its summary pushes the item's record at every
     /// request), all showing the last request's response.
