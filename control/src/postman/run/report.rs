@@ -192,16 +192,17 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
     if !summary.failures.is_empty() {
         out.push_str("\n  #  failure         detail\n");
         for (number, failure) in summary.failures.iter().enumerate() {
+            // newman's columns: number 4, failure 16, then the detail.
             let _ = writeln!(
                 out,
-                "\n {}.  {:<14} {}",
+                "\n {}.  {:<15} {}",
                 number + 1,
                 failure.name,
                 failure.test.as_deref().unwrap_or("")
             );
-            let _ = writeln!(out, "     {:<14} {}", "", failure.message);
-            let _ = writeln!(out, "     {:<14} at {}", "", failure.at);
-            let _ = writeln!(out, "     {:<14} inside \"{}\"", "", failure.path);
+            let _ = writeln!(out, "     {:<15} {}", "", failure.message);
+            let _ = writeln!(out, "     {:<15} at {}", "", failure.at);
+            let _ = writeln!(out, "     {:<15} inside \"{}\"", "", failure.path);
         }
     }
     if let Some(error) = &summary.error {
