@@ -137,46 +137,44 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
         .unwrap_or(0)
         .max(45);
     let rule = "─".repeat(width + 2);
+    // The lines below the counts set the width; the two count columns share what they
+    // add, as newman's table does.
     let pad = width - 45;
+    let executed = 10 + pad / 2;
+    let failed = 10 + pad - pad / 2;
+    let bar = |left: &str, middle: &str, right: &str| {
+        format!(
+            "{left}{}{middle}{}{middle}{}{right}",
+            "─".repeat(25),
+            "─".repeat(executed),
+            "─".repeat(failed)
+        )
+    };
     let table_start = out.len();
+    let _ = writeln!(out, "\n{}", bar("┌", "┬", "┐"));
     let _ = writeln!(
         out,
-        "\n┌─────────────────────────┬──────────┬──────────{}┐",
-        "─".repeat(pad)
-    );
-    let _ = writeln!(
-        out,
-        "│                         │ executed │ {:>width$} │",
+        "│ {:23} │ {:>e$} │ {:>f$} │",
+        "",
+        "executed",
         "failed",
-        width = 8 + pad
-    );
-    let _ = writeln!(
-        out,
-        "├─────────────────────────┼──────────┼──────────{}┤",
-        "─".repeat(pad)
+        e = executed - 2,
+        f = failed - 2
     );
     // newman rules off every row of both parts of the table.
-    let row_rule = format!(
-        "├─────────────────────────┼──────────┼──────────{}┤",
-        "─".repeat(pad)
-    );
-    for (at, (name, stat)) in rows.into_iter().enumerate() {
-        if at > 0 {
-            let _ = writeln!(out, "{row_rule}");
-        }
+    let row_rule = bar("├", "┼", "┤");
+    for (name, stat) in rows {
+        let _ = writeln!(out, "{row_rule}");
         let _ = writeln!(
             out,
-            "│ {name:>23} │ {:>8} │ {:>width$} │",
+            "│ {name:>23} │ {:>e$} │ {:>f$} │",
             stat.total,
             stat.failed,
-            width = 8 + pad
+            e = executed - 2,
+            f = failed - 2
         );
     }
-    let _ = writeln!(
-        out,
-        "├─────────────────────────┴──────────┴──────────{}┤",
-        "─".repeat(pad)
-    );
+    let _ = writeln!(out, "{}", bar("├", "┴", "┤"));
     for (at, line) in lines.iter().enumerate() {
         if at > 0 {
             let _ = writeln!(out, "├{rule}┤");
@@ -200,7 +198,13 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
                 failure.name,
                 failure.test.as_deref().unwrap_or("")
             );
-            let _ = writeln!(out, "     {:<15} {}", "", failure.message);
+            // Past one iteration, newman says which one under the failure's name.
+            let iteration = if summary.cycles > 1 {
+                format!("iteration: {}", failure.iteration + 1)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "     {iteration:<15} {}", failure.message);
             let _ = writeln!(out, "     {:<15} at {}", "", failure.at);
             let _ = writeln!(out, "     {:<15} inside \"{}\"", "", failure.path);
         }
