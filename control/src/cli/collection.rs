@@ -81,6 +81,24 @@ pub struct RunArgs {
     #[arg(short = 'r', long = "reporters", value_name = "LIST", value_delimiter = ',',
           default_value = "cli", value_parser = ["cli", "json", "junit"])]
     pub reporters: Vec<String>,
+    /// The cli reporter prints no summary table.
+    #[arg(long = "reporter-cli-no-summary")]
+    pub cli_no_summary: bool,
+    /// The cli reporter prints no table of failures.
+    #[arg(long = "reporter-cli-no-failures")]
+    pub cli_no_failures: bool,
+    /// The cli reporter prints no line per assertion.
+    #[arg(long = "reporter-cli-no-assertions")]
+    pub cli_no_assertions: bool,
+    /// The cli reporter prints only failed assertions.
+    #[arg(long = "reporter-cli-no-success-assertions")]
+    pub cli_no_success_assertions: bool,
+    /// The cli reporter prints no console lines.
+    #[arg(long = "reporter-cli-no-console")]
+    pub cli_no_console: bool,
+    /// The cli reporter prints nothing (as --silent, for the cli reporter only).
+    #[arg(long = "reporter-cli-silent")]
+    pub cli_silent: bool,
     /// Where the json reporter writes (default `newman/newman-run-report-<time>-0.json`).
     #[arg(long = "reporter-json-export", value_name = "FILE")]
     pub json_export: Option<PathBuf>,
@@ -172,7 +190,18 @@ fn run_collection(args: RunArgs) -> ExitCode {
     for reporter in &args.reporters {
         match reporter.as_str() {
             "cli" if args.silent => {}
-            "cli" => print!("{}", report::render(&summary, name, args.disable_unicode)),
+            "cli" if args.cli_silent => {}
+            "cli" => {
+                let options = report::CliOptions {
+                    plain: args.disable_unicode,
+                    no_summary: args.cli_no_summary,
+                    no_failures: args.cli_no_failures,
+                    no_assertions: args.cli_no_assertions,
+                    no_success_assertions: args.cli_no_success_assertions,
+                    no_console: args.cli_no_console,
+                };
+                print!("{}", report::render(&summary, name, options));
+            }
             "json" => {
                 let doc = summary.json(serde_json::to_value(&collection).unwrap_or(Value::Null));
                 let path = args

@@ -686,3 +686,59 @@ fn json_report_has_bodies_cookies_and_phase_timings() {
         "{timings}"
     );
 }
+
+/// newman's `--reporter-cli-no-*` flags take their part out of the terminal report.
+#[test]
+fn cli_reporter_sections_can_be_left_out() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let path = dir.join("sections.json");
+    let collection = json!({
+        "info": {"name": "sections", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "one", "request": {"method": "GET", "url": server.url()},
+            "event": [{"listen": "test", "script": {"exec": [
+                "console.log('said');",
+                "pm.test('passes', () => {});",
+                "pm.test('breaks', () => pm.expect(1).to.equal(2));"]}}]}]
+    });
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let path = path.to_string_lossy();
+    let full = collection_run(&[&path]);
+    assert_eq!(full.code, Some(1), "{full}");
+    for part in [
+        "said",
+        "✓  passes",
+        "1. breaks",
+        "│              iterations",
+        "#  failure",
+    ] {
+        assert!(full.stdout.contains(part), "{part:?} in\n{full}");
+    }
+    for (flag, gone, kept) in [
+        (
+            "--reporter-cli-no-summary",
+            "│              iterations",
+            "#  failure",
+        ),
+        (
+            "--reporter-cli-no-failures",
+            "#  failure",
+            "│              iterations",
+        ),
+        (
+            "--reporter-cli-no-success-assertions",
+            "✓  passes",
+            "1. breaks",
+        ),
+        ("--reporter-cli-no-assertions", "1. breaks", "said"),
+        ("--reporter-cli-no-console", "said", "✓  passes"),
+    ] {
+        let out = collection_run(&[&path, flag]);
+        assert_eq!(out.code, Some(1), "{flag}: {out}");
+        assert!(!out.stdout.contains(gone), "{flag} left {gone:?}:\n{out}");
+        assert!(out.stdout.contains(kept), "{flag} lost {kept:?}:\n{out}");
+    }
+    let silent = collection_run(&[&path, "--reporter-cli-silent"]);
+    assert_eq!(silent.code, Some(1), "{silent}");
+    assert!(silent.stdout.is_empty(), "{silent}");
+}

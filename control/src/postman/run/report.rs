@@ -33,9 +33,23 @@ const PLAIN: Symbols = Symbols {
     console: ["-", "|", "-"],
 };
 
-/// The whole report as text; `plain`: no Unicode symbols or box drawing.
-pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
-    let symbols = if plain { &PLAIN } else { &UNICODE };
+/// What the report shows: newman's `--disable-unicode` and `--reporter-cli-no-*` flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CliOptions {
+    /// No Unicode marks or box drawing.
+    pub plain: bool,
+    pub no_summary: bool,
+    pub no_failures: bool,
+    /// No line per assertion.
+    pub no_assertions: bool,
+    /// No line per passed assertion.
+    pub no_success_assertions: bool,
+    pub no_console: bool,
+}
+
+/// The whole report as text.
+pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> String {
+    let symbols = if options.plain { &PLAIN } else { &UNICODE };
     let mut out = format!("vayu collection run\n\n{collection}\n");
     let mut failure = 0;
     let mut last_folder: Option<&str> = None;
@@ -65,7 +79,9 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
                 .console_before_request
                 .min(execution.console.len()),
         );
-        console_box(&mut out, pre_console, symbols);
+        if !options.no_console {
+            console_box(&mut out, pre_console, symbols);
+        }
         for error in &execution.prerequest_errors {
             failure += 1;
             let _ = writeln!(out, "  {failure}. {} in prerequest-script", error.name);
@@ -90,15 +106,18 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
                 (None, None) => out.push('\n'),
             }
         }
-        console_box(&mut out, test_console, symbols);
+        if !options.no_console {
+            console_box(&mut out, test_console, symbols);
+        }
         for assertion in &execution.assertions {
             if assertion.error.is_some() {
                 failure += 1;
-                let _ = writeln!(out, "  {failure}. {}", assertion.name);
-            } else if assertion.skipped {
-                let _ = writeln!(out, "  -  {}", assertion.name);
-            } else {
-                let _ = writeln!(out, "  {}  {}", symbols.ok, assertion.name);
+                if !options.no_assertions {
+                    let _ = writeln!(out, "  {failure}. {}", assertion.name);
+                }
+            } else if !(options.no_assertions || options.no_success_assertions) {
+                let mark = if assertion.skipped { "-" } else { symbols.ok };
+                let _ = writeln!(out, "  {mark}  {}", assertion.name);
             }
         }
         for error in &execution.test_errors {
@@ -106,6 +125,21 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
             let _ = writeln!(out, "  {failure}. {} in test-script", error.name);
         }
     }
+    if !options.no_summary {
+        out.push_str(&summary_table(summary, options.plain));
+    }
+    if !options.no_failures {
+        out.push_str(&failures_table(summary));
+    }
+    if let Some(error) = &summary.error {
+        let _ = writeln!(out, "\nerror: {error}");
+    }
+    out
+}
+
+/// newman's summary table: the counts, then the run's duration, data and response times.
+fn summary_table(summary: &Summary, plain: bool) -> String {
+    let mut out = String::new();
     let stats = &summary.stats;
     let rows: [(&str, Stat); 5] = [
         ("iterations", stats.iterations),
@@ -187,6 +221,12 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
         out.truncate(table_start);
         out.push_str(&table);
     }
+    out
+}
+
+/// newman's numbered failures, with where each happened.
+fn failures_table(summary: &Summary) -> String {
+    let mut out = String::new();
     if !summary.failures.is_empty() {
         out.push_str("\n  #  failure         detail\n");
         for (number, failure) in summary.failures.iter().enumerate() {
@@ -208,9 +248,6 @@ pub fn render(summary: &Summary, collection: &str, plain: bool) -> String {
             let _ = writeln!(out, "     {:<15} at {}", "", failure.at);
             let _ = writeln!(out, "     {:<15} inside \"{}\"", "", failure.path);
         }
-    }
-    if let Some(error) = &summary.error {
-        let _ = writeln!(out, "\nerror: {error}");
     }
     out
 }
