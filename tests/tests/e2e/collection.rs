@@ -298,18 +298,18 @@ fn exit_codes() {
 fn exports_the_final_environment_and_globals() {
     let server = TestServer::start(Behaviour::Ok);
     let dir = TempDir::new();
-    let set = dir.join("set.json");
-    let collection = json!({
-        "info": {"name": "export", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [{"name": "login", "request": {"method": "GET", "url": server.url()},
-            "event": [{"listen": "test", "script": {"exec": [
-                "pm.environment.set('token', 'abc');",
-                "pm.environment.set('count', 5);",
-                "pm.environment.unset('stale');",
-                "pm.globals.set('flag', true);"
-            ]}}]}]
-    });
-    std::fs::write(&set, collection.to_string()).unwrap();
+    let set = write_collection(
+        &dir,
+        "set",
+        "export",
+        json!([{"name": "login", "request": {"method": "GET", "url": server.url()},
+        "event": [{"listen": "test", "script": {"exec": [
+            "pm.environment.set('token', 'abc');",
+            "pm.environment.set('count', 5);",
+            "pm.environment.unset('stale');",
+            "pm.globals.set('flag', true);"
+        ]}}]}]),
+    );
     let environment = dir.join("dev.json");
     let file = json!({"id": "env-1", "name": "Dev", "_postman_variable_scope": "environment",
         "values": [{"key": "base", "value": "http://x", "enabled": true},
@@ -377,16 +377,16 @@ fn exports_the_final_environment_and_globals() {
     );
 
     // The exported file is an environment file: a second run reads the token from it.
-    let check = dir.join("check.json");
-    let collection = json!({
-        "info": {"name": "check", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [{"name": "use", "request": {"method": "GET", "url": server.url()},
-            "event": [{"listen": "test", "script": {"exec": [
-                "pm.test('token carried', () => pm.expect(pm.environment.get('token')).to.equal('abc'));",
-                "pm.test('count typed', () => pm.expect(pm.environment.get('count')).to.equal(5));"
-            ]}}]}]
-    });
-    std::fs::write(&check, collection.to_string()).unwrap();
+    let check = write_collection(
+        &dir,
+        "check",
+        "check",
+        json!([{"name": "use", "request": {"method": "GET", "url": server.url()},
+        "event": [{"listen": "test", "script": {"exec": [
+            "pm.test('token carried', () => pm.expect(pm.environment.get('token')).to.equal('abc'));",
+            "pm.test('count typed', () => pm.expect(pm.environment.get('count')).to.equal(5));"
+        ]}}]}]),
+    );
     let again = collection_run(&[&check.to_string_lossy(), "-e", &exported.to_string_lossy()]);
     assert_eq!(again.code, Some(0), "{again}");
 }
@@ -398,16 +398,11 @@ fn exports_the_final_environment_and_globals() {
 fn a_run_timeout_ends_the_run_and_silent_prints_nothing() {
     let server = TestServer::start(Behaviour::Delay(std::time::Duration::from_millis(400)));
     let dir = TempDir::new();
-    let slow = dir.join("slow.json");
     let items: Vec<Value> = ["a", "b", "c", "d"]
         .iter()
         .map(|name| json!({"name": name, "request": {"method": "GET", "url": server.url()}}))
         .collect();
-    let collection = json!({
-        "info": {"name": "slow", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": items
-    });
-    std::fs::write(&slow, collection.to_string()).unwrap();
+    let slow = write_collection(&dir, "slow", "slow", json!(items));
     let report = dir.join("report.json");
     let out = collection_run(&[
         &slow.to_string_lossy(),
@@ -435,7 +430,6 @@ fn a_run_timeout_ends_the_run_and_silent_prints_nothing() {
 fn bail_modifiers_as_newman_reads_them() {
     let server = TestServer::start(Behaviour::Status(500));
     let dir = TempDir::new();
-    let path = dir.join("failing.json");
     let items: Vec<Value> = ["a", "b", "c"]
         .iter()
         .map(|name| {
@@ -444,11 +438,7 @@ fn bail_modifiers_as_newman_reads_them() {
                     "pm.test('ok', () => pm.response.to.have.status(200));"]}}]})
         })
         .collect();
-    let collection = json!({
-        "info": {"name": "failing", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": items
-    });
-    std::fs::write(&path, collection.to_string()).unwrap();
+    let path = write_collection(&dir, "failing", "failing", json!(items));
     let report = dir.join("report.json");
     for (modifiers, requests) in [
         (&["--bail"][..], 1),
@@ -484,20 +474,23 @@ fn bail_modifiers_as_newman_reads_them() {
 fn a_script_over_its_time_limit_is_stopped() {
     let server = TestServer::start(Behaviour::Ok);
     let dir = TempDir::new();
-    let path = dir.join("runaway.json");
     let item = |name: &str, script: &str| {
         json!({"name": name, "request": {"method": "GET", "url": server.url()},
             "event": [{"listen": "test", "script": {"exec": [script]}}]})
     };
-    let collection = json!({
-        "info": {"name": "runaway", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [
+    let path = write_collection(
+        &dir,
+        "runaway",
+        "runaway",
+        json!([
             item("spin", "while (true) {}"),
             item("wait", "setTimeout(() => pm.test('late', () => {}), 5000);"),
-            item("fine", "pm.test('fine', () => pm.response.to.have.status(200));")
-        ]
-    });
-    std::fs::write(&path, collection.to_string()).unwrap();
+            item(
+                "fine",
+                "pm.test('fine', () => pm.response.to.have.status(200));"
+            )
+        ]),
+    );
     let report = dir.join("report.json");
     let out = collection_run(&[
         &path.to_string_lossy(),
@@ -523,16 +516,16 @@ fn a_script_over_its_time_limit_is_stopped() {
 fn plain_text_terminal_report() {
     let server = TestServer::start(Behaviour::Ok);
     let dir = TempDir::new();
-    let path = dir.join("plain.json");
-    let collection = json!({
-        "info": {"name": "plain", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [
+    let path = write_collection(
+        &dir,
+        "plain",
+        "plain",
+        json!([
             {"name": "top", "request": {"method": "GET", "url": server.url()},
              "event": [{"listen": "test", "script": {"exec": ["pm.test('fine', () => {}); console.log('hi');"]}}]},
             {"name": "folder", "item": [{"name": "inner", "request": {"method": "GET", "url": server.url()}}]}
-        ]
-    });
-    std::fs::write(&path, collection.to_string()).unwrap();
+        ]),
+    );
     let out = collection_run(&[
         &path.to_string_lossy(),
         "--disable-unicode",
@@ -568,13 +561,13 @@ fn plain_text_terminal_report() {
 fn cookie_jars_in_and_out_as_tough_cookie_files() {
     let echo = TestServer::start(Behaviour::Route(postman_echo));
     let dir = TempDir::new();
-    let set = dir.join("set.json");
     let base = format!("http://{}", echo.addr());
-    let collection = json!({
-        "info": {"name": "set", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [{"name": "set", "request": {"method": "GET", "url": format!("{base}/cookies/set?session=s1")}}]
-    });
-    std::fs::write(&set, collection.to_string()).unwrap();
+    let set = write_collection(
+        &dir,
+        "set",
+        "set",
+        json!([{"name": "set", "request": {"method": "GET", "url": format!("{base}/cookies/set?session=s1")}}]),
+    );
     let jar = dir.join("jar.json");
     let out = collection_run(&[
         &set.to_string_lossy(),
@@ -590,14 +583,14 @@ fn cookie_jars_in_and_out_as_tough_cookie_files() {
     assert_eq!(cookies[0]["path"], "/");
     assert_eq!(cookies[0]["hostOnly"], true);
 
-    let check = dir.join("check.json");
-    let collection = json!({
-        "info": {"name": "check", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [{"name": "read", "request": {"method": "GET", "url": format!("{base}/cookies")},
+    let check = write_collection(
+        &dir,
+        "check",
+        "check",
+        json!([{"name": "read", "request": {"method": "GET", "url": format!("{base}/cookies")},
             "event": [{"listen": "test", "script": {"exec": [
-                "pm.test('sent', () => pm.expect(pm.response.json().cookies.session).to.equal('s1'));"]}}]}]
-    });
-    std::fs::write(&check, collection.to_string()).unwrap();
+                "pm.test('sent', () => pm.expect(pm.response.json().cookies.session).to.equal('s1'));"]}}]}]),
+    );
     let again = collection_run(&[
         &check.to_string_lossy(),
         "--cookie-jar",
@@ -627,17 +620,17 @@ fn cookie_jars_in_and_out_as_tough_cookie_files() {
 fn json_report_has_bodies_cookies_and_phase_timings() {
     let echo = TestServer::start(Behaviour::Route(postman_echo));
     let dir = TempDir::new();
-    let path = dir.join("report-fields.json");
     let base = format!("http://{}", echo.addr());
-    let collection = json!({
-        "info": {"name": "fields", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [
+    let path = write_collection(
+        &dir,
+        "report-fields",
+        "fields",
+        json!([
             {"name": "post", "request": {"method": "POST", "url": format!("{base}/post"),
                 "body": {"mode": "raw", "raw": "{\"a\":1}", "options": {"raw": {"language": "json"}}}}},
             {"name": "set", "request": {"method": "GET", "url": format!("{base}/cookies/set?flavour=oat")}}
-        ]
-    });
-    std::fs::write(&path, collection.to_string()).unwrap();
+        ]),
+    );
     let environment = dir.join("env.json");
     std::fs::write(
         &environment,
@@ -692,16 +685,16 @@ fn json_report_has_bodies_cookies_and_phase_timings() {
 fn cli_reporter_sections_can_be_left_out() {
     let server = TestServer::start(Behaviour::Ok);
     let dir = TempDir::new();
-    let path = dir.join("sections.json");
-    let collection = json!({
-        "info": {"name": "sections", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-        "item": [{"name": "one", "request": {"method": "GET", "url": server.url()},
+    let path = write_collection(
+        &dir,
+        "sections",
+        "sections",
+        json!([{"name": "one", "request": {"method": "GET", "url": server.url()},
             "event": [{"listen": "test", "script": {"exec": [
                 "console.log('said');",
                 "pm.test('passes', () => {});",
-                "pm.test('breaks', () => pm.expect(1).to.equal(2));"]}}]}]
-    });
-    std::fs::write(&path, collection.to_string()).unwrap();
+                "pm.test('breaks', () => pm.expect(1).to.equal(2));"]}}]}]),
+    );
     let path = path.to_string_lossy();
     let full = collection_run(&[&path]);
     assert_eq!(full.code, Some(1), "{full}");
@@ -741,4 +734,15 @@ fn cli_reporter_sections_can_be_left_out() {
     let silent = collection_run(&[&path, "--reporter-cli-silent"]);
     assert_eq!(silent.code, Some(1), "{silent}");
     assert!(silent.stdout.is_empty(), "{silent}");
+}
+
+/// Writes a v2.1 collection called `name` holding `items` to `dir/file.json`.
+fn write_collection(dir: &TempDir, file: &str, name: &str, items: Value) -> PathBuf {
+    let path = dir.join(&format!("{file}.json"));
+    let doc = json!({
+        "info": {"name": name, "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": items
+    });
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
 }
