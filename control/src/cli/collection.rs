@@ -189,8 +189,7 @@ fn run_collection(args: RunArgs) -> ExitCode {
     let mut written = true;
     for reporter in &args.reporters {
         match reporter.as_str() {
-            "cli" if args.silent => {}
-            "cli" if args.cli_silent => {}
+            "cli" if args.silent || args.cli_silent => {}
             "cli" => {
                 let options = report::CliOptions {
                     plain: args.disable_unicode,
@@ -272,14 +271,7 @@ fn run_collection(args: RunArgs) -> ExitCode {
 /// does not write the values scripts set into it) with the marks of an export.
 fn exported_collection(collection: &Collection, exported_at: &str) -> Value {
     let mut doc = serde_json::to_value(collection).unwrap_or(Value::Null);
-    if let Some(fields) = doc.as_object_mut() {
-        fields.insert("_postman_variable_scope".to_owned(), "collection".into());
-        fields.insert("_postman_exported_at".to_owned(), exported_at.into());
-        fields.insert(
-            "_postman_exported_using".to_owned(),
-            concat!("Vayu/", env!("CARGO_PKG_VERSION")).into(),
-        );
-    }
+    run::summary::mark_exported(&mut doc, "collection", exported_at);
     doc
 }
 

@@ -170,21 +170,16 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         .jar
         .to_tough_cookie(&Scopes::default().render("{{$isoTimestamp}}"));
     let vars = state.vars;
-    let file = |file: &Option<VariableFile>| {
-        (
-            file.as_ref().and_then(|file| file.id.clone()),
-            file.as_ref().and_then(|file| file.name.clone()),
-        )
-    };
-    let (environment_id, environment_name) = file(&options.environment);
+    let id = |file: &Option<VariableFile>| file.as_ref().and_then(|file| file.id.clone());
     summary.environment = FinalScope {
-        id: environment_id,
-        name: environment_name.unwrap_or_default(),
+        id: id(&options.environment),
+        name: (options.environment.as_ref())
+            .and_then(|file| file.name.clone())
+            .unwrap_or_default(),
         values: typed(vars.environment, &vars.typed.environment),
     };
-    let (globals_id, _) = file(&options.globals);
     summary.globals = FinalScope {
-        id: globals_id,
+        id: id(&options.globals),
         name: "globals".to_owned(),
         values: typed(vars.globals, &vars.typed.globals),
     };
@@ -273,7 +268,6 @@ fn prepare(
     }
 }
 
-/// The variable scopes of the run.
 /// A variable's value as its `type` declares it: `string` makes any value text (as
 /// postman-collection casts it); other types keep the JSON value.
 fn as_declared(value: Option<&Value>, kind: Option<&str>) -> Option<Value> {
@@ -303,14 +297,11 @@ impl Scope {
                     scope.typed.remove(&key);
                     scope.text.insert(key, text);
                 }
-                Some(
-                    value
-                    @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_)),
-                ) => {
+                Some(value) if !value.is_null() => {
                     scope.text.insert(key.clone(), scalar(&value));
                     scope.typed.insert(key, value);
                 }
-                Some(Value::Null) | None => {
+                _ => {
                     scope.typed.remove(&key);
                     scope.text.insert(key, String::new());
                 }
@@ -324,6 +315,7 @@ impl Scope {
     }
 }
 
+/// The variable scopes of the run.
 struct Vars {
     environment: BTreeMap<String, String>,
     collection: BTreeMap<String, String>,

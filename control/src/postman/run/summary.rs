@@ -196,18 +196,24 @@ impl FinalScope {
     /// `--export-globals` write it: `scope` is `environment` or `globals` (also the name of
     /// a scope that has none), `exported_at` an ISO 8601 time.
     pub fn export(&self, scope: &str, exported_at: &str) -> Value {
-        let name = if self.name.is_empty() {
-            scope
-        } else {
-            &self.name
-        };
-        let mut doc = json!({"name": name, "values": self.values(),
-            "_postman_variable_scope": scope, "_postman_exported_at": exported_at,
-            "_postman_exported_using": concat!("Vayu/", env!("CARGO_PKG_VERSION"))});
-        if let Some(id) = &self.id {
-            doc["id"] = json!(id);
+        let mut doc = self.json();
+        if self.name.is_empty() {
+            doc["name"] = json!(scope);
         }
+        mark_exported(&mut doc, scope, exported_at);
         doc
+    }
+}
+
+/// Adds the fields newman puts on a file it exports: the scope, when, and by what.
+pub fn mark_exported(doc: &mut Value, scope: &str, exported_at: &str) {
+    if let Some(fields) = doc.as_object_mut() {
+        fields.insert("_postman_variable_scope".to_owned(), json!(scope));
+        fields.insert("_postman_exported_at".to_owned(), json!(exported_at));
+        fields.insert(
+            "_postman_exported_using".to_owned(),
+            json!(concat!("Vayu/", env!("CARGO_PKG_VERSION"))),
+        );
     }
 }
 
