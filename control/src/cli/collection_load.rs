@@ -23,7 +23,7 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
     let shown = path.display();
     let own = [
         ("-m/--method", args.message.method.is_some()),
-        ("-d/--body", args.message.body.is_some()),
+        ("-d/--body or -D/--body-file", args.message.has_body()),
     ];
     if let Some((flag, _)) = own.iter().find(|(_, given)| *given) {
         return Err(format!(
@@ -58,8 +58,9 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
         .map_err(|err| format!("{shown}: {}", err.message))?;
     let mut prepared =
         apply_local_credentials(prepared).map_err(|err| format!("{shown}: {err}"))?;
+    let headers = args.headers()?;
     for request in &mut prepared {
-        request.headers.extend(args.message.headers.iter().cloned());
+        request.headers.extend(headers.iter().cloned());
     }
     let scenario = run.scenario(prepared, &args.expect_status);
     let mut plan = RunPlan::new(Targets::Scenarios(vec![scenario.clone()]), args.load()?);

@@ -17,6 +17,7 @@ pub mod run;
 pub mod serve;
 pub mod summary;
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
@@ -79,8 +80,9 @@ pub struct RunArgs {
     #[arg(value_name = "URL|PLAN|COLLECTION", value_parser = parse_target)]
     pub target: Target,
 
-    /// Send exactly N requests in total (iterations mode).
-    #[arg(short = 'n', long = "requests", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Send exactly N requests in total (iterations mode); `10k` and `1m` are 10,000 and
+    /// 1,000,000.
+    #[arg(short = 'n', long = "requests", value_name = "N", value_parser = parse_count)]
     pub requests: Option<u64>,
 
     /// Connections (closed loop: requests in flight; open loop: connections opened up front);
@@ -128,6 +130,11 @@ pub struct RunArgs {
     /// Accept any TLS certificate.
     #[arg(long)]
     pub insecure: bool,
+
+    /// A new connection for every request: each is sent with `Connection: close`, and its
+    /// latency includes the connect (oha's `--disable-keepalive`).
+    #[arg(long = "disable-keepalive")]
+    pub disable_keepalive: bool,
 
     /// Open loop: most requests in flight; due requests beyond it are dropped.
     /// Default max(rps × 10, 1000).
@@ -240,6 +247,36 @@ fn parse_duration(raw: &str) -> Result<Duration, String> {
     }
 }
 
+/// A count such as `200`, `10k` (10,000) or `1m` (1,000,000), at least 1.
+fn parse_count(raw: &str) -> Result<u64, String> {
+    let (digits, scale) = match raw.as_bytes().last() {
+        Some(b'k' | b'K') => (&raw[..raw.len() - 1], 1_000),
+        Some(b'm' | b'M') => (&raw[..raw.len() - 1], 1_000_000),
+        _ => (raw, 1),
+    };
+    match digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+    {
+        Some(0) => Err("must be at least 1".to_owned()),
+        Some(count) => Ok(count),
+        None => Err("expected a whole number such as 200, 10k or 1m".to_owned()),
+    }
+}
+
+/// `USER:PASSWORD` as the value of an `Authorization: Basic …` header.
+fn parse_basic_auth(raw: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    if !raw.contains(':') {
+        return Err("expected USER:PASSWORD".to_owned());
+    }
+    Ok(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    ))
+}
+
 fn parse_rate(raw: &str) -> Result<f64, String> {
     match raw.parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Ok(rate),
@@ -299,12 +336,74 @@ pub struct MessageArgs {
     /// Request body (sent as is).
     #[arg(short = 'd', long = "body", value_name = "BODY")]
     pub body: Option<String>,
+
+    /// Request body read from FILE (sent as is).
+    #[arg(
+        short = 'D',
+        long = "body-file",
+        value_name = "FILE",
+        conflicts_with = "body"
+    )]
+    pub body_file: Option<PathBuf>,
+
+    /// Content-Type header (shorthand for -H 'Content-Type: TYPE').
+    #[arg(short = 'T', long = "content-type", value_name = "TYPE")]
+    pub content_type: Option<String>,
+
+    /// Accept header (shorthand for -H 'Accept: TYPE').
+    #[arg(short = 'A', long = "accept", value_name = "TYPE")]
+    pub accept: Option<String>,
+
+    /// Basic authentication 'USER:PASSWORD' (sent as an Authorization header).
+    #[arg(short = 'a', long = "basic-auth", value_name = "USER:PASSWORD", value_parser = parse_basic_auth)]
+    pub basic_auth: Option<String>,
 }
 
 impl MessageArgs {
     /// The method asked for, upper-cased (GET when none is).
     pub fn method(&self) -> String {
         self.method.as_deref().unwrap_or("GET").to_ascii_uppercase()
+    }
+
+    /// The `-H` headers and those of the shorthand flags; a header set both ways is refused.
+    pub fn headers(&self) -> Result<Vec<(String, String)>, String> {
+        let mut headers = self.headers.clone();
+        let shorthands = [
+            ("Content-Type", "-T/--content-type", &self.content_type),
+            ("Accept", "-A/--accept", &self.accept),
+            ("Authorization", "-a/--basic-auth", &self.basic_auth),
+        ];
+        for (name, flag, value) in shorthands {
+            let Some(value) = value else { continue };
+            if headers
+                .iter()
+                .any(|(given, _)| given.eq_ignore_ascii_case(name))
+            {
+                return Err(format!(
+                    "{flag} and -H '{name}: …' cannot be combined: both set {name}"
+                ));
+            }
+            headers.push((name.to_owned(), value.clone()));
+        }
+        Ok(headers)
+    }
+
+    /// Whether a body was given, by `-d` or `-D`.
+    pub fn has_body(&self) -> bool {
+        self.body.is_some() || self.body_file.is_some()
+    }
+
+    /// The body of `-d` or the bytes of `-D`'s file (none when neither is given).
+    pub fn body(&self) -> Result<Option<Vec<u8>>, String> {
+        if let Some(path) = &self.body_file {
+            return std::fs::read(path).map(Some).map_err(|err| {
+                format!(
+                    "invalid value '{}' for '--body-file': {err}",
+                    path.display()
+                )
+            });
+        }
+        Ok(self.body.as_ref().map(|body| body.clone().into_bytes()))
     }
 }
 
@@ -318,11 +417,28 @@ impl RunArgs {
         self.refuse_collection_flags()?;
         let load = self.load()?;
         let mut request = RequestSpec::new(&self.message.method(), url);
-        request.headers = self.message.headers.clone();
-        request.body = self.message.body.clone().unwrap_or_default().into_bytes();
+        request.headers = self.headers()?;
+        request.body = self.message.body()?.unwrap_or_default();
         let mut plan = RunPlan::new(Targets::Single(request), load);
         self.apply_settings(&mut plan);
         plan.validate().map_err(|err| format!("invalid run: {err}"))
+    }
+
+    /// The headers every request of the run gets from the flags (with `--disable-keepalive`'s).
+    pub fn headers(&self) -> Result<Vec<(String, String)>, String> {
+        let mut headers = self.message.headers()?;
+        if self.disable_keepalive {
+            if headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("connection"))
+            {
+                return Err(
+                    "--disable-keepalive and -H 'Connection: …' cannot be combined".to_owned(),
+                );
+            }
+            headers.push(("Connection".to_owned(), "close".to_owned()));
+        }
+        Ok(headers)
     }
 
     /// `-e` and `--test-sample-rate` apply to a collection only.

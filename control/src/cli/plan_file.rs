@@ -42,7 +42,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         ("--ramp-up", args.ramp_up.is_some()),
         ("--max-in-flight", args.max_in_flight.is_some()),
         ("-m/--method", args.message.method.is_some()),
-        ("-d/--body", args.message.body.is_some()),
+        ("-d/--body or -D/--body-file", args.message.has_body()),
     ];
     if let Some((flag, _)) = flags.iter().find(|(_, given)| *given) {
         return Err(format!(
@@ -98,8 +98,9 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
     if let Some(workers) = args.workers {
         plan.workers = usize::from(workers);
     }
+    let headers = args.headers()?;
     for request in plan.requests_mut() {
-        request.headers.extend(args.message.headers.iter().cloned());
+        request.headers.extend(headers.iter().cloned());
     }
     plan.thresholds.extend(args.thresholds.iter().cloned());
     plan.insecure |= args.insecure;

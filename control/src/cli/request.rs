@@ -133,9 +133,8 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
             })
             .transpose()
     };
-    if let Some((name, _)) = args
-        .message
-        .headers
+    let headers = args.message.headers()?;
+    if let Some((name, _)) = headers
         .iter()
         .find(|(name, _)| vayu_net::request::is_framing_header(name))
     {
@@ -145,14 +144,25 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
     Ok(Draft {
         method,
         url: args.url.clone(),
-        headers: args.message.headers.clone(),
+        headers,
         params: Vec::new(),
-        body: args.message.body.clone().map_or(Value::Null, Value::String),
+        body: body(&args.message)?,
         auth: None,
         pre_request_script: read("--pre-script", &args.pre_script)?,
         post_response_script: read("--test-script", &args.test_script)?,
         name: String::new(),
     })
+}
+
+/// A design request's body is text: `-D`'s file must be UTF-8.
+fn body(message: &MessageArgs) -> Result<Value, String> {
+    match message.body()? {
+        None => Ok(Value::Null),
+        Some(bytes) => String::from_utf8(bytes).map(Value::String).map_err(|_| {
+            "invalid value for '--body-file': not UTF-8 text (design requests send text bodies)"
+                .to_owned()
+        }),
+    }
 }
 
 fn exit_code(outcome: &Outcome) -> u8 {

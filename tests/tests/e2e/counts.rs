@@ -2,7 +2,7 @@
 
 use crate::check::{assert_all_ok, LIMIT};
 use vayu_tests::report::{count, pretty, text};
-use vayu_tests::{run_json, Behaviour, TestServer};
+use vayu_tests::{run_json, Behaviour, TempDir, TestServer};
 
 #[test]
 fn a_thousand_iterations_over_ten_connections_are_exact() {
@@ -84,6 +84,87 @@ fn method_headers_and_body_reach_the_server() {
     // bytesSent is what went on the wire, which is exactly what the server read.
     let on_wire: usize = seen.iter().map(|r| r.raw_head.len() + r.body.len()).sum();
     assert_eq!(count(&doc, "/summary/bytesSent"), on_wire as u64);
+}
+
+/// oha's message flags: a body from a file, `-T`, `-A`, `-a`, a `10k`-style count, and
+/// `--disable-keepalive` opening one connection per request.
+#[test]
+fn oha_style_flags_shape_every_request() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let body_file = dir.join("body.bin");
+    let body = b"{\"a\":1}\n\x00\xff";
+    std::fs::write(&body_file, body).unwrap();
+    let url = server.url();
+    let body_path = body_file.display().to_string();
+    let args = [
+        url.as_str(),
+        "-n",
+        "1k",
+        "-c",
+        "4",
+        "-m",
+        "PUT",
+        "-D",
+        &body_path,
+        "-T",
+        "application/json",
+        "-A",
+        "text/plain",
+        "-a",
+        "user:pa:ss",
+        "--disable-keepalive",
+    ];
+    let doc = run_json(&args, LIMIT);
+    assert_all_ok(&server, &doc, 1000);
+    let seen = server.seen();
+    for req in &seen {
+        assert_eq!(req.method, "PUT");
+        assert_eq!(req.body, body);
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(req.header("accept"), Some("text/plain"));
+        // base64("user:pa:ss"): the password keeps its colon.
+        assert_eq!(req.header("authorization"), Some("Basic dXNlcjpwYTpzcw=="));
+        assert_eq!(req.header("connection"), Some("close"));
+    }
+    assert_eq!(server.connections(), 1000, "one connection per request");
+}
+
+#[test]
+fn conflicting_message_flags_exit_2_before_sending() {
+    let server = TestServer::start(Behaviour::Ok);
+    let url = server.url();
+    for args in [
+        &[url.as_str(), "-n", "1", "-d", "x", "-D", "Cargo.toml"][..],
+        &[
+            url.as_str(),
+            "-n",
+            "1",
+            "-T",
+            "a/b",
+            "-H",
+            "content-type: c/d",
+        ],
+        &[url.as_str(), "-n", "1", "-a", "user-without-password"],
+        &[
+            url.as_str(),
+            "-n",
+            "1",
+            "--disable-keepalive",
+            "-H",
+            "Connection: keep-alive",
+        ],
+        &[url.as_str(), "-n", "0k"],
+        &[url.as_str(), "-n", "1x"],
+        &[url.as_str(), "-n", "1", "-D", "/no/such/body"],
+    ] {
+        let out = vayu_tests::run(args, LIMIT);
+        assert_eq!(out.code, Some(2), "{args:?}\n{out}");
+    }
+    assert!(
+        server.seen().is_empty(),
+        "nothing is sent on a refused command line"
+    );
 }
 
 #[test]

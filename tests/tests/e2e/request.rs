@@ -47,6 +47,45 @@ fn json_output_is_the_post_request_answer() {
 }
 
 #[test]
+fn body_file_and_header_shorthands_reach_the_server() {
+    let server = TestServer::start(Behaviour::Echo);
+    let dir = TempDir::new();
+    let body_file = dir.join("body.json");
+    std::fs::write(&body_file, "{\"a\": 1}").unwrap();
+    let url = format!("{}echo", server.url());
+    let body_path = body_file.display().to_string();
+    let out = request(&[
+        &url,
+        "-m",
+        "POST",
+        "-D",
+        &body_path,
+        "-T",
+        "application/json",
+        "-A",
+        "*/*",
+        "-a",
+        "ann:secret",
+        "--json",
+    ]);
+    out.assert_success();
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body, b"{\"a\": 1}");
+    assert_eq!(seen[0].header("content-type"), Some("application/json"));
+    assert_eq!(seen[0].header("accept"), Some("*/*"));
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some("Basic YW5uOnNlY3JldA==")
+    );
+
+    std::fs::write(&body_file, b"\xff\xfe").unwrap();
+    let out = request(&[&url, "-m", "POST", "-D", &body_path]);
+    assert_eq!(out.code, Some(2), "a design request's body is text\n{out}");
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[test]
 fn pretty_output_shows_status_timing_headers_and_body() {
     let server = TestServer::start(Behaviour::Status(404));
     let out = request(&[&server.url()]);
