@@ -5,7 +5,8 @@ use std::mem::MaybeUninit;
 
 use crate::body::Framing;
 
-/// Most headers a response may carry before it is rejected as a protocol error.
+/// Headers parsed without an allocation; a head with more is parsed again with room for
+/// every line it holds (as curl and wrk take any number of headers).
 pub const MAX_HEADERS: usize = 64;
 
 /// Receives the parts of a response as they are parsed. The load path uses `()`, which
@@ -58,19 +59,37 @@ pub enum Parsed {
 pub fn parse_head(buf: &[u8], head_request: bool, sink: &mut impl ResponseSink) -> Parsed {
     // Uninitialized header slots: zeroing 64 slots per response would cost more than parsing.
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    match parse_into(buf, head_request, sink, &mut slots) {
+        Err(httparse::Error::TooManyHeaders) => {
+            // Every header takes a line of its own, so the buffer's line count is enough.
+            let lines = buf.iter().filter(|&&byte| byte == b'\n').count();
+            let mut slots = Vec::new();
+            slots.resize_with(lines, MaybeUninit::uninit);
+            parse_into(buf, head_request, sink, &mut slots).unwrap_or(Parsed::Invalid)
+        }
+        Err(_) => Parsed::Invalid,
+        Ok(parsed) => parsed,
+    }
+}
+
+/// [`parse_head`] with the given header slots; httparse's error when the head is not valid.
+fn parse_into<'b>(
+    buf: &'b [u8],
+    head_request: bool,
+    sink: &mut impl ResponseSink,
+    slots: &mut [MaybeUninit<httparse::Header<'b>>],
+) -> Result<Parsed, httparse::Error> {
     let mut response = httparse::Response::new(&mut []);
     let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
         &mut response,
         buf,
-        &mut slots,
-    );
-    let len = match parsed {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Parsed::Partial,
-        Err(_) => return Parsed::Invalid,
+        slots,
+    )?;
+    let httparse::Status::Complete(len) = parsed else {
+        return Ok(Parsed::Partial);
     };
     let (Some(status), Some(version_minor)) = (response.code, response.version) else {
-        return Parsed::Invalid;
+        return Ok(Parsed::Invalid);
     };
 
     let mut content_length: Option<u64> = None;
@@ -82,10 +101,10 @@ pub fn parse_head(buf: &[u8], head_request: bool, sink: &mut impl ResponseSink) 
         sink.on_header(header.name, header.value);
         if header.name.eq_ignore_ascii_case("content-length") {
             let Some(value) = parse_content_length(header.value) else {
-                return Parsed::Invalid;
+                return Ok(Parsed::Invalid);
             };
             if content_length.is_some_and(|seen| seen != value) {
-                return Parsed::Invalid;
+                return Ok(Parsed::Invalid);
             }
             content_length = Some(value);
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
@@ -119,13 +138,13 @@ pub fn parse_head(buf: &[u8], head_request: bool, sink: &mut impl ResponseSink) 
     // A body that ends at EOF, or a message with both Transfer-Encoding and Content-Length,
     // leaves the connection in doubt: never reuse it.
     let doubtful = framing == Framing::UntilClose || (chunked && content_length.is_some());
-    Parsed::Complete(Head {
+    Ok(Parsed::Complete(Head {
         status,
         version_minor,
         len,
         framing,
         keep_alive: !connection_close && !doubtful,
-    })
+    }))
 }
 
 fn parse_content_length(value: &[u8]) -> Option<u64> {
@@ -169,6 +188,32 @@ mod tests {
             Parsed::Complete(head) => head,
             other => panic!("expected a complete head, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn more_headers_than_the_inline_slots_are_parsed() {
+        let mut raw = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n".to_vec();
+        for i in 0..200 {
+            raw.extend_from_slice(format!("Set-Cookie: c{i}=v\r\n").as_bytes());
+        }
+        raw.extend_from_slice(b"Connection: close\r\n\r\nok");
+        struct Count(usize);
+        impl ResponseSink for Count {
+            fn on_header(&mut self, _: &str, _: &[u8]) {
+                self.0 += 1;
+            }
+        }
+        let mut seen = Count(0);
+        let Parsed::Complete(head) = parse_head(&raw, false, &mut seen) else {
+            panic!("202 headers are a valid head");
+        };
+        assert_eq!(seen.0, 202);
+        assert_eq!(head.framing, Framing::Length(2));
+        assert!(!head.keep_alive, "the last header still counts");
+        assert_eq!(
+            parse_head(&raw[..raw.len() - 30], false, &mut ()),
+            Parsed::Partial
+        );
     }
 
     #[test]
