@@ -272,17 +272,21 @@ impl Recorder {
     }
 
     /// A request is about to be written, `queue_wait` after its intended time.
-    pub fn on_send(&mut self, endpoint: usize, bytes: usize, queue_wait: Option<Duration>) {
+    pub fn on_send(&mut self, endpoint: usize, queue_wait: Option<Duration>) {
         self.counters.sent += 1;
         if let Some(stats) = self.endpoints.get_mut(endpoint) {
             stats.counters.sent += 1;
         }
-        self.counters.bytes_sent += bytes as u64;
         self.in_flight += 1;
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
         if let Some(wait) = queue_wait {
             self.queue_wait.saturating_record(micros(wait));
         }
+    }
+
+    /// A request's `bytes` went out whole (not counted when the connect or the write failed).
+    pub fn on_written(&mut self, bytes: usize) {
+        self.counters.bytes_sent += bytes as u64;
     }
 
     /// A request finished: `status` is `Some` when a response arrived.
@@ -412,9 +416,11 @@ mod tests {
     #[test]
     fn ticks_drain_and_merge_additively() {
         let mut recorder = Recorder::default();
-        recorder.on_send(0, 100, None);
+        recorder.on_send(0, None);
+        recorder.on_written(100);
         recorder.on_complete(0, Duration::from_millis(5), Some(200), None, 50);
-        recorder.on_send(0, 100, None);
+        recorder.on_send(0, None);
+        recorder.on_written(100);
         recorder.on_complete(
             0,
             Duration::from_millis(7),

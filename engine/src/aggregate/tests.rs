@@ -58,7 +58,8 @@ fn latencies(seed: u64, count: usize) -> Vec<Duration> {
 fn record(recorder: &mut Recorder, latencies: &[Duration], targets: usize) {
     for (i, latency) in latencies.iter().enumerate() {
         let target = i % targets;
-        recorder.on_send(target, 100, None);
+        recorder.on_send(target, None);
+        recorder.on_written(100);
         if i % 7 == 0 {
             recorder.on_complete(target, *latency, Some(503), Some(FailureKind::Http5xx), 10);
         } else {

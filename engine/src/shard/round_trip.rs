@@ -82,9 +82,9 @@ impl super::Shard {
             .as_mut()
             .is_some_and(|tester| tester.select(endpoint));
         let sent_at = Instant::now();
+        let bytes = outgoing.len();
         self.recorder.borrow_mut().on_send(
             endpoint,
-            outgoing.len(),
             intended.map(|at| sent_at.saturating_duration_since(at)),
         );
         let mut probe = Probe {
@@ -123,6 +123,9 @@ impl super::Shard {
         let latency =
             done_at.saturating_duration_since(intended.or(probe.write_at).unwrap_or(sent_at));
         let mut recorder = self.recorder.borrow_mut();
+        if probe.written {
+            recorder.on_written(bytes);
+        }
         let mut detail = None;
         let (status, failure, bytes_received) = match outcome {
             Ok(response) => {
@@ -304,6 +307,7 @@ async fn exchange(
     if let Err(err) = written {
         return (Err(err), buffer);
     }
+    probe.written = true;
     (open.receive(head_request, probe).await, buffer)
 }
 
@@ -359,6 +363,8 @@ struct Probe<'a> {
     /// Set only when a connection was opened for this request.
     write_at: Option<Instant>,
     first_byte_at: Option<Instant>,
+    /// The request's bytes went out whole.
+    written: bool,
     /// Whether the first byte's arrival is timed (only the timing breakdown reads it; a clock
     /// read per request saved otherwise).
     times_first_byte: bool,

@@ -61,6 +61,11 @@ fn connection_refused_is_counted_and_the_run_finishes() {
         count(&doc, "/summary/failedRequests"),
         count(&doc, "/summary/totalRequests")
     );
+    assert_eq!(
+        count(&doc, "/summary/bytesSent"),
+        0,
+        "no connection, nothing sent"
+    );
 }
 
 #[test]
