@@ -23,7 +23,8 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
     let shown = path.display();
     let own = [
         ("-m/--method", args.message.method.is_some()),
-        ("-d/--body or -D/--body-file", args.message.has_body()),
+        ("-d/--body", args.message.body.is_some()),
+        ("-D/--body-file", args.message.body_file.is_some()),
     ];
     if let Some((flag, _)) = own.iter().find(|(_, given)| *given) {
         return Err(format!(

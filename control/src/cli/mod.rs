@@ -388,11 +388,6 @@ impl MessageArgs {
         Ok(headers)
     }
 
-    /// Whether a body was given, by `-d` or `-D`.
-    pub fn has_body(&self) -> bool {
-        self.body.is_some() || self.body_file.is_some()
-    }
-
     /// The body of `-d` or the bytes of `-D`'s file (none when neither is given).
     pub fn body(&self) -> Result<Option<Vec<u8>>, String> {
         if let Some(path) = &self.body_file {

@@ -42,7 +42,8 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         ("--ramp-up", args.ramp_up.is_some()),
         ("--max-in-flight", args.max_in_flight.is_some()),
         ("-m/--method", args.message.method.is_some()),
-        ("-d/--body or -D/--body-file", args.message.has_body()),
+        ("-d/--body", args.message.body.is_some()),
+        ("-D/--body-file", args.message.body_file.is_some()),
     ];
     if let Some((flag, _)) = flags.iter().find(|(_, given)| *given) {
         return Err(format!(

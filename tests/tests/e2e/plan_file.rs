@@ -67,6 +67,7 @@ fn bad_plans_name_the_file_line_and_field() {
     for (flags, named) in [
         (&["-m", "POST"][..], "-m/--method"),
         (&["-d", "x"][..], "-d/--body"),
+        (&["-D", "body.bin"][..], "-D/--body-file"),
         (&["-c", "4"][..], "-c/--connections"),
     ] {
         let mut args = vec![plan.to_string_lossy().into_owned()];
