@@ -11,8 +11,12 @@
 //! | `/cookies/set?k=v`, `/cookies/delete?k` | 302 to `/cookies`, setting or expiring cookies |
 //! | `/cookies` | `{cookies}` from the request's `Cookie` header |
 //! | `/basic-auth` | `{authenticated}` for `postman:password`, else 401 |
+//! | `/digest-auth` | `{authenticated}` for a valid MD5 digest of `postman:password` in realm `Users`, else 401 with the challenge |
 //! | `/redirect-to?url=U[&status_code=N]` | a redirect to U |
 //! | `/delay/N` | `{delay: N}` after N seconds (at most 10) |
+//! | `/gzip`, `/deflate` | `{gzipped\|deflated: true, headers, method}`, `Content-Encoding: gzip\|deflate` (stored blocks) |
+//! | `/ip` | `{ip}` (every client here is on 127.0.0.1) |
+//! | `/encoding/utf8` | a UTF-8 HTML page, `text/html; charset=utf-8` |
 //!
 //! [`TestServer::start`]: crate::TestServer::start
 //! [`Behaviour::Route`]: crate::Behaviour::Route
@@ -91,6 +95,19 @@ fn route(request: &SeenRequest) -> Reply {
                 Reply::new(401, "Unauthorized")
             }
         }
+        "/digest-auth" => {
+            if request
+                .header("authorization")
+                .is_some_and(|value| digest_valid(value, &request.method))
+            {
+                json_reply(200, json!({"authenticated": true}))
+            } else {
+                Reply::new(401, "Unauthorized").header(
+                    "WWW-Authenticate",
+                    &format!("Digest realm=\"Users\", nonce=\"{DIGEST_NONCE}\", qop=\"auth\""),
+                )
+            }
+        }
         "/redirect-to" => {
             let to = args
                 .iter()
@@ -103,6 +120,28 @@ fn route(request: &SeenRequest) -> Reply {
                 .unwrap_or(302);
             Reply::new(code, "").header("Location", to)
         }
+        "/gzip" | "/deflate" => {
+            let gzip = path == "/gzip";
+            let key = if gzip { "gzipped" } else { "deflated" };
+            let body = json!({key: true, "headers": headers, "method": request.method});
+            let plain = body.to_string().into_bytes();
+            let (encoded, coding) = if gzip {
+                (gzip_stored(&plain), "gzip")
+            } else {
+                (zlib_stored(&plain), "deflate")
+            };
+            Reply::new(200, encoded)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .header("Content-Encoding", coding)
+        }
+        "/ip" => json_reply(200, json!({"ip": "127.0.0.1"})),
+        "/encoding/utf8" => Reply::new(
+            200,
+            "<html><head><meta charset=\"utf-8\"></head><body>\
+             <h1>Unicode Demo</h1><p>Ελληνικά, Русский, 日本語, ∮ E⋅da = Q, ≠ ≤ ≥ — “quoted”</p>\
+             </body></html>",
+        )
+        .header("Content-Type", "text/html; charset=utf-8"),
         _ if path.starts_with("/delay/") => {
             let seconds: u64 = path["/delay/".len()..].parse().unwrap_or(0);
             std::thread::sleep(std::time::Duration::from_secs(seconds.min(10)));
@@ -195,6 +234,149 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The nonce of `/digest-auth`'s challenge (any nonce the client signs with is taken).
+const DIGEST_NONCE: &str = "ni1LiL0O37PRRhofWdCLmwFsnEtH1lew";
+
+/// An `Authorization: Digest ...` value signed (RFC 2617, MD5) for `postman:password`.
+fn digest_valid(value: &str, method: &str) -> bool {
+    let Some(params) = value.strip_prefix("Digest ") else {
+        return false;
+    };
+    let mut fields = std::collections::HashMap::new();
+    for part in params.split(',') {
+        if let Some((name, value)) = part.trim().split_once('=') {
+            fields.insert(
+                name.trim().to_ascii_lowercase(),
+                value.trim().trim_matches('"'),
+            );
+        }
+    }
+    let get = |name: &str| fields.get(name).copied().unwrap_or_default();
+    if get("username") != "postman" || get("realm") != "Users" {
+        return false;
+    }
+    let ha1 = md5_hex(b"postman:Users:password");
+    let ha2 = md5_hex(format!("{method}:{}", get("uri")).as_bytes());
+    let expected = match get("qop") {
+        "" => md5_hex(format!("{ha1}:{}:{ha2}", get("nonce")).as_bytes()),
+        qop => md5_hex(
+            format!(
+                "{ha1}:{}:{}:{}:{qop}:{ha2}",
+                get("nonce"),
+                get("nc"),
+                get("cnonce")
+            )
+            .as_bytes(),
+        ),
+    };
+    get("response").eq_ignore_ascii_case(&expected)
+}
+
+/// MD5 (RFC 1321) as lowercase hex.
+fn md5_hex(data: &[u8]) -> String {
+    const S: [u32; 64] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
+        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
+        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ];
+    let k: Vec<u32> = (0..64)
+        .map(|i: i32| (f64::from(i + 1).sin().abs() * 4_294_967_296.0) as u32)
+        .collect();
+    let mut message = data.to_vec();
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend(((data.len() as u64).wrapping_mul(8)).to_le_bytes());
+    let mut state: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+    for block in message.chunks(64) {
+        let words: Vec<u32> = block
+            .chunks(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        let [mut a, mut b, mut c, mut d] = state;
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let rotated = a
+                .wrapping_add(f)
+                .wrapping_add(k[i])
+                .wrapping_add(words[g])
+                .rotate_left(S[i]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(rotated);
+        }
+        for (total, part) in state.iter_mut().zip([a, b, c, d]) {
+            *total = total.wrapping_add(part);
+        }
+    }
+    state
+        .iter()
+        .flat_map(|word| word.to_le_bytes())
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// `data` as a gzip member of stored (uncompressed) deflate blocks (RFC 1952).
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    out.extend(stored_blocks(data));
+    out.extend(crc32(data).to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+/// `data` as a zlib stream of stored deflate blocks (RFC 1950): HTTP's `deflate`.
+fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    out.extend(stored_blocks(data));
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    out.extend(((b << 16) | a).to_be_bytes());
+    out
+}
+
+/// Deflate stored blocks (RFC 1951 §3.2.4), the last one marked final.
+fn stored_blocks(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 5 * (data.len() / 65535 + 1));
+    let mut chunks = data.chunks(65535).peekable();
+    if chunks.peek().is_none() {
+        out.extend([1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(chunk) = chunks.next() {
+        out.push(u8::from(chunks.peek().is_none()));
+        let len = chunk.len() as u16;
+        out.extend(len.to_le_bytes());
+        out.extend((!len).to_le_bytes());
+        out.extend(chunk);
+    }
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// Fields and files of a `multipart/form-data` body (files as `{filename: "data:..."}` names).
 fn multipart(content_type: &str, body: &[u8]) -> (Map<String, Value>, Map<String, Value>) {
     let mut form = Vec::new();
@@ -268,6 +450,28 @@ mod tests {
         assert_eq!(body["url"], json!("http://h:1/post?a=1&a=2&b=x%20y"));
         let reply = postman_echo(&request("/status/418", &[], ""));
         assert_eq!(reply.status, 418);
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(
+            md5_hex(b"The quick brown fox jumps over the lazy dog"),
+            "9e107d9d372bb6826bd81d3542a419d6"
+        );
+        // RFC 2617 §3.5's example, with this server's user and realm.
+        let ha1 = md5_hex(b"postman:Users:password");
+        let ha2 = md5_hex(b"GET:/digest-auth");
+        let signed = md5_hex(format!("{ha1}:n:00000001:c:auth:{ha2}").as_bytes());
+        let header = format!(
+            "Digest username=\"postman\", realm=\"Users\", nonce=\"n\", uri=\"/digest-auth\", \
+             qop=auth, nc=00000001, cnonce=\"c\", response=\"{signed}\""
+        );
+        assert!(digest_valid(&header, "GET"));
+        assert!(!digest_valid(&header, "POST"));
+        assert_eq!(
+            &zlib_stored(b"a")[..],
+            [0x78, 1, 1, 1, 0, 0xfe, 0xff, b'a', 0, 0x62, 0, 0x62]
+        );
+        let reply = postman_echo(&request("/gzip", &[], ""));
+        assert_eq!(&reply.body[..3], [0x1f, 0x8b, 8]);
         let reply = postman_echo(&request("/cookies", &[("Cookie", "a=1; b=2")], ""));
         let body: Value = serde_json::from_slice(&reply.body).expect("json");
         assert_eq!(body["cookies"], json!({"a": "1", "b": "2"}));

@@ -157,7 +157,12 @@ pub struct Request {
     pub url: Option<UrlField>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<HeaderField>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// An object, or (as Postman's SDK also takes it) the raw text itself.
+    #[serde(
+        default,
+        deserialize_with = "body_or_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub body: Option<Body>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Value>,
@@ -505,6 +510,28 @@ where
     })
 }
 
+/// `body`: an object, or a string, which Postman's SDK reads as a `raw` body of that text.
+fn body_or_text<'de, D>(deserializer: D) -> Result<Option<Body>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BodyOrText {
+        Text(String),
+        Full(Box<Body>),
+    }
+    Ok(match Option::<BodyOrText>::deserialize(deserializer)? {
+        Some(BodyOrText::Full(body)) => Some(*body),
+        Some(BodyOrText::Text(raw)) => Some(Body {
+            mode: Some("raw".to_owned()),
+            raw: Some(Value::String(raw)),
+            ..Body::default()
+        }),
+        None => None,
+    })
+}
+
 /// A JSON value as variable text: strings as they are, `null` empty, the rest as JSON.
 pub fn scalar(value: &Value) -> String {
     match value {
@@ -589,6 +616,24 @@ mod tests {
         assert_eq!(
             (collection.variable[0].name(), collection.variable[0].text()),
             ("v", "true".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_body_given_as_text_is_a_raw_body() {
+        // newman-reporter-diff's sample collection: `body` and `header` as strings.
+        let doc = serde_json::json!({"item": [{"name": "r", "request": {
+            "url": "http://h/get", "header": "Example: x", "body": "{\"Sample\": 1234}"
+        }}]});
+        let collection = Collection::parse(doc).unwrap();
+        let request = collection.item[0].request.as_ref().unwrap().full();
+        let body = request.body.unwrap();
+        assert_eq!(body.mode.as_deref(), Some("raw"));
+        assert_eq!(body.raw, Some(Value::String("{\"Sample\": 1234}".into())));
+        let headers = request.header.unwrap().pairs();
+        assert_eq!(
+            (headers[0].key(), headers[0].text()),
+            ("Example", "x".into())
         );
     }
 
