@@ -15,6 +15,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::{parse_duration, parse_url, MessageArgs, EXIT_FAILURE, EXIT_USAGE};
+use crate::design::cookies::Jar;
 use crate::design::execute::{Failed, Outcome};
 use crate::design::input::METHODS;
 use crate::design::{answer, exchange, Executor, Job};
@@ -81,6 +82,7 @@ pub fn execute(args: RequestArgs) -> ExitCode {
         },
         request_id: None,
         submitted: Instant::now(),
+        jar: Jar::default(),
     };
     let Ok(outcome) = executor.execute_blocking(job) else {
         eprintln!("error: the request runtime stopped");

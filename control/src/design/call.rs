@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::cookies::Jar;
 use super::execute::Outcome;
 use super::input::{Input, Settings};
 use super::variables::{self, PersistError};
@@ -70,6 +71,7 @@ pub async fn call(
         options: settings.options(default_timeout),
         request_id: settings.request_id.clone(),
         submitted,
+        jar: Jar::default(),
     };
     let start_time = now_ms();
     let outcome = executor.execute(job).await.map_err(|_| CallError::Gone)?;

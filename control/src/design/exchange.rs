@@ -1,6 +1,7 @@
 //! One HTTP exchange in full: DNS (timed), connect and TLS (timed), send, and capture of
-//! status, headers and body through a [`ResponseSink`], following redirects (with the
-//! chain's cookie jar, [`Jar`]). Runs on a
+//! status, headers and body through a [`ResponseSink`], following redirects (with a cookie
+//! jar, [`Jar`], that every hop reads and updates: empty for a design request, the run's
+//! for a collection run). Runs on a
 //! monoio runtime (the design thread's). Each hop uses a fresh connection, so every hop's
 //! timing is complete; the timings of a redirect chain are summed.
 
@@ -10,6 +11,7 @@ use serde::Serialize;
 use vayu_net::{tls, Connector, Endpoint, ErrorKind, ResponseSink};
 
 use super::cookies::{Cookie, Jar};
+use crate::input::request::add_header;
 
 /// Most body bytes kept from one response; `bodySize` still counts all of them.
 pub const BODY_CAP: usize = 10 * 1024 * 1024;
@@ -77,9 +79,11 @@ pub struct Exchanged {
     pub body_size: u64,
     pub phases: Phases,
     pub redirects: Vec<Hop>,
-    /// The cookie jar after the whole chain (cookies a later hop deleted or let expire are
-    /// gone).
+    /// The cookies scripts and the design response see: the jar's after the whole chain
+    /// (cookies a later hop deleted or let expire are gone).
     pub cookies: Vec<Cookie>,
+    /// The jar the exchange started with, after every hop's `Set-Cookie`.
+    pub jar: Jar,
 }
 
 /// Why an exchange produced no response.
@@ -108,10 +112,12 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Sends `request`, following redirects as `options` says.
-pub async fn exchange(request: Outgoing, options: Options) -> Result<Exchanged, Failure> {
+/// Sends `request`, following redirects as `options` says. `jar`'s cookies go with every
+/// hop (after the request's own `Cookie` value, as postman-request sends them), and every hop's
+/// `Set-Cookie` updates it.
+pub async fn exchange(request: Outgoing, options: Options, jar: Jar) -> Result<Exchanged, Failure> {
     let timeout = options.timeout;
-    match monoio::time::timeout(timeout, follow(request, options)).await {
+    match monoio::time::timeout(timeout, follow(request, options, jar)).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Failure::Timeout(format!(
             "no complete response within {} ms",
@@ -120,21 +126,25 @@ pub async fn exchange(request: Outgoing, options: Options) -> Result<Exchanged, 
     }
 }
 
-async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Failure> {
+async fn follow(
+    mut request: Outgoing,
+    options: Options,
+    mut jar: Jar,
+) -> Result<Exchanged, Failure> {
     let started = Instant::now();
-    if !request
+    add_header(
+        &mut request.headers,
+        "Accept-Encoding",
+        super::decode::ACCEPTED.to_owned(),
+    );
+    let mut own_cookies = request
         .headers
         .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("accept-encoding"))
-    {
-        request.headers.push((
-            "Accept-Encoding".to_owned(),
-            super::decode::ACCEPTED.to_owned(),
-        ));
-    }
+        .find(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+        .map(|(_, value)| value.clone());
+    set_cookie_header(&mut request, own_cookies.as_deref(), &jar);
     let mut phases = Phases::default();
     let mut redirects = Vec::new();
-    let mut jar = Jar::default();
     loop {
         let remaining = options.timeout.saturating_sub(started.elapsed());
         let hop = send_once(&request, options.insecure, remaining).await?;
@@ -161,6 +171,7 @@ async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Fa
                 phases,
                 redirects,
                 cookies: jar.cookies(),
+                jar,
             });
         };
         if redirects.len() >= options.max_redirects as usize {
@@ -182,15 +193,40 @@ async fn follow(mut request: Outgoing, options: Options) -> Result<Exchanged, Fa
             status_code: hop.status,
             location,
         });
-        request = redirected(request, hop.status, next_url.as_str(), &jar);
+        request = redirected(request, hop.status, next_url.as_str(), &mut own_cookies);
+        set_cookie_header(&mut request, own_cookies.as_deref(), &jar);
     }
 }
 
+/// The `Cookie` header of a hop, as Postman's HTTP client (postman-request) builds it:
+/// when the jar has cookies for the hop's URL, the request's own `Cookie` value (as written)
+/// followed by them; when it has none, the header the previous hop sent, unchanged (so a
+/// cookie a redirect deleted still goes with the redirected request when no other cookie is
+/// left, as in newman).
+fn set_cookie_header(request: &mut Outgoing, own: Option<&str>, jar: &Jar) {
+    let Some(from_jar) = jar.header_for(&request.url) else {
+        return;
+    };
+    request
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("cookie"));
+    let value = match own {
+        Some(own) => format!("{own}; {from_jar}"),
+        None => from_jar,
+    };
+    request.headers.push(("Cookie".to_owned(), value));
+}
+
 /// The next request of a redirect chain: 303, and 301/302 after a POST, become a GET
-/// without a body (as browsers do); 307/308 repeat method and body. Credentials and a
-/// custom `Host` are not carried to another host. The jar's cookies for the next URL
-/// replace the request's `Cookie` header.
-fn redirected(mut request: Outgoing, status: u16, next_url: &str, jar: &Jar) -> Outgoing {
+/// without a body (as browsers do); 307/308 repeat method and body. Credentials, cookies
+/// (the request's own among them: `own_cookies` becomes `None`) and a custom `Host` are
+/// not carried to another host.
+fn redirected(
+    mut request: Outgoing,
+    status: u16,
+    next_url: &str,
+    own_cookies: &mut Option<String>,
+) -> Outgoing {
     let to_get = status == 303 && request.method != "HEAD"
         || matches!(status, 301 | 302) && request.method == "POST";
     if to_get {
@@ -208,12 +244,7 @@ fn redirected(mut request: Outgoing, status: u16, next_url: &str, jar: &Jar) -> 
                 .iter()
                 .any(|dropped| name.eq_ignore_ascii_case(dropped))
         });
-    }
-    if let Some(carried) = jar.header_for(next_url) {
-        request
-            .headers
-            .retain(|(name, _)| !name.eq_ignore_ascii_case("cookie"));
-        request.headers.push(("Cookie".to_owned(), carried));
+        *own_cookies = None;
     }
     request.url = next_url.to_owned();
     request

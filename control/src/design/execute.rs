@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 use vayu_engine::script::{self, TypedValues};
 
+use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
 use crate::auth::{Auth, AuthError, Credentials};
@@ -25,6 +26,9 @@ pub struct Job {
     pub request_id: Option<String>,
     /// When the caller handed the job over (queue wait is measured from here).
     pub submitted: Instant,
+    /// The cookie jar the exchange starts with (a collection run's; empty for a design
+    /// request).
+    pub jar: Jar,
 }
 
 /// Milliseconds: the v0.3 `timing` object.
@@ -151,6 +155,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         options,
         request_id,
         submitted,
+        jar,
     } = job;
     let mut outcome = Outcome::starting(scopes, ScriptValues::default());
     let request_id = request_id.as_deref();
@@ -163,7 +168,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         Ok(outgoing) => outgoing,
         Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
     };
-    let result = exchange::exchange(outgoing.clone(), options).await;
+    let result = exchange::exchange(outgoing.clone(), options, jar).await;
     outcome.sent = Some(outgoing);
     let error = match result {
         Ok(response) => {

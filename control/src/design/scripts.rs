@@ -16,6 +16,7 @@ use vayu_engine::script::{
 };
 
 use super::answer::status_text;
+use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
 use crate::input::request::Draft;
@@ -119,7 +120,7 @@ async fn send(call: HttpCall, insecure: bool) -> (HttpReply, Sent) {
         max_redirects: 10,
         insecure,
     };
-    let result = exchange::exchange(outgoing.clone(), options)
+    let result = exchange::exchange(outgoing.clone(), options, Jar::default())
         .await
         .map_err(|failure| failure.to_string());
     let reply = HttpReply {

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Instant;
 
+use super::cookies::Jar;
 use super::exchange::{self, Outgoing};
 use crate::auth::oauth2::{self, Grant, Token};
 use crate::auth::{AuthError, Credentials};
@@ -51,7 +52,7 @@ async fn fetch(grant: &Grant, options: exchange::Options) -> Result<Token, AuthE
         headers: request.headers,
         body: request.body,
     };
-    let response = exchange::exchange(outgoing, options)
+    let response = exchange::exchange(outgoing, options, Jar::default())
         .await
         .map_err(|failure| {
             AuthError(format!(

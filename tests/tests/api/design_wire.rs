@@ -151,6 +151,27 @@ fn a_redirect_chain_carries_cookies_by_path_and_host_and_max_age_0_deletes() {
         "the jar after the chain, by path: {context}"
     );
 
+    // The request's own `Cookie` header goes first on every hop, the jar's cookies after
+    // it (as Postman's client sends them).
+    let before = server.seen().len();
+    let own = design_ok(
+        &daemon,
+        &json!({"url": format!("{base}login"), "headers": {"Cookie": "mine=0"}}),
+    );
+    assert_eq!(own["statusCode"], 200, "{}", pretty(&own));
+    let cookies: Vec<Option<String>> = server.seen()[before..]
+        .iter()
+        .map(|seen| seen.header("cookie").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        cookies,
+        [
+            Some("mine=0".to_owned()),
+            Some("mine=0; app=2; sid=1; gone=4; sec=5".to_owned()),
+            Some("mine=0; sid=1; sec=5".to_owned()),
+        ]
+    );
+
     // A host-only cookie of 127.0.0.1 does not go to localhost (same server, another host).
     let localhost_is_ipv4 = ("localhost", server.addr().port())
         .to_socket_addrs()

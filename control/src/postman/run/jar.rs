@@ -1,10 +1,7 @@
 //! The cookie jar of a collection run, as newman keeps one across requests: the design
-//! mode's jar ([`crate::design::cookies::Jar`], RFC 6265 on `cookie_store`) fed with what
-//! each exchange ended with. An exchange reports its chain's jar as cookie objects
-//! ([`Exchanged::cookies`]) and its last response's headers: the objects are stored as
-//! `Set-Cookie` values again, then the last response's own `Set-Cookie` values (so a
-//! deletion by the final response reaches the run's jar; one by an intermediate redirect
-//! does not, a known gap).
+//! mode's jar ([`crate::design::cookies::Jar`], RFC 6265 on `cookie_store`), handed to each
+//! exchange and taken back from it, so every hop of a redirect chain reads and updates it
+//! (a cookie a 302 expires is not sent to the page it redirects to).
 
 use cookie::time::format_description::{self, well_known::Rfc3339};
 use cookie::time::OffsetDateTime;
@@ -22,25 +19,14 @@ pub struct Jar {
 }
 
 impl Jar {
-    /// Keeps the cookies an exchange ended with.
+    /// The jar an exchange starts with.
+    pub fn for_exchange(&self) -> cookies::Jar {
+        self.inner.clone()
+    }
+
+    /// Keeps the jar an exchange ended with.
     pub fn store(&mut self, exchanged: &Exchanged) {
-        let url = &exchanged.sent.url;
-        let host = url::Url::parse(url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-            .unwrap_or_default();
-        let kept: Vec<String> = exchanged
-            .cookies
-            .iter()
-            .map(|cookie| set_cookie(cookie, &host))
-            .collect();
-        self.inner.store(url, kept.iter().map(String::as_str));
-        let last = exchanged
-            .headers
-            .iter()
-            .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, value)| value.as_str());
-        self.inner.store(url, last);
+        self.inner = exchanged.jar.clone();
     }
 
     /// The `Cookie` header for a request to `url`, if any cookie matches.
@@ -269,9 +255,10 @@ mod tests {
     use super::*;
     use crate::design::exchange::{Outgoing, Phases};
 
-    fn exchanged(url: &str, chain: &[&str], last: &[&str]) -> Exchanged {
-        let mut jar = cookies::Jar::default();
-        jar.store(url, chain.iter().copied());
+    /// An exchange to `url` that started with `jar` and got `set_cookies`.
+    fn exchanged(jar: &Jar, url: &str, set_cookies: &[&str]) -> Exchanged {
+        let mut jar = jar.for_exchange();
+        jar.store(url, set_cookies.iter().copied());
         Exchanged {
             sent: Outgoing {
                 method: "GET".into(),
@@ -280,15 +267,13 @@ mod tests {
                 body: Vec::new(),
             },
             status: 200,
-            headers: last
-                .iter()
-                .map(|v| ("Set-Cookie".to_owned(), (*v).to_owned()))
-                .collect(),
+            headers: Vec::new(),
             body: Vec::new(),
             body_size: 0,
             phases: Phases::default(),
             redirects: Vec::new(),
             cookies: jar.cookies(),
+            jar,
         }
     }
 
@@ -296,9 +281,9 @@ mod tests {
     fn cookies_last_the_run_and_go_where_they_match() {
         let mut jar = Jar::default();
         jar.store(&exchanged(
+            &jar,
             "http://h.test/set",
             &["a=1; Path=/", "b=2; Path=/api"],
-            &[],
         ));
         assert_eq!(jar.header_for("http://h.test/").as_deref(), Some("a=1"));
         assert_eq!(
@@ -313,8 +298,8 @@ mod tests {
             .collect();
         assert_eq!(names, ["a", "b"]);
         jar.store(&exchanged(
+            &jar,
             "http://h.test/",
-            &[],
             &["a=; Path=/; Max-Age=0"],
         ));
         assert_eq!(

@@ -501,13 +501,11 @@ impl State<'_> {
             return self.end_item(execution, outcome, row, false);
         }
 
-        // The request: the URL rendered now (scripts are done with the variables), the
-        // jar's cookies unless the request sets its own.
+        // The request: the URL rendered now (scripts are done with the variables), with
+        // the run's jar (its cookies go unless the request sets its own; every hop,
+        // redirects included, updates it).
         let scopes = outcome.scopes.clone();
         draft.url = convert::with_scheme(&scopes.render(&draft.url));
-        if let Some(cookies) = self.jar.header_for(&draft.url) {
-            crate::input::request::add_header(&mut draft.headers, "Cookie", cookies);
-        }
         let job = Job {
             draft: draft.clone(),
             scopes,
@@ -519,6 +517,7 @@ impl State<'_> {
             },
             request_id: Some(item.item_id.clone()),
             submitted: Instant::now(),
+            jar: self.jar.for_exchange(),
         };
         let exchanged = execute::execute(job, Instant::now(), &self.local).await;
         let sent = exchanged.sent.clone().unwrap_or_else(|| Outgoing {
@@ -762,6 +761,7 @@ fn nothing(sent: Outgoing) -> Exchanged {
         phases: Phases::default(),
         redirects: Vec::new(),
         cookies: Vec::new(),
+        jar: Default::default(),
     }
 }
 
