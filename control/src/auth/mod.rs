@@ -5,10 +5,12 @@
 //! `oauth2_password_grant`). Turned into the headers and query parameters a request gets.
 //!
 //! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
-//! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `noauth`/`none`.
+//! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `digest` (signed per
+//! request, after the server's challenge; see [`digest`]), `noauth`/`none`.
 //! Every string may hold `{{variables}}`: render them first
 //! (`input::request::render_strings`).
 
+pub mod digest;
 pub mod jwt;
 pub mod oauth2;
 
@@ -34,6 +36,7 @@ pub enum Auth {
     },
     OAuth2(oauth2::Grant),
     Jwt(jwt::Jwt),
+    Digest(digest::Digest),
 }
 
 /// What auth adds to a request.
@@ -91,11 +94,12 @@ impl Auth {
                 Auth::OAuth2(oauth2::Grant::parse(&fields, &kind)?)
             }
             "jwt" => Auth::Jwt(jwt::Jwt::parse(&fields)?),
+            "digest" => Auth::Digest(digest::Digest::parse(&fields)?),
             other => {
                 return Err(FieldError::new(
                     "auth.type",
                     format!(
-                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, noauth)"
+                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, noauth)"
                     ),
                 ))
             }
@@ -123,6 +127,7 @@ impl Auth {
                 base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")),
             ],
             Auth::ApiKey { value, .. } => vec![value.clone()],
+            Auth::Digest(digest) => vec![digest.password().to_owned()],
             Auth::OAuth2(_) | Auth::Jwt(_) => Vec::new(),
         };
         values
@@ -131,7 +136,18 @@ impl Auth {
             .collect()
     }
 
-    /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2).
+    /// Refuses an auth that cannot give one set of credentials for every request of a
+    /// load run: digest, whose requests are each signed after the server's challenge.
+    pub fn check_under_load(&self) -> Result<(), FieldError> {
+        match self {
+            Auth::Digest(_) => Err(FieldError::new("auth.type", DIGEST_UNDER_LOAD)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2). Digest
+    /// has none to give once for every request (each is signed after the server's
+    /// challenge): an error, for the load paths that ask.
     pub fn local_credentials(&self) -> Option<Result<Credentials, AuthError>> {
         let header = |name: &str, value: String| Credentials {
             headers: vec![(name.to_owned(), value)],
@@ -157,10 +173,13 @@ impl Auth {
                 Ok(token) => header("Authorization", jwt.header_value(&token)),
                 Err(err) => return Some(Err(err)),
             },
+            Auth::Digest(_) => return Some(Err(AuthError(DIGEST_UNDER_LOAD.to_owned()))),
             Auth::OAuth2(_) => return None,
         }))
     }
 }
+
+const DIGEST_UNDER_LOAD: &str = "digest auth is signed per request after the server's challenge: it runs in design mode and `vayu collection run`, not under load";
 
 /// Postman keeps API-key settings as `key` (the name) and `value`; ATM as `key` (the value)
 /// and `header_name`.

@@ -83,6 +83,7 @@ pub fn execute(args: RequestArgs) -> ExitCode {
         request_id: None,
         submitted: Instant::now(),
         jar: Jar::default(),
+        auth_learned: Default::default(),
     };
     let Ok(outcome) = executor.execute_blocking(job) else {
         eprintln!("error: the request runtime stopped");

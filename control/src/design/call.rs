@@ -72,6 +72,7 @@ pub async fn call(
         request_id: settings.request_id.clone(),
         submitted,
         jar: Jar::default(),
+        auth_learned: Default::default(),
     };
     let start_time = now_ms();
     let outcome = executor.execute(job).await.map_err(|_| CallError::Gone)?;

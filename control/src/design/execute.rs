@@ -12,6 +12,7 @@ use vayu_engine::script::{self, TypedValues};
 use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
+use crate::auth::digest::Digest;
 use crate::auth::{Auth, AuthError, Credentials};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
@@ -29,6 +30,9 @@ pub struct Job {
     /// The cookie jar the exchange starts with (a collection run's; empty for a design
     /// request).
     pub jar: Jar,
+    /// Digest auth settings earlier challenges taught this request's auth definition (a
+    /// collection run's; empty for a design request).
+    pub auth_learned: BTreeMap<String, String>,
 }
 
 /// Milliseconds: the v0.3 `timing` object.
@@ -105,6 +109,11 @@ pub struct Outcome {
     pub script_values: ScriptValues,
     /// What the scripts asked of a collection run.
     pub flow: Flow,
+    /// Times the request was sent again to answer a digest auth challenge.
+    pub auth_replays: usize,
+    /// With digest auth: the settings challenges taught, for the next request with the
+    /// same auth definition.
+    pub auth_learned: Option<BTreeMap<String, String>>,
 }
 
 impl Outcome {
@@ -122,6 +131,8 @@ impl Outcome {
             globals_changed: false,
             script_values,
             flow: Flow::default(),
+            auth_replays: 0,
+            auth_learned: None,
         }
     }
 }
@@ -156,6 +167,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         request_id,
         submitted,
         jar,
+        auth_learned,
     } = job;
     let mut outcome = Outcome::starting(scopes, ScriptValues::default());
     let request_id = request_id.as_deref();
@@ -164,11 +176,28 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
     {
         return finish(outcome, Some(Failed::Script(failure)), submitted, picked_up);
     }
-    let outgoing = match prepare(&draft, &outcome.scopes, options, local).await {
-        Ok(outgoing) => outgoing,
-        Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
-    };
-    let result = exchange::exchange(outgoing.clone(), options, jar).await;
+    let (mut outgoing, mut digest) =
+        match prepare(&draft, &outcome.scopes, options, local, &auth_learned).await {
+            Ok(prepared) => prepared,
+            Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
+        };
+    let mut result = exchange::exchange(outgoing.clone(), options, jar).await;
+    // Digest auth: a challenge is answered by sending the request again, signed (at most
+    // MAX_AUTH_REPLAYS times, as Postman's runtime).
+    while let (Some(auth), Ok(response)) = (digest.as_mut(), &result) {
+        if outcome.auth_replays == MAX_AUTH_REPLAYS
+            || !auth.challenged(response.status, &response.headers)
+        {
+            break;
+        }
+        let jar = response.jar.clone();
+        if let Err(err) = sign_digest(&mut outgoing, auth) {
+            return finish(outcome, Some(Failed::Auth(err)), submitted, picked_up);
+        }
+        outcome.auth_replays += 1;
+        result = exchange::exchange(outgoing.clone(), options, jar).await;
+    }
+    outcome.auth_learned = digest.map(|auth| auth.learned());
     outcome.sent = Some(outgoing);
     let error = match result {
         Ok(response) => {
@@ -219,12 +248,19 @@ fn finish(
 
 /// Renders the draft (the one request pipeline, [`Draft::prepare`]) and applies its auth:
 /// the request ready for the wire.
+/// Most times one request is sent again to answer auth challenges (postman-runtime's
+/// `MAX_REPLAY_COUNT`).
+const MAX_AUTH_REPLAYS: usize = 3;
+
+/// The request for the wire, and its digest auth (signed once the realm and nonce are
+/// known; `learned` are the settings earlier challenges taught).
 async fn prepare(
     draft: &Draft,
     scopes: &Scopes,
     options: exchange::Options,
     local: &Local,
-) -> Result<Outgoing, Failed> {
+    learned: &BTreeMap<String, String>,
+) -> Result<(Outgoing, Option<Digest>), Failed> {
     let invalid = |field: &str, message: String| {
         Failed::Exchange(Failure::Invalid {
             field: field.to_owned(),
@@ -234,20 +270,47 @@ async fn prepare(
     let mut prepared = draft
         .prepare(&|text| scopes.render(text))
         .map_err(|err| invalid(&err.field, err.to_string()))?;
-    if let Some(auth) = prepared.auth.take() {
-        let credentials = credentials(&auth, options, local)
-            .await
-            .map_err(Failed::Auth)?;
-        prepared = prepared.with_credentials(credentials);
+    let mut digest = None;
+    match prepared.auth.take() {
+        Some(Auth::Digest(auth)) => digest = Some(auth.with_learned(learned)),
+        Some(auth) => {
+            let credentials = credentials(&auth, options, local)
+                .await
+                .map_err(Failed::Auth)?;
+            prepared = prepared.with_credentials(credentials);
+        }
+        None => {}
     }
     let url = url::Url::parse(&prepared.url)
         .map_err(|err| invalid("url", format!("`{}`: {err}", prepared.url)))?;
-    Ok(Outgoing {
+    let mut outgoing = Outgoing {
         method: prepared.method,
         url: url.to_string(),
         headers: prepared.headers,
         body: prepared.body,
-    })
+    };
+    if let Some(auth) = &digest {
+        sign_digest(&mut outgoing, auth).map_err(Failed::Auth)?;
+    }
+    Ok((outgoing, digest))
+}
+
+/// Signs `outgoing` with `auth` (its `Authorization` replaced), once the realm and nonce
+/// are known; until then it goes as it is.
+fn sign_digest(outgoing: &mut Outgoing, auth: &Digest) -> Result<(), AuthError> {
+    let url = url::Url::parse(&outgoing.url)
+        .map_err(|err| AuthError(format!("`{}`: {err}", outgoing.url)))?;
+    let uri = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    if let Some(value) = auth.authorization(&outgoing.method, &uri, &outgoing.body)? {
+        outgoing
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
+        outgoing.headers.push(("Authorization".to_owned(), value));
+    }
+    Ok(())
 }
 
 /// The credentials of `auth`; OAuth2 tokens come from the thread's cache.

@@ -392,12 +392,42 @@ pub fn effective_auth(
     path: &str,
     notes: &mut Notes,
 ) -> Option<Value> {
-    let declared = std::iter::once(request.auth.as_ref())
-        .chain(folders.iter().rev().map(|folder| folder.auth.as_ref()))
-        .chain(std::iter::once(collection.auth.as_ref()))
-        .flatten()
-        .find(|auth| auth_type(auth) != Some("inherit") && !auth.is_null())?;
+    let declared = match auth_owner(collection, folders, request)? {
+        AuthOwner::Request => request.auth.as_ref(),
+        AuthOwner::Folder(index) => folders.get(index).and_then(|folder| folder.auth.as_ref()),
+        AuthOwner::Collection => collection.auth.as_ref(),
+    }?;
     convert_auth(declared, path, notes)
+}
+
+/// The level of the tree whose auth a request uses (`folders` index from the top).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthOwner {
+    Request,
+    Folder(usize),
+    Collection,
+}
+
+/// Who declares the auth that applies to a request (see [`effective_auth`]); `None` when
+/// nothing on the way declares one.
+pub fn auth_owner(
+    collection: &Collection,
+    folders: &[&Item],
+    request: &Request,
+) -> Option<AuthOwner> {
+    let declares = |auth: Option<&Value>| {
+        auth.is_some_and(|auth| auth_type(auth) != Some("inherit") && !auth.is_null())
+    };
+    if declares(request.auth.as_ref()) {
+        return Some(AuthOwner::Request);
+    }
+    if let Some(index) = folders
+        .iter()
+        .rposition(|folder| declares(folder.auth.as_ref()))
+    {
+        return Some(AuthOwner::Folder(index));
+    }
+    declares(collection.auth.as_ref()).then_some(AuthOwner::Collection)
 }
 
 fn auth_type(auth: &Value) -> Option<&str> {
@@ -409,13 +439,13 @@ pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value
     let kind = auth_type(auth).unwrap_or_default().to_ascii_lowercase();
     match kind.as_str() {
         "noauth" | "" => None,
-        "bearer" | "basic" | "apikey" | "jwt" => Some(auth.clone()),
+        "bearer" | "basic" | "apikey" | "jwt" | "digest" => Some(auth.clone()),
         "oauth2" => oauth2(auth, path, notes),
         other => {
             notes.add(
                 path,
                 "auth",
-                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt): sent without auth"),
+                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt, digest): sent without auth"),
             );
             None
         }

@@ -83,6 +83,9 @@ impl Requests {
                 None => None,
             },
         };
+        if let Some(auth) = &auth {
+            auth.check_under_load()?;
+        }
         Ok(Requests {
             main,
             endpoints,
@@ -133,6 +136,9 @@ impl Requests {
 /// send text (each request's body is rendered from it): a body must be valid UTF-8.
 pub(crate) fn for_load(draft: &Draft, scopes: &Scopes) -> Result<Prepared, FieldError> {
     let prepared = draft.prepare(&|text| scopes.resolve(text))?;
+    if let Some(auth) = &prepared.auth {
+        auth.check_under_load()?;
+    }
     if std::str::from_utf8(&prepared.body).is_err() {
         return Err(FieldError::new(
             "body.content",

@@ -1,14 +1,16 @@
 //! Request auth helpers on the wire: bearer, basic and API key (header and query) in design
 //! mode; OAuth2 client credentials against a local token endpoint (token reused, then
 //! fetched again after `expires_in`); JWT HS256 verified with the secret; and auth applied
-//! once per load run by `POST /run`.
+//! once per load run by `POST /run`; digest answered after the server's challenge in
+//! design mode and refused under load.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
+use vayu_tests::echo::postman_echo;
 use vayu_tests::{Behaviour, Daemon, Reply, SeenRequest, TestServer};
 
 use crate::design::{design_ok, only_request};
-use crate::support::run_to_end;
+use crate::support::{assert_error, run_to_end};
 
 fn authorized(daemon: &Daemon, auth: Value) -> SeenRequest {
     let server = TestServer::start(Behaviour::Ok);
@@ -223,4 +225,49 @@ fn load_runs_refresh_an_expiring_oauth2_token() {
         seen.iter().all(|value| value.starts_with("Bearer tok")),
         "{seen:?}"
     );
+}
+
+#[test]
+fn digest_answers_the_challenge_once_and_is_refused_under_load() {
+    let daemon = Daemon::start();
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let url = format!("{}digest-auth?x=1", echo.url());
+    let digest =
+        json!({"type": "digest", "digest": {"username": "postman", "password": "password"}});
+    let doc = design_ok(&daemon, &json!({"url": url, "auth": digest}));
+    assert_eq!(doc["statusCode"], 200, "{doc}");
+    let seen = echo.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "the challenge, then the signed request: {seen:#?}"
+    );
+    assert_eq!(seen[0].header("authorization"), None);
+    let signed = seen[1].header("authorization").unwrap_or_default();
+    for part in [
+        "Digest username=\"postman\"",
+        "realm=\"Users\"",
+        "uri=\"/digest-auth?x=1\"",
+        "qop=auth",
+        "nc=00000001",
+    ] {
+        assert!(signed.contains(part), "{part} in {signed}");
+    }
+
+    let wrong = json!({"type": "digest", "digest": {"username": "postman", "password": "nope"}});
+    let doc = design_ok(&daemon, &json!({"url": url, "auth": wrong}));
+    assert_eq!(
+        doc["statusCode"], 401,
+        "a wrong password is not retried forever: {doc}"
+    );
+    assert_eq!(echo.seen().len(), 4, "one challenge and one signed try");
+
+    let before = echo.seen().len();
+    let answer = daemon.post_json(
+        "/run",
+        &json!({"url": url, "mode": "iterations", "iterations": 5, "concurrency": 1, "auth": digest}),
+    );
+    assert_error(&answer, 400, "INVALID_REQUEST", "digest under load");
+    assert!(answer.body.contains("digest"), "{}", answer.body);
+    assert_eq!(echo.seen().len(), before, "nothing sent");
 }

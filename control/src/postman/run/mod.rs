@@ -21,14 +21,14 @@ pub mod report;
 pub mod summary;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use vayu_engine::script::{ScriptInfo, TypedValues};
 
-use super::convert::{self, Files, Note, Notes};
+use super::convert::{self, AuthOwner, Files, Note, Notes};
 use super::model::{scalar, Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
@@ -92,6 +92,10 @@ struct Prepared {
     test: Vec<(String, String)>,
     /// `pm.execution.location`.
     location: Vec<String>,
+    /// Where the auth it uses is declared: the address of that request, folder or
+    /// collection, which outlive the run. Digest challenges teach the definition, as
+    /// postman-runtime keeps what they teach on the auth object itself.
+    auth_definition: usize,
 }
 
 /// Runs `collection`; `Err` when the run cannot start (a `--folder` that matches nothing,
@@ -125,6 +129,7 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         flow: Flow::default(),
         data_types: data::TypedRow::new(),
         deadline: options.timeout.map(|timeout| Instant::now() + timeout),
+        digest_learned: HashMap::new(),
     };
     let iterations = state.iterations;
     state.summary.cycles = iterations;
@@ -243,22 +248,32 @@ fn prepare(
         .chain(entry.folders.iter().map(|folder| folder.name.clone()))
         .chain(std::iter::once(entry.item.name.clone()))
         .collect();
-    let description = match entry
+    let request = entry
         .item
         .request
         .as_ref()
-        .map(|request| request.full().description)
-    {
-        Some(Some(Value::String(text))) => text,
-        Some(Some(Value::Object(described))) => described
+        .map(|request| request.full())
+        .unwrap_or_default();
+    let description = match &request.description {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Object(described)) => described
             .get("content")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned(),
         _ => String::new(),
     };
+    let auth_definition = match convert::auth_owner(collection, &entry.folders, &request) {
+        Some(AuthOwner::Request) => std::ptr::from_ref(entry.item) as usize,
+        Some(AuthOwner::Folder(index)) => entry
+            .folders
+            .get(index)
+            .map_or(0, |folder| std::ptr::from_ref(*folder) as usize),
+        Some(AuthOwner::Collection) | None => std::ptr::from_ref(collection) as usize,
+    };
     Prepared {
         entry_path: path.clone(),
+        auth_definition,
         item_id: entry.item.id.clone().unwrap_or_default(),
         description,
         draft,
@@ -408,6 +423,9 @@ struct State<'a> {
     data_types: data::TypedRow,
     /// When `--timeout` ends the run.
     deadline: Option<Instant>,
+    /// What digest challenges taught, by auth definition ([`Prepared::auth_definition`]):
+    /// the next request that inherits the same definition is signed at once.
+    digest_learned: HashMap<usize, BTreeMap<String, String>>,
 }
 
 /// Which script phase.
@@ -502,8 +520,8 @@ impl State<'_> {
         }
 
         // The request: the URL rendered now (scripts are done with the variables), with
-        // the run's jar (its cookies go unless the request sets its own; every hop,
-        // redirects included, updates it).
+        // the run's jar (its cookies go after the request's own; every hop, redirects
+        // included, updates it) and what digest challenges taught its auth.
         let scopes = outcome.scopes.clone();
         draft.url = convert::with_scheme(&scopes.render(&draft.url));
         let job = Job {
@@ -518,8 +536,23 @@ impl State<'_> {
             request_id: Some(item.item_id.clone()),
             submitted: Instant::now(),
             jar: self.jar.for_exchange(),
+            auth_learned: self
+                .digest_learned
+                .get(&item.auth_definition)
+                .cloned()
+                .unwrap_or_default(),
         };
         let exchanged = execute::execute(job, Instant::now(), &self.local).await;
+        if let Some(learned) = &exchanged.auth_learned {
+            self.digest_learned
+                .insert(item.auth_definition, learned.clone());
+        }
+        // A request sent again to answer a digest challenge is a request of the run, and
+        // newman's JSON report lists the item once more for it.
+        for _ in 0..exchanged.auth_replays {
+            self.summary.stats.requests.count(false);
+            execution.nested += 1;
+        }
         let sent = exchanged.sent.clone().unwrap_or_else(|| Outgoing {
             method: draft.method.clone(),
             url: draft.url.clone(),
