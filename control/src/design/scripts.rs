@@ -21,8 +21,14 @@ use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
 use crate::input::request::Draft;
 
-/// The design thread's sandbox (default limits: 32 MiB, 5 s per script).
-#[derive(Default)]
+/// The heap one design or collection-run script may use. postman-sandbox sets no limit of
+/// its own (a newman script has Node's default heap, about 2 GiB: postmanlabs/newman#2712),
+/// and its own crypto tests build two 500,000-word arrays; 512 MiB runs such scripts and
+/// still stops a runaway one long before it takes the process. Scripts under load keep the
+/// engine's smaller default: there every virtual user has a context.
+pub const DESIGN_MEMORY: usize = 512 << 20;
+
+/// The design thread's sandbox ([`DESIGN_MEMORY`], 5 s per script).
 pub struct Engine {
     sandbox: RefCell<Option<Sandbox>>,
     /// The sandbox's limits when it is built.
@@ -40,20 +46,34 @@ pub struct Sent {
     pub result: Result<Exchanged, String>,
 }
 
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            sandbox: RefCell::default(),
+            limits: Limits {
+                memory_bytes: DESIGN_MEMORY,
+                ..Limits::default()
+            },
+            insecure: false,
+            sent: None,
+        }
+    }
+}
+
 impl Engine {
     /// The engine of a collection run: it keeps the `pm.sendRequest` exchanges
     /// ([`Engine::take_sent`]); `insecure` accepts any TLS certificate; `time_limit` is each
     /// script's (None: the default).
     pub fn collection_run(insecure: bool, time_limit: Option<Duration>) -> Engine {
-        let defaults = Limits::default();
+        let design = Engine::default();
         Engine {
             insecure,
             limits: Limits {
-                time_limit: time_limit.unwrap_or(defaults.time_limit),
-                ..defaults
+                time_limit: time_limit.unwrap_or(design.limits.time_limit),
+                ..design.limits
             },
             sent: Some(RefCell::default()),
-            ..Engine::default()
+            ..design
         }
     }
 
