@@ -76,6 +76,63 @@ impl Jar {
         self.store.iter_unexpired().map(shown).collect()
     }
 
+    /// Takes in what one exchange did to a copy of this jar (`before` → `after`): the
+    /// cookies it set or replaced, and those it deleted. Exchanges that started side by
+    /// side from one jar (a script's `pm.sendRequest` calls) thus each leave their cookies.
+    pub fn absorb(&mut self, before: &Jar, after: &Jar) {
+        let key = |cookie: &cookie_store::Cookie<'_>| {
+            (
+                String::from(&cookie.domain),
+                String::from(&cookie.path),
+                cookie.name().to_owned(),
+            )
+        };
+        let set: Vec<&cookie_store::Cookie<'static>> = after
+            .store
+            .iter_any()
+            .filter(|cookie| {
+                let (domain, path, name) = key(cookie);
+                before.store.get_any(&domain, &path, &name) != Some(*cookie)
+            })
+            .collect();
+        let deleted: Vec<_> = before
+            .store
+            .iter_any()
+            .map(key)
+            .filter(|(domain, path, name)| !after.store.contains_any(domain, path, name))
+            .collect();
+        if set.is_empty() && deleted.is_empty() {
+            return;
+        }
+        let replaced: Vec<_> = set.iter().map(|cookie| key(cookie)).collect();
+        let kept = self.store.iter_any().filter(|cookie| {
+            let at = key(cookie);
+            !deleted.contains(&at) && !replaced.contains(&at)
+        });
+        let cookies = kept
+            .chain(set)
+            .cloned()
+            .map(Ok::<_, std::convert::Infallible>);
+        let Ok(store) = CookieStore::from_cookies(cookies, false);
+        self.store = store;
+    }
+
+    /// Every cookie, as scripts see them (`pm.cookies.jar()`).
+    pub fn script_cookies(&self) -> Vec<vayu_engine::script::Cookie> {
+        self.cookies()
+            .into_iter()
+            .map(|cookie| vayu_engine::script::Cookie {
+                name: cookie.name,
+                value: cookie.value,
+                domain: Some(cookie.domain),
+                path: Some(cookie.path),
+                expires: cookie.expires,
+                http_only: cookie.http_only,
+                secure: cookie.secure,
+            })
+            .collect()
+    }
+
     /// The unexpired cookies as [`Jar::cookies`] gives them, with what a serialized jar
     /// also keeps: whether each is host-only, its `Max-Age` in seconds, its `Expires`.
     pub fn stored(&self) -> Vec<Stored> {
@@ -311,5 +368,29 @@ mod tests {
         jar.store("not a url", ["a=1"]);
         assert!(jar.cookies().is_empty());
         assert_eq!(jar.header_for("not a url"), None);
+    }
+
+    #[test]
+    fn exchanges_that_started_together_each_leave_their_cookies() {
+        let url = "http://h.test/";
+        let start = jar(url, &["kept=1", "gone=2", "old=3"]);
+        let mut first = start.clone();
+        first.store(url, ["a=1", "gone=; Max-Age=0"]);
+        let mut second = start.clone();
+        second.store(url, ["b=2", "old=4"]);
+        let mut shared = start.clone();
+        shared.absorb(&start, &first);
+        shared.absorb(&start, &second);
+        let mut seen: Vec<String> = shared
+            .cookies()
+            .into_iter()
+            .map(|cookie| format!("{}={}", cookie.name, cookie.value))
+            .collect();
+        seen.sort();
+        assert_eq!(seen, ["a=1", "b=2", "kept=1", "old=4"]);
+        let untouched = start.clone();
+        shared.absorb(&start, &untouched);
+        assert_eq!(shared.cookies().len(), 4, "no change, nothing lost");
+        assert_eq!(names(&start), ["kept", "gone", "old"]);
     }
 }

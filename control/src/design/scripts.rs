@@ -37,6 +37,10 @@ pub struct Engine {
     insecure: bool,
     /// The `pm.sendRequest` exchanges, kept for a collection run's report (None: not kept).
     sent: Option<RefCell<Vec<Sent>>>,
+    /// The run's cookie jar while a collection run lends it ([`Engine::lend_jar`]):
+    /// `pm.sendRequest` sends its cookies and keeps what responses set, as in newman.
+    /// Without one, each `pm.sendRequest` starts with an empty jar.
+    jar: RefCell<Option<Jar>>,
 }
 
 /// One `pm.sendRequest` exchange: the request, and its response or error.
@@ -56,6 +60,7 @@ impl Default for Engine {
             },
             insecure: false,
             sent: None,
+            jar: RefCell::default(),
         }
     }
 }
@@ -75,6 +80,17 @@ impl Engine {
             sent: Some(RefCell::default()),
             ..design
         }
+    }
+
+    /// Lends the run's jar to the scripts that run next; [`Engine::take_jar`] gives it
+    /// back with what their `pm.sendRequest` calls left in it.
+    pub fn lend_jar(&self, jar: Jar) {
+        *self.jar.borrow_mut() = Some(jar);
+    }
+
+    /// The jar lent by [`Engine::lend_jar`], if any.
+    pub fn take_jar(&self) -> Option<Jar> {
+        self.jar.borrow_mut().take()
     }
 
     /// The `pm.sendRequest` exchanges since the last call, in the order they ended.
@@ -105,16 +121,30 @@ impl Engine {
                     if waiting.calls.is_empty() {
                         monoio::time::sleep(waiting.timer.unwrap_or_default()).await;
                     }
+                    // Requests sent together start from the same jar; each one's cookies
+                    // are then taken in, and every reply shows the jar after them all.
+                    let before = self.jar.borrow().clone();
                     let sends = waiting
                         .calls
                         .into_iter()
-                        .map(|call| send(call, self.insecure));
+                        .map(|call| send(call, self.insecure, before.clone().unwrap_or_default()));
                     let done = futures_util::future::join_all(sends).await;
                     let mut replies = Vec::with_capacity(done.len());
                     for (reply, sent) in done {
+                        if let (Some(jar), Some(before), Ok(exchanged)) =
+                            (self.jar.borrow_mut().as_mut(), &before, &sent.result)
+                        {
+                            jar.absorb(before, &exchanged.jar);
+                        }
                         replies.push(reply);
                         if let Some(log) = &self.sent {
                             log.borrow_mut().push(sent);
+                        }
+                    }
+                    if let Some(jar) = self.jar.borrow().as_ref() {
+                        let cookies = jar.script_cookies();
+                        for reply in &mut replies {
+                            reply.cookie_jar = Some(cookies.clone());
                         }
                     }
                     progress = sandbox.resume(ctx, &replies);
@@ -126,8 +156,9 @@ impl Engine {
     }
 }
 
-/// One `pm.sendRequest` through the design client (redirects followed, its own timeout).
-async fn send(call: HttpCall, insecure: bool) -> (HttpReply, Sent) {
+/// One `pm.sendRequest` through the design client (redirects followed, its own timeout),
+/// starting with the cookies of `jar`.
+async fn send(call: HttpCall, insecure: bool, jar: Jar) -> (HttpReply, Sent) {
     let outgoing = Outgoing {
         method: call.method,
         url: call.url,
@@ -140,12 +171,13 @@ async fn send(call: HttpCall, insecure: bool) -> (HttpReply, Sent) {
         max_redirects: 10,
         insecure,
     };
-    let result = exchange::exchange(outgoing.clone(), options, Jar::default())
+    let result = exchange::exchange(outgoing.clone(), options, jar)
         .await
         .map_err(|failure| failure.to_string());
     let reply = HttpReply {
         id: call.id,
         result: result.as_ref().map(script_response).map_err(Clone::clone),
+        cookie_jar: None,
     };
     (
         reply,

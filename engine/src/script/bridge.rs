@@ -91,35 +91,40 @@ pub(super) fn input(
         response: response.map(response_input),
         cookie_jar: &ctx.cookie_jar,
     };
-    serde_json::to_string(&input).map_err(|e| {
-        ScriptError::new(
-            ScriptErrorKind::Runtime,
-            format!("cannot pass the context to the script: {e}"),
-        )
-    })
+    json(&input, "the context")
 }
 
 /// A `pm.sendRequest` answer as the prelude's `deliver` takes it.
 pub(super) fn reply(reply: &HttpReply) -> Result<Reply, ScriptError> {
-    match &reply.result {
-        Err(error) => Ok(Reply {
+    let jar = match &reply.cookie_jar {
+        Some(jar) => Some(json(jar, "the cookie jar")?),
+        None => None,
+    };
+    Ok(match &reply.result {
+        Err(error) => Reply {
             id: reply.id,
             error: Some(error.clone()),
             response: String::new(),
             body: String::new(),
-        }),
-        Ok(response) => Ok(Reply {
+            jar,
+        },
+        Ok(response) => Reply {
             id: reply.id,
             error: None,
-            response: serde_json::to_string(&response_input(response)).map_err(|e| {
-                ScriptError::new(
-                    ScriptErrorKind::Runtime,
-                    format!("cannot pass a response to the script: {e}"),
-                )
-            })?,
+            response: json(&response_input(response), "a response")?,
             body: String::from_utf8_lossy(&response.body).into_owned(),
-        }),
-    }
+            jar,
+        },
+    })
+}
+
+fn json<T: Serialize>(value: &T, what: &str) -> Result<String, ScriptError> {
+    serde_json::to_string(value).map_err(|e| {
+        ScriptError::new(
+            ScriptErrorKind::Runtime,
+            format!("cannot pass {what} to the script: {e}"),
+        )
+    })
 }
 
 fn response_input(r: &ScriptResponse) -> ResponseInput<'_> {

@@ -290,6 +290,7 @@ impl Engine {
                     reply.error.as_deref(),
                     reply.response.as_str(),
                     reply.body.as_str(),
+                    reply.jar.as_deref(),
                 ))?;
                 run_jobs(js, clock)
             }))
@@ -322,6 +323,8 @@ pub(super) struct Reply {
     pub error: Option<String>,
     pub response: String,
     pub body: String,
+    /// The run's jar after the exchange, as JSON (see [`super::HttpReply::cookie_jar`]).
+    pub jar: Option<String>,
 }
 
 /// The hooks of this context.

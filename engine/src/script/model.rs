@@ -265,4 +265,8 @@ pub struct HttpReply {
     pub id: u64,
     /// The response (its `cookies` are what the script sees as `res.cookies`).
     pub result: Result<ScriptResponse, String>,
+    /// The run's cookie jar after this exchange, when the request went through it (a
+    /// collection run's `pm.sendRequest` shares the run's jar): `pm.cookies.jar()` reads it
+    /// from then on. `None` leaves the script's jar as it was.
+    pub cookie_jar: Option<Vec<Cookie>>,
 }

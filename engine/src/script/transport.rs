@@ -19,6 +19,7 @@ pub fn send(call: &HttpCall) -> HttpReply {
     HttpReply {
         id: call.id,
         result: exchange(call),
+        cookie_jar: None,
     }
 }
 

@@ -184,6 +184,7 @@ fn a_waiting_run_hands_its_requests_to_the_caller() {
     let reply = HttpReply {
         id: call.id,
         result: Ok(json_response(201, "made")),
+        cookie_jar: None,
     };
     let Progress::Done(done) = sandbox.resume(&mut ctx, &[reply]) else {
         panic!("the run should be over");

@@ -26,7 +26,12 @@ impl Jar {
 
     /// Keeps the jar an exchange ended with.
     pub fn store(&mut self, exchanged: &Exchanged) {
-        self.inner = exchanged.jar.clone();
+        self.set(exchanged.jar.clone());
+    }
+
+    /// Keeps `jar` (the one lent to scripts, with their `pm.sendRequest` cookies).
+    pub fn set(&mut self, jar: cookies::Jar) {
+        self.inner = jar;
     }
 
     /// The `Cookie` header for a request to `url`, if any cookie matches.
@@ -52,19 +57,7 @@ impl Jar {
 impl Jar {
     /// Every cookie, as scripts see them (`pm.cookies.jar()`).
     pub fn script_cookies(&self) -> Vec<script::Cookie> {
-        self.inner
-            .cookies()
-            .into_iter()
-            .map(|cookie| script::Cookie {
-                name: cookie.name,
-                value: cookie.value,
-                domain: Some(cookie.domain),
-                path: Some(cookie.path),
-                expires: cookie.expires,
-                http_only: cookie.http_only,
-                secure: cookie.secure,
-            })
-            .collect()
+        self.inner.script_cookies()
     }
 
     /// The jar becomes what a script left (`pm.cookies.jar()` changes). A cookie comes

@@ -487,6 +487,7 @@ impl State<'_> {
             |state: &Self| state.options.bail && state.summary.failures.len() > failures_before;
 
         self.summary.stats.prerequests.count(false);
+        self.local.scripts.lend_jar(self.jar.for_exchange());
         for (owner, source) in &item.pre {
             if source.trim().is_empty() {
                 // Nothing to run, but newman counts it.
@@ -588,6 +589,7 @@ impl State<'_> {
 
         self.summary.stats.tests.count(false);
         outcome.script_values.cookie_jar = self.jar.script_cookies();
+        self.local.scripts.lend_jar(self.jar.for_exchange());
         for (owner, source) in &item.test {
             if source.trim().is_empty() {
                 self.script_ran(Phase::Test, Ok(()), &[], &mut execution);
@@ -632,8 +634,12 @@ impl State<'_> {
         typed
     }
 
-    /// Takes what scripts did to the cookie jar (`pm.cookies.jar()`).
+    /// Takes what scripts did to the cookie jar: the lent jar with their `pm.sendRequest`
+    /// cookies, then their own `pm.cookies.jar()` changes.
     fn jar_from_scripts(&mut self, outcome: &mut Outcome) {
+        if let Some(jar) = self.local.scripts.take_jar() {
+            self.jar.set(jar);
+        }
         let values = &mut outcome.script_values;
         if std::mem::take(&mut values.jar_changed) {
             self.jar.replace(&values.cookie_jar);

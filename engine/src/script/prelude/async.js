@@ -62,10 +62,13 @@ function pending() {
 }
 
 // A response (or the error) for request `id`: its callback runs, or its promise settles.
-function deliver(id, error, json, body) {
+function deliver(id, error, json, body, jar) {
     const waiter = state.waiting.get(id);
     if (waiter === undefined) { return; }
     state.waiting.delete(id);
+    // The request went through the run's jar: the script's jar is that one from now on
+    // (not a change of the script's own, so not written back unless the script changes it).
+    if (jar !== null && jar !== undefined) { state.jar = parse(jar); }
     if (error !== null && error !== undefined) {
         // postman-sandbox hands the callback an empty Response along with the error.
         waiter(new Error(error), new Response({ headers: [], cookies: [], responseSize: 0 }, ''));
