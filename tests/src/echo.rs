@@ -12,6 +12,7 @@
 //! | `/cookies` | `{cookies}` from the request's `Cookie` header |
 //! | `/basic-auth` | `{authenticated}` for `postman:password`, else 401 |
 //! | `/digest-auth` | `{authenticated}` for a valid MD5 digest of `postman:password` in realm `Users`, else 401 with the challenge |
+//! | `/oauth1` | `{status: "pass", message}` for a valid OAuth 1.0a HMAC-SHA1 signature of postman-echo's consumer, else 401 with the base string |
 //! | `/redirect-to?url=U[&status_code=N]` | a redirect to U |
 //! | `/delay/N` | `{delay: N}` after N seconds (at most 10) |
 //! | `/gzip`, `/deflate` | `{gzipped\|deflated: true, headers, method}`, `Content-Encoding: gzip\|deflate` (stored blocks) |
@@ -95,6 +96,7 @@ fn route(request: &SeenRequest) -> Reply {
                 Reply::new(401, "Unauthorized")
             }
         }
+        "/oauth1" => oauth1_reply(request, host, path, &args),
         "/digest-auth" => {
             if request
                 .header("authorization")
@@ -272,55 +274,103 @@ fn digest_valid(value: &str, method: &str) -> bool {
     get("response").eq_ignore_ascii_case(&expected)
 }
 
-/// MD5 (RFC 1321) as lowercase hex.
+/// MD5 as lowercase hex.
 fn md5_hex(data: &[u8]) -> String {
-    const S: [u32; 64] = [
-        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
-        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
-        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-    ];
-    let k: Vec<u32> = (0..64)
-        .map(|i: i32| (f64::from(i + 1).sin().abs() * 4_294_967_296.0) as u32)
-        .collect();
-    let mut message = data.to_vec();
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    message.extend(((data.len() as u64).wrapping_mul(8)).to_le_bytes());
-    let mut state: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
-    for block in message.chunks(64) {
-        let words: Vec<u32> = block
-            .chunks(4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-            .collect();
-        let [mut a, mut b, mut c, mut d] = state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let rotated = a
-                .wrapping_add(f)
-                .wrapping_add(k[i])
-                .wrapping_add(words[g])
-                .rotate_left(S[i]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(rotated);
-        }
-        for (total, part) in state.iter_mut().zip([a, b, c, d]) {
-            *total = total.wrapping_add(part);
-        }
-    }
-    state
+    use md5::Digest;
+    md5::Md5::digest(data)
         .iter()
-        .flat_map(|word| word.to_le_bytes())
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+/// postman-echo's OAuth 1.0a consumer (its documentation's key and secret).
+const OAUTH1_CONSUMER: (&str, &str) = ("RKCGzna7bv9YD57c", "D+EdQ-gs$-%@2Nu7");
+
+/// `/oauth1`: checks an HMAC-SHA1 signature (RFC 5849 §3.4) made with
+/// [`OAUTH1_CONSUMER`] and no token secret, the parameters from the `Authorization` header,
+/// the query and a form body; answers as postman-echo does.
+fn oauth1_reply(
+    request: &SeenRequest,
+    host: &str,
+    path: &str,
+    query: &[(String, String)],
+) -> Reply {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let encode = |text: &str| {
+        const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
+    };
+    let mut params: Vec<(String, String)> = query.to_vec();
+    if let Some(header) = request
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("OAuth "))
+    {
+        for part in header.split(',') {
+            if let Some((name, value)) = part.trim().split_once('=') {
+                if name != "realm" {
+                    params.push((decode(name), decode(value.trim_matches('"'))));
+                }
+            }
+        }
+    }
+    let form = request
+        .header("content-type")
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        params.extend(pairs(&String::from_utf8_lossy(&request.body)));
+    }
+    let given = params
+        .iter()
+        .find(|(name, _)| name == "oauth_signature")
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default();
+    let mut encoded: Vec<String> = params
+        .iter()
+        .filter(|(name, _)| name != "oauth_signature")
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect();
+    encoded.sort();
+    let normalized = encoded.join("&");
+    let base_uri = format!("http://{}{path}", host.to_ascii_lowercase());
+    let base_string = format!(
+        "{}&{}&{}",
+        request.method,
+        encode(&base_uri),
+        encode(&normalized)
+    );
+    let signing_key = format!("{}&", encode(OAUTH1_CONSUMER.1));
+    let expected = Hmac::<sha1::Sha1>::new_from_slice(signing_key.as_bytes())
+        .map(|mut mac| {
+            mac.update(base_string.as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        })
+        .unwrap_or_default();
+    let consumer = params
+        .iter()
+        .any(|(name, value)| name == "oauth_consumer_key" && value == OAUTH1_CONSUMER.0);
+    if consumer && !given.is_empty() && given == expected {
+        json_reply(
+            200,
+            json!({"status": "pass", "message": "OAuth-1.0a signature verification was successful"}),
+        )
+    } else {
+        json_reply(
+            401,
+            json!({
+                "status": "fail",
+                "message": "HMAC-SHA1 verification failed",
+                "base_uri": base_uri,
+                "normalized_param_string": normalized,
+                "base_string": base_string,
+                "signing_key": signing_key,
+            }),
+        )
+    }
 }
 
 /// `data` as a gzip member of stored (uncompressed) deflate blocks (RFC 1952).

@@ -214,7 +214,7 @@ impl Digest {
             }
         }
         if taught.iter().any(|(name, _)| *name == "qop") || !self.get("qop").is_empty() {
-            taught.push(("clientNonce", client_nonce()));
+            taught.push(("clientNonce", super::random_text(8)));
             taught.push(("nonceCount", "00000001".to_owned()));
         }
         if taught.iter().all(|(name, _)| !self.get(name).is_empty()) {
@@ -237,22 +237,6 @@ fn quoted(challenge: &str, name: &str) -> String {
         .and_then(|at| challenge[at + pattern.len()..].split('"').next())
         .unwrap_or_default()
         .to_owned()
-}
-
-/// Eight random letters and digits (Postman's client nonce).
-fn client_nonce() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.subsec_nanos());
-        bytes = u64::from(nanos).to_le_bytes();
-    }
-    bytes
-        .iter()
-        .map(|byte| char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()]))
-        .collect()
 }
 
 fn hex<D: sha2::Digest>(data: &[u8]) -> String {

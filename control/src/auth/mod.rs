@@ -6,12 +6,14 @@
 //!
 //! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
 //! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `digest` (signed per
-//! request, after the server's challenge; see [`digest`]), `noauth`/`none`.
+//! request, after the server's challenge; see [`digest`]), `oauth1` (OAuth 1.0a, signed
+//! per request; see [`oauth1`]), `noauth`/`none`.
 //! Every string may hold `{{variables}}`: render them first
 //! (`input::request::render_strings`).
 
 pub mod digest;
 pub mod jwt;
+pub mod oauth1;
 pub mod oauth2;
 
 use base64::Engine;
@@ -37,6 +39,7 @@ pub enum Auth {
     OAuth2(oauth2::Grant),
     Jwt(jwt::Jwt),
     Digest(digest::Digest),
+    OAuth1(oauth1::OAuth1),
 }
 
 /// What auth adds to a request.
@@ -95,11 +98,12 @@ impl Auth {
             }
             "jwt" => Auth::Jwt(jwt::Jwt::parse(&fields)?),
             "digest" => Auth::Digest(digest::Digest::parse(&fields)?),
+            "oauth1" => Auth::OAuth1(oauth1::OAuth1::parse(&fields)?),
             other => {
                 return Err(FieldError::new(
                     "auth.type",
                     format!(
-                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, noauth)"
+                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, oauth1, noauth)"
                     ),
                 ))
             }
@@ -128,6 +132,7 @@ impl Auth {
             ],
             Auth::ApiKey { value, .. } => vec![value.clone()],
             Auth::Digest(digest) => vec![digest.password().to_owned()],
+            Auth::OAuth1(oauth1) => oauth1.secrets(),
             Auth::OAuth2(_) | Auth::Jwt(_) => Vec::new(),
         };
         values
@@ -137,17 +142,26 @@ impl Auth {
     }
 
     /// Refuses an auth that cannot give one set of credentials for every request of a
-    /// load run: digest, whose requests are each signed after the server's challenge.
+    /// load run: digest and OAuth 1.0a, whose requests are each signed as they are sent.
     pub fn check_under_load(&self) -> Result<(), FieldError> {
+        match self.signed_per_request() {
+            Some(why) => Err(FieldError::new("auth.type", why)),
+            None => Ok(()),
+        }
+    }
+
+    /// Why this auth signs each request as it is sent, if it does.
+    fn signed_per_request(&self) -> Option<&'static str> {
         match self {
-            Auth::Digest(_) => Err(FieldError::new("auth.type", DIGEST_UNDER_LOAD)),
-            _ => Ok(()),
+            Auth::Digest(_) => Some("digest auth is signed per request after the server's challenge: it runs in design mode and `vayu collection run`, not under load"),
+            Auth::OAuth1(_) => Some("oauth1 signs each request with its own nonce and timestamp: it runs in design mode and `vayu collection run`, not under load"),
+            _ => None,
         }
     }
 
     /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2). Digest
-    /// has none to give once for every request (each is signed after the server's
-    /// challenge): an error, for the load paths that ask.
+    /// and OAuth 1.0a have none to give once for every request: an error, for the load
+    /// paths that ask.
     pub fn local_credentials(&self) -> Option<Result<Credentials, AuthError>> {
         let header = |name: &str, value: String| Credentials {
             headers: vec![(name.to_owned(), value)],
@@ -173,13 +187,33 @@ impl Auth {
                 Ok(token) => header("Authorization", jwt.header_value(&token)),
                 Err(err) => return Some(Err(err)),
             },
-            Auth::Digest(_) => return Some(Err(AuthError(DIGEST_UNDER_LOAD.to_owned()))),
+            Auth::Digest(_) | Auth::OAuth1(_) => {
+                let why = self.signed_per_request().unwrap_or_default();
+                return Some(Err(AuthError(why.to_owned())));
+            }
             Auth::OAuth2(_) => return None,
         }))
     }
 }
 
-const DIGEST_UNDER_LOAD: &str = "digest auth is signed per request after the server's challenge: it runs in design mode and `vayu collection run`, not under load";
+/// `length` random letters and digits (nonces).
+fn random_text(length: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut bytes = vec![0u8; length];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        let clock = nanos.to_le_bytes();
+        for (at, byte) in bytes.iter_mut().enumerate() {
+            *byte = clock[at % clock.len()];
+        }
+    }
+    bytes
+        .iter()
+        .map(|byte| char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()]))
+        .collect()
+}
 
 /// Postman keeps API-key settings as `key` (the name) and `value`; ATM as `key` (the value)
 /// and `header_name`.

@@ -13,7 +13,7 @@ use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
 use crate::auth::digest::Digest;
-use crate::auth::{Auth, AuthError, Credentials};
+use crate::auth::{oauth1, Auth, AuthError, Credentials};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
 
@@ -271,8 +271,10 @@ async fn prepare(
         .prepare(&|text| scopes.render(text))
         .map_err(|err| invalid(&err.field, err.to_string()))?;
     let mut digest = None;
+    let mut oauth1 = None;
     match prepared.auth.take() {
         Some(Auth::Digest(auth)) => digest = Some(auth.with_learned(learned)),
+        Some(Auth::OAuth1(auth)) => oauth1 = Some(auth),
         Some(auth) => {
             let credentials = credentials(&auth, options, local)
                 .await
@@ -281,8 +283,17 @@ async fn prepare(
         }
         None => {}
     }
-    let url = url::Url::parse(&prepared.url)
+    let mut url = url::Url::parse(&prepared.url)
         .map_err(|err| invalid("url", format!("`{}`: {err}", prepared.url)))?;
+    if let Some(auth) = oauth1 {
+        auth.sign(oauth1::Request {
+            method: &prepared.method,
+            url: &mut url,
+            headers: &mut prepared.headers,
+            body: &mut prepared.body,
+        })
+        .map_err(Failed::Auth)?;
+    }
     let mut outgoing = Outgoing {
         method: prepared.method,
         url: url.to_string(),

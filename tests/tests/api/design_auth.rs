@@ -271,3 +271,47 @@ fn digest_answers_the_challenge_once_and_is_refused_under_load() {
     assert!(answer.body.contains("digest"), "{}", answer.body);
     assert_eq!(echo.seen().len(), before, "nothing sent");
 }
+
+#[test]
+fn oauth1_signs_each_design_request_and_is_refused_under_load() {
+    let daemon = Daemon::start();
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let url = format!("{}oauth1?q=a%20b", echo.url());
+    let oauth1 = json!({"type": "oauth1", "oauth1": {
+        "consumerKey": "RKCGzna7bv9YD57c", "consumerSecret": "D+EdQ-gs$-%@2Nu7",
+        "signatureMethod": "HMAC-SHA1", "addParamsToHeader": true
+    }});
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let doc = design_ok(&daemon, &json!({"url": url, "auth": oauth1}));
+        assert_eq!(doc["statusCode"], 200, "{doc}");
+        let seen = echo.seen();
+        let header = seen
+            .last()
+            .and_then(|seen| seen.header("authorization"))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            header.starts_with("OAuth oauth_consumer_key=\"RKCGzna7bv9YD57c\""),
+            "{header}"
+        );
+        nonces.push(
+            header
+                .split("oauth_nonce=")
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    assert_ne!(nonces[0], nonces[1], "a fresh nonce per request");
+
+    let answer = daemon.post_json(
+        "/run",
+        &json!({"url": url, "mode": "iterations", "iterations": 5, "concurrency": 1, "auth": oauth1}),
+    );
+    assert_eq!(
+        assert_error(&answer, 400, "INVALID_REQUEST", "oauth1 under load").as_deref(),
+        Some("auth.type")
+    );
+    assert_eq!(echo.seen().len(), 2, "nothing sent under load");
+}
