@@ -196,6 +196,27 @@ impl Auth {
     }
 }
 
+/// The parts of a request that an auth signing each request reads and may change.
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// The absolute URL; signing may add to or re-encode its query.
+    pub url: &'a mut url::Url,
+    pub headers: &'a mut Vec<(String, String)>,
+    /// The body as sent; a form body may gain parameters.
+    pub body: &'a mut Vec<u8>,
+}
+
+/// RFC 3986 §2.3 encoding: everything but the unreserved characters (what OAuth 1.0a and
+/// AWS Signature Version 4 sign).
+fn rfc3986(text: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
+}
+
 /// `length` random letters and digits (nonces).
 fn random_text(length: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

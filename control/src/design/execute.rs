@@ -13,7 +13,7 @@ use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
 use crate::auth::digest::Digest;
-use crate::auth::{oauth1, Auth, AuthError, Credentials};
+use crate::auth::{self, Auth, AuthError, Credentials};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
 
@@ -286,7 +286,7 @@ async fn prepare(
     let mut url = url::Url::parse(&prepared.url)
         .map_err(|err| invalid("url", format!("`{}`: {err}", prepared.url)))?;
     if let Some(auth) = oauth1 {
-        auth.sign(oauth1::Request {
+        auth.sign(auth::Request {
             method: &prepared.method,
             url: &mut url,
             headers: &mut prepared.headers,
