@@ -7,10 +7,12 @@
 //! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
 //! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `digest` (signed per
 //! request, after the server's challenge; see [`digest`]), `oauth1` (OAuth 1.0a, signed
-//! per request; see [`oauth1`]), `noauth`/`none`.
+//! per request; see [`oauth1`]), `awsv4` (AWS Signature Version 4, signed per request;
+//! see [`aws4`]), `noauth`/`none`.
 //! Every string may hold `{{variables}}`: render them first
 //! (`input::request::render_strings`).
 
+pub mod aws4;
 pub mod digest;
 pub mod jwt;
 pub mod oauth1;
@@ -40,6 +42,7 @@ pub enum Auth {
     Jwt(jwt::Jwt),
     Digest(digest::Digest),
     OAuth1(oauth1::OAuth1),
+    AwsV4(aws4::AwsV4),
 }
 
 /// What auth adds to a request.
@@ -99,11 +102,12 @@ impl Auth {
             "jwt" => Auth::Jwt(jwt::Jwt::parse(&fields)?),
             "digest" => Auth::Digest(digest::Digest::parse(&fields)?),
             "oauth1" => Auth::OAuth1(oauth1::OAuth1::parse(&fields)?),
+            "awsv4" => Auth::AwsV4(aws4::AwsV4::parse(&fields)?),
             other => {
                 return Err(FieldError::new(
                     "auth.type",
                     format!(
-                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, oauth1, noauth)"
+                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, oauth1, awsv4, noauth)"
                     ),
                 ))
             }
@@ -133,6 +137,7 @@ impl Auth {
             Auth::ApiKey { value, .. } => vec![value.clone()],
             Auth::Digest(digest) => vec![digest.password().to_owned()],
             Auth::OAuth1(oauth1) => oauth1.secrets(),
+            Auth::AwsV4(aws) => aws.secrets(),
             Auth::OAuth2(_) | Auth::Jwt(_) => Vec::new(),
         };
         values
@@ -155,13 +160,14 @@ impl Auth {
         match self {
             Auth::Digest(_) => Some("digest auth is signed per request after the server's challenge: it runs in design mode and `vayu collection run`, not under load"),
             Auth::OAuth1(_) => Some("oauth1 signs each request with its own nonce and timestamp: it runs in design mode and `vayu collection run`, not under load"),
+            Auth::AwsV4(_) => Some("awsv4 signs each request at its own time: it runs in design mode and `vayu collection run`, not under load"),
             _ => None,
         }
     }
 
-    /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2). Digest
-    /// and OAuth 1.0a have none to give once for every request: an error, for the load
-    /// paths that ask.
+    /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2). Digest,
+    /// OAuth 1.0a and AWS Signature Version 4 have none to give once for every request: an
+    /// error, for the load paths that ask.
     pub fn local_credentials(&self) -> Option<Result<Credentials, AuthError>> {
         let header = |name: &str, value: String| Credentials {
             headers: vec![(name.to_owned(), value)],
@@ -187,7 +193,7 @@ impl Auth {
                 Ok(token) => header("Authorization", jwt.header_value(&token)),
                 Err(err) => return Some(Err(err)),
             },
-            Auth::Digest(_) | Auth::OAuth1(_) => {
+            Auth::Digest(_) | Auth::OAuth1(_) | Auth::AwsV4(_) => {
                 let why = self.signed_per_request().unwrap_or_default();
                 return Some(Err(AuthError(why.to_owned())));
             }

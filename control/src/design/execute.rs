@@ -271,10 +271,10 @@ async fn prepare(
         .prepare(&|text| scopes.render(text))
         .map_err(|err| invalid(&err.field, err.to_string()))?;
     let mut digest = None;
-    let mut oauth1 = None;
+    let mut signer = None;
     match prepared.auth.take() {
         Some(Auth::Digest(auth)) => digest = Some(auth.with_learned(learned)),
-        Some(Auth::OAuth1(auth)) => oauth1 = Some(auth),
+        Some(auth @ (Auth::OAuth1(_) | Auth::AwsV4(_))) => signer = Some(auth),
         Some(auth) => {
             let credentials = credentials(&auth, options, local)
                 .await
@@ -285,14 +285,16 @@ async fn prepare(
     }
     let mut url = url::Url::parse(&prepared.url)
         .map_err(|err| invalid("url", format!("`{}`: {err}", prepared.url)))?;
-    if let Some(auth) = oauth1 {
-        auth.sign(auth::Request {
-            method: &prepared.method,
-            url: &mut url,
-            headers: &mut prepared.headers,
-            body: &mut prepared.body,
-        })
-        .map_err(Failed::Auth)?;
+    let request = auth::Request {
+        method: &prepared.method,
+        url: &mut url,
+        headers: &mut prepared.headers,
+        body: &mut prepared.body,
+    };
+    match signer {
+        Some(Auth::OAuth1(oauth1)) => oauth1.sign(request).map_err(Failed::Auth)?,
+        Some(Auth::AwsV4(aws)) => aws.sign(request),
+        _ => {}
     }
     let mut outgoing = Outgoing {
         method: prepared.method,

@@ -315,3 +315,46 @@ fn oauth1_signs_each_design_request_and_is_refused_under_load() {
     );
     assert_eq!(echo.seen().len(), 2, "nothing sent under load");
 }
+
+#[test]
+fn awsv4_signs_design_requests_and_is_refused_under_load() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let url = format!("{}items?b=2&a=1", server.url());
+    let aws = json!({"type": "awsv4", "awsv4": {
+        "accessKey": "AKIDEXAMPLE", "secretKey": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "region": "eu-west-1", "sessionToken": "tok/en"
+    }});
+    design_ok(
+        &daemon,
+        &json!({"method": "POST", "url": url, "auth": aws,
+                "body": {"type": "json", "content": "{\"a\":1}"}}),
+    );
+    let seen = only_request(&server);
+    let authorization = seen.header("authorization").unwrap_or_default();
+    let date = seen.header("x-amz-date").unwrap_or_default();
+    assert_eq!(date.len(), 16, "YYYYMMDDTHHMMSSZ: {date}");
+    assert!(
+        authorization.starts_with(&format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{}/eu-west-1/execute-api/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=",
+            &date[..8]
+        )),
+        "{authorization}"
+    );
+    assert_eq!(
+        seen.header("x-amz-content-sha256"),
+        Some("015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862"),
+        "the SHA-256 of the body"
+    );
+    assert_eq!(seen.header("x-amz-security-token"), Some("tok/en"));
+
+    let answer = daemon.post_json(
+        "/run",
+        &json!({"url": url, "mode": "iterations", "iterations": 5, "concurrency": 1, "auth": aws}),
+    );
+    assert_eq!(
+        assert_error(&answer, 400, "INVALID_REQUEST", "awsv4 under load").as_deref(),
+        Some("auth.type")
+    );
+    assert_eq!(server.requests(), 1, "nothing sent under load");
+}
