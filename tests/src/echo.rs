@@ -12,6 +12,7 @@
 //! | `/cookies` | `{cookies}` from the request's `Cookie` header |
 //! | `/basic-auth` | `{authenticated}` for `postman:password`, else 401 |
 //! | `/digest-auth` | `{authenticated}` for a valid MD5 digest of `postman:password` in realm `Users`, else 401 with the challenge |
+//! | `/hops/…` | newman's redirect test server (`test/fixtures/servers/redirect.js`) mounted at `/hops`: `/hops/N` answers 302 to `/hops/N-1` (to `/hops/` after the last), `/hops/status/NNN` answers NNN with `Location: /hops/`, any other path `{url, method, headers, data}` with `url` the path under the mount |
 //! | `/oauth1` | `{status: "pass", message}` for a valid OAuth 1.0a HMAC-SHA1 signature of postman-echo's consumer, else 401 with the base string |
 //! | `/redirect-to?url=U[&status_code=N]` | a redirect to U |
 //! | `/delay/N` | `{delay: N}` after N seconds (at most 10) |
@@ -97,6 +98,9 @@ fn route(request: &SeenRequest) -> Reply {
             }
         }
         "/oauth1" => oauth1_reply(request, host, path, &args),
+        _ if path == "/hops" || path.starts_with("/hops/") => {
+            hops(request, &request.target["/hops".len()..])
+        }
         "/digest-auth" => {
             if request
                 .header("authorization")
@@ -281,6 +285,42 @@ fn md5_hex(data: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+/// newman's redirect test server, at `under` (the path below `/hops`, query included).
+fn hops(request: &SeenRequest, under: &str) -> Reply {
+    let path = under.split('?').next().unwrap_or_default();
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    if let Some(count) = path.strip_prefix('/').filter(|rest| digits(rest)) {
+        let remaining = count.parse::<u64>().unwrap_or(1).saturating_sub(1);
+        let location = if remaining > 0 {
+            format!("/hops/{remaining}")
+        } else {
+            "/hops/".to_owned()
+        };
+        return Reply::new(302, "").header("Location", &location);
+    }
+    if let Some(code) = path
+        .strip_prefix("/status/")
+        .filter(|code| code.len() == 3 && digits(code))
+    {
+        return Reply::new(code.parse().unwrap_or(500), "").header("Location", "/hops/");
+    }
+    let headers: Map<String, Value> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), json!(value)))
+        .collect();
+    let url = if under.is_empty() { "/" } else { under };
+    json_reply(
+        200,
+        json!({
+            "url": url,
+            "method": request.method,
+            "headers": headers,
+            "data": String::from_utf8_lossy(&request.body),
+        }),
+    )
 }
 
 /// postman-echo's OAuth 1.0a consumer (its documentation's key and secret).

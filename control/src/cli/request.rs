@@ -79,6 +79,7 @@ pub fn execute(args: RequestArgs) -> ExitCode {
             follow_redirects: !args.no_follow,
             max_redirects: 10,
             insecure: args.insecure,
+            redirects: exchange::RedirectRules::default(),
         },
         request_id: None,
         submitted: Instant::now(),

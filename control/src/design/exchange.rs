@@ -35,6 +35,31 @@ pub struct Options {
     pub max_redirects: u32,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    pub redirects: RedirectRules,
+}
+
+/// How a redirect changes the request, as postman-request decides (a collection's
+/// `protocolProfileBehavior` sets them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedirectRules {
+    /// Keep the method and body on every redirect (`followOriginalHttpMethod`); by
+    /// default every redirect but a 307 or 308 becomes a GET without a body (a HEAD stays
+    /// a HEAD).
+    pub keep_method: bool,
+    /// Keep `Authorization` when the host name changes (`followAuthorizationHeader`).
+    pub keep_authorization: bool,
+    /// Send the previous URL as `Referer` (unless `removeRefererHeaderOnRedirect`).
+    pub referer: bool,
+}
+
+impl Default for RedirectRules {
+    fn default() -> Self {
+        RedirectRules {
+            keep_method: false,
+            keep_authorization: false,
+            referer: true,
+        }
+    }
 }
 
 /// Milliseconds spent per phase (summed over redirect hops).
@@ -160,7 +185,7 @@ async fn follow(
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("location"))
             .map(|(_, value)| value.clone());
-        let redirect = matches!(hop.status, 301 | 302 | 303 | 307 | 308);
+        let redirect = (300..400).contains(&hop.status);
         let (Some(location), true, true) = (location, redirect, options.follow_redirects) else {
             return Ok(Exchanged {
                 sent: request,
@@ -176,8 +201,8 @@ async fn follow(
         };
         if redirects.len() >= options.max_redirects as usize {
             return Err(Failure::Connection(format!(
-                "stopped after {} redirects (next Location: {location})",
-                options.max_redirects
+                "Exceeded maxRedirects ({}). Probably stuck in a redirect loop {} (next Location: {location})",
+                options.max_redirects, request.url
             )));
         }
         let next_url = url::Url::parse(&request.url)
@@ -193,7 +218,13 @@ async fn follow(
             status_code: hop.status,
             location,
         });
-        request = redirected(request, hop.status, next_url.as_str(), &mut own_cookies);
+        request = redirected(
+            request,
+            hop.status,
+            next_url.as_str(),
+            options.redirects,
+            &mut own_cookies,
+        );
         set_cookie_header(&mut request, own_cookies.as_deref(), &jar);
     }
 }
@@ -217,34 +248,49 @@ fn set_cookie_header(request: &mut Outgoing, own: Option<&str>, jar: &Jar) {
     request.headers.push(("Cookie".to_owned(), value));
 }
 
-/// The next request of a redirect chain: 303, and 301/302 after a POST, become a GET
-/// without a body (as browsers do); 307/308 repeat method and body. Credentials, cookies
-/// (the request's own among them: `own_cookies` becomes `None`) and a custom `Host` are
-/// not carried to another host.
+/// The request after a redirect to `next_url`, as postman-request makes it: a GET
+/// without a body unless the status is 307 or 308 (or the rules keep the method; a HEAD
+/// stays a HEAD); the previous URL as `Referer`; to another host name, without `Host`,
+/// `Authorization` (unless kept) and cookies (the request's own `Cookie` included: Vayu
+/// sends no cookie across hosts).
 fn redirected(
     mut request: Outgoing,
     status: u16,
     next_url: &str,
+    rules: RedirectRules,
     own_cookies: &mut Option<String>,
 ) -> Outgoing {
-    let to_get = status == 303 && request.method != "HEAD"
-        || matches!(status, 301 | 302) && request.method == "POST";
-    if to_get {
-        request.method = "GET".to_owned();
+    if !rules.keep_method && !matches!(status, 307 | 308) {
+        if request.method != "HEAD" {
+            request.method = "GET".to_owned();
+        }
         request.body.clear();
         request.headers.retain(|(name, _)| {
             !name.eq_ignore_ascii_case("content-type")
                 && !name.eq_ignore_ascii_case("content-length")
         });
     }
-    let host = |url: &str| Endpoint::parse(url).map(|endpoint| endpoint.authority).ok();
+    let host = |url: &str| {
+        url::Url::parse(url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+    };
     if host(&request.url) != host(next_url) {
         request.headers.retain(|(name, _)| {
-            !["authorization", "cookie", "host"]
-                .iter()
-                .any(|dropped| name.eq_ignore_ascii_case(dropped))
+            (rules.keep_authorization && name.eq_ignore_ascii_case("authorization"))
+                || !["authorization", "cookie", "host"]
+                    .iter()
+                    .any(|dropped| name.eq_ignore_ascii_case(dropped))
         });
         *own_cookies = None;
+    }
+    if rules.referer {
+        request
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("referer"));
+        request
+            .headers
+            .push(("Referer".to_owned(), request.url.clone()));
     }
     request.url = next_url.to_owned();
     request

@@ -76,6 +76,7 @@ impl Settings {
             follow_redirects: self.follow_redirects,
             max_redirects: self.max_redirects,
             insecure: self.insecure,
+            redirects: exchange::RedirectRules::default(),
         }
     }
 }

@@ -170,6 +170,7 @@ async fn send(call: HttpCall, insecure: bool, jar: Jar) -> (HttpReply, Sent) {
         follow_redirects: true,
         max_redirects: 10,
         insecure,
+        redirects: exchange::RedirectRules::default(),
     };
     let result = exchange::exchange(outgoing.clone(), options, jar)
         .await

@@ -240,6 +240,7 @@ fn token_options(insecure: bool, config: &RunConfig) -> exchange::Options {
         follow_redirects: false,
         max_redirects: 0,
         insecure,
+        redirects: exchange::RedirectRules::default(),
     }
 }
 

@@ -41,6 +41,24 @@ fn redirects_are_followed_by_default_and_not_when_disabled() {
         ("POST", &b"x"[..])
     );
     assert!(seen[2].body.is_empty() && seen[2].header("content-type").is_none());
+    // Each hop names the one before it, as postman-request does.
+    assert_eq!(
+        seen[1].header("referer"),
+        Some(format!("{base}start").as_str())
+    );
+    assert_eq!(seen[0].header("referer"), None);
+
+    // Any method but HEAD becomes a GET on a redirect other than 307/308 (postman-request).
+    let deleted = design_ok(
+        &daemon,
+        &json!({"method": "DELETE", "url": format!("{base}start")}),
+    );
+    assert_eq!(
+        deleted["body"],
+        "GET /final?from=middle",
+        "{}",
+        pretty(&deleted)
+    );
 
     let kept = design_ok(
         &daemon,
@@ -67,7 +85,7 @@ fn redirects_are_followed_by_default_and_not_when_disabled() {
     assert!(looping.json()["error"]["message"]
         .as_str()
         .unwrap_or_default()
-        .contains("3 redirects"));
+        .contains("Exceeded maxRedirects (3)"));
 }
 
 /// Sets cookies along a redirect chain; `/hop` sends the client on to `localhost`.

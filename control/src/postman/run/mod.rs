@@ -14,6 +14,7 @@
 //! `pm.execution.skipRequest()`; `pm.sendRequest` exchanges count as requests of the run;
 //! variable types and the cookie jar carry over between scripts (DECISIONS §51).
 
+pub mod behavior;
 pub mod data;
 pub mod jar;
 pub mod junit;
@@ -39,6 +40,7 @@ use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
+use behavior::Behavior;
 use summary::{Assertion, Execution, Failure, FinalScope, ScriptError, Summary};
 
 /// The flags of a run, with newman's meaning.
@@ -96,6 +98,8 @@ struct Prepared {
     /// collection, which outlive the run. Digest challenges teach the definition, as
     /// postman-runtime keeps what they teach on the auth object itself.
     auth_definition: usize,
+    /// Its merged `protocolProfileBehavior`.
+    behavior: Behavior,
 }
 
 /// Runs `collection`; `Err` when the run cannot start (a `--folder` that matches nothing,
@@ -212,16 +216,13 @@ fn prepare(
     notes: &mut Notes,
 ) -> Prepared {
     let path = entry.path();
-    for owner in entry
-        .folders
-        .iter()
-        .copied()
-        .chain(std::iter::once(entry.item))
-    {
-        if owner.other.contains_key("protocolProfileBehavior") {
-            notes.add(&path, "protocolProfileBehavior", "not supported: ignored");
-        }
-    }
+    let behavior = Behavior::merged(
+        std::iter::once(&collection.other)
+            .chain(entry.folders.iter().map(|folder| &folder.other))
+            .chain(std::iter::once(&entry.item.other)),
+        &path,
+        notes,
+    );
     let draft = convert::draft(
         collection,
         &entry.folders,
@@ -272,6 +273,7 @@ fn prepare(
         Some(AuthOwner::Collection) | None => std::ptr::from_ref(collection) as usize,
     };
     Prepared {
+        behavior,
         entry_path: path.clone(),
         auth_definition,
         item_id: entry.item.id.clone().unwrap_or_default(),
@@ -281,6 +283,22 @@ fn prepare(
         test: sources("test"),
         location,
     }
+}
+
+/// `sent` with the body of `written` and the `Content-Type` that goes with it (a pruned
+/// request as scripts and the report show it).
+fn with_body_of(mut sent: Outgoing, written: &crate::input::request::Prepared) -> Outgoing {
+    sent.body.clone_from(&written.body);
+    let typed = |headers: &[(String, String)]| {
+        headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .cloned()
+    };
+    if typed(&sent.headers).is_none() {
+        sent.headers.extend(typed(&written.headers));
+    }
+    sent
 }
 
 /// A variable's value as its `type` declares it: `string` makes any value text (as
@@ -525,18 +543,36 @@ impl State<'_> {
         // included, updates it) and what digest challenges taught its auth.
         let scopes = outcome.scopes.clone();
         draft.url = convert::with_scheme(&scopes.render(&draft.url));
+        let mut sent_draft = draft.clone();
+        // A pruned body does not go on the wire (postman-runtime's pruning), but scripts
+        // and the report still see the request as written, as in newman.
+        let mut as_written = None;
+        if item.behavior.prunes_body(&draft.method) {
+            as_written = draft.prepare(&|text| scopes.render(text)).ok();
+            sent_draft.body = Value::Null;
+        }
+        let shown = |sent: Outgoing| match &as_written {
+            Some(written) => with_body_of(sent, written),
+            None => sent,
+        };
+        let cookies = !item.behavior.without_cookies();
         let job = Job {
-            draft: draft.clone(),
+            draft: sent_draft,
             scopes,
-            options: exchange::Options {
+            options: item.behavior.options(exchange::Options {
                 timeout: self.request_timeout(),
                 follow_redirects: self.options.follow_redirects,
                 max_redirects: 10,
                 insecure: self.options.insecure,
-            },
+                redirects: exchange::RedirectRules::default(),
+            }),
             request_id: Some(item.item_id.clone()),
             submitted: Instant::now(),
-            jar: self.jar.for_exchange(),
+            jar: if cookies {
+                self.jar.for_exchange()
+            } else {
+                Default::default()
+            },
             auth_learned: self
                 .digest_learned
                 .get(&item.auth_definition)
@@ -560,12 +596,16 @@ impl State<'_> {
             headers: draft.headers.clone(),
             body: Vec::new(),
         });
+        let sent = shown(sent);
         execution.request = Some(sent.clone());
         let request_failed = exchanged.error.is_some();
         self.summary.stats.requests.count(request_failed);
         let response = match (exchanged.response, exchanged.error) {
             (Some(mut response), None) => {
-                self.jar.store(&response);
+                if cookies {
+                    self.jar.store(&response);
+                }
+                response.sent = shown(response.sent);
                 response.cookies = self.jar.cookies_for(&response.sent.url);
                 execution.received(&response);
                 response
