@@ -1,5 +1,7 @@
 //! A TLS test server: rustls (ring) with a fresh self-signed certificate for `localhost`
-//! and `127.0.0.1`, answering every request on a keep-alive connection with `200 ok`.
+//! and `127.0.0.1`, answering every request on a keep-alive connection with `200 ok`; or,
+//! with [`TlsServer::start_mutual`], a certificate from a fresh CA and client certificates
+//! required (mutual TLS).
 //! Thread per connection; counts requests and completed handshakes.
 
 use std::io::{Read, Write};
@@ -37,7 +39,67 @@ impl TlsServer {
             .with_safe_default_protocol_versions()
             .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
             .unwrap_or_else(|e| panic!("server config: {e}"));
-        let config = Arc::new(config);
+        TlsServer::serving(Arc::new(config))
+    }
+
+    /// A server whose certificate a fresh CA signed, which accepts only clients presenting
+    /// a certificate of that CA. Writes `ca.pem`, `client.pem` and `client-key.pem` (and a
+    /// `stranger.pem` / `stranger-key.pem` pair the CA did not sign) into `dir`.
+    pub fn start_mutual(dir: &std::path::Path) -> TlsServer {
+        let fail = |what: &str, e: &dyn std::fmt::Display| -> ! { panic!("{what}: {e}") };
+        let ca_key = rcgen::KeyPair::generate().unwrap_or_else(|e| fail("CA key", &e));
+        let mut ca_params =
+            rcgen::CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| fail("CA", &e));
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params
+            .self_signed(&ca_key)
+            .unwrap_or_else(|e| fail("CA", &e));
+        let signed = |names: Vec<String>| {
+            let key = rcgen::KeyPair::generate().unwrap_or_else(|e| fail("key", &e));
+            let cert = rcgen::CertificateParams::new(names)
+                .and_then(|params| params.signed_by(&key, &ca, &ca_key))
+                .unwrap_or_else(|e| fail("certificate", &e));
+            (cert, key)
+        };
+        let (server_cert, server_key) =
+            signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]);
+        let (client_cert, client_key) = signed(vec!["client".to_owned()]);
+        let stranger = rcgen::generate_simple_self_signed(vec!["stranger".to_owned()])
+            .unwrap_or_else(|e| fail("stranger", &e));
+        for (name, pem) in [
+            ("ca.pem", ca.pem()),
+            ("client.pem", client_cert.pem()),
+            ("client-key.pem", client_key.serialize_pem()),
+            ("stranger.pem", stranger.cert.pem()),
+            ("stranger-key.pem", stranger.key_pair.serialize_pem()),
+        ] {
+            std::fs::write(dir.join(name), pem).unwrap_or_else(|e| fail(name, &e));
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(ca.der().to_vec()))
+            .unwrap_or_else(|e| fail("roots", &e));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap_or_else(|e| fail("client verifier", &e));
+        let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| {
+                builder
+                    .with_client_cert_verifier(verifier)
+                    .with_single_cert(chain, key)
+            })
+            .unwrap_or_else(|e| fail("server config", &e));
+        TlsServer::serving(Arc::new(config))
+    }
+
+    fn serving(config: Arc<ServerConfig>) -> TlsServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener
             .local_addr()

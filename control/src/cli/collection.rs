@@ -74,6 +74,19 @@ pub struct RunArgs {
     /// Accept any TLS certificate.
     #[arg(short = 'k', long)]
     pub insecure: bool,
+    /// PEM file of certificate authorities to trust beside the built-in roots.
+    #[arg(long = "ssl-extra-ca-certs", value_name = "PATH")]
+    pub ssl_extra_ca_certs: Option<PathBuf>,
+    /// PEM client certificate to present (mutual TLS); needs --ssl-client-key.
+    #[arg(long = "ssl-client-cert", value_name = "PATH")]
+    pub ssl_client_cert: Option<PathBuf>,
+    /// PEM key of the client certificate (unencrypted).
+    #[arg(long = "ssl-client-key", value_name = "PATH")]
+    pub ssl_client_key: Option<PathBuf>,
+    /// Passphrase of an encrypted client key: refused (decrypt the key first, e.g.
+    /// `openssl pkey -in key.pem -out plain-key.pem`).
+    #[arg(long = "ssl-client-passphrase", value_name = "PASSPHRASE")]
+    pub ssl_client_passphrase: Option<String>,
     /// Do not follow redirects.
     #[arg(long = "ignore-redirects")]
     pub ignore_redirects: bool,
@@ -347,6 +360,7 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             timeout_script: millis(args.timeout_script),
             delay_request: millis(args.delay_request).unwrap_or_default(),
             insecure: args.insecure,
+            tls: tls_extras(args)?,
             follow_redirects: !args.ignore_redirects,
             working_dir,
             cookie_jar: args
@@ -388,4 +402,25 @@ pub fn read_json(path: &Path) -> Result<Value, String> {
     let text = read_text(path)?;
     serde_json::from_str(&text)
         .map_err(|err| format!("{} is not valid JSON: {err}", path.display()))
+}
+
+/// The TLS files of `--ssl-extra-ca-certs`, `--ssl-client-cert` and `--ssl-client-key`.
+fn tls_extras(args: &RunArgs) -> Result<Option<std::sync::Arc<vayu_net::tls::Extras>>, String> {
+    if args.ssl_client_passphrase.is_some() {
+        return Err("--ssl-client-passphrase: encrypted client keys are not supported; decrypt the key (openssl pkey -in key.pem -out plain-key.pem) and pass it to --ssl-client-key".to_owned());
+    }
+    let given = [
+        &args.ssl_extra_ca_certs,
+        &args.ssl_client_cert,
+        &args.ssl_client_key,
+    ];
+    if given.iter().all(|path| path.is_none()) {
+        return Ok(None);
+    }
+    vayu_net::tls::Extras::from_pem_files(
+        args.ssl_extra_ca_certs.as_deref(),
+        args.ssl_client_cert.as_deref(),
+        args.ssl_client_key.as_deref(),
+    )
+    .map(|extras| Some(std::sync::Arc::new(extras)))
 }

@@ -39,6 +39,15 @@ pub struct RequestArgs {
     /// Accept any TLS certificate.
     #[arg(long)]
     pub insecure: bool,
+    /// PEM file of certificate authorities to trust beside the built-in roots (curl's flag).
+    #[arg(long = "cacert", value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// PEM client certificate to present (mutual TLS); needs --key.
+    #[arg(long = "cert", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM key of the client certificate (unencrypted).
+    #[arg(long = "key", value_name = "FILE")]
+    pub key: Option<PathBuf>,
     /// Deadline for the whole exchange, redirects included.
     #[arg(long = "timeout", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -64,6 +73,22 @@ pub fn execute(args: RequestArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let tls = match (&args.cacert, &args.cert, &args.key) {
+        (None, None, None) => None,
+        (cacert, cert, key) => {
+            match vayu_net::tls::Extras::from_pem_files(
+                cacert.as_deref(),
+                cert.as_deref(),
+                key.as_deref(),
+            ) {
+                Ok(extras) => Some(std::sync::Arc::new(extras)),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            }
+        }
+    };
     let executor = match Executor::start() {
         Ok(executor) => executor,
         Err(err) => {
@@ -80,6 +105,7 @@ pub fn execute(args: RequestArgs) -> ExitCode {
             max_redirects: 10,
             insecure: args.insecure,
             redirects: exchange::RedirectRules::default(),
+            tls,
         },
         request_id: None,
         submitted: Instant::now(),

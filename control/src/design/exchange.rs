@@ -5,6 +5,7 @@
 //! monoio runtime (the design thread's). Each hop uses a fresh connection, so every hop's
 //! timing is complete; the timings of a redirect chain are summed.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -27,7 +28,7 @@ pub struct Outgoing {
 }
 
 /// How to run the exchange.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Deadline for the whole exchange, redirects included.
     pub timeout: Duration,
@@ -36,6 +37,9 @@ pub struct Options {
     /// Accept any TLS certificate.
     pub insecure: bool,
     pub redirects: RedirectRules,
+    /// Certificate authorities to trust and a client certificate to present (`None`:
+    /// webpki's roots, no client certificate).
+    pub tls: Option<Arc<tls::Extras>>,
 }
 
 /// How a redirect changes the request, as postman-request decides (a collection's
@@ -172,7 +176,7 @@ async fn follow(
     let mut redirects = Vec::new();
     loop {
         let remaining = options.timeout.saturating_sub(started.elapsed());
-        let hop = send_once(&request, options.insecure, remaining).await?;
+        let hop = send_once(&request, &options, remaining).await?;
         add(&mut phases, &hop.phases);
         let set_cookies = hop
             .headers
@@ -319,7 +323,7 @@ fn millis(duration: Duration) -> f64 {
 
 async fn send_once(
     request: &Outgoing,
-    insecure: bool,
+    options: &Options,
     connect_timeout: Duration,
 ) -> Result<HopResponse, Failure> {
     let endpoint = Endpoint::parse(&request.url).map_err(|err| Failure::Invalid {
@@ -340,7 +344,11 @@ async fn send_once(
         .resolve()
         .map_err(|_| Failure::Dns(format!("could not resolve host `{}`", endpoint.host)))?;
     let connector = if endpoint.tls {
-        let config = tls::client_config(insecure).map_err(|err| Failure::Tls(err.to_string()))?;
+        let config = match &options.tls {
+            Some(extras) => tls::client_config_with(options.insecure, extras),
+            None => tls::client_config(options.insecure),
+        }
+        .map_err(|err| Failure::Tls(err.to_string()))?;
         let name = tls::server_name(&endpoint.host).map_err(|err| Failure::Tls(err.to_string()))?;
         Connector::tls(addr, connect_timeout, config, name)
     } else {

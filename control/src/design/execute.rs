@@ -176,12 +176,19 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
     {
         return finish(outcome, Some(Failed::Script(failure)), submitted, picked_up);
     }
-    let (mut outgoing, mut digest) =
-        match prepare(&draft, &outcome.scopes, options, local, &auth_learned).await {
-            Ok(prepared) => prepared,
-            Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
-        };
-    let mut result = exchange::exchange(outgoing.clone(), options, jar).await;
+    let (mut outgoing, mut digest) = match prepare(
+        &draft,
+        &outcome.scopes,
+        options.clone(),
+        local,
+        &auth_learned,
+    )
+    .await
+    {
+        Ok(prepared) => prepared,
+        Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
+    };
+    let mut result = exchange::exchange(outgoing.clone(), options.clone(), jar).await;
     // Digest auth: a challenge is answered by sending the request again, signed (at most
     // MAX_AUTH_REPLAYS times, as Postman's runtime).
     while let (Some(auth), Ok(response)) = (digest.as_mut(), &result) {
@@ -195,7 +202,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
             return finish(outcome, Some(Failed::Auth(err)), submitted, picked_up);
         }
         outcome.auth_replays += 1;
-        result = exchange::exchange(outgoing.clone(), options, jar).await;
+        result = exchange::exchange(outgoing.clone(), options.clone(), jar).await;
     }
     outcome.auth_learned = digest.map(|auth| auth.learned());
     outcome.sent = Some(outgoing);

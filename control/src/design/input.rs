@@ -77,6 +77,7 @@ impl Settings {
             max_redirects: self.max_redirects,
             insecure: self.insecure,
             redirects: exchange::RedirectRules::default(),
+            tls: None,
         }
     }
 }

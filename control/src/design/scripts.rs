@@ -35,6 +35,9 @@ pub struct Engine {
     limits: Limits,
     /// `pm.sendRequest` accepts any TLS certificate (a collection run's `--insecure`).
     insecure: bool,
+    /// `pm.sendRequest`'s extra certificate authorities and client certificate (a
+    /// collection run's `--ssl-*` files).
+    tls: Option<std::sync::Arc<vayu_net::tls::Extras>>,
     /// The `pm.sendRequest` exchanges, kept for a collection run's report (None: not kept).
     sent: Option<RefCell<Vec<Sent>>>,
     /// The run's cookie jar while a collection run lends it ([`Engine::lend_jar`]):
@@ -59,6 +62,7 @@ impl Default for Engine {
                 ..Limits::default()
             },
             insecure: false,
+            tls: None,
             sent: None,
             jar: RefCell::default(),
         }
@@ -69,10 +73,15 @@ impl Engine {
     /// The engine of a collection run: it keeps the `pm.sendRequest` exchanges
     /// ([`Engine::take_sent`]); `insecure` accepts any TLS certificate; `time_limit` is each
     /// script's (None: the default).
-    pub fn collection_run(insecure: bool, time_limit: Option<Duration>) -> Engine {
+    pub fn collection_run(
+        insecure: bool,
+        tls: Option<std::sync::Arc<vayu_net::tls::Extras>>,
+        time_limit: Option<Duration>,
+    ) -> Engine {
         let design = Engine::default();
         Engine {
             insecure,
+            tls,
             limits: Limits {
                 time_limit: time_limit.unwrap_or(design.limits.time_limit),
                 ..design.limits
@@ -127,7 +136,7 @@ impl Engine {
                     let sends = waiting
                         .calls
                         .into_iter()
-                        .map(|call| send(call, self.insecure, before.clone().unwrap_or_default()));
+                        .map(|call| send(call, self, before.clone().unwrap_or_default()));
                     let done = futures_util::future::join_all(sends).await;
                     let mut replies = Vec::with_capacity(done.len());
                     for (reply, sent) in done {
@@ -158,7 +167,7 @@ impl Engine {
 
 /// One `pm.sendRequest` through the design client (redirects followed, its own timeout),
 /// starting with the cookies of `jar`.
-async fn send(call: HttpCall, insecure: bool, jar: Jar) -> (HttpReply, Sent) {
+async fn send(call: HttpCall, engine: &Engine, jar: Jar) -> (HttpReply, Sent) {
     let outgoing = Outgoing {
         method: call.method,
         url: call.url,
@@ -169,8 +178,9 @@ async fn send(call: HttpCall, insecure: bool, jar: Jar) -> (HttpReply, Sent) {
         timeout: transport::SEND_TIMEOUT,
         follow_redirects: true,
         max_redirects: 10,
-        insecure,
+        insecure: engine.insecure,
         redirects: exchange::RedirectRules::default(),
+        tls: engine.tls.clone(),
     };
     let result = exchange::exchange(outgoing.clone(), options, jar)
         .await

@@ -100,12 +100,15 @@ pub async fn start_as(
             let run = CollectionRun::stored(&context.store, &parsed, id)?;
             let prepared = run.prepare().map_err(BodyError::from)?;
             let options = token_options(parsed.insecure, &config);
-            let prepared = collection::apply_credentials(prepared, |auth| async move {
-                context
-                    .design
-                    .credentials(auth, options)
-                    .await
-                    .map_err(|_| AuthError("the design thread has stopped".to_owned()))?
+            let prepared = collection::apply_credentials(prepared, |auth| {
+                let options = options.clone();
+                async move {
+                    context
+                        .design
+                        .credentials(auth, options)
+                        .await
+                        .map_err(|_| AuthError("the design thread has stopped".to_owned()))?
+                }
             })
             .await
             .map_err(StartError::Auth)?;
@@ -222,7 +225,7 @@ async fn authorize(
     let options = token_options(insecure, config);
     let refresh = matches!(auth, Auth::OAuth2(_)).then(|| Refresh {
         auth: auth.clone(),
-        options,
+        options: options.clone(),
     });
     let credentials = context
         .design
@@ -241,6 +244,7 @@ fn token_options(insecure: bool, config: &RunConfig) -> exchange::Options {
         max_redirects: 0,
         insecure,
         redirects: exchange::RedirectRules::default(),
+        tls: None,
     }
 }
 
@@ -277,7 +281,7 @@ async fn keep_token_fresh(context: Context, run_id: String, refresh: Refresh, he
         }
         let credentials = context
             .design
-            .credentials(refresh.auth.clone(), refresh.options)
+            .credentials(refresh.auth.clone(), refresh.options.clone())
             .await;
         match credentials {
             Ok(Ok(credentials)) => {

@@ -748,3 +748,53 @@ fn write_collection(dir: &TempDir, file: &str, name: &str, items: Value) -> Path
     std::fs::write(&path, doc.to_string()).unwrap();
     path
 }
+
+/// newman's `--ssl-extra-ca-certs`, `--ssl-client-cert` and `--ssl-client-key` against a
+/// server that requires a client certificate; an encrypted key's passphrase is refused.
+#[test]
+fn ssl_flags_present_a_client_certificate() {
+    let dir = TempDir::new();
+    let server = vayu_tests::TlsServer::start_mutual(dir.path());
+    let collection = write_collection(
+        &dir,
+        "mtls",
+        "mtls",
+        json!([{"name": "secured", "request": {"method": "GET", "url": server.url()},
+                "event": [{"listen": "test", "script": {"exec": ["pm.test('ok', () => pm.response.to.have.status(200));"]}}]}]),
+    );
+    let collection = collection.to_string_lossy().into_owned();
+    let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (ca, cert, key) = (file("ca.pem"), file("client.pem"), file("client-key.pem"));
+
+    let without = collection_run(&[&collection, "--ssl-extra-ca-certs", &ca]);
+    assert_eq!(without.code, Some(1), "no client certificate\n{without}");
+    assert_eq!(server.requests(), 0);
+
+    let with = collection_run(&[
+        &collection,
+        "--ssl-extra-ca-certs",
+        &ca,
+        "--ssl-client-cert",
+        &cert,
+        "--ssl-client-key",
+        &key,
+    ]);
+    assert_eq!(with.code, Some(0), "{with}");
+    assert!(with.stdout.contains("✓  ok"), "{with}");
+    assert_eq!(server.requests(), 1);
+
+    let passphrase = collection_run(&[
+        &collection,
+        "--ssl-client-cert",
+        &cert,
+        "--ssl-client-key",
+        &key,
+        "--ssl-client-passphrase",
+        "secret",
+    ]);
+    assert_eq!(passphrase.code, Some(2), "{passphrase}");
+    assert!(
+        passphrase.stderr.contains("--ssl-client-passphrase"),
+        "{passphrase}"
+    );
+}

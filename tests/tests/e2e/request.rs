@@ -161,3 +161,66 @@ fn scripts_run_and_a_failed_test_exits_3() {
     assert_eq!(doc["testResults"][0]["name"], "before", "{out}");
     assert_eq!(doc["testResults"][0]["passed"], true, "{out}");
 }
+
+/// Mutual TLS: the server's CA from `--cacert`, the client certificate from `--cert`/`--key`;
+/// a server that requires a client certificate refuses one its CA did not sign.
+#[test]
+fn client_certificates_and_extra_authorities() {
+    let dir = TempDir::new();
+    let server = vayu_tests::TlsServer::start_mutual(dir.path());
+    let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (ca, cert, key) = (file("ca.pem"), file("client.pem"), file("client-key.pem"));
+    let url = server.url();
+
+    let untrusted = request(&[&url, "--json"]);
+    assert_eq!(
+        untrusted.code,
+        Some(1),
+        "the CA is not trusted\n{untrusted}"
+    );
+    assert_eq!(
+        untrusted.json()["error"]["code"],
+        "SSL_ERROR",
+        "{untrusted}"
+    );
+
+    let anonymous = request(&[&url, "--json", "--cacert", &ca]);
+    assert_eq!(
+        anonymous.code,
+        Some(1),
+        "no client certificate\n{anonymous}"
+    );
+
+    let (stranger, stranger_key) = (file("stranger.pem"), file("stranger-key.pem"));
+    let refused = request(&[
+        &url,
+        "--json",
+        "--cacert",
+        &ca,
+        "--cert",
+        &stranger,
+        "--key",
+        &stranger_key,
+    ]);
+    assert_eq!(
+        refused.code,
+        Some(1),
+        "a certificate the CA did not sign\n{refused}"
+    );
+
+    let accepted = request(&[
+        &url, "--json", "--cacert", &ca, "--cert", &cert, "--key", &key,
+    ]);
+    assert_eq!(accepted.code, Some(0), "{accepted}");
+    assert_eq!(accepted.json()["statusCode"], 200, "{accepted}");
+    assert_eq!(server.requests(), 1, "only the accepted client got through");
+
+    for args in [
+        &[url.as_str(), "--cert", cert.as_str()][..],
+        &[url.as_str(), "--cacert", "/no/such/ca.pem"],
+        &[url.as_str(), "--cacert", key.as_str()],
+    ] {
+        let out = request(args);
+        assert_eq!(out.code, Some(2), "{args:?}\n{out}");
+    }
+}

@@ -136,6 +136,7 @@ mod tests {
             max_redirects: 10,
             insecure: false,
             redirects: RedirectRules::default(),
+            tls: None,
         };
         let options = behavior.options(run);
         assert!(options.follow_redirects && options.insecure);

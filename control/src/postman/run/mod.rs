@@ -68,6 +68,8 @@ pub struct Options {
     /// `--delay-request`: pause between requests.
     pub delay_request: Duration,
     pub insecure: bool,
+    /// `--ssl-extra-ca-certs`, `--ssl-client-cert` and `--ssl-client-key`.
+    pub tls: Option<std::sync::Arc<vayu_net::tls::Extras>>,
     /// `--ignore-redirects` turns this off.
     pub follow_redirects: bool,
     /// Where file bodies are read from.
@@ -123,7 +125,11 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         },
         local: Local {
             tokens: RefCell::new(TokenCache::default()),
-            scripts: scripts::Engine::collection_run(options.insecure, options.timeout_script),
+            scripts: scripts::Engine::collection_run(
+                options.insecure,
+                options.tls.clone(),
+                options.timeout_script,
+            ),
         },
         options,
         stop: false,
@@ -565,6 +571,7 @@ impl State<'_> {
                 max_redirects: 10,
                 insecure: self.options.insecure,
                 redirects: exchange::RedirectRules::default(),
+                tls: self.options.tls.clone(),
             }),
             request_id: Some(item.item_id.clone()),
             submitted: Instant::now(),
