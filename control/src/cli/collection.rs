@@ -141,6 +141,10 @@ pub struct RunArgs {
     /// Directory file bodies are read from (default: the current directory).
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
+    /// Read no file body or form-data file from outside the working directory (the
+    /// request goes without it, with a warning).
+    #[arg(long = "no-insecure-file-read")]
+    pub no_insecure_file_read: bool,
     /// Plain-text marks (`Pass`, `Root`, ...) and an ASCII table in the terminal report.
     #[arg(long = "disable-unicode")]
     pub disable_unicode: bool,
@@ -363,6 +367,7 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             tls: tls_extras(args)?,
             follow_redirects: !args.ignore_redirects,
             working_dir,
+            insecure_file_read: !args.no_insecure_file_read,
             cookie_jar: args
                 .cookie_jar
                 .as_ref()

@@ -40,10 +40,12 @@ impl Notes {
 }
 
 /// Where file bodies and form-data files come from: the runner reads them relative to its
-/// working directory; the importer (a daemon reading paths a client names) does not.
+/// working directory (only from inside it with newman's `--no-insecure-file-read`); the
+/// importer (a daemon reading paths a client names) does not read them.
 #[derive(Debug, Clone, Copy)]
 pub enum Files<'a> {
     From(&'a Path),
+    Within(&'a Path),
     Refused,
 }
 
@@ -377,6 +379,19 @@ fn read(src: &str, files: Files<'_>) -> Result<Vec<u8>, String> {
         Files::From(dir) => {
             let path = dir.join(src);
             std::fs::read(&path).map_err(|err| format!("cannot read `{}`: {err}", path.display()))
+        }
+        Files::Within(dir) => {
+            let path = dir.join(src);
+            if let (Ok(real), Ok(root)) = (std::fs::canonicalize(&path), std::fs::canonicalize(dir))
+            {
+                if !real.starts_with(&root) {
+                    return Err(format!(
+                        "file `{src}` is outside the working directory `{}` (--no-insecure-file-read)",
+                        dir.display()
+                    ));
+                }
+            }
+            read(src, Files::From(dir))
         }
     }
 }

@@ -798,3 +798,48 @@ fn ssl_flags_present_a_client_certificate() {
         "{passphrase}"
     );
 }
+
+/// newman's `--no-insecure-file-read`: a file body from outside `--working-dir` is not
+/// read (the request goes without it, with a warning); one inside it is.
+#[test]
+fn no_insecure_file_read_keeps_file_bodies_inside_the_working_dir() {
+    let dir = TempDir::new();
+    let work = dir.join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("inside.txt"), "in").unwrap();
+    std::fs::write(dir.join("outside.txt"), "out").unwrap();
+    let work = work.to_string_lossy().into_owned();
+    let run = |flags: &[&str]| {
+        let server = TestServer::start(Behaviour::Ok);
+        let item = |name: &str, src: &str| {
+            json!({"name": name, "request": {"method": "POST", "url": server.url(),
+                   "body": {"mode": "file", "file": {"src": src}}}})
+        };
+        let collection = write_collection(
+            &dir,
+            "files",
+            "files",
+            json!([
+                item("inside", "inside.txt"),
+                item("outside", "../outside.txt")
+            ]),
+        );
+        let collection = collection.to_string_lossy().into_owned();
+        let mut args = vec![collection.as_str(), "--working-dir", work.as_str()];
+        args.extend(flags);
+        let out = collection_run(&args);
+        let bodies: Vec<Vec<u8>> = server.seen().into_iter().map(|seen| seen.body).collect();
+        (out, bodies)
+    };
+
+    let (open, bodies) = run(&[]);
+    assert_eq!(open.code, Some(0), "{open}");
+    assert_eq!(bodies, [b"in".to_vec(), b"out".to_vec()]);
+
+    let (closed, bodies) = run(&["--no-insecure-file-read"]);
+    assert_eq!(bodies, [b"in".to_vec(), Vec::new()], "{closed}");
+    assert!(
+        closed.stderr.contains("outside the working directory"),
+        "{closed}"
+    );
+}

@@ -74,6 +74,9 @@ pub struct Options {
     pub follow_redirects: bool,
     /// Where file bodies are read from.
     pub working_dir: PathBuf,
+    /// Files outside `working_dir` may be read (newman's default; `--no-insecure-file-read`
+    /// turns it off).
+    pub insecure_file_read: bool,
     /// `--cookie-jar`: the jar the run starts with.
     pub cookie_jar: Option<jar::Jar>,
 }
@@ -234,7 +237,11 @@ fn prepare(
         &entry.folders,
         entry.item,
         &path,
-        Files::From(&options.working_dir),
+        if options.insecure_file_read {
+            Files::From(&options.working_dir)
+        } else {
+            Files::Within(&options.working_dir)
+        },
         notes,
     );
     // Each script with the name of the collection, folder or request it belongs to.
