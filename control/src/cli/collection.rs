@@ -145,6 +145,9 @@ pub struct RunArgs {
     /// request goes without it, with a warning).
     #[arg(long = "no-insecure-file-read")]
     pub no_insecure_file_read: bool,
+    /// The cli reporter shows each request's sizes, bodies and phase times.
+    #[arg(long)]
+    pub verbose: bool,
     /// Plain-text marks (`Pass`, `Root`, ...) and an ASCII table in the terminal report.
     #[arg(long = "disable-unicode")]
     pub disable_unicode: bool,
@@ -215,6 +218,7 @@ fn run_collection(args: RunArgs) -> ExitCode {
                     no_assertions: args.cli_no_assertions,
                     no_success_assertions: args.cli_no_success_assertions,
                     no_console: args.cli_no_console,
+                    verbose: args.verbose,
                 };
                 print!("{}", report::render(&summary, name, options));
             }

@@ -324,7 +324,7 @@ pub async fn post_response_as(
 /// The request's headers as they went on the wire: with the `Host`, `User-Agent` and
 /// `Content-Length` the client adds (vayu-net's `encode_into`), as Postman's test scripts
 /// see the headers its client added.
-fn wire_headers(sent: &Outgoing) -> Vec<(String, String)> {
+pub(crate) fn wire_headers(sent: &Outgoing) -> Vec<(String, String)> {
     let has = |wanted: &str| {
         sent.headers
             .iter()

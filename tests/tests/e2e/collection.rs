@@ -843,3 +843,34 @@ fn no_insecure_file_read_keeps_file_bodies_inside_the_working_dir() {
         "{closed}"
     );
 }
+
+/// newman's `--verbose`: per request the sizes and header counts, the bodies in boxes,
+/// and the time of each phase.
+#[test]
+fn verbose_shows_bodies_sizes_and_phases() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let dir = TempDir::new();
+    let collection = write_collection(
+        &dir,
+        "verbose",
+        "verbose",
+        json!([{"name": "posted", "request": {"method": "POST", "url": format!("{}post", echo.url()),
+                "body": {"mode": "raw", "raw": "{\"a\":1}", "options": {"raw": {"language": "json"}}}}}]),
+    );
+    let collection = collection.to_string_lossy().into_owned();
+    let out = collection_run(&[&collection, "--verbose"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    for expected in [
+        "200 OK ★ ",
+        " size ★ ",
+        " headers ★ 0 cookies",
+        "┌ ↑ raw ★ 7B",
+        "│ {\"a\":1}",
+        "┌ ↓ application/json ★ text ★ json ★ utf8 ★ ",
+        "dns-lookup   tcp-handshake   transfer-start   download",
+    ] {
+        assert!(out.stdout.contains(expected), "{expected:?} in\n{out}");
+    }
+    let plain = collection_run(&[&collection]);
+    assert!(!plain.stdout.contains("dns-lookup"), "{plain}");
+}

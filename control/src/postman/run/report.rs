@@ -1,11 +1,14 @@
 //! The `cli` reporter: newman's terminal output — each item with its request line and
 //! tests (`✓` passed, a number for a failure), console lines, the summary table, then the
 //! numbered failures. With `--disable-unicode`, newman's plain-text symbols (`Pass`,
-//! `Root`, `Folder`, `Sub-folder`) and an ASCII table.
+//! `Root`, `Folder`, `Sub-folder`) and an ASCII table. With `--verbose`, newman's verbose
+//! block per request: sizes and header counts, the request and response bodies, and the
+//! time of each phase.
 
 use std::fmt::Write;
 
 use super::summary::{Received, Stat, Summary};
+use crate::design::exchange::Outgoing;
 
 /// The marks of the report (newman's `cli-utils-symbols`).
 struct Symbols {
@@ -15,6 +18,10 @@ struct Symbols {
     ok: &'static str,
     /// The box around console lines: top, side, bottom.
     console: [&'static str; 3],
+    /// `--verbose`: between fields, sent, received.
+    star: &'static str,
+    up: &'static str,
+    down: &'static str,
 }
 
 const UNICODE: Symbols = Symbols {
@@ -23,6 +30,9 @@ const UNICODE: Symbols = Symbols {
     sub: "↳",
     ok: "✓",
     console: ["┌", "│", "└"],
+    star: "★",
+    up: "↑",
+    down: "↓",
 };
 
 const PLAIN: Symbols = Symbols {
@@ -31,6 +41,9 @@ const PLAIN: Symbols = Symbols {
     sub: "Sub-folder",
     ok: "Pass",
     console: ["-", "|", "-"],
+    star: "*",
+    up: "^",
+    down: "v",
 };
 
 /// What the report shows: newman's `--disable-unicode` and `--reporter-cli-no-*` flags.
@@ -45,6 +58,8 @@ pub struct CliOptions {
     /// No line per passed assertion.
     pub no_success_assertions: bool,
     pub no_console: bool,
+    /// newman's `--verbose`.
+    pub verbose: bool,
 }
 
 /// The whole report as text.
@@ -89,6 +104,9 @@ pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> Strin
         if let Some(sent) = &execution.request {
             let _ = write!(out, "  {} {} ", sent.method, sent.url);
             match (&execution.response, &execution.request_error) {
+                (Some(response), _) if options.verbose => {
+                    verbose(&mut out, sent, response, symbols);
+                }
                 (Some(response), _) => {
                     let _ = writeln!(
                         out,
@@ -276,6 +294,132 @@ fn console_box(out: &mut String, lines: &[(String, String)], symbols: &Symbols) 
         }
     }
     let _ = writeln!(out, "  {bottom}");
+}
+
+/// newman's `--verbose` block for one exchange (after the request line).
+fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Symbols) {
+    let Symbols { star, up, down, .. } = symbols;
+    let sent_headers = crate::design::scripts::wire_headers(sent);
+    let head: usize = sent_headers
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 4)
+        .sum();
+    let sent_size = sent.method.len() + sent.url.len() + 13 + head + sent.body.len();
+    let cookies = response
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .count();
+    let _ = writeln!(
+        out,
+        "\n  {} {} {star} {} time {star} {}{up} {}{down} size {star} {}{up} {}{down} headers {star} {cookies} cookies",
+        response.code,
+        response.status,
+        pretty_ms(response.time_ms),
+        file_size(sent_size),
+        file_size(response_size(response)),
+        sent_headers.len(),
+        response.headers.len(),
+    );
+    let [top, side, bottom] = symbols.console;
+    let boxed = |out: &mut String, title: String, body: &[u8]| {
+        let _ = writeln!(out, "  {top} {title} {star} {}", file_size(body.len()));
+        let text = String::from_utf8_lossy(&body[..body.len().min(VERBOSE_BODY)]);
+        let chars: Vec<char> = text.chars().filter(|c| *c != '\r').collect();
+        for line in chars.split(|c| *c == '\n').filter(|line| !line.is_empty()) {
+            for chunk in line.chunks(VERBOSE_WIDTH) {
+                let _ = writeln!(out, "  {side} {}", chunk.iter().collect::<String>());
+            }
+        }
+        if body.len() > VERBOSE_BODY {
+            let _ = writeln!(
+                out,
+                "  {side} (showing {}/{})",
+                file_size(VERBOSE_BODY),
+                file_size(body.len())
+            );
+        }
+        let _ = writeln!(out, "  {bottom}");
+    };
+    if !sent.body.is_empty() {
+        boxed(out, format!("{up} raw"), &sent.body);
+    }
+    let content_type = response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map_or("", |(_, value)| value.as_str());
+    let summary = mime_summary(content_type).join(&format!(" {star} "));
+    if response.body.is_empty() {
+        let _ = writeln!(out, "  {down} {summary}");
+    } else {
+        boxed(out, format!("{down} {summary}"), &response.body);
+    }
+    let phases = &response.phases;
+    let mut table: Vec<(&str, String)> = vec![
+        ("dns-lookup", pretty_ms(phases.dns_ms)),
+        ("tcp-handshake", pretty_ms(phases.connect_ms)),
+    ];
+    if response.tls {
+        table.push(("ssl-handshake", pretty_ms(phases.tls_ms)));
+    }
+    table.push(("transfer-start", pretty_ms(phases.first_byte_ms)));
+    table.push(("download", pretty_ms(phases.download_ms)));
+    table.push(("total", pretty_ms(response.time_ms)));
+    let widths: Vec<usize> = table
+        .iter()
+        .map(|(name, value)| name.chars().count().max(value.chars().count()) + 3)
+        .collect();
+    let row = |cells: Vec<&str>| {
+        let mut line = String::from("  ");
+        for (cell, width) in cells.iter().zip(&widths) {
+            let _ = write!(line, "{cell:width$}");
+        }
+        line.trim_end().to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "\n{}\n{}\n",
+        row(table.iter().map(|(name, _)| *name).collect()),
+        row(table.iter().map(|(_, value)| value.as_str()).collect())
+    );
+}
+
+/// Bytes of a body the verbose block shows (newman's `BODY_CLIP_SIZE`).
+const VERBOSE_BODY: usize = 2048;
+/// Characters per line of a body in the verbose block.
+const VERBOSE_WIDTH: usize = 54;
+
+/// The content type, its kind and format, and its charset, as newman's verbose block
+/// names them (`application/json ★ text ★ json ★ utf8`).
+fn mime_summary(content_type: &str) -> [String; 4] {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let charset = parts
+        .filter_map(|part| part.trim().split_once('='))
+        .find(|(name, _)| name.eq_ignore_ascii_case("charset"))
+        .map_or_else(
+            || "utf8".to_owned(),
+            |(_, value)| {
+                value
+                    .trim_matches('"')
+                    .to_ascii_lowercase()
+                    .replace('-', "")
+            },
+        );
+    let (kind, format) = match essence.split_once('/') {
+        _ if essence.contains("json") => ("text", "json"),
+        _ if essence.contains("xml") => ("text", "xml"),
+        Some(("text", "html")) => ("text", "html"),
+        Some(("text" | "application", "javascript")) => ("text", "script"),
+        Some(("image", _)) => ("image", "image"),
+        Some(("audio", _)) => ("audio", "audio"),
+        Some(("video", _)) => ("video", "video"),
+        Some(("text", _)) => ("text", "plain"),
+        Some(("application", "octet-stream")) | None => ("unknown", "raw"),
+        Some(_) => ("embed", "embed"),
+    };
+    [essence, kind.to_owned(), format.to_owned(), charset]
 }
 
 /// A response's size as newman's request line gives it (postman-collection's

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::design::exchange::{Exchanged, Outgoing};
+use crate::design::exchange::{Exchanged, Outgoing, Phases};
 
 /// A newman counter: `{total, pending, failed}` (pending is always 0 once a run ended).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,9 +82,10 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub time_ms: f64,
-    /// The DNS lookup and the wait for the first byte (newman's `timings` phases).
-    pub dns_ms: f64,
-    pub first_byte_ms: f64,
+    /// The time of each phase (newman's `timings`; the CLI's `--verbose` table).
+    pub phases: Phases,
+    /// The response came over TLS.
+    pub tls: bool,
 }
 
 /// One item run once.
@@ -125,8 +126,8 @@ impl Execution {
             headers: response.headers.clone(),
             body: response.body.clone(),
             time_ms: response.phases.wire_ms(),
-            dns_ms: response.phases.dns_ms,
-            first_byte_ms: response.phases.first_byte_ms,
+            phases: response.phases,
+            tls: response.sent.url.starts_with("https:"),
         });
     }
 }
@@ -257,9 +258,9 @@ impl Summary {
     /// newman's JSON report: `{collection, environment, globals, run}`.
     pub fn json(&self, collection: Value) -> Value {
         let (average, min, max, sd) = self.response_times();
-        let (dns, dns_min, dns_max, dns_sd) = self.timing(|response| response.dns_ms);
+        let (dns, dns_min, dns_max, dns_sd) = self.timing(|response| response.phases.dns_ms);
         let (first, first_min, first_max, first_sd) =
-            self.timing(|response| response.first_byte_ms);
+            self.timing(|response| response.phases.first_byte_ms);
         let executions: Vec<Value> = self
             .executions
             .iter()
