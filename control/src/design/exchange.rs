@@ -99,6 +99,9 @@ pub struct Hop {
 pub struct Exchanged {
     /// The last request as sent (after redirects).
     pub sent: Outgoing,
+    /// The first request as sent (before any redirect): what Postman's scripts and
+    /// newman's report call the request.
+    pub first: Outgoing,
     pub status: u16,
     /// Response headers as received, in order (values decoded lossily as UTF-8).
     pub headers: Vec<(String, String)>,
@@ -172,6 +175,7 @@ async fn follow(
         .find(|(name, _)| name.eq_ignore_ascii_case("cookie"))
         .map(|(_, value)| value.clone());
     set_cookie_header(&mut request, own_cookies.as_deref(), &jar);
+    let first = request.clone();
     let mut phases = Phases::default();
     let mut redirects = Vec::new();
     loop {
@@ -193,6 +197,7 @@ async fn follow(
         let (Some(location), true, true) = (location, redirect, options.follow_redirects) else {
             return Ok(Exchanged {
                 sent: request,
+                first,
                 status: hop.status,
                 headers: hop.headers,
                 body: hop.body,

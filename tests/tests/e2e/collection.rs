@@ -874,3 +874,38 @@ fn verbose_shows_bodies_sizes_and_phases() {
     let plain = collection_run(&[&collection]);
     assert!(!plain.stdout.contains("dns-lookup"), "{plain}");
 }
+
+/// After a redirect, the request scripts and the JSON report show is the one the item
+/// sent first (newman's), not the chain's last hop.
+#[test]
+fn a_redirected_request_is_reported_as_first_sent() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let dir = TempDir::new();
+    let collection = write_collection(
+        &dir,
+        "redirected",
+        "redirected",
+        json!([{"name": "hop", "request": {"method": "GET", "url": format!("{}redirect-to?url=%2Fget", echo.url())},
+        "event": [{"listen": "test", "script": {"exec": [
+            "pm.test('first request', () => pm.expect(pm.request.url.getPath()).to.equal('/redirect-to'));",
+            "pm.test('last response', () => pm.expect(pm.response.json().url).to.match(/\\/get$/));"
+        ]}}]}]),
+    );
+    let report = dir.join("report.json");
+    let report_arg = report.to_string_lossy().into_owned();
+    let collection = collection.to_string_lossy().into_owned();
+    let out = collection_run(&[
+        &collection,
+        "-r",
+        "json",
+        "--reporter-json-export",
+        &report_arg,
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let doc = read(report);
+    assert_eq!(
+        doc["run"]["executions"][0]["request"]["url"]["path"],
+        json!(["redirect-to"]),
+        "{doc}"
+    );
+}

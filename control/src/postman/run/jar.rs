@@ -252,13 +252,15 @@ mod tests {
     fn exchanged(jar: &Jar, url: &str, set_cookies: &[&str]) -> Exchanged {
         let mut jar = jar.for_exchange();
         jar.store(url, set_cookies.iter().copied());
+        let sent = Outgoing {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
         Exchanged {
-            sent: Outgoing {
-                method: "GET".into(),
-                url: url.into(),
-                headers: Vec::new(),
-                body: Vec::new(),
-            },
+            first: sent.clone(),
+            sent,
             status: 200,
             headers: Vec::new(),
             body: Vec::new(),

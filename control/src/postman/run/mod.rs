@@ -604,12 +604,19 @@ impl State<'_> {
             self.summary.stats.requests.count(false);
             execution.nested += 1;
         }
-        let sent = exchanged.sent.clone().unwrap_or_else(|| Outgoing {
-            method: draft.method.clone(),
-            url: draft.url.clone(),
-            headers: draft.headers.clone(),
-            body: Vec::new(),
-        });
+        // The request is the first one sent (newman's report and Postman's scripts show
+        // it, not the last hop of a redirect chain).
+        let sent = exchanged
+            .response
+            .as_ref()
+            .map(|response| response.first.clone())
+            .or_else(|| exchanged.sent.clone())
+            .unwrap_or_else(|| Outgoing {
+                method: draft.method.clone(),
+                url: draft.url.clone(),
+                headers: draft.headers.clone(),
+                body: Vec::new(),
+            });
         let sent = shown(sent);
         execution.request = Some(sent.clone());
         let request_failed = exchanged.error.is_some();
@@ -619,8 +626,8 @@ impl State<'_> {
                 if cookies {
                     self.jar.store(&response);
                 }
-                response.sent = shown(response.sent);
                 response.cookies = self.jar.cookies_for(&response.sent.url);
+                response.sent = sent.clone();
                 execution.received(&response);
                 response
             }
@@ -846,6 +853,7 @@ fn named(message: &str, default: &str) -> (String, String) {
 /// body (newman runs test scripts then too).
 fn nothing(sent: Outgoing) -> Exchanged {
     Exchanged {
+        first: sent.clone(),
         sent,
         status: 0,
         headers: Vec::new(),
