@@ -13,6 +13,7 @@
 //! | `/basic-auth` | `{authenticated}` for `postman:password`, else 401 |
 //! | `/digest-auth` | `{authenticated}` for a valid MD5 digest of `postman:password` in realm `Users`, else 401 with the challenge |
 //! | `/hops/…` | newman's redirect test server (`test/fixtures/servers/redirect.js`) mounted at `/hops`: `/hops/N` answers 302 to `/hops/N-1` (to `/hops/` after the last), `/hops/status/NNN` answers NNN with `Location: /hops/`, any other path `{url, method, headers, data}` with `url` the path under the mount |
+//! | `/auth/hawk` | `{message: "Hawk Authentication Successful"}` for a valid SHA-256 Hawk header of postman-echo's credentials (`dh37fgj492je`), else 401 `{statusCode, error, message: "Bad mac"}` |
 //! | `/oauth1` | `{status: "pass", message}` for a valid OAuth 1.0a HMAC-SHA1 signature of postman-echo's consumer, else 401 with the base string |
 //! | `/redirect-to?url=U[&status_code=N]` | a redirect to U |
 //! | `/delay/N` | `{delay: N}` after N seconds (at most 10) |
@@ -98,6 +99,7 @@ fn route(request: &SeenRequest) -> Reply {
             }
         }
         "/oauth1" => oauth1_reply(request, host, path, &args),
+        "/auth/hawk" => hawk_reply(request, host),
         _ if path == "/hops" || path.starts_with("/hops/") => {
             hops(request, &request.target["/hops".len()..])
         }
@@ -321,6 +323,59 @@ fn hops(request: &SeenRequest, under: &str) -> Reply {
             "data": String::from_utf8_lossy(&request.body),
         }),
     )
+}
+
+/// `/auth/hawk`: checks the MAC of a Hawk header (its `hash`, if any, is taken as given)
+/// made with postman-echo's credentials, SHA-256.
+fn hawk_reply(request: &SeenRequest, host: &str) -> Reply {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    const KEY: &str = "werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn";
+    let mut fields = std::collections::HashMap::new();
+    if let Some(header) = request
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Hawk "))
+    {
+        for part in header.split("\", ") {
+            if let Some((name, value)) = part.split_once("=\"") {
+                fields.insert(
+                    name.trim().to_owned(),
+                    value.trim_end_matches('"').to_owned(),
+                );
+            }
+        }
+    }
+    let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let (hostname, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name.to_ascii_lowercase(), port.to_owned()),
+        None => (host.to_ascii_lowercase(), "80".to_owned()),
+    };
+    let mut normalized = format!(
+        "hawk.1.header\n{}\n{}\n{}\n{}\n{hostname}\n{port}\n{}\n{}\n",
+        get("ts"),
+        get("nonce"),
+        request.method,
+        request.target,
+        get("hash"),
+        get("ext")
+    );
+    if fields.contains_key("app") {
+        normalized.push_str(&format!("{}\n{}\n", get("app"), get("dlg")));
+    }
+    let expected = Hmac::<sha2::Sha256>::new_from_slice(KEY.as_bytes())
+        .map(|mut mac| {
+            mac.update(normalized.as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        })
+        .unwrap_or_default();
+    if get("id") == "dh37fgj492je" && !get("mac").is_empty() && get("mac") == expected {
+        json_reply(200, json!({"message": "Hawk Authentication Successful"}))
+    } else {
+        json_reply(
+            401,
+            json!({"statusCode": 401, "error": "Unauthorized", "message": "Bad mac", "attributes": {"error": "Bad mac"}}),
+        )
+    }
 }
 
 /// postman-echo's OAuth 1.0a consumer (its documentation's key and secret).

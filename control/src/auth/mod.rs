@@ -8,12 +8,13 @@
 //! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `digest` (signed per
 //! request, after the server's challenge; see [`digest`]), `oauth1` (OAuth 1.0a, signed
 //! per request; see [`oauth1`]), `awsv4` (AWS Signature Version 4, signed per request;
-//! see [`aws4`]), `noauth`/`none`.
+//! see [`aws4`]), `hawk` (signed per request; see [`hawk`]), `noauth`/`none`.
 //! Every string may hold `{{variables}}`: render them first
 //! (`input::request::render_strings`).
 
 pub mod aws4;
 pub mod digest;
+pub mod hawk;
 pub mod jwt;
 pub mod oauth1;
 pub mod oauth2;
@@ -43,6 +44,7 @@ pub enum Auth {
     Digest(digest::Digest),
     OAuth1(oauth1::OAuth1),
     AwsV4(aws4::AwsV4),
+    Hawk(hawk::Hawk),
 }
 
 /// What auth adds to a request.
@@ -103,11 +105,12 @@ impl Auth {
             "digest" => Auth::Digest(digest::Digest::parse(&fields)?),
             "oauth1" => Auth::OAuth1(oauth1::OAuth1::parse(&fields)?),
             "awsv4" => Auth::AwsV4(aws4::AwsV4::parse(&fields)?),
+            "hawk" => Auth::Hawk(hawk::Hawk::parse(&fields)?),
             other => {
                 return Err(FieldError::new(
                     "auth.type",
                     format!(
-                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, oauth1, awsv4, noauth)"
+                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, oauth1, awsv4, hawk, noauth)"
                     ),
                 ))
             }
@@ -138,6 +141,7 @@ impl Auth {
             Auth::Digest(digest) => vec![digest.password().to_owned()],
             Auth::OAuth1(oauth1) => oauth1.secrets(),
             Auth::AwsV4(aws) => aws.secrets(),
+            Auth::Hawk(hawk) => hawk.secrets(),
             Auth::OAuth2(_) | Auth::Jwt(_) => Vec::new(),
         };
         values
@@ -161,13 +165,14 @@ impl Auth {
             Auth::Digest(_) => Some("digest auth is signed per request after the server's challenge: it runs in design mode and `vayu collection run`, not under load"),
             Auth::OAuth1(_) => Some("oauth1 signs each request with its own nonce and timestamp: it runs in design mode and `vayu collection run`, not under load"),
             Auth::AwsV4(_) => Some("awsv4 signs each request at its own time: it runs in design mode and `vayu collection run`, not under load"),
+            Auth::Hawk(_) => Some("hawk signs each request with its own nonce and timestamp: it runs in design mode and `vayu collection run`, not under load"),
             _ => None,
         }
     }
 
     /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2). Digest,
-    /// OAuth 1.0a and AWS Signature Version 4 have none to give once for every request: an
-    /// error, for the load paths that ask.
+    /// OAuth 1.0a, AWS Signature Version 4 and Hawk have none to give once for every
+    /// request: an error, for the load paths that ask.
     pub fn local_credentials(&self) -> Option<Result<Credentials, AuthError>> {
         let header = |name: &str, value: String| Credentials {
             headers: vec![(name.to_owned(), value)],
@@ -193,7 +198,7 @@ impl Auth {
                 Ok(token) => header("Authorization", jwt.header_value(&token)),
                 Err(err) => return Some(Err(err)),
             },
-            Auth::Digest(_) | Auth::OAuth1(_) | Auth::AwsV4(_) => {
+            Auth::Digest(_) | Auth::OAuth1(_) | Auth::AwsV4(_) | Auth::Hawk(_) => {
                 let why = self.signed_per_request().unwrap_or_default();
                 return Some(Err(AuthError(why.to_owned())));
             }

@@ -281,7 +281,7 @@ async fn prepare(
     let mut signer = None;
     match prepared.auth.take() {
         Some(Auth::Digest(auth)) => digest = Some(auth.with_learned(learned)),
-        Some(auth @ (Auth::OAuth1(_) | Auth::AwsV4(_))) => signer = Some(auth),
+        Some(auth @ (Auth::OAuth1(_) | Auth::AwsV4(_) | Auth::Hawk(_))) => signer = Some(auth),
         Some(auth) => {
             let credentials = credentials(&auth, options, local)
                 .await
@@ -301,6 +301,7 @@ async fn prepare(
     match signer {
         Some(Auth::OAuth1(oauth1)) => oauth1.sign(request).map_err(Failed::Auth)?,
         Some(Auth::AwsV4(aws)) => aws.sign(request),
+        Some(Auth::Hawk(hawk)) => hawk.sign(request),
         _ => {}
     }
     let mut outgoing = Outgoing {

@@ -454,13 +454,15 @@ pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value
     let kind = auth_type(auth).unwrap_or_default().to_ascii_lowercase();
     match kind.as_str() {
         "noauth" | "" => None,
-        "bearer" | "basic" | "apikey" | "jwt" | "digest" | "oauth1" | "awsv4" => Some(auth.clone()),
+        "bearer" | "basic" | "apikey" | "jwt" | "digest" | "oauth1" | "awsv4" | "hawk" => {
+            Some(auth.clone())
+        }
         "oauth2" => oauth2(auth, path, notes),
         other => {
             notes.add(
                 path,
                 "auth",
-                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt, digest, oauth1, awsv4): sent without auth"),
+                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt, digest, oauth1, awsv4, hawk): sent without auth"),
             );
             None
         }
@@ -604,7 +606,7 @@ mod tests {
                 {"name": "none", "request": {"url": "http://h/"}},
                 {"name": "own", "request": {"url": "http://h/", "auth": {"type": "oauth2", "oauth2": [
                     {"key": "accessToken", "value": "t0k"}, {"key": "addTokenTo", "value": "header"}]}}},
-                {"name": "hawk", "request": {"url": "http://h/", "auth": {"type": "hawk"}}}
+                {"name": "hawk", "request": {"url": "http://h/", "auth": {"type": "ntlm"}}}
             ]}, {"name": "top", "request": {"url": "http://h/", "auth": {"type": "inherit"}}}]}));
         let folder = &doc.item[0];
         let items = folder.item.as_ref().unwrap();

@@ -576,7 +576,7 @@ mod tests {
                  "response": [{"name": "example"}]},
                 {"name": "F", "event": [{"listen": "prerequest", "script": {"exec": "const a = 2;"}}],
                  "item": [{"name": "inner", "event": [{"listen": "prerequest", "script": {"exec": "const a = 3;"}}],
-                           "request": {"url": "{{base}}/2", "auth": {"type": "hawk"}},
+                           "request": {"url": "{{base}}/2", "auth": {"type": "ntlm"}},
                            "protocolProfileBehavior": {"followRedirects": false}}]}
             ]
         }))
@@ -594,7 +594,7 @@ mod tests {
         assert!(first.id < inner.id, "ids in item order");
         assert_eq!(first.auth.get("type"), Some(&json!("basic")));
         assert!(first.headers.contains_key("X") && !first.headers.contains_key("Y"));
-        assert!(inner.auth.is_empty(), "hawk is not supported");
+        assert!(inner.auth.is_empty(), "ntlm is not supported");
         let script = &inner.pre_request_script;
         let order: Vec<usize> = ["const a = 1;", "const a = 2;", "const a = 3;"]
             .iter()

@@ -358,3 +358,29 @@ fn awsv4_signs_design_requests_and_is_refused_under_load() {
     );
     assert_eq!(server.requests(), 1, "nothing sent under load");
 }
+
+#[test]
+fn hawk_signs_design_requests_and_is_refused_under_load() {
+    let daemon = Daemon::start();
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let url = format!("{}auth/hawk", echo.url());
+    let hawk = json!({"type": "hawk", "hawk": {
+        "authId": "dh37fgj492je", "authKey": "werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn",
+        "algorithm": "sha256", "extraData": "ext-data"
+    }});
+    let doc = design_ok(&daemon, &json!({"url": url, "auth": hawk}));
+    assert_eq!(doc["statusCode"], 200, "{doc}");
+    let wrong = json!({"type": "hawk", "hawk": {"authId": "dh37fgj492je", "authKey": "wrong"}});
+    let doc = design_ok(&daemon, &json!({"url": url, "auth": wrong}));
+    assert_eq!(doc["statusCode"], 401, "{doc}");
+
+    let answer = daemon.post_json(
+        "/run",
+        &json!({"url": url, "mode": "iterations", "iterations": 5, "concurrency": 1, "auth": hawk}),
+    );
+    assert_eq!(
+        assert_error(&answer, 400, "INVALID_REQUEST", "hawk under load").as_deref(),
+        Some("auth.type")
+    );
+    assert_eq!(echo.seen().len(), 2, "nothing sent under load");
+}
