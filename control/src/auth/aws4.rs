@@ -6,7 +6,7 @@
 //! when the service is `s3`. Each request is signed at its own time, which is why this
 //! auth is for design mode and collection runs, not load runs.
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Hmac;
 use sha2::{Digest as _, Sha256};
 
 use super::{rfc3986, Fields, Request};
@@ -192,9 +192,9 @@ impl AwsV4 {
         );
         let mut key = format!("AWS4{}", self.secret_key).into_bytes();
         for part in [&at[..8], &self.region, &self.service, "aws4_request"] {
-            key = hmac(&key, part.as_bytes());
+            key = super::hmac::<Hmac<Sha256>>(&key, part.as_bytes());
         }
-        let signature = hex(&hmac(&key, to_sign.as_bytes()));
+        let signature = hex(&super::hmac::<Hmac<Sha256>>(&key, to_sign.as_bytes()));
 
         if self.in_query {
             added.push(("X-Amz-Signature".to_owned(), signature));
@@ -342,15 +342,6 @@ fn canonical_query(query: &[(String, String)], s3: bool) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC takes a key of any length.
-    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
-        return Vec::new();
-    };
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
 }
 
 fn hex(bytes: &[u8]) -> String {

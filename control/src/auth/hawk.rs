@@ -6,7 +6,7 @@
 //! and collection runs, not load runs.
 
 use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Hmac;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
@@ -161,18 +161,10 @@ impl Hawk {
     }
 
     fn hmac(&self, data: &[u8]) -> Vec<u8> {
-        fn mac<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
-            // HMAC takes a key of any length.
-            let Ok(mut mac) = <M as KeyInit>::new_from_slice(key) else {
-                return Vec::new();
-            };
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
-        }
         if self.sha256 {
-            mac::<Hmac<Sha256>>(self.key.as_bytes(), data)
+            super::hmac::<Hmac<Sha256>>(self.key.as_bytes(), data)
         } else {
-            mac::<Hmac<Sha1>>(self.key.as_bytes(), data)
+            super::hmac::<Hmac<Sha1>>(self.key.as_bytes(), data)
         }
     }
 }

@@ -6,7 +6,7 @@
 //! for design mode and collection runs, not load runs.
 
 use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Hmac;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256, Sha512};
 
@@ -268,18 +268,10 @@ impl Hash {
 
     /// The HMAC of `data` with `key`, in base64.
     fn hmac(self, key: &[u8], data: &[u8]) -> String {
-        fn mac<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
-            // HMAC takes a key of any length.
-            let Ok(mut mac) = <M as KeyInit>::new_from_slice(key) else {
-                return Vec::new();
-            };
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
-        }
         let bytes = match self {
-            Hash::Sha1 => mac::<Hmac<Sha1>>(key, data),
-            Hash::Sha256 => mac::<Hmac<Sha256>>(key, data),
-            Hash::Sha512 => mac::<Hmac<Sha512>>(key, data),
+            Hash::Sha1 => super::hmac::<Hmac<Sha1>>(key, data),
+            Hash::Sha256 => super::hmac::<Hmac<Sha256>>(key, data),
+            Hash::Sha512 => super::hmac::<Hmac<Sha512>>(key, data),
         };
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
