@@ -11,7 +11,12 @@ use clap::Parser;
 use vayu_control::cli;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let (argv, warnings) =
+        cli::collection::without_foreign_reporter_options(std::env::args_os().collect());
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let args = cli::Cli::parse_from(argv);
     match args.command {
         cli::Command::Run(run) => cli::run::execute(*run),
         cli::Command::Merge(merge) => cli::merge::execute(merge),

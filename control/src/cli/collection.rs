@@ -6,6 +6,7 @@
 //! script or request failed, or the run could not start (newman's code); 2 bad flags or an
 //! unreadable file.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -90,9 +91,16 @@ pub struct RunArgs {
     /// Do not follow redirects.
     #[arg(long = "ignore-redirects")]
     pub ignore_redirects: bool,
-    /// Reporters: cli, json, junit (comma-separated).
-    #[arg(short = 'r', long = "reporters", value_name = "LIST", value_delimiter = ',',
-          default_value = "cli", value_parser = ["cli", "json", "junit"])]
+    /// Reporters: cli, json, junit (comma-separated). Another name (an npm reporter of
+    /// newman's, such as htmlextra) is skipped with a warning, as newman skips a reporter
+    /// it cannot find; so are its `--reporter-<name>-<option>` options.
+    #[arg(
+        short = 'r',
+        long = "reporters",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "cli"
+    )]
     pub reporters: Vec<String>,
     /// The cli reporter prints no summary table.
     #[arg(long = "reporter-cli-no-summary")]
@@ -207,6 +215,14 @@ fn run_collection(args: RunArgs) -> ExitCode {
     let default_path =
         |ext: &str| PathBuf::from(format!("newman/newman-run-report-{stamp}-0.{ext}"));
     let mut written = true;
+    for reporter in &args.reporters {
+        if !REPORTERS.contains(&reporter.as_str()) {
+            eprintln!(
+                "warning: reporter \"{reporter}\" is not available in Vayu ({}): skipped",
+                REPORTERS.join(", ")
+            );
+        }
+    }
     for reporter in &args.reporters {
         match reporter.as_str() {
             "cli" if args.silent || args.cli_silent => {}
@@ -432,4 +448,45 @@ fn tls_extras(args: &RunArgs) -> Result<Option<std::sync::Arc<vayu_net::tls::Ext
         args.ssl_client_key.as_deref(),
     )
     .map(|extras| Some(std::sync::Arc::new(extras)))
+}
+
+/// The reporters Vayu has.
+const REPORTERS: [&str; 3] = ["cli", "json", "junit"];
+
+/// The command line of `vayu collection run` without the options of reporters Vayu does
+/// not have (`--reporter-htmlextra-export FILE`, `--reporter-htmlextra-darkTheme`), which
+/// newman passes to the reporter it loads; with a warning for each. Other command lines
+/// are returned as they are.
+pub fn without_foreign_reporter_options(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
+    let is_run = args.get(1).is_some_and(|arg| arg == "collection")
+        && args.get(2).is_some_and(|arg| arg == "run");
+    if !is_run {
+        return (args, Vec::new());
+    }
+    let mut kept = Vec::with_capacity(args.len());
+    let mut warnings = Vec::new();
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy().into_owned();
+        let foreign = text
+            .strip_prefix("--reporter-")
+            .and_then(|rest| rest.split_once('-'))
+            .is_some_and(|(reporter, _)| !REPORTERS.contains(&reporter));
+        if !foreign {
+            kept.push(arg);
+            continue;
+        }
+        let valued = !text.contains('=')
+            && args
+                .peek()
+                .is_some_and(|next| !next.to_string_lossy().starts_with('-'));
+        if valued {
+            args.next();
+        }
+        let option = text.split('=').next().unwrap_or_default();
+        warnings.push(format!(
+            "{option}: an option of a reporter Vayu does not have; ignored"
+        ));
+    }
+    (kept, warnings)
 }

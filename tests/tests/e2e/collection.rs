@@ -909,3 +909,48 @@ fn a_redirected_request_is_reported_as_first_sent() {
         "{doc}"
     );
 }
+
+/// A reporter Vayu lacks (an npm reporter of newman's) is skipped with a warning, options
+/// and all, as newman skips one it cannot find; a misspelt option of Vayu's own reporters
+/// is still refused.
+#[test]
+fn reporters_vayu_lacks_are_skipped_with_a_warning() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let dir = TempDir::new();
+    let collection = write_collection(
+        &dir,
+        "reporters",
+        "reporters",
+        json!([{"name": "one", "request": {"method": "GET", "url": format!("{}get", echo.url())}}]),
+    );
+    let collection = collection.to_string_lossy().into_owned();
+    let html = dir.join("report.html").to_string_lossy().into_owned();
+    let out = collection_run(&[
+        &collection,
+        "-r",
+        "cli,htmlextra",
+        "--reporter-htmlextra-export",
+        &html,
+        "--reporter-htmlextra-darkTheme",
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        out.stdout.contains("→ one"),
+        "the cli report still runs\n{out}"
+    );
+    for expected in [
+        "reporter \"htmlextra\" is not available",
+        "--reporter-htmlextra-export: an option of a reporter Vayu does not have",
+        "--reporter-htmlextra-darkTheme: an option of a reporter Vayu does not have",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected:?} in\n{out}");
+    }
+    assert!(!dir.join("report.html").exists());
+
+    let misspelt = collection_run(&[&collection, "--reporter-json-exprot", &html]);
+    assert_eq!(misspelt.code, Some(2), "{misspelt}");
+    assert!(
+        misspelt.stderr.contains("--reporter-json-export"),
+        "{misspelt}"
+    );
+}
