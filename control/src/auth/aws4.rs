@@ -152,7 +152,7 @@ impl AwsV4 {
         } else {
             // Postman hashes every body it can build again; a multipart one it leaves to
             // `aws4`, which hashes nothing (the empty string), S3 or not.
-            let hashed = !request.body.is_empty() && !is_multipart(request.headers);
+            let hashed = !request.body.is_empty() && !super::is_multipart(request.headers);
             let payload = hex(&Sha256::digest(if hashed {
                 &request.body[..]
             } else {
@@ -231,16 +231,6 @@ fn has(headers: &[(String, String)], wanted: &str) -> bool {
     headers
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
-}
-
-fn is_multipart(headers: &[(String, String)]) -> bool {
-    headers.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("content-type")
-            && value
-                .trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-    })
 }
 
 /// The signed headers: every one but [`UNSIGNED_HEADERS`], by lower-case name (a repeated

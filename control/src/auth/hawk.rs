@@ -69,12 +69,9 @@ impl Hawk {
 
     /// Signs `request` now: its `Authorization` header is replaced.
     pub fn sign(&self, request: Request<'_>) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs());
         let timestamp = match self.timestamp.trim().parse::<u64>() {
             Ok(fixed) if fixed > 0 => fixed,
-            _ => now,
+            _ => super::unix_seconds(),
         };
         let nonce = match self.nonce.trim() {
             "" => super::random_text(6),
@@ -87,21 +84,8 @@ impl Hawk {
         request
             .headers
             .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
-        let content_type = request
-            .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-            .map(|(_, value)| {
-                value
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            });
-        let multipart = content_type
-            .as_deref()
-            .is_some_and(|essence| essence.starts_with("multipart/"));
+        let multipart = super::is_multipart(request.headers);
+        let content_type = super::content_type(request.headers);
         let hash = (self.payload_hash && !request.body.is_empty() && !multipart).then(|| {
             let mut payload =
                 format!("hawk.1.payload\n{}\n", content_type.unwrap_or_default()).into_bytes();

@@ -228,6 +228,33 @@ fn rfc3986(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
 }
 
+/// The essence of the request's `Content-Type` (`multipart/form-data`), lower case.
+fn content_type(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+/// Whether the body is a form-data one (Postman's signers never hash those).
+fn is_multipart(headers: &[(String, String)]) -> bool {
+    content_type(headers).as_deref() == Some("multipart/form-data")
+}
+
+/// Seconds since the Unix epoch (the signers' timestamps).
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
 /// The HMAC of `data` with `key` under the MAC `M` (`Hmac<Sha256>`, ...), the signers'
 /// one primitive.
 fn hmac<M: hmac::Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {

@@ -114,7 +114,9 @@ impl OAuth1 {
             .filter(|(name, _)| !OAUTH_PARAMS.contains(&name.as_ref()))
             .map(|(name, value)| (name.into_owned(), value.into_owned()))
             .collect();
-        let form = is_form(request.headers).then(|| {
+        let form = (super::content_type(request.headers).as_deref()
+            == Some("application/x-www-form-urlencoded"))
+        .then(|| {
             url::form_urlencoded::parse(request.body)
                 .filter(|(name, _)| !OAUTH_PARAMS.contains(&name.as_ref()))
                 .map(|(name, value)| (name.into_owned(), value.into_owned()))
@@ -130,7 +132,7 @@ impl OAuth1 {
             }
         };
         let body_hash = match (&form, hash, self.include_body_hash) {
-            (None, Some(hash), true) if !is_multipart(request.headers) => {
+            (None, Some(hash), true) if !super::is_multipart(request.headers) => {
                 base64::engine::general_purpose::STANDARD.encode(hash.digest(request.body))
             }
             _ => String::new(),
@@ -139,7 +141,10 @@ impl OAuth1 {
             ("oauth_consumer_key", self.consumer_key.clone()),
             ("oauth_token", self.token.clone()),
             ("oauth_signature_method", self.signature_method.clone()),
-            ("oauth_timestamp", given(&self.timestamp, now)),
+            (
+                "oauth_timestamp",
+                given(&self.timestamp, || super::unix_seconds().to_string()),
+            ),
             ("oauth_nonce", given(&self.nonce, || super::random_text(11))),
             ("oauth_version", self.version.clone()),
         ];
@@ -314,31 +319,6 @@ fn pairs(pairs: &[(String, String)]) -> String {
         .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn content_type_is(headers: &[(String, String)], wanted: &str) -> bool {
-    headers.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("content-type")
-            && value
-                .trim_start()
-                .get(..wanted.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(wanted))
-    })
-}
-
-fn is_form(headers: &[(String, String)]) -> bool {
-    content_type_is(headers, "application/x-www-form-urlencoded")
-}
-
-fn is_multipart(headers: &[(String, String)]) -> bool {
-    content_type_is(headers, "multipart/form-data")
-}
-
-fn now() -> String {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-        .to_string()
 }
 
 #[cfg(test)]

@@ -300,11 +300,13 @@ fn console_box(out: &mut String, lines: &[(String, String)], symbols: &Symbols) 
 fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Symbols) {
     let Symbols { star, up, down, .. } = symbols;
     let sent_headers = crate::design::scripts::wire_headers(sent);
-    let head: usize = sent_headers
-        .iter()
-        .map(|(name, value)| name.len() + value.len() + 4)
-        .sum();
-    let sent_size = sent.method.len() + sent.url.len() + 13 + head + sent.body.len();
+    // The bytes the request took on the wire, as the client encoded them.
+    let sent_size = vayu_net::Endpoint::parse(&sent.url)
+        .ok()
+        .and_then(|endpoint| {
+            vayu_net::request::encode(&sent.method, &endpoint, &sent.headers, &sent.body).ok()
+        })
+        .map_or(0, |wire| wire.len());
     let cookies = response
         .headers
         .iter()
