@@ -268,6 +268,13 @@ fn unix_millis() -> u64 {
         })
 }
 
+/// A random (version 4) UUID, as `{{$guid}}` renders one.
+pub fn uuid_v4() -> String {
+    let mut out = String::with_capacity(36);
+    write_uuid(random(), random(), &mut out);
+    out
+}
+
 /// `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx` from 128 random bits.
 fn write_uuid(high: u64, low: u64, out: &mut String) {
     let high = (high & !0xf000) | 0x4000;

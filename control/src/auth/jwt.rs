@@ -1,45 +1,65 @@
-//! JWT auth: an HS256 token minted from `secret`, a `payload` (object or JSON text) and an
-//! optional extra `header`, plus the ATM claims (`issuer`, `subject`, `audience`, `claims`,
-//! `expires_in_seconds` → `iss`, `sub`, `aud`, extra claims, `iat` + `exp`). Sent as
-//! `Authorization: <headerPrefix> <token>` (prefix `Bearer` by default). Design mode mints
-//! one per request; a load run mints one per run.
+//! JWT auth as Postman signs it (postman-runtime's `authorizer/jwt.js`): a token of the
+//! `payload` (an object or JSON text) under the `header` with `alg` set, HS256/384/512
+//! with `secret` (`isSecretBase64Encoded` for a base64 one), RS*, PS* and ES256/384 with a
+//! PEM `privateKey`; sent as `Authorization: <headerPrefix> <token>` (`Bearer` unless
+//! given; an empty prefix sends the bare token) or, with `addTokenTo: queryParam`, as the
+//! query parameter `queryParamKey` (default `token`). The ATM claims (`issuer`, `subject`,
+//! `audience`, `claims`, `expires_in_seconds` → `iss`, `sub`, `aud`, extra claims, `iat` +
+//! `exp`) are added to the payload. Design mode mints one per request; a load run mints
+//! one per run.
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{AuthError, Fields};
+use super::jws::{self, Algorithm, Key};
+use super::{AuthError, Credentials, Fields};
 use crate::field::FieldError;
 
 /// JWT settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Jwt {
-    secret: String,
-    /// Whether `secret` is base64 (Postman's `isSecretBase64Encoded`).
+    algorithm: Algorithm,
+    key: Key,
+    /// Whether the secret's text is base64 (Postman's `isSecretBase64Encoded`); decoded
+    /// when the token is made.
     secret_base64: bool,
-    payload: Map<String, Value>,
-    header: Map<String, Value>,
+    /// The payload and header as written (objects or JSON text).
+    payload: Value,
+    header: Value,
+    /// ATM's claims, added to the payload: `iss`, `sub`, `aud` and `claims`.
+    extra_claims: Vec<(String, Value)>,
     expires_in_seconds: Option<u64>,
     prefix: String,
+    /// The query parameter the token goes in, when not in the `Authorization` header.
+    query_key: Option<String>,
 }
 
 impl Jwt {
     pub fn parse(fields: &Fields) -> Result<Jwt, FieldError> {
-        let algorithm = fields
+        let name = fields
             .text(&["algorithm", "alg"])
             .unwrap_or_else(|| "HS256".to_owned());
-        if !algorithm.eq_ignore_ascii_case("HS256") {
-            return Err(FieldError::new(
+        let algorithm = Algorithm::parse(&name).ok_or_else(|| {
+            FieldError::new(
                 "auth.algorithm",
-                format!("only HS256 is supported, got `{algorithm}`"),
-            ));
-        }
-        let mut payload = object(fields.value(&["payload"]), "auth.payload")?;
+                format!("`{name}` is not a JWT algorithm ({})", Algorithm::names()),
+            )
+        })?;
+        let key = if algorithm.is_hmac() {
+            fields.value(&["privateKey"]);
+            Key::Secret(fields.required(&["secret"], "secret")?.into_bytes())
+        } else {
+            fields.value(&["secret"]);
+            Key::Private(fields.required(&["privateKey"], "privateKey")?)
+        };
+        let mut extra_claims = Vec::new();
         for (field, claim) in [("issuer", "iss"), ("subject", "sub"), ("audience", "aud")] {
             if let Some(value) = fields.text(&[field]) {
-                payload.insert(claim.to_owned(), Value::String(value));
+                extra_claims.push((claim.to_owned(), Value::String(value)));
             }
         }
-        payload.extend(object(fields.value(&["claims"]), "auth.claims")?);
+        if let Some(claims) = fields.value(&["claims"]) {
+            extra_claims.push((String::new(), claims.clone()));
+        }
         let expires_in_seconds = match fields.value(&["expires_in_seconds", "expiresInSeconds"]) {
             None | Some(Value::Null) => None,
             Some(value) => Some(value.as_u64().ok_or_else(|| {
@@ -49,75 +69,118 @@ impl Jwt {
                 )
             })?),
         };
+        let query_key = match fields.text(&["addTokenTo"]).as_deref() {
+            None | Some("" | "header") => {
+                fields.value(&["queryParamKey"]);
+                None
+            }
+            Some("queryParam") => Some(
+                fields
+                    .text(&["queryParamKey"])
+                    .filter(|key| !key.is_empty())
+                    .unwrap_or_else(|| "token".to_owned()),
+            ),
+            Some(other) => {
+                return Err(FieldError::new(
+                    "auth.addTokenTo",
+                    format!("must be header or queryParam, got `{other}`"),
+                ))
+            }
+        };
         Ok(Jwt {
-            secret: fields.required(&["secret"], "secret")?,
+            algorithm,
+            key,
             secret_base64: fields
                 .text(&["isSecretBase64Encoded", "secretBase64"])
                 .is_some_and(|flag| flag == "true"),
-            payload,
-            header: object(fields.value(&["header"]), "auth.header")?,
+            payload: fields.value(&["payload"]).cloned().unwrap_or(Value::Null),
+            header: fields.value(&["header"]).cloned().unwrap_or(Value::Null),
+            extra_claims,
             expires_in_seconds,
             prefix: fields
                 .text(&["headerPrefix", "header_prefix"])
                 .unwrap_or_else(|| "Bearer".to_owned()),
+            query_key,
         })
     }
 
-    /// A freshly signed token.
-    pub fn mint(&self) -> Result<String, AuthError> {
-        let mut header = self.header.clone();
-        header.insert("alg".to_owned(), Value::String("HS256".to_owned()));
-        header
-            .entry("typ")
-            .or_insert_with(|| Value::String("JWT".to_owned()));
-        let header: Header = serde_json::from_value(Value::Object(header))
-            .map_err(|err| AuthError(format!("auth.header is not a JWT header: {err}")))?;
-        let mut claims = self.payload.clone();
-        if let Some(seconds) = self.expires_in_seconds {
-            let now = crate::ids::now_ms() / 1000;
-            claims.insert("iat".to_owned(), Value::from(now));
-            claims.insert("exp".to_owned(), Value::from(now + seconds));
+    /// The secret (HS*) or the private key, for masking.
+    pub fn secrets(&self) -> Vec<String> {
+        match &self.key {
+            Key::Secret(secret) => vec![String::from_utf8_lossy(secret).into_owned()],
+            Key::Private(pem) => vec![pem.clone()],
+            Key::Der(_) => Vec::new(),
         }
-        let key = if self.secret_base64 {
-            EncodingKey::from_base64_secret(&self.secret)
-                .map_err(|err| AuthError(format!("auth.secret is not base64: {err}")))?
-        } else {
-            EncodingKey::from_secret(self.secret.as_bytes())
-        };
-        debug_assert_eq!(header.alg, Algorithm::HS256);
-        jsonwebtoken::encode(&header, &claims, &key)
-            .map_err(|err| AuthError(format!("cannot sign the JWT: {err}")))
     }
 
-    /// The `Authorization` value for `token`.
-    pub fn header_value(&self, token: &str) -> String {
-        if self.prefix.is_empty() {
-            token.to_owned()
-        } else {
-            format!("{} {token}", self.prefix)
+    /// A freshly signed token: the header as written with `alg` set (no `typ` unless
+    /// written, as Postman), the payload as written with the ATM claims added.
+    pub fn mint(&self) -> Result<String, AuthError> {
+        let mut header = jws::object(&self.header, "header")?;
+        header.set("alg", Value::String(self.algorithm.name().to_owned()));
+        let mut claims = jws::object(&self.payload, "payload")?;
+        for (claim, value) in &self.extra_claims {
+            if claim.is_empty() {
+                claims.extend(jws::object(value, "claims")?);
+            } else {
+                claims.set(claim, value.clone());
+            }
         }
+        if let Some(seconds) = self.expires_in_seconds {
+            let now = super::unix_seconds();
+            claims.set("iat", Value::from(now));
+            claims.set("exp", Value::from(now + seconds));
+        }
+        let key = match &self.key {
+            Key::Secret(secret) if self.secret_base64 => Key::Secret(from_base64(secret)?),
+            key => key.clone(),
+        };
+        jws::sign(self.algorithm, &key, &header, &claims)
+    }
+
+    /// What a fresh token adds to a request: the `Authorization` header or the query
+    /// parameter.
+    pub fn credentials(&self) -> Result<Credentials, AuthError> {
+        let token = self.mint()?;
+        Ok(match &self.query_key {
+            Some(key) => Credentials {
+                headers: Vec::new(),
+                query: vec![(key.clone(), token)],
+            },
+            None if self.prefix.is_empty() => Credentials {
+                headers: vec![("Authorization".to_owned(), token)],
+                query: Vec::new(),
+            },
+            None => Credentials {
+                headers: vec![(
+                    "Authorization".to_owned(),
+                    format!("{} {token}", self.prefix),
+                )],
+                query: Vec::new(),
+            },
+        })
     }
 }
 
-/// An object field given as an object or as JSON text; empty when absent.
-fn object(value: Option<&Value>, field: &str) -> Result<Map<String, Value>, FieldError> {
-    match value {
-        None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(object)) => Ok(object.clone()),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(Map::new()),
-        Some(Value::String(text)) => match serde_json::from_str(text) {
-            Ok(Value::Object(object)) => Ok(object),
-            _ => Err(FieldError::new(field, "must be a JSON object")),
-        },
-        Some(other) => Err(FieldError::new(
-            field,
-            format!("must be an object, got {other}"),
-        )),
-    }
+/// The bytes of a base64 secret, read as leniently as Node's `Buffer.from(text,
+/// 'base64')`: the standard or the URL alphabet, padded or not, white space ignored.
+fn from_base64(text: &[u8]) -> Result<Vec<u8>, AuthError> {
+    let standard: String = String::from_utf8_lossy(text)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, standard)
+        .map_err(|err| AuthError(format!("auth.secret is not base64: {err}")))
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
     use jsonwebtoken::{DecodingKey, Validation};
     use serde_json::json;
 
@@ -131,6 +194,33 @@ mod tests {
         }
     }
 
+    fn key(name: &str) -> String {
+        let path = format!(
+            "{}/../tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+    }
+
+    /// The DER inside a PEM file.
+    fn der(pem: &str) -> Vec<u8> {
+        let body: String = pem
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
+    }
+
+    fn part(token: &str, at: usize) -> Value {
+        let segment = token.split('.').nth(at).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(segment)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
     #[test]
     fn minted_tokens_verify_with_the_secret() {
         let settings = jwt(json!({"type": "jwt", "jwt": {
@@ -138,7 +228,7 @@ mod tests {
             "issuer": "vayu", "claims": {"role": "admin"}, "expires_in_seconds": 60
         }}));
         let token = settings.mint().unwrap();
-        let mut validation = Validation::new(Algorithm::HS256);
+        let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_required_spec_claims(&["exp"]);
         let decoded = jsonwebtoken::decode::<Value>(
             &token,
@@ -150,17 +240,165 @@ mod tests {
         assert_eq!(decoded.claims["sub"], "u1");
         assert_eq!(decoded.claims["iss"], "vayu");
         assert_eq!(decoded.claims["role"], "admin");
-        assert_eq!(settings.header_value("t"), "Bearer t");
+    }
+
+    /// jose's output for the same settings (jose 4.14.4, the version newman 6.2.2 runs): the
+    /// header and payload in the order written, `alg` set in place, no `typ` added.
+    #[test]
+    fn hs_tokens_are_the_bytes_jose_signs() {
+        let settings = jwt(json!({"type": "jwt", "jwt": [
+            {"key": "algorithm", "value": "HS384"},
+            {"key": "secret", "value": "c2VjcmV0LWtleQ=="},
+            {"key": "isSecretBase64Encoded", "value": true},
+            {"key": "payload", "value": "{\n  \"sub\": \"1234567890\",\n  \"name\": \"John Doe\",\n  \"iat\": 1516239022\n}"},
+            {"key": "header", "value": "{\"kid\": \"k\", \"alg\": \"none\"}"},
+            {"key": "addTokenTo", "value": "header"},
+            {"key": "headerPrefix", "value": "Bearer"},
+            {"key": "queryParamKey", "value": "token"}
+        ]}));
+        let token = settings.mint().unwrap();
+        assert_eq!(
+            token,
+            "eyJraWQiOiJrIiwiYWxnIjoiSFMzODQifQ.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.CRGtIfLGVNcfos0dmUC1amNe5cTAZvHDV3lqCjKTIlksNHuTaP8XtaX-9BGuYeDF"
+        );
+    }
+
+    /// RSA PKCS #1 v1.5 signatures are deterministic: jose's token for the same key,
+    /// header and payload (`importPKCS8` + `SignJWT`, jose 4.14.4).
+    #[test]
+    fn rs256_tokens_are_the_bytes_jose_signs() {
+        let settings = jwt(json!({"type": "jwt", "jwt": {
+            "algorithm": "RS256", "privateKey": key("rsa-2048.pem"),
+            "header": "{\"typ\": \"JWT\"}", "payload": "{\"sub\": \"u\", \"n\": 1}"
+        }}));
+        assert_eq!(
+            settings.mint().unwrap(),
+            "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1IiwibiI6MX0.V2VVSFiWc5qMIGl_2QzVSO5inRP5W_IDy8omjlF12-yRnS41OQTHsxTAP6vIFpSNMYISGf24oFaH5s6orfbTts8sTXYEO5VxVqPZ6XRUxWU6Pc_XD6sgRNmLDieVKjdHBvNc3FKhY2D-UxM0C_FId_GBGsMPuDavFhhf31_8tXoIki7JNp7XRLeElxifrw7TR2TJVpc0kzsbKYl5Fj2TysqJ77fvZbOClyUda_UCJ9lK4wI34Y8XkF8yYHg3-Uc98E1AleGGPQ8mPtnBHxERwxkD2yt_-_eyP_119IdUiMSNzgxL2t7U5DJVhFhwQhZlzsbAoXPCFEMgHjXixLB-cQ"
+        );
     }
 
     #[test]
-    fn only_hs256() {
-        let err = Auth::parse(&json!({"type": "jwt", "secret": "s", "algorithm": "RS256"}));
+    fn private_key_tokens_verify_with_the_public_key() {
+        let rsa_public = DecodingKey::from_rsa_der(&der(&key("rsa-2048.pkcs1.pub.pem")));
+        let ec_point = |name: &str, length: usize| {
+            let spki = der(&key(name));
+            DecodingKey::from_ec_der(&spki[spki.len() - length..])
+        };
+        let cases = [
+            (
+                "RS256",
+                "rsa-2048.pem",
+                jsonwebtoken::Algorithm::RS256,
+                rsa_public.clone(),
+            ),
+            (
+                "RS384",
+                "rsa-2048.pem",
+                jsonwebtoken::Algorithm::RS384,
+                rsa_public.clone(),
+            ),
+            (
+                "RS512",
+                "rsa-2048.pem",
+                jsonwebtoken::Algorithm::RS512,
+                rsa_public.clone(),
+            ),
+            (
+                "PS256",
+                "rsa-2048.pem",
+                jsonwebtoken::Algorithm::PS256,
+                rsa_public.clone(),
+            ),
+            (
+                "PS384",
+                "rsa-2048.pem",
+                jsonwebtoken::Algorithm::PS384,
+                rsa_public.clone(),
+            ),
+            (
+                "PS512",
+                "rsa-2048.pem",
+                jsonwebtoken::Algorithm::PS512,
+                rsa_public,
+            ),
+            (
+                "ES256",
+                "ec-p256.pem",
+                jsonwebtoken::Algorithm::ES256,
+                ec_point("ec-p256.pub.pem", 65),
+            ),
+            (
+                "ES384",
+                "ec-p384.pem",
+                jsonwebtoken::Algorithm::ES384,
+                ec_point("ec-p384.pub.pem", 97),
+            ),
+        ];
+        for (name, private, algorithm, public) in cases {
+            let settings = jwt(json!({"type": "jwt", "jwt": {
+                "algorithm": name, "privateKey": key(private),
+                "payload": "{\"sub\": \"u\", \"n\": 1}", "secret": ""
+            }}));
+            let token = settings
+                .mint()
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
+            assert_eq!(part(&token, 0), json!({"alg": name}), "{name}");
+            let mut validation = Validation::new(algorithm);
+            validation.set_required_spec_claims::<&str>(&[]);
+            validation.validate_exp = false;
+            let decoded = jsonwebtoken::decode::<Value>(&token, &public, &validation)
+                .unwrap_or_else(|err| panic!("{name} does not verify: {err}"));
+            assert_eq!(decoded.claims, json!({"sub": "u", "n": 1}));
+        }
+    }
+
+    #[test]
+    fn a_key_of_the_wrong_kind_is_an_error_when_signing() {
+        let on_p384 =
+            jwt(json!({"type": "jwt", "algorithm": "ES256", "privateKey": key("ec-p384.pem")}));
+        let err = on_p384.mint().unwrap_err();
+        assert!(err.0.contains("not a P-256 key"), "{err}");
+        let not_pem = jwt(json!({"type": "jwt", "algorithm": "RS256", "privateKey": "{{key}}"}));
+        assert!(not_pem.mint().unwrap_err().0.contains("PEM"));
+        let es512 =
+            jwt(json!({"type": "jwt", "algorithm": "ES512", "privateKey": key("ec-p521.pem")}));
+        assert!(es512.mint().unwrap_err().0.contains("P-521"));
+    }
+
+    #[test]
+    fn settings_are_checked_when_read() {
+        let field = |auth: Value| Auth::parse(&auth).err().map(|err| err.field);
         assert_eq!(
-            err.err().map(|err| err.field).as_deref(),
+            field(json!({"type": "jwt", "secret": "s", "algorithm": "XS256"})).as_deref(),
             Some("auth.algorithm")
         );
-        let text_payload = jwt(json!({"type": "jwt", "secret": "s", "payload": "{\"a\":1}"}));
-        assert_eq!(text_payload.payload["a"], 1);
+        assert_eq!(
+            field(json!({"type": "jwt", "algorithm": "RS256", "secret": "s"})).as_deref(),
+            Some("auth.privateKey")
+        );
+        assert_eq!(
+            field(json!({"type": "jwt", "secret": "s", "addTokenTo": "body"})).as_deref(),
+            Some("auth.addTokenTo")
+        );
+        let text_payload = jwt(json!({"type": "jwt", "secret": "s", "payload": "{\"a\":{{n}}}"}));
+        assert!(text_payload
+            .mint()
+            .unwrap_err()
+            .0
+            .contains("auth.payload is not JSON"));
+    }
+
+    #[test]
+    fn the_token_goes_in_the_header_or_the_query() {
+        let header = jwt(json!({"type": "jwt", "secret": "s", "headerPrefix": ""}));
+        let credentials = header.credentials().unwrap();
+        assert_eq!(credentials.headers[0].0, "Authorization");
+        assert!(credentials.headers[0].1.starts_with("eyJ"));
+        let query = jwt(
+            json!({"type": "jwt", "jwt": {"secret": "s", "addTokenTo": "queryParam", "queryParamKey": "jwt"}}),
+        );
+        let credentials = query.credentials().unwrap();
+        assert!(credentials.headers.is_empty());
+        assert_eq!(credentials.query[0].0, "jwt");
     }
 }

@@ -5,16 +5,20 @@
 //! `oauth2_password_grant`). Turned into the headers and query parameters a request gets.
 //!
 //! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
-//! password grant; see [`oauth2`]), `jwt` (HS256; see [`jwt`]), `digest` (signed per
+//! password grant; see [`oauth2`]), `jwt` (HS*, RS*, PS*, ES256/384; see [`jwt`]), `digest` (signed per
 //! request, after the server's challenge; see [`digest`]), `oauth1` (OAuth 1.0a, signed
 //! per request; see [`oauth1`]), `awsv4` (AWS Signature Version 4, signed per request;
-//! see [`aws4`]), `hawk` (signed per request; see [`hawk`]), `noauth`/`none`.
+//! see [`aws4`]), `hawk` (signed per request; see [`hawk`]), `asap` (a JWT per request; see
+//! [`asap`]), `edgegrid` (Akamai, signed per request; see [`edgegrid`]), `noauth`/`none`.
 //! Every string may hold `{{variables}}`: render them first
 //! (`input::request::render_strings`).
 
+pub mod asap;
 pub mod aws4;
 pub mod digest;
+pub mod edgegrid;
 pub mod hawk;
+pub mod jws;
 pub mod jwt;
 pub mod oauth1;
 pub mod oauth2;
@@ -45,6 +49,8 @@ pub enum Auth {
     OAuth1(oauth1::OAuth1),
     AwsV4(aws4::AwsV4),
     Hawk(hawk::Hawk),
+    Asap(asap::Asap),
+    EdgeGrid(edgegrid::EdgeGrid),
 }
 
 /// What auth adds to a request.
@@ -106,11 +112,13 @@ impl Auth {
             "oauth1" => Auth::OAuth1(oauth1::OAuth1::parse(&fields)?),
             "awsv4" => Auth::AwsV4(aws4::AwsV4::parse(&fields)?),
             "hawk" => Auth::Hawk(hawk::Hawk::parse(&fields)?),
+            "asap" => Auth::Asap(asap::Asap::parse(&fields)?),
+            "edgegrid" => Auth::EdgeGrid(edgegrid::EdgeGrid::parse(&fields)?),
             other => {
                 return Err(FieldError::new(
                     "auth.type",
                     format!(
-                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, digest, oauth1, awsv4, hawk, noauth)"
+                        "unknown auth type `{other}` (bearer, basic, apikey, oauth2, jwt, asap, digest, oauth1, awsv4, hawk, edgegrid, noauth)"
                     ),
                 ))
             }
@@ -142,7 +150,10 @@ impl Auth {
             Auth::OAuth1(oauth1) => oauth1.secrets(),
             Auth::AwsV4(aws) => aws.secrets(),
             Auth::Hawk(hawk) => hawk.secrets(),
-            Auth::OAuth2(_) | Auth::Jwt(_) => Vec::new(),
+            Auth::Jwt(jwt) => jwt.secrets(),
+            Auth::Asap(asap) => asap.secrets(),
+            Auth::EdgeGrid(edgegrid) => edgegrid.secrets(),
+            Auth::OAuth2(_) => Vec::new(),
         };
         values
             .into_iter()
@@ -166,12 +177,14 @@ impl Auth {
             Auth::OAuth1(_) => Some("oauth1 signs each request with its own nonce and timestamp: it runs in design mode and `vayu collection run`, not under load"),
             Auth::AwsV4(_) => Some("awsv4 signs each request at its own time: it runs in design mode and `vayu collection run`, not under load"),
             Auth::Hawk(_) => Some("hawk signs each request with its own nonce and timestamp: it runs in design mode and `vayu collection run`, not under load"),
+            Auth::EdgeGrid(_) => Some("edgegrid signs each request with its own nonce and timestamp: it runs in design mode and `vayu collection run`, not under load"),
+            Auth::Asap(_) => Some("asap gives each request a token with its own `jti`: it runs in design mode and `vayu collection run`, not under load"),
             _ => None,
         }
     }
 
     /// Credentials that need no network: everything but OAuth2 (`None` for OAuth2). Digest,
-    /// OAuth 1.0a, AWS Signature Version 4 and Hawk have none to give once for every
+    /// OAuth 1.0a, AWS Signature Version 4, Hawk, EdgeGrid and ASAP have none to give once for every
     /// request: an error, for the load paths that ask.
     pub fn local_credentials(&self) -> Option<Result<Credentials, AuthError>> {
         let header = |name: &str, value: String| Credentials {
@@ -194,11 +207,13 @@ impl Auth {
                 query: vec![(name.clone(), value.clone())],
             },
             Auth::ApiKey { name, value, .. } => header(name, value.clone()),
-            Auth::Jwt(jwt) => match jwt.mint() {
-                Ok(token) => header("Authorization", jwt.header_value(&token)),
-                Err(err) => return Some(Err(err)),
-            },
-            Auth::Digest(_) | Auth::OAuth1(_) | Auth::AwsV4(_) | Auth::Hawk(_) => {
+            Auth::Jwt(jwt) => return Some(jwt.credentials()),
+            Auth::Digest(_)
+            | Auth::OAuth1(_)
+            | Auth::AwsV4(_)
+            | Auth::Hawk(_)
+            | Auth::Asap(_)
+            | Auth::EdgeGrid(_) => {
                 let why = self.signed_per_request().unwrap_or_default();
                 return Some(Err(AuthError(why.to_owned())));
             }

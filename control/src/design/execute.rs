@@ -281,7 +281,13 @@ async fn prepare(
     let mut signer = None;
     match prepared.auth.take() {
         Some(Auth::Digest(auth)) => digest = Some(auth.with_learned(learned)),
-        Some(auth @ (Auth::OAuth1(_) | Auth::AwsV4(_) | Auth::Hawk(_))) => signer = Some(auth),
+        Some(
+            auth @ (Auth::OAuth1(_)
+            | Auth::AwsV4(_)
+            | Auth::Hawk(_)
+            | Auth::Asap(_)
+            | Auth::EdgeGrid(_)),
+        ) => signer = Some(auth),
         Some(auth) => {
             let credentials = credentials(&auth, options, local)
                 .await
@@ -302,6 +308,8 @@ async fn prepare(
         Some(Auth::OAuth1(oauth1)) => oauth1.sign(request).map_err(Failed::Auth)?,
         Some(Auth::AwsV4(aws)) => aws.sign(request),
         Some(Auth::Hawk(hawk)) => hawk.sign(request),
+        Some(Auth::Asap(asap)) => asap.sign(request).map_err(Failed::Auth)?,
+        Some(Auth::EdgeGrid(edgegrid)) => edgegrid.sign(request),
         _ => {}
     }
     let mut outgoing = Outgoing {

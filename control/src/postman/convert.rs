@@ -454,15 +454,14 @@ pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value
     let kind = auth_type(auth).unwrap_or_default().to_ascii_lowercase();
     match kind.as_str() {
         "noauth" | "" => None,
-        "bearer" | "basic" | "apikey" | "jwt" | "digest" | "oauth1" | "awsv4" | "hawk" => {
-            Some(auth.clone())
-        }
+        "bearer" | "basic" | "apikey" | "jwt" | "asap" | "digest" | "oauth1" | "awsv4" | "hawk"
+        | "edgegrid" => Some(auth.clone()),
         "oauth2" => oauth2(auth, path, notes),
         other => {
             notes.add(
                 path,
                 "auth",
-                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt, digest, oauth1, awsv4, hawk): sent without auth"),
+                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt, asap, digest, oauth1, awsv4, hawk, edgegrid): sent without auth"),
             );
             None
         }

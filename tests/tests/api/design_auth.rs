@@ -1,8 +1,9 @@
 //! Request auth helpers on the wire: bearer, basic and API key (header and query) in design
 //! mode; OAuth2 client credentials against a local token endpoint (token reused, then
-//! fetched again after `expires_in`); JWT HS256 verified with the secret; and auth applied
-//! once per load run by `POST /run`; digest answered after the server's challenge in
-//! design mode and refused under load.
+//! fetched again after `expires_in`); JWT HS256 verified with the secret, PS256 and ES256
+//! with the public key; and auth applied once per load run by `POST /run`; digest answered after the server's challenge in
+//! design mode and refused under load, as are OAuth 1.0a, AWS SigV4, Hawk, ASAP and
+//! EdgeGrid.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
@@ -383,4 +384,117 @@ fn hawk_signs_design_requests_and_is_refused_under_load() {
         Some("auth.type")
     );
     assert_eq!(echo.seen().len(), 2, "nothing sent under load");
+}
+
+fn key(name: &str) -> String {
+    let path = format!("{}/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+}
+
+/// The DER inside a PEM file.
+fn der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+#[test]
+fn jwt_private_key_tokens_verify_in_design_mode_and_under_load() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let rs256 = json!({"type": "jwt", "jwt": [
+        {"key": "algorithm", "value": "PS256"},
+        {"key": "privateKey", "value": key("rsa-2048.pem")},
+        {"key": "payload", "value": "{\"sub\": \"user-{{$requestNumber}}\"}"},
+        {"key": "addTokenTo", "value": "queryParam"},
+        {"key": "queryParamKey", "value": "jwt"}
+    ]});
+    design_ok(&daemon, &json!({"url": server.url(), "auth": rs256}));
+    let seen = only_request(&server);
+    let token = seen
+        .target
+        .strip_prefix("/?jwt=")
+        .unwrap_or_else(|| panic!("no token in the query: {seen:?}"));
+    let rsa = DecodingKey::from_rsa_der(&der(&key("rsa-2048.pkcs1.pub.pem")));
+    let mut validation = Validation::new(Algorithm::PS256);
+    validation.set_required_spec_claims::<&str>(&[]);
+    let decoded = jsonwebtoken::decode::<Value>(token, &rsa, &validation)
+        .unwrap_or_else(|err| panic!("the PS256 token does not verify: {err}"));
+    assert_eq!(decoded.claims["sub"], "user-1");
+
+    let target = TestServer::start(Behaviour::Ok);
+    let es256 = json!({"type": "jwt", "algorithm": "ES256", "privateKey": key("ec-p256.pem"),
+                       "payload": {"role": "load"}});
+    let (_, report) = run_to_end(
+        &daemon,
+        &json!({"url": target.url(), "mode": "iterations", "iterations": 3, "concurrency": 1,
+                "auth": es256}),
+    );
+    assert_eq!(report["summary"]["totalRequests"], 3);
+    let spki = der(&key("ec-p256.pub.pem"));
+    let ec = DecodingKey::from_ec_der(&spki[spki.len() - 65..]);
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_required_spec_claims::<&str>(&[]);
+    let seen = target.seen();
+    let tokens: Vec<&str> = seen
+        .iter()
+        .filter_map(|seen| seen.header("authorization")?.strip_prefix("Bearer "))
+        .collect();
+    assert_eq!(tokens.len(), 3, "{seen:?}");
+    assert!(
+        tokens.iter().all(|token| *token == tokens[0]),
+        "one token per load run"
+    );
+    let decoded = jsonwebtoken::decode::<Value>(tokens[0], &ec, &validation)
+        .unwrap_or_else(|err| panic!("the ES256 token does not verify: {err}"));
+    assert_eq!(decoded.claims["role"], "load");
+}
+
+#[test]
+fn asap_and_edgegrid_sign_design_requests_and_are_refused_under_load() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let asap = json!({"type": "asap", "asap": {"kid": "svc/k1", "iss": "svc", "aud": "api",
+                      "privateKey": key("rsa-2048.pem")}});
+    let edgegrid = json!({"type": "edgegrid", "edgegrid": {"accessToken": "akab-a",
+                          "clientToken": "akab-c", "clientSecret": "s3cret"}});
+    for (auth, scheme) in [
+        (&asap, "Bearer eyJ"),
+        (&edgegrid, "EG1-HMAC-SHA256 client_token=akab-c;"),
+    ] {
+        design_ok(&daemon, &json!({"url": server.url(), "auth": auth}));
+        let answer = daemon.post_json(
+            "/run",
+            &json!({"url": server.url(), "mode": "iterations", "iterations": 2, "auth": auth}),
+        );
+        assert_eq!(
+            assert_error(&answer, 400, "INVALID_REQUEST", "signed per request").as_deref(),
+            Some("auth.type")
+        );
+        let seen = server.seen();
+        let last = seen.last().and_then(|seen| seen.header("authorization"));
+        assert!(
+            last.is_some_and(|value| value.starts_with(scheme)),
+            "{seen:?}"
+        );
+    }
+    assert_eq!(server.requests(), 2, "nothing sent under load");
+    let seen = server.seen();
+    let asap_token = seen[0]
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let rsa = DecodingKey::from_rsa_der(&der(&key("rsa-2048.pkcs1.pub.pem")));
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&["api"]);
+    let decoded = jsonwebtoken::decode::<Value>(asap_token, &rsa, &validation)
+        .unwrap_or_else(|err| panic!("the ASAP token does not verify: {err}"));
+    assert_eq!(decoded.header.kid.as_deref(), Some("svc/k1"));
+    assert_eq!(decoded.claims["sub"], "svc");
+    assert_eq!(decoded.claims["jti"].as_str().map(str::len), Some(36));
 }
