@@ -55,14 +55,16 @@ mkfifo "$WORK/stdin"
 "$BIN/vayu-echo" <"$WORK/stdin" >"$WORK/addr" &
 exec 3>"$WORK/stdin"
 for _ in $(seq 50); do [[ -s "$WORK/addr" ]] && break; sleep 0.1; done
+for _ in $(seq 50); do [[ $(wc -l <"$WORK/addr") -ge 2 ]] && break; sleep 0.1; done
 ECHO=$(head -1 "$WORK/addr")
-echo "echo server: $ECHO" >&2
+RAW_ECHO=$(sed -n 2p "$WORK/addr")
+echo "echo server: $ECHO, raw echo server: $RAW_ECHO" >&2
 
-node - "$FIXTURES" "$NEWMAN" "$ECHO" "$COMPARE" "$VAYU" "$WORK" "$@" <<'JS'
+node - "$FIXTURES" "$NEWMAN" "$ECHO" "$RAW_ECHO" "$COMPARE" "$VAYU" "$WORK" "$@" <<'JS'
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const [fixtures, newman, echo, compare, vayu, work, ...only] = process.argv.slice(2);
+const [fixtures, newman, echo, rawEcho, compare, vayu, work, ...only] = process.argv.slice(2);
 const manifest = JSON.parse(fs.readFileSync(path.join(fixtures, 'cases.json'), 'utf8'));
 const dir = path.join(fixtures, 'collections');
 const expectedDir = path.join(fixtures, 'expected');
@@ -92,7 +94,8 @@ function normalize(report, exitCode) {
 
 function run(tool, c) {
   const out = path.join(work, `${tool}-${c.name}.json`);
-  const args = [...c.args, '--env-var', `${manifest.echoVariable}=${echo}`, '-r', 'json', '--reporter-json-export', out];
+  const args = [...c.args, '--env-var', `${manifest.echoVariable}=${echo}`,
+    '--env-var', `${manifest.rawEchoVariable}=${rawEcho}`, '-r', 'json', '--reporter-json-export', out];
   const command = tool === 'newman'
     ? (newman.endsWith('.js') ? ['node', newman, 'run', c.collection, ...args] : [newman, 'run', c.collection, ...args])
     : [vayu, 'collection', 'run', c.collection, ...args];

@@ -148,7 +148,13 @@ pub fn encode_into<'a>(
     for (name, value) in headers.clone() {
         push_header(out, name, value);
     }
-    let body_expected = matches!(method, "POST" | "PUT" | "PATCH");
+    // An empty body is still framed (`Content-Length: 0`) for every method but those
+    // Node's http client sends bare, as Postman and newman do; a server may answer 411
+    // to a POST without a length.
+    let body_expected = !matches!(
+        method,
+        "GET" | "HEAD" | "DELETE" | "OPTIONS" | "TRACE" | "CONNECT"
+    );
     if !has("content-length") && !has("transfer-encoding") && (!body.is_empty() || body_expected) {
         let mut digits = itoa::Buffer::new();
         push_header(out, "Content-Length", digits.format(body.len()));
@@ -190,6 +196,23 @@ mod tests {
         );
         assert!(!text.contains("Content-Length"));
         assert!(text.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn empty_bodies_are_framed_as_node_frames_them() {
+        let sent = |method: &str| {
+            let bytes = encode(method, &endpoint("http://h/"), &[], b"").unwrap();
+            String::from_utf8(bytes).unwrap_or_default()
+        };
+        for method in ["POST", "PUT", "PATCH", "POSTMAN", "PROPFIND"] {
+            assert!(
+                sent(method).ends_with("Content-Length: 0\r\n\r\n"),
+                "{method}"
+            );
+        }
+        for method in ["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"] {
+            assert!(!sent(method).contains("Content-Length"), "{method}");
+        }
     }
 
     #[test]

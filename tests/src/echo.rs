@@ -21,6 +21,9 @@
 //! | `/ip` | `{ip}` (every client here is on 127.0.0.1) |
 //! | `/encoding/utf8` | a UTF-8 HTML page, `text/html; charset=utf-8` |
 //!
+//! [`raw_echo`] is newman's other local server (`npm/server.js`, `createRawEchoServer`):
+//! the request as it came off the wire, for the collections that check the bytes sent.
+//!
 //! [`TestServer::start`]: crate::TestServer::start
 //! [`Behaviour::Route`]: crate::Behaviour::Route
 
@@ -35,6 +38,28 @@ pub fn postman_echo(request: &SeenRequest) -> Reply {
         // No body after a HEAD (this server frames with the body's length).
         reply.body.clear();
     }
+    reply
+}
+
+/// The route function of newman's raw echo server: `200`, `Content-Type: text/plain`, a
+/// `raw-request` header holding the request head and body as a JSON string, and the same
+/// text as the body (none for a HEAD). newman's answers after 1 s and closes the connection
+/// instead of sending a length; what the collections check is the same.
+pub fn raw_echo(request: &SeenRequest) -> Reply {
+    let mut raw = request.raw_head.clone();
+    raw.extend_from_slice(&request.body);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let mut reply = Reply::new(
+        200,
+        if request.method == "HEAD" {
+            Vec::new()
+        } else {
+            raw
+        },
+    );
+    reply
+        .headers
+        .push(("raw-request".to_owned(), Value::String(text).to_string()));
     reply
 }
 

@@ -12,7 +12,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::check::LIMIT;
-use vayu_tests::echo::postman_echo;
+use vayu_tests::echo::{postman_echo, raw_echo};
 use vayu_tests::{spawn, vayu_bin, Behaviour, Output, TempDir, TestServer};
 
 fn fixtures() -> PathBuf {
@@ -121,6 +121,8 @@ fn outcomes(normalized: &Value) -> Vec<(String, String)> {
 fn agrees_with_newman() {
     let echo = TestServer::start(Behaviour::Route(postman_echo));
     let echo_url = format!("echo=http://{}", echo.addr());
+    let raw_echo = TestServer::start(Behaviour::Route(raw_echo));
+    let raw_echo_url = format!("rawEcho=http://{}", raw_echo.addr());
     let scratch = TempDir::new();
     let manifest = read(fixtures().join("cases.json"));
     let cases = manifest["cases"].as_array().cloned().unwrap_or_default();
@@ -142,6 +144,8 @@ fn agrees_with_newman() {
         args.extend([
             "--env-var",
             &echo_url,
+            "--env-var",
+            &raw_echo_url,
             "-r",
             "json",
             "--reporter-json-export",
