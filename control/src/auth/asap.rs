@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::jws::{self, Algorithm, Key};
 use super::{AuthError, Fields, Request};
 use crate::field::FieldError;
+use crate::postman::model::truthy;
 
 /// ASAP settings, in Postman's names.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,17 +147,6 @@ impl Asap {
             .decode(data)
             .map(Key::Der)
             .map_err(|_| malformed())
-    }
-}
-
-/// Whether JavaScript reads `value` as true (`claims.iss || params.iss`).
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(text) => !text.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
     }
 }
 

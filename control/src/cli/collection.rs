@@ -329,13 +329,7 @@ fn export(path: &Path, text: &str) -> bool {
 fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
     let doc = read_json(&args.collection)?;
     match model::kind(&doc) {
-        model::Kind::Collection => {}
-        model::Kind::CollectionV1 => {
-            return Err(format!(
-                "{}: a Postman Collection v1 file is not supported: export it as v2.1",
-                args.collection.display()
-            ))
-        }
+        model::Kind::Collection | model::Kind::CollectionV1 => {}
         _ => {
             return Err(format!(
                 "{}: not a Postman collection (no `info` and `item`)",

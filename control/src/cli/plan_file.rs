@@ -28,7 +28,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         .is_some_and(|ext| ext.eq_ignore_ascii_case("toml"));
     if !is_toml {
         if let Ok(doc) = serde_json::from_str::<Value>(&text) {
-            if crate::postman::model::kind(&doc) == crate::postman::model::Kind::Collection {
+            if crate::postman::model::is_collection(&doc) {
                 return super::collection_load::plan(path, doc, args);
             }
         }

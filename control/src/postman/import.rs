@@ -129,15 +129,12 @@ fn write(plan: Plan) -> crate::store::WriteOp {
 pub fn plan(doc: Value) -> Result<Plan, ImportError> {
     let invalid = |message: &str| ImportError::Invalid(FieldError::new("body", message));
     match model::kind(&doc) {
-        Kind::Collection => {
+        Kind::Collection | Kind::CollectionV1 => {
             let collection = Collection::parse(doc).map_err(ImportError::Invalid)?;
             Ok(collection_plan(&collection))
         }
         Kind::Environment => Ok(variables_plan(variable_file(doc)?, false)),
         Kind::Globals => Ok(variables_plan(variable_file(doc)?, true)),
-        Kind::CollectionV1 => Err(invalid(
-            "a Postman Collection v1 file is not supported: export it from Postman as Collection v2.1",
-        )),
         Kind::Unknown => Err(invalid(
             "not a Postman file: expected a Collection v2.0/v2.1 (`info` and `item`), an environment or a globals file (`values`)",
         )),

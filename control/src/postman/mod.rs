@@ -2,6 +2,7 @@
 //!
 //! - [`model`]: the Postman file formats (collection v2.0/v2.1, environment, globals) as
 //!   typed structs that accept unknown keys and keep them to be listed.
+//! - [`v1`]: Collection v1 files, read as v2.1 as newman reads them.
 //! - [`tree`]: requests in run order with their folders, scripts in execution order.
 //! - [`convert`]: a Postman request → the one request pipeline's [`crate::input::request::Draft`].
 //! - [`import`]: files → stored collections (folders nest through `parentId`), requests,
@@ -17,3 +18,4 @@ pub mod load;
 pub mod model;
 pub mod run;
 pub mod tree;
+pub mod v1;

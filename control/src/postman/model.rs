@@ -45,8 +45,13 @@ pub struct Collection {
 }
 
 impl Collection {
-    /// Decodes a collection; a top-level `name` (a file without `info`) names it.
+    /// Decodes a collection (a v1 file is read as newman reads it, see [`super::v1`]); a
+    /// top-level `name` (a file without `info`) names it.
     pub fn parse(doc: Value) -> Result<Collection, crate::field::FieldError> {
+        let doc = match kind(&doc) {
+            Kind::CollectionV1 => super::v1::to_v2(&doc)?,
+            _ => doc,
+        };
         let mut collection: Collection = crate::input::strict::decode(doc)?;
         if collection.info.name.is_empty() {
             if let Some(Value::String(name)) = collection.other.remove("name") {
@@ -547,9 +552,25 @@ pub enum Kind {
     Collection,
     Environment,
     Globals,
-    /// The v1 collection format (`requests`, `order`): not supported.
+    /// The v1 collection format (`requests`, `order`): read through [`super::v1`].
     CollectionV1,
     Unknown,
+}
+
+/// JavaScript's truthiness of a JSON value: what Postman's `a || b` defaults test.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(flag) => *flag,
+        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(text) => !text.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// Whether `doc` is a collection, v2 or v1.
+pub fn is_collection(doc: &Value) -> bool {
+    matches!(kind(doc), Kind::Collection | Kind::CollectionV1)
 }
 
 /// Recognises a Postman file by its keys.

@@ -131,6 +131,42 @@ fn a_collection_imports_as_nested_collections_and_runs_as_in_postman() {
     }
 }
 
+/// A Collection v1 file imports as newman reads it: folders nested by `folders_order`,
+/// requests in `order`, the legacy `currentHelper` auth and text headers kept.
+#[test]
+fn a_v1_collection_imports_as_newman_reads_it() {
+    let daemon = Daemon::start();
+    let imported = saved(
+        &daemon,
+        "/import",
+        fixture("vayu-v1-features.postman_collection.json"),
+    );
+    assert_eq!(imported["type"], "collection", "{imported}");
+    assert_eq!(
+        names(&imported["collections"]),
+        ["vayu-v1-features", "Folder A", "Folder B"],
+        "{imported}"
+    );
+    let folder_b = id_of(&imported["collections"], "Folder B");
+    let stored = daemon.get(&format!("/collections/{folder_b}")).json();
+    assert_eq!(
+        stored["parentId"],
+        id_of(&imported["collections"], "Folder A"),
+        "{stored}"
+    );
+    let requests = &imported["requests"];
+    assert_eq!(requests.as_array().map(Vec::len), Some(5), "{imported}");
+    let first = daemon
+        .get(&format!(
+            "/requests/{}",
+            id_of(requests, "headers as text, query params, legacy basic auth")
+        ))
+        .json();
+    assert_eq!(first["auth"]["type"], "basic", "{first}");
+    assert_eq!(first["headers"]["X-One"], "1", "{first}");
+    assert!(first["headers"].get("X-Disabled").is_none(), "{first}");
+}
+
 #[test]
 fn export_gives_collection_v21_back() {
     let daemon = Daemon::start();
@@ -196,7 +232,6 @@ fn environments_import_and_bad_files_are_refused() {
     );
     for (body, field) in [
         (json!({"a": 1}), "body"),
-        (json!({"name": "v1", "order": [], "requests": []}), "body"),
         (json!({"info": {"name": "x"}, "item": 3}), "item"),
     ] {
         let response = daemon.post_json("/import", &body);
