@@ -148,19 +148,25 @@ pub fn encode_into<'a>(
     for (name, value) in headers.clone() {
         push_header(out, name, value);
     }
-    // An empty body is still framed (`Content-Length: 0`) for every method but those
-    // Node's http client sends bare, as Postman and newman do; a server may answer 411
-    // to a POST without a length.
-    let body_expected = !matches!(
-        method,
-        "GET" | "HEAD" | "DELETE" | "OPTIONS" | "TRACE" | "CONNECT"
-    );
-    if !has("content-length") && !has("transfer-encoding") && (!body.is_empty() || body_expected) {
+    if !has("content-length")
+        && !has("transfer-encoding")
+        && (!body.is_empty() || frames_empty_body(method))
+    {
         let mut digits = itoa::Buffer::new();
         push_header(out, "Content-Length", digits.format(body.len()));
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
+}
+
+/// Whether an empty body is still framed (`Content-Length: 0`): for every method but
+/// those Node's http client sends bare, as Postman and newman do (a server may answer 411
+/// to a POST without a length).
+pub fn frames_empty_body(method: &str) -> bool {
+    !matches!(
+        method,
+        "GET" | "HEAD" | "DELETE" | "OPTIONS" | "TRACE" | "CONNECT"
+    )
 }
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {

@@ -106,6 +106,7 @@ pub fn execute(args: RequestArgs) -> ExitCode {
             insecure: args.insecure,
             redirects: exchange::RedirectRules::default(),
             tls,
+            system_headers: exchange::SystemHeaders::Vayu,
         },
         request_id: None,
         submitted: Instant::now(),

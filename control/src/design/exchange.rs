@@ -40,6 +40,56 @@ pub struct Options {
     /// Certificate authorities to trust and a client certificate to present (`None`:
     /// webpki's roots, no client certificate).
     pub tls: Option<Arc<tls::Extras>>,
+    pub system_headers: SystemHeaders,
+}
+
+/// The headers the client adds to a request that does not set them itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SystemHeaders {
+    /// Vayu's: `Accept-Encoding` (vayu-net adds `Host` and `User-Agent: vayu/…`).
+    #[default]
+    Vayu,
+    /// postman-runtime's, in its order, as newman sends them (a collection run):
+    /// `User-Agent`, `Accept: */*`, `Cache-Control: no-cache`, a fresh `Postman-Token`,
+    /// `Host`, `Accept-Encoding` and `Connection: keep-alive`; but those named (in any
+    /// case) in `disabled`, a request's `protocolProfileBehavior.disabledSystemHeaders`.
+    Postman { disabled: Vec<String> },
+}
+
+/// The `User-Agent` of a collection run: postman-runtime's product first (servers and
+/// scripts that look for it find it), then Vayu's own.
+pub const POSTMAN_USER_AGENT: &str =
+    concat!("PostmanRuntime/7.39.1 vayu/", env!("CARGO_PKG_VERSION"));
+
+impl SystemHeaders {
+    fn add(&self, request: &mut Outgoing) {
+        let disabled = match self {
+            SystemHeaders::Vayu => {
+                add_header(
+                    &mut request.headers,
+                    "Accept-Encoding",
+                    super::decode::ACCEPTED.to_owned(),
+                );
+                return;
+            }
+            SystemHeaders::Postman { disabled } => disabled,
+        };
+        let host = Endpoint::parse(&request.url).map_or_else(|_| String::new(), |e| e.authority);
+        let headers = [
+            ("User-Agent", POSTMAN_USER_AGENT.to_owned()),
+            ("Accept", "*/*".to_owned()),
+            ("Cache-Control", "no-cache".to_owned()),
+            ("Postman-Token", vayu_engine::template::uuid_v4()),
+            ("Host", host),
+            ("Accept-Encoding", super::decode::ACCEPTED.to_owned()),
+            ("Connection", "keep-alive".to_owned()),
+        ];
+        for (name, value) in headers {
+            if !value.is_empty() && !disabled.iter().any(|off| off.eq_ignore_ascii_case(name)) {
+                add_header(&mut request.headers, name, value);
+            }
+        }
+    }
 }
 
 /// How a redirect changes the request, as postman-request decides (a collection's
@@ -164,11 +214,7 @@ async fn follow(
     mut jar: Jar,
 ) -> Result<Exchanged, Failure> {
     let started = Instant::now();
-    add_header(
-        &mut request.headers,
-        "Accept-Encoding",
-        super::decode::ACCEPTED.to_owned(),
-    );
+    options.system_headers.add(&mut request);
     let mut own_cookies = request
         .headers
         .iter()

@@ -78,6 +78,7 @@ impl Settings {
             insecure: self.insecure,
             redirects: exchange::RedirectRules::default(),
             tls: None,
+            system_headers: exchange::SystemHeaders::Vayu,
         }
     }
 }

@@ -44,6 +44,9 @@ pub struct Engine {
     /// `pm.sendRequest` sends its cookies and keeps what responses set, as in newman.
     /// Without one, each `pm.sendRequest` starts with an empty jar.
     jar: RefCell<Option<Jar>>,
+    /// The headers `pm.sendRequest` adds: postman-runtime's in a collection run, as
+    /// newman's requests carry them.
+    system_headers: exchange::SystemHeaders,
 }
 
 /// One `pm.sendRequest` exchange: the request, and its response or error.
@@ -65,6 +68,7 @@ impl Default for Engine {
             tls: None,
             sent: None,
             jar: RefCell::default(),
+            system_headers: exchange::SystemHeaders::Vayu,
         }
     }
 }
@@ -87,6 +91,9 @@ impl Engine {
                 ..design.limits
             },
             sent: Some(RefCell::default()),
+            system_headers: exchange::SystemHeaders::Postman {
+                disabled: Vec::new(),
+            },
             ..design
         }
     }
@@ -181,6 +188,7 @@ async fn send(call: HttpCall, engine: &Engine, jar: Jar) -> (HttpReply, Sent) {
         insecure: engine.insecure,
         redirects: exchange::RedirectRules::default(),
         tls: engine.tls.clone(),
+        system_headers: engine.system_headers.clone(),
     };
     let result = exchange::exchange(outgoing.clone(), options, jar)
         .await
@@ -343,10 +351,9 @@ pub(crate) fn wire_headers(sent: &Outgoing) -> Vec<(String, String)> {
         ));
     }
     headers.extend(sent.headers.iter().cloned());
-    let body_expected = matches!(sent.method.as_str(), "POST" | "PUT" | "PATCH");
     if !has("content-length")
         && !has("transfer-encoding")
-        && (!sent.body.is_empty() || body_expected)
+        && (!sent.body.is_empty() || vayu_net::request::frames_empty_body(&sent.method))
     {
         headers.push(("Content-Length".to_owned(), sent.body.len().to_string()));
     }

@@ -245,6 +245,7 @@ fn token_options(insecure: bool, config: &RunConfig) -> exchange::Options {
         insecure,
         redirects: exchange::RedirectRules::default(),
         tls: None,
+        system_headers: exchange::SystemHeaders::Vayu,
     }
 }
 

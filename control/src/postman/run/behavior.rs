@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::postman::model::Other;
 
-use crate::design::exchange::{Options, RedirectRules};
+use crate::design::exchange::{Options, RedirectRules, SystemHeaders};
 use crate::postman::convert::Notes;
 
 /// Methods whose body postman-runtime leaves out unless `disableBodyPruning` is set.
@@ -23,7 +23,20 @@ pub struct Behavior {
     remove_referer: bool,
     disable_cookies: bool,
     disable_body_pruning: bool,
+    /// System headers not to add (lower case).
+    disabled_system_headers: Vec<String>,
 }
+
+/// System headers a request may go without (`disabledSystemHeaders`); Vayu always sends
+/// `Host` and frames the body itself, and sets `Content-Type` from the body mode.
+const OPTIONAL_SYSTEM_HEADERS: [&str; 6] = [
+    "user-agent",
+    "accept",
+    "cache-control",
+    "postman-token",
+    "accept-encoding",
+    "connection",
+];
 
 impl Behavior {
     /// The settings of `levels`, outermost first; a setting Vayu does not apply, or one
@@ -51,6 +64,10 @@ impl Behavior {
                 ("removeRefererHeaderOnRedirect", Some(flag)) => behavior.remove_referer = flag,
                 ("disableCookies", Some(flag)) => behavior.disable_cookies = flag,
                 ("disableBodyPruning", Some(flag)) => behavior.disable_body_pruning = flag,
+                ("disabledSystemHeaders", _) => {
+                    behavior.disabled_system_headers =
+                        disabled_system_headers(value, path, &part, notes);
+                }
                 ("maxRedirects", _) => match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
                     Some(max) => behavior.max_redirects = Some(max),
                     None => notes.add(path, &part, "not a whole number: ignored"),
@@ -82,6 +99,12 @@ impl Behavior {
                 keep_authorization: self.keep_authorization,
                 referer: !self.remove_referer,
             },
+            system_headers: match run.system_headers {
+                SystemHeaders::Postman { .. } => SystemHeaders::Postman {
+                    disabled: self.disabled_system_headers.clone(),
+                },
+                vayu => vayu,
+            },
             ..run
         }
     }
@@ -99,6 +122,39 @@ impl Behavior {
     pub fn without_cookies(&self) -> bool {
         self.disable_cookies
     }
+}
+
+/// The names `disabledSystemHeaders` turns off (`{"accept": true, ...}`); one Vayu cannot
+/// leave out, or a value that is not true or false, is noted.
+fn disabled_system_headers(
+    value: &Value,
+    path: &str,
+    part: &str,
+    notes: &mut Notes,
+) -> Vec<String> {
+    let Value::Object(names) = value else {
+        notes.add(path, part, "not an object: ignored");
+        return Vec::new();
+    };
+    let mut disabled = Vec::new();
+    for (name, flag) in names {
+        let name = name.to_ascii_lowercase();
+        match flag.as_bool() {
+            Some(false) => {}
+            Some(true) if OPTIONAL_SYSTEM_HEADERS.contains(&name.as_str()) => disabled.push(name),
+            Some(true) => notes.add(
+                path,
+                &format!("{part}.{name}"),
+                "Vayu always sends it: ignored",
+            ),
+            None => notes.add(
+                path,
+                &format!("{part}.{name}"),
+                "not true or false: ignored",
+            ),
+        }
+    }
+    disabled
 }
 
 #[cfg(test)]
@@ -125,7 +181,8 @@ mod tests {
         let nested = levels(&[
             json!({"protocolProfileBehavior": {"followRedirects": false, "maxRedirects": 10, "disableUrlEncoding": true}}),
             json!({"protocolProfileBehavior": {"followRedirects": true, "followOriginalHttpMethod": true}}),
-            json!({"protocolProfileBehavior": {"maxRedirects": 3, "strictSSL": false, "disableCookies": "yes"}}),
+            json!({"protocolProfileBehavior": {"maxRedirects": 3, "strictSSL": false, "disableCookies": "yes",
+                   "disabledSystemHeaders": {"Accept": true, "host": true, "connection": false}}}),
             json!({}),
         ]);
         let mut notes = Notes::default();
@@ -137,8 +194,17 @@ mod tests {
             insecure: false,
             redirects: RedirectRules::default(),
             tls: None,
+            system_headers: SystemHeaders::Postman {
+                disabled: Vec::new(),
+            },
         };
         let options = behavior.options(run);
+        assert_eq!(
+            options.system_headers,
+            SystemHeaders::Postman {
+                disabled: vec!["accept".to_owned()]
+            }
+        );
         assert!(options.follow_redirects && options.insecure);
         assert_eq!(options.max_redirects, 3);
         assert!(options.redirects.keep_method && options.redirects.referer);
@@ -149,7 +215,8 @@ mod tests {
             noted,
             [
                 "protocolProfileBehavior.disableCookies",
-                "protocolProfileBehavior.disableUrlEncoding"
+                "protocolProfileBehavior.disableUrlEncoding",
+                "protocolProfileBehavior.disabledSystemHeaders.host"
             ]
         );
         assert!(behavior.prunes_body("GET") && !behavior.prunes_body("POST"));

@@ -579,6 +579,9 @@ impl State<'_> {
                 insecure: self.options.insecure,
                 redirects: exchange::RedirectRules::default(),
                 tls: self.options.tls.clone(),
+                system_headers: exchange::SystemHeaders::Postman {
+                    disabled: Vec::new(),
+                },
             }),
             request_id: Some(item.item_id.clone()),
             submitted: Instant::now(),
