@@ -7,6 +7,7 @@
 //! unreadable file.
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use serde_json::Value;
 use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::input::variables::Scopes;
 use crate::postman::model::{self, Collection, VariableFile};
-use crate::postman::run::{self, data, jar, junit, report, Options};
+use crate::postman::run::{self, data, glance, jar, junit, report, Options};
 
 #[derive(Debug, Subcommand)]
 pub enum CollectionCommand {
@@ -91,7 +92,7 @@ pub struct RunArgs {
     /// Do not follow redirects.
     #[arg(long = "ignore-redirects")]
     pub ignore_redirects: bool,
-    /// Reporters: cli, json, junit (comma-separated). Another name (an npm reporter of
+    /// Reporters: cli, json, junit, progress, emojitrain (comma-separated). Another name (an npm reporter of
     /// newman's, such as htmlextra) is skipped with a warning, as newman skips a reporter
     /// it cannot find; so are its `--reporter-<name>-<option>` options.
     #[arg(
@@ -215,6 +216,18 @@ fn run_collection(args: RunArgs) -> ExitCode {
     let default_path =
         |ext: &str| PathBuf::from(format!("newman/newman-run-report-{stamp}-0.{ext}"));
     let mut written = true;
+    let dominant: Vec<&str> = args
+        .reporters
+        .iter()
+        .map(String::as_str)
+        .filter(|reporter| matches!(*reporter, "cli" | "progress" | "emojitrain"))
+        .collect();
+    if dominant.len() > 1 {
+        eprintln!(
+            "newman: {} reporters might not work well together.",
+            dominant.join(", ")
+        );
+    }
     for reporter in &args.reporters {
         if !REPORTERS.contains(&reporter.as_str()) {
             eprintln!(
@@ -246,6 +259,10 @@ fn run_collection(args: RunArgs) -> ExitCode {
                     .unwrap_or_else(|| default_path("json"));
                 let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
                 written &= export(&path, &text);
+            }
+            "emojitrain" if !args.silent => print!("{}", glance::emojitrain(&summary)),
+            "progress" if !args.silent && std::io::stdout().is_terminal() => {
+                print!("{}", glance::progress(&summary));
             }
             "junit" => {
                 let path = args
@@ -445,7 +462,7 @@ fn tls_extras(args: &RunArgs) -> Result<Option<std::sync::Arc<vayu_net::tls::Ext
 }
 
 /// The reporters Vayu has.
-const REPORTERS: [&str; 3] = ["cli", "json", "junit"];
+const REPORTERS: [&str; 5] = ["cli", "json", "junit", "progress", "emojitrain"];
 
 /// The command line of `vayu collection run` without the options of reporters Vayu does
 /// not have (`--reporter-htmlextra-export FILE`, `--reporter-htmlextra-darkTheme`), which

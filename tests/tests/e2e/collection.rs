@@ -196,6 +196,42 @@ fn agrees_with_newman() {
     );
 }
 
+/// newman's built-in `emojitrain` and `progress` reporters: a face per item run, then the
+/// run's (the same bytes newman 6.2.2 prints for these collections); the bar is drawn only
+/// on a terminal, as `cli-progress` draws it.
+#[test]
+fn emojitrain_and_progress_reporters_like_newmans() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let echo_url = format!("echo=http://{}", echo.addr());
+    let passing = collection_run(&[
+        "vayu-token-auth.postman_collection.json",
+        "--env-var",
+        &echo_url,
+        "-r",
+        "emojitrain",
+    ]);
+    assert_eq!(passing.code, Some(0), "{passing}");
+    assert_eq!(passing.stdout, "😀 😀 😀 😀 😀  😍\n", "{passing}");
+    let failing = collection_run(&[
+        "newman-single-request-failing.postman_collection.json",
+        "--env-var",
+        &echo_url,
+        "-r",
+        "emojitrain,progress",
+    ]);
+    assert_eq!(failing.code, Some(1), "{failing}");
+    assert_eq!(
+        failing.stdout, "😢  😭\n",
+        "no bar off a terminal: {failing}"
+    );
+    assert!(
+        failing
+            .stderr
+            .contains("newman: emojitrain, progress reporters might not work well together."),
+        "{failing}"
+    );
+}
+
 #[test]
 fn junit_and_cli_reports_like_newmans() {
     let echo = TestServer::start(Behaviour::Route(postman_echo));

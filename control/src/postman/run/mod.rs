@@ -16,6 +16,7 @@
 
 pub mod behavior;
 pub mod data;
+pub mod glance;
 pub mod jar;
 pub mod junit;
 pub mod report;
