@@ -16,6 +16,7 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::design::certificates::Certificates;
 use crate::input::variables::Scopes;
 use crate::postman::model::{self, Collection, VariableFile};
 use crate::postman::run::{self, data, glance, jar, junit, report, Options};
@@ -85,6 +86,11 @@ pub struct RunArgs {
     /// PEM key of the client certificate (unencrypted).
     #[arg(long = "ssl-client-key", value_name = "PATH")]
     pub ssl_client_key: Option<PathBuf>,
+    /// A JSON file of client certificates, each for the URLs it matches: `[{"name",
+    /// "matches": ["https://*.example.com/*"], "cert": {"src": PATH}, "key": {"src":
+    /// PATH}}]`; the first that matches an https URL is presented, else --ssl-client-cert.
+    #[arg(long = "ssl-client-cert-list", value_name = "PATH")]
+    pub ssl_client_cert_list: Option<PathBuf>,
     /// Passphrase of an encrypted client key: refused (decrypt the key first, e.g.
     /// `openssl pkey -in key.pem -out plain-key.pem`).
     #[arg(long = "ssl-client-passphrase", value_name = "PASSPHRASE")]
@@ -395,7 +401,7 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             timeout_script: millis(args.timeout_script),
             delay_request: millis(args.delay_request).unwrap_or_default(),
             insecure: args.insecure,
-            tls: tls_extras(args)?,
+            tls: tls_extras(args, &working_dir)?,
             follow_redirects: !args.ignore_redirects,
             working_dir,
             insecure_file_read: !args.no_insecure_file_read,
@@ -440,8 +446,9 @@ pub fn read_json(path: &Path) -> Result<Value, String> {
         .map_err(|err| format!("{} is not valid JSON: {err}", path.display()))
 }
 
-/// The TLS files of `--ssl-extra-ca-certs`, `--ssl-client-cert` and `--ssl-client-key`.
-fn tls_extras(args: &RunArgs) -> Result<Option<std::sync::Arc<vayu_net::tls::Extras>>, String> {
+/// The TLS files of `--ssl-extra-ca-certs`, `--ssl-client-cert`, `--ssl-client-key` and
+/// `--ssl-client-cert-list` (whose `src` paths are relative to `dir`).
+fn tls_extras(args: &RunArgs, dir: &Path) -> Result<Option<std::sync::Arc<Certificates>>, String> {
     if args.ssl_client_passphrase.is_some() {
         return Err("--ssl-client-passphrase: encrypted client keys are not supported; decrypt the key (openssl pkey -in key.pem -out plain-key.pem) and pass it to --ssl-client-key".to_owned());
     }
@@ -449,16 +456,21 @@ fn tls_extras(args: &RunArgs) -> Result<Option<std::sync::Arc<vayu_net::tls::Ext
         &args.ssl_extra_ca_certs,
         &args.ssl_client_cert,
         &args.ssl_client_key,
+        &args.ssl_client_cert_list,
     ];
     if given.iter().all(|path| path.is_none()) {
         return Ok(None);
     }
-    vayu_net::tls::Extras::from_pem_files(
+    let base = vayu_net::tls::Extras::from_pem_files(
         args.ssl_extra_ca_certs.as_deref(),
         args.ssl_client_cert.as_deref(),
         args.ssl_client_key.as_deref(),
-    )
-    .map(|extras| Some(std::sync::Arc::new(extras)))
+    )?;
+    let certificates = match &args.ssl_client_cert_list {
+        Some(list) => Certificates::with_list(base, list, dir)?,
+        None => Certificates::single(base),
+    };
+    Ok(Some(std::sync::Arc::new(certificates)))
 }
 
 /// The reporters Vayu has.

@@ -81,7 +81,9 @@ pub fn execute(args: RequestArgs) -> ExitCode {
                 cert.as_deref(),
                 key.as_deref(),
             ) {
-                Ok(extras) => Some(std::sync::Arc::new(extras)),
+                Ok(extras) => Some(std::sync::Arc::new(
+                    crate::design::certificates::Certificates::single(extras),
+                )),
                 Err(message) => {
                     eprintln!("error: {message}");
                     return ExitCode::from(EXIT_USAGE);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use vayu_net::{tls, Connector, Endpoint, ErrorKind, ResponseSink};
 
+use super::certificates::Certificates;
 use super::cookies::{Cookie, Jar};
 use crate::input::request::add_header;
 
@@ -39,7 +40,7 @@ pub struct Options {
     pub redirects: RedirectRules,
     /// Certificate authorities to trust and a client certificate to present (`None`:
     /// webpki's roots, no client certificate).
-    pub tls: Option<Arc<tls::Extras>>,
+    pub tls: Option<Arc<Certificates>>,
     pub system_headers: SystemHeaders,
 }
 
@@ -395,9 +396,12 @@ async fn send_once(
         .resolve()
         .map_err(|_| Failure::Dns(format!("could not resolve host `{}`", endpoint.host)))?;
     let connector = if endpoint.tls {
-        let config = match &options.tls {
-            Some(extras) => tls::client_config_with(options.insecure, extras),
-            None => tls::client_config(options.insecure),
+        let url = url::Url::parse(&request.url).ok();
+        let config = match (&options.tls, url) {
+            (Some(certificates), Some(url)) => {
+                tls::client_config_with(options.insecure, certificates.for_url(&url))
+            }
+            _ => tls::client_config(options.insecure),
         }
         .map_err(|err| Failure::Tls(err.to_string()))?;
         let name = tls::server_name(&endpoint.host).map_err(|err| Failure::Tls(err.to_string()))?;

@@ -17,6 +17,7 @@
 
 pub mod answer;
 pub mod call;
+pub mod certificates;
 pub mod cookies;
 pub mod decode;
 pub mod exchange;

@@ -37,7 +37,7 @@ pub struct Engine {
     insecure: bool,
     /// `pm.sendRequest`'s extra certificate authorities and client certificate (a
     /// collection run's `--ssl-*` files).
-    tls: Option<std::sync::Arc<vayu_net::tls::Extras>>,
+    tls: Option<std::sync::Arc<super::certificates::Certificates>>,
     /// The `pm.sendRequest` exchanges, kept for a collection run's report (None: not kept).
     sent: Option<RefCell<Vec<Sent>>>,
     /// The run's cookie jar while a collection run lends it ([`Engine::lend_jar`]):
@@ -79,7 +79,7 @@ impl Engine {
     /// script's (None: the default).
     pub fn collection_run(
         insecure: bool,
-        tls: Option<std::sync::Arc<vayu_net::tls::Extras>>,
+        tls: Option<std::sync::Arc<super::certificates::Certificates>>,
         time_limit: Option<Duration>,
     ) -> Engine {
         let design = Engine::default();

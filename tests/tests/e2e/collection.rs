@@ -792,8 +792,9 @@ fn write_collection(dir: &TempDir, file: &str, name: &str, items: Value) -> Path
     path
 }
 
-/// newman's `--ssl-extra-ca-certs`, `--ssl-client-cert` and `--ssl-client-key` against a
-/// server that requires a client certificate; an encrypted key's passphrase is refused.
+/// newman's `--ssl-extra-ca-certs`, `--ssl-client-cert`, `--ssl-client-key` and
+/// `--ssl-client-cert-list` against a server that requires a client certificate; an
+/// encrypted key's passphrase is refused.
 #[test]
 fn ssl_flags_present_a_client_certificate() {
     let dir = TempDir::new();
@@ -825,6 +826,76 @@ fn ssl_flags_present_a_client_certificate() {
     assert_eq!(with.code, Some(0), "{with}");
     assert!(with.stdout.contains("✓  ok"), "{with}");
     assert_eq!(server.requests(), 1);
+
+    // --ssl-client-cert-list: the first certificate whose patterns match the URL; paths
+    // relative to --working-dir.
+    let port = server
+        .url()
+        .split(':')
+        .nth(2)
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_owned();
+    let list = |pattern: &str| {
+        let path = dir.join("certs.json");
+        let entries = json!([
+            {"name": "elsewhere", "matches": ["https://example.com/*"],
+             "cert": {"src": "missing.pem"}, "key": {"src": "missing.pem"}},
+            {"name": "local", "matches": [pattern],
+             "cert": {"src": "client.pem"}, "key": {"src": "client-key.pem"}}
+        ]);
+        std::fs::write(&path, entries.to_string()).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    let listed = collection_run(&[
+        &collection,
+        "--ssl-extra-ca-certs",
+        &ca,
+        "--working-dir",
+        &dir_arg,
+        "--ssl-client-cert-list",
+        &list(&format!("https://127.0.0.1:{port}/*")),
+    ]);
+    assert_eq!(
+        listed.code,
+        Some(2),
+        "a listed file that cannot be read\n{listed}"
+    );
+    assert!(listed.stderr.contains("`elsewhere`"), "{listed}");
+    let entries = |pattern: &str| {
+        let path = dir.join("certs.json");
+        let entries = json!([{"name": "local", "matches": [pattern],
+                              "cert": {"src": "client.pem"}, "key": {"src": "client-key.pem"}}]);
+        std::fs::write(&path, entries.to_string()).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let matched = collection_run(&[
+        &collection,
+        "--ssl-extra-ca-certs",
+        &ca,
+        "--working-dir",
+        &dir_arg,
+        "--ssl-client-cert-list",
+        &entries(&format!("https://127.0.0.1:{port}/*")),
+    ]);
+    assert_eq!(matched.code, Some(0), "{matched}");
+    assert_eq!(server.requests(), 2);
+    let other_port = collection_run(&[
+        &collection,
+        "--ssl-extra-ca-certs",
+        &ca,
+        "--working-dir",
+        &dir_arg,
+        "--ssl-client-cert-list",
+        &entries("https://127.0.0.1:1/*"),
+    ]);
+    assert_eq!(
+        other_port.code,
+        Some(1),
+        "no certificate matches\n{other_port}"
+    );
+    assert_eq!(server.requests(), 2);
 
     let passphrase = collection_run(&[
         &collection,

@@ -69,8 +69,9 @@ pub struct Options {
     /// `--delay-request`: pause between requests.
     pub delay_request: Duration,
     pub insecure: bool,
-    /// `--ssl-extra-ca-certs`, `--ssl-client-cert` and `--ssl-client-key`.
-    pub tls: Option<std::sync::Arc<vayu_net::tls::Extras>>,
+    /// `--ssl-extra-ca-certs`, `--ssl-client-cert`, `--ssl-client-key` and
+    /// `--ssl-client-cert-list`.
+    pub tls: Option<std::sync::Arc<crate::design::certificates::Certificates>>,
     /// `--ignore-redirects` turns this off.
     pub follow_redirects: bool,
     /// Where file bodies are read from.
