@@ -25,11 +25,13 @@ pub struct Extras {
 
 impl Extras {
     /// Reads PEM files: `roots` (any number of certificates), and a client `cert` chain
-    /// with its unencrypted `key` (both or neither). The error names the file.
+    /// with its `key` (both or neither); an encrypted PKCS #8 key is opened with
+    /// `passphrase`. The error names the file.
     pub fn from_pem_files(
         roots: Option<&std::path::Path>,
         cert: Option<&std::path::Path>,
         key: Option<&std::path::Path>,
+        passphrase: Option<&str>,
     ) -> Result<Extras, String> {
         use rustls_pki_types::pem::PemObject;
         let shown = |path: &std::path::Path, err: &dyn std::fmt::Display| {
@@ -52,7 +54,7 @@ impl Extras {
         let identity = match (cert, key) {
             (Some(cert), Some(key)) => Some((
                 certificates(cert)?,
-                PrivateKeyDer::from_pem_file(key).map_err(|err| shown(key, &err))?,
+                private_key(key, passphrase).map_err(|err| shown(key, &err))?,
             )),
             (None, None) => None,
             (Some(_), None) | (None, Some(_)) => {
@@ -63,6 +65,35 @@ impl Extras {
         };
         Ok(Extras { roots, identity })
     }
+}
+
+/// The private key in the PEM file at `path`: unencrypted (PKCS #8, PKCS #1 or SEC1), or
+/// an `ENCRYPTED PRIVATE KEY` (PKCS #8 PBES2 with AES or 3DES, what OpenSSL 3 writes)
+/// opened with `passphrase`.
+fn private_key(
+    path: &std::path::Path,
+    passphrase: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, String> {
+    use pkcs8::der::SecretDocument;
+    use rustls_pki_types::pem::PemObject;
+    let text = std::fs::read_to_string(path).map_err(|err| err.to_string())?;
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err("a key encrypted the legacy OpenSSL way is not supported: convert it (openssl pkcs8 -topk8 -v2 aes256 -in key.pem -out key-pkcs8.pem)".to_owned());
+    }
+    let Some(begin) = text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") else {
+        return PrivateKeyDer::from_pem_slice(text.as_bytes()).map_err(|err| err.to_string());
+    };
+    let passphrase = passphrase.ok_or("the key is encrypted and no passphrase was given")?;
+    let (_, document) = SecretDocument::from_pem(&text[begin..])
+        .map_err(|err| format!("not an encrypted PKCS #8 key: {err}"))?;
+    let encrypted = pkcs8::EncryptedPrivateKeyInfoRef::try_from(document.as_bytes())
+        .map_err(|err| format!("not an encrypted PKCS #8 key: {err}"))?;
+    let decrypted = encrypted
+        .decrypt(passphrase)
+        .map_err(|err| format!("cannot decrypt the key (wrong passphrase?): {err}"))?;
+    Ok(PrivateKeyDer::Pkcs8(
+        rustls_pki_types::PrivatePkcs8KeyDer::from(decrypted.as_bytes().to_vec()),
+    ))
 }
 
 /// [`client_config`] with `extras`.
@@ -152,5 +183,34 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/keys")
+            .join(name)
+    }
+
+    /// Keys OpenSSL encrypted (PBES2 with AES-256-CBC and with 3DES) open to the same
+    /// key as the plain files.
+    #[test]
+    fn encrypted_keys_open_with_their_passphrase() {
+        for (encrypted, plain) in [
+            ("rsa-2048.aes256.pem", "rsa-2048.pem"),
+            ("ec-p256.des3.pem", "ec-p256.pem"),
+        ] {
+            let opened = private_key(&fixture(encrypted), Some("vayu")).unwrap();
+            let expected = private_key(&fixture(plain), None).unwrap();
+            assert_eq!(opened.secret_der(), expected.secret_der(), "{encrypted}");
+            let wrong = private_key(&fixture(encrypted), Some("other")).unwrap_err();
+            assert!(wrong.contains("wrong passphrase"), "{wrong}");
+            let missing = private_key(&fixture(encrypted), None).unwrap_err();
+            assert!(missing.contains("no passphrase"), "{missing}");
+        }
     }
 }

@@ -66,10 +66,23 @@ impl TlsServer {
         let (client_cert, client_key) = signed(vec!["client".to_owned()]);
         let stranger = rcgen::generate_simple_self_signed(vec!["stranger".to_owned()])
             .unwrap_or_else(|e| fail("stranger", &e));
+        // The client key encrypted as OpenSSL 3 writes it (PKCS #8 PBES2), passphrase
+        // `s3cret`.
+        let client_key_der = client_key.serialize_der();
+        let encrypted_key = pkcs8::PrivateKeyInfoRef::try_from(client_key_der.as_slice())
+            .and_then(|info| info.encrypt("s3cret"))
+            .and_then(|document| {
+                document
+                    .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+                    .map(|pem| pem.to_string())
+                    .map_err(pkcs8::Error::from)
+            })
+            .unwrap_or_else(|e| fail("encrypted key", &e));
         for (name, pem) in [
             ("ca.pem", ca.pem()),
             ("client.pem", client_cert.pem()),
             ("client-key.pem", client_key.serialize_pem()),
+            ("client-key-encrypted.pem", encrypted_key),
             ("stranger.pem", stranger.cert.pem()),
             ("stranger-key.pem", stranger.key_pair.serialize_pem()),
         ] {

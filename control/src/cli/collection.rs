@@ -83,7 +83,8 @@ pub struct RunArgs {
     /// PEM client certificate to present (mutual TLS); needs --ssl-client-key.
     #[arg(long = "ssl-client-cert", value_name = "PATH")]
     pub ssl_client_cert: Option<PathBuf>,
-    /// PEM key of the client certificate (unencrypted).
+    /// PEM key of the client certificate (unencrypted, or an encrypted PKCS #8 key with
+    /// --ssl-client-passphrase).
     #[arg(long = "ssl-client-key", value_name = "PATH")]
     pub ssl_client_key: Option<PathBuf>,
     /// A JSON file of client certificates, each for the URLs it matches: `[{"name",
@@ -91,8 +92,8 @@ pub struct RunArgs {
     /// PATH}}]`; the first that matches an https URL is presented, else --ssl-client-cert.
     #[arg(long = "ssl-client-cert-list", value_name = "PATH")]
     pub ssl_client_cert_list: Option<PathBuf>,
-    /// Passphrase of an encrypted client key: refused (decrypt the key first, e.g.
-    /// `openssl pkey -in key.pem -out plain-key.pem`).
+    /// Passphrase of an encrypted client key (an `ENCRYPTED PRIVATE KEY`: PKCS #8, as
+    /// OpenSSL 3 writes).
     #[arg(long = "ssl-client-passphrase", value_name = "PASSPHRASE")]
     pub ssl_client_passphrase: Option<String>,
     /// Do not follow redirects.
@@ -449,9 +450,6 @@ pub fn read_json(path: &Path) -> Result<Value, String> {
 /// The TLS files of `--ssl-extra-ca-certs`, `--ssl-client-cert`, `--ssl-client-key` and
 /// `--ssl-client-cert-list` (whose `src` paths are relative to `dir`).
 fn tls_extras(args: &RunArgs, dir: &Path) -> Result<Option<std::sync::Arc<Certificates>>, String> {
-    if args.ssl_client_passphrase.is_some() {
-        return Err("--ssl-client-passphrase: encrypted client keys are not supported; decrypt the key (openssl pkey -in key.pem -out plain-key.pem) and pass it to --ssl-client-key".to_owned());
-    }
     let given = [
         &args.ssl_extra_ca_certs,
         &args.ssl_client_cert,
@@ -465,6 +463,7 @@ fn tls_extras(args: &RunArgs, dir: &Path) -> Result<Option<std::sync::Arc<Certif
         args.ssl_extra_ca_certs.as_deref(),
         args.ssl_client_cert.as_deref(),
         args.ssl_client_key.as_deref(),
+        args.ssl_client_passphrase.as_deref(),
     )?;
     let certificates = match &args.ssl_client_cert_list {
         Some(list) => Certificates::with_list(base, list, dir)?,

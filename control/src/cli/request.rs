@@ -45,9 +45,13 @@ pub struct RequestArgs {
     /// PEM client certificate to present (mutual TLS); needs --key.
     #[arg(long = "cert", value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// PEM key of the client certificate (unencrypted).
+    /// PEM key of the client certificate (unencrypted, or an encrypted PKCS #8 key with
+    /// --pass).
     #[arg(long = "key", value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Passphrase of an encrypted --key (as curl's --pass).
+    #[arg(long = "pass", value_name = "PHRASE")]
+    pub pass: Option<String>,
     /// Deadline for the whole exchange, redirects included.
     #[arg(long = "timeout", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -80,6 +84,7 @@ pub fn execute(args: RequestArgs) -> ExitCode {
                 cacert.as_deref(),
                 cert.as_deref(),
                 key.as_deref(),
+                args.pass.as_deref(),
             ) {
                 Ok(extras) => Some(std::sync::Arc::new(
                     crate::design::certificates::Certificates::single(extras),

@@ -77,23 +77,21 @@ impl Certificates {
                     "{named}: PFX (PKCS #12) files are not supported; give `cert` and `key` PEM files"
                 ));
             }
-            if entry
-                .passphrase
-                .as_deref()
-                .is_some_and(|phrase| !phrase.is_empty())
-            {
-                return Err(format!(
-                    "{named}: encrypted keys are not supported; decrypt the key (openssl pkey -in key.pem -out plain-key.pem)"
-                ));
-            }
             let (Some(cert), Some(key)) = (&entry.cert, &entry.key) else {
                 return Err(format!(
                     "{named}: needs `cert` and `key` ({{\"src\": PATH}})"
                 ));
             };
-            let extras =
-                Extras::from_pem_files(None, Some(&dir.join(&cert.src)), Some(&dir.join(&key.src)))
-                    .map_err(|err| format!("{named}: {err}"))?;
+            let extras = Extras::from_pem_files(
+                None,
+                Some(&dir.join(&cert.src)),
+                Some(&dir.join(&key.src)),
+                entry
+                    .passphrase
+                    .as_deref()
+                    .filter(|phrase| !phrase.is_empty()),
+            )
+            .map_err(|err| format!("{named}: {err}"))?;
             let patterns = entry
                 .matches
                 .iter()

@@ -793,8 +793,8 @@ fn write_collection(dir: &TempDir, file: &str, name: &str, items: Value) -> Path
 }
 
 /// newman's `--ssl-extra-ca-certs`, `--ssl-client-cert`, `--ssl-client-key` and
-/// `--ssl-client-cert-list` against a server that requires a client certificate; an
-/// encrypted key's passphrase is refused.
+/// `--ssl-client-cert-list` against a server that requires a client certificate, and an
+/// encrypted key opened with `--ssl-client-passphrase`.
 #[test]
 fn ssl_flags_present_a_client_certificate() {
     let dir = TempDir::new();
@@ -897,20 +897,34 @@ fn ssl_flags_present_a_client_certificate() {
     );
     assert_eq!(server.requests(), 2);
 
-    let passphrase = collection_run(&[
-        &collection,
-        "--ssl-client-cert",
-        &cert,
-        "--ssl-client-key",
-        &key,
-        "--ssl-client-passphrase",
-        "secret",
-    ]);
-    assert_eq!(passphrase.code, Some(2), "{passphrase}");
-    assert!(
-        passphrase.stderr.contains("--ssl-client-passphrase"),
-        "{passphrase}"
+    let encrypted = file("client-key-encrypted.pem");
+    let with_passphrase = |passphrase: Option<&str>| {
+        let mut args = vec![
+            collection.as_str(),
+            "--ssl-extra-ca-certs",
+            &ca,
+            "--ssl-client-cert",
+            &cert,
+            "--ssl-client-key",
+            &encrypted,
+        ];
+        if let Some(passphrase) = passphrase {
+            args.extend(["--ssl-client-passphrase", passphrase]);
+        }
+        collection_run(&args)
+    };
+    let opened = with_passphrase(Some("s3cret"));
+    assert_eq!(
+        opened.code,
+        Some(0),
+        "an encrypted key and its passphrase\n{opened}"
     );
+    let wrong = with_passphrase(Some("wrong"));
+    assert_eq!(wrong.code, Some(2), "{wrong}");
+    assert!(wrong.stderr.contains("wrong passphrase"), "{wrong}");
+    let missing = with_passphrase(None);
+    assert_eq!(missing.code, Some(2), "{missing}");
+    assert!(missing.stderr.contains("no passphrase"), "{missing}");
 }
 
 /// newman's `--no-insecure-file-read`: a file body from outside `--working-dir` is not
