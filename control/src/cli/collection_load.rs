@@ -65,7 +65,7 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
     }
     let scenario = run.scenario(prepared, &args.expect_status);
     let mut plan = RunPlan::new(Targets::Scenarios(vec![scenario.clone()]), args.load()?);
-    args.apply_settings(&mut plan);
+    args.apply_settings(&mut plan)?;
     let base = TestPlan::new(String::new(), args.test_sample_rate.unwrap_or(100.0));
     plan.tests = run
         .tests(&scenario, base)

@@ -131,6 +131,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub insecure: bool,
 
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
     /// A new connection for every request: each is sent with `Connection: close`, and its
     /// latency includes the connect (oha's `--disable-keepalive`).
     #[arg(long = "disable-keepalive")]
@@ -322,6 +325,47 @@ const DEFAULT_CONNECTIONS: u32 = 50;
 /// The default run length when neither `-n` nor `-z` is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
+/// TLS files, curl's flags (`vayu run` and `vayu request`).
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// PEM file of certificate authorities to trust beside the built-in roots (curl's flag).
+    #[arg(long = "cacert", value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// PEM client certificate to present (mutual TLS); needs --key.
+    #[arg(long = "cert", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM key of the client certificate (unencrypted, or an encrypted PKCS #8 key with
+    /// --pass).
+    #[arg(long = "key", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Passphrase of an encrypted --key (as curl's --pass).
+    #[arg(long = "pass", value_name = "PHRASE")]
+    pub pass: Option<String>,
+}
+
+impl TlsArgs {
+    /// The files read, `None` when no flag is given; the error names the file.
+    pub fn read(&self) -> Result<Option<vayu_net::tls::Extras>, String> {
+        if self.cacert.is_none() && self.cert.is_none() && self.key.is_none() {
+            return Ok(None);
+        }
+        vayu_net::tls::Extras::from_pem_files(
+            self.cacert.as_deref(),
+            self.cert.as_deref(),
+            self.key.as_deref(),
+            self.pass.as_deref(),
+        )
+        .map(Some)
+    }
+
+    /// [`TlsArgs::read`], as a run plan holds them.
+    pub fn plan_files(&self) -> Result<Option<vayu_engine::plan::TlsFiles>, String> {
+        Ok(self
+            .read()?
+            .map(|files| vayu_engine::plan::TlsFiles(std::sync::Arc::new(files))))
+    }
+}
+
 /// What a request sends: method, headers and body (`vayu run` and `vayu request`).
 #[derive(Debug, Args)]
 pub struct MessageArgs {
@@ -415,7 +459,7 @@ impl RunArgs {
         request.headers = self.headers()?;
         request.body = self.message.body()?.unwrap_or_default();
         let mut plan = RunPlan::new(Targets::Single(request), load);
-        self.apply_settings(&mut plan);
+        self.apply_settings(&mut plan)?;
         plan.validate().map_err(|err| format!("invalid run: {err}"))
     }
 
@@ -512,20 +556,23 @@ impl RunArgs {
         Ok(load)
     }
 
-    /// The settings flags (timeouts, workers, TLS, expected statuses, thresholds, split).
-    pub fn apply_settings(&self, plan: &mut RunPlan) {
+    /// The settings flags (timeouts, workers, TLS, expected statuses, thresholds, split);
+    /// the error names a TLS file that cannot be read.
+    pub fn apply_settings(&self, plan: &mut RunPlan) -> Result<(), String> {
         plan.timeout = self.timeout;
         plan.connect_timeout = self.connect_timeout.min(self.timeout);
         if let Some(workers) = self.workers {
             plan.workers = usize::from(workers);
         }
         plan.insecure = self.insecure;
+        plan.tls = self.tls.plan_files()?;
         plan.timing_breakdown = self.timing_breakdown;
         plan.expected_status = ExpectedStatus {
             codes: self.expect_status.clone(),
         };
         plan.thresholds = self.thresholds.clone();
         self.apply_segment(plan);
+        Ok(())
     }
 
     /// The split-test flags, over what a plan file says.

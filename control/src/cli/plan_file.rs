@@ -105,6 +105,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
     }
     plan.thresholds.extend(args.thresholds.iter().cloned());
     plan.insecure |= args.insecure;
+    plan.tls = args.tls.plan_files()?;
     plan.timing_breakdown |= args.timing_breakdown;
     if !args.expect_status.is_empty() {
         plan.expected_status.codes = args.expect_status.clone();

@@ -39,19 +39,8 @@ pub struct RequestArgs {
     /// Accept any TLS certificate.
     #[arg(long)]
     pub insecure: bool,
-    /// PEM file of certificate authorities to trust beside the built-in roots (curl's flag).
-    #[arg(long = "cacert", value_name = "FILE")]
-    pub cacert: Option<PathBuf>,
-    /// PEM client certificate to present (mutual TLS); needs --key.
-    #[arg(long = "cert", value_name = "FILE")]
-    pub cert: Option<PathBuf>,
-    /// PEM key of the client certificate (unencrypted, or an encrypted PKCS #8 key with
-    /// --pass).
-    #[arg(long = "key", value_name = "FILE")]
-    pub key: Option<PathBuf>,
-    /// Passphrase of an encrypted --key (as curl's --pass).
-    #[arg(long = "pass", value_name = "PHRASE")]
-    pub pass: Option<String>,
+    #[command(flatten)]
+    pub tls: super::TlsArgs,
     /// Deadline for the whole exchange, redirects included.
     #[arg(long = "timeout", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -77,23 +66,13 @@ pub fn execute(args: RequestArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let tls = match (&args.cacert, &args.cert, &args.key) {
-        (None, None, None) => None,
-        (cacert, cert, key) => {
-            match vayu_net::tls::Extras::from_pem_files(
-                cacert.as_deref(),
-                cert.as_deref(),
-                key.as_deref(),
-                args.pass.as_deref(),
-            ) {
-                Ok(extras) => Some(std::sync::Arc::new(
-                    crate::design::certificates::Certificates::single(extras),
-                )),
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    return ExitCode::from(EXIT_USAGE);
-                }
-            }
+    let tls = match args.tls.read() {
+        Ok(files) => files.map(|files| {
+            std::sync::Arc::new(crate::design::certificates::Certificates::single(files))
+        }),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_USAGE);
         }
     };
     let executor = match Executor::start() {

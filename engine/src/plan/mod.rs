@@ -28,6 +28,17 @@ pub use targets::{
 };
 pub use validate::ValidPlan;
 
+/// The TLS files of a run, read once and shared by every shard; plans compare them by
+/// identity.
+#[derive(Debug, Clone)]
+pub struct TlsFiles(pub std::sync::Arc<vayu_net::tls::Extras>);
+
+impl PartialEq for TlsFiles {
+    fn eq(&self, other: &TlsFiles) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// A complete load run, as built; [`RunPlan::validate`] turns it into a [`ValidPlan`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPlan {
@@ -48,6 +59,9 @@ pub struct RunPlan {
     pub workers: usize,
     /// Skip TLS certificate verification.
     pub insecure: bool,
+    /// Authorities to trust beside webpki's roots and a client certificate to present
+    /// (`vayu run --cacert/--cert/--key`); not part of the plan's JSON.
+    pub tls: Option<TlsFiles>,
     /// Measure connect / TLS / first byte / download per request.
     pub timing_breakdown: bool,
     /// Live tick cadence. Default 100 ms.
@@ -82,6 +96,7 @@ impl RunPlan {
             connect_timeout: Duration::from_secs(10),
             workers: default_workers(),
             insecure: false,
+            tls: None,
             timing_breakdown: false,
             tick_interval: Duration::from_millis(100),
             expected_status: ExpectedStatus { codes: Vec::new() },

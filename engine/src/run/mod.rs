@@ -123,7 +123,12 @@ pub fn start(
 ) -> Result<RunHandle, RunError> {
     let started = (Instant::now(), SystemTime::now());
     let (plan, origins, targets) = plan.into_parts();
-    let (connectors, dns) = connect_origins(&origins, plan.connect_timeout, plan.insecure)?;
+    let (connectors, dns) = connect_origins(
+        &origins,
+        plan.connect_timeout,
+        plan.insecure,
+        plan.tls.as_ref().map(|files| &*files.0),
+    )?;
     let targets = Arc::new(targets);
     // What test scripts see as `pm.request`.
     let tests = plan

@@ -1,6 +1,6 @@
 //! The run's origins on the wire: each distinct scheme, host and port of the plan resolved
 //! once, before `t0`, and given its own [`Connector`] (plain or TLS, mixed in one run; every
-//! TLS origin shares one client configuration). Shards index the connectors by
+//! TLS origin shares one client configuration, with the plan's TLS files if any). Shards index the connectors by
 //! [`Target::origin`](crate::target::Target::origin).
 
 use std::sync::Arc;
@@ -16,11 +16,15 @@ pub(super) fn connect_origins(
     origins: &[Endpoint],
     connect_timeout: Duration,
     insecure: bool,
+    files: Option<&tls::Extras>,
 ) -> Result<(Vec<Connector>, Duration), RunError> {
     let tls_config = origins
         .iter()
         .any(|origin| origin.tls)
-        .then(|| tls::client_config(insecure))
+        .then(|| match files {
+            Some(files) => tls::client_config_with(insecure, files),
+            None => tls::client_config(insecure),
+        })
         .transpose()
         .map_err(|err| RunError::Tls(err.to_string()))?;
     let mut resolving = Duration::ZERO;

@@ -1,4 +1,5 @@
-//! Transports: TLS (verified and `--insecure`) and the epoll fallback driver.
+//! Transports: TLS (verified, `--insecure`, and mutual with `--cacert`/`--cert`/`--key`)
+//! and the epoll fallback driver.
 
 use crate::check::{assert_all_ok, LIMIT};
 use std::process::Command;
@@ -46,6 +47,74 @@ fn self_signed_certificate_is_a_tls_error_without_insecure() {
     assert_eq!(count(&doc, "/summary/successfulRequests"), 0);
     assert_eq!(count(&doc, "/errors/types/tls_error"), 5);
     assert_eq!(server.requests(), 0);
+}
+
+/// `vayu run --cacert --cert --key --pass`: a load run trusts the server's authority and
+/// presents an encrypted client key to a server that requires a client certificate.
+#[test]
+fn a_load_run_presents_a_client_certificate() {
+    let dir = vayu_tests::TempDir::new();
+    let server = TlsServer::start_mutual(dir.path());
+    let url = server.url();
+    let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (ca, cert, key) = (
+        file("ca.pem"),
+        file("client.pem"),
+        file("client-key-encrypted.pem"),
+    );
+    let doc = run_json(
+        &[
+            &url,
+            "-n",
+            "40",
+            "-c",
+            "2",
+            "--workers",
+            "1",
+            "--cacert",
+            &ca,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--pass",
+            "s3cret",
+        ],
+        LIMIT,
+    );
+    assert_eq!(count(&doc, "/summary/successfulRequests"), 40, "{doc}");
+    assert_eq!(server.requests(), 40);
+    let without = run_json(
+        &[
+            &url,
+            "-n",
+            "4",
+            "-c",
+            "1",
+            "--workers",
+            "1",
+            "--cacert",
+            &ca,
+        ],
+        LIMIT,
+    );
+    assert_eq!(
+        count(&without, "/summary/successfulRequests"),
+        0,
+        "{without}"
+    );
+    assert_eq!(
+        server.requests(),
+        40,
+        "no request without the client certificate"
+    );
+    let mut cmd = Command::new(vayu_bin());
+    cmd.args([
+        "run", &url, "-n", "1", "--cert", &cert, "--key", &key, "--pass", "wrong",
+    ]);
+    let wrong = spawn(cmd).wait(LIMIT);
+    assert_eq!(wrong.code, Some(2), "{wrong}");
+    assert!(wrong.stderr.contains("wrong passphrase"), "{wrong}");
 }
 
 #[test]
