@@ -173,20 +173,13 @@ mod tests {
 
     use super::super::Auth;
     use super::*;
+    use crate::auth::test_support::key;
 
     fn asap(auth: Value) -> Asap {
         match Auth::parse(&auth) {
             Ok(Some(Auth::Asap(asap))) => asap,
             other => panic!("{other:?}"),
         }
-    }
-
-    fn key(name: &str) -> String {
-        let path = format!(
-            "{}/../tests/fixtures/keys/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
     }
 
     /// postman-runtime 7's `asap.js` on jose 4.14.4 with `Date.now` and `uuid.v4` fixed

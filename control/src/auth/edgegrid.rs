@@ -7,7 +7,6 @@
 //! timestamp per request unless the definition fixes them, which is why this auth is for
 //! design mode and collection runs, not load runs.
 
-use base64::Engine;
 use hmac::Hmac;
 use sha2::{Digest as _, Sha256};
 
@@ -110,7 +109,7 @@ impl EdgeGrid {
         let body_hash = (request.method == "POST" && !super::is_multipart(request.headers))
             .then(|| &request.body[..request.body.len().min(self.max_body_size)])
             .filter(|body| !body.is_empty())
-            .map(|body| base64(&Sha256::digest(body)))
+            .map(|body| super::base64(&Sha256::digest(body)))
             .unwrap_or_default();
         let authorization = format!(
             "EG1-HMAC-SHA256 client_token={};access_token={};timestamp={timestamp};nonce={nonce};",
@@ -126,11 +125,11 @@ impl EdgeGrid {
             &authorization,
         ]
         .join("\t");
-        let signing_key = base64(&super::hmac::<Hmac<Sha256>>(
+        let signing_key = super::base64(&super::hmac::<Hmac<Sha256>>(
             self.client_secret.as_bytes(),
             timestamp.as_bytes(),
         ));
-        let signature = base64(&super::hmac::<Hmac<Sha256>>(
+        let signature = super::base64(&super::hmac::<Hmac<Sha256>>(
             signing_key.as_bytes(),
             data.as_bytes(),
         ));
@@ -175,10 +174,6 @@ fn node_host(url: &str) -> Option<String> {
     })
 }
 
-fn base64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -200,22 +195,8 @@ mod tests {
         headers: &[(&str, &str)],
         body: &str,
     ) -> String {
-        let mut url = url::Url::parse(url).unwrap();
-        let mut headers: Vec<(String, String)> = headers
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-            .collect();
-        auth.sign(Request {
-            method,
-            url: &mut url,
-            headers: &mut headers,
-            body: &mut body.as_bytes().to_vec(),
-        });
-        headers
-            .into_iter()
-            .find(|(name, _)| name == "Authorization")
-            .map(|(_, value)| value)
-            .unwrap_or_default()
+        let sign = |request: Request<'_>| auth.sign(request);
+        crate::auth::test_support::signed_header(sign, method, url, headers, body)
     }
 
     /// What postman-runtime's `edgegrid.js` (newman 6.2.2) puts in `Authorization` for

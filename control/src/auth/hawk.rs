@@ -5,7 +5,6 @@
 //! per request unless the definition fixes them, which is why this auth is for design mode
 //! and collection runs, not load runs.
 
-use base64::Engine;
 use hmac::Hmac;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
@@ -91,7 +90,7 @@ impl Hawk {
                 format!("hawk.1.payload\n{}\n", content_type.unwrap_or_default()).into_bytes();
             payload.extend_from_slice(request.body);
             payload.push(b'\n');
-            base64(&self.digest(&payload))
+            super::base64(&self.digest(&payload))
         });
         let url = &*request.url;
         let resource = match url.query() {
@@ -111,7 +110,7 @@ impl Hawk {
         if !self.app.is_empty() {
             normalized.push_str(&format!("{}\n{}\n", self.app, self.dlg));
         }
-        let mac = base64(&self.hmac(normalized.as_bytes()));
+        let mac = super::base64(&self.hmac(normalized.as_bytes()));
         let mut header = format!(
             "Hawk id=\"{}\", ts=\"{timestamp}\", nonce=\"{nonce}",
             self.id
@@ -153,10 +152,6 @@ impl Hawk {
     }
 }
 
-fn base64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -178,27 +173,8 @@ mod tests {
         headers: &[(&str, &str)],
         body: &str,
     ) -> String {
-        let mut url = url::Url::parse(url).unwrap();
-        let mut headers: Vec<(String, String)> = headers
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-            .collect();
-        let mut body = body.as_bytes().to_vec();
-        auth.sign_with(
-            Request {
-                method,
-                url: &mut url,
-                headers: &mut headers,
-                body: &mut body,
-            },
-            1_353_832_234,
-            "j4h3g2",
-        );
-        headers
-            .into_iter()
-            .find(|(name, _)| name == "Authorization")
-            .map(|(_, value)| value)
-            .unwrap_or_default()
+        let sign = |request: Request<'_>| auth.sign_with(request, 1_353_832_234, "j4h3g2");
+        crate::auth::test_support::signed_header(sign, method, url, headers, body)
     }
 
     /// The values are what postman-request's `hawk.js` (newman 6.2.2) writes for the same

@@ -186,20 +186,13 @@ mod tests {
 
     use super::super::Auth;
     use super::*;
+    use crate::auth::test_support::key;
 
     fn jwt(auth: Value) -> Jwt {
         match Auth::parse(&auth) {
             Ok(Some(Auth::Jwt(jwt))) => jwt,
             other => panic!("{other:?}"),
         }
-    }
-
-    fn key(name: &str) -> String {
-        let path = format!(
-            "{}/../tests/fixtures/keys/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
     }
 
     /// The DER inside a PEM file.

@@ -281,6 +281,11 @@ fn hmac<M: hmac::Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8
     mac.finalize().into_bytes().to_vec()
 }
 
+/// Standard base64 with padding (the signers' digests and MACs).
+fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// `length` random letters and digits (nonces).
 fn random_text(length: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -420,6 +425,48 @@ impl Fields {
     pub fn value(&self, names: &[&str]) -> Option<&Value> {
         self.ask(names);
         names.iter().find_map(|name| self.values.get(*name))
+    }
+}
+
+/// What the signers' unit tests share.
+#[cfg(test)]
+mod test_support {
+    use super::Request;
+
+    /// The `Authorization` header `sign` gives a request of `method` to `url` with
+    /// `headers` and `body`.
+    pub fn signed_header(
+        sign: impl FnOnce(Request<'_>),
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> String {
+        let mut url = url::Url::parse(url).unwrap();
+        let mut headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        sign(Request {
+            method,
+            url: &mut url,
+            headers: &mut headers,
+            body: &mut body.as_bytes().to_vec(),
+        });
+        headers
+            .into_iter()
+            .find(|(name, _)| name == "Authorization")
+            .map(|(_, value)| value)
+            .unwrap_or_default()
+    }
+
+    /// The text of `tests/fixtures/keys/<name>`.
+    pub fn key(name: &str) -> String {
+        let path = format!(
+            "{}/../tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
     }
 }
 

@@ -5,7 +5,6 @@
 //! definition fixes them. Each request is signed as it is sent, which is why this auth is
 //! for design mode and collection runs, not load runs.
 
-use base64::Engine;
 use hmac::Hmac;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256, Sha512};
@@ -133,7 +132,7 @@ impl OAuth1 {
         };
         let body_hash = match (&form, hash, self.include_body_hash) {
             (None, Some(hash), true) if !super::is_multipart(request.headers) => {
-                base64::engine::general_purpose::STANDARD.encode(hash.digest(request.body))
+                super::base64(&hash.digest(request.body))
             }
             _ => String::new(),
         };
@@ -278,7 +277,7 @@ impl Hash {
             Hash::Sha256 => super::hmac::<Hmac<Sha256>>(key, data),
             Hash::Sha512 => super::hmac::<Hmac<Sha512>>(key, data),
         };
-        base64::engine::general_purpose::STANDARD.encode(bytes)
+        super::base64(&bytes)
     }
 }
 

@@ -494,7 +494,9 @@ fn url(request: &Map<String, Value>) -> Option<Value> {
         Value::Null => return None,
         other => other.to_string(),
     };
-    let mut parts = split_url(&raw);
+    let Value::Object(mut parts) = super::export::url_parts(&raw) else {
+        return None;
+    };
     let query: Vec<Value> = list(request.get("queryParams"))
         .filter_map(Value::as_object)
         .map(|param| {
@@ -535,60 +537,6 @@ fn url(request: &Map<String, Value>) -> Option<Value> {
         parts.insert("variable".to_owned(), Value::Array(variables));
     }
     Some(Value::Object(parts))
-}
-
-/// `raw` in v2.1's parts: protocol, host, port, path, query and hash.
-fn split_url(raw: &str) -> Map<String, Value> {
-    let mut parts = Map::new();
-    parts.insert("raw".to_owned(), json!(raw));
-    let (rest, hash) = match raw.split_once('#') {
-        Some((rest, hash)) => (rest, Some(hash)),
-        None => (raw, None),
-    };
-    let (rest, query) = match rest.split_once('?') {
-        Some((rest, query)) => (rest, Some(query)),
-        None => (rest, None),
-    };
-    let rest = match rest.split_once("://") {
-        Some((protocol, rest)) => {
-            parts.insert("protocol".to_owned(), json!(protocol));
-            rest
-        }
-        None => rest,
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
-        None => (rest, None),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !port.is_empty() && !port.contains('}') && !host.ends_with('[') => {
-            (host, Some(port))
-        }
-        _ => (authority, None),
-    };
-    let labels: Vec<Value> = host.split('.').map(|label| json!(label)).collect();
-    parts.insert("host".to_owned(), Value::Array(labels));
-    if let Some(port) = port {
-        parts.insert("port".to_owned(), json!(port));
-    }
-    if let Some(path) = path {
-        let segments: Vec<Value> = path.split('/').map(|segment| json!(segment)).collect();
-        parts.insert("path".to_owned(), Value::Array(segments));
-    }
-    if let Some(query) = query.filter(|query| !query.is_empty()) {
-        let pairs: Vec<Value> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, value)) => json!({"key": key, "value": value}),
-                None => json!({"key": pair, "value": null}),
-            })
-            .collect();
-        parts.insert("query".to_owned(), Value::Array(pairs));
-    }
-    if let Some(hash) = hash {
-        parts.insert("hash".to_owned(), json!(hash));
-    }
-    parts
 }
 
 /// A collection's, folder's or request's `variables`, as v2 `variable`.
@@ -642,7 +590,7 @@ mod tests {
 
     #[test]
     fn urls_split_as_postman_parses_them() {
-        let parts = split_url("https://{{host}}:8080/a/:id?x=1&flag#top");
+        let parts = super::super::export::url_parts("https://{{host}}:8080/a/:id?x=1&flag#top");
         assert_eq!(parts["protocol"], "https");
         assert_eq!(parts["host"], json!(["{{host}}"]));
         assert_eq!(parts["port"], "8080");
@@ -652,7 +600,7 @@ mod tests {
             json!([{"key": "x", "value": "1"}, {"key": "flag", "value": null}])
         );
         assert_eq!(parts["hash"], "top");
-        let bare = split_url("{{base}}/get");
+        let bare = super::super::export::url_parts("{{base}}/get");
         assert_eq!(bare["host"], json!(["{{base}}"]));
         assert!(bare.get("port").is_none() && bare.get("protocol").is_none());
     }
