@@ -304,8 +304,10 @@ impl Summary {
         }
         out.insert("item".to_owned(), item);
         if let Some(sent) = &execution.request {
+            // The headers as sent, with those the client added (as newman lists them).
+            let headers = crate::design::scripts::wire_headers(sent);
             let mut request = json!({"url": crate::postman::export::url_parts(&sent.url),
-                "method": sent.method, "header": pairs(&sent.headers)});
+                "method": sent.method, "header": pairs(&headers)});
             // The bytes sent, as a raw body (newman shows the item's body in its own mode).
             if !sent.body.is_empty() {
                 request["body"] =
