@@ -1,5 +1,5 @@
 //! ASAP (Atlassian service-to-service) auth as Postman signs it (postman-runtime's
-//! `authorizer/asap.js`): a JWT signed with a private key (RS*, PS*, ES256/384; `alg`,
+//! `authorizer/asap.js`): a JWT signed with a private key (RS*, PS*, ES*; `alg`,
 //! default RS256) under the header `{alg, kid}`, whose payload is the `claims` object
 //! with `iat`, `iss`, `sub` (the issuer unless given), `jti` (a fresh UUID unless given),
 //! `aud` and `exp` (`iat` + `exp` seconds, default 3,600) set after it; a value in

@@ -2,7 +2,8 @@
 //! postman-runtime's `jose` signs: the protected header and the payload serialized in
 //! the order they were written, base64url without padding, and the signature of
 //! `header.payload`. HMAC with the signers' one helper; RSA (PKCS #1 v1.5 and PSS) and
-//! ECDSA (P-256, P-384, fixed-size `r‖s`) with ring, from a PEM private key.
+//! ECDSA (P-256, P-384, fixed-size `r‖s`) with ring, ECDSA on P-521 (which ring lacks)
+//! with RustCrypto's p521, from a PEM private key.
 
 use base64::Engine;
 use hmac::Hmac;
@@ -175,9 +176,20 @@ fn signature_of(algorithm: Algorithm, key: &Key, input: &[u8]) -> Result<Vec<u8>
         Algorithm::Ps512 => rsa(&signature::RSA_PSS_SHA512),
         Algorithm::Es256 => ecdsa(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256"),
         Algorithm::Es384 => ecdsa(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384"),
-        Algorithm::Es512 => Err(AuthError(
-            "ES512 (P-521) is not supported: Vayu signs with ring, which has no P-521; use ES256 or ES384".to_owned(),
-        )),
+        Algorithm::Es512 => {
+            use p521::ecdsa::signature::Signer;
+            use p521::pkcs8::DecodePrivateKey;
+            let PrivateKeyDer::Pkcs8(pkcs8) = &der else {
+                return Err(wrong_key(
+                    &"give the P-521 key as PKCS #8 (`openssl pkcs8 -topk8 -nocrypt`)",
+                ));
+            };
+            let key = p521::ecdsa::SigningKey::from_pkcs8_der(pkcs8.secret_pkcs8_der())
+                .map_err(|err| wrong_key(&format!("not a P-521 key ({err})")))?;
+            let signature: p521::ecdsa::Signature =
+                key.try_sign(input).map_err(|err| wrong_key(&err))?;
+            Ok(signature.to_vec())
+        }
         Algorithm::Hs256 | Algorithm::Hs384 | Algorithm::Hs512 => {
             Err(wrong_key(&"an HS algorithm takes a secret"))
         }

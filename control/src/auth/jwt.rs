@@ -1,6 +1,6 @@
 //! JWT auth as Postman signs it (postman-runtime's `authorizer/jwt.js`): a token of the
 //! `payload` (an object or JSON text) under the `header` with `alg` set, HS256/384/512
-//! with `secret` (`isSecretBase64Encoded` for a base64 one), RS*, PS* and ES256/384 with a
+//! with `secret` (`isSecretBase64Encoded` for a base64 one), RS*, PS* and ES256/384/512 with a
 //! PEM `privateKey`; sent as `Authorization: <headerPrefix> <token>` (`Bearer` unless
 //! given; an empty prefix sends the bare token) or, with `addTokenTo: queryParam`, as the
 //! query parameter `queryParamKey` (default `token`). The ATM claims (`issuer`, `subject`,
@@ -345,6 +345,27 @@ mod tests {
         }
     }
 
+    /// ES512 (P-521, signed with RustCrypto's p521): the JWS signature is `r‖s` in 132
+    /// bytes and verifies with the public key.
+    #[test]
+    fn es512_tokens_verify_with_the_public_key() {
+        use p521::ecdsa::signature::Verifier;
+        use p521::pkcs8::DecodePublicKey;
+        let settings = jwt(json!({"type": "jwt", "algorithm": "ES512",
+                                  "privateKey": key("ec-p521.pem"), "payload": "{\"sub\": \"u\"}"}));
+        let token = settings.mint().unwrap();
+        assert_eq!(part(&token, 0), json!({"alg": "ES512"}));
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .unwrap();
+        assert_eq!(signature.len(), 132);
+        let public =
+            p521::ecdsa::VerifyingKey::from_public_key_der(&der(&key("ec-p521.pub.pem"))).unwrap();
+        let signature = p521::ecdsa::Signature::from_slice(&signature).unwrap();
+        public.verify(signed.as_bytes(), &signature).unwrap();
+    }
+
     #[test]
     fn a_key_of_the_wrong_kind_is_an_error_when_signing() {
         let on_p384 =
@@ -353,9 +374,10 @@ mod tests {
         assert!(err.0.contains("not a P-256 key"), "{err}");
         let not_pem = jwt(json!({"type": "jwt", "algorithm": "RS256", "privateKey": "{{key}}"}));
         assert!(not_pem.mint().unwrap_err().0.contains("PEM"));
-        let es512 =
-            jwt(json!({"type": "jwt", "algorithm": "ES512", "privateKey": key("ec-p521.pem")}));
-        assert!(es512.mint().unwrap_err().0.contains("P-521"));
+        let es512_on_p384 =
+            jwt(json!({"type": "jwt", "algorithm": "ES512", "privateKey": key("ec-p384.pem")}));
+        let err = es512_on_p384.mint().unwrap_err();
+        assert!(err.0.contains("not a P-521 key"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `oauth2_password_grant`). Turned into the headers and query parameters a request gets.
 //!
 //! Types: `bearer`, `basic`, `apikey` (header or query), `oauth2` (client credentials or
-//! password grant; see [`oauth2`]), `jwt` (HS*, RS*, PS*, ES256/384; see [`jwt`]), `digest` (signed per
+//! password grant; see [`oauth2`]), `jwt` (HS*, RS*, PS*, ES*; see [`jwt`]), `digest` (signed per
 //! request, after the server's challenge; see [`digest`]), `oauth1` (OAuth 1.0a, signed
 //! per request; see [`oauth1`]), `awsv4` (AWS Signature Version 4, signed per request;
 //! see [`aws4`]), `hawk` (signed per request; see [`hawk`]), `asap` (a JWT per request; see
