@@ -374,12 +374,9 @@ fn headers(request: &Map<String, Value>) -> Vec<Value> {
         .replace("\r\n ", " ")
         .replace("\r\n\t", "\t");
     for line in text.lines() {
-        let Some((key, value)) = line.split_once(':') else {
+        let Some((key, value)) = header_line(line) else {
             continue;
         };
-        if key.trim().is_empty() || key.trim_end() != key {
-            continue;
-        }
         let disabled = key.starts_with("//");
         let key = key.strip_prefix("//").unwrap_or(key).trim();
         if listed.iter().any(|seen| seen == key) {
@@ -392,6 +389,21 @@ fn headers(request: &Map<String, Value>) -> Vec<Value> {
         out.push(entry);
     }
     out
+}
+
+/// A line of v1 header text split as the transformer's `^((//\s*)?\S+):(.*)$` splits it:
+/// the key runs to the last `:` of the first word (after an optional `//`), the value is
+/// the rest; a line whose first word has no `:` is not a header.
+fn header_line(line: &str) -> Option<(&str, &str)> {
+    let word_at = match line.strip_prefix("//") {
+        Some(rest) => line.len() - rest.trim_start().len(),
+        None => 0,
+    };
+    let word_end = line[word_at..]
+        .find(char::is_whitespace)
+        .map_or(line.len(), |at| word_at + at);
+    let colon = line[word_at..word_end].rfind(':').map(|at| word_at + at)?;
+    (colon > word_at).then(|| (&line[..colon], &line[colon + 1..]))
 }
 
 /// The body of `dataMode` (`params` is form-data, `binary` a file), `None` when there is
@@ -608,7 +620,7 @@ mod tests {
     #[test]
     fn header_text_and_header_data() {
         let request = json!({
-            "headers": "A: 1\n// B: off\nC:  spaced  \nnot a header\n",
+            "headers": "A: 1\n// B: off\nC:  spaced  \nnot a header\nHost:h:8080\nMy Key: no\n",
             "headerData": [{"key": "//D", "value": "4", "enabled": true}]
         });
         let headers = headers(request.as_object().unwrap());
@@ -618,7 +630,8 @@ mod tests {
                 {"key": "D", "value": "4", "disabled": true},
                 {"key": "A", "value": "1"},
                 {"key": "B", "value": "off", "disabled": true},
-                {"key": "C", "value": "spaced"}
+                {"key": "C", "value": "spaced"},
+                {"key": "Host:h", "value": "8080"}
             ])
         );
     }
