@@ -125,6 +125,13 @@ pub struct RunArgs {
     /// The cli reporter prints no console lines.
     #[arg(long = "reporter-cli-no-console")]
     pub cli_no_console: bool,
+    /// The cli reporter prints no `vayu collection run` line (newman's banner).
+    #[arg(long = "reporter-cli-no-banner")]
+    pub cli_no_banner: bool,
+    /// The cli reporter prints the local time before each request line, assertion and
+    /// console message.
+    #[arg(long = "reporter-cli-show-timestamps")]
+    pub cli_show_timestamps: bool,
     /// The cli reporter prints nothing (as --silent, for the cli reporter only).
     #[arg(long = "reporter-cli-silent")]
     pub cli_silent: bool,
@@ -255,6 +262,8 @@ fn run_collection(args: RunArgs) -> ExitCode {
                     no_success_assertions: args.cli_no_success_assertions,
                     no_console: args.cli_no_console,
                     verbose: args.verbose,
+                    no_banner: args.cli_no_banner,
+                    show_timestamps: args.cli_show_timestamps,
                 };
                 print!("{}", report::render(&summary, name, options));
             }

@@ -779,6 +779,22 @@ fn cli_reporter_sections_can_be_left_out() {
     let silent = collection_run(&[&path, "--reporter-cli-silent"]);
     assert_eq!(silent.code, Some(1), "{silent}");
     assert!(silent.stdout.is_empty(), "{silent}");
+    assert!(full.stdout.starts_with("vayu collection run\n\n"), "{full}");
+    let bare = collection_run(&[&path, "--reporter-cli-no-banner"]);
+    assert!(!bare.stdout.contains("vayu collection run"), "{bare}");
+    // newman's timestamps: `[M/D/YYYY, h:mm:ss AM]` before the request line, the time
+    // alone before each console message and assertion.
+    let stamped = collection_run(&[&path, "--reporter-cli-show-timestamps"]);
+    let time = r"\d{1,2}:\d{2}:\d{2} [AP]M";
+    for pattern in [
+        format!(r"(?m)^  \[\d{{1,2}}/\d{{1,2}}/\d{{4}}, {time}\]  GET http"),
+        format!(r"(?m)^  \[{time}\]\n  ┌\n  │ said"),
+        format!(r"(?m)^  \[{time}\]  ✓  passes$"),
+        format!(r"(?m)^  \[{time}\] 1\. breaks$"),
+    ] {
+        let found = regex::Regex::new(&pattern).is_ok_and(|re| re.is_match(&stamped.stdout));
+        assert!(found, "{pattern} in\n{stamped}");
+    }
 }
 
 /// Writes a v2.1 collection called `name` holding `items` to `dir/file.json`.

@@ -181,6 +181,8 @@ mod tests {
             prerequest_errors: Vec::new(),
             nested: 0,
             skipped: false,
+            sent_ms: 0,
+            tested_ms: 0,
             test_errors: Vec::new(),
             console: Vec::new(),
             console_before_request: 0,

@@ -496,6 +496,8 @@ impl State<'_> {
             console_before_request: 0,
             nested: 0,
             skipped: false,
+            sent_ms: 0,
+            tested_ms: 0,
         };
         let mut outcome = Outcome::starting(
             self.vars.scopes(row),
@@ -558,6 +560,7 @@ impl State<'_> {
         // included, updates it) and what digest challenges taught its auth.
         let scopes = outcome.scopes.clone();
         draft.url = convert::with_scheme(&scopes.render(&draft.url));
+        execution.sent_ms = crate::ids::now_ms();
         let mut sent_draft = draft.clone();
         // A pruned body does not go on the wire (postman-runtime's pruning), but scripts
         // and the report still see the request as written, as in newman.
@@ -654,6 +657,7 @@ impl State<'_> {
         }
 
         self.summary.stats.tests.count(false);
+        execution.tested_ms = crate::ids::now_ms();
         outcome.script_values.cookie_jar = self.jar.script_cookies();
         self.local.scripts.lend_jar(self.jar.for_exchange());
         for (owner, source) in &item.test {

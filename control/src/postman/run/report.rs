@@ -60,12 +60,21 @@ pub struct CliOptions {
     pub no_console: bool,
     /// newman's `--verbose`.
     pub verbose: bool,
+    /// No `vayu collection run` line before the collection's name (newman's banner).
+    pub no_banner: bool,
+    /// The local time before each request line, assertion and console message.
+    pub show_timestamps: bool,
 }
 
 /// The whole report as text.
 pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> String {
     let symbols = if options.plain { &PLAIN } else { &UNICODE };
-    let mut out = format!("vayu collection run\n\n{collection}\n");
+    let mut out = if options.no_banner {
+        format!("{collection}\n")
+    } else {
+        format!("vayu collection run\n\n{collection}\n")
+    };
+    let stamps = options.show_timestamps;
     let mut failure = 0;
     let mut last_folder: Option<&str> = None;
     for execution in &summary.executions {
@@ -95,13 +104,21 @@ pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> Strin
                 .min(execution.console.len()),
         );
         if !options.no_console {
-            console_box(&mut out, pre_console, symbols);
+            console_box(
+                &mut out,
+                pre_console,
+                symbols,
+                stamps.then_some(execution.sent_ms),
+            );
         }
         for error in &execution.prerequest_errors {
             failure += 1;
             let _ = writeln!(out, "  {failure}. {} in prerequest-script", error.name);
         }
         if let Some(sent) = &execution.request {
+            if stamps {
+                let _ = write!(out, "  [{}]", local_time(execution.sent_ms, true));
+            }
             let _ = write!(out, "  {} {} ", sent.method, sent.url);
             match (&execution.response, &execution.request_error) {
                 (Some(response), _) if options.verbose => {
@@ -125,17 +142,33 @@ pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> Strin
             }
         }
         if !options.no_console {
-            console_box(&mut out, test_console, symbols);
+            console_box(
+                &mut out,
+                test_console,
+                symbols,
+                stamps.then_some(execution.tested_ms),
+            );
         }
+        let stamp = if stamps {
+            format!("  [{}]", local_time(execution.tested_ms, false))
+        } else {
+            String::new()
+        };
         for assertion in &execution.assertions {
             if assertion.error.is_some() {
                 failure += 1;
                 if !options.no_assertions {
-                    let _ = writeln!(out, "  {failure}. {}", assertion.name);
+                    // newman pads the number to 3 columns, 2 after a timestamp.
+                    let number = if stamps {
+                        format!("{stamp}{failure:>2}.")
+                    } else {
+                        format!("{failure:>3}.")
+                    };
+                    let _ = writeln!(out, "{number} {}", assertion.name);
                 }
             } else if !(options.no_assertions || options.no_success_assertions) {
                 let mark = if assertion.skipped { "-" } else { symbols.ok };
-                let _ = writeln!(out, "  {mark}  {}", assertion.name);
+                let _ = writeln!(out, "{stamp}  {mark}  {}", assertion.name);
             }
         }
         for error in &execution.test_errors {
@@ -282,18 +315,48 @@ fn ascii_box(c: char) -> char {
 
 /// Console lines in newman's box (one box for the lines of a phase; the level shows only
 /// as colour in newman, so not here).
-fn console_box(out: &mut String, lines: &[(String, String)], symbols: &Symbols) {
+/// Console messages in newman's box: one box for them all, or, with a time (Unix ms),
+/// each message in its own box after a line with the time.
+fn console_box(out: &mut String, lines: &[(String, String)], symbols: &Symbols, at: Option<u64>) {
     if lines.is_empty() {
         return;
     }
     let [top, side, bottom] = symbols.console;
-    let _ = writeln!(out, "  {top}");
-    for (_, message) in lines {
-        for line in message.lines() {
-            let _ = writeln!(out, "  {side} {line}");
+    let groups: Vec<&[(String, String)]> = match at {
+        Some(_) => lines.chunks(1).collect(),
+        None => vec![lines],
+    };
+    for group in groups {
+        if let Some(ms) = at {
+            let _ = writeln!(out, "\n  [{}]", local_time(ms, false));
         }
+        let _ = writeln!(out, "  {top}");
+        for (_, message) in group {
+            for line in message.lines() {
+                let _ = writeln!(out, "  {side} {line}");
+            }
+        }
+        let _ = writeln!(out, "  {bottom}");
     }
-    let _ = writeln!(out, "  {bottom}");
+}
+
+/// Unix milliseconds in the local time zone as Node's `toLocaleString()` (with the date)
+/// or `toLocaleTimeString()` print them in the default `en-US` locale:
+/// `12/4/2026, 5:16:06 AM`, `5:16:06 AM`.
+fn local_time(ms: u64, with_date: bool) -> String {
+    use chrono::TimeZone;
+    let Some(at) = chrono::Local
+        .timestamp_millis_opt(i64::try_from(ms).unwrap_or(i64::MAX))
+        .single()
+    else {
+        return String::new();
+    };
+    let time = at.format("%-I:%M:%S %p");
+    if with_date {
+        format!("{}, {time}", at.format("%-m/%-d/%Y"))
+    } else {
+        time.to_string()
+    }
 }
 
 /// newman's `--verbose` block for one exchange (after the request line).

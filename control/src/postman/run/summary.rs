@@ -115,6 +115,10 @@ pub struct Execution {
     /// `pm.execution.skipRequest()`: the request was not sent (newman's JSON report does
     /// not list the item, as no request event happened for it).
     pub skipped: bool,
+    /// Unix milliseconds when the request was sent, and when its test scripts ran (the
+    /// cli reporter's `--reporter-cli-show-timestamps`).
+    pub sent_ms: u64,
+    pub tested_ms: u64,
 }
 
 impl Execution {
