@@ -17,24 +17,14 @@ pub fn to_v2(doc: &Value) -> Result<Value, FieldError> {
     let Some(collection) = doc.as_object() else {
         return Err(FieldError::new("body", "a v1 collection is an object"));
     };
-    let requests: Vec<&Map<String, Value>> = list(collection.get("requests"))
-        .filter_map(Value::as_object)
-        .collect();
-    let request_by_id = |id: &Value| {
-        requests
-            .iter()
-            .find(|request| request.get("id") == Some(id))
-            .copied()
+    let objects = |key: &str| -> Vec<&Map<String, Value>> {
+        list(collection.get(key))
+            .filter_map(Value::as_object)
+            .collect()
     };
-    let folders: Vec<&Map<String, Value>> = list(collection.get("folders"))
-        .filter_map(Value::as_object)
-        .collect();
-    let folder_by_id = |id: &Value| {
-        folders
-            .iter()
-            .find(|folder| folder.get("id") == Some(id))
-            .copied()
-    };
+    let (requests, folders) = (objects("requests"), objects("folders"));
+    let request_by_id = |id: &Value| by_id(&requests, id);
+    let folder_by_id = |id: &Value| by_id(&folders, id);
     let subfolders: Vec<&Value> = folders
         .iter()
         .flat_map(|folder| list(folder.get("folders_order")))
@@ -83,6 +73,14 @@ pub fn to_v2(doc: &Value) -> Result<Value, FieldError> {
     out.insert("item".to_owned(), Value::Array(items));
     add_common(&mut out, collection);
     Ok(Value::Object(out))
+}
+
+/// The entity of `entities` whose `id` is `id`.
+fn by_id<'a>(entities: &[&'a Map<String, Value>], id: &Value) -> Option<&'a Map<String, Value>> {
+    entities
+        .iter()
+        .find(|entity| entity.get("id") == Some(id))
+        .copied()
 }
 
 /// Folders nest at most this deep (a `folders_order` that loops is cut here).
