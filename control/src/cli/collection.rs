@@ -29,7 +29,7 @@ pub enum CollectionCommand {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A Postman Collection v2.0/v2.1 file.
+    /// A Postman Collection file (v2.1, v2.0 or v1), or an http(s) URL to fetch it from.
     #[arg(value_name = "COLLECTION")]
     pub collection: PathBuf,
     /// A Postman environment file.
@@ -429,8 +429,12 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
 
 /// A text file: UTF-8 (a byte-order mark dropped) or UTF-16 with its byte-order mark.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes =
-        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let bytes = match path.to_str().filter(|text| is_url(text)) {
+        Some(url) => fetch(url)?,
+        None => {
+            std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?
+        }
+    };
     let utf16 = |bytes: &[u8], from: fn([u8; 2]) -> u16| -> String {
         let units: Vec<u16> = bytes
             .chunks_exact(2)
@@ -450,6 +454,49 @@ pub fn read_text(path: &Path) -> Result<String, String> {
 }
 
 /// A JSON file (see [`read_text`] for encodings).
+/// Whether a file argument is a URL, which newman fetches instead of reading a file.
+fn is_url(text: &str) -> bool {
+    text.starts_with("http://") || text.starts_with("https://")
+}
+
+/// The body of a GET of `url` (redirects followed, as newman fetches a collection,
+/// environment, globals or data file given as a URL); anything but a 2xx is an error.
+fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    use crate::design::exchange;
+    let failed = |why: &dyn std::fmt::Display| format!("cannot fetch {url}: {why}");
+    let (mut runtime, _driver) = vayu_engine::runtime::build().map_err(|err| failed(&err))?;
+    let request = exchange::Outgoing {
+        method: "GET".to_owned(),
+        url: url.to_owned(),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    let options = exchange::Options {
+        timeout: Duration::from_secs(60),
+        follow_redirects: true,
+        max_redirects: 10,
+        insecure: false,
+        redirects: exchange::RedirectRules::default(),
+        tls: None,
+        system_headers: exchange::SystemHeaders::Postman {
+            disabled: Vec::new(),
+        },
+    };
+    let fetched = runtime
+        .block_on(exchange::exchange(request, options, Default::default()))
+        .map_err(|failure| failed(&failure))?;
+    if !(200..300).contains(&fetched.status) {
+        return Err(failed(&format!("the server answered {}", fetched.status)));
+    }
+    if (fetched.body.len() as u64) < fetched.body_size {
+        return Err(failed(&format!(
+            "larger than the {} MiB a response may hold",
+            exchange::BODY_CAP / (1024 * 1024)
+        )));
+    }
+    Ok(fetched.body)
+}
+
 pub fn read_json(path: &Path) -> Result<Value, String> {
     let text = read_text(path)?;
     serde_json::from_str(&text)

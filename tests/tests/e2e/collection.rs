@@ -196,6 +196,55 @@ fn agrees_with_newman() {
     );
 }
 
+/// Serves the collection fixtures by name, and 404 for anything else.
+fn fixture_files(request: &vayu_tests::SeenRequest) -> vayu_tests::Reply {
+    let name = request.target.trim_start_matches('/');
+    match std::fs::read(fixtures().join("collections").join(name)) {
+        Ok(bytes) if !name.contains("..") => vayu_tests::Reply::new(200, bytes),
+        _ => vayu_tests::Reply::new(404, "no such file"),
+    }
+}
+
+/// newman fetches a collection, environment, globals or data file given as a URL; so
+/// does Vayu (a non-2xx answer is exit 2, naming the URL).
+#[test]
+fn files_given_as_urls_are_fetched() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let echo_url = format!("echo=http://{}", echo.addr());
+    let files = TestServer::start(Behaviour::Route(fixture_files));
+    let url = |name: &str| format!("http://{}/{name}", files.addr());
+    let fetched = collection_run(&[
+        &url("vayu-data.postman_collection.json"),
+        "-e",
+        &url("vayu-data.postman_environment.json"),
+        "-d",
+        &url("vayu-data.postman_data.csv"),
+        "--env-var",
+        &echo_url,
+    ]);
+    let local = collection_run(&[
+        "vayu-data.postman_collection.json",
+        "-e",
+        "vayu-data.postman_environment.json",
+        "-d",
+        "vayu-data.postman_data.csv",
+        "--env-var",
+        &echo_url,
+    ]);
+    assert_eq!(fetched.code, local.code, "{fetched}\n{local}");
+    let lines = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|line| line.contains('✓'))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(!lines(&local.stdout).is_empty(), "{local}");
+    assert_eq!(lines(&fetched.stdout), lines(&local.stdout), "{fetched}");
+    let missing = collection_run(&[&url("no-such.json")]);
+    assert_eq!(missing.code, Some(2), "{missing}");
+    assert!(missing.stderr.contains("answered 404"), "{missing}");
+}
+
 /// newman's built-in `emojitrain` and `progress` reporters: a face per item run, then the
 /// run's (the same bytes newman 6.2.2 prints for these collections); the bar is drawn only
 /// on a terminal, as `cli-progress` draws it.
