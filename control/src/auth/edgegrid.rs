@@ -10,7 +10,7 @@
 use hmac::Hmac;
 use sha2::{Digest as _, Sha256};
 
-use super::{Fields, Request};
+use super::{AuthError, Fields, Request};
 use crate::field::FieldError;
 
 /// An EdgeGrid definition, in Postman's setting names.
@@ -19,12 +19,14 @@ pub struct EdgeGrid {
     access_token: String,
     client_token: String,
     client_secret: String,
-    /// The host of `baseURL`, signed instead of the request's.
-    base_host: Option<String>,
+    /// `baseURL` as written (its host is signed instead of the request's); read when the
+    /// request is signed, once its `{{variables}}` are rendered.
+    base_url: String,
     nonce: String,
     timestamp: String,
     headers_to_sign: Vec<String>,
-    max_body_size: usize,
+    /// `maxBodySize` as written; read when the request is signed.
+    max_body_size: String,
 }
 
 /// The body hashed when `maxBodySize` is not given (Postman's default, 128 KiB).
@@ -34,13 +36,6 @@ impl EdgeGrid {
     /// Reads the settings (`accessToken`, `clientToken` and `clientSecret` are required).
     pub fn parse(fields: &Fields) -> Result<EdgeGrid, FieldError> {
         let text = |name: &str| fields.text(&[name]).unwrap_or_default();
-        let base_url = text("baseURL");
-        let base_host = match base_url.trim() {
-            "" => None,
-            written => Some(node_host(written).ok_or_else(|| {
-                FieldError::new("auth.baseURL", format!("`{written}` is not a URL"))
-            })?),
-        };
         let headers_to_sign = match fields.value(&["headersToSign"]) {
             Some(serde_json::Value::String(list)) => list.split(',').map(str::to_owned).collect(),
             Some(serde_json::Value::Array(names)) => names
@@ -49,24 +44,15 @@ impl EdgeGrid {
                 .collect(),
             _ => Vec::new(),
         };
-        let max_body_size = match text("maxBodySize").trim() {
-            "" | "0" => DEFAULT_MAX_BODY_SIZE,
-            written => written.parse().map_err(|_| {
-                FieldError::new(
-                    "auth.maxBodySize",
-                    format!("must be a number of bytes, got `{written}`"),
-                )
-            })?,
-        };
         let auth = EdgeGrid {
             access_token: fields.required(&["accessToken"], "accessToken")?,
             client_token: fields.required(&["clientToken"], "clientToken")?,
             client_secret: fields.required(&["clientSecret"], "clientSecret")?,
-            base_host,
+            base_url: text("baseURL"),
             nonce: text("nonce"),
             timestamp: text("timestamp"),
             headers_to_sign,
-            max_body_size,
+            max_body_size: text("maxBodySize"),
         };
         fields.value(&["saveHelperData", "showPassword"]);
         Ok(auth)
@@ -77,8 +63,9 @@ impl EdgeGrid {
         vec![self.client_secret.clone(), self.access_token.clone()]
     }
 
-    /// Signs `request` now: its `Authorization` header is replaced.
-    pub fn sign(&self, request: Request<'_>) {
+    /// Signs `request` now: its `Authorization` header is replaced. A `baseURL` or
+    /// `maxBodySize` that is not one is an error.
+    pub fn sign(&self, request: Request<'_>) -> Result<(), AuthError> {
         let timestamp = match self.timestamp.trim() {
             "" => {
                 let now = chrono::Utc::now();
@@ -90,24 +77,38 @@ impl EdgeGrid {
             "" => vayu_engine::template::uuid_v4(),
             fixed => fixed.to_owned(),
         };
-        self.sign_with(request, &timestamp, &nonce);
+        self.sign_with(request, &timestamp, &nonce)
     }
 
-    fn sign_with(&self, request: Request<'_>, timestamp: &str, nonce: &str) {
+    fn sign_with(
+        &self,
+        request: Request<'_>,
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<(), AuthError> {
+        let url = &*request.url;
+        let host = match self.base_url.trim() {
+            "" => node_host(url.as_str()).unwrap_or_default(),
+            written => node_host(written)
+                .ok_or_else(|| AuthError(format!("auth.baseURL `{written}` is not a URL")))?,
+        };
+        let max_body_size = match self.max_body_size.trim() {
+            "" | "0" => DEFAULT_MAX_BODY_SIZE,
+            written => written.parse().map_err(|_| {
+                AuthError(format!(
+                    "auth.maxBodySize must be a number of bytes, got `{written}`"
+                ))
+            })?,
+        };
         request
             .headers
             .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
-        let url = &*request.url;
-        let host = match &self.base_host {
-            Some(host) => host.clone(),
-            None => node_host(url.as_str()).unwrap_or_default(),
-        };
         let path = match url.query() {
             Some(query) => format!("{}?{query}", url.path()),
             None => url.path().to_owned(),
         };
         let body_hash = (request.method == "POST" && !super::is_multipart(request.headers))
-            .then(|| &request.body[..request.body.len().min(self.max_body_size)])
+            .then(|| &request.body[..request.body.len().min(max_body_size)])
             .filter(|body| !body.is_empty())
             .map(|body| super::base64(&Sha256::digest(body)))
             .unwrap_or_default();
@@ -137,6 +138,7 @@ impl EdgeGrid {
             "Authorization".to_owned(),
             format!("{authorization}signature={signature}"),
         ));
+        Ok(())
     }
 
     /// `name:value` of each header to sign that the request has, tab-separated: names
@@ -195,7 +197,7 @@ mod tests {
         headers: &[(&str, &str)],
         body: &str,
     ) -> String {
-        let sign = |request: Request<'_>| auth.sign(request);
+        let sign = |request: Request<'_>| auth.sign(request).unwrap();
         crate::auth::test_support::signed_header(sign, method, url, headers, body)
     }
 

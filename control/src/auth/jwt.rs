@@ -25,8 +25,10 @@ pub struct Jwt {
     /// The payload and header as written (objects or JSON text).
     payload: Value,
     header: Value,
-    /// ATM's claims, added to the payload: `iss`, `sub`, `aud` and `claims`.
-    extra_claims: Vec<(String, Value)>,
+    /// ATM's `issuer`, `subject` and `audience` as `iss`, `sub` and `aud`, then its
+    /// `claims` (an object or JSON text), added to the payload in that order.
+    named_claims: Vec<(&'static str, Value)>,
+    claims: Value,
     expires_in_seconds: Option<u64>,
     prefix: String,
     /// The query parameter the token goes in, when not in the `Authorization` header.
@@ -51,14 +53,11 @@ impl Jwt {
             fields.value(&["secret"]);
             Key::Private(fields.required(&["privateKey"], "privateKey")?)
         };
-        let mut extra_claims = Vec::new();
+        let mut named_claims = Vec::new();
         for (field, claim) in [("issuer", "iss"), ("subject", "sub"), ("audience", "aud")] {
             if let Some(value) = fields.text(&[field]) {
-                extra_claims.push((claim.to_owned(), Value::String(value)));
+                named_claims.push((claim, Value::String(value)));
             }
-        }
-        if let Some(claims) = fields.value(&["claims"]) {
-            extra_claims.push((String::new(), claims.clone()));
         }
         let expires_in_seconds = match fields.value(&["expires_in_seconds", "expiresInSeconds"]) {
             None | Some(Value::Null) => None,
@@ -95,7 +94,8 @@ impl Jwt {
                 .is_some_and(|flag| flag == "true"),
             payload: fields.value(&["payload"]).cloned().unwrap_or(Value::Null),
             header: fields.value(&["header"]).cloned().unwrap_or(Value::Null),
-            extra_claims,
+            named_claims,
+            claims: fields.value(&["claims"]).cloned().unwrap_or(Value::Null),
             expires_in_seconds,
             prefix: fields
                 .text(&["headerPrefix", "header_prefix"])
@@ -119,13 +119,10 @@ impl Jwt {
         let mut header = jws::object(&self.header, "header")?;
         header.set("alg", Value::String(self.algorithm.name().to_owned()));
         let mut claims = jws::object(&self.payload, "payload")?;
-        for (claim, value) in &self.extra_claims {
-            if claim.is_empty() {
-                claims.extend(jws::object(value, "claims")?);
-            } else {
-                claims.set(claim, value.clone());
-            }
+        for (claim, value) in &self.named_claims {
+            claims.set(claim, value.clone());
         }
+        claims.extend(jws::object(&self.claims, "claims")?);
         if let Some(seconds) = self.expires_in_seconds {
             let now = super::unix_seconds();
             claims.set("iat", Value::from(now));

@@ -99,9 +99,10 @@ pub struct RunArgs {
     /// Do not follow redirects.
     #[arg(long = "ignore-redirects")]
     pub ignore_redirects: bool,
-    /// Reporters: cli, json, junit, progress, emojitrain (comma-separated). Another name (an npm reporter of
-    /// newman's, such as htmlextra) is skipped with a warning, as newman skips a reporter
-    /// it cannot find; so are its `--reporter-<name>-<option>` options.
+    /// Reporters: cli, json, junit, progress, emojitrain (comma-separated). Another name
+    /// (an npm reporter of newman's, such as htmlextra) is skipped with a warning, as
+    /// newman skips a reporter it cannot find; so are its `--reporter-<name>-<option>`
+    /// options.
     #[arg(
         short = 'r',
         long = "reporters",

@@ -344,8 +344,12 @@ pub struct TlsArgs {
 }
 
 impl TlsArgs {
-    /// The files read, `None` when no flag is given; the error names the file.
+    /// The files read, `None` when no flag is given; the error names the file (or says
+    /// `--pass` has no `--key` to open).
     pub fn read(&self) -> Result<Option<vayu_net::tls::Extras>, String> {
+        if self.pass.is_some() && self.key.is_none() {
+            return Err("--pass is the passphrase of a --key, and no --key is given".to_owned());
+        }
         if self.cacert.is_none() && self.cert.is_none() && self.key.is_none() {
             return Ok(None);
         }

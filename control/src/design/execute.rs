@@ -309,7 +309,7 @@ async fn prepare(
         Some(Auth::AwsV4(aws)) => aws.sign(request),
         Some(Auth::Hawk(hawk)) => hawk.sign(request),
         Some(Auth::Asap(asap)) => asap.sign(request).map_err(Failed::Auth)?,
-        Some(Auth::EdgeGrid(edgegrid)) => edgegrid.sign(request),
+        Some(Auth::EdgeGrid(edgegrid)) => edgegrid.sign(request).map_err(Failed::Auth)?,
         _ => {}
     }
     let mut outgoing = Outgoing {

@@ -1,7 +1,7 @@
 //! The run's origins on the wire: each distinct scheme, host and port of the plan resolved
 //! once, before `t0`, and given its own [`Connector`] (plain or TLS, mixed in one run; every
-//! TLS origin shares one client configuration, with the plan's TLS files if any). Shards index the connectors by
-//! [`Target::origin`](crate::target::Target::origin).
+//! TLS origin shares one client configuration, with the plan's TLS files if any). Shards
+//! index the connectors by [`Target::origin`](crate::target::Target::origin).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -115,6 +115,11 @@ fn a_load_run_presents_a_client_certificate() {
     let wrong = spawn(cmd).wait(LIMIT);
     assert_eq!(wrong.code, Some(2), "{wrong}");
     assert!(wrong.stderr.contains("wrong passphrase"), "{wrong}");
+    let mut cmd = Command::new(vayu_bin());
+    cmd.args(["run", &url, "-n", "1", "--pass", "s3cret"]);
+    let alone = spawn(cmd).wait(LIMIT);
+    assert_eq!(alone.code, Some(2), "--pass without --key: {alone}");
+    assert!(alone.stderr.contains("--pass"), "{alone}");
 }
 
 #[test]

@@ -145,7 +145,7 @@ fn disabled_system_headers(
             Some(true) => notes.add(
                 path,
                 &format!("{part}.{name}"),
-                "Vayu always sends it: ignored",
+                "Vayu cannot leave it out: ignored",
             ),
             None => notes.add(
                 path,
