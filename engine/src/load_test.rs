@@ -312,10 +312,12 @@ impl Tester {
                     request_name: own.name.clone(),
                     ..ScriptInfo::default()
                 },
+                quiet: true,
                 ..ScriptContext::default()
             },
             None => ScriptContext {
                 request: self.request.clone(),
+                quiet: true,
                 ..ScriptContext::default()
             },
         };

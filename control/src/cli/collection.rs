@@ -175,9 +175,9 @@ pub struct RunArgs {
     /// Plain-text marks (`Pass`, `Root`, ...) and an ASCII table in the terminal report.
     #[arg(long = "disable-unicode")]
     pub disable_unicode: bool,
-    /// Colour of the terminal report. Vayu's is never coloured: `auto` and `off` are taken
-    /// for newman's command lines; `on` is refused.
-    #[arg(long, value_name = "WHEN", value_parser = ["auto", "off"])]
+    /// Colour of the terminal report, in newman's colours: `on`, `off`, or `auto` (the
+    /// default: on when standard output is a terminal).
+    #[arg(long, value_name = "WHEN", value_parser = ["on", "off", "auto"])]
     pub color: Option<String>,
     /// Print nothing on the terminal (the cli reporter is off; files are still written).
     #[arg(long)]
@@ -265,8 +265,15 @@ fn run_collection(args: RunArgs) -> ExitCode {
                     verbose: args.verbose,
                     no_banner: args.cli_no_banner,
                     show_timestamps: args.cli_show_timestamps,
+                    color: match args.color.as_deref() {
+                        Some("on") => true,
+                        Some("off") => false,
+                        _ => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+                    },
                 };
-                print!("{}", report::render(&summary, name, options));
+                // newman names the collection by its id when it has no name.
+                let title = if name.is_empty() { &id } else { name };
+                print!("{}", report::render(&summary, title, options));
             }
             "json" => {
                 let doc = summary.json(serde_json::to_value(&collection).unwrap_or(Value::Null));
@@ -371,8 +378,9 @@ fn load(args: &RunArgs) -> Result<(Collection, Options), String> {
             ))
         }
     }
-    let collection =
+    let mut collection =
         Collection::parse(doc).map_err(|err| format!("{}: {err}", args.collection.display()))?;
+    collection.give_ids();
     let variables = |path: &Option<PathBuf>| -> Result<Option<VariableFile>, String> {
         path.as_ref()
             .map(|path| {

@@ -155,9 +155,9 @@ pub fn error(failed: &Failed) -> (u16, Value) {
         Failed::Exchange(Failure::Dns(message)) => (502, "DNS_ERROR", message.clone()),
         Failed::Exchange(Failure::Tls(message)) => (502, "SSL_ERROR", message.clone()),
         Failed::Exchange(Failure::Timeout(message)) => (504, "REQUEST_TIMEOUT", message.clone()),
-        Failed::Exchange(Failure::Connection(message)) => {
-            (502, "CONNECTION_FAILED", message.clone())
-        }
+        Failed::Exchange(
+            Failure::Connection(message) | Failure::Refused(message) | Failure::Reset(message),
+        ) => (502, "CONNECTION_FAILED", message.clone()),
         Failed::Auth(err) => (502, "AUTH_ERROR", err.0.clone()),
         Failed::Script(script) => {
             let mut doc = json!({

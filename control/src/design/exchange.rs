@@ -180,6 +180,10 @@ pub enum Failure {
     Dns(String),
     Tls(String),
     Timeout(String),
+    /// Nothing listens at the address.
+    Refused(String),
+    /// The server closed the connection before its response was complete.
+    Reset(String),
     Connection(String),
 }
 
@@ -190,7 +194,31 @@ impl std::fmt::Display for Failure {
             | Failure::Dns(message)
             | Failure::Tls(message)
             | Failure::Timeout(message)
+            | Failure::Refused(message)
+            | Failure::Reset(message)
             | Failure::Connection(message) => f.write_str(message),
+        }
+    }
+}
+
+impl Failure {
+    /// The failure in the words newman prints for it (postman-request on Node's `net` and
+    /// `http`): `connect ECONNREFUSED 127.0.0.1:8080`, `getaddrinfo ENOTFOUND host`,
+    /// `ESOCKETTIMEDOUT`, `socket hang up`; an invalid request or a TLS failure in Vayu's
+    /// words. `url` is the request's; a refused connection names its host as written
+    /// (Node names the address the host resolved to, the same for an IP literal).
+    pub fn as_postman_says(&self, url: &str) -> String {
+        let endpoint = Endpoint::parse(url).ok();
+        let host = endpoint.as_ref().map_or("", |e| e.host.as_str());
+        match self {
+            Failure::Refused(_) => match &endpoint {
+                Some(e) => format!("connect ECONNREFUSED {}:{}", e.host, e.port),
+                None => self.to_string(),
+            },
+            Failure::Dns(_) => format!("getaddrinfo ENOTFOUND {host}"),
+            Failure::Timeout(_) => "ESOCKETTIMEDOUT".to_owned(),
+            Failure::Reset(_) => "socket hang up".to_owned(),
+            Failure::Invalid { .. } | Failure::Tls(_) | Failure::Connection(_) => self.to_string(),
         }
     }
 }
@@ -452,9 +480,9 @@ fn transport(err: vayu_net::Error, endpoint: &Endpoint, doing: &str) -> Failure 
         ErrorKind::DnsFailed => Failure::Dns(message),
         ErrorKind::TlsError => Failure::Tls(message),
         ErrorKind::Timeout => Failure::Timeout(message),
-        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset | ErrorKind::ProtocolError => {
-            Failure::Connection(message)
-        }
+        ErrorKind::ConnectionRefused => Failure::Refused(message),
+        ErrorKind::ConnectionReset => Failure::Reset(message),
+        ErrorKind::ProtocolError => Failure::Connection(message),
     }
 }
 

@@ -69,6 +69,14 @@ pub struct TestResult {
 pub struct ConsoleLine {
     pub level: String,
     pub message: String,
+    /// The line as newman's cli reporter prints it (for `vayu collection run`; not part of
+    /// the API's answer).
+    #[serde(skip)]
+    pub inspected: String,
+    /// How many of the outcome's tests had ended when the line was written (newman prints
+    /// the two in that order; not part of the API's answer).
+    #[serde(skip)]
+    pub after_tests: usize,
 }
 
 /// A script that failed to run to its end.
@@ -100,6 +108,9 @@ pub struct Outcome {
     pub timing: Timing,
     pub tests: Vec<TestResult>,
     pub console: Vec<ConsoleLine>,
+    /// Where each `pm.sendRequest` response arrived among `tests` and `console`: how
+    /// many of each came before it, in the order they arrived.
+    pub arrivals: Vec<(usize, usize)>,
     /// The scopes after the scripts ran.
     pub scopes: Scopes,
     pub environment_changed: bool,
@@ -109,8 +120,9 @@ pub struct Outcome {
     pub script_values: ScriptValues,
     /// What the scripts asked of a collection run.
     pub flow: Flow,
-    /// Times the request was sent again to answer a digest auth challenge.
-    pub auth_replays: usize,
+    /// The responses that challenged the request for digest auth, each answered by
+    /// sending it again, signed (newman prints a request line for each).
+    pub challenges: Vec<Exchanged>,
     /// With digest auth: the settings challenges taught, for the next request with the
     /// same auth definition.
     pub auth_learned: Option<BTreeMap<String, String>>,
@@ -126,12 +138,13 @@ impl Outcome {
             timing: Timing::default(),
             tests: Vec::new(),
             console: Vec::new(),
+            arrivals: Vec::new(),
             scopes,
             environment_changed: false,
             globals_changed: false,
             script_values,
             flow: Flow::default(),
-            auth_replays: 0,
+            challenges: Vec::new(),
             auth_learned: None,
         }
     }
@@ -192,7 +205,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
     // Digest auth: a challenge is answered by sending the request again, signed (at most
     // MAX_AUTH_REPLAYS times, as Postman's runtime).
     while let (Some(auth), Ok(response)) = (digest.as_mut(), &result) {
-        if outcome.auth_replays == MAX_AUTH_REPLAYS
+        if outcome.challenges.len() == MAX_AUTH_REPLAYS
             || !auth.challenged(response.status, &response.headers)
         {
             break;
@@ -201,7 +214,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         if let Err(err) = sign_digest(&mut outgoing, auth) {
             return finish(outcome, Some(Failed::Auth(err)), submitted, picked_up);
         }
-        outcome.auth_replays += 1;
+        outcome.challenges.push(response.clone());
         result = exchange::exchange(outgoing.clone(), options.clone(), jar).await;
     }
     outcome.auth_learned = digest.map(|auth| auth.learned());

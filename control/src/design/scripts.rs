@@ -190,9 +190,17 @@ async fn send(call: HttpCall, engine: &Engine, jar: Jar) -> (HttpReply, Sent) {
         tls: engine.tls.clone(),
         system_headers: engine.system_headers.clone(),
     };
+    // A collection run (postman-runtime's headers) tells failures in newman's words.
+    let postman = matches!(
+        engine.system_headers,
+        exchange::SystemHeaders::Postman { .. }
+    );
     let result = exchange::exchange(outgoing.clone(), options, jar)
         .await
-        .map_err(|failure| failure.to_string());
+        .map_err(|failure| match postman {
+            true => failure.as_postman_says(&outgoing.url),
+            false => failure.to_string(),
+        });
     let reply = HttpReply {
         id: call.id,
         result: result.as_ref().map(script_response).map_err(Clone::clone),
@@ -258,6 +266,7 @@ pub async fn pre_request_as(
         variables: scopes_in(outcome),
         info,
         cookie_jar: outcome.script_values.cookie_jar.clone(),
+        quiet: false,
     };
     let ran = engine
         .run("pre-request", &mut ctx, |sandbox, ctx| {
@@ -314,6 +323,7 @@ pub async fn post_response_as(
         variables: scopes_in(outcome),
         info,
         cookie_jar: outcome.script_values.cookie_jar.clone(),
+        quiet: false,
     };
     let seen = script_response(response);
     let ran = engine
@@ -393,6 +403,14 @@ fn record(
         Ok(ran) => (Ok(()), ran),
         Err((failure, ran)) => (Err(failure), ran),
     };
+    let tests_before = outcome.tests.len();
+    let console_before = outcome.console.len();
+    outcome.arrivals.extend(ran.arrivals.iter().map(|arrival| {
+        (
+            tests_before + arrival.after_tests,
+            console_before + arrival.after_console,
+        )
+    }));
     outcome
         .tests
         .extend(ran.tests.into_iter().map(|test| TestResult {
@@ -406,6 +424,8 @@ fn record(
         .extend(ran.console.into_iter().map(|line| ConsoleLine {
             level: line.level,
             message: line.message,
+            inspected: line.inspected,
+            after_tests: tests_before + line.after_tests,
         }));
     if ran.next_request.is_some() {
         outcome.flow.next_request = ran.next_request;

@@ -21,6 +21,9 @@ pub struct Note {
     /// What: `auth`, `body.file`, `event.test.src`, `protocolProfileBehavior`, ...
     pub part: String,
     pub reason: String,
+    /// What postman-runtime writes to the console for it each time the request is sent
+    /// (a file it cannot read); newman prints it with the item.
+    pub console: Option<String>,
 }
 
 /// Collects notes, each under the path of the item being converted.
@@ -35,7 +38,16 @@ impl Notes {
             path: path.to_owned(),
             part: part.to_owned(),
             reason: reason.into(),
+            console: None,
         });
+    }
+
+    /// A note that postman-runtime also writes to the console as `console`.
+    fn add_with_console(&mut self, path: &str, part: &str, reason: String, console: String) {
+        self.add(path, part, reason);
+        if let Some(note) = self.list.last_mut() {
+            note.console = Some(console);
+        }
     }
 }
 
@@ -296,11 +308,16 @@ fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Va
                     "filename": file_name(&src),
                     "contentType": pair.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()),
                 }),
-                Err(reason) => {
-                    notes.add(
+                Err(failed) => {
+                    notes.add_with_console(
                         path,
                         "body.formdata",
-                        format!("file field `{}`: {reason}", pair.key()),
+                        format!("file field `{}`: {}", pair.key(), failed.reason),
+                        format!(
+                            "Form param `{}`, file load error: {}",
+                            pair.key(),
+                            failed.runtime
+                        ),
                     );
                     continue;
                 }
@@ -324,8 +341,9 @@ fn file(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Value {
         (Some(content), _) => content.as_bytes().to_vec(),
         (None, Some(src)) if !src.is_empty() => match read(&src, files) {
             Ok(bytes) => bytes,
-            Err(reason) => {
-                notes.add(path, "body.file", reason);
+            Err(failed) => {
+                let console = format!("Binary file load error: {}", failed.runtime);
+                notes.add_with_console(path, "body.file", failed.reason, console);
                 return Value::Null;
             }
         },
@@ -371,24 +389,45 @@ fn file_name(src: &str) -> String {
         .unwrap_or_else(|| src.to_owned())
 }
 
-fn read(src: &str, files: Files<'_>) -> Result<Vec<u8>, String> {
+/// A file a body names that cannot be read: why, in Vayu's words and in
+/// postman-runtime's (`"a.txt", no such file`).
+struct FileFailure {
+    reason: String,
+    runtime: String,
+}
+
+fn read(src: &str, files: Files<'_>) -> Result<Vec<u8>, FileFailure> {
+    let refused = |reason: String| FileFailure {
+        runtime: reason.clone(),
+        reason,
+    };
     match files {
-        Files::Refused => Err(format!(
+        Files::Refused => Err(refused(format!(
             "file `{src}` is not read on import (the file is on the client's machine)"
-        )),
+        ))),
         Files::From(dir) => {
             let path = dir.join(src);
-            std::fs::read(&path).map_err(|err| format!("cannot read `{}`: {err}", path.display()))
+            std::fs::read(&path).map_err(|err| FileFailure {
+                reason: format!("cannot read `{}`: {err}", path.display()),
+                runtime: match err.kind() {
+                    std::io::ErrorKind::NotFound => format!("\"{src}\", no such file"),
+                    std::io::ErrorKind::IsADirectory => format!("\"{src}\", is not a file"),
+                    std::io::ErrorKind::PermissionDenied => {
+                        format!("\"{src}\", read permission denied")
+                    }
+                    _ => err.to_string(),
+                },
+            })
         }
         Files::Within(dir) => {
             let path = dir.join(src);
             if let (Ok(real), Ok(root)) = (std::fs::canonicalize(&path), std::fs::canonicalize(dir))
             {
                 if !real.starts_with(&root) {
-                    return Err(format!(
+                    return Err(refused(format!(
                         "file `{src}` is outside the working directory `{}` (--no-insecure-file-read)",
                         dir.display()
-                    ));
+                    )));
                 }
             }
             read(src, Files::From(dir))

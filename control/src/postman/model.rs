@@ -60,6 +60,27 @@ impl Collection {
         }
         Ok(collection)
     }
+
+    /// Gives the collection, and every folder and item, a fresh id where the file has none
+    /// (or an empty one), as postman-collection does when it loads a file: newman's reports
+    /// and `pm.info.requestId` carry them.
+    pub fn give_ids(&mut self) {
+        fn fill(id: &mut Option<String>) {
+            if id.as_deref().is_none_or(str::is_empty) {
+                *id = Some(vayu_engine::template::uuid_v4());
+            }
+        }
+        fn items(list: &mut [Item]) {
+            for item in list {
+                fill(&mut item.id);
+                if let Some(children) = &mut item.item {
+                    items(children);
+                }
+            }
+        }
+        fill(&mut self.info.postman_id);
+        items(&mut self.item);
+    }
 }
 
 /// An environment or globals file; a bare list of variables (as some globals exports

@@ -86,6 +86,7 @@ const MEMBERS: &[Member] = &[
     ("pm.response.reason", Method, "reason(): string", "The reason phrase."),
     ("pm.response.details", Method, "details(): {code, name, detail}", "Code and reason."),
     ("pm.response.size", Method, "size(): {body, header, total}", "Sizes in bytes."),
+    ("pm.response.toJSON", Method, "toJSON(): object", "The response as a plain object."),
     ("pm.response.to", Property, "Assertion", "Assertions on the response: `pm.response.to.have.status(200)`."),
     ("pm.response.to.have.status", Method, "status(code | reason)", "Asserts the status code (number) or reason phrase (string)."),
     ("pm.response.to.have.header", Method, "header(name[, value])", "Asserts a header exists (and has this value)."),

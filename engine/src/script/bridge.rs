@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::engine::Reply;
 use super::error::{ScriptError, ScriptErrorKind};
 use super::model::{
-    ConsoleLine, Cookie, HttpReply, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest,
-    ScriptResponse, TestResult, VariableScopes,
+    Arrival, ConsoleLine, Cookie, HttpReply, ScriptContext, ScriptInfo, ScriptOutcome,
+    ScriptRequest, ScriptResponse, TestResult, VariableScopes,
 };
 
 /// Which script runs: `pm.info.eventName`.
@@ -28,6 +28,7 @@ struct Input<'a> {
     info: &'a ScriptInfo,
     response: Option<ResponseInput<'a>>,
     cookie_jar: &'a [Cookie],
+    quiet: bool,
 }
 
 /// The response without its body, which travels as a separate string argument.
@@ -47,6 +48,8 @@ struct ResponseInput<'a> {
 struct Collected {
     tests: Vec<TestResult>,
     console: Vec<ConsoleLine>,
+    #[serde(default)]
+    arrivals: Vec<Arrival>,
     request: Option<ScriptRequest>,
     local: Option<Vec<(String, String)>>,
     environment: Option<Vec<(String, String)>>,
@@ -90,6 +93,7 @@ pub(super) fn input(
         info: &ctx.info,
         response: response.map(response_input),
         cookie_jar: &ctx.cookie_jar,
+        quiet: ctx.quiet,
     };
     json(&input, "the context")
 }
@@ -162,8 +166,16 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         }
     }
     replace(&mut variables.local, collected.local);
+    let tests = collected
+        .tests
+        .into_iter()
+        .map(|mut test| {
+            test.error = test.error.map(super::error::v8_wording);
+            test
+        })
+        .collect();
     Ok(ScriptOutcome {
-        tests: collected.tests,
+        tests,
         console: collected.console,
         environment_changed: replace(&mut variables.environment, collected.environment),
         globals_changed: replace(&mut variables.globals, collected.globals),
@@ -171,6 +183,7 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         next_request: collected.next.map(|next| next.to),
         skip_request: collected.skip,
         cookie_jar: collected.jar.inspect(|jar| ctx.cookie_jar.clone_from(jar)),
+        arrivals: collected.arrivals,
     })
 }
 

@@ -36,6 +36,7 @@ const PRELUDE: &str = concat!(
     include_str!("prelude/require.js"),
     include_str!("prelude/assertions.js"),
     include_str!("prelude/async.js"),
+    include_str!("prelude/inspect.js"),
     include_str!("prelude/pm.js"),
     "\nreturn { begin, finish, runTimer, pending, deliver, settle };\n})(globalThis.chai, globalThis.__vayuLibraryHost)"
 );

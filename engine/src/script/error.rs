@@ -131,14 +131,46 @@ fn from_value(value: Value<'_>, kind: ScriptErrorKind) -> ScriptError {
     };
     let mut error = ScriptError::new(
         kind,
-        match (name.is_empty(), message.is_empty()) {
+        v8_wording(match (name.is_empty(), message.is_empty()) {
             (true, _) => message,
             (false, true) => name,
             (false, false) => format!("{name}: {message}"),
-        },
+        }),
     );
     error.line = text("stack").and_then(|stack| user_line(&stack));
     error
+}
+
+/// A QuickJS error message in the words V8 (Postman's engine) uses for the same error,
+/// wherever it sits in `text` (`TypeError: cannot read property 'a' of undefined` →
+/// `TypeError: Cannot read properties of undefined (reading 'a')`); other text as it is.
+pub(super) fn v8_wording(text: String) -> String {
+    const READ: &str = "cannot read property '";
+    const SET: &str = "cannot set property '";
+    for (marker, verb) in [(READ, "read"), (SET, "set")] {
+        let Some(at) = text.find(marker) else {
+            continue;
+        };
+        let rest = &text[at + marker.len()..];
+        let Some((property, target)) = rest.rsplit_once("' of ") else {
+            continue;
+        };
+        if !matches!(target, "undefined" | "null") {
+            continue;
+        }
+        let prefix = &text[..at];
+        return match (verb, property) {
+            ("read", "Symbol.iterator") => format!("{prefix}{target} is not iterable"),
+            ("read", _) => {
+                format!("{prefix}Cannot read properties of {target} (reading '{property}')")
+            }
+            _ => format!("{prefix}Cannot set properties of {target} (setting '{property}')"),
+        };
+    }
+    match text.strip_suffix("invalid array length") {
+        Some(prefix) => format!("{prefix}Invalid array length"),
+        None => text,
+    }
 }
 
 /// The line of the first stack frame in the user's script, e.g. `at f (user-script:3:9)`.
@@ -151,6 +183,40 @@ fn user_line(stack: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quickjs_messages_read_as_v8_words_them() {
+        // V8's words as Node 20 prints them for the same scripts.
+        for (quickjs, v8) in [
+            (
+                "TypeError: cannot read property 'alpha' of undefined",
+                "TypeError: Cannot read properties of undefined (reading 'alpha')",
+            ),
+            (
+                "cannot read property 'x' of null",
+                "Cannot read properties of null (reading 'x')",
+            ),
+            (
+                "TypeError: cannot set property 'x' of undefined",
+                "TypeError: Cannot set properties of undefined (setting 'x')",
+            ),
+            (
+                "TypeError: cannot read property 'Symbol.iterator' of undefined",
+                "TypeError: undefined is not iterable",
+            ),
+            (
+                "RangeError: invalid array length",
+                "RangeError: Invalid array length",
+            ),
+            (
+                "cannot read property 'x' of object",
+                "cannot read property 'x' of object",
+            ),
+            ("expected 1 to equal 2", "expected 1 to equal 2"),
+        ] {
+            assert_eq!(v8_wording(quickjs.to_owned()), v8, "{quickjs}");
+        }
+    }
 
     #[test]
     fn user_line_reads_the_first_user_frame() {

@@ -33,8 +33,8 @@ pub use api::{completions, Completion};
 pub use check::check_syntax;
 pub use error::{ScriptError, ScriptErrorKind};
 pub use model::{
-    ConsoleLine, Cookie, HttpCall, HttpReply, Limits, ScriptContext, ScriptInfo, ScriptOutcome,
-    ScriptRequest, ScriptResponse, TestResult, TypedValues, VariableScopes,
+    Arrival, ConsoleLine, Cookie, HttpCall, HttpReply, Limits, ScriptContext, ScriptInfo,
+    ScriptOutcome, ScriptRequest, ScriptResponse, TestResult, TypedValues, VariableScopes,
 };
 
 use std::time::{Duration, Instant};

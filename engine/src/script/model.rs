@@ -40,6 +40,10 @@ pub struct ScriptContext {
     /// jar after a script that changed it is written back here.
     #[serde(default)]
     pub cookie_jar: Vec<Cookie>,
+    /// No console lines are kept: a load run reads none, so `console.*` calls and
+    /// postman-sandbox's deprecation warnings cost nothing there.
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 /// The request as scripts see it (`pm.request`), before or after variable substitution as
@@ -213,6 +217,18 @@ pub struct ScriptOutcome {
     pub skip_request: bool,
     /// The script changed the cookie jar (`pm.cookies.jar()`): the jar now.
     pub cookie_jar: Option<Vec<Cookie>>,
+    /// Where in the script's output each `pm.sendRequest` response arrived, in the order
+    /// they arrived.
+    pub arrivals: Vec<Arrival>,
+}
+
+/// A `pm.sendRequest` response reaching the script: how many of its tests had ended and
+/// how many console lines it had written by then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Arrival {
+    pub after_tests: usize,
+    pub after_console: usize,
 }
 
 /// One `pm.test`.
@@ -234,10 +250,15 @@ pub struct TestResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsoleLine {
-    /// `log`, `info`, `warn`, `error` or `debug`.
+    /// `log`, `info`, `warn`, `error`, `debug` or `clear`.
     pub level: String,
     /// The arguments joined by spaces; objects as JSON.
     pub message: String,
+    /// The arguments as newman's cli reporter prints them: each through postman-sandbox's
+    /// transport and Node's `util.inspect`, joined by `, ` (`prelude/inspect.js`).
+    pub inspected: String,
+    /// How many of the script's tests had ended when the line was written.
+    pub after_tests: usize,
 }
 
 /// A request a script sent with `pm.sendRequest`, for the caller to send: `{{variables}}`

@@ -250,7 +250,10 @@ impl super::Shard {
         let Some(sandbox) = sandbox.as_mut() else {
             return;
         };
-        let mut context = ScriptContext::default();
+        let mut context = ScriptContext {
+            quiet: true,
+            ..ScriptContext::default()
+        };
         context.variables.local = user
             .variables
             .iter()

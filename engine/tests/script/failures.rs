@@ -69,7 +69,7 @@ data.items.forEach(function (item) {
     assert_eq!(error.kind, ScriptErrorKind::Runtime);
     assert_eq!(
         error.message,
-        "TypeError: cannot read property 'forEach' of undefined"
+        "TypeError: Cannot read properties of undefined (reading 'forEach')"
     );
     assert_eq!(error.line, Some(5));
     assert_eq!(error.outcome.tests.len(), 1);

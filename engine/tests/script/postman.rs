@@ -131,7 +131,7 @@ pm.test("still runs", () => pm.expect(1).to.equal(1));
         (
             "type error",
             false,
-            Some("TypeError: cannot read property 'deeper' of undefined"),
+            Some("TypeError: Cannot read properties of undefined (reading 'deeper')"),
         ),
         ("still runs", true, None),
     ];

@@ -630,7 +630,7 @@ fn plain_text_terminal_report() {
     for expected in [
         "Root top",
         "  Pass  fine",
-        "  | hi",
+        "  | 'hi'",
         "Folder folder",
         "Sub-folder inner",
         "|              iterations |",
@@ -644,8 +644,34 @@ fn plain_text_terminal_report() {
             .contains(['┌', '│', '─', '✓', '→', '❏', '↳', '┊']),
         "{out}"
     );
+    // `--color on`: newman's colours, the same text under them.
     let coloured = collection_run(&[&path.to_string_lossy(), "--color", "on"]);
-    assert_eq!(coloured.code, Some(2), "{coloured}");
+    assert_eq!(coloured.code, Some(0), "{coloured}");
+    for painted in [
+        "\x1b[32m  ✓ \x1b[39m \x1b[90mfine\x1b[39m",
+        "\x1b[90m  ┌\x1b[39m",
+        "\x1b[0mtop\x1b[0m",
+        "\x1b[32miterations\x1b[39m",
+    ] {
+        assert!(
+            coloured.stdout.contains(painted),
+            "{painted:?} in\n{coloured}"
+        );
+    }
+    let unpainted = regex::Regex::new("\x1b\\[[0-9;]*m")
+        .unwrap()
+        .replace_all(&coloured.stdout, "");
+    let plain = collection_run(&[&path.to_string_lossy(), "--color", "off"]);
+    // Up to the summary table, whose width follows the times printed in it.
+    let items = |text: &str| {
+        let before_table = text.split("\n┌").next().unwrap_or_default();
+        regex::Regex::new(r"[0-9.]+(µs|ms|s)|\d+B")
+            .unwrap()
+            .replace_all(before_table, "")
+            .into_owned()
+    };
+    assert_eq!(items(&unpainted), items(&plain.stdout));
+    assert!(!plain.stdout.contains('\x1b'), "{plain}");
 }
 
 /// `--export-cookie-jar` writes the run's jar as tough-cookie JSON (newman's file) and
@@ -756,6 +782,20 @@ fn json_report_has_bodies_cookies_and_phase_timings() {
     assert_eq!(cookie["path"], "/");
     assert_eq!(executions[0]["response"]["cookie"], json!([]));
     assert_eq!(doc["environment"]["id"], "env-7");
+    // newman's shapes: each execution embeds its item as the collection has it (ids given
+    // to id-less items), the URL as postman-collection's parts, postman-runtime's cursor.
+    let collection_items = &doc["collection"]["item"];
+    for (at, execution) in executions.as_array().unwrap().iter().enumerate() {
+        assert_eq!(execution["item"], collection_items[at], "{doc}");
+        let url = &execution["request"]["url"];
+        assert!(
+            url.get("raw").is_none() && url["variable"] == json!([]),
+            "{url}"
+        );
+        assert_eq!(execution["cursor"]["ref"], executions[0]["cursor"]["ref"]);
+        assert!(execution["response"]["id"].is_string(), "{execution}");
+    }
+    assert!(doc["globals"]["id"].is_string(), "{doc}");
     let timings = &doc["run"]["timings"];
     for key in [
         "dnsAverage",
@@ -793,7 +833,7 @@ fn cli_reporter_sections_can_be_left_out() {
     let full = collection_run(&[&path]);
     assert_eq!(full.code, Some(1), "{full}");
     for part in [
-        "said",
+        "'said'",
         "✓  passes",
         "1. breaks",
         "│              iterations",
@@ -837,13 +877,125 @@ fn cli_reporter_sections_can_be_left_out() {
     let time = r"\d{1,2}:\d{2}:\d{2} [AP]M";
     for pattern in [
         format!(r"(?m)^  \[\d{{1,2}}/\d{{1,2}}/\d{{4}}, {time}\]  GET http"),
-        format!(r"(?m)^  \[{time}\]\n  ┌\n  │ said"),
+        format!(r"(?m)^  \[{time}\]\n  ┌\n  │ 'said'"),
         format!(r"(?m)^  \[{time}\]  ✓  passes$"),
         format!(r"(?m)^  \[{time}\] 1\. breaks$"),
     ] {
         let found = regex::Regex::new(&pattern).is_ok_and(|re| re.is_match(&stamped.stdout));
         assert!(found, "{pattern} in\n{stamped}");
     }
+}
+
+/// Console messages print as newman prints them: each argument through postman-sandbox's
+/// transport and Node's `util.inspect`, cut at 54 columns, between the assertions in the
+/// order the script made them, a line for each `pm.sendRequest` where its answer came
+/// and for a digest challenge before the signed request;
+/// script errors and skipped tests as newman marks them; a form file that cannot be read
+/// warned of as postman-runtime warns. The expected text is newman 6.2.2's output for the same
+/// collection (`newman run tests/fixtures/newman/cli/console.postman_collection.json
+/// --env-var url=…/post --env-var digest=…/digest-auth` against `vayu-echo`, each request
+/// line as `<request line>`: address, size and time vary).
+#[test]
+fn console_messages_print_as_newmans() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let cli = fixtures().join("cli");
+    let collection = cli.join("console.postman_collection.json");
+    let url = format!("url=http://{}/post", echo.addr());
+    let digest = format!("digest=http://{}/digest-auth", echo.addr());
+    let out = collection_run(&[
+        &collection.to_string_lossy(),
+        "--env-var",
+        &url,
+        "--env-var",
+        &digest,
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let printed: String = out
+        .stdout
+        .split_inclusive('\n')
+        .skip_while(|line| !line.starts_with('→'))
+        .take_while(|line| !line.starts_with('┌'))
+        .map(
+            |line| match line.starts_with("  GET ") || line.starts_with("  POST ") {
+                true => "  <request line>\n",
+                false => line,
+            },
+        )
+        .collect();
+    let expected = std::fs::read_to_string(cli.join("console.newman-6.2.2.txt")).unwrap();
+    assert_eq!(printed.trim_end(), expected.trim_end(), "{out}");
+}
+
+/// A request that fails is told in newman's words (Node's): nothing listening, a host
+/// that does not resolve, no answer in time, a connection reset; in the terminal report
+/// under the request line, in the JSON report's failures, and to `pm.sendRequest`.
+#[test]
+fn failed_requests_are_told_in_newmans_words() {
+    let closed = vayu_tests::free_port();
+    let silent = TestServer::start(Behaviour::Silent);
+    let reset = TestServer::start(Behaviour::Reset);
+    let dir = TempDir::new();
+    let refused_url = format!("http://127.0.0.1:{}/x", closed.port());
+    let path = write_collection(
+        &dir,
+        "failing",
+        "failing",
+        json!([
+            {"name": "refused", "request": {"method": "GET", "url": refused_url},
+             "event": [{"listen": "prerequest", "script": {"exec": [
+                format!("pm.sendRequest('{refused_url}', (err) => console.log(err.message));")]}}]},
+            {"name": "unresolved", "request": {"method": "GET", "url": "http://no-such-host.invalid/x"}},
+            {"name": "silent", "request": {"method": "GET", "url": silent.url()}},
+            {"name": "reset", "request": {"method": "GET", "url": reset.url()}}
+        ]),
+    );
+    let report = dir.path().join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "--timeout-request",
+        "300",
+        "-r",
+        "cli,json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let refused = format!("connect ECONNREFUSED 127.0.0.1:{}", closed.port());
+    for words in [
+        refused.as_str(),
+        "getaddrinfo ENOTFOUND no-such-host.invalid",
+        "ESOCKETTIMEDOUT",
+        "socket hang up",
+    ] {
+        assert!(
+            out.stdout.contains(&format!("[errored]\n     {words}\n")),
+            "{words:?} in\n{out}"
+        );
+    }
+    assert!(out.stdout.contains(&format!("│ '{refused}'")), "{out}");
+    let failures: Vec<String> = read(report)["run"]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|failure| {
+            failure["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    // The pre-request script's `pm.sendRequest` fails first, then the item's request (two
+    // failures, as newman counts them).
+    assert_eq!(
+        failures,
+        [
+            refused.as_str(),
+            refused.as_str(),
+            "getaddrinfo ENOTFOUND no-such-host.invalid",
+            "ESOCKETTIMEDOUT",
+            "socket hang up"
+        ]
+    );
 }
 
 /// Writes a v2.1 collection called `name` holding `items` to `dir/file.json`.

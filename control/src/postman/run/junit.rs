@@ -168,9 +168,6 @@ mod tests {
             item_id: "i1".into(),
             item_name: "get".into(),
             path: "Folder / get".into(),
-            request: None,
-            response: None,
-            request_error: None,
             assertions: vec![Assertion {
                 name: "status <200>".into(),
                 skipped: false,
@@ -178,14 +175,7 @@ mod tests {
                 error: failed
                     .then(|| ("AssertionError".into(), "expected 404 to equal 200".into())),
             }],
-            prerequest_errors: Vec::new(),
-            nested: 0,
-            skipped: false,
-            sent_ms: 0,
-            tested_ms: 0,
-            test_errors: Vec::new(),
-            console: Vec::new(),
-            console_before_request: 0,
+            ..Execution::default()
         }
     }
 

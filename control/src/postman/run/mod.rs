@@ -19,6 +19,7 @@ pub mod data;
 pub mod glance;
 pub mod jar;
 pub mod junit;
+mod paint;
 pub mod report;
 pub mod summary;
 
@@ -35,14 +36,17 @@ use super::model::{scalar, Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
 use crate::design::execute::{
-    self, Failed, Flow, Outcome, ScriptFailure, ScriptValues, TestResult,
+    self, ConsoleLine, Failed, Flow, Outcome, ScriptFailure, ScriptValues, TestResult,
 };
 use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
 use crate::input::request::Draft;
 use crate::input::variables::Scopes;
 use behavior::Behavior;
-use summary::{Assertion, Execution, Failure, FinalScope, ScriptError, Summary};
+use summary::{
+    Assertion, ConsoleEntry, Execution, Failure, FinalScope, Received, RequestLine, ScriptError,
+    Summary,
+};
 
 /// The flags of a run, with newman's meaning.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +111,9 @@ struct Prepared {
     auth_definition: usize,
     /// Its merged `protocolProfileBehavior`.
     behavior: Behavior,
+    /// What postman-runtime warns on the console each time it is sent (its files that
+    /// cannot be read).
+    send_warnings: Vec<String>,
 }
 
 /// Runs `collection`; `Err` when the run cannot start (a `--folder` that matches nothing,
@@ -234,6 +241,7 @@ fn prepare(
         &path,
         notes,
     );
+    let notes_before = notes.list.len();
     let draft = convert::draft(
         collection,
         &entry.folders,
@@ -246,6 +254,10 @@ fn prepare(
         },
         notes,
     );
+    let send_warnings = notes.list[notes_before..]
+        .iter()
+        .filter_map(|note| note.console.clone())
+        .collect();
     // Each script with the name of the collection, folder or request it belongs to.
     let sources = |listen: &str| {
         tree::events(collection, entry, listen)
@@ -297,6 +309,7 @@ fn prepare(
         pre: sources("prerequest"),
         test: sources("test"),
         location,
+        send_warnings,
     }
 }
 
@@ -486,18 +499,7 @@ impl State<'_> {
             item_id: item.item_id.clone(),
             item_name: item.draft.name.clone(),
             path: item.entry_path.clone(),
-            request: None,
-            response: None,
-            request_error: None,
-            assertions: Vec::new(),
-            prerequest_errors: Vec::new(),
-            test_errors: Vec::new(),
-            console: Vec::new(),
-            console_before_request: 0,
-            nested: 0,
-            skipped: false,
-            sent_ms: 0,
-            tested_ms: 0,
+            ..Execution::default()
         };
         let mut outcome = Outcome::starting(
             self.vars.scopes(row),
@@ -543,8 +545,18 @@ impl State<'_> {
             }
         }
         draft.pre_request_script = None;
+        for warning in &item.send_warnings {
+            outcome.console.push(ConsoleLine {
+                level: "warn".to_owned(),
+                message: warning.clone(),
+                inspected: report::inspected_string(warning),
+                after_tests: outcome.tests.len(),
+            });
+        }
         execution.console_before_request = outcome.console.len();
+        execution.assertions_before_request = execution.assertions.len();
         self.nested_requests(&mut execution);
+        execution.sent_before_request = execution.sent_lines.len();
         self.jar_from_scripts(&mut outcome);
         if bail(self) {
             return self.end_item(execution, outcome, row, true);
@@ -560,6 +572,9 @@ impl State<'_> {
         // included, updates it) and what digest challenges taught its auth.
         let scopes = outcome.scopes.clone();
         draft.url = convert::with_scheme(&scopes.render(&draft.url));
+        execution.written_without_path = crate::postman::export::url_parts(&draft.url)
+            .get("path")
+            .is_none();
         execution.sent_ms = crate::ids::now_ms();
         let mut sent_draft = draft.clone();
         // A pruned body does not go on the wire (postman-runtime's pruning), but scripts
@@ -608,9 +623,14 @@ impl State<'_> {
         }
         // A request sent again to answer a digest challenge is a request of the run, and
         // newman's JSON report lists the item once more for it.
-        for _ in 0..exchanged.auth_replays {
+        for challenge in &exchanged.challenges {
             self.summary.stats.requests.count(false);
             execution.nested += 1;
+            execution.challenge_lines.push(RequestLine {
+                method: challenge.first.method.clone(),
+                url: challenge.first.url.clone(),
+                summary: report::request_summary(&Received::from_exchange(challenge)),
+            });
         }
         // The request is the first one sent (newman's report and Postman's scripts show
         // it, not the last hop of a redirect chain).
@@ -641,7 +661,7 @@ impl State<'_> {
             }
             (_, error) => {
                 let message = match error {
-                    Some(Failed::Exchange(failure)) => failure.to_string(),
+                    Some(Failed::Exchange(failure)) => failure.as_postman_says(&draft.url),
                     Some(Failed::Auth(err)) => err.to_string(),
                     Some(Failed::Script(failure)) => failure.message,
                     None => "no response".to_owned(),
@@ -660,6 +680,8 @@ impl State<'_> {
         execution.tested_ms = crate::ids::now_ms();
         outcome.script_values.cookie_jar = self.jar.script_cookies();
         self.local.scripts.lend_jar(self.jar.for_exchange());
+        // What the test scripts ask for next, apart from what the pre-request ones did.
+        let asked_before_tests = outcome.flow.next_request.take();
         for (owner, source) in &item.test {
             if source.trim().is_empty() {
                 self.script_ran(Phase::Test, Ok(()), &[], &mut execution);
@@ -681,6 +703,10 @@ impl State<'_> {
             )
             .await;
             self.script_ran(Phase::Test, ran, &outcome.tests[first..], &mut execution);
+        }
+        match &outcome.flow.next_request {
+            Some(next) => execution.next_asked_by_tests.clone_from(next),
+            None => outcome.flow.next_request = asked_before_tests,
         }
         self.nested_requests(&mut execution);
         self.jar_from_scripts(&mut outcome);
@@ -723,6 +749,12 @@ impl State<'_> {
         for sent in self.local.scripts.take_sent() {
             self.summary.stats.requests.count(sent.result.is_err());
             execution.nested += 1;
+            let line = sent.result.as_ref().ok().map(|response| RequestLine {
+                method: sent.request.method.clone(),
+                url: sent.request.url.clone(),
+                summary: report::request_summary(&Received::from_exchange(response)),
+            });
+            execution.sent_lines.push(line);
             execution.request = Some(sent.request);
             match sent.result {
                 Ok(response) => execution.received(&response),
@@ -745,8 +777,14 @@ impl State<'_> {
         execution.console = outcome
             .console
             .iter()
-            .map(|line| (line.level.clone(), line.message.clone()))
+            .map(|line| ConsoleEntry {
+                level: line.level.clone(),
+                text: line.inspected.clone(),
+                after_assertions: line.after_tests,
+                request: None,
+            })
             .collect();
+        sent_lines_in_place(&mut execution, &outcome.arrivals);
         self.flow = outcome.flow;
         self.vars.absorb(outcome.scopes, outcome.script_values, row);
         self.summary.stats.items.count(false);
@@ -832,6 +870,33 @@ impl State<'_> {
             item_id: execution.item_id.clone(),
             iteration: execution.iteration,
         });
+    }
+}
+
+/// Puts the line of each `pm.sendRequest` among the item's console lines, where its
+/// response arrived. Responses and sends are paired in order; when their counts differ
+/// (a response the script never took), no line is placed.
+fn sent_lines_in_place(execution: &mut Execution, arrivals: &[(usize, usize)]) {
+    let lines = std::mem::take(&mut execution.sent_lines);
+    if lines.len() != arrivals.len() {
+        return;
+    }
+    let placed = lines.into_iter().zip(arrivals).enumerate().rev();
+    for (at, (line, &(after_tests, after_console))) in placed {
+        let Some(line) = line else { continue };
+        let index = after_console.min(execution.console.len());
+        execution.console.insert(
+            index,
+            ConsoleEntry {
+                level: "log".to_owned(),
+                text: String::new(),
+                after_assertions: after_tests,
+                request: Some(line),
+            },
+        );
+        if at < execution.sent_before_request {
+            execution.console_before_request += 1;
+        }
     }
 }
 

@@ -7,7 +7,10 @@
 
 use std::fmt::Write;
 
-use super::summary::{Received, Stat, Summary};
+use super::paint::Paint;
+use super::summary::{
+    Assertion, ConsoleEntry, Execution, Received, RequestLine, ScriptError, Stat, Summary,
+};
 use crate::design::exchange::Outgoing;
 
 /// The marks of the report (newman's `cli-utils-symbols`).
@@ -64,32 +67,35 @@ pub struct CliOptions {
     pub no_banner: bool,
     /// The local time before each request line, assertion and console message.
     pub show_timestamps: bool,
+    /// In newman's colours.
+    pub color: bool,
 }
 
 /// The whole report as text.
 pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> String {
     let symbols = if options.plain { &PLAIN } else { &UNICODE };
+    let paint = Paint::new(options.color);
     let mut out = if options.no_banner {
-        format!("{collection}\n")
+        format!("{}\n", paint.reset(collection))
     } else {
-        format!("vayu collection run\n\n{collection}\n")
+        format!(
+            "{}\n\n{}\n",
+            paint.reset("vayu collection run"),
+            paint.reset(collection)
+        )
     };
-    let stamps = options.show_timestamps;
     let mut failure = 0;
     let mut last_folder: Option<&str> = None;
     for execution in &summary.executions {
         if execution.position == 0 && summary.cycles > 1 {
-            let _ = write!(
-                out,
-                "\nIteration {}/{}\n",
-                execution.iteration + 1,
-                summary.cycles
-            );
+            let iteration = format!("Iteration {}/{}", execution.iteration + 1, summary.cycles);
+            let _ = writeln!(out, "\n{}", paint.gray_underline(&iteration));
             last_folder = None;
         }
         let folder = execution.path.rsplit_once(" / ").map(|(folder, _)| folder);
         if folder.is_some() && folder != last_folder {
-            let _ = write!(out, "\n{} {}", symbols.folder, folder.unwrap_or_default());
+            let folder = paint.reset(folder.unwrap_or_default());
+            let _ = write!(out, "\n{} {folder}", symbols.folder);
         }
         last_folder = folder;
         let arrow = if folder.is_some() {
@@ -97,90 +103,21 @@ pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> Strin
         } else {
             symbols.root
         };
-        let _ = write!(out, "\n{arrow} {}\n", execution.item_name);
-        let (pre_console, test_console) = execution.console.split_at(
-            execution
-                .console_before_request
-                .min(execution.console.len()),
-        );
-        if !options.no_console {
-            console_box(
-                &mut out,
-                pre_console,
-                symbols,
-                stamps.then_some(execution.sent_ms),
-            );
-        }
-        for error in &execution.prerequest_errors {
-            failure += 1;
-            let _ = writeln!(out, "  {failure}. {} in prerequest-script", error.name);
-        }
-        if let Some(sent) = &execution.request {
-            if stamps {
-                let _ = write!(out, "  [{}]", local_time(execution.sent_ms, true));
-            }
-            let _ = write!(out, "  {} {} ", sent.method, sent.url);
-            match (&execution.response, &execution.request_error) {
-                (Some(response), _) if options.verbose => {
-                    verbose(&mut out, sent, response, symbols);
-                }
-                (Some(response), _) => {
-                    let _ = writeln!(
-                        out,
-                        "[{} {}, {}, {}]",
-                        response.code,
-                        response.status,
-                        file_size(response_size(response)),
-                        pretty_ms(response.time_ms)
-                    );
-                }
-                (None, Some(error)) => {
-                    failure += 1;
-                    let _ = writeln!(out, "[errored]\n  {failure}. {error}");
-                }
-                (None, None) => out.push('\n'),
-            }
-        }
-        if !options.no_console {
-            console_box(
-                &mut out,
-                test_console,
-                symbols,
-                stamps.then_some(execution.tested_ms),
-            );
-        }
-        let stamp = if stamps {
-            format!("  [{}]", local_time(execution.tested_ms, false))
-        } else {
-            String::new()
+        let _ = write!(out, "\n{arrow} {}\n", paint.reset(&execution.item_name));
+        let mut item = ItemReport {
+            out: &mut out,
+            failure: &mut failure,
+            options: &options,
+            symbols,
+            paint,
         };
-        for assertion in &execution.assertions {
-            if assertion.error.is_some() {
-                failure += 1;
-                if !options.no_assertions {
-                    // newman pads the number to 3 columns, 2 after a timestamp.
-                    let number = if stamps {
-                        format!("{stamp}{failure:>2}.")
-                    } else {
-                        format!("{failure:>3}.")
-                    };
-                    let _ = writeln!(out, "{number} {}", assertion.name);
-                }
-            } else if !(options.no_assertions || options.no_success_assertions) {
-                let mark = if assertion.skipped { "-" } else { symbols.ok };
-                let _ = writeln!(out, "{stamp}  {mark}  {}", assertion.name);
-            }
-        }
-        for error in &execution.test_errors {
-            failure += 1;
-            let _ = writeln!(out, "  {failure}. {} in test-script", error.name);
-        }
+        item.print(execution);
     }
     if !options.no_summary {
-        out.push_str(&summary_table(summary, options.plain));
+        out.push_str(&summary_table(summary, options.plain, paint));
     }
     if !options.no_failures {
-        out.push_str(&failures_table(summary));
+        out.push_str(&failures_table(summary, paint));
     }
     if let Some(error) = &summary.error {
         let _ = writeln!(out, "\nerror: {error}");
@@ -188,8 +125,153 @@ pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> Strin
     out
 }
 
+/// Where an item run prints, below its name.
+struct ItemReport<'a> {
+    out: &'a mut String,
+    /// The run's failures so far (assertions are numbered by it).
+    failure: &'a mut usize,
+    options: &'a CliOptions,
+    symbols: &'a Symbols,
+    paint: Paint,
+}
+
+impl ItemReport<'_> {
+    /// The pre-request scripts' output, the request line, the test scripts' output.
+    fn print(&mut self, execution: &Execution) {
+        let (pre_console, test_console) = execution.console.split_at(
+            execution
+                .console_before_request
+                .min(execution.console.len()),
+        );
+        let (pre_assertions, test_assertions) = execution.assertions.split_at(
+            execution
+                .assertions_before_request
+                .min(execution.assertions.len()),
+        );
+        self.phase(pre_console, pre_assertions, 0, execution.sent_ms);
+        self.script_errors(&execution.prerequest_errors, "prerequest-script");
+        if let Some(sent) = &execution.request {
+            self.request(execution, sent);
+        }
+        let first = pre_assertions.len();
+        self.phase(test_console, test_assertions, first, execution.tested_ms);
+        self.script_errors(&execution.test_errors, "test-script");
+        if let Some(next) = execution.next_asked_by_tests.as_deref() {
+            if !next.is_empty() {
+                let line = format!("Attempting to set next request to {next}");
+                let _ = writeln!(self.out, "\n{}", self.paint.gray(&line));
+            }
+        }
+    }
+
+    /// The request line: method, URL, and the response's status, size and time (or the
+    /// error, counted among the failures but printed without a number).
+    fn request(&mut self, execution: &Execution, sent: &Outgoing) {
+        let (out, paint) = (&mut *self.out, self.paint);
+        for line in &execution.challenge_lines {
+            request_line(out, line, paint);
+        }
+        if self.options.show_timestamps {
+            let stamp = format!("[{}]", local_time(execution.sent_ms, true));
+            let _ = write!(out, "  {}", paint.gray(&stamp));
+        }
+        let url = if execution.written_without_path {
+            without_root_path(&sent.url)
+        } else {
+            sent.url.clone()
+        };
+        let _ = write!(out, "  {} {} ", paint.gray(&sent.method), paint.gray(&url));
+        match (&execution.response, &execution.request_error) {
+            (Some(response), _) if self.options.verbose => {
+                verbose(out, sent, response, self.symbols);
+            }
+            (Some(response), _) => {
+                let _ = writeln!(out, "{}", paint.gray(&request_summary(response)));
+            }
+            (None, Some(error)) => {
+                *self.failure += 1;
+                let detail = format!("     {error}");
+                let _ = writeln!(out, "{}\n{}", paint.red("[errored]"), paint.red(&detail));
+            }
+            (None, None) => out.push('\n'),
+        }
+    }
+
+    /// Scripts that did not run to their end, numbered with newman's `⠄`.
+    fn script_errors(&mut self, errors: &[ScriptError], script: &str) {
+        for error in errors {
+            *self.failure += 1;
+            let line = format!("{:>3}⠄ {} in {script}", *self.failure, error.name);
+            let _ = writeln!(self.out, "{}", self.paint.red_bold(&line));
+        }
+    }
+
+    /// A phase's console messages and assertions in the order they happened (newman
+    /// prints each as it comes); `first` is the item's count of assertions before these,
+    /// `at` the phase's time (Unix ms) for `--reporter-cli-show-timestamps`.
+    fn phase(&mut self, console: &[ConsoleEntry], assertions: &[Assertion], first: usize, at: u64) {
+        let stamps = self.options.show_timestamps;
+        let mut waiting = console;
+        for (offset, assertion) in assertions.iter().enumerate() {
+            let before = waiting
+                .iter()
+                .take_while(|line| line.after_assertions <= first + offset)
+                .count();
+            self.console(&waiting[..before], stamps.then_some(at));
+            waiting = &waiting[before..];
+            self.assertion(assertion, stamps.then(|| local_time(at, false)));
+        }
+        self.console(waiting, stamps.then_some(at));
+    }
+
+    /// Console messages (unless `--reporter-cli-no-console`) and `pm.sendRequest` lines.
+    fn console(&mut self, lines: &[ConsoleEntry], at: Option<u64>) {
+        if self.options.no_console {
+            let requests: Vec<ConsoleEntry> = lines
+                .iter()
+                .filter(|line| line.request.is_some())
+                .cloned()
+                .collect();
+            console_box(self.out, &requests, self.symbols, at, self.paint);
+        } else {
+            console_box(self.out, lines, self.symbols, at, self.paint);
+        }
+    }
+
+    fn assertion(&mut self, assertion: &Assertion, time: Option<String>) {
+        let (options, paint) = (self.options, self.paint);
+        let stamp = time
+            .map(|time| format!("  {}", paint.gray(&format!("[{time}]"))))
+            .unwrap_or_default();
+        let name = &assertion.name;
+        if assertion.error.is_some() {
+            *self.failure += 1;
+            if !options.no_assertions {
+                // newman pads the number to 3 columns, 2 after a timestamp.
+                let failure = *self.failure;
+                let number = if stamp.is_empty() {
+                    format!("{failure:>3}.")
+                } else {
+                    format!("{failure:>2}.")
+                };
+                let (number, name) = (paint.red_bold(&number), paint.red_bold(name));
+                let _ = writeln!(self.out, "{stamp}{number} {name}");
+            }
+        } else if options.no_assertions || options.no_success_assertions {
+            // Neither passed nor skipped tests are shown.
+        } else if assertion.skipped {
+            // newman prints a skipped test without its time.
+            let skipped = paint.cyan(&format!("[skipped] {name}"));
+            let _ = writeln!(self.out, "{} {skipped}", paint.cyan("  - "));
+        } else {
+            let mark = paint.green(&format!("  {} ", self.symbols.ok));
+            let _ = writeln!(self.out, "{stamp}{mark} {}", paint.gray(name));
+        }
+    }
+}
+
 /// newman's summary table: the counts, then the run's duration, data and response times.
-fn summary_table(summary: &Summary, plain: bool) -> String {
+fn summary_table(summary: &Summary, plain: bool, paint: Paint) -> String {
     let mut out = String::new();
     let stats = &summary.stats;
     let rows: [(&str, Stat); 5] = [
@@ -236,10 +318,11 @@ fn summary_table(summary: &Summary, plain: bool) -> String {
         )
     };
     let table_start = out.len();
-    let _ = writeln!(out, "\n{}", bar("┌", "┬", "┐"));
+    let side = paint.gray("│");
+    let _ = writeln!(out, "\n{}", paint.gray(&bar("┌", "┬", "┐")));
     let _ = writeln!(
         out,
-        "│ {:23} │ {:>e$} │ {:>f$} │",
+        "{side} {:23} {side} {:>e$} {side} {:>f$} {side}",
         "",
         "executed",
         "failed",
@@ -247,26 +330,32 @@ fn summary_table(summary: &Summary, plain: bool) -> String {
         f = failed - 2
     );
     // newman rules off every row of both parts of the table.
-    let row_rule = bar("├", "┼", "┤");
+    let row_rule = paint.gray(&bar("├", "┼", "┤"));
     for (name, stat) in rows {
         let _ = writeln!(out, "{row_rule}");
+        // A row's name is green, or red with its count of failures when it has some.
+        let (label, failures) = if stat.failed > 0 {
+            (paint.red(name), paint.red(&stat.failed.to_string()))
+        } else {
+            (paint.green(name), stat.failed.to_string())
+        };
         let _ = writeln!(
             out,
-            "│ {name:>23} │ {:>e$} │ {:>f$} │",
+            "{side} {}{label} {side} {:>e$} {side} {}{failures} {side}",
+            " ".repeat(23 - name.len()),
             stat.total,
-            stat.failed,
+            " ".repeat((failed - 2).saturating_sub(stat.failed.to_string().len())),
             e = executed - 2,
-            f = failed - 2
         );
     }
-    let _ = writeln!(out, "{}", bar("├", "┴", "┤"));
+    let _ = writeln!(out, "{}", paint.gray(&bar("├", "┴", "┤")));
     for (at, line) in lines.iter().enumerate() {
         if at > 0 {
-            let _ = writeln!(out, "├{rule}┤");
+            let _ = writeln!(out, "{}", paint.gray(&format!("├{rule}┤")));
         }
-        let _ = writeln!(out, "│ {line:<width$} │");
+        let _ = writeln!(out, "{side} {line:<width$} {side}");
     }
-    let _ = writeln!(out, "└{rule}┘");
+    let _ = writeln!(out, "{}", paint.gray(&format!("└{rule}┘")));
     if plain {
         let table: String = out[table_start..].chars().map(ascii_box).collect();
         out.truncate(table_start);
@@ -276,10 +365,16 @@ fn summary_table(summary: &Summary, plain: bool) -> String {
 }
 
 /// newman's numbered failures, with where each happened.
-fn failures_table(summary: &Summary) -> String {
+fn failures_table(summary: &Summary, paint: Paint) -> String {
     let mut out = String::new();
     if !summary.failures.is_empty() {
-        out.push_str("\n  #  failure         detail\n");
+        let _ = writeln!(
+            out,
+            "\n  {}  {}         {}",
+            paint.red_underline("#"),
+            paint.red_underline("failure"),
+            paint.red_underline("detail")
+        );
         for (number, failure) in summary.failures.iter().enumerate() {
             // newman's columns: number 4, failure 16, then the detail.
             let _ = writeln!(
@@ -295,9 +390,13 @@ fn failures_table(summary: &Summary) -> String {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "     {iteration:<15} {}", failure.message);
-            let _ = writeln!(out, "     {:<15} at {}", "", failure.at);
-            let _ = writeln!(out, "     {:<15} inside \"{}\"", "", failure.path);
+            let padding = " ".repeat(15 - iteration.chars().count().min(15));
+            let (iteration, message) = (paint.gray(&iteration), paint.gray(&failure.message));
+            let _ = writeln!(out, "     {iteration}{padding} {message}");
+            let at = paint.gray(&format!("at {}", failure.at));
+            let _ = writeln!(out, "     {:<15} {at}", "");
+            let inside = paint.gray(&format!("inside \"{}\"", failure.path));
+            let _ = writeln!(out, "     {:<15} {inside}", "");
         }
     }
     out
@@ -313,31 +412,154 @@ fn ascii_box(c: char) -> char {
     }
 }
 
-/// Console lines in newman's box (one box for the lines of a phase; the level shows only
-/// as colour in newman, so not here).
 /// Console messages in newman's box: one box for them all, or, with a time (Unix ms),
-/// each message in its own box after a line with the time.
-fn console_box(out: &mut String, lines: &[(String, String)], symbols: &Symbols, at: Option<u64>) {
+/// each message in its own box after a line with the time. The level shows only as the
+/// frame's colour (the first message's level for a box).
+fn console_box(
+    out: &mut String,
+    lines: &[ConsoleEntry],
+    symbols: &Symbols,
+    at: Option<u64>,
+    paint: Paint,
+) {
     if lines.is_empty() {
         return;
     }
     let [top, side, bottom] = symbols.console;
-    let groups: Vec<&[(String, String)]> = match at {
+    let groups: Vec<&[ConsoleEntry]> = match at {
         Some(_) => lines.chunks(1).collect(),
         None => vec![lines],
     };
     for group in groups {
-        if let Some(ms) = at {
-            let _ = writeln!(out, "\n  [{}]", local_time(ms, false));
-        }
-        let _ = writeln!(out, "  {top}");
-        for (_, message) in group {
-            for line in message.lines() {
-                let _ = writeln!(out, "  {side} {line}");
+        // A `pm.sendRequest` line closes the box before it; messages after it open another.
+        for run in group.split_inclusive(|entry| entry.request.is_some()) {
+            let (messages, request) = match run.split_last() {
+                Some((last, before)) if last.request.is_some() => (before, last.request.as_ref()),
+                _ => (run, None),
+            };
+            if !messages.is_empty() {
+                if let Some(ms) = at {
+                    let stamp = format!("[{}]", local_time(ms, false));
+                    let _ = writeln!(out, "\n  {}", paint.gray(&stamp));
+                }
+                let level = messages[0].level.as_str();
+                let _ = writeln!(out, "{}", paint.level(level, &format!("  {top}")));
+                for entry in messages {
+                    let side = paint.level(&entry.level, side);
+                    for line in wrapped(&entry.text, CONSOLE_WIDTH) {
+                        let _ = writeln!(out, "  {side} {}", paint.gray(&line));
+                    }
+                }
+                let _ = writeln!(out, "{}", paint.level(level, &format!("  {bottom}")));
+            }
+            if let Some(line) = request {
+                request_line(out, line, paint);
             }
         }
-        let _ = writeln!(out, "  {bottom}");
     }
+}
+
+/// A sent URL without the `/` path the client sent for a URL written without one
+/// (`http://host/?q` → `http://host?q`), as postman-collection prints it.
+fn without_root_path(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.find('/') {
+        Some(at) if rest[at + 1..].is_empty() || rest[at + 1..].starts_with(['?', '#']) => {
+            format!("{scheme}://{}{}", &rest[..at], &rest[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A request the report shows beside the item's own: `  GET url [200 OK, 12B, 3ms]`.
+fn request_line(out: &mut String, line: &RequestLine, paint: Paint) {
+    let (method, url) = (paint.gray(&line.method), paint.gray(&line.url));
+    let _ = writeln!(out, "  {method} {url} {}", paint.gray(&line.summary));
+}
+
+/// What a request line says of the response: `[200 OK, 411B, 35ms]`.
+pub(super) fn request_summary(response: &Received) -> String {
+    format!(
+        "[{} {}, {}, {}]",
+        response.code,
+        response.status,
+        file_size(response_size(response)),
+        pretty_ms(response.time_ms)
+    )
+}
+
+/// A string as Node's `util.inspect` prints it (what newman prints for a console message
+/// postman-runtime writes): in single quotes, or double quotes when it holds a single one
+/// (backticks when it holds both), with control characters, backslashes and that quote
+/// escaped. Scripts' messages are formatted in the sandbox (`prelude/inspect.js`).
+pub(super) fn inspected_string(text: &str) -> String {
+    let quote = match (text.contains('\''), text.contains('"')) {
+        (false, _) => '\'',
+        (true, false) => '"',
+        (true, true) if !text.contains('`') && !text.contains("${") => '`',
+        (true, true) => '\'',
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\'' if quote == '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// The width newman wraps console messages to when its output is not a terminal.
+const CONSOLE_WIDTH: usize = 54;
+
+/// `text` cut as newman's wrapper (word-wrap with `cut`) cuts it: lines end at line
+/// terminators, which are dropped with the empty lines they leave, and every `width`
+/// UTF-16 units. A message with no line at all is one empty line. A surrogate pair cut in
+/// two prints as two replacement characters, as Node writes the halves.
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut units = 0;
+    for c in text.chars() {
+        if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            units = 0;
+            continue;
+        }
+        let size = c.len_utf16();
+        if units + size > width {
+            if units < width {
+                line.push(char::REPLACEMENT_CHARACTER);
+                lines.push(std::mem::take(&mut line));
+                line.push(char::REPLACEMENT_CHARACTER);
+                units = 1;
+                continue;
+            }
+            lines.push(std::mem::take(&mut line));
+            units = 0;
+        }
+        line.push(c);
+        units += size;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Unix milliseconds in the local time zone as Node's `toLocaleString()` (with the date)
@@ -581,6 +803,41 @@ mod tests {
             (123_456_789, "123.46MB"),
         ] {
             assert_eq!(file_size(bytes), expected, "{bytes}");
+        }
+    }
+
+    #[test]
+    fn runtime_messages_quote_as_util_inspect() {
+        // Node 20's `util.inspect` for the same strings.
+        for (text, expected) in [
+            ("plain", "'plain'"),
+            ("say \"hi\"", "'say \"hi\"'"),
+            ("it's", "\"it's\""),
+            ("both ' and \"", "`both ' and \"`"),
+            ("all ' \" `", "'all \\' \" `'"),
+            ("tab\there\\", "'tab\\there\\\\'"),
+            ("\u{1}\u{7f}", "'\\x01\\x7F'"),
+        ] {
+            assert_eq!(inspected_string(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn console_messages_wrap_as_newmans() {
+        // What word-wrap 1.2.5 gives newman for these with `width: 54, cut: true` (a
+        // lone surrogate is written as U+FFFD).
+        let a = |n| "a".repeat(n);
+        let cases: [(String, Vec<String>); 7] = [
+            (String::new(), vec![String::new()]),
+            ("short".into(), vec!["short".into()]),
+            (a(54), vec![a(54)]),
+            (a(55), vec![a(54), a(1)]),
+            ("x\n\ny".into(), vec!["x".into(), "y".into()]),
+            (a(53) + "😀b", vec![a(53) + "\u{fffd}", "\u{fffd}b".into()]),
+            ("r\rs".into(), vec!["r".into(), "s".into()]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(wrapped(&text, CONSOLE_WIDTH), expected, "{text:?}");
         }
     }
 }

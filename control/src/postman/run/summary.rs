@@ -2,6 +2,8 @@
 //! (`run.stats`, `run.executions[]`, `run.failures[]`, `run.timings`), so CI jobs that
 //! parse newman's report keep working.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::design::exchange::{Exchanged, Outgoing, Phases};
@@ -74,6 +76,20 @@ pub struct ScriptError {
     pub message: String,
 }
 
+impl Received {
+    pub fn from_exchange(response: &Exchanged) -> Received {
+        Received {
+            code: response.status,
+            status: crate::design::answer::status_text(response.status).to_owned(),
+            headers: response.headers.clone(),
+            body: response.body.clone(),
+            time_ms: response.phases.wire_ms(),
+            phases: response.phases,
+            tls: response.sent.url.starts_with("https:"),
+        }
+    }
+}
+
 /// The response as the reports show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
@@ -88,8 +104,30 @@ pub struct Received {
     pub tls: bool,
 }
 
+/// A console line of an item run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleEntry {
+    /// `log`, `info`, `warn`, `error`, `debug` or `clear`.
+    pub level: String,
+    /// The line as newman's cli reporter prints it.
+    pub text: String,
+    /// How many of the item's assertions had ended when it was written.
+    pub after_assertions: usize,
+    /// Not a message but the line of a `pm.sendRequest` whose response arrived here
+    /// (newman prints one for each).
+    pub request: Option<RequestLine>,
+}
+
+/// A request line of the terminal report: method, URL, `[200 OK, 12B, 3ms]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLine {
+    pub method: String,
+    pub url: String,
+    pub summary: String,
+}
+
 /// One item run once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Execution {
     pub iteration: u64,
     /// Index of the item in the run's item list.
@@ -99,15 +137,30 @@ pub struct Execution {
     /// `Folder / Request`.
     pub path: String,
     pub request: Option<Outgoing>,
+    /// The request's URL as written has no path (`http://host`): newman prints it so,
+    /// without the `/` sent for it.
+    pub written_without_path: bool,
     pub response: Option<Received>,
     pub request_error: Option<String>,
     pub assertions: Vec<Assertion>,
     pub prerequest_errors: Vec<ScriptError>,
     pub test_errors: Vec<ScriptError>,
-    pub console: Vec<(String, String)>,
+    pub console: Vec<ConsoleEntry>,
     /// How many of the `console` lines the pre-request scripts wrote (the rest come from
     /// the test scripts).
     pub console_before_request: usize,
+    /// How many of the `assertions` the pre-request scripts made.
+    pub assertions_before_request: usize,
+    /// The request the test scripts asked to run next (`setNextRequest`), if any.
+    pub next_asked_by_tests: Option<String>,
+    /// The item's `pm.sendRequest` calls in the order they were answered: the line the
+    /// report prints for each (none for one that failed).
+    pub sent_lines: Vec<Option<RequestLine>>,
+    /// How many of `sent_lines` the pre-request scripts sent.
+    pub sent_before_request: usize,
+    /// A line for each response that challenged the request for digest auth (printed
+    /// before the request's own line, as newman prints the first, unsigned try).
+    pub challenge_lines: Vec<RequestLine>,
     /// `pm.sendRequest` exchanges during the item: newman's JSON report lists the
     /// execution once more for each (its summary pushes the item's record at every
     /// request), all showing the last request's response.
@@ -124,15 +177,7 @@ pub struct Execution {
 impl Execution {
     /// `response` is the item's latest response.
     pub fn received(&mut self, response: &Exchanged) {
-        self.response = Some(Received {
-            code: response.status,
-            status: crate::design::answer::status_text(response.status).to_owned(),
-            headers: response.headers.clone(),
-            body: response.body.clone(),
-            time_ms: response.phases.wire_ms(),
-            phases: response.phases,
-            tls: response.sent.url.starts_with("https:"),
-        });
+        self.response = Some(Received::from_exchange(response));
     }
 }
 
@@ -184,9 +229,12 @@ impl FinalScope {
     /// key}]}` (`id` when the file had one).
     fn json(&self) -> Value {
         let mut doc = json!({"name": self.name, "values": self.values()});
-        if let Some(id) = &self.id {
-            doc["id"] = json!(id);
-        }
+        // postman-collection gives a scope without one a fresh id.
+        let id = self
+            .id
+            .clone()
+            .unwrap_or_else(vayu_engine::template::uuid_v4);
+        doc["id"] = json!(id);
         doc
     }
 
@@ -261,6 +309,11 @@ impl Summary {
 
     /// newman's JSON report: `{collection, environment, globals, run}`.
     pub fn json(&self, collection: Value) -> Value {
+        // Each execution and failure shows its item as the collection has it (newman's
+        // report embeds the item), found by id.
+        let mut items = HashMap::new();
+        collect_items(&collection["item"], &mut items);
+        let cursor_ref = vayu_engine::template::uuid_v4();
         let (average, min, max, sd) = self.response_times();
         let (dns, dns_min, dns_max, dns_sd) = self.timing(|response| response.phases.dns_ms);
         let (first, first_min, first_max, first_sd) =
@@ -269,10 +322,15 @@ impl Summary {
             .executions
             .iter()
             .flat_map(|e| {
-                std::iter::repeat_n(self.execution(e), e.nested + usize::from(!e.skipped))
+                let shown = self.execution(e, items.get(e.item_id.as_str()).copied(), &cursor_ref);
+                std::iter::repeat_n(shown, e.nested + usize::from(!e.skipped))
             })
             .collect();
-        let failures: Vec<Value> = self.failures.iter().map(failure).collect();
+        let failures: Vec<Value> = self
+            .failures
+            .iter()
+            .map(|f| failure(f, items.get(f.item_id.as_str()).copied()))
+            .collect();
         json!({
             "collection": collection,
             "environment": self.environment.json(),
@@ -294,23 +352,27 @@ impl Summary {
         })
     }
 
-    fn execution(&self, execution: &Execution) -> Value {
+    fn execution(&self, execution: &Execution, item: Option<&Value>, cursor_ref: &str) -> Value {
         let mut out = Map::new();
+        // postman-runtime's cursor: `ref` names the run's cursor, `httpRequestId` the
+        // request.
+        let (position, iteration) = (execution.position, execution.iteration);
         out.insert(
             "cursor".to_owned(),
-            json!({"position": execution.position, "iteration": execution.iteration,
-                   "length": self.length, "cycles": self.cycles}),
+            json!({"position": position, "iteration": iteration,
+                   "length": self.length, "cycles": self.cycles,
+                   "empty": self.length == 0, "eof": false, "bof": position == 0 && iteration == 0,
+                   "cr": false, "ref": cursor_ref,
+                   "httpRequestId": vayu_engine::template::uuid_v4()}),
         );
-        // An item without a name has none here (newman's `item.name` is undefined).
-        let mut item = json!({"id": execution.item_id});
-        if !execution.item_name.is_empty() {
-            item["name"] = json!(execution.item_name);
-        }
-        out.insert("item".to_owned(), item);
+        out.insert(
+            "item".to_owned(),
+            shown_item(item, &execution.item_id, &execution.item_name),
+        );
         if let Some(sent) = &execution.request {
             // The headers as sent, with those the client added (as newman lists them).
             let headers = crate::design::scripts::wire_headers(sent);
-            let mut request = json!({"url": crate::postman::export::url_parts(&sent.url),
+            let mut request = json!({"url": url_object(&sent.url),
                 "method": sent.method, "header": pairs(&headers)});
             // The bytes sent, as a raw body (newman shows the item's body in its own mode).
             if !sent.body.is_empty() {
@@ -323,6 +385,7 @@ impl Summary {
             out.insert(
                 "response".to_owned(),
                 json!({
+                    "id": vayu_engine::template::uuid_v4(),
                     "status": response.status, "code": response.code,
                     "header": pairs(&response.headers),
                     "stream": {"type": "Buffer", "data": response.body},
@@ -401,7 +464,7 @@ fn set_cookies(headers: &[(String, String)]) -> Vec<Value> {
         .collect()
 }
 
-fn failure(failure: &Failure) -> Value {
+fn failure(failure: &Failure, item: Option<&Value>) -> Value {
     let mut error = json!({"name": failure.name, "message": failure.message,
                            "stack": format!("{}: {}", failure.name, failure.message)});
     if let Some(test) = &failure.test {
@@ -410,7 +473,44 @@ fn failure(failure: &Failure) -> Value {
     json!({
         "error": error,
         "at": failure.at,
-        "source": {"id": failure.item_id, "name": failure.path},
+        "source": shown_item(item, &failure.item_id, &failure.path),
         "cursor": {"iteration": failure.iteration},
     })
+}
+
+/// The collection's request items by id, folders searched through.
+fn collect_items<'a>(list: &'a Value, items: &mut HashMap<&'a str, &'a Value>) {
+    for item in list.as_array().into_iter().flatten() {
+        if let Some(children) = item.get("item") {
+            collect_items(children, items);
+        } else if let Some(id) = item.get("id").and_then(Value::as_str) {
+            items.insert(id, item);
+        }
+    }
+}
+
+/// An item as newman's report shows it: as the collection has it, or its id and name. An
+/// item without a name has none (newman's `item.name` is undefined).
+fn shown_item(item: Option<&Value>, id: &str, name: &str) -> Value {
+    let mut shown = item
+        .cloned()
+        .unwrap_or_else(|| json!({"id": id, "name": name}));
+    if shown.get("name").and_then(Value::as_str) == Some("") {
+        if let Some(fields) = shown.as_object_mut() {
+            fields.remove("name");
+        }
+    }
+    shown
+}
+
+/// A URL as postman-collection's `Url.toJSON` gives it: its parts, no `raw`, `query` and
+/// `variable` lists even when empty.
+fn url_object(raw: &str) -> Value {
+    let mut url = crate::postman::export::url_parts(raw);
+    if let Some(parts) = url.as_object_mut() {
+        parts.remove("raw");
+        parts.entry("query").or_insert_with(|| json!([]));
+        parts.insert("variable".to_owned(), json!([]));
+    }
+    url
 }

@@ -66,6 +66,10 @@ function deliver(id, error, json, body, jar) {
     const waiter = state.waiting.get(id);
     if (waiter === undefined) { return; }
     state.waiting.delete(id);
+    // Where in the script's output the response arrived (newman prints a line for it).
+    if (!state.quiet) {
+        state.arrivals.push({ afterTests: endedTests(), afterConsole: state.console.length });
+    }
     // The request went through the run's jar: the script's jar is that one from now on
     // (not a change of the script's own, so not written back unless the script changes it).
     if (jar !== null && jar !== undefined) { state.jar = parse(jar); }

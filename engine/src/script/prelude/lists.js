@@ -170,6 +170,16 @@ class Url {
         Object.defineProperty(this, '_given', { value: [given, this.toString()], configurable: true });
     }
 
+    // postman-collection's form: its parts in its order, those not set left out.
+    toJSON() {
+        const json = {};
+        const parts = { auth: this.auth, protocol: this.protocol, port: this.port,
+            path: this.path.length ? this.path.slice() : undefined, hash: this.hash,
+            host: this.host.length ? this.host.slice() : undefined, query: this.query.toJSON(), variable: [] };
+        Object.keys(parts).forEach((key) => { if (parts[key] !== undefined) { json[key] = parts[key]; } });
+        return json;
+    }
+
     getHost() { return this.host.join('.'); }
     getPath() { return '/' + this.path.join('/'); }
     getRemote(forcePort) { return this.getHost() + (this.port || forcePort ? ':' + (this.port || '') : ''); }

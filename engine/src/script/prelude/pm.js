@@ -34,7 +34,15 @@ class Request {
     upsertHeader(header) { this.headers.upsert(header); }
     removeHeader(key) { this.headers.remove(key); }
     getHeaders() { return this.headers.toObject(); }
-    toJSON() { return { method: this.method, url: this.url.toString(), header: this.headers.toJSON(), body: this.body }; }
+    // postman-collection's form: no `header` when there is none, no `body` when it is empty.
+    toJSON() {
+        const json = { url: this.url.toJSON() };
+        const header = this.headers.toJSON();
+        if (header.length) { json.header = header; }
+        json.method = this.method;
+        if (this.body.toString() !== '') { json.body = this.body; }
+        return json;
+    }
 }
 
 // postman-collection's `Request.isRequest(pm.request)` (and the same for responses and
@@ -79,7 +87,18 @@ class Response {
         const header = this.headers.members.reduce((sum, h) => sum + String(h.key).length + text(h.value).length + 4, 0);
         return { body: this.responseSize, header, total: this.responseSize + header };
     }
+
+    // postman-collection's form: an id, the body as `Buffer.toJSON()` gives it.
+    toJSON() {
+        if (this._id === undefined) { Object.defineProperty(this, '_id', { value: loadModule('uuid').v4() }); }
+        return {
+            id: this._id, status: this.status, code: this.code, header: this.headers.toJSON(),
+            stream: { type: 'Buffer', data: Array.from(globalThis.Buffer.from(this._text)) },
+            cookie: this.cookies.toJSON(), responseTime: this.responseTime, responseSize: this.responseSize
+        };
+    }
 }
+
 Response._postman_propertyName = 'Response';
 
 // A console line: strings as they are, other values as JSON where possible.
@@ -96,13 +115,29 @@ function show(value) {
     return String(value);
 }
 
+// A console line: the message (what Vayu's API shows), the text newman's cli reporter
+// prints for the same arguments (inspect.js), and how many of the script's tests had
+// ended before it (newman prints each test as it ends, between the console lines).
+function consoleLine(level, args) {
+    if (state.quiet) { return; }
+    const message = args.map(show).join(' ');
+    let inspected;
+    try { inspected = consoleText(args); }
+    catch (e) { inspected = message; }
+    state.console.push({ level, message, inspected, afterTests: endedTests() });
+}
+
+// How many of the script's tests have ended (newman prints each as it ends).
+function endedTests() {
+    return state.tests.filter((test) => !test.pending).length;
+}
+
 // One frozen console for all runs; it writes to the current run's lines.
 const consoleObject = {};
-['log', 'info', 'warn', 'error', 'debug'].forEach((level) => {
-    consoleObject[level] = (...args) => { state.console.push({ level, message: args.map(show).join(' ') }); };
+// `clear` writes its arguments too, as postman-sandbox's does (newman prints them).
+['log', 'info', 'warn', 'error', 'debug', 'clear'].forEach((level) => {
+    consoleObject[level] = (...args) => { consoleLine(level, args); };
 });
-// There is no console to clear.
-consoleObject.clear = () => { };
 Object.freeze(consoleObject);
 
 // The message a failed test records: chai's message for an assertion, `Name: message` else.
@@ -163,11 +198,15 @@ function makeTest(results, pm) {
 let state = null;
 
 function makePm(input, request, response, scopes, tests) {
+    // pm.info's members are read-only and not enumerable (postman-sandbox's
+    // `_assignDefinedReadonly`): it logs and serializes as `{}`.
+    const info = Object.defineProperties({}, {
+        eventName: { value: input.event }, iteration: { value: input.info.iteration },
+        iterationCount: { value: input.info.iterationCount }, requestName: { value: input.info.requestName },
+        requestId: { value: input.info.requestId }
+    });
     const pm = {
-        info: {
-            eventName: input.event, iteration: input.info.iteration, iterationCount: input.info.iterationCount,
-            requestName: input.info.requestName, requestId: input.info.requestId
-        },
+        info,
         request,
         response,
         cookies: Object.defineProperty(response ? response.cookies : new PropertyList([], 'name', false),
@@ -181,9 +220,6 @@ function makePm(input, request, response, scopes, tests) {
         sendRequest,
         visualizer: { set() { }, clear() { } },
         execution: {
-            location: Object.assign(input.info.location.length ? input.info.location : [input.info.requestName],
-                { current: input.info.locationCurrent || input.info.requestName }),
-            setNextRequest,
             // Pre-request scripts only: the request and its test scripts are skipped, and
             // the script's pending timers and requests are dropped (postman-sandbox ends it).
             skipRequest() {
@@ -192,12 +228,16 @@ function makePm(input, request, response, scopes, tests) {
                 state.timers = [];
                 state.outbox = [];
                 state.waiting.clear();
-            }
+            },
+            location: Object.assign(input.info.location.length ? input.info.location : [input.info.requestName],
+                { current: input.info.locationCurrent || input.info.requestName }),
+            setNextRequest
         }
     };
-    pm.test = makeTest(tests, pm);
-    // Read-only, as postman-sandbox defines them (`pm.globals = []` changes nothing).
-    Object.keys(pm).forEach((key) => Object.defineProperty(pm, key, { writable: false, configurable: false }));
+    // Read-only and, but for `test`, not enumerable, as postman-sandbox defines them
+    // (`pm.globals = []` changes nothing, `Object.keys(pm)` is `['test']`).
+    Object.keys(pm).forEach((key) => Object.defineProperty(pm, key, { writable: false, enumerable: false, configurable: false }));
+    Object.defineProperty(pm, 'test', { value: makeTest(tests, pm), enumerable: true });
     return pm;
 }
 
@@ -250,17 +290,73 @@ function legacyData(request) {
 }
 
 // The Postman 6 `postman.*` functions and the sandbox globals of old test scripts.
+// The legacy globals postman-sandbox watches, with what its warning suggests instead.
+const LEGACY_ALTERNATIVES = {
+    tests: 'pm.test()', globals: 'pm.globals', environment: 'pm.environment', data: 'pm.iterationData',
+    request: 'pm.request', responseCookies: 'pm.cookies', responseHeaders: 'pm.response.headers',
+    responseCode: 'pm.response.code', postman: 'pm.execution.setNextRequest()'
+};
+
+// postman-sandbox's deprecation warnings: the first use in a script of a legacy global that
+// is an object (a member read or written) writes a console warning (any use of `postman`
+// names `postman.setNextRequest`). Scalars (`responseBody`, `responseTime`, `iteration`)
+// are not watched, as there. One proxy handler serves every watched object; the object's
+// global name is looked up when it is used.
+const legacyNames = new WeakMap();
+function warnLegacy(target) {
+    if (state.legacyQuiet) { return; }
+    const key = legacyNames.get(target);
+    warnDeprecated(key === 'postman' ? 'postman.setNextRequest' : key, LEGACY_ALTERNATIVES[key]);
+}
+const LEGACY_WATCH = {
+    get(target, member) { warnLegacy(target); return target[member]; },
+    set(target, member, given) { warnLegacy(target); target[member] = given; return true; }
+};
+const LEGACY_WATCHED = Object.keys(LEGACY_ALTERNATIVES);
+
+function watchLegacy(legacy) {
+    for (let i = 0; i < LEGACY_WATCHED.length; i++) {
+        const key = LEGACY_WATCHED[i];
+        const value = legacy[key];
+        if (value !== null && typeof value === 'object') {
+            legacyNames.set(value, key);
+            legacy[key] = new Proxy(value, LEGACY_WATCH);
+        }
+    }
+}
+
+// `postman.set…Variable`, `clear…Variable(s)`: the scope and its legacy object alike.
+function legacySet(scope, object, key, value) {
+    const text = legacyValue(value);
+    object[key] = text;
+    return scope.set(key, text);
+}
+
+function legacyUnset(scope, object, key) {
+    if (key) { delete object[key]; }
+    return scope.unset(key);
+}
+
+function legacyClear(scope, object) {
+    Object.keys(object).forEach((key) => { delete object[key]; });
+    return scope.clear();
+}
+
 function makeLegacy(scopes, request, response, info, event) {
     const test = event === 'test';
+    // The legacy `environment` and `globals` objects follow what `postman.*` sets and
+    // clears, as postman-sandbox's do.
+    const environment = scopes.environment.toObject();
+    const globals = scopes.globals.toObject();
     const postman = {
-        setEnvironmentVariable: (key, value) => scopes.environment.set(key, legacyValue(value)),
+        setEnvironmentVariable: (key, value) => legacySet(scopes.environment, environment, key, value),
         getEnvironmentVariable: (key) => scopes.environment.get(key),
-        clearEnvironmentVariable: (key) => scopes.environment.unset(key),
-        clearEnvironmentVariables: () => scopes.environment.clear(),
-        setGlobalVariable: (key, value) => scopes.globals.set(key, legacyValue(value)),
+        clearEnvironmentVariable: (key) => legacyUnset(scopes.environment, environment, key),
+        clearEnvironmentVariables: () => legacyClear(scopes.environment, environment),
+        setGlobalVariable: (key, value) => legacySet(scopes.globals, globals, key, value),
         getGlobalVariable: (key) => scopes.globals.get(key),
-        clearGlobalVariable: (key) => scopes.globals.unset(key),
-        clearGlobalVariables: () => scopes.globals.clear(),
+        clearGlobalVariable: (key) => legacyUnset(scopes.globals, globals, key),
+        clearGlobalVariables: () => legacyClear(scopes.globals, globals),
         getResponseHeader: (key) => response ? response.headers.get(key) : undefined,
         getResponseCookie: (name) => response ? response.cookies.one(name) : undefined,
         setNextRequest
@@ -269,8 +365,8 @@ function makeLegacy(scopes, request, response, info, event) {
         postman,
         tests: {},
         iteration: state.iteration,
-        environment: scopes.environment.toObject(),
-        globals: scopes.globals.toObject(),
+        environment,
+        globals,
         data: scopes.data.toObject(),
         request: {
             id: info.requestId, name: info.requestName, description: info.requestDescription,
@@ -320,6 +416,10 @@ JSON.parse = function (source, reviver) {
 
 // Stack traces stay in the engine's form: scripts cannot replace the formatter.
 Object.defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: false });
+
+// postman-sandbox's purse.js: an error leaves the sandbox, and `JSON.stringify` writes it,
+// as its type, name and message.
+Error.prototype.toJSON = function () { return { type: 'Error', name: this.name, message: this.message }; };
 
 // Namespace objects are no one's prototype, so freezing them is safe; built-in prototypes
 // stay writable (freezing those breaks ordinary code that assigns e.g. `error.name`).
@@ -371,9 +471,11 @@ function begin(json, body) {
     state = {
         event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
         outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false,
-        jar: input.cookieJar, jarChanged: false, request, scopes
+        jar: input.cookieJar, jarChanged: false, request, scopes, legacyQuiet: false, quiet: input.quiet,
+        arrivals: []
     };
     const legacy = makeLegacy(scopes, request, response, input.info, input.event);
+    if (!state.quiet) { watchLegacy(legacy); }
     legacy.pm = makePm(input, request, response, scopes, state.tests);
     state.pm = legacy.pm;
     for (let i = 0; i < RUN_GLOBALS.length; i++) { globalThis[RUN_GLOBALS[i]] = legacy[RUN_GLOBALS[i]]; }
@@ -384,6 +486,8 @@ function finish() {
     const tests = state.tests.filter((t) => !t.pending).map((t) => ({
         name: t.name, passed: t.passed, skipped: t.skipped, error: t.error
     }));
+    // Reading the legacy tests is Vayu's doing, not the script's: no warning.
+    state.legacyQuiet = true;
     const legacy = globalThis.tests;
     if (legacy !== null && typeof legacy === 'object') {
         Object.keys(legacy).forEach((name) => {
@@ -398,6 +502,7 @@ function finish() {
     return stringify({
         tests,
         console: state.console,
+        arrivals: state.arrivals,
         request: state.event !== 'prerequest' ? null : {
             method: String(request.method), url: request._finalUrl(),
             headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),

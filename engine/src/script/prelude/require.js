@@ -84,13 +84,29 @@ const LIBRARY_GLOBALS = {
 // What a script assigned to a library global this run (the next run sees the library again).
 let libraryOverrides = null;
 
-// Postman warns once per run when a script uses a legacy library global.
+// Postman warns once per run when a script uses a legacy global (pm.js) or library global.
 function warnDeprecated(name, instead) {
     if (state === null) { return; }
     if (state.deprecated === undefined) { state.deprecated = new Set(); }
     if (state.deprecated.has(name)) { return; }
     state.deprecated.add(name);
-    state.console.push({ level: 'warn', message: 'Using "' + name + '" is deprecated. Use "' + instead + '" instead.' });
+    consoleLine('warn', ['Using "' + name + '" is deprecated. Use "' + instead + '" instead.']);
+}
+
+// A deprecated library global as postman-sandbox hands it out: a proxy that warns on the
+// first use of a member, a write or a call in a run (`typeof _` alone does not warn).
+const watchedLibraries = new Map();
+function watchedLibrary(name, library, instead) {
+    if (library === null || (typeof library !== 'object' && typeof library !== 'function')) { return library; }
+    if (!watchedLibraries.has(name)) {
+        const warn = () => warnDeprecated(name, instead);
+        watchedLibraries.set(name, new Proxy(library, {
+            get(target, member) { warn(); return target[member]; },
+            set(target, member, value) { warn(); target[member] = value; return true; },
+            apply(target, self, args) { warn(); return Reflect.apply(target, self, args); }
+        }));
+    }
+    return watchedLibraries.get(name);
 }
 
 Object.keys(LIBRARY_GLOBALS).forEach((name) => {
@@ -102,12 +118,10 @@ Object.keys(LIBRARY_GLOBALS).forEach((name) => {
         enumerable: false,
         get() {
             if (libraryOverrides !== null && ownProperty(libraryOverrides, name)) { return libraryOverrides[name]; }
-            if (instead !== null) {
-                if (loading > 0) { return undefined; }
-                warnDeprecated(name, instead);
-            }
+            if (instead !== null && loading > 0) { return undefined; }
             const exports = loadModule(bundle);
-            return member === null ? exports : exports[member];
+            const library = member === null ? exports : exports[member];
+            return instead === null ? library : watchedLibrary(name, library, instead);
         },
         set(value) {
             if (libraryOverrides === null) { libraryOverrides = Object.create(null); }
