@@ -36,7 +36,8 @@ if [ ! -f "$PIN/package.json" ]; then
   "dependencies": {
     "ajv": "6.12.5", "assert": "2.0.0", "atob": "2.1.2", "backbone": "1.6.0", "btoa": "1.2.1",
     "buffer": "6.0.3", "cheerio": "0.22.0", "crypto-js": "3.3.0", "csv-parse": "1.2.4",
-    "esbuild": "0.24.2", "events": "3.3.0", "lodash": "4.17.21", "lodash3": "3.10.2",
+    "esbuild": "0.24.2", "events": "3.3.0", "liquid-json": "0.3.1", "lodash": "4.17.21",
+    "lodash3": "3.10.2",
     "moment": "2.30.1", "os-browserify": "0.3.0", "path-browserify": "1.0.1",
     "postman-collection": "4.4.0", "postman-sandbox": "4.7.1", "process": "0.11.10",
     "punycode": "1.4.1", "querystring-es3": "0.2.1", "stream-browserify": "3.0.0",
@@ -118,6 +119,9 @@ const MODULES = {
   btoa: { entry: 'btoa/index.js' },
   backbone: { entry: 'backbone/backbone.js' },
   sugar: { entry: 'postman-sandbox/lib/vendor/sugar.js', raw: true, pkgs: ['postman-sandbox'] },
+  // liquid-json's fallback parser (jju): the words of a JSON parse error in Postman.
+  // Its file header names jju's licence, which minifying drops: kept in the LICENSE file.
+  'json-error': { entry: 'liquid-json/vendor/parse.js', notice: 'liquid-json/vendor/parse.js is jju by Alex Kocharin\n(https://github.com/rlidwka/jju), licensed under the WTFPL, as its header says:\nhttp://www.wtfpl.net/txt/copying/\n' },
   buffer: { entry: 'buffer/index.js' },
   events: { entry: 'events/events.js' },
   util: { entry: 'util/util.js' },
@@ -224,7 +228,7 @@ for (const [name, spec] of Object.entries(MODULES)) {
   fs.writeFileSync(file, code);
   const packages = dirs.map((dir) => { const p = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')); return { dir, name: p.name, version: p.version, license: p.license }; });
   const text = packages.map((p) => `==== ${p.name}@${p.version} (${typeof p.license === 'string' ? p.license : JSON.stringify(p.license)}) ====\n\n${licence(p.dir)}\n`).join('\n');
-  if (text) { fs.writeFileSync(path.join(OUT, name + '.LICENSE'), text); }
+  if (text) { fs.writeFileSync(path.join(OUT, name + '.LICENSE'), (spec.notice ? spec.notice + '\n' : '') + text); }
   const requires = [...new Set([...code.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]))];
   report.push({ name, bytes: code.length, packages: packages.map((p) => p.name + '@' + p.version), requires });
 }

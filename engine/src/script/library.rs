@@ -22,7 +22,7 @@ macro_rules! bundle {
 
 /// Bundle name → source. The prelude maps the names scripts require to these
 /// (`csv-parse/lib/sync` → `csv-parse`); `lodash3`, `sugar`, `xml2Json` and `_process` are
-/// only reached through globals and other bundles.
+/// only reached through globals and other bundles, `json-error` through `JSON.parse`.
 const BUNDLES: &[(&str, &str)] = &[
     ("_process", bundle!("_process")),
     ("ajv", bundle!("ajv")),
@@ -36,6 +36,7 @@ const BUNDLES: &[(&str, &str)] = &[
     ("csv-parse", bundle!("csv-parse")),
     ("events", bundle!("events")),
     ("fs", bundle!("fs")),
+    ("json-error", bundle!("json-error")),
     ("lodash", bundle!("lodash")),
     ("lodash3", bundle!("lodash3")),
     ("moment", bundle!("moment")),

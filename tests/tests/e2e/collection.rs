@@ -926,6 +926,51 @@ fn console_messages_print_as_newmans() {
     assert_eq!(printed.trim_end(), expected.trim_end(), "{out}");
 }
 
+/// What a run prints around failures is newman's, byte for byte but the colour codes
+/// newman writes even with `--color off` (recorded by newman 6.2.2 from the same
+/// collection, its summary table and request lines left out): test scripts after a refused
+/// request see postman-sandbox's empty response, chai-postman's checks and messages, JSON
+/// parse errors in liquid-json's words, and the failure table's columns as wide as their
+/// widest line, numbered `01.` past nine, with the iteration under the name.
+#[test]
+fn failures_print_as_newmans() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let cli = fixtures().join("cli");
+    let collection = cli.join("failures.postman_collection.json");
+    let echo_var = format!("echo=http://{}", echo.addr());
+    // Port 1 as in the recording (the failure table is as wide as its widest line); only
+    // root could listen there.
+    let refused_var = "refused=http://127.0.0.1:1";
+    let out = collection_run(&[
+        &collection.to_string_lossy(),
+        "--env-var",
+        &echo_var,
+        "--env-var",
+        refused_var,
+        "-n",
+        "2",
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let mut in_table = false;
+    let printed: String = out
+        .stdout
+        .split_inclusive('\n')
+        .skip_while(|line| !line.starts_with('→'))
+        .filter(|line| {
+            in_table |= line.starts_with('┌');
+            let shown = !in_table;
+            in_table &= !line.starts_with('└');
+            shown
+        })
+        .map(|line| match line.starts_with("  GET ") {
+            true => "  <request line>\n",
+            false => line,
+        })
+        .collect();
+    let expected = std::fs::read_to_string(cli.join("failures.newman-6.2.2.txt")).unwrap();
+    assert_eq!(printed.trim_end(), expected.trim_end(), "{out}");
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

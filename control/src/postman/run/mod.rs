@@ -825,12 +825,19 @@ impl State<'_> {
                 let (name, message) = named(&failure.message, "Error");
                 Some(ScriptError { name, message })
             }
-            // With --bail a failed assertion fails its script too (postman-runtime's
-            // stopOnFailure).
-            Ok(()) if self.options.bail => execution.assertions[first..]
-                .iter()
-                .find_map(|assertion| assertion.error.clone())
-                .map(|(name, message)| ScriptError { name, message }),
+            // With --bail failed assertions fail their script too: postman-runtime's
+            // stopOnFailure error, `AssertionFailure` with the failed tests' names.
+            Ok(()) if self.options.bail => {
+                let failed: Vec<&str> = execution.assertions[first..]
+                    .iter()
+                    .filter(|assertion| assertion.error.is_some())
+                    .map(|assertion| assertion.name.as_str())
+                    .collect();
+                (!failed.is_empty()).then(|| ScriptError {
+                    name: "AssertionFailure".to_owned(),
+                    message: failed.join(", "),
+                })
+            }
             Ok(()) => None,
         };
         self.summary.stats.scripts.count(failed.is_some());

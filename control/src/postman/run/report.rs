@@ -283,20 +283,23 @@ fn summary_table(summary: &Summary, plain: bool, paint: Paint) -> String {
     ];
     let (average, min, max, sd) = summary.response_times();
     let duration = summary.completed_ms.saturating_sub(summary.started_ms);
-    let lines = [
+    let mut lines = vec![
         format!("total run duration: {}", pretty_ms(duration as f64)),
         format!(
             "total data received: {} (approx)",
             file_size(summary.received_bytes())
         ),
-        format!(
+    ];
+    // newman leaves the line out when the average is 0: a run without a response.
+    if average > 0.0 {
+        lines.push(format!(
             "average response time: {} [min: {}, max: {}, s.d.: {}]",
             pretty_ms(average),
             pretty_ms(min),
             pretty_ms(max),
             pretty_ms(sd)
-        ),
-    ];
+        ));
+    }
     let width = lines
         .iter()
         .map(|line| line.chars().count())
@@ -364,39 +367,98 @@ fn summary_table(summary: &Summary, plain: bool, paint: Paint) -> String {
     out
 }
 
-/// newman's numbered failures, with where each happened.
+/// newman's numbered failures, with where each happened: cli-table3 without borders,
+/// each column as wide as its widest line plus a space either side (what newman's table
+/// does when stdout is not a terminal), rows apart by a blank line.
 fn failures_table(summary: &Summary, paint: Paint) -> String {
     let mut out = String::new();
-    if !summary.failures.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n  {}  {}         {}",
-            paint.red_underline("#"),
-            paint.red_underline("failure"),
-            paint.red_underline("detail")
-        );
-        for (number, failure) in summary.failures.iter().enumerate() {
-            // newman's columns: number 4, failure 16, then the detail.
-            let _ = writeln!(
-                out,
-                "\n {}.  {:<15} {}",
-                number + 1,
-                failure.name,
-                failure.test.as_deref().unwrap_or("")
-            );
+    if summary.failures.is_empty() {
+        return out;
+    }
+    let digits = summary.failures.len().to_string().len();
+    let rows: Vec<[Vec<String>; 3]> = summary
+        .failures
+        .iter()
+        .enumerate()
+        .map(|(number, failure)| {
+            let mut name = vec![failure.name.clone()];
             // Past one iteration, newman says which one under the failure's name.
-            let iteration = if summary.cycles > 1 {
-                format!("iteration: {}", failure.iteration + 1)
+            if summary.cycles > 1 {
+                name.push(format!("iteration: {}", failure.iteration + 1));
+            }
+            // A request's failure names no item: postman-runtime reports it with an item
+            // that has no parent, and newman's full name of such an item is empty.
+            let inside = if failure.at == "request" {
+                ""
             } else {
-                String::new()
+                &failure.path
             };
-            let padding = " ".repeat(15 - iteration.chars().count().min(15));
-            let (iteration, message) = (paint.gray(&iteration), paint.gray(&failure.message));
-            let _ = writeln!(out, "     {iteration}{padding} {message}");
-            let at = paint.gray(&format!("at {}", failure.at));
-            let _ = writeln!(out, "     {:<15} {at}", "");
-            let inside = paint.gray(&format!("inside \"{}\"", failure.path));
-            let _ = writeln!(out, "     {:<15} {inside}", "");
+            let detail = format!(
+                "{}\n{}\nat {}\ninside \"{inside}\"",
+                failure.test.as_deref().unwrap_or(""),
+                failure.message,
+                failure.at
+            );
+            [
+                vec![format!("{:0>digits$}.", number + 1)],
+                name,
+                detail.split('\n').map(str::to_owned).collect(),
+            ]
+        })
+        .collect();
+    let widest = |column: usize, head: &str| {
+        rows.iter()
+            .flat_map(|row| row[column].iter())
+            .map(|line| line.chars().count())
+            .chain([head.chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [widest(0, "#"), widest(1, "failure"), widest(2, "detail")];
+    let cell = |text: &str, width: usize, right: bool| {
+        let pad = " ".repeat(width - text.chars().count());
+        if right {
+            format!(" {pad}{text} ")
+        } else {
+            format!(" {text}{pad} ")
+        }
+    };
+    let blank: String = widths
+        .iter()
+        .map(|width| paint.gray(&" ".repeat(width + 2)))
+        .collect();
+    let heads = ["#", "failure", "detail"];
+    let head: String = (0..3)
+        .map(|column| {
+            let pad = " ".repeat(widths[column] - heads[column].len());
+            let word = paint.red_underline(heads[column]);
+            if column == 0 {
+                format!(" {pad}{word} ")
+            } else {
+                format!(" {word}{pad} ")
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "\n{head}");
+    for row in &rows {
+        let _ = writeln!(out, "{blank}");
+        let height = row.iter().map(Vec::len).max().unwrap_or(0);
+        for line in 0..height {
+            let text = |column: usize| row[column].get(line).map_or("", String::as_str);
+            let name = text(1);
+            let name = if line == 0 {
+                cell(name, widths[1], false)
+            } else {
+                let padded = cell(name, widths[1], false);
+                paint.gray(&padded)
+            };
+            let detail = cell(text(2), widths[2], false);
+            let detail = if line == 0 {
+                detail
+            } else {
+                paint.gray(&detail)
+            };
+            let _ = writeln!(out, "{}{name}{detail}", cell(text(0), widths[0], true));
         }
     }
     out

@@ -1,7 +1,8 @@
 // Postman's response and request assertions on chai (what the chai-postman plugin adds):
 // `pm.response.to.have.status(200)`, `.to.be.ok`, `.to.have.header(k, v)`,
-// `.to.have.jsonBody(path, value)`, ... with Postman's failure messages. Status checks
-// compare codes only: reason phrases vary between servers and do not exist in HTTP/2.
+// `.to.have.jsonBody(path, value)`, ... with Postman's failure messages and checks, in
+// chai-postman's order (the response's `code` exists and is a number, then the value;
+// `.ok` and the named statuses compare the reason phrase, upper-cased, before the code).
 
 const ownProperty = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 
@@ -41,9 +42,13 @@ function jsonError(response) {
 }
 
 const STATUS_CLASSES = { info: 1, success: 2, redirection: 3, clientError: 4, serverError: 5 };
+// chai-postman's named statuses, names as it spells them: `unauthorised` wants the reason
+// "Unauthorised" and `notAcceptable` "Acceptable", so both fail on every response in
+// Postman, and here.
 const STATUS_CODES = {
-    accepted: 202, withoutContent: 204, badRequest: 400, unauthorised: 401, unauthorized: 401,
-    forbidden: 403, notFound: 404, notAcceptable: 406, rateLimited: 429
+    accepted: [202, 'Accepted'], withoutContent: [204, 'No Content'], badRequest: [400, 'Bad Request'],
+    unauthorised: [401, 'Unauthorised'], unauthorized: [401, 'Unauthorized'], forbidden: [403, 'Forbidden'],
+    notFound: [404, 'Not Found'], notAcceptable: [406, 'Acceptable'], rateLimited: [429, 'Too Many Requests']
 };
 
 // Compiled JSON schemas (without ajv options) by their JSON: a script run under load
@@ -93,8 +98,16 @@ function installAssertions(chai) {
         return target;
     };
 
+    // The response's `code`, checked as chai-postman checks it before comparing.
+    const codeOf = (assertion) => {
+        const target = response(assertion);
+        if (!('code' in target)) { new Assertion(target).to.have.property('code'); }
+        if (typeof target.code !== 'number') { new Assertion(target.code).to.be.a('number'); }
+        return target.code;
+    };
+
     const expectCode = (assertion, code) => {
-        const actual = response(assertion).code;
+        const actual = codeOf(assertion);
         assertion.assert(actual === code,
             'expected response to have status code #{exp} but got #{act}',
             'expected response to not have status code #{act}', code, actual);
@@ -117,7 +130,7 @@ function installAssertions(chai) {
     });
 
     const expectClass = (assertion, classCode) => {
-        const actual = response(assertion).code;
+        const actual = codeOf(assertion);
         assertion.assert(Math.floor(actual / 100) === classCode,
             'expected response code to be #{exp}XX but found #{act}',
             'expected response code to not be #{exp}XX', classCode, actual);
@@ -129,12 +142,26 @@ function installAssertions(chai) {
         Assertion.addProperty(name, function () { expectClass(this, STATUS_CLASSES[name]); });
     });
 
+    // The reason phrase upper-cased, then the code (`.ok` and the named statuses).
+    const expectNamed = (assertion, code, reason) => {
+        const target = response(assertion);
+        const wanted = reason.toUpperCase();
+        const actual = String(target.reason()).toUpperCase();
+        assertion.assert(actual === wanted,
+            'expected response to have status reason #{exp} but got #{act}',
+            'expected response to not have status reason #{act}', wanted, actual);
+        const actualCode = Number(target.details().code);
+        assertion.assert(actualCode === code,
+            'expected response to have status code #{exp} but got #{act}',
+            'expected response to not have status code #{act}', code, actualCode);
+    };
+
     Object.keys(STATUS_CODES).forEach((name) => {
-        Assertion.addProperty(name, function () { expectCode(this, STATUS_CODES[name]); });
+        Assertion.addProperty(name, function () { expectNamed(this, ...STATUS_CODES[name]); });
     });
 
     Assertion.addProperty('error', function () {
-        const actual = response(this).code;
+        const actual = codeOf(this);
         const statusClass = Math.floor(actual / 100);
         this.assert(statusClass === 4 || statusClass === 5,
             'expected response code to be 4XX or 5XX but found #{act}',
@@ -147,7 +174,7 @@ function installAssertions(chai) {
             this.assert(this._obj, 'expected #{this} to be truthy', 'expected #{this} to be falsy');
             return;
         }
-        expectCode(this, 200);
+        expectNamed(this, 200, 'OK');
     });
 
     Assertion.addMethod('statusCode', function (code) { expectCode(this, Number(code)); });
@@ -189,7 +216,7 @@ function installAssertions(chai) {
 
     Assertion.addProperty('withBody', function () {
         const body = response(this).text();
-        this.assert(body.length > 0, 'expected response to have content in body',
+        this.assert(typeof body === 'string' && body.length > 0, 'expected response to have content in body',
             'expected response to not have content in body');
     });
 
@@ -211,7 +238,7 @@ function installAssertions(chai) {
         }
         const body = target.text();
         if (arguments.length === 0) {
-            this.assert(body.length > 0, 'expected response to have content in body',
+            this.assert(typeof body === 'string' && body.length > 0, 'expected response to have content in body',
                 'expected response to not have content in body');
         }
         else if (content instanceof RegExp) {

@@ -2,7 +2,9 @@
 // Rust calls: begin(input, body) before a script, finish() at the end (the event loop's hooks
 // are in async.js).
 
-class Request {
+// The classes carry postman-collection's constructor names, which chai's messages print
+// (`expecting a postman request object but got PostmanResponse{ …(6) }`).
+const Request = class PostmanRequest {
     constructor(input) {
         this.method = input.method;
         // Parsed on first use: most scripts never touch the URL.
@@ -43,13 +45,13 @@ class Request {
         if (this.body.toString() !== '') { json.body = this.body; }
         return json;
     }
-}
+};
 
 // postman-collection's `Request.isRequest(pm.request)` (and the same for responses and
 // variable scopes) looks for the class's `_postman_propertyName`.
 Request._postman_propertyName = 'Request';
 
-class Response {
+const Response = class PostmanResponse {
     constructor(input, body) {
         this.code = input.code;
         this.status = input.status;
@@ -60,19 +62,24 @@ class Response {
         Object.defineProperty(this, '_text', { value: body });
     }
 
+    // What postman-sandbox gives a test script after a failed request: a response without
+    // a code, status, times or body (postman-collection's `new Response()`).
+    static empty() {
+        const response = Object.create(Response.prototype);
+        response.id = loadModule('uuid').v4();
+        response._details = {};
+        response.headers = new PropertyList([], 'key', true);
+        response.cookies = new PropertyList([], 'name', false);
+        Object.defineProperty(response, '_text', { value: undefined });
+        return response;
+    }
+
     text() { return this._text; }
 
     // The body as a Buffer (postman-collection's `stream`).
-    get stream() { return globalThis.Buffer.from(this._text); }
+    get stream() { return this._text === undefined ? undefined : globalThis.Buffer.from(this._text); }
 
-    json() {
-        try { return parse(this._text.charCodeAt(0) === 0xFEFF ? this._text.slice(1) : this._text); }
-        catch (e) {
-            const error = new Error(e.message);
-            error.name = 'JSONError';
-            throw error;
-        }
-    }
+    json(reviver) { return JSON.parse(this._text, reviver); }
 
     get body() {
         try { return this.json(); }
@@ -81,7 +88,7 @@ class Response {
 
     get to() { return chai.expect(this).to; }
     reason() { return this.status; }
-    details() { return { code: this.code, name: this.status, detail: this.status }; }
+    details() { return this.code === undefined ? {} : { code: this.code, name: this.status, detail: this.status }; }
 
     size() {
         const header = this.headers.members.reduce((sum, h) => sum + String(h.key).length + text(h.value).length + 4, 0);
@@ -90,6 +97,7 @@ class Response {
 
     // postman-collection's form: an id, the body as `Buffer.toJSON()` gives it.
     toJSON() {
+        if (this._text === undefined) { return { id: this.id, header: [], cookie: [] }; }
         if (this._id === undefined) { Object.defineProperty(this, '_id', { value: loadModule('uuid').v4() }); }
         return {
             id: this._id, status: this.status, code: this.code, header: this.headers.toJSON(),
@@ -97,7 +105,7 @@ class Response {
             cookie: this.cookies.toJSON(), responseTime: this.responseTime, responseSize: this.responseSize
         };
     }
-}
+};
 
 Response._postman_propertyName = 'Response';
 
@@ -342,8 +350,7 @@ function legacyClear(scope, object) {
     return scope.clear();
 }
 
-function makeLegacy(scopes, request, response, info, event) {
-    const test = event === 'test';
+function makeLegacy(scopes, request, response, info) {
     // The legacy `environment` and `globals` objects follow what `postman.*` sets and
     // clears, as postman-sandbox's do.
     const environment = scopes.environment.toObject();
@@ -372,12 +379,11 @@ function makeLegacy(scopes, request, response, info, event) {
             id: info.requestId, name: info.requestName, description: info.requestDescription,
             url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: legacyData(request)
         },
-        // A test script after a failed request sees postman-sandbox's stand-ins.
-        responseCode: response ? response.details() : test ? { code: NaN, name: '', details: '' } : undefined,
+        responseCode: response ? response.details() : undefined,
         responseBody: response ? response.text() : undefined,
-        responseHeaders: response ? response.headers.toObject() : test ? {} : undefined,
-        responseTime: response ? response.responseTime : test ? NaN : undefined,
-        responseCookies: response ? response.cookies.all() : test ? [] : undefined
+        responseHeaders: response ? response.headers.toObject() : undefined,
+        responseTime: response ? response.responseTime : undefined,
+        responseCookies: response ? response.cookies.all() : undefined
     };
 }
 
@@ -408,11 +414,22 @@ JSON.parse = function (source, reviver) {
         else if (first === 0xEF && second === 0xBB && text.charCodeAt(2) === 0xBF) { text = text.slice(3); }
     }
     try { return parse(text, reviver); }
-    catch (error) {
-        error.name = 'JSONError';
-        throw error;
-    }
+    catch (error) { throw parseFailure(text, reviver, error); }
 };
+
+// liquid-json's error: its fallback parser (jju) reads the text the native parser refused,
+// and its error, with line, column and a pointer (`Unexpected token '<' at 1:1\n<html>\n^`),
+// is the one thrown; a text jju accepts (`undefined`) keeps V8's message.
+function parseFailure(text, reviver, error) {
+    try { loadModule('json-error').parse(text, { mode: 'json', reviver }); }
+    catch (detailed) {
+        detailed.name = 'JSONError';
+        return detailed;
+    }
+    if (text === undefined) { error.message = '"undefined" is not valid JSON'; }
+    error.name = 'JSONError';
+    return error;
+}
 
 // Stack traces stay in the engine's form: scripts cannot replace the formatter.
 Object.defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, configurable: false });
@@ -465,16 +482,18 @@ function begin(json, body) {
         data: new VariableScope(vars.data || {}, typed.data)
     };
     const request = new Request(input.request);
-    // Status 0: the request failed, there is no response (a collection run still runs the
-    // test scripts; `pm.response` is undefined there, as in postman-runtime).
-    const response = input.response && input.response.code !== 0 ? new Response(input.response, body) : undefined;
+    // Status 0: the request failed, there is no response; a collection run still runs the
+    // test scripts, which see an empty response, as in postman-sandbox.
+    const failed = !input.response || input.response.code === 0;
+    const response = !failed ? new Response(input.response, body)
+        : input.event === 'test' ? Response.empty() : undefined;
     state = {
         event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
         outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false,
         jar: input.cookieJar, jarChanged: false, request, scopes, legacyQuiet: false, quiet: input.quiet,
         arrivals: []
     };
-    const legacy = makeLegacy(scopes, request, response, input.info, input.event);
+    const legacy = makeLegacy(scopes, request, response, input.info);
     if (!state.quiet) { watchLegacy(legacy); }
     legacy.pm = makePm(input, request, response, scopes, state.tests);
     state.pm = legacy.pm;
