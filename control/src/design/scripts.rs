@@ -53,6 +53,8 @@ pub struct Engine {
 #[derive(Debug, Clone)]
 pub struct Sent {
     pub request: Outgoing,
+    /// The script gave the URL without a scheme; `request` has `http://`.
+    pub written_without_scheme: bool,
     pub result: Result<Exchanged, String>,
 }
 
@@ -175,6 +177,7 @@ impl Engine {
 /// One `pm.sendRequest` through the design client (redirects followed, its own timeout),
 /// starting with the cookies of `jar`.
 async fn send(call: HttpCall, engine: &Engine, jar: Jar) -> (HttpReply, Sent) {
+    let written_without_scheme = call.written_without_scheme;
     let outgoing = Outgoing {
         method: call.method,
         url: call.url,
@@ -210,6 +213,7 @@ async fn send(call: HttpCall, engine: &Engine, jar: Jar) -> (HttpReply, Sent) {
         reply,
         Sent {
             request: outgoing,
+            written_without_scheme,
             result,
         },
     )

@@ -272,6 +272,9 @@ pub struct HttpCall {
     pub method: String,
     /// The URL, with a scheme (`http://` when the script gave none).
     pub url: String,
+    /// The script gave the URL without a scheme (newman prints it so).
+    #[serde(default)]
+    pub written_without_scheme: bool,
     /// Headers in order.
     pub headers: Vec<(String, String)>,
     /// The body text.

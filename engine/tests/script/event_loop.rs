@@ -148,7 +148,9 @@ pm.sendRequest({ url: pm.environment.get('base') + '/missing', header: { 'X-Cust
     pm.test('then', () => pm.expect([res.code, res.json().custom, res.json().body]).to.eql([404, 'obj', '{"x":1}']));
 });
 pm.sendRequest('http://127.0.0.1:1/refused', (err, res) => {
-    pm.test('error', () => { pm.expect(err).to.be.an('error'); pm.expect(res.code).to.equal(undefined); pm.expect(res.text()).to.equal(''); });
+    // As in newman: a plain object with Node's error fields, not an Error (the message is
+    // kept, not enumerable).
+    pm.test('error', () => { pm.expect(err).to.be.an('object').and.not.an('error'); pm.expect(err.message).to.be.a('string'); pm.expect(res.code).to.equal(undefined); pm.expect(res.text()).to.equal(''); });
 });
 "#;
     let mut ctx = context_with(&base);

@@ -44,8 +44,8 @@ use crate::input::request::Draft;
 use crate::input::variables::Scopes;
 use behavior::Behavior;
 use summary::{
-    Assertion, ConsoleEntry, Execution, Failure, FinalScope, Received, RequestLine, ScriptError,
-    Summary,
+    Assertion, ConsoleEntry, Execution, Failure, FinalScope, OwnRequest, Received, RequestLine,
+    ScriptError, Summary,
 };
 
 /// The flags of a run, with newman's meaning.
@@ -555,7 +555,7 @@ impl State<'_> {
         }
         execution.console_before_request = outcome.console.len();
         execution.assertions_before_request = execution.assertions.len();
-        self.nested_requests(&mut execution);
+        self.nested_requests(&mut execution, false);
         execution.sent_before_request = execution.sent_lines.len();
         self.jar_from_scripts(&mut outcome);
         if bail(self) {
@@ -571,7 +571,9 @@ impl State<'_> {
         // the run's jar (its cookies go after the request's own; every hop, redirects
         // included, updates it) and what digest challenges taught its auth.
         let scopes = outcome.scopes.clone();
-        draft.url = convert::with_scheme(&scopes.render(&draft.url));
+        let rendered = scopes.render(&draft.url);
+        execution.written_without_scheme = !rendered.contains("://");
+        draft.url = convert::with_scheme(&rendered);
         execution.written_without_path = crate::postman::export::url_parts(&draft.url)
             .get("path")
             .is_none();
@@ -629,7 +631,7 @@ impl State<'_> {
             execution.challenge_lines.push(RequestLine {
                 method: challenge.first.method.clone(),
                 url: challenge.first.url.clone(),
-                summary: report::request_summary(&Received::from_exchange(challenge)),
+                outcome: Ok(report::request_summary(&Received::from_exchange(challenge))),
             });
         }
         // The request is the first one sent (newman's report and Postman's scripts show
@@ -708,7 +710,7 @@ impl State<'_> {
             Some(next) => execution.next_asked_by_tests.clone_from(next),
             None => outcome.flow.next_request = asked_before_tests,
         }
-        self.nested_requests(&mut execution);
+        self.nested_requests(&mut execution, true);
         self.jar_from_scripts(&mut outcome);
         let stop = bail(self);
         self.end_item(execution, outcome, row, stop);
@@ -745,16 +747,29 @@ impl State<'_> {
     /// Counts the `pm.sendRequest` exchanges of the scripts that just ran, as newman does:
     /// each is a request of the run (an error fails it), and the item's record shows the
     /// last one.
-    fn nested_requests(&mut self, execution: &mut Execution) {
+    fn nested_requests(&mut self, execution: &mut Execution, after_request: bool) {
         for sent in self.local.scripts.take_sent() {
             self.summary.stats.requests.count(sent.result.is_err());
             execution.nested += 1;
-            let line = sent.result.as_ref().ok().map(|response| RequestLine {
+            let url = &sent.request.url;
+            execution.sent_lines.push(RequestLine {
                 method: sent.request.method.clone(),
-                url: sent.request.url.clone(),
-                summary: report::request_summary(&Received::from_exchange(response)),
+                url: match sent.written_without_scheme {
+                    true => url.strip_prefix("http://").unwrap_or(url).to_owned(),
+                    false => url.clone(),
+                },
+                outcome: match &sent.result {
+                    Ok(response) => Ok(report::request_summary(&Received::from_exchange(response))),
+                    Err(message) => Err(message.clone()),
+                },
             });
-            execution.sent_lines.push(line);
+            if after_request && execution.own_request.is_none() {
+                execution.own_request = Some(OwnRequest {
+                    request: execution.request.clone(),
+                    response: execution.response.take(),
+                    error: execution.request_error.take(),
+                });
+            }
             execution.request = Some(sent.request);
             match sent.result {
                 Ok(response) => execution.received(&response),
@@ -890,7 +905,6 @@ fn sent_lines_in_place(execution: &mut Execution, arrivals: &[(usize, usize)]) {
     }
     let placed = lines.into_iter().zip(arrivals).enumerate().rev();
     for (at, (line, &(after_tests, after_console))) in placed {
-        let Some(line) = line else { continue };
         let index = after_console.min(execution.console.len());
         execution.console.insert(
             index,

@@ -150,8 +150,12 @@ impl ItemReport<'_> {
         );
         self.phase(pre_console, pre_assertions, 0, execution.sent_ms);
         self.script_errors(&execution.prerequest_errors, "prerequest-script");
-        if let Some(sent) = &execution.request {
-            self.request(execution, sent);
+        let own = execution.own_request.as_ref();
+        let request = own.map_or(&execution.request, |own| &own.request);
+        if let Some(sent) = request {
+            let response = own.map_or(&execution.response, |own| &own.response);
+            let error = own.map_or(&execution.request_error, |own| &own.error);
+            self.request(execution, sent, response.as_ref(), error.as_deref());
         }
         let first = pre_assertions.len();
         self.phase(test_console, test_assertions, first, execution.tested_ms);
@@ -166,7 +170,13 @@ impl ItemReport<'_> {
 
     /// The request line: method, URL, and the response's status, size and time (or the
     /// error, counted among the failures but printed without a number).
-    fn request(&mut self, execution: &Execution, sent: &Outgoing) {
+    fn request(
+        &mut self,
+        execution: &Execution,
+        sent: &Outgoing,
+        response: Option<&Received>,
+        error: Option<&str>,
+    ) {
         let (out, paint) = (&mut *self.out, self.paint);
         for line in &execution.challenge_lines {
             request_line(out, line, paint);
@@ -175,13 +185,18 @@ impl ItemReport<'_> {
             let stamp = format!("[{}]", local_time(execution.sent_ms, true));
             let _ = write!(out, "  {}", paint.gray(&stamp));
         }
-        let url = if execution.written_without_path {
+        let mut url = if execution.written_without_path {
             without_root_path(&sent.url)
         } else {
             sent.url.clone()
         };
+        if execution.written_without_scheme {
+            if let Some(rest) = url.strip_prefix("http://") {
+                url = rest.to_owned();
+            }
+        }
         let _ = write!(out, "  {} {} ", paint.gray(&sent.method), paint.gray(&url));
-        match (&execution.response, &execution.request_error) {
+        match (response, error) {
             (Some(response), _) if self.options.verbose => {
                 verbose(out, sent, response, self.symbols);
             }
@@ -232,9 +247,16 @@ impl ItemReport<'_> {
                 .filter(|line| line.request.is_some())
                 .cloned()
                 .collect();
-            console_box(self.out, &requests, self.symbols, at, self.paint);
+            console_box(
+                self.out,
+                &requests,
+                self.symbols,
+                at,
+                self.paint,
+                self.failure,
+            );
         } else {
-            console_box(self.out, lines, self.symbols, at, self.paint);
+            console_box(self.out, lines, self.symbols, at, self.paint, self.failure);
         }
     }
 
@@ -476,13 +498,15 @@ fn ascii_box(c: char) -> char {
 
 /// Console messages in newman's box: one box for them all, or, with a time (Unix ms),
 /// each message in its own box after a line with the time. The level shows only as the
-/// frame's colour (the first message's level for a box).
+/// frame's colour (the first message's level for a box). A `pm.sendRequest` that got no
+/// response takes a failure's number, as the item's own request does.
 fn console_box(
     out: &mut String,
     lines: &[ConsoleEntry],
     symbols: &Symbols,
     at: Option<u64>,
     paint: Paint,
+    failures: &mut usize,
 ) {
     if lines.is_empty() {
         return;
@@ -515,6 +539,7 @@ fn console_box(
                 let _ = writeln!(out, "{}", paint.level(level, &format!("  {bottom}")));
             }
             if let Some(line) = request {
+                *failures += usize::from(line.outcome.is_err());
                 request_line(out, line, paint);
             }
         }
@@ -538,7 +563,15 @@ fn without_root_path(url: &str) -> String {
 /// A request the report shows beside the item's own: `  GET url [200 OK, 12B, 3ms]`.
 fn request_line(out: &mut String, line: &RequestLine, paint: Paint) {
     let (method, url) = (paint.gray(&line.method), paint.gray(&line.url));
-    let _ = writeln!(out, "  {method} {url} {}", paint.gray(&line.summary));
+    match &line.outcome {
+        Ok(summary) => {
+            let _ = writeln!(out, "  {method} {url} {}", paint.gray(summary));
+        }
+        Err(error) => {
+            let detail = paint.red(&format!("     {error}"));
+            let _ = writeln!(out, "  {method} {url} {}\n{detail}", paint.red("[errored]"));
+        }
+    }
 }
 
 /// What a request line says of the response: `[200 OK, 411B, 35ms]`.

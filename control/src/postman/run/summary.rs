@@ -118,12 +118,23 @@ pub struct ConsoleEntry {
     pub request: Option<RequestLine>,
 }
 
-/// A request line of the terminal report: method, URL, `[200 OK, 12B, 3ms]`.
+/// A request line of the terminal report: method, URL, and `[200 OK, 12B, 3ms]` or, for a
+/// request that got no response, why (`[errored]` above it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLine {
     pub method: String,
     pub url: String,
-    pub summary: String,
+    pub outcome: Result<String, String>,
+}
+
+/// The item's own request as the terminal report prints it, kept when a test script's
+/// `pm.sendRequest` takes its place in the record (newman's JSON report shows the last
+/// request of an item; its terminal report printed the item's own as it finished).
+#[derive(Debug, Clone)]
+pub struct OwnRequest {
+    pub request: Option<Outgoing>,
+    pub response: Option<Received>,
+    pub error: Option<String>,
 }
 
 /// One item run once.
@@ -140,6 +151,9 @@ pub struct Execution {
     /// The request's URL as written has no path (`http://host`): newman prints it so,
     /// without the `/` sent for it.
     pub written_without_path: bool,
+    /// The request's URL as written has no scheme (`host:3000/x`, `{{base}}/x` when `base`
+    /// is not set): the client sends it as `http://`, newman prints it as written.
+    pub written_without_scheme: bool,
     pub response: Option<Received>,
     pub request_error: Option<String>,
     pub assertions: Vec<Assertion>,
@@ -154,8 +168,10 @@ pub struct Execution {
     /// The request the test scripts asked to run next (`setNextRequest`), if any.
     pub next_asked_by_tests: Option<String>,
     /// The item's `pm.sendRequest` calls in the order they were answered: the line the
-    /// report prints for each (none for one that failed).
-    pub sent_lines: Vec<Option<RequestLine>>,
+    /// report prints for each.
+    pub sent_lines: Vec<RequestLine>,
+    /// Set once a test script's `pm.sendRequest` replaced the item's own request above.
+    pub own_request: Option<OwnRequest>,
     /// How many of `sent_lines` the pre-request scripts sent.
     pub sent_before_request: usize,
     /// A line for each response that challenged the request for digest auth (printed
