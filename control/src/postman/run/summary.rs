@@ -192,6 +192,15 @@ pub struct Execution {
 
 impl Execution {
     /// `response` is the item's latest response.
+    /// The item's own response, when a test script's `pm.sendRequest` took its place in
+    /// the record, and the response the record shows.
+    fn responses(&self) -> impl Iterator<Item = &Received> {
+        let own = self.own_request.as_ref();
+        own.and_then(|own| own.response.as_ref())
+            .into_iter()
+            .chain(self.response.as_ref())
+    }
+
     pub fn received(&mut self, response: &Exchanged) {
         self.response = Some(Received::from_exchange(response));
     }
@@ -302,7 +311,8 @@ impl Summary {
         let times: Vec<f64> = self
             .executions
             .iter()
-            .filter_map(|e| e.response.as_ref().map(&phase))
+            .flat_map(Execution::responses)
+            .map(&phase)
             .collect();
         if times.is_empty() {
             return (0.0, 0.0, 0.0, 0.0);
@@ -319,7 +329,8 @@ impl Summary {
     pub fn received_bytes(&self) -> usize {
         self.executions
             .iter()
-            .filter_map(|e| e.response.as_ref().map(|r| r.body.len()))
+            .flat_map(Execution::responses)
+            .map(|r| r.body.len())
             .sum()
     }
 
