@@ -14,8 +14,9 @@ pub const MAX_HEADERS: usize = 64;
 pub trait ResponseSink {
     /// The first byte of the response arrived.
     fn on_first_byte(&mut self) {}
-    /// The status of a complete head (final or interim 1xx), before its headers.
-    fn on_status(&mut self, _status: u16) {}
+    /// The status and reason phrase of a complete head (final or interim 1xx), before
+    /// its headers.
+    fn on_status(&mut self, _status: u16, _reason: &str) {}
     /// One header of that head.
     fn on_header(&mut self, _name: &str, _value: &[u8]) {}
     /// A piece of the decoded body.
@@ -96,7 +97,7 @@ fn parse_into<'b>(
     let mut chunked = false;
     let mut other_encoding = false;
     let mut connection_close = version_minor == 0;
-    sink.on_status(status);
+    sink.on_status(status, response.reason.unwrap_or(""));
     for header in response.headers.iter() {
         sink.on_header(header.name, header.value);
         if header.name.eq_ignore_ascii_case("content-length") {
@@ -298,7 +299,7 @@ mod tests {
             headers: Vec<(String, Vec<u8>)>,
         }
         impl ResponseSink for Seen {
-            fn on_status(&mut self, status: u16) {
+            fn on_status(&mut self, status: u16, _reason: &str) {
                 self.status = Some(status);
             }
             fn on_header(&mut self, name: &str, value: &[u8]) {

@@ -211,7 +211,7 @@ fn pretty(out: &mut impl Write, outcome: &Outcome, terminal: bool) -> std::io::R
             out,
             "HTTP {} {}  ({:.1} ms)",
             response.status,
-            answer::status_text(response.status),
+            response.status_text(),
             t.total_ms
         )?;
         writeln!(

@@ -19,7 +19,7 @@ pub fn response(run_id: Option<&str>, outcome: &Outcome, response: &Exchanged) -
     let mut doc = json!({
         "runId": run_id,
         "statusCode": response.status,
-        "statusText": status_text(response.status),
+        "statusText": response.status_text(),
         "headers": headers(&response.headers),
         "bodySize": response.body_size,
         "timing": outcome.timing,
@@ -86,7 +86,7 @@ pub fn trace(outcome: &Outcome, error: Option<&Value>) -> Value {
     let response = outcome.response.as_ref().map(|response| {
         let mut doc = json!({
             "statusCode": response.status,
-            "statusText": status_text(response.status),
+            "statusText": response.status_text(),
             "headers": headers(&response.headers),
             "rawHeaders": response.headers,
             "bodySize": response.body_size,

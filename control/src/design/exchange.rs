@@ -154,6 +154,8 @@ pub struct Exchanged {
     /// newman's report call the request.
     pub first: Outgoing,
     pub status: u16,
+    /// The reason phrase as the server sent it (may be empty): [`Exchanged::status_text`].
+    pub reason: String,
     /// Response headers as received, in order (values decoded lossily as UTF-8).
     pub headers: Vec<(String, String)>,
     /// The body, at most [`BODY_CAP`] bytes.
@@ -167,6 +169,17 @@ pub struct Exchanged {
     pub cookies: Vec<Cookie>,
     /// The jar the exchange started with, after every hop's `Set-Cookie`.
     pub jar: Jar,
+}
+
+impl Exchanged {
+    /// The status text Postman shows: the server's reason phrase, or the standard one for
+    /// the code when the server sent none.
+    pub fn status_text(&self) -> &str {
+        match self.reason.is_empty() {
+            true => super::answer::status_text(self.status),
+            false => &self.reason,
+        }
+    }
 }
 
 /// Why an exchange produced no response.
@@ -274,6 +287,7 @@ async fn follow(
                 sent: request,
                 first,
                 status: hop.status,
+                reason: hop.reason,
                 headers: hop.headers,
                 body: hop.body,
                 body_size: hop.body_size,
@@ -391,6 +405,7 @@ fn add(total: &mut Phases, hop: &Phases) {
 /// One response of one hop.
 struct HopResponse {
     status: u16,
+    reason: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     body_size: u64,
@@ -458,6 +473,7 @@ async fn send_once(
         .and_then(|(_, encoding)| super::decode::decoded(encoding, &capture.body, BODY_CAP));
     Ok(HopResponse {
         status: response.status,
+        reason: capture.reason,
         headers: capture.headers,
         body: encoding.unwrap_or(capture.body),
         body_size: response.body_bytes,
@@ -490,6 +506,7 @@ fn transport(err: vayu_net::Error, endpoint: &Endpoint, doing: &str) -> Failure 
 /// the first byte arrived.
 #[derive(Default)]
 struct Capture {
+    reason: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     first_byte: Option<Instant>,
@@ -501,8 +518,9 @@ impl ResponseSink for Capture {
     }
 
     /// A new head: what an interim (1xx) head said is not the response's.
-    fn on_status(&mut self, _status: u16) {
+    fn on_status(&mut self, _status: u16, reason: &str) {
         self.headers.clear();
+        reason.clone_into(&mut self.reason);
     }
 
     fn on_header(&mut self, name: &str, value: &[u8]) {

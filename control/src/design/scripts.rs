@@ -15,7 +15,6 @@ use vayu_engine::script::{
     ScriptErrorKind, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, VariableScopes,
 };
 
-use super::answer::status_text;
 use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
@@ -378,7 +377,7 @@ pub(crate) fn wire_headers(sent: &Outgoing) -> Vec<(String, String)> {
 fn script_response(response: &Exchanged) -> ScriptResponse {
     ScriptResponse {
         code: response.status,
-        status: status_text(response.status).to_owned(),
+        status: response.status_text().to_owned(),
         headers: response.headers.clone(),
         body: response.body.clone(),
         response_time_ms: response.phases.wire_ms(),

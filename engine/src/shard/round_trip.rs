@@ -407,7 +407,7 @@ impl ResponseSink for Probe<'_> {
         }
     }
 
-    fn on_status(&mut self, status: u16) {
+    fn on_status(&mut self, status: u16, _reason: &str) {
         match (&mut self.capture, &self.detail) {
             // A new head: an interim (1xx) head's headers are not the response's.
             (Some(capture), _) => capture.headers.clear(),

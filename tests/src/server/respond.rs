@@ -33,6 +33,8 @@ pub const GARBAGE: &[u8] = b"SSH-2.0-definitely not HTTP \x00\x01\xfe\xff\r\n\r\
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
+    /// The reason phrase, when not the standard one for the status.
+    pub reason: Option<String>,
     /// Extra headers (`Content-Type: text/plain` and `Content-Length` are always sent).
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -42,9 +44,16 @@ impl Reply {
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Reply {
         Reply {
             status,
+            reason: None,
             headers: Vec::new(),
             body: body.into(),
         }
+    }
+
+    /// Sends this reason phrase instead of the standard one.
+    pub fn reason(mut self, reason: &str) -> Reply {
+        self.reason = Some(reason.to_owned());
+        self
     }
 
     /// Adds a header.
@@ -146,7 +155,8 @@ pub(crate) fn respond(
                 .iter()
                 .map(|(name, value)| format!("{name}: {value}\r\n"))
                 .collect();
-            write_response(stream, reply.status, &extra, &reply.body, close)
+            let phrase = reply.reason.as_deref().unwrap_or(reason(reply.status));
+            write_status(stream, (reply.status, phrase), &extra, &reply.body, close)
         }
         Behaviour::Echo => {
             let mut body = req.raw_head.clone();
@@ -168,6 +178,17 @@ fn write_response(
     body: &[u8],
     close: bool,
 ) -> io::Result<Next> {
+    write_status(stream, (status, reason(status)), extra_headers, body, close)
+}
+
+/// A response with this status line (code, reason phrase).
+fn write_status(
+    stream: &mut TcpStream,
+    (status, phrase): (u16, &str),
+    extra_headers: &str,
+    body: &[u8],
+    close: bool,
+) -> io::Result<Next> {
     let connection = if close { "Connection: close\r\n" } else { "" };
     // A route may set its own type (the postman-echo routes answer JSON).
     let own_type = extra_headers
@@ -179,8 +200,7 @@ fn write_response(
         "Content-Type: text/plain\r\n"
     };
     let head = format!(
-        "HTTP/1.1 {status} {}\r\n{content_type}Content-Length: {}\r\n{extra_headers}{connection}\r\n",
-        reason(status),
+        "HTTP/1.1 {status} {phrase}\r\n{content_type}Content-Length: {}\r\n{extra_headers}{connection}\r\n",
         body.len()
     );
     if body.len() <= 64 * 1024 {

@@ -32,7 +32,7 @@ pm.sendRequest(echo + '/status/418').then((res) => {
     pm.test('promise', () => pm.expect(res.code).to.equal(418));
 });
 pm.sendRequest('http://127.0.0.1:1/', (err) => {
-    pm.test('error', () => pm.expect(err).to.be.an('error'));
+    pm.test('error', () => { pm.expect(err).to.be.an('object').and.not.an('error'); pm.expect(err.message).to.be.a('string'); });
 });
 setTimeout(() => pm.test('timer', () => pm.expect(pm.response.json().args.token).to.equal('t-9')), 30);
 "#;

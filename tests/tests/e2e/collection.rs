@@ -976,6 +976,77 @@ fn failures_print_as_newmans() {
     assert_eq!(printed.trim_end(), expected.trim_end(), "{out}");
 }
 
+/// The server's reason phrase is the response's status, as in Postman: in scripts
+/// (`pm.response.status`, `reason()`, chai-postman's `.ok`), on the request line and in the
+/// JSON report; a status line without one gets the standard phrase.
+#[test]
+fn the_servers_reason_phrase_is_the_status() {
+    fn route(request: &vayu_tests::SeenRequest) -> vayu_tests::Reply {
+        match request.target.as_str() {
+            "/fine" => vayu_tests::Reply::new(200, "{}").reason("Fine"),
+            _ => vayu_tests::Reply::new(404, "").reason(""),
+        }
+    }
+    let server = TestServer::start(Behaviour::Route(route));
+    let dir = TempDir::new();
+    let base = format!("http://{}", server.addr());
+    let path = write_collection(
+        &dir,
+        "reasons",
+        "reasons",
+        json!([
+            {"name": "fine", "request": {"method": "GET", "url": format!("{base}/fine")},
+             "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('status', () => pm.expect([pm.response.status, pm.response.reason()]).to.eql(['Fine', 'Fine']));",
+                "pm.test('ok', () => pm.response.to.be.ok);"
+             ]}}]},
+            {"name": "bare", "request": {"method": "GET", "url": format!("{base}/bare")},
+             "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('standard', () => pm.expect(pm.response.status).to.equal('Not Found'));"
+             ]}}]}
+        ]),
+    );
+    let report = dir.path().join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-r",
+        "cli,json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stdout.contains("/fine [200 Fine, "), "{out}");
+    assert!(out.stdout.contains("/bare [404 Not Found, "), "{out}");
+    let report = read(report);
+    let executions = report["run"]["executions"].as_array().unwrap();
+    let statuses: Vec<&str> = executions
+        .iter()
+        .map(|e| e["response"]["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(statuses, ["Fine", "Not Found"]);
+    let outcomes: Vec<(&str, Option<&str>)> = executions
+        .iter()
+        .flat_map(|e| e["assertions"].as_array().unwrap())
+        .map(|a| {
+            (
+                a["assertion"].as_str().unwrap(),
+                a["error"]["message"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("status", None),
+            (
+                "ok",
+                Some("expected response to have status reason 'OK' but got 'FINE'")
+            ),
+            ("standard", None),
+        ]
+    );
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

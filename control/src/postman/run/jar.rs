@@ -262,6 +262,7 @@ mod tests {
             first: sent.clone(),
             sent,
             status: 200,
+            reason: "OK".to_owned(),
             headers: Vec::new(),
             body: Vec::new(),
             body_size: 0,

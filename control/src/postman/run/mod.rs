@@ -951,6 +951,7 @@ fn nothing(sent: Outgoing) -> Exchanged {
         first: sent.clone(),
         sent,
         status: 0,
+        reason: String::new(),
         headers: Vec::new(),
         body: Vec::new(),
         body_size: 0,

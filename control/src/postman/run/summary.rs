@@ -80,7 +80,7 @@ impl Received {
     pub fn from_exchange(response: &Exchanged) -> Received {
         Received {
             code: response.status,
-            status: crate::design::answer::status_text(response.status).to_owned(),
+            status: response.status_text().to_owned(),
             headers: response.headers.clone(),
             body: response.body.clone(),
             time_ms: response.phases.wire_ms(),
