@@ -1094,7 +1094,8 @@ fn failed_requests_are_told_in_newmans_words() {
         );
     }
     assert!(out.stdout.contains(&format!("│ '{refused}'")), "{out}");
-    let failures: Vec<String> = read(report)["run"]["failures"]
+    let report = read(report);
+    let failures: Vec<String> = report["run"]["failures"]
         .as_array()
         .unwrap()
         .iter()
@@ -1105,6 +1106,30 @@ fn failed_requests_are_told_in_newmans_words() {
                 .to_owned()
         })
         .collect();
+    // Each failure carries the cursor of its execution (its position and request id).
+    let cursor = |value: &Value| {
+        let cursor = &value["cursor"];
+        (cursor["position"].clone(), cursor["httpRequestId"].clone())
+    };
+    let executions: Vec<_> = report["run"]["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(cursor)
+        .collect();
+    let positions: Vec<Value> = report["run"]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|failure| {
+            assert!(executions.contains(&cursor(failure)), "{failure}");
+            cursor(failure).0
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        [json!(0), json!(0), json!(1), json!(2), json!(3)]
+    );
     // The pre-request script's `pm.sendRequest` fails first, then the item's request (two
     // failures, as newman counts them).
     assert_eq!(

@@ -891,6 +891,7 @@ impl State<'_> {
             path: execution.path.clone(),
             item_id: execution.item_id.clone(),
             iteration: execution.iteration,
+            execution: self.summary.executions.len(),
         });
     }
 }

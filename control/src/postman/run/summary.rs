@@ -217,6 +217,8 @@ pub struct Failure {
     pub path: String,
     pub item_id: String,
     pub iteration: u64,
+    /// Index in [`Summary::executions`] of the execution it happened in.
+    pub execution: usize,
 }
 
 /// The whole run.
@@ -345,18 +347,31 @@ impl Summary {
         let (dns, dns_min, dns_max, dns_sd) = self.timing(|response| response.phases.dns_ms);
         let (first, first_min, first_max, first_sd) =
             self.timing(|response| response.phases.first_byte_ms);
+        // A failure shows the cursor of the execution it happened in, as newman's does.
+        let cursors: Vec<Value> = self
+            .executions
+            .iter()
+            .map(|e| self.cursor(e, &cursor_ref))
+            .collect();
         let executions: Vec<Value> = self
             .executions
             .iter()
-            .flat_map(|e| {
-                let shown = self.execution(e, items.get(e.item_id.as_str()).copied(), &cursor_ref);
+            .zip(&cursors)
+            .flat_map(|(e, cursor)| {
+                let shown = self.execution(e, items.get(e.item_id.as_str()).copied(), cursor);
                 std::iter::repeat_n(shown, e.nested + usize::from(!e.skipped))
             })
             .collect();
         let failures: Vec<Value> = self
             .failures
             .iter()
-            .map(|f| failure(f, items.get(f.item_id.as_str()).copied()))
+            .map(|f| {
+                let cursor = cursors
+                    .get(f.execution)
+                    .cloned()
+                    .unwrap_or_else(|| json!({"iteration": f.iteration}));
+                failure(f, items.get(f.item_id.as_str()).copied(), cursor)
+            })
             .collect();
         json!({
             "collection": collection,
@@ -379,19 +394,20 @@ impl Summary {
         })
     }
 
-    fn execution(&self, execution: &Execution, item: Option<&Value>, cursor_ref: &str) -> Value {
-        let mut out = Map::new();
-        // postman-runtime's cursor: `ref` names the run's cursor, `httpRequestId` the
-        // request.
+    /// postman-runtime's cursor: `ref` names the run's cursor, `httpRequestId` the
+    /// request.
+    fn cursor(&self, execution: &Execution, cursor_ref: &str) -> Value {
         let (position, iteration) = (execution.position, execution.iteration);
-        out.insert(
-            "cursor".to_owned(),
-            json!({"position": position, "iteration": iteration,
-                   "length": self.length, "cycles": self.cycles,
-                   "empty": self.length == 0, "eof": false, "bof": position == 0 && iteration == 0,
-                   "cr": false, "ref": cursor_ref,
-                   "httpRequestId": vayu_engine::template::uuid_v4()}),
-        );
+        json!({"position": position, "iteration": iteration,
+               "length": self.length, "cycles": self.cycles,
+               "empty": self.length == 0, "eof": false, "bof": position == 0 && iteration == 0,
+               "cr": false, "ref": cursor_ref,
+               "httpRequestId": vayu_engine::template::uuid_v4()})
+    }
+
+    fn execution(&self, execution: &Execution, item: Option<&Value>, cursor: &Value) -> Value {
+        let mut out = Map::new();
+        out.insert("cursor".to_owned(), cursor.clone());
         out.insert(
             "item".to_owned(),
             shown_item(item, &execution.item_id, &execution.item_name),
@@ -491,7 +507,7 @@ fn set_cookies(headers: &[(String, String)]) -> Vec<Value> {
         .collect()
 }
 
-fn failure(failure: &Failure, item: Option<&Value>) -> Value {
+fn failure(failure: &Failure, item: Option<&Value>, cursor: Value) -> Value {
     let mut error = json!({"name": failure.name, "message": failure.message,
                            "stack": format!("{}: {}", failure.name, failure.message)});
     if let Some(test) = &failure.test {
@@ -501,7 +517,7 @@ fn failure(failure: &Failure, item: Option<&Value>) -> Value {
         "error": error,
         "at": failure.at,
         "source": shown_item(item, &failure.item_id, &failure.path),
-        "cursor": {"iteration": failure.iteration},
+        "cursor": cursor,
     })
 }
 
