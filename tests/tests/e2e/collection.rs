@@ -1024,6 +1024,11 @@ fn the_servers_reason_phrase_is_the_status() {
         .map(|e| e["response"]["status"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(statuses, ["Fine", "Not Found"]);
+    // Whole milliseconds, as newman writes them.
+    for execution in executions {
+        let time = &execution["response"]["responseTime"];
+        assert!(time.is_u64(), "{time}");
+    }
     let outcomes: Vec<(&str, Option<&str>)> = executions
         .iter()
         .flat_map(|e| e["assertions"].as_array().unwrap())

@@ -433,7 +433,7 @@ impl Summary {
                     "header": pairs(&response.headers),
                     "stream": {"type": "Buffer", "data": response.body},
                     "cookie": set_cookies(&response.headers),
-                    "responseTime": response.time_ms.round(),
+                    "responseTime": response.time_ms.round() as u64,
                     "responseSize": response.body.len(),
                 }),
             );
