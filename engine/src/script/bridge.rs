@@ -105,10 +105,11 @@ pub(super) fn reply(reply: &HttpReply) -> Result<Reply, ScriptError> {
         None => None,
     };
     Ok(match &reply.result {
+        // For an error, `response` carries Node's fields of it, as [name, value] pairs.
         Err(error) => Reply {
             id: reply.id,
             error: Some(error.clone()),
-            response: String::new(),
+            response: json(&super::node_error_fields(error), "an error")?,
             body: String::new(),
             jar,
         },

@@ -15,6 +15,7 @@
 //!   script's first `require()` or use of a global such as `_` or `CryptoJS`;
 //!   `prelude/require.js` is their loader.
 //! - [`api`]: the table of `pm` members behind [`completions`].
+//! - `node_error`: [`node_error_fields`], a failed request's error as Node's fields.
 //! - `check`: [`check_syntax`], compiling a script without running it.
 //! - `prelude/async.js`: the event loop (timers on real time, `pm.sendRequest`, top-level
 //!   `await`); a run that waits returns [`Progress::Waiting`] and its caller sends the
@@ -27,6 +28,7 @@ mod engine;
 pub mod error;
 mod library;
 pub mod model;
+mod node_error;
 pub mod transport;
 
 pub use api::{completions, Completion};
@@ -36,6 +38,7 @@ pub use model::{
     Arrival, ConsoleLine, Cookie, HttpCall, HttpReply, Limits, ScriptContext, ScriptInfo,
     ScriptOutcome, ScriptRequest, ScriptResponse, TestResult, TypedValues, VariableScopes,
 };
+pub use node_error::node_error_fields;
 
 use std::time::{Duration, Instant};
 

@@ -1111,6 +1111,21 @@ fn failed_requests_are_told_in_newmans_words() {
                 .to_owned()
         })
         .collect();
+    // The request's error with Node's fields, as newman writes it.
+    let refused_error = &report["run"]["executions"][1]["requestError"];
+    assert_eq!(
+        (
+            &refused_error["code"],
+            &refused_error["syscall"],
+            &refused_error["port"]
+        ),
+        (
+            &json!("ECONNREFUSED"),
+            &json!("connect"),
+            &json!(closed.port())
+        ),
+        "{refused_error}"
+    );
     // Each failure carries the cursor of its execution (its position and request id).
     let cursor = |value: &Value| {
         let cursor = &value["cursor"];

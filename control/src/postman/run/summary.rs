@@ -440,10 +440,14 @@ impl Summary {
         }
         out.insert("id".to_owned(), json!(execution.item_id));
         if let Some(error) = &execution.request_error {
-            out.insert(
-                "requestError".to_owned(),
-                json!({"name": "Error", "message": error}),
-            );
+            // newman writes Node's fields of the error; its name and message too here.
+            let mut shown: Map<String, Value> = vayu_engine::script::node_error_fields(error)
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect();
+            shown.insert("name".to_owned(), json!("Error"));
+            shown.insert("message".to_owned(), json!(error));
+            out.insert("requestError".to_owned(), Value::Object(shown));
         }
         let assertions: Vec<Value> = execution
             .assertions

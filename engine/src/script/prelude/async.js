@@ -75,7 +75,7 @@ function deliver(id, error, json, body, jar) {
     if (jar !== null && jar !== undefined) { state.jar = parse(jar); }
     if (error !== null && error !== undefined) {
         // postman-sandbox hands the callback an empty Response along with the error.
-        waiter(requestError(error), new Response({ headers: [], cookies: [], responseSize: 0 }, ''));
+        waiter(requestError(error, json), new Response({ headers: [], cookies: [], responseSize: 0 }, ''));
     }
     else {
         // As in postman-sandbox, only pm.response has the `to` assertions.
@@ -83,27 +83,12 @@ function deliver(id, error, json, body, jar) {
     }
 }
 
-// The error a `pm.sendRequest` callback gets, from the failure in Node's words: as in
-// postman-sandbox, a plain object with the Node error's own fields (`code`, `errno`,
-// `syscall`, `address` and `port`, or `hostname`), which is what `console.log(err)` shows;
-// the message stays readable as `err.message` (not enumerable).
-function requestError(message) {
-    let fields = {};
-    let match;
-    if ((match = /^connect (ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH) (.*):(\d+)$/.exec(message))) {
-        const errno = { ECONNREFUSED: -111, ETIMEDOUT: -110, EHOSTUNREACH: -113, ENETUNREACH: -101 }[match[1]];
-        fields = { errno, code: match[1], syscall: 'connect', address: match[2], port: Number(match[3]) };
-    }
-    else if ((match = /^getaddrinfo (ENOTFOUND|EAI_AGAIN) (.*)$/.exec(message))) {
-        fields = { errno: match[1] === 'ENOTFOUND' ? -3008 : -3001, code: match[1], syscall: 'getaddrinfo', hostname: match[2] };
-    }
-    else if (message === 'ESOCKETTIMEDOUT' || message === 'ETIMEDOUT') {
-        fields = { code: message, connect: message === 'ETIMEDOUT' };
-    }
-    else if (message === 'socket hang up') {
-        fields = { code: 'ECONNRESET' };
-    }
-    return Object.defineProperty(fields, 'message', { value: message });
+// The error a `pm.sendRequest` callback gets: as in postman-sandbox, a plain object with
+// the Node error's own fields (`code`, `errno`, `syscall`, `address` and `port`, or
+// `hostname`; [name, value] pairs from Rust's `node_error_fields`), which is what
+// `console.log(err)` shows; the message stays readable as `err.message` (not enumerable).
+function requestError(message, fields) {
+    return Object.defineProperty(Object.fromEntries(parse(fields)), 'message', { value: message });
 }
 
 // A top-level `await` makes the script an async function: its rejection is the script's
