@@ -92,11 +92,20 @@ class PropertyList {
             (arguments.length < 2 || member.value === value));
     }
 
-    toObject() {
+    // postman-collection's `toObject(excludeDisabled, caseSensitive, multiValue,
+    // sanitizeKeys)`: a case-insensitive list (headers) gives lower-case keys unless asked
+    // otherwise, and a key seen twice gives an array of its values (headers, query
+    // parameters and cookies all allow several).
+    toObject(excludeDisabled, caseSensitive, multiValue, sanitizeKeys) {
         const object = {};
+        const sensitive = !this._ignoreCase || caseSensitive;
         this.members.forEach((member) => {
-            Object.defineProperty(object, String(member[this._keyField]),
-                { value: member.value, enumerable: true, writable: true, configurable: true });
+            const key = member[this._keyField];
+            if ((excludeDisabled && member.disabled) || (sanitizeKeys && !key)) { return; }
+            const name = sensitive ? String(key) : String(key).toLowerCase();
+            const seen = ownProperty(object, name);
+            const value = seen ? [].concat(object[name], [member.value]) : member.value;
+            Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
         });
         return object;
     }

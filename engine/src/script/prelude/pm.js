@@ -35,7 +35,10 @@ const Request = class PostmanRequest {
     addHeader(header) { this.headers.add(header); }
     upsertHeader(header) { this.headers.upsert(header); }
     removeHeader(key) { this.headers.remove(key); }
-    getHeaders() { return this.headers.toObject(); }
+    getHeaders(options) {
+        const given = options || {};
+        return this.headers.toObject(given.enabled, !given.ignoreCase, given.multiValue, given.sanitizeKeys);
+    }
     // postman-collection's form: no `header` when there is none, no `body` when it is empty.
     toJSON() {
         const json = { url: this.url.toJSON() };
@@ -350,6 +353,12 @@ function legacyClear(scope, object) {
     return scope.clear();
 }
 
+function legacyHeaders(headers) {
+    const object = {};
+    headers.members.forEach((header) => { if (!header.disabled) { object[header.key] = header.value; } });
+    return object;
+}
+
 function makeLegacy(scopes, request, response, info) {
     // The legacy `environment` and `globals` objects follow what `postman.*` sets and
     // clears, as postman-sandbox's do.
@@ -377,11 +386,13 @@ function makeLegacy(scopes, request, response, info) {
         data: scopes.data.toObject(),
         request: {
             id: info.requestId, name: info.requestName, description: info.requestDescription,
-            url: request._givenUrl, method: request.method, headers: request.headers.toObject(), data: legacyData(request)
+            headers: request.headers.toObject(true, false, true, true), method: request.method,
+            url: request._givenUrl, data: legacyData(request)
         },
         responseCode: response ? response.details() : undefined,
         responseBody: response ? response.text() : undefined,
-        responseHeaders: response ? response.headers.toObject() : undefined,
+        // Keys as the server wrote them, the last of a repeated one (postman-sandbox's loop).
+        responseHeaders: response ? legacyHeaders(response.headers) : undefined,
         responseTime: response ? response.responseTime : undefined,
         responseCookies: response ? response.cookies.all() : undefined
     };
