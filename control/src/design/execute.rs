@@ -88,6 +88,8 @@ pub struct ScriptFailure {
     pub kind: &'static str,
     pub message: String,
     pub line: Option<u32>,
+    /// The column of `line`, when known.
+    pub column: Option<u32>,
 }
 
 /// Why a design request has no (complete) outcome.

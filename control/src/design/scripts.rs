@@ -231,6 +231,7 @@ fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutco
             kind,
             message: err.message,
             line: err.line,
+            column: err.column,
         },
         *err.outcome,
     )

@@ -425,9 +425,11 @@ fn compile<'js>(
     if let Some((function, is_async)) = cache.get(script) {
         return Ok((function.clone().restore(js)?, *is_async));
     }
-    // A script that mentions `await` may await at its top level: an async function.
+    // A script that mentions `await` may await at its top level: an async function. Both
+    // forms put the script at the same column of line 1 (spaces stand for `async `), which
+    // the error's column is read back from (`error::user_position`).
     let is_async = script.contains("await");
-    let keyword = if is_async { "async " } else { "" };
+    let keyword = if is_async { "async " } else { "      " };
     let source = format!("({keyword}function () {{{script}\n}})");
     let function: Function = js.eval_with_options(source, options(USER_FILE))?;
     if cache.len() >= CACHE_CAPACITY {

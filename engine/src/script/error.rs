@@ -46,6 +46,9 @@ pub struct ScriptError {
     pub message: String,
     /// 1-based line in the user's script, when known.
     pub line: Option<u32>,
+    /// 1-based column of that line (the called member for a call, as V8 counts it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
     /// What the script did before a runtime error: tests declared, console lines, variables
     /// changed (those changes are also applied to the context, as Postman keeps them).
     /// Empty for the other kinds.
@@ -58,6 +61,7 @@ impl ScriptError {
             kind,
             message: message.into(),
             line: None,
+            column: None,
             outcome: Box::default(),
         }
     }
@@ -137,7 +141,10 @@ fn from_value(value: Value<'_>, kind: ScriptErrorKind) -> ScriptError {
             (false, false) => format!("{name}: {message}"),
         }),
     );
-    error.line = text("stack").and_then(|stack| user_line(&stack));
+    if let Some((line, column)) = text("stack").and_then(|stack| user_position(&stack)) {
+        error.line = Some(line);
+        error.column = column;
+    }
     error
 }
 
@@ -174,10 +181,23 @@ pub(super) fn v8_wording(text: String) -> String {
 }
 
 /// The line of the first stack frame in the user's script, e.g. `at f (user-script:3:9)`.
-fn user_line(stack: &str) -> Option<u32> {
+/// The line and column of the first stack frame in the user's script, e.g.
+/// `at f (user-script:3:9)` → (3, 9).
+fn user_position(stack: &str) -> Option<(u32, Option<u32>)> {
     let (_, rest) = stack.split_once(&format!("{USER_FILE}:"))?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    let number = |text: &str| -> Option<u32> {
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let line = number(rest)?;
+    let column = rest.split_once(':').and_then(|(_, after)| number(after));
+    // On line 1 QuickJS counts from the start of the wrapper `(      function () {` (or
+    // `(async function () {`), from 0: the user's column is that less 19.
+    let column = match line {
+        1 => column.and_then(|column| column.checked_sub(19)),
+        _ => column,
+    };
+    Some((line, column))
 }
 
 #[cfg(test)]
@@ -219,11 +239,19 @@ mod tests {
     }
 
     #[test]
-    fn user_line_reads_the_first_user_frame() {
+    fn user_position_reads_the_first_user_frame() {
         let stack = "    at <anonymous> (chai.js:11:5)\n    at f (user-script:3:9)\n    at user-script:7:1\n";
-        assert_eq!(user_line(stack), Some(3));
-        assert_eq!(user_line("    at user-script:12:4\n"), Some(12));
-        assert_eq!(user_line("    at <anonymous> (prelude.js:4:1)\n"), None);
+        assert_eq!(user_position(stack), Some((3, Some(9))));
+        assert_eq!(
+            user_position("    at user-script:12:4\n"),
+            Some((12, Some(4)))
+        );
+        assert_eq!(user_position("    at user-script:12\n"), Some((12, None)));
+        assert_eq!(
+            user_position("    at user-script:1:36\n"),
+            Some((1, Some(17)))
+        );
+        assert_eq!(user_position("    at <anonymous> (prelude.js:4:1)\n"), None);
     }
 
     #[test]

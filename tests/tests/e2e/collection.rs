@@ -933,7 +933,8 @@ fn console_messages_print_as_newmans() {
 /// parse errors in liquid-json's words, the failure table's columns as wide as their
 /// widest line, numbered `01.` past nine, with the iteration under the name; a failed
 /// `pm.sendRequest` printed with its error, which the callback gets as Node's fields; URLs
-/// written without a scheme printed so.
+/// written without a scheme printed so; a chai assertion failing outside a test located as
+/// newman locates it (`at test-script:4:64`).
 #[test]
 fn failures_print_as_newmans() {
     let echo = TestServer::start(Behaviour::Route(postman_echo));

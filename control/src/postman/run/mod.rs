@@ -835,9 +835,18 @@ impl State<'_> {
                 error,
             });
         }
+        // newman says where in the script only for chai's assertion errors (their stacks
+        // start at the user's call): postman-runtime's line, one past the user's, and V8's
+        // column.
+        let mut position = None;
         let failed = match ran {
             Err(failure) => {
                 let (name, message) = named(&failure.message, "Error");
+                if let (true, Some(line), Some(column)) =
+                    (name == "AssertionError", failure.line, failure.column)
+                {
+                    position = Some(format!(":{}:{column}", line + 1));
+                }
                 Some(ScriptError { name, message })
             }
             // With --bail failed assertions fail their script too: postman-runtime's
@@ -871,7 +880,8 @@ impl State<'_> {
         stat.count(failed.is_some());
         if let Some(error) = failed {
             errors.push(error.clone());
-            self.fail(&error.name, &error.message, at, None, execution);
+            let at = format!("{at}{}", position.unwrap_or_default());
+            self.fail(&error.name, &error.message, &at, None, execution);
         }
     }
 
