@@ -309,7 +309,9 @@ function installAssertions(chai) {
             'expected response to have a valid response time but got #{act}',
             'expected response to not have a valid response time but got #{act}', null, actual);
     }, function () {
-        const actual = response(this).responseTime;
+        const target = response(this);
+        if (!('responseTime' in target)) { new Assertion(target).to.have.property('responseTime'); }
+        const actual = target.responseTime;
         chai.util.flag(this, 'number', actual);
         chai.util.flag(this, 'object', actual);
     });
