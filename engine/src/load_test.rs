@@ -175,6 +175,8 @@ impl TestCounts {
 /// A captured response for a test script.
 #[derive(Default)]
 pub struct Captured {
+    /// The reason phrase of the status line as the server sent it (may be empty).
+    pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -297,7 +299,11 @@ impl Tester {
         }
         let response = ScriptResponse {
             code: status,
-            status: reason(status).to_owned(),
+            // The server's phrase, as Postman shows it; the standard one when it sent none.
+            status: match captured.reason.is_empty() {
+                true => reason(status).to_owned(),
+                false => captured.reason,
+            },
             headers: captured.headers,
             body: captured.body,
             response_time_ms: response_time.as_secs_f64() * 1000.0,
@@ -396,9 +402,11 @@ mod tests {
 
     #[test]
     fn counts_passes_and_failures_per_test() {
-        let mut tester = runner("pm.test('ok', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.equal('hi'));", 100.0);
+        let mut tester = runner("pm.test('ok', () => pm.response.to.have.status(200)); pm.test('body', () => pm.expect(pm.response.text()).to.equal('hi')); pm.test('reason', () => pm.expect(pm.response.status).to.equal(pm.response.code === 200 ? 'Fine' : 'Internal Server Error'));", 100.0);
         assert!(tester.select(0));
+        // The server's reason phrase, and the standard one when it sent none.
         let captured = Captured {
+            reason: "Fine".to_owned(),
             headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
             body: b"hi".to_vec(),
         };
@@ -420,7 +428,8 @@ mod tests {
         );
         let counts = tester.take_counts();
         assert_eq!(counts.samples_tested, 2);
-        assert_eq!((counts.passed, counts.failed), (2, 2));
+        assert_eq!((counts.passed, counts.failed), (4, 2));
+        assert_eq!(counts.by_name.get("reason"), Some(&(2, 0)));
         assert_eq!(counts.by_name.get("ok"), Some(&(1, 1)));
     }
 

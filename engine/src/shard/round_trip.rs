@@ -407,14 +407,20 @@ impl ResponseSink for Probe<'_> {
         }
     }
 
-    fn on_status(&mut self, status: u16, _reason: &str) {
+    fn on_status(&mut self, status: u16, reason: &str) {
         match (&mut self.capture, &self.detail) {
             // A new head: an interim (1xx) head's headers are not the response's.
-            (Some(capture), _) => capture.headers.clear(),
+            (Some(capture), _) => {
+                capture.headers.clear();
+                reason.clone_into(&mut capture.reason);
+            }
             (None, Some(watch)) => {
                 let failed = !watch.expected.is_success(status);
                 if watch.sampler.borrow().wants_detail(failed) {
-                    self.capture = Some(Captured::default());
+                    self.capture = Some(Captured {
+                        reason: reason.to_owned(),
+                        ..Captured::default()
+                    });
                 }
             }
             (None, None) => {}
