@@ -1,6 +1,7 @@
 //! Endpoints: what a URL names on the wire (scheme, host, port, request target) and the
 //! socket address it resolves to.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -49,7 +50,8 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses an absolute `http://` or `https://` URL.
     pub fn parse(raw: &str) -> Result<Self, UrlError> {
-        let url = url::Url::parse(raw).map_err(|err| UrlError::Invalid(err.to_string()))?;
+        let url = url::Url::parse(&breaks_encoded(raw))
+            .map_err(|err| UrlError::Invalid(err.to_string()))?;
         let tls = match url.scheme() {
             "http" => false,
             "https" => true,
@@ -98,6 +100,20 @@ impl Endpoint {
     }
 }
 
+/// The URL with its tabs and line breaks percent-encoded, as Postman sends them: the
+/// WHATWG parser (`url::Url::parse`) would drop them and send another URL than the one
+/// written.
+pub fn breaks_encoded(raw: &str) -> Cow<'_, str> {
+    match raw.contains(['\t', '\n', '\r']) {
+        true => Cow::Owned(
+            raw.replace('\t', "%09")
+                .replace('\n', "%0A")
+                .replace('\r', "%0D"),
+        ),
+        false => Cow::Borrowed(raw),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +133,12 @@ mod tests {
         let endpoint = Endpoint::parse("http://[::1]:9/").unwrap();
         assert_eq!(endpoint.host, "::1");
         assert_eq!(endpoint.authority, "[::1]:9");
+    }
+
+    #[test]
+    fn line_breaks_and_tabs_are_sent_encoded() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/a\tb?foo=\nbar\r\n").unwrap();
+        assert_eq!(endpoint.path_and_query, "/a%09b?foo=%0Abar%0D%0A");
     }
 
     #[test]

@@ -221,6 +221,9 @@ impl Failure {
     /// words. `url` is the request's; a refused connection names its host as written
     /// (Node names the address the host resolved to, the same for an IP literal).
     pub fn as_postman_says(&self, url: &str) -> String {
+        if url.trim().is_empty() {
+            return "runtime:extensions~request: request url is empty".to_owned();
+        }
         let endpoint = Endpoint::parse(url).ok();
         let host = endpoint.as_ref().map_or("", |e| e.host.as_str());
         match self {

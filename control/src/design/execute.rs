@@ -311,7 +311,7 @@ async fn prepare(
         }
         None => {}
     }
-    let mut url = url::Url::parse(&prepared.url)
+    let mut url = url::Url::parse(&vayu_net::endpoint::breaks_encoded(&prepared.url))
         .map_err(|err| invalid("url", format!("`{}`: {err}", prepared.url)))?;
     let request = auth::Request {
         method: &prepared.method,

@@ -1053,6 +1053,31 @@ fn the_servers_reason_phrase_is_the_status() {
     );
 }
 
+/// A tab or line break written in a URL goes out percent-encoded, as Postman sends it (the
+/// WHATWG parser alone would drop it and send another URL).
+#[test]
+fn line_breaks_in_a_url_go_out_encoded() {
+    let echo = TestServer::start(Behaviour::Route(postman_echo));
+    let dir = TempDir::new();
+    let url = format!("http://{}/get?foo=\nbar\t", echo.addr());
+    let path = write_collection(
+        &dir,
+        "breaks",
+        "breaks",
+        json!([
+            {"name": "breaks", "request": {"method": "GET", "url": url},
+             "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('sent encoded', () => pm.expect(pm.response.json().url).to.match(/\\?foo=%0Abar%09$/));"
+             ]}}]}
+        ]),
+    );
+    let out = collection_run(&[&path.to_string_lossy()]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let seen = echo.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].target, "/get?foo=%0Abar%09");
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

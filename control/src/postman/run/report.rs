@@ -195,6 +195,10 @@ impl ItemReport<'_> {
                 url = rest.to_owned();
             }
         }
+        // A blank URL prints as nothing, as postman-collection's `Url.toString()` gives it.
+        if url.trim().is_empty() {
+            url.clear();
+        }
         let _ = write!(out, "  {} {} ", paint.gray(&sent.method), paint.gray(&url));
         match (response, error) {
             (Some(response), _) if self.options.verbose => {
