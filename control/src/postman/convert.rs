@@ -289,27 +289,27 @@ fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Va
     let mut content = Map::new();
     for pair in pairs {
         let field = if pair.kind.as_deref() == Some("file") {
-            let Some(src) = pair
-                .src
-                .as_ref()
-                .map(first_src)
-                .filter(|src| !src.is_empty())
-            else {
+            // A file field may name several files: each is a part of its own, as
+            // postman-runtime sends them.
+            let sources = pair.src.as_ref().map(all_srcs).unwrap_or_default();
+            if sources.is_empty() {
                 notes.add(
                     path,
                     "body.formdata",
                     format!("file field `{}` has no file", pair.key()),
                 );
-                continue;
-            };
-            match read(&src, files) {
-                Ok(bytes) => json!({
-                    "value": base64::engine::general_purpose::STANDARD.encode(bytes),
-                    "filename": file_name(&src),
-                    "contentType": pair.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()),
-                }),
-                Err(failed) => {
-                    notes.add_with_console(
+            }
+            for src in sources {
+                match read(&src, files) {
+                    Ok(bytes) => {
+                        let file = json!({
+                            "value": base64::engine::general_purpose::STANDARD.encode(bytes),
+                            "filename": file_name(&src),
+                            "contentType": pair.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()),
+                        });
+                        add_field(&mut content, pair.key(), file);
+                    }
+                    Err(failed) => notes.add_with_console(
                         path,
                         "body.formdata",
                         format!("file field `{}`: {}", pair.key(), failed.reason),
@@ -318,10 +318,10 @@ fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Va
                             pair.key(),
                             failed.runtime
                         ),
-                    );
-                    continue;
+                    ),
                 }
             }
+            continue;
         } else {
             match &pair.content_type {
                 Some(content_type) => json!({"value": pair.text(), "contentType": content_type}),
@@ -337,9 +337,14 @@ fn file(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Value {
     let Some(file) = &body.file else {
         return Value::Null;
     };
-    let bytes = match (&file.content, file.src.as_ref().map(first_src)) {
+    // A binary body is one file: the first the field names.
+    let first = file
+        .src
+        .as_ref()
+        .and_then(|src| all_srcs(src).into_iter().next());
+    let bytes = match (&file.content, first) {
         (Some(content), _) => content.as_bytes().to_vec(),
-        (None, Some(src)) if !src.is_empty() => match read(&src, files) {
+        (None, Some(src)) => match read(&src, files) {
             Ok(bytes) => bytes,
             Err(failed) => {
                 let console = format!("Binary file load error: {}", failed.runtime);
@@ -375,11 +380,13 @@ fn graphql(body: &Body) -> Value {
     json!({"type": "json", "content": format!("{{{}}}", members.join(","))})
 }
 
-fn first_src(src: &Value) -> String {
-    match src {
-        Value::Array(list) => list.first().map(scalar).unwrap_or_default(),
-        other => scalar(other),
-    }
+/// The files a form field names: one path, or a list of them; empty ones left out.
+fn all_srcs(src: &Value) -> Vec<String> {
+    let paths = match src {
+        Value::Array(list) => list.iter().map(scalar).collect(),
+        other => vec![scalar(other)],
+    };
+    paths.into_iter().filter(|path| !path.is_empty()).collect()
 }
 
 fn file_name(src: &str) -> String {

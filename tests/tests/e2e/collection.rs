@@ -1078,6 +1078,49 @@ fn line_breaks_in_a_url_go_out_encoded() {
     assert_eq!(seen[0].target, "/get?foo=%0Abar%09");
 }
 
+/// A form field that names several files sends each as a part of its own under the
+/// field's name, as postman-runtime does; a file that cannot be read is left out with
+/// newman's console warning.
+#[test]
+fn a_form_field_sends_every_file_it_names() {
+    let server = TestServer::start(Behaviour::Echo);
+    let dir = TempDir::new();
+    std::fs::write(dir.join("one.txt"), "first file").unwrap();
+    std::fs::write(dir.join("two.txt"), "second file").unwrap();
+    let sources = [
+        dir.join("one.txt").to_string_lossy().into_owned(),
+        dir.join("two.txt").to_string_lossy().into_owned(),
+        dir.join("missing.txt").to_string_lossy().into_owned(),
+    ];
+    let path = write_collection(
+        &dir,
+        "files",
+        "files",
+        json!([
+            {"name": "upload", "request": {"method": "POST", "url": server.url(), "body": {
+                "mode": "formdata",
+                "formdata": [{"key": "files", "type": "file", "src": sources}]
+            }}}
+        ]),
+    );
+    let out = collection_run(&[&path.to_string_lossy()]);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        out.stdout.contains("Form param `files`, file load error:"),
+        "{out}"
+    );
+    let seen = server.seen();
+    let body = String::from_utf8_lossy(&seen[0].body);
+    for (name, content) in [("one.txt", "first file"), ("two.txt", "second file")] {
+        let part = format!("name=\"files\"; filename=\"{name}\"");
+        assert!(
+            body.contains(&part) && body.contains(content),
+            "{part} in {body}"
+        );
+    }
+    assert_eq!(body.matches("name=\"files\"").count(), 2, "{body}");
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.
