@@ -164,6 +164,7 @@ const SCOPE_METHODS: &[(&str, &str, &str)] = &[
     ("toObject", "toObject(): object", "All values as an object."),
     ("clear", "clear()", "Removes all values."),
     ("replaceIn", "replaceIn(text): string", "Replaces `{{name}}` references."),
+    ("toJSON", "toJSON(): object", "The scope as postman-collection writes it: id, this script's changes, values."),
 ];
 
 /// The readers of every header, cookie and query-parameter list.

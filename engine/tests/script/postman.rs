@@ -428,3 +428,26 @@ pm.test("legacy", () => pm.expect(responseHeaders).to.eql({ "Set-Cookie": "b=2",
     let outcome = run_tests(&mut sandbox(), script, &response);
     assert_all_pass(&outcome);
 }
+
+/// A variable scope in postman-collection's JSON form (what `console.log(pm.environment)`
+/// prints in newman 6.2.2): an id, this script's changes compacted, the values; the
+/// iteration data without changes; `pm.variables` as the local scope.
+#[test]
+fn variable_scopes_in_postmans_json_form() {
+    let script = r#"
+pm.environment.set("e1", "v1");
+pm.environment.set("e2", "v2");
+pm.environment.unset("e2");
+const env = JSON.parse(JSON.stringify(pm.environment));
+pm.test("environment", () => {
+    pm.expect(env.id).to.match(/^[0-9a-f-]{36}$/);
+    pm.expect(env.mutations).to.eql({ autoCompact: true, stream: [], compacted: { e1: ["e1", "v1"], e2: ["e2"] } });
+    pm.expect(env.values).to.eql([{ type: "any", value: "v1", key: "e1" }]);
+});
+pm.test("iteration data", () => pm.expect(Object.keys(JSON.parse(JSON.stringify(pm.iterationData)))).to.eql(["id", "values"]));
+pm.variables.set("l", 1);
+pm.test("local", () => pm.expect(JSON.parse(JSON.stringify(pm.variables)).values).to.eql([{ type: "any", value: 1, key: "l" }]));
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, "{}"));
+    assert_all_pass(&outcome);
+}

@@ -263,20 +263,40 @@ class VariableScope {
         }
         Object.defineProperty(this, '_values', { value: map });
         Object.defineProperty(this, '_dirty', { value: false, writable: true });
+        // What this script changed, as postman-collection's mutation tracker compacts it
+        // (key → [key, value] for a set, [key] for an unset): `toJSON()` shows it.
+        Object.defineProperty(this, '_mutations', { value: new Map() });
     }
 
     get(key) { return this._values.get(String(key)); }
     has(key) { return this._values.has(String(key)); }
-    set(key, value) { this._values.set(String(key), value); this._dirty = true; }
+
+    set(key, value) {
+        this._values.set(String(key), value);
+        this._mutations.set(String(key), [String(key), value]);
+        this._dirty = true;
+    }
     toObject() { return Object.fromEntries(this._values); }
     replaceIn(template) { return replaceIn(template, (name) => this._values.get(name)); }
 
     unset(key) {
         if (this._values.delete(String(key))) { this._dirty = true; }
+        this._mutations.set(String(key), [String(key)]);
     }
 
     clear() {
+        this._values.forEach((value, key) => this._mutations.set(key, [key]));
         if (this._values.size) { this._values.clear(); this._dirty = true; }
+    }
+
+    // postman-collection's form, which `console.log(pm.environment)` prints: an id, the
+    // changes this script made and the values (the iteration data has no changes).
+    toJSON() {
+        if (this._id === undefined) { Object.defineProperty(this, '_id', { value: loadModule('uuid').v4() }); }
+        const values = Array.from(this._values, ([key, value]) => ({ type: 'any', value, key }));
+        if (this._readOnly) { return { id: this._id, values }; }
+        const mutations = { autoCompact: true, stream: [], compacted: Object.fromEntries(this._mutations) };
+        return { id: this._id, mutations, values };
     }
 
     // [[key, text]] pairs for Rust, or null when nothing was written.
@@ -323,6 +343,8 @@ class Variables {
     set(key, value) { this._local.set(key, value); }
     unset(key) { this._local.unset(key); }
     clear() { this._local.clear(); }
+    // As postman-sandbox's `pm.variables`, a scope of the local values.
+    toJSON() { return this._local.toJSON(); }
 
     toObject() {
         const merged = new Map();

@@ -490,7 +490,7 @@ function begin(json, body) {
         environment: new VariableScope(vars.environment, typed.environment),
         collection: new VariableScope(vars.collection, typed.collection),
         globals: new VariableScope(vars.globals, typed.globals),
-        data: new VariableScope(vars.data || {}, typed.data)
+        data: Object.defineProperty(new VariableScope(vars.data || {}, typed.data), '_readOnly', { value: true })
     };
     const request = new Request(input.request);
     // Status 0: the request failed, there is no response; a collection run still runs the
