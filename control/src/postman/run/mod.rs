@@ -751,13 +751,9 @@ impl State<'_> {
         for sent in self.local.scripts.take_sent() {
             self.summary.stats.requests.count(sent.result.is_err());
             execution.nested += 1;
-            let url = &sent.request.url;
             execution.sent_lines.push(RequestLine {
                 method: sent.request.method.clone(),
-                url: match sent.written_without_scheme {
-                    true => url.strip_prefix("http://").unwrap_or(url).to_owned(),
-                    false => url.clone(),
-                },
+                url: report::as_written(&sent.request.url, sent.written_without_scheme).to_owned(),
                 outcome: match &sent.result {
                     Ok(response) => Ok(report::request_summary(&Received::from_exchange(response))),
                     Err(message) => Err(message.clone()),

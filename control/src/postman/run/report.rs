@@ -185,16 +185,12 @@ impl ItemReport<'_> {
             let stamp = format!("[{}]", local_time(execution.sent_ms, true));
             let _ = write!(out, "  {}", paint.gray(&stamp));
         }
-        let mut url = if execution.written_without_path {
+        let url = if execution.written_without_path {
             without_root_path(&sent.url)
         } else {
             sent.url.clone()
         };
-        if execution.written_without_scheme {
-            if let Some(rest) = url.strip_prefix("http://") {
-                url = rest.to_owned();
-            }
-        }
+        let mut url = as_written(&url, execution.written_without_scheme).to_owned();
         // A blank URL prints as nothing, as postman-collection's `Url.toString()` gives it.
         if url.trim().is_empty() {
             url.clear();
@@ -471,20 +467,17 @@ fn failures_table(summary: &Summary, paint: Paint) -> String {
         let height = row.iter().map(Vec::len).max().unwrap_or(0);
         for line in 0..height {
             let text = |column: usize| row[column].get(line).map_or("", String::as_str);
-            let name = text(1);
-            let name = if line == 0 {
-                cell(name, widths[1], false)
-            } else {
-                let padded = cell(name, widths[1], false);
-                paint.gray(&padded)
+            // Below its first line, a cell is gray.
+            let shaded = |column: usize| {
+                let padded = cell(text(column), widths[column], false);
+                if line == 0 {
+                    padded
+                } else {
+                    paint.gray(&padded)
+                }
             };
-            let detail = cell(text(2), widths[2], false);
-            let detail = if line == 0 {
-                detail
-            } else {
-                paint.gray(&detail)
-            };
-            let _ = writeln!(out, "{}{name}{detail}", cell(text(0), widths[0], true));
+            let number = cell(text(0), widths[0], true);
+            let _ = writeln!(out, "{number}{}{}", shaded(1), shaded(2));
         }
     }
     out
@@ -547,6 +540,15 @@ fn console_box(
                 request_line(out, line, paint);
             }
         }
+    }
+}
+
+/// A sent URL as it was written: without the `http://` the client added to one written
+/// without a scheme (`host:3000/x`), as newman prints it.
+pub(super) fn as_written(url: &str, written_without_scheme: bool) -> &str {
+    match written_without_scheme {
+        true => url.strip_prefix("http://").unwrap_or(url),
+        false => url,
     }
 }
 
