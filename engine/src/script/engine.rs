@@ -415,6 +415,11 @@ fn restore<'js>(js: &Ctx<'js>, hooks: &Hooks) -> rquickjs::Result<Live<'js>> {
     })
 }
 
+/// What precedes the user's first line in its compiled function, plain and async. Both are
+/// as long (spaces stand for `async `), so an error's column on line 1 maps back the same
+/// way (`error::user_position`).
+pub(super) const WRAPPER_HEADS: [&str; 2] = ["(      function () {", "(async function () {"];
+
 /// The user's script as a function (cached by source). It is wrapped on the same line so
 /// that its line numbers are the user's, and so that its declarations stay local.
 fn compile<'js>(
@@ -425,12 +430,10 @@ fn compile<'js>(
     if let Some((function, is_async)) = cache.get(script) {
         return Ok((function.clone().restore(js)?, *is_async));
     }
-    // A script that mentions `await` may await at its top level: an async function. Both
-    // forms put the script at the same column of line 1 (spaces stand for `async `), which
-    // the error's column is read back from (`error::user_position`).
+    // A script that mentions `await` may await at its top level: an async function.
     let is_async = script.contains("await");
-    let keyword = if is_async { "async " } else { "      " };
-    let source = format!("({keyword}function () {{{script}\n}})");
+    let head = WRAPPER_HEADS[usize::from(is_async)];
+    let source = format!("{head}{script}\n}})");
     let function: Function = js.eval_with_options(source, options(USER_FILE))?;
     if cache.len() >= CACHE_CAPACITY {
         cache.clear();

@@ -46,7 +46,8 @@ pub struct ScriptError {
     pub message: String,
     /// 1-based line in the user's script, when known.
     pub line: Option<u32>,
-    /// 1-based column of that line (the called member for a call, as V8 counts it).
+    /// 1-based column of that line: QuickJS's position of the frame (for a call with literal
+    /// arguments the called member, as V8 says; else the last value read on the line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
     /// What the script did before a runtime error: tests declared, console lines, variables
@@ -191,10 +192,10 @@ fn user_position(stack: &str) -> Option<(u32, Option<u32>)> {
     };
     let line = number(rest)?;
     let column = rest.split_once(':').and_then(|(_, after)| number(after));
-    // On line 1 QuickJS counts from the start of the wrapper `(      function () {` (or
-    // `(async function () {`), from 0: the user's column is that less 19.
+    // On line 1 QuickJS counts from the start of the wrapper's head, from 0.
+    let head = super::engine::WRAPPER_HEADS[0].len() as u32 - 1;
     let column = match line {
-        1 => column.and_then(|column| column.checked_sub(19)),
+        1 => column.and_then(|column| column.checked_sub(head)),
         _ => column,
     };
     Some((line, column))
