@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(object.bytes, b"{\"a\":1}");
         let form =
             encoded(json!({"type": "x-www-form-urlencoded", "content": {"q": "a b&c", "n": 2}}));
-        assert_eq!(form.bytes, b"n=2&q=a+b%26c");
+        assert_eq!(form.bytes, b"q=a+b%26c&n=2", "fields in the order written");
         let repeated =
             encoded(json!({"type": "x-www-form-urlencoded", "content": {"a": ["1", "2"]}}));
         assert_eq!(

@@ -1,7 +1,7 @@
 //! Stored records with the JSON shapes of the v0.3 API (camelCase). The API layer accepts
 //! older input forms and normalizes them into these.
 
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -139,8 +139,8 @@ fn enabled_by_default() -> bool {
     true
 }
 
-/// Variables by name.
-pub type Variables = BTreeMap<String, Variable>;
+/// Variables by name, in the order they were written (as Postman lists them).
+pub type Variables = IndexMap<String, Variable>;
 
 /// `variables` with every secret value replaced by `***`, for run snapshots and reports.
 pub fn masked(variables: &Variables) -> Variables {
@@ -165,7 +165,7 @@ pub struct Collection {
     /// `None` for a root collection.
     pub parent_id: Option<String>,
     /// Collection-scoped variables (resolved after the environment's, before the globals).
-    pub variables: BTreeMap<String, Variable>,
+    pub variables: Variables,
     /// Position among its siblings.
     pub order: i64,
     /// Unix milliseconds.
@@ -183,8 +183,8 @@ pub struct SavedRequest {
     pub method: String,
     /// May hold `{{variables}}`, so it is not parsed here.
     pub url: String,
-    pub params: BTreeMap<String, String>,
-    pub headers: BTreeMap<String, String>,
+    pub params: IndexMap<String, String>,
+    pub headers: IndexMap<String, String>,
     /// A string, or any JSON value as the client sent it.
     pub body: Value,
     /// `none`, `json`, `text`, `form-data` or `x-www-form-urlencoded`.
@@ -203,7 +203,7 @@ pub struct SavedRequest {
 pub struct Environment {
     pub id: String,
     pub name: String,
-    pub variables: BTreeMap<String, Variable>,
+    pub variables: Variables,
     /// Unix milliseconds.
     pub updated_at: u64,
 }
@@ -213,7 +213,7 @@ pub struct Environment {
 #[serde(rename_all = "camelCase")]
 pub struct Globals {
     pub id: String,
-    pub variables: BTreeMap<String, Variable>,
+    pub variables: Variables,
     /// Unix milliseconds; 0 until first saved.
     pub updated_at: u64,
 }

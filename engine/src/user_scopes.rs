@@ -6,9 +6,9 @@
 //! the user's one set of variables; and the `{{variables}}` of the user's requests
 //! ([`Rendering`]): its own values, else the run's starting ones.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use crate::script::VariableScopes;
+use crate::script::{Scope, VariableScopes};
 use crate::template::Lookup;
 
 /// What a virtual user's request renders `{{name}}` with: the user's own value, else the
@@ -38,7 +38,7 @@ impl Lookup for Rendering<'_> {
 
 /// The scopes a script of the user sees: `initial` with the user's values over each scope.
 pub fn for_script(initial: &VariableScopes, user: &HashMap<String, String>) -> VariableScopes {
-    let over = |scope: &BTreeMap<String, String>| {
+    let over = |scope: &Scope| {
         let mut scope = scope.clone();
         scope.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));
         scope
@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn a_value_set_through_any_scope_reaches_the_user_and_every_scope_reads_it() {
         let initial = VariableScopes {
-            environment: BTreeMap::from([("base".to_owned(), "b".to_owned())]),
+            environment: Scope::from([("base".to_owned(), "b".to_owned())]),
             ..VariableScopes::default()
         };
         let mut user = HashMap::from([("token".to_owned(), "old".to_owned())]);
@@ -100,7 +100,7 @@ mod tests {
             .environment
             .insert("token".to_owned(), "new".to_owned());
         after.collection.insert("id".to_owned(), "7".to_owned());
-        after.local.remove("token");
+        after.local.shift_remove("token");
         after.local.insert("token".to_owned(), "local".to_owned());
         absorb(&seen, &after, &mut user);
         assert_eq!(user.get("token").map(String::as_str), Some("local"));
@@ -111,7 +111,7 @@ mod tests {
         );
         let seen = for_script(&initial, &user);
         let mut after = seen.clone();
-        after.environment.remove("id");
+        after.environment.shift_remove("id");
         absorb(&seen, &after, &mut user);
         assert!(!user.contains_key("id"));
         let rendering = Rendering {

@@ -25,8 +25,9 @@ pub struct ApiError {
     pub message: String,
     /// The request field the error is about, when there is one.
     pub field: Option<String>,
-    /// More members of the error object (`line`, `kind`, `phase` of a SCRIPT_ERROR).
-    pub details: Map<String, Value>,
+    /// More members of the error object (`line`, `kind`, `phase` of a SCRIPT_ERROR), boxed
+    /// so the error stays small in every handler's `Result`.
+    pub details: Box<Map<String, Value>>,
 }
 
 impl ApiError {
@@ -36,7 +37,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
-            details: Map::new(),
+            details: Box::default(),
         }
     }
 
@@ -184,7 +185,7 @@ impl IntoResponse for ApiError {
                 code: self.code.to_owned(),
                 message: self.message,
                 field: self.field,
-                details: self.details,
+                details: *self.details,
             },
         };
         (self.status, Json(body)).into_response()

@@ -208,8 +208,8 @@ fn add_schema(schemas: &mut Map<String, Value>, name: &str, mut schema: Value) {
     let Value::Object(mut schema) = schema else {
         return;
     };
-    schema.remove("$schema");
-    if let Some(Value::Object(definitions)) = schema.remove("$defs") {
+    schema.shift_remove("$schema");
+    if let Some(Value::Object(definitions)) = schema.shift_remove("$defs") {
         for (definition, part) in definitions {
             schemas.insert(format!("{name}.{definition}"), part);
         }

@@ -5,8 +5,8 @@
 //! request whose script sets variables). The load comes from the flags; file bodies are
 //! read relative to the current directory, as `vayu collection run` reads them.
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use vayu_engine::script::Scope;
 
 use serde_json::Value;
 use vayu_engine::load_test::TestPlan;
@@ -40,7 +40,7 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
             .filter(|variable| variable.is_enabled() && !variable.key.is_empty())
             .map(|variable| (variable.key.clone(), variable.text()))
             .collect(),
-        None => BTreeMap::new(),
+        None => Scope::new(),
     };
     let working_dir =
         std::env::current_dir().map_err(|err| format!("no current directory: {err}"))?;
@@ -48,7 +48,7 @@ pub fn plan(path: &Path, doc: Value, args: &RunArgs) -> Result<ValidPlan, String
         &collection,
         Files::From(&working_dir),
         environment,
-        BTreeMap::new(),
+        Scope::new(),
     )
     .map_err(|reason| format!("{shown}: {reason}"))?;
     for note in &run.load.notes {

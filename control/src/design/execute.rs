@@ -166,7 +166,7 @@ pub struct Flow {
 #[derive(Debug, Clone, Default)]
 pub struct ScriptValues {
     pub typed: TypedValues,
-    pub data: BTreeMap<String, String>,
+    pub data: vayu_engine::script::Scope,
     /// The cookies `pm.cookies.jar()` works on (a collection run's jar).
     pub cookie_jar: Vec<script::Cookie>,
     /// A script changed `cookie_jar` since the flag was last cleared.

@@ -1,6 +1,6 @@
 //! Writing back what design-mode scripts changed in the environment and the globals.
 
-use std::collections::BTreeMap;
+use vayu_engine::script::Scope;
 
 use crate::records::{self, Variable};
 use crate::store::{Rejected, Store, StoreError};
@@ -8,7 +8,7 @@ use crate::store::{Rejected, Store, StoreError};
 /// `stored` updated to the values a script left: changed and new names are set (new ones
 /// enabled, not secret; a changed secret stays secret), unset names are removed. Disabled
 /// variables, which scripts never saw, are kept.
-pub fn merged(stored: &records::Variables, after: &BTreeMap<String, String>) -> records::Variables {
+pub fn merged(stored: &records::Variables, after: &Scope) -> records::Variables {
     let mut out: records::Variables = stored
         .iter()
         .filter(|(name, variable)| !variable.enabled || after.contains_key(*name))
@@ -47,8 +47,8 @@ impl From<Rejected> for PersistError {
 pub async fn persist(
     store: &Store,
     environment_id: Option<&str>,
-    environment: Option<BTreeMap<String, String>>,
-    globals: Option<BTreeMap<String, String>>,
+    environment: Option<Scope>,
+    globals: Option<Scope>,
 ) -> Result<(), PersistError> {
     if let (Some(id), Some(after)) = (environment_id, environment) {
         store
@@ -90,7 +90,7 @@ mod tests {
             ("gone".to_owned(), variable("x", true, false)),
             ("off".to_owned(), variable("y", false, false)),
         ]);
-        let after = BTreeMap::from([
+        let after = Scope::from([
             ("token".to_owned(), "new".to_owned()),
             ("added".to_owned(), "1".to_owned()),
         ]);

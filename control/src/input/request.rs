@@ -361,7 +361,7 @@ pub fn render_strings(value: &Value, render: &dyn Fn(&str) -> String) -> Value {
     }
 }
 
-fn pairs(map: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+fn pairs(map: &indexmap::IndexMap<String, String>) -> Vec<(String, String)> {
     map.iter()
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect()
@@ -444,8 +444,8 @@ mod tests {
             "content": {"{{k}}": "{{v}}", "hello": ["0"], "plain": "x"}});
         let render = |text: &str| text.replace("{{k}}", "hello").replace("{{v}}", "1");
         let encoded = crate::payload::encode(&render_body(&body, &render), "b").unwrap();
-        // serde_json sorts the names: `hello` (["0"]) comes before `{{k}}` (rendered to it).
-        assert_eq!(encoded.bytes, b"hello=0&hello=1&plain=x");
+        // Names in the order written: `{{k}}` (rendered to `hello`), then `hello` (["0"]).
+        assert_eq!(encoded.bytes, b"hello=1&hello=0&plain=x");
         let json = serde_json::json!({"type": "json", "content": {"{{k}}": "{{v}}"}});
         assert_eq!(
             render_body(&json, &render),

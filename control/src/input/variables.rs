@@ -4,8 +4,7 @@
 //! environment → collection → globals); unknown names stay as written. Secret values are
 //! masked wherever a request or run is shown. Loaded from the store on the control thread.
 
-use std::collections::BTreeMap;
-
+use vayu_engine::script::Scope;
 use vayu_engine::template::{Lookup, Template};
 
 use crate::records;
@@ -17,10 +16,10 @@ const NESTING: usize = 19;
 /// Variables by scope, enabled ones only, plus the values to mask.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes {
-    pub local: BTreeMap<String, String>,
-    pub environment: BTreeMap<String, String>,
-    pub collection: BTreeMap<String, String>,
-    pub globals: BTreeMap<String, String>,
+    pub local: Scope,
+    pub environment: Scope,
+    pub collection: Scope,
+    pub globals: Scope,
     /// Values of secret variables, replaced by `***` in what is stored.
     pub secrets: Vec<String>,
 }
@@ -78,11 +77,7 @@ impl Scopes {
     }
 
     /// Adds one stored scope (enabled variables) into `scope`.
-    fn add(
-        scope: &mut BTreeMap<String, String>,
-        secrets: &mut Vec<String>,
-        stored: &records::Variables,
-    ) {
+    fn add(scope: &mut Scope, secrets: &mut Vec<String>, stored: &records::Variables) {
         for (name, variable) in stored.iter().filter(|(_, variable)| variable.enabled) {
             if variable.secret && !variable.value.is_empty() {
                 secrets.push(variable.value.clone());

@@ -427,9 +427,9 @@ fn auth(saved: &Map<String, Value>) -> Option<Value> {
         && !settings.contains_key("value")
     {
         // ATM: `key` holds the value, `header_name` the name.
-        let value = settings.remove("key");
+        let value = settings.shift_remove("key");
         let name = settings
-            .remove("header_name")
+            .shift_remove("header_name")
             .unwrap_or_else(|| json!("X-API-Key"));
         settings.insert("key".to_owned(), name);
         settings.insert("value".to_owned(), value.unwrap_or(Value::Null));

@@ -16,6 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use indexmap::IndexMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -407,7 +409,7 @@ impl Builder<'_> {
                 format!("{disabled} disabled header(s) not imported"),
             );
         }
-        let mut headers = BTreeMap::new();
+        let mut headers = IndexMap::new();
         for (name, value) in &draft.headers {
             if headers.insert(name.clone(), value.clone()).is_some() {
                 self.notes.add(
@@ -436,7 +438,7 @@ impl Builder<'_> {
             name: item.name.clone(),
             method: draft.method,
             url: draft.url,
-            params: BTreeMap::new(),
+            params: IndexMap::new(),
             headers,
             body: if body_type == "none" {
                 Value::String(String::new())

@@ -11,10 +11,11 @@
 //! and each virtual user's own value is rendered per request. Every other `{{name}}` is
 //! resolved once, when the run is built.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use regex::Regex;
+use vayu_engine::script::Scope;
 
 use super::convert::{self, Files, Note, Notes};
 use super::model::Collection;
@@ -43,7 +44,7 @@ pub struct CollectionLoad {
     /// Names the scripts set: rendered per virtual user, never at build time.
     pub set_names: BTreeSet<String>,
     /// The collection's own variables (`variable`), enabled ones.
-    pub variables: BTreeMap<String, String>,
+    pub variables: Scope,
     /// What the conversion could not take.
     pub notes: Vec<Note>,
 }
@@ -133,7 +134,7 @@ fn unique_names(steps: &mut [LoadStep], entries: &[tree::Entry<'_>]) {
 /// The scopes requests are rendered with when the run is built: `scopes` without the names
 /// scripts set (they stay `{{name}}`, rendered per virtual user).
 pub fn render_scopes(scopes: &Scopes, set_names: &BTreeSet<String>) -> Scopes {
-    let without = |scope: &BTreeMap<String, String>| {
+    let without = |scope: &Scope| {
         scope
             .iter()
             .filter(|(name, _)| !set_names.contains(*name))

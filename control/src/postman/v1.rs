@@ -357,7 +357,7 @@ fn headers(request: &Map<String, Value>) -> Vec<Value> {
         let disabled = key.starts_with("//") || header.get("enabled") == Some(&Value::Bool(false));
         let key = key.strip_prefix("//").unwrap_or(key).trim().to_owned();
         let mut entry = header.clone();
-        entry.remove("enabled");
+        entry.shift_remove("enabled");
         entry.insert("key".to_owned(), json!(key));
         if disabled {
             entry.insert("disabled".to_owned(), json!(true));
@@ -484,11 +484,11 @@ fn form(data: Option<&Value>) -> Vec<Value> {
             if field.get("type").and_then(Value::as_str) == Some("file")
                 && !field.get("src").is_some_and(truthy)
             {
-                if let Some(value) = field.remove("value") {
+                if let Some(value) = field.shift_remove("value") {
                     field.insert("src".to_owned(), value);
                 }
             }
-            if field.remove("enabled") == Some(Value::Bool(false)) {
+            if field.shift_remove("enabled") == Some(Value::Bool(false)) {
                 field.insert("disabled".to_owned(), json!(true));
             }
             Value::Object(field)
@@ -511,10 +511,10 @@ fn url(request: &Map<String, Value>) -> Option<Value> {
         .filter_map(Value::as_object)
         .map(|param| {
             let mut param = param.clone();
-            if param.remove("enabled") == Some(Value::Bool(false)) {
+            if param.shift_remove("enabled") == Some(Value::Bool(false)) {
                 param.insert("disabled".to_owned(), json!(true));
             }
-            if let Some(equals) = param.remove("equals") {
+            if let Some(equals) = param.shift_remove("equals") {
                 let value = param.get("value").cloned().unwrap_or(Value::Null);
                 let value = match (truthy(&equals), value) {
                     (true, Value::Null) => json!(""),

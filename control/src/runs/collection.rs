@@ -8,11 +8,9 @@
 //! responses, and on every response of a step whose script sets variables, so that the
 //! user's later requests see them.
 
-use std::collections::BTreeMap;
-
 use vayu_engine::load_test::{TargetTests, TestPlan};
 use vayu_engine::plan::ScenarioPlan;
-use vayu_engine::script::{check_syntax, ScriptRequest, VariableScopes};
+use vayu_engine::script::{check_syntax, Scope, ScriptRequest, VariableScopes};
 use vayu_engine::{PlanError, RunPlan};
 
 use super::body::{Defaults, RunBody};
@@ -82,8 +80,8 @@ impl CollectionRun {
     pub fn file(
         collection: &Collection,
         files: Files<'_>,
-        environment: BTreeMap<String, String>,
-        local: BTreeMap<String, String>,
+        environment: Scope,
+        local: Scope,
     ) -> Result<CollectionRun, String> {
         let load = load::build(collection, files)?;
         let scopes = Scopes {

@@ -72,7 +72,7 @@ pub fn import(mut doc: Value) -> Result<Imported, FieldError> {
             ),
         ));
     }
-    let mergeable = fields.remove("mergeable");
+    let mergeable = fields.shift_remove("mergeable");
     let id = new_id("run");
     let metadata = fields
         .get_mut("metadata")

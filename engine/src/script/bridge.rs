@@ -1,8 +1,6 @@
 //! The JSON that crosses into the prelude (`begin`) and back out of it (`finish`), and
 //! writing the results back into the [`ScriptContext`].
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::engine::Reply;
@@ -71,10 +69,10 @@ struct Next {
 /// The typed values of the scopes a script wrote (None: not written).
 #[derive(Deserialize)]
 struct CollectedTypes {
-    local: Option<BTreeMap<String, serde_json::Value>>,
-    environment: Option<BTreeMap<String, serde_json::Value>>,
-    collection: Option<BTreeMap<String, serde_json::Value>>,
-    globals: Option<BTreeMap<String, serde_json::Value>>,
+    local: Option<super::TypedScope>,
+    environment: Option<super::TypedScope>,
+    collection: Option<super::TypedScope>,
+    globals: Option<super::TypedScope>,
 }
 
 /// The argument of `begin`.
@@ -189,12 +187,12 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
 }
 
 /// Replaces `scope` when the script wrote to it; true when its contents changed.
-fn replace(scope: &mut BTreeMap<String, String>, written: Option<Vec<(String, String)>>) -> bool {
+fn replace(scope: &mut super::Scope, written: Option<Vec<(String, String)>>) -> bool {
     let Some(written) = written else {
         return false;
     };
-    let written: BTreeMap<String, String> = written.into_iter().collect();
-    let changed = *scope != written;
+    let written: super::Scope = written.into_iter().collect();
+    let changed = !scope.iter().eq(written.iter());
     *scope = written;
     changed
 }

@@ -1,10 +1,18 @@
 //! The data a script sees and what it leaves behind: request, response, variable scopes,
 //! test results and console lines. Plain values, serde camelCase.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+
+/// One variable scope, name → value, in the order the names were first set (as
+/// postman-collection's `VariableList` keeps them: `toObject()`, an exported environment and
+/// the JSON report list them so).
+pub type Scope = IndexMap<String, String>;
+
+/// One scope's values stored with a type (see [`TypedValues`]), in the order they were set.
+pub type TypedScope = IndexMap<String, serde_json::Value>;
 
 /// Resource limits of one [`Sandbox`](super::Sandbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,16 +75,16 @@ pub struct ScriptRequest {
 #[serde(rename_all = "camelCase")]
 pub struct VariableScopes {
     /// Run-local variables (`pm.variables.set`).
-    pub local: BTreeMap<String, String>,
+    pub local: Scope,
     /// `pm.environment`.
-    pub environment: BTreeMap<String, String>,
+    pub environment: Scope,
     /// `pm.collectionVariables`.
-    pub collection: BTreeMap<String, String>,
+    pub collection: Scope,
     /// `pm.globals`.
-    pub globals: BTreeMap<String, String>,
+    pub globals: Scope,
     /// `pm.iterationData`: the data row of a collection run's iteration (read-only).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub data: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub data: Scope,
     /// The values of the scopes above that scripts stored with a type other than string.
     #[serde(default, skip_serializing_if = "TypedValues::is_empty")]
     pub typed: TypedValues,
@@ -90,17 +98,17 @@ pub struct VariableScopes {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedValues {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub local: BTreeMap<String, serde_json::Value>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub environment: BTreeMap<String, serde_json::Value>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub collection: BTreeMap<String, serde_json::Value>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub globals: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub local: TypedScope,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub environment: TypedScope,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub collection: TypedScope,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub globals: TypedScope,
     /// Iteration data from a JSON data file (numbers and booleans as the file has them).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub data: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub data: TypedScope,
 }
 
 impl TypedValues {

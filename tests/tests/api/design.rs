@@ -101,7 +101,10 @@ fn every_body_type_and_the_params_reach_the_server() {
     );
     let seen = only_request(&server);
     assert_eq!(seen.method, "GET");
-    assert_eq!(seen.target, "/search?x=0&n=2&q=a+b");
+    assert_eq!(
+        seen.target, "/search?x=0&q=a+b&n=2",
+        "params in the order written"
+    );
     assert_eq!(seen.header("x-trace"), Some("t-1"));
     assert!(seen.body.is_empty());
 }

@@ -445,8 +445,8 @@ fn exports_the_final_environment_and_globals() {
         values,
         vec![
             ("base".to_owned(), json!("http://x")),
-            ("count".to_owned(), json!(5)),
             ("token".to_owned(), json!("abc")),
+            ("count".to_owned(), json!(5)),
         ]
     );
     let written: Vec<_> = std::fs::read_dir(&globals_dir)
@@ -483,6 +483,77 @@ fn exports_the_final_environment_and_globals() {
     );
     let again = collection_run(&[&check.to_string_lossy(), "-e", &exported.to_string_lossy()]);
     assert_eq!(again.code, Some(0), "{again}");
+}
+
+/// Variables keep the order Postman keeps: a file's order, new names last, a name unset
+/// and set again last within the script but in its old place in the scope written back;
+/// data columns as the file has them; `pm.variables` from globals up to the data. Every
+/// expected line is what newman 6.2.2 printed for this collection.
+#[test]
+fn variables_keep_postmans_order() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let collection = write_collection(
+        &dir,
+        "order",
+        "order",
+        json!([{"name": "one", "request": {"method": "GET", "url": server.url()},
+        "event": [{"listen": "prerequest", "script": {"exec": [
+            "pm.environment.set('mid', 'm');",
+            "pm.environment.set('zeta', 'Z2');",
+            "pm.environment.unset('beta');",
+            "pm.environment.set('beta', 'b2');",
+            "pm.globals.set('g2', 1);",
+            "console.log(JSON.stringify(pm.environment.toObject()));",
+            "console.log(JSON.stringify(pm.collectionVariables.toObject()));",
+            "console.log(JSON.stringify(pm.iterationData.toObject()));",
+            "console.log(Object.keys(pm.variables.toObject()).join(','));"
+        ]}}]}]),
+    );
+    let mut file = read(collection.clone());
+    file["variable"] = json!([{"key": "zc", "value": "1"}, {"key": "ac", "value": "2"}]);
+    std::fs::write(&collection, file.to_string()).unwrap();
+    let environment = dir.join("env.json");
+    let env = json!({"name": "e", "values": [
+        {"key": "zeta", "value": "z", "enabled": true},
+        {"key": "beta", "value": "b", "enabled": true},
+        {"key": "alpha", "value": "a", "enabled": true}]});
+    std::fs::write(&environment, env.to_string()).unwrap();
+    let data = dir.join("data.csv");
+    std::fs::write(&data, "zz,aa,mm\n1,2,3\n").unwrap();
+    let exported = dir.join("exported.json");
+    let out = collection_run(&[
+        &collection.to_string_lossy(),
+        "-e",
+        &environment.to_string_lossy(),
+        "-d",
+        &data.to_string_lossy(),
+        "--export-environment",
+        &exported.to_string_lossy(),
+        "-r",
+        "cli",
+        "--color",
+        "off",
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    for line in [
+        r#"  │ '{"zeta":"Z2","alpha":"a","mid":"m","beta":"b2"}'"#,
+        r#"  │ '{"zc":"1","ac":"2"}'"#,
+        r#"  │ '{"zz":1,"aa":2,"mm":3}'"#,
+        "  │ 'g2,zc,ac,zeta,alpha,mid,beta,zz,aa,mm'",
+    ] {
+        assert!(
+            out.stdout.lines().any(|printed| printed == line),
+            "{line}\n{out}"
+        );
+    }
+    let keys: Vec<Value> = read(exported)["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|variable| variable["key"].clone())
+        .collect();
+    assert_eq!(keys, ["zeta", "beta", "alpha", "mid"]);
 }
 
 /// `--timeout` bounds the whole run: the request in flight when it passes is cut, none

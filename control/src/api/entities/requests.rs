@@ -1,10 +1,9 @@
 //! `/requests`: the saved requests of a collection; create, partial update (by `id`),
 //! read one, delete.
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::Json;
+use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -41,11 +40,11 @@ pub struct RequestBody {
     /// Required for a new request; may hold `{{variables}}`; no control characters.
     #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     url: Option<String>,
-    params: Option<BTreeMap<String, String>>,
+    params: Option<IndexMap<String, String>>,
     /// Names not blank; no line breaks or NUL; no framing headers (Content-Length,
     /// Transfer-Encoding, ...).
-    #[schema(value_type = Option<BTreeMap<String, String>>)]
-    headers: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<IndexMap<String, String>>)]
+    headers: Option<IndexMap<String, String>>,
     #[schema(value_type = Option<Value>)]
     body: Option<Value>,
     #[schema(value_type = Option<String>, pattern = r"^(none|json|text|form-data|x-www-form-urlencoded)$")]

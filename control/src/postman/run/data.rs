@@ -2,18 +2,17 @@
 //! (first row the names; fields trimmed; quotes escape with `""`; rows of another length
 //! accepted; a UTF-8 byte-order mark dropped; unquoted numbers read as numbers).
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
+use vayu_engine::script::{Scope, TypedScope};
 
 use crate::postman::model::scalar;
 
 /// One iteration's `data` variables, as text (what `{{name}}` renders).
-pub type Row = BTreeMap<String, String>;
+pub type Row = Scope;
 
 /// One iteration's `data` variables with their types (numbers from JSON, or unquoted in
 /// CSV, stay numbers for `pm.iterationData`).
-pub type TypedRow = BTreeMap<String, Value>;
+pub type TypedRow = TypedScope;
 
 /// Parses a data file's text.
 pub fn parse(text: &str) -> Result<Vec<Row>, String> {

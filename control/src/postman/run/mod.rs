@@ -25,8 +25,10 @@ pub mod summary;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use vayu_engine::script::{Scope as ScopeValues, TypedScope};
 
 use serde_json::Value;
 use vayu_engine::script::{ScriptInfo, TypedValues};
@@ -214,10 +216,7 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
 }
 
 /// A scope's values, each with the type a script stored it with, else as text.
-fn typed(
-    values: BTreeMap<String, String>,
-    types: &BTreeMap<String, Value>,
-) -> Vec<(String, Value)> {
+fn typed(values: ScopeValues, types: &TypedScope) -> Vec<(String, Value)> {
     values
         .into_iter()
         .map(|(key, text)| {
@@ -341,21 +340,21 @@ fn as_declared(value: Option<&Value>, kind: Option<&str>) -> Option<Value> {
 /// A scope as read from a file: every value as text, and the ones that are not strings
 /// (numbers, booleans, objects) with their type too, as postman-collection keeps them.
 struct Scope {
-    text: BTreeMap<String, String>,
-    typed: BTreeMap<String, Value>,
+    text: ScopeValues,
+    typed: TypedScope,
 }
 
 impl Scope {
     /// `values` in file order, then `extra` (`--env-var K=V`: text) over them.
     fn read(values: Vec<(String, Option<Value>)>, extra: &[(String, String)]) -> Scope {
         let mut scope = Scope {
-            text: BTreeMap::new(),
-            typed: BTreeMap::new(),
+            text: ScopeValues::new(),
+            typed: TypedScope::new(),
         };
         for (key, value) in values {
             match value {
                 Some(Value::String(text)) => {
-                    scope.typed.remove(&key);
+                    scope.typed.shift_remove(&key);
                     scope.text.insert(key, text);
                 }
                 Some(value) if !value.is_null() => {
@@ -363,13 +362,13 @@ impl Scope {
                     scope.typed.insert(key, value);
                 }
                 _ => {
-                    scope.typed.remove(&key);
+                    scope.typed.shift_remove(&key);
                     scope.text.insert(key, String::new());
                 }
             }
         }
         for (key, value) in extra {
-            scope.typed.remove(key);
+            scope.typed.shift_remove(key);
             scope.text.insert(key.clone(), value.clone());
         }
         scope
@@ -378,11 +377,11 @@ impl Scope {
 
 /// The variable scopes of the run.
 struct Vars {
-    environment: BTreeMap<String, String>,
-    collection: BTreeMap<String, String>,
-    globals: BTreeMap<String, String>,
+    environment: ScopeValues,
+    collection: ScopeValues,
+    globals: ScopeValues,
     /// `pm.variables.set` values: kept for the whole run (postman-runtime's `_variables`).
-    local: BTreeMap<String, String>,
+    local: ScopeValues,
     /// The values scripts stored with a type: they keep it for the whole run.
     typed: TypedValues,
 }
@@ -415,7 +414,7 @@ impl Vars {
             environment: environment.text,
             collection: collection.text,
             globals: globals.text,
-            local: BTreeMap::new(),
+            local: ScopeValues::new(),
             typed: TypedValues {
                 environment: environment.typed,
                 collection: collection.typed,

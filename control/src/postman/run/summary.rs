@@ -544,7 +544,7 @@ fn shown_item(item: Option<&Value>, id: &str, name: &str) -> Value {
         .unwrap_or_else(|| json!({"id": id, "name": name}));
     if shown.get("name").and_then(Value::as_str) == Some("") {
         if let Some(fields) = shown.as_object_mut() {
-            fields.remove("name");
+            fields.shift_remove("name");
         }
     }
     shown
@@ -555,7 +555,7 @@ fn shown_item(item: Option<&Value>, id: &str, name: &str) -> Value {
 fn url_object(raw: &str) -> Value {
     let mut url = crate::postman::export::url_parts(raw);
     if let Some(parts) = url.as_object_mut() {
-        parts.remove("raw");
+        parts.shift_remove("raw");
         parts.entry("query").or_insert_with(|| json!([]));
         parts.insert("variable".to_owned(), json!([]));
     }

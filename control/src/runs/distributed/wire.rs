@@ -131,7 +131,7 @@ pub fn test_key(plan: &RunPlan, start_at_ms: u64) -> String {
     let mut configuration = serde_json::to_value(plan).unwrap_or_default();
     if let Some(fields) = configuration.as_object_mut() {
         for host_specific in ["workers", "segment", "instance", "instances", "startAt"] {
-            fields.remove(host_specific);
+            fields.shift_remove(host_specific);
         }
     }
     let mut digest = Sha256::new();

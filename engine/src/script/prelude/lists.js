@@ -262,6 +262,7 @@ class VariableScope {
             });
         }
         Object.defineProperty(this, '_values', { value: map });
+        Object.defineProperty(this, '_initial', { value: Array.from(map) });
         Object.defineProperty(this, '_dirty', { value: false, writable: true });
         // What this script changed, as postman-collection's mutation tracker compacts it
         // (key → [key, value] for a set, [key] for an unset): `toJSON()` shows it.
@@ -299,9 +300,17 @@ class VariableScope {
         return { id: this._id, mutations, values };
     }
 
-    // [[key, text]] pairs for Rust, or null when nothing was written.
+    // [[key, text]] pairs for Rust, or null when nothing was written. As postman-runtime
+    // keeps them: this script's compacted changes applied to the scope it was given, so a
+    // name set again keeps its place and new names come last (in the script, `toObject()`
+    // lists a name unset and set again last; the scope written back does not).
     _final() {
-        return this._dirty ? Array.from(this._values, ([key, value]) => [key, text(value)]) : null;
+        if (!this._dirty) { return null; }
+        const out = new Map(this._initial);
+        this._mutations.forEach((mutation, key) => {
+            if (mutation.length === 2) { out.set(key, mutation[1]); } else { out.delete(key); }
+        });
+        return Array.from(out, ([key, value]) => [key, text(value)]);
     }
 
     // The values that are not strings (as JSON can carry them), or null when nothing was
