@@ -63,7 +63,8 @@ pub const POSTMAN_USER_AGENT: &str =
     concat!("PostmanRuntime/7.39.1 vayu/", env!("CARGO_PKG_VERSION"));
 
 impl SystemHeaders {
-    fn add(&self, request: &mut Outgoing) {
+    /// Adds the headers the client sends with `request` that it does not name itself.
+    pub(crate) fn add(&self, request: &mut Outgoing) {
         let disabled = match self {
             SystemHeaders::Vayu => {
                 add_header(

@@ -236,7 +236,14 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
             outcome.response = Some(response);
             scripted.err().map(Failed::Script)
         }
-        Err(failure) => Some(Failed::Exchange(failure)),
+        Err(failure) => {
+            // Scripts after a failed request see it with the client's headers, as they would
+            // after an answer (postman-runtime adds them before it connects).
+            if let Some(sent) = outcome.sent.as_mut() {
+                options.system_headers.add(sent);
+            }
+            Some(Failed::Exchange(failure))
+        }
     };
     finish(outcome, error, submitted, picked_up)
 }

@@ -1192,6 +1192,47 @@ fn a_form_field_sends_every_file_it_names() {
     assert_eq!(body.matches("name=\"files\"").count(), 2, "{body}");
 }
 
+/// A test script after a request that got no answer sees it with the headers the client
+/// added, as postman-runtime adds them before it connects; the JSON report lists them too.
+/// The names are newman 6.2.2's for the same collection.
+#[test]
+fn a_failed_request_shows_the_clients_headers() {
+    let closed = vayu_tests::free_port();
+    let dir = TempDir::new();
+    let path = write_collection(
+        &dir,
+        "failing",
+        "failing",
+        json!([{"name": "refused", "request": {"method": "GET",
+            "url": format!("http://127.0.0.1:{}/x", closed.port()),
+            "header": [{"key": "X-On", "value": "1"}]},
+            "event": [{"listen": "test", "script": {"exec": [
+                "Object.keys(pm.request.headers.toObject()).forEach((name) => console.log(name));"]}}]}]),
+    );
+    let report = dir.join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-r",
+        "cli,json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let names =
+        "x-on,user-agent,accept,cache-control,postman-token,host,accept-encoding,connection";
+    let logged: Vec<&str> = (out.stdout.lines())
+        .filter_map(|line| line.strip_prefix("  │ '")?.strip_suffix('\''))
+        .collect();
+    assert_eq!(logged.join(","), names, "{out}");
+    let sent: Vec<String> = read(report)["run"]["executions"][0]["request"]["header"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|header| header["key"].as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(sent.join(","), names);
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.
