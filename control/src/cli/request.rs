@@ -162,6 +162,7 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
         method,
         url: args.url.clone(),
         headers,
+        disabled_headers: Vec::new(),
         params: Vec::new(),
         body: body(&args.message)?,
         auth: None,

@@ -57,6 +57,18 @@ pub enum SystemHeaders {
     Postman { disabled: Vec<String> },
 }
 
+/// The headers postman-runtime adds to a request that does not name them, in its order
+/// (newman's JSON report marks them `system`).
+pub const POSTMAN_SYSTEM_HEADERS: [&str; 7] = [
+    "User-Agent",
+    "Accept",
+    "Cache-Control",
+    "Postman-Token",
+    "Host",
+    "Accept-Encoding",
+    "Connection",
+];
+
 /// The `User-Agent` of a collection run: postman-runtime's product first (servers and
 /// scripts that look for it find it), then Vayu's own.
 pub const POSTMAN_USER_AGENT: &str =
@@ -77,16 +89,17 @@ impl SystemHeaders {
             SystemHeaders::Postman { disabled } => disabled,
         };
         let host = Endpoint::parse(&request.url).map_or_else(|_| String::new(), |e| e.authority);
-        let headers = [
-            ("User-Agent", POSTMAN_USER_AGENT.to_owned()),
-            ("Accept", "*/*".to_owned()),
-            ("Cache-Control", "no-cache".to_owned()),
-            ("Postman-Token", vayu_engine::template::uuid_v4()),
-            ("Host", host),
-            ("Accept-Encoding", super::decode::ACCEPTED.to_owned()),
-            ("Connection", "keep-alive".to_owned()),
-        ];
-        for (name, value) in headers {
+        for name in POSTMAN_SYSTEM_HEADERS {
+            let value = match name {
+                "User-Agent" => POSTMAN_USER_AGENT.to_owned(),
+                "Accept" => "*/*".to_owned(),
+                "Cache-Control" => "no-cache".to_owned(),
+                "Postman-Token" => vayu_engine::template::uuid_v4(),
+                "Host" => host.clone(),
+                "Accept-Encoding" => super::decode::ACCEPTED.to_owned(),
+                "Connection" => "keep-alive".to_owned(),
+                _ => continue,
+            };
             if !value.is_empty() && !disabled.iter().any(|off| off.eq_ignore_ascii_case(name)) {
                 add_header(&mut request.headers, name, value);
             }

@@ -18,7 +18,7 @@ use vayu_engine::script::{
 use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
-use crate::input::request::Draft;
+use crate::input::request::{with_disabled, Draft};
 
 /// The heap one design or collection-run script may use. postman-sandbox sets no limit of
 /// its own (a newman script has Node's default heap, about 2 GiB: postmanlabs/newman#2712),
@@ -260,11 +260,13 @@ pub async fn pre_request_as(
         return Ok(());
     };
     let body = body_text(&draft.body);
+    let (headers, disabled_headers) = draft.written_headers();
     let mut ctx = ScriptContext {
         request: ScriptRequest {
             method: draft.method.clone(),
             url: draft.url.clone(),
-            headers: draft.headers.clone(),
+            headers,
+            disabled_headers,
             body: body.clone(),
         },
         variables: scopes_in(outcome),
@@ -285,7 +287,7 @@ pub async fn pre_request_as(
     let request = ctx.request;
     draft.method = request.method.to_ascii_uppercase();
     draft.url = request.url;
-    draft.headers = request.headers;
+    draft.set_written_headers(request.headers, &request.disabled_headers);
     if request.body != body {
         draft.body = replaced_body(&draft.body, request.body);
     }
@@ -317,11 +319,13 @@ pub async fn post_response_as(
     let Some(script) = &draft.post_response_script else {
         return Ok(());
     };
+    let (headers, disabled_headers) = with_disabled(&wire_headers(sent), &draft.disabled_headers);
     let mut ctx = ScriptContext {
         request: ScriptRequest {
             method: sent.method.clone(),
             url: sent.url.clone(),
-            headers: wire_headers(sent),
+            headers,
+            disabled_headers,
             body: String::from_utf8_lossy(&sent.body).into_owned(),
         },
         variables: scopes_in(outcome),

@@ -80,6 +80,9 @@ pub struct Draft {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// Headers written but disabled (a collection's `"disabled": true`): never sent;
+    /// scripts see them among the others.
+    pub disabled_headers: Vec<DisabledHeader>,
     /// Query parameters appended to the URL.
     pub params: Vec<(String, String)>,
     pub body: Value,
@@ -88,6 +91,30 @@ pub struct Draft {
     pub post_response_script: Option<String>,
     /// The saved request's name (scripts see it as `pm.info.requestName`).
     pub name: String,
+}
+
+/// A header written but disabled, with its place among all the headers written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisabledHeader {
+    pub at: usize,
+    pub name: String,
+    pub value: String,
+}
+
+/// `enabled` with the `disabled` headers put back in their places (a place past the end
+/// is the end), and those places.
+pub fn with_disabled(
+    enabled: &[(String, String)],
+    disabled: &[DisabledHeader],
+) -> (Vec<(String, String)>, Vec<usize>) {
+    let mut headers = enabled.to_vec();
+    let mut places = Vec::with_capacity(disabled.len());
+    for header in disabled {
+        let at = header.at.min(headers.len());
+        headers.insert(at, (header.name.clone(), header.value.clone()));
+        places.push(at);
+    }
+    (headers, places)
 }
 
 /// A request ready for the wire, but for its auth's credentials.
@@ -193,11 +220,32 @@ impl Written {
                 saved.map(|saved| saved.post_request_script.as_str()),
             ),
             name: saved.map(|saved| saved.name.clone()).unwrap_or_default(),
+            disabled_headers: Vec::new(),
         })
     }
 }
 
 impl Draft {
+    /// Every header written, the disabled ones in their places, and those places (what
+    /// `pm.request.headers` holds).
+    pub fn written_headers(&self) -> (Vec<(String, String)>, Vec<usize>) {
+        with_disabled(&self.headers, &self.disabled_headers)
+    }
+
+    /// Takes the headers a script left: those at the `disabled` places stay unsent.
+    pub fn set_written_headers(&mut self, headers: Vec<(String, String)>, disabled: &[usize]) {
+        self.headers.clear();
+        self.disabled_headers.clear();
+        for (at, (name, value)) in headers.into_iter().enumerate() {
+            match disabled.contains(&at) {
+                true => self
+                    .disabled_headers
+                    .push(DisabledHeader { at, name, value }),
+                false => self.headers.push((name, value)),
+            }
+        }
+    }
+
     /// Renders every string with `render` (design mode: variables and dynamic values;
     /// load runs: variables only, dynamic values stay for each request), appends the
     /// query parameters, encodes the body and adds the content type it implies unless a
@@ -291,12 +339,16 @@ pub fn with_query(url: &str, pairs: &[(String, String)]) -> String {
 /// Adds a header unless the request already sets one of that name (what the user wrote
 /// wins over what a body type or auth implies).
 pub fn add_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
-    if !headers
-        .iter()
-        .any(|(existing, _)| existing.eq_ignore_ascii_case(name))
-    {
+    if !has_header(headers, name) {
         headers.push((name.to_owned(), value));
     }
+}
+
+/// `headers` name `name` (in any case).
+pub fn has_header(headers: &[(String, String)], name: &str) -> bool {
+    headers
+        .iter()
+        .any(|(existing, _)| existing.eq_ignore_ascii_case(name))
 }
 
 /// [`render_strings`] for a body; the field names of a form body (`x-www-form-urlencoded`,

@@ -11,7 +11,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::model::{scalar, Body, Collection, Item, Pair, Request, UrlField};
-use crate::input::request::Draft;
+use crate::input::request::{DisabledHeader, Draft};
 
 /// Something of the file that was not taken as it is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -86,15 +86,17 @@ pub fn draft(
         .as_ref()
         .map(|request| request.full())
         .unwrap_or_default();
-    let mut headers: Vec<(String, String)> = request
-        .header
-        .as_ref()
-        .map(|header| header.pairs())
-        .unwrap_or_default()
-        .iter()
-        .filter(|pair| !pair.disabled && !pair.key().trim().is_empty())
-        .map(|pair| (pair.key().to_owned(), pair.text()))
-        .collect();
+    let mut headers = Vec::new();
+    let mut disabled_headers = Vec::new();
+    let written = request.header.as_ref().map(|header| header.pairs());
+    let named = (written.iter().flatten()).filter(|pair| !pair.key().trim().is_empty());
+    for (at, pair) in named.enumerate() {
+        let (name, value) = (pair.key().to_owned(), pair.text());
+        match pair.disabled {
+            true => disabled_headers.push(DisabledHeader { at, name, value }),
+            false => headers.push((name, value)),
+        }
+    }
     let body = body(&request, &mut headers, path, files, notes);
     Draft {
         method: request
@@ -105,6 +107,7 @@ pub fn draft(
             .to_ascii_uppercase(),
         url: request.url.as_ref().map(url).unwrap_or_default(),
         headers,
+        disabled_headers,
         params: Vec::new(),
         body,
         auth: effective_auth(collection, folders, &request, path, notes),

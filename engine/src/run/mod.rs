@@ -208,6 +208,7 @@ impl From<&RequestSpec> for ScriptRequest {
             url: request.url.clone(),
             headers: request.headers.clone(),
             body: String::from_utf8_lossy(&request.body).into_owned(),
+            ..ScriptRequest::default()
         }
     }
 }

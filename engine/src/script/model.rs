@@ -65,6 +65,10 @@ pub struct ScriptRequest {
     pub url: String,
     /// Headers in order, duplicates kept.
     pub headers: Vec<(String, String)>,
+    /// Places in `headers` of the ones written but disabled: scripts see them (marked
+    /// `disabled`, as Postman's do) and may enable them; they are not sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_headers: Vec<usize>,
     /// The raw body (`pm.request.body.raw`).
     pub body: String,
 }

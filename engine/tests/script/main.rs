@@ -25,6 +25,7 @@ fn context() -> ScriptContext {
             url: "https://api.example.com/v1/users?page=2".into(),
             headers: vec![("Accept".into(), "application/json".into())],
             body: String::new(),
+            ..ScriptRequest::default()
         },
         info: ScriptInfo {
             request_name: "List users".into(),

@@ -1233,6 +1233,79 @@ fn a_failed_request_shows_the_clients_headers() {
     assert_eq!(sent.join(","), names);
 }
 
+/// A disabled header is not sent, and scripts see it where it was written, marked, as in
+/// Postman: a pre-request script may enable it. The JSON report lists it marked among the
+/// sent ones, and marks the headers the client added `system`, as newman 6.2.2 does.
+#[test]
+fn disabled_headers_are_seen_not_sent() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let headers = json!([{"key": "X-On", "value": "1"},
+        {"key": "X-Off", "value": "2", "disabled": true},
+        {"key": "X-Later", "value": "3", "disabled": true}]);
+    let path = write_collection(
+        &dir,
+        "disabled",
+        "disabled",
+        json!([{"name": "one", "request": {"method": "GET", "url": server.url(), "header": headers},
+            "event": [
+                {"listen": "prerequest", "script": {"exec": [
+                    "console.log(JSON.stringify(pm.request.headers));",
+                    "console.log(pm.request.headers.has('X-Off'), pm.request.headers.toObject(true));",
+                    "pm.request.headers.find((h) => h.key === 'X-Later').disabled = false;"]}},
+                {"listen": "test", "script": {"exec": [
+                    "console.log(pm.request.headers.all().filter((h) => h.disabled).map((h) => h.key));"]}}]}]),
+    );
+    let report = dir.join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-r",
+        "cli,json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+        "--reporter-cli-no-summary",
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let logged: Vec<&str> = (out.stdout.lines())
+        .filter_map(|line| line.strip_prefix("  │ "))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            r#"'[{"key":"X-On","value":"1"},{"disabled":true,"key":"X"#,
+            r#"-Off","value":"2"},{"disabled":true,"key":"X-Later","v"#,
+            r#"alue":"3"}]'"#,
+            "true, { 'x-on': '1' }",
+            "[ 'X-Off' ]",
+        ],
+        "{out}"
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].header("x-on"), Some("1"));
+    assert_eq!(
+        seen[0].header("x-later"),
+        Some("3"),
+        "enabled by the script"
+    );
+    assert_eq!(
+        seen[0].header("x-off"),
+        None,
+        "disabled headers are not sent"
+    );
+    let header = read(report)["run"]["executions"][0]["request"]["header"].clone();
+    assert_eq!(header[0], json!({"key": "X-On", "value": "1"}));
+    assert_eq!(
+        header[1],
+        json!({"disabled": true, "key": "X-Off", "value": "2"})
+    );
+    // newman keeps the `disabled: false` the script wrote; Vayu lists it as any other.
+    assert_eq!(header[2]["key"], "X-Later");
+    assert_ne!(header[2]["disabled"], true);
+    assert_eq!(header[3]["key"], "User-Agent");
+    assert_eq!(header[3]["system"], true);
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

@@ -42,7 +42,7 @@ use crate::design::execute::{
 };
 use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
-use crate::input::request::Draft;
+use crate::input::request::{has_header, Draft};
 use crate::input::variables::Scopes;
 use behavior::Behavior;
 use summary::{
@@ -647,6 +647,13 @@ impl State<'_> {
                 body: Vec::new(),
             });
         let sent = shown(sent);
+        execution
+            .disabled_headers
+            .clone_from(&draft.disabled_headers);
+        execution.system_headers = (exchange::POSTMAN_SYSTEM_HEADERS.iter())
+            .filter(|name| has_header(&sent.headers, name) && !has_header(&draft.headers, name))
+            .map(|name| (*name).to_owned())
+            .collect();
         execution.request = Some(sent.clone());
         let request_failed = exchanged.error.is_some();
         self.summary.stats.requests.count(request_failed);

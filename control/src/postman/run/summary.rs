@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use crate::design::exchange::{Exchanged, Outgoing, Phases};
+use crate::input::request::{with_disabled, DisabledHeader};
 
 /// A newman counter: `{total, pending, failed}` (pending is always 0 once a run ended).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -172,6 +173,11 @@ pub struct Execution {
     pub sent_lines: Vec<RequestLine>,
     /// Set once a test script's `pm.sendRequest` replaced the item's own request above.
     pub own_request: Option<OwnRequest>,
+    /// The request's disabled headers (the report lists them, marked, among the others).
+    pub disabled_headers: Vec<DisabledHeader>,
+    /// Names of the headers the client added to the request (the report marks them
+    /// `system`).
+    pub system_headers: Vec<String>,
     /// How many of `sent_lines` the pre-request scripts sent.
     pub sent_before_request: usize,
     /// A line for each response that challenged the request for digest auth (printed
@@ -413,10 +419,26 @@ impl Summary {
             shown_item(item, &execution.item_id, &execution.item_name),
         );
         if let Some(sent) = &execution.request {
-            // The headers as sent, with those the client added (as newman lists them).
-            let headers = crate::design::scripts::wire_headers(sent);
+            // The headers as sent, with those the client added and the disabled ones (as
+            // newman lists them).
+            let (headers, disabled) = with_disabled(
+                &crate::design::scripts::wire_headers(sent),
+                &execution.disabled_headers,
+            );
+            let system = |key: &str| {
+                (execution.system_headers.iter()).any(|name| name.eq_ignore_ascii_case(key))
+            };
+            let header: Vec<Value> = (headers.iter().enumerate())
+                .map(
+                    |(at, (key, value))| match (disabled.contains(&at), system(key)) {
+                        (true, _) => json!({"disabled": true, "key": key, "value": value}),
+                        (false, true) => json!({"key": key, "value": value, "system": true}),
+                        (false, false) => json!({"key": key, "value": value}),
+                    },
+                )
+                .collect();
             let mut request = json!({"url": url_object(&sent.url),
-                "method": sent.method, "header": pairs(&headers)});
+                "method": sent.method, "header": header});
             // The bytes sent, as a raw body (newman shows the item's body in its own mode).
             if !sent.body.is_empty() {
                 request["body"] =

@@ -10,7 +10,10 @@ const Request = class PostmanRequest {
         // Parsed on first use: most scripts never touch the URL.
         Object.defineProperty(this, '_url', { value: null, writable: true });
         Object.defineProperty(this, '_givenUrl', { value: input.url });
-        this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true);
+        // A disabled header as postman-collection's Header holds it: `disabled` first.
+        const off = new Set(input.disabledHeaders || []);
+        this.headers = new PropertyList(input.headers.map(([key, value], at) =>
+            (off.has(at) ? { disabled: true, key, value } : { key, value })), 'key', true);
         this.body = input.body;
     }
 
@@ -536,6 +539,7 @@ function finish() {
         request: state.event !== 'prerequest' ? null : {
             method: String(request.method), url: request._finalUrl(),
             headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),
+            disabledHeaders: request.headers.members.flatMap((h, at) => (h.disabled ? [at] : [])),
             body: request.body.toString()
         },
         local: scopes.local._final(),
