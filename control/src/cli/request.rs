@@ -165,6 +165,7 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
         disabled_headers: Vec::new(),
         params: Vec::new(),
         body: body(&args.message)?,
+        postman_body: None,
         auth: None,
         pre_request_script: read("--pre-script", &args.pre_script)?,
         post_response_script: read("--test-script", &args.test_script)?,

@@ -268,6 +268,7 @@ pub async fn pre_request_as(
             headers,
             disabled_headers,
             body: body.clone(),
+            postman_body: draft.postman_body.clone(),
         },
         variables: scopes_in(outcome),
         info,
@@ -288,8 +289,12 @@ pub async fn pre_request_as(
     draft.method = request.method.to_ascii_uppercase();
     draft.url = request.url;
     draft.set_written_headers(request.headers, &request.disabled_headers);
-    if request.body != body {
-        draft.body = replaced_body(&draft.body, request.body);
+    match (&mut draft.postman_body, request.postman_body) {
+        // The caller makes `body` again from a Postman body the script changed.
+        (Some(written), Some(left)) => *written = left,
+        (Some(_), None) => {}
+        (None, _) if request.body != body => draft.body = replaced_body(&draft.body, request.body),
+        (None, _) => {}
     }
     record(outcome, ran)
 }
@@ -327,6 +332,7 @@ pub async fn post_response_as(
             headers,
             disabled_headers,
             body: String::from_utf8_lossy(&sent.body).into_owned(),
+            postman_body: draft.postman_body.clone(),
         },
         variables: scopes_in(outcome),
         info,

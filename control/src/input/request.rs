@@ -86,6 +86,9 @@ pub struct Draft {
     /// Query parameters appended to the URL.
     pub params: Vec<(String, String)>,
     pub body: Value,
+    /// A collection item's body as the collection wrote it (`null`: none), which scripts see
+    /// as `pm.request.body` (see `ScriptRequest::postman_body`); `body` is made from it.
+    pub postman_body: Option<Value>,
     pub auth: Option<Value>,
     pub pre_request_script: Option<String>,
     pub post_response_script: Option<String>,
@@ -221,6 +224,7 @@ impl Written {
             ),
             name: saved.map(|saved| saved.name.clone()).unwrap_or_default(),
             disabled_headers: Vec::new(),
+            postman_body: None,
         })
     }
 }

@@ -97,7 +97,9 @@ pub fn draft(
             false => headers.push((name, value)),
         }
     }
-    let body = body(&request, &mut headers, path, files, notes);
+    let body_written = request.body.as_ref();
+    let postman_body = Some(body_written.map_or(Value::Null, |written| json!(written)));
+    let body = body(body_written, &mut headers, path, files, notes);
     Draft {
         method: request
             .method
@@ -110,6 +112,7 @@ pub fn draft(
         disabled_headers,
         params: Vec::new(),
         body,
+        postman_body,
         auth: effective_auth(collection, folders, &request, path, notes),
         pre_request_script: None,
         post_response_script: None,
@@ -203,16 +206,30 @@ fn segments(path: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// A body as a collection writes it (`postman_body`, which a script may have changed) in
+/// the `{type, content}` form, as [`body`] makes it; `Err` names what is wrong with it.
+pub fn written_body(
+    postman_body: &Value,
+    headers: &mut Vec<(String, String)>,
+    path: &str,
+    files: Files<'_>,
+    notes: &mut Notes,
+) -> Result<Value, String> {
+    let written: Option<Body> = serde_json::from_value(postman_body.clone())
+        .map_err(|err| format!("the request body a script left is not a Postman body: {err}"))?;
+    Ok(body(written.as_ref(), headers, path, files, notes))
+}
+
 /// The body in the `{type, content}` form; the content type a raw language implies is
 /// added to `headers` unless one is set.
 fn body(
-    request: &Request,
+    written: Option<&Body>,
     headers: &mut Vec<(String, String)>,
     path: &str,
     files: Files<'_>,
     notes: &mut Notes,
 ) -> Value {
-    let Some(body) = request.body.as_ref().filter(|body| !body.disabled) else {
+    let Some(body) = written.filter(|body| !body.disabled) else {
         return Value::Null;
     };
     match body.mode.as_deref().unwrap_or("raw") {

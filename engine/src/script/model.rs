@@ -71,6 +71,12 @@ pub struct ScriptRequest {
     pub disabled_headers: Vec<usize>,
     /// The raw body (`pm.request.body.raw`).
     pub body: String,
+    /// The body as a Postman collection wrote it (`{mode, raw, urlencoded, formdata, file,
+    /// graphql, options}`): scripts then see `pm.request.body` in postman-collection's form,
+    /// and `null` stands for an item without a body (`pm.request.body` is undefined). When
+    /// absent, scripts see `body` as a raw body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postman_body: Option<serde_json::Value>,
 }
 
 /// Variable scopes, each name → value. `pm.variables.get` resolves local → environment →

@@ -1306,6 +1306,72 @@ fn disabled_headers_are_seen_not_sent() {
     assert_eq!(header[3]["system"], true);
 }
 
+/// Scripts see a collection item's body as postman-collection holds it (its mode, the
+/// urlencoded and form-data lists with disabled fields marked, the raw options; none when
+/// the item has none), and what a pre-request script changes in it is what is sent. The
+/// console lines are newman 6.2.2's for the same collection.
+#[test]
+fn the_request_body_is_postmans() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let show = [
+        "const b = pm.request.body;",
+        "console.log(b.mode, typeof b.raw, b.isEmpty());",
+        "console.log(b.toString());",
+        "if (b.mode === 'urlencoded') console.log(b.urlencoded.get('u1'), b.urlencoded.toObject(), b.urlencoded.count());",
+        "if (b.mode === 'raw') console.log(JSON.stringify(b.options));",
+    ];
+    let items = json!([
+        {"name": "urlencoded", "request": {"method": "POST", "url": server.url(),
+            "body": {"mode": "urlencoded", "urlencoded": [{"key": "u1", "value": "v1"},
+                {"key": "u2", "value": "v2", "disabled": true}]}},
+         "event": [{"listen": "prerequest", "script": {"exec": show.iter().copied()
+            .chain(["pm.request.body.urlencoded.add({key: 'u3', value: 'v3'});"])
+            .collect::<Vec<_>>()}}]},
+        {"name": "raw", "request": {"method": "POST", "url": server.url(),
+            "body": {"mode": "raw", "raw": "{\"a\":1}", "options": {"raw": {"language": "json"}}}},
+         "event": [{"listen": "prerequest", "script": {"exec": show.iter().copied()
+            .chain(["const b2 = JSON.parse(pm.request.body.raw); b2.added = true;",
+                    "pm.request.body.raw = JSON.stringify(b2);"])
+            .collect::<Vec<_>>()}}]},
+        {"name": "none", "request": {"method": "GET", "url": server.url()},
+         "event": [{"listen": "prerequest", "script": {"exec": [
+            "console.log(typeof pm.request.body);"]}}]}
+    ]);
+    let path = write_collection(&dir, "bodies", "bodies", items);
+    let out = collection_run(&[&path.to_string_lossy(), "--reporter-cli-no-summary"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let logged: Vec<&str> = (out.stdout.lines())
+        .filter_map(|line| line.strip_prefix("  │ "))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            "'urlencoded', 'undefined', false",
+            "'u1=v1'",
+            "'v1', { u1: 'v1', u2: 'v2' }, 2",
+            "'raw', 'string', false",
+            r#"'{"a":1}'"#,
+            r#"'{"raw":{"language":"json"}}'"#,
+            "'undefined'",
+        ],
+        "{out}"
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(String::from_utf8_lossy(&seen[0].body), "u1=v1&u3=v3");
+    assert_eq!(
+        seen[0].header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&seen[1].body),
+        r#"{"a":1,"added":true}"#
+    );
+    assert_eq!(seen[1].header("content-type"), Some("application/json"));
+    assert!(seen[2].body.is_empty());
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

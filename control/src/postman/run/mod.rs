@@ -89,6 +89,17 @@ pub struct Options {
     pub cookie_jar: Option<jar::Jar>,
 }
 
+impl Options {
+    /// Where file bodies and form files are read from (`--working-dir`, and only inside it
+    /// with `--no-insecure-file-read`).
+    fn files(&self) -> Files<'_> {
+        match self.insecure_file_read {
+            true => Files::From(&self.working_dir),
+            false => Files::Within(&self.working_dir),
+        }
+    }
+}
+
 /// Stands for "no timeout" (newman's default): far longer than any sane request.
 const NO_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// The run's error when `--timeout` passes (newman's words).
@@ -246,11 +257,7 @@ fn prepare(
         &entry.folders,
         entry.item,
         &path,
-        if options.insecure_file_read {
-            Files::From(&options.working_dir)
-        } else {
-            Files::Within(&options.working_dir)
-        },
+        options.files(),
         notes,
     );
     let send_warnings = notes.list[notes_before..]
@@ -544,6 +551,9 @@ impl State<'_> {
             }
         }
         draft.pre_request_script = None;
+        if draft.postman_body != item.draft.postman_body {
+            self.body_from_scripts(&mut draft, &item.entry_path, &mut outcome);
+        }
         for warning in &item.send_warnings {
             outcome.console.push(ConsoleLine {
                 level: "warn".to_owned(),
@@ -720,6 +730,31 @@ impl State<'_> {
         self.jar_from_scripts(&mut outcome);
         let stop = bail(self);
         self.end_item(execution, outcome, row, stop);
+    }
+
+    /// Makes the body to send again from the Postman body pre-request scripts changed
+    /// (`pm.request.body.urlencoded.add(…)`, `pm.request.body.update(…)`); what cannot be
+    /// read is warned on the console, the body as it was is sent.
+    fn body_from_scripts(&self, draft: &mut Draft, path: &str, outcome: &mut Outcome) {
+        let Some(written) = &draft.postman_body else {
+            return;
+        };
+        let mut notes = Notes::default();
+        let files = self.options.files();
+        let mut warnings = Vec::new();
+        match convert::written_body(written, &mut draft.headers, path, files, &mut notes) {
+            Ok(body) => draft.body = body,
+            Err(message) => warnings.push(message),
+        }
+        warnings.extend(notes.list.into_iter().filter_map(|note| note.console));
+        for warning in warnings {
+            outcome.console.push(ConsoleLine {
+                level: "warn".to_owned(),
+                inspected: report::inspected_string(&warning),
+                message: warning,
+                after_tests: outcome.tests.len(),
+            });
+        }
     }
 
     /// The typed values scripts see: the run's, and the data row's (also under the local

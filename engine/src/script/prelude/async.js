@@ -159,7 +159,10 @@ const formEncode = (value) => encodeURIComponent(value).replace(/%20/g, '+');
 // [body text, the Content-Type it implies or null].
 function bodyOf(body) {
     if (body === undefined || body === null) { return ['', null]; }
-    if (typeof body === 'string' || body instanceof RequestBody) { return [bodyText(body), null]; }
+    if (typeof body === 'string' || (body instanceof RequestBody && body.mode === 'raw')) {
+        return [bodyText(body), null];
+    }
+    if (body instanceof RequestBody) { body = body.toJSON(); }
     switch (body.mode) {
     case 'urlencoded':
         return [fields(body.urlencoded).map((f) => formEncode(text(f.key)) + '=' +

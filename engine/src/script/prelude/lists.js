@@ -233,16 +233,67 @@ class Url {
     }
 }
 
-// A raw request body (`pm.request.body.raw`).
+// A request body as postman-collection's RequestBody holds it: `mode` and that mode's data
+// (`raw` text, `urlencoded` and `formdata` lists, `file`, `graphql`), `options`, `disabled`.
+// Built from a collection's body definition or from text (a raw body).
 class RequestBody {
-    constructor(raw) {
-        this.mode = 'raw';
-        this.raw = raw;
+    constructor(definition) { this.update(definition); }
+
+    update(value) {
+        const given = value instanceof RequestBody ? value.toJSON() :
+            (value !== null && typeof value === 'object') ? value : { mode: 'raw', raw: text(value) };
+        if (!given.mode) { return; }
+        const list = (members) => new PropertyList([].concat(members).map(bodyParam), 'key', false);
+        Object.assign(this, {
+            mode: RequestBody.MODES.includes(String(given.mode).toLowerCase()) ?
+                String(given.mode).toLowerCase() : 'raw',
+            raw: given.raw,
+            urlencoded: given.urlencoded ? list(given.urlencoded) : undefined,
+            formdata: given.formdata ? list(given.formdata) : undefined,
+            file: typeof given.file === 'string' ? { src: given.file } : given.file,
+            graphql: given.graphql,
+            options: given.options !== null && typeof given.options === 'object' ? given.options : undefined,
+            disabled: given.disabled
+        });
     }
 
-    update(value) { this.raw = value instanceof RequestBody ? value.raw : bodyText(value); }
-    isEmpty() { return text(this.raw) === ''; }
-    toString() { return text(this.raw); }
+    isEmpty() {
+        const data = this[this.mode];
+        if (data === undefined || data === null || data === '') { return true; }
+        if (data instanceof PropertyList) { return data.count() === 0; }
+        if (this.mode === 'file') { return !(data.src || data.content); }
+        return false;
+    }
+
+    // The text of a raw body, the enabled fields of a urlencoded one (as written, not
+    // encoded), a file's content; '' for the other modes.
+    toString() {
+        switch (this.mode) {
+        case 'raw': return this.raw === undefined || this.raw === null ? '' : text(this.raw);
+        case 'urlencoded': return this.urlencoded ? this.urlencoded.members.filter((p) => !p.disabled)
+            .map((p) => (p.value === null || p.value === undefined ? text(p.key) : text(p.key) + '=' + text(p.value)))
+            .join('&') : '';
+        case 'file': return (this.file && this.file.content) || '';
+        default: return '';
+        }
+    }
+
+    toJSON() {
+        const json = {};
+        Object.keys(this).forEach((key) => {
+            const value = this[key];
+            if (value !== undefined) { json[key] = value instanceof PropertyList ? value.toJSON() : value; }
+        });
+        return json;
+    }
+}
+RequestBody.MODES = ['raw', 'urlencoded', 'formdata', 'file', 'graphql'];
+
+// A urlencoded or form-data field as postman-collection holds it: `disabled` first when set.
+function bodyParam(param) {
+    if (param === null || typeof param !== 'object') { return { key: text(param), value: '' }; }
+    const { disabled, key, value, ...rest } = param;
+    return Object.assign(disabled ? { disabled: true } : {}, { key, value }, rest);
 }
 
 function bodyText(value) {

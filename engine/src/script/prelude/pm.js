@@ -14,7 +14,10 @@ const Request = class PostmanRequest {
         const off = new Set(input.disabledHeaders || []);
         this.headers = new PropertyList(input.headers.map(([key, value], at) =>
             (off.has(at) ? { disabled: true, key, value } : { key, value })), 'key', true);
-        this.body = input.body;
+        // A collection item's body as written (none: undefined, as in Postman), else text.
+        Object.defineProperty(this, '_postmanBody', { value: input.postmanBody });
+        this.body = input.postmanBody === undefined ? input.body :
+            input.postmanBody === null ? undefined : new RequestBody(input.postmanBody);
     }
 
     get url() {
@@ -30,9 +33,14 @@ const Request = class PostmanRequest {
     get body() { return this._body; }
     set body(value) {
         Object.defineProperty(this, '_body', {
-            value: value instanceof RequestBody ? value : new RequestBody(bodyText(value)), writable: true
+            value: value === undefined || value instanceof RequestBody ? value : new RequestBody(
+                value !== null && typeof value === 'object' && value.mode ? value : bodyText(value)),
+            writable: true, configurable: true
         });
     }
+
+    // The body's text ('' without a body).
+    _bodyText() { return this.body === undefined ? '' : this.body.toString(); }
 
     get to() { return chai.expect(this).to; }
     addHeader(header) { this.headers.add(header); }
@@ -48,7 +56,7 @@ const Request = class PostmanRequest {
         const header = this.headers.toJSON();
         if (header.length) { json.header = header; }
         json.method = this.method;
-        if (this.body.toString() !== '') { json.body = this.body; }
+        if (this._bodyText() !== '') { json.body = this.body; }
         return json;
     }
 };
@@ -270,7 +278,12 @@ function legacyValue(value) {
 // its fields as an object, a repeated key's values as an array in order (postman-sandbox's
 // getRequestBody; a file field's value is its file name); any other body as its text.
 function legacyData(request) {
-    const body = request.body.toString();
+    const given = request.body;
+    if (given !== undefined && (given.mode === 'urlencoded' || given.mode === 'formdata')) {
+        const members = (given[given.mode] ? given[given.mode].members : []).filter((p) => !p.disabled);
+        return formData(members.map((p) => [text(p.key), p.type === 'file' ? text(p.src) : text(p.value)]));
+    }
+    const body = request._bodyText();
     if (body === '') { return {}; }
     const type = String(request.headers.get('Content-Type') || '');
     let pairs;
@@ -295,6 +308,11 @@ function legacyData(request) {
     } else {
         return body;
     }
+    return formData(pairs);
+}
+
+// Form fields ([key, value] pairs) as an object; a repeated key's values as an array.
+function formData(pairs) {
     return pairs.reduce((data, [key, value]) => {
         if (!Object.prototype.hasOwnProperty.call(data, key)) { data[key] = value; }
         else if (Array.isArray(data[key])) { data[key].push(value); }
@@ -540,7 +558,9 @@ function finish() {
             method: String(request.method), url: request._finalUrl(),
             headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),
             disabledHeaders: request.headers.members.flatMap((h, at) => (h.disabled ? [at] : [])),
-            body: request.body.toString()
+            body: request._bodyText(),
+            postmanBody: request._postmanBody === undefined ? undefined :
+                request.body === undefined ? null : request.body.toJSON()
         },
         local: scopes.local._final(),
         environment: scopes.environment._final(),
