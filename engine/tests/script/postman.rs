@@ -429,6 +429,33 @@ pm.test("legacy", () => pm.expect(responseHeaders).to.eql({ "Set-Cookie": "b=2",
     assert_all_pass(&outcome);
 }
 
+/// Lists write themselves as their type's `unparse` does in postman-collection (headers one
+/// per line ending in CRLF, query parameters joined by `&`, cookies by `; `; disabled ones
+/// left out), and the request takes query parameters as newman 6.2.2's does.
+#[test]
+fn lists_write_themselves_as_in_postman() {
+    let mut response = json_response(200, "{}");
+    response.headers = vec![("X-One".into(), "1".into()), ("X-Two".into(), "2".into())];
+    let script = r#"
+pm.test("response headers", () => pm.expect(pm.response.headers.toString())
+    .to.equal("X-One: 1\r\nX-Two: 2\r\n"));
+pm.request.headers.add({ key: "X-On", value: "a" });
+pm.request.headers.add({ key: "X-Off", value: "b", disabled: true });
+pm.test("request headers", () => pm.expect(pm.request.headers.toString())
+    .to.include("X-On: a\r\n").and.not.include("X-Off"));
+pm.request.url = "http://h/p?a=1&flag";
+pm.request.addQueryParams("b=2");
+pm.request.url.query.add({ key: "off", value: "3", disabled: true });
+pm.test("query", () => pm.expect(pm.request.url.query.toString()).to.equal("a=1&flag&b=2"));
+pm.test("url", () => pm.expect(pm.request.url.toString()).to.equal("http://h/p?a=1&flag&b=2"));
+pm.request.removeQueryParams("flag");
+pm.test("removed", () => pm.expect(pm.request.url.getQueryString()).to.equal("a=1&b=2"));
+pm.test("no path variables", () => pm.expect(pm.request.url.variables.count()).to.equal(0));
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &response);
+    assert_all_pass(&outcome);
+}
+
 /// A variable scope in postman-collection's JSON form (what `console.log(pm.environment)`
 /// prints in newman 6.2.2): an id, this script's changes compacted, the values; the
 /// iteration data without changes; `pm.variables` as the local scope.

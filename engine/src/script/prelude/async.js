@@ -242,7 +242,7 @@ class CookieJar {
     getAll(url, options, callback) {
         if (typeof options === 'function') { callback = options; }
         const cookies = this._matching(url).map((cookie) => Object.assign({}, cookie));
-        this._later(callback, null, new PropertyList(cookies, 'name', false));
+        this._later(callback, null, new PropertyList(cookies, 'name', false, 'cookie'));
     }
 
     set(url, name, value, callback) {

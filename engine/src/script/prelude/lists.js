@@ -45,10 +45,13 @@ function replaceIn(template, lookup) {
 // A list of `{key, value}`-like members (Postman's PropertyList): headers, query
 // parameters, cookies. `keyField` names the key property; headers match keys ignoring case.
 class PropertyList {
-    constructor(members, keyField, ignoreCase) {
+    // `kind` ('header', 'query' or 'cookie') sets how `toString()` writes the enabled
+    // members, as the type's `unparse` does in postman-collection.
+    constructor(members, keyField, ignoreCase, kind) {
         this.members = members;
         Object.defineProperty(this, '_keyField', { value: keyField });
         Object.defineProperty(this, '_ignoreCase', { value: ignoreCase });
+        Object.defineProperty(this, '_kind', { value: kind });
     }
 
     _same(member, key) {
@@ -113,7 +116,13 @@ class PropertyList {
     toJSON() { return this.members.map((member) => Object.assign({}, member)); }
 
     toString() {
-        return this.members.map((member) => member[this._keyField] + ': ' + text(member.value)).join('\n');
+        const enabled = this.members.filter((member) => member && !member.disabled);
+        switch (this._kind) {
+        case 'header': return enabled.map((h) => text(h.key) + ': ' + text(h.value) + '\r\n').join('');
+        case 'query': return queryText(enabled);
+        case 'cookie': return enabled.map((c) => text(c.name) + '=' + text(c.value)).join('; ');
+        default: return this.members.map((member) => member[this._keyField] + ': ' + text(member.value)).join('\n');
+        }
     }
 
     add(item) { this.members.push(this._member(item)); }
@@ -175,7 +184,9 @@ class Url {
         this.query = new PropertyList(query === '' ? [] : query.split('&').map((pair) => {
             const eq = pair.indexOf('=');
             return eq < 0 ? { key: pair, value: null } : { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
-        }), 'key', false);
+        }), 'key', false, 'query');
+        // Path variables (`:id`): none are left once the collection's are substituted.
+        this.variables = new PropertyList([], 'key', false);
         Object.defineProperty(this, '_given', { value: [given, this.toString()], configurable: true });
     }
 
@@ -193,10 +204,7 @@ class Url {
     getPath() { return '/' + this.path.join('/'); }
     getRemote(forcePort) { return this.getHost() + (this.port || forcePort ? ':' + (this.port || '') : ''); }
 
-    getQueryString() {
-        return this.query.members.map((p) => (p.value === null || p.value === undefined) ?
-            text(p.key) : text(p.key) + '=' + text(p.value)).join('&');
-    }
+    getQueryString() { return queryText(this.query.members.filter((p) => !p.disabled)); }
 
     getPathWithQuery() {
         const query = this.getQueryString();
@@ -243,12 +251,12 @@ class RequestBody {
         const given = value instanceof RequestBody ? value.toJSON() :
             (value !== null && typeof value === 'object') ? value : { mode: 'raw', raw: text(value) };
         if (!given.mode) { return; }
-        const list = (members) => new PropertyList([].concat(members).map(bodyParam), 'key', false);
+        const list = (members, kind) => new PropertyList([].concat(members).map(bodyParam), 'key', false, kind);
         Object.assign(this, {
             mode: RequestBody.MODES.includes(String(given.mode).toLowerCase()) ?
                 String(given.mode).toLowerCase() : 'raw',
             raw: given.raw,
-            urlencoded: given.urlencoded ? list(given.urlencoded) : undefined,
+            urlencoded: given.urlencoded ? list(given.urlencoded, 'query') : undefined,
             formdata: given.formdata ? list(given.formdata) : undefined,
             file: typeof given.file === 'string' ? { src: given.file } : given.file,
             graphql: given.graphql,
@@ -270,9 +278,7 @@ class RequestBody {
     toString() {
         switch (this.mode) {
         case 'raw': return this.raw === undefined || this.raw === null ? '' : text(this.raw);
-        case 'urlencoded': return this.urlencoded ? this.urlencoded.members.filter((p) => !p.disabled)
-            .map((p) => (p.value === null || p.value === undefined ? text(p.key) : text(p.key) + '=' + text(p.value)))
-            .join('&') : '';
+        case 'urlencoded': return this.urlencoded ? this.urlencoded.toString() : '';
         case 'file': return (this.file && this.file.content) || '';
         default: return '';
         }
@@ -288,6 +294,13 @@ class RequestBody {
     }
 }
 RequestBody.MODES = ['raw', 'urlencoded', 'formdata', 'file', 'graphql'];
+
+// Query parameters (or urlencoded fields) as postman-collection's QueryParam.unparse writes
+// them: `key=value` joined by `&`, a key alone when it has no value.
+function queryText(params) {
+    return params.map((p) => (p.value === null || p.value === undefined) ?
+        text(p.key) : text(p.key) + '=' + text(p.value)).join('&');
+}
 
 // A urlencoded or form-data field as postman-collection holds it: `disabled` first when set.
 function bodyParam(param) {

@@ -13,7 +13,7 @@ const Request = class PostmanRequest {
         // A disabled header as postman-collection's Header holds it: `disabled` first.
         const off = new Set(input.disabledHeaders || []);
         this.headers = new PropertyList(input.headers.map(([key, value], at) =>
-            (off.has(at) ? { disabled: true, key, value } : { key, value })), 'key', true);
+            (off.has(at) ? { disabled: true, key, value } : { key, value })), 'key', true, 'header');
         // A collection item's body as written (none: undefined, as in Postman), else text.
         Object.defineProperty(this, '_postmanBody', { value: input.postmanBody });
         this.body = input.postmanBody === undefined ? input.body :
@@ -44,6 +44,8 @@ const Request = class PostmanRequest {
 
     get to() { return chai.expect(this).to; }
     addHeader(header) { this.headers.add(header); }
+    addQueryParams(params) { this.url.addQueryParams(params); }
+    removeQueryParams(params) { this.url.removeQueryParams(params); }
     upsertHeader(header) { this.headers.upsert(header); }
     removeHeader(key) { this.headers.remove(key); }
     getHeaders(options) {
@@ -69,8 +71,8 @@ const Response = class PostmanResponse {
     constructor(input, body) {
         this.code = input.code;
         this.status = input.status;
-        this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true);
-        this.cookies = new PropertyList(input.cookies, 'name', false);
+        this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true, 'header');
+        this.cookies = new PropertyList(input.cookies, 'name', false, 'cookie');
         this.responseTime = input.responseTimeMs;
         this.responseSize = input.responseSize;
         Object.defineProperty(this, '_text', { value: body });
@@ -82,8 +84,8 @@ const Response = class PostmanResponse {
         const response = Object.create(Response.prototype);
         response.id = loadModule('uuid').v4();
         response._details = {};
-        response.headers = new PropertyList([], 'key', true);
-        response.cookies = new PropertyList([], 'name', false);
+        response.headers = new PropertyList([], 'key', true, 'header');
+        response.cookies = new PropertyList([], 'name', false, 'cookie');
         Object.defineProperty(response, '_text', { value: undefined });
         return response;
     }
@@ -231,7 +233,7 @@ function makePm(input, request, response, scopes, tests) {
         info,
         request,
         response,
-        cookies: Object.defineProperty(response ? response.cookies : new PropertyList([], 'name', false),
+        cookies: Object.defineProperty(response ? response.cookies : new PropertyList([], 'name', false, 'cookie'),
             'jar', { value: () => new CookieJar() }),
         variables: new Variables(scopes.local, [scopes.data, scopes.environment, scopes.collection, scopes.globals]),
         environment: scopes.environment,
