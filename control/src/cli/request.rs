@@ -166,6 +166,7 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
         params: Vec::new(),
         body: body(&args.message)?,
         postman_body: None,
+        postman_auth: None,
         auth: None,
         pre_request_script: read("--pre-script", &args.pre_script)?,
         post_response_script: read("--test-script", &args.test_script)?,

@@ -261,6 +261,11 @@ pub async fn pre_request_as(
     };
     let body = body_text(&draft.body);
     let (headers, disabled_headers) = draft.written_headers();
+    // Before the request, scripts see only the auth the item declares itself, as in Postman.
+    let given_auth = (draft.postman_auth.as_ref()).map(|auth| match auth.own {
+        true => auth.applies.clone(),
+        false => Value::Null,
+    });
     let mut ctx = ScriptContext {
         request: ScriptRequest {
             method: draft.method.clone(),
@@ -269,6 +274,7 @@ pub async fn pre_request_as(
             disabled_headers,
             body: body.clone(),
             postman_body: draft.postman_body.clone(),
+            postman_auth: given_auth.clone(),
         },
         variables: scopes_in(outcome),
         info,
@@ -295,6 +301,13 @@ pub async fn pre_request_as(
         (Some(_), None) => {}
         (None, _) if request.body != body => draft.body = replaced_body(&draft.body, request.body),
         (None, _) => {}
+    }
+    if let (Some(auth), Some(left)) = (&mut draft.postman_auth, request.postman_auth) {
+        // The caller makes `auth` again from an auth the script changed.
+        if Some(&left) != given_auth.as_ref() {
+            auth.applies = left;
+            auth.own = true;
+        }
     }
     record(outcome, ran)
 }
@@ -333,6 +346,7 @@ pub async fn post_response_as(
             disabled_headers,
             body: String::from_utf8_lossy(&sent.body).into_owned(),
             postman_body: draft.postman_body.clone(),
+            postman_auth: (draft.postman_auth.as_ref()).map(|auth| auth.applies.clone()),
         },
         variables: scopes_in(outcome),
         info,

@@ -90,10 +90,22 @@ pub struct Draft {
     /// as `pm.request.body` (see `ScriptRequest::postman_body`); `body` is made from it.
     pub postman_body: Option<Value>,
     pub auth: Option<Value>,
+    /// A collection item's auth as the collection wrote it, which scripts see as
+    /// `pm.request.auth`; `auth` is made from it.
+    pub postman_auth: Option<PostmanAuth>,
     pub pre_request_script: Option<String>,
     pub post_response_script: Option<String>,
     /// The saved request's name (scripts see it as `pm.info.requestName`).
     pub name: String,
+}
+
+/// The auth that applies to a collection item, as written (`null`: none), and whether the
+/// item declares it itself (else it is inherited from a folder or the collection, and
+/// pre-request scripts do not see it, as in Postman).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostmanAuth {
+    pub applies: Value,
+    pub own: bool,
 }
 
 /// A header written but disabled, with its place among all the headers written.
@@ -225,6 +237,7 @@ impl Written {
             name: saved.map(|saved| saved.name.clone()).unwrap_or_default(),
             disabled_headers: Vec::new(),
             postman_body: None,
+            postman_auth: None,
         })
     }
 }

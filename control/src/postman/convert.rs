@@ -11,7 +11,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::model::{scalar, Body, Collection, Item, Pair, Request, UrlField};
-use crate::input::request::{DisabledHeader, Draft};
+use crate::input::request::{DisabledHeader, Draft, PostmanAuth};
 
 /// Something of the file that was not taken as it is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -97,6 +97,8 @@ pub fn draft(
             false => headers.push((name, value)),
         }
     }
+    let owner = auth_owner(collection, folders, &request);
+    let declared = owner.and_then(|owner| declared_auth(owner, collection, folders, &request));
     let body_written = request.body.as_ref();
     let postman_body = Some(body_written.map_or(Value::Null, |written| json!(written)));
     let body = body(body_written, &mut headers, path, files, notes);
@@ -113,7 +115,11 @@ pub fn draft(
         params: Vec::new(),
         body,
         postman_body,
-        auth: effective_auth(collection, folders, &request, path, notes),
+        auth: declared.and_then(|declared| convert_auth(declared, path, notes)),
+        postman_auth: Some(PostmanAuth {
+            applies: declared.cloned().unwrap_or(Value::Null),
+            own: owner == Some(AuthOwner::Request),
+        }),
         pre_request_script: None,
         post_response_script: None,
         name: item.name.clone(),
@@ -462,23 +468,20 @@ fn read(src: &str, files: Files<'_>) -> Result<Vec<u8>, FileFailure> {
     }
 }
 
-/// The auth that applies to a request: its own unless absent or `inherit`, else the
-/// nearest folder's, else the collection's; `noauth` anywhere on the way means none.
-/// Converted to what [`crate::auth::Auth`] takes; an unsupported type is noted and the
-/// request goes without auth.
-pub fn effective_auth(
-    collection: &Collection,
-    folders: &[&Item],
-    request: &Request,
-    path: &str,
-    notes: &mut Notes,
-) -> Option<Value> {
-    let declared = match auth_owner(collection, folders, request)? {
+/// The auth `owner` declares, as the collection writes it (the one that applies to a
+/// request: its own unless absent or `inherit`, else the nearest folder's, else the
+/// collection's; [`convert_auth`] takes it to what [`crate::auth::Auth`] takes).
+fn declared_auth<'a>(
+    owner: AuthOwner,
+    collection: &'a Collection,
+    folders: &[&'a Item],
+    request: &'a Request,
+) -> Option<&'a Value> {
+    match owner {
         AuthOwner::Request => request.auth.as_ref(),
         AuthOwner::Folder(index) => folders.get(index).and_then(|folder| folder.auth.as_ref()),
         AuthOwner::Collection => collection.auth.as_ref(),
-    }?;
-    convert_auth(declared, path, notes)
+    }
 }
 
 /// The level of the tree whose auth a request uses (`folders` index from the top).
@@ -489,7 +492,7 @@ pub enum AuthOwner {
     Collection,
 }
 
-/// Who declares the auth that applies to a request (see [`effective_auth`]); `None` when
+/// Who declares the auth that applies to a request (see [`declared_auth`]); `None` when
 /// nothing on the way declares one.
 pub fn auth_owner(
     collection: &Collection,
@@ -515,13 +518,36 @@ fn auth_type(auth: &Value) -> Option<&str> {
     auth.get("type").and_then(Value::as_str)
 }
 
-/// One Postman auth object as Vayu takes it (`None` for `noauth` and unsupported types).
+/// An auth object with its type and that type's parameters first, then the parameters
+/// Postman keeps for other types (as postman-runtime hands a changed auth to test scripts).
+pub fn active_first(auth: &Value) -> Value {
+    let (Some(kind), Some(fields)) = (auth_type(auth), auth.as_object()) else {
+        return auth.clone();
+    };
+    let mut ordered = Map::new();
+    for key in ["type", kind] {
+        if let Some(value) = fields.get(key) {
+            ordered.insert(key.to_owned(), value.clone());
+        }
+    }
+    for (key, value) in fields {
+        ordered.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    Value::Object(ordered)
+}
+
+/// One Postman auth object as Vayu takes it (`None` for `noauth` and unsupported types):
+/// its type and that type's parameters (Postman keeps other types' parameters beside them).
 pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value> {
     let kind = auth_type(auth).unwrap_or_default().to_ascii_lowercase();
+    let active = || {
+        let written = auth_type(auth).unwrap_or_default();
+        json!({"type": written, written: auth.get(written).cloned().unwrap_or(json!([]))})
+    };
     match kind.as_str() {
         "noauth" | "" => None,
         "bearer" | "basic" | "apikey" | "jwt" | "asap" | "digest" | "oauth1" | "awsv4" | "hawk"
-        | "edgegrid" => Some(auth.clone()),
+        | "edgegrid" => Some(active()),
         "oauth2" => oauth2(auth, path, notes),
         other => {
             notes.add(
@@ -689,6 +715,27 @@ mod tests {
         assert_eq!(
             auth(&doc.item[1], &[], &mut notes).and_then(|a| a.get("type").cloned()),
             Some(json!("bearer"))
+        );
+    }
+
+    #[test]
+    fn only_the_active_types_parameters_are_taken() {
+        let written = json!({"type": "basic", "bearer": [{"key": "token", "value": "x"}],
+            "basic": {"username": "u", "password": "p"}});
+        let mut notes = Notes::default();
+        assert_eq!(
+            convert_auth(&written, "r", &mut notes),
+            Some(json!({"type": "basic", "basic": {"username": "u", "password": "p"}}))
+        );
+        assert_eq!(
+            active_first(&written)
+                .as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+            Some(vec![
+                "type".to_owned(),
+                "basic".to_owned(),
+                "bearer".to_owned()
+            ])
         );
     }
 }

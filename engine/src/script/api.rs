@@ -52,6 +52,8 @@ const MEMBERS: &[Member] = &[
     ("pm.request.url", Property, "Url", "The URL (`toString()` for text); assign a string to replace it."),
     ("pm.request.headers", Property, "HeaderList", "Request headers (`add`, `upsert`, `remove`, `get`, `has`, `toObject`)."),
     ("pm.request.body", Property, "RequestBody", "The body (`mode`, `raw`, `urlencoded`, `formdata`, `options`); `undefined` when a collection item has none."),
+    ("pm.request.auth", Property, "RequestAuth", "The auth a collection item declares (`type`, `parameters()`, `update`, `use`); `undefined` before the request when it is inherited."),
+    ("pm.request.authorizeUsing", Method, "authorizeUsing(type, params)", "Sets the request's auth: its type and parameters."),
     ("pm.request.to", Property, "Assertion", "Assertions on the request: `pm.request.to.have.header('X')`."),
     ("pm.request.addHeader", Method, "addHeader({key, value})", "Adds a header."),
     ("pm.request.upsertHeader", Method, "upsertHeader({key, value})", "Sets a header, replacing one with the same name."),

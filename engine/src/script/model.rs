@@ -77,6 +77,10 @@ pub struct ScriptRequest {
     /// absent, scripts see `body` as a raw body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postman_body: Option<serde_json::Value>,
+    /// The auth as a Postman collection wrote it (`{type, <type>: [{key, value}]}`), which
+    /// scripts see as `pm.request.auth`; `null`: none (undefined in scripts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postman_auth: Option<serde_json::Value>,
 }
 
 /// Variable scopes, each name → value. `pm.variables.get` resolves local → environment →

@@ -1372,6 +1372,85 @@ fn the_request_body_is_postmans() {
     assert!(seen[2].body.is_empty());
 }
 
+/// Scripts see the auth a collection item declares as postman-collection's RequestAuth (an
+/// inherited one only after the request, as in Postman), and what a pre-request script sets
+/// with `update`, `use` or `pm.request.authorizeUsing` is what is sent. The console lines
+/// are newman 6.2.2's for the same collection.
+#[test]
+fn the_request_auth_is_postmans() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let item = |name: &str, auth: Value, pre: &[&str], test: &[&str]| {
+        let mut request = json!({"method": "GET", "url": server.url()});
+        if !auth.is_null() {
+            request["auth"] = auth;
+        }
+        json!({"name": name, "request": request, "event": [
+            {"listen": "prerequest", "script": {"exec": pre}},
+            {"listen": "test", "script": {"exec": test}}]})
+    };
+    let bearer =
+        |token: &str| json!({"type": "bearer", "bearer": [{"key": "token", "value": token}]});
+    let items = json!([
+        item(
+            "inherited",
+            Value::Null,
+            &["console.log(typeof pm.request.auth);"],
+            &["console.log(pm.request.auth.type);"]
+        ),
+        item(
+            "update",
+            bearer("old"),
+            &[
+                "console.log(pm.request.auth.parameters().get('token'));",
+                "pm.request.auth.update([{key: 'token', value: 'changed'}]);"
+            ],
+            &[]
+        ),
+        item(
+            "authorize",
+            Value::Null,
+            &["pm.request.authorizeUsing('basic', {username: 'a', password: 'b'});"],
+            &[]
+        ),
+        item(
+            "use",
+            bearer("x"),
+            &["pm.request.auth.use('basic', \
+            [{key: 'username', value: 'u'}, {key: 'password', value: 'p'}]);"],
+            &["console.log(Object.keys(pm.request.auth.toJSON()).join());"]
+        ),
+    ]);
+    let path = write_collection(&dir, "auth", "auth", items);
+    let mut doc = read(path.clone());
+    doc["auth"] = bearer("coll");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = collection_run(&[&path.to_string_lossy(), "--reporter-cli-no-summary"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let logged: Vec<&str> = (out.stdout.lines())
+        .filter_map(|line| line.strip_prefix("  │ "))
+        .collect();
+    assert_eq!(
+        logged,
+        ["'undefined'", "'bearer'", "'old'", "'type,basic,bearer'"],
+        "{out}"
+    );
+    let seen = server.seen();
+    let sent: Vec<Option<&str>> = seen
+        .iter()
+        .map(|seen| seen.header("authorization"))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            Some("Bearer coll"),
+            Some("Bearer changed"),
+            Some("Basic YTpi"),
+            Some("Basic dTpw")
+        ]
+    );
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

@@ -551,9 +551,7 @@ impl State<'_> {
             }
         }
         draft.pre_request_script = None;
-        if draft.postman_body != item.draft.postman_body {
-            self.body_from_scripts(&mut draft, &item.entry_path, &mut outcome);
-        }
+        self.request_from_scripts(&item.draft, &mut draft, &item.entry_path, &mut outcome);
         for warning in &item.send_warnings {
             outcome.console.push(ConsoleLine {
                 level: "warn".to_owned(),
@@ -732,21 +730,40 @@ impl State<'_> {
         self.end_item(execution, outcome, row, stop);
     }
 
-    /// Makes the body to send again from the Postman body pre-request scripts changed
-    /// (`pm.request.body.urlencoded.add(…)`, `pm.request.body.update(…)`); what cannot be
-    /// read is warned on the console, the body as it was is sent.
-    fn body_from_scripts(&self, draft: &mut Draft, path: &str, outcome: &mut Outcome) {
-        let Some(written) = &draft.postman_body else {
-            return;
-        };
+    /// Makes the body and the auth to send again from the Postman body and auth
+    /// pre-request scripts changed (`pm.request.body.urlencoded.add(…)`,
+    /// `pm.request.authorizeUsing(…)`); what cannot be read is warned on the console and
+    /// sent as it was.
+    fn request_from_scripts(
+        &self,
+        written: &Draft,
+        draft: &mut Draft,
+        path: &str,
+        outcome: &mut Outcome,
+    ) {
         let mut notes = Notes::default();
-        let files = self.options.files();
         let mut warnings = Vec::new();
-        match convert::written_body(written, &mut draft.headers, path, files, &mut notes) {
-            Ok(body) => draft.body = body,
-            Err(message) => warnings.push(message),
+        if let Some(body) =
+            (draft.postman_body.as_ref()).filter(|_| draft.postman_body != written.postman_body)
+        {
+            let files = self.options.files();
+            match convert::written_body(body, &mut draft.headers, path, files, &mut notes) {
+                Ok(body) => draft.body = body,
+                Err(message) => warnings.push(message),
+            }
         }
-        warnings.extend(notes.list.into_iter().filter_map(|note| note.console));
+        if draft.postman_auth != written.postman_auth {
+            if let Some(auth) = draft.postman_auth.as_mut() {
+                auth.applies = convert::active_first(&auth.applies);
+                draft.auth = convert::convert_auth(&auth.applies, path, &mut notes);
+            }
+        }
+        warnings.extend(
+            notes
+                .list
+                .into_iter()
+                .map(|note| note.console.unwrap_or(note.reason)),
+        );
         for warning in warnings {
             outcome.console.push(ConsoleLine {
                 level: "warn".to_owned(),

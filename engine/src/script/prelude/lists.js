@@ -295,6 +295,55 @@ class RequestBody {
 }
 RequestBody.MODES = ['raw', 'urlencoded', 'formdata', 'file', 'graphql'];
 
+// A request's auth as postman-collection's RequestAuth holds it: `type`, and per type its
+// parameters as a list of `{type, value, key}` variables.
+class RequestAuth {
+    constructor(definition) {
+        if (definition === null || typeof definition !== 'object') { return; }
+        Object.keys(definition).forEach((key) => {
+            if (key === 'type') { this.type = definition.type; }
+            else if (definition[key] !== null && typeof definition[key] === 'object') { this.update(definition[key], key); }
+        });
+        if (typeof this.type === 'string' && this.type !== '') { this.update([], this.type); }
+    }
+
+    // Sets parameters of `type` (this auth's type by default): a list of `{key, value}` or
+    // an object of values.
+    update(options, type) {
+        if (options === null || typeof options !== 'object') { return; }
+        const kind = type || this.type;
+        if (typeof kind !== 'string' || kind === '') { return; }
+        if (!(this[kind] instanceof PropertyList)) { this[kind] = new PropertyList([], 'key', false); }
+        const given = options instanceof PropertyList ? options.members : Array.isArray(options) ? options :
+            Object.keys(options).map((key) => ({ key, value: options[key] }));
+        given.forEach((param) => {
+            const variable = { type: param.type || 'any', value: param.value, key: param.key };
+            const existing = this[kind].one(param.key);
+            if (existing === undefined) { this[kind].members.push(variable); }
+            else { existing.value = param.value; }
+        });
+    }
+
+    // Makes `type` the auth's type, with these parameters.
+    use(type, options) {
+        if (typeof type !== 'string' || type === '') { return; }
+        this.type = type;
+        this.update(options || {}, type);
+    }
+
+    parameters() { return this[this.type]; }
+    clear(type) { if (type !== 'type') { delete this[type]; } }
+    current() { throw new Error('`Request#current` has been discontinued, use `Request#parameters` instead.'); }
+
+    toJSON() {
+        const json = {};
+        Object.keys(this).forEach((key) => {
+            json[key] = this[key] instanceof PropertyList ? this[key].toJSON() : this[key];
+        });
+        return json;
+    }
+}
+
 // Query parameters (or urlencoded fields) as postman-collection's QueryParam.unparse writes
 // them: `key=value` joined by `&`, a key alone when it has no value.
 function queryText(params) {

@@ -14,10 +14,33 @@ const Request = class PostmanRequest {
         const off = new Set(input.disabledHeaders || []);
         this.headers = new PropertyList(input.headers.map(([key, value], at) =>
             (off.has(at) ? { disabled: true, key, value } : { key, value })), 'key', true, 'header');
-        // A collection item's body as written (none: undefined, as in Postman), else text.
-        Object.defineProperty(this, '_postmanBody', { value: input.postmanBody });
+        // A collection item's body and auth as written (none: undefined, as in Postman); the
+        // body of Vayu's own requests is text, and they have no auth. `_given` keeps their
+        // JSON as the script got them, so only a change goes back to Rust.
         this.body = input.postmanBody === undefined ? input.body :
             input.postmanBody === null ? undefined : new RequestBody(input.postmanBody);
+        this.auth = input.postmanAuth ? new RequestAuth(input.postmanAuth) : undefined;
+        Object.defineProperty(this, '_given', {
+            value: { body: this._postmanJson('body', input.postmanBody), auth: this._postmanJson('auth', input.postmanAuth) }
+        });
+    }
+
+    // The body's or auth's JSON for Rust when Rust gave one (`null`: none), else undefined.
+    _postmanJson(part, given) {
+        if (given === undefined) { return undefined; }
+        return this[part] === undefined ? null : stringify(this[part].toJSON());
+    }
+
+    // The body's or auth's JSON when the script changed it, else undefined.
+    _changed(part) {
+        const now = this._postmanJson(part, this._given[part]);
+        return now === this._given[part] || now === null ? undefined : parse(now);
+    }
+
+    authorizeUsing(type, options) {
+        if (typeof type === 'object' && type !== null && type.type) { [type, options] = [type.type, type[type.type]]; }
+        if (this.auth === undefined) { this.auth = new RequestAuth(); }
+        this.auth.use(type, options);
     }
 
     get url() {
@@ -59,6 +82,7 @@ const Request = class PostmanRequest {
         if (header.length) { json.header = header; }
         json.method = this.method;
         if (this._bodyText() !== '') { json.body = this.body; }
+        if (this.auth !== undefined) { json.auth = this.auth.toJSON(); }
         return json;
     }
 };
@@ -434,7 +458,7 @@ globalThis.clearInterval = clearTimer;
 globalThis.setImmediate = (fn, ...args) => setTimer(fn, 0, args, false);
 globalThis.clearImmediate = clearTimer;
 globalThis.require = requireModule;
-[Request, Response, PropertyList, Url, RequestBody, VariableScope, Variables, CookieJar]
+[Request, Response, PropertyList, Url, RequestBody, RequestAuth, VariableScope, Variables, CookieJar]
     .forEach((type) => { Object.freeze(type.prototype); Object.freeze(type); });
 // Postman's sandbox has liquid-json's JSON.parse: a leading byte order mark (UTF-8, -16 or
 // -32, as text) is dropped, and a parse error is a `JSONError`.
@@ -561,8 +585,8 @@ function finish() {
             headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),
             disabledHeaders: request.headers.members.flatMap((h, at) => (h.disabled ? [at] : [])),
             body: request._bodyText(),
-            postmanBody: request._postmanBody === undefined ? undefined :
-                request.body === undefined ? null : request.body.toJSON()
+            postmanBody: request._changed('body'),
+            postmanAuth: request._changed('auth')
         },
         local: scopes.local._final(),
         environment: scopes.environment._final(),
