@@ -167,6 +167,7 @@ fn draft(args: &RequestArgs) -> Result<Draft, String> {
         body: body(&args.message)?,
         postman_body: None,
         postman_auth: None,
+        disabled_query: Vec::new(),
         auth: None,
         pre_request_script: read("--pre-script", &args.pre_script)?,
         post_response_script: read("--test-script", &args.test_script)?,

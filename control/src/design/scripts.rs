@@ -272,6 +272,7 @@ pub async fn pre_request_as(
             url: draft.url.clone(),
             headers,
             disabled_headers,
+            disabled_query: draft.disabled_query.clone(),
             body: body.clone(),
             postman_body: draft.postman_body.clone(),
             postman_auth: given_auth.clone(),
@@ -295,6 +296,7 @@ pub async fn pre_request_as(
     draft.method = request.method.to_ascii_uppercase();
     draft.url = request.url;
     draft.set_written_headers(request.headers, &request.disabled_headers);
+    draft.disabled_query = request.disabled_query;
     match (&mut draft.postman_body, request.postman_body) {
         // The caller makes `body` again from a Postman body the script changed.
         (Some(written), Some(left)) => *written = left,
@@ -344,6 +346,7 @@ pub async fn post_response_as(
             url: sent.url.clone(),
             headers,
             disabled_headers,
+            disabled_query: Vec::new(),
             body: String::from_utf8_lossy(&sent.body).into_owned(),
             postman_body: draft.postman_body.clone(),
             postman_auth: (draft.postman_auth.as_ref()).map(|auth| auth.applies.clone()),

@@ -6,6 +6,7 @@
 //! only auth differs in when it runs (per request in design mode, once per run under load).
 
 use serde_json::Value;
+use vayu_engine::script::DisabledParam;
 
 use super::values::Pairs;
 use crate::auth::Auth;
@@ -85,6 +86,9 @@ pub struct Draft {
     pub disabled_headers: Vec<DisabledHeader>,
     /// Query parameters appended to the URL.
     pub params: Vec<(String, String)>,
+    /// Query parameters a collection item writes but disables: not in `url`; pre-request
+    /// scripts see them.
+    pub disabled_query: Vec<DisabledParam>,
     pub body: Value,
     /// A collection item's body as the collection wrote it (`null`: none), which scripts see
     /// as `pm.request.body` (see `ScriptRequest::postman_body`); `body` is made from it.
@@ -236,6 +240,7 @@ impl Written {
             ),
             name: saved.map(|saved| saved.name.clone()).unwrap_or_default(),
             disabled_headers: Vec::new(),
+            disabled_query: Vec::new(),
             postman_body: None,
             postman_auth: None,
         })

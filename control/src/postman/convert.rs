@@ -9,6 +9,7 @@ use std::path::Path;
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
+use vayu_engine::script::DisabledParam;
 
 use super::model::{scalar, Body, Collection, Item, Pair, Request, UrlField};
 use crate::input::request::{DisabledHeader, Draft, PostmanAuth};
@@ -110,6 +111,7 @@ pub fn draft(
             .unwrap_or("GET")
             .to_ascii_uppercase(),
         url: request.url.as_ref().map(url).unwrap_or_default(),
+        disabled_query: request.url.as_ref().map(disabled_query).unwrap_or_default(),
         headers,
         disabled_headers,
         params: Vec::new(),
@@ -165,9 +167,9 @@ pub fn url(field: &UrlField) -> String {
         .query
         .iter()
         .filter(|pair| !pair.disabled)
-        .map(|pair| match &pair.value {
-            None | Some(Value::Null) => pair.key().to_owned(),
-            Some(value) => format!("{}={}", pair.key(), scalar(value)),
+        .map(|pair| match query_value(pair) {
+            None => pair.key().to_owned(),
+            Some(value) => format!("{}={value}", pair.key()),
         })
         .collect();
     if !query.is_empty() {
@@ -179,6 +181,29 @@ pub fn url(field: &UrlField) -> String {
         out.push_str(hash);
     }
     out
+}
+
+/// The query parameters of `field` that are written but disabled, each with its place among
+/// all its query parameters (a URL written as text has none).
+pub fn disabled_query(field: &UrlField) -> Vec<DisabledParam> {
+    let UrlField::Parts(parts) = field else {
+        return Vec::new();
+    };
+    (parts.query.iter().enumerate())
+        .filter(|(_, pair)| pair.disabled)
+        .map(|(at, pair)| DisabledParam {
+            at,
+            key: pair.key().to_owned(),
+            value: query_value(pair),
+        })
+        .collect()
+}
+
+fn query_value(pair: &Pair) -> Option<String> {
+    match &pair.value {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(scalar(value)),
+    }
 }
 
 fn joined(value: Option<&Value>, separator: &str) -> String {

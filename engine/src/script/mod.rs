@@ -35,8 +35,8 @@ pub use api::{completions, Completion};
 pub use check::check_syntax;
 pub use error::{ScriptError, ScriptErrorKind};
 pub use model::{
-    Arrival, ConsoleLine, Cookie, HttpCall, HttpReply, Limits, Scope, ScriptContext, ScriptInfo,
-    ScriptOutcome, ScriptRequest, ScriptResponse, TestResult, TypedScope, TypedValues,
+    Arrival, ConsoleLine, Cookie, DisabledParam, HttpCall, HttpReply, Limits, Scope, ScriptContext,
+    ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, TestResult, TypedScope, TypedValues,
     VariableScopes,
 };
 pub use node_error::node_error_fields;

@@ -69,6 +69,11 @@ pub struct ScriptRequest {
     /// `disabled`, as Postman's do) and may enable them; they are not sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disabled_headers: Vec<usize>,
+    /// Query parameters written but disabled: pre-request scripts see them in
+    /// `pm.request.url.query` (marked, as Postman's do) and may enable them; they are not in
+    /// `url`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_query: Vec<DisabledParam>,
     /// The raw body (`pm.request.body.raw`).
     pub body: String,
     /// The body as a Postman collection wrote it (`{mode, raw, urlencoded, formdata, file,
@@ -81,6 +86,15 @@ pub struct ScriptRequest {
     /// scripts see as `pm.request.auth`; `null`: none (undefined in scripts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postman_auth: Option<serde_json::Value>,
+}
+
+/// A query parameter written but disabled: its place among the URL's query parameters, its
+/// key, and its value (none: the key alone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisabledParam {
+    pub at: usize,
+    pub key: String,
+    pub value: Option<String>,
 }
 
 /// Variable scopes, each name → value. `pm.variables.get` resolves local → environment →

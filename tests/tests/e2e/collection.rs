@@ -1451,6 +1451,40 @@ fn the_request_auth_is_postmans() {
     );
 }
 
+/// A disabled query parameter is not sent; pre-request scripts see it in its place, marked
+/// (test scripts see the URL as sent), and may enable it, as in newman 6.2.2.
+#[test]
+fn disabled_query_parameters_are_seen_not_sent() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let port = server.addr().port().to_string();
+    let url = json!({"protocol": "http", "host": ["127", "0", "0", "1"], "port": port,
+        "path": ["q"], "query": [{"key": "a", "value": "1"},
+            {"key": "off", "value": "2", "disabled": true}, {"key": "b", "value": "3"},
+            {"key": "flag", "value": null, "disabled": true}]});
+    let items = json!([
+        {"name": "seen", "request": {"method": "GET", "url": url.clone()}, "event": [
+            {"listen": "prerequest", "script": {"exec": [
+                "console.log(pm.request.url.getQueryString(), pm.request.url.query.count());",
+                "console.log(pm.request.url.query.get('off'), pm.request.url.query.get('flag'));"]}},
+            {"listen": "test", "script": {"exec": [
+                "console.log(pm.request.url.query.count());"]}}]},
+        {"name": "enabled", "request": {"method": "GET", "url": url}, "event": [
+            {"listen": "prerequest", "script": {"exec": [
+                "pm.request.url.query.find((p) => p.key === 'off').disabled = false;"]}}]}
+    ]);
+    let path = write_collection(&dir, "query", "query", items);
+    let out = collection_run(&[&path.to_string_lossy(), "--reporter-cli-no-summary"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let logged: Vec<&str> = (out.stdout.lines())
+        .filter_map(|line| line.strip_prefix("  │ "))
+        .collect();
+    assert_eq!(logged, ["'a=1&b=3', 4", "'2', ''", "2"], "{out}");
+    let seen = server.seen();
+    let targets: Vec<&str> = seen.iter().map(|seen| seen.target.as_str()).collect();
+    assert_eq!(targets, ["/q?a=1&b=3", "/q?a=1&off=2&b=3"]);
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

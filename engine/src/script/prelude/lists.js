@@ -87,7 +87,14 @@ class PropertyList {
 
     get(key) {
         const member = this.one(key);
-        return member === undefined ? undefined : member.value;
+        return member === undefined ? undefined : this._valueOf(member);
+    }
+
+    // A member's value as its type's `valueOf()` gives it: a query parameter without one
+    // (`?flag`) reads as ''.
+    _valueOf(member) {
+        const none = member.value === null || member.value === undefined;
+        return none && this._kind === 'query' ? '' : member.value;
     }
 
     has(key, value) {
@@ -107,7 +114,7 @@ class PropertyList {
             if ((excludeDisabled && member.disabled) || (sanitizeKeys && !key)) { return; }
             const name = sensitive ? String(key) : String(key).toLowerCase();
             const seen = ownProperty(object, name);
-            const value = seen ? [].concat(object[name], [member.value]) : member.value;
+            const value = seen ? [].concat(object[name], [this._valueOf(member)]) : this._valueOf(member);
             Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
         });
         return object;

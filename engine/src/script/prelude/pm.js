@@ -10,6 +10,7 @@ const Request = class PostmanRequest {
         // Parsed on first use: most scripts never touch the URL.
         Object.defineProperty(this, '_url', { value: null, writable: true });
         Object.defineProperty(this, '_givenUrl', { value: input.url });
+        Object.defineProperty(this, '_disabledQuery', { value: input.disabledQuery || [] });
         // A disabled header as postman-collection's Header holds it: `disabled` first.
         const off = new Set(input.disabledHeaders || []);
         this.headers = new PropertyList(input.headers.map(([key, value], at) =>
@@ -44,8 +45,21 @@ const Request = class PostmanRequest {
     }
 
     get url() {
-        if (this._url === null) { this._url = new Url(this._givenUrl); }
+        if (this._url === null) {
+            this._url = new Url(this._givenUrl);
+            // The disabled query parameters in their places, marked (not in the URL's text).
+            const members = this._url.query.members;
+            this._disabledQuery.forEach(({ at, key, value }) =>
+                members.splice(Math.min(at, members.length), 0, { disabled: true, key, value }));
+        }
         return this._url;
+    }
+
+    // The disabled query parameters as they leave the script.
+    _finalDisabledQuery() {
+        if (this._url === null) { return this._disabledQuery; }
+        return this._url.query.members.flatMap((p, at) => (p.disabled ?
+            [{ at, key: text(p.key), value: p.value === null || p.value === undefined ? null : text(p.value) }] : []));
     }
 
     set url(value) { this._url = value instanceof Url ? value : new Url(value); }
@@ -584,6 +598,7 @@ function finish() {
             method: String(request.method), url: request._finalUrl(),
             headers: request.headers.members.map((h) => [text(h.key), text(h.value)]),
             disabledHeaders: request.headers.members.flatMap((h, at) => (h.disabled ? [at] : [])),
+            disabledQuery: request._finalDisabledQuery(),
             body: request._bodyText(),
             postmanBody: request._changed('body'),
             postmanAuth: request._changed('auth')
