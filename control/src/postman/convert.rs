@@ -238,7 +238,7 @@ fn segments(path: Option<&Value>) -> Vec<String> {
 }
 
 /// A body as a collection writes it (`postman_body`, which a script may have changed) in
-/// the `{type, content}` form, as [`body`] makes it; `Err` names what is wrong with it.
+/// the `{type, content}` form, as the item's own body is made; `Err` names what is wrong with it.
 pub fn written_body(
     postman_body: &Value,
     headers: &mut Vec<(String, String)>,
@@ -496,7 +496,7 @@ fn read(src: &str, files: Files<'_>) -> Result<Vec<u8>, FileFailure> {
 /// The auth `owner` declares, as the collection writes it (the one that applies to a
 /// request: its own unless absent or `inherit`, else the nearest folder's, else the
 /// collection's; [`convert_auth`] takes it to what [`crate::auth::Auth`] takes).
-fn declared_auth<'a>(
+pub fn declared_auth<'a>(
     owner: AuthOwner,
     collection: &'a Collection,
     folders: &[&'a Item],
