@@ -171,6 +171,8 @@ pub struct ScriptValues {
     pub cookie_jar: Vec<script::Cookie>,
     /// A script changed `cookie_jar` since the flag was last cleared.
     pub jar_changed: bool,
+    /// The environment's id and name, when it has them (`pm.environment.id`, `.name`).
+    pub environment_label: Option<script::ScopeLabel>,
 }
 
 /// Runs `job` to its end.

@@ -35,9 +35,9 @@ pub use api::{completions, Completion};
 pub use check::check_syntax;
 pub use error::{ScriptError, ScriptErrorKind};
 pub use model::{
-    Arrival, ConsoleLine, Cookie, DisabledParam, HttpCall, HttpReply, Limits, Scope, ScriptContext,
-    ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, TestResult, TypedScope, TypedValues,
-    VariableScopes,
+    Arrival, ConsoleLine, Cookie, DisabledParam, HttpCall, HttpReply, Limits, Scope, ScopeLabel,
+    ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, TestResult,
+    TypedScope, TypedValues, VariableScopes,
 };
 pub use node_error::node_error_fields;
 

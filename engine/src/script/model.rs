@@ -116,6 +116,19 @@ pub struct VariableScopes {
     /// The values of the scopes above that scripts stored with a type other than string.
     #[serde(default, skip_serializing_if = "TypedValues::is_empty")]
     pub typed: TypedValues,
+    /// The environment's id and name (`pm.environment.id`, `pm.environment.name`), when it
+    /// has them (an environment file's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_label: Option<ScopeLabel>,
+}
+
+/// A variable scope's own id and name, as an environment file gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeLabel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Per scope, the values scripts stored with a type (number, boolean, object, array,

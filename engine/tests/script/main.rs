@@ -10,7 +10,7 @@ mod prerequest;
 mod timing;
 
 use vayu_engine::script::{
-    Cookie, Limits, Sandbox, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest,
+    Cookie, Limits, Sandbox, ScopeLabel, ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest,
     ScriptResponse,
 };
 

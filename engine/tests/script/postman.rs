@@ -456,6 +456,39 @@ pm.test("no path variables", () => pm.expect(pm.request.url.variables.count()).t
     assert_all_pass(&outcome);
 }
 
+/// The environment carries its file's id and name; the response tells its content as
+/// postman-collection's `contentInfo()` and `dataURI()` do (newman 6.2.2's values for a
+/// JSON response); `Url#getRaw` is discontinued there too.
+#[test]
+fn environment_label_and_response_content_as_in_postman() {
+    let mut ctx = context();
+    ctx.variables.environment_label = Some(ScopeLabel {
+        id: Some("env-1".into()),
+        name: Some("staging".into()),
+    });
+    let script = r#"
+pm.test("environment", () => {
+    pm.expect(pm.environment.name).to.equal("staging");
+    pm.expect(pm.environment.id).to.equal("env-1");
+    pm.expect(JSON.parse(JSON.stringify(pm.environment))).to.include({ id: "env-1", name: "staging" });
+    pm.expect(pm.globals.name).to.equal(undefined);
+});
+pm.test("content info", () => pm.expect(pm.response.contentInfo()).to.eql({
+    contentType: "application/json", mimeType: "text", mimeFormat: "json",
+    charset: "utf8", fileExtension: "json", fileName: "response.json" }));
+pm.test("data URI", () => pm.expect(pm.response.dataURI())
+    .to.equal("data:application/json;base64, eyJhIjoxfQ=="));
+pm.test("getRaw", () => pm.expect(() => pm.request.url.getRaw())
+    .to.throw("`Url#getRaw` has been discontinued, use `Url#toString` instead."));
+"#;
+    let mut response = json_response(200, r#"{"a":1}"#);
+    response.headers = vec![("Content-Type".into(), "application/json".into())];
+    let outcome = sandbox()
+        .post_response(script, &mut ctx, &response)
+        .unwrap_or_else(|e| panic!("script failed: {e}"));
+    assert_all_pass(&outcome);
+}
+
 /// A variable scope in postman-collection's JSON form (what `console.log(pm.environment)`
 /// prints in newman 6.2.2): an id, this script's changes compacted, the values; the
 /// iteration data without changes; `pm.variables` as the local scope.

@@ -514,6 +514,12 @@ impl State<'_> {
                 data: row.clone(),
                 cookie_jar: self.jar.script_cookies(),
                 jar_changed: false,
+                environment_label: (self.options.environment.as_ref()).map(|file| {
+                    vayu_engine::script::ScopeLabel {
+                        id: file.id.clone(),
+                        name: file.name.clone(),
+                    }
+                }),
             },
         );
         let info = ScriptInfo {

@@ -209,6 +209,7 @@ class Url {
 
     getHost() { return this.host.join('.'); }
     getPath() { return '/' + this.path.join('/'); }
+    getRaw() { throw new Error('`Url#getRaw` has been discontinued, use `Url#toString` instead.'); }
     getRemote(forcePort) { return this.getHost() + (this.port || forcePort ? ':' + (this.port || '') : ''); }
 
     getQueryString() { return queryText(this.query.members.filter((p) => !p.disabled)); }
@@ -392,6 +393,11 @@ class VariableScope {
     get(key) { return this._values.get(String(key)); }
     has(key) { return this._values.has(String(key)); }
 
+    get id() {
+        if (this._id === undefined) { Object.defineProperty(this, '_id', { value: loadModule('uuid').v4() }); }
+        return this._id;
+    }
+
     set(key, value) {
         this._values.set(String(key), value);
         this._mutations.set(String(key), [String(key), value]);
@@ -413,11 +419,11 @@ class VariableScope {
     // postman-collection's form, which `console.log(pm.environment)` prints: an id, the
     // changes this script made and the values (the iteration data has no changes).
     toJSON() {
-        if (this._id === undefined) { Object.defineProperty(this, '_id', { value: loadModule('uuid').v4() }); }
+        const head = this.name === undefined ? { id: this.id } : { id: this.id, name: this.name };
         const values = Array.from(this._values, ([key, value]) => ({ type: 'any', value, key }));
-        if (this._readOnly) { return { id: this._id, values }; }
+        if (this._readOnly) { return Object.assign(head, { values }); }
         const mutations = { autoCompact: true, stream: [], compacted: Object.fromEntries(this._mutations) };
-        return { id: this._id, mutations, values };
+        return Object.assign(head, { mutations, values });
     }
 
     // [[key, text]] pairs for Rust, or null when nothing was written. As postman-runtime

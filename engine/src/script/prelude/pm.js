@@ -142,6 +142,11 @@ const Response = class PostmanResponse {
 
     get to() { return chai.expect(this).to; }
     reason() { return this.status; }
+    // postman-collection's own: the content type, MIME type and format, charset, file
+    // extension and name (from Content-Disposition, else `response.<extension>`), and the
+    // body as a `data:` URI.
+    contentInfo() { return loadModule('postman-collection').Response.prototype.contentInfo.call(this); }
+    dataURI() { return loadModule('postman-collection').Response.prototype.dataURI.call(this); }
     details() { return this.code === undefined ? {} : { code: this.code, name: this.status, detail: this.status }; }
 
     size() {
@@ -540,6 +545,14 @@ function resetGlobals() {
     }
 }
 
+// The environment with its file's id and name (`pm.environment.id`, `.name`).
+function labelled(scope, label) {
+    if (label === undefined) { return scope; }
+    if (label.id !== undefined) { Object.defineProperty(scope, '_id', { value: label.id }); }
+    if (label.name !== undefined) { scope.name = label.name; }
+    return scope;
+}
+
 function begin(json, body) {
     resetGlobals();
     libraryOverrides = null;
@@ -548,7 +561,7 @@ function begin(json, body) {
     const typed = vars.typed || {};
     const scopes = {
         local: new VariableScope(vars.local, typed.local),
-        environment: new VariableScope(vars.environment, typed.environment),
+        environment: labelled(new VariableScope(vars.environment, typed.environment), vars.environmentLabel),
         collection: new VariableScope(vars.collection, typed.collection),
         globals: new VariableScope(vars.globals, typed.globals),
         data: Object.defineProperty(new VariableScope(vars.data || {}, typed.data), '_readOnly', { value: true })
