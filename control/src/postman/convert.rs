@@ -643,6 +643,23 @@ pub fn settings(auth: &Value, kind: &str) -> Map<String, Value> {
     }
 }
 
+/// `https:\\host` as postman-collection's URL parser reads it: `https://host` (any run of
+/// slashes and backslashes after the scheme is its `//`).
+pub fn slashes_after_scheme(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return url.to_owned();
+    };
+    let is_scheme = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let after = rest.trim_start_matches(['/', '\\']);
+    match is_scheme && after.len() < rest.len() && rest.contains('\\') {
+        true => format!("{scheme}://{after}"),
+        false => url.to_owned(),
+    }
+}
+
 /// Fills in `http://` when a rendered URL has no scheme (Postman does the same).
 pub fn with_scheme(url: &str) -> String {
     if url.contains("://") || url.trim().is_empty() {
@@ -741,6 +758,19 @@ mod tests {
             auth(&doc.item[1], &[], &mut notes).and_then(|a| a.get("type").cloned()),
             Some(json!("bearer"))
         );
+    }
+
+    #[test]
+    fn backslashes_after_the_scheme_read_as_slashes() {
+        assert_eq!(slashes_after_scheme("http:\\\\h/p"), "http://h/p");
+        assert_eq!(
+            slashes_after_scheme("https:\\\\http://h"),
+            "https://http://h"
+        );
+        assert_eq!(slashes_after_scheme("http:/\\h"), "http://h");
+        assert_eq!(slashes_after_scheme("http://h/a\\b"), "http://h/a\\b");
+        assert_eq!(slashes_after_scheme("h:80/p"), "h:80/p");
+        assert_eq!(slashes_after_scheme("{{a}}\\b"), "{{a}}\\b");
     }
 
     #[test]

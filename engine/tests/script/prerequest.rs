@@ -123,9 +123,14 @@ pm.collectionVariables.clear();
     let vars = &ctx.variables;
     assert_eq!(vars.local.get("timestamp").map(String::as_str), Some("now"));
     assert_eq!(vars.local.get("count").map(String::as_str), Some("3"));
+    // The text `{{obj}}` renders is Postman's (`String(value)`); the value keeps its type.
     assert_eq!(
         vars.environment.get("obj").map(String::as_str),
-        Some(r#"{"a":[1,2]}"#)
+        Some("[object Object]")
+    );
+    assert_eq!(
+        vars.typed.environment.get("obj"),
+        Some(&serde_json::json!({"a": [1, 2]}))
     );
     assert!(vars.collection.is_empty());
     assert!(outcome.environment_changed && outcome.collection_changed && !outcome.globals_changed);

@@ -1149,6 +1149,42 @@ fn line_breaks_in_a_url_go_out_encoded() {
     assert_eq!(seen[0].target, "/get?foo=%0Abar%09");
 }
 
+/// The request line shows the URL as written, variables rendered, not as encoded for the
+/// wire (newman prints `a b`, sends `a%20b`); backslashes after the scheme read as `//`.
+#[test]
+fn the_request_line_shows_the_url_as_written() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let host = server.addr();
+    let path = write_collection(
+        &dir,
+        "spaces",
+        "spaces",
+        json!([
+            {"name": "spaces", "request": {"method": "GET", "url": format!("http://{host}/a b?q=x y&o={{{{obj}}}}")},
+             "event": [{"listen": "prerequest", "script": {"exec": ["pm.environment.set('obj', {a: 1});"]}}]},
+            {"name": "backslashes", "request": {"method": "GET", "url": format!("http:\\\\{host}/b")}}
+        ]),
+    );
+    let out = collection_run(&[&path.to_string_lossy(), "--reporter-cli-no-summary"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let lines: Vec<&str> = (out.stdout.lines())
+        .filter_map(|line| line.strip_prefix("  GET "))
+        .map(|line| line.split(" [").next().unwrap_or(line))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!("http://{host}/a b?q=x y&o=[object Object]"),
+            format!("http://{host}/b")
+        ],
+        "{out}"
+    );
+    let seen = server.seen();
+    assert_eq!(seen[0].target, "/a%20b?q=x%20y&o=[object%20Object]");
+    assert_eq!(seen[1].target, "/b");
+}
+
 /// A form field that names several files sends each as a part of its own under the
 /// field's name, as postman-runtime does; a file that cannot be read is left out with
 /// newman's console warning.

@@ -584,9 +584,16 @@ impl State<'_> {
         // the run's jar (its cookies go after the request's own; every hop, redirects
         // included, updates it) and what digest challenges taught its auth.
         let scopes = outcome.scopes.clone();
-        let rendered = scopes.render(&draft.url);
+        let rendered = convert::slashes_after_scheme(&scopes.render(&draft.url));
         execution.written_without_scheme = !rendered.contains("://");
         draft.url = convert::with_scheme(&rendered);
+        let rewrites_url = (draft.auth.as_ref())
+            .and_then(|auth| auth.get("type"))
+            .is_some_and(|kind| kind == "oauth1");
+        execution.rendered_url = match rewrites_url {
+            true => String::new(),
+            false => draft.url.clone(),
+        };
         execution.written_without_path = crate::postman::export::url_parts(&draft.url)
             .get("path")
             .is_none();

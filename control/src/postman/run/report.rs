@@ -185,7 +185,9 @@ impl ItemReport<'_> {
             let stamp = format!("[{}]", local_time(execution.sent_ms, true));
             let _ = write!(out, "  {}", paint.gray(&stamp));
         }
-        let url = if execution.written_without_path {
+        let url = if only_encoded(&execution.rendered_url, &sent.url) {
+            execution.rendered_url.clone()
+        } else if execution.written_without_path {
             without_root_path(&sent.url)
         } else {
             sent.url.clone()
@@ -550,6 +552,13 @@ pub(super) fn as_written(url: &str, written_without_scheme: bool) -> &str {
         true => url.strip_prefix("http://").unwrap_or(url),
         false => url,
     }
+}
+
+/// `sent` is `rendered` as the client encodes it for the wire, nothing else (no query
+/// parameter an auth added, no URL a script sent instead).
+fn only_encoded(rendered: &str, sent: &str) -> bool {
+    url::Url::parse(&vayu_net::endpoint::breaks_encoded(rendered))
+        .is_ok_and(|parsed| parsed.as_str() == sent)
 }
 
 /// A sent URL without the `/` path the client sent for a URL written without one

@@ -24,22 +24,43 @@ function text(value) {
 // levels, as Postman); unknown names stay as they are, but for Postman's dynamic variables
 // (`{{$guid}}`, `{{$randomCity}}`, ...), which postman-collection's resolver (faker, loaded
 // on first use) fills in.
+// `lookup(name)` gives `{ value }` for a name that is set (its value may be undefined).
 function replaceIn(template, lookup) {
     if (typeof template !== 'string') { return template; }
     let current = template;
     for (let depth = 0; depth < 19; depth++) {
         let replaced = false;
         const next = current.replace(/\{\{([^{}]+)\}\}/g, (whole, name) => {
-            const value = lookup(name);
-            if (value === undefined) { return whole; }
+            const found = lookup(name);
+            if (found === undefined) { return whole; }
             replaced = true;
-            return text(value);
+            return variableText(found.value);
         });
         if (!replaced || next === current) { current = next; break; }
         current = next;
     }
     if (current.indexOf('{{$') === -1) { return current; }
     return new (requireModule('postman-collection').VariableScope)().replaceIn(current);
+}
+
+// A variable's value as `{{name}}` renders it: postman-collection's Variable#toString
+// (`null` is 'null', undefined or a value without `toString` '', else its `toString()`: an
+// object renders '[object Object]', an array '1,2').
+function variableText(value) {
+    if (value === null) { return 'null'; }
+    if (value === undefined || typeof value.toString !== 'function') { return ''; }
+    return value.toString();
+}
+
+// A value as the next script gets it back: through JSON, as postman-runtime passes scopes
+// on (undefined becomes null, a Date its ISO text); `undefined` for what JSON cannot carry.
+function crossed(value) {
+    if (typeof value === 'string') { return value; }
+    try {
+        const json = stringify(value === undefined ? null : value);
+        return json === undefined ? null : parse(json);
+    }
+    catch (e) { return undefined; }
 }
 
 // A list of `{key, value}`-like members (Postman's PropertyList): headers, query
@@ -379,7 +400,7 @@ class VariableScope {
         const map = new Map(Object.entries(values));
         if (typed !== undefined) {
             Object.keys(typed).forEach((key) => {
-                if (map.get(key) === text(typed[key])) { map.set(key, typed[key]); }
+                if (map.get(key) === variableText(typed[key])) { map.set(key, typed[key]); }
             });
         }
         Object.defineProperty(this, '_values', { value: map });
@@ -404,7 +425,9 @@ class VariableScope {
         this._dirty = true;
     }
     toObject() { return Object.fromEntries(this._values); }
-    replaceIn(template) { return replaceIn(template, (name) => this._values.get(name)); }
+    replaceIn(template) {
+        return replaceIn(template, (name) => (this._values.has(name) ? { value: this._values.get(name) } : undefined));
+    }
 
     unset(key) {
         if (this._values.delete(String(key))) { this._dirty = true; }
@@ -436,7 +459,10 @@ class VariableScope {
         this._mutations.forEach((mutation, key) => {
             if (mutation.length === 2) { out.set(key, mutation[1]); } else { out.delete(key); }
         });
-        return Array.from(out, ([key, value]) => [key, text(value)]);
+        return Array.from(out, ([key, value]) => {
+            const next = crossed(value);
+            return [key, next === undefined ? text(value) : variableText(next)];
+        });
     }
 
     // The values that are not strings (as JSON can carry them), or null when nothing was
@@ -445,13 +471,9 @@ class VariableScope {
         if (!this._dirty) { return null; }
         const typed = {};
         this._values.forEach((value, key) => {
-            if (typeof value === 'string' || value === undefined || typeof value === 'function' ||
-                typeof value === 'symbol') { return; }
-            try {
-                const json = stringify(value);
-                if (json !== undefined) { typed[key] = parse(json); }
-            }
-            catch (e) { /* cyclic: the text stands for it */ }
+            // A cyclic value is left to its text.
+            const next = typeof value === 'string' ? undefined : crossed(value);
+            if (next !== undefined) { typed[key] = next; }
         });
         return typed;
     }
@@ -466,7 +488,12 @@ class Variables {
         Object.defineProperty(this, '_local', { value: local });
         Object.defineProperty(this, '_scopes', { value: [local].concat(chain) });
         // Works detached too (`const replaceIn = pm.variables.replaceIn`), as in Postman.
-        Object.defineProperty(this, 'replaceIn', { value: (template) => replaceIn(template, (name) => this.get(name)) });
+        Object.defineProperty(this, 'replaceIn', {
+            value: (template) => replaceIn(template, (name) => {
+                const scope = this._scopes.find((s) => s.has(name));
+                return scope === undefined ? undefined : { value: scope.get(name) };
+            })
+        });
     }
 
     get(key) {
