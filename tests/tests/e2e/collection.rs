@@ -36,6 +36,14 @@ fn collection_run(args: &[&str]) -> Output {
     out
 }
 
+/// The console lines of a cli report (newman frames each with `  │ `).
+fn console_lines(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("  │ "))
+        .collect()
+}
+
 /// The comparison shape (the same as tools/record-newman.sh builds from newman's report).
 fn normalize(report: &Value, exit_code: Option<i32>) -> Value {
     let stats: serde_json::Map<String, Value> = [
@@ -1302,9 +1310,7 @@ fn disabled_headers_are_seen_not_sent() {
         "--reporter-cli-no-summary",
     ]);
     assert_eq!(out.code, Some(0), "{out}");
-    let logged: Vec<&str> = (out.stdout.lines())
-        .filter_map(|line| line.strip_prefix("  │ "))
-        .collect();
+    let logged = console_lines(&out.stdout);
     assert_eq!(
         logged,
         [
@@ -1377,9 +1383,7 @@ fn the_request_body_is_postmans() {
     let path = write_collection(&dir, "bodies", "bodies", items);
     let out = collection_run(&[&path.to_string_lossy(), "--reporter-cli-no-summary"]);
     assert_eq!(out.code, Some(0), "{out}");
-    let logged: Vec<&str> = (out.stdout.lines())
-        .filter_map(|line| line.strip_prefix("  │ "))
-        .collect();
+    let logged = console_lines(&out.stdout);
     assert_eq!(
         logged,
         [
@@ -1463,9 +1467,7 @@ fn the_request_auth_is_postmans() {
     std::fs::write(&path, doc.to_string()).unwrap();
     let out = collection_run(&[&path.to_string_lossy(), "--reporter-cli-no-summary"]);
     assert_eq!(out.code, Some(0), "{out}");
-    let logged: Vec<&str> = (out.stdout.lines())
-        .filter_map(|line| line.strip_prefix("  │ "))
-        .collect();
+    let logged = console_lines(&out.stdout);
     assert_eq!(
         logged,
         ["'undefined'", "'bearer'", "'old'", "'type,basic,bearer'"],
@@ -1512,9 +1514,7 @@ fn disabled_query_parameters_are_seen_not_sent() {
     let path = write_collection(&dir, "query", "query", items);
     let out = collection_run(&[&path.to_string_lossy(), "--reporter-cli-no-summary"]);
     assert_eq!(out.code, Some(0), "{out}");
-    let logged: Vec<&str> = (out.stdout.lines())
-        .filter_map(|line| line.strip_prefix("  │ "))
-        .collect();
+    let logged = console_lines(&out.stdout);
     assert_eq!(logged, ["'a=1&b=3', 4", "'2', ''", "2"], "{out}");
     let seen = server.seen();
     let targets: Vec<&str> = seen.iter().map(|seen| seen.target.as_str()).collect();
