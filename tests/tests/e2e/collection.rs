@@ -1521,6 +1521,44 @@ fn disabled_query_parameters_are_seen_not_sent() {
     assert_eq!(targets, ["/q?a=1&b=3", "/q?a=1&off=2&b=3"]);
 }
 
+/// A JSON data file's objects and arrays reach scripts as they are, and render in a
+/// request as Postman renders them (`[object Object]`, `1,2`): newman 6.2.2's lines.
+#[test]
+fn iteration_data_keeps_objects_and_arrays() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let data = dir.join("rows.json");
+    std::fs::write(
+        &data,
+        r#"[{"user": {"name": "ann"}, "ids": [1, 2], "n": 1.0}]"#,
+    )
+    .unwrap();
+    let path = write_collection(
+        &dir,
+        "data",
+        "data",
+        json!([{"name": "one", "request": {"method": "GET",
+            "url": format!("{}q?u={{{{user}}}}&ids={{{{ids}}}}&n={{{{n}}}}", server.url())},
+            "event": [{"listen": "prerequest", "script": {"exec": [
+                "console.log(pm.iterationData.get('user').name, pm.iterationData.get('ids').length);",
+                "console.log(pm.variables.replaceIn('{{user}}|{{ids}}|{{n}}'));"]}}]}]),
+    );
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-d",
+        &data.to_string_lossy(),
+        "--reporter-cli-no-summary",
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(
+        console_lines(&out.stdout),
+        ["'ann', 2", "'[object Object]|1,2|1'"],
+        "{out}"
+    );
+    let seen = server.seen();
+    assert_eq!(seen[0].target, "/q?u=[object%20Object]&ids=1,2&n=1");
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

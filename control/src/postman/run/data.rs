@@ -19,11 +19,35 @@ pub fn parse(text: &str) -> Result<Vec<Row>, String> {
     Ok(parse_typed(text)?.iter().map(text_row).collect())
 }
 
-/// A typed row as text.
+/// A typed row as text: each value as `{{name}}` renders it.
 pub fn text_row(row: &TypedRow) -> Row {
     row.iter()
-        .map(|(key, value)| (key.clone(), scalar(value)))
+        .map(|(key, value)| (key.clone(), rendered(value)))
         .collect()
+}
+
+/// A data value as Postman renders it (JavaScript's `String(value)`, postman-collection's
+/// `Variable#toString`): an object `[object Object]`, an array its elements joined by `,`
+/// (null ones empty), a number in JavaScript's form (`1`, not `1.0`), a null `null` (so
+/// scripts get it back as null; newman leaves `{{name}}` of a null unrendered in the
+/// request itself).
+fn rendered(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Object(_) => "[object Object]".to_owned(),
+        Value::Array(items) => (items.iter())
+            .map(|item| match item {
+                Value::Null => String::new(),
+                other => rendered(other),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Number(number) => match number.as_f64().filter(|_| number.is_f64()) {
+            Some(float) => float.to_string(),
+            None => number.to_string(),
+        },
+        other => scalar(other),
+    }
 }
 
 /// Parses a data file's text, keeping the values' types.
@@ -184,6 +208,19 @@ mod tests {
         assert_eq!(rows[0]["a"], "1");
         assert_eq!(rows[1]["a"], "true");
         assert!(parse("{\"a\": 1}").is_err());
+    }
+
+    #[test]
+    fn values_render_as_javascript_writes_them() {
+        let rows =
+            parse(r#"[{"o": {"x": 1}, "a": [1, null, [2, "s"]], "n": null, "f": 1.0, "g": 2.5}]"#)
+                .unwrap();
+        let row = &rows[0];
+        assert_eq!(row["o"], "[object Object]");
+        assert_eq!(row["a"], "1,,2,s");
+        assert_eq!(row["n"], "null");
+        assert_eq!(row["f"], "1");
+        assert_eq!(row["g"], "2.5");
     }
 
     #[test]
