@@ -437,7 +437,12 @@ pub struct Variable {
     /// v2.0 spells the name `id` as well.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Some(null)` for a value written as `null` (Postman keeps it: it renders `null`).
+    #[serde(
+        default,
+        deserialize_with = "written_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<Value>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -484,7 +489,8 @@ pub struct VariableFile {
 pub struct FileVariable {
     #[serde(default)]
     pub key: String,
-    #[serde(default)]
+    /// `Some(null)` for a value written as `null` (Postman keeps it: it renders `null`).
+    #[serde(default, deserialize_with = "written_value")]
     pub value: Option<Value>,
     #[serde(default = "enabled")]
     pub enabled: bool,
@@ -565,6 +571,37 @@ pub fn scalar(value: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
+}
+
+/// A variable's value as Postman renders it (JavaScript's `String(value)`, postman-collection's
+/// `Variable#toString`): an object `[object Object]`, an array its elements joined by `,`
+/// (null ones empty), a number in JavaScript's form (`1`, not `1.0`), a null `null` (so
+/// scripts get it back as null; newman leaves `{{name}}` of a null unrendered in the
+/// request itself, for a data file's null).
+pub fn rendered(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Object(_) => "[object Object]".to_owned(),
+        Value::Array(items) => (items.iter())
+            .map(|item| match item {
+                Value::Null => String::new(),
+                other => rendered(other),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Number(number) => match number.as_f64().filter(|_| number.is_f64()) {
+            Some(float) => float.to_string(),
+            None => number.to_string(),
+        },
+        other => scalar(other),
+    }
+}
+
+/// A value field as written: `null` is `Some(Value::Null)`, an absent field `None`.
+fn written_value<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// What a JSON document is.

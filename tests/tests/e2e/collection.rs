@@ -1559,6 +1559,46 @@ fn iteration_data_keeps_objects_and_arrays() {
     assert_eq!(seen[0].target, "/q?u=[object%20Object]&ids=1,2&n=1");
 }
 
+/// Non-string values of an environment file and of collection variables (an object, a
+/// null, `2.0`) keep their type for scripts and render as Postman renders them: newman
+/// 6.2.2's lines.
+#[test]
+fn variable_files_keep_values_that_are_not_strings() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let path = write_collection(
+        &dir,
+        "typed",
+        "typed",
+        json!([{"name": "one", "request": {"method": "GET", "url": server.url()},
+            "event": [{"listen": "prerequest", "script": {"exec": [
+                "console.log(pm.variables.replaceIn('{{eo}}|{{enull}}|{{ef}}|{{co}}'));",
+                "console.log(pm.environment.get('eo').a, pm.environment.get('enull'), typeof pm.collectionVariables.get('co'));"]}}]}]),
+    );
+    let mut doc = read(path.clone());
+    doc["variable"] = json!([{"key": "co", "value": {"x": 1}}]);
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let environment = dir.join("env.json");
+    let values = json!({"name": "e", "values": [{"key": "eo", "value": {"a": 1}, "enabled": true},
+        {"key": "enull", "value": null, "enabled": true}, {"key": "ef", "value": 2.0, "enabled": true}]});
+    std::fs::write(&environment, values.to_string()).unwrap();
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-e",
+        &environment.to_string_lossy(),
+        "--reporter-cli-no-summary",
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(
+        console_lines(&out.stdout),
+        [
+            "'[object Object]|null|2|[object Object]'",
+            "1, null, 'object'"
+        ],
+        "{out}"
+    );
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use vayu_engine::script::{Scope, TypedScope};
 
-use crate::postman::model::scalar;
+use crate::postman::model::rendered;
 
 /// One iteration's `data` variables, as text (what `{{name}}` renders).
 pub type Row = Scope;
@@ -24,30 +24,6 @@ pub fn text_row(row: &TypedRow) -> Row {
     row.iter()
         .map(|(key, value)| (key.clone(), rendered(value)))
         .collect()
-}
-
-/// A data value as Postman renders it (JavaScript's `String(value)`, postman-collection's
-/// `Variable#toString`): an object `[object Object]`, an array its elements joined by `,`
-/// (null ones empty), a number in JavaScript's form (`1`, not `1.0`), a null `null` (so
-/// scripts get it back as null; newman leaves `{{name}}` of a null unrendered in the
-/// request itself).
-fn rendered(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_owned(),
-        Value::Object(_) => "[object Object]".to_owned(),
-        Value::Array(items) => (items.iter())
-            .map(|item| match item {
-                Value::Null => String::new(),
-                other => rendered(other),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-        Value::Number(number) => match number.as_f64().filter(|_| number.is_f64()) {
-            Some(float) => float.to_string(),
-            None => number.to_string(),
-        },
-        other => scalar(other),
-    }
 }
 
 /// Parses a data file's text, keeping the values' types.

@@ -34,7 +34,7 @@ use serde_json::Value;
 use vayu_engine::script::{ScriptInfo, TypedValues};
 
 use super::convert::{self, AuthOwner, Files, Note, Notes};
-use super::model::{scalar, Collection, VariableFile};
+use super::model::{rendered, scalar, Collection, VariableFile};
 use super::tree::{self, Entry};
 use crate::design::exchange::{self, Exchanged, Outgoing, Phases};
 use crate::design::execute::{
@@ -364,8 +364,8 @@ impl Scope {
                     scope.typed.shift_remove(&key);
                     scope.text.insert(key, text);
                 }
-                Some(value) if !value.is_null() => {
-                    scope.text.insert(key.clone(), scalar(&value));
+                Some(value) => {
+                    scope.text.insert(key.clone(), rendered(&value));
                     scope.typed.insert(key, value);
                 }
                 _ => {
