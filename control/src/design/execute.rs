@@ -62,6 +62,9 @@ pub struct TestResult {
     pub skipped: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its place among the script's tests as declared (see `script::TestResult::index`).
+    #[serde(skip)]
+    pub index: Option<usize>,
 }
 
 /// A `console.*` line.

@@ -449,6 +449,7 @@ fn record(
             passed: test.passed,
             skipped: test.skipped,
             error: test.error,
+            index: test.index,
         }));
     outcome
         .console

@@ -293,6 +293,10 @@ pub struct TestResult {
     /// Why it failed: chai's message for an assertion (`expected 404 to equal 200`),
     /// `Name: message` for any other error.
     pub error: Option<String>,
+    /// Its place among the script's tests in the order they were declared (results come
+    /// in the order they ended); the legacy `tests[...]` ones after every `pm.test`.
+    #[serde(default, skip_serializing)]
+    pub index: Option<usize>,
 }
 
 /// One captured console call.

@@ -256,22 +256,24 @@ pm.test("no function");
     let outcome = run_tests(&mut sandbox(), script, &json_response(200, USERS));
     let skipped: Vec<_> = outcome.tests.iter().map(|t| t.skipped).collect();
     assert_eq!(skipped, vec![true, false, false, false, false]);
+    // In the order they end, as postman-sandbox reports them: the skipped one and the one
+    // without a function (it passes) at once, the async one when its promise settles, the
+    // `done` ones when their timers call `done`; one whose `done` is never called reports
+    // nothing.
     let expected = vec![
         ("later".to_owned(), false, None),
-        ("done callback".to_owned(), true, None),
-        (
-            "done with error".to_owned(),
-            false,
-            Some("Error: late failure".to_owned()),
-        ),
+        ("no function".to_owned(), true, None),
         (
             "async".to_owned(),
             false,
             Some("expected 2 to equal 3".to_owned()),
         ),
-        // As in postman-sandbox: a test whose `done` is never called reports nothing, one
-        // without a function passes.
-        ("no function".to_owned(), true, None),
+        (
+            "done with error".to_owned(),
+            false,
+            Some("Error: late failure".to_owned()),
+        ),
+        ("done callback".to_owned(), true, None),
     ];
     assert_eq!(results(&outcome), expected);
 }

@@ -1599,6 +1599,54 @@ fn variable_files_keep_values_that_are_not_strings() {
     );
 }
 
+/// Tests are printed in the order they end (a `done` test after the legacy ones, which end
+/// with the script's synchronous part) and located by the order they were declared, as
+/// newman 6.2.2 prints this collection.
+#[test]
+fn tests_print_as_they_end_and_are_located_as_declared() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let path = write_collection(
+        &dir,
+        "order",
+        "order",
+        json!([{"name": "t", "request": {"method": "GET", "url": server.url()},
+            "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('first', () => {});",
+                "pm.test('later', (done) => setTimeout(done, 10));",
+                "pm.test('fails', () => pm.expect(1).to.equal(2));",
+                "tests['legacy'] = false;"]}}]}]),
+    );
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "--reporter-cli-no-summary",
+        "--color",
+        "off",
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let lines: Vec<&str> = (out.stdout.lines())
+        .map(str::trim_end)
+        .filter(|line| {
+            line.starts_with("  ✓")
+                || line.starts_with("  1.")
+                || line.starts_with("  2.")
+                || line.contains("at assertion:")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "  ✓  first",
+            "  1. fails",
+            "  2. legacy",
+            "  ✓  later",
+            "                     at assertion:2 in test-script",
+            "                     at assertion:3 in test-script",
+        ],
+        "{out}"
+    );
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

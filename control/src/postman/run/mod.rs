@@ -883,7 +883,8 @@ impl State<'_> {
         execution: &mut Execution,
     ) {
         let first = execution.assertions.len();
-        for (index, test) in tests.iter().enumerate() {
+        for (position, test) in tests.iter().enumerate() {
+            let index = test.index.unwrap_or(position);
             let error = (!test.passed && !test.skipped).then(|| {
                 named(
                     test.error.as_deref().unwrap_or("the test failed"),

@@ -31,6 +31,8 @@ function nextTimer() {
 // 0: something ran (call again). -1: the loop is empty. -2: requests wait to be sent.
 // -3: only responses are awaited. n > 0: the next timer is due in n ms.
 function runTimer() {
+    // The first call comes when the script's synchronous part is done.
+    if (state.syncEnd === undefined) { state.syncEnd = state.endSeq + 0.5; }
     if (state.failure !== null) {
         const failure = state.failure;
         state.failure = null;

@@ -221,16 +221,19 @@ const isOutOfMemory = (error) => error === null || (error instanceof Error &&
     error.name === 'InternalError' && error.message === 'out of memory');
 
 function makeTest(results, pm) {
+    // Tests are reported in the order they end (a `done` test when it calls `done`), as
+    // postman-sandbox sends each result when it has one.
     const settle = (result, error) => {
         if (!result.pending) { return; }
         result.pending = false;
+        result.ended = ++state.endSeq;
         if (error !== undefined) {
             result.passed = false;
             result.error = failure(error);
         }
     };
     const test = (name, fn) => {
-        const result = { name: String(name), passed: true, skipped: false, error: null, pending: true };
+        const result = { name: String(name), passed: true, skipped: false, error: null, pending: true, index: results.length };
         results.push(result);
         // No function: a passing test, as in postman-sandbox (`pm.test.skip` skips).
         if (typeof fn !== 'function') {
@@ -251,12 +254,14 @@ function makeTest(results, pm) {
         }
         catch (error) {
             if (isOutOfMemory(error)) { throw error; }
-            settle(result, error);
+            // A thrown value that is no error (`throw 'x'`) fails with the test's name as
+            // its message, as in postman-sandbox.
+            settle(result, error !== null && typeof error === 'object' ? error : result.name);
         }
         return pm;
     };
     test.skip = (name) => {
-        results.push({ name: String(name), passed: false, skipped: true, error: null, pending: false });
+        results.push({ name: String(name), passed: false, skipped: true, error: null, pending: false, index: results.length, ended: ++state.endSeq });
         return pm;
     };
     return test;
@@ -573,7 +578,8 @@ function begin(json, body) {
     const response = !failed ? new Response(input.response, body)
         : input.event === 'test' ? Response.empty() : undefined;
     state = {
-        event: input.event, iteration: input.info.iteration, tests: [], console: [], timers: [], seq: 0,
+        event: input.event, iteration: input.info.iteration, tests: [], endSeq: 0, syncEnd: undefined,
+        console: [], timers: [], seq: 0,
         outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false,
         jar: input.cookieJar, jarChanged: false, request, scopes, legacyQuiet: false, quiet: input.quiet,
         arrivals: []
@@ -587,8 +593,12 @@ function begin(json, body) {
 
 function finish() {
     // A test whose `done` was never called reports nothing, as in postman-sandbox.
-    const tests = state.tests.filter((t) => !t.pending).map((t) => ({
-        name: t.name, passed: t.passed, skipped: t.skipped, error: t.error
+    // The legacy `tests[...]` results end with the script's synchronous part, after the
+    // tests that ended in it and before those a timer or a response ended.
+    const syncEnd = state.syncEnd === undefined ? Infinity : state.syncEnd;
+    let declared = state.tests.length;
+    const results = state.tests.filter((t) => !t.pending).map((t) => ({
+        name: t.name, passed: t.passed, skipped: t.skipped, error: t.error, index: t.index, ended: t.ended
     }));
     // Reading the legacy tests is Vayu's doing, not the script's: no warning.
     state.legacyQuiet = true;
@@ -598,9 +608,10 @@ function finish() {
             const passed = Boolean(legacy[name]);
             // Postman's message for a falsy legacy test.
             const error = passed ? null : 'expected ' + String(legacy[name]) + ' to be truthy';
-            tests.push({ name, passed, skipped: false, error });
+            results.push({ name, passed, skipped: false, error, index: declared++, ended: syncEnd });
         });
     }
+    const tests = results.sort((a, b) => a.ended - b.ended).map(({ ended, ...test }) => test);
     const request = state.request;
     const scopes = state.scopes;
     return stringify({
