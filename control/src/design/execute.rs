@@ -189,7 +189,11 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         jar,
         auth_learned,
     } = job;
-    let mut outcome = Outcome::starting(scopes, ScriptValues::default());
+    let values = ScriptValues {
+        environment_label: scopes.environment_label.clone(),
+        ..ScriptValues::default()
+    };
+    let mut outcome = Outcome::starting(scopes, values);
     let request_id = request_id.as_deref();
     if let Err(failure) =
         scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome).await

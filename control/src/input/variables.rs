@@ -4,7 +4,7 @@
 //! environment → collection → globals); unknown names stay as written. Secret values are
 //! masked wherever a request or run is shown. Loaded from the store on the control thread.
 
-use vayu_engine::script::Scope;
+use vayu_engine::script::{Scope, ScopeLabel};
 use vayu_engine::template::{Lookup, Template};
 
 use crate::records;
@@ -22,6 +22,8 @@ pub struct Scopes {
     pub globals: Scope,
     /// Values of secret variables, replaced by `***` in what is stored.
     pub secrets: Vec<String>,
+    /// The environment's id and name (`pm.environment.id`, `.name`), when one is used.
+    pub environment_label: Option<ScopeLabel>,
 }
 
 impl Lookup for Scopes {
@@ -109,6 +111,10 @@ pub fn load(
             &mut scopes.secrets,
             &environment.variables,
         );
+        scopes.environment_label = Some(ScopeLabel {
+            id: Some(environment.id.clone()),
+            name: Some(environment.name.clone()),
+        });
     }
     // Collections nest (an imported Postman folder is a child collection): the variables
     // of every ancestor apply, the nearest one's winning.

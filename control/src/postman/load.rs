@@ -147,6 +147,7 @@ pub fn render_scopes(scopes: &Scopes, set_names: &BTreeSet<String>) -> Scopes {
         collection: without(&scopes.collection),
         globals: without(&scopes.globals),
         secrets: scopes.secrets.clone(),
+        environment_label: scopes.environment_label.clone(),
     }
 }
 

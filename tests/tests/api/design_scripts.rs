@@ -39,6 +39,25 @@ fn pre_request_changes_reach_the_wire() {
     assert_eq!(seen.header("x-old"), Some("replaced"));
 }
 
+/// Scripts see the environment's name and id (`pm.environment.name`, as in Postman).
+#[test]
+fn scripts_see_the_environments_name() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let env_id = environment(&daemon, json!({"k": "v"}));
+    let pre = "console.log(pm.environment.name, pm.environment.id);";
+    let doc = design_ok(
+        &daemon,
+        &json!({"url": server.url(), "environmentId": env_id, "preRequestScript": pre}),
+    );
+    assert_eq!(
+        doc["consoleLogs"],
+        json!([{"level": "log", "message": format!("scripts {env_id}")}]),
+        "{}",
+        pretty(&doc)
+    );
+}
+
 #[test]
 fn environment_and_globals_set_by_scripts_are_persisted() {
     let daemon = Daemon::start();

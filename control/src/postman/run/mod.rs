@@ -441,6 +441,7 @@ impl Vars {
             collection: self.collection.clone(),
             globals: self.globals.clone(),
             secrets: Vec::new(),
+            environment_label: None,
         }
     }
 
