@@ -174,8 +174,6 @@ pub struct ScriptValues {
     pub cookie_jar: Vec<script::Cookie>,
     /// A script changed `cookie_jar` since the flag was last cleared.
     pub jar_changed: bool,
-    /// The environment's id and name, when it has them (`pm.environment.id`, `.name`).
-    pub environment_label: Option<script::ScopeLabel>,
 }
 
 /// Runs `job` to its end.
@@ -189,11 +187,7 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
         jar,
         auth_learned,
     } = job;
-    let values = ScriptValues {
-        environment_label: scopes.environment_label.clone(),
-        ..ScriptValues::default()
-    };
-    let mut outcome = Outcome::starting(scopes, values);
+    let mut outcome = Outcome::starting(scopes, ScriptValues::default());
     let request_id = request_id.as_deref();
     if let Err(failure) =
         scripts::pre_request(&local.scripts, &mut draft, request_id, &mut outcome).await

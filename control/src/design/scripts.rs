@@ -478,7 +478,7 @@ fn scopes_in(outcome: &Outcome) -> VariableScopes {
         globals: scopes.globals.clone(),
         data: values.data.clone(),
         typed: values.typed.clone(),
-        environment_label: values.environment_label.clone(),
+        environment_label: scopes.environment_label.clone(),
     }
 }
 

@@ -25,13 +25,11 @@ pub mod summary;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use vayu_engine::script::{Scope as ScopeValues, TypedScope};
 
 use serde_json::Value;
-use vayu_engine::script::{ScriptInfo, TypedValues};
+use vayu_engine::script::{Scope as ScopeValues, ScopeLabel, ScriptInfo, TypedScope, TypedValues};
 
 use super::convert::{self, AuthOwner, Files, Note, Notes};
 use super::model::{rendered, scalar, Collection, VariableFile};
@@ -226,6 +224,17 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
     Ok((summary, notes.list))
 }
 
+/// A warning postman-runtime writes on the item's console (newman prints it among the
+/// script's lines).
+fn console_warning(outcome: &mut Outcome, message: String) {
+    outcome.console.push(ConsoleLine {
+        level: "warn".to_owned(),
+        inspected: report::inspected_string(&message),
+        message,
+        after_tests: outcome.tests.len(),
+    });
+}
+
 /// A scope's values, each with the type a script stored it with, else as text.
 fn typed(values: ScopeValues, types: &TypedScope) -> Vec<(String, Value)> {
     values
@@ -391,6 +400,8 @@ struct Vars {
     local: ScopeValues,
     /// The values scripts stored with a type: they keep it for the whole run.
     typed: TypedValues,
+    /// The environment file's id and name (`pm.environment.id`, `.name`).
+    environment_label: Option<ScopeLabel>,
 }
 
 impl Vars {
@@ -428,6 +439,10 @@ impl Vars {
                 globals: globals.typed,
                 ..TypedValues::default()
             },
+            environment_label: (options.environment.as_ref()).map(|file| ScopeLabel {
+                id: file.id.clone(),
+                name: file.name.clone(),
+            }),
         }
     }
 
@@ -441,7 +456,7 @@ impl Vars {
             collection: self.collection.clone(),
             globals: self.globals.clone(),
             secrets: Vec::new(),
-            environment_label: None,
+            environment_label: self.environment_label.clone(),
         }
     }
 
@@ -515,12 +530,6 @@ impl State<'_> {
                 data: row.clone(),
                 cookie_jar: self.jar.script_cookies(),
                 jar_changed: false,
-                environment_label: (self.options.environment.as_ref()).map(|file| {
-                    vayu_engine::script::ScopeLabel {
-                        id: file.id.clone(),
-                        name: file.name.clone(),
-                    }
-                }),
             },
         );
         let info = ScriptInfo {
@@ -560,12 +569,7 @@ impl State<'_> {
         draft.pre_request_script = None;
         self.request_from_scripts(&item.draft, &mut draft, &item.entry_path, &mut outcome);
         for warning in &item.send_warnings {
-            outcome.console.push(ConsoleLine {
-                level: "warn".to_owned(),
-                message: warning.clone(),
-                inspected: report::inspected_string(warning),
-                after_tests: outcome.tests.len(),
-            });
+            console_warning(&mut outcome, warning.clone());
         }
         execution.console_before_request = outcome.console.len();
         execution.assertions_before_request = execution.assertions.len();
@@ -591,10 +595,7 @@ impl State<'_> {
         let rewrites_url = (draft.auth.as_ref())
             .and_then(|auth| auth.get("type"))
             .is_some_and(|kind| kind == "oauth1");
-        execution.rendered_url = match rewrites_url {
-            true => String::new(),
-            false => draft.url.clone(),
-        };
+        execution.rendered_url = (!rewrites_url).then(|| draft.url.clone());
         execution.written_without_path = crate::postman::export::url_parts(&draft.url)
             .get("path")
             .is_none();
@@ -779,12 +780,7 @@ impl State<'_> {
                 .map(|note| note.console.unwrap_or(note.reason)),
         );
         for warning in warnings {
-            outcome.console.push(ConsoleLine {
-                level: "warn".to_owned(),
-                inspected: report::inspected_string(&warning),
-                message: warning,
-                after_tests: outcome.tests.len(),
-            });
+            console_warning(outcome, warning);
         }
     }
 

@@ -185,8 +185,10 @@ impl ItemReport<'_> {
             let stamp = format!("[{}]", local_time(execution.sent_ms, true));
             let _ = write!(out, "  {}", paint.gray(&stamp));
         }
-        let url = if only_encoded(&execution.rendered_url, &sent.url) {
-            execution.rendered_url.clone()
+        let rendered =
+            (execution.rendered_url.as_ref()).filter(|rendered| only_encoded(rendered, &sent.url));
+        let url = if let Some(rendered) = rendered {
+            rendered.clone()
         } else if execution.written_without_path {
             without_root_path(&sent.url)
         } else {

@@ -151,8 +151,8 @@ pub struct Execution {
     pub request: Option<Outgoing>,
     /// The request's URL with its variables rendered, before the client encodes it for the
     /// wire (`a b` rather than `a%20b`): newman prints it so, unless the auth rewrote the
-    /// URL (postman-runtime's OAuth 1.0 sets the query again, encoded); empty then.
-    pub rendered_url: String,
+    /// URL (postman-runtime's OAuth 1.0 sets the query again, encoded): `None` then.
+    pub rendered_url: Option<String>,
     /// The request's URL as written has no path (`http://host`): newman prints it so,
     /// without the `/` sent for it.
     pub written_without_path: bool,

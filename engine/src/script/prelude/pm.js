@@ -196,7 +196,7 @@ function consoleLine(level, args) {
 
 // How many of the script's tests have ended (newman prints each as it ends).
 function endedTests() {
-    return state.tests.filter((test) => !test.pending).length;
+    return state.endSeq;
 }
 
 // One frozen console for all runs; it writes to the current run's lines.
