@@ -65,6 +65,9 @@ pub struct TestResult {
     /// Its place among the script's tests as declared (see `script::TestResult::index`).
     #[serde(skip)]
     pub index: Option<usize>,
+    /// What it threw (see `script::TestResult::thrown`).
+    #[serde(skip)]
+    pub thrown: Option<vayu_engine::script::Thrown>,
 }
 
 /// A `console.*` line.
@@ -93,6 +96,9 @@ pub struct ScriptFailure {
     pub line: Option<u32>,
     /// The column of `line`, when known.
     pub column: Option<u32>,
+    /// What the script threw, as postman-sandbox passes it on (None when it threw
+    /// nothing: it did not parse, ran out of time or memory).
+    pub thrown: Option<Box<vayu_engine::script::Thrown>>,
 }
 
 /// Why a design request has no (complete) outcome.

@@ -232,6 +232,7 @@ fn failure(phase: &'static str, err: ScriptError) -> (ScriptFailure, ScriptOutco
             message: err.message,
             line: err.line,
             column: err.column,
+            thrown: err.thrown,
         },
         *err.outcome,
     )
@@ -450,6 +451,7 @@ fn record(
             skipped: test.skipped,
             error: test.error,
             index: test.index,
+            thrown: test.thrown,
         }));
     outcome
         .console

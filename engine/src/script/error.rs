@@ -54,7 +54,16 @@ pub struct ScriptError {
     /// changed (those changes are also applied to the context, as Postman keeps them).
     /// Empty for the other kinds.
     pub outcome: Box<ScriptOutcome>,
+    /// What the script threw, as postman-sandbox passes it on (None when nothing was
+    /// thrown: a timeout, running out of memory, a script that does not parse).
+    #[serde(skip)]
+    pub thrown: Option<Box<Thrown>>,
 }
+
+/// A thrown value as postman-sandbox passes it on to newman's reports: an `Error` as its
+/// `toJSON` gives it (`type`, `name`, `message`), another object as its JSON (chai's
+/// AssertionError by its own `toJSON`), anything else as no fields at all.
+pub type Thrown = serde_json::Map<String, serde_json::Value>;
 
 impl ScriptError {
     pub(super) fn new(kind: ScriptErrorKind, message: impl Into<String>) -> Self {
@@ -64,6 +73,7 @@ impl ScriptError {
             line: None,
             column: None,
             outcome: Box::default(),
+            thrown: None,
         }
     }
 
@@ -101,7 +111,15 @@ impl std::error::Error for ScriptError {}
 /// reported the same way).
 pub(super) fn describe(js: &Ctx<'_>, error: rquickjs::Error, kind: ScriptErrorKind) -> ScriptError {
     match error {
-        rquickjs::Error::Exception => from_value(js.catch(), kind),
+        rquickjs::Error::Exception => {
+            let value = js.catch();
+            let thrown = transported(js, &value);
+            let mut error = from_value(value, kind);
+            if error.kind == ScriptErrorKind::Runtime {
+                error.thrown = Some(Box::new(thrown));
+            }
+            error
+        }
         rquickjs::Error::Allocation => {
             ScriptError::new(ScriptErrorKind::OutOfMemory, "out of memory")
         }
@@ -149,6 +167,43 @@ fn from_value(value: Value<'_>, kind: ScriptErrorKind) -> ScriptError {
     error
 }
 
+/// `value` as postman-sandbox sends a thrown value over its bridge: JSON, with `Error`'s
+/// `toJSON` replaced by one that keeps its `type`, `name` and `message` (the sandbox's
+/// `purse.js`). A stack is the engine's own, not comparable with V8's: it is left out.
+fn transported<'js>(js: &Ctx<'js>, value: &Value<'js>) -> Thrown {
+    let Some(object) = value.as_object() else {
+        return Thrown::new();
+    };
+    let text = |key: &str| -> Option<serde_json::Value> {
+        let field: Value = object.get(key).ok()?;
+        let text = v8_wording(field.get::<Coerced<String>>().ok()?.0);
+        (!field.is_undefined()).then_some(serde_json::Value::String(text))
+    };
+    if value.is_error() {
+        let mut fields = Thrown::new();
+        fields.insert("type".to_owned(), "Error".into());
+        for key in ["name", "message"] {
+            if let Some(field) = text(key) {
+                fields.insert(key.to_owned(), field);
+            }
+        }
+        return fields;
+    }
+    let json = js
+        .json_stringify(value.clone())
+        .ok()
+        .flatten()
+        .and_then(|json| json.to_string().ok())
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(&json).ok());
+    match json {
+        Some(serde_json::Value::Object(mut fields)) => {
+            fields.remove("stack");
+            fields
+        }
+        _ => Thrown::new(),
+    }
+}
+
 /// A QuickJS error message in the words V8 (Postman's engine) uses for the same error,
 /// wherever it sits in `text` (`TypeError: cannot read property 'a' of undefined` →
 /// `TypeError: Cannot read properties of undefined (reading 'a')`); other text as it is.
@@ -175,10 +230,38 @@ pub(super) fn v8_wording(text: String) -> String {
             _ => format!("{prefix}Cannot set properties of {target} (setting '{property}')"),
         };
     }
-    match text.strip_suffix("invalid array length") {
-        Some(prefix) => format!("{prefix}Invalid array length"),
-        None => text,
+    const TOKEN: &str = "unexpected token in expression: '";
+    if let Some(at) = text.find(TOKEN) {
+        let (prefix, token) = (&text[..at], &text[at + TOKEN.len()..]);
+        return match token {
+            "'" => format!("{prefix}Unexpected end of input"),
+            _ => format!("{prefix}Unexpected token '{token}"),
+        };
     }
+    // Whole messages V8 words differently (syntax errors as Node 20 gives them).
+    for (quickjs, v8) in [
+        ("invalid array length", "Invalid array length"),
+        ("unexpected end of string", "Invalid or unexpected token"),
+        ("unexpected end of comment", "Invalid or unexpected token"),
+        ("invalid number literal", "Invalid or unexpected token"),
+        (
+            "missing initializer for variable",
+            "Missing initializer in const declaration",
+        ),
+        (
+            "function name expected",
+            "Function statements require a function name",
+        ),
+        (
+            "'let' is not a valid lexical identifier",
+            "let is disallowed as a lexically bound name",
+        ),
+    ] {
+        if let Some(prefix) = text.strip_suffix(quickjs) {
+            return format!("{prefix}{v8}");
+        }
+    }
+    text
 }
 
 /// The line of the first stack frame in the user's script, e.g. `at f (user-script:3:9)`.
@@ -234,6 +317,22 @@ mod tests {
                 "cannot read property 'x' of object",
             ),
             ("expected 1 to equal 2", "expected 1 to equal 2"),
+            (
+                "SyntaxError: unexpected token in expression: ';'",
+                "SyntaxError: Unexpected token ';'",
+            ),
+            (
+                "unexpected token in expression: ''",
+                "Unexpected end of input",
+            ),
+            (
+                "SyntaxError: unexpected end of string",
+                "SyntaxError: Invalid or unexpected token",
+            ),
+            (
+                "SyntaxError: missing initializer for variable",
+                "SyntaxError: Missing initializer in const declaration",
+            ),
         ] {
             assert_eq!(v8_wording(quickjs.to_owned()), v8, "{quickjs}");
         }

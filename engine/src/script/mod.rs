@@ -33,7 +33,7 @@ pub mod transport;
 
 pub use api::{completions, Completion};
 pub use check::check_syntax;
-pub use error::{ScriptError, ScriptErrorKind};
+pub use error::{ScriptError, ScriptErrorKind, Thrown};
 pub use model::{
     Arrival, ConsoleLine, Cookie, DisabledParam, HttpCall, HttpReply, Limits, Scope, ScopeLabel,
     ScriptContext, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, TestResult,

@@ -297,6 +297,10 @@ pub struct TestResult {
     /// in the order they ended); the legacy `tests[...]` ones after every `pm.test`.
     #[serde(default, skip_serializing)]
     pub index: Option<usize>,
+    /// What the test threw (or passed to `done`), as postman-sandbox passes it on; None
+    /// for a legacy `tests[...]` result.
+    #[serde(default, skip_serializing)]
+    pub thrown: Option<super::Thrown>,
 }
 
 /// One captured console call.

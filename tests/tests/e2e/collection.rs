@@ -1647,6 +1647,136 @@ fn tests_print_as_they_end_and_are_located_as_declared() {
     );
 }
 
+/// What a script or a test throws reaches the reports as postman-sandbox passes it on to
+/// newman: an error by its own name and message (`MyErr`, not `Error`), another object by
+/// its fields, a string as nothing (newman prints `undefined`); failed tests carry the
+/// stack newman makes up, and the JUnit report lays out each line as newman's does.
+/// Expected lines are newman 6.2.2's for the same collection.
+#[test]
+fn thrown_values_reach_the_reports_as_newmans() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let item = |name: &str, exec: &[&str]| {
+        json!({"name": name, "request": {"method": "GET", "url": server.url()},
+               "event": [{"listen": "test", "script": {"exec": exec}}]})
+    };
+    let path = write_collection(
+        &dir,
+        "thrown",
+        "thrown",
+        json!([
+            item("plain", &["throw 'plain';"]),
+            item("object", &["throw {name: 'N', message: 'M', extra: [1]};"]),
+            item("mine", &[
+                "class MyErr extends Error { constructor(m) { super(m); this.name = 'MyErr'; } }",
+                "throw new MyErr('mine');"]),
+            item("getUser tests", &[
+                "pm.test('custom', function () { var e = new Error('tp'); e.name = 'Custom'; throw e; });",
+                "pm.test('string done', function (done) { done('strerr'); });",
+                "pm.test('chai', function () { pm.expect(1).to.equal(2); });"]),
+            item("syntax", &["var x = ;"]),
+        ]),
+    );
+    let (report, junit) = (dir.path().join("report.json"), dir.path().join("junit.xml"));
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-r",
+        "cli,json,junit",
+        "--color",
+        "off",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+        "--reporter-junit-export",
+        &junit.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    for line in [
+        "  1⠄ undefined in test-script",
+        "  2⠄ N in test-script",
+        "  3⠄ MyErr in test-script",
+        "  7⠄ SyntaxError in test-script",
+    ] {
+        assert!(out.stdout.lines().any(|l| l == line), "{line:?} in\n{out}");
+    }
+    let report = read(report);
+    let errors: Vec<Value> = report["run"]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|failure| {
+            let mut error = failure["error"].clone();
+            for volatile in ["id", "timestamp"] {
+                assert!(error.get(volatile).is_some(), "{error}");
+                error.as_object_mut().unwrap().remove(volatile);
+            }
+            error
+        })
+        .collect();
+    let frame = |line: u64| {
+        json!([{"fileName": "sandbox-script.js", "lineNumber": line, "functionName": "Object.eval",
+                "typeName": "Object", "methodName": "eval", "columnNumber": 4, "native": false}])
+    };
+    assert_eq!(
+        errors,
+        [
+            json!({"stacktrace": []}),
+            json!({"name": "N", "message": "M", "extra": [1], "stacktrace": []}),
+            json!({"type": "Error", "name": "MyErr", "message": "mine", "stacktrace": []}),
+            json!({"name": "Custom", "index": 0, "test": "custom", "message": "tp",
+                   "stack": "Custom: tp\n   at Object.eval sandbox-script.js:1:4)", "stacktrace": frame(1)}),
+            json!({"name": "AssertionError", "index": 1, "test": "string done", "message": "string done",
+                   "stack": "AssertionError: \n   at Object.eval sandbox-script.js:2:4)", "stacktrace": frame(2)}),
+            json!({"name": "AssertionError", "index": 2, "test": "chai", "message": "expected 1 to equal 2",
+                   "stack": "AssertionError: expected 1 to equal 2\n   at Object.eval sandbox-script.js:3:4)",
+                   "stacktrace": frame(3)}),
+            json!({"type": "Error", "name": "SyntaxError", "message": "Unexpected token ';'", "stacktrace": []}),
+        ]
+    );
+    // The executions keep the test's error undecorated, the script's as in the failures.
+    let executions = &report["run"]["executions"];
+    assert_eq!(
+        executions[3]["assertions"][0]["error"],
+        json!({"name": "Custom", "index": 0, "test": "custom", "message": "tp",
+               "stack": "Custom: tp\n   at Object.eval sandbox-script.js:1:4)"})
+    );
+    assert_eq!(
+        executions[1]["testScript"][0]["error"]["id"],
+        report["run"]["failures"][1]["error"]["id"]
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    let expected = "    <testcase name=\"custom\" time=\"TIME\" classname=\"GetUserTests\">
+      <failure type=\"AssertionFailure\" message=\"tp\">
+        <![CDATA[Failed 1 times.]]>
+        <![CDATA[Collection JSON ID: ID.]]>
+        <![CDATA[Collection name: thrown.]]>
+        <![CDATA[Request name: getUser tests.]]>
+        <![CDATA[Test description: custom.]]>
+        <![CDATA[Error message: tp.]]>
+        <![CDATA[Stacktrace: Custom: tp
+   at Object.eval sandbox-script.js:1:4).]]>
+      </failure>
+    </testcase>";
+    let masked: String = xml
+        .lines()
+        .map(
+            |line| match (line.split_once(" time=\""), line.split_once("JSON ID: ")) {
+                (Some((head, rest)), _) => {
+                    let tail = rest.split_once('"').map_or("", |(_, tail)| tail);
+                    format!("{head} time=\"TIME\"{tail}\n")
+                }
+                (None, Some((head, _))) => format!("{head}JSON ID: ID.]]>\n"),
+                _ => format!("{line}\n"),
+            },
+        )
+        .collect();
+    assert!(masked.contains(expected), "{masked}");
+    assert!(
+        masked.contains("testScriptError: undefined\n---\n"),
+        "a thrown string has no message\n{masked}"
+    );
+    assert!(xml.ends_with("</testsuites>"), "{xml}");
+}
+
 /// A request that fails is told in newman's words (Node's): nothing listening, a host
 /// that does not resolve, no answer in time, a connection reset; in the terminal report
 /// under the request line, in the JSON report's failures, and to `pm.sendRequest`.

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::summary::{Execution, Summary};
+use super::camel::class_name;
+use super::summary::{Execution, ReportedError, Summary};
 
 /// The report; `collection` is the collection's name, `timestamp` the run's start (ISO 8601).
 pub fn render(summary: &Summary, collection: &str, collection_id: &str, timestamp: &str) -> String {
@@ -33,14 +34,15 @@ pub fn render(summary: &Summary, collection: &str, collection_id: &str, timestam
         };
         let (mut errors, mut failures) = (0, 0);
         let mut messages = String::new();
-        let mut tests: Vec<(String, Vec<String>)> = Vec::new();
+        let mut tests: Vec<(String, Vec<&ReportedError>)> = Vec::new();
         for execution in executions {
             let mut errored = false;
             let mut message = format!("Iteration: {}\n", execution.iteration);
             if let Some(error) = &execution.request_error {
                 errors += 1;
                 errored = true;
-                message.push_str(&format!("RequestError: {error}\n"));
+                // The first line of Node's stack: Vayu has no Node frames to show.
+                message.push_str(&format!("RequestError: Error: {error}\n"));
             }
             message.push_str("\n---\n");
             for (prop, list) in [
@@ -50,10 +52,11 @@ pub fn render(summary: &Summary, collection: &str, collection_id: &str, timestam
                 for error in list {
                     errors += 1;
                     errored = true;
-                    message.push_str(&format!(
-                        "{prop}Error: {}: {}\n---\n",
-                        error.name, error.message
-                    ));
+                    let text = error
+                        .field("stack")
+                        .or_else(|| error.field("message"))
+                        .unwrap_or_else(|| "undefined".to_owned());
+                    message.push_str(&format!("{prop}Error: {text}\n---\n"));
                 }
             }
             if errored {
@@ -68,9 +71,9 @@ pub fn render(summary: &Summary, collection: &str, collection_id: &str, timestam
                     }
                 };
                 match &assertion.error {
-                    Some((_, message)) => {
+                    Some(error) => {
                         failures += 1;
-                        tests[at].1.push(message.clone());
+                        tests[at].1.push(error);
                     }
                     None => tests[at].1.clear(),
                 }
@@ -83,75 +86,81 @@ pub fn render(summary: &Summary, collection: &str, collection_id: &str, timestam
         total_time += times.iter().sum::<f64>();
         let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
         let last_time = times.last().copied().unwrap_or_default();
-        let class = class_name(&first.path);
+        let class = Some(class_name(&first.path))
+            .filter(|class| !class.is_empty())
+            .unwrap_or_else(|| class_name(collection));
         let tests_count = executions.last().map_or(0, |e| e.assertions.len());
-        let _ = writeln!(
+        let _ = write!(
             suites,
-            "  <testsuite name=\"{}\" id=\"{}\" timestamp=\"{}\" tests=\"{tests_count}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{mean:.3}\">",
-            escape(&first.path),
-            escape(&first.item_id),
-            escape(timestamp)
+            "\n  <testsuite name=\"{}\" id=\"{}\" timestamp=\"{}\" tests=\"{tests_count}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{mean:.3}\"",
+            attribute(&first.path),
+            attribute(&first.item_id),
+            attribute(timestamp)
         );
+        if messages.is_empty() && tests.is_empty() {
+            suites.push_str("/>");
+            continue;
+        }
+        suites.push('>');
         if !messages.is_empty() {
-            let _ = writeln!(suites, "    <system-err>{}</system-err>", cdata(&messages));
+            let _ = write!(
+                suites,
+                "\n    <system-err>{}</system-err>",
+                cdata(&messages)
+            );
         }
         for (name, failed) in &tests {
             let _ = write!(
                 suites,
-                "    <testcase name=\"{}\" time=\"{last_time:.3}\" classname=\"{}\"",
-                escape(name),
-                escape(&class)
+                "\n    <testcase name=\"{}\" time=\"{last_time:.3}\" classname=\"{}\"",
+                attribute(name),
+                attribute(&class)
             );
-            match failed.first() {
-                None => suites.push_str("/>\n"),
-                Some(message) => {
-                    let detail = format!(
-                        "Failed {} times.Collection JSON ID: {collection_id}.Collection name: {collection}.Request name: {}.Test description: {name}.Error message: {message}.",
-                        failed.len(),
-                        first.path
-                    );
-                    let _ = writeln!(
-                        suites,
-                        ">\n      <failure type=\"AssertionFailure\" message=\"{}\">{}</failure>\n    </testcase>",
-                        escape(message),
-                        cdata(&detail)
-                    );
-                }
+            let Some(error) = failed.first() else {
+                suites.push_str("/>");
+                continue;
+            };
+            let message = error.field("message").unwrap_or_default();
+            let stack = error.field("stack").unwrap_or_default();
+            let _ = write!(
+                suites,
+                ">\n      <failure type=\"AssertionFailure\" message=\"{}\">",
+                attribute(&message)
+            );
+            for line in [
+                format!("Failed {} times.", failed.len()),
+                format!("Collection JSON ID: {collection_id}."),
+                format!("Collection name: {collection}."),
+                format!("Request name: {}.", first.path),
+                format!("Test description: {name}."),
+                format!("Error message: {message}."),
+                format!("Stacktrace: {stack}."),
+            ] {
+                let _ = write!(suites, "\n        {}", cdata(&line));
             }
+            suites.push_str("\n      </failure>\n    </testcase>");
         }
-        suites.push_str("  </testsuite>\n");
+        suites.push_str("\n  </testsuite>");
     }
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{}\" time=\"{total_time:.3}\">\n{suites}</testsuites>\n",
-        escape(collection),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{}\" time=\"{total_time:.3}\">{suites}\n</testsuites>",
+        attribute(collection),
         summary.stats.tests.total
     )
 }
 
-/// lodash `upperFirst(camelCase(name))` without non-word characters, as newman names classes.
-fn class_name(name: &str) -> String {
-    name.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(|word| {
-            let mut chars = word.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first
-                    .to_uppercase()
-                    .chain(chars.flat_map(char::to_lowercase))
-                    .collect()
-            })
-        })
-        .collect()
-}
-
-fn escape(text: &str) -> String {
+/// An attribute's value as xmlbuilder escapes it.
+fn attribute(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
-        .replace('>', "&gt;")
         .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+        .replace('\t', "&#x9;")
+        .replace('\n', "&#xA;")
+        .replace('\r', "&#xD;")
 }
 
+/// A CDATA section, every `]]>` in it split (xmlbuilder splits only the first, which
+/// makes a second one end the section).
 fn cdata(text: &str) -> String {
     format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
 }
@@ -172,8 +181,11 @@ mod tests {
                 name: "status <200>".into(),
                 skipped: false,
                 index: 0,
-                error: failed
-                    .then(|| ("AssertionError".into(), "expected 404 to equal 200".into())),
+                error: failed.then(|| {
+                    let thrown =
+                        ReportedError::error("AssertionError", "expected 404 to equal 200");
+                    ReportedError::assertion(&thrown.fields, "status <200>", 0, 0)
+                }),
             }],
             ..Execution::default()
         }

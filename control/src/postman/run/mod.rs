@@ -15,6 +15,7 @@
 //! variable types and the cookie jar carry over between scripts (DECISIONS §51).
 
 pub mod behavior;
+mod camel;
 pub mod data;
 pub mod glance;
 pub mod jar;
@@ -44,8 +45,8 @@ use crate::input::request::{has_header, Draft};
 use crate::input::variables::Scopes;
 use behavior::Behavior;
 use summary::{
-    Assertion, ConsoleEntry, Execution, Failure, FinalScope, OwnRequest, Received, RequestLine,
-    ScriptError, Summary,
+    Assertion, ConsoleEntry, Execution, Failure, FinalScope, OwnRequest, Received, ReportedError,
+    RequestLine, ScriptError, Summary,
 };
 
 /// The flags of a run, with newman's meaning.
@@ -697,7 +698,7 @@ impl State<'_> {
                     Some(Failed::Script(failure)) => failure.message,
                     None => "no response".to_owned(),
                 };
-                self.fail("Error", &message, "request", None, &execution);
+                self.fail(request_error(&message), "request", None, &execution);
                 execution.request_error = Some(message);
                 execution.response = None;
                 nothing(sent.clone())
@@ -838,7 +839,7 @@ impl State<'_> {
             match sent.result {
                 Ok(response) => execution.received(&response),
                 Err(message) => {
-                    self.fail("Error", &message, "request", None, execution);
+                    self.fail(request_error(&message), "request", None, execution);
                     execution.request_error = Some(message);
                     execution.response = None;
                 }
@@ -883,15 +884,19 @@ impl State<'_> {
         for (position, test) in tests.iter().enumerate() {
             let index = test.index.unwrap_or(position);
             let error = (!test.passed && !test.skipped).then(|| {
-                named(
-                    test.error.as_deref().unwrap_or("the test failed"),
-                    "AssertionError",
-                )
+                let thrown = test.thrown.clone().unwrap_or_else(|| {
+                    let (name, message) = named(
+                        test.error.as_deref().unwrap_or("the test failed"),
+                        "AssertionError",
+                    );
+                    ReportedError::error(&name, &message).fields
+                });
+                ReportedError::assertion(&thrown, &test.name, index, execution.position)
             });
             self.summary.stats.assertions.count(error.is_some());
-            if let Some((name, message)) = &error {
+            if let Some(error) = &error {
                 let at = format!("assertion:{index} in test-script");
-                self.fail(name, message, &at, Some(&test.name), execution);
+                self.fail(error.clone(), &at, Some(&test.name), execution);
             }
             execution.assertions.push(Assertion {
                 name: test.name.clone(),
@@ -906,13 +911,21 @@ impl State<'_> {
         let mut position = None;
         let failed = match ran {
             Err(failure) => {
-                let (name, message) = named(&failure.message, "Error");
-                if let (true, Some(line), Some(column)) =
-                    (name == "AssertionError", failure.line, failure.column)
-                {
+                let error = match failure.thrown {
+                    Some(thrown) => ScriptError::new(*thrown, Vec::new()),
+                    None => {
+                        let (name, message) = named(&failure.message, "Error");
+                        ScriptError::error(&name, &message)
+                    }
+                };
+                if let (true, Some(line), Some(column)) = (
+                    error.field("name").as_deref() == Some("AssertionError"),
+                    failure.line,
+                    failure.column,
+                ) {
                     position = Some(format!(":{}:{column}", line + 1));
                 }
-                Some(ScriptError { name, message })
+                Some(error)
             }
             // With --bail failed assertions fail their script too: postman-runtime's
             // stopOnFailure error, `AssertionFailure` with the failed tests' names.
@@ -922,10 +935,8 @@ impl State<'_> {
                     .filter(|assertion| assertion.error.is_some())
                     .map(|assertion| assertion.name.as_str())
                     .collect();
-                (!failed.is_empty()).then(|| ScriptError {
-                    name: "AssertionFailure".to_owned(),
-                    message: failed.join(", "),
-                })
+                (!failed.is_empty())
+                    .then(|| ScriptError::error("AssertionFailure", &failed.join(", ")))
             }
             Ok(()) => None,
         };
@@ -946,21 +957,13 @@ impl State<'_> {
         if let Some(error) = failed {
             errors.push(error.clone());
             let at = format!("{at}{}", position.unwrap_or_default());
-            self.fail(&error.name, &error.message, &at, None, execution);
+            self.fail(error, &at, None, execution);
         }
     }
 
-    fn fail(
-        &mut self,
-        name: &str,
-        message: &str,
-        at: &str,
-        test: Option<&str>,
-        execution: &Execution,
-    ) {
+    fn fail(&mut self, error: ReportedError, at: &str, test: Option<&str>, execution: &Execution) {
         self.summary.failures.push(Failure {
-            name: name.to_owned(),
-            message: message.to_owned(),
+            error,
             at: at.to_owned(),
             test: test.map(str::to_owned),
             path: execution.path.clone(),
@@ -1003,6 +1006,16 @@ fn next_position(prepared: &[Prepared], target: &str) -> Option<usize> {
     let by = |matches: &dyn Fn(&Prepared) -> bool| prepared.iter().rposition(matches);
     by(&|item| !item.item_id.is_empty() && item.item_id == target)
         .or_else(|| by(&|item| item.draft.name == target))
+}
+
+/// A request that got no response, as newman's `run.failures` shows it: the Node error's
+/// fields, its name, message and the first line of its stack.
+fn request_error(message: &str) -> ReportedError {
+    let mut fields = summary::node_fields(message);
+    fields.insert("name".to_owned(), "Error".into());
+    fields.insert("message".to_owned(), message.into());
+    fields.insert("stack".to_owned(), format!("Error: {message}").into());
+    ReportedError::new(fields, Vec::new())
 }
 
 /// `TypeError: x is undefined` → (`TypeError`, `x is undefined`); a message without an

@@ -220,7 +220,7 @@ impl ItemReport<'_> {
     fn script_errors(&mut self, errors: &[ScriptError], script: &str) {
         for error in errors {
             *self.failure += 1;
-            let line = format!("{:>3}⠄ {} in {script}", *self.failure, error.name);
+            let line = format!("{:>3}⠄ {} in {script}", *self.failure, error.name());
             let _ = writeln!(self.out, "{}", self.paint.red_bold(&line));
         }
     }
@@ -407,7 +407,7 @@ fn failures_table(summary: &Summary, paint: Paint) -> String {
         .iter()
         .enumerate()
         .map(|(number, failure)| {
-            let mut name = vec![failure.name.clone()];
+            let mut name = vec![failure.error.field("name").unwrap_or_default()];
             // Past one iteration, newman says which one under the failure's name.
             if summary.cycles > 1 {
                 name.push(format!("iteration: {}", failure.iteration + 1));
@@ -422,7 +422,7 @@ fn failures_table(summary: &Summary, paint: Paint) -> String {
             let detail = format!(
                 "{}\n{}\nat {}\ninside \"{inside}\"",
                 failure.test.as_deref().unwrap_or(""),
-                failure.message,
+                failure.error.field("message").unwrap_or_default(),
                 failure.at
             );
             [

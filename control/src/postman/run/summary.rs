@@ -60,21 +60,90 @@ impl Stats {
 }
 
 /// A `pm.test` outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Assertion {
     pub name: String,
     pub skipped: bool,
     /// Position among the item's assertions (newman's `index`).
     pub index: usize,
-    /// `(error name, message)` when it failed.
-    pub error: Option<(String, String)>,
+    /// Why it failed: newman's `name`, `index`, `test`, `message` and `stack`.
+    pub error: Option<ReportedError>,
 }
 
-/// A script that did not run to its end.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptError {
-    pub name: String,
-    pub message: String,
+/// An error as newman's reports carry it: the fields it had when it reached newman, and
+/// the decoration serialised-error gives it in `run.failures` (`id`, `timestamp`,
+/// `stacktrace`), fixed when it happened. serialised-error's `checksum` is not written:
+/// it is an MD5 of object-hash's walk of the error's prototype chain, V8's source text of
+/// serialised-error's constructor included, which says nothing about the error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedError {
+    pub fields: Map<String, Value>,
+    pub stacktrace: Vec<Value>,
+    pub id: String,
+    pub timestamp: u64,
+}
+
+/// A script that did not run to its end: what it threw, as postman-sandbox passes it on.
+pub type ScriptError = ReportedError;
+
+impl ReportedError {
+    pub fn new(fields: Map<String, Value>, stacktrace: Vec<Value>) -> ReportedError {
+        ReportedError {
+            fields,
+            stacktrace,
+            id: vayu_engine::template::uuid_v4(),
+            timestamp: crate::ids::now_ms(),
+        }
+    }
+
+    /// An `Error` of this name and message, as postman-sandbox passes one on.
+    pub fn error(name: &str, message: &str) -> ReportedError {
+        let fields = json!({"type": "Error", "name": name, "message": message});
+        ReportedError::new(fields.as_object().cloned().unwrap_or_default(), Vec::new())
+    }
+
+    /// A failed `pm.test` as newman records it: `name` and `message` as thrown (chai's
+    /// `AssertionError` and its words; the test's name for a message when the thrown value
+    /// had none), and the stack newman makes up from the test's place and the item's.
+    pub fn assertion(
+        thrown: &Map<String, Value>,
+        test: &str,
+        index: usize,
+        position: usize,
+    ) -> Self {
+        let field = |key: &str| thrown.get(key).map(crate::postman::model::rendered);
+        let name = field("name").unwrap_or_else(|| "AssertionError".to_owned());
+        let own_message = field("message");
+        let frame = json!({"fileName": "sandbox-script.js", "lineNumber": index + 1,
+            "functionName": "Object.eval", "typeName": "Object", "methodName": "eval",
+            "columnNumber": position + 1, "native": false});
+        let fields = json!({
+            "name": name, "index": index, "test": test,
+            "message": own_message.clone().unwrap_or_else(|| test.to_owned()),
+            "stack": format!("{name}: {}\n   at Object.eval sandbox-script.js:{}:{})",
+                own_message.unwrap_or_default(), index + 1, position + 1),
+        });
+        ReportedError::new(fields.as_object().cloned().unwrap_or_default(), vec![frame])
+    }
+
+    /// A field as a JavaScript template string writes it; None when the error has none.
+    pub fn field(&self, key: &str) -> Option<String> {
+        self.fields.get(key).map(crate::postman::model::rendered)
+    }
+
+    /// The error's name, `undefined` when it has none (newman writes it so).
+    pub fn name(&self) -> String {
+        self.field("name").unwrap_or_else(|| "undefined".to_owned())
+    }
+
+    /// The error as `run.failures` shows it: its fields and the decoration.
+    fn decorated(&self) -> Value {
+        let mut shown = self.fields.clone();
+        shown.insert("id".to_owned(), json!(self.id));
+        shown.insert("timestamp".to_owned(), json!(self.timestamp));
+        shown.insert("stacktrace".to_owned(), json!(self.stacktrace));
+        Value::Object(shown)
+    }
 }
 
 impl Received {
@@ -217,10 +286,9 @@ impl Execution {
 }
 
 /// An entry of newman's `run.failures`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
-    pub name: String,
-    pub message: String,
+    pub error: ReportedError,
     /// `assertion:0 in test-script`, `request`, `prerequest-script`, `test-script`.
     pub at: String,
     pub test: Option<String>,
@@ -466,25 +534,16 @@ impl Summary {
         }
         out.insert("id".to_owned(), json!(execution.item_id));
         if let Some(error) = &execution.request_error {
-            // newman writes Node's fields of the error; its name and message too here.
-            let mut shown: Map<String, Value> = vayu_engine::script::node_error_fields(error)
-                .into_iter()
-                .map(|(key, value)| (key.to_owned(), value))
-                .collect();
-            shown.insert("name".to_owned(), json!("Error"));
-            shown.insert("message".to_owned(), json!(error));
-            out.insert("requestError".to_owned(), Value::Object(shown));
+            // newman writes the Node error's own fields (its name and message are not).
+            out.insert("requestError".to_owned(), Value::Object(node_fields(error)));
         }
         let assertions: Vec<Value> = execution
             .assertions
             .iter()
             .map(|assertion| {
                 let mut entry = json!({"assertion": assertion.name, "skipped": assertion.skipped});
-                if let Some((name, message)) = &assertion.error {
-                    entry["error"] = json!({
-                        "name": name, "index": assertion.index, "test": assertion.name,
-                        "message": message, "stack": format!("{name}: {message}"),
-                    });
+                if let Some(error) = &assertion.error {
+                    entry["error"] = Value::Object(error.fields.clone());
                 }
                 entry
             })
@@ -499,7 +558,7 @@ impl Summary {
             if !errors.is_empty() {
                 let list: Vec<Value> = errors
                     .iter()
-                    .map(|e| json!({"error": {"name": e.name, "message": e.message}}))
+                    .map(|e| json!({"error": e.decorated()}))
                     .collect();
                 out.insert(key.to_owned(), Value::Array(list));
             }
@@ -537,14 +596,17 @@ fn set_cookies(headers: &[(String, String)]) -> Vec<Value> {
         .collect()
 }
 
+/// The fields of the Node error a failed request gives postman-runtime.
+pub fn node_fields(message: &str) -> Map<String, Value> {
+    vayu_engine::script::node_error_fields(message)
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
+}
+
 fn failure(failure: &Failure, item: Option<&Value>, cursor: Value) -> Value {
-    let mut error = json!({"name": failure.name, "message": failure.message,
-                           "stack": format!("{}: {}", failure.name, failure.message)});
-    if let Some(test) = &failure.test {
-        error["test"] = json!(test);
-    }
     json!({
-        "error": error,
+        "error": failure.error.decorated(),
         "at": failure.at,
         "source": shown_item(item, &failure.item_id, &failure.path),
         "cursor": cursor,

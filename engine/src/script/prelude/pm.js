@@ -215,6 +215,23 @@ function failure(error) {
     return String(error);
 }
 
+// A thrown value as postman-sandbox sends it to newman (its purse.js gives errors a
+// `toJSON` of their type, name and message): an error by those, another object as its
+// JSON (chai's AssertionError by its own `toJSON`), anything else as no fields.
+function transported(error) {
+    if (error === null || typeof error !== 'object') { return {}; }
+    if (error instanceof Error && typeof error.toJSON !== 'function') {
+        return { type: 'Error', name: error.name, message: error.message };
+    }
+    try {
+        const json = JSON.parse(JSON.stringify(error));
+        if (json === null || typeof json !== 'object' || Array.isArray(json)) { return {}; }
+        delete json.stack;
+        return json;
+    }
+    catch (e) { return {}; }
+}
+
 // Out of memory must abort the script, not fail one test. QuickJS throws null when it
 // cannot even allocate the error.
 const isOutOfMemory = (error) => error === null || (error instanceof Error &&
@@ -230,6 +247,7 @@ function makeTest(results, pm) {
         if (error !== undefined) {
             result.passed = false;
             result.error = failure(error);
+            result.thrown = transported(error);
         }
     };
     const test = (name, fn) => {
@@ -598,7 +616,7 @@ function finish() {
     const syncEnd = state.syncEnd === undefined ? Infinity : state.syncEnd;
     let declared = state.tests.length;
     const results = state.tests.filter((t) => !t.pending).map((t) => ({
-        name: t.name, passed: t.passed, skipped: t.skipped, error: t.error, index: t.index, ended: t.ended
+        name: t.name, passed: t.passed, skipped: t.skipped, error: t.error, thrown: t.thrown, index: t.index, ended: t.ended
     }));
     // Reading the legacy tests is Vayu's doing, not the script's: no warning.
     state.legacyQuiet = true;
