@@ -276,7 +276,7 @@ fn run_collection(args: RunArgs) -> ExitCode {
                 print!("{}", report::render(&summary, title, options));
             }
             "json" => {
-                let doc = summary.json(serde_json::to_value(&collection).unwrap_or(Value::Null));
+                let doc = summary.json(&collection);
                 let path = args
                     .json_export
                     .clone()

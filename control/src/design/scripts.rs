@@ -208,10 +208,19 @@ async fn send(call: HttpCall, engine: &Engine, jar: Jar) -> (HttpReply, Sent) {
         result: result.as_ref().map(script_response).map_err(Clone::clone),
         cookie_jar: None,
     };
+    // The request as it went out (or would have): with the headers the client adds.
+    let request = match &result {
+        Ok(response) => response.first.clone(),
+        Err(_) => {
+            let mut shown = outgoing;
+            engine.system_headers.add(&mut shown);
+            shown
+        }
+    };
     (
         reply,
         Sent {
-            request: outgoing,
+            request,
             written_without_scheme,
             result,
         },

@@ -78,6 +78,7 @@ impl Collection {
                 }
             }
         }
+        self.info.made_id = self.info.postman_id.as_deref().is_none_or(str::is_empty);
         fill(&mut self.info.postman_id);
         items(&mut self.item);
     }
@@ -104,6 +105,9 @@ pub struct Info {
         skip_serializing_if = "Option::is_none"
     )]
     pub postman_id: Option<String>,
+    /// `postman_id` was made by [`Collection::give_ids`], not read from the file.
+    #[serde(skip)]
+    pub made_id: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Value>,
     #[serde(default)]

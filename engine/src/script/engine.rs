@@ -230,6 +230,22 @@ impl Engine {
         })
     }
 
+    /// postman-collection's `toJSON()` of each `[class, definition]` pair of `pairs` (JSON
+    /// text), by the vendored library itself: a JSON array.
+    pub fn sdk_json(&mut self, pairs: &str) -> Result<String, ScriptError> {
+        const CONVERT: &str = "(function (text) { var sdk = require('postman-collection'); \
+            return JSON.stringify(JSON.parse(text).map(function (pair) { \
+            return new sdk[pair[0]](pair[1]).toJSON(); })); })";
+        self.clock.arm(self.limits.time_limit);
+        self.context.with(|js| {
+            let convert = || -> rquickjs::Result<String> {
+                let function: Function = js.eval_with_options(CONVERT, options("sdk.js"))?;
+                function.call((pairs,))
+            };
+            convert().map_err(|error| describe(&js, error, ScriptErrorKind::Runtime))
+        })
+    }
+
     /// Bytes the runtime holds after a garbage collection (tests measure what a library
     /// adds to a sandbox).
     #[cfg(test)]

@@ -43,6 +43,8 @@ pub use node_error::node_error_fields;
 
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+
 use bridge::Event;
 use engine::{Engine, FailedRun, Stage, Step};
 
@@ -92,6 +94,28 @@ pub struct Waiting {
 struct Suspended {
     since: Instant,
     calls: bool,
+}
+
+/// A class of postman-collection whose `toJSON()` [`sdk_json`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SdkClass {
+    Collection,
+    Request,
+}
+
+/// postman-collection's `new sdk[class](definition).toJSON()` of each pair, in order: the
+/// forms newman's JSON report shows (an id on every item and script, URLs as parts, bodies
+/// and auths as the SDK writes them), written by the vendored library itself in a sandbox
+/// of its own (one for the whole batch).
+pub fn sdk_json(
+    pairs: &[(SdkClass, &serde_json::Value)],
+    limits: Limits,
+) -> Result<Vec<serde_json::Value>, ScriptError> {
+    let text = serde_json::to_string(pairs)
+        .map_err(|err| ScriptError::new(ScriptErrorKind::Runtime, err.to_string()))?;
+    let json = Engine::new(limits)?.sdk_json(&text)?;
+    serde_json::from_str(&json)
+        .map_err(|err| ScriptError::new(ScriptErrorKind::Runtime, err.to_string()))
 }
 
 impl Sandbox {

@@ -38,7 +38,7 @@ fn every_body_type_and_the_params_reach_the_server() {
         ),
         (
             json!({"type": "x-www-form-urlencoded", "content": {"name": "J Doe", "x": "a&b"}}),
-            b"name=J+Doe&x=a%26b",
+            b"name=J%20Doe&x=a%26b",
             "application/x-www-form-urlencoded",
         ),
         (

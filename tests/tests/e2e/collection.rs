@@ -852,7 +852,7 @@ fn json_report_has_bodies_cookies_and_phase_timings() {
     let executions = &doc["run"]["executions"];
     assert_eq!(
         executions[0]["request"]["body"],
-        json!({"mode": "raw", "raw": "{\"a\":1}"})
+        json!({"mode": "raw", "raw": "{\"a\":1}", "options": {"raw": {"language": "json"}}})
     );
     assert!(executions[1]["request"].get("body").is_none(), "{doc}");
     let cookie = &executions[1]["response"]["cookie"][0];
@@ -871,9 +871,44 @@ fn json_report_has_bodies_cookies_and_phase_timings() {
             url.get("raw").is_none() && url["variable"] == json!([]),
             "{url}"
         );
-        assert_eq!(execution["cursor"]["ref"], executions[0]["cursor"]["ref"]);
+        assert!(execution["cursor"]["ref"].is_string(), "{execution}");
         assert!(execution["response"]["id"].is_string(), "{execution}");
     }
+    // The whole cursor at the run's first item, what moved after that (newman 6.2.2).
+    let keys = |cursor: &Value| {
+        cursor
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(&executions[0]["cursor"]),
+        [
+            "position",
+            "iteration",
+            "length",
+            "cycles",
+            "empty",
+            "eof",
+            "bof",
+            "cr",
+            "ref",
+            "httpRequestId"
+        ]
+    );
+    assert_eq!(
+        keys(&executions[1]["cursor"]),
+        [
+            "ref",
+            "length",
+            "cycles",
+            "position",
+            "iteration",
+            "httpRequestId"
+        ]
+    );
     assert!(doc["globals"]["id"].is_string(), "{doc}");
     let timings = &doc["run"]["timings"];
     for key in [
@@ -1644,6 +1679,113 @@ fn tests_print_as_they_end_and_are_located_as_declared() {
             "                     at assertion:3 in test-script",
         ],
         "{out}"
+    );
+}
+
+/// newman's JSON report shows the collection and each request in postman-collection's
+/// form (the SDK's own `toJSON`): ids and types on scripts, `_lastExecutionId` on those that
+/// ran, URLs in parts, the body and auth as the item wrote them with their variables
+/// resolved, every header the item did not write marked `system` (a form's Content-Type,
+/// postman-request's, not listed), a script failure's parent; scopes with their files' meta.
+/// A form goes out escaped as postman-request escapes it. Expected shapes are newman
+/// 6.2.2's for the same collection.
+#[test]
+fn the_json_report_shows_postman_collections_forms() {
+    let server = TestServer::start(Behaviour::Echo);
+    let dir = TempDir::new();
+    let path = write_collection(
+        &dir,
+        "forms",
+        "forms",
+        json!([{"name": "F", "event": [{"listen": "test", "script": {"exec": ["pm.test('f', () => {})"]}}],
+            "item": [{"name": "a",
+                "event": [{"listen": "test", "script": {"exec": ["pm.test('fails', () => pm.expect(1).to.equal(2))"]}}],
+                "request": {"method": "POST", "url": format!("{}/post?q={{{{q}}}}", server.url()),
+                    "description": "posts a form",
+                    "header": [{"key": "X-A", "value": "{{q}}", "description": "a header"}],
+                    "body": {"mode": "urlencoded", "urlencoded": [
+                        {"key": "b", "value": "x y!*'()~{{q}}"}, {"key": "off", "value": "1", "disabled": true}]},
+                    "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{q}}", "type": "string"}]}}}]}]),
+    );
+    let globals = dir.join("globals.json");
+    std::fs::write(
+        &globals,
+        r#"{"id": "g1", "name": "G", "values": [{"key": "q", "value": "1"}], "_postman_variable_scope": "globals"}"#,
+    )
+    .unwrap();
+    let report = dir.join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-g",
+        &globals.to_string_lossy(),
+        "-r",
+        "json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let seen = server.seen();
+    assert!(
+        seen[0].body.ends_with(b"b=x%20y%21%2A%27%28%29~1"),
+        "{}",
+        String::from_utf8_lossy(&seen[0].body)
+    );
+    let doc = read(report);
+    let keys = |value: &Value| {
+        value
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let collection = &doc["collection"];
+    assert_eq!(keys(collection), ["item", "event", "variable", "info"]);
+    assert_eq!(keys(&collection["info"]), ["_postman_id", "name", "schema"]);
+    let item = &collection["item"][0]["item"][0];
+    assert_eq!(keys(item), ["id", "name", "request", "response", "event"]);
+    let script = &item["event"][0]["script"];
+    assert_eq!(keys(script), ["id", "type", "exec", "_lastExecutionId"]);
+    assert_eq!(script["type"], "text/javascript");
+    let request = &doc["run"]["executions"][0]["request"];
+    assert_eq!(
+        keys(request),
+        ["description", "url", "header", "method", "body", "auth"]
+    );
+    assert_eq!(
+        keys(&request["url"]),
+        ["protocol", "port", "path", "host", "query", "variable"]
+    );
+    assert_eq!(request["url"]["query"], json!([{"key": "q", "value": "1"}]));
+    assert_eq!(
+        request["body"],
+        json!({"mode": "urlencoded", "urlencoded": [
+            {"key": "b", "value": "x y!*'()~1"}, {"disabled": true, "key": "off", "value": "1"}]})
+    );
+    assert_eq!(
+        request["auth"],
+        json!({"type": "bearer", "bearer": [{"type": "string", "value": "1", "key": "token"}]})
+    );
+    let headers = request["header"].as_array().unwrap();
+    assert_eq!(
+        headers[0],
+        json!({"description": {"content": "a header", "type": "text/plain"}, "key": "X-A", "value": "1"})
+    );
+    assert_eq!(
+        headers[1],
+        json!({"key": "Authorization", "value": "Bearer 1", "system": true})
+    );
+    assert!(
+        !headers.iter().any(|h| h["key"] == "Content-Type"),
+        "a form's Content-Type is not listed: {request}"
+    );
+    let failure = &doc["run"]["failures"][0];
+    assert_eq!(keys(failure), ["error", "at", "source", "parent", "cursor"]);
+    assert_eq!(failure["parent"]["name"], "F");
+    assert_eq!(
+        doc["globals"],
+        json!({"_": {"postman_variable_scope": "globals"}, "id": "g1", "name": "G",
+               "values": [{"type": "any", "value": "1", "key": "q"}]})
     );
 }
 

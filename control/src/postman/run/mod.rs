@@ -209,20 +209,42 @@ pub fn run(collection: &Collection, options: &Options) -> Result<(Summary, Vec<N
         .jar
         .to_tough_cookie(&Scopes::default().render("{{$isoTimestamp}}"));
     let vars = state.vars;
-    let id = |file: &Option<VariableFile>| file.as_ref().and_then(|file| file.id.clone());
-    summary.environment = FinalScope {
-        id: id(&options.environment),
-        name: (options.environment.as_ref())
-            .and_then(|file| file.name.clone())
-            .unwrap_or_default(),
-        values: typed(vars.environment, &vars.typed.environment),
-    };
-    summary.globals = FinalScope {
-        id: id(&options.globals),
-        name: "globals".to_owned(),
-        values: typed(vars.globals, &vars.typed.globals),
-    };
+    summary.environment = final_scope(
+        options.environment.as_ref(),
+        typed(vars.environment, &vars.typed.environment),
+    );
+    summary.globals = final_scope(
+        options.globals.as_ref(),
+        typed(vars.globals, &vars.typed.globals),
+    );
     Ok((summary, notes.list))
+}
+
+/// A scope as the run left it, with its file's id (postman-collection gives a scope without
+/// one a fresh id), name and meta fields.
+fn final_scope(file: Option<&VariableFile>, values: Vec<(String, Value)>) -> FinalScope {
+    let meta = file
+        .into_iter()
+        .flat_map(|file| {
+            let scope = file
+                .scope
+                .clone()
+                .map(|scope| ("_postman_variable_scope".to_owned(), Value::String(scope)));
+            scope.into_iter().chain(file.other.clone())
+        })
+        .filter_map(|(key, value)| {
+            let bare = key.strip_prefix('_').filter(|bare| !bare.is_empty())?;
+            Some((bare.trim_start_matches('_').to_owned(), value))
+        })
+        .collect();
+    FinalScope {
+        id: file
+            .and_then(|file| file.id.clone())
+            .unwrap_or_else(vayu_engine::template::uuid_v4),
+        name: file.and_then(|file| file.name.clone()),
+        meta,
+        values,
+    }
 }
 
 /// A warning postman-runtime writes on the item's console (newman prints it among the
@@ -343,6 +365,47 @@ fn with_body_of(mut sent: Outgoing, written: &crate::input::request::Prepared) -
         sent.headers.extend(typed(&written.headers));
     }
     sent
+}
+
+/// Every string in `value` rendered: postman-runtime resolves the variables of the whole
+/// request, body and auth included, before it sends it (and newman's report shows it so).
+fn rendered_strings(value: &Value, render: &dyn Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(text) => Value::String(render(text)),
+        Value::Array(list) => list.iter().map(|v| rendered_strings(v, render)).collect(),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, v)| (key.clone(), rendered_strings(v, render)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A body as written, rendered, with the values that went on the wire where the wire tells
+/// them apart (a raw body's text; a urlencoded body's enabled fields, in order), so that a
+/// dynamic value (`{{$guid}}`) shows as sent, not as rendered once more.
+fn with_values_sent(mut body: Value, sent: &[u8]) -> Value {
+    match body.get("mode").and_then(Value::as_str) {
+        Some("raw") => body["raw"] = Value::String(String::from_utf8_lossy(sent).into_owned()),
+        Some("urlencoded") => {
+            let mut pairs = url::form_urlencoded::parse(sent);
+            let fields = body.get_mut("urlencoded").and_then(Value::as_array_mut);
+            for field in fields.into_iter().flatten() {
+                if field.get("disabled").and_then(Value::as_bool) == Some(true) {
+                    continue;
+                }
+                let Some((key, value)) = pairs.next() else {
+                    break;
+                };
+                field["key"] = Value::String(key.into_owned());
+                field["value"] = Value::String(value.into_owned());
+            }
+        }
+        _ => {}
+    }
+    body
 }
 
 /// A variable's value as its `type` declares it: `string` makes any value text (as
@@ -601,6 +664,16 @@ impl State<'_> {
             .get("path")
             .is_none();
         execution.sent_ms = crate::ids::now_ms();
+        // The body and auth as written, their variables resolved, as the report shows them.
+        let render = |text: &str| scopes.render(text);
+        let written_body = draft
+            .postman_body
+            .as_ref()
+            .map(|body| rendered_strings(body, &render))
+            .unwrap_or_default();
+        let written_auth = (draft.postman_auth.as_ref())
+            .map(|auth| rendered_strings(&auth.applies, &render))
+            .unwrap_or_default();
         let mut sent_draft = draft.clone();
         // A pruned body does not go on the wire (postman-runtime's pruning), but scripts
         // and the report still see the request as written, as in newman.
@@ -674,10 +747,15 @@ impl State<'_> {
         execution
             .disabled_headers
             .clone_from(&draft.disabled_headers);
-        execution.system_headers = (exchange::POSTMAN_SYSTEM_HEADERS.iter())
-            .filter(|name| has_header(&sent.headers, name) && !has_header(&draft.headers, name))
-            .map(|name| (*name).to_owned())
+        // What the item did not write itself is the client's or its auth's and body's doing
+        // (newman marks those headers `system`).
+        execution.system_headers = crate::design::scripts::wire_headers(&sent)
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !has_header(&draft.headers, name))
             .collect();
+        execution.written_body = Some(with_values_sent(written_body, &sent.body));
+        execution.written_auth = Some(written_auth);
         execution.request = Some(sent.clone());
         let request_failed = exchanged.error.is_some();
         self.summary.stats.requests.count(request_failed);
@@ -836,6 +914,7 @@ impl State<'_> {
                 });
             }
             execution.request = Some(sent.request);
+            (execution.written_body, execution.written_auth) = (None, None);
             match sent.result {
                 Ok(response) => execution.received(&response),
                 Err(message) => {

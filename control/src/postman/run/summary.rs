@@ -2,12 +2,14 @@
 //! (`run.stats`, `run.executions[]`, `run.failures[]`, `run.timings`), so CI jobs that
 //! parse newman's report keep working.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
 use crate::design::exchange::{Exchanged, Outgoing, Phases};
 use crate::input::request::{with_disabled, DisabledHeader};
+use crate::postman::model::Collection;
+use vayu_engine::script::SdkClass;
 
 /// A newman counter: `{total, pending, failed}` (pending is always 0 once a run ended).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -248,9 +250,13 @@ pub struct Execution {
     pub own_request: Option<OwnRequest>,
     /// The request's disabled headers (the report lists them, marked, among the others).
     pub disabled_headers: Vec<DisabledHeader>,
-    /// Names of the headers the client added to the request (the report marks them
-    /// `system`).
+    /// Names of the headers the client or the auth added to the request (the report marks
+    /// them `system`).
     pub system_headers: Vec<String>,
+    /// The item's body and auth as written (after its pre-request scripts), in the
+    /// collection's form (`null`: none); None when the record is not the item's own request.
+    pub written_body: Option<Value>,
+    pub written_auth: Option<Value>,
     /// How many of `sent_lines` the pre-request scripts sent.
     pub sent_before_request: usize,
     /// A line for each response that challenged the request for digest auth (printed
@@ -270,6 +276,53 @@ pub struct Execution {
 }
 
 impl Execution {
+    /// The request as sent, as a postman-collection `Request` definition: the URL sent,
+    /// the headers as sent with those the client or the auth added marked `system` and the
+    /// disabled ones in their places (as newman lists them), the body and the auth as the
+    /// item wrote them (the bytes sent, as a raw body, when the record is not the item's).
+    fn request_definition(&self) -> Option<Value> {
+        let sent = self.request.as_ref()?;
+        let (headers, disabled) = with_disabled(
+            &crate::design::scripts::wire_headers(sent),
+            &self.disabled_headers,
+        );
+        let system =
+            |key: &str| (self.system_headers.iter()).any(|name| name.eq_ignore_ascii_case(key));
+        // A form's Content-Type is postman-request's doing, not a header of the request.
+        let form = matches!(
+            (self.written_body.as_ref())
+                .and_then(|body| body.get("mode"))
+                .and_then(Value::as_str),
+            Some("urlencoded" | "formdata")
+        );
+        let header: Vec<Value> = (headers.iter().enumerate())
+            .filter(|(_, (key, _))| {
+                !(form && system(key) && key.eq_ignore_ascii_case("content-type"))
+            })
+            .map(
+                |(at, (key, value))| match (disabled.contains(&at), system(key)) {
+                    (true, _) => json!({"disabled": true, "key": key, "value": value}),
+                    (false, true) => json!({"key": key, "value": value, "system": true}),
+                    (false, false) => json!({"key": key, "value": value}),
+                },
+            )
+            .collect();
+        let mut request = json!({"url": sent.url, "header": header, "method": sent.method});
+        match &self.written_body {
+            Some(Value::Null) => {}
+            Some(body) => request["body"] = body.clone(),
+            None if sent.body.is_empty() => {}
+            None => {
+                request["body"] =
+                    json!({"mode": "raw", "raw": String::from_utf8_lossy(&sent.body)});
+            }
+        }
+        if let Some(auth) = self.written_auth.as_ref().filter(|auth| !auth.is_null()) {
+            request["auth"] = auth.clone();
+        }
+        Some(request)
+    }
+
     /// `response` is the item's latest response.
     /// The item's own response, when a test script's `pm.sendRequest` took its place in
     /// the record, and the response the record shows.
@@ -320,27 +373,33 @@ pub struct Summary {
     pub cycles: u64,
 }
 
-/// A variable scope as the run left it: the file's id and name (if any) and every value,
-/// typed where a script stored a type (`pm.environment.set("n", 5)` stays a number).
+/// A variable scope as the run left it: the file's id (or a fresh one), name and meta
+/// fields (if any) and every value, typed where a script stored a type
+/// (`pm.environment.set("n", 5)` stays a number).
 #[derive(Debug, Clone, Default)]
 pub struct FinalScope {
-    pub id: Option<String>,
-    pub name: String,
+    pub id: String,
+    pub name: Option<String>,
+    /// The file's fields named with a leading `_` (`_postman_variable_scope`, ...), without
+    /// it: postman-collection keeps them as the scope's meta, `_`.
+    pub meta: Map<String, Value>,
     pub values: Vec<(String, Value)>,
 }
 
 impl FinalScope {
-    /// newman's form of a scope in its JSON report: `{id, name, values: [{type, value,
-    /// key}]}` (`id` when the file had one).
+    /// postman-collection's form of a scope, as newman's JSON report has it: `{_, id, name,
+    /// values: [{type, value, key}]}`, the meta and the name when the file had them.
     fn json(&self) -> Value {
-        let mut doc = json!({"name": self.name, "values": self.values()});
-        // postman-collection gives a scope without one a fresh id.
-        let id = self
-            .id
-            .clone()
-            .unwrap_or_else(vayu_engine::template::uuid_v4);
-        doc["id"] = json!(id);
-        doc
+        let mut doc = Map::new();
+        if !self.meta.is_empty() {
+            doc.insert("_".to_owned(), Value::Object(self.meta.clone()));
+        }
+        doc.insert("id".to_owned(), json!(self.id));
+        if let Some(name) = &self.name {
+            doc.insert("name".to_owned(), json!(name));
+        }
+        doc.insert("values".to_owned(), json!(self.values()));
+        Value::Object(doc)
     }
 
     fn values(&self) -> Vec<Value> {
@@ -350,12 +409,11 @@ impl FinalScope {
             .collect()
     }
 
-    /// The scope as a Postman variable file, the way newman's `--export-environment` and
-    /// `--export-globals` write it: `scope` is `environment` or `globals` (also the name of
-    /// a scope that has none), `exported_at` an ISO 8601 time.
+    /// The file `--export-environment` / `--export-globals` writes: the report's form, named
+    /// after the scope when the file had no name, and marked as exported.
     pub fn export(&self, scope: &str, exported_at: &str) -> Value {
         let mut doc = self.json();
-        if self.name.is_empty() {
+        if self.name.is_none() {
             doc["name"] = json!(scope);
         }
         mark_exported(&mut doc, scope, exported_at);
@@ -414,29 +472,67 @@ impl Summary {
             .sum()
     }
 
-    /// newman's JSON report: `{collection, environment, globals, run}`.
-    pub fn json(&self, collection: Value) -> Value {
+    /// newman's JSON report: `{collection, environment, globals, run}`. The collection and
+    /// each execution's request are in postman-collection's form, written by the vendored
+    /// library (in one batch); should that fail, as Vayu reads and sent them.
+    pub fn json(&self, collection: &Collection) -> Value {
+        let given = sdk_collection_definition(collection);
+        let requests: Vec<Option<Value>> = self
+            .executions
+            .iter()
+            .map(Execution::request_definition)
+            .collect();
+        let pairs: Vec<(SdkClass, &Value)> = std::iter::once((SdkClass::Collection, &given))
+            .chain(
+                requests
+                    .iter()
+                    .flatten()
+                    .map(|request| (SdkClass::Request, request)),
+            )
+            .collect();
+        let limits = vayu_engine::script::Limits {
+            memory_bytes: crate::design::scripts::DESIGN_MEMORY,
+            ..vayu_engine::script::Limits::default()
+        };
+        let converted = vayu_engine::script::sdk_json(&pairs, limits)
+            .ok()
+            .filter(|converted| converted.len() == pairs.len());
+        let (collection, mut shown_requests) = match converted {
+            Some(converted) => {
+                let mut converted = converted.into_iter();
+                let mut collection = converted.next().unwrap_or_default();
+                let ran = self.executions.iter().map(|e| e.item_id.as_str()).collect();
+                mark_executed(&mut collection, &ran);
+                let requests: Vec<Option<Value>> = requests
+                    .iter()
+                    .map(|request| request.as_ref().and_then(|_| converted.next()))
+                    .collect();
+                (collection, requests)
+            }
+            None => {
+                let read = serde_json::to_value(collection).unwrap_or(Value::Null);
+                let requests = requests.into_iter().map(|r| r.map(as_read)).collect();
+                (read, requests)
+            }
+        };
         // Each execution and failure shows its item as the collection has it (newman's
         // report embeds the item), found by id.
         let mut items = HashMap::new();
-        collect_items(&collection["item"], &mut items);
-        let cursor_ref = vayu_engine::template::uuid_v4();
+        collect_items(&collection, &mut items);
         let (average, min, max, sd) = self.response_times();
         let (dns, dns_min, dns_max, dns_sd) = self.timing(|response| response.phases.dns_ms);
         let (first, first_min, first_max, first_sd) =
             self.timing(|response| response.phases.first_byte_ms);
         // A failure shows the cursor of the execution it happened in, as newman's does.
-        let cursors: Vec<Value> = self
-            .executions
-            .iter()
-            .map(|e| self.cursor(e, &cursor_ref))
-            .collect();
+        let cursors: Vec<Value> = self.executions.iter().map(|e| self.cursor(e)).collect();
         let executions: Vec<Value> = self
             .executions
             .iter()
             .zip(&cursors)
-            .flat_map(|(e, cursor)| {
-                let shown = self.execution(e, items.get(e.item_id.as_str()).copied(), cursor);
+            .zip(shown_requests.iter_mut())
+            .flat_map(|((e, cursor), request)| {
+                let item = items.get(e.item_id.as_str()).map(|(item, _)| *item);
+                let shown = self.execution(e, item, cursor, request.take());
                 std::iter::repeat_n(shown, e.nested + usize::from(!e.skipped))
             })
             .collect();
@@ -472,50 +568,43 @@ impl Summary {
         })
     }
 
-    /// postman-runtime's cursor: `ref` names the run's cursor, `httpRequestId` the
+    /// postman-runtime's cursor as newman's report shows it: the whole cursor at the run's
+    /// first item; after that what moved (`ref`, `length`, `cycles`, `position`,
+    /// `iteration`, and `cr` at the start of an iteration); `httpRequestId` names the
     /// request.
-    fn cursor(&self, execution: &Execution, cursor_ref: &str) -> Value {
+    fn cursor(&self, execution: &Execution) -> Value {
         let (position, iteration) = (execution.position, execution.iteration);
-        json!({"position": position, "iteration": iteration,
+        let uuid = vayu_engine::template::uuid_v4;
+        if position == 0 && iteration == 0 {
+            return json!({"position": position, "iteration": iteration,
                "length": self.length, "cycles": self.cycles,
-               "empty": self.length == 0, "eof": false, "bof": position == 0 && iteration == 0,
-               "cr": false, "ref": cursor_ref,
-               "httpRequestId": vayu_engine::template::uuid_v4()})
+               "empty": self.length == 0, "eof": false, "bof": true, "cr": false,
+               "ref": uuid(), "httpRequestId": uuid()});
+        }
+        let mut cursor = json!({"ref": uuid(), "length": self.length, "cycles": self.cycles,
+            "position": position, "iteration": iteration});
+        if position == 0 {
+            cursor["cr"] = json!(true);
+        }
+        cursor["httpRequestId"] = json!(uuid());
+        cursor
     }
 
-    fn execution(&self, execution: &Execution, item: Option<&Value>, cursor: &Value) -> Value {
+    fn execution(
+        &self,
+        execution: &Execution,
+        item: Option<&Value>,
+        cursor: &Value,
+        request: Option<Value>,
+    ) -> Value {
         let mut out = Map::new();
         out.insert("cursor".to_owned(), cursor.clone());
         out.insert(
             "item".to_owned(),
             shown_item(item, &execution.item_id, &execution.item_name),
         );
-        if let Some(sent) = &execution.request {
-            // The headers as sent, with those the client added and the disabled ones (as
-            // newman lists them).
-            let (headers, disabled) = with_disabled(
-                &crate::design::scripts::wire_headers(sent),
-                &execution.disabled_headers,
-            );
-            let system = |key: &str| {
-                (execution.system_headers.iter()).any(|name| name.eq_ignore_ascii_case(key))
-            };
-            let header: Vec<Value> = (headers.iter().enumerate())
-                .map(
-                    |(at, (key, value))| match (disabled.contains(&at), system(key)) {
-                        (true, _) => json!({"disabled": true, "key": key, "value": value}),
-                        (false, true) => json!({"key": key, "value": value, "system": true}),
-                        (false, false) => json!({"key": key, "value": value}),
-                    },
-                )
-                .collect();
-            let mut request = json!({"url": url_object(&sent.url),
-                "method": sent.method, "header": header});
-            // The bytes sent, as a raw body (newman shows the item's body in its own mode).
-            if !sent.body.is_empty() {
-                request["body"] =
-                    json!({"mode": "raw", "raw": String::from_utf8_lossy(&sent.body)});
-            }
+        if let Some(mut request) = request {
+            with_descriptions(&mut request, item.and_then(|item| item.get("request")));
             out.insert("request".to_owned(), request);
         }
         if let Some(response) = &execution.response {
@@ -604,22 +693,124 @@ pub fn node_fields(message: &str) -> Map<String, Value> {
         .collect()
 }
 
-fn failure(failure: &Failure, item: Option<&Value>, cursor: Value) -> Value {
-    json!({
+/// An entry of `run.failures`; `item` is the item it happened in, with its parent. A
+/// script's failure shows the item's parent (its folder, or the whole collection) and names
+/// the script run in its cursor, as newman's does.
+fn failure(failure: &Failure, item: Option<(&Value, &Value)>, mut cursor: Value) -> Value {
+    let from_script = failure.at != "request";
+    let mut shown = json!({
         "error": failure.error.decorated(),
         "at": failure.at,
-        "source": shown_item(item, &failure.item_id, &failure.path),
-        "cursor": cursor,
-    })
+        "source": shown_item(item.map(|(item, _)| item), &failure.item_id, &failure.path),
+    });
+    if let (true, Some((_, parent))) = (from_script, item) {
+        shown["parent"] = parent.clone();
+    }
+    if from_script {
+        cursor["scriptId"] = json!(vayu_engine::template::uuid_v4());
+        cursor["execution"] = json!(vayu_engine::template::uuid_v4());
+    }
+    shown["cursor"] = cursor;
+    shown
+}
+
+/// The descriptions of the item's request and of its headers, put on the request as sent
+/// (postman-runtime sends the item's request object, and newman's report shows them
+/// first, where postman-collection keeps them).
+fn with_descriptions(request: &mut Value, written: Option<&Value>) {
+    fn described(value: &mut Value, description: &Value) {
+        if let Some(fields) = value.as_object_mut() {
+            let rest = std::mem::take(fields);
+            fields.insert("description".to_owned(), description.clone());
+            fields.extend(rest);
+        }
+    }
+    let Some(written) = written else {
+        return;
+    };
+    if let Some(description) = written.get("description") {
+        described(request, description);
+    }
+    let written_headers = written.get("header").and_then(Value::as_array);
+    let mut unused: Vec<&Value> = written_headers.into_iter().flatten().collect();
+    let headers = request.get_mut("header").and_then(Value::as_array_mut);
+    for header in headers.into_iter().flatten() {
+        if header.get("system").is_some() {
+            continue;
+        }
+        let Some(at) = unused
+            .iter()
+            .position(|w| w.get("key") == header.get("key"))
+        else {
+            continue;
+        };
+        if let Some(description) = unused.remove(at).get("description") {
+            described(header, description);
+        }
+    }
+}
+
+/// The collection as read, as postman-collection is given it: an id Vayu made goes in as
+/// the collection's plain id, since postman-collection keeps a `_postman_id` read from the
+/// file as meta too (`_: {postman_id}`), as newman's report shows.
+fn sdk_collection_definition(collection: &Collection) -> Value {
+    let mut given = serde_json::to_value(collection).unwrap_or(Value::Null);
+    if collection.info.made_id {
+        if let Some(info) = given.get_mut("info").and_then(Value::as_object_mut) {
+            if let Some(id) = info.shift_remove("_postman_id") {
+                info.insert("id".to_owned(), id);
+            }
+        }
+    }
+    given
+}
+
+/// A request definition as the report shows it when postman-collection could not write it:
+/// the URL in parts.
+fn as_read(mut request: Value) -> Value {
+    if let Some(url) = request.get("url").and_then(Value::as_str) {
+        request["url"] = url_object(url);
+    }
+    request
+}
+
+/// Marks the `prerequest` and `test` scripts of `node` (the collection, a folder or an item)
+/// as run, with a `_lastExecutionId` as postman-runtime leaves, when it or an item beneath it
+/// ran; whether it did.
+fn mark_executed(node: &mut Value, ran: &HashSet<&str>) -> bool {
+    let did_run = match node.get_mut("item").and_then(Value::as_array_mut) {
+        Some(children) => children
+            .iter_mut()
+            .fold(false, |any, child| mark_executed(child, ran) | any),
+        None => node
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| ran.contains(id)),
+    };
+    if did_run {
+        let events = node.get_mut("event").and_then(Value::as_array_mut);
+        for event in events.into_iter().flatten() {
+            let listen = event.get("listen").and_then(Value::as_str);
+            if !matches!(listen, Some("prerequest" | "test")) {
+                continue;
+            }
+            if let Some(script) = event.get_mut("script").and_then(Value::as_object_mut) {
+                let id = vayu_engine::template::uuid_v4();
+                script.insert("_lastExecutionId".to_owned(), json!(id));
+            }
+        }
+    }
+    did_run
 }
 
 /// The collection's request items by id, folders searched through.
-fn collect_items<'a>(list: &'a Value, items: &mut HashMap<&'a str, &'a Value>) {
-    for item in list.as_array().into_iter().flatten() {
-        if let Some(children) = item.get("item") {
-            collect_items(children, items);
+/// Each with its parent: the folder or the collection that holds it.
+fn collect_items<'a>(parent: &'a Value, items: &mut HashMap<&'a str, (&'a Value, &'a Value)>) {
+    for item in parent["item"].as_array().into_iter().flatten() {
+        if item.get("item").is_some() {
+            collect_items(item, items);
         } else if let Some(id) = item.get("id").and_then(Value::as_str) {
-            items.insert(id, item);
+            items.insert(id, (item, parent));
         }
     }
 }
