@@ -150,8 +150,8 @@ pub struct RunArgs {
     /// `newman-globals-<time>-0.json` in it).
     #[arg(long = "export-globals", value_name = "FILE")]
     pub export_globals: Option<PathBuf>,
-    /// Write the collection that ran to FILE (as read, with newman's export marks; a
-    /// directory: a `newman-collection-<time>-0.json` in it).
+    /// Write the collection that ran to FILE (in postman-collection's form, with newman's
+    /// export marks; a directory: a `newman-collection-<time>-0.json` in it).
     #[arg(long = "export-collection", value_name = "FILE")]
     pub export_collection: Option<PathBuf>,
     /// A cookie jar to start with: a tough-cookie JSON file, as newman's
@@ -318,7 +318,7 @@ fn run_collection(args: RunArgs) -> ExitCode {
         (
             &args.export_collection,
             "collection",
-            exported_collection(&collection, &exported_at),
+            summary.exported_collection(&collection, &exported_at),
         ),
     ];
     for (path, item, doc) in exports {
@@ -343,14 +343,6 @@ fn run_collection(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// The collection as newman's `--export-collection` writes it: the collection (newman
-/// does not write the values scripts set into it) with the marks of an export.
-fn exported_collection(collection: &Collection, exported_at: &str) -> Value {
-    let mut doc = serde_json::to_value(collection).unwrap_or(Value::Null);
-    run::summary::mark_exported(&mut doc, "collection", exported_at);
-    doc
 }
 
 fn export(path: &Path, text: &str) -> bool {

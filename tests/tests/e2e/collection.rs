@@ -436,6 +436,9 @@ fn exports_the_final_environment_and_globals() {
     assert_eq!(ran["info"]["name"], "export");
     assert_eq!(ran["item"][0]["name"], "login");
     assert_eq!(ran["_postman_variable_scope"], "collection");
+    // postman-collection's form, named after the scope, as newman writes it.
+    assert_eq!(ran["name"], "collection");
+    assert!(ran["item"][0]["response"].is_array(), "{ran}");
     let env = read(exported.clone());
     assert_eq!(env["id"], "env-1");
     assert_eq!(env["name"], "Dev");

@@ -476,45 +476,12 @@ impl Summary {
     /// each execution's request are in postman-collection's form, written by the vendored
     /// library (in one batch); should that fail, as Vayu reads and sent them.
     pub fn json(&self, collection: &Collection) -> Value {
-        let given = sdk_collection_definition(collection);
         let requests: Vec<Option<Value>> = self
             .executions
             .iter()
             .map(Execution::request_definition)
             .collect();
-        let pairs: Vec<(SdkClass, &Value)> = std::iter::once((SdkClass::Collection, &given))
-            .chain(
-                requests
-                    .iter()
-                    .flatten()
-                    .map(|request| (SdkClass::Request, request)),
-            )
-            .collect();
-        let limits = vayu_engine::script::Limits {
-            memory_bytes: crate::design::scripts::DESIGN_MEMORY,
-            ..vayu_engine::script::Limits::default()
-        };
-        let converted = vayu_engine::script::sdk_json(&pairs, limits)
-            .ok()
-            .filter(|converted| converted.len() == pairs.len());
-        let (collection, mut shown_requests) = match converted {
-            Some(converted) => {
-                let mut converted = converted.into_iter();
-                let mut collection = converted.next().unwrap_or_default();
-                let ran = self.executions.iter().map(|e| e.item_id.as_str()).collect();
-                mark_executed(&mut collection, &ran);
-                let requests: Vec<Option<Value>> = requests
-                    .iter()
-                    .map(|request| request.as_ref().and_then(|_| converted.next()))
-                    .collect();
-                (collection, requests)
-            }
-            None => {
-                let read = serde_json::to_value(collection).unwrap_or(Value::Null);
-                let requests = requests.into_iter().map(|r| r.map(as_read)).collect();
-                (read, requests)
-            }
-        };
+        let (collection, mut shown_requests) = self.sdk_forms(collection, requests);
         // Each execution and failure shows its item as the collection has it (newman's
         // report embeds the item), found by id.
         let mut items = HashMap::new();
@@ -566,6 +533,62 @@ impl Summary {
                 "error": self.error,
             }
         })
+    }
+
+    /// The collection and the request definitions in postman-collection's form, written by
+    /// the vendored library in one batch, the collection's scripts that ran marked; as read
+    /// should that fail.
+    fn sdk_forms(
+        &self,
+        collection: &Collection,
+        requests: Vec<Option<Value>>,
+    ) -> (Value, Vec<Option<Value>>) {
+        let given = sdk_collection_definition(collection);
+        let pairs: Vec<(SdkClass, &Value)> = std::iter::once((SdkClass::Collection, &given))
+            .chain(
+                requests
+                    .iter()
+                    .flatten()
+                    .map(|request| (SdkClass::Request, request)),
+            )
+            .collect();
+        let limits = vayu_engine::script::Limits {
+            memory_bytes: crate::design::scripts::DESIGN_MEMORY,
+            ..vayu_engine::script::Limits::default()
+        };
+        let converted = vayu_engine::script::sdk_json(&pairs, limits)
+            .ok()
+            .filter(|converted| converted.len() == pairs.len());
+        match converted {
+            Some(converted) => {
+                let mut converted = converted.into_iter();
+                let mut collection = converted.next().unwrap_or_default();
+                let ran = self.executions.iter().map(|e| e.item_id.as_str()).collect();
+                mark_executed(&mut collection, &ran);
+                let requests: Vec<Option<Value>> = requests
+                    .iter()
+                    .map(|request| request.as_ref().and_then(|_| converted.next()))
+                    .collect();
+                (collection, requests)
+            }
+            None => {
+                let read = serde_json::to_value(collection).unwrap_or(Value::Null);
+                let requests = requests.into_iter().map(|r| r.map(as_read)).collect();
+                (read, requests)
+            }
+        }
+    }
+
+    /// The collection as newman's `--export-collection` writes it: postman-collection's form
+    /// of it as it ran (newman does not write the values scripts set into it), named after
+    /// its scope, with the marks of an export.
+    pub fn exported_collection(&self, collection: &Collection, exported_at: &str) -> Value {
+        let (mut doc, _) = self.sdk_forms(collection, Vec::new());
+        if doc.get("name").is_none() {
+            doc["name"] = json!("collection");
+        }
+        mark_exported(&mut doc, "collection", exported_at);
+        doc
     }
 
     /// postman-runtime's cursor as newman's report shows it: the whole cursor at the run's
