@@ -513,3 +513,44 @@ pm.test("local", () => pm.expect(JSON.parse(JSON.stringify(pm.variables)).values
     let outcome = run_tests(&mut sandbox(), script, &json_response(200, "{}"));
     assert_all_pass(&outcome);
 }
+
+/// Sizes, details and encodings as postman-collection computes them, headers and query
+/// parameters that write themselves; the expected values are what postman-collection 4
+/// (newman 6.2.2's) gives for the same request and response.
+#[test]
+fn sizes_details_and_members_as_in_postman() {
+    let pre = r#"
+pm.request.url = "http://Example.COM:8080/a/b?x=1";
+pm.request.method = "POST";
+pm.request.headers.clear();
+pm.request.headers.add({ key: "X-A", value: "one" });
+pm.request.body = { mode: "raw", raw: "hello" };
+pm.test("request size", () => pm.expect(pm.request.size()).to.eql({ body: 5, header: 36, total: 41, source: "COMPUTED" }));
+pm.test("oauth1 base URL", () => pm.expect(pm.request.url.getOAuth1BaseUrl()).to.equal("http://example.com:8080/a/b"));
+pm.test("members", () => {
+    pm.expect(String(pm.request.headers.one("X-A"))).to.equal("X-A: one");
+    pm.expect(String(pm.request.url.query.one("x"))).to.equal("x=1");
+    pm.expect(pm.request.headers.one("x-a").valueOf()).to.equal("one");
+    pm.expect(pm.request.headers.one("X-A")).to.eql({ key: "X-A", value: "one" });
+});
+"#;
+    let mut ctx = context();
+    let outcome = sandbox()
+        .pre_request(pre, &mut ctx)
+        .unwrap_or_else(|e| panic!("script failed: {e}"));
+    assert_all_pass(&outcome);
+    let post = r#"
+pm.test("response size", () => pm.expect(pm.response.size()).to.eql({ body: 7, header: 53, total: 60 }));
+pm.test("details", () => pm.expect(pm.response.details()).to.eql({ name: "Fine",
+    detail: "Standard response for successful HTTP requests. The actual response will depend on the request method used. In a GET request, the response will contain an entity corresponding to the requested resource. In a POST request the response will contain an entity describing or containing the result of the action.",
+    code: 200, standardName: "OK" }));
+pm.test("encoding", () => pm.expect(pm.response.encoding()).to.eql({ format: undefined, source: undefined }));
+"#;
+    let mut response = json_response(200, r#"{"a":1}"#);
+    response.status = "Fine".into();
+    response.headers = vec![("Content-Type".into(), "application/json".into())];
+    let outcome = sandbox()
+        .post_response(post, &mut ctx, &response)
+        .unwrap_or_else(|e| panic!("script failed: {e}"));
+    assert_all_pass(&outcome);
+}

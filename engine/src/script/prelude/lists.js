@@ -63,12 +63,36 @@ function crossed(value) {
     catch (e) { return undefined; }
 }
 
+// What postman-collection's Header and QueryParam give a member beside its fields:
+// `toString()` (`Name: value`, `key=value`) and `valueOf()` (its value).
+const MEMBER_METHODS = {
+    header: Object.create(Object.prototype, {
+        toString: { value() { return this.key + ': ' + this.value; } },
+        valueOf: { value() { return this.value; } }
+    }),
+    query: Object.create(Object.prototype, {
+        toString: { value() { return queryText([this]); } },
+        valueOf: { value() { return typeof this.value === 'string' ? this.value : ''; } }
+    })
+};
+
+// `member` with its kind's methods (a plain object only; the object itself is kept).
+function withMemberMethods(member, kind) {
+    const methods = MEMBER_METHODS[kind];
+    if (methods !== undefined && member !== null && typeof member === 'object' &&
+        Object.getPrototypeOf(member) === Object.prototype) {
+        Object.setPrototypeOf(member, methods);
+    }
+    return member;
+}
+
 // A list of `{key, value}`-like members (Postman's PropertyList): headers, query
 // parameters, cookies. `keyField` names the key property; headers match keys ignoring case.
 class PropertyList {
     // `kind` ('header', 'query' or 'cookie') sets how `toString()` writes the enabled
     // members, as the type's `unparse` does in postman-collection.
     constructor(members, keyField, ignoreCase, kind) {
+        members.forEach((member) => withMemberMethods(member, kind));
         this.members = members;
         Object.defineProperty(this, '_keyField', { value: keyField });
         Object.defineProperty(this, '_ignoreCase', { value: ignoreCase });
@@ -83,10 +107,10 @@ class PropertyList {
     _member(item) {
         if (typeof item === 'string' && this._keyField === 'key') {
             const colon = item.indexOf(':');
-            return colon < 0 ? { key: item.trim(), value: '' } :
-                { key: item.slice(0, colon).trim(), value: item.slice(colon + 1).trim() };
+            return withMemberMethods(colon < 0 ? { key: item.trim(), value: '' } :
+                { key: item.slice(0, colon).trim(), value: item.slice(colon + 1).trim() }, this._kind);
         }
-        return Object.assign({}, item);
+        return withMemberMethods(Object.assign({}, item), this._kind);
     }
 
     all() { return this.members.slice(); }
@@ -235,6 +259,8 @@ class Url {
 
     getQueryString() { return queryText(this.query.members.filter((p) => !p.disabled)); }
 
+    // postman-collection's: the base URL OAuth 1.0 signs (no default port, lower case).
+    getOAuth1BaseUrl() { return loadModule('postman-collection').Url.prototype.getOAuth1BaseUrl.call(this); }
     getPathWithQuery() {
         const query = this.getQueryString();
         return this.getPath() + (query ? '?' + query : '');

@@ -89,6 +89,16 @@ const Request = class PostmanRequest {
         const given = options || {};
         return this.headers.toObject(given.enabled, !given.ignoreCase, given.multiValue, given.sanitizeKeys);
     }
+    // postman-collection's estimate: the body's bytes (its Content-Length when it has one),
+    // the request line and the headers as they would be written.
+    size() {
+        const declared = this.headers.get('Content-Length');
+        const body = isNumeric(declared) ? parseInt(declared, 10) : globalThis.Buffer.byteLength(this._bodyText());
+        const header = (this.method + ' ' + this.url.getPathWithQuery() + ' HTTP/X.X\r\n\r\n').length +
+            this.headers.toString().length;
+        return { body, header, total: body + header, source: isNumeric(declared) ? 'CONTENT-LENGTH' : 'COMPUTED' };
+    }
+
     // postman-collection's form: no `header` when there is none, no `body` when it is empty.
     toJSON() {
         const json = { url: this.url.toJSON() };
@@ -100,6 +110,9 @@ const Request = class PostmanRequest {
         return json;
     }
 };
+
+// postman-collection's `util.isNumeric`.
+const isNumeric = (n) => !isNaN(parseFloat(n)) && isFinite(n);
 
 // postman-collection's `Request.isRequest(pm.request)` (and the same for responses and
 // variable scopes) looks for the class's `_postman_propertyName`.
@@ -147,11 +160,25 @@ const Response = class PostmanResponse {
     // body as a `data:` URI.
     contentInfo() { return loadModule('postman-collection').Response.prototype.contentInfo.call(this); }
     dataURI() { return loadModule('postman-collection').Response.prototype.dataURI.call(this); }
-    details() { return this.code === undefined ? {} : { code: this.code, name: this.status, detail: this.status }; }
+    // postman-collection's: the standard reason and its description (http-reasons), with
+    // the server's reason as `name`, as postman-runtime builds its responses.
+    details() {
+        if (this.code === undefined) { return {}; }
+        return new (loadModule('postman-collection').Response)({ code: this.code, status: this.status }).details();
+    }
+    encoding() { return loadModule('postman-collection').Response.prototype.encoding.call(this); }
 
+    // postman-collection's estimate: the body's bytes (as the server declared them when it
+    // compressed the body), the status line and the headers as they would be written.
     size() {
-        const header = this.headers.members.reduce((sum, h) => sum + String(h.key).length + text(h.value).length + 4, 0);
-        return { body: this.responseSize, header, total: this.responseSize + header };
+        const encoding = String(this.headers.get('Content-Encoding') || '').toLowerCase();
+        const declared = this.headers.get('Content-Length');
+        const compressed = encoding.includes('gzip') || encoding.includes('deflate');
+        const body = compressed && isNumeric(declared) ? parseInt(declared, 10) :
+            this._text === undefined ? 0 : globalThis.Buffer.byteLength(this._text);
+        const header = ('HTTP/X.X ' + this.code + ' ' + this.reason() + '\r\n\r\n').length +
+            this.headers.toString().length;
+        return { body, header, total: body + header };
     }
 
     // postman-collection's form: an id, the body as `Buffer.toJSON()` gives it.
