@@ -41,7 +41,7 @@ use crate::design::execute::{
 };
 use crate::design::tokens::TokenCache;
 use crate::design::{scripts, Job, Local};
-use crate::input::request::{has_header, Draft};
+use crate::input::request::{has_header, render_strings, Draft};
 use crate::input::variables::Scopes;
 use behavior::Behavior;
 use summary::{
@@ -367,22 +367,6 @@ fn with_body_of(mut sent: Outgoing, written: &crate::input::request::Prepared) -
     sent
 }
 
-/// Every string in `value` rendered: postman-runtime resolves the variables of the whole
-/// request, body and auth included, before it sends it (and newman's report shows it so).
-fn rendered_strings(value: &Value, render: &dyn Fn(&str) -> String) -> Value {
-    match value {
-        Value::String(text) => Value::String(render(text)),
-        Value::Array(list) => list.iter().map(|v| rendered_strings(v, render)).collect(),
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(key, v)| (key.clone(), rendered_strings(v, render)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// A body as written, rendered, with the values that went on the wire where the wire tells
 /// them apart (a raw body's text; a urlencoded body's enabled fields, in order), so that a
 /// dynamic value (`{{$guid}}`) shows as sent, not as rendered once more.
@@ -664,15 +648,16 @@ impl State<'_> {
             .get("path")
             .is_none();
         execution.sent_ms = crate::ids::now_ms();
-        // The body and auth as written, their variables resolved, as the report shows them.
+        // The body and auth as written, their variables resolved (postman-runtime resolves
+        // the whole request before it sends it), as the report shows them.
         let render = |text: &str| scopes.render(text);
         let written_body = draft
             .postman_body
             .as_ref()
-            .map(|body| rendered_strings(body, &render))
+            .map(|body| render_strings(body, &render))
             .unwrap_or_default();
         let written_auth = (draft.postman_auth.as_ref())
-            .map(|auth| rendered_strings(&auth.applies, &render))
+            .map(|auth| render_strings(&auth.applies, &render))
             .unwrap_or_default();
         let mut sent_draft = draft.clone();
         // A pruned body does not go on the wire (postman-runtime's pruning), but scripts
