@@ -14,7 +14,7 @@ use super::exchange::{self, Exchanged, Failure, Outgoing};
 use super::{scripts, Local};
 use crate::auth::digest::Digest;
 use crate::auth::{self, Auth, AuthError, Credentials};
-use crate::input::request::Draft;
+use crate::input::request::{has_header, Draft};
 use crate::input::variables::Scopes;
 
 /// One design request to execute.
@@ -305,6 +305,7 @@ async fn prepare(
             message,
         })
     };
+    let system_headers = options.system_headers.clone();
     let mut prepared = draft
         .prepare(&|text| scopes.render(text))
         .map_err(|err| invalid(&err.field, err.to_string()))?;
@@ -349,10 +350,34 @@ async fn prepare(
         headers: prepared.headers,
         body: prepared.body,
     };
+    if !has_header(&draft.headers, "content-type") {
+        form_type_after_system_headers(&mut outgoing, &system_headers);
+    }
     if let Some(auth) = &digest {
         sign_digest(&mut outgoing, auth).map_err(Failed::Auth)?;
     }
     Ok((outgoing, digest))
+}
+
+/// A form's Content-Type (one the request did not write) after postman-runtime's headers:
+/// postman-request sets it as it writes the form, so newman sends `…, Connection,
+/// Content-Type, Content-Length`. Vayu's own requests keep it where it is.
+fn form_type_after_system_headers(outgoing: &mut Outgoing, system: &exchange::SystemHeaders) {
+    if !matches!(system, exchange::SystemHeaders::Postman { .. }) {
+        return;
+    }
+    let form = |value: &str| {
+        value.starts_with("application/x-www-form-urlencoded")
+            || value.starts_with("multipart/form-data")
+    };
+    let Some(at) = (outgoing.headers.iter())
+        .position(|(name, value)| name.eq_ignore_ascii_case("content-type") && form(value))
+    else {
+        return;
+    };
+    let header = outgoing.headers.remove(at);
+    system.add(outgoing);
+    outgoing.headers.push(header);
 }
 
 /// Signs `outgoing` with `auth` (its `Authorization` replaced), once the realm and nonce

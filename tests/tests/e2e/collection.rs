@@ -1733,6 +1733,29 @@ fn the_json_report_shows_postman_collections_forms() {
         "{}",
         String::from_utf8_lossy(&seen[0].body)
     );
+    // The form's Content-Type goes after postman-runtime's headers, as postman-request
+    // writes it.
+    let names: Vec<&str> = seen[0]
+        .headers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "X-A",
+            "Authorization",
+            "User-Agent",
+            "Accept",
+            "Cache-Control",
+            "Postman-Token",
+            "Host",
+            "Accept-Encoding",
+            "Connection",
+            "Content-Type",
+            "Content-Length"
+        ]
+    );
     let doc = read(report);
     let keys = |value: &Value| {
         value
