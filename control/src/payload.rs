@@ -26,9 +26,23 @@ pub struct Payload {
     pub content_type: Option<String>,
 }
 
-/// A fresh multipart boundary.
+/// A fresh multipart boundary, made as Postman's client (the `form-data` package) makes
+/// them: 26 dashes and 24 random digits, so that a form is framed alike from Vayu and
+/// from Postman or newman (same lengths, same Content-Length).
 pub fn boundary() -> String {
-    crate::ids::new_id("----vayu-boundary")
+    let mut bytes = [0u8; 24];
+    if getrandom::fill(&mut bytes).is_err() {
+        // The process-unique id's characters (its clock and counter) instead.
+        let id = crate::ids::new_id("boundary");
+        for (byte, from) in bytes.iter_mut().zip(id.bytes().rev()) {
+            *byte = from;
+        }
+    }
+    let digits: String = bytes
+        .iter()
+        .map(|byte| char::from(b'0' + byte % 10))
+        .collect();
+    format!("{}{digits}", "-".repeat(26))
 }
 
 /// Encodes a `body` field. `boundary` separates `form-data` parts.

@@ -2277,6 +2277,37 @@ fn verbose_shows_bodies_sizes_and_phases() {
     }
     let plain = collection_run(&[&collection]);
     assert!(!plain.stdout.contains("dns-lookup"), "{plain}");
+
+    // Forms: the body box names the mode and shows postman-collection's text of it (none
+    // for a multipart form), and a form's Content-Type, postman-request's, is not counted
+    // among the request's headers (newman 6.2.2's lines for the same requests).
+    let forms = write_collection(
+        &dir,
+        "forms",
+        "forms",
+        json!([
+            {"name": "encoded", "request": {"method": "POST", "url": format!("{}post", echo.url()),
+                "body": {"mode": "urlencoded", "urlencoded": [
+                    {"key": "a=b", "value": "x y&z"}, {"key": "off", "value": "1", "disabled": true}]}}},
+            {"name": "multipart", "request": {"method": "POST", "url": format!("{}post", echo.url()),
+                "body": {"mode": "formdata", "formdata": [{"key": "a", "value": "1", "type": "text"}]}}}
+        ]),
+    );
+    let out = collection_run(&[&forms.to_string_lossy(), "--verbose"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let lines: Vec<&str> = out.stdout.lines().map(str::trim_end).collect();
+    let after = |head: &str| {
+        let at = lines.iter().position(|line| line.starts_with(head));
+        at.map(|at| lines[at + 1])
+            .unwrap_or_else(|| panic!("{head:?} in\n{out}"))
+    };
+    assert_eq!(after("  ┌ ↑ urlencoded ★ 15B"), "  │ a%3Db=x y%26z");
+    // form-data's boundary (26 dashes, 24 digits): the same 157 bytes as newman's.
+    assert_eq!(after("  ┌ ↑ formdata ★ 157B"), "  │");
+    assert!(
+        out.stdout.contains(" size ★ 8↑ "),
+        "eight headers, the form's Content-Type not counted\n{out}"
+    );
 }
 
 /// After a redirect, the request scripts and the JSON report show is the one the item

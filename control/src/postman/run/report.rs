@@ -12,6 +12,7 @@ use super::summary::{
     Assertion, ConsoleEntry, Execution, Received, RequestLine, ScriptError, Stat, Summary,
 };
 use crate::design::exchange::Outgoing;
+use serde_json::Value;
 
 /// The marks of the report (newman's `cli-utils-symbols`).
 struct Symbols {
@@ -202,7 +203,10 @@ impl ItemReport<'_> {
         let _ = write!(out, "  {} {} ", paint.gray(&sent.method), paint.gray(&url));
         match (response, error) {
             (Some(response), _) if self.options.verbose => {
-                verbose(out, sent, response, self.symbols);
+                let written = execution.written_body.as_ref();
+                let implied_type = (execution.system_headers.iter())
+                    .any(|name| name.eq_ignore_ascii_case("content-type"));
+                verbose(out, sent, written, implied_type, response, self.symbols);
             }
             (Some(response), _) => {
                 let _ = writeln!(out, "{}", paint.gray(&request_summary(response)));
@@ -693,10 +697,33 @@ fn local_time(ms: u64, with_date: bool) -> String {
     }
 }
 
-/// newman's `--verbose` block for one exchange (after the request line).
-fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Symbols) {
+/// newman's `--verbose` block for one exchange (after the request line); `written` is the
+/// item's body as written, when `sent` is the item's own request, and `implied_type` says
+/// the item wrote no Content-Type.
+fn verbose(
+    out: &mut String,
+    sent: &Outgoing,
+    written: Option<&Value>,
+    implied_type: bool,
+    response: &Received,
+    symbols: &Symbols,
+) {
     let Symbols { star, up, down, .. } = symbols;
-    let sent_headers = crate::design::scripts::wire_headers(sent);
+    let mode = written
+        .and_then(|body| body.get("mode"))
+        .and_then(Value::as_str)
+        .unwrap_or("raw");
+    let form = implied_type && matches!(mode, "urlencoded" | "formdata");
+    // newman counts the request's headers: a form's Content-Type is postman-request's.
+    let sent_headers: Vec<(String, String)> = crate::design::scripts::wire_headers(sent)
+        .into_iter()
+        .filter(|(name, value)| {
+            !(form
+                && name.eq_ignore_ascii_case("content-type")
+                && (value.starts_with("application/x-www-form-urlencoded")
+                    || value.starts_with("multipart/form-data")))
+        })
+        .collect();
     // The bytes the request took on the wire, as the client encoded them.
     let sent_size = vayu_net::Endpoint::parse(&sent.url)
         .ok()
@@ -711,7 +738,7 @@ fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Sym
         .count();
     let _ = writeln!(
         out,
-        "\n  {} {} {star} {} time {star} {}{up} {}{down} size {star} {}{up} {}{down} headers {star} {cookies} cookies",
+        " \n  {} {} {star} {} time {star} {}{up} {}{down} size {star} {}{up} {}{down} headers {star} {cookies} cookies",
         response.code,
         response.status,
         pretty_ms(response.time_ms),
@@ -721,10 +748,15 @@ fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Sym
         response.headers.len(),
     );
     let [top, side, bottom] = symbols.console;
-    let boxed = |out: &mut String, title: String, body: &[u8]| {
-        let _ = writeln!(out, "  {top} {title} {star} {}", file_size(body.len()));
+    // `size` is the body's bytes, `body` what newman shows of it (postman-collection's
+    // `RequestBody#toString`: nothing for a multipart form or a file).
+    let boxed = |out: &mut String, title: String, size: usize, body: &[u8]| {
+        let _ = writeln!(out, "  {top} {title} {star} {}", file_size(size));
         let text = String::from_utf8_lossy(&body[..body.len().min(VERBOSE_BODY)]);
         let chars: Vec<char> = text.chars().filter(|c| *c != '\r').collect();
+        if chars.is_empty() {
+            let _ = writeln!(out, "  {side}");
+        }
         for line in chars.split(|c| *c == '\n').filter(|line| !line.is_empty()) {
             for chunk in line.chunks(VERBOSE_WIDTH) {
                 let _ = writeln!(out, "  {side} {}", chunk.iter().collect::<String>());
@@ -741,7 +773,12 @@ fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Sym
         let _ = writeln!(out, "  {bottom}");
     };
     if !sent.body.is_empty() {
-        boxed(out, format!("{up} raw"), &sent.body);
+        let shown = match (mode, written) {
+            ("raw", _) => sent.body.clone(),
+            ("urlencoded", Some(body)) => urlencoded_text(&body["urlencoded"]).into_bytes(),
+            _ => Vec::new(),
+        };
+        boxed(out, format!("{up} {mode}"), sent.body.len(), &shown);
     }
     let content_type = response
         .headers
@@ -752,7 +789,12 @@ fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Sym
     if response.body.is_empty() {
         let _ = writeln!(out, "  {down} {summary}");
     } else {
-        boxed(out, format!("{down} {summary}"), &response.body);
+        boxed(
+            out,
+            format!("{down} {summary}"),
+            response.body.len(),
+            &response.body,
+        );
     }
     let phases = &response.phases;
     let mut table: Vec<(&str, String)> = vec![
@@ -776,12 +818,70 @@ fn verbose(out: &mut String, sent: &Outgoing, response: &Received, symbols: &Sym
         }
         line.trim_end().to_owned()
     };
+    // newman starts the table on the line after the response's box, or after a blank line
+    // when the response had no body to box.
+    let gap = if response.body.is_empty() { "\n" } else { "" };
     let _ = writeln!(
         out,
-        "\n{}\n{}\n",
+        "{gap}{}\n{}\n",
         row(table.iter().map(|(name, _)| *name).collect()),
         row(table.iter().map(|(_, value)| value.as_str()).collect())
     );
+}
+
+/// A urlencoded body's enabled fields as postman-collection's `QueryParam.unparse` writes
+/// them: `key=value` by `&`, `&` and `#` escaped (and `=` in a key) outside `{{variables}}`.
+fn urlencoded_text(fields: &Value) -> String {
+    let normalized = |text: &str, is_key: bool| {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while !rest.is_empty() {
+            let (plain, variable, after) = match rest.find("{{") {
+                Some(open) => match rest[open..].find("}}") {
+                    Some(close) => (
+                        &rest[..open],
+                        &rest[open..open + close + 2],
+                        &rest[open + close + 2..],
+                    ),
+                    None => (rest, "", ""),
+                },
+                None => (rest, "", ""),
+            };
+            for c in plain.chars() {
+                match c {
+                    '&' => out.push_str("%26"),
+                    '#' => out.push_str("%23"),
+                    '=' if is_key => out.push_str("%3D"),
+                    c => out.push(c),
+                }
+            }
+            out.push_str(variable);
+            rest = after;
+        }
+        out
+    };
+    let fields = fields.as_array().map(Vec::as_slice).unwrap_or_default();
+    fields
+        .iter()
+        .filter(|field| field.get("disabled").and_then(Value::as_bool) != Some(true))
+        .map(|field| {
+            let key = normalized(
+                &field
+                    .get("key")
+                    .map(crate::postman::model::rendered)
+                    .unwrap_or_default(),
+                true,
+            );
+            match field.get("value").filter(|value| value.is_string()) {
+                Some(value) => format!(
+                    "{key}={}",
+                    normalized(&crate::postman::model::rendered(value), false)
+                ),
+                None => key,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Bytes of a body the verbose block shows (newman's `BODY_CLIP_SIZE`).

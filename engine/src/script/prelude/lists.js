@@ -403,7 +403,15 @@ class RequestAuth {
 // them: `key=value` joined by `&`, a key alone when it has no value.
 function queryText(params) {
     return params.map((p) => (p.value === null || p.value === undefined) ?
-        text(p.key) : text(p.key) + '=' + text(p.value)).join('&');
+        normalizedParam(p.key, true) : normalizedParam(p.key, true) + '=' + normalizedParam(p.value, false)).join('&');
+}
+
+// postman-collection's `normalizeParam`: `&` and `#` escaped (and `=` in a key), except
+// inside a `{{variable}}`.
+function normalizedParam(value, isKey) {
+    const reserved = isKey ? /[&#=]/g : /[&#]/g;
+    return text(value).split(/({{[^{}]*}})/).map((part, at) => (at % 2 ? part :
+        part.replace(reserved, (c) => ({ '&': '%26', '#': '%23', '=': '%3D' })[c]))).join('');
 }
 
 // A urlencoded or form-data field as postman-collection holds it: `disabled` first when set.
