@@ -59,8 +59,9 @@ fn csv(text: &str) -> Result<Vec<TypedRow>, String> {
         return Ok(Vec::new());
     };
     let names: Vec<String> = header.into_iter().map(|field| field.text).collect();
+    // A blank line is a record of one empty field, as csv-parse reads it (newman runs an
+    // iteration for it).
     Ok(records
-        .filter(|record| !(record.len() == 1 && record[0].text.is_empty() && !record[0].quoted))
         .map(|record| {
             names
                 .iter()
@@ -166,7 +167,12 @@ fn records(text: &str) -> Result<Vec<Vec<Field>>, String> {
                 records.push(std::mem::take(&mut record));
             }
             _ => {
-                records.push(std::mem::take(&mut record));
+                // A line break just before the end starts no record (csv-parse's reading).
+                let after_break = text.ends_with(['\n', '\r']);
+                let empty = record.len() == 1 && record[0].text.is_empty() && !record[0].quoted;
+                if !(after_break && empty) {
+                    records.push(std::mem::take(&mut record));
+                }
                 break;
             }
         }
@@ -177,6 +183,23 @@ fn records(text: &str) -> Result<Vec<Vec<Field>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blank_line_is_a_row_as_csv_parse_reads_it() {
+        // csv-parse 4 with newman's options: a blank line is a record of one empty field;
+        // the line break before the end of the file starts none.
+        let ids = |text: &str| -> Vec<String> {
+            parse(text)
+                .unwrap()
+                .iter()
+                .map(|row| row["id"].clone())
+                .collect()
+        };
+        assert_eq!(ids("id\n1\n\n2\n"), ["1", "", "2"]);
+        assert_eq!(ids("id\n1\r\n\r\n"), ["1", ""]);
+        assert_eq!(ids("id\n1\n"), ["1"]);
+        assert_eq!(ids("id\n1"), ["1"]);
+    }
 
     #[test]
     fn json_rows() {
@@ -203,13 +226,16 @@ mod tests {
     fn csv_rows_as_newman_reads_them() {
         let text = "\u{feff}name, age ,note\nalice, 30 ,\"a, \"\"quoted\"\" note\"\r\nbob,007,\"12\"\n\ncarol,1.50\n";
         let rows = parse(text).unwrap();
-        assert_eq!(rows.len(), 3);
+        // csv-parse 4 with newman's options: the blank line is a row (`{name: ''}`).
+        assert_eq!(rows.len(), 4);
         assert_eq!(rows[0]["name"], "alice");
         assert_eq!(rows[0]["age"], "30");
         assert_eq!(rows[0]["note"], "a, \"quoted\" note");
         assert_eq!(rows[1]["age"], "7");
         assert_eq!(rows[1]["note"], "12");
-        assert_eq!(rows[2]["age"], "1.5");
-        assert!(!rows[2].contains_key("note"));
+        assert_eq!(rows[2]["name"], "");
+        assert!(!rows[2].contains_key("age"));
+        assert_eq!(rows[3]["age"], "1.5");
+        assert!(!rows[3].contains_key("note"));
     }
 }
