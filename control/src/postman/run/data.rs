@@ -72,33 +72,110 @@ fn csv(text: &str) -> Result<Vec<TypedRow>, String> {
         .collect())
 }
 
-/// newman's `csvAutoParse`: unquoted integers and decimals become numbers.
+/// newman's `csvAutoParse`: an unquoted field that newman's `util.isInt` takes for an
+/// integer (`/^(-|\+)?([1-9]+[0-9]*)$/`) becomes `parseInt` of it; else one its
+/// `util.isFloat` takes for a number (`value - parseFloat(value) + 1 >= 0`, with
+/// JavaScript's coercions: `007`, `.5`, `1e3`, even `0x10`, whose `parseFloat` is 0)
+/// becomes `parseFloat` of it; anything else stays text.
 fn cast(field: Field) -> Value {
     if field.quoted {
         return Value::String(field.text);
     }
     let text = field.text;
-    let digits = text.strip_prefix('-').unwrap_or(&text);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(number) = text.parse::<i64>() {
-            return Value::from(number);
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(&text);
+    let is_int = unsigned.starts_with(|c: char| ('1'..='9').contains(&c))
+        && unsigned.bytes().all(|b| b.is_ascii_digit());
+    let number = if is_int {
+        js_parse_float(&text)
+    } else {
+        js_parse_float(&text)
+            .filter(|parsed| js_number(&text).is_some_and(|whole| whole - parsed + 1.0 >= 0.0))
+    };
+    match number {
+        Some(number) => js_number_value(number),
+        None => Value::String(text),
+    }
+}
+
+/// A JavaScript number as JSON writes it: integral ones without a fraction, -0 as 0.
+fn js_number_value(number: f64) -> Value {
+    const SAFE: f64 = 9_007_199_254_740_992.0;
+    if number.fract() == 0.0 && number.abs() < SAFE {
+        return Value::from(number as i64);
+    }
+    serde_json::Number::from_f64(number).map_or(Value::Null, Value::Number)
+}
+
+/// JavaScript's `Number(text)`: None where it gives NaN.
+fn js_number(text: &str) -> Option<f64> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Some(0.0);
+    }
+    let radix = |prefix: &str, radix: u32| {
+        let digits = trimmed
+            .strip_prefix(prefix)
+            .or_else(|| trimmed.strip_prefix(&prefix.to_ascii_uppercase()))?;
+        u64::from_str_radix(digits, radix).ok().map(|n| n as f64)
+    };
+    if let Some(number) = radix("0x", 16)
+        .or_else(|| radix("0o", 8))
+        .or_else(|| radix("0b", 2))
+    {
+        return Some(number);
+    }
+    let unsigned = trimmed.strip_prefix(['-', '+']).unwrap_or(trimmed);
+    if unsigned == "Infinity" {
+        return Some(if trimmed.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
+    }
+    // Rust's grammar beside JavaScript's: digits, a point, an exponent, nothing else.
+    let decimal = !unsigned.is_empty()
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && unsigned.bytes().any(|b| b.is_ascii_digit());
+    decimal.then(|| trimmed.parse::<f64>().ok()).flatten()
+}
+
+/// JavaScript's `parseFloat(text)`: the longest number at the start (after white space);
+/// None where it gives NaN.
+fn js_parse_float(text: &str) -> Option<f64> {
+    let trimmed = text.trim_start();
+    let unsigned = trimmed.strip_prefix(['-', '+']).unwrap_or(trimmed);
+    let sign = if trimmed.starts_with('-') { -1.0 } else { 1.0 };
+    if unsigned.starts_with("Infinity") {
+        return Some(sign * f64::INFINITY);
+    }
+    let bytes = unsigned.as_bytes();
+    let digits = |from: usize| {
+        from + bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let whole = digits(0);
+    let mut end = whole;
+    if bytes.get(end) == Some(&b'.') {
+        end = digits(end + 1);
+    }
+    if end == 0 || (end == 1 && whole == 0) {
+        return None;
+    }
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        let signed = end + 1 + usize::from(matches!(bytes.get(end + 1), Some(b'-' | b'+')));
+        let exponent = digits(signed);
+        if exponent > signed {
+            end = exponent;
         }
     }
-    let decimal = digits.split_once('.').is_some_and(|(whole, fraction)| {
-        !fraction.is_empty()
-            && whole.bytes().all(|b| b.is_ascii_digit())
-            && fraction.bytes().all(|b| b.is_ascii_digit())
-    });
-    if decimal {
-        if let Some(number) = text
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-        {
-            return Value::Number(number);
-        }
-    }
-    Value::String(text)
+    unsigned[..end]
+        .parse::<f64>()
+        .ok()
+        .map(|number| sign * number)
 }
 
 fn records(text: &str) -> Result<Vec<Vec<Field>>, String> {
@@ -183,6 +260,41 @@ fn records(text: &str) -> Result<Vec<Vec<Field>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_become_numbers_as_newmans_csv_auto_parse_casts_them() {
+        // What newman 6.2.2 reads from each unquoted field (csvAutoParse on csv-parse 4).
+        let read = |field: &str| {
+            cast(Field {
+                text: field.to_owned(),
+                quoted: false,
+            })
+        };
+        for (field, number) in [
+            ("1", 1.0),
+            ("-1", -1.0),
+            ("+15551234567", 15_551_234_567.0),
+            ("007", 7.0),
+            ("0", 0.0),
+            ("-0", 0.0),
+            ("1.50", 1.5),
+            (".5", 0.5),
+            ("1.", 1.0),
+            ("1e3", 1000.0),
+            ("0x10", 0.0),
+            ("0b11", 0.0),
+            ("00", 0.0),
+            ("+.5", 0.5),
+            ("1E3", 1000.0),
+        ] {
+            assert_eq!(read(field), js_number_value(number), "{field}");
+        }
+        for text in [
+            "", "12abc", "-", "Infinity", "1e400", "true", "1_000", "a1", "1e", "1.5.5",
+        ] {
+            assert_eq!(read(text), Value::String(text.to_owned()), "{text}");
+        }
+    }
 
     #[test]
     fn a_blank_line_is_a_row_as_csv_parse_reads_it() {
