@@ -209,15 +209,18 @@ fn records(text: &str) -> Result<Vec<Vec<Field>>, String> {
                     None => return Err(format!("line {line}: a quoted field is not closed")),
                 }
             }
-            // Relaxed: text after the closing quote is kept.
+            // Only white space may follow the closing quote (csv-parse refuses the file
+            // otherwise, and newman loads no data).
             while let Some(&c) = chars.peek() {
                 if c == ',' || c == '\n' || c == '\r' {
                     break;
                 }
-                chars.next();
                 if !c.is_whitespace() {
-                    field.text.push(c);
+                    return Err(format!(
+                        "line {line}: invalid closing quote: found non trimable byte after quote"
+                    ));
                 }
+                chars.next();
             }
         } else {
             while let Some(&c) = chars.peek() {
@@ -294,6 +297,16 @@ mod tests {
         ] {
             assert_eq!(read(text), Value::String(text.to_owned()), "{text}");
         }
+    }
+
+    #[test]
+    fn only_white_space_may_follow_a_closing_quote() {
+        assert_eq!(parse("id,v\n1,\"x\" \t,2\n").unwrap()[0]["v"], "x");
+        let refused = parse("id,v\n1,\"x\"y\n").unwrap_err();
+        assert!(
+            refused.starts_with("line 2: invalid closing quote"),
+            "{refused}"
+        );
     }
 
     #[test]
