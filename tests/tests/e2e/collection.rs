@@ -1815,6 +1815,50 @@ fn the_json_report_shows_postman_collections_forms() {
     );
 }
 
+/// A GET's body is pruned, as postman-runtime prunes it: not sent, shown in the report as
+/// the item wrote it, without the headers that would have framed it (newman 6.2.2's
+/// report lists none of them).
+#[test]
+fn a_pruned_body_is_shown_without_its_framing_headers() {
+    let server = TestServer::start(Behaviour::Echo);
+    let dir = TempDir::new();
+    let path = write_collection(
+        &dir,
+        "pruned",
+        "pruned",
+        json!([{"name": "get", "request": {"method": "GET", "url": server.url(),
+            "body": {"mode": "raw", "raw": "{\"a\":1}", "options": {"raw": {"language": "json"}}}}}]),
+    );
+    let report = dir.join("report.json");
+    let out = collection_run(&[
+        &path.to_string_lossy(),
+        "-r",
+        "json",
+        "--reporter-json-export",
+        &report.to_string_lossy(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(server.seen()[0].body.is_empty(), "the body is not sent");
+    let doc = read(report);
+    let request = &doc["run"]["executions"][0]["request"];
+    assert_eq!(request["body"]["raw"], "{\"a\":1}", "{request}");
+    let names: Vec<&str> = (request["header"].as_array().unwrap().iter())
+        .filter_map(|header| header["key"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "User-Agent",
+            "Accept",
+            "Cache-Control",
+            "Postman-Token",
+            "Host",
+            "Accept-Encoding",
+            "Connection"
+        ]
+    );
+}
+
 /// What a script or a test throws reaches the reports as postman-sandbox passes it on to
 /// newman: an error by its own name and message (`MyErr`, not `Error`), another object by
 /// its fields, a string as nothing (newman prints `undefined`); failed tests carry the

@@ -740,6 +740,7 @@ impl State<'_> {
             .filter(|name| !has_header(&draft.headers, name))
             .collect();
         execution.written_body = Some(with_values_sent(written_body, &sent.body));
+        execution.pruned_body = as_written.is_some();
         execution.written_auth = Some(written_auth);
         execution.request = Some(sent.clone());
         let request_failed = exchanged.error.is_some();

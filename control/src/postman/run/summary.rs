@@ -257,6 +257,9 @@ pub struct Execution {
     /// collection's form (`null`: none); None when the record is not the item's own request.
     pub written_body: Option<Value>,
     pub written_auth: Option<Value>,
+    /// The body was not sent (postman-runtime prunes a GET's body): the report shows it,
+    /// without the headers that would have framed it.
+    pub pruned_body: bool,
     /// How many of `sent_lines` the pre-request scripts sent.
     pub sent_before_request: usize,
     /// A line for each response that challenged the request for digest auth (printed
@@ -295,9 +298,14 @@ impl Execution {
                 .and_then(Value::as_str),
             Some("urlencoded" | "formdata")
         );
+        let framing = |key: &str| {
+            key.eq_ignore_ascii_case("content-length")
+                || (system(key) && key.eq_ignore_ascii_case("content-type"))
+        };
         let header: Vec<Value> = (headers.iter().enumerate())
             .filter(|(_, (key, _))| {
-                !(form && system(key) && key.eq_ignore_ascii_case("content-type"))
+                let form_type = form && system(key) && key.eq_ignore_ascii_case("content-type");
+                !(form_type || (self.pruned_body && framing(key)))
             })
             .map(
                 |(at, (key, value))| match (disabled.contains(&at), system(key)) {
