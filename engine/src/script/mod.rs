@@ -97,10 +97,12 @@ struct Suspended {
 }
 
 /// A class of postman-collection whose `toJSON()` [`sdk_json`] gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum SdkClass {
     Collection,
-    Request,
+    Url,
+    RequestBody,
+    RequestAuth,
 }
 
 /// postman-collection's `new sdk[class](definition).toJSON()` of each pair, in order: the

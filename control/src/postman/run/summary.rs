@@ -545,21 +545,32 @@ impl Summary {
 
     /// The collection and the request definitions in postman-collection's form, written by
     /// the vendored library in one batch, the collection's scripts that ran marked; as read
-    /// should that fail.
+    /// should that fail. A request is put together here in `Request#toJSON`'s order (`url`,
+    /// `header` when there is one, `method`, `body`, `auth`) from its URL, body and auth as
+    /// the library writes each: each distinct one once (a run repeats the same few, and the
+    /// library takes about a millisecond per request it builds whole).
     fn sdk_forms(
         &self,
         collection: &Collection,
         requests: Vec<Option<Value>>,
     ) -> (Value, Vec<Option<Value>>) {
         let given = sdk_collection_definition(collection);
-        let pairs: Vec<(SdkClass, &Value)> = std::iter::once((SdkClass::Collection, &given))
-            .chain(
-                requests
-                    .iter()
-                    .flatten()
-                    .map(|request| (SdkClass::Request, request)),
-            )
-            .collect();
+        let mut pairs: Vec<(SdkClass, &Value)> = vec![(SdkClass::Collection, &given)];
+        let mut index: HashMap<(SdkClass, String), usize> = HashMap::new();
+        for request in requests.iter().flatten() {
+            for (class, field) in [
+                (SdkClass::Url, "url"),
+                (SdkClass::RequestBody, "body"),
+                (SdkClass::RequestAuth, "auth"),
+            ] {
+                if let Some(part) = request.get(field) {
+                    index.entry((class, part.to_string())).or_insert_with(|| {
+                        pairs.push((class, part));
+                        pairs.len() - 1
+                    });
+                }
+            }
+        }
         let limits = vayu_engine::script::Limits {
             memory_bytes: crate::design::scripts::DESIGN_MEMORY,
             ..vayu_engine::script::Limits::default()
@@ -567,24 +578,46 @@ impl Summary {
         let converted = vayu_engine::script::sdk_json(&pairs, limits)
             .ok()
             .filter(|converted| converted.len() == pairs.len());
-        match converted {
-            Some(converted) => {
-                let mut converted = converted.into_iter();
-                let mut collection = converted.next().unwrap_or_default();
-                let ran = self.executions.iter().map(|e| e.item_id.as_str()).collect();
-                mark_executed(&mut collection, &ran);
-                let requests: Vec<Option<Value>> = requests
-                    .iter()
-                    .map(|request| request.as_ref().and_then(|_| converted.next()))
-                    .collect();
-                (collection, requests)
-            }
-            None => {
-                let read = serde_json::to_value(collection).unwrap_or(Value::Null);
-                let requests = requests.into_iter().map(|r| r.map(as_read)).collect();
-                (read, requests)
-            }
-        }
+        let Some(mut converted) = converted else {
+            let read = serde_json::to_value(collection).unwrap_or(Value::Null);
+            let requests = requests.into_iter().map(|r| r.map(as_read)).collect();
+            return (read, requests);
+        };
+        let mut collection = std::mem::take(&mut converted[0]);
+        let ran = self.executions.iter().map(|e| e.item_id.as_str()).collect();
+        mark_executed(&mut collection, &ran);
+        let written = |class: SdkClass, part: &Value| {
+            index
+                .get(&(class, part.to_string()))
+                .and_then(|at| converted.get(*at))
+                .cloned()
+                .unwrap_or_else(|| part.clone())
+        };
+        let requests = requests
+            .iter()
+            .map(|request| {
+                let request = request.as_ref()?;
+                let mut shown = Map::new();
+                for (field, class) in [
+                    ("url", Some(SdkClass::Url)),
+                    ("header", None),
+                    ("method", None),
+                    ("body", Some(SdkClass::RequestBody)),
+                    ("auth", Some(SdkClass::RequestAuth)),
+                ] {
+                    let Some(part) = request.get(field) else {
+                        continue;
+                    };
+                    if field == "header" && part.as_array().is_some_and(Vec::is_empty) {
+                        continue;
+                    }
+                    let part = class.map_or_else(|| part.clone(), |class| written(class, part));
+                    shown.insert(field.to_owned(), part);
+                }
+                Some(Value::Object(shown))
+            })
+            .collect();
+        (collection, requests)
     }
 
     /// The collection as newman's `--export-collection` writes it: postman-collection's form
