@@ -2048,6 +2048,32 @@ fn failed_requests_are_told_in_newmans_words() {
                 .to_owned()
         })
         .collect();
+    // The failure's item as postman-runtime left it when the request failed: the headers
+    // it went with (no Content-Length: none was written), its scripts not marked run.
+    let source = &report["run"]["failures"][0]["source"];
+    let sent: Vec<&str> = (source["request"]["header"].as_array().unwrap().iter())
+        .filter_map(|header| header["key"].as_str())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "User-Agent",
+            "Accept",
+            "Cache-Control",
+            "Postman-Token",
+            "Host",
+            "Accept-Encoding",
+            "Connection"
+        ],
+        "{source}"
+    );
+    assert_eq!(source["request"]["url"]["protocol"], "http", "{source}");
+    assert!(
+        source["event"][0]["script"]
+            .get("_lastExecutionId")
+            .is_none(),
+        "{source}"
+    );
     // The request's error with Node's fields, as newman writes it.
     let refused_error = &report["run"]["executions"][1]["requestError"];
     assert_eq!(

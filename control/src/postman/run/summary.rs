@@ -305,7 +305,11 @@ impl Execution {
         let header: Vec<Value> = (headers.iter().enumerate())
             .filter(|(_, (key, _))| {
                 let form_type = form && system(key) && key.eq_ignore_ascii_case("content-type");
-                !(form_type || (self.pruned_body && framing(key)))
+                // postman-request sets Content-Length as it writes the body: a request that
+                // failed before (nothing listening, no such host) went without one.
+                let unwritten =
+                    self.request_error.is_some() && key.eq_ignore_ascii_case("content-length");
+                !(form_type || unwritten || (self.pruned_body && framing(key)))
             })
             .map(
                 |(at, (key, value))| match (disabled.contains(&at), system(key)) {
@@ -489,7 +493,7 @@ impl Summary {
             .iter()
             .map(Execution::request_definition)
             .collect();
-        let (collection, mut shown_requests) = self.sdk_forms(collection, requests);
+        let (collection, shown_requests) = self.sdk_forms(collection, requests);
         // Each execution and failure shows its item as the collection has it (newman's
         // report embeds the item), found by id.
         let mut items = HashMap::new();
@@ -504,10 +508,10 @@ impl Summary {
             .executions
             .iter()
             .zip(&cursors)
-            .zip(shown_requests.iter_mut())
+            .zip(&shown_requests)
             .flat_map(|((e, cursor), request)| {
                 let item = items.get(e.item_id.as_str()).map(|(item, _)| *item);
-                let shown = self.execution(e, item, cursor, request.take());
+                let shown = self.execution(e, item, cursor, request.clone());
                 std::iter::repeat_n(shown, e.nested + usize::from(!e.skipped))
             })
             .collect();
@@ -519,7 +523,8 @@ impl Summary {
                     .get(f.execution)
                     .cloned()
                     .unwrap_or_else(|| json!({"iteration": f.iteration}));
-                failure(f, items.get(f.item_id.as_str()).copied(), cursor)
+                let sent = shown_requests.get(f.execution).and_then(Option::as_ref);
+                failure(f, items.get(f.item_id.as_str()).copied(), sent, cursor)
             })
             .collect();
         json!({
@@ -757,15 +762,26 @@ pub fn node_fields(message: &str) -> Map<String, Value> {
         .collect()
 }
 
-/// An entry of `run.failures`; `item` is the item it happened in, with its parent. A
-/// script's failure shows the item's parent (its folder, or the whole collection) and names
-/// the script run in its cursor, as newman's does.
-fn failure(failure: &Failure, item: Option<(&Value, &Value)>, mut cursor: Value) -> Value {
+/// An entry of `run.failures`; `item` is the item it happened in, with its parent, `sent`
+/// its request as the report shows it. A script's failure shows the item's parent (its
+/// folder, or the whole collection) and names the script run in its cursor; a request's
+/// failure shows the item as postman-runtime left it when it sent the request (its URL
+/// given the scheme it went with, the headers it went with), as newman's does.
+fn failure(
+    failure: &Failure,
+    item: Option<(&Value, &Value)>,
+    sent: Option<&Value>,
+    mut cursor: Value,
+) -> Value {
     let from_script = failure.at != "request";
+    let mut source = shown_item(item.map(|(item, _)| item), &failure.item_id, &failure.path);
+    if let (false, Some(sent)) = (from_script, sent) {
+        as_sent(&mut source, sent);
+    }
     let mut shown = json!({
         "error": failure.error.decorated(),
         "at": failure.at,
-        "source": shown_item(item.map(|(item, _)| item), &failure.item_id, &failure.path),
+        "source": source,
     });
     if let (true, Some((_, parent))) = (from_script, item) {
         shown["parent"] = parent.clone();
@@ -776,6 +792,43 @@ fn failure(failure: &Failure, item: Option<(&Value, &Value)>, mut cursor: Value)
     }
     shown["cursor"] = cursor;
     shown
+}
+
+/// `item`'s request as postman-runtime leaves it once it sent it: the URL as written, with
+/// the scheme it went with, then the headers it went with; its scripts not yet marked run
+/// (newman keeps the item as it was when the request failed).
+fn as_sent(item: &mut Value, sent: &Value) {
+    let events = item.get_mut("event").and_then(Value::as_array_mut);
+    for event in events.into_iter().flatten() {
+        if let Some(script) = event.get_mut("script").and_then(Value::as_object_mut) {
+            script.shift_remove("_lastExecutionId");
+        }
+    }
+    let Some(request) = item.get_mut("request").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let written = std::mem::take(request);
+    for (key, mut value) in written {
+        if key == "header" {
+            continue;
+        }
+        if key == "url" {
+            let protocol = sent.get("url").and_then(|url| url.get("protocol"));
+            if let (Some(url), Some(protocol)) = (value.as_object_mut(), protocol) {
+                if !url.contains_key("protocol") {
+                    let rest = std::mem::take(url);
+                    url.insert("protocol".to_owned(), protocol.clone());
+                    url.extend(rest);
+                }
+            }
+            request.insert(key, value);
+            if let Some(header) = sent.get("header") {
+                request.insert("header".to_owned(), header.clone());
+            }
+            continue;
+        }
+        request.insert(key, value);
+    }
 }
 
 /// The descriptions of the item's request and of its headers, put on the request as sent
