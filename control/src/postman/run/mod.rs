@@ -237,6 +237,14 @@ fn final_scope(file: Option<&VariableFile>, values: Vec<(String, Value)>) -> Fin
             Some((bare.trim_start_matches('_').to_owned(), value))
         })
         .collect();
+    let names = file
+        .into_iter()
+        .flat_map(|file| &file.values)
+        .filter_map(|variable| {
+            let name = variable.other.get("name")?.as_str()?;
+            Some((variable.key.clone(), name.to_owned()))
+        })
+        .collect();
     FinalScope {
         id: file
             .and_then(|file| file.id.clone())
@@ -244,6 +252,7 @@ fn final_scope(file: Option<&VariableFile>, values: Vec<(String, Value)>) -> Fin
         name: file.and_then(|file| file.name.clone()),
         meta,
         values,
+        names,
     }
 }
 

@@ -396,6 +396,9 @@ pub struct FinalScope {
     /// it: postman-collection keeps them as the scope's meta, `_`.
     pub meta: Map<String, Value>,
     pub values: Vec<(String, Value)>,
+    /// The `name` a file's variable carries beside its key (old exports do), by key:
+    /// postman-collection keeps it on the variable.
+    pub names: HashMap<String, String>,
 }
 
 impl FinalScope {
@@ -417,7 +420,10 @@ impl FinalScope {
     fn values(&self) -> Vec<Value> {
         self.values
             .iter()
-            .map(|(key, value)| json!({"type": "any", "value": value, "key": key}))
+            .map(|(key, value)| match self.names.get(key) {
+                Some(name) => json!({"name": name, "type": "any", "value": value, "key": key}),
+                None => json!({"type": "any", "value": value, "key": key}),
+            })
             .collect()
     }
 
@@ -956,4 +962,51 @@ fn url_object(raw: &str) -> Value {
         parts.insert("variable".to_owned(), json!([]));
     }
     url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_written_as_postman_collection_writes_them() {
+        // newman 6.2.2's report of an environment file with meta fields and a variable
+        // carrying a `name`, and of globals given on the command line only.
+        let environment = FinalScope {
+            id: "e1".to_owned(),
+            name: Some("testEnv".to_owned()),
+            meta: json!({"postman_variable_scope": "environment"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            values: vec![
+                ("envKey".to_owned(), json!("sampleKey")),
+                ("added".to_owned(), json!(5)),
+            ],
+            names: HashMap::from([("envKey".to_owned(), "envKey".to_owned())]),
+        };
+        assert_eq!(
+            environment.json(),
+            json!({"_": {"postman_variable_scope": "environment"}, "id": "e1", "name": "testEnv",
+                "values": [{"name": "envKey", "type": "any", "value": "sampleKey", "key": "envKey"},
+                           {"type": "any", "value": 5, "key": "added"}]})
+        );
+        let globals = FinalScope {
+            id: "g".to_owned(),
+            ..FinalScope::default()
+        };
+        let exported = globals.export("globals", "2026-12-04T00:00:00.000Z");
+        let keys: Vec<&String> = exported.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "values",
+                "name",
+                "_postman_variable_scope",
+                "_postman_exported_at",
+                "_postman_exported_using"
+            ]
+        );
+    }
 }
