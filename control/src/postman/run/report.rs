@@ -750,12 +750,14 @@ fn verbose(
     let [top, side, bottom] = symbols.console;
     // `size` is the body's bytes, `body` what newman shows of it (postman-collection's
     // `RequestBody#toString`: nothing for a multipart form or a file).
-    let boxed = |out: &mut String, title: String, size: usize, body: &[u8]| {
+    // `after` is what newman writes after the box's bottom corner (a space after the
+    // request's box, before its line ends).
+    let boxed = |out: &mut String, title: String, size: usize, body: &[u8], after: &str| {
         let _ = writeln!(out, "  {top} {title} {star} {}", file_size(size));
         let text = String::from_utf8_lossy(&body[..body.len().min(VERBOSE_BODY)]);
         let chars: Vec<char> = text.chars().filter(|c| *c != '\r').collect();
         if chars.is_empty() {
-            let _ = writeln!(out, "  {side}");
+            let _ = writeln!(out, "  {side} ");
         }
         for line in chars.split(|c| *c == '\n').filter(|line| !line.is_empty()) {
             for chunk in line.chunks(VERBOSE_WIDTH) {
@@ -770,7 +772,7 @@ fn verbose(
                 file_size(body.len())
             );
         }
-        let _ = writeln!(out, "  {bottom}");
+        let _ = writeln!(out, "  {bottom}{after}");
     };
     if !sent.body.is_empty() {
         let shown = match (mode, written) {
@@ -778,7 +780,7 @@ fn verbose(
             ("urlencoded", Some(body)) => urlencoded_text(&body["urlencoded"]).into_bytes(),
             _ => Vec::new(),
         };
-        boxed(out, format!("{up} {mode}"), sent.body.len(), &shown);
+        boxed(out, format!("{up} {mode}"), sent.body.len(), &shown, " ");
     }
     let content_type = response
         .headers
@@ -794,6 +796,7 @@ fn verbose(
             format!("{down} {summary}"),
             response.body.len(),
             &response.body,
+            "",
         );
     }
     let phases = &response.phases;
