@@ -170,6 +170,9 @@ pub(super) fn apply(json: &str, ctx: &mut ScriptContext) -> Result<ScriptOutcome
         .into_iter()
         .map(|mut test| {
             test.error = test.error.map(super::error::v8_wording);
+            if let Some(thrown) = test.thrown.as_mut() {
+                super::error::v8_worded(thrown);
+            }
             test
         })
         .collect();

@@ -167,27 +167,13 @@ fn from_value(value: Value<'_>, kind: ScriptErrorKind) -> ScriptError {
     error
 }
 
-/// `value` as postman-sandbox sends a thrown value over its bridge: JSON, with `Error`'s
-/// `toJSON` replaced by one that keeps its `type`, `name` and `message` (the sandbox's
-/// `purse.js`). A stack is the engine's own, not comparable with V8's: it is left out.
+/// `value` as postman-sandbox sends a thrown value over its bridge: an object as its JSON
+/// (errors by the prelude's `Error.prototype.toJSON`, purse.js's: `type`, `name`,
+/// `message`), anything else as no fields. A stack is the engine's own, not comparable
+/// with V8's: it is left out.
 fn transported<'js>(js: &Ctx<'js>, value: &Value<'js>) -> Thrown {
-    let Some(object) = value.as_object() else {
+    if !value.is_object() {
         return Thrown::new();
-    };
-    let text = |key: &str| -> Option<serde_json::Value> {
-        let field: Value = object.get(key).ok()?;
-        let text = v8_wording(field.get::<Coerced<String>>().ok()?.0);
-        (!field.is_undefined()).then_some(serde_json::Value::String(text))
-    };
-    if value.is_error() {
-        let mut fields = Thrown::new();
-        fields.insert("type".to_owned(), "Error".into());
-        for key in ["name", "message"] {
-            if let Some(field) = text(key) {
-                fields.insert(key.to_owned(), field);
-            }
-        }
-        return fields;
     }
     let json = js
         .json_stringify(value.clone())
@@ -198,9 +184,17 @@ fn transported<'js>(js: &Ctx<'js>, value: &Value<'js>) -> Thrown {
     match json {
         Some(serde_json::Value::Object(mut fields)) => {
             fields.remove("stack");
+            v8_worded(&mut fields);
             fields
         }
         _ => Thrown::new(),
+    }
+}
+
+/// A thrown value's `message` in V8's words (see [`v8_wording`]).
+pub(super) fn v8_worded(thrown: &mut Thrown) {
+    if let Some(serde_json::Value::String(message)) = thrown.get_mut("message") {
+        *message = v8_wording(std::mem::take(message));
     }
 }
 

@@ -554,3 +554,30 @@ pm.test("encoding", () => pm.expect(pm.response.encoding()).to.eql({ format: und
         .unwrap_or_else(|e| panic!("script failed: {e}"));
     assert_all_pass(&outcome);
 }
+
+/// What a failed test threw, as postman-sandbox passes it on to newman: an error by its
+/// type, name and message (the message in V8's words), another object as its JSON, a
+/// string as no fields.
+#[test]
+fn a_failed_tests_thrown_value_as_postman_passes_it_on() {
+    let script = r#"
+pm.test("null", () => { null.x; });
+pm.test("object", () => { throw { code: 7 }; });
+pm.test("text", () => { throw "plain"; });
+"#;
+    let outcome = run_tests(&mut sandbox(), script, &json_response(200, "{}"));
+    let thrown: Vec<serde_json::Value> = outcome
+        .tests
+        .iter()
+        .map(|test| serde_json::Value::Object(test.thrown.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        thrown,
+        [
+            serde_json::json!({"type": "Error", "name": "TypeError",
+                "message": "Cannot read properties of null (reading 'x')"}),
+            serde_json::json!({"code": 7}),
+            serde_json::json!({}),
+        ]
+    );
+}

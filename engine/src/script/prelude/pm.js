@@ -242,14 +242,11 @@ function failure(error) {
     return String(error);
 }
 
-// A thrown value as postman-sandbox sends it to newman (its purse.js gives errors a
-// `toJSON` of their type, name and message): an error by those, another object as its
-// JSON (chai's AssertionError by its own `toJSON`), anything else as no fields.
+// A thrown value as postman-sandbox sends it to newman: an object as its JSON (errors by
+// the `toJSON` purse.js gives them, below: type, name and message), anything else as no
+// fields.
 function transported(error) {
     if (error === null || typeof error !== 'object') { return {}; }
-    if (error instanceof Error && typeof error.toJSON !== 'function') {
-        return { type: 'Error', name: error.name, message: error.message };
-    }
     try {
         const json = JSON.parse(JSON.stringify(error));
         if (json === null || typeof json !== 'object' || Array.isArray(json)) { return {}; }
