@@ -204,9 +204,8 @@ impl ItemReport<'_> {
         match (response, error) {
             (Some(response), _) if self.options.verbose => {
                 let written = execution.written_body.as_ref();
-                let implied_type = (execution.system_headers.iter())
-                    .any(|name| name.eq_ignore_ascii_case("content-type"));
-                verbose(out, sent, written, implied_type, response, self.symbols);
+                let listed = execution.listed_headers(sent).len();
+                verbose(out, sent, written, listed, response, self.symbols);
             }
             (Some(response), _) => {
                 let _ = writeln!(out, "{}", paint.gray(&request_summary(response)));
@@ -698,13 +697,13 @@ fn local_time(ms: u64, with_date: bool) -> String {
 }
 
 /// newman's `--verbose` block for one exchange (after the request line); `written` is the
-/// item's body as written, when `sent` is the item's own request, and `implied_type` says
-/// the item wrote no Content-Type.
+/// item's body as written, when `sent` is the item's own request, and `listed_headers`
+/// how many headers newman lists for the request.
 fn verbose(
     out: &mut String,
     sent: &Outgoing,
     written: Option<&Value>,
-    implied_type: bool,
+    listed_headers: usize,
     response: &Received,
     symbols: &Symbols,
 ) {
@@ -713,17 +712,6 @@ fn verbose(
         .and_then(|body| body.get("mode"))
         .and_then(Value::as_str)
         .unwrap_or("raw");
-    let form = implied_type && matches!(mode, "urlencoded" | "formdata");
-    // newman counts the request's headers: a form's Content-Type is postman-request's.
-    let sent_headers: Vec<(String, String)> = crate::design::scripts::wire_headers(sent)
-        .into_iter()
-        .filter(|(name, value)| {
-            !(form
-                && name.eq_ignore_ascii_case("content-type")
-                && (value.starts_with("application/x-www-form-urlencoded")
-                    || value.starts_with("multipart/form-data")))
-        })
-        .collect();
     // The bytes the request took on the wire, as the client encoded them.
     let sent_size = vayu_net::Endpoint::parse(&sent.url)
         .ok()
@@ -744,7 +732,7 @@ fn verbose(
         pretty_ms(response.time_ms),
         file_size(sent_size),
         file_size(response_size(response)),
-        sent_headers.len(),
+        listed_headers,
         response.headers.len(),
     );
     let [top, side, bottom] = symbols.console;

@@ -279,38 +279,32 @@ pub struct Execution {
 }
 
 impl Execution {
-    /// The request as sent, as a postman-collection `Request` definition: the URL sent,
-    /// the headers as sent with those the client or the auth added marked `system` and the
-    /// disabled ones in their places (as newman lists them), the body and the auth as the
-    /// item wrote them (the bytes sent, as a raw body, when the record is not the item's).
-    fn request_definition(&self) -> Option<Value> {
-        let sent = self.request.as_ref()?;
+    /// The headers of `sent` as newman lists them (its report's `request.header`, the count
+    /// in its `--verbose` line): those the client or the auth added marked `system`, the
+    /// disabled ones in their places; not the headers postman-request sets only as it
+    /// writes the body (a form's Content-Type; Content-Length, absent when the request
+    /// failed before writing; both for a pruned body).
+    pub fn listed_headers(&self, sent: &Outgoing) -> Vec<Value> {
         let (headers, disabled) = with_disabled(
             &crate::design::scripts::wire_headers(sent),
             &self.disabled_headers,
         );
         let system =
             |key: &str| (self.system_headers.iter()).any(|name| name.eq_ignore_ascii_case(key));
-        // A form's Content-Type is postman-request's doing, not a header of the request.
         let form = matches!(
             (self.written_body.as_ref())
                 .and_then(|body| body.get("mode"))
                 .and_then(Value::as_str),
             Some("urlencoded" | "formdata")
         );
-        let framing = |key: &str| {
-            key.eq_ignore_ascii_case("content-length")
-                || (system(key) && key.eq_ignore_ascii_case("content-type"))
+        let unwritten = |key: &str| {
+            let implied_type = system(key) && key.eq_ignore_ascii_case("content-type");
+            let length = key.eq_ignore_ascii_case("content-length");
+            (implied_type && (form || self.pruned_body))
+                || (length && (self.pruned_body || self.request_error.is_some()))
         };
-        let header: Vec<Value> = (headers.iter().enumerate())
-            .filter(|(_, (key, _))| {
-                let form_type = form && system(key) && key.eq_ignore_ascii_case("content-type");
-                // postman-request sets Content-Length as it writes the body: a request that
-                // failed before (nothing listening, no such host) went without one.
-                let unwritten =
-                    self.request_error.is_some() && key.eq_ignore_ascii_case("content-length");
-                !(form_type || unwritten || (self.pruned_body && framing(key)))
-            })
+        (headers.iter().enumerate())
+            .filter(|(_, (key, _))| !unwritten(key))
             .map(
                 |(at, (key, value))| match (disabled.contains(&at), system(key)) {
                     (true, _) => json!({"disabled": true, "key": key, "value": value}),
@@ -318,7 +312,15 @@ impl Execution {
                     (false, false) => json!({"key": key, "value": value}),
                 },
             )
-            .collect();
+            .collect()
+    }
+
+    /// The request as sent, as a postman-collection `Request` definition: the URL sent,
+    /// its listed headers, the body and the auth as the item wrote them (the bytes sent, as
+    /// a raw body, when the record is not the item's).
+    fn request_definition(&self) -> Option<Value> {
+        let sent = self.request.as_ref()?;
+        let header = self.listed_headers(sent);
         let mut request = json!({"url": sent.url, "header": header, "method": sent.method});
         match &self.written_body {
             Some(Value::Null) => {}
@@ -820,12 +822,8 @@ fn as_sent(item: &mut Value, sent: &Value) {
         }
         if key == "url" {
             let protocol = sent.get("url").and_then(|url| url.get("protocol"));
-            if let (Some(url), Some(protocol)) = (value.as_object_mut(), protocol) {
-                if !url.contains_key("protocol") {
-                    let rest = std::mem::take(url);
-                    url.insert("protocol".to_owned(), protocol.clone());
-                    url.extend(rest);
-                }
+            if let (Some(protocol), false) = (protocol, value.get("protocol").is_some()) {
+                insert_first(&mut value, "protocol", protocol.clone());
             }
             request.insert(key, value);
             if let Some(header) = sent.get("header") {
@@ -841,18 +839,11 @@ fn as_sent(item: &mut Value, sent: &Value) {
 /// (postman-runtime sends the item's request object, and newman's report shows them
 /// first, where postman-collection keeps them).
 fn with_descriptions(request: &mut Value, written: Option<&Value>) {
-    fn described(value: &mut Value, description: &Value) {
-        if let Some(fields) = value.as_object_mut() {
-            let rest = std::mem::take(fields);
-            fields.insert("description".to_owned(), description.clone());
-            fields.extend(rest);
-        }
-    }
     let Some(written) = written else {
         return;
     };
     if let Some(description) = written.get("description") {
-        described(request, description);
+        insert_first(request, "description", description.clone());
     }
     let written_headers = written.get("header").and_then(Value::as_array);
     let mut unused: Vec<&Value> = written_headers.into_iter().flatten().collect();
@@ -868,8 +859,17 @@ fn with_descriptions(request: &mut Value, written: Option<&Value>) {
             continue;
         };
         if let Some(description) = unused.remove(at).get("description") {
-            described(header, description);
+            insert_first(header, "description", description.clone());
         }
+    }
+}
+
+/// `key` put first among `object`'s fields (where postman-collection writes it).
+fn insert_first(object: &mut Value, key: &str, value: Value) {
+    if let Some(fields) = object.as_object_mut() {
+        let rest = std::mem::take(fields);
+        fields.insert(key.to_owned(), value);
+        fields.extend(rest);
     }
 }
 
