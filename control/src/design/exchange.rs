@@ -44,6 +44,14 @@ pub struct Options {
     pub system_headers: SystemHeaders,
 }
 
+impl Options {
+    /// A collection run's exchange, which behaves as postman-runtime's: its system
+    /// headers, its wording of failures, an auth that cannot sign sent unsigned.
+    pub fn as_postman_runtime(&self) -> bool {
+        matches!(self.system_headers, SystemHeaders::Postman { .. })
+    }
+}
+
 /// The headers the client adds to a request that does not set them itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum SystemHeaders {

@@ -4,9 +4,11 @@
 //! caller loads the variable scopes before and persists what changed after.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use serde::Serialize;
+use serde_json::Value;
 use vayu_engine::script::{self, TypedValues};
 
 use super::cookies::Jar;
@@ -83,6 +85,51 @@ pub struct ConsoleLine {
     /// the two in that order; not part of the API's answer).
     #[serde(skip)]
     pub after_tests: usize,
+}
+
+impl ConsoleLine {
+    /// A warning postman-runtime writes on the item's console (newman prints it among the
+    /// scripts' lines), `after_tests` tests into the item.
+    pub fn runtime_warning(message: String, after_tests: usize) -> ConsoleLine {
+        ConsoleLine {
+            level: "warn".to_owned(),
+            inspected: inspected_string(&message),
+            message,
+            after_tests,
+        }
+    }
+}
+
+/// A string as Node's `util.inspect` prints it (what newman prints for a console message
+/// postman-runtime writes): in single quotes, or double quotes when it holds a single one
+/// (backticks when it holds both), with control characters, backslashes and that quote
+/// escaped. Scripts' messages are formatted in the sandbox (`prelude/inspect.js`).
+fn inspected_string(text: &str) -> String {
+    let quote = match (text.contains('\''), text.contains('"')) {
+        (false, _) => '\'',
+        (true, false) => '"',
+        (true, true) if !text.contains('`') && !text.contains("${") => '`',
+        (true, true) => '\'',
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\'' if quote == '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// A script that failed to run to its end.
@@ -200,15 +247,21 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
     {
         return finish(outcome, Some(Failed::Script(failure)), submitted, picked_up);
     }
-    let (mut outgoing, mut digest) = match prepare(
+    let mut warnings = Vec::new();
+    let prepared = prepare(
         &draft,
         &outcome.scopes,
         options.clone(),
         local,
         &auth_learned,
+        &mut warnings,
     )
-    .await
-    {
+    .await;
+    let after_tests = outcome.tests.len();
+    (outcome.console).extend(
+        (warnings.into_iter()).map(|warning| ConsoleLine::runtime_warning(warning, after_tests)),
+    );
+    let (mut outgoing, mut digest) = match prepared {
         Ok(prepared) => prepared,
         Err(failed) => return finish(outcome, Some(failed), submitted, picked_up),
     };
@@ -291,13 +344,16 @@ fn finish(
 const MAX_AUTH_REPLAYS: usize = 3;
 
 /// The request for the wire, and its digest auth (signed once the realm and nonce are
-/// known; `learned` are the settings earlier challenges taught).
+/// known; `learned` are the settings earlier challenges taught). In a collection run an
+/// auth that cannot sign leaves the request unsigned, with a line for the console in
+/// `warnings`, as postman-runtime does; elsewhere it fails the request.
 async fn prepare(
     draft: &Draft,
     scopes: &Scopes,
     options: exchange::Options,
     local: &Local,
     learned: &BTreeMap<String, String>,
+    warnings: &mut Vec<String>,
 ) -> Result<(Outgoing, Option<Digest>), Failed> {
     let invalid = |field: &str, message: String| {
         Failed::Exchange(Failure::Invalid {
@@ -306,9 +362,38 @@ async fn prepare(
         })
     };
     let system_headers = options.system_headers.clone();
-    let mut prepared = draft
-        .prepare(&|text| scopes.render(text))
-        .map_err(|err| invalid(&err.field, err.to_string()))?;
+    let unsigned_on_error = options.as_postman_runtime();
+    let auth_kind = (draft.auth.as_ref())
+        .and_then(|auth| auth.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    // postman-runtime sends a request whose auth cannot sign as it is, and says why.
+    let mut unsigned = |error: &str| -> Result<(), Failed> {
+        match unsigned_on_error {
+            true => {
+                warnings.extend(unsigned_warning(&auth_kind, error));
+                Ok(())
+            }
+            false => Err(Failed::Auth(AuthError(error.to_owned()))),
+        }
+    };
+    let render = |text: &str| scopes.render(text);
+    let mut prepared = match draft.prepare(&render) {
+        Ok(prepared) => prepared,
+        Err(err)
+            if unsigned_on_error && (err.field == "auth" || err.field.starts_with("auth.")) =>
+        {
+            unsigned(&err.to_string())?;
+            let bare = Draft {
+                auth: None,
+                ..draft.clone()
+            };
+            bare.prepare(&render)
+                .map_err(|err| invalid(&err.field, err.to_string()))?
+        }
+        Err(err) => return Err(invalid(&err.field, err.to_string())),
+    };
     let mut digest = None;
     let mut signer = None;
     match prepared.auth.take() {
@@ -320,12 +405,10 @@ async fn prepare(
             | Auth::Asap(_)
             | Auth::EdgeGrid(_)),
         ) => signer = Some(auth),
-        Some(auth) => {
-            let credentials = credentials(&auth, options, local)
-                .await
-                .map_err(Failed::Auth)?;
-            prepared = prepared.with_credentials(credentials);
-        }
+        Some(auth) => match credentials(&auth, options, local).await {
+            Ok(credentials) => prepared = prepared.with_credentials(credentials),
+            Err(AuthError(error)) => unsigned(&error)?,
+        },
         None => {}
     }
     let mut url = url::Url::parse(&vayu_net::endpoint::breaks_encoded(&prepared.url))
@@ -336,13 +419,22 @@ async fn prepare(
         headers: &mut prepared.headers,
         body: &mut prepared.body,
     };
-    match signer {
-        Some(Auth::OAuth1(oauth1)) => oauth1.sign(request).map_err(Failed::Auth)?,
-        Some(Auth::AwsV4(aws)) => aws.sign(request),
-        Some(Auth::Hawk(hawk)) => hawk.sign(request),
-        Some(Auth::Asap(asap)) => asap.sign(request).map_err(Failed::Auth)?,
-        Some(Auth::EdgeGrid(edgegrid)) => edgegrid.sign(request).map_err(Failed::Auth)?,
-        _ => {}
+    let signed = match signer {
+        Some(Auth::OAuth1(oauth1)) => oauth1.sign(request),
+        Some(Auth::AwsV4(aws)) => {
+            aws.sign(request);
+            Ok(())
+        }
+        Some(Auth::Hawk(hawk)) => {
+            hawk.sign(request);
+            Ok(())
+        }
+        Some(Auth::Asap(asap)) => asap.sign(request),
+        Some(Auth::EdgeGrid(edgegrid)) => edgegrid.sign(request),
+        _ => Ok(()),
+    };
+    if let Err(AuthError(error)) = signed {
+        unsigned(&error)?;
     }
     let mut outgoing = Outgoing {
         method: prepared.method,
@@ -357,6 +449,15 @@ async fn prepare(
         sign_digest(&mut outgoing, auth).map_err(Failed::Auth)?;
     }
     Ok((outgoing, digest))
+}
+
+/// What postman-runtime writes on the console when an auth cannot sign its request:
+/// nothing when the auth's `pre` hook turns it down for want of a setting (an API key,
+/// bearer or EdgeGrid auth, or a digest auth, missing one), else its warning.
+fn unsigned_warning(kind: &str, error: &str) -> Option<String> {
+    let turned_down = matches!(kind, "apikey" | "bearer" | "edgegrid" | "digest")
+        && error.ends_with("is required");
+    (!turned_down).then(|| format!("runtime~{kind}.auth: could not sign the request: {error}"))
 }
 
 /// A form's Content-Type (one the request did not write) after postman-runtime's headers:
@@ -409,5 +510,44 @@ pub async fn credentials(
         other => other
             .local_credentials()
             .unwrap_or_else(|| Err(AuthError("this auth type needs the network".to_owned()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_messages_quote_as_util_inspect() {
+        // Node 20's `util.inspect` for the same strings.
+        for (text, expected) in [
+            ("plain", "'plain'"),
+            ("say \"hi\"", "'say \"hi\"'"),
+            ("it's", "\"it's\""),
+            ("both ' and \"", "`both ' and \"`"),
+            ("all ' \" `", "'all \\' \" `'"),
+            ("tab\there\\", "'tab\\there\\\\'"),
+            ("\u{1}\u{7f}", "'\\x01\\x7F'"),
+        ] {
+            assert_eq!(inspected_string(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_auth_that_cannot_sign_is_warned_on_as_postman_runtime_warns() {
+        assert_eq!(
+            unsigned_warning("jwt", "Invalid private key").as_deref(),
+            Some("runtime~jwt.auth: could not sign the request: Invalid private key")
+        );
+        // A missing setting turns these down in their `pre` hook, without a word.
+        assert_eq!(
+            unsigned_warning("apikey", "field `auth.key`: is required"),
+            None
+        );
+        assert_eq!(
+            unsigned_warning("edgegrid", "field `auth.accessToken`: is required"),
+            None
+        );
+        assert!(unsigned_warning("asap", "field `auth.kid`: is required").is_some());
     }
 }

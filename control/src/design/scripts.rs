@@ -192,11 +192,8 @@ async fn send(call: HttpCall, engine: &Engine, jar: Jar) -> (HttpReply, Sent) {
         tls: engine.tls.clone(),
         system_headers: engine.system_headers.clone(),
     };
-    // A collection run (postman-runtime's headers) tells failures in newman's words.
-    let postman = matches!(
-        engine.system_headers,
-        exchange::SystemHeaders::Postman { .. }
-    );
+    // A collection run tells failures in newman's words.
+    let postman = options.as_postman_runtime();
     let result = exchange::exchange(outgoing.clone(), options, jar)
         .await
         .map_err(|failure| match postman {

@@ -575,11 +575,20 @@ pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value
         | "edgegrid" => Some(active()),
         "oauth2" => oauth2(auth, path, notes),
         other => {
-            notes.add(
-                path,
-                "auth",
-                format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt, asap, digest, oauth1, awsv4, hawk, edgegrid): sent without auth"),
-            );
+            let reason = format!("auth type `{other}` is not supported (bearer, basic, apikey, oauth2, jwt, asap, digest, oauth1, awsv4, hawk, edgegrid): sent without auth");
+            match other {
+                // postman-runtime has a handler for it (which Vayu lacks).
+                "ntlm" => notes.add(path, "auth", reason),
+                _ => notes.add_with_console(
+                    path,
+                    "auth",
+                    reason,
+                    format!(
+                        "runtime: could not find a handler for auth: {}",
+                        auth_type(auth).unwrap_or_default()
+                    ),
+                ),
+            }
             None
         }
     }

@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -24,7 +26,7 @@ pub struct Collection {
     /// Absent in some hand-written files (newman runs them): see [`Collection::parse`].
     #[serde(default)]
     pub info: Info,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub item: Vec<Item>,
     #[serde(
         default,
@@ -126,7 +128,11 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Value>,
     /// Present on folders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "items",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item: Option<Vec<Item>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestField>,
@@ -159,11 +165,36 @@ impl Item {
 }
 
 /// `request`: a URL string (a GET), or the full object.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum RequestField {
     Url(String),
     Full(Box<Request>),
+}
+
+impl<'de> Deserialize<'de> for RequestField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Form;
+
+        impl<'de> Visitor<'de> for Form {
+            type Value = RequestField;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a URL, or a request object")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<RequestField, E> {
+                Ok(RequestField::Url(url.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RequestField, A::Error> {
+                Request::deserialize(MapAccessDeserializer::new(map))
+                    .map(|request| RequestField::Full(Box::new(request)))
+            }
+        }
+
+        deserializer.deserialize_any(Form)
+    }
 }
 
 impl RequestField {
@@ -181,7 +212,12 @@ impl RequestField {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Request {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Text, or a number or boolean (postman-collection takes `String(method)`).
+    #[serde(
+        default,
+        deserialize_with = "scalar_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<UrlField>,
@@ -203,11 +239,36 @@ pub struct Request {
 }
 
 /// A URL as text or in parts.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum UrlField {
     Text(String),
     Parts(Box<Url>),
+}
+
+impl<'de> Deserialize<'de> for UrlField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Form;
+
+        impl<'de> Visitor<'de> for Form {
+            type Value = UrlField;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a URL, or its parts")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<UrlField, E> {
+                Ok(UrlField::Text(url.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<UrlField, A::Error> {
+                Url::deserialize(MapAccessDeserializer::new(map))
+                    .map(|url| UrlField::Parts(Box::new(url)))
+            }
+        }
+
+        deserializer.deserialize_any(Form)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -224,7 +285,13 @@ pub struct Url {
     pub path: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<Value>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// A list of parameters, one of them, or a query string (as postman-collection takes
+    /// each).
+    #[serde(
+        default,
+        deserialize_with = "query_params",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub query: Vec<Pair>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
@@ -277,12 +344,55 @@ impl Pair {
     }
 }
 
-/// Headers as a list, or as one `Name: value` line per header.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// Headers as a list, or as one `Name: value` line per header. An object is read as
+/// postman-collection populates headers from one: each property a header of that name
+/// (`{"Content-Type": "text/plain"}`).
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum HeaderField {
     List(Vec<Pair>),
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for HeaderField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Form;
+
+        impl<'de> Visitor<'de> for Form {
+            type Value = HeaderField;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a list of headers, header lines, or an object of them")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, lines: &str) -> Result<HeaderField, E> {
+                Ok(HeaderField::Text(lines.to_owned()))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<HeaderField, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(HeaderField::List)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderField, A::Error> {
+                let mut list = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    list.push(match value {
+                        Value::Object(_) => Pair::deserialize(value).map_err(|err| {
+                            serde::de::Error::custom(format!("header `{key}`: {err}"))
+                        })?,
+                        value => Pair {
+                            key: Some(key),
+                            value: Some(value),
+                            ..Pair::default()
+                        },
+                    });
+                }
+                Ok(HeaderField::List(list))
+            }
+        }
+
+        deserializer.deserialize_any(Form)
+    }
 }
 
 impl HeaderField {
@@ -527,23 +637,98 @@ impl FileVariable {
     }
 }
 
-/// A list, or one element where a list is expected (Postman's SDK takes both).
+/// A list, or one object where a list is expected (postman-collection's
+/// `PropertyList.populate` takes both). A visitor rather than an untagged enum, so that an
+/// error inside an element keeps its field path.
 fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
 {
+    struct OneOrMany<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for OneOrMany<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a list, or one object")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Vec<T>, A::Error> {
+            Vec::deserialize(SeqAccessDeserializer::new(seq))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Vec<T>, A::Error> {
+            Ok(vec![T::deserialize(MapAccessDeserializer::new(map))?])
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+    }
+
+    deserializer.deserialize_any(OneOrMany(std::marker::PhantomData))
+}
+
+/// A folder's `item`: absent or null on a request, else a list or one object.
+fn items<'de, D>(deserializer: D) -> Result<Option<Vec<Item>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Items(#[serde(deserialize_with = "one_or_many")] Vec<Item>);
+    Ok(Option::<Items>::deserialize(deserializer)?.map(|Items(items)| items))
+}
+
+/// `url.query`: a list of parameters or one, or a query string (`a=1&b`), each `&`-part a
+/// parameter, left undecoded as postman-collection's `QueryParam.parse` leaves it.
+fn query_params<'de, D>(deserializer: D) -> Result<Vec<Pair>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum OneOrMany<T> {
-        Many(Vec<T>),
-        One(T),
+    enum Query {
+        Text(String),
+        Params(#[serde(deserialize_with = "one_or_many")] Vec<Pair>),
     }
-    Ok(match Option::<OneOrMany<T>>::deserialize(deserializer)? {
-        Some(OneOrMany::Many(list)) => list,
-        Some(OneOrMany::One(one)) => vec![one],
+    Ok(match Option::<Query>::deserialize(deserializer)? {
         None => Vec::new(),
+        Some(Query::Params(params)) => params,
+        Some(Query::Text(text)) => (text.trim_start_matches('?').split('&'))
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                let (key, value) = match part.split_once('=') {
+                    Some((key, value)) => (key, Some(Value::String(value.to_owned()))),
+                    None => (part, None),
+                };
+                Pair {
+                    key: Some(key.to_owned()),
+                    value,
+                    ..Pair::default()
+                }
+            })
+            .collect(),
     })
+}
+
+/// A string, or a number or boolean as its text; null as none.
+fn scalar_text<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(value @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(value.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected text, got {other}"
+        ))),
+    }
 }
 
 /// `body`: an object, or a string, which Postman's SDK reads as a `raw` body of that text.
@@ -718,6 +903,46 @@ mod tests {
             (headers[0].key(), headers[0].text()),
             ("Example", "x".into())
         );
+    }
+
+    #[test]
+    fn lists_given_as_one_object_and_other_sdk_forms_parse() {
+        // postman-runtime's own tests write collections this way, and newman runs them.
+        let doc = serde_json::json!({"item": {"name": "folder", "item": {"name": "r", "request": {
+            "url": {"host": ["h"], "query": "a=1&b"}, "method": 12345,
+            "header": {"Content-Type": "text/plain", "X-Two": {"key": "X-Two", "value": "2"}}
+        }}}});
+        let collection = Collection::parse(doc).unwrap();
+        let folder = &collection.item[0];
+        let item = &folder.item.as_ref().unwrap()[0];
+        assert!(folder.is_folder() && !item.is_folder());
+        let request = item.request.as_ref().unwrap().full();
+        assert_eq!(request.method.as_deref(), Some("12345"));
+        let pairs = request.header.unwrap().pairs();
+        let headers: Vec<(&str, String)> =
+            pairs.iter().map(|pair| (pair.key(), pair.text())).collect();
+        assert_eq!(
+            headers,
+            [("Content-Type", "text/plain".into()), ("X-Two", "2".into())]
+        );
+        let Some(UrlField::Parts(url)) = request.url else {
+            panic!("the URL in parts");
+        };
+        let query: Vec<(&str, Option<&Value>)> = (url.query.iter())
+            .map(|pair| (pair.key(), pair.value.as_ref()))
+            .collect();
+        assert_eq!(query, [("a", Some(&Value::from("1"))), ("b", None)]);
+        // A request with `item: null` is a request, not a folder.
+        let doc = serde_json::json!({"item": [{"name": "r", "item": null, "request": "http://h"}]});
+        assert!(!Collection::parse(doc).unwrap().item[0].is_folder());
+    }
+
+    #[test]
+    fn an_error_inside_an_item_names_its_field() {
+        let doc = serde_json::json!({"item": {"name": "r", "request": {"url": 5}}});
+        let err = Collection::parse(doc).unwrap_err().to_string();
+        assert!(err.contains("item.request.url"), "{err}");
+        assert!(err.contains("expected a URL, or its parts"), "{err}");
     }
 
     #[test]

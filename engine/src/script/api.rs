@@ -57,6 +57,7 @@ const MEMBERS: &[Member] = &[
     ("pm.request.to", Property, "Assertion", "Assertions on the request: `pm.request.to.have.header('X')`."),
     ("pm.request.addHeader", Method, "addHeader({key, value})", "Adds a header."),
     ("pm.request.upsertHeader", Method, "upsertHeader({key, value})", "Sets a header, replacing one with the same name."),
+    ("pm.request.update", Method, "update({url, method, header, body, auth})", "Changes the request as the options give: the URL, headers (replaced), method, body and auth."),
     ("pm.request.removeHeader", Method, "removeHeader(name)", "Removes headers with this name."),
     ("pm.request.addQueryParams", Method, "addQueryParams('a=1' | [{key, value}])", "Adds query parameters to the URL."),
     ("pm.request.removeQueryParams", Method, "removeQueryParams(name | [names])", "Removes query parameters with these names."),

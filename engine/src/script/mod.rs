@@ -327,7 +327,13 @@ impl Sandbox {
             Err(failure) => {
                 let mut error = *failure.error;
                 if let Some(partial) = failure.partial {
-                    error.outcome = Box::new(bridge::apply(&partial, ctx)?);
+                    let outcome = bridge::apply(&partial, ctx)?;
+                    // postman-sandbox ends a script at `pm.execution.skipRequest()`: what
+                    // it throws afterwards is never reported.
+                    if outcome.skip_request {
+                        return Ok(outcome);
+                    }
+                    error.outcome = Box::new(outcome);
                 }
                 Err(error)
             }

@@ -36,6 +36,8 @@ pub fn parse_typed(text: &str) -> Result<Vec<TypedRow>, String> {
                 .enumerate()
                 .map(|(at, row)| match row {
                     Value::Object(fields) => Ok(fields.into_iter().collect()),
+                    // newman runs the iteration with no data.
+                    Value::Null => Ok(TypedRow::default()),
                     other => Err(format!("data row {at} is not an object: {other}")),
                 })
                 .collect(),
@@ -332,6 +334,10 @@ mod tests {
         assert_eq!(rows[0]["a"], "1");
         assert_eq!(rows[1]["a"], "true");
         assert!(parse("{\"a\": 1}").is_err());
+        // A null row is an iteration without data, as newman runs it.
+        let rows = parse("[{\"a\": 1}, null]").unwrap();
+        assert!(rows[1].is_empty());
+        assert!(parse("[{\"a\": 1}, 2]").is_err());
     }
 
     #[test]

@@ -259,12 +259,10 @@ fn final_scope(file: Option<&VariableFile>, values: Vec<(String, Value)>) -> Fin
 /// A warning postman-runtime writes on the item's console (newman prints it among the
 /// script's lines).
 fn console_warning(outcome: &mut Outcome, message: String) {
-    outcome.console.push(ConsoleLine {
-        level: "warn".to_owned(),
-        inspected: report::inspected_string(&message),
-        message,
-        after_tests: outcome.tests.len(),
-    });
+    let after_tests = outcome.tests.len();
+    outcome
+        .console
+        .push(ConsoleLine::runtime_warning(message, after_tests));
 }
 
 /// A scope's values, each with the type a script stored it with, else as text.
@@ -709,6 +707,12 @@ impl State<'_> {
                 .unwrap_or_default(),
         };
         let exchanged = execute::execute(job, Instant::now(), &self.local).await;
+        // What postman-runtime warned while it made the request ready (an auth that could
+        // not sign) prints before the request's line.
+        for line in &exchanged.console {
+            console_warning(&mut outcome, line.message.clone());
+            execution.console_before_request += 1;
+        }
         if let Some(learned) = &exchanged.auth_learned {
             self.digest_learned
                 .insert(item.auth_definition, learned.clone());

@@ -605,38 +605,6 @@ pub(super) fn request_summary(response: &Received) -> String {
     )
 }
 
-/// A string as Node's `util.inspect` prints it (what newman prints for a console message
-/// postman-runtime writes): in single quotes, or double quotes when it holds a single one
-/// (backticks when it holds both), with control characters, backslashes and that quote
-/// escaped. Scripts' messages are formatted in the sandbox (`prelude/inspect.js`).
-pub(super) fn inspected_string(text: &str) -> String {
-    let quote = match (text.contains('\''), text.contains('"')) {
-        (false, _) => '\'',
-        (true, false) => '"',
-        (true, true) if !text.contains('`') && !text.contains("${") => '`',
-        (true, true) => '\'',
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\'' if quote == '\'' => out.push_str("\\'"),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 /// The width newman wraps console messages to when its output is not a terminal.
 const CONSOLE_WIDTH: usize = 54;
 
@@ -1006,22 +974,6 @@ mod tests {
             (123_456_789, "123.46MB"),
         ] {
             assert_eq!(file_size(bytes), expected, "{bytes}");
-        }
-    }
-
-    #[test]
-    fn runtime_messages_quote_as_util_inspect() {
-        // Node 20's `util.inspect` for the same strings.
-        for (text, expected) in [
-            ("plain", "'plain'"),
-            ("say \"hi\"", "'say \"hi\"'"),
-            ("it's", "\"it's\""),
-            ("both ' and \"", "`both ' and \"`"),
-            ("all ' \" `", "'all \\' \" `'"),
-            ("tab\there\\", "'tab\\there\\\\'"),
-            ("\u{1}\u{7f}", "'\\x01\\x7F'"),
-        ] {
-            assert_eq!(inspected_string(text), expected, "{text:?}");
         }
     }
 

@@ -10,7 +10,9 @@ function setTimer(fn, delay, args, repeat) {
     const asked = Number(delay) || 0;
     const wait = asked > 2147483647 ? 1 : Math.max(0, asked);
     const id = ++state.seq;
-    state.timers.push({ id, at: Date.now() + wait, seq: id, fn, args, every: repeat ? Math.max(1, wait) : 0 });
+    if (state.ended === undefined) {
+        state.timers.push({ id, at: Date.now() + wait, seq: id, fn, args, every: repeat ? Math.max(1, wait) : 0 });
+    }
     return id;
 }
 
@@ -106,6 +108,8 @@ function settle(result) {
 function sendRequest(request, callback) {
     const call = toCall(request);
     const id = ++state.seq;
+    // After `pm.execution.skipRequest()` nothing goes out, and nothing comes back.
+    if (state.ended !== undefined) { return typeof callback === 'function' ? state.pm : new Promise(() => {}); }
     state.outbox.push(Object.assign({ id }, call));
     if (typeof callback === 'function') {
         state.waiting.set(id, callback);
@@ -222,9 +226,9 @@ class CookieJar {
         if (typeof callback === 'function') { setTimer(callback, 0, args, false); }
     }
 
-    // The jar's cookies a request to `url` would carry.
+    // The jar's cookies a request to `url` (text or a Url, as `pm.request.url`) would carry.
     _matching(url) {
-        const parsed = new Url(text(url));
+        const parsed = new Url(url);
         const host = parsed.getHost().toLowerCase();
         const path = parsed.getPath();
         return state.jar.filter((cookie) => {
@@ -250,7 +254,7 @@ class CookieJar {
     set(url, name, value, callback) {
         const given = name !== null && typeof name === 'object' ? name : { name, value };
         if (typeof value === 'function') { callback = value; }
-        const host = new Url(text(url)).getHost();
+        const host = new Url(url).getHost();
         const cookie = {
             name: text(given.name), value: text(given.value),
             domain: given.domain ? String(given.domain).replace(/^\./, '') : host,

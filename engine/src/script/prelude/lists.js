@@ -196,6 +196,29 @@ class PropertyList {
     }
 
     clear() { this.members = []; }
+
+    // postman-collection's `populate`: a list adds each member, a header or query string is
+    // parsed first, and a plain object is one member, except for headers, where each of its
+    // properties is a header of that name (`{'Content-Type': 'text/plain'}`).
+    populate(items) {
+        if (typeof items === 'string' && (this._kind === 'header' || this._kind === 'query')) {
+            items = this._kind === 'header' ? items.split(/\r?\n/).filter((line) => line.trim()) : new Url('?' + items).query.members;
+        }
+        if (Array.isArray(items)) { items.forEach((item) => this._populateOne(item)); return; }
+        if (this._kind === 'header' && items !== null && typeof items === 'object' && !(items instanceof Array)) {
+            Object.keys(items).forEach((name) => this._populateOne(typeof items[name] === 'object' && items[name] !== null ?
+                items[name] : { key: name, value: items[name] }));
+            return;
+        }
+        this._populateOne(items);
+    }
+
+    _populateOne(item) {
+        if (item === null || item === undefined || Number.isNaN(item)) { return; }
+        this.add(item);
+    }
+
+    repopulate(items) { this.clear(); this.populate(items); }
 }
 
 // A URL in Postman's parts (protocol, auth, host, port, path, query, hash). Parsing is

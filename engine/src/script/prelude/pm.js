@@ -80,6 +80,20 @@ const Request = class PostmanRequest {
     _bodyText() { return this.body === undefined ? '' : this.body.toString(); }
 
     get to() { return chai.expect(this).to; }
+
+    // postman-collection's `Request#update`: the URL, headers (replaced), method, body and
+    // auth the options give; the rest stays.
+    update(options) {
+        if (!options) { return; }
+        if (ownProperty(options, 'url')) { this.url.update(options.url); }
+        if (options.header) { this.headers.repopulate(options.header); }
+        if (ownProperty(options, 'method')) {
+            this.method = options.method === null || options.method === undefined ? 'GET' : String(options.method).toUpperCase();
+        }
+        if (options.body !== undefined) { this.body = options.body; }
+        if (options.auth) { this.auth = new RequestAuth(options.auth); }
+    }
+
     addHeader(header) { this.headers.add(header); }
     addQueryParams(params) { this.url.addQueryParams(params); }
     removeQueryParams(params) { this.url.removeQueryParams(params); }
@@ -213,7 +227,7 @@ function show(value) {
 // prints for the same arguments (inspect.js), and how many of the script's tests had
 // ended before it (newman prints each test as it ends, between the console lines).
 function consoleLine(level, args) {
-    if (state.quiet) { return; }
+    if (state.quiet || state.ended !== undefined) { return; }
     const message = args.map(show).join(' ');
     let inspected;
     try { inspected = consoleText(args); }
@@ -335,13 +349,16 @@ function makePm(input, request, response, scopes, tests) {
         visualizer: { set() { }, clear() { } },
         execution: {
             // Pre-request scripts only: the request and its test scripts are skipped, and
-            // the script's pending timers and requests are dropped (postman-sandbox ends it).
+            // the script ends here: postman-sandbox hands its result over at once, so
+            // nothing it does afterwards counts (variables, console lines, tests, timers,
+            // requests, errors).
             skipRequest() {
                 if (state.event !== 'prerequest') { throw new TypeError('pm.execution.skipRequest is not a function'); }
                 state.skip = true;
                 state.timers = [];
                 state.outbox = [];
                 state.waiting.clear();
+                state.ended = finish();
             },
             location: Object.assign(input.info.location.length ? input.info.location : [input.info.requestName],
                 { current: input.info.locationCurrent || input.info.requestName }),
@@ -622,7 +639,7 @@ function begin(json, body) {
     state = {
         event: input.event, iteration: input.info.iteration, tests: [], endSeq: 0, syncEnd: undefined,
         console: [], timers: [], seq: 0,
-        outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false,
+        outbox: [], waiting: new Map(), failure: null, pm: null, next: null, skip: false, ended: undefined,
         jar: input.cookieJar, jarChanged: false, request, scopes, legacyQuiet: false, quiet: input.quiet,
         arrivals: []
     };
@@ -634,6 +651,7 @@ function begin(json, body) {
 }
 
 function finish() {
+    if (state.ended !== undefined) { return state.ended; }
     // A test whose `done` was never called reports nothing, as in postman-sandbox.
     // The legacy `tests[...]` results end with the script's synchronous part, after the
     // tests that ended in it and before those a timer or a response ended.
