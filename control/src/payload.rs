@@ -198,11 +198,12 @@ fn multipart(fields: &Map<String, Value>, boundary: &str) -> Vec<u8> {
                     ),
                     None => format!("form-data; name=\"{name}\""),
                 };
-                let content_type = file
-                    .get("contentType")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .or_else(|| filename.map(|_| "application/octet-stream".to_owned()));
+                // A file's type defaults to `application/octet-stream`; `null` writes none.
+                let content_type = match file.get("contentType") {
+                    Some(Value::Null) => None,
+                    Some(given) => given.as_str().map(str::to_owned),
+                    None => filename.map(|_| "application/octet-stream".to_owned()),
+                };
                 (disposition, content_type, bytes)
             }
             other => (

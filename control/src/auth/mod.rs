@@ -328,9 +328,10 @@ fn api_key(fields: &Fields, kind: &str) -> Result<Auth, FieldError> {
             fields.required(&["key"], "key")?,
         )
     } else {
+        // A name without a value goes with an empty one, as Postman sends it.
         (
             fields.required(&["key", "name"], "key")?,
-            fields.required(&["value"], "value")?,
+            fields.text(&["value"]).unwrap_or_default(),
         )
     };
     Ok(Auth::ApiKey {

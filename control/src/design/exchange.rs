@@ -127,6 +127,9 @@ pub struct RedirectRules {
     pub keep_authorization: bool,
     /// Send the previous URL as `Referer` (unless `removeRefererHeaderOnRedirect`).
     pub referer: bool,
+    /// Keep the cookies each hop sets for the next (not with `disableCookies`, where
+    /// postman-request has no jar at all).
+    pub cookies: bool,
 }
 
 impl Default for RedirectRules {
@@ -135,6 +138,7 @@ impl Default for RedirectRules {
             keep_method: false,
             keep_authorization: false,
             referer: true,
+            cookies: true,
         }
     }
 }
@@ -300,7 +304,9 @@ async fn follow(
             .iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
             .map(|(_, value)| value.as_str());
-        jar.store(&request.url, set_cookies);
+        if options.redirects.cookies {
+            jar.store(&request.url, set_cookies);
+        }
         let location = hop
             .headers
             .iter()

@@ -75,7 +75,7 @@ pub struct Written {
 }
 
 /// A request as written, complete: `{{variables}}` not yet rendered, scripts not yet run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Draft {
     /// Upper case.
     pub method: String,
@@ -283,12 +283,16 @@ impl Draft {
             .iter()
             .map(|(name, value)| (render(name), render(value)))
             .collect();
-        let body = crate::payload::encode(
-            &render_body(&self.body, render),
-            &crate::payload::boundary(),
-        )?;
+        let written_type = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.clone());
+        let boundary = (written_type.as_deref())
+            .and_then(multipart_boundary)
+            .unwrap_or_else(crate::payload::boundary);
+        let body = crate::payload::encode(&render_body(&self.body, render), &boundary)?;
         if let Some(content_type) = body.content_type {
-            add_header(&mut headers, "Content-Type", content_type);
+            set_content_type(&mut headers, written_type.as_deref(), content_type);
         }
         let auth = match &self.auth {
             Some(auth) => Auth::parse(&render_strings(auth, render))?,
@@ -364,6 +368,51 @@ pub fn add_header(headers: &mut Vec<(String, String)>, name: &str, value: String
     if !has_header(headers, name) {
         headers.push((name.to_owned(), value));
     }
+}
+
+/// The body's content type goes in unless the request wrote one; but a form body's, as
+/// postman-request sets it, replaces a written one that does not describe the form (a
+/// `multipart/form-data` without the boundary the parts are cut with, which servers
+/// cannot read, or any other type), keeping its place among the headers.
+fn set_content_type(headers: &mut Vec<(String, String)>, written: Option<&str>, ours: String) {
+    let describes_form = |written: &str| {
+        if ours.starts_with("multipart/form-data") {
+            multipart_boundary(written).is_some()
+        } else if ours.starts_with("application/x-www-form-urlencoded") {
+            written
+                .strip_prefix("application/x-www-form-urlencoded")
+                .is_some_and(|rest| {
+                    !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                })
+        } else {
+            true
+        }
+    };
+    match written {
+        None => headers.push(("Content-Type".to_owned(), ours)),
+        Some(written) if describes_form(written) => {}
+        Some(_) => {
+            for (name, value) in headers.iter_mut() {
+                if name.eq_ignore_ascii_case("content-type") {
+                    value.clone_from(&ours);
+                }
+            }
+        }
+    }
+}
+
+/// The boundary a written `multipart/form-data; boundary=…` Content-Type names
+/// (postman-request cuts the parts with it).
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let parameters = content_type.strip_prefix("multipart/form-data;")?;
+    // The regular expression's greedy `.*boundary=`: the last one.
+    let (_, value) = parameters.rsplit_once("boundary=")?;
+    let quoted = (value.strip_prefix('"'))
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(inside, _)| inside)
+        .filter(|inside| !inside.is_empty());
+    let boundary = quoted.unwrap_or_else(|| value.split(';').next().unwrap_or_default());
+    (!boundary.is_empty()).then(|| boundary.to_owned())
 }
 
 /// `headers` name `name` (in any case).
@@ -478,6 +527,60 @@ mod tests {
             "http://h/p?c=%C3%A9#top"
         );
         assert_eq!(with_query("http://h/{{$uuid}}", &[]), "http://h/{{$uuid}}");
+    }
+
+    #[test]
+    fn a_form_bodys_content_type_replaces_one_that_does_not_describe_it() {
+        let draft = |header: &str, body: Value| Draft {
+            method: "POST".into(),
+            url: "http://h/".into(),
+            headers: vec![pair("Content-Type", header), pair("X-After", "1")],
+            body,
+            ..Draft::default()
+        };
+        let form = serde_json::json!({"type": "form-data", "content": {"a": "1"}});
+        // A multipart type without its boundary: the parts' boundary is named, in place.
+        let prepared = draft("multipart/form-data", form.clone())
+            .prepare(&|text| text.to_owned())
+            .unwrap();
+        let (name, value) = &prepared.headers[0];
+        assert_eq!(name, "Content-Type");
+        let boundary = value
+            .strip_prefix("multipart/form-data; boundary=")
+            .unwrap();
+        assert!(String::from_utf8_lossy(&prepared.body).starts_with(&format!("--{boundary}\r\n")));
+        // One that names a boundary: the parts are cut with it, the header kept.
+        let written = "multipart/form-data; boundary=\"my-parts\"";
+        let prepared = draft(written, form)
+            .prepare(&|text| text.to_owned())
+            .unwrap();
+        assert_eq!(prepared.headers[0], pair("Content-Type", written));
+        assert!(prepared.body.starts_with(b"--my-parts\r\n"));
+        // urlencoded: a charset may follow; another type is replaced.
+        let urlencoded =
+            serde_json::json!({"type": "x-www-form-urlencoded", "content": {"a": "1"}});
+        for (written, sent) in [
+            (
+                "application/x-www-form-urlencoded; charset=utf-8",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            ),
+            (
+                "application/x-www-form-urlencodedx",
+                "application/x-www-form-urlencoded",
+            ),
+            ("text/plain", "application/x-www-form-urlencoded"),
+        ] {
+            let prepared = draft(written, urlencoded.clone())
+                .prepare(&|text| text.to_owned())
+                .unwrap();
+            assert_eq!(prepared.headers[0], pair("Content-Type", sent));
+        }
+        // Other bodies keep the type the request wrote.
+        let json = serde_json::json!({"type": "json", "content": {"a": 1}});
+        let prepared = draft("text/plain", json)
+            .prepare(&|text| text.to_owned())
+            .unwrap();
+        assert_eq!(prepared.headers[0], pair("Content-Type", "text/plain"));
     }
 
     #[test]

@@ -288,20 +288,45 @@ fn body(
 }
 
 fn raw(body: &Body, headers: &mut Vec<(String, String)>) -> Value {
+    // postman-collection's `RequestBody#isEmpty` is lodash's `isEmpty` of `raw`: a number
+    // or boolean is empty (nothing is sent), an object or list with members goes as JSON.
     let text = match &body.raw {
-        None | Some(Value::Null) => return Value::Null,
+        None | Some(Value::Null | Value::Number(_) | Value::Bool(_)) => return Value::Null,
         Some(Value::String(text)) => text.clone(),
+        Some(Value::Object(members)) if members.is_empty() => return Value::Null,
+        Some(Value::Array(members)) if members.is_empty() => return Value::Null,
         Some(other) => other.to_string(),
     };
     if text.is_empty() {
         return Value::Null;
     }
+    let text = match sent_as_json(body.language(), headers) {
+        true if text.contains("//") || text.contains("/*") => super::json_comments::strip(&text),
+        _ => text,
+    };
     let language = body.language().unwrap_or("text");
     if let Some(content_type) = raw_content_type(language) {
         crate::input::request::add_header(headers, "Content-Type", content_type.to_owned());
     }
     let kind = if language == "json" { "json" } else { "text" };
     json!({"type": kind, "content": text})
+}
+
+/// Whether postman-runtime takes a raw body for JSON, and so its comments out: its language
+/// is `json`, or it has none and the request's Content-Type is `application/json` or
+/// `application/…+json`.
+fn sent_as_json(language: Option<&str>, headers: &[(String, String)]) -> bool {
+    match language {
+        Some(language) => language == "json",
+        None => headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .and_then(|(_, value)| value.strip_prefix("application/"))
+            .is_some_and(|rest| {
+                let subtype = rest.split(|c: char| c.is_whitespace()).next().unwrap_or("");
+                subtype.starts_with("json") || subtype.contains("+json")
+            }),
+    }
 }
 
 fn enabled(pairs: Option<&[Pair]>) -> Vec<&Pair> {
@@ -344,11 +369,14 @@ fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Va
             // postman-runtime sends them.
             let sources = pair.src.as_ref().map(all_srcs).unwrap_or_default();
             if sources.is_empty() {
+                // postman-runtime sends an empty part for it, named but for no file.
                 notes.add(
                     path,
                     "body.formdata",
-                    format!("file field `{}` has no file", pair.key()),
+                    format!("file field `{}` has no file: sent empty", pair.key()),
                 );
+                let empty = json!({"value": "", "filename": "", "contentType": null});
+                add_field(&mut content, pair.key(), empty);
             }
             for src in sources {
                 match read(&src, files) {
@@ -571,7 +599,8 @@ pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value
     };
     match kind.as_str() {
         "noauth" | "" => None,
-        "bearer" | "basic" | "apikey" | "jwt" | "asap" | "digest" | "oauth1" | "awsv4" | "hawk"
+        "apikey" => Some(api_key_as_runtime(auth)),
+        "bearer" | "basic" | "jwt" | "asap" | "digest" | "oauth1" | "awsv4" | "hawk"
         | "edgegrid" => Some(active()),
         "oauth2" => oauth2(auth, path, notes),
         other => {
@@ -592,6 +621,21 @@ pub fn convert_auth(auth: &Value, path: &str, notes: &mut Notes) -> Option<Value
             None
         }
     }
+}
+
+/// An API key as postman-runtime's handler places it: in the query only when `in` is
+/// `query`, in a header for any other value (or none).
+fn api_key_as_runtime(auth: &Value) -> Value {
+    let written = auth_type(auth).unwrap_or_default();
+    let mut settings = settings(auth, written);
+    let templated =
+        (settings.get("in").and_then(Value::as_str)).is_some_and(|at| at.contains("{{"));
+    if !templated {
+        let query = settings.get("in").and_then(Value::as_str) == Some("query");
+        let target = if query { "query" } else { "header" };
+        settings.insert("in".to_owned(), json!(target));
+    }
+    json!({"type": written, written: settings})
 }
 
 /// Postman keeps the token it fetched (`accessToken`): sent as a bearer token (or the
@@ -738,6 +782,54 @@ mod tests {
         assert_eq!(drafts[3].body, Value::Null);
         let parts: Vec<&str> = notes.list.iter().map(|note| note.part.as_str()).collect();
         assert_eq!(parts, ["body.file"]);
+    }
+
+    #[test]
+    fn raw_bodies_and_file_fields_as_postman_runtime_sends_them() {
+        let doc = collection(json!({"info": {"name": "c"}, "item": [
+            {"name": "json", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "raw", "raw": "{// c\n\"a\": \"//x\" /* d */}", "options": {"raw": {"language": "json"}}}}},
+            {"name": "typed", "request": {"method": "post", "url": "http://h/",
+                "header": [{"key": "Content-Type", "value": "application/vnd.api+json"}],
+                "body": {"mode": "raw", "raw": "{\"a\": 1 // c\n}"}}},
+            {"name": "text", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "raw", "raw": "a // b"}}},
+            {"name": "number", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "raw", "raw": 12345}}},
+            {"name": "no file", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "formdata", "formdata": [{"key": "f", "type": "file"}]}}}
+        ]}));
+        let mut notes = Notes::default();
+        let bodies: Vec<Value> = (doc.item.iter())
+            .map(|item| draft(&doc, &[], item, &item.name, Files::Refused, &mut notes).body)
+            .collect();
+        assert_eq!(
+            bodies[0],
+            json!({"type": "json", "content": "{\n\"a\": \"//x\" }"})
+        );
+        assert_eq!(
+            bodies[1],
+            json!({"type": "text", "content": "{\"a\": 1 \n}"})
+        );
+        assert_eq!(bodies[2], json!({"type": "text", "content": "a // b"}));
+        assert_eq!(bodies[3], Value::Null);
+        assert_eq!(
+            bodies[4],
+            json!({"type": "form-data", "content": {"f": {"value": "", "filename": "", "contentType": null}}})
+        );
+    }
+
+    #[test]
+    fn api_keys_go_where_postman_runtime_puts_them() {
+        for (place, expected) in [
+            ("query", "query"),
+            ("header", "header"),
+            ("surprise", "header"),
+        ] {
+            let auth = json!({"type": "apikey", "apikey": [{"key": "key", "value": "K"}, {"key": "in", "value": place}]});
+            let converted = convert_auth(&auth, "r", &mut Notes::default()).unwrap();
+            assert_eq!(converted["apikey"]["in"], expected, "{place}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 pub mod convert;
 pub mod export;
 pub mod import;
+pub mod json_comments;
 pub mod load;
 pub mod model;
 pub mod run;

@@ -125,6 +125,82 @@ fn a_saved_request_sends_the_same_bytes_in_design_mode_and_under_load() {
     }
 }
 
+/// The boundary the request's Content-Type names, and whether its body is cut with it.
+fn boundary_agrees(seen: &SeenRequest) -> (Option<String>, bool) {
+    let boundary = seen
+        .header("content-type")
+        .and_then(|value| value.split_once("boundary="))
+        .map(|(_, boundary)| boundary.trim_matches('"').to_owned());
+    let body = String::from_utf8_lossy(&seen.body).into_owned();
+    let cut = boundary.as_ref().is_some_and(|boundary| {
+        body.starts_with(&format!("--{boundary}\r\n"))
+            && body.ends_with(&format!("--{boundary}--\r\n"))
+    });
+    (boundary, cut)
+}
+
+#[test]
+fn a_written_multipart_content_type_gets_the_boundary_the_parts_are_cut_with() {
+    // Users often write `Content-Type: multipart/form-data` themselves: postman-request
+    // then names the boundary; a server cannot read the parts without it.
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let collection = daemon
+        .post_json("/collections", &json!({"name": "forms"}))
+        .json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let url = format!("{}echo", server.url());
+    for written in [
+        "multipart/form-data",
+        "multipart/form-data; boundary=\"my-parts\"",
+    ] {
+        let id = saved_request(
+            &daemon,
+            &collection,
+            json!({"url": url, "headers": {"Content-Type": written},
+                   "bodyType": "form-data", "body": {"field": "value"}}),
+        );
+        let design = design_ok(&daemon, &json!({"requestId": id}));
+        assert_eq!(design["statusCode"], 200, "{}", pretty(&design));
+        let seen = server
+            .seen()
+            .last()
+            .cloned()
+            .unwrap_or_else(|| panic!("nothing seen"));
+        let (boundary, cut) = boundary_agrees(&seen);
+        assert!(
+            cut,
+            "{written}: {boundary:?} {:?}",
+            String::from_utf8_lossy(&seen.body)
+        );
+        if written.contains("my-parts") {
+            assert_eq!(boundary.as_deref(), Some("my-parts"));
+        }
+        let (_, report) = run_to_end(
+            &daemon,
+            &json!({"requestId": id, "mode": "iterations", "iterations": 1, "concurrency": 1}),
+        );
+        assert_eq!(
+            report["summary"]["successfulRequests"],
+            1,
+            "{}",
+            pretty(&report)
+        );
+        let seen = server
+            .seen()
+            .last()
+            .cloned()
+            .unwrap_or_else(|| panic!("nothing seen"));
+        assert!(
+            boundary_agrees(&seen).1,
+            "{written} under load: {:?}",
+            seen.headers
+        );
+    }
+}
+
 #[test]
 fn every_body_of_the_api_refuses_an_unknown_field_and_stores_nothing() {
     let daemon = Daemon::start();

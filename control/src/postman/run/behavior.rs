@@ -98,6 +98,7 @@ impl Behavior {
                 keep_method: self.keep_method,
                 keep_authorization: self.keep_authorization,
                 referer: !self.remove_referer,
+                cookies: !self.disable_cookies,
             },
             system_headers: match run.system_headers {
                 SystemHeaders::Postman { .. } => SystemHeaders::Postman {
