@@ -457,7 +457,29 @@ async fn prepare(
 fn unsigned_warning(kind: &str, error: &str) -> Option<String> {
     let turned_down = matches!(kind, "apikey" | "bearer" | "edgegrid" | "digest")
         && error.ends_with("is required");
-    (!turned_down).then(|| format!("runtime~{kind}.auth: could not sign the request: {error}"))
+    (!turned_down).then(|| {
+        let said = runtime_words(kind, error).unwrap_or(error);
+        format!("runtime~{kind}.auth: could not sign the request: {said}")
+    })
+}
+
+/// postman-runtime's own words for the JWT and ASAP settings it checks before signing.
+fn runtime_words(kind: &str, error: &str) -> Option<&'static str> {
+    let field = |name: &str| {
+        error.starts_with(&format!("field `auth.{name}`"))
+            || error.starts_with(&format!("auth.{name} "))
+    };
+    match kind {
+        "jwt" | "asap" if field("algorithm") || field("alg") => Some("invalid algorithm"),
+        "jwt" if field("secret") => Some("Invalid secret key. Enter a valid key."),
+        "jwt" if field("privateKey") && error.ends_with("is required") => {
+            Some("Invalid private key. Enter a valid key.")
+        }
+        "asap" if ["kid", "iss", "aud"].into_iter().any(field) => {
+            Some("One or more of required claims missing")
+        }
+        _ => None,
+    }
 }
 
 /// A form's Content-Type (one the request did not write) after postman-runtime's headers:
@@ -548,6 +570,13 @@ mod tests {
             unsigned_warning("edgegrid", "field `auth.accessToken`: is required"),
             None
         );
-        assert!(unsigned_warning("asap", "field `auth.kid`: is required").is_some());
+        assert_eq!(
+            unsigned_warning("asap", "field `auth.kid`: is required").as_deref(),
+            Some("runtime~asap.auth: could not sign the request: One or more of required claims missing")
+        );
+        assert_eq!(
+            unsigned_warning("jwt", "field `auth.algorithm`: `` is not a JWT algorithm").as_deref(),
+            Some("runtime~jwt.auth: could not sign the request: invalid algorithm")
+        );
     }
 }

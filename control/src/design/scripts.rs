@@ -18,7 +18,7 @@ use vayu_engine::script::{
 use super::cookies::Jar;
 use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
-use crate::input::request::{with_disabled, Draft};
+use crate::input::request::{has_header, with_disabled, Draft};
 
 /// The heap one design or collection-run script may use. postman-sandbox sets no limit of
 /// its own (a newman script has Node's default heap, about 2 GiB: postmanlabs/newman#2712),
@@ -279,6 +279,7 @@ pub async fn pre_request_as(
             url: draft.url.clone(),
             headers,
             disabled_headers,
+            system_headers: Vec::new(),
             disabled_query: draft.disabled_query.clone(),
             body: body.clone(),
             postman_body: draft.postman_body.clone(),
@@ -347,12 +348,19 @@ pub async fn post_response_as(
         return Ok(());
     };
     let (headers, disabled_headers) = with_disabled(&wire_headers(sent), &draft.disabled_headers);
+    let system_headers = (headers.iter().enumerate())
+        .filter(|(at, (name, _))| {
+            !disabled_headers.contains(at) && !has_header(&draft.headers, name)
+        })
+        .map(|(at, _)| at)
+        .collect();
     let mut ctx = ScriptContext {
         request: ScriptRequest {
             method: sent.method.clone(),
             url: sent.url.clone(),
             headers,
             disabled_headers,
+            system_headers,
             disabled_query: Vec::new(),
             body: String::from_utf8_lossy(&sent.body).into_owned(),
             postman_body: draft.postman_body.clone(),

@@ -16,8 +16,13 @@ impl Entry<'_> {
     pub fn path(&self) -> String {
         self.folders
             .iter()
-            .map(|folder| folder.name.as_str())
-            .chain(std::iter::once(self.item.name.as_str()))
+            .copied()
+            .chain(std::iter::once(self.item))
+            .map(|item| match (&item.name, &item.id) {
+                // newman's `getFullName`: a name, else the id.
+                (name, Some(id)) if name.is_empty() => id.as_str(),
+                (name, _) => name.as_str(),
+            })
             .collect::<Vec<_>>()
             .join(" / ")
     }

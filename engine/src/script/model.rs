@@ -69,6 +69,10 @@ pub struct ScriptRequest {
     /// `disabled`, as Postman's do) and may enable them; they are not sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disabled_headers: Vec<usize>,
+    /// Places in `headers` of the ones the client, the body or the auth added, not the
+    /// request (test scripts see them marked `system`, as postman-runtime marks them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system_headers: Vec<usize>,
     /// Query parameters written but disabled: pre-request scripts see them in
     /// `pm.request.url.query` (marked, as Postman's do) and may enable them; they are not in
     /// `url`.

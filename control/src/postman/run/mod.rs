@@ -602,6 +602,7 @@ impl State<'_> {
 
         self.summary.stats.prerequests.count(false);
         self.local.scripts.lend_jar(self.jar.for_exchange());
+        let pre_start = self.phase_start(&outcome);
         for (owner, source) in &item.pre {
             if source.trim().is_empty() {
                 // Nothing to run, but newman counts it.
@@ -628,7 +629,7 @@ impl State<'_> {
         }
         execution.console_before_request = outcome.console.len();
         execution.assertions_before_request = execution.assertions.len();
-        self.nested_requests(&mut execution, false);
+        self.nested_requests(&mut execution, false, pre_start, &outcome);
         execution.sent_before_request = execution.sent_lines.len();
         self.jar_from_scripts(&mut outcome);
         if bail(self) {
@@ -791,6 +792,7 @@ impl State<'_> {
         self.local.scripts.lend_jar(self.jar.for_exchange());
         // What the test scripts ask for next, apart from what the pre-request ones did.
         let asked_before_tests = outcome.flow.next_request.take();
+        let test_start = self.phase_start(&outcome);
         for (owner, source) in &item.test {
             if source.trim().is_empty() {
                 self.script_ran(Phase::Test, Ok(()), &[], &mut execution);
@@ -817,7 +819,7 @@ impl State<'_> {
             Some(next) => execution.next_asked_by_tests.clone_from(next),
             None => outcome.flow.next_request = asked_before_tests,
         }
-        self.nested_requests(&mut execution, true);
+        self.nested_requests(&mut execution, true, test_start, &outcome);
         self.jar_from_scripts(&mut outcome);
         let stop = bail(self);
         self.end_item(execution, outcome, row, stop);
@@ -893,8 +895,49 @@ impl State<'_> {
     /// Counts the `pm.sendRequest` exchanges of the scripts that just ran, as newman does:
     /// each is a request of the run (an error fails it), and the item's record shows the
     /// last one.
-    fn nested_requests(&mut self, execution: &mut Execution, after_request: bool) {
-        for sent in self.local.scripts.take_sent() {
+    /// Where a phase's scripts start: what the run and the item have recorded so far.
+    fn phase_start(&self, outcome: &Outcome) -> PhaseStart {
+        PhaseStart {
+            failures: self.summary.failures.len(),
+            tests: outcome.tests.len(),
+            arrivals: outcome.arrivals.len(),
+        }
+    }
+
+    /// Moves the failure just recorded for the `nth` `pm.sendRequest` of the phase to
+    /// where its response arrived, as newman lists it: before the failures of the tests
+    /// that ended after it.
+    fn fail_in_place(&mut self, start: PhaseStart, nth: usize, outcome: &Outcome) {
+        let Some(&(after_tests, _)) = outcome.arrivals.get(start.arrivals + nth) else {
+            return;
+        };
+        let failed_before = (outcome.tests.get(start.tests..after_tests.max(start.tests)))
+            .unwrap_or_default()
+            .iter()
+            .filter(|test| !test.passed && !test.skipped)
+            .count();
+        let Some(failure) = self.summary.failures.pop() else {
+            return;
+        };
+        let later_assertion = (self.summary.failures.iter().enumerate())
+            .skip(start.failures)
+            .filter(|(_, failure)| failure.at.starts_with("assertion:"))
+            .nth(failed_before)
+            .map(|(at, _)| at);
+        match later_assertion {
+            Some(at) => self.summary.failures.insert(at, failure),
+            None => self.summary.failures.push(failure),
+        }
+    }
+
+    fn nested_requests(
+        &mut self,
+        execution: &mut Execution,
+        after_request: bool,
+        start: PhaseStart,
+        outcome: &Outcome,
+    ) {
+        for (nth, sent) in self.local.scripts.take_sent().into_iter().enumerate() {
             self.summary.stats.requests.count(sent.result.is_err());
             execution.nested += 1;
             execution.sent_lines.push(RequestLine {
@@ -918,6 +961,7 @@ impl State<'_> {
                 Ok(response) => execution.received(&response),
                 Err(message) => {
                     self.fail(request_error(&message), "request", None, execution);
+                    self.fail_in_place(start, nth, outcome);
                     execution.request_error = Some(message);
                     execution.response = None;
                 }
@@ -1050,6 +1094,15 @@ impl State<'_> {
             execution: self.summary.executions.len(),
         });
     }
+}
+
+/// How far the run's failures, the item's tests and its `pm.sendRequest` arrivals had got
+/// when a phase's scripts started.
+#[derive(Debug, Clone, Copy)]
+struct PhaseStart {
+    failures: usize,
+    tests: usize,
+    arrivals: usize,
 }
 
 /// Puts the line of each `pm.sendRequest` among the item's console lines, where its

@@ -78,12 +78,12 @@ function deliver(id, error, json, body, jar) {
     // (not a change of the script's own, so not written back unless the script changes it).
     if (jar !== null && jar !== undefined) { state.jar = parse(jar); }
     if (error !== null && error !== undefined) {
-        // postman-sandbox hands the callback an empty Response along with the error.
-        waiter(requestError(error, json), new Response({ headers: [], cookies: [], responseSize: 0 }, ''));
+        // postman-sandbox hands the callback an empty Response along with the error
+        // (postman-collection's `new Response()`: no code, status or body).
+        waiter(requestError(error, json), Response.sent());
     }
     else {
-        // As in postman-sandbox, only pm.response has the `to` assertions.
-        waiter(null, Object.defineProperty(new Response(parse(json), body), 'to', { value: undefined }));
+        waiter(null, Response.sent(new Response(parse(json), body)));
     }
 }
 
@@ -131,6 +131,8 @@ function urlText(url) {
     if (url instanceof Url) { return url.toString(); }
     if (url === null || typeof url !== 'object') { return text(url); }
     if (typeof url.raw === 'string') { return url.raw; }
+    // postman-collection's own Url (`require('postman-collection')`) writes itself.
+    if (typeof url.getQueryString === 'function') { return url.toString(); }
     const host = Array.isArray(url.host) ? url.host.join('.') : text(url.host);
     const path = Array.isArray(url.path) ? url.path.join('/') : text(url.path).replace(/^\//, '');
     const query = Array.isArray(url.query) ?
@@ -143,7 +145,8 @@ function urlText(url) {
 // Headers as [name, value] pairs from a HeaderList, a list, an object or `Name: value` lines.
 function headerPairs(headers) {
     if (headers === undefined || headers === null) { return []; }
-    if (headers instanceof PropertyList) { headers = headers.members; }
+    // Ours, or postman-collection's own list (`require('postman-collection')`).
+    if (headers instanceof PropertyList || Array.isArray(headers.members)) { headers = headers.members; }
     if (typeof headers === 'string') { headers = headers.split('\n').filter((line) => line.trim() !== ''); }
     if (!Array.isArray(headers)) { return Object.keys(headers).map((key) => [key, text(headers[key])]); }
     return headers.filter((h) => h !== null && h !== undefined && !h.disabled).map((h) => {
@@ -156,11 +159,25 @@ function headerPairs(headers) {
 // `{key, value}` fields (a list or an object), enabled ones only.
 function fields(list) {
     if (list === undefined || list === null) { return []; }
+    if (Array.isArray(list.members)) { list = list.members; }
     if (!Array.isArray(list)) { return Object.keys(list).map((key) => ({ key, value: list[key] })); }
     return list.filter((f) => f !== null && typeof f === 'object' && !f.disabled);
 }
 
-const formEncode = (value) => encodeURIComponent(value).replace(/%20/g, '+');
+// As postman-request escapes a form (RFC 3986), the main request's way too.
+const formEncode = (value) => encodeURIComponent(value)
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+
+// postman-runtime takes files out of a script's request (a `file` body, `file` form
+// fields) and warns; true when there were any.
+function hasFiles(body) {
+    if (body === undefined || body === null || typeof body !== 'object') { return false; }
+    const json = body instanceof RequestBody ? body.toJSON() : body;
+    if (json.mode === 'file') { return true; }
+    const list = json.mode === 'formdata' && json.formdata;
+    const members = list && Array.isArray(list.members) ? list.members : list;
+    return Array.isArray(members) && members.some((f) => f && f.type === 'file');
+}
 
 // [body text, the Content-Type it implies or null].
 function bodyOf(body) {
@@ -211,6 +228,7 @@ function toCall(request) {
     const writtenWithoutScheme = !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url);
     if (writtenWithoutScheme) { url = 'http://' + url; }
     const headers = headerPairs(request.header !== undefined ? request.header : request.headers);
+    if (hasFiles(request.body)) { consoleLine('warn', ['uploading files from scripts is not allowed']); }
     const [body, type] = bodyOf(request.body);
     if (type !== null && !headers.some(([key]) => key.toLowerCase() === 'content-type')) {
         headers.push(['Content-Type', type]);

@@ -12,9 +12,12 @@ const Request = class PostmanRequest {
         Object.defineProperty(this, '_givenUrl', { value: input.url });
         Object.defineProperty(this, '_disabledQuery', { value: input.disabledQuery || [] });
         // A disabled header as postman-collection's Header holds it: `disabled` first.
+        // The client's, body's and auth's headers as postman-runtime marks them: `system`.
         const off = new Set(input.disabledHeaders || []);
+        const system = new Set(input.systemHeaders || []);
         this.headers = new PropertyList(input.headers.map(([key, value], at) =>
-            (off.has(at) ? { disabled: true, key, value } : { key, value })), 'key', true, 'header');
+            (off.has(at) ? { disabled: true, key, value } : system.has(at) ? { key, value, system: true } : { key, value })),
+        'key', true, 'header');
         // A collection item's body and auth as written (none: undefined, as in Postman); the
         // body of Vayu's own requests is text, and they have no auth. `_given` keeps their
         // JSON as the script got them, so only a change goes back to Rust.
@@ -125,6 +128,9 @@ const Request = class PostmanRequest {
     }
 };
 
+// The prototype of `pm.sendRequest` responses (see `Response.sent`), made on first use.
+let sentResponse = null;
+
 // postman-collection's `util.isNumeric`.
 const isNumeric = (n) => !isNaN(parseFloat(n)) && isFinite(n);
 
@@ -145,14 +151,23 @@ const Response = class PostmanResponse {
 
     // What postman-sandbox gives a test script after a failed request: a response without
     // a code, status, times or body (postman-collection's `new Response()`).
-    static empty() {
-        const response = Object.create(Response.prototype);
+    // (`pm.response`'s has one more own property in postman-sandbox: `PostmanResponse{ …(5) }`.)
+    static empty(prototype) {
+        const response = Object.create(prototype || Response.prototype);
         response.id = loadModule('uuid').v4();
         response._details = {};
         response.headers = new PropertyList([], 'key', true, 'header');
         response.cookies = new PropertyList([], 'name', false, 'cookie');
-        Object.defineProperty(response, '_text', { value: undefined });
+        if (prototype === undefined) { Object.defineProperty(response, '_text', { value: undefined }); }
         return response;
+    }
+
+    // What a `pm.sendRequest` callback gets: as in postman-sandbox, only pm.response has
+    // the `to` assertions (hidden here on a shared prototype, so that the response's own
+    // properties are postman-collection's, as chai counts them: `PostmanResponse{ …(4) }`).
+    static sent(response) {
+        if (sentResponse === null) { sentResponse = Object.create(Response.prototype, { to: { value: undefined } }); }
+        return response === undefined ? Response.empty(sentResponse) : Object.setPrototypeOf(response, sentResponse);
     }
 
     text() { return this._text; }
@@ -360,7 +375,9 @@ function makePm(input, request, response, scopes, tests) {
                 state.waiting.clear();
                 state.ended = finish();
             },
-            location: Object.assign(input.info.location.length ? input.info.location : [input.info.requestName],
+            // An item without a name is `null` there, as postman-sandbox passes it on.
+            location: Object.assign((input.info.location.length ? input.info.location : [input.info.requestName])
+                .map((name) => (name === '' ? null : name)),
                 { current: input.info.locationCurrent || input.info.requestName }),
             setNextRequest
         }
