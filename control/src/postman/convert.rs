@@ -274,7 +274,7 @@ fn body(
             json!({"type": "x-www-form-urlencoded", "content": content})
         }
         "formdata" => form_data(body, path, files, notes),
-        "file" => file(body, path, files, notes),
+        "file" => file(body, headers, path, files, notes),
         "graphql" => graphql(body),
         other => {
             notes.add(
@@ -364,73 +364,161 @@ fn form_data(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Va
     }
     let mut content = Map::new();
     for pair in pairs {
-        let field = if pair.kind.as_deref() == Some("file") {
-            // A file field may name several files: each is a part of its own, as
-            // postman-runtime sends them.
-            let sources = pair.src.as_ref().map(all_srcs).unwrap_or_default();
-            if sources.is_empty() {
-                // postman-runtime sends an empty part for it, named but for no file.
-                notes.add(
-                    path,
-                    "body.formdata",
-                    format!("file field `{}` has no file: sent empty", pair.key()),
-                );
-                let empty = json!({"value": "", "filename": "", "contentType": null});
-                add_field(&mut content, pair.key(), empty);
-            }
-            for src in sources {
-                match read(&src, files) {
-                    Ok(bytes) => {
-                        let file = json!({
-                            "value": base64::engine::general_purpose::STANDARD.encode(bytes),
-                            "filename": file_name(&src),
-                            "contentType": pair.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()),
-                        });
-                        add_field(&mut content, pair.key(), file);
-                    }
-                    Err(failed) => notes.add_with_console(
-                        path,
-                        "body.formdata",
-                        format!("file field `{}`: {}", pair.key(), failed.reason),
-                        format!(
-                            "Form param `{}`, file load error: {}",
-                            pair.key(),
-                            failed.runtime
-                        ),
-                    ),
+        if pair.kind.as_deref() != Some("file") {
+            let field = match (&pair.file_name, &pair.content_type) {
+                // A text field with a `fileName` goes as a file of that name (form-data
+                // types it by the name).
+                (Some(named), given) => json!({
+                    "value": base64::engine::general_purpose::STANDARD.encode(pair.text()),
+                    "filename": named,
+                    "contentType": given.clone().or_else(|| mime_type(named)),
+                }),
+                (None, Some(content_type)) => {
+                    json!({"value": pair.text(), "contentType": content_type})
                 }
-            }
+                (None, None) => Value::String(pair.text()),
+            };
+            add_field(&mut content, pair.key(), field);
             continue;
-        } else {
-            match &pair.content_type {
-                Some(content_type) => json!({"value": pair.text(), "contentType": content_type}),
-                None => Value::String(pair.text()),
-            }
-        };
-        add_field(&mut content, pair.key(), field);
+        }
+        for file in file_parts(pair, path, files, notes) {
+            add_field(&mut content, pair.key(), file);
+        }
+    }
+    // Every field's file failed to load: postman-runtime sends no body at all.
+    if content.is_empty() {
+        return Value::Null;
     }
     json!({"type": "form-data", "content": content})
 }
 
-fn file(body: &Body, path: &str, files: Files<'_>, notes: &mut Notes) -> Value {
+/// The parts of a form-data file field, as postman-runtime loads them: one per file it
+/// names (each that cannot be read warned on the console and left out); without a file,
+/// its `value` as base64 content, or else an empty part named for no file. A part's
+/// file name is the field's `fileName`, else the file's own; its type the field's
+/// `contentType`, else the one its name implies (form-data's lookup), else
+/// `application/octet-stream`.
+fn file_parts(pair: &Pair, path: &str, files: Files<'_>, notes: &mut Notes) -> Vec<Value> {
+    let part = |bytes: Vec<u8>, filename: String, type_from: &str| {
+        let content_type = (pair.content_type.clone())
+            .or_else(|| mime_type(type_from))
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        json!({
+            "value": base64::engine::general_purpose::STANDARD.encode(bytes),
+            "filename": filename,
+            "contentType": content_type,
+        })
+    };
+    let sources = pair.src.as_ref().map(all_srcs).unwrap_or_default();
+    if sources.is_empty() {
+        let named = pair.file_name.clone().unwrap_or_default();
+        return match pair
+            .value
+            .as_ref()
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+        {
+            Some(encoded) => vec![part(node_base64(encoded), named.clone(), &named)],
+            None => {
+                notes.add_with_console(
+                    path,
+                    "body.formdata",
+                    format!("file field `{}` has no file: sent empty", pair.key()),
+                    format!(
+                        "Form param `{}`, file load error: missing file source",
+                        pair.key()
+                    ),
+                );
+                vec![json!({"value": "", "filename": named, "contentType": null})]
+            }
+        };
+    }
+    let mut parts = Vec::new();
+    for src in sources {
+        match read(&src, files) {
+            Ok(bytes) => {
+                let filename = pair.file_name.clone().unwrap_or_else(|| file_name(&src));
+                parts.push(part(bytes, filename, &src));
+            }
+            Err(failed) => notes.add_with_console(
+                path,
+                "body.formdata",
+                format!("file field `{}`: {}", pair.key(), failed.reason),
+                format!(
+                    "Form param `{}`, file load error: {}",
+                    pair.key(),
+                    failed.runtime
+                ),
+            ),
+        }
+    }
+    parts
+}
+
+/// The content type a file's name implies (mime-types' table, as postman-request and
+/// form-data look it up), if any.
+fn mime_type(name: &str) -> Option<String> {
+    mime_guess::from_path(name)
+        .first()
+        .map(|mime| mime.to_string())
+}
+
+/// Base64 as Node's `Buffer.from(text, 'base64')` reads it: URL-safe letters too,
+/// padding optional, anything else skipped.
+fn node_base64(text: &str) -> Vec<u8> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let mut letters: String = text
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_'))
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    if letters.len() % 4 == 1 {
+        letters.pop();
+    }
+    let lenient = GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    GeneralPurpose::new(&base64::alphabet::STANDARD, lenient)
+        .decode(letters)
+        .unwrap_or_default()
+}
+
+fn file(
+    body: &Body,
+    headers: &mut Vec<(String, String)>,
+    path: &str,
+    files: Files<'_>,
+    notes: &mut Notes,
+) -> Value {
     let Some(file) = &body.file else {
         return Value::Null;
     };
-    // A binary body is one file: the first the field names.
+    // A binary body is one file: the first the field names; without one, its `content`
+    // as base64 (postman-runtime's order).
     let first = file
         .src
         .as_ref()
         .and_then(|src| all_srcs(src).into_iter().next());
-    let bytes = match (&file.content, first) {
-        (Some(content), _) => content.as_bytes().to_vec(),
-        (None, Some(src)) => match read(&src, files) {
-            Ok(bytes) => bytes,
+    let bytes = match (first, &file.content) {
+        (Some(src), _) => match read(&src, files) {
+            Ok(bytes) => {
+                // postman-request types a file it sends by its name.
+                let content_type =
+                    mime_type(&src).unwrap_or_else(|| "application/octet-stream".to_owned());
+                crate::input::request::add_header(headers, "Content-Type", content_type);
+                bytes
+            }
             Err(failed) => {
                 let console = format!("Binary file load error: {}", failed.runtime);
                 notes.add_with_console(path, "body.file", failed.reason, console);
                 return Value::Null;
             }
         },
+        (None, Some(content)) => node_base64(content),
         _ => return Value::Null,
     };
     json!({"type": "binary", "content": base64::engine::general_purpose::STANDARD.encode(bytes)})
@@ -816,6 +904,62 @@ mod tests {
         assert_eq!(
             bodies[4],
             json!({"type": "form-data", "content": {"f": {"value": "", "filename": "", "contentType": null}}})
+        );
+    }
+
+    #[test]
+    fn files_load_as_postman_runtime_loads_them() {
+        let dir = std::env::temp_dir().join(format!("vayu-convert-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("data.json"), b"{}").unwrap();
+        let doc = collection(json!({"info": {"name": "c"}, "item": [
+            {"name": "binary", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "file", "file": {"src": "data.json", "content": "ignored"}}}},
+            {"name": "base64", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "file", "file": {"content": "aGVsbG8gd29ybGQ"}}}},
+            {"name": "form", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "formdata", "formdata": [
+                    {"key": "f", "type": "file", "src": "data.json", "fileName": "renamed.json"},
+                    {"key": "b", "type": "file", "value": "aGk=", "fileName": "b.txt"},
+                    {"key": "t", "type": "text", "value": "x", "fileName": "t.txt"}]}}},
+            {"name": "missing", "request": {"method": "post", "url": "http://h/",
+                "body": {"mode": "formdata", "formdata": [{"key": "f", "type": "file", "src": "nope"}]}}}
+        ]}));
+        let mut notes = Notes::default();
+        let drafts: Vec<Draft> = (doc.item.iter())
+            .map(|item| draft(&doc, &[], item, &item.name, Files::From(&dir), &mut notes))
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // A file body: the file, typed by its name; `content` only without one, as base64.
+        assert_eq!(drafts[0].body, json!({"type": "binary", "content": "e30="}));
+        assert!(drafts[0]
+            .headers
+            .contains(&("Content-Type".into(), "application/json".into())));
+        assert_eq!(
+            drafts[1].body,
+            json!({"type": "binary", "content": "aGVsbG8gd29ybGQ="})
+        );
+        assert_eq!(
+            drafts[2].body["content"],
+            json!({
+                "f": {"value": "e30=", "filename": "renamed.json", "contentType": "application/json"},
+                "b": {"value": "aGk=", "filename": "b.txt", "contentType": "text/plain"},
+                "t": {"value": "eA==", "filename": "t.txt", "contentType": "text/plain"}
+            })
+        );
+        // No file loaded: no body at all, and the runtime's warning.
+        assert_eq!(drafts[3].body, Value::Null);
+        let warned: Vec<Option<&str>> = notes
+            .list
+            .iter()
+            .map(|note| note.console.as_deref())
+            .collect();
+        assert!(
+            warned
+                .iter()
+                .flatten()
+                .any(|line| line.starts_with("Form param `f`, file load error:")),
+            "{warned:?}"
         );
     }
 

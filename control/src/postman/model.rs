@@ -327,6 +327,9 @@ pub struct Pair {
         skip_serializing_if = "Option::is_none"
     )]
     pub content_type: Option<String>,
+    /// form-data files: the name the part gives its file (else the file's own).
+    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Value>,
     #[serde(flatten)]
