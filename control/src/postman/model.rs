@@ -174,26 +174,12 @@ pub enum RequestField {
 
 impl<'de> Deserialize<'de> for RequestField {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Form;
-
-        impl<'de> Visitor<'de> for Form {
-            type Value = RequestField;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("a URL, or a request object")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<RequestField, E> {
-                Ok(RequestField::Url(url.to_owned()))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RequestField, A::Error> {
-                Request::deserialize(MapAccessDeserializer::new(map))
-                    .map(|request| RequestField::Full(Box::new(request)))
-            }
-        }
-
-        deserializer.deserialize_any(Form)
+        text_or_object(
+            deserializer,
+            "a URL, or a request object",
+            RequestField::Url,
+            |request| RequestField::Full(Box::new(request)),
+        )
     }
 }
 
@@ -248,26 +234,9 @@ pub enum UrlField {
 
 impl<'de> Deserialize<'de> for UrlField {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Form;
-
-        impl<'de> Visitor<'de> for Form {
-            type Value = UrlField;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("a URL, or its parts")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<UrlField, E> {
-                Ok(UrlField::Text(url.to_owned()))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<UrlField, A::Error> {
-                Url::deserialize(MapAccessDeserializer::new(map))
-                    .map(|url| UrlField::Parts(Box::new(url)))
-            }
-        }
-
-        deserializer.deserialize_any(Form)
+        text_or_object(deserializer, "a URL, or its parts", UrlField::Text, |url| {
+            UrlField::Parts(Box::new(url))
+        })
     }
 }
 
@@ -638,6 +607,47 @@ impl FileVariable {
     pub fn is_secret(&self) -> bool {
         self.kind.as_deref() == Some("secret")
     }
+}
+
+/// Text, or an object read as `O`: the two forms of `request` and of `url`. A visitor
+/// rather than an untagged enum, so that an error inside the object keeps its field path.
+fn text_or_object<'de, D, O, T>(
+    deserializer: D,
+    expecting: &'static str,
+    text: fn(String) -> T,
+    object: fn(O) -> T,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    O: Deserialize<'de>,
+{
+    struct Form<O, T> {
+        expecting: &'static str,
+        text: fn(String) -> T,
+        object: fn(O) -> T,
+    }
+
+    impl<'de, O: Deserialize<'de>, T> Visitor<'de> for Form<O, T> {
+        type Value = T;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str(self.expecting)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+            Ok((self.text)(text.to_owned()))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            O::deserialize(MapAccessDeserializer::new(map)).map(self.object)
+        }
+    }
+
+    deserializer.deserialize_any(Form {
+        expecting,
+        text,
+        object,
+    })
 }
 
 /// A list, or one object where a list is expected (postman-collection's
