@@ -275,6 +275,11 @@ pub async fn execute(job: Job, picked_up: Instant, local: &Local) -> Outcome {
             break;
         }
         let jar = response.jar.clone();
+        // postman-runtime replays the request as it was sent, its headers included, and
+        // signs it then: the Authorization goes after them.
+        if options.as_postman_runtime() {
+            options.system_headers.add(&mut outgoing);
+        }
         if let Err(err) = sign_digest(&mut outgoing, auth) {
             return finish(outcome, Some(Failed::Auth(err)), submitted, picked_up);
         }
