@@ -283,10 +283,7 @@ impl Draft {
             .iter()
             .map(|(name, value)| (render(name), render(value)))
             .collect();
-        let written_type = headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-            .map(|(_, value)| value.clone());
+        let written_type = header_value(&headers, "content-type").map(str::to_owned);
         let boundary = (written_type.as_deref())
             .and_then(multipart_boundary)
             .unwrap_or_else(crate::payload::boundary);
@@ -413,6 +410,14 @@ fn multipart_boundary(content_type: &str) -> Option<String> {
         .filter(|inside| !inside.is_empty());
     let boundary = quoted.unwrap_or_else(|| value.split(';').next().unwrap_or_default());
     (!boundary.is_empty()).then(|| boundary.to_owned())
+}
+
+/// The value of the first of `headers` named `name` (in any case).
+pub fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(existing, _)| existing.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
 }
 
 /// `headers` name `name` (in any case).

@@ -318,10 +318,8 @@ fn raw(body: &Body, headers: &mut Vec<(String, String)>) -> Value {
 fn sent_as_json(language: Option<&str>, headers: &[(String, String)]) -> bool {
     match language {
         Some(language) => language == "json",
-        None => headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-            .and_then(|(_, value)| value.strip_prefix("application/"))
+        None => crate::input::request::header_value(headers, "content-type")
+            .and_then(|value| value.strip_prefix("application/"))
             .is_some_and(|rest| {
                 let subtype = rest.split(|c: char| c.is_whitespace()).next().unwrap_or("");
                 subtype.starts_with("json") || subtype.contains("+json")

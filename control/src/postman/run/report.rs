@@ -738,11 +738,8 @@ fn verbose(
         };
         boxed(out, format!("{up} {mode}"), sent.body.len(), &shown, " ");
     }
-    let content_type = response
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map_or("", |(_, value)| value.as_str());
+    let content_type =
+        crate::input::request::header_value(&response.headers, "content-type").unwrap_or("");
     let summary = mime_summary(content_type).join(&format!(" {star} "));
     if response.body.is_empty() {
         let _ = writeln!(out, "  {down} {summary}");

@@ -205,7 +205,7 @@ class PropertyList {
             items = this._kind === 'header' ? items.split(/\r?\n/).filter((line) => line.trim()) : new Url('?' + items).query.members;
         }
         if (Array.isArray(items)) { items.forEach((item) => this._populateOne(item)); return; }
-        if (this._kind === 'header' && items !== null && typeof items === 'object' && !(items instanceof Array)) {
+        if (this._kind === 'header' && items !== null && typeof items === 'object') {
             Object.keys(items).forEach((name) => this._populateOne(typeof items[name] === 'object' && items[name] !== null ?
                 items[name] : { key: name, value: items[name] }));
             return;
