@@ -377,6 +377,8 @@ pm.test('has a time', () => pm.response.to.have.responseTime);
 pm.test('time equals', () => pm.response.to.have.responseTime(123.4));
 pm.test('time chains', () => pm.response.to.have.responseTime.above(100).and.below(200));
 pm.test('time differs', () => pm.response.to.have.responseTime(5));
+pm.test('size differs', () => pm.response.to.have.responseSize(1));
+pm.test('size negated', () => pm.response.to.not.have.responseSize(1));
 "#;
     let outcome = run_tests(&mut sandbox(), script, &json_response(200, USERS));
     let passed: Vec<(String, bool)> = results(&outcome)
@@ -391,6 +393,8 @@ pm.test('time differs', () => pm.response.to.have.responseTime(5));
         ("time equals", true),
         ("time chains", true),
         ("time differs", false),
+        ("size differs", false),
+        ("size negated", false),
     ]
     .map(|(name, passed)| (name.to_owned(), passed));
     assert_eq!(passed, expect);
@@ -398,6 +402,32 @@ pm.test('time differs', () => pm.response.to.have.responseTime(5));
         outcome.tests[6].error.as_deref(),
         Some("expected response to have a valid response time but got 123.4")
     );
+    // chai-postman's words: the actual size (header + body) first, then the one asked for;
+    // negated, any size at all fails.
+    let size = pm_response_size(&json_response(200, USERS));
+    assert_eq!(
+        outcome.tests[7].error.as_deref(),
+        Some(format!("expected response size to equal {size} but got 1").as_str())
+    );
+    assert_eq!(
+        outcome.tests[8].error.as_deref(),
+        Some(
+            format!("expected response to not have a valid response size but got {size}").as_str()
+        )
+    );
+}
+
+/// `pm.response.size()`'s header and body, summed as chai-postman sums them.
+fn pm_response_size(response: &ScriptResponse) -> u64 {
+    let outcome = run_tests(
+        &mut sandbox(),
+        "pm.test(String(pm.response.size().header + pm.response.size().body), () => {});",
+        response,
+    );
+    results(&outcome)[0]
+        .0
+        .parse()
+        .unwrap_or_else(|e| panic!("a size: {e}"))
 }
 
 /// Header and query lists become objects as postman-collection makes them (compared with

@@ -289,20 +289,8 @@ function installAssertions(chai) {
             'expected data to not satisfy schema', true, valid);
     });
 
-    // `.to.have.responseTime.below(200)` / `.responseTime(120)`; the same for responseSize.
-    const measure = (name, read, what) => {
-        Assertion.addChainableMethod(name, function (expected) {
-            const actual = chai.util.flag(this, 'number');
-            this.assert(typeof actual === 'number' && eql(actual, expected),
-                'expected response ' + what + ' to equal #{exp} but got #{act}',
-                'expected response ' + what + ' to not equal #{exp}', expected, actual);
-        }, function () {
-            const actual = read(response(this));
-            chai.util.flag(this, 'number', actual);
-            chai.util.flag(this, 'object', actual);
-        });
-    };
-    // As chai-postman: `.responseTime` alone checks there is one, `.responseTime(n)` equals.
+    // `.to.have.responseTime.below(200)` / `.responseTime(120)`: as chai-postman, alone it
+    // checks there is one, with a value it compares.
     Assertion.addChainableMethod('responseTime', function (expected) {
         const actual = chai.util.flag(this, 'number');
         this.assert(typeof actual === 'number' && (arguments.length === 0 || eql(actual, expected)),
@@ -315,5 +303,25 @@ function installAssertions(chai) {
         chai.util.flag(this, 'number', actual);
         chai.util.flag(this, 'object', actual);
     });
-    measure('responseSize', (r) => r.size().total, 'size');
+    // `.responseSize` alone checks there is one; `.responseSize(n)` compares the header and
+    // body sizes' sum with chai-postman's words (which name the actual size first).
+    Assertion.addChainableMethod('responseSize', function (expected) {
+        const actual = chai.util.flag(this, 'number');
+        this.assert(typeof actual === 'number',
+            'expected response to have a valid response size but got #{act}',
+            'expected response to not have a valid response size but got #{act}', null, actual);
+        if (arguments.length) {
+            this.assert(eql(actual, expected),
+                'expected response size to equal #{act} but got #{exp}',
+                'expected response size to not equal #{act} but got #{exp}', expected, actual);
+        }
+    }, function () {
+        const target = response(this);
+        new Assertion(target).to.have.property('size');
+        new Assertion(target.size).to.be.a('function');
+        const size = target.size();
+        const total = (size.header || 0) + (size.body || 0);
+        chai.util.flag(this, 'number', total);
+        chai.util.flag(this, 'object', total);
+    });
 }
