@@ -32,6 +32,32 @@ pub struct Cookie {
     pub http_only: bool,
     pub secure: bool,
     pub same_site: Option<String>,
+    /// Set without a `Domain` attribute (the design response does not show it).
+    #[serde(skip)]
+    pub host_only: bool,
+}
+
+impl Cookie {
+    /// The cookie as scripts get it: `Max-Age` and `Expires` apart, and whether it is
+    /// host-only, which Postman's cookie objects show.
+    pub fn for_scripts(&self) -> vayu_engine::script::Cookie {
+        let max_age = self
+            .expires
+            .as_deref()
+            .and_then(|expires| expires.strip_prefix("Max-Age="))
+            .and_then(|seconds| seconds.parse().ok());
+        vayu_engine::script::Cookie {
+            name: self.name.clone(),
+            value: self.value.clone(),
+            domain: Some(self.domain.clone()),
+            path: Some(self.path.clone()),
+            expires: self.expires.clone().filter(|_| max_age.is_none()),
+            max_age,
+            http_only: self.http_only,
+            secure: self.secure,
+            host_only: self.host_only,
+        }
+    }
 }
 
 /// The cookies of one exchange. Empty at the first request.
@@ -119,28 +145,16 @@ impl Jar {
 
     /// Every cookie, as scripts see them (`pm.cookies.jar()`).
     pub fn script_cookies(&self) -> Vec<vayu_engine::script::Cookie> {
-        self.cookies()
-            .into_iter()
-            .map(|cookie| vayu_engine::script::Cookie {
-                name: cookie.name,
-                value: cookie.value,
-                domain: Some(cookie.domain),
-                path: Some(cookie.path),
-                expires: cookie.expires,
-                http_only: cookie.http_only,
-                secure: cookie.secure,
-            })
-            .collect()
+        self.cookies().iter().map(Cookie::for_scripts).collect()
     }
 
     /// The unexpired cookies as [`Jar::cookies`] gives them, with what a serialized jar
-    /// also keeps: whether each is host-only, its `Max-Age` in seconds, its `Expires`.
+    /// also keeps: its `Max-Age` in seconds, its `Expires`.
     pub fn stored(&self) -> Vec<Stored> {
         self.store
             .iter_unexpired()
             .map(|cookie| Stored {
                 cookie: shown(cookie),
-                host_only: matches!(cookie.domain, cookie_store::CookieDomain::HostOnly(_)),
                 max_age: cookie.max_age().map(|age| age.whole_seconds()),
                 expires: cookie.expires_datetime(),
             })
@@ -152,7 +166,6 @@ impl Jar {
 #[derive(Debug, Clone)]
 pub struct Stored {
     pub cookie: Cookie,
-    pub host_only: bool,
     pub max_age: Option<i64>,
     pub expires: Option<cookie::time::OffsetDateTime>,
 }
@@ -167,6 +180,7 @@ fn shown(cookie: &cookie_store::Cookie<'_>) -> Cookie {
         http_only: cookie.http_only().unwrap_or(false),
         secure: cookie.secure().unwrap_or(false),
         same_site: cookie.same_site().map(|same_site| same_site.to_string()),
+        host_only: matches!(cookie.domain, cookie_store::CookieDomain::HostOnly(_)),
     }
 }
 
@@ -202,6 +216,30 @@ mod tests {
     }
 
     #[test]
+    fn scripts_get_max_age_and_expires_apart_and_host_only() {
+        let jar = jar(
+            "http://api.example.com/a/b",
+            &[
+                "short=1; Max-Age=100",
+                "dated=2; Domain=example.com; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+            ],
+        );
+        let seen: Vec<_> = jar
+            .script_cookies()
+            .into_iter()
+            .map(|c| (c.name, c.max_age, c.expires, c.host_only, c.path))
+            .collect();
+        assert!(seen.contains(&("short".into(), Some(100), None, true, Some("/a".into()))));
+        assert!(seen.contains(&(
+            "dated".into(),
+            None,
+            Some("Wed, 21 Oct 2037 07:28:00 GMT".into()),
+            false,
+            Some("/a".into())
+        )));
+    }
+
+    #[test]
     fn attributes_are_read() {
         let jar = jar(
             "https://api.example.com/login",
@@ -218,6 +256,7 @@ mod tests {
                 http_only: true,
                 secure: true,
                 same_site: Some("Lax".to_owned()),
+                host_only: false,
             }]
         );
         // On the wire the value goes back as it came (quotes included).

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use vayu_engine::script::{
-    self, transport, HttpCall, HttpReply, Limits, Progress, Sandbox, ScriptContext, ScriptError,
+    transport, HttpCall, HttpReply, Limits, Progress, Sandbox, ScriptContext, ScriptError,
     ScriptErrorKind, ScriptInfo, ScriptOutcome, ScriptRequest, ScriptResponse, VariableScopes,
 };
 
-use super::cookies::Jar;
+use super::cookies::{Cookie, Jar};
 use super::exchange::{self, Exchanged, Outgoing};
 use super::execute::{ConsoleLine, Outcome, ScriptFailure, TestResult};
 use crate::input::request::{has_header, with_disabled, Draft};
@@ -424,19 +424,7 @@ fn script_response(response: &Exchanged) -> ScriptResponse {
         headers: response.headers.clone(),
         body: response.body.clone(),
         response_time_ms: response.phases.wire_ms(),
-        cookies: response
-            .cookies
-            .iter()
-            .map(|cookie| script::Cookie {
-                name: cookie.name.clone(),
-                value: cookie.value.clone(),
-                domain: Some(cookie.domain.clone()),
-                path: Some(cookie.path.clone()),
-                expires: cookie.expires.clone(),
-                http_only: cookie.http_only,
-                secure: cookie.secure,
-            })
-            .collect(),
+        cookies: response.cookies.iter().map(Cookie::for_scripts).collect(),
     }
 }
 

@@ -241,12 +241,18 @@ pub struct Cookie {
     pub domain: Option<String>,
     /// `Path` attribute.
     pub path: Option<String>,
-    /// `Expires` attribute as sent.
+    /// `Expires` attribute, an IMF-fixdate (`Wed, 21 Oct 2037 07:28:00 GMT`).
     pub expires: Option<String>,
+    /// `Max-Age` attribute, in seconds.
+    #[serde(default)]
+    pub max_age: Option<i64>,
     /// `HttpOnly` attribute.
     pub http_only: bool,
     /// `Secure` attribute.
     pub secure: bool,
+    /// Set without a `Domain` attribute: sent to its host only (RFC 6265 §5.3 step 6).
+    #[serde(default)]
+    pub host_only: bool,
 }
 
 /// What one script run produced.

@@ -60,27 +60,17 @@ impl Jar {
         self.inner.script_cookies()
     }
 
-    /// The jar becomes what a script left (`pm.cookies.jar()` changes). A cookie comes
-    /// back host-only for its domain.
+    /// The jar becomes what a script left (`pm.cookies.jar()` changes).
     pub fn replace(&mut self, cookies: &[script::Cookie]) {
         self.inner = cookies::Jar::default();
         for cookie in cookies {
-            let domain = cookie.domain.clone().unwrap_or_default();
-            let path = cookie.path.clone().unwrap_or_else(|| "/".to_owned());
+            let domain = cookie.domain.as_deref().unwrap_or_default();
+            let path = cookie.path.as_deref().unwrap_or("/");
             let scheme = if cookie.secure { "https" } else { "http" };
-            let made = Cookie {
-                name: cookie.name.clone(),
-                value: cookie.value.clone(),
-                domain: domain.clone(),
-                path: path.clone(),
-                expires: cookie.expires.clone(),
-                http_only: cookie.http_only,
-                secure: cookie.secure,
-                same_site: None,
-            };
-            let line = set_cookie(&made, &domain);
-            self.inner
-                .store(&format!("{scheme}://{domain}{path}"), [line.as_str()]);
+            self.inner.store(
+                &format!("{scheme}://{domain}{path}"),
+                [set_cookie(cookie, path).as_str()],
+            );
         }
     }
 }
@@ -211,7 +201,7 @@ impl Jar {
                 if let Some(same_site) = cookie.same_site {
                     out["sameSite"] = json!(same_site.to_ascii_lowercase());
                 }
-                out["hostOnly"] = json!(stored.host_only);
+                out["hostOnly"] = json!(cookie.host_only);
                 out["creation"] = json!(now);
                 out["lastAccessed"] = json!(now);
                 out
@@ -222,17 +212,17 @@ impl Jar {
     }
 }
 
-/// A cookie object as the `Set-Cookie` value that makes it again (host-only when its
-/// domain is the host it came from).
-fn set_cookie(cookie: &Cookie, host: &str) -> String {
-    let mut out = format!("{}={}; Path={}", cookie.name, cookie.value, cookie.path);
-    if !cookie.domain.eq_ignore_ascii_case(host) {
-        out.push_str(&format!("; Domain={}", cookie.domain));
+/// A script's cookie as the `Set-Cookie` value that makes it again, sent from its domain
+/// at `path`.
+fn set_cookie(cookie: &script::Cookie, path: &str) -> String {
+    let mut out = format!("{}={}; Path={path}", cookie.name, cookie.value);
+    if let (false, Some(domain)) = (cookie.host_only, &cookie.domain) {
+        out.push_str(&format!("; Domain={domain}"));
     }
-    match cookie.expires.as_deref() {
-        Some(max_age) if max_age.starts_with("Max-Age=") => out.push_str(&format!("; {max_age}")),
-        Some(date) => out.push_str(&format!("; Expires={date}")),
-        None => {}
+    match (cookie.max_age, cookie.expires.as_deref()) {
+        (Some(seconds), _) => out.push_str(&format!("; Max-Age={seconds}")),
+        (None, Some(date)) => out.push_str(&format!("; Expires={date}")),
+        (None, None) => {}
     }
     if cookie.secure {
         out.push_str("; Secure");

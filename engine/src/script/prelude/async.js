@@ -244,62 +244,143 @@ class CookieJar {
         if (typeof callback === 'function') { setTimer(callback, 0, args, false); }
     }
 
-    // The jar's cookies a request to `url` (text or a Url, as `pm.request.url`) would carry.
-    _matching(url) {
-        const parsed = new Url(url);
+    // The jar's unexpired cookies a request to `url` (text or a Url, as `pm.request.url`)
+    // would carry, longer paths first (tough-cookie's order). `http: false` leaves out
+    // HttpOnly cookies; `Secure` ones go to https and loopback hosts unless `secure` says.
+    _matching(method, url, options) {
+        const parsed = jarUrl(method, url);
         const host = parsed.getHost().toLowerCase();
         const path = parsed.getPath();
-        return state.jar.filter((cookie) => {
-            const domain = String(cookie.domain || '').replace(/^\./, '').toLowerCase();
+        const given = options || {};
+        const http = ownProperty(given, 'http') ? Boolean(given.http) : true;
+        const secure = ownProperty(given, 'secure') ? Boolean(given.secure)
+            : parsed.protocol === 'https' || isLoopback(host);
+        const now = Date.now();
+        return sortedCookies(state.jar.filter((cookie) => {
+            const domain = String(cookie.domain || '').toLowerCase();
             const at = cookie.path || '/';
-            const domainOk = host === domain || host.endsWith('.' + domain);
+            const domainOk = host === domain || (!cookie.hostOnly && host.endsWith('.' + domain));
             const pathOk = path === at || path.startsWith(at.endsWith('/') ? at : at + '/');
-            return domainOk && pathOk;
-        });
+            const alive = cookie.maxAge !== null && cookie.maxAge !== undefined ? cookie.maxAge > 0
+                : !cookie.expires || new Date(cookie.expires).getTime() > now;
+            return domainOk && pathOk && alive && (http || !cookie.httpOnly) && (secure || !cookie.secure);
+        }));
     }
 
     get(url, name, callback) {
-        const found = this._matching(url).find((cookie) => cookie.name === String(name));
-        this._later(callback, null, found === undefined ? null : found.value);
+        const found = this._matching('get', url);
+        if (typeof callback !== 'function') { throw new TypeError('CookieJar.get() requires a callback function'); }
+        if (typeof name !== 'string') { throw new TypeError('CookieJar.get() requires cookie name to be a string'); }
+        const cookie = found.find((each) => each.name === name);
+        this._later(callback, null, cookie === undefined ? null : Cookie.ofJar(cookie).valueOf());
     }
 
     getAll(url, options, callback) {
-        if (typeof options === 'function') { callback = options; }
-        const cookies = this._matching(url).map((cookie) => Object.assign({}, cookie));
+        if (typeof options === 'function' && !callback) { callback = options; options = {}; }
+        jarUrl('getAll', url);
+        if (typeof callback !== 'function') { throw new TypeError('CookieJar.getAll() requires a callback function'); }
+        if (typeof options !== 'object') { throw new TypeError('CookieJar.getAll() requires options to be an object'); }
+        const cookies = this._matching('getAll', url, options).map(Cookie.ofJar);
         this._later(callback, null, new PropertyList(cookies, 'name', false, 'cookie'));
     }
 
+    // As postman-sandbox: `set(url, name, value)`, `set(url, {name, value, ...})` or
+    // `set(url, 'name=value; Path=/')`; tough-cookie then fills in what is missing (the
+    // request's host, host-only, and its default path) and refuses a foreign domain.
     set(url, name, value, callback) {
-        const given = name !== null && typeof name === 'object' ? name : { name, value };
-        if (typeof value === 'function') { callback = value; }
-        const host = new Url(url).getHost();
+        const parsed = jarUrl('set', url);
+        if (typeof value === 'function' && !callback) { callback = value; value = null; }
+        let given;
+        if (name && value) { given = { name, value }; }
+        else if (name !== null && typeof name === 'object') { given = Object.assign({}, name, { name: name.name || name.key }); }
+        else if (typeof name === 'string') { given = setCookieLine(name); }
+        else { throw new TypeError('CookieJar.set() requires a valid set cookie arguments'); }
+        const host = parsed.getHost().toLowerCase();
+        const domain = given.domain ? String(given.domain).trim().replace(/^\./, '').toLowerCase() : '';
+        if (domain && host !== domain && !host.endsWith('.' + domain)) {
+            this._later(callback, new Error(`Cookie not in this host's domain. Cookie:${domain} Request:${host}`));
+            return;
+        }
+        const path = typeof given.path === 'string' && given.path[0] === '/' ? given.path : defaultCookiePath(parsed.getPath());
+        const expires = given.expires !== undefined && given.expires !== null && given.expires !== 'Infinity'
+            ? new Date(given.expires) : null;
+        const maxAge = Number.isFinite(Number(given.maxAge)) && given.maxAge !== null && given.maxAge !== undefined
+            ? Math.trunc(Number(given.maxAge)) : null;
         const cookie = {
-            name: text(given.name), value: text(given.value),
-            domain: given.domain ? String(given.domain).replace(/^\./, '') : host,
-            path: given.path || '/', expires: given.expires ? String(given.expires) : null,
-            httpOnly: Boolean(given.httpOnly), secure: Boolean(given.secure)
+            name: text(given.name), value: text(given.value), domain: domain || host, path,
+            expires: expires && !Number.isNaN(expires.getTime()) ? expires.toUTCString() : null, maxAge,
+            httpOnly: Boolean(given.httpOnly), secure: Boolean(given.secure),
+            hostOnly: domain ? Boolean(given.hostOnly) : true
         };
         state.jar = state.jar.filter((c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path));
         state.jar.push(cookie);
         state.jarChanged = true;
-        this._later(callback, null, Object.assign({}, cookie));
+        this._later(callback, null, Cookie.ofJar(cookie));
     }
 
     unset(url, name, callback) {
-        const gone = new Set(this._matching(url).filter((cookie) => cookie.name === String(name)));
-        if (gone.size) {
-            state.jar = state.jar.filter((cookie) => !gone.has(cookie));
+        const found = this._matching('unset', url);
+        if (typeof name !== 'string') { throw new TypeError('CookieJar.unset() requires cookie name to be a string'); }
+        const gone = found.find((cookie) => cookie.name === name);
+        if (gone !== undefined) {
+            state.jar = state.jar.filter((cookie) => cookie !== gone);
             state.jarChanged = true;
         }
         this._later(callback, null);
     }
 
     clear(url, callback) {
-        const gone = new Set(this._matching(url));
+        const gone = new Set(this._matching('clear', url));
         if (gone.size) {
             state.jar = state.jar.filter((cookie) => !gone.has(cookie));
             state.jarChanged = true;
         }
         this._later(callback, null);
     }
+}
+
+// The URL a jar method was given, as postman-sandbox takes it (a Url, or text).
+function jarUrl(method, url) {
+    if (url instanceof Url) { return url; }
+    if (url && typeof url === 'string') { return new Url(url); }
+    throw new TypeError(`CookieJar.${method}() requires a valid url`);
+}
+
+// RFC 6265 §5.1.4's default-path: the request path up to its last `/`.
+function defaultCookiePath(path) {
+    const last = path.lastIndexOf('/');
+    return path[0] !== '/' || last <= 0 ? '/' : path.slice(0, last);
+}
+
+// Loopback hosts, where `Secure` cookies go over http as well (as the jar in Rust).
+function isLoopback(host) {
+    return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
+}
+
+// Cookies in the order a request sends them: longer paths first, then as they were set.
+function sortedCookies(cookies) {
+    return cookies.map((cookie, index) => [cookie, index])
+        .sort(([a, i], [b, j]) => (String(b.path || '/').length - String(a.path || '/').length) || i - j)
+        .map(([cookie]) => cookie);
+}
+
+// A `Set-Cookie` value as tough-cookie reads it loosely: `name=value` (a lone token is a
+// value without a name), then the attributes a jar keeps.
+function setCookieLine(line) {
+    const [first, ...attributes] = line.split(';');
+    const eq = first.indexOf('=');
+    const cookie = eq < 0 ? { name: '', value: first.trim() }
+        : { name: first.slice(0, eq).trim(), value: first.slice(eq + 1).trim() };
+    attributes.forEach((attribute) => {
+        const at = attribute.indexOf('=');
+        const key = (at < 0 ? attribute : attribute.slice(0, at)).trim().toLowerCase();
+        const value = at < 0 ? '' : attribute.slice(at + 1).trim();
+        if (key === 'expires') { cookie.expires = value; }
+        else if (key === 'max-age' && /^-?\d+$/.test(value)) { cookie.maxAge = Number(value); }
+        else if (key === 'domain') { cookie.domain = value; }
+        else if (key === 'path') { cookie.path = value; }
+        else if (key === 'secure') { cookie.secure = true; }
+        else if (key === 'httponly') { cookie.httpOnly = true; }
+    });
+    return cookie;
 }

@@ -86,6 +86,87 @@ function withMemberMethods(member, kind) {
     return member;
 }
 
+// postman-collection's Cookie: the fields it keeps, set in its order (so JSON lists them
+// so), a missing `maxAge` read as `Number(null)`; `valueOf()` is the decoded value,
+// `toString()` the `Set-Cookie` form.
+class Cookie {
+    constructor(options) {
+        if (options) { this.update(options); }
+    }
+
+    update(options) {
+        const has = (key) => ownProperty(options, key);
+        const chosen = [options.name, options.key].find((name) => typeof name === 'string' && name !== '');
+        const fields = {
+            name: chosen,
+            expires: typeof options.expires === 'string' ? new Date(options.expires) : options.expires,
+            maxAge: has('maxAge') ? Number(options.maxAge) : undefined,
+            domain: options.domain,
+            path: options.path,
+            secure: has('secure') ? Boolean(options.secure) : undefined,
+            httpOnly: has('httpOnly') ? Boolean(options.httpOnly) : undefined,
+            hostOnly: has('hostOnly') ? Boolean(options.hostOnly) : undefined,
+            session: has('session') ? Boolean(options.session) : undefined,
+            value: options.value ? encodedOnce(String(options.value)) : undefined,
+            extensions: options.extensions || undefined
+        };
+        Object.keys(fields).forEach((key) => { if (fields[key] !== undefined) { this[key] = fields[key]; } });
+    }
+
+    valueOf() {
+        try { return decodeURIComponent(this.value); }
+        catch (e) { return this.value; }
+    }
+
+    toString() {
+        let line = (this.name ? this.name + '=' : '') + (this.value === undefined || this.value === null ? '' : this.value);
+        if (this.expires instanceof Date) {
+            if (!Number.isNaN(this.expires.getTime())) { line += '; Expires=' + this.expires.toUTCString(); }
+        }
+        else if (this.expires) { line += '; Expires=' + this.expires; }
+        if (this.maxAge && this.maxAge !== Infinity) { line += '; Max-Age=' + this.maxAge; }
+        if (this.domain && !this.hostOnly) { line += '; Domain=' + this.domain; }
+        if (this.path) { line += '; Path=' + this.path; }
+        if (this.secure) { line += '; Secure'; }
+        if (this.httpOnly) { line += '; HttpOnly'; }
+        return line;
+    }
+
+    // A jar's cookie (see `script::Cookie`) as postman-runtime hands a response's cookies
+    // to scripts: `expires` is when it expires (`Max-Age` counted from now), or null.
+    static ofResponse(stored) {
+        const expiry = stored.maxAge !== null && stored.maxAge !== undefined
+            ? (stored.maxAge > 0 ? new Date(Date.now() + stored.maxAge * 1000) : null)
+            : (stored.expires ? new Date(stored.expires) : null);
+        return Cookie._made(stored, expiry);
+    }
+
+    // A jar's cookie as postman-sandbox's `pm.cookies.jar()` gives it: `expires` is the
+    // `Expires` attribute, or null.
+    static ofJar(stored) {
+        return Cookie._made(stored, stored.expires ? new Date(stored.expires) : null);
+    }
+
+    static _made(stored, expires) {
+        return new Cookie({
+            name: stored.name, value: stored.value, expires,
+            maxAge: stored.maxAge === undefined ? null : stored.maxAge,
+            domain: stored.domain, path: stored.path, secure: stored.secure,
+            httpOnly: stored.httpOnly, hostOnly: stored.hostOnly
+        });
+    }
+}
+Cookie._postman_propertyName = 'Cookie';
+
+// postman-collection's `ensureEncoded`: percent-encoded once, whether or not it was.
+function encodedOnce(value) {
+    let decoded = value;
+    try { decoded = decodeURIComponent(value); }
+    catch (e) { /* not encoded: encode it as it is */ }
+    try { return encodeURIComponent(decoded); }
+    catch (e) { return decoded; }
+}
+
 // A list of `{key, value}`-like members (Postman's PropertyList): headers, query
 // parameters, cookies. `keyField` names the key property; headers match keys ignoring case.
 class PropertyList {
@@ -105,6 +186,7 @@ class PropertyList {
     }
 
     _member(item) {
+        if (this._kind === 'cookie') { return item instanceof Cookie ? item : new Cookie(item); }
         if (typeof item === 'string' && this._keyField === 'key') {
             const colon = item.indexOf(':');
             return withMemberMethods(colon < 0 ? { key: item.trim(), value: '' } :

@@ -143,7 +143,7 @@ const Response = class PostmanResponse {
         this.code = input.code;
         this.status = input.status;
         this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true, 'header');
-        this.cookies = new PropertyList(input.cookies, 'name', false, 'cookie');
+        this.cookies = new PropertyList(sortedCookies(input.cookies).map(Cookie.ofResponse), 'name', false, 'cookie');
         this.responseTime = input.responseTimeMs;
         this.responseSize = input.responseSize;
         Object.defineProperty(this, '_text', { value: body });
@@ -558,7 +558,7 @@ globalThis.clearInterval = clearTimer;
 globalThis.setImmediate = (fn, ...args) => setTimer(fn, 0, args, false);
 globalThis.clearImmediate = clearTimer;
 globalThis.require = requireModule;
-[Request, Response, PropertyList, Url, RequestBody, RequestAuth, VariableScope, Variables, CookieJar]
+[Request, Response, PropertyList, Url, RequestBody, RequestAuth, VariableScope, Variables, CookieJar, Cookie]
     .forEach((type) => { Object.freeze(type.prototype); Object.freeze(type); });
 // Postman's sandbox has liquid-json's JSON.parse: a leading byte order mark (UTF-8, -16 or
 // -32, as text) is dropped, and a parse error is a `JSONError`.
