@@ -298,7 +298,10 @@ class CookieJar {
         const host = parsed.getHost().toLowerCase();
         const domain = given.domain ? String(given.domain).trim().replace(/^\./, '').toLowerCase() : '';
         if (domain && host !== domain && !host.endsWith('.' + domain)) {
-            this._later(callback, new Error(`Cookie not in this host's domain. Cookie:${domain} Request:${host}`));
+            // tough-cookie refuses it before reaching the store: the callback runs at once.
+            if (typeof callback === 'function') {
+                callback(new Error(`Cookie not in this host's domain. Cookie:${domain} Request:${host}`));
+            }
             return;
         }
         const path = typeof given.path === 'string' && given.path[0] === '/' ? given.path : defaultCookiePath(parsed.getPath());

@@ -218,8 +218,9 @@ class PropertyList {
     }
 
     // A member's value as its type's `valueOf()` gives it: a query parameter without one
-    // (`?flag`) reads as ''.
+    // (`?flag`) reads as '', a cookie's value decoded.
     _valueOf(member) {
+        if (member instanceof Cookie) { return member.valueOf(); }
         const none = member.value === null || member.value === undefined;
         return none && this._kind === 'query' ? '' : member.value;
     }
