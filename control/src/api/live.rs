@@ -158,19 +158,17 @@ fn resume_offset(headers: &HeaderMap) -> u64 {
 fn sse_stream(
     source: Feed,
     tick_event: &'static str,
-    complete: String,
+    complete: impl Fn() -> String + Clone + Send + 'static,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = stream::unfold(
-        (source, Some(complete)),
+        (source, complete),
         move |(mut source, complete)| async move {
             let event = match source.next().await? {
                 Next::Tick(offset, tick) => Event::default()
                     .event(tick_event)
                     .id(offset.to_string())
                     .data(&*tick),
-                Next::Complete => Event::default()
-                    .event("complete")
-                    .data(complete.clone().unwrap_or_default()),
+                Next::Complete => Event::default().event("complete").data(complete()),
                 Next::Wait => return None,
             };
             Some((Ok(event), (source, complete)))
@@ -198,7 +196,12 @@ async fn live_metrics(
     };
     let cursor = Cursor::new(Arc::clone(&live.topic), resume_offset(&headers));
     let complete = json!({ "event": "complete", "runId": id }).to_string();
-    Ok(sse_stream(Feed::every_tick(Source::Live(cursor)), "metrics", complete).into_response())
+    Ok(sse_stream(
+        Feed::every_tick(Source::Live(cursor)),
+        "metrics",
+        move || complete.clone(),
+    )
+    .into_response())
 }
 
 /// One event of the SSE streams as axum writes them: `event` (`metrics` or `stats` for a
@@ -268,7 +271,8 @@ async fn stats(
         None | Some("sse") => {
             let source = Source::open(&state, &id, resume_offset(&headers))?;
             let source = Feed::stats(&state, source)?;
-            let summary = legacy_summary(&state, &id);
+            // Read when the run has ended: its report is stored before the topic completes.
+            let summary = move || legacy_summary(&state, &id);
             Ok(sse_stream(source, "stats", summary).into_response())
         }
         Some(other) => Err(

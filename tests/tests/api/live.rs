@@ -149,6 +149,36 @@ fn stats_sse_replays_a_finished_run_and_ends_with_the_summary() {
     );
 }
 
+/// The summary is read when the run ends, not when the subscriber came: one watching the
+/// run live gets the same figures as the report.
+#[test]
+fn a_stats_subscriber_during_the_run_gets_the_summary_at_complete() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let id = start_run(&daemon, &constant_rps(&server.url(), 50, "1500ms"));
+    let mut stream = daemon.sse(&format!("/stats/{id}"), &[]);
+    assert_eq!(stream.status, 200);
+    let first = stream
+        .next_event()
+        .expect("a first tick while the run is going");
+    let mut events = vec![first];
+    events.extend(stream.until_complete());
+    let (_, complete) = ticks_then_complete(events, "stats", 0);
+    let doc = report(&daemon, &id);
+    let total = count(&doc, "/summary/totalRequests");
+    assert!(total > 0, "{}", pretty(&doc));
+    assert_eq!(
+        count(&complete, "/totalRequests"),
+        total,
+        "complete: {complete}"
+    );
+    assert_eq!(complete["finalRps"], doc["summary"]["avgRps"], "{complete}");
+    assert_eq!(
+        complete["duration"], doc["summary"]["totalDurationSeconds"],
+        "{complete}"
+    );
+}
+
 #[test]
 fn stats_history_pages_with_limit_and_offset() {
     let daemon = Daemon::start();
