@@ -28,12 +28,19 @@ pub fn resolve(store: &Store, body: &RunBody) -> Result<Resolved, ResolveError> 
         &body.options.inline_variables,
     )?;
     let main = if body.has_own_request() {
-        Some(
-            body.request
-                .clone()
-                .merge(named.saved.as_ref())
-                .map_err(ResolveError::Field)?,
-        )
+        let draft = body
+            .request
+            .clone()
+            .merge(named.saved.as_ref())
+            .map_err(ResolveError::Field)?;
+        if draft.pre_request_script.is_some() {
+            // Refused, not dropped: the run would send other requests than design mode.
+            return Err(ResolveError::Field(FieldError::new(
+                "requestId",
+                "the saved request has a pre-request script, and pre-request scripts run in design mode (POST /request) only, not under load: remove it from the saved request, or send the request's fields in the run body",
+            )));
+        }
+        Some(draft)
     } else {
         None
     };

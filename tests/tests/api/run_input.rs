@@ -333,3 +333,34 @@ fn a_wrong_method_on_a_run_route_gets_an_error_envelope() {
         assert!(!code.is_empty(), "{context}: {}", answer.body);
     }
 }
+
+/// A saved request's pre-request script would change what design mode sends (its URL,
+/// headers, variables): a load run of that request is refused naming `requestId`, as a
+/// pre-request script in the run body is, rather than run without it.
+#[test]
+fn a_saved_request_with_a_pre_request_script_is_refused_under_load() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let collection = daemon.post_json("/collections", &json!({"name": "c"}));
+    assert_eq!(collection.status, 200, "{}", collection.body);
+    let saved = daemon.post_json(
+        "/requests",
+        &json!({"collectionId": collection.json()["id"], "name": "r", "method": "GET",
+            "url": format!("{}/{{{{p}}}}", server.url()),
+            "preRequestScript": "pm.variables.set('p', 'ok')"}),
+    );
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let id = saved.json()["id"].clone();
+    let answer = daemon.post_json(
+        "/run",
+        &json!({"requestId": id, "mode": "iterations", "iterations": 3}),
+    );
+    let field = assert_error(&answer, 400, "INVALID_REQUEST", "saved pre-request script");
+    assert_eq!(field.as_deref(), Some("requestId"), "{}", answer.body);
+    assert_eq!(server.requests(), 0, "a refused run sent traffic");
+    assert_eq!(daemon.get("/runs").json(), json!([]));
+    // Design mode runs the same request, script and all.
+    let design = daemon.post_json("/request", &json!({"requestId": id}));
+    assert_eq!(design.status, 200, "{}", design.body);
+    assert_eq!(server.requests(), 1);
+}
