@@ -6,7 +6,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::field::FieldError;
+use crate::field::{closest, FieldError};
 
 /// The body types of the v0.3 `{type, content}` form.
 pub const BODY_TYPES: [&str; 6] = [
@@ -63,7 +63,31 @@ pub fn encode(body: &Value, boundary: &str) -> Result<Payload, FieldError> {
     }
 }
 
+/// The fields of the `{type, content}` form (`mode` is `type`'s other spelling).
+const TYPED_FIELDS: [&str; 3] = ["type", "mode", "content"];
+
 fn encode_typed(typed: &Map<String, Value>, boundary: &str) -> Result<Payload, FieldError> {
+    if let Some(unknown) = typed
+        .keys()
+        .find(|key| !TYPED_FIELDS.contains(&key.as_str()))
+    {
+        let known: Vec<String> = TYPED_FIELDS
+            .iter()
+            .map(|field| (*field).to_owned())
+            .collect();
+        let mut message =
+            format!("unknown field `{unknown}` (a typed body has `type` and `content`)");
+        if let Some(close) = closest(unknown, &known) {
+            message.push_str(&format!(", did you mean \"{close}\"?"));
+        }
+        return Err(FieldError::new(&format!("body.{unknown}"), message));
+    }
+    if typed.contains_key("type") && typed.contains_key("mode") {
+        return Err(FieldError::new(
+            "body.mode",
+            "`mode` is another spelling of `type`: give one of them",
+        ));
+    }
     let kind = match typed.get("type").or_else(|| typed.get("mode")) {
         Some(Value::String(kind)) => kind.as_str(),
         other => {
@@ -269,6 +293,20 @@ mod tests {
         let legacy = encoded(json!({"name": "John"}));
         assert_eq!(legacy.bytes, b"{\"name\":\"John\"}");
         assert_eq!(encoded(json!("raw")).content_type, None);
+    }
+
+    #[test]
+    fn a_typed_body_refuses_fields_it_does_not_have() {
+        let misspelt = encode(&json!({"type": "json", "contnet": "{}"}), "XyZ").unwrap_err();
+        assert_eq!(misspelt.field, "body.contnet");
+        assert!(
+            misspelt.message.contains("did you mean \"content\""),
+            "{misspelt}"
+        );
+        let postman = encode(&json!({"mode": "raw", "raw": "hello"}), "XyZ").unwrap_err();
+        assert_eq!(postman.field, "body.raw");
+        let both = encode(&json!({"type": "json", "mode": "raw"}), "XyZ").unwrap_err();
+        assert_eq!(both.field, "body.mode");
     }
 
     #[test]

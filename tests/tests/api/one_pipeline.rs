@@ -238,6 +238,17 @@ fn every_body_of_the_api_refuses_an_unknown_field_and_stores_nothing() {
             json!({"url": server.url(), "mode": "iterations", "iterations": 1, "concurency": 2}),
             "concurency",
         ),
+        (
+            "/request",
+            json!({"method": "POST", "url": server.url(), "body": {"type": "json", "contnet": "{}"}}),
+            "body.contnet",
+        ),
+        (
+            "/run",
+            json!({"method": "POST", "url": server.url(), "mode": "iterations", "iterations": 1,
+                "body": {"type": "json", "contnet": "{}"}}),
+            "body.contnet",
+        ),
     ];
     for (path, body, field) in cases {
         let answer = daemon.post_json(path, &body);
