@@ -147,6 +147,21 @@ pub struct Prepared {
 }
 
 impl Written {
+    /// The JSON names of the fields written here (scripts aside).
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("method", self.method.is_some()),
+            ("url", self.url.is_some()),
+            ("headers", self.headers.is_some()),
+            ("params", self.params.is_some()),
+            ("body", self.body.is_some()),
+            ("auth", self.auth.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+
     /// Each field written here, else `other`'s.
     pub fn or(self, other: Written) -> Written {
         Written {

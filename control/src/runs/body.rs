@@ -344,14 +344,26 @@ impl RunBody {
                 "pre-request scripts run in design mode (POST /request) only, not under load",
             ));
         }
-        let request = Written {
+        let flat = Written {
             auth: input.auth.take(),
             ..input.written()
-        }
-        .or(Written {
+        };
+        let nested_written = Written {
             auth: nested.auth.take(),
             ..nested.written()
-        });
+        };
+        let flat_given = flat.given();
+        if let Some(twice) = nested_written
+            .given()
+            .into_iter()
+            .find(|name| flat_given.contains(name))
+        {
+            return Err(FieldError::new(
+                &format!("request.{twice}"),
+                format!("is also given at the top level (`{twice}`): write each request field once, at the top level or under `request`"),
+            ));
+        }
+        let request = flat.or(nested_written);
         // maid-core style: `users` virtual users hatched at `hatch_rate` per second.
         let users = inner(input.users);
         if input

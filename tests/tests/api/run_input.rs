@@ -148,6 +148,13 @@ fn cases(url: &str) -> Vec<Case> {
         ),
         case("body not an object", json!([1, 2, 3]), INVALID, "body"),
         case(
+            "the same request field flat and under request",
+            json!({"url": url, "method": "POST", "mode": "iterations", "iterations": 1,
+                "request": {"method": "GET", "url": url}}),
+            INVALID,
+            "request.method",
+        ),
+        case(
             "misspelt concurrency (a typo must not run the default load)",
             dur(json!({ "concurency": 3 })),
             INVALID,
