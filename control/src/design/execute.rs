@@ -41,7 +41,9 @@ pub struct Job {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Timing {
-    /// From hand-over to the end of the post-response script.
+    /// The request's own time: `queueWaitMs` + `wireMs`, as v0.3's example adds them up
+    /// (scripts, which run before and after, are not in it); for a request that got no
+    /// answer, from hand-over to the failure.
     pub total_ms: f64,
     /// DNS + connect + TLS + first byte + download.
     pub wire_ms: f64,
@@ -328,10 +330,14 @@ fn finish(
         .as_ref()
         .map(|response| response.phases)
         .unwrap_or_default();
+    let queue_wait_ms = millis(submitted, picked_up);
     outcome.timing = Timing {
-        total_ms: millis(submitted, Instant::now()),
+        total_ms: match outcome.response {
+            Some(_) => queue_wait_ms + phases.wire_ms(),
+            None => millis(submitted, Instant::now()),
+        },
         wire_ms: phases.wire_ms(),
-        queue_wait_ms: millis(submitted, picked_up),
+        queue_wait_ms,
         dns_ms: phases.dns_ms,
         connect_ms: phases.connect_ms,
         tls_ms: phases.tls_ms,
