@@ -86,7 +86,7 @@ fn refused(err: ManageError, not_found: &str) -> Detail {
         ManageError::PlanNotFound(name) => {
             Detail::message(StatusCode::NOT_FOUND, format!("Test '{name}' not found"))
         }
-        ManageError::Conflict(rejected) => Detail::message(StatusCode::CONFLICT, rejected.0),
+        ManageError::Conflict(rejected) => Detail::message(StatusCode::CONFLICT, rejected.message),
         other => {
             let api = ApiError::from(other);
             if api.status == StatusCode::BAD_REQUEST {

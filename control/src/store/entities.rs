@@ -12,10 +12,23 @@ use thiserror::Error;
 use super::{all_json, get_json, put_json, Dbs, Store, StoreError};
 use crate::records::{Collection, Environment, Globals, SavedRequest, Variables};
 
-/// A write refused because of what is stored: a missing reference or a cycle.
+/// A write refused because of what is stored: a missing reference or a cycle, and the
+/// field of the written item at fault.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{0}")]
-pub struct Rejected(pub String);
+#[error("{message}")]
+pub struct Rejected {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Rejected {
+    pub fn of(field: &'static str, message: impl Into<String>) -> Self {
+        Rejected {
+            field,
+            message: message.into(),
+        }
+    }
+}
 
 /// What deleting a collection removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,17 +215,19 @@ fn check_parent(
         return Ok(Ok(()));
     };
     if dbs.collections.get(txn, &parent_id)?.is_none() {
-        return Ok(Err(Rejected(format!(
-            "parentId {parent_id} does not exist"
-        ))));
+        return Ok(Err(Rejected::of(
+            "parentId",
+            format!("parentId {parent_id} does not exist"),
+        )));
     }
     let mut seen = BTreeSet::new();
     let mut next = Some(parent_id);
     while let Some(id) = next {
         if id == collection.id {
-            return Ok(Err(Rejected(format!(
-                "parentId would make collection {id} its own ancestor"
-            ))));
+            return Ok(Err(Rejected::of(
+                "parentId",
+                format!("parentId would make collection {id} its own ancestor"),
+            )));
         }
         if !seen.insert(id.clone()) {
             break;
@@ -232,7 +247,10 @@ fn check_collection(
     if dbs.collections.get(txn, id)?.is_some() {
         Ok(Ok(()))
     } else {
-        Ok(Err(Rejected(format!("collectionId {id} does not exist"))))
+        Ok(Err(Rejected::of(
+            "collectionId",
+            format!("collectionId {id} does not exist"),
+        )))
     }
 }
 

@@ -29,10 +29,10 @@ impl Store {
         self.write_returning(move |txn, dbs| {
             let plans: Vec<Plan> = all_json(txn, dbs.plans)?;
             if let Some(other) = plans.iter().find(|other| other.name == plan.name) {
-                return Ok(Err(Rejected(format!(
-                    "plan {} is already named {:?}",
-                    other.id, plan.name
-                ))));
+                return Ok(Err(Rejected::of(
+                    "name",
+                    format!("plan {} is already named {:?}", other.id, plan.name),
+                )));
             }
             put_json(txn, dbs.plans, &plan.id, &plan)?;
             Ok(Ok(plan))
@@ -67,10 +67,13 @@ impl Store {
                 .map(|schedule| schedule.id.as_str())
                 .collect();
             if !users.is_empty() {
-                return Ok(Err(Rejected(format!(
-                    "plan {id} is run by schedule(s) {}; delete them first",
-                    users.join(", ")
-                ))));
+                return Ok(Err(Rejected::of(
+                    "id",
+                    format!(
+                        "plan {id} is run by schedule(s) {}; delete them first",
+                        users.join(", ")
+                    ),
+                )));
             }
             Ok(Ok(dbs.plans.delete(txn, &id)?))
         })
@@ -95,10 +98,10 @@ impl Store {
     ) -> Result<Result<Schedule, Rejected>, StoreError> {
         self.write_returning(move |txn, dbs| {
             if dbs.plans.get(txn, &schedule.plan_id)?.is_none() {
-                return Ok(Err(Rejected(format!(
-                    "plan {} does not exist",
-                    schedule.plan_id
-                ))));
+                return Ok(Err(Rejected::of(
+                    "planId",
+                    format!("plan {} does not exist", schedule.plan_id),
+                )));
             }
             put_json(txn, dbs.schedules, &schedule.id, &schedule)?;
             Ok(Ok(schedule))

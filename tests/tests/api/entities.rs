@@ -352,3 +352,69 @@ fn saved_entities_survive_a_restart() {
     assert_eq!(daemon.get("/environments").json(), environments);
     assert_eq!(daemon.get("/globals").json(), globals);
 }
+
+/// Every refusal of a saved item names the field at fault in `error.field`, whether serde
+/// or a later check caught it (the envelope promises it wherever one field is to blame).
+#[test]
+fn every_refused_item_names_its_field() {
+    let daemon = Daemon::start();
+    let root = collection(&daemon, "root", None);
+    let cases = [
+        ("/collections", json!({}), "name"),
+        ("/collections", json!({"name": " "}), "name"),
+        ("/collections", json!({"id": "../x", "name": "a"}), "id"),
+        (
+            "/collections",
+            json!({"name": "c", "parentId": "col_nope"}),
+            "parentId",
+        ),
+        (
+            "/collections",
+            json!({"id": root, "parentId": root}),
+            "parentId",
+        ),
+        (
+            "/requests",
+            json!({"collectionId": root, "name": "x", "method": "GET"}),
+            "url",
+        ),
+        (
+            "/requests",
+            json!({"name": "x", "method": "GET", "url": "http://127.0.0.1:1/"}),
+            "collectionId",
+        ),
+        (
+            "/requests",
+            json!({"collectionId": "col_nope", "name": "x", "method": "GET", "url": "http://127.0.0.1:1/"}),
+            "collectionId",
+        ),
+        (
+            "/requests",
+            json!({"collectionId": root, "name": "x", "method": "FETCH", "url": "http://127.0.0.1:1/"}),
+            "method",
+        ),
+        (
+            "/requests",
+            json!({"collectionId": root, "name": "x", "method": "GET", "url": "http://127.0.0.1:1/", "bodyType": "weird"}),
+            "bodyType",
+        ),
+        ("/environments", json!({"variables": {}}), "name"),
+        (
+            "/environments",
+            json!({"name": "e", "variables": {"a": {"value": "v", "enabled": "yes"}}}),
+            "variables.a.enabled",
+        ),
+        (
+            "/environments",
+            json!({"name": "e", "variables": {"a": {"enabled": true}}}),
+            "variables.a.value",
+        ),
+        ("/globals", json!({}), "variables"),
+    ];
+    for (path, body, field) in cases {
+        let answer = daemon.post_json(path, &body);
+        let context = format!("POST {path} {body}: {}", answer.body);
+        assert_eq!(answer.status, 400, "{context}");
+        assert_eq!(answer.json()["error"]["field"], field, "{context}");
+    }
+}

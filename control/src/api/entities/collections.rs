@@ -50,9 +50,9 @@ struct Changes {
 impl Changes {
     fn apply(self, current: Option<Collection>) -> ApiResult<Collection> {
         let Some(mut collection) = current else {
-            let name = self
-                .name
-                .ok_or_else(|| ApiError::invalid("name is required for a new collection"))?;
+            let name = self.name.ok_or_else(|| {
+                ApiError::invalid("name is required for a new collection").with_field("name")
+            })?;
             return Ok(Collection {
                 id: self.id,
                 name,
@@ -107,9 +107,10 @@ pub async fn save(
 ) -> ApiResult<Json<Collection>> {
     if let Some(Some(parent_id)) = &body.parent_id {
         if !is_id(parent_id) {
-            return Err(ApiError::invalid(format!(
-                "parentId {parent_id:?} does not exist"
-            )));
+            return Err(
+                ApiError::invalid(format!("parentId {parent_id:?} does not exist"))
+                    .with_field("parentId"),
+            );
         }
     }
     let changes = Changes {

@@ -95,6 +95,7 @@ pub async fn save(
                     id,
                     name: name.ok_or_else(|| {
                         ApiError::invalid("name is required for a new environment")
+                            .with_field("name")
                     })?,
                     variables: variables.unwrap_or_default(),
                     updated_at,
@@ -134,7 +135,7 @@ pub async fn save_globals(
     ApiJson(body): ApiJson<GlobalsBody>,
 ) -> ApiResult<Json<Globals>> {
     let Some(variables) = body.variables else {
-        return Err(ApiError::invalid("variables is required"));
+        return Err(ApiError::invalid("variables is required").with_field("variables"));
     };
     let variables = variables::parse(&variables)?;
     Ok(Json(state.store.save_globals(variables).await?))

@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 impl From<Rejected> for ApiError {
     fn from(rejected: Rejected) -> Self {
-        ApiError::invalid(rejected.0)
+        ApiError::invalid(rejected.message).with_field(rejected.field)
     }
 }
 
@@ -50,7 +50,8 @@ fn id_or_new(id: Option<String>, prefix: &str) -> ApiResult<String> {
         Some(id) if is_id(&id) => Ok(id),
         Some(id) => Err(ApiError::invalid(format!(
             "id {id:?} must be 1 to {MAX_ID_LEN} characters of A-Z a-z 0-9 _ - . :"
-        ))),
+        ))
+        .with_field("id")),
     }
 }
 
@@ -70,7 +71,9 @@ fn not_found(code: &'static str, what: &str, id: &str) -> ApiError {
 /// A name that was given must not be blank.
 fn name(name: Option<String>) -> ApiResult<Option<String>> {
     match name {
-        Some(name) if name.trim().is_empty() => Err(ApiError::invalid("name must not be empty")),
+        Some(name) if name.trim().is_empty() => {
+            Err(ApiError::invalid("name must not be empty").with_field("name"))
+        }
         other => Ok(other),
     }
 }

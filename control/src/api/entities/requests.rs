@@ -73,7 +73,8 @@ impl RequestBody {
             if !is_id(collection_id) {
                 return Err(ApiError::invalid(format!(
                     "collectionId {collection_id:?} does not exist"
-                )));
+                ))
+                .with_field("collectionId"));
             }
         }
         if let Some(method) = &self.method {
@@ -82,7 +83,8 @@ impl RequestBody {
                 return Err(ApiError::invalid_method(format!(
                     "method {method:?} is not one of {}",
                     METHODS.join(", ")
-                )));
+                ))
+                .with_field("method"));
             }
             self.method = Some(upper);
         }
@@ -90,7 +92,8 @@ impl RequestBody {
             if url.trim().is_empty() || url.chars().any(char::is_control) {
                 return Err(ApiError::invalid_url(format!(
                     "url {url:?} is empty or holds control characters"
-                )));
+                ))
+                .with_field("url"));
             }
         }
         if let Some(headers) = &self.headers {
@@ -100,7 +103,8 @@ impl RequestBody {
                 {
                     return Err(ApiError::invalid(format!(
                         "header {key:?} has an empty name or a line break"
-                    )));
+                    ))
+                    .with_field(format!("headers.{key}")));
                 }
                 if vayu_net::request::is_framing_header(key.trim()) {
                     let refused = vayu_net::request::EncodeError::FramingHeader(key.clone());
@@ -113,7 +117,8 @@ impl RequestBody {
                 return Err(ApiError::invalid(format!(
                     "bodyType {body_type:?} is not one of {}",
                     BODY_TYPES.join(", ")
-                )));
+                ))
+                .with_field("bodyType"));
             }
         }
         Ok(self)
@@ -144,12 +149,22 @@ impl RequestBody {
     }
 
     fn create(self, id: String, now: u64) -> ApiResult<SavedRequest> {
+        let missing = [
+            ("collectionId", self.collection_id.is_none()),
+            ("name", self.name.is_none()),
+            ("method", self.method.is_none()),
+            ("url", self.url.is_none()),
+        ]
+        .into_iter()
+        .find_map(|(field, missing)| missing.then_some(field));
         let (Some(collection_id), Some(name), Some(method), Some(url)) =
             (self.collection_id, self.name, self.method, self.url)
         else {
-            return Err(ApiError::invalid(
-                "collectionId, name, method and url are required for a new request",
-            ));
+            let field = missing.unwrap_or("url");
+            return Err(ApiError::invalid(format!(
+                "{field} is required for a new request (collectionId, name, method and url are)"
+            ))
+            .with_field(field));
         };
         Ok(SavedRequest {
             id,
@@ -178,9 +193,10 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<SavedRequest>>> {
     let Some(collection_id) = query.collection_id else {
-        return Err(ApiError::invalid(
-            "the collectionId query parameter is required",
-        ));
+        return Err(
+            ApiError::invalid("the collectionId query parameter is required")
+                .with_field("collectionId"),
+        );
     };
     known_shape(&collection_id, "COLLECTION_NOT_FOUND", "collection")?;
     if state.store.collection(&collection_id)?.is_none() {

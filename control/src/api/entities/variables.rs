@@ -49,13 +49,16 @@ pub fn parse(variables: &Value) -> ApiResult<Variables> {
         return Err(ApiError::invalid(format!(
             "variables must be an object, got {}",
             kind(variables)
-        )));
+        ))
+        .with_field("variables"));
     };
     entries
         .iter()
         .map(|(name, entry)| {
             if name.trim().is_empty() {
-                return Err(ApiError::invalid("variable names must not be empty"));
+                return Err(
+                    ApiError::invalid("variable names must not be empty").with_field("variables")
+                );
             }
             Ok((name.clone(), variable(name, entry)?))
         })
@@ -85,7 +88,8 @@ fn variable(name: &str, entry: &Value) -> ApiResult<Variable> {
         None => {
             return Err(ApiError::invalid(format!(
                 "variable {name:?}: the object form needs a \"value\""
-            )))
+            ))
+            .with_field(format!("variables.{name}.value")))
         }
     };
     Ok(Variable {
@@ -103,7 +107,8 @@ fn scalar(name: &str, value: &Value) -> ApiResult<String> {
         other => Err(ApiError::invalid(format!(
             "variable {name:?}: the value must be a string, number or boolean, got {}",
             kind(other)
-        ))),
+        ))
+        .with_field(format!("variables.{name}"))),
     }
 }
 
@@ -114,7 +119,8 @@ fn flag(name: &str, value: Option<&Value>, field: &str, default: bool) -> ApiRes
         Some(other) => Err(ApiError::invalid(format!(
             "variable {name:?}: {field} must be a boolean, got {}",
             kind(other)
-        ))),
+        ))
+        .with_field(format!("variables.{name}.{field}"))),
     }
 }
 
