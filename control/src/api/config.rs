@@ -20,6 +20,7 @@ use crate::store::config::{self, ConfigValues, Entry};
 
 /// `GET /config?meta=true`.
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ConfigQuery {
     /// Include label, description, category, type, default, min and max of each setting.

@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::{page_bound, ApiQuery, ApiUpgrade, HandshakeHeaders, IdParam, RunId};
+use super::params::{page_bound, ApiQuery, ApiUpgrade, HandshakeHeaders, IdParam, NoParams, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
 use crate::runs::cadence::Cadence;
@@ -184,6 +184,7 @@ fn sse_stream(
     responses((status = 200, description = "`metrics` events, then `complete`", content_type = "text/event-stream", body = SseEvent),
         (status = 404, description = "Unknown or evicted: use /run/{id}/report")))]
 async fn live_metrics(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     RunId(id): RunId,
     headers: HeaderMap,
@@ -225,6 +226,7 @@ impl utoipa::PartialSchema for SseEvent {
 impl ToSchema for SseEvent {}
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct StatsQuery {
     /// `sse` (default) or `json`.
@@ -315,6 +317,7 @@ fn legacy_summary(state: &AppState, id: &str) -> String {
         (status = 404, description = "RUN_NOT_FOUND"),
         (status = 426, description = "UPGRADE_REQUIRED: not a WebSocket handshake, or not version 13")))]
 async fn ws_stats(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     RunId(id): RunId,
     ApiUpgrade(upgrade): ApiUpgrade,

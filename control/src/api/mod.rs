@@ -37,6 +37,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::compat::atm;
+use params::{ApiQuery, NoParams};
 
 pub use error::{ApiError, ApiResult};
 
@@ -120,7 +121,10 @@ struct ApiDoc;
 /// Liveness and version; `workers` is what the next run uses (the `workers` setting).
 #[utoipa::path(get, path = "/health", tag = "engine", operation_id = "health",
     responses((status = 200, description = "Alive", body = Health)))]
-async fn health(State(state): State<AppState>) -> Json<Health> {
+async fn health(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+) -> Json<Health> {
     // Liveness must not depend on the database: fall back to the flag's value.
     let workers = state
         .config_values()

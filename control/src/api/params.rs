@@ -4,6 +4,8 @@
 
 use std::error::Error;
 
+use serde::Deserialize;
+
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -136,6 +138,12 @@ where
 /// The query string; a missing or mistyped parameter is 400 INVALID_REQUEST naming it in
 /// `field`.
 pub struct ApiQuery<T>(pub T);
+
+/// The query of a route that takes no parameters: any is refused (400 naming it), as an
+/// unknown field of a body is. (`apiKey` is taken out by the key guard before.)
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>
 where

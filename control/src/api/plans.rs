@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::entities::{deleted, Deleted};
 use super::openapi::PlanBody;
-use super::params::{ApiPath, IdParam};
+use super::params::{ApiPath, ApiQuery, IdParam, NoParams};
 use super::runs::RunStarted;
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::Plan;
@@ -38,7 +38,10 @@ fn plan_id(id: String) -> ApiResult<String> {
 /// Every saved plan, oldest first.
 #[utoipa::path(get, path = "/plans", tag = "plans", operation_id = "list_plans",
     responses((status = 200, description = "Every saved plan", body = Vec<Plan>)))]
-async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Plan>>> {
+async fn list(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Plan>>> {
     Ok(Json(state.store.plans()?))
 }
 
@@ -65,7 +68,11 @@ async fn create(
 /// One saved plan.
 #[utoipa::path(get, path = "/plans/{id}", tag = "plans", operation_id = "get_plan", params(IdParam),
     responses((status = 200, description = "The plan", body = Plan), (status = 404, description = "PLAN_NOT_FOUND")))]
-async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<Plan>> {
+async fn one(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Plan>> {
     Ok(Json(manage::plan(&state, &plan_id(id)?)?))
 }
 

@@ -9,7 +9,7 @@ use utoipa::openapi::RefOr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::{ApiPath, IdParam};
+use super::params::{ApiPath, ApiQuery, IdParam, NoParams};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::postman::export::{self, ExportError};
 use crate::postman::import::{self, ImportError, Imported};
@@ -64,6 +64,7 @@ async fn import_file(
 #[utoipa::path(get, path = "/collections/{id}/export", tag = "collections", operation_id = "export_collection", params(IdParam),
     responses((status = 200, description = "Postman Collection v2.1", body = Object), (status = 404, description = "COLLECTION_NOT_FOUND")))]
 async fn export_collection(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {

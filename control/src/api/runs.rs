@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::RunBody;
-use super::params::{page_bound, ApiQuery, IdParam, RunId};
+use super::params::{page_bound, ApiQuery, IdParam, NoParams, RunId};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::{RunRecord, RunStatus, RunType};
 use crate::runs::manage::{self, Stopped};
@@ -42,7 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// description validates both.
 #[utoipa::path(get, path = "/schema/run", tag = "runs", operation_id = "get_run_schema",
     responses((status = 200, description = "JSON Schema (draft 2020-12)", body = Object)))]
-async fn run_schema() -> Json<Value> {
+async fn run_schema(ApiQuery(NoParams {}): ApiQuery<NoParams>) -> Json<Value> {
     Json(crate::runs::schema::document())
 }
 
@@ -180,7 +180,11 @@ pub fn stored_run(state: &AppState, id: &str) -> ApiResult<RunRecord> {
 #[utoipa::path(get, path = "/run/{id}", tag = "runs", operation_id = "get_run", params(IdParam),
     responses((status = 200, description = "Run record, with `latest` (the last live tick) while running, `summary` once finished (a design run: `trace`)", body = RunRecord),
         (status = 404, description = "RUN_NOT_FOUND")))]
-async fn get_run(State(state): State<AppState>, RunId(id): RunId) -> ApiResult<Json<Value>> {
+async fn get_run(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+    RunId(id): RunId,
+) -> ApiResult<Json<Value>> {
     Ok(Json(manage::view(&state.store, &state.runs, &id)?))
 }
 

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::entities::{deleted, Deleted};
-use super::params::{ApiPath, IdParam};
+use super::params::{ApiPath, ApiQuery, IdParam, NoParams};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 use crate::schedules::{manage, Schedule, ScheduleInput};
 
@@ -38,7 +38,10 @@ fn schedule_id(id: String) -> ApiResult<String> {
 /// Every schedule, oldest first.
 #[utoipa::path(get, path = "/schedules", tag = "schedules", operation_id = "list_schedules",
     responses((status = 200, description = "Every schedule", body = Vec<Schedule>)))]
-async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Schedule>>> {
+async fn list(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Schedule>>> {
     Ok(Json(state.store.schedules()?))
 }
 
@@ -62,6 +65,7 @@ async fn create(
 #[utoipa::path(get, path = "/schedules/{id}", tag = "schedules", operation_id = "get_schedule", params(IdParam),
     responses((status = 200, description = "The schedule", body = Schedule), (status = 404, description = "SCHEDULE_NOT_FOUND")))]
 async fn one(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Schedule>> {

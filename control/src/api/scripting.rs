@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::params::{ApiQuery, NoParams};
 use super::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -17,7 +18,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Completions for the script editor (Monaco `CompletionItem` fields).
 #[utoipa::path(get, path = "/scripting/completions", tag = "scripting", operation_id = "script_completions",
     responses((status = 200, description = "Completions of the `pm` API", body = Completions)))]
-async fn completions() -> Json<Completions> {
+async fn completions(ApiQuery(NoParams {}): ApiQuery<NoParams>) -> Json<Completions> {
     Json(Completions {
         version: "1.0.0",
         engine: "quickjs",

@@ -6,22 +6,16 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::ApiQuery;
+use super::params::{ApiQuery, NoParams};
 use super::{ApiError, ApiResult, AppState};
 use crate::store::status::Status;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(storage_status))
 }
-
-/// No query parameters: any is refused (400 naming it).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
 
 /// Database path and size (file, used and allocated pages), map size, entries per table,
 /// runs by type, status and day (with passed/failed), sampled requests stored, oldest and

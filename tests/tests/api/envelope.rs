@@ -268,6 +268,30 @@ fn undecodable_path_parameters_are_400_naming_the_parameter() {
     assert_eq!(daemon.get("/health").status, 200, "still serving");
 }
 
+/// A query parameter a route does not take is refused naming it, as an unknown body field
+/// is: `?limt=5` must not read as no limit.
+#[test]
+fn unknown_query_parameters_are_400_naming_the_parameter() {
+    let daemon = Daemon::start();
+    let mut checked = 0;
+    for route in routes(&daemon) {
+        // The API document itself is a static file.
+        if !route.methods.contains("GET") || is_atm(&route.path) || route.path == "/openapi.json" {
+            continue;
+        }
+        let target = format!("{}?bogusParam=1", route.with(UNKNOWN_ID));
+        let context = format!("GET {target}");
+        let answer = daemon.request("GET", &target, &[], None);
+        checked += 1;
+        let status = answer.status;
+        let head: String = answer.body.chars().take(200).collect();
+        assert_eq!(status, 400, "{context}: {head}");
+        let error = assert_envelope(&answer, 400, Some("INVALID_REQUEST"), &context);
+        assert_eq!(error["field"], "bogusParam", "{context}: {error}");
+    }
+    assert!(checked >= 20, "only {checked} GET routes documented");
+}
+
 #[test]
 fn mistyped_query_parameters_are_400_naming_the_parameter() {
     let daemon = Daemon::start();

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::variables::VariablesInput;
 use super::{id_or_new, is_id, known_shape, name, not_found, present, variables};
-use crate::api::params::{ApiPath, IdParam};
+use crate::api::params::{ApiPath, ApiQuery, IdParam, NoParams};
 use crate::api::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::{Collection, Variables};
 
@@ -80,13 +80,17 @@ impl Changes {
 
 #[utoipa::path(get, path = "/collections", tag = "collections", operation_id = "list_collections",
     responses((status = 200, description = "All collections", body = Vec<Collection>)))]
-pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Collection>>> {
+pub async fn list(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Collection>>> {
     Ok(Json(state.store.collections()?))
 }
 
 #[utoipa::path(get, path = "/collections/{id}", tag = "collections", operation_id = "get_collection", params(IdParam),
     responses((status = 200, description = "The collection", body = Collection), (status = 404, description = "COLLECTION_NOT_FOUND")))]
 pub async fn one(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Collection>> {

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::variables::VariablesInput;
 use super::{deleted, id_or_new, known_shape, name, not_found, variables, Deleted};
-use crate::api::params::{ApiPath, IdParam};
+use crate::api::params::{ApiPath, ApiQuery, IdParam, NoParams};
 use crate::api::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::{Environment, Globals};
 
@@ -51,13 +51,17 @@ pub struct GlobalsBody {
 
 #[utoipa::path(get, path = "/environments", tag = "environments", operation_id = "list_environments",
     responses((status = 200, description = "All environments", body = Vec<Environment>)))]
-pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Environment>>> {
+pub async fn list(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Environment>>> {
     Ok(Json(state.store.environments()?))
 }
 
 #[utoipa::path(get, path = "/environments/{id}", tag = "environments", operation_id = "get_environment", params(IdParam),
     responses((status = 200, description = "The environment", body = Environment), (status = 404, description = "ENVIRONMENT_NOT_FOUND")))]
 pub async fn one(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Environment>> {
@@ -122,7 +126,10 @@ pub async fn remove(
 
 #[utoipa::path(get, path = "/globals", tag = "environments", operation_id = "get_globals",
     responses((status = 200, description = "The global variables", body = Globals)))]
-pub async fn globals(State(state): State<AppState>) -> ApiResult<Json<Globals>> {
+pub async fn globals(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Globals>> {
     Ok(Json(state.store.globals()?))
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{deleted, id_or_new, is_id, known_shape, name, not_found, Deleted};
-use crate::api::params::{ApiPath, ApiQuery, IdParam};
+use crate::api::params::{ApiPath, ApiQuery, IdParam, NoParams};
 use crate::api::{ApiError, ApiJson, ApiResult, AppState};
 use crate::records::SavedRequest;
 
@@ -57,7 +57,7 @@ pub struct RequestBody {
 
 /// `GET /requests?collectionId=`.
 #[derive(Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Required: an existing collection.
@@ -212,6 +212,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/requests/{id}", tag = "requests", operation_id = "get_request", params(IdParam),
     responses((status = 200, description = "The request", body = SavedRequest), (status = 404, description = "REQUEST_NOT_FOUND")))]
 pub async fn one(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<SavedRequest>> {

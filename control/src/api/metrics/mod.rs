@@ -13,11 +13,10 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::params::ApiQuery;
+use super::params::{ApiQuery, NoParams};
 use super::{ApiResult, AppState};
 use exposition::{Exposition, Format};
 use series::{Engine, Tick};
@@ -25,11 +24,6 @@ use series::{Engine, Tick};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(metrics))
 }
-
-/// No query parameters: any is refused (400 naming it).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
 
 /// Prometheus metrics: engine gauges (`vayu_active_runs`, `vayu_shards`,
 /// `vayu_storage_*_bytes`, `vayu_schedules`, ...) and per active run (label `run_id`;

@@ -32,6 +32,7 @@ use utoipa_axum::routes;
 use self::config::RunRequest;
 use self::status::{GooseRun, GooseStatus, HistoryEntry};
 use crate::api::openapi::{generated_schema, Dialect};
+use crate::api::params::{ApiQuery, NoParams};
 use crate::api::params::{ApiUpgrade, HandshakeHeaders};
 use crate::api::{ApiError, ApiResult, OtherApi};
 use crate::field::FieldError;
@@ -135,7 +136,7 @@ pub fn routes(report_dir: PathBuf) -> OpenApiRouter<AppState> {
 /// The JSON Schema of the body of `POST /run`, generated from the types that parse it.
 #[utoipa::path(get, path = "/schema", tag = "goose", operation_id = "goose_schema",
     responses((status = 200, description = "JSON Schema (draft 2020-12)", body = Object)))]
-async fn schema() -> Json<Value> {
+async fn schema(ApiQuery(NoParams {}): ApiQuery<NoParams>) -> Json<Value> {
     Json(serde_json::to_value(schemars::schema_for!(RunRequest)).unwrap_or(Value::Null))
 }
 
@@ -281,6 +282,7 @@ struct StatusAnswer {
 #[utoipa::path(get, path = "/status", tag = "goose", operation_id = "goose_status",
     responses((status = 200, description = "The status", body = StatusAnswer)))]
 async fn status(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,
 ) -> ApiResult<Json<StatusAnswer>> {
@@ -295,6 +297,7 @@ async fn status(
 #[utoipa::path(get, path = "/history", tag = "goose", operation_id = "goose_history",
     responses((status = 200, description = "The runs, newest first", body = Vec<HistoryEntry>)))]
 async fn history(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,
 ) -> ApiResult<Json<Vec<HistoryEntry>>> {
@@ -315,6 +318,7 @@ async fn history(
         (status = 400, description = "INVALID_REQUEST: a handshake without a Sec-WebSocket-Key nonce"),
         (status = 426, description = "UPGRADE_REQUIRED: not a WebSocket handshake, or not version 13")))]
 async fn stream(
+    ApiQuery(NoParams {}): ApiQuery<NoParams>,
     State(state): State<AppState>,
     Extension(goose): Extension<Arc<Goose>>,
     ApiUpgrade(upgrade): ApiUpgrade,
