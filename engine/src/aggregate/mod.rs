@@ -222,7 +222,8 @@ impl Aggregator {
         let tick = LiveTick {
             run_id: self.run_id.clone(),
             timestamp: unix_ms(SystemTime::now()),
-            elapsed_seconds: (seq + 1) as f64 * window_s,
+            // From whole nanoseconds: 3 × 100 ms reads 0.3, not 0.30000000000000004.
+            elapsed_seconds: ((seq + 1) as u128 * self.tick_interval.as_nanos()) as f64 / 1e9,
             total_requests: c.completed,
             total_success: c.succeeded,
             total_errors: c.failed(),

@@ -95,6 +95,15 @@ fn counts_add_up_across_shards_and_ticks() {
     assert_eq!(last.bytes_received, errors * 10 + (requests - errors) * 20);
     let totals: Vec<u64> = published.iter().map(|tick| tick.total_requests).collect();
     assert_eq!(totals, [150, 300, 450], "live ticks are cumulative");
+    let elapsed: Vec<String> = published
+        .iter()
+        .map(|tick| serde_json::to_string(&tick.elapsed_seconds).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        elapsed,
+        ["0.1", "0.2", "0.3"],
+        "whole tick intervals, no float noise"
+    );
     assert!(aggregator.all_finished());
 }
 
