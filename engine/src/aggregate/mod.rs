@@ -215,15 +215,25 @@ impl Aggregator {
         let tick_peak = published_peaks.values().max().copied().unwrap_or(0);
         self.peak_in_flight = self.peak_in_flight.max(tick_peak);
         self.snapshot(seq, tick_peak);
-        let window_s = self.tick_interval.as_secs_f64();
+        // Whole nanoseconds, so 3 × 100 ms reads 0.3, not 0.30000000000000004. The last
+        // tick ends when the last shard did: its rates are over what it covered.
+        let interval = self.tick_interval.as_nanos();
+        let nominal_end = (seq + 1) as u128 * interval;
+        let end = match (self.all_finished(), self.finished_at) {
+            (true, Some(at)) => at
+                .saturating_duration_since(self.t0)
+                .as_nanos()
+                .clamp(seq as u128 * interval + 1, nominal_end),
+            _ => nominal_end,
+        };
+        let window_s = (end - seq as u128 * interval) as f64 / 1e9;
         let per_second = |now: u64, before: u64| (now - before) as f64 / window_s;
         let c = &self.counters;
         let responses = |counters: &Counters| counters.statuses.iter().sum::<u64>();
         let tick = LiveTick {
             run_id: self.run_id.clone(),
             timestamp: unix_ms(SystemTime::now()),
-            // From whole nanoseconds: 3 × 100 ms reads 0.3, not 0.30000000000000004.
-            elapsed_seconds: ((seq + 1) as u128 * self.tick_interval.as_nanos()) as f64 / 1e9,
+            elapsed_seconds: end as f64 / 1e9,
             total_requests: c.completed,
             total_success: c.succeeded,
             total_errors: c.failed(),
