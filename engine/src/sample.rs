@@ -69,7 +69,10 @@ pub struct Sample {
     pub status: Option<u16>,
     /// Error type (`timeout`, `http_5xx`, ...), when it failed.
     pub error: Option<&'static str>,
+    /// The whole response as read: status line, headers and body.
     pub bytes_received: u64,
+    /// The response's body alone (decoded from chunks when chunked).
+    pub body_bytes: u64,
     /// Headers and bodies, for the first samples of each reason.
     pub detail: Option<Box<SampleDetail>>,
 }
@@ -240,6 +243,7 @@ mod tests {
             status: Some(200),
             error: None,
             bytes_received: 0,
+            body_bytes: 0,
             detail: Some(Box::default()),
         }
     }

@@ -34,6 +34,7 @@ use crate::records::{RunStatus, RunType};
 use crate::runs::manage::{self, ManageError, Stopped};
 use crate::state::AppState;
 use crate::store::runs::RunFilter;
+use crate::store::runs::Table;
 
 /// ATM's API at `/api/v1`, with its document's dialect: `{"detail"}` errors, `X-API-Key`.
 pub fn api() -> OtherApi {
@@ -211,13 +212,21 @@ async fn create_run(State(state): State<AppState>, body: axum::body::Bytes) -> A
         return Err(at);
     }
     let request: CreateRun = strict::decode(value).map_err(|err| {
-        let field = err.field.strip_prefix("spec").unwrap_or(&err.field);
-        let field = field.strip_prefix('.').unwrap_or(field);
         // serde names a missing field in its message, at the path of the struct.
         let missing = err
             .message
             .strip_prefix("missing field `")
             .and_then(|rest| rest.split('`').next());
+        let in_spec =
+            err.field == "spec" || err.field.starts_with("spec.") || err.field.starts_with("spec[");
+        if !in_spec {
+            // The body's own fields: `spec` missing, or one beside it (a flat TestSpec).
+            return match missing {
+                Some(missing) => unprocessable("missing", &["body"], missing, "Field required"),
+                None => unprocessable("value_error", &["body"], &err.field, &err.message),
+            };
+        }
+        let field = err.field["spec".len()..].trim_start_matches('.');
         match missing {
             Some(missing) => {
                 let path = match field {
@@ -474,18 +483,17 @@ async fn get_run(
         return Err(not_found());
     }
     let report = report_of(&state, &record);
+    let spec_endpoints: Vec<String> = record
+        .source
+        .as_ref()
+        .and_then(|spec| spec["endpoints"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|endpoint| endpoint["name"].as_str().map(str::to_owned))
+        .collect();
     let endpoint_metrics = report
         .as_ref()
-        .and_then(|run| Some((run, run["endpoints"].as_object()?)))
-        .map(|(run, endpoints)| {
-            endpoints
-                .iter()
-                .map(|(name, endpoint)| EndpointMetrics {
-                    endpoint_name: name.clone(),
-                    metrics: metrics(endpoint, run),
-                })
-                .collect()
-        })
+        .map(|run| endpoint_metrics(run, &spec_endpoints))
         .unwrap_or_default();
     let sampled_requests = samples(&state, &record.id)
         .iter()
@@ -506,6 +514,34 @@ async fn get_run(
         sampled_requests,
         endpoint_metrics,
     }))
+}
+
+/// One entry per endpoint, in the spec's order. A spec of one endpoint runs as a single
+/// request, whose report has no per-endpoint part: its entry is the run's own metrics.
+fn endpoint_metrics(run: &Value, spec_endpoints: &[String]) -> Vec<EndpointMetrics> {
+    let Some(endpoints) = run["endpoints"].as_object().filter(|map| !map.is_empty()) else {
+        return match spec_endpoints {
+            [only] => vec![EndpointMetrics {
+                endpoint_name: only.clone(),
+                metrics: metrics(run, run),
+            }],
+            _ => Vec::new(),
+        };
+    };
+    let mut named: Vec<(&String, &Value)> = endpoints.iter().collect();
+    named.sort_by_key(|(name, _)| {
+        spec_endpoints
+            .iter()
+            .position(|spec_name| spec_name == *name)
+            .unwrap_or(usize::MAX)
+    });
+    named
+        .into_iter()
+        .map(|(name, endpoint)| EndpointMetrics {
+            endpoint_name: name.clone(),
+            metrics: metrics(endpoint, run),
+        })
+        .collect()
 }
 
 /// The answer of a cancellation.
@@ -618,13 +654,23 @@ async fn sampled_request(
 ) -> AtmResult<Json<RequestDetail>> {
     let run_id = known_run(run_id)?;
     manage::record(&state.store, &run_id)?;
-    let rows = samples(&state, &run_id);
-    let found = usize::try_from(request_number)
-        .ok()
-        .and_then(|number| Some((number, rows.get(number.checked_sub(1)?)?)));
-    let Some((number, row)) = found else {
+    // Sample n is row n - 1 (rows are numbered from 0 as they are stored): read that one,
+    // however many the run kept.
+    let row = request_number
+        .checked_sub(1)
+        .and_then(|offset| {
+            let rows = state
+                .store
+                .numbered_rows(Table::Results, &run_id, offset, 1)
+                .ok()?;
+            let (stored_as, json) = rows.into_iter().next()?;
+            (stored_as == offset).then_some(json)
+        })
+        .and_then(|json| serde_json::from_str::<Value>(&json).ok());
+    let (Some(row), Ok(number)) = (row, usize::try_from(request_number)) else {
         return Err(Detail::message(StatusCode::NOT_FOUND, "Request not found"));
     };
+    let row = &row;
     // Only the first samples of each kind keep headers and bodies (`sampleDetails`); the
     // others answer null, not something invented.
     let body = |side: &str| match row[side]["body"].as_str() {

@@ -68,14 +68,44 @@ impl IntoResponse for Detail {
 impl From<ApiError> for Detail {
     fn from(err: ApiError) -> Self {
         if err.status == StatusCode::BAD_REQUEST {
-            return unprocessable(
-                "value_error",
-                &["body", "spec"],
-                err.field.as_deref().unwrap_or("body"),
-                &err.message,
-            );
+            let field = err
+                .field
+                .as_deref()
+                .map_or_else(|| "body".to_owned(), spec_field);
+            return unprocessable("value_error", &["body", "spec"], &field, &err.message);
         }
         Detail::message(err.status, err.message)
+    }
+}
+
+/// The `TestSpec` field a field of the run body it became stands for: ATM's names are
+/// snake case (`expectedStatusCodes`, `auth.tokenUrl` → `auth.token_url`; names a user
+/// chose, such as a variable's, stay), and a few are renamed on the way.
+fn spec_field(field: &str) -> String {
+    let mut parts = field.splitn(2, '.');
+    let head = parts.next().unwrap_or_default();
+    let head = match head {
+        "environment" => "variables",
+        "iterations" => "total_requests",
+        "targetRps" | "duration" | "maxInFlight" => "requests_per_second",
+        "timeout" => "timeout_seconds",
+        other => other,
+    };
+    let snake = |part: &str| {
+        part.chars().fold(String::new(), |mut out, c| {
+            if c.is_ascii_uppercase() {
+                out.push('_');
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+            out
+        })
+    };
+    match parts.next() {
+        Some(rest) if head == "auth" => format!("auth.{}", snake(rest)),
+        Some(rest) => format!("{}.{rest}", snake(head)),
+        None => snake(head),
     }
 }
 

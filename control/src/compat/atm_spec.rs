@@ -88,10 +88,27 @@ pub(super) fn check(spec: &TestSpec) -> Result<(), Detail> {
     if spec.name.is_empty() || spec.name.chars().count() > 256 {
         return bad("name", "name must be 1-256 characters");
     }
-    if spec.url.as_deref().is_none_or(str::is_empty)
-        && spec.endpoints.as_ref().is_none_or(Vec::is_empty)
-    {
+    let has_url = spec.url.as_deref().is_some_and(|url| !url.is_empty());
+    let has_endpoints = spec.endpoints.as_ref().is_some_and(|list| !list.is_empty());
+    if !has_url && !has_endpoints {
         return bad("url", "either url or endpoints must be provided");
+    }
+    if has_url && has_endpoints {
+        return bad(
+            "endpoints",
+            "either url or endpoints, not both: the url would not be sent",
+        );
+    }
+    if let Some(strategy) = &spec.distribution_strategy {
+        if !STRATEGIES.contains(&strategy.as_str()) {
+            return bad(
+                "distribution_strategy",
+                &format!(
+                    "distribution_strategy must be one of {}",
+                    STRATEGIES.join(", ")
+                ),
+            );
+        }
     }
     if !(1..=1_000_000).contains(&spec.total_requests.unwrap_or(TOTAL_REQUESTS)) {
         return bad(
@@ -111,11 +128,34 @@ pub(super) fn check(spec: &TestSpec) -> Result<(), Detail> {
             "timeout_seconds must be between 1 and 300",
         );
     }
-    if spec
-        .requests_per_second
-        .is_some_and(|rate| !(rate > 0.0 && rate.is_finite()))
-    {
-        return bad("requests_per_second", "requests_per_second must be above 0");
+    if let Some(rate) = spec.requests_per_second {
+        if !(rate > 0.0 && rate.is_finite()) {
+            return bad("requests_per_second", "requests_per_second must be above 0");
+        }
+        let seconds = spec.total_requests.unwrap_or(TOTAL_REQUESTS) as f64 / rate;
+        if seconds >= MAX_RUN_SECONDS {
+            return bad(
+                "requests_per_second",
+                &format!("at this rate the run would last {seconds:.0} s, more than a run may"),
+            );
+        }
+    }
+    headers_are_text("headers", spec.headers.as_ref())?;
+    status_codes(
+        "expected_status_codes",
+        spec.expected_status_codes.as_deref(),
+    )?;
+    for (name, limit) in spec.thresholds.iter().flatten() {
+        let field = format!("thresholds.{name}");
+        let Some(limit) = limit.as_f64() else {
+            return bad(&field, "a threshold is a number");
+        };
+        if name == "max_error_rate" && !(0.0..=1.0).contains(&limit) {
+            return bad(&field, "max_error_rate must be between 0.0 and 1.0");
+        }
+        if limit < 0.0 {
+            return bad(&field, &format!("{name} must not be negative"));
+        }
     }
     for (index, endpoint) in spec.endpoints.iter().flatten().enumerate() {
         if endpoint.name.is_empty() || endpoint.name.chars().count() > 128 {
@@ -130,8 +170,51 @@ pub(super) fn check(spec: &TestSpec) -> Result<(), Detail> {
                 "weight must be between 1 and 100",
             );
         }
+        headers_are_text(
+            &format!("endpoints.{index}.headers"),
+            endpoint.headers.as_ref(),
+        )?;
+        status_codes(
+            &format!("endpoints.{index}.expected_status_codes"),
+            endpoint.expected_status_codes.as_deref(),
+        )?;
     }
     Ok(())
+}
+
+/// ATM's distribution strategies.
+const STRATEGIES: [&str; 3] = ["round_robin", "weighted", "sequential"];
+/// The longest run a body may ask for (its `duration` is below 10⁹ s).
+const MAX_RUN_SECONDS: f64 = 1e9;
+
+/// Header values are strings (pydantic's `Dict[str, str]` refuses a number).
+fn headers_are_text(field: &str, headers: Option<&Map<String, Value>>) -> Result<(), Detail> {
+    match headers
+        .into_iter()
+        .flatten()
+        .find(|(_, value)| !value.is_string())
+    {
+        Some((name, _)) => Err(validation(
+            &format!("{field}.{name}"),
+            "Input should be a valid string",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A list of success codes: at least one, each an HTTP status (100-599).
+fn status_codes(field: &str, codes: Option<&[u16]>) -> Result<(), Detail> {
+    match codes {
+        Some([]) => Err(validation(field, "at least one status code")),
+        Some(codes) => match codes.iter().find(|code| !(100..=599).contains(*code)) {
+            Some(code) => Err(validation(
+                field,
+                &format!("{code} is not an HTTP status code (100-599)"),
+            )),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
 }
 
 /// The Vayu run body of a stored ATM spec (a run's `source`); `None` if it no longer

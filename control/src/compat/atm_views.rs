@@ -180,7 +180,12 @@ pub(super) fn sampled(row: &Value, number: usize) -> SampledRequest {
         latency_ms: row["latencyMs"].as_f64(),
         error: row["error"].as_str().map(str::to_owned),
         timestamp: row["timestamp"].as_u64().map(atm_time),
-        response_size_bytes: row["bytesReceived"].as_u64(),
+        // The body's size, as ATM counts it (`len(response.content)`); rows stored before
+        // the body was counted apart have none.
+        response_size_bytes: row["statusCode"]
+            .is_u64()
+            .then(|| row["bodyBytes"].as_u64())
+            .flatten(),
         endpoint_name: row["endpoint"].as_str().map(str::to_owned),
     }
 }

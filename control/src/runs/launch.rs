@@ -228,6 +228,7 @@ impl Observer for RunObserver {
             "latencyMs": ms(sample.latency_us),
             "queueWaitMs": ms(sample.queue_wait_us),
             "bytesReceived": sample.bytes_received,
+            "bodyBytes": sample.body_bytes,
             "timing": timing,
         });
         if let Some(detail) = &sample.detail {

@@ -127,7 +127,7 @@ impl super::Shard {
             recorder.on_written(bytes);
         }
         let mut detail = None;
-        let (status, failure, bytes_received) = match outcome {
+        let (status, failure, bytes_received, body_bytes) = match outcome {
             Ok(response) => {
                 if !response.reusable {
                     *connection = None;
@@ -184,14 +184,19 @@ impl super::Shard {
                         );
                     }
                 }
-                (Some(response.status), failure, response.bytes_received)
+                (
+                    Some(response.status),
+                    failure,
+                    response.bytes_received,
+                    response.body_bytes,
+                )
             }
             Err(error) => {
                 *connection = None;
                 if let (true, Some(tester)) = (tested, self.tester.borrow_mut().as_mut()) {
                     tester.no_response(endpoint);
                 }
-                (None, Some(FailureKind::Transport(error.kind())), 0)
+                (None, Some(FailureKind::Transport(error.kind())), 0, 0)
             }
         };
         recorder.on_complete(endpoint, latency, status, failure, bytes_received);
@@ -222,6 +227,7 @@ impl super::Shard {
                 status,
                 error: failure.map(FailureKind::as_str),
                 bytes_received,
+                body_bytes,
                 detail,
             },
             failure.is_some(),

@@ -202,7 +202,103 @@ fn bad_specs_get_422_with_the_field() {
         assert_eq!(detail["loc"][0], "body", "{detail}");
         assert_eq!(detail["loc"][2], field, "{spec}: {detail}");
     }
+    let url = "http://127.0.0.1:1/";
+    let endpoint = |extra: Value| {
+        let mut endpoint = json!({"name": "a", "url": url});
+        if let (Some(endpoint), Value::Object(extra)) = (endpoint.as_object_mut(), extra) {
+            endpoint.extend(extra);
+        }
+        json!({"spec": {"name": "x", "endpoints": [endpoint]}})
+    };
+    // The whole `loc`, ATM's names: what a client reads to find its mistake.
+    for (body, loc) in [
+        (json!({}), json!(["body", "spec"])),
+        (json!({"name": "x", "url": url}), json!(["body", "name"])),
+        (
+            json!({"spec": {"name": "x", "url": url}, "extra": 1}),
+            json!(["body", "extra"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "thresholds": {"max_error_rate": 1.5}}}),
+            json!(["body", "spec", "thresholds", "max_error_rate"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "thresholds": {"max_latency_p95_ms": -1}}}),
+            json!(["body", "spec", "thresholds", "max_latency_p95_ms"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "headers": {"A": 1}}}),
+            json!(["body", "spec", "headers", "A"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "expected_status_codes": [99]}}),
+            json!(["body", "spec", "expected_status_codes"]),
+        ),
+        (
+            endpoint(json!({"expected_status_codes": [700]})),
+            json!(["body", "spec", "endpoints", 0, "expected_status_codes"]),
+        ),
+        (
+            endpoint(json!({"expected_status_codes": []})),
+            json!(["body", "spec", "endpoints", 0, "expected_status_codes"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "endpoints": [{"name": "a", "url": url}]}}),
+            json!(["body", "spec", "endpoints"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "distribution_strategy": "random"}}),
+            json!(["body", "spec", "distribution_strategy"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "total_requests": 1_000_000, "requests_per_second": 0.001}}),
+            json!(["body", "spec", "requests_per_second"]),
+        ),
+        (
+            json!({"spec": {"name": "x", "url": url, "auth": {"type": "oauth2_client_credentials", "client_id": "a", "client_secret": "b"}}}),
+            json!(["body", "spec", "auth", "token_url"]),
+        ),
+    ] {
+        let answer = daemon.post_json("/api/v1/runs", &body);
+        assert_eq!(answer.status, 422, "{body}: {}", answer.body);
+        assert_eq!(
+            answer.json()["detail"][0]["loc"],
+            loc,
+            "{body}: {}",
+            answer.body
+        );
+    }
     assert_eq!(daemon.get("/api/v1/runs").json()["total"], 0);
+}
+
+/// A spec of one endpoint is run as a single request, and still reports that endpoint.
+#[test]
+fn one_endpoint_has_its_endpoint_metrics() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let started = daemon.post_json(
+        "/api/v1/runs",
+        &json!({"spec": {"name": "one", "endpoints": [{"name": "only", "url": server.url()}],
+            "total_requests": 3, "concurrency": 1}}),
+    );
+    assert_eq!(started.status, 202, "{}", started.body);
+    let id = started.json()["id"].as_str().unwrap_or_default().to_owned();
+    let doc = finished(&daemon, &id);
+    let metrics = &doc["endpoint_metrics"];
+    assert_eq!(
+        metrics.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        pretty(&doc)
+    );
+    assert_eq!(metrics[0]["endpoint_name"], "only");
+    assert_eq!(metrics[0]["total_requests"], 3, "{}", pretty(&doc));
+    assert_eq!(
+        metrics[0]["status_code_counts"],
+        doc["metrics"]["status_code_counts"],
+        "{}",
+        pretty(&doc)
+    );
 }
 
 #[test]
@@ -374,6 +470,12 @@ fn a_sampled_request_shows_its_headers_and_bodies() {
         pretty(&one)
     );
     assert_eq!(one["response_body"], ok_body.as_str(), "{}", pretty(&one));
+    assert_eq!(
+        one["response_size_bytes"],
+        vayu_tests::OK_BODY.len(),
+        "the body's size, as ATM counts it: {}",
+        pretty(&one)
+    );
 
     let beyond = daemon.get(&format!("/api/v1/runs/{id}/requests/4"));
     assert_eq!(beyond.status, 404, "{}", beyond.body);
