@@ -40,6 +40,13 @@ impl ClosedLoop {
             None => true,
         }
     }
+
+    /// No request will be claimed any more: the iteration budget is spent.
+    fn exhausted(&self) -> bool {
+        self.remaining
+            .as_ref()
+            .is_some_and(|remaining| remaining.get() == 0)
+    }
 }
 
 /// Where an idle open-loop connection waits for its next slot.
@@ -164,6 +171,18 @@ impl OpenLoop {
 pub enum Pacer {
     Closed(ClosedLoop),
     Open(OpenLoop),
+}
+
+impl Pacer {
+    /// When no request may start any more: the end of a run bounded by time, now once an
+    /// iteration budget is spent, `None` while requests may go on without a time bound.
+    pub fn ends_at(&self) -> Option<Instant> {
+        match self {
+            Pacer::Closed(closed) if closed.exhausted() => Some(Instant::now()),
+            Pacer::Closed(closed) => closed.end,
+            Pacer::Open(open) => Some(open.intended(open.slots)),
+        }
+    }
 }
 
 #[cfg(test)]

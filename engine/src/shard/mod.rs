@@ -463,12 +463,17 @@ mod tests {
 
     /// Runs `plan` (`iterations` requests over one connection task) on one shard.
     fn run_one_shard(plan: ValidPlan, iterations: u64) -> ShardRun {
-        run_shard(plan, iterations, 1)
+        run_shard(plan, Some(iterations), None, 1)
     }
 
-    /// Runs `plan` (`iterations` requests over `users` connection tasks, all active from
-    /// the start) on one shard.
-    fn run_shard(plan: ValidPlan, iterations: u64, users: usize) -> ShardRun {
+    /// Runs `plan` (`iterations` requests, or for `duration`, over `users` connection
+    /// tasks, all active from the start) on one shard.
+    fn run_shard(
+        plan: ValidPlan,
+        iterations: Option<u64>,
+        duration: Option<Duration>,
+        users: usize,
+    ) -> ShardRun {
         let (plan, origins, targets) = plan.into_parts();
         let connectors = origins
             .iter()
@@ -496,8 +501,8 @@ mod tests {
             timing_breakdown: false,
             tick_interval: plan.tick_interval,
             load: ShardLoad::Closed {
-                duration: None,
-                iterations: Some(iterations),
+                duration,
+                iterations,
                 activations: vec![Duration::ZERO; users],
             },
             stop: Arc::clone(&stop),
@@ -618,7 +623,7 @@ mod tests {
         let plan = RunPlan::new(targets, load)
             .validate()
             .expect("a valid plan");
-        let run = run_shard(plan, 1, 4);
+        let run = run_shard(plan, Some(1), None, 4);
 
         let succeeded: u64 = run.ticks.iter().map(|tick| tick.counters.succeeded).sum();
         assert_eq!(succeeded, 1);
@@ -704,5 +709,41 @@ mod tests {
         let failed: u64 = run.ticks.iter().map(|tick| tick.counters.failed()).sum();
         assert_eq!((succeeded, failed), (2, 0));
         assert_eq!(seen.connections.load(Ordering::Relaxed), 2);
+    }
+
+    /// A duration bounds the run exactly: a user thinking when it ends stops there, not
+    /// after its think time (5 s here, against a 300 ms run).
+    #[test]
+    fn a_think_time_ends_with_the_run() {
+        let (server, seen) = serve_200s(None);
+        let scenario = ScenarioPlan {
+            name: "s".to_owned(),
+            weight: 1,
+            steps: vec![StepPlan {
+                name: "think".to_owned(),
+                request: RequestSpec::new("GET", &format!("http://{server}/")),
+                think_time: Duration::from_secs(5),
+                extract: Vec::new(),
+                expected_status: ExpectedStatus { codes: Vec::new() },
+            }],
+        };
+        let duration = Duration::from_millis(300);
+        let load = Load::ConstantConcurrency {
+            concurrency: 2,
+            duration,
+        };
+        let plan = RunPlan::new(Targets::Scenarios(vec![scenario]), load)
+            .validate()
+            .expect("a valid plan");
+        let started = Instant::now();
+        let run = run_shard(plan, None, Some(duration), 2);
+        let took = started.elapsed();
+        let succeeded: u64 = run.ticks.iter().map(|tick| tick.counters.succeeded).sum();
+        assert_eq!(succeeded, 2, "one request each, then the think time");
+        assert_eq!(seen.requests.load(Ordering::Relaxed), 2);
+        assert!(
+            took < Duration::from_secs(4),
+            "the run waited out the think time: {took:?}"
+        );
     }
 }

@@ -46,7 +46,7 @@ pub(super) async fn connection_task(
                 .request_once(&mut connections, &watch, &mut user, intended)
                 .await;
             if !think.is_zero() {
-                if !sleep_until(&shard, Instant::now() + think).await {
+                if !pause(&shard, think).await {
                     break;
                 }
                 connections.after_pause(think);
@@ -54,6 +54,20 @@ pub(super) async fn connection_task(
         }
     }
     shard.task_finished();
+}
+
+/// A user's think time, cut where the run ends (a duration bounds the run exactly, and a
+/// pause after the last iteration would only delay the end). Returns `false` when the run
+/// is over for this user.
+async fn pause(shard: &Shard, think: Duration) -> bool {
+    let until = Instant::now() + think;
+    match shard.pacer.ends_at() {
+        Some(end) if end <= until => {
+            sleep_until(shard, end).await;
+            false
+        }
+        _ => sleep_until(shard, until).await,
+    }
 }
 
 /// Sleeps until `at`, waking early to notice a stop. Returns `false` when stopped.
