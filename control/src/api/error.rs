@@ -143,7 +143,7 @@ impl From<BodyError> for ApiError {
                     None => api,
                 }
             }
-            BodyError::Plan(err) => FieldError::new(err.field(), err.to_string()).into(),
+            BodyError::Plan(err) => crate::runs::error::field_error(&err).into(),
         }
     }
 }

@@ -42,9 +42,21 @@ impl fmt::Display for BodyError {
                 }
                 write!(f, ": {message}")
             }
-            BodyError::Plan(err) => FieldError::new(err.field(), err.to_string()).fmt(f),
+            BodyError::Plan(err) => field_error(err).fmt(f),
         }
     }
+}
+
+/// A plan's error as the field error it is: the field, and the reason without the field
+/// repeated in front of it.
+pub fn field_error(err: &PlanError) -> FieldError {
+    let field = err.field();
+    let message = err.to_string();
+    let reason = message
+        .strip_prefix(field)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&message);
+    FieldError::new(field, reason)
 }
 
 impl std::error::Error for BodyError {}

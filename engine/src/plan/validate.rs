@@ -349,7 +349,8 @@ fn check_endpoints(endpoints: &[EndpointPlan]) -> Result<Vec<Endpoint>, PlanErro
 }
 
 /// Scenarios: closed loop, at least one, unique names, weight ≥ 1, at least one step each,
-/// steps with valid methods, headers and URLs (each on any origin). Returns the steps'
+/// steps with names unique in their scenario and valid methods, headers and URLs (each on
+/// any origin). Returns the steps'
 /// URLs, parsed, in step order.
 fn check_scenarios(scenarios: &[ScenarioPlan], load: &Load) -> Result<Vec<Endpoint>, PlanError> {
     let bad = |field: String, reason: &str| PlanError::Endpoint {
@@ -385,6 +386,12 @@ fn check_scenarios(scenarios: &[ScenarioPlan], load: &Load) -> Result<Vec<Endpoi
         }
         for (j, step) in scenario.steps.iter().enumerate() {
             let field = |name: &str| format!("scenarios[{i}].steps[{j}].{name}");
+            if scenario.steps[..j].iter().any(|s| s.name == step.name) {
+                return Err(bad(
+                    field("name"),
+                    "must be unique within its scenario (the report has one entry per scenario.step)",
+                ));
+            }
             check_member(&step.request, &field)?;
             urls.push(parse_member(&step.request, &field)?);
         }

@@ -148,6 +148,13 @@ fn cases(url: &str) -> Vec<Case> {
         ),
         case("body not an object", json!([1, 2, 3]), INVALID, "body"),
         case(
+            "two steps of one scenario under one name (their report entries would merge)",
+            json!({"mode": "iterations", "iterations": 2, "scenarios": [{"name": "s", "steps": [
+                {"name": "t", "url": url}, {"name": "t", "url": format!("{url}x")}]}]}),
+            INVALID,
+            "scenarios[0].steps[1].name",
+        ),
+        case(
             "the same request field flat and under request",
             json!({"url": url, "method": "POST", "mode": "iterations", "iterations": 1,
                 "request": {"method": "GET", "url": url}}),
