@@ -54,6 +54,23 @@ pub fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
         .map(|(_, candidate)| candidate.as_str())
 }
 
+/// The first of `keys` that is not one of `known`, and what to say of it: ``unknown field
+/// `x` `` with ` (did you mean "y"?)` when a known one is close. For JSON objects read by
+/// hand rather than by a typed struct.
+pub fn unknown_key<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
+    known: &[&str],
+) -> Option<(&'a str, String)> {
+    let unknown = keys
+        .into_iter()
+        .find(|key| !known.contains(&key.as_str()))?;
+    let candidates: Vec<String> = known.iter().map(|name| (*name).to_owned()).collect();
+    let hint = closest(unknown, &candidates)
+        .map(|close| format!(" (did you mean \"{close}\"?)"))
+        .unwrap_or_default();
+    Some((unknown, format!("unknown field `{unknown}`{hint}")))
+}
+
 /// Lower case without `_` and `-`: `target_rps`, `targetRps` and `TARGET-RPS` fold alike.
 fn fold(name: &str) -> String {
     name.chars()

@@ -6,7 +6,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::field::{closest, FieldError};
+use crate::field::{unknown_key, FieldError};
 
 /// The body types of the v0.3 `{type, content}` form.
 pub const BODY_TYPES: [&str; 6] = [
@@ -67,20 +67,11 @@ pub fn encode(body: &Value, boundary: &str) -> Result<Payload, FieldError> {
 const TYPED_FIELDS: [&str; 3] = ["type", "mode", "content"];
 
 fn encode_typed(typed: &Map<String, Value>, boundary: &str) -> Result<Payload, FieldError> {
-    if let Some(unknown) = typed
-        .keys()
-        .find(|key| !TYPED_FIELDS.contains(&key.as_str()))
-    {
-        let known: Vec<String> = TYPED_FIELDS
-            .iter()
-            .map(|field| (*field).to_owned())
-            .collect();
-        let mut message =
-            format!("unknown field `{unknown}` (a typed body has `type` and `content`)");
-        if let Some(close) = closest(unknown, &known) {
-            message.push_str(&format!(", did you mean \"{close}\"?"));
-        }
-        return Err(FieldError::new(&format!("body.{unknown}"), message));
+    if let Some((unknown, message)) = unknown_key(typed.keys(), &TYPED_FIELDS) {
+        return Err(FieldError::new(
+            &format!("body.{unknown}"),
+            format!("{message}: a typed body has `type` and `content`"),
+        ));
     }
     if typed.contains_key("type") && typed.contains_key("mode") {
         return Err(FieldError::new(

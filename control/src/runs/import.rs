@@ -53,23 +53,10 @@ pub fn import(mut doc: Value) -> Result<Imported, FieldError> {
             "expected a Vayu report (the JSON of `vayu run --out` or `vayu merge --out`)",
         ));
     };
-    if let Some(unknown) = fields
-        .keys()
-        .find(|key| !REPORT_FIELDS.contains(&key.as_str()))
-    {
-        let known: Vec<String> = REPORT_FIELDS
-            .iter()
-            .map(|name| (*name).to_owned())
-            .collect();
+    if let Some((unknown, message)) = crate::field::unknown_key(fields.keys(), &REPORT_FIELDS) {
         return Err(FieldError::new(
             unknown,
-            format!(
-                "unknown field `{unknown}`{}: a Vayu report has {}",
-                crate::field::closest(unknown, &known)
-                    .map(|name| format!(" (did you mean \"{name}\"?)"))
-                    .unwrap_or_default(),
-                REPORT_FIELDS.join(", ")
-            ),
+            format!("{message}: a Vayu report has {}", REPORT_FIELDS.join(", ")),
         ));
     }
     let mergeable = fields.shift_remove("mergeable");

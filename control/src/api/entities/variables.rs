@@ -74,12 +74,9 @@ fn variable(name: &str, entry: &Value) -> ApiResult<Variable> {
         });
     };
     const KEYS: [&str; 3] = ["value", "enabled", "secret"];
-    if let Some(unknown) = fields.keys().find(|key| !KEYS.contains(&key.as_str())) {
-        let expected = KEYS.map(str::to_owned);
-        let hint = crate::field::closest(unknown, &expected)
-            .map_or_else(String::new, |close| format!(" (did you mean \"{close}\"?)"));
+    if let Some((unknown, message)) = crate::field::unknown_key(fields.keys(), &KEYS) {
         return Err(ApiError::invalid(format!(
-            "variable {name:?}: unknown field `{unknown}`{hint}; the object form has value, enabled and secret"
+            "variable {name:?}: {message}; the object form has value, enabled and secret"
         ))
         .with_field(format!("variables.{name}.{unknown}")));
     }
