@@ -4,7 +4,9 @@
 //! Dynamic values (Postman spelling, then the ATM one):
 //! `{{$uuid}}` (also `$guid`, `$randomUUID`) / `{{uuid}}`: a random UUID v4;
 //! `{{$timestamp}}` / `{{timestamp_unix}}`: Unix seconds;
-//! `{{$isoTimestamp}}` / `{{timestamp}}`: ISO 8601 UTC with milliseconds;
+//! `{{$isoTimestamp}}`: ISO 8601 UTC with milliseconds (`2024-01-28T14:30:45.123Z`);
+//! `{{timestamp}}`: as ATM (Python's `utcnow().isoformat()`) writes it, with microseconds and
+//! no zone (`2024-01-28T14:30:45.123456`);
 //! `{{$randomInt}}`: 0–1000, `{{random_int}}`: 0–999999;
 //! `{{$requestNumber}}` / `{{request_number}}`: the number the caller passes (1-based);
 //! Postman's faker variables (`{{$randomFirstName}}`, `{{$randomEmail}}`, ...: [`crate::faker`]);
@@ -52,6 +54,8 @@ pub enum Dynamic {
     Uuid,
     UnixSeconds,
     IsoTimestamp,
+    /// ATM's: microseconds, no zone.
+    AtmTimestamp,
     /// A uniformly random integer in `0..=max`.
     RandomInt {
         max: u64,
@@ -232,7 +236,7 @@ fn classify(name: &str) -> Placeholder {
         "$requestNumber" => Placeholder::Dynamic(Dynamic::RequestNumber),
         "uuid" => Placeholder::Atm(Dynamic::Uuid),
         "timestamp_unix" => Placeholder::Atm(Dynamic::UnixSeconds),
-        "timestamp" => Placeholder::Atm(Dynamic::IsoTimestamp),
+        "timestamp" => Placeholder::Atm(Dynamic::AtmTimestamp),
         "random_int" => Placeholder::Atm(Dynamic::RandomInt { max: 999_999 }),
         "request_number" => Placeholder::Atm(Dynamic::RequestNumber),
         _ => match crate::faker::Kind::parse(name) {
@@ -249,8 +253,9 @@ fn render_dynamic(kind: Dynamic, request_number: u64, out: &mut String) {
             write_uuid(random(), random(), out);
             Ok(())
         }
-        Dynamic::UnixSeconds => write!(out, "{}", unix_millis() / 1000),
-        Dynamic::IsoTimestamp => write_iso(unix_millis(), out),
+        Dynamic::UnixSeconds => write!(out, "{}", unix_micros() / 1_000_000),
+        Dynamic::IsoTimestamp => write_iso(unix_micros() / 1000, out),
+        Dynamic::AtmTimestamp => write_atm_time(unix_micros(), out),
         Dynamic::RandomInt { max } => write!(out, "{}", random() % (max + 1)),
         Dynamic::RequestNumber => write!(out, "{request_number}"),
         Dynamic::Fake(kind) => {
@@ -260,11 +265,11 @@ fn render_dynamic(kind: Dynamic, request_number: u64, out: &mut String) {
     };
 }
 
-fn unix_millis() -> u64 {
+fn unix_micros() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
         })
 }
 
@@ -291,17 +296,28 @@ fn write_uuid(high: u64, low: u64, out: &mut String) {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// Postman's `{{$isoTimestamp}}` of a Unix time in milliseconds: `…T00:00:00.123Z`.
 fn write_iso(millis: u64, out: &mut String) -> std::fmt::Result {
-    let secs = millis / 1000;
+    write_date_time(millis / 1000, out)?;
+    write!(out, ".{:03}Z", millis % 1000)
+}
+
+/// ATM's `{{timestamp}}` of a Unix time in microseconds: `…T00:00:00.123456`.
+fn write_atm_time(micros: u64, out: &mut String) -> std::fmt::Result {
+    write_date_time(micros / 1_000_000, out)?;
+    write!(out, ".{:06}", micros % 1_000_000)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a Unix time in seconds, UTC.
+fn write_date_time(secs: u64, out: &mut String) -> std::fmt::Result {
     let (year, month, day) = civil_from_days(secs / 86_400);
     let of_day = secs % 86_400;
     write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         of_day / 3600,
         of_day % 3600 / 60,
-        of_day % 60,
-        millis % 1000
+        of_day % 60
     )
 }
 
@@ -400,6 +416,11 @@ mod tests {
         assert!(!template.is_static());
         let out = template.render(&(), 3);
         assert!(out.contains(" 3 "), "{out}");
+        // ATM's `{{timestamp}}`: `2024-01-28T14:30:45.123456`, microseconds and no zone.
+        let stamp = out.rsplit(' ').next().unwrap_or_default();
+        assert_eq!(stamp.len(), 26, "{stamp}");
+        assert_eq!(&stamp[19..20], ".", "{stamp}");
+        assert!(stamp[20..].bytes().all(|b| b.is_ascii_digit()), "{stamp}");
         let out = template.render(&vars(&[("uuid", "mine")]), 3);
         assert!(out.starts_with("mine 3 "), "{out}");
         let random = Template::compile("{{random_int}}").render(&(), 1);
@@ -442,5 +463,8 @@ mod tests {
         out.clear();
         let _ = write_iso(1_735_689_599_999, &mut out);
         assert_eq!(out, "2024-12-31T23:59:59.999Z");
+        out.clear();
+        let _ = write_atm_time(1_706_452_245_123_456, &mut out);
+        assert_eq!(out, "2024-01-28T14:30:45.123456");
     }
 }
