@@ -163,16 +163,19 @@ fn write_histogram(out: &mut impl Write, histogram: &Histogram<u64>) -> io::Resu
     }
     let (min, max) = (histogram.min(), histogram.max());
     let width = ((max - min) / BUCKETS).max(1);
-    let counts: Vec<(u64, u64)> = (0..BUCKETS)
+    let uppers: Vec<u64> = (1..=BUCKETS)
         .map(|i| {
-            let low = min + i * width;
-            let high = if i == BUCKETS - 1 {
+            if i == BUCKETS {
                 max
             } else {
-                low + width - 1
-            };
-            (high, histogram.count_between(low, high))
+                (min + i * width - 1).min(max)
+            }
         })
+        .collect();
+    let counts: Vec<(u64, u64)> = uppers
+        .iter()
+        .copied()
+        .zip(vayu_engine::render::counts_up_to(histogram, &uppers))
         .collect();
     let largest = counts
         .iter()

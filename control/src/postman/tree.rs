@@ -14,17 +14,29 @@ pub struct Entry<'a> {
 impl Entry<'_> {
     /// `Folder / Sub / Request`: how newman names an item in messages.
     pub fn path(&self) -> String {
-        self.folders
-            .iter()
-            .copied()
-            .chain(std::iter::once(self.item))
-            .map(|item| match (&item.name, &item.id) {
-                // newman's `getFullName`: a name, else the id.
-                (name, Some(id)) if name.is_empty() => id.as_str(),
-                (name, _) => name.as_str(),
-            })
-            .collect::<Vec<_>>()
-            .join(" / ")
+        match self.folder() {
+            Some(folder) => format!("{folder} / {}", full_name(self.item)),
+            None => full_name(self.item).to_owned(),
+        }
+    }
+
+    /// `Folder / Sub`, the folders above the request; `None` at the collection's root.
+    pub fn folder(&self) -> Option<String> {
+        (!self.folders.is_empty()).then(|| {
+            self.folders
+                .iter()
+                .map(|folder| full_name(folder))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        })
+    }
+}
+
+/// newman's `getFullName` of one item: its name, else its id.
+fn full_name(item: &Item) -> &str {
+    match (&item.name, &item.id) {
+        (name, Some(id)) if name.is_empty() => id.as_str(),
+        (name, _) => name.as_str(),
     }
 }
 

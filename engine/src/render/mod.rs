@@ -103,27 +103,40 @@ pub fn latency_buckets(histogram: &Histogram<u64>) -> Vec<(f64, u64)> {
     let low = histogram.min().max(1) as f64;
     let high = histogram.max().max(histogram.min() + 1) as f64;
     let ratio = (high / low).powf(1.0 / f64::from(BUCKETS));
-    let mut buckets = Vec::with_capacity(BUCKETS as usize);
-    let mut lower = 0u64;
+    let mut uppers: Vec<u64> = Vec::with_capacity(BUCKETS as usize);
     for i in 1..=BUCKETS {
         let upper = if i == BUCKETS {
             histogram.max()
         } else {
             (low * ratio.powi(i as i32)) as u64
         };
-        if upper <= lower {
-            continue;
+        if uppers.last().is_none_or(|&last| upper > last) {
+            uppers.push(upper);
         }
-        buckets.push((
-            upper as f64 / 1000.0,
-            histogram.count_between(lower + 1, upper),
-        ));
-        lower = upper;
     }
-    if let Some(first) = buckets.first_mut() {
-        first.1 += histogram.count_between(0, 0);
+    let counts = counts_up_to(histogram, &uppers);
+    uppers
+        .iter()
+        .zip(counts)
+        .map(|(&upper, count)| (upper as f64 / 1000.0, count))
+        .collect()
+}
+
+/// The histogram's count in each bucket ending at one of `uppers` (ascending, the last one
+/// the histogram's max): every recorded value is counted once, in the first bucket that
+/// holds it. (`count_between` of adjacent ranges would count a histogram bucket wider than
+/// a display bucket in each range it touches.)
+pub fn counts_up_to(histogram: &Histogram<u64>, uppers: &[u64]) -> Vec<u64> {
+    let mut counts = vec![0; uppers.len()];
+    let Some(last) = uppers.len().checked_sub(1) else {
+        return counts;
+    };
+    for value in histogram.iter_recorded() {
+        let at = value.value_iterated_to().min(histogram.max());
+        let index = uppers.partition_point(|&upper| upper < at).min(last);
+        counts[index] += value.count_at_value();
     }
-    buckets
+    counts
 }
 
 #[cfg(test)]
@@ -153,6 +166,26 @@ mod tests {
         let buckets = latency_buckets(&histogram);
         assert_eq!(buckets.iter().map(|(_, n)| n).sum::<u64>(), 5);
         assert!(buckets.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    }
+
+    /// Values in a narrow range (display buckets narrower than the histogram's own): each
+    /// value is still counted once.
+    #[test]
+    fn narrow_ranges_count_each_value_once() {
+        let mut histogram = crate::metrics::new_histogram();
+        for micros in [1_000_100u64, 1_000_900, 1_001_500, 1_002_000] {
+            histogram.saturating_record(micros);
+        }
+        let buckets = latency_buckets(&histogram);
+        assert_eq!(
+            buckets.iter().map(|(_, n)| n).sum::<u64>(),
+            4,
+            "{buckets:?}"
+        );
+        let linear: Vec<u64> = (1..=10).map(|i| 1_000_000 + i * 200).collect();
+        let mut uppers = linear;
+        uppers.push(histogram.max());
+        assert_eq!(counts_up_to(&histogram, &uppers).iter().sum::<u64>(), 4);
     }
 
     #[test]

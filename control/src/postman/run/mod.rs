@@ -107,6 +107,8 @@ const RUN_TIMED_OUT: &str = "callback timed out";
 /// A request of the run, converted once.
 struct Prepared {
     entry_path: String,
+    /// The folders above the request (`Folder / Sub`), `None` at the root.
+    entry_folder: Option<String>,
     item_id: String,
     /// The request's description (legacy `request.description`).
     description: String,
@@ -347,6 +349,7 @@ fn prepare(
     Prepared {
         behavior,
         entry_path: path.clone(),
+        entry_folder: entry.folder(),
         auth_definition,
         item_id: entry.item.id.clone().unwrap_or_default(),
         description,
@@ -576,6 +579,7 @@ impl State<'_> {
             item_id: item.item_id.clone(),
             item_name: item.draft.name.clone(),
             path: item.entry_path.clone(),
+            folder: item.entry_folder.clone(),
             ..Execution::default()
         };
         let mut outcome = Outcome::starting(

@@ -93,7 +93,7 @@ pub fn render(summary: &Summary, collection: &str, options: CliOptions) -> Strin
             let _ = writeln!(out, "\n{}", paint.gray_underline(&iteration));
             last_folder = None;
         }
-        let folder = execution.path.rsplit_once(" / ").map(|(folder, _)| folder);
+        let folder = execution.folder.as_deref();
         if folder.is_some() && folder != last_folder {
             let folder = paint.reset(folder.unwrap_or_default());
             let _ = write!(out, "\n{} {folder}", symbols.folder);

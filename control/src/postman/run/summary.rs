@@ -219,6 +219,8 @@ pub struct Execution {
     pub item_name: String,
     /// `Folder / Request`.
     pub path: String,
+    /// `Folder / Sub` above the request (the cli report's `❏` line); `None` at the root.
+    pub folder: Option<String>,
     pub request: Option<Outgoing>,
     /// The request's URL with its variables rendered, before the client encodes it for the
     /// wire (`a b` rather than `a%20b`): newman prints it so, unless the auth rewrote the

@@ -6,8 +6,10 @@
 
 const ownProperty = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 
-// `a.b[0]["c"]` → ['a', 'b', '0', 'c'] (the lodash path syntax Postman accepts).
+// `a.b[0]["c"]` → ['a', 'b', '0', 'c'] (the lodash path syntax Postman accepts); '' is one
+// key, the empty one, as lodash reads it.
 function pathKeys(path) {
+    if (String(path) === '') { return ['']; }
     return String(path).split(/\.|\[|\]/).filter((key) => key !== '')
         .map((key) => key.replace(/^(["'])(.*)\1$/, '$2'));
 }

@@ -233,7 +233,47 @@ function toCall(request) {
     if (type !== null && !headers.some(([key]) => key.toLowerCase() === 'content-type')) {
         headers.push(['Content-Type', type]);
     }
+    url = signed(request.auth, headers, url);
     return { method: request.method ? String(request.method).toUpperCase() : 'GET', url, writtenWithoutScheme, headers, body };
+}
+
+// A sendRequest's `auth`, applied as postman-runtime's handlers apply it for the types that
+// need only the request: `basic` and `bearer` (the Authorization header, replacing one
+// written), `apikey` (a header, or the query with `in: 'query'`). Returns the URL.
+function signed(auth, headers, url) {
+    if (auth === null || typeof auth !== 'object') { return url; }
+    const definition = auth instanceof RequestAuth ? auth : new RequestAuth(auth);
+    const params = definition.parameters();
+    const param = (key) => {
+        const found = params instanceof PropertyList ? params.one(key) : undefined;
+        return found === undefined || found.value === undefined || found.value === null ? '' : text(found.value);
+    };
+    const authorize = (value) => {
+        for (let at = headers.length - 1; at >= 0; at--) {
+            if (headers[at][0].toLowerCase() === 'authorization') { headers.splice(at, 1); }
+        }
+        headers.push(['Authorization', value]);
+    };
+    switch (definition.type) {
+    case 'basic':
+        authorize('Basic ' + globalThis.Buffer.from(param('username') + ':' + param('password')).toString('base64'));
+        return url;
+    case 'bearer':
+        if (param('token') !== '') { authorize('Bearer ' + param('token')); }
+        return url;
+    case 'apikey': {
+        const key = param('key');
+        if (key === '') { return url; }
+        if (param('in') === 'query') {
+            const pair = encodeURIComponent(key) + '=' + encodeURIComponent(param('value'));
+            return url + (url.includes('?') ? '&' : '?') + pair;
+        }
+        headers.push([key, param('value')]);
+        return url;
+    }
+    default:
+        return url;
+    }
 }
 
 // `pm.cookies.jar()`: the run's cookie jar (the cookies given in `cookieJar`); changes go

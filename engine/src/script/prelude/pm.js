@@ -32,7 +32,16 @@ const Request = class PostmanRequest {
     // The body's or auth's JSON for Rust when Rust gave one (`null`: none), else undefined.
     _postmanJson(part, given) {
         if (given === undefined) { return undefined; }
-        return this[part] === undefined ? null : stringify(this[part].toJSON());
+        const value = this[part];
+        return value === undefined || value === null ? null : stringify(this._partJson(part));
+    }
+
+    // The body's or auth's JSON; a plain object a script assigned (`pm.request.auth =
+    // {type: 'bearer', bearer: [...]}`, as postman-sandbox takes it) in the same form.
+    _partJson(part) {
+        const value = this[part];
+        if (typeof value.toJSON === 'function') { return value.toJSON(); }
+        return part === 'auth' ? new RequestAuth(value).toJSON() : new RequestBody(value).toJSON();
     }
 
     // The body's or auth's JSON when the script changed it, else undefined.
@@ -123,7 +132,7 @@ const Request = class PostmanRequest {
         if (header.length) { json.header = header; }
         json.method = this.method;
         if (this._bodyText() !== '') { json.body = this.body; }
-        if (this.auth !== undefined) { json.auth = this.auth.toJSON(); }
+        if (this.auth !== undefined && this.auth !== null) { json.auth = this._partJson('auth'); }
         return json;
     }
 };
@@ -144,7 +153,8 @@ const Response = class PostmanResponse {
         this.status = input.status;
         this.headers = new PropertyList(input.headers.map(([key, value]) => ({ key, value })), 'key', true, 'header');
         this.cookies = new PropertyList(sortedCookies(input.cookies).map(Cookie.ofResponse), 'name', false, 'cookie');
-        this.responseTime = input.responseTimeMs;
+        // Whole milliseconds, as postman-runtime gives it (`1010`, not `1002.948134`).
+        this.responseTime = typeof input.responseTimeMs === 'number' ? Math.round(input.responseTimeMs) : input.responseTimeMs;
         this.responseSize = input.responseSize;
         Object.defineProperty(this, '_text', { value: body });
     }
