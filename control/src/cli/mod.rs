@@ -24,6 +24,10 @@ use clap::{Args, Parser, Subcommand};
 use vayu_engine::threshold::Threshold;
 use vayu_engine::{duration, ExpectedStatus, Load, RequestSpec, RunPlan, Targets, ValidPlan};
 
+/// `vayu run`'s request timeout when neither the flag nor a plan file gives one.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// `vayu run`'s connect timeout when the flag does not give one.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Exit code for bad flags or values (clap uses the same).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code when the run could not start (unresolvable host, no runtime, ...).
@@ -115,13 +119,14 @@ pub struct RunArgs {
     #[command(flatten)]
     pub message: MessageArgs,
 
-    /// Per-request timeout (connect + send + receive).
-    #[arg(long = "timeout", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    pub timeout: Duration,
+    /// Per-request timeout (connect + send + receive) [default: 30s; a plan file's own
+    /// `timeout` otherwise, which the flag overrides]
+    #[arg(long = "timeout", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
 
-    /// Connect timeout.
-    #[arg(long = "connect-timeout", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub connect_timeout: Duration,
+    /// Connect timeout [default: 10s, at most the request timeout]
+    #[arg(long = "connect-timeout", value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
 
     /// Shard threads (one per core by default).
     #[arg(long = "workers", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -223,6 +228,35 @@ pub fn parse_url(raw: &str) -> Result<String, String> {
     vayu_net::Endpoint::parse(raw)
         .map(|_| raw.to_owned())
         .map_err(|err| err.to_string())
+}
+
+/// The URL without its `user:password@`, and the Basic `Authorization` they stand for, as
+/// curl and oha send them (percent-escapes in them decoded).
+fn url_credentials(raw: &str) -> (String, Option<String>) {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return (raw.to_owned(), None);
+    };
+    if url.username().is_empty() && url.password().is_none() {
+        return (raw.to_owned(), None);
+    }
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let pair = format!(
+        "{}:{}",
+        decode(url.username()),
+        decode(url.password().unwrap_or_default())
+    );
+    // Clearing what was there cannot fail for an http(s) URL.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pair)
+    );
+    (url.to_string(), Some(basic))
 }
 
 fn parse_target(raw: &str) -> Result<Target, String> {
@@ -459,8 +493,22 @@ impl RunArgs {
         };
         self.refuse_collection_flags()?;
         let load = self.load()?;
-        let mut request = RequestSpec::new(&self.message.method(), url);
+        let (url, credentials) = url_credentials(url);
+        let mut request = RequestSpec::new(&self.message.method(), &url);
         request.headers = self.headers()?;
+        if let Some(basic) = credentials {
+            if request
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            {
+                return Err(
+                    "credentials in the URL and -a/-H 'Authorization: …' cannot be combined: both set Authorization"
+                        .to_owned(),
+                );
+            }
+            request.headers.push(("Authorization".to_owned(), basic));
+        }
         request.body = self.message.body()?.unwrap_or_default();
         let mut plan = RunPlan::new(Targets::Single(request), load);
         self.apply_settings(&mut plan)?;
@@ -563,8 +611,11 @@ impl RunArgs {
     /// The settings flags (timeouts, workers, TLS, expected statuses, thresholds, split);
     /// the error names a TLS file that cannot be read.
     pub fn apply_settings(&self, plan: &mut RunPlan) -> Result<(), String> {
-        plan.timeout = self.timeout;
-        plan.connect_timeout = self.connect_timeout.min(self.timeout);
+        plan.timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        plan.connect_timeout = self
+            .connect_timeout
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+            .min(plan.timeout);
         if let Some(workers) = self.workers {
             plan.workers = usize::from(workers);
         }

@@ -88,7 +88,7 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         requests = requests.with_credentials(&credentials);
     }
     let defaults = Defaults {
-        timeout: args.timeout,
+        timeout: args.timeout.unwrap_or(super::DEFAULT_TIMEOUT),
         tick_interval: Duration::from_millis(100),
         workers: vayu_engine::plan::default_workers(),
         // No daemon settings here: only the engine's own bound applies.
@@ -99,8 +99,26 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
     if let Some(workers) = args.workers {
         plan.workers = usize::from(workers);
     }
+    if let Some(timeout) = args.timeout {
+        plan.timeout = timeout;
+    }
+    plan.connect_timeout = args
+        .connect_timeout
+        .unwrap_or(super::DEFAULT_CONNECT_TIMEOUT)
+        .min(plan.timeout);
     let headers = args.headers()?;
     for request in plan.requests_mut() {
+        let twice = headers.iter().find(|(name, _)| {
+            request
+                .headers
+                .iter()
+                .any(|(given, _)| given.eq_ignore_ascii_case(name))
+        });
+        if let Some((name, _)) = twice {
+            return Err(format!(
+                "{shown}: the plan already sets {name}; a flag (-H, -T, -A, -a) cannot set it again (the request would carry two)"
+            ));
+        }
         request.headers.extend(headers.iter().cloned());
     }
     plan.thresholds.extend(args.thresholds.iter().cloned());

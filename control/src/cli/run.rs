@@ -139,6 +139,21 @@ pub fn out_format(out: Option<&Path>) -> Result<Option<Format>, ExitCode> {
     let Some(path) = out else {
         return Ok(None);
     };
+    // Checked before the run, so a long test does not end without its report.
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let writable =
+        std::fs::metadata(directory).is_ok_and(|dir| dir.is_dir() && !dir.permissions().readonly());
+    if !writable || path.is_dir() {
+        eprintln!(
+            "error: invalid value '{}' for '--out': {} is not a directory the report can be written to",
+            path.display(),
+            directory.display()
+        );
+        return Err(ExitCode::from(EXIT_USAGE));
+    }
     match Format::from_path(path) {
         Some(format) => Ok(Some(format)),
         None => {

@@ -64,3 +64,14 @@ fn url_without_host_is_rejected() {
 fn non_http_scheme_is_rejected() {
     assert_rejected(&["ftp://x", "-n", "1", "--json"], &["url", "scheme"], "ftp");
 }
+
+/// An `--out` path whose directory does not exist is refused before the run, so a long
+/// test does not end without its report.
+#[test]
+fn an_out_path_that_cannot_be_written_is_refused_before_the_run() {
+    assert_flag_rejected(
+        &["-n", "5", "--out", "/nonexistent-vayu-dir/report.json"],
+        &["--out"],
+        "/nonexistent-vayu-dir",
+    );
+}

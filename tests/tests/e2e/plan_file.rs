@@ -177,3 +177,36 @@ fn a_plan_may_send_each_endpoint_to_its_own_origin() {
         secure.handshakes()
     );
 }
+
+/// Flags win over the file: `--timeout` and `--connect-timeout` replace the plan's; a
+/// header the plan sets cannot be set again by a flag (two would be sent), exit 2.
+#[test]
+fn flags_win_over_the_plan_and_never_double_a_header() {
+    let server = TestServer::start(Behaviour::Ok);
+    let dir = TempDir::new();
+    let plan = dir.join("plan.json");
+    let body = serde_json::json!({"url": server.url(), "mode": "iterations", "iterations": 3,
+        "concurrency": 1, "timeout": "300ms", "headers": {"Content-Type": "a/b"}});
+    std::fs::write(&plan, body.to_string()).unwrap();
+    let plan = plan.to_string_lossy();
+    let doc = run_json(
+        &[&plan, "--timeout", "3s", "--connect-timeout", "2s"],
+        LIMIT,
+    );
+    let configuration = &doc["metadata"]["configuration"];
+    assert_eq!(configuration["timeout"], "3s", "{configuration}");
+    assert_eq!(configuration["connectTimeout"], "2s", "{configuration}");
+    let doc = run_json(&[&plan], LIMIT);
+    assert_eq!(doc["metadata"]["configuration"]["timeout"], "300ms");
+    for flags in [["-T", "c/d"], ["-H", "content-type: c/d"]] {
+        let out = run(&[&plan, flags[0], flags[1]], LIMIT);
+        assert_eq!(out.code, Some(2), "{flags:?}: {out}");
+        assert!(
+            out.stderr
+                .to_lowercase()
+                .contains("already sets content-type"),
+            "{out}"
+        );
+    }
+    assert_eq!(server.requests(), 6, "the refused runs sent nothing");
+}

@@ -144,3 +144,28 @@ fn epoll_driver_gives_exact_counts_too() {
     output.assert_success();
     assert_all_ok(&server, &output.json(), 500);
 }
+
+/// `http://user:password@host/` sends Basic credentials, as curl and oha do (percent-escapes
+/// decoded), and not the userinfo itself; with `-a` too it is refused, exit 2.
+#[test]
+fn credentials_in_the_url_are_sent_as_basic_auth() {
+    let server = TestServer::start(Behaviour::Echo);
+    let address = server.url().replacen("http://", "", 1);
+    let url = format!("http://us%40er:p:w@{address}ui");
+    let out = vayu_tests::run(&[&url, "-n", "1", "-c", "1", "--json"], LIMIT);
+    assert_eq!(out.code, Some(0), "{out}");
+    let seen = server.seen();
+    let request = seen.first().unwrap_or_else(|| panic!("no request: {out}"));
+    assert_eq!(request.target, "/ui");
+    let authorization: Vec<&str> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value.as_str())
+        .collect();
+    // base64("us@er:p:w")
+    assert_eq!(authorization, ["Basic dXNAZXI6cDp3"]);
+    let both = vayu_tests::run(&[&url, "-n", "1", "-a", "a:b"], LIMIT);
+    assert_eq!(both.code, Some(2), "{both}");
+    assert_eq!(server.requests(), 1);
+}
