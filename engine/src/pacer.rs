@@ -82,6 +82,8 @@ impl Mailbox {
 /// the whole test (its instance's share, interleaved across its shards).
 pub struct OpenLoop {
     t0: Instant,
+    /// The end of the test's window: `t0` + all its slots (every shard's) ÷ the rate.
+    end: Instant,
     first_offset_s: f64,
     spacing_s: f64,
     slots: u64,
@@ -98,6 +100,7 @@ impl OpenLoop {
         let slots = total_slots.saturating_sub(lane.index).div_ceil(lane.stride);
         OpenLoop {
             t0,
+            end: t0 + Duration::from_secs_f64(total_slots as f64 / rps),
             first_offset_s: lane.index as f64 / rps,
             spacing_s: lane.stride as f64 / rps,
             slots,
@@ -131,6 +134,12 @@ impl OpenLoop {
     pub fn next_due(&self) -> Option<Instant> {
         let slot = self.next.get();
         (slot < self.slots).then(|| self.intended(slot))
+    }
+
+    /// When the test's window ends: the run lasts that long even when this shard's last
+    /// slot falls earlier (`-z 2s` at 2 req/s has its last slot at 1.5 s).
+    pub fn end(&self) -> Instant {
+        self.end
     }
 
     /// Time between two of this shard's slots.
@@ -180,7 +189,7 @@ impl Pacer {
         match self {
             Pacer::Closed(closed) if closed.exhausted() => Some(Instant::now()),
             Pacer::Closed(closed) => closed.end,
-            Pacer::Open(open) => Some(open.intended(open.slots)),
+            Pacer::Open(open) => Some(open.end),
         }
     }
 }

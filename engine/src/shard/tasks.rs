@@ -125,6 +125,9 @@ pub(super) async fn dispatch(shard: Rc<Shard>, driver: Driver) {
             }
         }
         let Some(next) = open.next_due() else {
+            // Every slot is out; the run still lasts its whole window, so its duration and
+            // rate are the ones asked for (the stop is watched meanwhile).
+            sleep_until(&shard, open.end()).await;
             break;
         };
         // Wake at least every STOP_POLL to notice a stop.

@@ -139,3 +139,17 @@ fn ramp_up_never_exceeds_the_target_concurrency() {
     let peak = count(&doc, "/summary/peakConcurrency");
     assert!((1..=4).contains(&peak), "peakConcurrency {peak}");
 }
+
+/// An open-loop run lasts the whole duration asked for, not until its last slot: `-z 2s`
+/// at 2 req/s has its fourth slot at 1.5 s, and its rate is 2 req/s, not 4 ÷ 1.5.
+#[test]
+fn a_short_open_loop_run_lasts_its_duration() {
+    let server = TestServer::start(Behaviour::Ok);
+    let doc = run_json(&[&server.url(), "--rps", "2", "-z", "2s"], LIMIT);
+    let summary = &doc["summary"];
+    assert_eq!(count(&doc, "/summary/totalRequests"), 4, "{summary}");
+    let duration = summary["totalDurationSeconds"].as_f64().unwrap_or_default();
+    assert!(duration >= 2.0, "{summary}");
+    let rate = summary["avgRps"].as_f64().unwrap_or_default();
+    assert!(rate <= 2.0, "{summary}");
+}
