@@ -28,10 +28,12 @@ pub enum FailureKind {
     UnexpectedStatus,
     /// Due in an open-loop run while `maxInFlight` requests were outstanding; never sent.
     Dropped,
+    /// In flight when a stopped run's grace period ran out: sent, never answered.
+    Aborted,
 }
 
 impl FailureKind {
-    const COUNT: usize = ErrorKind::ALL.len() + 4;
+    const COUNT: usize = ErrorKind::ALL.len() + 5;
 
     pub(crate) fn index(self) -> usize {
         let base = ErrorKind::ALL.len();
@@ -41,6 +43,7 @@ impl FailureKind {
             FailureKind::Http5xx => base + 1,
             FailureKind::UnexpectedStatus => base + 2,
             FailureKind::Dropped => base + 3,
+            FailureKind::Aborted => base + 4,
         }
     }
 
@@ -54,6 +57,7 @@ impl FailureKind {
                 FailureKind::Http5xx,
                 FailureKind::UnexpectedStatus,
                 FailureKind::Dropped,
+                FailureKind::Aborted,
             ])
     }
 
@@ -65,6 +69,7 @@ impl FailureKind {
             FailureKind::Http5xx => "http_5xx",
             FailureKind::UnexpectedStatus => "unexpected_status",
             FailureKind::Dropped => "dropped",
+            FailureKind::Aborted => "aborted",
         }
     }
 
@@ -323,6 +328,15 @@ impl Recorder {
     pub fn on_sampled(&mut self, slow: bool, error_detailed: bool) {
         self.counters.slow += u64::from(slow);
         self.counters.error_samples += u64::from(error_detailed);
+    }
+
+    /// The stop's grace period ran out: the requests still in flight are finished as
+    /// `aborted` failures (no response, so no latency), so that every request sent is
+    /// counted.
+    pub fn on_aborted(&mut self) {
+        let aborted = std::mem::take(&mut self.in_flight);
+        self.counters.completed += aborted;
+        self.counters.failures[FailureKind::Aborted.index()] += aborted;
     }
 
     /// A due open-loop request was dropped at the in-flight cap.

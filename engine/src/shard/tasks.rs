@@ -173,6 +173,9 @@ pub(super) async fn tick_loop(
         }
         let grace_over = stop_seen.is_some_and(|at| at.elapsed() >= STOP_GRACE);
         let last = all_done || grace_over;
+        if last && !all_done {
+            shard.recorder.borrow_mut().on_aborted();
+        }
         let mut tick = shard.recorder.borrow_mut().take_tick(index, seq, last);
         if let Some(tester) = shard.tester.borrow_mut().as_mut() {
             tick.tests = tester.take_counts();

@@ -59,3 +59,43 @@ fn sigint_stops_the_run_and_still_prints_the_report() {
 fn sigterm_stops_the_run_and_still_prints_the_report() {
     stop_mid_run_with(libc::SIGTERM);
 }
+
+/// Requests still unanswered when the stop's 5 s grace runs out are counted: failed, as
+/// `aborted`, so every request sent is in the report (here both of `-c 2` to a target
+/// that never answers).
+#[test]
+fn requests_in_flight_past_the_grace_are_counted_as_aborted() {
+    let server = TestServer::start(Behaviour::Silent);
+    let url = server.url();
+    let child = spawn(vayu_run_command(&[
+        &url,
+        "-z",
+        "30s",
+        "-c",
+        "2",
+        "--timeout",
+        "60s",
+        "--workers",
+        "1",
+        "--json",
+    ]));
+    let started = Instant::now();
+    while server.requests() < 2 && started.elapsed() < Duration::from_secs(15) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(server.requests(), 2, "two requests in flight");
+    child.signal(libc::SIGTERM);
+    let out = child.wait(started.elapsed() + Duration::from_secs(15));
+    assert!(!out.timed_out, "{out}");
+    let doc = out.json();
+    assert_eq!(text(&doc, "/metadata/status"), "stopped");
+    assert_eq!(count(&doc, "/summary/requestsSent"), 2, "{}", pretty(&doc));
+    assert_eq!(count(&doc, "/summary/totalRequests"), 2, "{}", pretty(&doc));
+    assert_eq!(
+        count(&doc, "/summary/failedRequests"),
+        2,
+        "{}",
+        pretty(&doc)
+    );
+    assert_eq!(count(&doc, "/errors/types/aborted"), 2, "{}", pretty(&doc));
+}
