@@ -85,7 +85,8 @@ pub struct RunArgs {
     pub target: Target,
 
     /// Send exactly N requests in total (iterations mode); `10k` and `1m` are 10,000 and
-    /// 1,000,000.
+    /// 1,000,000. With -z as well, the run also ends at that duration if the N are not sent
+    /// by then (k6's maxDuration): the report then counts fewer.
     #[arg(short = 'n', long = "requests", value_name = "N", value_parser = parse_count)]
     pub requests: Option<u64>,
 
