@@ -25,6 +25,7 @@ use utoipa_axum::routes;
 use super::params::{page_bound, ApiQuery, ApiUpgrade, HandshakeHeaders, IdParam, NoParams, RunId};
 use super::runs::stored_run;
 use super::{ApiError, ApiResult, AppState};
+use crate::records::RunType;
 use crate::runs::cadence::Cadence;
 use crate::runs::topic::{Cursor, Next};
 use crate::store::runs::Table;
@@ -56,7 +57,13 @@ impl Source {
         if let Some(live) = state.runs.get(id) {
             return Ok(Source::Live(Cursor::new(Arc::clone(&live.topic), offset)));
         }
-        stored_run(state, id)?;
+        if stored_run(state, id)?.run_type == RunType::Design {
+            // One traced request has no ticks to stream and no load summary to end with.
+            return Err(ApiError::invalid(format!(
+                "run `{id}` is a design request, which has no stats stream: GET /run/{id} shows its trace"
+            ))
+            .with_field("id"));
+        }
         let ticks = state.store.rows(Table::Ticks, id, offset, usize::MAX)?;
         Ok(Source::Stored {
             ticks: ticks.into_iter(),

@@ -357,3 +357,27 @@ fn a_late_subscriber_replays_ticks_that_left_the_memory_window() {
     let (rest, _) = ticks_then_complete(events, "metrics", 5);
     assert_eq!(rest.as_slice(), &stored[5..], "resume after 4");
 }
+
+/// A design request is one traced request: it has no stats stream (and no load summary to
+/// end one with); the answer says where its trace is.
+#[test]
+fn a_design_run_has_no_stats_stream() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let design = daemon.post_json("/request", &serde_json::json!({"url": server.url()}));
+    assert_eq!(design.status, 200, "{}", design.body);
+    let id = design.json()["runId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let stream = daemon.sse(&format!("/stats/{id}"), &[]);
+    assert_eq!(stream.status, 400);
+    let answer = daemon.get(&format!("/stats/{id}"));
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.json()["error"]["field"], "id", "{}", answer.body);
+    assert!(
+        answer.body.contains(&format!("GET /run/{id}")),
+        "{}",
+        answer.body
+    );
+}
