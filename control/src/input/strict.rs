@@ -37,6 +37,21 @@ fn located(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
         };
         return FieldError::new(&field, unknown.describe());
     }
+    // serde names the field given twice (also under two of its spellings) in its message.
+    let duplicate = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split('`').next());
+    if let Some(name) = duplicate {
+        let field = match path.as_str() {
+            "." => name.to_owned(),
+            _ if path.ends_with(name) => path,
+            _ => format!("{path}.{name}"),
+        };
+        return FieldError::new(
+            &field,
+            format!("`{name}` is given twice (under one of its spellings, or twice as such)"),
+        );
+    }
     let field = if path == "." { "body".to_owned() } else { path };
     FieldError::new(&field, strip_position(&message))
 }
@@ -134,5 +149,13 @@ mod tests {
         assert!(err.is_some_and(|e| !e.message.contains("line")));
         let err = decode_slice::<Outer>(b"{").err();
         assert_eq!(err.map(|e| e.field), Some("body".to_owned()));
+    }
+
+    #[test]
+    fn a_field_given_twice_is_named() {
+        let err = decode_slice::<Outer>(br#"{"concurrency": 1, "concurrency": 2}"#).err();
+        assert_eq!(err.map(|e| e.field), Some("concurrency".to_owned()));
+        let err = decode_slice::<Outer>(br#"{"inner": [{"weight": 1, "weight": 2}]}"#).err();
+        assert_eq!(err.map(|e| e.field), Some("inner[0].weight".to_owned()));
     }
 }

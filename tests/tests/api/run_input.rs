@@ -155,6 +155,12 @@ fn cases(url: &str) -> Vec<Case> {
             "scenarios[0].steps[1].name",
         ),
         case(
+            "one field under two of its spellings",
+            json!({"url": url, "mode": "constant_rps", "duration": "1s", "targetRps": 5, "rps": 6}),
+            INVALID,
+            "targetRps",
+        ),
+        case(
             "the same request field flat and under request",
             json!({"url": url, "method": "POST", "mode": "iterations", "iterations": 1,
                 "request": {"method": "GET", "url": url}}),
