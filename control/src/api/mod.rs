@@ -23,6 +23,7 @@ pub mod storage;
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
@@ -187,9 +188,20 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<Value>::from_request(req, state)
+        // The bytes once more for the check a `Value` cannot make: a key given twice.
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => guard::too_large(),
+                _ => ApiError::invalid(rejection.body_text()),
+            })?;
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes.clone()));
+        let Json(value) = Json::<Value>::from_request(request, state)
             .await
             .map_err(json_rejection)?;
+        crate::input::strict::no_repeated_keys(&bytes)
+            .map_err(|err| ApiError::invalid(err.to_string()).with_field(err.field))?;
         // A body of the wrong shape is INVALID_REQUEST whatever the field (INVALID_URL and
         // INVALID_METHOD are for values of the right type that are not usable).
         crate::input::strict::decode(value)

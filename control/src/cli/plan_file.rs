@@ -65,6 +65,10 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
             line_of_field(&text, err.field(), is_toml)
         )
     };
+    // TOML refuses a key given twice itself; JSON text needs the check.
+    if !is_toml {
+        crate::input::strict::no_repeated_keys(text.as_bytes()).map_err(|err| at(err.into()))?;
+    }
     let parsed = RunBody::parse(&body).map_err(|err| at(err.into()))?;
     if parsed.options.request_id.is_some()
         || parsed.options.environment_id.is_some()

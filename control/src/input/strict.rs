@@ -56,6 +56,92 @@ fn located(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
     FieldError::new(&field, strip_position(&message))
 }
 
+/// Refuses an object key given twice anywhere in the JSON text `bytes`, naming it by its
+/// path (`{"iterations": 5, "iterations": 6}` → `iterations`): a `Value` keeps the last one
+/// silently, so a body read as one would run on a value the client may not have meant.
+/// Text that is not JSON passes (its parser says what is wrong).
+pub fn no_repeated_keys(bytes: &[u8]) -> Result<(), FieldError> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    match serde::de::DeserializeSeed::deserialize(KeyCheck(String::new()), &mut json) {
+        Err(err) if err.is_data() => {
+            let message = err.to_string();
+            let path = message
+                .strip_prefix(REPEATED)
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or("body");
+            Err(FieldError::new(path, "is given twice"))
+        }
+        _ => Ok(()),
+    }
+}
+
+const REPEATED: &str = "repeated key `";
+
+/// Walks a JSON value, its path so far in hand, failing on a key an object repeats.
+struct KeyCheck(String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyCheck {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyCheck {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while seq
+            .next_element_seed(KeyCheck(format!("{}[{index}]", self.0)))?
+            .is_some()
+        {
+            index += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.0.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.0)
+            };
+            if !seen.insert(key) {
+                return Err(serde::de::Error::custom(format!("{REPEATED}{path}`")));
+            }
+            map.next_value_seed(KeyCheck(path))?;
+        }
+        Ok(())
+    }
+}
+
 /// serde_json appends ` at line L column C` of the value it read, which for an API body
 /// is the position in a re-encoded value, not in what the client sent.
 fn strip_position(message: &str) -> String {
@@ -149,6 +235,24 @@ mod tests {
         assert!(err.is_some_and(|e| !e.message.contains("line")));
         let err = decode_slice::<Outer>(b"{").err();
         assert_eq!(err.map(|e| e.field), Some("body".to_owned()));
+    }
+
+    #[test]
+    fn a_key_repeated_anywhere_is_named() {
+        assert_eq!(
+            no_repeated_keys(br#"{"iterations": 5, "iterations": 6}"#).map_err(|e| e.field),
+            Err("iterations".to_owned())
+        );
+        assert_eq!(
+            no_repeated_keys(br#"{"a": [{"b": 1}, {"b": 2, "b": 3}]}"#).map_err(|e| e.field),
+            Err("a[1].b".to_owned())
+        );
+        assert_eq!(no_repeated_keys(br#"{"a": {"b": 1}, "b": [1, 1]}"#), Ok(()));
+        assert_eq!(
+            no_repeated_keys(b"{"),
+            Ok(()),
+            "not JSON: the parser says so"
+        );
     }
 
     #[test]

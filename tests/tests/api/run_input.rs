@@ -384,3 +384,34 @@ fn a_saved_request_with_a_pre_request_script_is_refused_under_load() {
     assert_eq!(design.status, 200, "{}", design.body);
     assert_eq!(server.requests(), 1);
 }
+
+/// A key given twice in a body is refused naming it: a JSON value keeps the last one
+/// silently, and `{"iterations": 5, "iterations": 6}` must not run 6 on a guess.
+#[test]
+fn a_key_given_twice_is_refused_naming_it() {
+    let daemon = Daemon::start();
+    let server = TestServer::start(Behaviour::Ok);
+    let headers = [("Content-Type", "application/json")];
+    for (path, body, field) in [
+        (
+            "/run",
+            format!(
+                r#"{{"url": "{}", "mode": "iterations", "iterations": 5, "iterations": 6}}"#,
+                server.url()
+            ),
+            "iterations",
+        ),
+        (
+            "/collections",
+            r#"{"name": "a", "name": "b"}"#.to_owned(),
+            "name",
+        ),
+    ] {
+        let answer = daemon.request("POST", path, &headers, Some(body.as_bytes()));
+        let got = assert_error(&answer, 400, "INVALID_REQUEST", path);
+        assert_eq!(got.as_deref(), Some(field), "{path}: {}", answer.body);
+    }
+    assert_eq!(server.requests(), 0);
+    assert_eq!(daemon.get("/runs").json(), json!([]));
+    assert_eq!(daemon.get("/collections").json(), json!([]));
+}

@@ -43,6 +43,7 @@ fn bad_plans_name_the_file_line_and_field() {
         ("mode.toml", format!("url = \"{url}\"\nmode = \"sometimes\"\n"), "mode.toml:2: field `mode`"),
         ("threshold.toml", format!("url = \"{url}\"\nmode = \"iterations\"\niterations = 1\n[thresholds]\nhttp_req_duration = [\"p(95)<soon\"]\n"), "threshold.toml:5: field `thresholds.http_req_duration`"),
         ("types.toml", format!("url = \"{url}\"\nmode = \"iterations\"\niterations = \"many\"\n"), "types.toml:3: field `iterations`"),
+        ("twice.json", format!("{{\n  \"url\": \"{url}\",\n  \"mode\": \"iterations\",\n  \"iterations\": 5,\n  \"iterations\": 6\n}}"), "twice.json:4: field `iterations`: is given twice"),
         ("typo.json", format!("{{\n  \"url\": \"{url}\",\n  \"mode\": \"iterations\",\n  \"iterations\": 5,\n  \"concurency\": 2\n}}"), "typo.json:5: field `concurency`: unknown field `concurency` (did you mean \"concurrency\"?)"),
         ("typo.toml", format!("url = \"{url}\"\nmode = \"iterations\"\niterations = 1\n\n[[endpoints]]\nname = \"a\"\nurl = \"{url}\"\nwieght = 2\n"), "typo.toml:8: field `endpoints[0].wieght`"),
         ("script.json", format!("{{\n  \"url\": \"{url}\",\n  \"mode\": \"iterations\",\n  \"iterations\": 5,\n  \"tests\": \"pm.test('a', () => {{}});\\nlet x = ;\"\n}}"), "script.json:5: field `tests`: the script does not compile (line 2)"),
