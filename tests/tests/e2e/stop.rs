@@ -6,11 +6,11 @@ use vayu_tests::process::vayu_run_command;
 use vayu_tests::report::{count, pretty, text};
 use vayu_tests::{spawn, Behaviour, TestServer};
 
-fn stop_mid_run_with(signal: i32) {
-    let server = TestServer::start(Behaviour::Ok);
+/// `vayu run` of 30 s with 2 connections on one worker against `server`, reporting JSON.
+fn spawn_long_run(server: &TestServer, extra: &[&str]) -> vayu_tests::process::Running {
     let url = server.url();
-    let child = spawn(vayu_run_command(&[
-        &url,
+    let mut args = vec![
+        url.as_str(),
         "-z",
         "30s",
         "-c",
@@ -18,7 +18,14 @@ fn stop_mid_run_with(signal: i32) {
         "--workers",
         "1",
         "--json",
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    spawn(vayu_run_command(&args))
+}
+
+fn stop_mid_run_with(signal: i32) {
+    let server = TestServer::start(Behaviour::Ok);
+    let child = spawn_long_run(&server, &[]);
     let started = Instant::now();
     // Signal once load is flowing and at least ~1.5 s have passed (debug builds start slowly;
     // waiting for traffic keeps this from racing the binary's start-up).
@@ -66,19 +73,7 @@ fn sigterm_stops_the_run_and_still_prints_the_report() {
 #[test]
 fn requests_in_flight_past_the_grace_are_counted_as_aborted() {
     let server = TestServer::start(Behaviour::Silent);
-    let url = server.url();
-    let child = spawn(vayu_run_command(&[
-        &url,
-        "-z",
-        "30s",
-        "-c",
-        "2",
-        "--timeout",
-        "60s",
-        "--workers",
-        "1",
-        "--json",
-    ]));
+    let child = spawn_long_run(&server, &["--timeout", "60s"]);
     let started = Instant::now();
     while server.requests() < 2 && started.elapsed() < Duration::from_secs(15) {
         thread::sleep(Duration::from_millis(20));
