@@ -92,7 +92,8 @@ pub fn load(path: &Path, args: &RunArgs) -> Result<ValidPlan, String> {
         requests = requests.with_credentials(&credentials);
     }
     let defaults = Defaults {
-        timeout: args.timeout.unwrap_or(super::DEFAULT_TIMEOUT),
+        // The plan's own, else this; `--timeout` replaces either below.
+        timeout: super::DEFAULT_TIMEOUT,
         tick_interval: Duration::from_millis(100),
         workers: vayu_engine::plan::default_workers(),
         // No daemon settings here: only the engine's own bound applies.
